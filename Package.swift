@@ -1,0 +1,49 @@
+// swift-tools-version: 6.0
+// Lantern — an educational transformer visualiser and explorer.
+// Module direction (see ../shared/DESIGN.md):
+//   Tensors ← Transformer/Tokenizers ← Generation ← Tracing ← Rendering ← Lessons ← lantern
+import PackageDescription
+
+/// Release builds are fast without extra user flags: bounds checks off in the
+/// numeric core only, where the kernels are plain loops over buffers.
+let numericRelease: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Lantern",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lantern", targets: ["lantern"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: System libraries (Debian packages named in `providers`).
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+        .systemLibrary(name: "CLibPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(name: "CFreeType", pkgConfig: "freetype2",
+                       providers: [.apt(["libfreetype-dev", "fonts-dejavu-core"]), .brew(["freetype"])]),
+        .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc",
+                       providers: [.apt(["libgraphviz-dev", "graphviz"]), .brew(["graphviz"])]),
+
+        // MARK: Lantern modules.
+        .target(name: "Tensors", dependencies: ["COpenBLAS"], swiftSettings: numericRelease),
+        .target(name: "Tokenizers"),
+        .target(name: "Transformer", dependencies: ["Tensors"], swiftSettings: numericRelease),
+        .target(name: "Generation", dependencies: ["Transformer", "Tokenizers", "Tensors"]),
+        .executableTarget(name: "lantern", dependencies: [
+            "Generation", "Transformer", "Tokenizers", "Tensors",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Tests (one target per module, plus end-to-end CLI tests).
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
+        // Fixtures are read in place (see Tests/TransformerTests/Fixtures/README.md), not copied.
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensors"], exclude: ["Fixtures"]),
+        .testTarget(name: "GenerationTests", dependencies: ["Generation", "Transformer", "Tokenizers"]),
+        .testTarget(name: "CLITests", dependencies: ["lantern"]),
+    ]
+)

@@ -1,0 +1,133 @@
+import Foundation
+import Tensors
+import Tokenizers
+import Transformer
+
+/// Why generation ended.
+public enum StopReason: String, Sendable, Codable {
+    case maxTokens = "max_tokens"
+    case endOfText = "eos"
+    case stopString = "stop_string"
+    case contextFull = "context_full"
+}
+
+public struct GenerationTiming: Sendable, Codable {
+    public var loadSeconds: Double = 0
+    public var prefillSeconds: Double = 0
+    public var prefillTokensPerSecond: Double = 0
+    public var decodeSeconds: Double = 0
+    public var decodeTokensPerSecond: Double = 0
+}
+
+public struct GenerationResult: Sendable {
+    public var promptIds: [Int]
+    public var generatedIds: [Int]
+    /// The generated text as printed (a stop string and everything after it removed).
+    public var text: String
+    public var stopReason: StopReason
+    public var timing: GenerationTiming
+    /// The sampling funnel of every generated token.
+    public var steps: [SamplingStep]
+}
+
+public enum GenerationError: Error, CustomStringConvertible, LocalizedError {
+    case promptTooLong(tokens: Int, context: Int)
+    case badMaxNewTokens(Int)
+    case tokenOutOfRange(Int, vocabulary: Int)
+
+    public var description: String {
+        switch self {
+        case .promptTooLong(let tokens, let context):
+            return "the prompt is \(tokens) tokens but the model's context holds \(context); shorten the prompt"
+        case .badMaxNewTokens(let n):
+            return "--max-new-tokens \(n) is out of range: use 1 or more"
+        case .tokenOutOfRange(let id, let vocabulary):
+            return "token id \(id) is outside the vocabulary (0..<\(vocabulary)); the tokenizer does not belong to this model"
+        }
+    }
+    public var errorDescription: String? { description }
+}
+
+/// Turns a prompt into the ids a model family expects at the start.
+public enum PromptEncoder {
+    /// GPT-2 starts an empty prompt from `<|endoftext|>`; Llama always starts from BOS `<s>`.
+    public static func ids(for prompt: String, tokenizer: any Tokenizer, family: ModelFamily) -> [Int] {
+        switch family {
+        case .gpt2: return prompt.isEmpty ? [tokenizer.beginningOfText] : tokenizer.encode(prompt)
+        case .llama: return [tokenizer.beginningOfText] + tokenizer.encode(prompt)
+        }
+    }
+}
+
+/// Generates text token by token: prefill the prompt as one matrix–matrix pass, then for each
+/// new token sample from the logits, stream its text, and feed it back through the KV cache.
+public final class Generator {
+    public let model: any LanguageModel
+    public let tokenizer: any Tokenizer
+
+    public init(model: any LanguageModel, tokenizer: any Tokenizer) {
+        self.model = model
+        self.tokenizer = tokenizer
+    }
+
+    /// The id that ends generation: the checkpoint's own if it names one, else the tokenizer's.
+    public var endOfTextId: Int { model.config.eosTokenId ?? tokenizer.endOfText }
+
+    public func generate(prompt: String, maxNewTokens: Int, settings: SamplingSettings, stopStrings: [String] = [],
+                         onText: (String) -> Void = { _ in }) throws -> GenerationResult {
+        try settings.validate()
+        guard maxNewTokens >= 1 else { throw GenerationError.badMaxNewTokens(maxNewTokens) }
+        let promptIds = PromptEncoder.ids(for: prompt, tokenizer: tokenizer, family: model.config.family)
+        let context = model.config.contextLength
+        guard promptIds.count <= context else { throw GenerationError.promptTooLong(tokens: promptIds.count, context: context) }
+        if let bad = promptIds.first(where: { $0 < 0 || $0 >= model.config.vocabularySize }) {
+            throw GenerationError.tokenOutOfRange(bad, vocabulary: model.config.vocabularySize)
+        }
+
+        var cache = model.makeCache()
+        var sampler = Sampler(settings: settings)
+        var decoder = StreamingDecoder(tokenizer: tokenizer)
+        var filter = StopStringFilter(stops: stopStrings)
+        var timing = GenerationTiming()
+        var generated: [Int] = [], steps: [SamplingStep] = [], text = ""
+        var stopReason = StopReason.maxTokens
+        func emit(_ piece: String) {
+            guard !piece.isEmpty else { return }
+            text += piece
+            onText(piece)
+        }
+
+        let prefillStart = Date()
+        var logits = model.nextTokenLogits(promptIds, cache: &cache)
+        timing.prefillSeconds = Date().timeIntervalSince(prefillStart)
+        timing.prefillTokensPerSecond = Double(promptIds.count) / max(timing.prefillSeconds, 1e-9)
+        var previous = promptIds.last
+        var decodeSteps = 0
+
+        while true {
+            let step = sampler.sample(logits: logits)
+            steps.append(step)
+            let token = step.chosen
+            if token == endOfTextId { stopReason = .endOfText; break }
+            generated.append(token)
+            let (release, stopped) = filter.append(decoder.push(token, following: previous))
+            previous = token
+            emit(release)
+            if stopped { stopReason = .stopString; break }
+            if generated.count >= maxNewTokens { stopReason = .maxTokens; break }
+            if cache.isFull { stopReason = .contextFull; break }
+            let decodeStart = Date()
+            logits = model.nextTokenLogits([token], cache: &cache)
+            timing.decodeSeconds += Date().timeIntervalSince(decodeStart)
+            decodeSteps += 1
+        }
+        if stopReason != .stopString {
+            let (release, stopped) = filter.append(decoder.finish())
+            emit(release)
+            if !stopped { emit(filter.finish()) }
+        }
+        timing.decodeTokensPerSecond = decodeSteps > 0 ? Double(decodeSteps) / max(timing.decodeSeconds, 1e-9) : 0
+        return GenerationResult(promptIds: promptIds, generatedIds: generated, text: text,
+                                stopReason: stopReason, timing: timing, steps: steps)
+    }
+}

@@ -1,0 +1,130 @@
+import COpenBLAS
+import Foundation
+
+// The engine's kernels, llm.c style: free functions over caller-owned buffers.
+// Letters used throughout:
+//   T = rows (tokens), C = channels (model width), OC = output channels,
+//   NH = query heads, hs = head size.
+
+// MARK: - Matrix multiplication
+
+/// `out[T, OC] = input[T, C] · weight[OC, C]ᵀ (+ bias[OC])`, the nn.Linear layout.
+/// One row is a matrix–vector product (decode); many rows are one GEMM (prefill).
+@inline(__always)
+public func linearForward(
+    out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+    T: Int, C: Int, OC: Int
+) {
+    if let bias {
+        for t in 0..<T { (out + t * OC).update(from: bias, count: OC) }
+    }
+    let beta: Float = bias == nil ? 0 : 1
+    if T == 1 {
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(OC), Int32(C), 1, weight, Int32(C),
+                    input, 1, beta, out, 1)
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(OC), Int32(C),
+                    1, input, Int32(C), weight, Int32(C), beta, out, Int32(OC))
+    }
+}
+
+/// General `C[M, N] = alpha · op(A) · op(B) + beta · C` with explicit leading dimensions,
+/// for attention's per-head products (scores = Q·Kᵀ, output = P·V).
+@inline(__always)
+public func gemm(
+    transA: Bool, transB: Bool, M: Int, N: Int, K: Int, alpha: Float,
+    A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>, ldb: Int,
+    beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
+}
+
+// MARK: - Normalisation
+
+/// LayerNorm over each row of `input[T, C]`: `(x − mean) / sqrt(var + eps) · weight + bias`,
+/// with the biased variance, as PyTorch computes it.
+public func layerNormForward(
+    out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+    T: Int, C: Int, eps: Float
+) {
+    for t in 0..<T {
+        let x = input + t * C, y = out + t * C
+        var mean: Float = 0
+        for i in 0..<C { mean += x[i] }
+        mean /= Float(C)
+        var variance: Float = 0
+        for i in 0..<C { let d = x[i] - mean; variance += d * d }
+        variance /= Float(C)
+        let rstd = 1 / (variance + eps).squareRoot()
+        for i in 0..<C { y[i] = (x[i] - mean) * rstd * weight[i] + bias[i] }
+    }
+}
+
+/// RMSNorm over each row of `input[T, C]`: `x / sqrt(mean(x²) + eps) · weight` (Llama).
+public func rmsNormForward(
+    out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+    weight: UnsafePointer<Float>, T: Int, C: Int, eps: Float
+) {
+    for t in 0..<T {
+        let x = input + t * C, y = out + t * C
+        var sumSquares: Float = 0
+        for i in 0..<C { sumSquares += x[i] * x[i] }
+        let scale = 1 / (sumSquares / Float(C) + eps).squareRoot()
+        for i in 0..<C { y[i] = x[i] * scale * weight[i] }
+    }
+}
+
+// MARK: - Activations
+
+/// GELU, tanh approximation (Hugging Face's `gelu_new`, GPT-2's activation), in place over `n` values:
+/// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
+public func geluTanhInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int) {
+    let scale = Float((2.0 / Double.pi).squareRoot())
+    for i in 0..<n {
+        let v = x[i]
+        x[i] = 0.5 * v * (1 + tanhf(scale * (v + 0.044715 * v * v * v)))
+    }
+}
+
+/// SwiGLU gate in place: `gate[i] = silu(gate[i]) · up[i]`, with `silu(x) = x·σ(x)` (Llama's MLP).
+public func swigluInPlace(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count n: Int) {
+    for i in 0..<n {
+        let g = gate[i]
+        gate[i] = g / (1 + expf(-g)) * up[i]
+    }
+}
+
+// MARK: - Softmax
+
+/// Numerically stable softmax over the first `n` entries of `x`, in place
+/// (subtract the maximum so `exp` never overflows). Entries at `-infinity` become 0.
+public func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int) {
+    var maxValue = -Float.infinity
+    for i in 0..<n { maxValue = max(maxValue, x[i]) }
+    var sum: Float = 0
+    for i in 0..<n {
+        let e = expf(x[i] - maxValue)
+        x[i] = e
+        sum += e
+    }
+    let inv = 1 / sum
+    for i in 0..<n { x[i] *= inv }
+}
+
+/// Softmax of an array (convenience for sampling and tests).
+public func softmax(_ values: [Float]) -> [Float] {
+    var out = values
+    out.withUnsafeMutableBufferPointer { softmaxInPlace($0.baseAddress!, count: $0.count) }
+    return out
+}
+
+// MARK: - Element-wise
+
+/// `acc[i] += x[i]` for `n` values: a residual connection.
+@inline(__always)
+public func addInPlace(_ acc: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int) {
+    cblas_saxpy(Int32(n), 1, x, 1, acc, 1)
+}

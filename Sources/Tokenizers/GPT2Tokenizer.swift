@@ -1,0 +1,330 @@
+// MARK: - GPT-2 byte-level BPE
+
+/// GPT-2's tokenizer: text → UTF-8 bytes → words (see `GPT2PreTokenizer`) →
+/// byte-pair merges by rank within each word. Encodes exactly as OpenAI's
+/// `encoder.py` and Hugging Face's `GPT2TokenizerFast` do; `<|endoftext|>`
+/// (and any added token from a `tokenizer.json`) written in the text is
+/// recognised as its special id, as Hugging Face does.
+///
+/// Loading from files lives in `GPT2Tokenizer+Loading.swift`.
+public struct GPT2Tokenizer: Tokenizer {
+    public let vocabularySize: Int
+    /// `<|endoftext|>`: GPT-2 starts an empty prompt with it…
+    public let beginningOfText: Int
+    /// …and emits it when a document ends.
+    public let endOfText: Int
+    /// Tokens matched as whole strings in the input before any other rule
+    /// (text → id), e.g. `["<|endoftext|>": 50256]`.
+    public let specialTokens: [String: Int]
+
+    /// id → bytes; empty for ids no file assigns.
+    private let pieceBytes: [[UInt8]]
+    /// byte → id of the one-byte piece every word starts from.
+    private let idForByte: [Int]
+    /// (left id, right id) packed by `pairKey` → the merge that joins them.
+    private let merges: [UInt64: Merge]
+    private let specialIds: Set<Int>
+    private let specialMatcher: SpecialTokenMatcher
+
+    struct Merge {
+        /// Line order in the merges file: lower merges first.
+        var rank: Int
+        /// Id of the joined piece.
+        var result: Int
+    }
+
+    /// One merge rule as read from a file, with where it came from for errors.
+    struct MergeRule {
+        var left: String
+        var right: String
+        var line: Int
+    }
+
+    /// Builds a tokenizer from a vocabulary as written in `vocab.json` (pieces
+    /// spelled with GPT-2's byte characters, e.g. "Ġthe") and merge rules in
+    /// rank order.
+    /// - Parameter specialTokens: tokens to match whole in input text; by
+    ///   default `<|endoftext|>` if the vocabulary has it.
+    /// - Throws: `TokenizerError` when the vocabulary or merges are unusable.
+    public init(vocabulary: [String: Int], merges: [(String, String)], specialTokens: [String: Int]? = nil) throws {
+        let rules = merges.enumerated().map { MergeRule(left: $1.0, right: $1.1, line: $0 + 1) }
+        try self.init(vocabulary: vocabulary, mergeRules: rules, specialTokens: specialTokens,
+                      vocabularyFile: "<vocabulary>", mergesFile: "<merges>")
+    }
+
+    init(vocabulary: [String: Int], mergeRules: [MergeRule], specialTokens: [String: Int]?,
+         vocabularyFile: String, mergesFile: String) throws {
+        let specials = specialTokens ?? vocabulary.filter { $0.key == Self.endOfTextPiece }
+        let allIds = Array(vocabulary.values) + Array(specials.values)
+        if let negative = allIds.first(where: { $0 < 0 }) {
+            throw TokenizerError.invalidVocabulary(path: vocabularyFile, reason: "negative id \(negative)")
+        }
+        let size = (allIds.max() ?? -1) + 1
+        // Ids index an array: refuse absurd ones instead of allocating gigabytes.
+        guard size <= Self.maximumVocabularySize else {
+            throw TokenizerError.invalidVocabulary(
+                path: vocabularyFile, reason: "id \(size - 1) is larger than any real vocabulary")
+        }
+
+        var pieceBytes = [[UInt8]](repeating: [], count: size)
+        for (piece, id) in vocabulary { pieceBytes[id] = ByteLevel.bytes(ofPiece: piece) }
+        for (text, id) in specials where vocabulary[text] != id { pieceBytes[id] = Array(text.utf8) }
+
+        var idForByte = [Int](repeating: 0, count: 256)
+        for byte in 0..<256 {
+            let piece = ByteLevel.piece(ofBytes: [UInt8(byte)])
+            guard let id = vocabulary[piece] else {
+                throw TokenizerError.invalidVocabulary(
+                    path: vocabularyFile,
+                    reason: "no token for byte \(PieceDisplay.byteName(UInt8(byte))) (piece \"\(piece)\")")
+            }
+            idForByte[byte] = id
+        }
+
+        var table: [UInt64: Merge] = [:]
+        table.reserveCapacity(mergeRules.count)
+        for (rank, rule) in mergeRules.enumerated() {
+            guard let left = vocabulary[rule.left] else {
+                throw TokenizerError.unknownMergePiece(path: mergesFile, line: rule.line, piece: rule.left)
+            }
+            guard let right = vocabulary[rule.right] else {
+                throw TokenizerError.unknownMergePiece(path: mergesFile, line: rule.line, piece: rule.right)
+            }
+            guard let result = vocabulary[rule.left + rule.right] else {
+                throw TokenizerError.unknownMergePiece(path: mergesFile, line: rule.line, piece: rule.left + rule.right)
+            }
+            // A repeated rule keeps its last rank, as both reference tokenizers do.
+            table[Self.pairKey(left, right)] = Merge(rank: rank, result: result)
+        }
+
+        guard let endOfText = specials[Self.endOfTextPiece] ?? vocabulary[Self.endOfTextPiece] else {
+            throw TokenizerError.invalidVocabulary(path: vocabularyFile, reason: "no \(Self.endOfTextPiece) token")
+        }
+
+        self.vocabularySize = size
+        self.beginningOfText = endOfText
+        self.endOfText = endOfText
+        self.specialTokens = specials
+        self.pieceBytes = pieceBytes
+        self.idForByte = idForByte
+        self.merges = table
+        self.specialIds = Set(specials.values)
+        self.specialMatcher = SpecialTokenMatcher(specials)
+    }
+
+    static let endOfTextPiece = "<|endoftext|>"
+    static let maximumVocabularySize = 1 << 24
+
+    static func pairKey(_ left: Int, _ right: Int) -> UInt64 {
+        UInt64(UInt32(truncatingIfNeeded: left)) << 32 | UInt64(UInt32(truncatingIfNeeded: right))
+    }
+
+    // MARK: Tokenizer
+
+    public func encode(_ text: String) -> [Int] {
+        var session = EncodingSession(tokenizer: self)
+        return session.encode(text)
+    }
+
+    public func bytes(of id: Int) -> [UInt8] {
+        pieceBytes.indices.contains(id) ? pieceBytes[id] : []
+    }
+
+    public func isSpecialToken(_ id: Int) -> Bool {
+        specialIds.contains(id)
+    }
+
+    public func displayPiece(_ id: Int) -> String {
+        guard pieceBytes.indices.contains(id) else { return "<invalid id \(id)>" }
+        if specialIds.contains(id) { return String(decoding: pieceBytes[id], as: UTF8.self) }
+        return PieceDisplay.visible(pieceBytes[id])
+    }
+
+    /// The piece as spelled in `vocab.json` (e.g. "Ġthe"), for ids the vocabulary assigns.
+    public func vocabularyPiece(_ id: Int) -> String? {
+        guard pieceBytes.indices.contains(id) else { return nil }
+        if let special = specialTokens.first(where: { $0.value == id }) { return special.key }
+        return pieceBytes[id].isEmpty ? nil : ByteLevel.piece(ofBytes: pieceBytes[id])
+    }
+
+    // MARK: - One encode call
+
+    /// The working state of one `encode` call: a per-call cache of word →
+    /// ids (text repeats words a lot; keeping the cache per call keeps the
+    /// tokenizer a plain immutable value that is safe to share across threads)
+    /// and buffers reused from word to word.
+    private struct EncodingSession {
+        let tokenizer: GPT2Tokenizer
+        var cache: [ArraySlice<UInt8>: [Int]] = [:]
+        var word = BPEWord()
+
+        init(tokenizer: GPT2Tokenizer) { self.tokenizer = tokenizer }
+
+        mutating func encode(_ text: String) -> [Int] {
+            let scalars = Array(text.unicodeScalars)
+            let kinds = scalars.map(GPT2PreTokenizer.kind(of:))
+            let utf8 = Array(text.utf8)
+            // utf8Offset[i]: where scalar i starts in `utf8`.
+            var utf8Offset = [Int](repeating: 0, count: scalars.count + 1)
+            for (index, scalar) in scalars.enumerated() {
+                utf8Offset[index + 1] = utf8Offset[index] + UTF8.width(scalar)
+            }
+
+            var ids: [Int] = []
+            ids.reserveCapacity(utf8.count / 3)
+            for segment in tokenizer.specialMatcher.segments(of: scalars) {
+                switch segment {
+                case .special(let id):
+                    ids.append(id)
+                case .text(let range):
+                    for wordRange in GPT2PreTokenizer.split(scalars, kinds: kinds, in: range) {
+                        let bytes = utf8[utf8Offset[wordRange.lowerBound]..<utf8Offset[wordRange.upperBound]]
+                        ids.append(contentsOf: encodeWord(bytes))
+                    }
+                }
+            }
+            return ids
+        }
+
+        private mutating func encodeWord(_ bytes: ArraySlice<UInt8>) -> [Int] {
+            if bytes.count == 1 { return [tokenizer.idForByte[Int(bytes[bytes.startIndex])]] }
+            if let cached = cache[bytes] { return cached }
+            let ids = word.merge(bytes, idForByte: tokenizer.idForByte, merges: tokenizer.merges)
+            cache[bytes] = ids
+            return ids
+        }
+    }
+}
+
+// MARK: - Merging one word
+
+/// The pieces of one word as a doubly linked list over an array, with a heap
+/// of candidate merges ordered by (rank, position).
+///
+/// The reference algorithm repeatedly finds the lowest-ranked adjacent pair
+/// and joins every occurrence of it, left to right, in one pass. The heap does
+/// the same: it pops all candidates of the lowest rank in position order as
+/// one round and only then adds the pairs those joins created, so even an
+/// unusual merges file gives the reference result.
+private struct BPEWord {
+    /// Piece id per node; `-1` once the node was joined into its left neighbour.
+    var ids: [Int] = []
+    var next: [Int] = []
+    var previous: [Int] = []
+    var heap = MinHeap<Candidate>()
+    var joinedThisRound: [Int] = []
+
+    struct Candidate: Comparable {
+        var rank: Int
+        var left: Int
+        var right: Int
+        var leftId: Int
+        var rightId: Int
+        var result: Int
+
+        static func < (a: Candidate, b: Candidate) -> Bool {
+            a.rank != b.rank ? a.rank < b.rank : a.left < b.left
+        }
+    }
+
+    mutating func merge(_ bytes: ArraySlice<UInt8>, idForByte: [Int], merges: [UInt64: GPT2Tokenizer.Merge]) -> [Int] {
+        let count = bytes.count
+        ids.removeAll(keepingCapacity: true)
+        for byte in bytes { ids.append(idForByte[Int(byte)]) }
+        next = Array(1...count)          // `count` marks the end
+        previous = Array(-1..<(count - 1))
+        heap.removeAll()
+        for left in 0..<(count - 1) { addCandidate(left: left, right: left + 1, merges: merges) }
+
+        while let first = heap.popMin() {
+            guard isCurrent(first) else { continue }
+            joinedThisRound.removeAll(keepingCapacity: true)
+            join(first)
+            while let candidate = heap.min, candidate.rank == first.rank {
+                _ = heap.popMin()
+                if isCurrent(candidate) { join(candidate) }
+            }
+            for node in joinedThisRound where ids[node] >= 0 {
+                if previous[node] >= 0 { addCandidate(left: previous[node], right: node, merges: merges) }
+                if next[node] < count { addCandidate(left: node, right: next[node], merges: merges) }
+            }
+        }
+
+        var result: [Int] = []
+        var node = 0                     // the first node is never joined away
+        while node < count {
+            result.append(ids[node])
+            node = next[node]
+        }
+        return result
+    }
+
+    private mutating func addCandidate(left: Int, right: Int, merges: [UInt64: GPT2Tokenizer.Merge]) {
+        guard let merge = merges[GPT2Tokenizer.pairKey(ids[left], ids[right])] else { return }
+        heap.insert(Candidate(rank: merge.rank, left: left, right: right,
+                              leftId: ids[left], rightId: ids[right], result: merge.result))
+    }
+
+    /// A candidate goes stale when either node was joined since it was added.
+    private func isCurrent(_ candidate: Candidate) -> Bool {
+        ids[candidate.left] == candidate.leftId && ids[candidate.right] == candidate.rightId
+            && next[candidate.left] == candidate.right
+    }
+
+    private mutating func join(_ candidate: Candidate) {
+        let left = candidate.left, right = candidate.right
+        ids[left] = candidate.result
+        ids[right] = -1
+        next[left] = next[right]
+        if next[right] < ids.count { previous[next[right]] = left }
+        joinedThisRound.append(left)
+    }
+}
+
+// MARK: - Special tokens in text
+
+/// Cuts text at special tokens written in it, longest match first (so a
+/// longer added token wins over a shorter one that starts the same way).
+struct SpecialTokenMatcher: Sendable {
+    enum Segment: Equatable {
+        case text(Range<Int>)
+        case special(Int)
+    }
+
+    /// (scalars, id), longest first.
+    private let tokens: [([Unicode.Scalar], Int)]
+    private let firstScalars: Set<Unicode.Scalar>
+
+    init(_ specials: [String: Int]) {
+        tokens = specials.filter { !$0.key.isEmpty }
+            .map { (Array($0.key.unicodeScalars), $0.value) }
+            .sorted { $0.0.count != $1.0.count ? $0.0.count > $1.0.count : $0.1 < $1.1 }
+        firstScalars = Set(tokens.map { $0.0[0] })
+    }
+
+    func segments(of scalars: [Unicode.Scalar]) -> [Segment] {
+        guard !tokens.isEmpty else { return scalars.isEmpty ? [] : [.text(0..<scalars.count)] }
+        var segments: [Segment] = []
+        var textStart = 0
+        var index = 0
+        while index < scalars.count {
+            if firstScalars.contains(scalars[index]), let (length, id) = match(scalars, at: index) {
+                if textStart < index { segments.append(.text(textStart..<index)) }
+                segments.append(.special(id))
+                index += length
+                textStart = index
+            } else {
+                index += 1
+            }
+        }
+        if textStart < scalars.count { segments.append(.text(textStart..<scalars.count)) }
+        return segments
+    }
+
+    private func match(_ scalars: [Unicode.Scalar], at index: Int) -> (Int, Int)? {
+        for (token, id) in tokens where index + token.count <= scalars.count {
+            if scalars[index..<(index + token.count)].elementsEqual(token) { return (token.count, id) }
+        }
+        return nil
+    }
+}

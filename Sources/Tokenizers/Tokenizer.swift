@@ -1,0 +1,46 @@
+/// What the engine needs from any tokenizer (GPT-2 byte-level BPE, llama2.c SentencePiece-style BPE).
+public protocol Tokenizer: Sendable {
+    /// Number of ids, special tokens included.
+    var vocabularySize: Int { get }
+    /// Id that starts a sequence when the prompt is empty (GPT-2: `<|endoftext|>`; Llama: `<s>`).
+    var beginningOfText: Int { get }
+    /// Id that ends generation (GPT-2: `<|endoftext|>`; Llama: `</s>`).
+    var endOfText: Int { get }
+    /// Text → ids, exactly as the reference tokenizer does it.
+    func encode(_ text: String) -> [Int]
+    /// The raw bytes one id stands for (may be part of a UTF-8 character).
+    /// Ids outside `0..<vocabularySize` stand for no bytes.
+    func bytes(of id: Int) -> [UInt8]
+    /// A human-readable form of one id's piece, whitespace made visible (e.g. "␣the", "↵").
+    func displayPiece(_ id: Int) -> String
+
+    /// The bytes `id` adds to decoded text when it comes right after `previous`
+    /// (`nil` at the start). Most tokenizers ignore `previous`; llama2.c drops the
+    /// leading space of the piece that follows `<s>`. Defaults to `bytes(of:)`.
+    func bytes(of id: Int, following previous: Int?) -> [UInt8]
+    /// Whether `id` is a control token (`<|endoftext|>`, `<s>`, `</s>`, `<unk>`)
+    /// rather than a piece of text. Decoders can skip these. Defaults to `false`.
+    func isSpecialToken(_ id: Int) -> Bool
+}
+
+// MARK: - Defaults
+
+extension Tokenizer {
+    public func bytes(of id: Int, following previous: Int?) -> [UInt8] {
+        bytes(of: id)
+    }
+
+    public func isSpecialToken(_ id: Int) -> Bool {
+        false
+    }
+
+    /// Ids → text: the pieces' bytes joined and read as UTF-8, with any byte
+    /// sequence that is not valid UTF-8 shown as U+FFFD.
+    /// - Parameter skipSpecialTokens: leave out control tokens such as `<s>`.
+    public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) -> String {
+        var decoder = StreamingDecoder(tokenizer: self, skipSpecialTokens: skipSpecialTokens)
+        var text = ""
+        for id in ids { text += decoder.push(id) }
+        return text + decoder.finish()
+    }
+}

@@ -1,0 +1,79 @@
+import Tensors
+
+/// Causal self-attention for `T` new rows at positions `start..<start+T`, over every cached key,
+/// shared by both families. Letters: NH query heads, NKV key/value heads (NH is a multiple of
+/// NKV; query head `h` reads key/value head `h / (NH / NKV)`), hs head size, K = start + T keys.
+///
+/// - `q`: `[T, qStride]`, query head `h` at columns `h·hs ..< (h+1)·hs`.
+/// - `keys`, `values`: one layer of the cache, `[NKV, P, hs]`, already holding the new rows.
+/// - `out`: `[T, NH·hs]`, the heads' outputs side by side (before the output projection).
+/// - `scores`, `pattern`: when given, `[NH, T, K]` receive the scaled, masked scores and the
+///   softmax probabilities (masked cells: −∞ in scores, 0 in the pattern).
+func causalSelfAttention(
+    q: UnsafePointer<Float>, qStride: Int,
+    keys: UnsafePointer<Float>, values: UnsafePointer<Float>, capacity P: Int,
+    start: Int, T: Int, NH: Int, NKV: Int, hs: Int,
+    out: UnsafeMutablePointer<Float>,
+    scores recordedScores: UnsafeMutablePointer<Float>? = nil,
+    pattern recordedPattern: UnsafeMutablePointer<Float>? = nil
+) {
+    let K = start + T
+    let groupSize = NH / NKV
+    let scale = 1 / Float(hs).squareRoot()
+    let weights = UnsafeMutablePointer<Float>.allocate(capacity: T * K)  // [T, K] for one head
+    defer { weights.deallocate() }
+    for h in 0..<NH {
+        let kvHead = h / groupSize
+        let headKeys = keys + kvHead * P * hs, headValues = values + kvHead * P * hs
+        // scores[T, K] = scale · Q_h[T, hs] · K_h[K, hs]ᵀ
+        gemm(transA: false, transB: true, M: T, N: K, K: hs, alpha: scale,
+             A: q + h * hs, lda: qStride, B: headKeys, ldb: hs, beta: 0, C: weights, ldc: K)
+        for t in 0..<T {
+            let row = weights + t * K
+            // Row t sits at position start+t and may look at keys 0...start+t only.
+            for j in (start + t + 1)..<max(K, start + t + 1) { row[j] = -.infinity }
+            recordedScores?.advanced(by: (h * T + t) * K).update(from: row, count: K)
+            softmaxInPlace(row, count: start + t + 1)
+            for j in (start + t + 1)..<max(K, start + t + 1) { row[j] = 0 }
+        }
+        recordedPattern?.advanced(by: h * T * K).update(from: weights, count: T * K)
+        // out_h[T, hs] = weights[T, K] · V_h[K, hs]
+        gemm(transA: false, transB: false, M: T, N: hs, K: K, alpha: 1,
+             A: weights, lda: K, B: headValues, ldb: hs, beta: 0, C: out + h * hs, ldc: NH * hs)
+    }
+}
+
+/// Runs `causalSelfAttention` for one layer and records its scores and pattern when asked,
+/// as `[NH, rows kept, K]`.
+func recordedAttention(
+    layer l: Int, q: UnsafePointer<Float>, qStride: Int, cache: KVCache, start: Int, T: Int,
+    heads NH: Int, kvHeads NKV: Int, headSize hs: Int,
+    out: UnsafeMutablePointer<Float>, recorder: inout Recorder
+) {
+    let K = start + T
+    let wantsScores = recorder.spec.wants(.scores, layer: l), wantsPattern = recorder.spec.wants(.pattern, layer: l)
+    var scores = wantsScores ? [Float](repeating: 0, count: NH * T * K) : []
+    var pattern = wantsPattern ? [Float](repeating: 0, count: NH * T * K) : []
+    cache.keys[l].withUnsafeBufferPointer { keys in
+        cache.values[l].withUnsafeBufferPointer { values in
+            scores.withUnsafeMutableBufferPointer { scoresOut in
+                pattern.withUnsafeMutableBufferPointer { patternOut in
+                    causalSelfAttention(q: q, qStride: qStride, keys: keys.baseAddress!, values: values.baseAddress!,
+                                        capacity: cache.capacity, start: start, T: T, NH: NH, NKV: NKV, hs: hs, out: out,
+                                        scores: wantsScores ? scoresOut.baseAddress : nil,
+                                        pattern: wantsPattern ? patternOut.baseAddress : nil)
+                }
+            }
+        }
+    }
+    func keep(_ kind: RecordKind, _ values: [Float]) {
+        let first = recorder.firstRow, kept = recorder.keptRows
+        var slice = [Float](repeating: 0, count: NH * kept * K)
+        for h in 0..<NH {
+            for r in 0..<kept { for j in 0..<K { slice[(h * kept + r) * K + j] = values[(h * T + first + r) * K + j] } }
+        }
+        recorder.records[kind.name(layer: l)] = Tensor(shape: [NH, kept, K], scalars: slice)
+    }
+    if wantsScores { keep(.scores, scores) }
+    if wantsPattern { keep(.pattern, pattern) }
+}

@@ -1,0 +1,107 @@
+import Tensors
+
+/// The record vocabulary (TransformerLens-style names). Shapes are per forward call, where
+/// T = the rows (tokens) this call processes and K = every key position so far (cached + new).
+public enum RecordKind: String, Sendable, CaseIterable, Codable {
+    case embed = "embed"                    // [T, C] token embeddings
+    case posEmbed = "pos_embed"             // [T, C] learned position embeddings (GPT-2 only)
+    case ln1 = "ln1"                        // [T, C] input to attention, after the first norm
+    case q = "attn.q"                       // [NH, T, hs] queries (after RoPE for Llama)
+    case k = "attn.k"                       // [NKV, T, hs] keys of the new rows (after RoPE)
+    case v = "attn.v"                       // [NKV, T, hs] values of the new rows
+    case scores = "attn.scores"             // [NH, T, K] scaled scores, causal mask as -inf
+    case pattern = "attn.pattern"           // [NH, T, K] softmax of the scores, masked cells 0
+    case attnOut = "attn.out"               // [T, C] attention output after the output projection
+    case residMid = "resid_mid"             // [T, C] residual stream after attention is added
+    case ln2 = "ln2"                        // [T, C] input to the MLP, after the second norm
+    case mlpHidden = "mlp.hidden"           // [T, FF] MLP activations after GELU / SwiGLU
+    case mlpOut = "mlp.out"                 // [T, C] MLP output
+    case residPost = "resid_post"           // [T, C] residual stream leaving the block
+    case lnFinal = "ln_final"               // [T, C] after the final norm
+    case logits = "logits"                  // [T, V] unembedded scores
+
+    /// Whether the record exists once per layer (`blocks.L.<name>`).
+    public var isPerLayer: Bool {
+        switch self {
+        case .embed, .posEmbed, .lnFinal, .logits: return false
+        default: return true
+        }
+    }
+
+    /// The full record name for layer `layer`, e.g. `blocks.3.attn.pattern`.
+    public func name(layer: Int?) -> String {
+        if isPerLayer, let layer { return "blocks.\(layer).\(rawValue)" }
+        return rawValue
+    }
+}
+
+/// Which records one forward call keeps. The default captures nothing and costs nothing.
+public struct CaptureSpec: Sendable, Equatable {
+    public var kinds: Set<RecordKind>
+    /// Layers to record per-layer kinds for; `nil` means every layer.
+    public var layers: Set<Int>?
+    /// Which of the call's rows to keep: all of them, or only the newest (while stepping).
+    public var lastRowOnly: Bool
+
+    public init(kinds: Set<RecordKind> = [], layers: Set<Int>? = nil, lastRowOnly: Bool = false) {
+        self.kinds = kinds; self.layers = layers; self.lastRowOnly = lastRowOnly
+    }
+
+    public static let nothing = CaptureSpec()
+    public static let everything = CaptureSpec(kinds: Set(RecordKind.allCases))
+
+    public var isEmpty: Bool { kinds.isEmpty }
+
+    @inline(__always)
+    public func wants(_ kind: RecordKind, layer: Int? = nil) -> Bool {
+        guard kinds.contains(kind) else { return false }
+        guard let layer, let layers else { return true }
+        return layers.contains(layer)
+    }
+}
+
+/// What one forward call returns: the logits asked for and the records captured.
+public struct ForwardResult: Sendable {
+    /// `[rows, V]`: the last row only, unless every row was asked for.
+    public var logits: Tensor
+    /// Record name → tensor, shapes as documented on `RecordKind`.
+    public var records: [String: Tensor]
+}
+
+/// Collects records inside a forward driver. Only drivers create and fill one.
+struct Recorder {
+    let spec: CaptureSpec
+    /// Rows of this call (T) and the first row kept (T−1 when only the last row is kept).
+    let rows: Int
+    var records: [String: Tensor] = [:]
+
+    init(spec: CaptureSpec, rows: Int) {
+        self.spec = spec
+        self.rows = rows
+    }
+
+    var firstRow: Int { spec.lastRowOnly ? rows - 1 : 0 }
+    var keptRows: Int { rows - firstRow }
+
+    /// Keeps rows of a `[T, width]` buffer.
+    mutating func rowMajor(_ kind: RecordKind, layer: Int? = nil, _ buffer: UnsafePointer<Float>, width: Int) {
+        guard spec.wants(kind, layer: layer) else { return }
+        let start = buffer + firstRow * width
+        records[kind.name(layer: layer)] = Tensor(shape: [keptRows, width],
+                                                   scalars: Array(UnsafeBufferPointer(start: start, count: keptRows * width)))
+    }
+
+    /// Keeps per-head slices of a `[T, stride]` buffer whose head `h` sits at column `offset + h·hs`,
+    /// as `[heads, T, hs]`.
+    mutating func perHead(_ kind: RecordKind, layer: Int, _ buffer: UnsafePointer<Float>,
+                          stride: Int, offset: Int, heads: Int, headSize hs: Int) {
+        guard spec.wants(kind, layer: layer) else { return }
+        var out = [Float](repeating: 0, count: heads * keptRows * hs)
+        for h in 0..<heads {
+            for (r, t) in (firstRow..<rows).enumerated() {
+                for i in 0..<hs { out[(h * keptRows + r) * hs + i] = buffer[t * stride + offset + h * hs + i] }
+            }
+        }
+        records[kind.name(layer: layer)] = Tensor(shape: [heads, keptRows, hs], scalars: out)
+    }
+}

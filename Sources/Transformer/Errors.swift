@@ -1,0 +1,37 @@
+import Foundation
+
+/// Everything that can go wrong while loading a model, each with the file it concerns
+/// and a hint a user can act on. Printed as one line by the command-line tool.
+public enum ModelLoadError: Error, CustomStringConvertible, LocalizedError {
+    case missingPath(String, hint: String)
+    case missingFile(String, hint: String)
+    case malformedConfig(file: String, problem: String)
+    case unsupportedArchitecture(file: String, found: String)
+    case malformedWeights(file: String, problem: String)
+    case missingTensor(name: String, file: String)
+    case wrongShape(name: String, expected: [Int], found: [Int], file: String)
+    case unsupportedDType(name: String, dtype: String, file: String)
+
+    public var description: String {
+        switch self {
+        case .missingPath(let path, let hint):
+            return "no model at \(path): \(hint)"
+        case .missingFile(let path, let hint):
+            return "missing file \(path): \(hint)"
+        case .malformedConfig(let file, let problem):
+            return "\(file): malformed model configuration: \(problem)"
+        case .unsupportedArchitecture(let file, let found):
+            return "\(file): unsupported architecture \(found); Lantern runs GPT-2 (GPT2LMHeadModel) and Llama (LlamaForCausalLM) models"
+        case .malformedWeights(let file, let problem):
+            return "\(file): corrupted or truncated weights: \(problem); download the file again"
+        case .missingTensor(let name, let file):
+            return "\(file): tensor \(name) is missing; the weights do not belong to this configuration"
+        case .wrongShape(let name, let expected, let found, let file):
+            return "\(file): tensor \(name) has shape \(found) but config.json implies \(expected); the weights do not match config.json"
+        case .unsupportedDType(let name, let dtype, let file):
+            return "\(file): tensor \(name) has dtype \(dtype); Lantern reads F32, F16 and BF16 weights"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}

@@ -1,0 +1,30 @@
+import Tensors
+
+/// What every model family's forward driver offers the rest of Lantern.
+public protocol LanguageModel: AnyObject, Sendable {
+    var config: TransformerConfig { get }
+
+    /// Runs `tokens` at positions `cache.count ..< cache.count + tokens.count`, appending their keys
+    /// and values to `cache`. Returns logits for the last row (or every row when `allLogits`) and
+    /// the records `capture` asks for. The caller checks the context has room.
+    func forward(_ tokens: [Int], cache: inout KVCache, capture: CaptureSpec, allLogits: Bool) -> ForwardResult
+}
+
+extension LanguageModel {
+    public func makeCache() -> KVCache { KVCache(for: config) }
+
+    /// Logits of the last token only, recording nothing: the fast path for plain generation.
+    public func nextTokenLogits(_ tokens: [Int], cache: inout KVCache) -> [Float] {
+        forward(tokens, cache: &cache, capture: .nothing, allLogits: false).logits.scalars
+    }
+}
+
+/// Scratch buffers of one forward call, sized for `T` rows.
+struct ScratchBuffer {
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ count: Int) {
+        pointer = .allocate(capacity: max(1, count))
+        pointer.initialize(repeating: 0, count: max(1, count))
+    }
+    func free() { pointer.deallocate() }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Tensors
+
+// Llama (Touvron et al., 2023), as Hugging Face's LlamaForCausalLM and llama2.c compute it.
+// Order of this file: weights → loading → forward driver.
+// Letters: T rows this call, C width, NH query heads, NKV key/value heads, hs head size,
+// FF feed-forward width, V vocabulary, P context.
+
+// MARK: - Weights
+
+/// One block's parameters, all in the nn.Linear layout `[out, in]` (no biases anywhere).
+struct LlamaBlockWeights: Sendable {
+    var attentionNorm: [Float]   // [C]
+    var qWeight: [Float]         // [NH·hs, C]
+    var kWeight: [Float]         // [NKV·hs, C]
+    var vWeight: [Float]         // [NKV·hs, C]
+    var oWeight: [Float]         // [C, NH·hs]
+    var mlpNorm: [Float]         // [C]
+    var gateWeight: [Float]      // [FF, C]  (llama2.c w1)
+    var upWeight: [Float]        // [FF, C]  (llama2.c w3)
+    var downWeight: [Float]      // [C, FF]  (llama2.c w2)
+}
+
+struct LlamaWeights: Sendable {
+    var tokenEmbedding: [Float]          // [V, C]
+    var blocks: [LlamaBlockWeights]
+    var finalNorm: [Float]               // [C]
+    /// `[V, C]` when the classifier is separate; otherwise the token embedding is reused.
+    var separateUnembedding: [Float]?
+}
+
+// MARK: - Model
+
+public final class LlamaModel: LanguageModel {
+    public let config: TransformerConfig
+    let weights: LlamaWeights
+
+    init(config: TransformerConfig, weights: LlamaWeights) {
+        self.config = config
+        self.weights = weights
+    }
+
+    /// Reads Hugging Face Llama tensor names (`model.layers.{i}.self_attn.q_proj.weight`, …).
+    /// Hugging Face checkpoints use the half-split rotary layout (`config.positional`).
+    public convenience init(config: TransformerConfig, store: WeightStore) throws {
+        let C = config.width, FF = config.feedForwardWidth, V = config.vocabularySize
+        let qWidth = config.heads * config.headSize, kvWidth = config.kvHeads * config.headSize
+        var blocks: [LlamaBlockWeights] = []
+        for l in 0..<config.layers {
+            let p = "model.layers.\(l)."
+            blocks.append(LlamaBlockWeights(
+                attentionNorm: try store.tensor(p + "input_layernorm.weight", shape: [C]),
+                qWeight: try store.tensor(p + "self_attn.q_proj.weight", shape: [qWidth, C]),
+                kWeight: try store.tensor(p + "self_attn.k_proj.weight", shape: [kvWidth, C]),
+                vWeight: try store.tensor(p + "self_attn.v_proj.weight", shape: [kvWidth, C]),
+                oWeight: try store.tensor(p + "self_attn.o_proj.weight", shape: [C, qWidth]),
+                mlpNorm: try store.tensor(p + "post_attention_layernorm.weight", shape: [C]),
+                gateWeight: try store.tensor(p + "mlp.gate_proj.weight", shape: [FF, C]),
+                upWeight: try store.tensor(p + "mlp.up_proj.weight", shape: [FF, C]),
+                downWeight: try store.tensor(p + "mlp.down_proj.weight", shape: [C, FF])))
+        }
+        let untied = !config.tiedEmbeddings && store.contains("lm_head.weight")
+        self.init(config: config, weights: LlamaWeights(
+            tokenEmbedding: try store.tensor("model.embed_tokens.weight", shape: [V, C]),
+            blocks: blocks,
+            finalNorm: try store.tensor("model.norm.weight", shape: [C]),
+            separateUnembedding: untied ? try store.tensor("lm_head.weight", shape: [V, C]) : nil))
+    }
+
+    /// The token embedding table `[V, C]`.
+    public var tokenEmbeddingTable: Tensor {
+        Tensor(shape: [config.vocabularySize, config.width], scalars: weights.tokenEmbedding)
+    }
+
+    // MARK: - Forward driver
+
+    public func forward(_ tokens: [Int], cache: inout KVCache, capture: CaptureSpec, allLogits: Bool) -> ForwardResult {
+        let T = tokens.count, C = config.width, NH = config.heads, NKV = config.kvHeads, hs = config.headSize
+        let FF = config.feedForwardWidth, V = config.vocabularySize, P = cache.capacity
+        let qWidth = NH * hs, kvWidth = NKV * hs
+        guard case .rotary(let theta, let layout) = config.positional else {
+            preconditionFailure("LlamaModel needs a rotary positional scheme")
+        }
+        let start = cache.count
+        precondition(T > 0 && start + T <= P, "LlamaModel.forward: \(T) tokens at \(start) overflow the context \(P)")
+        var recorder = Recorder(spec: capture, rows: T)
+
+        // Activations of this call, each [T, …].
+        let residual = ScratchBuffer(T * C), normed = ScratchBuffer(T * C)
+        let q = ScratchBuffer(T * qWidth), k = ScratchBuffer(T * kvWidth), v = ScratchBuffer(T * kvWidth)
+        let attnHeads = ScratchBuffer(T * qWidth), projected = ScratchBuffer(T * C)
+        let gate = ScratchBuffer(T * FF), up = ScratchBuffer(T * FF)
+        defer { [residual, normed, q, k, v, attnHeads, projected, gate, up].forEach { $0.free() } }
+        let x = residual.pointer
+
+        // Token embedding only: positions enter through the rotation of queries and keys.
+        weights.tokenEmbedding.withUnsafeBufferPointer { table in
+            for t in 0..<T { (x + t * C).update(from: table.baseAddress! + tokens[t] * C, count: C) }
+        }
+        recorder.rowMajor(.embed, x, width: C)
+
+        for l in 0..<config.layers {
+            let w = weights.blocks[l]
+            // Attention sub-block: x += o(attention(rope(q), rope(k), v)) on rmsnorm(x)
+            rmsNormForward(out: normed.pointer, input: x, weight: w.attentionNorm, T: T, C: C, eps: config.normEpsilon)
+            recorder.rowMajor(.ln1, layer: l, normed.pointer, width: C)
+            linearForward(out: q.pointer, input: normed.pointer, weight: w.qWeight, bias: nil, T: T, C: C, OC: qWidth)
+            linearForward(out: k.pointer, input: normed.pointer, weight: w.kWeight, bias: nil, T: T, C: C, OC: kvWidth)
+            linearForward(out: v.pointer, input: normed.pointer, weight: w.vWeight, bias: nil, T: T, C: C, OC: kvWidth)
+            for t in 0..<T {
+                applyRotary(q.pointer + t * qWidth, heads: NH, headSize: hs, position: start + t, theta: theta, layout: layout)
+                applyRotary(k.pointer + t * kvWidth, heads: NKV, headSize: hs, position: start + t, theta: theta, layout: layout)
+            }
+            recorder.perHead(.q, layer: l, q.pointer, stride: qWidth, offset: 0, heads: NH, headSize: hs)
+            recorder.perHead(.k, layer: l, k.pointer, stride: kvWidth, offset: 0, heads: NKV, headSize: hs)
+            recorder.perHead(.v, layer: l, v.pointer, stride: kvWidth, offset: 0, heads: NKV, headSize: hs)
+            storeKeysAndValues(k: k.pointer, v: v.pointer, cache: &cache, layer: l, start: start, T: T)
+            recordedAttention(layer: l, q: q.pointer, qStride: qWidth, cache: cache, start: start, T: T,
+                              heads: NH, kvHeads: NKV, headSize: hs, out: attnHeads.pointer, recorder: &recorder)
+            linearForward(out: projected.pointer, input: attnHeads.pointer, weight: w.oWeight, bias: nil, T: T, C: qWidth, OC: C)
+            recorder.rowMajor(.attnOut, layer: l, projected.pointer, width: C)
+            addInPlace(x, projected.pointer, count: T * C)
+            recorder.rowMajor(.residMid, layer: l, x, width: C)
+
+            // SwiGLU sub-block: x += down(silu(gate(h)) ⊙ up(h)), h = rmsnorm(x)
+            rmsNormForward(out: normed.pointer, input: x, weight: w.mlpNorm, T: T, C: C, eps: config.normEpsilon)
+            recorder.rowMajor(.ln2, layer: l, normed.pointer, width: C)
+            linearForward(out: gate.pointer, input: normed.pointer, weight: w.gateWeight, bias: nil, T: T, C: C, OC: FF)
+            linearForward(out: up.pointer, input: normed.pointer, weight: w.upWeight, bias: nil, T: T, C: C, OC: FF)
+            parallelChunks(rows: T, width: FF) { offset, count in
+                swigluInPlace(gate: gate.pointer + offset, up: up.pointer + offset, count: count)
+            }
+            recorder.rowMajor(.mlpHidden, layer: l, gate.pointer, width: FF)
+            linearForward(out: projected.pointer, input: gate.pointer, weight: w.downWeight, bias: nil, T: T, C: FF, OC: C)
+            recorder.rowMajor(.mlpOut, layer: l, projected.pointer, width: C)
+            addInPlace(x, projected.pointer, count: T * C)
+            recorder.rowMajor(.residPost, layer: l, x, width: C)
+        }
+        cache.count = start + T
+
+        rmsNormForward(out: normed.pointer, input: x, weight: weights.finalNorm, T: T, C: C, eps: config.normEpsilon)
+        recorder.rowMajor(.lnFinal, normed.pointer, width: C)
+        return unembed(normed: normed.pointer, T: T, V: V, C: C, table: weights.separateUnembedding ?? weights.tokenEmbedding,
+                       capture: capture, allLogits: allLogits, recorder: &recorder)
+    }
+
+    private func storeKeysAndValues(k: UnsafePointer<Float>, v: UnsafePointer<Float>, cache: inout KVCache,
+                                    layer l: Int, start: Int, T: Int) {
+        let NKV = config.kvHeads, hs = config.headSize, P = cache.capacity, kvWidth = NKV * hs
+        cache.keys[l].withUnsafeMutableBufferPointer { keys in
+            cache.values[l].withUnsafeMutableBufferPointer { values in
+                for t in 0..<T {
+                    for h in 0..<NKV {
+                        let destination = (h * P + start + t) * hs
+                        (keys.baseAddress! + destination).update(from: k + t * kvWidth + h * hs, count: hs)
+                        (values.baseAddress! + destination).update(from: v + t * kvWidth + h * hs, count: hs)
+                    }
+                }
+            }
+        }
+    }
+}

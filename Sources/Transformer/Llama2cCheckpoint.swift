@@ -1,0 +1,69 @@
+import Foundation
+import Tensors
+
+/// llama2.c's `.bin` checkpoint: seven int32 (dim, hidden_dim, n_layers, n_heads, n_kv_heads,
+/// vocab_size, seq_len) then float32 weights in a fixed order — token embedding, rms_att, wq, wk,
+/// wv, wo, rms_ffn, w1, w2, w3, rms_final, two legacy RoPE tables, and the classifier when
+/// vocab_size is negative (otherwise the classifier shares the token embedding).
+/// Its rotary embedding turns interleaved channel pairs (2j, 2j+1), unlike Hugging Face's half-split.
+public enum Llama2cCheckpoint {
+    public static func load(_ url: URL) throws -> LlamaModel {
+        let fail = { (problem: String) in ModelLoadError.malformedWeights(file: url.path, problem: problem) }
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ModelLoadError.missingPath(url.path, hint: "give a llama2.c checkpoint such as stories15M.bin")
+        }
+        let data = try Data(contentsOf: url, options: .alwaysMapped)
+        guard data.count >= 28 else { throw fail("file is \(data.count) bytes, shorter than the 28-byte header") }
+        let header: [Int] = data.withUnsafeBytes { raw in
+            (0..<7).map { Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
+        }
+        let (C, FF, L, NH, NKV, signedV, P) = (header[0], header[1], header[2], header[3], header[4], header[5], header[6])
+        let V = abs(signedV), sharedClassifier = signedV > 0
+        guard [C, FF, L, NH, NKV, P].allSatisfy({ $0 > 0 && $0 < 1 << 20 }), V > 0,
+              C % NH == 0, NH % NKV == 0, (C / NH) % 2 == 0 else {
+            throw fail("header \(header) is not a llama2.c configuration (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len)")
+        }
+        let hs = C / NH, kvWidth = NKV * hs
+        let config = TransformerConfig(
+            family: .llama, layers: L, heads: NH, kvHeads: NKV, width: C, headSize: hs, feedForwardWidth: FF,
+            vocabularySize: V, contextLength: P, normEpsilon: 1e-5,
+            positional: .rotary(theta: 10000, layout: .interleaved), tiedEmbeddings: sharedClassifier,
+            bosTokenId: 1, eosTokenId: 2)
+
+        // Every float the file must hold, in order.
+        let sizes = [V * C, L * C, L * C * C, L * kvWidth * C, L * kvWidth * C, L * C * C, L * C,
+                     L * FF * C, L * C * FF, L * FF * C, C, P * hs / 2, P * hs / 2] + (sharedClassifier ? [] : [V * C])
+        let needed = 28 + 4 * sizes.reduce(0, +)
+        guard data.count >= needed else {
+            throw fail("file is \(data.count) bytes but its header \(header) needs \(needed)")
+        }
+        var offset = 28
+        func next(_ count: Int) -> [Float] {
+            defer { offset += 4 * count }
+            return data.withUnsafeBytes { raw in
+                [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    memcpy(buffer.baseAddress!, raw.baseAddress! + offset, 4 * count)
+                    initialized = count
+                }
+            }
+        }
+        /// Splits a `[L, …]` array into per-layer arrays.
+        func perLayer(_ all: [Float]) -> [[Float]] {
+            let size = all.count / L
+            return (0..<L).map { Array(all[($0 * size)..<(($0 + 1) * size)]) }
+        }
+        let embedding = next(V * C)
+        let rmsAtt = perLayer(next(L * C)), wq = perLayer(next(L * C * C)), wk = perLayer(next(L * kvWidth * C))
+        let wv = perLayer(next(L * kvWidth * C)), wo = perLayer(next(L * C * C)), rmsFfn = perLayer(next(L * C))
+        let w1 = perLayer(next(L * FF * C)), w2 = perLayer(next(L * C * FF)), w3 = perLayer(next(L * FF * C))
+        let rmsFinal = next(C)
+        offset += 4 * P * hs  // the unused legacy RoPE tables (cos and sin)
+        let classifier = sharedClassifier ? nil : next(V * C)
+        let blocks = (0..<L).map { l in
+            LlamaBlockWeights(attentionNorm: rmsAtt[l], qWeight: wq[l], kWeight: wk[l], vWeight: wv[l], oWeight: wo[l],
+                              mlpNorm: rmsFfn[l], gateWeight: w1[l], upWeight: w3[l], downWeight: w2[l])
+        }
+        return LlamaModel(config: config, weights: LlamaWeights(
+            tokenEmbedding: embedding, blocks: blocks, finalNorm: rmsFinal, separateUnembedding: classifier))
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import Generation
+import Tensors
+import Transformer
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure prefill and decode speed on a GPT-2-small-sized model built in memory.",
+        discussion: """
+        Builds a model from seeded random weights (no download): GPT-2 small (124M parameters:
+        12 layers, 768 wide, 12 heads, 50,257 tokens) or, with --family llama, a Llama of similar
+        size (12 layers, 768 wide, 12 query heads over 4 key/value heads, SwiGLU 2048, 32,000 tokens).
+        Reports prefill tokens/s (one pass over a 512-token prompt, best of 3) and decode tokens/s
+        (128 greedy tokens after a 16-token prompt, through the KV cache and the sampler) for each
+        thread count, and the peak memory of the process.
+        Compare with Hugging Face: python scripts/bench_hf.py (same shapes).
+
+        Example: lantern bench --threads 1 --threads 2 --json
+        """)
+
+    @Option(name: .long, help: "Model family to build: gpt2 or llama.")
+    var family: String = "gpt2"
+
+    @Option(name: .long, help: "Thread counts to measure (repeatable).")
+    var threads: [Int] = [1, 2]
+
+    @Option(name: .long, help: "Prompt length for the prefill measurement.")
+    var prefillTokens: Int = 512
+
+    @Option(name: .long, help: "Tokens to decode for the decode measurement.")
+    var decodeTokens: Int = 128
+
+    @Option(name: .long, help: "Prompt length before decoding.")
+    var promptTokens: Int = 16
+
+    @Flag(name: .long, help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard ModelFamily(rawValue: family) != nil else { throw ValidationError("--family \(family) is unknown: use gpt2 or llama") }
+        guard threads.allSatisfy({ (1...256).contains($0) }) else { throw ValidationError("--threads must be between 1 and 256") }
+        guard prefillTokens >= 1, decodeTokens >= 1, promptTokens >= 1 else {
+            throw ValidationError("--prefill-tokens, --decode-tokens and --prompt-tokens must be 1 or more")
+        }
+        guard prefillTokens <= 1024, promptTokens + decodeTokens <= 1024 else {
+            throw ValidationError("the bench model's context is 1024 tokens: keep --prefill-tokens and --prompt-tokens + --decode-tokens within it")
+        }
+    }
+
+    static func config(for family: ModelFamily) -> TransformerConfig {
+        switch family {
+        case .gpt2: return .gpt2()
+        case .llama:
+            return TransformerConfig(family: .llama, layers: 12, heads: 12, kvHeads: 4, width: 768, headSize: 64,
+                                     feedForwardWidth: 2048, vocabularySize: 32000, contextLength: 1024, normEpsilon: 1e-5,
+                                     positional: .rotary(theta: 10000, layout: .halfSplit), tiedEmbeddings: false)
+        }
+    }
+
+    func run() throws {
+        let config = Self.config(for: ModelFamily(rawValue: family)!)
+        printError("building a \(family) model with \(String(format: "%.1f", Double(config.parameterCount) / 1e6))M random parameters…")
+        let model = RandomModels.make(config)
+        var random = SplitMix64(seed: 7)
+        let prefillPrompt = (0..<prefillTokens).map { _ in Int(random.next() % UInt64(config.vocabularySize)) }
+        let decodePrompt = Array(prefillPrompt.prefix(promptTokens))
+        var rows: [[String: Any]] = []
+        for threadCount in threads {
+            BLAS.setThreads(threadCount)
+            // Prefill: a warm-up, then the best of three.
+            var prefillBest = Double.infinity
+            for attempt in 0..<4 {
+                var cache = model.makeCache()
+                let start = Date()
+                _ = model.nextTokenLogits(prefillPrompt, cache: &cache)
+                if attempt > 0 { prefillBest = min(prefillBest, Date().timeIntervalSince(start)) }
+            }
+            // Decode: greedy through the sampler, as generation does.
+            var cache = model.makeCache()
+            var sampler = Sampler(settings: SamplingSettings(greedy: true))
+            var logits = model.nextTokenLogits(decodePrompt, cache: &cache)
+            let start = Date()
+            for _ in 0..<decodeTokens {
+                let token = sampler.sample(logits: logits).chosen
+                logits = model.nextTokenLogits([token], cache: &cache)
+            }
+            let decodeSeconds = Date().timeIntervalSince(start)
+            let row: [String: Any] = [
+                "threads": threadCount,
+                "prefill_tokens": prefillTokens,
+                "prefill_tokens_per_second": Double(prefillTokens) / prefillBest,
+                "decode_tokens": decodeTokens,
+                "decode_tokens_per_second": Double(decodeTokens) / decodeSeconds,
+            ]
+            rows.append(row)
+            printError(String(format: "threads %d: prefill %.0f tok/s, decode %.1f tok/s", threadCount,
+                              row["prefill_tokens_per_second"] as! Double, row["decode_tokens_per_second"] as! Double))
+        }
+        let peak = peakMemoryBytes()
+        if json {
+            try printJSON(["family": family, "parameters": config.parameterCount, "results": rows,
+                           "peak_memory_bytes": peak ?? NSNull()])
+            return
+        }
+        print("family \(family), \(config.parameterCount) parameters")
+        print("threads  prefill tok/s (\(prefillTokens))  decode tok/s (\(decodeTokens) after \(promptTokens))")
+        for row in rows {
+            print(String(format: "%7d  %21.0f  %28.1f", row["threads"] as! Int,
+                         row["prefill_tokens_per_second"] as! Double, row["decode_tokens_per_second"] as! Double))
+        }
+        if let peak { print(String(format: "peak memory %.0f MiB", Double(peak) / 1_048_576)) }
+    }
+}
+
+/// The process's peak resident memory (Linux VmHWM), if known.
+func peakMemoryBytes() -> Int? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+    else { return nil }
+    return kilobytes * 1024
+}

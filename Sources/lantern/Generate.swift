@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Generation
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate text from a prompt, streaming it as it is produced.",
+        discussion: """
+        An empty prompt starts from the model's beginning-of-text token. Generation ends at
+        --max-new-tokens, at the model's end-of-text token, at a --stop string, or when the
+        context window is full (the message says which).
+
+        Examples:
+          lantern generate "Once upon a time" --model gpt2-folder --max-new-tokens 40
+          lantern generate "Q: 2+2?" --model gpt2-folder --temperature 0.7 --top-k 40 --stop "###"
+          lantern generate "" --model stories260K.bin --tokenizer tok512.bin --greedy --json
+        """)
+
+    @Argument(help: "The prompt (may be empty).")
+    var prompt: String
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var sampling: SamplingOptions
+
+    @Flag(name: .long, help: "Print one JSON object (prompt_ids, generated_ids, text, stop_reason, timing) instead of streaming.")
+    var json = false
+
+    func run() throws {
+        let bundle = try model.load()
+        let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
+        if !json { FileHandle.standardOutput.write(Data(prompt.utf8)) }
+        var result = try generator.generate(
+            prompt: prompt, maxNewTokens: sampling.maxNewTokens, settings: sampling.settings, stopStrings: sampling.stop,
+            onText: { piece in
+                if !json { FileHandle.standardOutput.write(Data(piece.utf8)) }
+            })
+        result.timing.loadSeconds = bundle.loadSeconds
+        if json {
+            try printJSON([
+                "prompt": prompt,
+                "prompt_ids": result.promptIds,
+                "generated_ids": result.generatedIds,
+                "text": result.text,
+                "stop_reason": result.stopReason.rawValue,
+                "timing": [
+                    "load_seconds": result.timing.loadSeconds,
+                    "prefill_tokens_per_second": result.timing.prefillTokensPerSecond,
+                    "decode_tokens_per_second": result.timing.decodeTokensPerSecond,
+                ],
+            ])
+            return
+        }
+        print("")
+        let why: String
+        switch result.stopReason {
+        case .maxTokens: why = "reached --max-new-tokens \(sampling.maxNewTokens)"
+        case .endOfText: why = "the model produced its end-of-text token"
+        case .stopString: why = "a stop string appeared"
+        case .contextFull: why = "the context window of \(bundle.model.config.contextLength) tokens is full; shorten the prompt or lower --max-new-tokens"
+        }
+        let speed = String(format: "prefill %.0f tok/s, decode %.1f tok/s",
+                           result.timing.prefillTokensPerSecond, result.timing.decodeTokensPerSecond)
+        printError("[\(result.promptIds.count) prompt + \(result.generatedIds.count) new tokens; stopped: \(why); \(speed)]")
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Generation
+import Transformer
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Describe a model: architecture, parameters, context, vocabulary, positions, weights.",
+        discussion: "Example: lantern info --model path/to/gpt2")
+
+    @OptionGroup var model: ModelOptions
+
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+
+    func run() throws {
+        let bundle = try model.load()
+        let c = bundle.model.config
+        let family = c.family == .gpt2 ? "GPT-2 (decoder-only; LayerNorm, GELU MLP, biases)"
+                                       : "Llama (decoder-only; RMSNorm, SwiGLU MLP, no biases)"
+        let attention = c.kvHeads == c.heads ? "\(c.heads) heads × \(c.headSize)"
+            : "\(c.heads) query heads sharing \(c.kvHeads) key/value heads (grouped-query) × \(c.headSize)"
+        if json {
+            try printJSON([
+                "source": bundle.source, "family": c.family.rawValue, "layers": c.layers, "heads": c.heads,
+                "kv_heads": c.kvHeads, "width": c.width, "head_size": c.headSize, "feed_forward_width": c.feedForwardWidth,
+                "vocabulary_size": c.vocabularySize, "context_length": c.contextLength, "parameters": c.parameterCount,
+                "positional": c.positional.description, "tied_embeddings": c.tiedEmbeddings,
+                "weight_dtypes": bundle.weightDTypes, "tokenizer_vocabulary_size": bundle.tokenizer.vocabularySize,
+            ])
+            return
+        }
+        print("""
+        model          \(bundle.source)
+        architecture   \(family)
+        parameters     \(c.parameterCount.formatted()) (\(String(format: "%.1f", Double(c.parameterCount) / 1e6))M)
+        layers         \(c.layers)
+        width          \(c.width)
+        attention      \(attention)
+        feed-forward   \(c.feedForwardWidth)
+        context        \(c.contextLength) tokens
+        vocabulary     \(c.vocabularySize) tokens (tokenizer: \(bundle.tokenizer.vocabularySize))
+        positions      \(c.positional)
+        embeddings     \(c.tiedEmbeddings ? "tied (the unembedding reuses the token embedding)" : "separate unembedding matrix")
+        weights        \(bundle.weightDTypes.joined(separator: ", ")) on disk, float32 in memory
+        """)
+    }
+}

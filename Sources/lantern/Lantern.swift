@@ -1,0 +1,20 @@
+import ArgumentParser
+
+@main
+struct Lantern: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lantern",
+        abstract: "Run real language models and see what happens inside them.",
+        discussion: """
+        Lantern runs GPT-2 and Llama-style models on the CPU, token by token, and shows
+        what happens inside. Models are Hugging Face folders (config.json +
+        model.safetensors + tokenizer files) or llama2.c .bin checkpoints.
+
+        Examples:
+          lantern generate "Once upon a time" --model path/to/gpt2
+          lantern tokenize "Hello world" --model path/to/gpt2
+          lantern info --model path/to/stories260K.bin
+          lantern bench
+        """,
+        subcommands: [Generate.self, Tokenize.self, Info.self, Bench.self])
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import Generation
+
+/// Which model to run (shared by every command that loads one).
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "A Hugging Face model folder (config.json, model.safetensors, tokenizer files) or a llama2.c .bin checkpoint.",
+        valueName: "path"))
+    var model: String
+
+    @Option(name: .long, help: ArgumentHelp(
+        "The tokenizer, when it is not in the model folder (llama2.c: tokenizer.bin).", valueName: "path"))
+    var tokenizer: String?
+
+    func load() throws -> ModelBundle {
+        try ModelBundle.load(model: model, tokenizer: tokenizer)
+    }
+}
+
+/// The inference parameters (shared by generate and, later, step).
+struct SamplingOptions: ParsableArguments {
+    @Option(name: .long, help: "How many tokens to generate at most (1 or more).")
+    var maxNewTokens: Int = 64
+
+    @Option(name: .long, help: "Divide the logits by this before softmax: below 1 sharper, above 1 flatter; 0 means greedy.")
+    var temperature: Float = 1.0
+
+    @Option(name: .long, help: "Sample only from the k most likely tokens (0 = off).")
+    var topK: Int = 0
+
+    @Option(name: .long, help: "Sample only from the most likely tokens whose probabilities add up to p (1 = off).")
+    var topP: Float = 1.0
+
+    @Flag(name: .long, help: "Always take the most likely token (same as --temperature 0).")
+    var greedy = false
+
+    @Option(name: .long, help: "Seed of Lantern's random generator: the same seed gives the same text on every machine.")
+    var seed: UInt64 = 42
+
+    @Option(name: .long, help: ArgumentHelp("Stop when this text appears (not printed). Repeatable.", valueName: "text"))
+    var stop: [String] = []
+
+    var settings: SamplingSettings {
+        SamplingSettings(temperature: temperature, topK: topK, topP: topP, greedy: greedy, seed: seed)
+    }
+
+    func validate() throws {
+        guard maxNewTokens >= 1 else {
+            throw ValidationError("--max-new-tokens \(maxNewTokens) is out of range: use 1 or more")
+        }
+        do { try settings.validate() } catch { throw ValidationError("\(error)") }
+        if stop.contains("") { throw ValidationError("--stop needs some text; an empty stop string would stop at once") }
+    }
+}
+
+/// Prints to standard error (progress and messages, so stdout stays clean for text and JSON).
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Prints a JSON value with stable key order.
+func printJSON(_ value: Any) throws {
+    let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    print(String(decoding: data, as: UTF8.self))
+}

@@ -1,0 +1,49 @@
+import Foundation
+import Tensors
+import Transformer
+import XCTest
+
+/// Locations of committed fixtures (made by scripts/make_fixtures.py) and of ../shared/data.
+enum Fixtures {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let sharedData = repository.deletingLastPathComponent().appendingPathComponent("shared/data")
+
+    static func folder(_ name: String) -> URL { root.appendingPathComponent(name) }
+
+    static func ids(_ fixture: String, _ file: String) throws -> [Int] {
+        let data = try Data(contentsOf: folder(fixture).appendingPathComponent("reference/\(file)"))
+        return try JSONDecoder().decode([Int].self, from: data)
+    }
+
+    static func array(_ fixture: String, _ file: String) throws -> Tensor {
+        try NPY.read(folder(fixture).appendingPathComponent("reference/\(file)"))
+    }
+
+    /// The shared data folder, or a skip naming what is missing.
+    static func shared(_ path: String) throws -> URL {
+        let url = sharedData.appendingPathComponent(path)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw XCTSkip("reference data \(url.path) is absent (it lives in ../shared/data beside the repository)")
+        }
+        return url
+    }
+}
+
+extension Tensor {
+    /// Rows `range` of a `[rows, width]` tensor.
+    func rows(_ range: Range<Int>) -> Tensor {
+        let width = count / shape[0]
+        return Tensor(shape: [range.count] + shape.dropFirst(), scalars: Array(scalars[(range.lowerBound * width)..<(range.upperBound * width)]))
+    }
+
+    /// `[head, query, key]` → the rows `queries` of every head, keys cut to `keys`.
+    func attentionRows(_ queries: Range<Int>, keys: Int) -> Tensor {
+        let (H, Q, K) = (shape[0], shape[1], shape[2])
+        var out: [Float] = []
+        for h in 0..<H { for q in queries { for k in 0..<keys { out.append(scalars[(h * Q + q) * K + k]) } } }
+        _ = Q
+        return Tensor(shape: [H, queries.count, keys], scalars: out)
+    }
+}

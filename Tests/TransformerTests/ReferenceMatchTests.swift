@@ -1,0 +1,88 @@
+import Foundation
+import Tensors
+import Transformer
+import XCTest
+
+/// The engine against Hugging Face transformers (eager attention, float32) on committed
+/// random-weight checkpoints: logits and attention patterns within 1e-4, for the prompt
+/// (one prefill pass) and for every token decoded through the KV cache, and the same greedy
+/// continuation.
+final class ReferenceMatchTests: XCTestCase {
+    static let tolerance: Float = 1e-4
+
+    func check(_ fixture: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let model = try ModelLoader.loadHuggingFace(folder: Fixtures.folder(fixture))
+        let prompt = try Fixtures.ids(fixture, "prompt_ids.json")
+        let generated = try Fixtures.ids(fixture, "generated_ids.json")
+        let sequence = prompt + generated
+        let logits = try Fixtures.array(fixture, "logits.npy")  // [T, V]
+        XCTAssertEqual(logits.shape, [sequence.count, model.config.vocabularySize], file: file, line: line)
+        let patterns = try (0..<model.config.layers).map { try Fixtures.array(fixture, "attn_pattern.\($0).npy") }
+
+        // Prefill: every prompt row at once.
+        var cache = model.makeCache()
+        let capture = CaptureSpec(kinds: [.pattern])
+        let prefill = model.forward(prompt, cache: &cache, capture: capture, allLogits: true)
+        var worstLogit = prefill.logits.maxAbsDifference(logits.rows(0..<prompt.count))
+        var worstPattern: Float = 0
+        for l in 0..<model.config.layers {
+            let recorded = try XCTUnwrap(prefill.records["blocks.\(l).attn.pattern"], file: file, line: line)
+            worstPattern = max(worstPattern, recorded.maxAbsDifference(patterns[l].attentionRows(0..<prompt.count, keys: prompt.count)))
+        }
+
+        // Decode: one cached row at a time, recording only the newest row.
+        let stepCapture = CaptureSpec(kinds: [.pattern], lastRowOnly: true)
+        for (offset, token) in generated.enumerated() {
+            let position = prompt.count + offset
+            let step = model.forward([token], cache: &cache, capture: stepCapture, allLogits: false)
+            worstLogit = max(worstLogit, step.logits.maxAbsDifference(logits.rows(position..<(position + 1))))
+            for l in 0..<model.config.layers {
+                let recorded = try XCTUnwrap(step.records["blocks.\(l).attn.pattern"], file: file, line: line)
+                worstPattern = max(worstPattern, recorded.maxAbsDifference(
+                    patterns[l].attentionRows(position..<(position + 1), keys: position + 1)))
+            }
+        }
+        print("\(fixture): max |Δlogit| = \(worstLogit), max |Δpattern| = \(worstPattern) over \(sequence.count) positions")
+        XCTAssertLessThanOrEqual(worstLogit, Self.tolerance, "\(fixture) logits", file: file, line: line)
+        XCTAssertLessThanOrEqual(worstPattern, Self.tolerance, "\(fixture) attention", file: file, line: line)
+
+        // Greedy continuation from the prompt, token for token.
+        var greedyCache = model.makeCache()
+        var next = model.nextTokenLogits(prompt, cache: &greedyCache)
+        var continuation: [Int] = []
+        for _ in generated {
+            let token = next.indices.max { next[$0] < next[$1] || (next[$0] == next[$1] && $0 > $1) }!
+            continuation.append(token)
+            next = model.nextTokenLogits([token], cache: &greedyCache)
+        }
+        XCTAssertEqual(continuation, generated, "\(fixture) greedy continuation", file: file, line: line)
+    }
+
+    func testGPT2RealVocabularyFloat16WithPrefix() throws { try check("gpt2-realvocab-f16") }
+    func testGPT2WithoutPrefixUntiedHead() throws { try check("gpt2-bytes-noprefix") }
+    func testGPT2BFloat16Sharded() throws { try check("gpt2-bytes-bf16-sharded") }
+    func testLlamaGroupedQueryAttention() throws { try check("llama-tiny-gqa") }
+
+    /// Hidden states: HF's `hidden_states[l]` is the residual stream entering block l
+    /// (embeddings for l = 0); the last entry has the final norm applied.
+    func testResidualStreamMatchesHiddenStates() throws {
+        for fixture in ["gpt2-bytes-noprefix", "llama-tiny-gqa"] {
+            let model = try ModelLoader.loadHuggingFace(folder: Fixtures.folder(fixture))
+            let sequence = try Fixtures.ids(fixture, "prompt_ids.json") + Fixtures.ids(fixture, "generated_ids.json")
+            let hidden = try Fixtures.array(fixture, "hidden_states.npy")  // [L+1, T, C]
+            var cache = model.makeCache()
+            let result = model.forward(sequence, cache: &cache, capture: CaptureSpec(kinds: [.residPost, .lnFinal]), allLogits: false)
+            let L = model.config.layers, T = sequence.count, C = model.config.width
+            func reference(_ index: Int) -> Tensor {
+                Tensor(shape: [T, C], scalars: Array(hidden.scalars[(index * T * C)..<((index + 1) * T * C)]))
+            }
+            for l in 0..<(L - 1) {
+                let recorded = try XCTUnwrap(result.records["blocks.\(l).resid_post"])
+                XCTAssertLessThanOrEqual(recorded.maxAbsDifference(reference(l + 1)), 1e-4, "\(fixture) resid_post \(l)")
+            }
+            let lastBlock = try XCTUnwrap(result.records["blocks.\(L - 1).resid_post"])
+            XCTAssertLessThanOrEqual(lastBlock.maxAbsDifference(try Fixtures.array(fixture, "resid_final.npy")), 1e-4, "\(fixture) last resid_post")
+            XCTAssertLessThanOrEqual(try XCTUnwrap(result.records["ln_final"]).maxAbsDifference(reference(L)), 1e-4, "\(fixture) ln_final")
+        }
+    }
+}
