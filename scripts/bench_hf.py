@@ -112,6 +112,7 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = ap.parse_args()
 
+    load_before = os.getloadavg()
     t0 = time.perf_counter()
     model, cfg, n_params = build(args.family, args.seed)
     build_s = time.perf_counter() - t0
@@ -163,13 +164,17 @@ def main() -> None:
                     "torch_default_threads": DEFAULT_THREADS,
                     "torch_parallel_backend": next((l.strip() for l in torch.__config__.parallel_info().splitlines()
                                                     if "parallel backend" in l), "unknown")},
+        "loadavg_1_5_15_before": [round(x, 2) for x in load_before],
+        "loadavg_1_5_15_after": [round(x, 2) for x in os.getloadavg()],
         "command": " ".join(["python", "scripts/bench_hf.py"] + sys.argv[1:]),
     }
     if args.json:
         print(json.dumps(report))
         return
     print(f"Hugging Face transformers {transformers.__version__}, torch {torch.__version__}, {cpu_name()}")
-    print(f"{args.family}: {n_params / 1e6:.1f}M parameters, float32, decode method: {args.decode_method}")
+    print(f"{args.family}: {n_params / 1e6:.1f}M parameters, float32, decode method: {args.decode_method}; "
+          f"load average before {report['loadavg_1_5_15_before']}, after {report['loadavg_1_5_15_after']} "
+          f"(other work on the machine skews the numbers)")
     print(f"{'threads':>7} | {'prefill tok/s':>13} | {'prefill (last logits) tok/s':>27} | "
           f"{'decode tok/s':>12} | {'peak RSS MB':>11}")
     print("-" * 84)

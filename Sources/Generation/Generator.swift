@@ -48,14 +48,13 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError {
     public var errorDescription: String? { description }
 }
 
-/// Turns a prompt into the ids a model family expects at the start.
+/// Turns a prompt into the ids a model starts from.
 public enum PromptEncoder {
-    /// GPT-2 starts an empty prompt from `<|endoftext|>`; Llama always starts from BOS `<s>`.
-    public static func ids(for prompt: String, tokenizer: any Tokenizer, family: ModelFamily) -> [Int] {
-        switch family {
-        case .gpt2: return prompt.isEmpty ? [tokenizer.beginningOfText] : tokenizer.encode(prompt)
-        case .llama: return [tokenizer.beginningOfText] + tokenizer.encode(prompt)
-        }
+    /// The tokenizer's own encoding (llama2.c's includes BOS `<s>`, as its reference does);
+    /// an empty prompt starts from the beginning-of-text token (GPT-2: `<|endoftext|>`).
+    public static func ids(for prompt: String, tokenizer: any Tokenizer) -> [Int] {
+        let ids = tokenizer.encode(prompt)
+        return ids.isEmpty ? [tokenizer.beginningOfText] : ids
     }
 }
 
@@ -73,16 +72,23 @@ public final class Generator {
     /// The id that ends generation: the checkpoint's own if it names one, else the tokenizer's.
     public var endOfTextId: Int { model.config.eosTokenId ?? tokenizer.endOfText }
 
-    public func generate(prompt: String, maxNewTokens: Int, settings: SamplingSettings, stopStrings: [String] = [],
-                         onText: (String) -> Void = { _ in }) throws -> GenerationResult {
-        try settings.validate()
-        guard maxNewTokens >= 1 else { throw GenerationError.badMaxNewTokens(maxNewTokens) }
-        let promptIds = PromptEncoder.ids(for: prompt, tokenizer: tokenizer, family: model.config.family)
+    /// The prompt's ids, checked to fit the context and the vocabulary.
+    public func encodePrompt(_ prompt: String) throws -> [Int] {
+        let promptIds = PromptEncoder.ids(for: prompt, tokenizer: tokenizer)
         let context = model.config.contextLength
         guard promptIds.count <= context else { throw GenerationError.promptTooLong(tokens: promptIds.count, context: context) }
         if let bad = promptIds.first(where: { $0 < 0 || $0 >= model.config.vocabularySize }) {
             throw GenerationError.tokenOutOfRange(bad, vocabulary: model.config.vocabularySize)
         }
+        return promptIds
+    }
+
+    public func generate(prompt: String, maxNewTokens: Int, settings: SamplingSettings, stopStrings: [String] = [],
+                         onText: (String) -> Void = { _ in }) throws -> GenerationResult {
+        try settings.validate()
+        guard maxNewTokens >= 1 else { throw GenerationError.badMaxNewTokens(maxNewTokens) }
+        let promptIds = try encodePrompt(prompt)
+        let context = model.config.contextLength
 
         var cache = model.makeCache()
         var sampler = Sampler(settings: settings)
@@ -101,21 +107,20 @@ public final class Generator {
         var logits = model.nextTokenLogits(promptIds, cache: &cache)
         timing.prefillSeconds = Date().timeIntervalSince(prefillStart)
         timing.prefillTokensPerSecond = Double(promptIds.count) / max(timing.prefillSeconds, 1e-9)
-        var previous = promptIds.last
         var decodeSteps = 0
 
         while true {
             let step = sampler.sample(logits: logits)
-            steps.append(step)
             let token = step.chosen
-            if token == endOfTextId { stopReason = .endOfText; break }
+            if token == endOfTextId { steps.append(step); stopReason = .endOfText; break }
+            // The sequence never grows past the context: this token would sit at position `cache.count`.
+            if cache.count >= context { stopReason = .contextFull; break }
+            steps.append(step)
             generated.append(token)
-            let (release, stopped) = filter.append(decoder.push(token, following: previous))
-            previous = token
+            let (release, stopped) = filter.append(decoder.push(token))
             emit(release)
             if stopped { stopReason = .stopString; break }
             if generated.count >= maxNewTokens { stopReason = .maxTokens; break }
-            if cache.isFull { stopReason = .contextFull; break }
             let decodeStart = Date()
             logits = model.nextTokenLogits([token], cache: &cache)
             timing.decodeSeconds += Date().timeIntervalSince(decodeStart)

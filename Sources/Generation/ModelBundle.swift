@@ -23,7 +23,7 @@ public struct ModelBundle {
             let model = try Llama2cCheckpoint.load(url)
             let tokenizerURL = try tokenizerPath.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
                 ?? findLlama2cTokenizer(beside: url)
-            let tokenizer = try Llama2cTokenizer(contentsOf: tokenizerURL)
+            let tokenizer = try Llama2cTokenizer.load(tokenizerURL, vocabularySize: model.config.vocabularySize)
             try checkVocabulary(model: model, tokenizer: tokenizer, tokenizerFile: tokenizerURL.path)
             return ModelBundle(model: model, tokenizer: tokenizer, source: url.path, weightDTypes: ["F32"],
                                loadSeconds: Date().timeIntervalSince(start))

@@ -41,6 +41,14 @@ public func gemm(
                 Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
 }
 
+/// `y[M] = alpha · op(A) · x + beta · y` for a row-major `A[M, N]` (`op(A) = Aᵀ` when `trans`,
+/// then `y` has N entries and `x` has M). Attention's single-row products while decoding.
+@inline(__always)
+public func gemv(trans: Bool, M: Int, N: Int, alpha: Float, A: UnsafePointer<Float>, lda: Int,
+                 x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>) {
+    cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, Int32(M), Int32(N), alpha, A, Int32(lda), x, 1, beta, y, 1)
+}
+
 // MARK: - Normalisation
 
 /// LayerNorm over each row of `input[T, C]`: `(x − mean) / sqrt(var + eps) · weight + bias`,

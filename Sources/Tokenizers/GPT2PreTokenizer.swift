@@ -41,8 +41,6 @@ public enum GPT2PreTokenizer {
     /// Where the word starting at `start` ends (the text stops at `limit`);
     /// one step per alternative of the regex, in the regex's order.
     private static func wordEnd(_ scalars: [Unicode.Scalar], _ kinds: [Kind], from start: Int, limit: Int) -> Int {
-        let count = limit
-
         // 's 't 're 've 'm 'll 'd: only the ASCII apostrophe, lower case.
         if scalars[start] == "'", let length = contractionLength(scalars, after: start, limit: limit) {
             return start + 1 + length
@@ -51,22 +49,23 @@ public enum GPT2PreTokenizer {
         // " ?\p{L}+", " ?\p{N}+", " ?[^\s\p{L}\p{N}]+": an optional single
         // U+0020 glued to the front of a run of one kind.
         var runStart = start
-        if scalars[start] == " ", start + 1 < count, kinds[start + 1] != .space {
+        if scalars[start] == " ", start + 1 < limit, kinds[start + 1] != .space {
             runStart = start + 1
         }
         let runKind = kinds[runStart]
         if runKind != .space {
             var end = runStart + 1
-            while end < count, kinds[end] == runKind { end += 1 }
+            while end < limit, kinds[end] == runKind { end += 1 }
             return end
         }
 
         // "\s+(?!\S)" then "\s+": a run of whitespace. When a non-space follows
-        // it, the run gives up its last character so that a space (or tab…)
-        // can lead the next word, unless that would leave the run empty.
+        // it, the lookahead makes the run give up its last character, which
+        // starts the next match (a U+0020 joins the word, as in " Hello";
+        // anything else stands alone). A run of one keeps its character.
         var end = start + 1
-        while end < count, kinds[end] == .space { end += 1 }
-        if end < count, end - start > 1 { return end - 1 }
+        while end < limit, kinds[end] == .space { end += 1 }
+        if end < limit, end - start > 1 { return end - 1 }
         return end
     }
 

@@ -198,34 +198,21 @@ public struct GPT2Tokenizer: Tokenizer {
 
 // MARK: - Merging one word
 
-/// The pieces of one word as a doubly linked list over an array, with a heap
-/// of candidate merges ordered by (rank, position).
+/// The pieces of one word as a doubly linked list over an array, with a
+/// queue of candidate merges ordered by (rank, position).
 ///
 /// The reference algorithm repeatedly finds the lowest-ranked adjacent pair
-/// and joins every occurrence of it, left to right, in one pass. The heap does
-/// the same: it pops all candidates of the lowest rank in position order as
-/// one round and only then adds the pairs those joins created, so even an
-/// unusual merges file gives the reference result.
+/// and joins every occurrence of it, left to right, in one pass. The queue
+/// does the same: it pops all candidates of the lowest rank in position order
+/// as one round and only then queues the pairs those joins created, so even
+/// an unusual merges file gives the reference result.
 private struct BPEWord {
     /// Piece id per node; `-1` once the node was joined into its left neighbour.
     var ids: [Int] = []
     var next: [Int] = []
     var previous: [Int] = []
-    var heap = MinHeap<Candidate>()
+    var queue = MergeQueue()
     var joinedThisRound: [Int] = []
-
-    struct Candidate: Comparable {
-        var rank: Int
-        var left: Int
-        var right: Int
-        var leftId: Int
-        var rightId: Int
-        var result: Int
-
-        static func < (a: Candidate, b: Candidate) -> Bool {
-            a.rank != b.rank ? a.rank < b.rank : a.left < b.left
-        }
-    }
 
     mutating func merge(_ bytes: ArraySlice<UInt8>, idForByte: [Int], merges: [UInt64: GPT2Tokenizer.Merge]) -> [Int] {
         let count = bytes.count
@@ -233,20 +220,20 @@ private struct BPEWord {
         for byte in bytes { ids.append(idForByte[Int(byte)]) }
         next = Array(1...count)          // `count` marks the end
         previous = Array(-1..<(count - 1))
-        heap.removeAll()
-        for left in 0..<(count - 1) { addCandidate(left: left, right: left + 1, merges: merges) }
+        queue.removeAll()
+        for left in 0..<(count - 1) { queueMerge(at: left, merges) }
 
-        while let first = heap.popMin() {
-            guard isCurrent(first) else { continue }
+        while let first = queue.popMin() {
+            let rank = MergeQueue.priority(of: first)
             joinedThisRound.removeAll(keepingCapacity: true)
-            join(first)
-            while let candidate = heap.min, candidate.rank == first.rank {
-                _ = heap.popMin()
-                if isCurrent(candidate) { join(candidate) }
+            joinIfCurrent(first, merges)
+            while let key = queue.min, MergeQueue.priority(of: key) == rank {
+                _ = queue.popMin()
+                joinIfCurrent(key, merges)
             }
-            for node in joinedThisRound where ids[node] >= 0 {
-                if previous[node] >= 0 { addCandidate(left: previous[node], right: node, merges: merges) }
-                if next[node] < count { addCandidate(left: node, right: next[node], merges: merges) }
+            for node in joinedThisRound {
+                if previous[node] >= 0 { queueMerge(at: previous[node], merges) }
+                queueMerge(at: node, merges)
             }
         }
 
@@ -259,21 +246,26 @@ private struct BPEWord {
         return result
     }
 
-    private mutating func addCandidate(left: Int, right: Int, merges: [UInt64: GPT2Tokenizer.Merge]) {
-        guard let merge = merges[GPT2Tokenizer.pairKey(ids[left], ids[right])] else { return }
-        heap.insert(Candidate(rank: merge.rank, left: left, right: right,
-                              leftId: ids[left], rightId: ids[right], result: merge.result))
+    /// The rule that joins the pair starting at node `left` now, if any.
+    private func currentMerge(at left: Int, _ merges: [UInt64: GPT2Tokenizer.Merge]) -> GPT2Tokenizer.Merge? {
+        let right = next[left]
+        guard ids[left] >= 0, right < ids.count else { return nil }
+        return merges[GPT2Tokenizer.pairKey(ids[left], ids[right])]
     }
 
-    /// A candidate goes stale when either node was joined since it was added.
-    private func isCurrent(_ candidate: Candidate) -> Bool {
-        ids[candidate.left] == candidate.leftId && ids[candidate.right] == candidate.rightId
-            && next[candidate.left] == candidate.right
+    private mutating func queueMerge(at left: Int, _ merges: [UInt64: GPT2Tokenizer.Merge]) {
+        guard let merge = currentMerge(at: left, merges) else { return }
+        queue.insert(MergeQueue.key(priority: UInt32(merge.rank), position: left))
     }
 
-    private mutating func join(_ candidate: Candidate) {
-        let left = candidate.left, right = candidate.right
-        ids[left] = candidate.result
+    /// Joins the pair a queued key points at, unless an earlier join changed
+    /// it: each rank belongs to one pair, so an unchanged rank means an
+    /// unchanged pair.
+    private mutating func joinIfCurrent(_ key: UInt64, _ merges: [UInt64: GPT2Tokenizer.Merge]) {
+        let left = MergeQueue.position(of: key)
+        guard let merge = currentMerge(at: left, merges), merge.rank == Int(MergeQueue.priority(of: key)) else { return }
+        let right = next[left]
+        ids[left] = merge.result
         ids[right] = -1
         next[left] = next[right]
         if next[right] < ids.count { previous[next[right]] = left }

@@ -25,6 +25,10 @@ public struct Llama2cTokenizer: Tokenizer {
     public let scores: [Float]
 
     private let idForPiece: [[UInt8]: Int]
+    /// (left id, right id) packed by `pairKey` → id of the piece spelled by
+    /// the two joined, for every pair whose join is in the vocabulary. Built
+    /// once, so encoding never concatenates and hashes byte strings.
+    private let joinedPiece: [UInt64: Int]
     /// byte → id of its `<0xXX>` piece (byte + 3 in llama2.c vocabularies).
     private let idForByte: [Int]
     /// id → the byte a `<0xXX>` piece stands for.
@@ -64,11 +68,21 @@ public struct Llama2cTokenizer: Tokenizer {
             }
             idForByte[byte] = id
         }
+        // Every join a merge could look up is some piece cut in two.
+        var joinedPiece: [UInt64: Int] = [:]
+        for (piece, id) in idForPiece where piece.count > 1 {
+            for cut in 1..<piece.count {
+                if let left = idForPiece[Array(piece[..<cut])], let right = idForPiece[Array(piece[cut...])] {
+                    joinedPiece[Self.pairKey(left, right)] = id
+                }
+            }
+        }
         self.vocabularySize = pieces.count
         self.maxTokenLength = maxTokenLength ?? pieces.map(\.count).max() ?? 0
         self.pieces = pieces
         self.scores = scores
         self.idForPiece = idForPiece
+        self.joinedPiece = joinedPiece
         self.idForByte = idForByte
         self.byteOfPiece = byteOfPiece
     }
@@ -76,8 +90,17 @@ public struct Llama2cTokenizer: Tokenizer {
     /// "<0x41>" → 0x41 (hex digits of either case, as `run.c`'s `sscanf` accepts).
     private static func byteNamed(by piece: [UInt8]) -> UInt8? {
         guard piece.count == 6, piece.starts(with: Array("<0x".utf8)), piece[5] == UInt8(ascii: ">"),
-              let value = UInt8(String(decoding: piece[3..<5], as: UTF8.self), radix: 16) else { return nil }
-        return value
+              let high = hexValue(piece[3]), let low = hexValue(piece[4]) else { return nil }
+        return high << 4 | low
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return digit - UInt8(ascii: "A") + 10
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
+        default: return nil
+        }
     }
 
     // MARK: Encoding
@@ -95,6 +118,8 @@ public struct Llama2cTokenizer: Tokenizer {
 
         // SentencePiece's add_dummy_prefix: the text starts as if after a space,
         // so the first word gets the same "▁word" piece as words mid-sentence.
+        // (A vocabulary without a " " piece would make run.c store id -1; the
+        // <0x20> byte piece is the sensible reading.)
         if !text.isEmpty {
             ids.append(idForPiece[[UInt8(ascii: " ")]] ?? idForByte[Int(UInt8(ascii: " "))])
         }
@@ -115,7 +140,7 @@ public struct Llama2cTokenizer: Tokenizer {
     }
 
     /// Repeatedly joins the adjacent pair with the best-scoring joined piece
-    /// (leftmost on ties), like `run.c`'s loop, but with a heap of candidate
+    /// (leftmost on ties), like `run.c`'s loop, but with a queue of candidate
     /// pairs so a long text is O(n log n) instead of O(n²).
     private func mergeByScore(_ start: [Int]) -> [Int] {
         let count = start.count
@@ -123,33 +148,35 @@ public struct Llama2cTokenizer: Tokenizer {
         var ids = start                   // -1 once joined into the left neighbour
         var next = Array(1...count)       // `count` marks the end
         var previous = Array(-1..<(count - 1))
-        var heap = MinHeap<Candidate>()
-        var joined: [UInt64: Int] = [:]   // (left id, right id) → joined id, or -1
+        var queue = MergeQueue()
 
-        func addCandidate(_ left: Int, _ right: Int) {
-            let key = UInt64(UInt32(ids[left])) << 32 | UInt64(UInt32(ids[right]))
-            let result: Int
-            if let known = joined[key] {
-                result = known
-            } else {
-                result = idForPiece[pieces[ids[left]] + pieces[ids[right]]] ?? -1
-                joined[key] = result
-            }
-            guard result >= 0, scores[result] > Self.lowestUsableScore else { return }
-            heap.insert(Candidate(score: scores[result], left: left, right: right,
-                                  leftId: ids[left], rightId: ids[right], result: result))
+        /// The piece the pair starting at node `left` would join into now, if any.
+        func currentJoin(at left: Int) -> Int? {
+            let right = next[left]
+            guard ids[left] >= 0, right < count,
+                  let joined = joinedPiece[Self.pairKey(ids[left], ids[right])],
+                  scores[joined] > Self.lowestUsableScore else { return nil }
+            return joined
+        }
+        func queueJoin(at left: Int) {
+            guard let joined = currentJoin(at: left) else { return }
+            queue.insert(MergeQueue.key(priority: Self.priority(of: scores[joined]), position: left))
         }
 
-        for left in 0..<(count - 1) { addCandidate(left, left + 1) }
-        while let best = heap.popMin() {
-            let left = best.left, right = best.right
-            guard ids[left] == best.leftId, ids[right] == best.rightId, next[left] == right else { continue }
-            ids[left] = best.result
+        for left in 0..<(count - 1) { queueJoin(at: left) }
+        while let key = queue.popMin() {
+            // Every current pair is queued, so if the pair here still scores
+            // what the key says, no current pair beats it.
+            let left = MergeQueue.position(of: key)
+            guard let joined = currentJoin(at: left),
+                  Self.priority(of: scores[joined]) == MergeQueue.priority(of: key) else { continue }
+            let right = next[left]
+            ids[left] = joined
             ids[right] = -1
             next[left] = next[right]
             if next[right] < count { previous[next[right]] = left }
-            if previous[left] >= 0 { addCandidate(previous[left], left) }
-            if next[left] < count { addCandidate(left, next[left]) }
+            if previous[left] >= 0 { queueJoin(at: previous[left]) }
+            queueJoin(at: left)
         }
 
         var result: [Int] = []
@@ -161,18 +188,17 @@ public struct Llama2cTokenizer: Tokenizer {
         return result
     }
 
-    private struct Candidate: Comparable {
-        var score: Float
-        var left: Int
-        var right: Int
-        var leftId: Int
-        var rightId: Int
-        var result: Int
+    /// Queue priority for a score: higher scores pop first. The float's bits
+    /// are made to sort as unsigned integers (flip negatives, set the sign bit
+    /// of positives), then inverted; -0 counts as 0, as C's `>` sees them.
+    private static func priority(of score: Float) -> UInt32 {
+        let bits = (score == 0 ? Float(0) : score).bitPattern
+        let ascending = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        return ~ascending
+    }
 
-        /// Best first: higher score, then further left.
-        static func < (a: Candidate, b: Candidate) -> Bool {
-            a.score != b.score ? a.score > b.score : a.left < b.left
-        }
+    private static func pairKey(_ left: Int, _ right: Int) -> UInt64 {
+        UInt64(UInt32(truncatingIfNeeded: left)) << 32 | UInt64(UInt32(truncatingIfNeeded: right))
     }
 
     // MARK: Decoding

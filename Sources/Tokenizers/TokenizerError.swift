@@ -16,9 +16,12 @@ public enum TokenizerError: Error, Equatable, Sendable {
     case unsupportedModel(path: String, reason: String)
     /// The vocabulary is unusable (negative ids, a byte without a token, no end-of-text token…).
     case invalidVocabulary(path: String, reason: String)
-    /// A merge rule is not two pieces separated by one space.
+    /// A merge rule is not two pieces separated by one space. `line` is the
+    /// line in a merges text file, or the 1-based entry of a tokenizer.json's
+    /// `model.merges`.
     case malformedMerge(path: String, line: Int, text: String)
-    /// A merge rule names a piece (or makes a piece) that the vocabulary does not hold.
+    /// A merge rule names a piece (or makes a piece) that the vocabulary does
+    /// not hold; `line` as for `malformedMerge`.
     case unknownMergePiece(path: String, line: Int, piece: String)
     /// A binary file ended in the middle of a record.
     case truncated(path: String, offset: Int, reason: String)
@@ -41,9 +44,9 @@ public enum TokenizerError: Error, Equatable, Sendable {
         case .invalidVocabulary(let path, let reason):
             return "\(path): invalid vocabulary (\(reason))"
         case .malformedMerge(let path, let line, let text):
-            return "\(path):\(line): malformed merge rule \(quoted(text))"
+            return "\(mergeLocation(path, line)): malformed merge rule \(quoted(text))"
         case .unknownMergePiece(let path, let line, let piece):
-            return "\(path):\(line): merge rule uses piece \(quoted(piece)), which is not in the vocabulary"
+            return "\(mergeLocation(path, line)): merge rule uses piece \(quoted(piece)), which is not in the vocabulary"
         case .truncated(let path, let offset, let reason):
             return "\(path): file ends early at byte \(offset) (\(reason))"
         case .invalidBinary(let path, let offset, let reason):
@@ -81,6 +84,11 @@ public enum TokenizerError: Error, Equatable, Sendable {
 extension TokenizerError: CustomStringConvertible, LocalizedError {
     public var description: String { "\(problem). Hint: \(hint)." }
     public var errorDescription: String? { description }
+}
+
+/// "merges.txt:3", or "tokenizer.json (model.merges entry 3)" where lines mean nothing.
+private func mergeLocation(_ path: String, _ line: Int) -> String {
+    path.hasSuffix(".json") ? "\(path) (model.merges entry \(line))" : "\(path):\(line)"
 }
 
 /// A piece of user data quoted with invisible characters escaped, for messages.

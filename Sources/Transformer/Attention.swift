@@ -25,9 +25,14 @@ func causalSelfAttention(
     for h in 0..<NH {
         let kvHead = h / groupSize
         let headKeys = keys + kvHead * P * hs, headValues = values + kvHead * P * hs
-        // scores[T, K] = scale · Q_h[T, hs] · K_h[K, hs]ᵀ
-        gemm(transA: false, transB: true, M: T, N: K, K: hs, alpha: scale,
-             A: q + h * hs, lda: qStride, B: headKeys, ldb: hs, beta: 0, C: weights, ldc: K)
+        // scores[T, K] = scale · Q_h[T, hs] · K_h[K, hs]ᵀ (one row while decoding: a matrix–vector
+        // product, which avoids GEMM's per-call set-up on 2·NH tiny calls per layer).
+        if T == 1 {
+            gemv(trans: false, M: K, N: hs, alpha: scale, A: headKeys, lda: hs, x: q + h * hs, beta: 0, y: weights)
+        } else {
+            gemm(transA: false, transB: true, M: T, N: K, K: hs, alpha: scale,
+                 A: q + h * hs, lda: qStride, B: headKeys, ldb: hs, beta: 0, C: weights, ldc: K)
+        }
         for t in 0..<T {
             let row = weights + t * K
             // Row t sits at position start+t and may look at keys 0...start+t only.
@@ -38,8 +43,12 @@ func causalSelfAttention(
         }
         recordedPattern?.advanced(by: h * T * K).update(from: weights, count: T * K)
         // out_h[T, hs] = weights[T, K] · V_h[K, hs]
-        gemm(transA: false, transB: false, M: T, N: hs, K: K, alpha: 1,
-             A: weights, lda: K, B: headValues, ldb: hs, beta: 0, C: out + h * hs, ldc: NH * hs)
+        if T == 1 {
+            gemv(trans: true, M: K, N: hs, alpha: 1, A: headValues, lda: hs, x: weights, beta: 0, y: out + h * hs)
+        } else {
+            gemm(transA: false, transB: false, M: T, N: hs, K: K, alpha: 1,
+                 A: weights, lda: K, B: headValues, ldb: hs, beta: 0, C: out + h * hs, ldc: NH * hs)
+        }
     }
 }
 

@@ -129,3 +129,36 @@ public struct SafetensorsFile: @unchecked Sendable {
         }
     }
 }
+
+// MARK: - Writing
+
+extension SafetensorsFile {
+    /// Encodes float32 tensors (name, shape, values) as safetensors bytes, tensors in the given order.
+    public static func encode(_ tensors: [(name: String, shape: [Int], values: [Float])],
+                              metadata: [String: String] = [:]) throws -> Data {
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        for tensor in tensors {
+            precondition(tensor.shape.reduce(1, *) == tensor.values.count, "safetensors: \(tensor.name) shape/count mismatch")
+            let size = tensor.values.count * 4
+            header[tensor.name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + size]]
+            offset += size
+        }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        // Pad the header with spaces so the data starts 8-byte aligned, as the format recommends.
+        json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
+        var data = Data()
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(json)
+        for tensor in tensors { tensor.values.withUnsafeBytes { data.append(contentsOf: $0) } }
+        return data
+    }
+
+    /// Writes a safetensors file atomically: a temporary file beside it, then a rename, so a
+    /// crash or a full disk never leaves a half-written checkpoint under the real name.
+    public static func write(_ tensors: [(name: String, shape: [Int], values: [Float])],
+                             metadata: [String: String] = [:], to url: URL) throws {
+        try encode(tensors, metadata: metadata).write(to: url, options: .atomic)
+    }
+}

@@ -28,6 +28,7 @@ struct Generate: ParsableCommand {
     func run() throws {
         let bundle = try model.load()
         let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
+        _ = try generator.encodePrompt(prompt)  // fail before anything is printed
         if !json { FileHandle.standardOutput.write(Data(prompt.utf8)) }
         var result = try generator.generate(
             prompt: prompt, maxNewTokens: sampling.maxNewTokens, settings: sampling.settings, stopStrings: sampling.stop,

@@ -1,0 +1,128 @@
+import Foundation
+import XCTest
+
+/// End-to-end runs of the built `lantern` command.
+final class CommandTests: XCTestCase {
+    func testGenerateJSONGreedyOnTheRealStoriesModel() throws {
+        let model = try CLI.shared("stories260K/stories260K.bin")
+        let expected = try String(contentsOfFile: CLI.shared("stories260K/greedy-from-bos-200.ids"), encoding: .utf8)
+            .split(whereSeparator: \.isWhitespace).compactMap { Int($0) }.drop { $0 == 1 }
+        let run = try CLI.run(["generate", "", "--model", model, "--greedy", "--max-new-tokens", "30", "--json"])
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        let json = try CLI.json(run.stdout)
+        XCTAssertEqual(json["prompt_ids"] as? [Int], [1])
+        XCTAssertEqual(json["generated_ids"] as? [Int], Array(expected.prefix(30)))
+        XCTAssertEqual(json["stop_reason"] as? String, "max_tokens")
+        XCTAssertTrue((json["text"] as? String ?? "").contains("Once upon a time"))
+        let timing = try XCTUnwrap(json["timing"] as? [String: Any])
+        for key in ["load_seconds", "prefill_tokens_per_second", "decode_tokens_per_second"] {
+            XCTAssertNotNil(timing[key] as? Double, key)
+        }
+    }
+
+    func testGenerateStreamsThePromptAndStopsAtAStopString() throws {
+        let model = try CLI.shared("stories260K/stories260K.bin")
+        let run = try CLI.run(["generate", "Once upon a time", "--model", model, "--greedy", "--max-new-tokens", "50", "--stop", "Lily"])
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        XCTAssertEqual(run.stdout, "Once upon a time, there was a little girl named \n")
+        XCTAssertTrue(run.stderr.contains("a stop string appeared"), run.stderr)
+    }
+
+    func testSeededSamplingIsReproducible() throws {
+        let model = try CLI.shared("stories260K/stories260K.bin")
+        let args = ["generate", "Once upon a time", "--model", model, "--temperature", "0.9", "--top-k", "20", "--seed", "77", "--json"]
+        let first = try CLI.json(CLI.run(args).stdout), second = try CLI.json(CLI.run(args).stdout)
+        XCTAssertEqual(first["generated_ids"] as? [Int], second["generated_ids"] as? [Int])
+    }
+
+    func testTokenizeJSONAndTable() throws {
+        let model = CLI.fixtures.appendingPathComponent("gpt2-bytes-noprefix").path
+        let run = try CLI.run(["tokenize", "Hi there\n", "--model", model, "--json"])
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        let json = try CLI.json(run.stdout)
+        let ids = try XCTUnwrap(json["ids"] as? [Int]), pieces = try XCTUnwrap(json["pieces"] as? [String])
+        XCTAssertEqual(ids.count, pieces.count)
+        XCTAssertEqual(pieces.joined(), "Hi␣there↵")
+        let table = try CLI.run(["tokenize", "Hi there", "--model", model])
+        XCTAssertTrue(table.stdout.hasPrefix("\(ids.count - 1) tokens"), table.stdout)
+    }
+
+    func testInfoNamesArchitectureAndPositions() throws {
+        let gpt2 = try CLI.run(["info", "--model", CLI.fixtures.appendingPathComponent("gpt2-realvocab-f16").path,
+                                "--tokenizer", try CLI.shared("gpt2-tokenizer")])
+        XCTAssertEqual(gpt2.exitCode, 0, gpt2.stderr)
+        for fragment in ["GPT-2", "learned absolute", "50257", "F16", "context        64 tokens"] {
+            XCTAssertTrue(gpt2.stdout.contains(fragment), "missing «\(fragment)» in\n\(gpt2.stdout)")
+        }
+        let llama = try CLI.run(["info", "--model", try CLI.shared("stories260K/stories260K.bin"), "--json"])
+        let json = try CLI.json(llama.stdout)
+        XCTAssertEqual(json["family"] as? String, "llama")
+        XCTAssertEqual(json["kv_heads"] as? Int, 4)
+        XCTAssertTrue((json["positional"] as? String ?? "").contains("rotary"))
+    }
+
+    func testBenchRunsOnATinyWorkloadAndPrintsJSON() throws {
+        let run = try CLI.run(["bench", "--threads", "1", "--prefill-tokens", "8", "--decode-tokens", "2", "--prompt-tokens", "2", "--json"])
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        let json = try CLI.json(run.stdout)
+        XCTAssertEqual(json["parameters"] as? Int, 124_439_808)
+        let results = try XCTUnwrap(json["results"] as? [[String: Any]])
+        XCTAssertEqual(results.count, 1)
+        XCTAssertGreaterThan(results[0]["decode_tokens_per_second"] as? Double ?? 0, 0)
+    }
+}
+
+/// Bad input: a one-line error naming the problem, a non-zero exit, no crash.
+final class BadInputTests: XCTestCase {
+    func expectFailure(_ arguments: [String], mentions fragments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let run = try CLI.run(arguments)
+        XCTAssertNotEqual(run.exitCode, 0, "should fail: \(arguments)", file: file, line: line)
+        XCTAssertFalse([4, 5, 6, 11, 132, 133, 134, 139].contains(run.exitCode), "crashed with \(run.exitCode)", file: file, line: line)
+        XCTAssertEqual(run.stdout, "", "nothing on stdout for a failed run", file: file, line: line)
+        for fragment in fragments {
+            XCTAssertTrue(run.stderr.contains(fragment), "«\(run.stderr)» should mention «\(fragment)»", file: file, line: line)
+        }
+    }
+
+    var gpt2: String { CLI.fixtures.appendingPathComponent("gpt2-bytes-noprefix").path }
+
+    func testMissingModel() throws {
+        try expectFailure(["generate", "hi", "--model", "/no/such/model"], mentions: ["/no/such/model"])
+    }
+
+    func testOutOfRangeSamplingValues() throws {
+        try expectFailure(["generate", "hi", "--model", gpt2, "--temperature", "-1"], mentions: ["--temperature"])
+        try expectFailure(["generate", "hi", "--model", gpt2, "--top-p", "0"], mentions: ["--top-p"])
+        try expectFailure(["generate", "hi", "--model", gpt2, "--top-p", "1.5"], mentions: ["--top-p"])
+        try expectFailure(["generate", "hi", "--model", gpt2, "--top-k", "-2"], mentions: ["--top-k"])
+        try expectFailure(["generate", "hi", "--model", gpt2, "--max-new-tokens", "0"], mentions: ["--max-new-tokens"])
+        try expectFailure(["generate", "hi", "--model", gpt2, "--temperature", "abc"], mentions: ["temperature"])
+    }
+
+    func testPromptLongerThanTheContext() throws {
+        let prompt = String(repeating: "word ", count: 200)  // the fixture's context is 128 positions
+        try expectFailure(["generate", prompt, "--model", gpt2], mentions: ["context holds 128", "shorten"])
+    }
+
+    func testMalformedConfigAndTruncatedWeights() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-cli-\(UUID())")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: gpt2), to: folder)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let weights = folder.appendingPathComponent("model.safetensors")
+        let data = try Data(contentsOf: weights)
+        try data.prefix(data.count / 2).write(to: weights)
+        try expectFailure(["generate", "hi", "--model", folder.path], mentions: ["model.safetensors", "truncated"])
+        try Data("{\"architectures\": [\"GPT2LMHeadModel\"], \"n_embd\": 48".utf8).write(to: folder.appendingPathComponent("config.json"))
+        try expectFailure(["info", "--model", folder.path], mentions: ["config.json", "malformed"])
+        try Data("{\"architectures\": [\"T5ForConditionalGeneration\"]}".utf8).write(to: folder.appendingPathComponent("config.json"))
+        try expectFailure(["info", "--model", folder.path], mentions: ["unsupported architecture T5ForConditionalGeneration"])
+    }
+
+    func testMissingTokenizer() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-cli-\(UUID())")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: gpt2), to: folder)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("vocab.json"))
+        try expectFailure(["tokenize", "hi", "--model", folder.path], mentions: ["vocab.json"])
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Generation
+import Tokenizers
+import Transformer
+import XCTest
+
+enum TestData {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let fixtures = repository.appendingPathComponent("Tests/TransformerTests/Fixtures")
+
+    static func shared(_ path: String) throws -> URL {
+        let url = repository.deletingLastPathComponent().appendingPathComponent("shared/data/\(path)")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw XCTSkip("reference data \(url.path) is absent (it lives in ../shared/data beside the repository)")
+        }
+        return url
+    }
+
+    static func stories() throws -> ModelBundle {
+        try ModelBundle.load(model: shared("stories260K/stories260K.bin").path)
+    }
+}
+
+final class GeneratorTests: XCTestCase {
+    func testGreedyFromAnEmptyPromptMatchesLlama2cTextAndIds() throws {
+        let bundle = try TestData.stories()
+        let expectedIds = try String(contentsOf: TestData.shared("stories260K/greedy-from-bos-200.ids"), encoding: .utf8)
+            .split(whereSeparator: \.isWhitespace).compactMap { Int($0) }.drop { $0 == 1 }
+        let expectedText = try String(contentsOf: TestData.shared("stories260K/greedy-from-bos-200.txt"), encoding: .utf8)
+        var streamed = ""
+        let result = try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
+            .generate(prompt: "", maxNewTokens: 200, settings: SamplingSettings(greedy: true), onText: { streamed += $0 })
+        XCTAssertEqual(result.promptIds, [1])
+        XCTAssertEqual(result.generatedIds, Array(expectedIds.prefix(result.generatedIds.count)))
+        XCTAssertEqual(result.stopReason, result.generatedIds.count == 200 ? .maxTokens : .endOfText)
+        XCTAssertEqual(streamed, result.text)
+        XCTAssertTrue(expectedText.hasPrefix(result.text) || expectedText.trimmingCharacters(in: .whitespacesAndNewlines)
+                      .hasPrefix(result.text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                      "«\(result.text.prefix(80))» vs «\(expectedText.prefix(80))»")
+        XCTAssertEqual(result.steps.count, result.generatedIds.count + (result.stopReason == .endOfText ? 1 : 0))
+    }
+
+    func testSameSeedSameTextDifferentSeedDifferentText() throws {
+        let bundle = try TestData.stories()
+        let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
+        func run(_ seed: UInt64) throws -> [Int] {
+            try generator.generate(prompt: "Once upon a time", maxNewTokens: 40,
+                                   settings: SamplingSettings(temperature: 1.0, topK: 40, topP: 0.95, seed: seed)).generatedIds
+        }
+        XCTAssertEqual(try run(7), try run(7))
+        XCTAssertNotEqual(try run(7), try run(8))
+    }
+
+    func testStopStringEndsGenerationAndIsNotPrinted() throws {
+        let bundle = try TestData.stories()
+        var streamed = ""
+        let result = try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
+            .generate(prompt: "Once upon a time", maxNewTokens: 100, settings: SamplingSettings(greedy: true),
+                      stopStrings: ["Lily"], onText: { streamed += $0 })
+        XCTAssertEqual(result.stopReason, .stopString)
+        XCTAssertEqual(result.text, ", there was a little girl named ")
+        XCTAssertEqual(streamed, result.text)
+    }
+
+    func testContextFullStopsWithItsReason() throws {
+        let bundle = try TestData.stories()
+        let prompt = String(repeating: "Lily and Ben played in the park. ", count: 41)  // 493 tokens of 512
+        let result = try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
+            .generate(prompt: prompt, maxNewTokens: 200, settings: SamplingSettings(greedy: true))
+        XCTAssertLessThanOrEqual(result.promptIds.count, 512)
+        XCTAssertEqual(result.stopReason, .contextFull)
+        XCTAssertEqual(result.promptIds.count + result.generatedIds.count, 512, "the sequence fills the context exactly")
+    }
+
+    func testPromptLongerThanTheContextIsAClearError() throws {
+        let bundle = try TestData.stories()
+        let prompt = String(repeating: "Lily and Ben played in the park. ", count: 100)
+        XCTAssertThrowsError(try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
+            .generate(prompt: prompt, maxNewTokens: 5, settings: SamplingSettings())) { error in
+            XCTAssertTrue("\(error)".contains("context holds 512"), "\(error)")
+        }
+    }
+
+    func testGPT2FixtureEndToEndWithItsOwnTokenizer() throws {
+        let bundle = try ModelBundle.load(model: TestData.fixtures.appendingPathComponent("gpt2-bytes-noprefix").path)
+        let reference = try JSONDecoder().decode([Int].self, from: Data(contentsOf:
+            TestData.fixtures.appendingPathComponent("gpt2-bytes-noprefix/reference/generated_ids.json")))
+        let promptIds = try JSONDecoder().decode([Int].self, from: Data(contentsOf:
+            TestData.fixtures.appendingPathComponent("gpt2-bytes-noprefix/reference/prompt_ids.json")))
+        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf:
+            TestData.fixtures.appendingPathComponent("gpt2-bytes-noprefix/reference/meta.json"))) as! [String: Any]
+        let prompt = try XCTUnwrap(meta["prompt_text"] as? String)
+        let result = try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
+            .generate(prompt: prompt, maxNewTokens: reference.count, settings: SamplingSettings(greedy: true))
+        XCTAssertEqual(result.promptIds, promptIds)
+        // transformers' generate does not stop at EOS in the fixture; compare up to an EOS if one came.
+        XCTAssertEqual(result.generatedIds, Array(reference.prefix(result.generatedIds.count)))
+    }
+}
