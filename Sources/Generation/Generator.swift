@@ -92,7 +92,8 @@ public final class Generator {
 
         var cache = model.makeCache()
         var sampler = Sampler(settings: settings)
-        var decoder = StreamingDecoder(tokenizer: tokenizer)
+        // Told the last prompt token, so llama2.c drops the leading space of a piece after <s> as run.c does.
+        var decoder = StreamingDecoder(tokenizer: tokenizer, skipSpecialTokens: true, following: promptIds.last)
         var filter = StopStringFilter(stops: stopStrings)
         var timing = GenerationTiming()
         var generated: [Int] = [], steps: [SamplingStep] = [], text = ""

@@ -18,9 +18,16 @@ public struct StreamingDecoder: Sendable {
     /// The id pushed last: llama2.c decodes a piece differently after `<s>`.
     private var previous: Int?
 
-    public init(tokenizer: any Tokenizer, skipSpecialTokens: Bool = false) {
+    /// - Parameters:
+    ///   - skipSpecialTokens: leave out control tokens such as `<s>`.
+    ///   - previous: the id right before the first one pushed (e.g. the
+    ///     prompt's last id, when only generated ids are pushed). llama2.c
+    ///     drops the leading space of a piece that follows `<s>`, so pass
+    ///     `<s>` here to print a continuation exactly as its `run.c` does.
+    public init(tokenizer: any Tokenizer, skipSpecialTokens: Bool = false, following previous: Int? = nil) {
         self.tokenizer = tokenizer
         self.skipSpecialTokens = skipSpecialTokens
+        self.previous = previous
     }
 
     /// Adds one id; returns the text that is now complete (possibly "").

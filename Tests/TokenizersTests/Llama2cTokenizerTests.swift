@@ -56,6 +56,29 @@ final class Llama2cTokenizerTests: XCTestCase {
         XCTAssertEqual(tokenizer.encode("", bos: false, eos: false), [])
     }
 
+    /// A made-up vocabulary where many joins score the same, so the order of
+    /// equal-score joins (leftmost first, one at a time) decides the result.
+    /// Expected ids from run.c's O(n²) loop, transcribed to Python.
+    func testTiesJoinLeftmostFirst() throws {
+        let extra = ["a", "b", " ", "ab", "ba", "aa", "bb", "aba", "bab", " a", " b", "abab", "aaa", " ab", "bba", "  "]
+        let extraScores: [Float] = [0, 0, 0, -1, -1, -1, -1, -2, -2, -1, -1, -3, -2, -2, -2, -1]
+        let pieces = ["<unk>", "\n<s>\n", "\n</s>\n"].map { Array($0.utf8) }
+            + (0..<256).map { Array(PieceDisplay.byteName(UInt8($0)).utf8) } + extra.map { Array($0.utf8) }
+        let scores = [Float](repeating: 0, count: 259) + extraScores
+        let tokenizer = try Llama2cTokenizer(pieces: pieces, scores: scores)
+        let cases: [(String, [Int])] = [
+            ("a  b   aabba a", [1, 268, 274, 260, 274, 268, 262, 263, 268]),
+            ("a    a bbb a   a   b  b", [1, 268, 274, 274, 259, 269, 265, 268, 274, 268, 274, 269, 274, 260]),
+            ("   abb   a a baa ", [1, 274, 274, 262, 260, 274, 268, 268, 269, 264, 261]),
+            (" ba b    aab  ", [1, 274, 263, 269, 274, 274, 264, 260, 274]),
+            ("   aa a   b   aa    bbaaa  a ", [1, 274, 274, 264, 268, 274, 269, 274, 268, 259, 274, 274, 265, 271, 274, 259, 261]),
+            ("b b   a bb b b  ", [1, 269, 269, 274, 268, 269, 260, 269, 269, 274]),
+        ]
+        for (text, ids) in cases {
+            XCTAssertEqual(tokenizer.encode(text), ids, "\"\(text)\"")
+        }
+    }
+
     func testPlainSentencesRoundTrip() throws {
         let tokenizer = try SharedData.tok512()
         for text in ["Once upon a time, there was a little girl named Lily.",
@@ -78,6 +101,16 @@ final class Llama2cTokenizerTests: XCTestCase {
         XCTAssertEqual(tokenizer.bytes(of: 512), [])
         XCTAssertEqual(tokenizer.decode([1, 403, 407]), "\n<s>\nOnce upon")
         XCTAssertEqual(tokenizer.decode([1, 403, 407], skipSpecialTokens: true), "Once upon")
+    }
+
+    func testStreamingAfterAPromptThatEndsInBOS() throws {
+        let tokenizer = try SharedData.tok512()
+        var plain = StreamingDecoder(tokenizer: tokenizer)
+        XCTAssertEqual(plain.push(403), " Once")
+        // As run.c prints it: the first piece after <s> loses its dummy-prefix space.
+        var afterBOS = StreamingDecoder(tokenizer: tokenizer, following: tokenizer.beginningOfText)
+        XCTAssertEqual(afterBOS.push(403), "Once")
+        XCTAssertEqual(afterBOS.push(407), " upon")
     }
 
     func testDisplayPiece() throws {
