@@ -32,9 +32,11 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["COpenBLAS"], swiftSettings: numericRelease),
         .target(name: "Tokenizers"),
         .target(name: "Transformer", dependencies: ["Tensors"], swiftSettings: numericRelease),
+        // Finding models by name (Lantern's folder, the Hugging Face cache) and downloading them.
+        .target(name: "ModelHub"),
         .target(name: "Generation", dependencies: ["Transformer", "Tokenizers", "Tensors"]),
         .executableTarget(name: "lantern", dependencies: [
-            "Generation", "Transformer", "Tokenizers", "Tensors",
+            "Generation", "Transformer", "Tokenizers", "Tensors", "ModelHub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -44,6 +46,7 @@ let package = Package(
         // Fixtures are read in place (see Tests/TransformerTests/Fixtures/README.md), not copied.
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "Transformer", "Tokenizers"]),
+        .testTarget(name: "ModelHubTests", dependencies: ["ModelHub"]),
         .testTarget(name: "CLITests", dependencies: ["lantern"]),
     ]
 )

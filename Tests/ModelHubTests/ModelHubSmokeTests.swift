@@ -1,0 +1,2 @@
+import ModelHub
+import XCTest
