@@ -10,7 +10,7 @@ let numericRelease: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(config
 
 let package = Package(
     name: "Lantern",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lantern", targets: ["lantern"]),
     ],

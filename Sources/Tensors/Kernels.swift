@@ -16,14 +16,16 @@ public func linearForward(
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
     T: Int, C: Int, OC: Int
 ) {
+    if T == 1 {
+        matVec(weight, input, out, R: OC, C: C)
+        if let bias { for o in 0..<OC { out[o] += bias[o] } }
+        return
+    }
     if let bias {
         for t in 0..<T { (out + t * OC).update(from: bias, count: OC) }
     }
     let beta: Float = bias == nil ? 0 : 1
-    if T == 1 {
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(OC), Int32(C), 1, weight, Int32(C),
-                    input, 1, beta, out, 1)
-    } else {
+    do {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(OC), Int32(C),
                     1, input, Int32(C), weight, Int32(C), beta, out, Int32(OC))
     }

@@ -5,7 +5,7 @@ import Dispatch
 /// element-wise work.
 public func parallelChunks(rows: Int, width: Int, _ body: (_ offset: Int, _ count: Int) -> Void) {
     let total = rows * width
-    let workers = min(BLAS.threads, rows)
+    let workers = min(Parallelism.threads, rows)
     guard workers > 1, total >= 1 << 16 else {
         body(0, total)
         return

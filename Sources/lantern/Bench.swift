@@ -67,7 +67,7 @@ struct Bench: ParsableCommand {
         let decodePrompt = Array(prefillPrompt.prefix(promptTokens))
         var rows: [[String: Any]] = []
         for threadCount in threads {
-            BLAS.setThreads(threadCount)
+            Parallelism.setThreads(threadCount)
             // Prefill: a warm-up, then the best of three.
             var prefillBest = Double.infinity
             for attempt in 0..<4 {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Generation
+import Tensors
 
 /// Which model to run (shared by every command that loads one).
 struct ModelOptions: ParsableArguments {
@@ -13,8 +14,16 @@ struct ModelOptions: ParsableArguments {
         "The tokenizer, when it is not in the model folder (llama2.c: tokenizer.bin).", valueName: "path"))
     var tokenizer: String?
 
+    @Option(name: .long, help: "CPU threads for the engine (default: every core).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads \(threads) is out of range: use 1 to 256") }
+    }
+
     func load() throws -> ModelBundle {
-        try ModelBundle.load(model: model, tokenizer: tokenizer)
+        Parallelism.setThreads(threads)
+        return try ModelBundle.load(model: model, tokenizer: tokenizer)
     }
 }
 

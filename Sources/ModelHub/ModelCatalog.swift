@@ -1,0 +1,145 @@
+import Foundation
+
+// MARK: - Catalog entries
+
+/// One file of a downloadable model.
+public struct CatalogFile: Sendable, Equatable {
+    /// Where the file comes from.
+    public enum Source: Sendable, Equatable {
+        /// A file of a Hugging Face hub repository, fetched from `<endpoint>/<repo>/resolve/<revision>/<path>`.
+        case hub(repo: String, path: String)
+        /// A fixed HTTPS address outside the hub (the endpoint override does not apply to it).
+        case url(URL)
+    }
+
+    /// The file's name inside the model folder.
+    public var name: String
+    public var source: Source
+    /// A model folder is complete without an optional file (the server answering 404 is fine).
+    public var optional: Bool
+    /// The exact size in bytes, where known ahead; otherwise the server's Content-Length is used.
+    public var size: Int64?
+    /// The SHA-256 as 64 lowercase hex digits, where known ahead; otherwise the hub's
+    /// `X-Linked-Etag` (LFS files) is used, when the server gives one.
+    public var sha256: String?
+
+    public init(name: String, source: Source, optional: Bool = false, size: Int64? = nil, sha256: String? = nil) {
+        self.name = name
+        self.source = source
+        self.optional = optional
+        self.size = size
+        self.sha256 = sha256
+    }
+}
+
+/// A model `lantern download` knows how to fetch.
+public struct CatalogEntry: Sendable, Equatable {
+    /// The short name users type (`gpt2`, `stories15M`); also the folder name under Lantern's models folder.
+    public var name: String
+    /// The Hugging Face repository the model comes from (`openai-community/gpt2`).
+    public var repo: String
+    /// Other names that mean this model: older hub ids (`gpt2` before the `openai-community/` move)
+    /// and full repository ids. Each is also looked for in the Hugging Face cache.
+    public var aliases: [String]
+    /// `gpt2` or `llama`, as `config.json`'s `model_type` says.
+    public var family: String
+    public var summary: String
+    /// The approximate download size in bytes, for listings.
+    public var approximateBytes: Int64
+    public var files: [CatalogFile]
+    /// A remark shown in listings (e.g. where a file really comes from).
+    public var note: String?
+
+    public init(name: String, repo: String, aliases: [String] = [], family: String, summary: String,
+                approximateBytes: Int64, files: [CatalogFile], note: String? = nil) {
+        self.name = name
+        self.repo = repo
+        self.aliases = aliases
+        self.family = family
+        self.summary = summary
+        self.approximateBytes = approximateBytes
+        self.files = files
+        self.note = note
+    }
+
+    /// The hub repository ids under which the Hugging Face cache may hold this model, newest first.
+    public var hubRepositories: [String] {
+        [repo] + aliases.filter { $0 != repo && !$0.contains("/") ? true : $0 != repo }.filter { $0 != name || !$0.contains("/") }
+            .filter { alias in alias.contains("/") || alias == name }
+    }
+
+    /// For a single-file llama2.c model: the checkpoint's file name (the file to load).
+    public var llama2cCheckpoint: String? {
+        files.first { $0.name.hasSuffix(".bin") && !$0.name.hasPrefix("tok") }?.name
+    }
+}
+
+// MARK: - The catalog
+
+/// The models `lantern download` can fetch, and the names that mean them.
+public struct ModelCatalog: Sendable {
+    public var entries: [CatalogEntry]
+
+    public init(entries: [CatalogEntry]) { self.entries = entries }
+
+    /// The entry a user-typed name means: its short name, a full repository id or an alias
+    /// (case-insensitive, as the hub treats repository ids).
+    public func entry(named name: String) -> CatalogEntry? {
+        let wanted = name.lowercased()
+        return entries.first { entry in
+            entry.name.lowercased() == wanted || entry.repo.lowercased() == wanted
+                || entry.aliases.contains { $0.lowercased() == wanted }
+        }
+    }
+
+    public var names: [String] { entries.map(\.name) }
+}
+
+extension ModelCatalog {
+    /// Where llama2.c's tokenizer (the Llama 2 SentencePiece vocabulary of 32,000 tokens, in
+    /// llama2.c's binary format) is published. It is not on the Hugging Face hub: it lives in
+    /// the llama2.c GitHub repository, served over HTTPS by GitHub's raw-file host.
+    public static let llama2cTokenizerURL = URL(string: "https://raw.githubusercontent.com/karpathy/llama2.c/master/tokenizer.bin")!
+    /// Its SHA-256, as pinned by several independent llama2.c ports (GitHub's raw host sends
+    /// no usable checksum, so the catalog carries it).
+    public static let llama2cTokenizerSHA256 = "50a52ef822ee9e83de5ce9d0be0a025a773d019437f58b5ff9dcafb063ece361"
+
+    /// The GPT-2 family as published by OpenAI on the Hugging Face hub (safetensors weights).
+    static func gpt2(_ name: String, repo: String, legacy: String, summary: String, bytes: Int64) -> CatalogEntry {
+        let hubFile = { (file: String, optional: Bool) in
+            CatalogFile(name: file, source: .hub(repo: repo, path: file), optional: optional)
+        }
+        return CatalogEntry(
+            name: name, repo: repo, aliases: [legacy], family: "gpt2", summary: summary, approximateBytes: bytes,
+            files: [hubFile("config.json", false), hubFile("model.safetensors", false), hubFile("vocab.json", false),
+                    hubFile("merges.txt", false), hubFile("tokenizer.json", true)])
+    }
+
+    /// A llama2.c TinyStories checkpoint from `karpathy/tinyllamas`, with llama2.c's tokenizer beside it.
+    /// `size` is exact: a 28-byte header plus the float32 weights and RoPE tables the config implies.
+    static func tinyStories(_ name: String, summary: String, size: Int64) -> CatalogEntry {
+        CatalogEntry(
+            name: name, repo: "karpathy/tinyllamas", aliases: ["karpathy/tinyllamas/\(name)"], family: "llama",
+            summary: summary, approximateBytes: size + 433_869,
+            files: [CatalogFile(name: "\(name).bin", source: .hub(repo: "karpathy/tinyllamas", path: "\(name).bin"), size: size),
+                    CatalogFile(name: "tokenizer.bin", source: .url(llama2cTokenizerURL), sha256: llama2cTokenizerSHA256)],
+            note: "tokenizer.bin comes from github.com/karpathy/llama2.c, not the hub")
+    }
+
+    /// The models Lantern knows how to download.
+    public static let builtIn = ModelCatalog(entries: [
+        gpt2("gpt2", repo: "openai-community/gpt2", legacy: "gpt2",
+             summary: "GPT-2 small, 124M parameters", bytes: 548_000_000),
+        gpt2("distilgpt2", repo: "distilbert/distilgpt2", legacy: "distilgpt2",
+             summary: "DistilGPT-2, 82M parameters (6 layers)", bytes: 353_000_000),
+        gpt2("gpt2-medium", repo: "openai-community/gpt2-medium", legacy: "gpt2-medium",
+             summary: "GPT-2 medium, 355M parameters", bytes: 1_520_000_000),
+        gpt2("gpt2-large", repo: "openai-community/gpt2-large", legacy: "gpt2-large",
+             summary: "GPT-2 large, 774M parameters", bytes: 3_250_000_000),
+        gpt2("gpt2-xl", repo: "openai-community/gpt2-xl", legacy: "gpt2-xl",
+             summary: "GPT-2 XL, 1.5B parameters", bytes: 6_430_000_000),
+        tinyStories("stories15M", summary: "Llama 2 on TinyStories, 15M parameters (llama2.c)", size: 60_816_028),
+        tinyStories("stories42M", summary: "Llama 2 on TinyStories, 42M parameters (llama2.c)", size: 167_020_572),
+        tinyStories("stories110M", summary: "Llama 2 on TinyStories, 110M parameters (llama2.c)", size: 438_381_596),
+    ])
+}
