@@ -34,6 +34,7 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError {
     case promptTooLong(tokens: Int, context: Int)
     case badMaxNewTokens(Int)
     case tokenOutOfRange(Int, vocabulary: Int)
+    case contextFull(Int)
 
     public var description: String {
         switch self {
@@ -43,6 +44,8 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError {
             return "--max-new-tokens \(n) is out of range: use 1 or more"
         case .tokenOutOfRange(let id, let vocabulary):
             return "token id \(id) is outside the vocabulary (0..<\(vocabulary)); the tokenizer does not belong to this model"
+        case .contextFull(let context):
+            return "the context window of \(context) tokens is full; undo a step or start again with a shorter prompt"
         }
     }
     public var errorDescription: String? { description }
@@ -84,19 +87,15 @@ public final class Generator {
     }
 
     public func generate(prompt: String, maxNewTokens: Int, settings: SamplingSettings, stopStrings: [String] = [],
-                         onText: (String) -> Void = { _ in }) throws -> GenerationResult {
-        try settings.validate()
+                         capture: CaptureSpec = .nothing,
+                         onText: (String) -> Void = { _ in }) throws -> (result: GenerationResult, session: GenerationSession) {
         guard maxNewTokens >= 1 else { throw GenerationError.badMaxNewTokens(maxNewTokens) }
-        let promptIds = try encodePrompt(prompt)
-        let context = model.config.contextLength
-
-        var cache = model.makeCache()
-        var sampler = Sampler(settings: settings)
+        let session = try GenerationSession(model: model, tokenizer: tokenizer, promptIds: try encodePrompt(prompt),
+                                            settings: settings, capture: capture)
         // Told the last prompt token, so llama2.c drops the leading space of a piece after <s> as run.c does.
-        var decoder = StreamingDecoder(tokenizer: tokenizer, skipSpecialTokens: true, following: promptIds.last)
+        var decoder = StreamingDecoder(tokenizer: tokenizer, skipSpecialTokens: true, following: session.promptIds.last)
         var filter = StopStringFilter(stops: stopStrings)
-        var timing = GenerationTiming()
-        var generated: [Int] = [], steps: [SamplingStep] = [], text = ""
+        var text = ""
         var stopReason = StopReason.maxTokens
         func emit(_ piece: String) {
             guard !piece.isEmpty else { return }
@@ -104,36 +103,31 @@ public final class Generator {
             onText(piece)
         }
 
-        let prefillStart = Date()
-        var logits = model.nextTokenLogits(promptIds, cache: &cache)
-        timing.prefillSeconds = Date().timeIntervalSince(prefillStart)
-        timing.prefillTokensPerSecond = Double(promptIds.count) / max(timing.prefillSeconds, 1e-9)
-        var decodeSteps = 0
-
         while true {
-            let step = sampler.sample(logits: logits)
-            let token = step.chosen
-            if token == endOfTextId { steps.append(step); stopReason = .endOfText; break }
-            // The sequence never grows past the context: this token would sit at position `cache.count`.
-            if cache.count >= context { stopReason = .contextFull; break }
-            steps.append(step)
-            generated.append(token)
-            let (release, stopped) = filter.append(decoder.push(token))
+            let step = session.sample()
+            if step.chosen == endOfTextId { session.recordFinalStep(step); stopReason = .endOfText; break }
+            // The sequence never grows past the context.
+            if session.isContextFull { stopReason = .contextFull; break }
+            // Every kept token is run through the model, so a trace holds its attention row too.
+            try session.accept(step)
+            let (release, stopped) = filter.append(decoder.push(step.chosen))
             emit(release)
             if stopped { stopReason = .stopString; break }
-            if generated.count >= maxNewTokens { stopReason = .maxTokens; break }
-            let decodeStart = Date()
-            logits = model.nextTokenLogits([token], cache: &cache)
-            timing.decodeSeconds += Date().timeIntervalSince(decodeStart)
-            decodeSteps += 1
+            if session.generatedIds.count >= maxNewTokens { stopReason = .maxTokens; break }
         }
         if stopReason != .stopString {
             let (release, stopped) = filter.append(decoder.finish())
             emit(release)
             if !stopped { emit(filter.finish()) }
         }
-        timing.decodeTokensPerSecond = decodeSteps > 0 ? Double(decodeSteps) / max(timing.decodeSeconds, 1e-9) : 0
-        return GenerationResult(promptIds: promptIds, generatedIds: generated, text: text,
-                                stopReason: stopReason, timing: timing, steps: steps)
+        var timing = GenerationTiming()
+        timing.prefillSeconds = session.prefillSeconds
+        timing.prefillTokensPerSecond = Double(session.promptIds.count) / max(session.prefillSeconds, 1e-9)
+        timing.decodeSeconds = session.decodeSeconds
+        let decodeSteps = session.generatedIds.count
+        timing.decodeTokensPerSecond = decodeSteps > 0 ? Double(decodeSteps) / max(session.decodeSeconds, 1e-9) : 0
+        let result = GenerationResult(promptIds: session.promptIds, generatedIds: session.generatedIds,
+                                      text: text, stopReason: stopReason, timing: timing, steps: session.steps)
+        return (result, session)
     }
 }

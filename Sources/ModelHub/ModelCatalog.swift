@@ -38,9 +38,9 @@ public struct CatalogEntry: Sendable, Equatable {
     public var name: String
     /// The Hugging Face repository the model comes from (`openai-community/gpt2`).
     public var repo: String
-    /// Other names that mean this model: older hub ids (`gpt2` before the `openai-community/` move)
-    /// and full repository ids. Each is also looked for in the Hugging Face cache.
-    public var aliases: [String]
+    /// Older hub ids of the same repository (`gpt2` before the move to `openai-community/gpt2`):
+    /// users may type them, and the Hugging Face cache may hold the model under them.
+    public var legacyRepos: [String]
     /// `gpt2` or `llama`, as `config.json`'s `model_type` says.
     public var family: String
     public var summary: String
@@ -50,11 +50,11 @@ public struct CatalogEntry: Sendable, Equatable {
     /// A remark shown in listings (e.g. where a file really comes from).
     public var note: String?
 
-    public init(name: String, repo: String, aliases: [String] = [], family: String, summary: String,
+    public init(name: String, repo: String, legacyRepos: [String] = [], family: String, summary: String,
                 approximateBytes: Int64, files: [CatalogFile], note: String? = nil) {
         self.name = name
         self.repo = repo
-        self.aliases = aliases
+        self.legacyRepos = legacyRepos
         self.family = family
         self.summary = summary
         self.approximateBytes = approximateBytes
@@ -63,10 +63,7 @@ public struct CatalogEntry: Sendable, Equatable {
     }
 
     /// The hub repository ids under which the Hugging Face cache may hold this model, newest first.
-    public var hubRepositories: [String] {
-        [repo] + aliases.filter { $0 != repo && !$0.contains("/") ? true : $0 != repo }.filter { $0 != name || !$0.contains("/") }
-            .filter { alias in alias.contains("/") || alias == name }
-    }
+    public var hubRepositories: [String] { [repo] + legacyRepos.filter { $0 != repo } }
 
     /// For a single-file llama2.c model: the checkpoint's file name (the file to load).
     public var llama2cCheckpoint: String? {
@@ -82,14 +79,14 @@ public struct ModelCatalog: Sendable {
 
     public init(entries: [CatalogEntry]) { self.entries = entries }
 
-    /// The entry a user-typed name means: its short name, a full repository id or an alias
-    /// (case-insensitive, as the hub treats repository ids).
+    /// The entry a user-typed name means: its short name, its repository id (when that repository
+    /// holds only this model) or a legacy repository id; case-insensitive, as the hub treats ids.
     public func entry(named name: String) -> CatalogEntry? {
         let wanted = name.lowercased()
-        return entries.first { entry in
-            entry.name.lowercased() == wanted || entry.repo.lowercased() == wanted
-                || entry.aliases.contains { $0.lowercased() == wanted }
-        }
+        if let entry = entries.first(where: { $0.name.lowercased() == wanted }) { return entry }
+        let byRepo = entries.filter { $0.repo.lowercased() == wanted }
+        if byRepo.count == 1 { return byRepo[0] }
+        return entries.first { $0.legacyRepos.contains { $0.lowercased() == wanted } }
     }
 
     public var names: [String] { entries.map(\.name) }
@@ -110,7 +107,7 @@ extension ModelCatalog {
             CatalogFile(name: file, source: .hub(repo: repo, path: file), optional: optional)
         }
         return CatalogEntry(
-            name: name, repo: repo, aliases: [legacy], family: "gpt2", summary: summary, approximateBytes: bytes,
+            name: name, repo: repo, legacyRepos: [legacy], family: "gpt2", summary: summary, approximateBytes: bytes,
             files: [hubFile("config.json", false), hubFile("model.safetensors", false), hubFile("vocab.json", false),
                     hubFile("merges.txt", false), hubFile("tokenizer.json", true)])
     }
@@ -119,7 +116,7 @@ extension ModelCatalog {
     /// `size` is exact: a 28-byte header plus the float32 weights and RoPE tables the config implies.
     static func tinyStories(_ name: String, summary: String, size: Int64) -> CatalogEntry {
         CatalogEntry(
-            name: name, repo: "karpathy/tinyllamas", aliases: ["karpathy/tinyllamas/\(name)"], family: "llama",
+            name: name, repo: "karpathy/tinyllamas", family: "llama",
             summary: summary, approximateBytes: size + 433_869,
             files: [CatalogFile(name: "\(name).bin", source: .hub(repo: "karpathy/tinyllamas", path: "\(name).bin"), size: size),
                     CatalogFile(name: "tokenizer.bin", source: .url(llama2cTokenizerURL), sha256: llama2cTokenizerSHA256)],

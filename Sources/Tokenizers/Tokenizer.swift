@@ -1,4 +1,5 @@
-/// What the engine needs from any tokenizer (GPT-2 byte-level BPE, llama2.c SentencePiece-style BPE).
+/// What the engine needs from any tokenizer (GPT-2 byte-level BPE, llama2.c and
+/// Hugging Face Llama SentencePiece-style BPE). `TokenizerLoader` picks one for a model folder.
 public protocol Tokenizer: Sendable {
     /// Number of ids, special tokens included.
     var vocabularySize: Int { get }
@@ -15,8 +16,8 @@ public protocol Tokenizer: Sendable {
     func displayPiece(_ id: Int) -> String
 
     /// The bytes `id` adds to decoded text when it comes right after `previous`
-    /// (`nil` at the start). Most tokenizers ignore `previous`; llama2.c drops the
-    /// leading space of the piece that follows `<s>`. Defaults to `bytes(of:)`.
+    /// (`nil` at the start). Most tokenizers ignore `previous`; the SentencePiece
+    /// ones drop the leading space of the piece that follows `<s>`. Defaults to `bytes(of:)`.
     func bytes(of id: Int, following previous: Int?) -> [UInt8]
     /// Whether `id` is a control token (`<|endoftext|>`, `<s>`, `</s>`, `<unk>`)
     /// rather than a piece of text. Decoders can skip these. Defaults to `false`.

@@ -34,7 +34,7 @@ struct Generate: ParsableCommand {
             prompt: prompt, maxNewTokens: sampling.maxNewTokens, settings: sampling.settings, stopStrings: sampling.stop,
             onText: { piece in
                 if !json { FileHandle.standardOutput.write(Data(piece.utf8)) }
-            })
+            }).result
         result.timing.loadSeconds = bundle.loadSeconds
         if json {
             try printJSON([

@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import Generation
+import ModelHub
 import Tensors
 
 /// Which model to run (shared by every command that loads one).
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "A Hugging Face model folder (config.json, model.safetensors, tokenizer files) or a llama2.c .bin checkpoint.",
-        valueName: "path"))
+        "A Hugging Face model folder (config.json, model.safetensors, tokenizer files), a llama2.c .bin checkpoint, or a model name (gpt2, openai-community/gpt2, stories15M: see `lantern models`).",
+        valueName: "path|name"))
     var model: String
 
     @Option(name: .long, help: ArgumentHelp(
@@ -23,7 +24,9 @@ struct ModelOptions: ParsableArguments {
 
     func load() throws -> ModelBundle {
         Parallelism.setThreads(threads)
-        return try ModelBundle.load(model: model, tokenizer: tokenizer)
+        // A path that exists wins; otherwise a model name (Lantern's folder, the Hugging Face cache).
+        let path = try ModelHub.resolveModelArgument(model)
+        return try ModelBundle.load(model: path, tokenizer: tokenizer)
     }
 }
 

@@ -30,7 +30,7 @@ final class GeneratorTests: XCTestCase {
         let expectedText = try String(contentsOf: TestData.shared("stories260K/greedy-from-bos-200.txt"), encoding: .utf8)
         var streamed = ""
         let result = try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
-            .generate(prompt: "", maxNewTokens: 200, settings: SamplingSettings(greedy: true), onText: { streamed += $0 })
+            .generate(prompt: "", maxNewTokens: 200, settings: SamplingSettings(greedy: true), onText: { streamed += $0 }).result
         XCTAssertEqual(result.promptIds, [1])
         XCTAssertEqual(result.generatedIds, Array(expectedIds.prefix(result.generatedIds.count)))
         XCTAssertEqual(result.stopReason, result.generatedIds.count == 200 ? .maxTokens : .endOfText)
@@ -46,7 +46,7 @@ final class GeneratorTests: XCTestCase {
         let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
         func run(_ seed: UInt64) throws -> [Int] {
             try generator.generate(prompt: "Once upon a time", maxNewTokens: 40,
-                                   settings: SamplingSettings(temperature: 1.0, topK: 40, topP: 0.95, seed: seed)).generatedIds
+                                   settings: SamplingSettings(temperature: 1.0, topK: 40, topP: 0.95, seed: seed)).result.generatedIds
         }
         XCTAssertEqual(try run(7), try run(7))
         XCTAssertNotEqual(try run(7), try run(8))
@@ -57,7 +57,7 @@ final class GeneratorTests: XCTestCase {
         var streamed = ""
         let result = try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
             .generate(prompt: "Once upon a time", maxNewTokens: 100, settings: SamplingSettings(greedy: true),
-                      stopStrings: ["Lily"], onText: { streamed += $0 })
+                      stopStrings: ["Lily"], onText: { streamed += $0 }).result
         XCTAssertEqual(result.stopReason, .stopString)
         XCTAssertEqual(result.text, ", there was a little girl named ")
         XCTAssertEqual(streamed, result.text)
@@ -67,7 +67,7 @@ final class GeneratorTests: XCTestCase {
         let bundle = try TestData.stories()
         let prompt = String(repeating: "Lily and Ben played in the park. ", count: 41)  // 493 tokens of 512
         let result = try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
-            .generate(prompt: prompt, maxNewTokens: 200, settings: SamplingSettings(greedy: true))
+            .generate(prompt: prompt, maxNewTokens: 200, settings: SamplingSettings(greedy: true)).result
         XCTAssertLessThanOrEqual(result.promptIds.count, 512)
         XCTAssertEqual(result.stopReason, .contextFull)
         XCTAssertEqual(result.promptIds.count + result.generatedIds.count, 512, "the sequence fills the context exactly")
@@ -92,7 +92,7 @@ final class GeneratorTests: XCTestCase {
             TestData.fixtures.appendingPathComponent("gpt2-bytes-noprefix/reference/meta.json"))) as! [String: Any]
         let prompt = try XCTUnwrap(meta["prompt_text"] as? String)
         let result = try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
-            .generate(prompt: prompt, maxNewTokens: reference.count, settings: SamplingSettings(greedy: true))
+            .generate(prompt: prompt, maxNewTokens: reference.count, settings: SamplingSettings(greedy: true)).result
         XCTAssertEqual(result.promptIds, promptIds)
         // transformers' generate does not stop at EOS in the fixture; compare up to an EOS if one came.
         XCTAssertEqual(result.generatedIds, Array(reference.prefix(result.generatedIds.count)))

@@ -1,0 +1,134 @@
+import Foundation
+import Tensors
+import Tokenizers
+import Transformer
+
+/// The records of one forward call: which positions it processed and what was captured.
+public struct ForwardRecord: Sendable {
+    /// First position processed (0 for the prompt's prefill).
+    public var start: Int
+    /// Number of positions processed.
+    public var rows: Int
+    /// Record name → tensor, shapes as documented on `RecordKind` (rows = the rows kept).
+    public var records: [String: Tensor]
+}
+
+/// One sequence being generated step by step: the state that `generate`, the interactive
+/// stepper and traces share. Prefill runs the prompt as one pass; each accepted token then
+/// runs one cached pass. Every step can be undone, and the settings can change between steps.
+public final class GenerationSession {
+    public let model: any LanguageModel
+    public let tokenizer: any Tokenizer
+    public let promptIds: [Int]
+    public let capture: CaptureSpec
+    public private(set) var generatedIds: [Int] = []
+    /// The sampling funnel of each generated token (forced tokens included, marked `forced`).
+    public private(set) var steps: [SamplingStep] = []
+    /// Next-token logits `[V]` for the position after the last token.
+    public private(set) var logits: [Float]
+    /// Records of every forward call, in order (empty when `capture` is empty).
+    public private(set) var forwardRecords: [ForwardRecord] = []
+    public private(set) var prefillSeconds: Double = 0
+    public private(set) var decodeSeconds: Double = 0
+
+    private var cache: KVCache
+    private var sampler: Sampler
+    /// What `undo` restores: the logits and random state before each accepted token.
+    private var history: [(logits: [Float], random: RandomSource)] = []
+
+    /// The settings for the next draws. A new seed restarts the random sequence.
+    public var settings: SamplingSettings {
+        get { sampler.settings }
+        set {
+            let reseed = newValue.seed != sampler.settings.seed
+            sampler.settings = newValue
+            if reseed { sampler.random = RandomSource(seed: newValue.seed) }
+        }
+    }
+
+    public init(model: any LanguageModel, tokenizer: any Tokenizer, promptIds: [Int],
+                settings: SamplingSettings, capture: CaptureSpec = .nothing) throws {
+        try settings.validate()
+        let context = model.config.contextLength
+        guard !promptIds.isEmpty else { throw GenerationError.promptTooLong(tokens: 0, context: context) }
+        guard promptIds.count <= context else { throw GenerationError.promptTooLong(tokens: promptIds.count, context: context) }
+        if let bad = promptIds.first(where: { $0 < 0 || $0 >= model.config.vocabularySize }) {
+            throw GenerationError.tokenOutOfRange(bad, vocabulary: model.config.vocabularySize)
+        }
+        self.model = model
+        self.tokenizer = tokenizer
+        self.promptIds = promptIds
+        self.capture = capture
+        self.sampler = Sampler(settings: settings)
+        self.cache = model.makeCache()
+        let start = Date()
+        let result = model.forward(promptIds, cache: &cache, capture: capture, allLogits: false)
+        prefillSeconds = Date().timeIntervalSince(start)
+        logits = result.logits.scalars
+        if !capture.isEmpty { forwardRecords.append(ForwardRecord(start: 0, rows: promptIds.count, records: result.records)) }
+    }
+
+    public var tokens: [Int] { promptIds + generatedIds }
+    public var contextLength: Int { model.config.contextLength }
+    /// True when no further token fits in the context window.
+    public var isContextFull: Bool { tokens.count >= contextLength }
+    public var canUndo: Bool { !history.isEmpty }
+
+    /// Draws the next token from the current logits (advancing the random generator) without
+    /// taking it; pass the step to `accept` to take it.
+    public func sample() -> SamplingStep {
+        sampler.sample(logits: logits)
+    }
+
+    /// A step for a token the learner chose (a listed candidate or a typed token): the funnel of
+    /// the current distribution with that token marked as chosen, no random draw.
+    public func forcedStep(_ token: Int) -> SamplingStep {
+        var greedy = Sampler(settings: SamplingSettings(greedy: true))
+        var step = greedy.sample(logits: logits)
+        let probabilities = softmax(logits)
+        step.settings = settings
+        step.chosen = token
+        step.chosenProbability = probabilities[token]
+        step.chosenRank = logits.reduce(1) { $1 > logits[token] ? $0 + 1 : $0 }
+        step.marginToRunnerUp = nil
+        step.forced = true
+        return step
+    }
+
+    /// Takes `step.chosen` as the next token and runs it through the model.
+    public func accept(_ step: SamplingStep) throws {
+        guard !isContextFull else { throw GenerationError.contextFull(contextLength) }
+        guard (0..<model.config.vocabularySize).contains(step.chosen) else {
+            throw GenerationError.tokenOutOfRange(step.chosen, vocabulary: model.config.vocabularySize)
+        }
+        history.append((logits, sampler.random))
+        steps.append(step)
+        generatedIds.append(step.chosen)
+        let start = Date()
+        let position = cache.count
+        let result = model.forward([step.chosen], cache: &cache, capture: capture, allLogits: false)
+        decodeSeconds += Date().timeIntervalSince(start)
+        logits = result.logits.scalars
+        if !capture.isEmpty { forwardRecords.append(ForwardRecord(start: position, rows: 1, records: result.records)) }
+    }
+
+    /// Records a step that ended generation without being fed back (the end-of-text token).
+    public func recordFinalStep(_ step: SamplingStep) {
+        steps.append(step)
+    }
+
+    /// Takes back the last accepted token: its cache entries, records, funnel and random draw.
+    @discardableResult
+    public func undo() -> Bool {
+        guard let previous = history.popLast() else { return false }
+        // Drop a trailing end-of-text step too, which was never fed back.
+        if steps.count > generatedIds.count { steps.removeLast() }
+        steps.removeLast()
+        generatedIds.removeLast()
+        cache.truncate(to: cache.count - 1)
+        if !capture.isEmpty { forwardRecords.removeLast() }
+        logits = previous.logits
+        sampler.random = previous.random
+        return true
+    }
+}

@@ -1,0 +1,1 @@
+../ModelHubTests/LoopbackHTTPServer.swift

@@ -1,2 +1,0 @@
-import ModelHub
-import XCTest
