@@ -35,8 +35,10 @@ let package = Package(
         // Finding models by name (Lantern's folder, the Hugging Face cache) and downloading them.
         .target(name: "ModelHub"),
         .target(name: "Generation", dependencies: ["Transformer", "Tokenizers", "Tensors"]),
+        // Traces: capture specifications, trace folders (trace.json + .npy), replay, diff, analysis.
+        .target(name: "Tracing", dependencies: ["Generation", "Transformer", "Tokenizers", "Tensors"]),
         .executableTarget(name: "lantern", dependencies: [
-            "Generation", "Transformer", "Tokenizers", "Tensors", "ModelHub",
+            "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "ModelHub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -47,6 +49,7 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "Transformer", "Tokenizers"]),
         .testTarget(name: "ModelHubTests", dependencies: ["ModelHub"]),
+        .testTarget(name: "TracingTests", dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors"]),
         .testTarget(name: "CLITests", dependencies: ["lantern"]),
     ]
 )

@@ -65,20 +65,25 @@ public final class DownloadProgress: @unchecked Sendable {
             samples.append((time, received))
             while samples.count > 2, time - samples[1].0 >= 5 { samples.removeFirst() }  // keep ~5 s
             draw(at: time, force: false)
+        case .checkingPartial(let name, let bytes):
+            endBar()
+            if bytes >= 100_000_000 { write("\(name): reading the \(ByteCount.format(bytes)) kept from the last run…\n") }
         case .restarted(let name, let reason):
             endBar()
             write("\(name): starting over (\(reason))\n")
         case .finished(let name, let bytes, let sha256, let verified):
-            if name == file {
-                lastBytes = bytes
-                draw(at: time, force: true)
-            }
-            endBar()
             let check = verified ? "sha256 verified" : "size checked (no published checksum)"
             let seconds = max(time - startedAt, 0)
             let transferred = name == file ? bytes - startBytes : 0
             let speed = seconds > 0 && transferred > 0 ? ", \(ByteCount.format(Int64(Double(transferred) / seconds)))/s" : ""
-            write("\(name): \(ByteCount.format(bytes)) done\(speed), \(check) (\(sha256.prefix(12))…)\n")
+            let line = "\(name): \(ByteCount.format(bytes)) done\(speed), \(check) (\(sha256.prefix(12))…)"
+            if isTerminal && barShown {
+                write("\r" + line + "\u{1B}[K\n")  // the summary replaces the bar
+                barShown = false
+            } else {
+                endBar()
+                write(line + "\n")
+            }
             file = ""
         case .skipped(let name, let reason):
             endBar()

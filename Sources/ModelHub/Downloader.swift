@@ -5,6 +5,8 @@ import FoundationNetworking
 
 /// What a download reports as it goes (for a progress display).
 public enum DownloadEvent: Sendable, Equatable {
+    /// Bytes kept from an interrupted run are being hashed before the transfer continues.
+    case checkingPartial(file: String, bytes: Int64)
     /// A file's transfer began: its size where known, and how much of it was already on disk.
     case started(file: String, url: URL, expectedBytes: Int64?, resumingAt: Int64)
     /// The file on disk has grown to `receivedBytes` (of the `expectedBytes` that `started` gave).
@@ -32,7 +34,8 @@ public struct DownloadResult: Sendable, Equatable {
 ///   when the server ignores it).
 /// - A finished file is checked against its size (the catalog's, the hub's `X-Linked-Size`, or
 ///   `Content-Length`) and its SHA-256 where one is published (the catalog's, else the hub's
-///   `X-Linked-Etag` or an `ETag` that is a SHA-256), then renamed to `<file>`.
+///   `X-Linked-Etag` on its redirect, else an unredirected answer's `ETag` that is a SHA-256, as
+///   the hub gives for LFS files), then renamed to `<file>`.
 /// - Only when every file is complete does `<name>.partial/` become `<name>/`: a model folder is
 ///   never half-written.
 public struct Downloader: Sendable {
@@ -133,6 +136,7 @@ public struct Downloader: Sendable {
                 }
             }
             let offset = try fileSystem(partial.path) { try Self.fileSize(partial) }
+            if offset > 0 { onEvent(.checkingPartial(file: file.name, bytes: offset)) }
             let existingHash = try fileSystem(partial.path) { try Self.hash(of: partial) }
             let name = file.name
             let events = onEvent
@@ -178,7 +182,7 @@ public struct Downloader: Sendable {
                 onEvent(.restarted(file: name, reason: "the partial file is longer than the server's"))
             case 404 where file.optional:
                 try? fileManager.removeItem(at: partial)
-                onEvent(.skipped(file: name, reason: "not published (optional)"))
+                onEvent(.skipped(file: name, reason: "optional, and the server does not have it"))
                 return
             default:
                 if offset == 0 { try? fileManager.removeItem(at: partial) }
@@ -215,7 +219,9 @@ public struct Downloader: Sendable {
                                             reason: Self.describe(outcome.error) ?? "the connection failed")
         }
         let digest = outcome.hash.hexDigest()
-        let published = file.sha256 ?? Self.sha256(fromETag: linked["x-linked-etag"]) ?? Self.sha256(fromETag: headers["etag"])
+        // After a redirect the final ETag is the blob store's own: only the hub's X-Linked-Etag counts then.
+        let published = file.sha256 ?? Self.sha256(fromETag: linked["x-linked-etag"])
+            ?? (linked.isEmpty ? Self.sha256(fromETag: headers["etag"]) : nil)
         if let published, published != digest {
             try? FileManager.default.removeItem(at: partial)
             throw ModelHubError.checksumMismatch(file: file.name, expected: published, found: digest)

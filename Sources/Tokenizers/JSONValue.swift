@@ -62,7 +62,7 @@ enum JSONValue: Sendable {
 // MARK: Parsing
 
 /// Why a document is not JSON: what was wrong and at which byte.
-struct JSONSyntaxError: Error, Equatable {
+struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
     var offset: Int
     var message: String
 
@@ -264,7 +264,7 @@ private struct JSONParser {
                 }
                 decoded += Array(String(Unicode.Scalar(value) ?? "\u{FFFD}").utf8)
             default:
-                index -= 1
+                index -= 2   // point at the backslash
                 throw error("unknown escape")
             }
             runStart = index

@@ -135,6 +135,9 @@ struct TokenizerJSONReader {
             parts.vocabulary.append((piece, id))
         }
 
+        if let merges = model["merges"], merges.array == nil {
+            throw malformed("model.merges should be an array, found \(merges.kindName)")
+        }
         for (index, merge) in (model["merges"]?.array ?? []).enumerated() {
             // Older files write a merge as "a b"; newer ones as ["a", "b"].
             let pieces: [String]
@@ -151,9 +154,6 @@ struct TokenizerJSONReader {
                 throw TokenizerError.malformedMerge(path: path, line: index + 1, text: text)
             }
             parts.merges.append(.init(left: pieces[0], right: pieces[1], entry: index + 1))
-        }
-        if let merges = model["merges"], merges.array == nil {
-            throw malformed("model.merges should be an array, found \(merges.kindName)")
         }
 
         if let unknown = model["unk_token"] {

@@ -201,6 +201,9 @@ public struct SentencePieceBPETokenizer: Tokenizer {
     }
 
     init(parts: Parts, path: String) throws {
+        guard !parts.vocabulary.isEmpty else {
+            throw TokenizerError.invalidVocabulary(path: path, reason: "model.vocab is empty")
+        }
         var idForPiece: [[UInt8]: Int] = [:]
         idForPiece.reserveCapacity(parts.vocabulary.count)
         var maximumId = -1
@@ -223,7 +226,6 @@ public struct SentencePieceBPETokenizer: Tokenizer {
         guard size <= GPT2Tokenizer.maximumVocabularySize else {
             throw TokenizerError.invalidVocabulary(path: path, reason: "id \(maximumId) is larger than any real vocabulary")
         }
-        guard size > 0 else { throw TokenizerError.invalidVocabulary(path: path, reason: "model.vocab is empty") }
 
         let replacement = parts.text.replacement
         let decodesBytes = parts.byteFallback

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Generation
+import Tracing
 
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,6 +22,7 @@ struct Generate: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var tracing: TraceOptions
 
     @Flag(name: .long, help: "Print one JSON object (prompt_ids, generated_ids, text, stop_reason, timing) instead of streaming.")
     var json = false
@@ -28,13 +30,25 @@ struct Generate: ParsableCommand {
     func run() throws {
         let bundle = try model.load()
         let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
-        _ = try generator.encodePrompt(prompt)  // fail before anything is printed
+        // Fail before anything is printed: a prompt that does not fit, a trace over budget.
+        let promptIds = try generator.encodePrompt(prompt)
+        let request = try tracing.trace.map { _ in
+            try tracing.checkedRequest(config: bundle.model.config,
+                                       positions: min(promptIds.count + sampling.maxNewTokens, bundle.model.config.contextLength))
+        }
         if !json { FileHandle.standardOutput.write(Data(prompt.utf8)) }
-        var result = try generator.generate(
+        var (result, session) = try generator.generate(
             prompt: prompt, maxNewTokens: sampling.maxNewTokens, settings: sampling.settings, stopStrings: sampling.stop,
+            capture: request?.spec ?? .nothing,
             onText: { piece in
                 if !json { FileHandle.standardOutput.write(Data(piece.utf8)) }
-            }).result
+            })
+        if let folder = tracing.trace, let request {
+            let trace = Trace(session: session, prompt: prompt, source: bundle.source, request: request, stopReason: result.stopReason)
+            try TraceFile.write(trace, to: URL(fileURLWithPath: folder))
+            if !json { print("") }
+            printError("trace saved to \(folder) (\(trace.tensors.count) tensors)")
+        }
         result.timing.loadSeconds = bundle.loadSeconds
         if json {
             try printJSON([

@@ -47,7 +47,7 @@ final class ModelHubCommandTests: XCTestCase {
         XCTAssertEqual(download.stdout, "saved gpt2 to \(folder.path)\n")
         // Standard error is not a terminal here: plain progress lines, no carriage returns.
         XCTAssertTrue(download.stderr.contains("model.safetensors (481.6 kB): downloading from \(server.baseURL.absoluteString)/openai-community/gpt2/resolve/main/model.safetensors"), download.stderr)
-        XCTAssertTrue(download.stderr.contains("tokenizer.json: skipped (not published (optional))"), download.stderr)
+        XCTAssertTrue(download.stderr.contains("tokenizer.json: skipped (optional, and the server does not have it)"), download.stderr)
         XCTAssertFalse(download.stderr.contains("\r"))
         for file in Self.files {
             XCTAssertEqual(try Data(contentsOf: folder.appendingPathComponent(file)), try Data(contentsOf: Self.fixture.appendingPathComponent(file)), file)

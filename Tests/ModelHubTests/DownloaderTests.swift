@@ -70,7 +70,7 @@ final class DownloaderTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.url("lantern/models/tiny.partial").path))
         // The weights were checked against the hub's sha256; config.json's ETag is a git hash, not a sha256.
         XCTAssertEqual(events.finished, ["config.json": false, "model.safetensors": true])
-        XCTAssertTrue(events.all.contains(.skipped(file: "tokenizer.json", reason: "not published (optional)")))
+        XCTAssertTrue(events.all.contains(.skipped(file: "tokenizer.json", reason: "optional, and the server does not have it")))
         XCTAssertTrue(events.all.contains(.started(file: "model.safetensors", url: server.baseURL.appendingPathComponent(Self.weightsPath),
                                                    expectedBytes: Int64(weights.count), resumingAt: 0)))
         XCTAssertEqual(server.requests.filter { $0.path.hasPrefix("/blobs/") }.count, 1)
@@ -88,10 +88,12 @@ final class DownloaderTests: XCTestCase {
     func testAnInterruptedTransferResumesWhereItStopped() throws {
         let scratch = try Scratch()
         let sha = SHA256.hex(weights)
+        let blob = "/blobs/\(sha)"
         let server = try LoopbackHTTPServer(routes: [
             Self.configPath: .file(config),
-            // The connection drops after 70,000 of 200,000 bytes.
-            Self.weightsPath: .file(weights, headers: ["ETag": "\"\(sha)\""], cutAfter: 70_000),
+            // Like the hub: a redirect to the blob store, whose connection drops after 70,000 of 200,000 bytes.
+            Self.weightsPath: .redirect(to: blob, headers: ["X-Linked-Etag": "\"\(sha)\"", "X-Linked-Size": "\(weights.count)"]),
+            blob: .file(weights, cutAfter: 70_000),
         ])
         defer { server.stop() }
         XCTAssertThrowsError(try downloader(scratch, server).download(entry())) { error in
@@ -110,12 +112,13 @@ final class DownloaderTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.url("lantern/models/tiny.partial/config.json").path))
 
         // The connection is back: the next run asks only for the rest.
-        server.setRoute(Self.weightsPath, .file(weights, headers: ["ETag": "\"\(sha)\""]))
+        server.setRoute(blob, .file(weights))
         let events = Events()
         let result = try downloader(scratch, server, events: events).download(entry())
         XCTAssertEqual(try Data(contentsOf: result.folder.appendingPathComponent("model.safetensors")), Data(weights))
-        let weightRequests = server.requests.filter { $0.path == Self.weightsPath }
-        XCTAssertEqual(weightRequests.map { $0.headers["range"] }, [nil, "bytes=70000-"])
+        // The Range header goes to the hub and is carried over the redirect to the blob store.
+        XCTAssertEqual(server.requests.filter { $0.path == Self.weightsPath }.map { $0.headers["range"] }, [nil, "bytes=70000-"])
+        XCTAssertEqual(server.requests.filter { $0.path == blob }.map { $0.headers["range"] }, [nil, "bytes=70000-"])
         XCTAssertEqual(server.requests.filter { $0.path == Self.configPath }.count, 1, "config.json was complete: not fetched again")
         XCTAssertTrue(events.all.contains(.skipped(file: "config.json", reason: "already downloaded")))
         XCTAssertTrue(events.all.contains(.started(file: "model.safetensors", url: server.baseURL.appendingPathComponent(Self.weightsPath),

@@ -1,0 +1,78 @@
+import Transformer
+
+/// What a trace keeps, as the user names it with `--capture`, and its memory estimate.
+///
+/// The default is what a learner looks at first: every layer's attention pattern and the
+/// token (and position) embeddings; the sampling funnel is always kept. `--capture` adds or
+/// removes record kinds: `resid_post` or `+resid_post` adds, `-pos_embed` removes, `all` takes
+/// everything, `none` starts from nothing. Names are those of `RecordKind` (`attn.scores`,
+/// `mlp.hidden`, `logits`, …).
+public struct CaptureRequest: Sendable, Equatable {
+    public static let defaultKinds: Set<RecordKind> = [.embed, .posEmbed, .pattern]
+
+    public var kinds: Set<RecordKind>
+    /// Layers to record; nil means all.
+    public var layers: Set<Int>?
+
+    public init(kinds: Set<RecordKind> = CaptureRequest.defaultKinds, layers: Set<Int>? = nil) {
+        self.kinds = kinds
+        self.layers = layers
+    }
+
+    /// Parses `--capture` items such as `["+resid_post", "-pos_embed"]` or `["all"]`.
+    public static func parse(_ items: [String], layers: Set<Int>? = nil) throws -> CaptureRequest {
+        var kinds = defaultKinds
+        for item in items.flatMap({ $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }) where !item.isEmpty {
+            switch item {
+            case "all": kinds = Set(RecordKind.allCases)
+            case "none": kinds = []
+            default:
+                let removing = item.hasPrefix("-")
+                let name = item.hasPrefix("-") || item.hasPrefix("+") ? String(item.dropFirst()) : item
+                guard let kind = RecordKind(rawValue: name) else {
+                    throw TraceError.unknownRecord(name, known: RecordKind.allCases.map(\.rawValue))
+                }
+                if removing { kinds.remove(kind) } else { kinds.insert(kind) }
+            }
+        }
+        return CaptureRequest(kinds: kinds, layers: layers)
+    }
+
+    public var spec: CaptureSpec { CaptureSpec(kinds: kinds, layers: layers) }
+
+    /// Bytes the assembled trace tensors take for a sequence of `positions` tokens.
+    public func estimatedBytes(config c: TransformerConfig, positions n: Int) -> Int {
+        let layerCount = layers.map { $0.filter { (0..<c.layers).contains($0) }.count } ?? c.layers
+        var floats = 0
+        for kind in kinds {
+            let perLayer: Int
+            switch kind {
+            case .embed, .lnFinal: floats += n * c.width; continue
+            case .posEmbed: floats += c.family == .gpt2 ? n * c.width : 0; continue
+            case .logits: floats += n * c.vocabularySize; continue
+            case .q: perLayer = c.heads * n * c.headSize
+            case .k, .v: perLayer = c.kvHeads * n * c.headSize
+            case .scores, .pattern: perLayer = c.heads * n * n
+            case .mlpHidden: perLayer = n * c.feedForwardWidth
+            case .ln1, .ln2, .attnOut, .residMid, .mlpOut, .residPost: perLayer = n * c.width
+            }
+            floats += perLayer * layerCount
+        }
+        return floats * MemoryLayout<Float>.size
+    }
+
+    /// Refuses, before any work, a capture that would not fit in `budget` bytes.
+    public func checkBudget(config: TransformerConfig, positions: Int, budget: Int) throws {
+        let estimate = estimatedBytes(config: config, positions: positions)
+        guard estimate <= budget else {
+            throw TraceError.overBudget(estimate: estimate, budget: budget, positions: positions,
+                                        largest: largestKinds(config: config, positions: positions))
+        }
+    }
+
+    /// The record kinds that cost the most, for the over-budget hint.
+    private func largestKinds(config: TransformerConfig, positions: Int) -> [String] {
+        kinds.map { kind in (kind, CaptureRequest(kinds: [kind], layers: layers).estimatedBytes(config: config, positions: positions)) }
+            .sorted { $0.1 > $1.1 }.prefix(3).map(\.0.rawValue)
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Generation
+import Tensors
+import Tokenizers
+import Transformer
+
+/// The sizes of the model a trace came from (enough to draw and replay without loading it).
+public struct TraceModel: Codable, Sendable, Equatable {
+    public var source: String
+    public var family: String
+    public var layers: Int, heads: Int, kvHeads: Int, width: Int, headSize: Int
+    public var feedForwardWidth: Int, vocabularySize: Int, contextLength: Int
+    public var positional: String
+
+    public init(source: String, config c: TransformerConfig) {
+        self.source = source
+        family = c.family.rawValue
+        layers = c.layers; heads = c.heads; kvHeads = c.kvHeads; width = c.width; headSize = c.headSize
+        feedForwardWidth = c.feedForwardWidth; vocabularySize = c.vocabularySize; contextLength = c.contextLength
+        positional = c.positional.description
+    }
+}
+
+/// One tensor of a trace folder: its record name, shape and file.
+public struct TraceTensorEntry: Codable, Sendable, Equatable {
+    public var name: String
+    public var shape: [Int]
+    public var dtype: String
+    public var file: String
+}
+
+/// `trace.json`: everything about a run except the tensors themselves.
+public struct TraceMetadata: Codable, Sendable {
+    public static let formatName = "lantern-trace"
+    public static let currentVersion = 1
+
+    public var format = TraceMetadata.formatName
+    public var version = TraceMetadata.currentVersion
+    public var model: TraceModel
+    public var prompt: String
+    public var promptIds: [Int]
+    public var generatedIds: [Int]
+    /// Display form of every token's piece, prompt first (spaces as ␣).
+    public var pieces: [String]
+    public var sampling: SamplingSettings
+    /// The sampling funnel of every generated token, in order.
+    public var steps: [SamplingStep]
+    public var stopReason: String?
+    /// Record kinds captured, and the layers (nil: all).
+    public var capture: [String]
+    public var layers: [Int]?
+    public var tensors: [TraceTensorEntry]
+
+    /// Positions of generated tokens the learner chose instead of the sampler (for replay).
+    public var forcedSteps: [Int] { steps.indices.filter { steps[$0].forced } }
+    public var tokens: [Int] { promptIds + generatedIds }
+}
+
+/// A recorded run: metadata plus tensors by record name, shapes as in `RecordKind` but over the
+/// whole sequence: `[head, query, key]` for attention, `[position, width]` for the residual stream.
+public struct Trace: Sendable {
+    public var metadata: TraceMetadata
+    public var tensors: [String: Tensor]
+
+    public init(metadata: TraceMetadata, tensors: [String: Tensor]) {
+        self.metadata = metadata
+        self.tensors = tensors
+    }
+
+    /// Builds a trace from a finished (or paused) session.
+    public init(session: GenerationSession, prompt: String, source: String, request: CaptureRequest,
+                stopReason: StopReason? = nil) {
+        let config = session.model.config
+        let tensors = TraceAssembler.assemble(session.forwardRecords, positions: session.tokens.count)
+        let pieces = session.tokens.map { session.tokenizer.displayPiece($0) }
+        let entries = tensors.keys.sorted().map { name in
+            TraceTensorEntry(name: name, shape: tensors[name]!.shape, dtype: "float32", file: name + ".npy")
+        }
+        metadata = TraceMetadata(
+            model: TraceModel(source: source, config: config), prompt: prompt, promptIds: session.promptIds,
+            generatedIds: session.generatedIds, pieces: pieces, sampling: session.settings, steps: session.steps,
+            stopReason: stopReason?.rawValue, capture: request.kinds.map(\.rawValue).sorted(),
+            layers: request.layers.map { $0.sorted() }, tensors: entries)
+        self.tensors = tensors
+    }
+
+    /// The tensor `name`, or an error saying how to capture it.
+    public func tensor(_ name: String, folder: String = "this trace") throws -> Tensor {
+        guard let tensor = tensors[name] else { throw TraceError.missingTensor(name, folder: folder) }
+        return tensor
+    }
+}
+
+/// Joins the records of successive forward calls (the prompt's prefill, then one call per
+/// decoded token) into whole-sequence tensors.
+public enum TraceAssembler {
+    public static func assemble(_ calls: [ForwardRecord], positions N: Int) -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        let names = Set(calls.flatMap { $0.records.keys })
+        for name in names {
+            let kind = RecordKind(rawValue: name.split(separator: ".", maxSplits: 2).count == 3 && name.hasPrefix("blocks.")
+                                  ? String(name.split(separator: ".", maxSplits: 2)[2]) : name)
+            let parts = calls.compactMap { call in call.records[name].map { (call, $0) } }
+            guard let first = parts.first?.1 else { continue }
+            switch kind {
+            case .scores?, .pattern?:
+                // [H, rows kept, K] → [H, N, N]; rows kept are the call's last ones.
+                let H = first.shape[0]
+                let fill: Float = kind == .scores ? -.infinity : 0
+                var full = [Float](repeating: fill, count: H * N * N)
+                for (call, tensor) in parts {
+                    let kept = tensor.shape[1], K = tensor.shape[2]
+                    let firstQuery = call.start + call.rows - kept
+                    for h in 0..<H {
+                        for r in 0..<kept {
+                            let source = (h * kept + r) * K, target = (h * N + firstQuery + r) * N
+                            for j in 0..<K { full[target + j] = tensor.scalars[source + j] }
+                        }
+                    }
+                }
+                out[name] = Tensor(shape: [H, N, N], scalars: full)
+            case .q?, .k?, .v?:
+                // [H, rows kept, hs] → [H, N, hs]
+                let H = first.shape[0], hs = first.shape[2]
+                var full = [Float](repeating: 0, count: H * N * hs)
+                for (call, tensor) in parts {
+                    let kept = tensor.shape[1], firstRow = call.start + call.rows - kept
+                    for h in 0..<H {
+                        for r in 0..<kept {
+                            for i in 0..<hs { full[(h * N + firstRow + r) * hs + i] = tensor.scalars[(h * kept + r) * hs + i] }
+                        }
+                    }
+                }
+                out[name] = Tensor(shape: [H, N, hs], scalars: full)
+            default:
+                // [rows kept, W] → [N, W]
+                let W = first.shape[1]
+                var full = [Float](repeating: 0, count: N * W)
+                for (call, tensor) in parts {
+                    let kept = tensor.shape[0], firstRow = call.start + call.rows - kept
+                    for r in 0..<kept {
+                        for i in 0..<W { full[(firstRow + r) * W + i] = tensor.scalars[r * W + i] }
+                    }
+                }
+                out[name] = Tensor(shape: [N, W], scalars: full)
+            }
+        }
+        return out
+    }
+}

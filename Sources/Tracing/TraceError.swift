@@ -1,0 +1,32 @@
+import Foundation
+
+public enum TraceError: Error, CustomStringConvertible, LocalizedError {
+    case unknownRecord(String, known: [String])
+    case overBudget(estimate: Int, budget: Int, positions: Int, largest: [String])
+    case notATrace(String, problem: String)
+    case missingTensor(String, folder: String)
+    case unwritable(String, problem: String)
+    case outputExists(String)
+
+    public var description: String {
+        switch self {
+        case .unknownRecord(let name, let known):
+            return "unknown record \"\(name)\" in --capture; known records: \(known.joined(separator: ", ")), all, none"
+        case .overBudget(let estimate, let budget, let positions, let largest):
+            let mb = { (bytes: Int) in String(format: "%.0f MB", Double(bytes) / 1e6) }
+            return "capturing this run would take about \(mb(estimate)) for \(positions) tokens, over the \(mb(budget)) budget; "
+                + "narrow it (largest: \(largest.joined(separator: ", ")); e.g. --capture -\(largest.first ?? "attn.pattern") or --layers 0,1), "
+                + "generate fewer tokens, or raise --capture-budget"
+        case .notATrace(let path, let problem):
+            return "\(path) is not a Lantern trace: \(problem); traces are folders written by `lantern generate --trace DIR`"
+        case .missingTensor(let name, let folder):
+            return "trace \(folder) has no tensor \(name); capture it with --capture \(name.split(separator: ".").suffix(2).joined(separator: "."))"
+        case .unwritable(let path, let problem):
+            return "cannot write \(path): \(problem); choose another folder with --trace"
+        case .outputExists(let path):
+            return "\(path) exists and is not a Lantern trace; choose an empty or new folder"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
