@@ -37,8 +37,10 @@ let package = Package(
         .target(name: "Generation", dependencies: ["Transformer", "Tokenizers", "Tensors"]),
         // Traces: capture specifications, trace folders (trace.json + .npy), replay, diff, analysis.
         .target(name: "Tracing", dependencies: ["Generation", "Transformer", "Tokenizers", "Tensors"]),
+        // Pictures: colormaps, terminal renderings (PNG, charts and graphs to come).
+        .target(name: "Rendering", dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors"]),
         .executableTarget(name: "lantern", dependencies: [
-            "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "ModelHub",
+            "Rendering", "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "ModelHub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -49,6 +51,7 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "Transformer", "Tokenizers"]),
         .testTarget(name: "ModelHubTests", dependencies: ["ModelHub"]),
+        .testTarget(name: "RenderingTests", dependencies: ["Rendering"]),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors"]),
         .testTarget(name: "CLITests", dependencies: ["lantern"]),
     ]

@@ -17,6 +17,8 @@ downloaded), float32, eval mode, under torch.no_grad, and for each thread count
   instead (this includes the 16-token prefill). Best of ``--decode-repeats``
   after a short warm-up.
 - peak RSS of the process (ru_maxrss) after each thread count's runs.
+- the CPU seconds other processes used meanwhile (from /proc/stat), so a run
+  disturbed by other work on the machine can be recognised and repeated.
 
 Families:
   gpt2  (default) GPT-2 small: 12 layers, n_embd 768, 12 heads, vocab 50257,
@@ -62,6 +64,20 @@ def build(family: str, seed: int):
     model = model.float().eval()
     n_params = sum(p.numel() for p in model.parameters())  # shared (tied) tensors counted once
     return model, cfg, n_params
+
+
+def busy_cpu_seconds() -> tuple[float, float]:
+    """(CPU seconds the whole machine has spent busy, CPU seconds of this process).
+    Their difference over a run is how much other work competed with it (Linux only)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    own_s = own.ru_utime + own.ru_stime
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        busy = sum(v[:8]) - v[3] - v[4]  # all but idle and iowait
+        return busy / os.sysconf("SC_CLK_TCK"), own_s
+    except (OSError, ValueError):
+        return float("nan"), own_s
 
 
 def peak_rss_mb() -> float:
@@ -126,6 +142,8 @@ def main() -> None:
     with torch.no_grad():
         for n in args.threads:
             torch.set_num_threads(n)
+            busy0, own0 = busy_cpu_seconds()
+            wall0 = time.perf_counter()
             prefill_all = time_prefill(model, prefill_ids, args.prefill_repeats)
             prefill_last = time_prefill(model, prefill_ids, args.prefill_repeats, logits_to_keep=1)
             decode(model, decode_prompt, 8)  # warm-up
@@ -137,6 +155,9 @@ def main() -> None:
                 "decode_tokens_per_s": round(dec, 2),
                 "peak_rss_mb": round(peak_rss_mb(), 1),
             })
+            busy1, own1 = busy_cpu_seconds()
+            results[-1]["wall_s"] = round(time.perf_counter() - wall0, 1)
+            results[-1]["other_processes_cpu_s"] = round(max(0.0, (busy1 - busy0) - (own1 - own0)), 1)
 
     report = {
         "family": args.family,
@@ -176,12 +197,12 @@ def main() -> None:
           f"load average before {report['loadavg_1_5_15_before']}, after {report['loadavg_1_5_15_after']} "
           f"(other work on the machine skews the numbers)")
     print(f"{'threads':>7} | {'prefill tok/s':>13} | {'prefill (last logits) tok/s':>27} | "
-          f"{'decode tok/s':>12} | {'peak RSS MB':>11}")
-    print("-" * 84)
+          f"{'decode tok/s':>12} | {'peak RSS MB':>11} | {'other CPU s / wall s':>20}")
+    print("-" * 107)
     for r in results:
         print(f"{r['threads']:>7} | {r['prefill_tokens_per_s']:>13.1f} | "
               f"{r['prefill_last_logits_only_tokens_per_s']:>27.1f} | {r['decode_tokens_per_s']:>12.2f} | "
-              f"{r['peak_rss_mb']:>11.1f}")
+              f"{r['peak_rss_mb']:>11.1f} | {str(r['other_processes_cpu_s']) + ' / ' + str(r['wall_s']):>20}")
 
 
 def cpu_name() -> str:

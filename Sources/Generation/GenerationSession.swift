@@ -35,6 +35,8 @@ public final class GenerationSession {
     private var sampler: Sampler
     /// What `undo` restores: the logits and random state before each accepted token.
     private var history: [(logits: [Float], random: RandomSource)] = []
+    /// The random state before the latest `sample()`, so undoing a sampled token also undoes its draw.
+    private var randomBeforeSample: RandomSource?
 
     /// The settings for the next draws. A new seed restarts the random sequence.
     public var settings: SamplingSettings {
@@ -77,7 +79,15 @@ public final class GenerationSession {
     /// Draws the next token from the current logits (advancing the random generator) without
     /// taking it; pass the step to `accept` to take it.
     public func sample() -> SamplingStep {
-        sampler.sample(logits: logits)
+        randomBeforeSample = sampler.random
+        return sampler.sample(logits: logits)
+    }
+
+    /// What `sample()` would draw now, without advancing the random generator (the stepper shows
+    /// this proposal, and the learner may still change the settings before taking it).
+    public func preview() -> SamplingStep {
+        var copy = sampler
+        return copy.sample(logits: logits)
     }
 
     /// A step for a token the learner chose (a listed candidate or a typed token): the funnel of
@@ -101,7 +111,8 @@ public final class GenerationSession {
         guard (0..<model.config.vocabularySize).contains(step.chosen) else {
             throw GenerationError.tokenOutOfRange(step.chosen, vocabulary: model.config.vocabularySize)
         }
-        history.append((logits, sampler.random))
+        history.append((logits, step.forced ? sampler.random : (randomBeforeSample ?? sampler.random)))
+        randomBeforeSample = nil
         steps.append(step)
         generatedIds.append(step.chosen)
         let start = Date()

@@ -30,7 +30,7 @@ public struct ModelBundle {
         }
         let model = try ModelLoader.loadHuggingFace(folder: url)
         let folder = tokenizerPath.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) } ?? url
-        let tokenizer: any Tokenizer = try GPT2Tokenizer.load(folder: folder)
+        let tokenizer = try TokenizerLoader.load(folder: folder)
         try checkVocabulary(model: model, tokenizer: tokenizer, tokenizerFile: folder.path)
         let dtypes = (try? WeightStore.open(folder: url, strippingPrefixes: []).dtypes) ?? []
         return ModelBundle(model: model, tokenizer: tokenizer, source: url.path, weightDTypes: dtypes,

@@ -27,7 +27,8 @@ public struct SamplingStep: Sendable, Equatable, Codable {
     /// The uniform number in [0, 1) drawn; nil for greedy steps.
     public var randomDraw: Float?
     public var chosen: Int
-    /// Probability of the chosen token in the distribution it was drawn from (renormalised).
+    /// Probability of the chosen token: in the distribution it was drawn from (renormalised after
+    /// the cuts), or for greedy and forced steps in the model's own softmax (temperature 1).
     public var chosenProbability: Float
     /// 1-based rank of the chosen token by raw logit.
     public var chosenRank: Int
@@ -59,7 +60,8 @@ public struct Sampler: Sendable {
             let margin = V > 1 ? logits[order[0]] - logits[order[1]] : nil
             return SamplingStep(settings: settings, topLogits: top, afterTemperature: top, countAfterTopK: 1,
                                 countAfterTopP: 1, renormalised: [Candidate(id: winner, logit: logits[winner], probability: 1)],
-                                randomDraw: nil, chosen: winner, chosenProbability: 1, chosenRank: 1, marginToRunnerUp: margin)
+                                randomDraw: nil, chosen: winner, chosenProbability: baseProbabilities[winner], chosenRank: 1,
+                                marginToRunnerUp: margin)
         }
 
         let probabilities = softmax(logits.map { $0 / settings.temperature })

@@ -118,6 +118,7 @@ struct TokenizerJSONReader {
             (parts.prefix, parts.suffix) = try template(processor, at: "post_processor")
         }
         parts.decoderStripsLeadingSpace = document["decoder"].map(stripsLeadingSpace)
+        parts.decoderHasByteFallback = componentTypes("decoder").contains("ByteFallback")
         return parts
     }
 
@@ -188,9 +189,10 @@ struct TokenizerJSONReader {
             guard let id = item["id"]?.int, let content = item["content"]?.string else {
                 throw malformed("added_tokens[\(index)] needs an integer id and a string content")
             }
-            // `lstrip`, `rstrip`, `single_word` and `normalized` are not read:
-            // every added token is matched as written, anywhere in the text.
-            return .init(content: content, id: id, special: item["special"]?.bool ?? false)
+            // `single_word` is not read: added tokens match anywhere in the text.
+            let special = item["special"]?.bool ?? false
+            return .init(content: content, id: id, special: special, normalized: item["normalized"]?.bool ?? !special,
+                         stripsLeft: item["lstrip"]?.bool ?? false, stripsRight: item["rstrip"]?.bool ?? false)
         }
     }
 

@@ -5,10 +5,11 @@
 /// `byte_fallback`. Encodes exactly as Hugging Face's `tokenizers` does:
 ///
 /// 1. added tokens written in the text (`<s>`, `</s>`…) are cut out first
-///    and become their ids;
-/// 2. each piece of text between them is normalised: spaces become "▁" and
-///    one "▁" goes in front, as the file's normalizer (`Prepend` + `Replace`,
-///    older files) or `Metaspace` pre-tokenizer (newer files) says;
+///    and become their ids (those marked `normalized` are looked for after
+///    step 2, in their normalized spelling);
+/// 2. each stretch of text between them is normalised: spaces become "▁"
+///    and one "▁" goes in front, as the file's normalizer (`Prepend` +
+///    `Replace`, older files) or `Metaspace` pre-tokenizer (newer files) says;
 /// 3. BPE over the text's Unicode scalars: one symbol per scalar, then the
 ///    adjacent pair with the lowest merge rank is joined (leftmost on ties),
 ///    one join at a time, until no pair has a merge;
@@ -18,7 +19,9 @@
 ///
 /// Decoding turns "▁" back into a space and `<0xXX>` into its byte; the
 /// space that step 2 put in front of the text is dropped after `<s>`, so
-/// `decode(encode(s), skipSpecialTokens: true) == s`.
+/// `decode(encode(s), skipSpecialTokens: true) == s`. (Except for one case
+/// that Hugging Face shares: `Metaspace` puts no second "▁" in front of a
+/// text that starts with a space, so that space is the one dropped.)
 ///
 /// Loading from `tokenizer.json` lives in `SentencePieceBPETokenizer+Loading.swift`.
 public struct SentencePieceBPETokenizer: Tokenizer {
@@ -35,10 +38,10 @@ public struct SentencePieceBPETokenizer: Tokenizer {
     public let prefixIds: [Int]
     /// …and after them (Llama: none).
     public let suffixIds: [Int]
-    /// Added tokens (text → id), matched whole in the input before anything else.
+    /// Added tokens as the file writes them (text → id), matched whole in the input.
     public let addedTokens: [String: Int]
 
-    /// id → the piece as the file spells it ("▁the", "<0x0A>", "<s>"); nil for ids no entry assigns.
+    /// id → the piece as Hugging Face spells it ("▁the", "<0x0A>", "<s>"); nil for ids no entry assigns.
     private let pieces: [String?]
     /// id → the bytes it decodes to ("▁" → space, `<0xXX>` → the byte).
     private let pieceBytes: [[UInt8]]
@@ -51,7 +54,14 @@ public struct SentencePieceBPETokenizer: Tokenizer {
     /// (left id, right id) packed by `pairKey` → the merge that joins them.
     private let merges: [UInt64: Merge]
     private let specialIds: Set<Int>
-    private let matcher: SpecialTokenMatcher
+    /// Added tokens matched in the text as written (`normalized: false`, e.g. `<s>`)…
+    private let rawMatcher: SpecialTokenMatcher
+    /// …and those matched after normalizing, spelled normalized themselves
+    /// ("<pad>" becomes "▁<pad>" under a `Prepend("▁")` normalizer).
+    private let normalizedMatcher: SpecialTokenMatcher
+    /// Added tokens that take the whitespace before / after them (`lstrip`, `rstrip`).
+    private let stripsLeft: Set<Int>
+    private let stripsRight: Set<Int>
     private let textRules: TextRules
     private let byteFallback: Bool
     private let fuseUnknown: Bool
@@ -114,9 +124,8 @@ public struct SentencePieceBPETokenizer: Tokenizer {
             return metaspace.map { $0.prependScheme != .never } ?? false
         }
 
-        /// One stretch of text (between added tokens) → the words BPE merges
-        /// within. `atStart`: the stretch begins the input.
-        func words(of stretch: ArraySlice<Unicode.Scalar>, atStart: Bool) -> [ArraySlice<Unicode.Scalar>] {
+        /// The normalizer's steps applied to one stretch of text (between added tokens).
+        func normalize(_ stretch: ArraySlice<Unicode.Scalar>) -> [Unicode.Scalar] {
             var scalars = Array(stretch)
             for step in normalizer {
                 switch step {
@@ -126,9 +135,16 @@ public struct SentencePieceBPETokenizer: Tokenizer {
                     scalars = Self.replacing(pattern, with: content, in: scalars)
                 }
             }
-            guard !scalars.isEmpty else { return [] }
-            guard let metaspace else { return [scalars[...]] }
+            return scalars
+        }
 
+        /// The pre-tokenizer: normalized text → the words BPE merges within.
+        /// `atStart`: the text begins the input.
+        func words(of text: ArraySlice<Unicode.Scalar>, atStart: Bool) -> [ArraySlice<Unicode.Scalar>] {
+            guard !text.isEmpty else { return [] }
+            guard let metaspace else { return [text] }
+
+            var scalars = Array(text)
             for index in scalars.indices where scalars[index] == " " { scalars[index] = metaspace.replacement }
             let prepends = metaspace.prependScheme == .always || (metaspace.prependScheme == .first && atStart)
             if prepends, scalars.first != metaspace.replacement { scalars.insert(metaspace.replacement, at: 0) }
@@ -185,6 +201,9 @@ public struct SentencePieceBPETokenizer: Tokenizer {
         /// Whether the decoder strips the space in front of the decoded text;
         /// nil when the file has no decoder (then: whether encoding prepends one).
         var decoderStripsLeadingSpace: Bool?
+        /// Whether the decoder turns `<0xXX>` pieces into bytes (also done
+        /// whenever the model has byte fallback).
+        var decoderHasByteFallback = false
     }
 
     struct MergeRule {
@@ -198,6 +217,11 @@ public struct SentencePieceBPETokenizer: Tokenizer {
         var content: String
         var id: Int
         var special: Bool
+        /// Matched in the normalized text rather than in the text as written.
+        var normalized: Bool
+        /// The match takes the whitespace on its left (`lstrip`) or right (`rstrip`) with it.
+        var stripsLeft = false
+        var stripsRight = false
     }
 
     init(parts: Parts, path: String) throws {
@@ -228,7 +252,7 @@ public struct SentencePieceBPETokenizer: Tokenizer {
         }
 
         let replacement = parts.text.replacement
-        let decodesBytes = parts.byteFallback
+        let decodesBytes = parts.byteFallback || parts.decoderHasByteFallback
         var pieces = [String?](repeating: nil, count: size)
         var pieceBytes = [[UInt8]](repeating: [], count: size)
         for (piece, id) in parts.vocabulary {
@@ -250,9 +274,19 @@ public struct SentencePieceBPETokenizer: Tokenizer {
 
         var specialIds = Set<Int>()
         var addedTokens: [String: Int] = [:]
+        var rawTokens: [String: Int] = [:], normalizedTokens: [String: Int] = [:]
         for token in parts.addedTokens {
-            pieces[token.id] = token.content
-            pieceBytes[token.id] = Self.decodedBytes(of: token.content, replacement: replacement, bytePieces: decodesBytes)
+            // A normalized token is matched, and decoded, in its normalized
+            // spelling ("▁<pad>" under a Prepend("▁") normalizer), as the reference does.
+            var spelled = token.content
+            if token.normalized {
+                spelled = String(String.UnicodeScalarView(parts.text.normalize(Array(token.content.unicodeScalars)[...])))
+                normalizedTokens[spelled] = token.id
+            } else {
+                rawTokens[token.content] = token.id
+            }
+            pieces[token.id] = spelled
+            pieceBytes[token.id] = Self.decodedBytes(of: spelled, replacement: replacement, bytePieces: decodesBytes)
             addedTokens[token.content] = token.id
             if token.special { specialIds.insert(token.id) }
         }
@@ -322,7 +356,10 @@ public struct SentencePieceBPETokenizer: Tokenizer {
         self.idForByte = idForByte
         self.merges = table
         self.specialIds = specialIds
-        self.matcher = SpecialTokenMatcher(addedTokens)
+        self.rawMatcher = SpecialTokenMatcher(rawTokens)
+        self.stripsLeft = Set(parts.addedTokens.filter(\.stripsLeft).map(\.id))
+        self.stripsRight = Set(parts.addedTokens.filter(\.stripsRight).map(\.id))
+        self.normalizedMatcher = SpecialTokenMatcher(normalizedTokens)
         self.textRules = parts.text
         self.byteFallback = parts.byteFallback
         self.fuseUnknown = parts.fuseUnknown
@@ -385,18 +422,47 @@ public struct SentencePieceBPETokenizer: Tokenizer {
         let scalars = Array(text.unicodeScalars)
         var ids: [Int] = addSpecialTokens ? prefixIds : []
         ids.reserveCapacity(scalars.count + prefixIds.count + suffixIds.count)
-        for segment in matcher.segments(of: scalars) {
-            switch segment {
-            case .special(let id):
-                ids.append(id)
-            case .text(let range):
-                for word in textRules.words(of: scalars[range], atStart: range.lowerBound == 0) {
-                    ids += encodeWord(word)
+        // As the reference does: cut at added tokens written as they are,
+        // normalize each stretch between them, cut that at normalized added
+        // tokens, then pre-tokenize and merge each remaining stretch.
+        for segment in segments(of: scalars, rawMatcher) {
+            guard case .text(let range) = segment else {
+                if case .special(let id) = segment { ids.append(id) }
+                continue
+            }
+            let normalized = textRules.normalize(scalars[range])
+            for part in segments(of: normalized, normalizedMatcher) {
+                switch part {
+                case .special(let id):
+                    ids.append(id)
+                case .text(let subrange):
+                    let atStart = range.lowerBound == 0 && subrange.lowerBound == 0
+                    for word in textRules.words(of: normalized[subrange], atStart: atStart) {
+                        ids += encodeWord(word)
+                    }
                 }
             }
         }
         if addSpecialTokens { ids += suffixIds }
         return ids
+    }
+
+    /// Text cut at the added tokens a matcher knows; tokens with `lstrip` /
+    /// `rstrip` take the whitespace next to them out of the text around them.
+    private func segments(of scalars: [Unicode.Scalar], _ matcher: SpecialTokenMatcher) -> [SpecialTokenMatcher.Segment] {
+        var segments = matcher.segments(of: scalars)
+        guard !stripsLeft.isEmpty || !stripsRight.isEmpty else { return segments }
+        for index in segments.indices {
+            guard case .text(var range) = segments[index] else { continue }
+            if index > 0, case .special(let id) = segments[index - 1], stripsRight.contains(id) {
+                while !range.isEmpty, scalars[range.lowerBound].properties.isWhitespace { range = (range.lowerBound + 1)..<range.upperBound }
+            }
+            if index + 1 < segments.count, case .special(let id) = segments[index + 1], stripsLeft.contains(id) {
+                while !range.isEmpty, scalars[range.upperBound - 1].properties.isWhitespace { range = range.lowerBound..<(range.upperBound - 1) }
+            }
+            segments[index] = .text(range)
+        }
+        return segments.filter { if case .text(let range) = $0 { return !range.isEmpty } else { return true } }
     }
 
     /// One word → ids: a symbol per scalar (or per byte, or `<unk>`), then merges.

@@ -145,6 +145,10 @@ final class LoopbackHTTPServer: @unchecked Sendable {
     private func handle(_ connection: Int32) {
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        #if canImport(Darwin)
+        var one: Int32 = 1
+        setsockopt(connection, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
+        #endif
         guard let request = readRequest(connection) else { return }
         lock.lock()
         log.append(request)
@@ -206,7 +210,7 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         var offset = bytes.startIndex
         while offset < bytes.endIndex {
             let sent = bytes[offset...].withUnsafeBytes { buffer in
-                send(connection, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL))
+                send(connection, buffer.baseAddress, buffer.count, Self.noSignal)
             }
             if sent <= 0 { return false }
             offset += sent
@@ -237,8 +241,20 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         #endif
     }
 
+    /// A client that hangs up must not kill the test process with SIGPIPE.
+    private static var noSignal: Int32 {
+        #if canImport(Glibc)
+        return Int32(MSG_NOSIGNAL)
+        #else
+        return 0  // Darwin: SO_NOSIGPIPE is set on each connection instead
+        #endif
+    }
+
     private static func loopback(port: UInt16) -> sockaddr_in {
         var address = sockaddr_in()
+        #if canImport(Darwin)
+        address.sin_len = UInt8(MemoryLayout<sockaddr_in>.size)
+        #endif
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
         address.sin_addr = in_addr(s_addr: UInt32(0x7f00_0001).bigEndian)  // 127.0.0.1

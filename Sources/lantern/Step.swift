@@ -1,0 +1,245 @@
+import ArgumentParser
+import Foundation
+import Generation
+import Rendering
+import Tokenizers
+import Tracing
+import Transformer
+
+struct Step: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Step through generation one token at a time, seeing every choice.",
+        discussion: """
+        At each step Lantern shows the text so far, the most likely next tokens with their
+        probabilities before and after the sampling filters, and the token it would sample.
+        Then type a command and press Enter (it reads plain lines, so it also works through a pipe):
+
+          Enter or s      take the sampled token
+          1 … N           take candidate number N from the list
+          t TEXT          type a token of your own (TEXT is tokenized; each piece is taken in turn)
+          temp X          set the temperature (0 = greedy)     topk N   keep the N most likely (0 = off)
+          topp X          set top-p (1 = off)                  seed N   restart the random generator
+          u               undo the last token
+          a L H           the newest token's attention in layer L, head H, as a heatmap
+          save DIR        save the trace so far (open it with `lantern trace show DIR`)
+          q               quit                                 ?        this help
+
+        Colour follows the terminal; NO_COLOR=1 or a pipe gives plain text.
+
+        Example: lantern step "Once upon a time" --model stories260K.bin --temperature 0.8
+        """)
+
+    @Argument(help: "The prompt (may be empty).") var prompt: String
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var tracing: TraceOptions
+
+    @Option(name: .long, help: "How many candidates to list at each step.")
+    var candidates: Int = 10
+
+    func validate() throws {
+        guard (1...SamplingStep.listed).contains(candidates) else {
+            throw ValidationError("--candidates \(candidates) is out of range: use 1 to \(SamplingStep.listed)")
+        }
+    }
+
+    func run() throws {
+        let bundle = try model.load()
+        let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
+        let promptIds = try generator.encodePrompt(prompt)
+        let request = try tracing.checkedRequest(config: bundle.model.config, positions: bundle.model.config.contextLength)
+        // Attention is always captured (the `a` command shows it); the rest follows --capture.
+        var spec = request.spec
+        spec.kinds.insert(.pattern)
+        spec.layers = nil
+        let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
+                                            settings: sampling.settings, capture: spec)
+        var stepper = Stepper(session: session, bundle: bundle, prompt: prompt,
+                              request: CaptureRequest(kinds: spec.kinds, layers: nil), listed: candidates,
+                              painter: TerminalPainter(color: TerminalColor.detect()), endOfText: generator.endOfTextId)
+        stepper.showStep()
+        while let line = readLine() {
+            if !stepper.handle(line.trimmingCharacters(in: .whitespaces)) { break }
+        }
+        if let folder = tracing.trace {
+            try stepper.save(to: folder)
+        }
+    }
+}
+
+/// The stepper's state and commands, separate from reading input so each command is one method.
+struct Stepper {
+    let session: GenerationSession
+    let bundle: ModelBundle
+    let prompt: String
+    let request: CaptureRequest
+    let listed: Int
+    let painter: TerminalPainter
+    let endOfText: Int
+
+    var tokenizer: any Tokenizer { bundle.tokenizer }
+
+    func say(_ text: String) { print(text) }
+
+    /// Shows the text so far, the candidate table and the proposal.
+    func showStep() {
+        let text = tokenizer.decode(session.generatedIds, skipSpecialTokens: true)
+        say("")
+        say(painter.bold("── step \(session.generatedIds.count + 1) · \(session.tokens.count)/\(session.contextLength) tokens ──"))
+        say(painter.dim(prompt) + painter.bold(text))
+        let s = session.settings
+        say(painter.dim("temperature \(s.temperature)\(s.isGreedy ? " (greedy)" : "") · top-k \(s.topK == 0 ? "off" : String(s.topK)) · top-p \(s.topP == 1 ? "off" : String(s.topP)) · seed \(s.seed)"))
+        if session.isContextFull {
+            say("The context window is full (\(session.contextLength) tokens): undo (u), save, or quit (q).")
+            return
+        }
+        let proposal = session.preview()
+        let kept = Dictionary(uniqueKeysWithValues: proposal.renormalised.map { ($0.id, $0.probability) })
+        say("   #  token            logit   probability            after filters")
+        for (index, candidate) in proposal.afterTemperature.prefix(listed).enumerated() {
+            let piece = fitted(tokenizer.displayPiece(candidate.id), width: 14)
+            let before = String(format: "%6.4f ", candidate.probability) + colouredBar(candidate.probability)
+            let afterText: String
+            if let p = kept[candidate.id] {
+                afterText = String(format: "%6.4f ", p) + colouredBar(p)
+            } else {
+                afterText = painter.dim("cut")
+            }
+            let marker = candidate.id == proposal.chosen ? "▶" : " "
+            say(marker + String(format: "%3d  ", index + 1) + piece + String(format: " %7.2f  ", candidate.logit) + before + "  " + afterText)
+        }
+        let filters = "top-k leaves \(proposal.countAfterTopK), top-p leaves \(proposal.countAfterTopP)"
+        let draw = proposal.randomDraw.map { String(format: "random draw %.4f", $0) }
+            ?? proposal.marginToRunnerUp.map { String(format: "greedy, %.2f logits ahead of the runner-up", $0) } ?? "greedy"
+        say("next: \(painter.bold(tokenizer.displayPiece(proposal.chosen))) (p \(String(format: "%.4f", proposal.chosenProbability)), rank \(proposal.chosenRank); \(filters); \(draw))")
+        say(painter.dim("[Enter] take · 1-\(listed) pick · t TEXT type · temp/topk/topp/seed N · u undo · a L H attention · save DIR · q quit · ? help"))
+    }
+
+    func colouredBar(_ p: Float) -> String {
+        let bar = TerminalPainter.bar(p, width: 12, ascii: painter.color == .none && ProcessInfo.processInfo.environment["TERM"] == "dumb")
+        return painter.foreground(bar, Colormap.viridis.color(0.35 + 0.65 * p))
+    }
+
+    /// Handles one command; returns false to quit.
+    mutating func handle(_ line: String) -> Bool {
+        // The command is the first word; the argument is everything after the first space
+        // (kept as typed, so `t  dragon` types a token with its leading space).
+        let command = String(line.prefix { $0 != " " }).lowercased()
+        let argument = line.count > command.count ? String(line.dropFirst(command.count + 1)) : ""
+        do {
+            switch command {
+            case "", "s":
+                try take(session.sample())
+            case "q", "quit", "exit":
+                return false
+            case "?", "h", "help":
+                say(Step.configuration.discussion)
+                return true
+            case "u", "undo":
+                say(session.undo() ? "undid the last token" : "nothing to undo")
+            case "t", "type":
+                try typeText(argument)
+            case "temp", "temperature", "topk", "top-k", "topp", "top-p", "seed":
+                try changeSetting(command, argument)
+            case "a", "attention":
+                try showAttention(argument)
+                return true
+            case "save":
+                try save(to: argument.isEmpty ? "output/step-trace" : argument)
+                return true
+            default:
+                guard let number = Int(command) else {
+                    say("unknown command \"\(line)\": type ? for the list of commands")
+                    return true
+                }
+                let proposal = session.preview()
+                guard (1...min(listed, proposal.afterTemperature.count)).contains(number) else {
+                    say("candidate \(number) is not listed: pick 1 to \(min(listed, proposal.afterTemperature.count))")
+                    return true
+                }
+                try take(session.forcedStep(proposal.afterTemperature[number - 1].id))
+            }
+        } catch {
+            say("error: \(error)")
+        }
+        showStep()
+        return true
+    }
+
+    func take(_ step: SamplingStep) throws {
+        guard !session.isContextFull else { throw GenerationError.contextFull(session.contextLength) }
+        try session.accept(step)
+        if step.chosen == endOfText {
+            say("(the model chose its end-of-text token: a natural place to stop)")
+        }
+    }
+
+    func typeText(_ text: String) throws {
+        guard !text.isEmpty else {
+            say("type some text after t, e.g. t  dragon")
+            return
+        }
+        var ids = tokenizer.encode(text)
+        if ids.first == tokenizer.beginningOfText, bundle.model.config.family == .llama { ids.removeFirst() }
+        guard !ids.isEmpty else { say("\"\(text)\" gives no tokens"); return }
+        say("\"\(text)\" is \(ids.count) token\(ids.count == 1 ? "" : "s"): \(ids.map { tokenizer.displayPiece($0) }.joined(separator: " | "))")
+        for id in ids { try take(session.forcedStep(id)) }
+    }
+
+    func changeSetting(_ name: String, _ value: String) throws {
+        var settings = session.settings
+        switch name {
+        case "temp", "temperature":
+            guard let v = Float(value) else { throw ValidationError("temp needs a number, e.g. temp 0.7") }
+            settings.temperature = v
+            settings.greedy = false
+        case "topk", "top-k":
+            guard let v = Int(value) else { throw ValidationError("topk needs a whole number, e.g. topk 40 (0 = off)") }
+            settings.topK = v
+        case "topp", "top-p":
+            guard let v = Float(value) else { throw ValidationError("topp needs a number, e.g. topp 0.9 (1 = off)") }
+            settings.topP = v
+        default:
+            guard let v = UInt64(value) else { throw ValidationError("seed needs a whole number, e.g. seed 7") }
+            settings.seed = v
+        }
+        try settings.validate()
+        session.settings = settings
+    }
+
+    func showAttention(_ argument: String) throws {
+        let numbers = argument.split(separator: " ").compactMap { Int($0) }
+        let config = bundle.model.config
+        guard numbers.count == 2, (0..<config.layers).contains(numbers[0]), (0..<config.heads).contains(numbers[1]) else {
+            say("usage: a LAYER HEAD, with LAYER 0-\(config.layers - 1) and HEAD 0-\(config.heads - 1)")
+            return
+        }
+        let (layer, head) = (numbers[0], numbers[1])
+        guard let record = session.forwardRecords.last?.records["blocks.\(layer).attn.pattern"] else {
+            say("no attention recorded yet")
+            return
+        }
+        // The newest row: [H, rows, K] → row rows-1 of head `head`.
+        let rows = record.shape[1], K = record.shape[2]
+        let weights = Array(record.scalars[((head * rows + rows - 1) * K)..<((head * rows + rows) * K)])
+        let tokens = session.tokens
+        let newest = tokenizer.displayPiece(tokens[K - 1])
+        say(painter.bold("attention of the newest token \"\(newest)\" (query, position \(K - 1)) in layer \(layer), head \(head):"))
+        say(painter.dim("key position · token · weight (colour: viridis, dark = 0, yellow = largest)"))
+        let largest = weights.max() ?? 1
+        for (position, weight) in weights.enumerated() {
+            let label = fitted(tokenizer.displayPiece(tokens[position]), width: 14)
+            let cell = painter.background(String(format: " %5.3f ", weight), Colormap.viridis.color(weight, low: 0, high: max(largest, 1e-6)))
+            say(String(format: "%5d  ", position) + label + " " + cell + " " + TerminalPainter.bar(weight, width: 20))
+        }
+        if K > 1, weights[0] > 0.5 {
+            say(painter.dim("note: most attention sits on the first token, an \"attention sink\" — heads park attention there when nothing else is relevant."))
+        }
+    }
+
+    func save(to folder: String) throws {
+        let trace = Trace(session: session, prompt: prompt, source: bundle.source, request: request)
+        try TraceFile.write(trace, to: URL(fileURLWithPath: folder))
+        say("trace saved to \(folder) (\(trace.metadata.generatedIds.count) generated tokens, \(trace.tensors.count) tensors)")
+    }
+}

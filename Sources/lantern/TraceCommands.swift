@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Generation
+import Tokenizers
+import Tracing
+
+struct TraceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trace",
+        abstract: "Look at saved traces: summarise, compare, replay.",
+        discussion: """
+        A trace is a folder written by `lantern generate --trace DIR` or the stepper's `save`:
+        trace.json plus one NumPy .npy file per tensor. In Python:
+          import numpy as np, json
+          meta = json.load(open("DIR/trace.json"))
+          pattern = np.load("DIR/blocks.0.attn.pattern.npy")   # [head, query, key]
+        """,
+        subcommands: [Show.self, Diff.self, ReplayCommand.self])
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Summarise a trace: model, prompt, tokens, sampling funnel and tensors.",
+            discussion: "Example: lantern trace show output/trace")
+
+        @Argument(help: "The trace folder.") var folder: String
+
+        func run() throws {
+            let m = try TraceFile.readMetadata(URL(fileURLWithPath: folder))
+            print("trace      \(folder)")
+            print("model      \(m.model.family), \(m.model.layers) layers × \(m.model.heads) heads, width \(m.model.width) (\(m.model.source))")
+            print("prompt     \(m.promptIds.count) tokens: \(m.pieces.prefix(m.promptIds.count).joined(separator: "|"))")
+            print("generated  \(m.generatedIds.count) tokens: \(m.pieces.dropFirst(m.promptIds.count).joined(separator: "|"))")
+            let s = m.sampling
+            print("sampling   temperature \(s.temperature), top-k \(s.topK), top-p \(s.topP)\(s.greedy ? ", greedy" : ""), seed \(s.seed)"
+                  + (m.stopReason.map { "; stopped: \($0)" } ?? ""))
+            print("")
+            print("step  token            p(chosen)  rank  left after top-k/top-p  draw")
+            for (index, step) in m.steps.enumerated() {
+                let piece = m.pieces.indices.contains(m.promptIds.count + index) ? m.pieces[m.promptIds.count + index] : "(end)"
+                let draw = step.forced ? "forced" : step.randomDraw.map { String(format: "%.4f", $0) } ?? "greedy"
+                print(String(format: "%4d  ", index) + piece.padding(toLength: 16, withPad: " ", startingAt: 0)
+                      + String(format: " %9.4f  %4d  %10d / %-10d  ", step.chosenProbability, step.chosenRank,
+                               step.countAfterTopK, step.countAfterTopP) + draw)
+            }
+            print("")
+            print("\(m.tensors.count) tensors (capture: \(m.capture.joined(separator: ", "))):")
+            for entry in m.tensors {
+                print("  \(entry.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(entry.shape)")
+            }
+        }
+    }
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare two traces of the same prompt: where tokens diverge, how attention and the residual stream differ.",
+            discussion: """
+            Rows are compared only where both traces saw the same tokens so far.
+            Example: lantern trace diff output/cold output/hot
+            """)
+
+        @Argument(help: "The first trace folder.") var first: String
+        @Argument(help: "The second trace folder.") var second: String
+        @Option(name: .long, help: "How many of the most different heads to list.") var top: Int = 10
+
+        func run() throws {
+            let a = try TraceFile.read(URL(fileURLWithPath: first)), b = try TraceFile.read(URL(fileURLWithPath: second))
+            let diff = TraceDiff(a, b)
+            if !diff.samePrompt { print("note: the prompts differ, so only their common first tokens are compared") }
+            let pa = a.metadata.pieces.dropFirst(a.metadata.promptIds.count), pb = b.metadata.pieces.dropFirst(b.metadata.promptIds.count)
+            if let index = diff.firstDivergence {
+                print("tokens diverge at generated token \(index):")
+                print("  A: …\(pa.dropFirst(max(0, index - 3)).prefix(8).joined(separator: "|"))")
+                print("  B: …\(pb.dropFirst(max(0, index - 3)).prefix(8).joined(separator: "|"))")
+            } else {
+                print("tokens agree for all \(min(pa.count, pb.count)) generated tokens compared")
+            }
+            print("compared positions: \(diff.sharedPositions)")
+            if !diff.heads.isEmpty {
+                print("\nattention difference per head (most different first):")
+                print("layer  head   max |Δp|   mean |Δp|")
+                for h in diff.heads.sorted(by: { $0.meanAbs > $1.meanAbs }).prefix(top) {
+                    print(String(format: "%5d  %4d   %8.4f   %9.5f", h.layer, h.head, h.maxAbs, h.meanAbs))
+                }
+            }
+            if !diff.layers.isEmpty {
+                print("\nresidual stream difference per layer (‖A−B‖/‖A‖):")
+                for l in diff.layers { print(String(format: "  layer %2d  %.5f", l.layer, l.relative)) }
+            } else {
+                print("\n(no residual stream in both traces: add --capture +resid_post to compare it)")
+            }
+        }
+    }
+
+    struct ReplayCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "replay",
+            abstract: "Re-run a trace with its model and check every token comes out the same.",
+            discussion: "Example: lantern trace replay output/trace --model path/to/model")
+
+        @Argument(help: "The trace folder.") var folder: String
+        @Option(name: .long, help: ArgumentHelp("The model (default: the one recorded in the trace).", valueName: "path"))
+        var model: String?
+        @Option(name: .long, help: ArgumentHelp("The tokenizer, when it is not beside the model.", valueName: "path"))
+        var tokenizer: String?
+
+        func run() throws {
+            let metadata = try TraceFile.readMetadata(URL(fileURLWithPath: folder))
+            let bundle = try ModelBundle.load(model: model ?? metadata.model.source, tokenizer: tokenizer)
+            let outcome = try Replay.run(metadata, model: bundle.model, tokenizer: bundle.tokenizer)
+            if let index = outcome.firstDivergence {
+                printError("replay diverged at generated token \(index): recorded \(outcome.recordedIds[index]), replayed \(outcome.replayedIds.indices.contains(index) ? String(outcome.replayedIds[index]) : "nothing")")
+                throw ExitCode(1)
+            }
+            print("replayed \(outcome.replayedIds.count) tokens: identical to the trace")
+        }
+    }
+}

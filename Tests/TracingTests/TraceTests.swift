@@ -1,0 +1,172 @@
+import Foundation
+import Generation
+import Tensors
+import Tokenizers
+import Tracing
+import Transformer
+import XCTest
+
+enum TraceFixtures {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("TransformerTests/Fixtures")
+
+    static func bundle(_ name: String = "gpt2-bytes-noprefix") throws -> ModelBundle {
+        try ModelBundle.load(model: fixtures.appendingPathComponent(name).path)
+    }
+
+    static func ids(_ fixture: String, _ file: String) throws -> [Int] {
+        try JSONDecoder().decode([Int].self, from: Data(contentsOf: fixtures.appendingPathComponent("\(fixture)/reference/\(file)")))
+    }
+
+    static func temporaryFolder() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("lantern-trace-\(UUID())")
+    }
+}
+
+final class TraceTests: XCTestCase {
+    /// Attention recorded while stepping (prompt rows in one pass, then one cached row per token)
+    /// and assembled into `[head, query, key]` equals transformers' full-sequence pattern.
+    func testAssembledAttentionMatchesTheReferenceForPromptAndDecodedRows() throws {
+        for fixture in ["gpt2-bytes-noprefix", "llama-tiny-gqa"] {
+            let bundle = try TraceFixtures.bundle(fixture)
+            let prompt = try TraceFixtures.ids(fixture, "prompt_ids.json")
+            let generated = try TraceFixtures.ids(fixture, "generated_ids.json")
+            let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: prompt,
+                                                settings: SamplingSettings(greedy: true),
+                                                capture: CaptureRequest(kinds: [.pattern, .logits]).spec)
+            for token in generated.dropLast() { try session.accept(session.forcedStep(token)) }
+            let trace = Trace(session: session, prompt: "", source: fixture, request: CaptureRequest(kinds: [.pattern, .logits]))
+            let N = prompt.count + generated.count - 1
+            for layer in 0..<bundle.model.config.layers {
+                let recorded = try trace.tensor("blocks.\(layer).attn.pattern")
+                let reference = try NPY.read(TraceFixtures.fixtures.appendingPathComponent("\(fixture)/reference/attn_pattern.\(layer).npy"))
+                let H = reference.shape[0], T = reference.shape[1]
+                XCTAssertEqual(recorded.shape, [H, N, N])
+                var worst: Float = 0
+                for h in 0..<H { for q in 0..<N { for k in 0..<N {
+                    worst = max(worst, abs(recorded.scalars[(h * N + q) * N + k] - reference.scalars[(h * T + q) * T + k]))
+                } } }
+                XCTAssertLessThanOrEqual(worst, 1e-4, "\(fixture) layer \(layer)")
+            }
+            let logits = try trace.tensor("logits")
+            XCTAssertEqual(logits.shape, [N, bundle.model.config.vocabularySize])
+        }
+    }
+
+    func testWriteReadRoundTripAndNumPyFiles() throws {
+        let bundle = try TraceFixtures.bundle()
+        let (result, session) = try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
+            .generate(prompt: "Once upon", maxNewTokens: 6, settings: SamplingSettings(temperature: 0.9, seed: 3),
+                      capture: CaptureRequest.parse(["+resid_post"]).spec)
+        let request = try CaptureRequest.parse(["+resid_post"])
+        let trace = Trace(session: session, prompt: "Once upon", source: "fixture", request: request, stopReason: result.stopReason)
+        let folder = TraceFixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try TraceFile.write(trace, to: folder)
+        let loaded = try TraceFile.read(folder)
+        XCTAssertEqual(loaded.metadata.generatedIds, result.generatedIds)
+        XCTAssertEqual(loaded.metadata.steps, result.steps)
+        XCTAssertEqual(Set(loaded.tensors.keys), Set(trace.tensors.keys))
+        for (name, tensor) in trace.tensors { XCTAssertEqual(loaded.tensors[name], tensor, name) }
+        XCTAssertTrue(loaded.tensors.keys.contains("blocks.2.resid_post"))
+        XCTAssertTrue(loaded.tensors.keys.contains("pos_embed"))
+        // Every tensor is a file numpy can open: check the magic and the header's shape.
+        let npy = try Data(contentsOf: folder.appendingPathComponent("blocks.0.attn.pattern.npy"))
+        XCTAssertEqual(Array(npy.prefix(6)), [0x93] + Array("NUMPY".utf8))
+        XCTAssertTrue(String(decoding: npy.prefix(128), as: UTF8.self).contains("'shape': (4, \(session.tokens.count), \(session.tokens.count))"))
+        // The metadata is plain JSON with snake_case keys.
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("trace.json"))) as! [String: Any]
+        XCTAssertEqual(json["prompt_ids"] as? [Int], session.promptIds)
+        XCTAssertNotNil((json["steps"] as? [[String: Any]])?.first?["count_after_top_k"])
+    }
+
+    func testWritingIsAtomicAndRefusesForeignFolders() throws {
+        let bundle = try TraceFixtures.bundle()
+        let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [1, 2, 3],
+                                            settings: SamplingSettings(), capture: CaptureRequest().spec)
+        let trace = Trace(session: session, prompt: "", source: "fixture", request: CaptureRequest())
+        let folder = TraceFixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data("keep me".utf8).write(to: folder.appendingPathComponent("notes.txt"))
+        XCTAssertThrowsError(try TraceFile.write(trace, to: folder)) { XCTAssertTrue("\($0)".contains("not a Lantern trace"), "\($0)") }
+        XCTAssertEqual(try String(contentsOf: folder.appendingPathComponent("notes.txt"), encoding: .utf8), "keep me")
+        // A trace folder is replaced; nothing else is left beside it.
+        let target = folder.appendingPathComponent("run")
+        try TraceFile.write(trace, to: target)
+        try TraceFile.write(trace, to: target)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(), ["notes.txt", "run"])
+        // An unwritable place is a clear error.
+        XCTAssertThrowsError(try TraceFile.write(trace, to: URL(fileURLWithPath: "/proc/lantern/trace"))) {
+            XCTAssertTrue("\($0)".contains("cannot write"), "\($0)")
+        }
+    }
+
+    func testBudgetRefusesLargeCapturesWithAHint() throws {
+        let config = TransformerConfig.gpt2()
+        let request = try CaptureRequest.parse([])
+        // 12 layers × 12 heads × 1024² floats of attention alone is about 604 MB.
+        XCTAssertEqual(request.estimatedBytes(config: config, positions: 1024), (12 * 12 * 1024 * 1024 + 2 * 1024 * 768) * 4)
+        XCTAssertThrowsError(try request.checkBudget(config: config, positions: 1024, budget: 100_000_000)) { error in
+            XCTAssertTrue("\(error)".contains("--capture -attn.pattern"), "\(error)")
+            XCTAssertTrue("\(error)".contains("--capture-budget"), "\(error)")
+        }
+        XCTAssertNoThrow(try request.checkBudget(config: config, positions: 64, budget: 100_000_000))
+        XCTAssertThrowsError(try CaptureRequest.parse(["+attention"])) { XCTAssertTrue("\($0)".contains("attn.pattern"), "\($0)") }
+        XCTAssertEqual(try CaptureRequest.parse(["none", "+logits"]).kinds, [.logits])
+    }
+
+    func testReplayReproducesSampledAndForcedTokens() throws {
+        let bundle = try TraceFixtures.bundle()
+        let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [10, 20, 30],
+                                            settings: SamplingSettings(temperature: 1.1, topK: 50, seed: 99))
+        try session.accept(session.sample())
+        try session.accept(session.forcedStep(65))
+        session.settings.temperature = 0.6
+        session.settings.seed = 5
+        try session.accept(session.sample())
+        try session.accept(session.sample())
+        let trace = Trace(session: session, prompt: "", source: "fixture", request: CaptureRequest(kinds: []))
+        let outcome = try Replay.run(trace.metadata, model: bundle.model, tokenizer: bundle.tokenizer)
+        XCTAssertNil(outcome.firstDivergence)
+        XCTAssertEqual(outcome.replayedIds, session.generatedIds)
+        XCTAssertEqual(trace.metadata.forcedSteps, [1])
+    }
+
+    func testUndoRestoresTokensRecordsAndRandomState() throws {
+        let bundle = try TraceFixtures.bundle()
+        let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [10, 20, 30],
+                                            settings: SamplingSettings(temperature: 1, seed: 4), capture: CaptureRequest().spec)
+        try session.accept(session.sample())
+        let before = (session.generatedIds, session.logits, session.forwardRecords.count)
+        let next = session.sample()
+        try session.accept(next)
+        XCTAssertTrue(session.undo())
+        XCTAssertEqual(session.generatedIds, before.0)
+        XCTAssertEqual(session.logits, before.1)
+        XCTAssertEqual(session.forwardRecords.count, before.2)
+        XCTAssertEqual(session.sample().chosen, next.chosen, "the same random draw comes again after undo")
+    }
+
+    func testDiffFindsTheDivergenceAndComparesModels() throws {
+        let bundle = try TraceFixtures.bundle()
+        func trace(_ settings: SamplingSettings, _ b: ModelBundle) throws -> Trace {
+            let (_, session) = try Generator(model: b.model, tokenizer: b.tokenizer)
+                .generate(prompt: "Once upon a time", maxNewTokens: 10, settings: settings,
+                          capture: CaptureRequest.parse(["+resid_post"]).spec)
+            return Trace(session: session, prompt: "Once upon a time", source: "", request: try CaptureRequest.parse(["+resid_post"]))
+        }
+        let greedy = try trace(SamplingSettings(greedy: true), bundle)
+        let hot = try trace(SamplingSettings(temperature: 3, seed: 1), bundle)
+        let diff = TraceDiff(greedy, hot)
+        XCTAssertTrue(diff.samePrompt)
+        if let index = diff.firstDivergence {
+            XCTAssertNotEqual(greedy.metadata.generatedIds[index], hot.metadata.generatedIds[index])
+            XCTAssertEqual(Array(greedy.metadata.generatedIds.prefix(index)), Array(hot.metadata.generatedIds.prefix(index)))
+        }
+        // Same model, same inputs: identical activations on the shared positions.
+        XCTAssertEqual(diff.heads.map(\.maxAbs).max(), 0)
+        XCTAssertEqual(diff.layers.map(\.relative).max(), 0)
+        XCTAssertEqual(diff.layers.count, 3)
+    }
+}
