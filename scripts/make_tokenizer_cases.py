@@ -31,9 +31,10 @@ Variants:
 
 Every variant but ``fixture`` carries its whole ``tokenizer.json`` as a string
 (``tokenizer_json``) so that its keys reach the Swift test byte for byte. All
-use Llama's decoder (``Replace``, ``ByteFallback``, ``Fuse``, ``Strip``): a
-lone ``Metaspace`` decoder has no byte fallback and drops every "▁" of the
-first token, which Lantern does not copy.
+use Llama's decoder (``Replace``, ``ByteFallback``, ``Fuse``, ``Strip``;
+``hand-replace-only`` without ``Strip``, as Gemma): a lone ``Metaspace``
+decoder has no byte fallback and drops every "▁" of the first token, which
+Lantern does not copy.
 
 Deterministic: fixed texts plus strings drawn with ``random.Random(SEED)`` from
 fixed fragment lists; nothing is trained or downloaded. Run from the

@@ -5,11 +5,13 @@ import Foundation
 /// Reads the parts of Hugging Face's `tokenizer.json` that decide how a
 /// SentencePiece-style BPE encodes: `model` (BPE with `vocab`, `merges`,
 /// `unk_token`, `byte_fallback`, `fuse_unk`, `ignore_merges`),
-/// `added_tokens`, `normalizer` (`Prepend`, `Replace`, `Sequence`),
-/// `pre_tokenizer` (`Metaspace`), `post_processor` (`TemplateProcessing`)
-/// and `decoder` (whether it strips the leading space). Anything else that
-/// would change the ids is refused with `TokenizerError.unsupportedModel`
-/// rather than encoded differently from the reference.
+/// `added_tokens` (with `special`, `normalized`, `lstrip`, `rstrip`),
+/// `normalizer` (`Prepend`, literal `Replace`, `Sequence`), `pre_tokenizer`
+/// (`Metaspace`), `post_processor` (`TemplateProcessing`, also Bert/Roberta
+/// style) and `decoder` (whether it strips the leading space, whether it
+/// has `ByteFallback`). Any other step that would change the ids is refused
+/// with `TokenizerError.unsupportedModel` rather than encoded differently
+/// from the reference; only an added token's `single_word` is ignored.
 extension SentencePieceBPETokenizer {
     /// Loads a Llama-style `tokenizer.json`.
     /// - Throws: `TokenizerError` naming the file: `.malformedJSON` for a
@@ -293,13 +295,15 @@ struct TokenizerJSONReader {
             return ([], [])   // changes offsets only
         case "Sequence":
             guard let items = value["processors"]?.array else { throw malformed("\(place).processors is missing") }
-            var result: (prefix: [[Int]], suffix: [[Int]]) = ([], [])
-            for (index, item) in items.enumerated() {
-                let (prefix, suffix) = try template(item, at: "\(place).processors[\(index)]")
-                result.prefix += prefix
-                result.suffix = suffix + result.suffix
+            // Real files pair one template with ByteLevel (offsets only);
+            // two templates in a row do not even run in the reference.
+            let templates = try items.enumerated().map { index, item in
+                try template(item, at: "\(place).processors[\(index)]")
+            }.filter { !$0.prefix.isEmpty || !$0.suffix.isEmpty }
+            guard templates.count <= 1 else {
+                throw unsupported("\(place) is a Sequence of \(templates.count) processors that add tokens")
             }
-            return result
+            return templates.first ?? ([], [])
         default:
             throw unsupported("post_processor \"\(type)\" at \(place) is not implemented")
         }

@@ -549,7 +549,10 @@ public struct SentencePieceBPETokenizer: Tokenizer {
     }
 
     /// After `<s>` a piece loses its leading space: the "▁" that encoding put
-    /// in front of the text (Hugging Face's decoder strips it the same way).
+    /// in front of the text. Hugging Face's decoder instead strips the first
+    /// space of the whole decoded text, which gives the same text unless
+    /// control tokens are written inside it (and a lone `Metaspace` decoder
+    /// strips every "▁" of the first token, not just one).
     public func bytes(of id: Int, following previous: Int?) -> [UInt8] {
         let bytes = bytes(of: id)
         if dropsSpaceAfterBOS, previous == beginningOfText, bytes.first == UInt8(ascii: " ") {

@@ -61,8 +61,11 @@ func recordedAttention(
 ) {
     let K = start + T
     let wantsScores = recorder.spec.wants(.scores, layer: l), wantsPattern = recorder.spec.wants(.pattern, layer: l)
-    var scores = wantsScores ? [Float](repeating: 0, count: NH * T * K) : []
-    var pattern = wantsPattern ? [Float](repeating: 0, count: NH * T * K) : []
+    // The kernel writes every cell (masked ones included), so the buffers start uninitialised.
+    func buffer(_ wanted: Bool) -> [Float] {
+        wanted ? [Float](unsafeUninitializedCapacity: NH * T * K) { _, count in count = NH * T * K } : []
+    }
+    var scores = buffer(wantsScores), pattern = buffer(wantsPattern)
     cache.keys[l].withUnsafeBufferPointer { keys in
         cache.values[l].withUnsafeBufferPointer { values in
             scores.withUnsafeMutableBufferPointer { scoresOut in
@@ -77,10 +80,13 @@ func recordedAttention(
     }
     func keep(_ kind: RecordKind, _ values: [Float]) {
         let first = recorder.firstRow, kept = recorder.keptRows
-        var slice = [Float](repeating: 0, count: NH * kept * K)
-        for h in 0..<NH {
-            for r in 0..<kept { for j in 0..<K { slice[(h * kept + r) * K + j] = values[(h * T + first + r) * K + j] } }
+        guard kept < T else {
+            recorder.records[kind.name(layer: l)] = Tensor(shape: [NH, T, K], scalars: values)
+            return
         }
+        var slice: [Float] = []
+        slice.reserveCapacity(NH * kept * K)
+        for h in 0..<NH { slice += values[((h * T + first) * K)..<((h * T + first + kept) * K)] }
         recorder.records[kind.name(layer: l)] = Tensor(shape: [NH, kept, K], scalars: slice)
     }
     if wantsScores { keep(.scores, scores) }

@@ -96,12 +96,16 @@ struct Recorder {
     mutating func perHead(_ kind: RecordKind, layer: Int, _ buffer: UnsafePointer<Float>,
                           stride: Int, offset: Int, heads: Int, headSize hs: Int) {
         guard spec.wants(kind, layer: layer) else { return }
-        var out = [Float](repeating: 0, count: heads * keptRows * hs)
-        for h in 0..<heads {
-            for (r, t) in (firstRow..<rows).enumerated() {
-                for i in 0..<hs { out[(h * keptRows + r) * hs + i] = buffer[t * stride + offset + h * hs + i] }
+        let kept = keptRows, first = firstRow
+        let out = [Float](unsafeUninitializedCapacity: heads * kept * hs) { target, initialized in
+            for h in 0..<heads {
+                for r in 0..<kept {
+                    (target.baseAddress! + (h * kept + r) * hs)
+                        .initialize(from: buffer + (first + r) * stride + offset + h * hs, count: hs)
+                }
             }
+            initialized = heads * kept * hs
         }
-        records[kind.name(layer: layer)] = Tensor(shape: [heads, keptRows, hs], scalars: out)
+        records[kind.name(layer: layer)] = Tensor(shape: [heads, kept, hs], scalars: out)
     }
 }

@@ -37,6 +37,10 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
 
+    @Flag(name: .long, inversion: .prefixedNo,
+          help: "Also measure runs that record everything (attention scores and patterns, q/k/v, residual stream, MLP, norms; while decoding the logits too) and report the overhead.")
+    var recording = true
+
     func validate() throws {
         guard ModelFamily(rawValue: family) != nil else { throw ValidationError("--family \(family) is unknown: use gpt2 or llama") }
         guard threads.allSatisfy({ (1...256).contains($0) }) else { throw ValidationError("--threads must be between 1 and 256") }
@@ -47,6 +51,10 @@ struct Bench: ParsableCommand {
             throw ValidationError("the bench model's context is 1024 tokens: keep --prefill-tokens and --prompt-tokens + --decode-tokens within it")
         }
     }
+
+    /// Every record of every layer and row. Logits stay those of the last row, as in the plain run:
+    /// logits for every position are an extra [rows × V] matrix product, not recording.
+    static let everyActivation = CaptureSpec(kinds: Set(RecordKind.allCases).subtracting([.logits]))
 
     static func config(for family: ModelFamily) -> TransformerConfig {
         switch family {
@@ -68,34 +76,33 @@ struct Bench: ParsableCommand {
         var rows: [[String: Any]] = []
         for threadCount in threads {
             Parallelism.setThreads(threadCount)
-            // Prefill: a warm-up, then the best of three.
-            var prefillBest = Double.infinity
-            for attempt in 0..<4 {
-                var cache = model.makeCache()
-                let start = Date()
-                _ = model.nextTokenLogits(prefillPrompt, cache: &cache)
-                if attempt > 0 { prefillBest = min(prefillBest, Date().timeIntervalSince(start)) }
+            var row: [String: Any] = ["threads": threadCount, "prefill_tokens": prefillTokens, "decode_tokens": decodeTokens]
+            // Plain and fully recorded runs alternate, best of each, so machine noise hits both alike.
+            var plainPrefill = Double.infinity, recordedPrefill = Double.infinity
+            var plainDecode = Double.infinity, recordedDecode = Double.infinity
+            _ = prefillSeconds(model, prefillPrompt, capture: .nothing)  // warm-up
+            for _ in 0..<3 {
+                plainPrefill = min(plainPrefill, prefillSeconds(model, prefillPrompt, capture: .nothing))
+                if recording { recordedPrefill = min(recordedPrefill, prefillSeconds(model, prefillPrompt, capture: Self.everyActivation)) }
             }
-            // Decode: greedy through the sampler, as generation does.
-            var cache = model.makeCache()
-            var sampler = Sampler(settings: SamplingSettings(greedy: true))
-            var logits = model.nextTokenLogits(decodePrompt, cache: &cache)
-            let start = Date()
-            for _ in 0..<decodeTokens {
-                let token = sampler.sample(logits: logits).chosen
-                logits = model.nextTokenLogits([token], cache: &cache)
+            for _ in 0..<(recording ? 2 : 1) {
+                plainDecode = min(plainDecode, decodeSeconds(model, decodePrompt, capture: .nothing, count: decodeTokens))
+                if recording { recordedDecode = min(recordedDecode, decodeSeconds(model, decodePrompt, capture: .everything, count: decodeTokens)) }
             }
-            let decodeSeconds = Date().timeIntervalSince(start)
-            let row: [String: Any] = [
-                "threads": threadCount,
-                "prefill_tokens": prefillTokens,
-                "prefill_tokens_per_second": Double(prefillTokens) / prefillBest,
-                "decode_tokens": decodeTokens,
-                "decode_tokens_per_second": Double(decodeTokens) / decodeSeconds,
-            ]
+            row["prefill_tokens_per_second"] = Double(prefillTokens) / plainPrefill
+            row["decode_tokens_per_second"] = Double(decodeTokens) / plainDecode
+            var line = String(format: "threads %d: prefill %.0f tok/s, decode %.1f tok/s", threadCount,
+                              Double(prefillTokens) / plainPrefill, Double(decodeTokens) / plainDecode)
+            if recording {
+                row["recorded_prefill_tokens_per_second"] = Double(prefillTokens) / recordedPrefill
+                row["recorded_decode_tokens_per_second"] = Double(decodeTokens) / recordedDecode
+                row["recording_overhead_prefill_percent"] = (recordedPrefill / plainPrefill - 1) * 100
+                row["recording_overhead_decode_percent"] = (recordedDecode / plainDecode - 1) * 100
+                line += String(format: "; recording everything: prefill +%.1f%%, decode +%.1f%%",
+                               (recordedPrefill / plainPrefill - 1) * 100, (recordedDecode / plainDecode - 1) * 100)
+            }
             rows.append(row)
-            printError(String(format: "threads %d: prefill %.0f tok/s, decode %.1f tok/s", threadCount,
-                              row["prefill_tokens_per_second"] as! Double, row["decode_tokens_per_second"] as! Double))
+            printError(line)
         }
         let peak = peakMemoryBytes()
         if json {
@@ -108,9 +115,42 @@ struct Bench: ParsableCommand {
         for row in rows {
             print(String(format: "%7d  %21.0f  %28.1f", row["threads"] as! Int,
                          row["prefill_tokens_per_second"] as! Double, row["decode_tokens_per_second"] as! Double))
+            if let prefill = row["recording_overhead_prefill_percent"] as? Double,
+               let decode = row["recording_overhead_decode_percent"] as? Double {
+                print(String(format: "         recording every record: prefill %+.1f%%, decode %+.1f%%", prefill, decode))
+            }
         }
         if let peak { print(String(format: "peak memory %.0f MiB", Double(peak) / 1_048_576)) }
     }
+}
+
+/// Seconds for one prefill pass over `prompt` (logits of the last row, as generation needs).
+func prefillSeconds(_ model: any LanguageModel, _ prompt: [Int], capture: CaptureSpec) -> Double {
+    var cache = model.makeCache()
+    let start = Date()
+    let result = model.forward(prompt, cache: &cache, capture: capture, allLogits: false)
+    let seconds = Date().timeIntervalSince(start)
+    withExtendedLifetime(result) {}
+    return seconds
+}
+
+/// Seconds to decode `count` greedy tokens after `prompt` through the sampler, as generation
+/// does; with a capture, every step's records are kept as the stepper keeps them.
+func decodeSeconds(_ model: any LanguageModel, _ prompt: [Int], capture: CaptureSpec, count: Int = 128) -> Double {
+    var cache = model.makeCache()
+    var sampler = Sampler(settings: SamplingSettings(greedy: true))
+    var logits = model.nextTokenLogits(prompt, cache: &cache)
+    var kept: [[String: Tensor]] = []
+    let start = Date()
+    for _ in 0..<count {
+        let token = sampler.sample(logits: logits).chosen
+        let result = model.forward([token], cache: &cache, capture: capture, allLogits: false)
+        logits = result.logits.scalars
+        if !capture.isEmpty { kept.append(result.records) }
+    }
+    let seconds = Date().timeIntervalSince(start)
+    withExtendedLifetime(kept) {}
+    return seconds
 }
 
 /// The process's peak resident memory (Linux VmHWM), if known.

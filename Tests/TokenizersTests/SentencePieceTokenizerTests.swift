@@ -17,10 +17,16 @@ final class SentencePieceTokenizerTests: XCTestCase {
         return try SentencePieceBPETokenizer(tokenizerJSON: Data(json.utf8), path: name)
     }
 
+    /// The fixture's tokenizer.json as a dictionary (its pieces have no
+    /// canonically equivalent pairs, so `JSONSerialization` keeps them all).
+    static func llamaDocument() throws -> [String: Any] {
+        let url = try Fixtures.llamaFolder.appendingPathComponent("tokenizer.json")
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+    }
+
     /// The fixture's tokenizer.json with some top-level entries replaced.
     static func fixtureVariant(_ changes: [String: Any]) throws -> SentencePieceBPETokenizer {
-        let url = try Fixtures.llamaFolder.appendingPathComponent("tokenizer.json")
-        var document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        var document = try llamaDocument()
         for (key, value) in changes { document[key] = value }
         return try SentencePieceBPETokenizer(tokenizerJSON: JSONSerialization.data(withJSONObject: document))
     }
@@ -244,6 +250,26 @@ final class SentencePieceTokenizerTests: XCTestCase {
         XCTAssertEqual(gemma.decode(gemma.encode("a b"), skipSpecialTokens: true), "a b")
     }
 
+    /// The ids the post-processor adds (checked against Hugging Face by hand:
+    /// [1, 287] and [1, 287, 2]).
+    func testPostProcessors() throws {
+        let template = try XCTUnwrap(Self.llamaDocument()["post_processor"])
+        let sequence = try Self.fixtureVariant(["post_processor": ["type": "Sequence", "processors": [
+            ["type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true], template]]])
+        XCTAssertEqual(sequence.encode("the"), [1, 287])
+        let roberta = try Self.fixtureVariant(["post_processor": [
+            "type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 1], "trim_offsets": true]])
+        XCTAssertEqual(roberta.encode("the"), [1, 287, 2])
+        XCTAssertEqual(roberta.prefixIds, [1])
+        XCTAssertEqual(roberta.suffixIds, [2])
+        let none = try Self.fixtureVariant(["post_processor": NSNull()])
+        XCTAssertEqual(none.encode("the"), [287])
+        XCTAssertEqual(none.beginningOfText, 1)   // still <s>, found by name
+        XCTAssertThrowsError(try Self.fixtureVariant(["post_processor": ["type": "Sequence", "processors": [template, template]]])) {
+            guard case TokenizerError.unsupportedModel = $0 else { return XCTFail("got \($0)") }
+        }
+    }
+
     /// The decoder decides whether a space is dropped after <s>.
     func testDecoderDecidesTheDroppedSpace() throws {
         let keeps = try Self.fixtureVariant(["decoder": ["type": "Metaspace", "replacement": "▁", "prepend_scheme": "never"]])
@@ -264,8 +290,7 @@ final class SentencePieceTokenizerTests: XCTestCase {
     /// Without byte tokens or <unk>, a character the vocabulary lacks is left
     /// out, as Hugging Face does.
     func testUnknownCharactersWithoutFallbackAreDropped() throws {
-        let url = try Fixtures.llamaFolder.appendingPathComponent("tokenizer.json")
-        var document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        var document = try Self.llamaDocument()
         var model = try XCTUnwrap(document["model"] as? [String: Any])
         model["byte_fallback"] = false
         document["model"] = model
