@@ -20,7 +20,10 @@ public enum TraceError: Error, CustomStringConvertible, LocalizedError {
         case .notATrace(let path, let problem):
             return "\(path) is not a Lantern trace: \(problem); traces are folders written by `lantern generate --trace DIR`"
         case .missingTensor(let name, let folder):
-            return "trace \(folder) has no tensor \(name); capture it with --capture \(name.split(separator: ".").suffix(2).joined(separator: "."))"
+            // The record kind is the name without its "blocks.L." prefix.
+            let parts = name.split(separator: ".")
+            let kind = parts.first == "blocks" && parts.count > 2 ? parts.dropFirst(2).joined(separator: ".") : name
+            return "trace \(folder) has no tensor \(name); capture it with --capture +\(kind)"
         case .unwritable(let path, let problem):
             return "cannot write \(path): \(problem); choose another folder with --trace"
         case .outputExists(let path):

@@ -163,6 +163,21 @@ public final class GPT2Model: LanguageModel {
                        capture: capture, allLogits: allLogits, recorder: &recorder)
     }
 
+    /// Final LayerNorm and unembedding of residual rows `[T, C]` → logits `[T, V]` (the logit lens),
+    /// with the kernels the driver's last step uses.
+    public func unembedResidual(_ rows: Tensor) -> Tensor {
+        let C = config.width, V = config.vocabularySize
+        precondition(rows.rank == 2 && rows.shape[1] == C, "GPT2Model.unembedResidual: rows \(rows.shape) are not [T, \(C)]")
+        let T = rows.shape[0]
+        guard T > 0 else { return Tensor(zeros: [0, V]) }
+        var normed = [Float](repeating: 0, count: T * C), logits = [Float](repeating: 0, count: T * V)
+        layerNormForward(out: &normed, input: rows.scalars, weight: weights.finalNormWeight, bias: weights.finalNormBias,
+                         T: T, C: C, eps: config.normEpsilon)
+        linearForward(out: &logits, input: normed, weight: weights.separateUnembedding ?? weights.tokenEmbedding, bias: nil,
+                      T: T, C: C, OC: V)
+        return Tensor(shape: [T, V], scalars: logits)
+    }
+
     /// Copies the new rows' keys and values (`qkv[T, 3C]`, k at column C, v at 2C) into the cache.
     private func storeKeysAndValues(_ qkv: UnsafePointer<Float>, cache: inout KVCache, layer l: Int, start: Int, T: Int) {
         let C = config.width, NH = config.heads, hs = config.headSize, P = cache.capacity

@@ -8,6 +8,11 @@ public protocol LanguageModel: AnyObject, Sendable {
     /// and values to `cache`. Returns logits for the last row (or every row when `allLogits`) and
     /// the records `capture` asks for. The caller checks the context has room.
     func forward(_ tokens: [Int], cache: inout KVCache, capture: CaptureSpec, allLogits: Bool) -> ForwardResult
+
+    /// The model's last two steps applied to residual-stream rows `[rows, C]` taken from anywhere
+    /// (e.g. `blocks.L.resid_post`): final norm, then unembedding. Returns logits `[rows, V]`:
+    /// what the model would predict if the stream ended there (the logit lens).
+    func unembedResidual(_ rows: Tensor) -> Tensor
 }
 
 extension LanguageModel {

@@ -144,6 +144,20 @@ public final class LlamaModel: LanguageModel {
                        capture: capture, allLogits: allLogits, recorder: &recorder)
     }
 
+    /// Final RMSNorm and unembedding of residual rows `[T, C]` → logits `[T, V]` (the logit lens),
+    /// with the kernels the driver's last step uses.
+    public func unembedResidual(_ rows: Tensor) -> Tensor {
+        let C = config.width, V = config.vocabularySize
+        precondition(rows.rank == 2 && rows.shape[1] == C, "LlamaModel.unembedResidual: rows \(rows.shape) are not [T, \(C)]")
+        let T = rows.shape[0]
+        guard T > 0 else { return Tensor(zeros: [0, V]) }
+        var normed = [Float](repeating: 0, count: T * C), logits = [Float](repeating: 0, count: T * V)
+        rmsNormForward(out: &normed, input: rows.scalars, weight: weights.finalNorm, T: T, C: C, eps: config.normEpsilon)
+        linearForward(out: &logits, input: normed, weight: weights.separateUnembedding ?? weights.tokenEmbedding, bias: nil,
+                      T: T, C: C, OC: V)
+        return Tensor(shape: [T, V], scalars: logits)
+    }
+
     private func storeKeysAndValues(k: UnsafePointer<Float>, v: UnsafePointer<Float>, cache: inout KVCache,
                                     layer l: Int, start: Int, T: Int) {
         let NKV = config.kvHeads, hs = config.headSize, P = cache.capacity, kvWidth = NKV * hs

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import Generation
+import Tracing
+
+struct Heads: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score every attention head: entropy, previous-token, first-token sink and induction.",
+        discussion: """
+        Two inputs go through the model, one forward pass each:
+        - the prompt: entropy (nats, mean over query rows; attention spread
+          evenly over i+1 keys gives ln(i+1)), prev-token (mean attention from
+          position i to i-1) and sink (mean attention to position 0, from
+          positions 1 and on);
+        - random sequences: the beginning-of-text token, then --length random
+          tokens, then the same tokens again (--sequences of them, drawn with
+          --seed). prev (random) is the previous-token score there; induction is
+          the mean attention from each token of the second copy to the token
+          that followed its first occurrence.
+        Labels: previous-token when prev (random) > 0.5 (random tokens mean
+        nothing, so such a head looks one step back whatever the text),
+        induction when induction > 0.4, first-token sink when sink > 0.6.
+        A head may have several labels or none.
+
+        Examples:
+          lantern heads --model stories260K.bin
+          lantern heads --model path/to/gpt2 --prompt "The cat sat." --json
+        """)
+
+    static let defaultPrompt = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her dog."
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .long, help: "The text the entropy, prev-token and sink columns are measured on (default: a short story opening).")
+    var prompt: String = Heads.defaultPrompt
+
+    @Option(name: .long, help: "Seed of the random sequences.")
+    var seed: UInt64 = 42
+
+    @Option(name: .long, help: "Length of the random block that is repeated (the sequence is 1 + 2 × length tokens).")
+    var length: Int = 25
+
+    @Option(name: .long, help: "How many random sequences to average over.")
+    var sequences: Int = 4
+
+    @Flag(name: .long, help: "Print one JSON object (every head's scores, labels, thresholds, the sequences used) instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard length >= 2 else { throw ValidationError("--length \(length) is out of range: use 2 or more") }
+        guard (1...64).contains(sequences) else { throw ValidationError("--sequences \(sequences) is out of range: use 1 to 64") }
+    }
+
+    func run() throws {
+        let bundle = try model.load()
+        let promptIds = PromptEncoder.ids(for: prompt, tokenizer: bundle.tokenizer)
+        let summary = try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
+                                              seed: seed, length: length, sequences: sequences)
+        if json {
+            let report = HeadsReport(model: bundle.source, prompt: prompt, summary: summary)
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            return
+        }
+        let c = bundle.model.config
+        print("\(c.layers) layers × \(c.heads) heads; prompt: \(promptIds.count) tokens; random: \(sequences) sequence\(sequences == 1 ? "" : "s") of 1 + 2 × \(length) tokens (seed \(seed))")
+        print("")
+        print("layer  head  entropy  prev-token   sink  prev (random)  induction  label")
+        for head in summary.heads.sorted(by: { ($0.layer, $0.head) < ($1.layer, $1.head) }) {
+            print(String(format: "%5d  %4d  %7.3f  %10.3f  %5.3f  %13.3f  %9.3f  ", head.layer, head.head, head.entropy,
+                         head.previousToken, head.firstToken, head.previousTokenOnRandom, head.induction)
+                  + (head.labels.isEmpty ? "-" : head.labels.joined(separator: ", ")))
+        }
+        print("")
+        let t = summary.thresholds
+        if let best = summary.strongestPreviousToken {
+            print(String(format: "strongest previous-token head: layer %d head %d (%.3f on random tokens, %.3f on the prompt)",
+                         best.layer, best.head, best.previousTokenOnRandom, best.previousToken)
+                  + (best.previousTokenOnRandom > t.previousToken ? "" : String(format: "; below the %.1f threshold", t.previousToken)))
+        }
+        if let best = summary.strongestInduction {
+            print(String(format: "strongest induction head: layer %d head %d (induction score %.3f)", best.layer, best.head, best.induction)
+                  + (best.induction > t.induction ? "" : String(format: "; below the %.1f threshold", t.induction)))
+        }
+        print(String(format: "thresholds: previous-token > %.1f (random), induction > %.1f, first-token sink > %.1f (prompt)",
+                     t.previousToken, t.induction, t.firstToken))
+    }
+}
+
+/// What `lantern heads --json` prints.
+struct HeadsReport: Encodable {
+    struct Strongest: Encodable {
+        var layer: Int, head: Int, score: Float
+    }
+
+    var model: String
+    var prompt: String
+    var promptIds: [Int]
+    var seed: UInt64
+    var repeatLength: Int
+    var randomSequences: [[Int]]
+    var thresholds: HeadSummary.Thresholds
+    var heads: [HeadSummary.Head]
+    var strongestPreviousToken: Strongest?
+    var strongestInduction: Strongest?
+
+    init(model: String, prompt: String, summary: HeadSummary) {
+        self.model = model
+        self.prompt = prompt
+        promptIds = summary.promptIds
+        seed = summary.seed
+        repeatLength = summary.repeatLength
+        randomSequences = summary.randomSequences
+        thresholds = summary.thresholds
+        heads = summary.heads
+        strongestPreviousToken = summary.strongestPreviousToken.map { Strongest(layer: $0.layer, head: $0.head, score: $0.previousTokenOnRandom) }
+        strongestInduction = summary.strongestInduction.map { Strongest(layer: $0.layer, head: $0.head, score: $0.induction) }
+    }
+}
