@@ -29,7 +29,9 @@ let package = Package(
                        providers: [.apt(["libgraphviz-dev", "graphviz"]), .brew(["graphviz"])]),
 
         // MARK: Lantern modules.
-        .target(name: "Tensors", dependencies: ["COpenBLAS"], swiftSettings: numericRelease),
+        // One C kernel compiled for AVX2 and chosen at run time (see Sources/CKernels/matvec.c).
+        .target(name: "CKernels"),
+        .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: numericRelease),
         .target(name: "Tokenizers"),
         .target(name: "Transformer", dependencies: ["Tensors"], swiftSettings: numericRelease),
         // Finding models by name (Lantern's folder, the Hugging Face cache) and downloading them.

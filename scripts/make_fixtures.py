@@ -35,6 +35,9 @@ exact stored weights (saved folder loaded back, then ``.float()``):
 ``resid_final.npy`` [T, C] (output of the last block, before the final norm),
 ``attn_pattern.<L>.npy`` [head, T, T], ``meta.json`` and ``README.md``;
 ``tokenizer_cases.json`` for the fixtures that carry their own tokenizer.
+Each fixture folder is emptied and rewritten, except the files other scripts
+put there (``FOREIGN`` below, e.g. scripts/make_tokenizer_cases.py's
+``llama-tiny-gqa/reference/sentencepiece_cases.json``), which are kept.
 
 How to run
 ----------
@@ -110,10 +113,22 @@ def write_json(path: Path, obj) -> None:
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def fresh_dir(path: Path) -> Path:
+# Files inside a fixture that other scripts write; regenerating keeps them.
+FOREIGN = {
+    "llama-tiny-gqa": ["reference/sentencepiece_cases.json"],  # scripts/make_tokenizer_cases.py
+}
+
+
+def fresh_fixture(name: str) -> Path:
+    """Empty Fixtures/<name>/ (so no stale file survives), keeping FOREIGN files."""
+    path = FIXTURES / name
+    kept = {rel: (path / rel).read_bytes() for rel in FOREIGN.get(name, []) if (path / rel).is_file()}
     if path.exists():
         shutil.rmtree(path)
     path.mkdir(parents=True)
+    for rel, data in kept.items():
+        (path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (path / rel).write_bytes(data)
     return path
 
 
@@ -246,7 +261,8 @@ def capture_reference(folder: Path, model_cls, seed: int, prompt_ids: list[int],
     """Load the saved folder back, upcast to float32, eager attention; greedy
     generate 12 tokens; record logits / hidden states / attention for the
     whole sequence."""
-    ref = fresh_dir(folder / "reference")
+    ref = folder / "reference"
+    ref.mkdir(exist_ok=True)
     model, info = model_cls.from_pretrained(folder, attn_implementation="eager", output_loading_info=True)
     problems = {k: v for k, v in info.items() if v}
     assert not problems, f"loading {folder.name}: {problems}"
@@ -407,7 +423,7 @@ def print_safetensors_layout(folder: Path) -> None:
 def gpt2_realvocab_f16(seed: int) -> dict:
     name = "gpt2-realvocab-f16"
     print(f"[{name}]")
-    folder = fresh_dir(FIXTURES / name)
+    folder = fresh_fixture(name)
     vocab, merges = gpt2_real_vocab_and_merges()
     tok = GPT2Tokenizer(vocab=vocab, merges=merges)  # GPT2TokenizerFast is an alias in transformers 5
     check = check_gpt2_tokenizer_against_vectors(tok)
@@ -441,7 +457,7 @@ def gpt2_realvocab_f16(seed: int) -> dict:
 def gpt2_bytes_noprefix(vocab: dict[str, int], merges: list[tuple[str, str]], seed: int) -> dict:
     name = "gpt2-bytes-noprefix"
     print(f"[{name}]")
-    folder = fresh_dir(FIXTURES / name)
+    folder = fresh_fixture(name)
     write_json(folder / "vocab.json", vocab)
     (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(f"{a} {b}" for a, b in merges) + "\n", encoding="utf-8")
     tok = GPT2Tokenizer(vocab=str(folder / "vocab.json"), merges=str(folder / "merges.txt"))
@@ -494,7 +510,7 @@ def gpt2_bytes_noprefix(vocab: dict[str, int], merges: list[tuple[str, str]], se
 def gpt2_bytes_bf16_sharded(vocab: dict[str, int], merges: list[tuple[str, str]], seed: int) -> dict:
     name = "gpt2-bytes-bf16-sharded"
     print(f"[{name}]")
-    folder = fresh_dir(FIXTURES / name)
+    folder = fresh_fixture(name)
     tok = GPT2Tokenizer(vocab=vocab, merges=merges)
     tok.save_pretrained(folder)
     for extra in ("vocab.json", "merges.txt", "special_tokens_map.json"):
@@ -534,7 +550,7 @@ def gpt2_bytes_bf16_sharded(vocab: dict[str, int], merges: list[tuple[str, str]]
 def llama_tiny_gqa(seed: int) -> dict:
     name = "llama-tiny-gqa"
     print(f"[{name}]")
-    folder = fresh_dir(FIXTURES / name)
+    folder = fresh_fixture(name)
     vocab_size = 320
     vocab, merges = train_llama_tokenizer(vocab_size, n_chars=26)
     tok = LlamaTokenizer(vocab=vocab, merges=merges, add_bos_token=True, add_eos_token=False)  # legacy=False, add_prefix_space -> prepend_scheme 'first'

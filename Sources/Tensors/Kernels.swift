@@ -95,7 +95,11 @@ public func geluTanhInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int) {
     let scale = Float((2.0 / Double.pi).squareRoot())
     for i in 0..<n {
         let v = x[i]
-        x[i] = 0.5 * v * (1 + tanhf(scale * (v + 0.044715 * v * v * v)))
+        let u = scale * (v + 0.044715 * v * v * v)
+        // tanh(u) = 1 − 2 / (e^{2u} + 1): one expf instead of tanhf (which goes through expm1f
+        // and was a tenth of GPT-2's prefill time). Saturates correctly: e^{2u} → ∞ gives 1, → 0 gives −1.
+        let tanh = 1 - 2 / (expf(2 * u) + 1)
+        x[i] = 0.5 * v * (1 + tanh)
     }
 }
 

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Matrix–vector product for decoding, `y[r] = W[r, :] · x` over rows `rows` of a row-major
 /// `W[R, C]`: the operation that bounds decode speed, since every weight is read once per token.
 ///
@@ -47,19 +49,33 @@ public func dotRows(_ W: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: U
     }
 }
 
+/// Whether the AVX2 kernel can run here (checked once).
+let vectorKernelAvailable = lantern_cpu_has_avx2_fma() == 1
+
+/// `y[r] = W[r, :] · x` for `rows`, with the fastest kernel this CPU runs.
+@inline(__always)
+func dotRowsFast(_ W: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                 rows: Range<Int>, C: Int) {
+    if vectorKernelAvailable {
+        lantern_dot_rows_avx2(W, x, y, rows.lowerBound, rows.upperBound, C)
+    } else {
+        dotRows(W, x, y, rows: rows, C: C)
+    }
+}
+
 /// `y[R] = W[R, C] · x[C]`, rows split over the worker pool in blocks of four.
 public func matVec(_ W: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, R: Int, C: Int) {
     let pool = WorkerPool.shared
     // Below ~64K weights the hand-off costs more than it saves.
     let parts = R * C < 1 << 16 ? 1 : pool.width
     if parts == 1 {
-        dotRows(W, x, y, rows: 0..<R, C: C)
+        dotRowsFast(W, x, y, rows: 0..<R, C: C)
         return
     }
     let blocks = (R + 3) / 4
     nonisolated(unsafe) let (w, xs, ys) = (W, x, y)
     pool.run(parts: parts) { part in
         let first = blocks * part / parts * 4, last = min(R, blocks * (part + 1) / parts * 4)
-        if first < last { dotRows(w, xs, ys, rows: first..<last, C: C) }
+        if first < last { dotRowsFast(w, xs, ys, rows: first..<last, C: C) }
     }
 }

@@ -21,8 +21,9 @@ public final class WorkerPool: @unchecked Sendable {
     nonisolated(unsafe) private var parts = 0
     private let lock = NSLock()  // one job at a time
 
-    /// How long an idle helper spins before sleeping (spinning keeps hand-offs fast while decoding).
-    static let spinDuration: Duration = .milliseconds(2)
+    /// How long an idle helper spins before sleeping: long enough to bridge the gaps between a decode
+    /// step's products, short enough not to steal a core from the BLAS threads during prefill.
+    static let spinDuration: Duration = .microseconds(100)
 
     /// Number of threads a job is split over (the caller plus helpers).
     public var width: Int { helpers + 1 }
@@ -34,7 +35,10 @@ public final class WorkerPool: @unchecked Sendable {
         while helpers + 1 < threads {
             helpers += 1
             let index = helpers
-            let thread = Thread { [unowned self] in self.helperLoop(index: index) }
+            // The helper must wait for jobs after this point: read the generation now, not when the
+            // thread happens to start (a job published in between would otherwise never be seen).
+            let startGeneration = generation.load(ordering: .acquiring)
+            let thread = Thread { [unowned self] in self.helperLoop(index: index, seen: startGeneration) }
             thread.name = "lantern-worker-\(index)"
             thread.start()
         }
@@ -64,8 +68,8 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private func helperLoop(index: Int) {
-        var seen = generation.load(ordering: .acquiring)
+    private func helperLoop(index: Int, seen start: Int) {
+        var seen = start
         let clock = ContinuousClock()
         while true {
             // Spin for a while, then sleep until the next job.

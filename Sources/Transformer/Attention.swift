@@ -20,9 +20,9 @@ func causalSelfAttention(
     let K = start + T
     let groupSize = NH / NKV
     let scale = 1 / Float(hs).squareRoot()
-    let weights = UnsafeMutablePointer<Float>.allocate(capacity: T * K)  // [T, K] for one head
-    defer { weights.deallocate() }
-    for h in 0..<NH {
+
+    /// One head, using `weights` (`[T, K]`) as its scratch.
+    func attendHead(_ h: Int, _ weights: UnsafeMutablePointer<Float>) {
         let kvHead = h / groupSize
         let headKeys = keys + kvHead * P * hs, headValues = values + kvHead * P * hs
         // scores[T, K] = scale · Q_h[T, hs] · K_h[K, hs]ᵀ (one row while decoding: a matrix–vector
@@ -48,6 +48,26 @@ func causalSelfAttention(
         } else {
             gemm(transA: false, transB: false, M: T, N: hs, K: K, alpha: 1,
                  A: weights, lda: K, B: headValues, ldb: hs, beta: 0, C: out + h * hs, ldc: NH * hs)
+        }
+    }
+
+    // Decoding: the heads are tiny, run them in turn. Prefill: heads are independent, so each
+    // worker takes every n-th head with single-threaded BLAS calls (threading inside each small
+    // per-head product would leave the cores idle through the masking and softmax in between).
+    let pool = WorkerPool.shared
+    let parts = T > 1 && T * K >= 4096 ? min(pool.width, NH) : 1
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: parts * T * K)
+    defer { scratch.deallocate() }
+    if parts == 1 {
+        for h in 0..<NH { attendHead(h, scratch) }
+        return
+    }
+    BLAS.setThreads(1)
+    defer { BLAS.setThreads(Parallelism.threads) }
+    withoutActuallyEscaping(attendHead) { attendHead in
+        nonisolated(unsafe) let (work, buffers) = (attendHead, scratch)
+        pool.run(parts: parts) { part in
+            for h in stride(from: part, to: NH, by: parts) { work(h, buffers + part * T * K) }
         }
     }
 }

@@ -23,6 +23,27 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The decode kernel (AVX2 where the CPU has it, split over the worker pool) against the
+    /// portable reference loop and a Double sum, on a matrix big enough to be split.
+    func testMatVecMatchesTheReferenceAcrossThreads() {
+        let R = 1003, C = 771  // odd sizes: tails in both directions
+        let w = random.normals(R * C, standardDeviation: 1), x = random.normals(C, standardDeviation: 1)
+        var reference = [Float](repeating: 0, count: R)
+        dotRows(w, x, &reference, rows: 0..<R, C: C)
+        for threads in [1, 2, 3] {
+            Parallelism.setThreads(threads)
+            var y = [Float](repeating: .nan, count: R)
+            matVec(w, x, &y, R: R, C: C)
+            for r in 0..<R {
+                var exact = 0.0
+                for c in 0..<C { exact += Double(w[r * C + c]) * Double(x[c]) }
+                XCTAssertEqual(Double(y[r]), exact, accuracy: 1e-3, "row \(r), \(threads) threads")
+                XCTAssertEqual(y[r], reference[r], accuracy: 1e-3)
+            }
+        }
+        Parallelism.setThreads(1)
+    }
+
     func testLayerNormHasZeroMeanUnitVarianceBeforeTheAffineStep() {
         let T = 3, C = 16
         let x = random.normals(T * C, standardDeviation: 3)

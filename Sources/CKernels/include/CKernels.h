@@ -1,0 +1,11 @@
+#ifndef LANTERN_CKERNELS_H
+#define LANTERN_CKERNELS_H
+
+/// 1 when this CPU has AVX2 and FMA, so the vector kernels below may run; 0 otherwise.
+int lantern_cpu_has_avx2_fma(void);
+
+/// y[r] = W[r, :] · x for r in [row0, row1), W row-major with C columns.
+/// AVX2 + FMA; call only when lantern_cpu_has_avx2_fma() is 1.
+void lantern_dot_rows_avx2(const float *W, const float *x, float *y, long row0, long row1, long C);
+
+#endif
