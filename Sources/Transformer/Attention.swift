@@ -21,8 +21,10 @@ func causalSelfAttention(
     let groupSize = NH / NKV
     let scale = 1 / Float(hs).squareRoot()
 
-    /// One head, using `weights` (`[T, K]`) as its scratch.
-    func attendHead(_ h: Int, _ weights: UnsafeMutablePointer<Float>) {
+    /// One head, using `scratch` (`[T, K]`) unless the pattern is recorded: then the head's slice
+    /// of the record is the working buffer, which saves copying it afterwards.
+    func attendHead(_ h: Int, _ scratch: UnsafeMutablePointer<Float>) {
+        let weights = recordedPattern.map { $0 + h * T * K } ?? scratch
         let kvHead = h / groupSize
         let headKeys = keys + kvHead * P * hs, headValues = values + kvHead * P * hs
         // scores[T, K] = scale · Q_h[T, hs] · K_h[K, hs]ᵀ (one row while decoding: a matrix–vector
@@ -41,7 +43,6 @@ func causalSelfAttention(
             softmaxInPlace(row, count: start + t + 1)
             for j in (start + t + 1)..<max(K, start + t + 1) { row[j] = 0 }
         }
-        recordedPattern?.advanced(by: h * T * K).update(from: weights, count: T * K)
         // out_h[T, hs] = weights[T, K] · V_h[K, hs]
         if T == 1 {
             gemv(trans: true, M: K, N: hs, alpha: 1, A: headValues, lda: hs, x: weights, beta: 0, y: out + h * hs)
