@@ -21,13 +21,20 @@ public func linearForward(
         if let bias { for o in 0..<OC { out[o] += bias[o] } }
         return
     }
-    if let bias {
-        for t in 0..<T { (out + t * OC).update(from: bias, count: OC) }
-    }
-    let beta: Float = bias == nil ? 0 : 1
-    do {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(OC), Int32(C),
-                    1, input, Int32(C), weight, Int32(C), beta, out, Int32(OC))
+    // Many rows: one GEMM per worker over its share of the output columns (weight rows), each
+    // single-threaded. Lantern's own workers sleep between calls, unlike BLAS's spinning threads,
+    // which otherwise compete for the cores with the element-wise work between the products.
+    let pool = WorkerPool.shared
+    let parts = OC >= 256 ? pool.width : 1
+    nonisolated(unsafe) let (x, w, b, y) = (input, weight, bias, out)
+    pool.run(parts: parts) { part in
+        let first = OC * part / parts, last = OC * (part + 1) / parts
+        guard first < last else { return }
+        if let b {
+            for t in 0..<T { (y + t * OC + first).update(from: b + first, count: last - first) }
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(last - first), Int32(C),
+                    1, x, Int32(C), w + first * C, Int32(C), b == nil ? 0 : 1, y + first, Int32(OC))
     }
 }
 

@@ -93,12 +93,13 @@ public final class WorkerPool: @unchecked Sendable {
     }
 }
 
-/// How many threads Lantern's kernels use (OpenBLAS for matrix–matrix work, the worker pool
-/// for decode-time matrix–vector work).
+/// How many threads Lantern's kernels use: the worker pool splits every large product and the
+/// element-wise work; each worker calls BLAS single-threaded.
 public enum Parallelism {
     public static func setThreads(_ count: Int) {
         let count = max(1, count)
-        BLAS.setThreads(count)
+        // BLAS runs single-threaded inside Lantern's workers (see linearForward and attention).
+        BLAS.setThreads(1)
         WorkerPool.shared.ensure(threads: count)
         current.store(count, ordering: .relaxed)
     }

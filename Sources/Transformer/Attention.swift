@@ -53,8 +53,7 @@ func causalSelfAttention(
     }
 
     // Decoding: the heads are tiny, run them in turn. Prefill: heads are independent, so each
-    // worker takes every n-th head with single-threaded BLAS calls (threading inside each small
-    // per-head product would leave the cores idle through the masking and softmax in between).
+    // worker takes every n-th head (BLAS is single-threaded inside the workers).
     let pool = WorkerPool.shared
     let parts = T > 1 && T * K >= 4096 ? min(pool.width, NH) : 1
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: parts * T * K)
@@ -63,8 +62,6 @@ func causalSelfAttention(
         for h in 0..<NH { attendHead(h, scratch) }
         return
     }
-    BLAS.setThreads(1)
-    defer { BLAS.setThreads(Parallelism.threads) }
     withoutActuallyEscaping(attendHead) { attendHead in
         nonisolated(unsafe) let (work, buffers) = (attendHead, scratch)
         pool.run(parts: parts) { part in
