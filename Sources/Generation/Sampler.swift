@@ -111,8 +111,8 @@ func rankedIndices(_ logits: [Float]) -> [Int] {
     return pairs.map(\.id)
 }
 
-/// The `count` highest logits' indices, highest first (same tie rule), in one pass.
-func topIndices(_ logits: [Float], count: Int) -> [Int] {
+/// The `count` highest values' indices, highest first (ties go to the lower index), in one pass.
+public func topIndices(_ logits: [Float], count: Int) -> [Int] {
     var best: [(value: Float, id: Int)] = []
     best.reserveCapacity(count + 1)
     for (id, value) in logits.enumerated() {

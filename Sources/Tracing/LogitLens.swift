@@ -154,20 +154,6 @@ public struct LogitLens: Sendable, Codable {
     }
 }
 
-/// The `count` largest values' indices, largest first; ties go to the lower index.
-func topIndices(_ values: [Float], count: Int) -> [Int] {
-    var best: [(value: Float, id: Int)] = []
-    best.reserveCapacity(count + 1)
-    for (id, value) in values.enumerated() {
-        if best.count == count, let last = best.last, !(value > last.value) { continue }
-        var index = best.count
-        while index > 0, value > best[index - 1].value { index -= 1 }
-        best.insert((value, id), at: index)
-        if best.count > count { best.removeLast() }
-    }
-    return best.map(\.id)
-}
-
 public enum LogitLensError: Error, CustomStringConvertible, LocalizedError {
     case missingRecord(String, source: String)
     case shapeMismatch(String, found: [Int], expected: [Int], source: String)
