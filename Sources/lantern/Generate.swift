@@ -43,10 +43,11 @@ struct Generate: ParsableCommand {
             onText: { piece in
                 if !json { FileHandle.standardOutput.write(Data(piece.utf8)) }
             })
+        // End the streamed line before any message on standard error.
+        if !json { FileHandle.standardOutput.write(Data("\n".utf8)) }
         if let folder = tracing.trace, let request {
             let trace = Trace(session: session, prompt: prompt, source: bundle.source, request: request, stopReason: result.stopReason)
             try TraceFile.write(trace, to: URL(fileURLWithPath: folder))
-            if !json { print("") }
             printError("trace saved to \(folder) (\(trace.tensors.count) tensors)")
         }
         result.timing.loadSeconds = bundle.loadSeconds
@@ -65,7 +66,6 @@ struct Generate: ParsableCommand {
             ])
             return
         }
-        print("")
         let why: String
         switch result.stopReason {
         case .maxTokens: why = "reached --max-new-tokens \(sampling.maxNewTokens)"
