@@ -39,8 +39,8 @@ let package = Package(
         .target(name: "Generation", dependencies: ["Transformer", "Tokenizers", "Tensors"]),
         // Traces: capture specifications, trace folders (trace.json + .npy), replay, diff, analysis.
         .target(name: "Tracing", dependencies: ["Generation", "Transformer", "Tokenizers", "Tensors"]),
-        // Pictures: colormaps, terminal renderings (PNG, charts and graphs to come).
-        .target(name: "Rendering", dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors"]),
+        // Pictures: colormaps, terminal renderings, PNG canvases with FreeType text, heatmaps, Graphviz architecture graphs.
+        .target(name: "Rendering", dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "CLibPNG", "CFreeType", "CGraphviz"]),
         .executableTarget(name: "lantern", dependencies: [
             "Rendering", "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "ModelHub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -53,7 +53,8 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "Transformer", "Tokenizers"]),
         .testTarget(name: "ModelHubTests", dependencies: ["ModelHub"]),
-        .testTarget(name: "RenderingTests", dependencies: ["Rendering"]),
+        // Golden images and DOT files are read in place by the tests.
+        .testTarget(name: "RenderingTests", dependencies: ["Rendering"], exclude: ["Golden"]),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors"]),
         .testTarget(name: "CLITests", dependencies: ["lantern"]),
     ]

@@ -1,0 +1,361 @@
+import Foundation
+import Transformer
+
+/// Architecture pictures as Graphviz DOT text, built from a model's configuration.
+///
+/// Letters used in every edge label (the tensor flowing along that edge):
+/// T = tokens in the sequence; numbers are the model's own sizes (width C, heads NH,
+/// key/value heads NKV, head size hs, feed-forward width FF, vocabulary V).
+/// The text is deterministic: the same configuration always gives the same bytes,
+/// so it can be golden-tested and diffed.
+public enum ArchitectureGraph {
+    // MARK: - The loaded model
+
+    /// Token ids → embeddings → one block expanded inside a "× N layers" cluster → final
+    /// norm → unembedding → softmax → next-token probabilities.
+    public static func architecture(_ config: TransformerConfig) -> String {
+        build(config).dot
+    }
+
+    /// The DOT text and the sum of every parameter count written on it (which must equal
+    /// `config.parameterCount`: the picture accounts for every weight).
+    static func build(_ config: TransformerConfig) -> (dot: String, labelledParameters: Int) {
+        let c = config, C = c.width, NH = c.heads, NKV = c.kvHeads, hs = c.headSize, FF = c.feedForwardWidth
+        let V = c.vocabularySize, P = c.contextLength
+        let gpt2 = c.family == .gpt2
+        let bias = gpt2  // GPT-2 linears carry a bias; Llama's do not
+        let normName = gpt2 ? "LayerNorm" : "RMSNorm"
+        let normParams = gpt2 ? 2 * C : C  // LayerNorm: scale and shift; RMSNorm: scale only
+        let qWidth = NH * hs, kvWidth = NKV * hs
+        let grouped = NKV != NH
+
+        let stream = shape("T", C)
+        let qShape = "[\(NH) heads, T, \(hs)]", kvShape = "[\(NKV) heads, T, \(hs)]"
+        let scoreShape = "[\(NH) heads, T, T]"
+
+        var dot = DOTWriter(name: "architecture")
+        let familyName = gpt2 ? "GPT-2" : "Llama"
+        let attentionSummary = grouped ? "\(NH) query heads, \(NKV) key/value heads" : "\(NH) heads"
+        dot.graphLabel("\(familyName): \(c.layers) layers, width \(C), \(attentionSummary), \(formatParameters(c.parameterCount))\n"
+                       + "edges show the tensor shape; T = number of tokens in the sequence")
+
+        // Input and embeddings.
+        dot.node("tokens", "token ids\n(the tokenizer's output)", kind: .data)
+        dot.node("embed", "token embedding\nlookup table \(V) × \(C)\n\(formatParameters(V * C))", kind: .embedding)
+        dot.edge("tokens", "embed", "[T]")
+        if gpt2 {
+            dot.node("pos_embed", "learned position embedding\nlookup table \(P) × \(C) (up to \(P) tokens)\n\(formatParameters(P * C))", kind: .embedding)
+            dot.node("embed_add", "+", kind: .add)
+            dot.edge("tokens", "pos_embed", "positions 0…T-1")
+            dot.edge("embed", "embed_add", stream)
+            dot.edge("pos_embed", "embed_add", stream)
+        }
+        let blockInput = gpt2 ? "embed_add" : "embed"
+
+        // One block, expanded.
+        let q = C * qWidth + (bias ? qWidth : 0), kv = C * kvWidth + (bias ? kvWidth : 0)
+        let out = qWidth * C + (bias ? C : 0)
+        let ffn: [(id: String, label: String, params: Int)] = gpt2
+            ? [("mlp_up", "feed-forward up\nLinear \(C) → \(FF)", C * FF + FF),
+               ("mlp_down", "feed-forward down\nLinear \(FF) → \(C)", FF * C + C)]
+            : [("mlp_gate", "gate\nLinear \(C) → \(FF)", C * FF),
+               ("mlp_up", "up\nLinear \(C) → \(FF)", C * FF),
+               ("mlp_down", "down\nLinear \(FF) → \(C)", FF * C)]
+        let perLayer = 2 * normParams + q + 2 * kv + out + ffn.reduce(0) { $0 + $1.params }
+
+        dot.beginCluster("block", "× \(c.layers) layers (every layer has this shape and its own weights: \(formatParameters(perLayer)) per layer)")
+        dot.node("resid_in", "residual stream in", kind: .data)
+        dot.node("ln1", "\(normName)\n\(formatParameters(normParams))", kind: .norm)
+        dot.edge("resid_in", "ln1", stream)
+
+        dot.beginCluster("attention", "causal self-attention: \(attentionSummary) of size \(hs)"
+                         + (grouped ? "\n(each key/value head is shared by \(NH / max(NKV, 1)) query heads: grouped-query)" : ""))
+        dot.node("q_proj", "Q projection\nLinear \(C) → \(qWidth)\n\(formatParameters(q))", kind: .attention)
+        dot.node("k_proj", "K projection\nLinear \(C) → \(kvWidth)\n\(formatParameters(kv))", kind: .attention)
+        dot.node("v_proj", "V projection\nLinear \(C) → \(kvWidth)\n\(formatParameters(kv))", kind: .attention)
+        dot.sameRank(["q_proj", "k_proj", "v_proj"])
+        dot.edge("ln1", "q_proj", stream)
+        dot.edge("ln1", "k_proj", stream)
+        dot.edge("ln1", "v_proj", stream)
+        var qSource = "q_proj", kSource = "k_proj"
+        if !gpt2 {
+            // Llama has no position table: positions enter here, by rotating q and k.
+            dot.node("rope_q", "rotary positions (RoPE)\nrotate q by its position", kind: .operation)
+            dot.node("rope_k", "rotary positions (RoPE)\nrotate k by its position", kind: .operation)
+            dot.sameRank(["rope_q", "rope_k"])
+            dot.edge("q_proj", "rope_q", qShape)
+            dot.edge("k_proj", "rope_k", kvShape)
+            qSource = "rope_q"; kSource = "rope_k"
+        }
+        dot.node("scores", "scores = q · kᵀ / √\(hs)\ncausal mask: no looking ahead", kind: .operation)
+        dot.edge(qSource, "scores", qShape)
+        dot.edge(kSource, "scores", kvShape)
+        dot.node("softmax_attn", "softmax over keys\n(attention pattern, rows sum to 1)", kind: .softmax)
+        dot.edge("scores", "softmax_attn", scoreShape)
+        dot.node("mix", "weighted sum of values\n(pattern · v)", kind: .operation)
+        dot.edge("softmax_attn", "mix", scoreShape)
+        dot.edge("v_proj", "mix", kvShape)
+        dot.node("o_proj", "output projection\nconcatenate heads, Linear \(qWidth) → \(C)\n\(formatParameters(out))", kind: .attention)
+        dot.edge("mix", "o_proj", qShape)
+        dot.endCluster()
+
+        dot.node("add1", "+", kind: .add)
+        dot.edge("o_proj", "add1", stream)
+        dot.edge("resid_in", "add1", "\(stream) residual", style: .residual)
+        dot.node("ln2", "\(normName)\n\(formatParameters(normParams))", kind: .norm)
+        dot.edge("add1", "ln2", stream)
+
+        dot.beginCluster("ffn", gpt2 ? "feed-forward (MLP with GELU)" : "feed-forward (SwiGLU)")
+        for part in ffn { dot.node(part.id, "\(part.label)\n\(formatParameters(part.params))", kind: .feedForward) }
+        if gpt2 {
+            dot.node("gelu", "GELU", kind: .operation)
+            dot.edge("ln2", "mlp_up", stream)
+            dot.edge("mlp_up", "gelu", shape("T", FF))
+            dot.edge("gelu", "mlp_down", shape("T", FF))
+        } else {
+            dot.sameRank(["mlp_gate", "mlp_up"])
+            dot.node("swiglu", "SiLU(gate) × up", kind: .operation)
+            dot.edge("ln2", "mlp_gate", stream)
+            dot.edge("ln2", "mlp_up", stream)
+            dot.edge("mlp_gate", "swiglu", shape("T", FF))
+            dot.edge("mlp_up", "swiglu", shape("T", FF))
+            dot.edge("swiglu", "mlp_down", shape("T", FF))
+        }
+        dot.endCluster()
+
+        dot.node("add2", "+", kind: .add)
+        dot.edge("mlp_down", "add2", stream)
+        dot.edge("add1", "add2", "\(stream) residual", style: .residual)
+        dot.node("resid_out", "residual stream out\n(input to the next layer)", kind: .data)
+        dot.edge("add2", "resid_out", stream)
+        dot.endCluster()
+
+        dot.edge(blockInput, "resid_in", stream)
+
+        // Output head.
+        dot.node("ln_final", "final \(normName)\n\(formatParameters(normParams))", kind: .norm)
+        dot.edge("resid_out", "ln_final", "\(stream) after \(c.layers) layers")
+        let unembedLabel = c.tiedEmbeddings
+            ? "unembedding\nLinear \(C) → \(V), tied: reuses the token embedding\n0 new params"
+            : "unembedding\nLinear \(C) → \(V), its own matrix\n\(formatParameters(V * C))"
+        dot.node("unembed", unembedLabel, kind: .embedding)
+        dot.edge("ln_final", "unembed", stream)
+        if c.tiedEmbeddings { dot.edge("embed", "unembed", "same \(V) × \(C) weights", style: .tied) }
+        dot.node("softmax_out", "softmax\n(logits → probabilities)", kind: .softmax)
+        dot.edge("unembed", "softmax_out", "logits " + shape("T", V))
+        dot.node("probs", "next-token probabilities\n(each position predicts the token after it)", kind: .data)
+        dot.edge("softmax_out", "probs", shape("T", V))
+        let labelled = V * C + (gpt2 ? P * C : 0) + c.layers * perLayer + normParams + (c.tiedEmbeddings ? 0 : V * C)
+        return (dot.finished, labelled)
+    }
+
+    // MARK: - The three architecture variations
+
+    /// Encoder-only, encoder–decoder (with cross-attention) and decoder-only side by side
+    /// in one style; decoder-only is highlighted and named after `family` when given.
+    public static func variations(highlighting family: ModelFamily? = nil) -> String {
+        var dot = DOTWriter(name: "variations")
+        let here: String
+        switch family {
+        case .gpt2?: here = "this model: GPT-2"
+        case .llama?: here = "this model: Llama"
+        case nil: here = "the kind Lantern runs (GPT-2, Llama)"
+        }
+        dot.graphLabel("Three transformer architectures (the highlighted one is \(here))\n"
+                       + "a block in a box is repeated × N layers; T = input tokens, S = source tokens, C = width, V = vocabulary size")
+
+        dot.beginCluster("encoder_only", "encoder-only (e.g. BERT)\nreads the whole text at once")
+        dot.node("e_tokens", "input tokens", kind: .data)
+        dot.node("e_embed", "token + position embedding", kind: .embedding)
+        dot.beginCluster("e_block", "× N layers")
+        dot.node("e_attn", "bidirectional self-attention\n(every token sees every token)", kind: .attention)
+        dot.node("e_ffn", "feed-forward", kind: .feedForward)
+        dot.endCluster()
+        dot.node("e_out", "one vector per token\n(classify, tag, fill in masked words)", kind: .data)
+        dot.edge("e_tokens", "e_embed", "[T]")
+        dot.edge("e_embed", "e_attn", "[T, C]")
+        dot.edge("e_attn", "e_ffn", "[T, C]")
+        dot.edge("e_ffn", "e_out", "[T, C]")
+        dot.endCluster()
+
+        dot.beginCluster("encoder_decoder", "encoder–decoder (e.g. the original Transformer, T5)\ntranslates a source text into a target text")
+        dot.node("ed_source", "source tokens", kind: .data)
+        dot.node("ed_embed_s", "token + position embedding", kind: .embedding)
+        dot.beginCluster("ed_encoder", "encoder × N layers")
+        dot.node("ed_enc_attn", "bidirectional self-attention", kind: .attention)
+        dot.node("ed_enc_ffn", "feed-forward", kind: .feedForward)
+        dot.endCluster()
+        dot.node("ed_target", "target tokens so far", kind: .data)
+        dot.node("ed_embed_t", "token + position embedding", kind: .embedding)
+        dot.beginCluster("ed_decoder", "decoder × N layers")
+        dot.node("ed_dec_attn", "causal self-attention\n(no looking ahead)", kind: .attention)
+        dot.node("ed_cross", "cross-attention\nqueries from the decoder,\nkeys and values from the encoder", kind: .attention)
+        dot.node("ed_dec_ffn", "feed-forward", kind: .feedForward)
+        dot.endCluster()
+        dot.node("ed_out", "next-token probabilities", kind: .data)
+        dot.edge("ed_source", "ed_embed_s", "[S]")
+        dot.edge("ed_embed_s", "ed_enc_attn", "[S, C]")
+        dot.edge("ed_enc_attn", "ed_enc_ffn", "[S, C]")
+        dot.edge("ed_target", "ed_embed_t", "[T]")
+        dot.edge("ed_embed_t", "ed_dec_attn", "[T, C]")
+        dot.edge("ed_dec_attn", "ed_cross", "[T, C]")
+        dot.edge("ed_enc_ffn", "ed_cross", "encoded source [S, C]", style: .residual)
+        dot.edge("ed_cross", "ed_dec_ffn", "[T, C]")
+        dot.edge("ed_dec_ffn", "ed_out", "[T, V]")
+        dot.endCluster()
+
+        dot.beginCluster("decoder_only", "decoder-only (e.g. GPT-2, Llama)\ncontinues a text one token at a time\n★ \(here)", highlighted: true)
+        dot.node("d_tokens", "input tokens", kind: .data)
+        dot.node("d_embed", "token embedding\n(+ positions)", kind: .embedding)
+        dot.beginCluster("d_block", "× N layers")
+        dot.node("d_attn", "causal self-attention\n(no looking ahead)", kind: .attention)
+        dot.node("d_ffn", "feed-forward", kind: .feedForward)
+        dot.endCluster()
+        dot.node("d_out", "next-token probabilities", kind: .data)
+        dot.edge("d_tokens", "d_embed", "[T]")
+        dot.edge("d_embed", "d_attn", "[T, C]")
+        dot.edge("d_attn", "d_ffn", "[T, C]")
+        dot.edge("d_ffn", "d_out", "[T, V]")
+        dot.endCluster()
+        return dot.finished
+    }
+
+    // MARK: - The generation loop
+
+    /// prompt → model → next-token distribution → sample → append → back into the model.
+    public static func generationLoop(_ config: TransformerConfig? = nil) -> String {
+        var dot = DOTWriter(name: "generation_loop")
+        let V = config.map { String($0.vocabularySize) } ?? "V"
+        dot.graphLabel("The generation loop: each new token is fed back in\nT = tokens so far"
+                       + (config == nil ? ", V = vocabulary size" : ""))
+        dot.node("prompt", "prompt\n(text → token ids)", kind: .data)
+        dot.node("model", "model\n(one forward pass)", kind: .attention)
+        dot.node("dist", "next-token distribution\nsoftmax(logits ÷ temperature)", kind: .softmax)
+        dot.node("sample", "sample one token\n(greedy, top-k, top-p, seeded)", kind: .operation)
+        dot.node("stop", "stop?", kind: .decision)
+        dot.node("append", "append the token\nto the sequence", kind: .operation)
+        dot.node("done", "generated text", kind: .data)
+        dot.edge("prompt", "model", "[T]")
+        dot.edge("model", "dist", "last position's logits [\(V)]")
+        dot.edge("dist", "sample", "probabilities [\(V)]")
+        dot.edge("sample", "stop", "one token id")
+        dot.edge("stop", "append", "no")
+        dot.edge("stop", "done", "yes: end-of-text token,\nstop string or length limit")
+        dot.edge("append", "model", "[T + 1], fed back in", style: .loop)
+        return dot.finished
+    }
+
+    // MARK: - Formatting
+
+    /// "[T, 768]": a shape with the token letter first.
+    static func shape(_ letter: String, _ size: Int) -> String { "[\(letter), \(size)]" }
+
+    /// A parameter count for a label: "2.4M params", "38.6M params", "1.5K params", "768 params".
+    public static func formatParameters(_ count: Int) -> String {
+        let value = Double(count)
+        let text: String
+        switch count {
+        case 1_000_000_000...: text = String(format: "%.1fB", value / 1e9)
+        case 1_000_000...: text = String(format: "%.1fM", value / 1e6)
+        case 10_000...: text = String(format: "%.1fK", value / 1e3)
+        default: text = String(count)
+        }
+        return "\(text) params"
+    }
+}
+
+// MARK: - DOT text
+
+/// Writes DOT in one fixed style, in the order calls are made (so the output is stable).
+struct DOTWriter {
+    enum NodeKind {
+        case data, embedding, norm, attention, feedForward, operation, softmax, add, decision
+    }
+    enum EdgeStyle { case normal, residual, tied, loop }
+
+    private(set) var text: String
+    /// Edges are written after every node, at the top level: an edge statement inside a
+    /// cluster would pull both of its ends into that cluster.
+    private var edges: [String] = []
+    private var depth = 1
+
+    init(name: String) {
+        text = """
+        digraph \(name) {
+          graph [rankdir=TB, fontname="DejaVu Sans", fontsize=14, labelloc=t, nodesep=0.35, ranksep=0.45, newrank=true];
+          node [fontname="DejaVu Sans", fontsize=11, shape=box, style="rounded,filled", penwidth=1.2, margin="0.15,0.06"];
+          edge [fontname="DejaVu Sans", fontsize=10, fontcolor="#333333", color="#555555", arrowsize=0.7];
+
+        """
+    }
+
+    private var indent: String { String(repeating: "  ", count: depth) }
+
+    mutating func graphLabel(_ label: String) {
+        text += "\(indent)label=\(Self.quote(label));\n"
+    }
+
+    mutating func node(_ id: String, _ label: String, kind: NodeKind) {
+        let attributes: String
+        switch kind {
+        case .data: attributes = ##"fillcolor="#ffffff", style="rounded", color="#777777""##
+        case .embedding: attributes = ##"fillcolor="#cfe2f3", color="#3d6e99""##
+        case .norm: attributes = ##"fillcolor="#e6e6e6", color="#777777""##
+        case .attention: attributes = ##"fillcolor="#fce5cd", color="#b45f06""##
+        case .feedForward: attributes = ##"fillcolor="#d9ead3", color="#38761d""##
+        case .operation: attributes = ##"fillcolor="#f3f3f3", color="#999999""##
+        case .softmax: attributes = ##"fillcolor="#fff2cc", color="#bf9000""##
+        case .add: attributes = ##"shape=circle, fillcolor="#ffffff", fontsize=16, width=0.35, fixedsize=true, margin=0"##
+        case .decision: attributes = ##"shape=diamond, style="filled", fillcolor="#ead1dc", color="#741b47""##
+        }
+        text += "\(indent)\(id) [label=\(Self.quote(label)), \(attributes)];\n"
+    }
+
+    mutating func edge(_ from: String, _ to: String, _ label: String, style: EdgeStyle = .normal) {
+        var attributes = "label=\(Self.quote(" " + label + " "))"
+        switch style {
+        case .normal: break
+        case .residual: attributes += ##", style=dashed, color="#888888""##
+        case .tied: attributes += ##", style=dotted, color="#3d6e99", fontcolor="#3d6e99", constraint=false"##
+        case .loop: attributes += ##", color="#741b47", fontcolor="#741b47", penwidth=1.6, constraint=false"##
+        }
+        edges.append("  \(from) -> \(to) [\(attributes)];\n")
+    }
+
+    mutating func sameRank(_ ids: [String]) {
+        text += "\(indent){ rank=same; \(ids.joined(separator: "; ")); }\n"
+    }
+
+    mutating func beginCluster(_ id: String, _ label: String, highlighted: Bool = false) {
+        text += "\(indent)subgraph cluster_\(id) {\n"
+        depth += 1
+        text += "\(indent)label=\(Self.quote(label));\n"
+        text += highlighted
+            ? "\(indent)style=\"rounded,filled\"; fillcolor=\"#fff8e1\"; color=\"#e69138\"; penwidth=3;\n"
+            : "\(indent)style=\"rounded\"; color=\"#999999\"; penwidth=1;\n"
+    }
+
+    mutating func endCluster() {
+        depth -= 1
+        text += "\(indent)}\n"
+    }
+
+    /// A DOT string: quotes and backslashes escaped, newlines as centred line breaks.
+    static func quote(_ value: String) -> String {
+        var out = "\""
+        for character in value {
+            switch character {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension DOTWriter {
+    /// The finished text, closing the graph.
+    var finished: String { text + "\n" + edges.joined() + "}\n" }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import ModelHub
+import Rendering
+import Transformer
+
+/// Which picture `lantern graph` draws.
+enum GraphKind: String, ExpressibleByArgument, CaseIterable {
+    /// The loaded model: embeddings, one block expanded (× N layers), the output head.
+    case architecture
+    /// Encoder-only, encoder–decoder and decoder-only side by side.
+    case variations
+    /// prompt → model → distribution → sample → append → model.
+    case loop
+}
+
+extension GraphFormat: ExpressibleByArgument {}
+
+struct Graph: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw a model's architecture (or the architecture family tree, or the generation loop) with Graphviz.",
+        discussion: """
+        Every edge is labelled with the shape of the tensor flowing along it (T = tokens
+        in the sequence), and every part with weights shows its parameter count.
+        Images go to output/ unless --out says otherwise; the path is printed.
+
+        Examples:
+          lantern graph --model path/to/gpt2
+          lantern graph --model stories15M --format svg --out llama.svg
+          lantern graph --model path/to/gpt2 --format dot > gpt2.dot
+          lantern graph --kind variations
+          lantern graph --kind loop --format svg
+        """)
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A Hugging Face model folder, a llama2.c .bin checkpoint, or a model name (see `lantern models`). Needed for --kind architecture.",
+        valueName: "path|name"))
+    var model: String?
+
+    @Option(name: .long, help: "What to draw: architecture (the loaded model), variations (encoder-only, encoder–decoder, decoder-only), loop (the generation loop).")
+    var kind: GraphKind = .architecture
+
+    @Option(name: .long, help: "png or svg (an image), or dot (Graphviz's text, printed unless --out is given).")
+    var format: GraphFormat = .png
+
+    @Option(name: .long, help: ArgumentHelp("Where to write the file (default: output/<kind>[-<family>].<format>).", valueName: "file"))
+    var out: String?
+
+    func validate() throws {
+        if kind == .architecture && model == nil {
+            throw ValidationError("--kind architecture draws a model: pass --model PATH (or use --kind variations or --kind loop, which need none)")
+        }
+    }
+
+    func run() throws {
+        let config = try model.map(loadConfig)
+        let dot: String
+        let defaultName: String
+        switch kind {
+        case .architecture:
+            guard let config else { throw ValidationError("--kind architecture needs --model") }
+            dot = ArchitectureGraph.architecture(config)
+            defaultName = "architecture-\(config.family.rawValue)"
+        case .variations:
+            dot = ArchitectureGraph.variations(highlighting: config?.family)
+            defaultName = "variations"
+        case .loop:
+            dot = ArchitectureGraph.generationLoop(config)
+            defaultName = "generation-loop"
+        }
+
+        if format == .dot && out == nil {
+            print(dot, terminator: "")
+            return
+        }
+        let url: URL
+        if let out {
+            url = URL(fileURLWithPath: (out as NSString).expandingTildeInPath)
+        } else {
+            let folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("output")
+            do {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            } catch {
+                throw GraphvizError.unwritableFolder(folder.path, reason: "it could not be created")
+            }
+            url = folder.appendingPathComponent("\(defaultName).\(format.fileExtension)")
+        }
+        try Graphviz.write(dot, as: format, to: url)
+        print(out ?? "output/\(url.lastPathComponent)")
+    }
+
+    /// Only the configuration is needed: read config.json, or a llama2.c checkpoint's header.
+    private func loadConfig(_ argument: String) throws -> TransformerConfig {
+        let path = try ModelHub.resolveModelArgument(argument)
+        let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw ModelLoadError.missingPath(url.path, hint: "give a Hugging Face model folder (config.json + model.safetensors), a llama2.c .bin file, or a model name (see `lantern models`)")
+        }
+        if isDirectory.boolValue { return try HuggingFaceConfig.load(url.appendingPathComponent("config.json")) }
+        return try Llama2cCheckpoint.load(url).config
+    }
+}
