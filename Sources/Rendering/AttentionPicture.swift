@@ -1,0 +1,175 @@
+import Foundation
+import Tensors
+import Tracing
+
+// Attention pictures: one head as a labelled heatmap, or every head of a layer as a grid of
+// small maps sharing one colour bar. A pattern is `[H, N, N]` (`[head, query, key]`): row i
+// holds how much query token i attends to each key token 0…i (each row sums to 1).
+// Letters: H heads, N tokens.
+
+/// What an attention picture shows and where it came from.
+public struct AttentionSource: Sendable {
+    /// `[H, N, N]` attention weights of one layer.
+    public var pattern: Tensor
+    /// Every token's display piece (spaces as ␣), N of them.
+    public var pieces: [String]
+    public var layer: Int
+    /// The model's name or path, for the title.
+    public var model: String
+    public var prompt: String
+    /// How many of the tokens are the prompt's (the rest were generated), when known.
+    public var promptTokens: Int?
+
+    public init(pattern: Tensor, pieces: [String], layer: Int, model: String, prompt: String, promptTokens: Int? = nil) {
+        precondition(pattern.shape.count == 3 && pattern.shape[1] == pattern.shape[2], "attention pattern must be [head, query, key]")
+        precondition(pieces.count == pattern.shape[1], "one piece per token")
+        self.pattern = pattern
+        self.pieces = pieces
+        self.layer = layer
+        self.model = model
+        self.prompt = prompt
+        self.promptTokens = promptTokens
+    }
+
+    /// "17 tokens (5 prompt + 12 generated)", or "13 tokens".
+    var tokenCount: String {
+        guard let p = promptTokens, p < tokens else { return tokens == 1 ? "1 token" : "\(tokens) tokens" }
+        return "\(tokens) tokens (\(p) prompt + \(tokens - p) generated)"
+    }
+
+    public var heads: Int { pattern.shape[0] }
+    public var tokens: Int { pattern.shape[1] }
+
+    /// The `[N, N]` weights of `head`, row-major.
+    public func weights(head h: Int) -> [Float] {
+        let N = tokens
+        return Array(pattern.scalars[(h * N * N)..<((h + 1) * N * N)])
+    }
+
+    /// The prompt shortened for a subtitle, in quotes.
+    var promptExcerpt: String {
+        let flat = prompt.replacingOccurrences(of: "\n", with: " ")
+        return "“" + (flat.count > 70 ? String(flat.prefix(69)) + "…" : flat) + "”"
+    }
+
+    var modelName: String { URL(fileURLWithPath: model).lastPathComponent }
+}
+
+public enum AttentionPicture {
+    /// The mean attention on the first token above which a head is called an attention sink.
+    public static let sinkThreshold: Float = 0.5
+    public static let sinkNote = "most attention is on the first token: an attention sink"
+
+    /// One head: a heatmap with token labels, the causal mask, and the sink note when it applies.
+    public static func head(_ source: AttentionSource, head h: Int) throws -> Canvas {
+        try heatmap(source, head: h).render()
+    }
+
+    /// The heatmap of one head, before rendering (tests read its layout).
+    public static func heatmap(_ source: AttentionSource, head h: Int) throws -> Heatmap {
+        precondition((0..<source.heads).contains(h), "head \(h) out of range")
+        let N = source.tokens
+        let weights = source.weights(head: h)
+        var map = Heatmap(values: weights, rows: N, cols: N, rowLabels: source.pieces, columnLabels: source.pieces,
+                          title: "Attention · layer \(source.layer), head \(h) · \(source.modelName)",
+                          subtitle: "\(source.promptExcerpt) — \(source.tokenCount); each row shows where that token looks (sums to 1)",
+                          scale: .sequential(max: max(weights.max() ?? 1, 1e-6)))
+        map.causalMask = true
+        let sink = AttentionMetrics.firstToken(source.pattern, head: h)
+        if N > 1 && sink > sinkThreshold {
+            map.notes.append(sinkNote + String(format: " (%.0f%% on average)", sink * 100))
+        }
+        return map
+    }
+
+    /// Every head of the layer as small maps in a grid, with one colour bar for all of them.
+    public static func layer(_ source: AttentionSource) throws -> Canvas {
+        let font = try Font.shared(), bold = try Font.shared(.bold)
+        let H = source.heads, N = source.tokens
+        let scale = ColorScale.sequential(max: max(source.pattern.scalars.max() ?? 1, 1e-6))
+        let cell = max(2, min(24, 180 / max(N, 1)))
+        let side = N * cell
+        let columns = H <= 4 ? H : H <= 9 ? 3 : 4
+        let gridRows = (H + columns - 1) / columns
+        let m = Heatmap.margin, gap = 22
+        // Above each map: the head's name, the sink caption, and a band of key positions;
+        // left of it a column of query positions (the numbers of the "tokens:" line).
+        let panelTitle = 36 + 14
+        let numberWidth = font.width("\(N - 1)", size: 11) + 5
+        let step = [1, 2, 5, 10, 20, 50, 100, 200].first { $0 * cell >= max(14, numberWidth) } ?? 500
+        // Wide enough for the sink caption under the head's name.
+        let panelWidth = numberWidth + max(side, font.width("sink: 100% on first token", size: 11) + 4)
+
+        var lines: [(String, Font, Int, RGB)] = [
+            ("Attention · layer \(source.layer), all \(H) heads · \(source.modelName)", bold, 16, Palette.text),
+            ("\(source.promptExcerpt) — \(source.tokenCount)", font, 12, Palette.secondaryText),
+            ("In each map: rows = query token ↓, columns = key token →; numbers are token positions", font, 12, Palette.text),
+        ]
+        lines.append(contentsOf: tokenLines(source.pieces, maxWidth: 760, font: font).map { ($0, font, 12, Palette.secondaryText) })
+        let headerHeight = m + lines.count * 20 + 10
+        let gridWidth = columns * panelWidth + (columns - 1) * gap
+        let gridHeight = gridRows * (side + panelTitle) + (gridRows - 1) * gap
+        let barX = m + gridWidth + 30
+        let barHeight = max(150, min(gridHeight - panelTitle, 300))
+        let legendY = headerHeight + max(gridHeight, barHeight + panelTitle) + 24
+        let widestLine: Int = lines.map { line in line.1.width(line.0, size: line.2) }.max() ?? 0
+        let legendWidth: Int = 20 + font.width("masked: a token cannot look at later tokens (key after query)", size: 12)
+        let width = max(barX + 80 + m, 2 * m + 8 + max(widestLine, legendWidth))
+        var canvas = Canvas(width: width, height: legendY + 20 + m, background: Palette.background)
+
+        var y = m
+        for (text, face, size, color) in lines {
+            y += 20
+            canvas.text(text, x: m, y: y - 4, size: size, color: color, font: face)
+        }
+
+        for h in 0..<H {
+            let px = m + (h % columns) * (panelWidth + gap)
+            let py = headerHeight + (h / columns) * (side + panelTitle + gap)
+            let sink = AttentionMetrics.firstToken(source.pattern, head: h)
+            canvas.text("head \(h)", x: px + numberWidth, y: py + 14, size: 13, color: Palette.text, font: bold)
+            let caption = N > 1 && sink > sinkThreshold ? String(format: "sink: %.0f%% on first token", sink * 100) : ""
+            canvas.text(caption, x: px + numberWidth, y: py + 29, size: 11, color: Palette.note, font: font)
+            let gx = px + numberWidth, gy = py + panelTitle
+            for position in stride(from: 0, to: N, by: step) {
+                let centre = position * cell + cell / 2
+                canvas.text("\(position)", x: gx - 4, y: gy + centre + 4, size: 11, color: Palette.secondaryText, font: font, anchor: .right)
+                canvas.text("\(position)", x: gx + centre, y: gy - 4, size: 11, color: Palette.secondaryText, font: font, anchor: .center)
+            }
+            for q in 0..<N {
+                for k in 0..<N {
+                    if k > q {
+                        canvas.maskedCell(x: gx + k * cell, y: gy + q * cell, width: cell, height: cell)
+                    } else {
+                        canvas.fillRect(x: gx + k * cell, y: gy + q * cell, width: cell, height: cell,
+                                        scale.color(source.pattern.scalars[(h * N + q) * N + k]))
+                    }
+                }
+            }
+            canvas.strokeRect(x: gx - 1, y: gy - 1, width: side + 2, height: side + 2, Palette.frame)
+        }
+        canvas.colorBar(scale, x: barX, y: headerHeight + panelTitle, height: barHeight, title: "attention", font: font, bold: bold)
+        canvas.maskedCell(x: m, y: legendY - 12, width: 14, height: 14)
+        canvas.strokeRect(x: m, y: legendY - 12, width: 14, height: 14, Palette.frame)
+        canvas.text("masked: a token cannot look at later tokens (key after query)", x: m + 20, y: legendY, size: 12,
+                    color: Palette.secondaryText, font: font)
+        return canvas
+    }
+
+    /// "tokens: 0 Once  1 ␣upon …" wrapped to lines of at most `maxWidth` pixels (at most 3 lines).
+    static func tokenLines(_ pieces: [String], maxWidth: Int, font: Font) -> [String] {
+        var lines: [String] = [], current = "tokens:"
+        for (i, piece) in pieces.enumerated() {
+            let item = "  \(i) " + (piece.count > 12 ? String(piece.prefix(11)) + "…" : piece)
+            if font.width(current + item, size: 12) > maxWidth {
+                lines.append(current)
+                current = "        " + item.dropFirst(2)
+                if lines.count == 3 { lines[2] += "  …"; return lines }
+            } else {
+                current += item
+            }
+        }
+        lines.append(current)
+        return lines
+    }
+}

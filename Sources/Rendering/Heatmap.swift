@@ -1,0 +1,273 @@
+import Foundation
+
+// A heatmap picture of a matrix [rows, cols] (row-major), labelled so it cannot be misread:
+// a title, token labels on both axes, axis names, a colour bar with ticks, a legend for
+// masked cells and notes. Layout sizes are in pixels.
+
+// MARK: - Colour scale
+
+/// How values become colours: viridis from 0 to `max` (attention, probabilities), or the
+/// blue–white–red diverging map from −limit to +limit with zero white (signed values).
+public enum ColorScale: Sendable, Equatable {
+    case sequential(max: Float)
+    case diverging(limit: Float)
+
+    /// The scale that fits `values`: sequential 0…max when none is negative, else diverging.
+    public static func fitting(_ values: [Float]) -> ColorScale {
+        let finite = values.filter(\.isFinite)
+        let low = finite.min() ?? 0, high = finite.max() ?? 1
+        if low < 0 { return .diverging(limit: max(abs(low), abs(high), .leastNormalMagnitude)) }
+        return .sequential(max: high > 0 ? high : 1)
+    }
+
+    public var range: (low: Float, high: Float) {
+        switch self {
+        case .sequential(let max): return (0, max)
+        case .diverging(let limit): return (-limit, limit)
+        }
+    }
+
+    public func color(_ value: Float) -> RGB {
+        switch self {
+        case .sequential(let max): return Colormap.viridis.color(value, low: 0, high: max)
+        case .diverging(let limit): return Colormap.diverging.color(value, low: -limit, high: limit)
+        }
+    }
+
+    /// Five evenly spaced tick values, low to high.
+    public var ticks: [Float] {
+        let (low, high) = range
+        return (0...4).map { low + (high - low) * Float($0) / 4 }
+    }
+
+    /// A tick's label: two decimals, or three significant digits for small or large ranges.
+    public func label(_ value: Float) -> String {
+        let (low, high) = range
+        let span = high - low
+        if span >= 0.1 && span < 1000 { return String(format: "%.2f", value) }
+        return String(format: "%.3g", value)
+    }
+}
+
+// MARK: - Shared drawing pieces
+
+/// Colours and sizes every picture uses.
+public enum Palette {
+    public static let background = RGB(255, 255, 255)
+    public static let text = RGB(20, 20, 20)
+    public static let secondaryText = RGB(80, 80, 80)
+    public static let note = RGB(150, 50, 0)
+    public static let frame = RGB(120, 120, 120)
+    /// Cells a token cannot attend to (a key after the query): light grey with a darker hatch,
+    /// so they never look like zero attention (viridis dark purple).
+    public static let maskFill = RGB(232, 232, 232)
+    public static let maskHatch = RGB(200, 200, 200)
+}
+
+extension Canvas {
+    /// A masked cell: `Palette.maskFill` hatched with `Palette.maskHatch` diagonals
+    /// (pixels where x + y is a multiple of 6, in canvas coordinates).
+    public mutating func maskedCell(x: Int, y: Int, width w: Int, height h: Int) {
+        fillRect(x: x, y: y, width: w, height: h, Palette.maskFill)
+        guard w >= 6, h >= 6 else { return }
+        for py in y..<(y + h) {
+            for px in x..<(x + w) where (px + py) % 6 == 0 { set(px, py, Palette.maskHatch) }
+        }
+    }
+
+    /// A vertical colour bar for `scale`, `height` pixels tall with its top at (x, y), max at
+    /// the top; tick marks and labels to its right. Returns the total width drawn.
+    @discardableResult
+    public mutating func colorBar(_ scale: ColorScale, x: Int, y: Int, width: Int = 16, height: Int,
+                                  title: String, font: Font, bold: Font, size: Int = 12) -> Int {
+        let (low, high) = scale.range
+        for row in 0..<height {
+            let t = height > 1 ? Float(height - 1 - row) / Float(height - 1) : 0
+            fillRect(x: x, y: y + row, width: width, height: 1, scale.color(low + (high - low) * t))
+        }
+        strokeRect(x: x - 1, y: y - 1, width: width + 2, height: height + 2, Palette.frame)
+        var widest = 0
+        let ascent = font.lineMetrics(size: size).ascent
+        for tick in scale.ticks {
+            let t = high > low ? (tick - low) / (high - low) : 0
+            let ty = y + Int((Float(height - 1) * (1 - t)).rounded())
+            fillRect(x: x + width, y: ty, width: 5, height: 1, Palette.text)
+            widest = max(widest, text(scale.label(tick), x: x + width + 8, y: ty + ascent / 2 - 1, size: size,
+                                      color: Palette.text, font: font))
+        }
+        text(title, x: x, y: y - 8, size: size, color: Palette.text, font: bold)
+        return max(width + 8 + widest, bold.width(title, size: size))
+    }
+}
+
+// MARK: - Heatmap
+
+/// One labelled heatmap: rows are drawn top to bottom, columns left to right.
+public struct Heatmap: Sendable {
+    /// `rows × cols` values, row-major.
+    public var values: [Float]
+    public var rows: Int
+    public var cols: Int
+    public var rowLabels: [String]
+    public var columnLabels: [String]
+    public var title: String
+    public var subtitle: String?
+    public var rowAxis = "query token ↓"
+    public var columnAxis = "key token →"
+    public var colorBarTitle = "attention"
+    public var scale: ColorScale
+    /// Cells with column > row are masked (causal attention: a query cannot see later keys).
+    public var causalMask = false
+    public var maskLegend = "masked: a token cannot look at later tokens (key after query)"
+    /// Extra lines under the map (e.g. the attention-sink note).
+    public var notes: [String] = []
+
+    public init(values: [Float], rows: Int, cols: Int, rowLabels: [String], columnLabels: [String],
+                title: String, subtitle: String? = nil, scale: ColorScale? = nil) {
+        precondition(values.count == rows * cols, "Heatmap: \(values.count) values for \(rows)×\(cols)")
+        precondition(rowLabels.count == rows && columnLabels.count == cols, "Heatmap: one label per row and column")
+        self.values = values
+        self.rows = rows
+        self.cols = cols
+        self.rowLabels = rowLabels
+        self.columnLabels = columnLabels
+        self.title = title
+        self.subtitle = subtitle
+        self.scale = scale ?? ColorScale.fitting(values)
+    }
+
+    public func isMasked(row: Int, col: Int) -> Bool { causalMask && col > row }
+
+    /// Where things go on the picture.
+    public struct Layout: Sendable, Equatable {
+        public var width: Int, height: Int
+        public var cell: Int
+        public var gridX: Int, gridY: Int
+        /// Every `labelStep`-th token is labelled (1 when cells are tall enough for text).
+        public var labelStep: Int
+        public var labelSize: Int
+        public var labelWidth: Int
+        public var titleBaseline: Int
+        public var barX: Int, barHeight: Int
+        public var legendY: Int
+
+        /// The pixel rectangle of cell (row, col).
+        public func cellRect(row: Int, col: Int) -> (x: Int, y: Int, width: Int, height: Int) {
+            (gridX + col * cell, gridY + row * cell, cell, cell)
+        }
+    }
+
+    static let margin = 16, titleSize = 16, subtitleSize = 12, axisSize = 12, maxLabelWidth = 130
+
+    public func layout() throws -> Layout {
+        let font = try Font.shared(), bold = try Font.shared(.bold)
+        let n = max(rows, cols)
+        // Cells fill about 560 px, but stay at least one text line (12 px) tall up to 64 tokens,
+        // so every token keeps its label; beyond that every labelStep-th token is labelled.
+        let cell = n <= 64 ? max(12, min(44, 560 / max(n, 1))) : max(2, 560 / n)
+        let labelSize = cell >= 16 ? 12 : 11
+        let labelStep = cell >= 12 ? 1 : Int((12.0 / Double(cell)).rounded(.up))
+        let widest = (0..<max(rows, cols)).map { i in
+            max(i < rows ? font.width(label(row: i, step: labelStep), size: labelSize) : 0,
+                i < cols ? font.width(label(col: i, step: labelStep), size: labelSize) : 0)
+        }.max() ?? 0
+        let labelWidth = min(Self.maxLabelWidth, widest)
+        let m = Self.margin
+        let titleAscent = bold.lineMetrics(size: Self.titleSize).ascent
+        var y = m + titleAscent
+        let titleBaseline = y
+        if subtitle != nil { y += 20 }
+        y += 16
+        // Header: the column axis name, then the upright column labels down to the grid.
+        let axisLine = y + font.lineMetrics(size: Self.axisSize).ascent
+        let gridY = axisLine + 10 + labelWidth + 6
+        let leftColumn = max(labelWidth, bold.width(rowAxis, size: Self.axisSize))
+        let gridX = m + leftColumn + 8
+        let gridW = cols * cell, gridH = rows * cell
+        let barHeight = max(gridH, 150)
+        let barX = gridX + gridW + 28
+        let barWidth = 16 + 8 + (scale.ticks.map { font.width(scale.label($0), size: 12) }.max() ?? 0)
+        let legendY = gridY + max(gridH, barHeight) + 24
+        let lines = 1 + notes.count
+        let height = legendY + lines * 20 + m
+        let textWidths = [bold.width(title, size: Self.titleSize), font.width(subtitle ?? "", size: Self.subtitleSize),
+                          20 + font.width(maskLegend, size: 12)] + notes.map { bold.width($0, size: 12) + 8 }
+        let width = max(barX + max(barWidth, bold.width(colorBarTitle, size: 12)) + m,
+                        (textWidths.max() ?? 0) + 2 * m + 8)
+        return Layout(width: width, height: height, cell: cell, gridX: gridX, gridY: gridY, labelStep: labelStep,
+                      labelSize: labelSize, labelWidth: labelWidth, titleBaseline: titleBaseline, barX: barX,
+                      barHeight: barHeight, legendY: legendY)
+    }
+
+    /// A row's label; with thinned labels the position comes first ("12 ␣saw"), since the
+    /// neighbours that would show it are not labelled.
+    func label(row: Int, step: Int) -> String { step > 1 ? "\(row) \(rowLabels[row])" : rowLabels[row] }
+    func label(col: Int, step: Int) -> String { step > 1 ? "\(col) \(columnLabels[col])" : columnLabels[col] }
+
+    public func render() throws -> Canvas {
+        let font = try Font.shared(), bold = try Font.shared(.bold)
+        let l = try layout()
+        var canvas = Canvas(width: l.width, height: l.height, background: Palette.background)
+        let m = Self.margin
+
+        // Title and subtitle.
+        canvas.text(title, x: m, y: l.titleBaseline, size: Self.titleSize, color: Palette.text, font: bold)
+        if let subtitle {
+            canvas.text(subtitle, x: m, y: l.titleBaseline + 20, size: Self.subtitleSize, color: Palette.secondaryText, font: font)
+        }
+
+        // Axis names: keys above the column labels, queries above the row labels.
+        let axisBaseline = l.gridY - 6 - l.labelWidth - 10
+        canvas.text(columnAxis, x: l.gridX, y: axisBaseline, size: Self.axisSize, color: Palette.text, font: bold)
+        canvas.text(rowAxis, x: l.gridX - 8, y: l.gridY - 6, size: Self.axisSize, color: Palette.text, font: bold, anchor: .right)
+
+        // Token labels: rows right-aligned to the left of the grid, columns upright above it.
+        let ascent = font.lineMetrics(size: l.labelSize).ascent
+        for row in stride(from: 0, to: rows, by: l.labelStep) {
+            let piece = shortened(label(row: row, step: l.labelStep), maxWidth: l.labelWidth, size: l.labelSize, font: font)
+            let baseline = l.gridY + row * l.cell + (l.cell + ascent) / 2 - 1
+            canvas.text(piece, x: l.gridX - 6, y: baseline, size: l.labelSize, color: Palette.text, font: font, anchor: .right)
+        }
+        for col in stride(from: 0, to: cols, by: l.labelStep) {
+            let piece = shortened(label(col: col, step: l.labelStep), maxWidth: l.labelWidth, size: l.labelSize, font: font)
+            let baseline = l.gridX + col * l.cell + (l.cell + ascent) / 2 - 1
+            canvas.verticalText(piece, x: baseline, y: l.gridY - 6, size: l.labelSize, color: Palette.text, font: font)
+        }
+
+        // The cells; values printed inside when cells are large enough to read them.
+        let showValues = l.cell >= 36
+        for row in 0..<rows {
+            for col in 0..<cols {
+                let r = l.cellRect(row: row, col: col)
+                if isMasked(row: row, col: col) {
+                    canvas.maskedCell(x: r.x, y: r.y, width: r.width, height: r.height)
+                    continue
+                }
+                let value = values[row * cols + col]
+                let color = scale.color(value)
+                canvas.fillRect(x: r.x, y: r.y, width: r.width, height: r.height, color)
+                if showValues {
+                    canvas.text(String(format: "%.2f", value), x: r.x + r.width / 2, y: r.y + r.height / 2 + 4, size: 11,
+                                color: color.isLight ? RGB(0, 0, 0) : RGB(255, 255, 255), font: font, anchor: .center)
+                }
+            }
+        }
+        canvas.strokeRect(x: l.gridX - 1, y: l.gridY - 1, width: cols * l.cell + 2, height: rows * l.cell + 2, Palette.frame)
+
+        canvas.colorBar(scale, x: l.barX, y: l.gridY, height: l.barHeight, title: colorBarTitle, font: font, bold: bold)
+
+        // Legend and notes.
+        var y = l.legendY
+        if causalMask {
+            canvas.maskedCell(x: m, y: y - 12, width: 14, height: 14)
+            canvas.strokeRect(x: m, y: y - 12, width: 14, height: 14, Palette.frame)
+            canvas.text(maskLegend, x: m + 20, y: y, size: 12, color: Palette.secondaryText, font: font)
+            y += 20
+        }
+        for note in notes {
+            canvas.text(note, x: m, y: y, size: 12, color: Palette.note, font: bold)
+            y += 20
+        }
+        return canvas
+    }
+}

@@ -1,0 +1,118 @@
+import CLibPNG
+import Foundation
+
+/// Why a PNG could not be written or read.
+public enum PNGError: Error, CustomStringConvertible, LocalizedError, Equatable {
+    /// libpng refused to encode or decode (its own message).
+    case encoding(String)
+    case decoding(String, path: String)
+    /// The folder cannot be created or written to.
+    case unwritableFolder(String, problem: String)
+    case unreadable(String, problem: String)
+
+    public var description: String {
+        switch self {
+        case .encoding(let message):
+            return "cannot encode the PNG: \(message)"
+        case .decoding(let message, let path):
+            return "cannot decode \(path) as a PNG: \(message)"
+        case .unwritableFolder(let folder, let problem):
+            return "cannot write into the folder \(folder): \(problem); choose another place with --out"
+        case .unreadable(let path, let problem):
+            return "cannot read \(path): \(problem)"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
+
+/// libpng's `png_image.message`, a fixed 64-byte C string.
+private func message(of image: png_image) -> String {
+    withUnsafeBytes(of: image.message) { raw in
+        let bytes = raw.prefix { $0 != 0 }
+        let text = String(decoding: bytes, as: UTF8.self)
+        return text.isEmpty ? "libpng gave no reason" : text
+    }
+}
+
+/// `PNG_FORMAT_RGBA` (a macro Swift does not import): colour plus alpha, 8 bits a channel.
+private let rgbaFormat = UInt32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA)
+
+/// Encodes canvases as 8-bit RGBA PNG through libpng's simplified API (no setjmp: libpng
+/// reports failure as a return value plus a message in the `png_image`).
+public enum PNGWriter {
+    /// The PNG file's bytes.
+    public static func encode(_ canvas: Canvas) throws -> Data {
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        image.width = UInt32(canvas.width)
+        image.height = UInt32(canvas.height)
+        image.format = rgbaFormat
+        let stride = Int32(canvas.width * 4)
+        return try canvas.pixels.withUnsafeBytes { pixels in
+            // First call: how many bytes; second: the bytes.
+            var size = 0
+            guard png_image_write_to_memory(&image, nil, &size, 0, pixels.baseAddress, stride, nil) != 0 else {
+                defer { png_image_free(&image) }
+                throw PNGError.encoding(message(of: image))
+            }
+            var data = Data(count: size)
+            let ok = data.withUnsafeMutableBytes { out in
+                png_image_write_to_memory(&image, out.baseAddress, &size, 0, pixels.baseAddress, stride, nil)
+            }
+            defer { png_image_free(&image) }
+            guard ok != 0 else { throw PNGError.encoding(message(of: image)) }
+            return data.prefix(size)
+        }
+    }
+
+    /// Writes `canvas` to `url` atomically: the bytes go to a hidden temporary file in the same
+    /// folder, which is renamed over `url` at the end, so a reader never sees half a PNG and a
+    /// failed write leaves nothing behind. The folder is created when missing.
+    public static func write(_ canvas: Canvas, to url: URL) throws {
+        let data = try encode(canvas)
+        let fm = FileManager.default
+        let folder = url.deletingLastPathComponent()
+        do {
+            try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw PNGError.unwritableFolder(folder.path, problem: "it cannot be created")
+        }
+        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString.prefix(8))")
+        guard fm.createFile(atPath: temporary.path, contents: data) else {
+            try? fm.removeItem(at: temporary)
+            throw PNGError.unwritableFolder(folder.path, problem: fm.isWritableFile(atPath: folder.path)
+                                            ? "the file could not be created" : "it is not writable")
+        }
+        // rename(2) replaces an existing file in one step.
+        guard rename(temporary.path, url.path) == 0 else {
+            let problem = String(cString: strerror(errno))
+            try? fm.removeItem(at: temporary)
+            throw PNGError.unwritableFolder(folder.path, problem: "renaming the finished image failed (\(problem))")
+        }
+    }
+}
+
+/// Decodes PNG files into RGBA8 canvases (used by tests to look at what was written).
+public enum PNGReader {
+    public static func read(_ url: URL) throws -> Canvas {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw PNGError.unreadable(url.path, problem: "there is no such file")
+        }
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        guard png_image_begin_read_from_file(&image, url.path) != 0 else {
+            defer { png_image_free(&image) }
+            throw PNGError.decoding(message(of: image), path: url.path)
+        }
+        image.format = rgbaFormat
+        let width = Int(image.width), height = Int(image.height)
+        var pixels = [UInt8](repeating: 0, count: width * height * 4)
+        let ok = pixels.withUnsafeMutableBytes { out in
+            png_image_finish_read(&image, nil, out.baseAddress, Int32(width * 4), nil)
+        }
+        defer { png_image_free(&image) }
+        guard ok != 0 else { throw PNGError.decoding(message(of: image), path: url.path) }
+        return Canvas(width: width, height: height, pixels: pixels)
+    }
+}

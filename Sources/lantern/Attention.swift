@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import Generation
+import ModelHub
+import Rendering
+import Tensors
+import Tracing
+import Transformer
+
+/// `lantern attention`: PNG heatmaps of attention patterns, from a live run or a saved trace.
+struct AttentionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attention",
+        abstract: "Draw attention patterns as PNG heatmaps: one head, or every head of a layer.",
+        discussion: """
+        Each row of a map is a query token and shows how much it attends to
+        every earlier key token (the row sums to 1). Cells after the query are
+        masked (a token cannot look ahead) and drawn hatched grey, not as zero.
+        The picture is written into output/ unless --out says otherwise, and its
+        path is printed.
+
+        Examples:
+          lantern attention "Once upon a time" --model stories15M --layer 2 --head 3
+          lantern attention "The cat sat." --model gpt2 --layer 5 --heads all
+          lantern attention --trace output/trace --layer 0 --head 1 --out l0h1.png
+        A trace holds every layer's attention pattern by default:
+          lantern generate "Once upon a time" --model gpt2 --trace output/trace
+        """)
+
+    @Argument(help: "The prompt to run (leave out with --trace).")
+    var prompt: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A Hugging Face model folder, a llama2.c .bin checkpoint, or a model name (see `lantern models`).", valueName: "path|name"))
+    var model: String?
+
+    @Option(name: .long, help: ArgumentHelp("The tokenizer, when it is not in the model folder (llama2.c: tokenizer.bin).", valueName: "path"))
+    var tokenizer: String?
+
+    @Option(name: .long, help: ArgumentHelp("Read the pattern from this saved trace instead of running a model.", valueName: "dir"))
+    var trace: String?
+
+    @Option(name: .long, help: "The layer (0 is the first).")
+    var layer: Int
+
+    @Option(name: .long, help: "The head to draw (0 is the first).")
+    var head: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Draw every head of the layer in one picture: --heads all.", valueName: "all"))
+    var heads: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Where to write: a .png file, or a folder for the default name (attention-L3-H5.png). Default: output/.", valueName: "file|dir"))
+    var out: String?
+
+    func validate() throws {
+        switch (prompt, trace) {
+        case (nil, nil): throw ValidationError("give a prompt (with --model), or a saved trace with --trace DIR")
+        case (.some, .some): throw ValidationError("give a prompt or --trace, not both")
+        case (.some, nil) where model == nil: throw ValidationError("a prompt needs a model: add --model path|name")
+        default: break
+        }
+        guard layer >= 0 else { throw ValidationError("--layer \(layer) is out of range: layers count from 0") }
+        switch (head, heads) {
+        case (nil, nil): throw ValidationError("say which head: --head H, or --heads all for every head of the layer")
+        case (.some, .some): throw ValidationError("give --head or --heads all, not both")
+        case (.some(let h), nil) where h < 0: throw ValidationError("--head \(h) is out of range: heads count from 0")
+        case (nil, .some(let value)) where value != "all":
+            throw ValidationError("--heads takes only \"all\"; for one head use --head \(Int(value).map(String.init) ?? "H")")
+        default: break
+        }
+    }
+
+    func run() throws {
+        let source = try attentionSource()
+        if let head, head >= source.heads {
+            throw ValidationError("--head \(head) is out of range: layer \(layer) has heads 0 to \(source.heads - 1)")
+        }
+        let canvas = try head.map { try AttentionPicture.head(source, head: $0) } ?? AttentionPicture.layer(source)
+        let url = outputURL(defaultName: "attention-L\(layer)-" + (head.map { "H\($0)" } ?? "all") + ".png")
+        try PNGWriter.write(canvas, to: url)
+        print(url.path)
+    }
+
+    /// The layer's pattern `[H, N, N]` with its tokens, from the trace or a forward pass.
+    func attentionSource() throws -> AttentionSource {
+        let name = RecordKind.pattern.name(layer: layer)
+        if let trace {
+            let folder = URL(fileURLWithPath: trace)
+            let metadata = try TraceFile.readMetadata(folder)
+            guard layer < metadata.model.layers else {
+                throw ValidationError("--layer \(layer) is out of range: the traced model has layers 0 to \(metadata.model.layers - 1)")
+            }
+            if let layers = metadata.layers, !layers.contains(layer) {
+                throw ValidationError("trace \(trace) recorded only layer\(layers.count == 1 ? "" : "s") "
+                                      + "\(layers.map(String.init).joined(separator: ", ")); choose one of them with --layer")
+            }
+            let loaded = try TraceFile.read(folder, names: [name])
+            let pattern = try loaded.tensor(name, folder: trace)
+            return AttentionSource(pattern: pattern, pieces: metadata.pieces, layer: layer, model: metadata.model.source,
+                                   prompt: metadata.prompt, promptTokens: metadata.promptIds.count)
+        }
+        let path = try ModelHub.resolveModelArgument(model ?? "")
+        let bundle = try ModelBundle.load(model: path, tokenizer: tokenizer)
+        let config = bundle.model.config
+        guard layer < config.layers else {
+            throw ValidationError("--layer \(layer) is out of range: this model has layers 0 to \(config.layers - 1)")
+        }
+        let ids = PromptEncoder.ids(for: prompt ?? "", tokenizer: bundle.tokenizer)
+        guard ids.count <= config.contextLength else {
+            throw GenerationError.promptTooLong(tokens: ids.count, context: config.contextLength)
+        }
+        var cache = bundle.model.makeCache()
+        let result = bundle.model.forward(ids, cache: &cache, capture: CaptureSpec(kinds: [.pattern], layers: [layer]),
+                                          allLogits: false)
+        guard let pattern = result.records[name] else { throw ValidationError("the model recorded no \(name)") }
+        return AttentionSource(pattern: pattern, pieces: ids.map { bundle.tokenizer.displayPiece($0) }, layer: layer,
+                               model: bundle.source, prompt: prompt ?? "")
+    }
+
+    /// `--out` as a file when it ends in .png, else as a folder (default output/) for `defaultName`.
+    func outputURL(defaultName: String) -> URL {
+        let target = out ?? "output"
+        if target.lowercased().hasSuffix(".png") { return URL(fileURLWithPath: target) }
+        return URL(fileURLWithPath: target, isDirectory: true).appendingPathComponent(defaultName)
+    }
+}
