@@ -58,7 +58,7 @@ public struct Llama2cTokenizer: Tokenizer {
             // run.c looks pieces up by binary search; with duplicates (none in
             // real files) the first id wins here.
             if idForPiece[piece] == nil { idForPiece[piece] = id }
-            byteOfPiece[id] = Self.byteNamed(by: piece)
+            byteOfPiece[id] = ByteFallback.byte(named: piece)
         }
         var idForByte = [Int](repeating: 0, count: 256)
         for byte in 0..<256 {
@@ -87,21 +87,6 @@ public struct Llama2cTokenizer: Tokenizer {
         self.byteOfPiece = byteOfPiece
     }
 
-    /// "<0x41>" → 0x41 (hex digits of either case, as `run.c`'s `sscanf` accepts).
-    private static func byteNamed(by piece: [UInt8]) -> UInt8? {
-        guard piece.count == 6, piece.starts(with: Array("<0x".utf8)), piece[5] == UInt8(ascii: ">"),
-              let high = hexValue(piece[3]), let low = hexValue(piece[4]) else { return nil }
-        return high << 4 | low
-    }
-
-    private static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return digit - UInt8(ascii: "A") + 10
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
-        default: return nil
-        }
-    }
 
     // MARK: Encoding
 
@@ -213,7 +198,7 @@ public struct Llama2cTokenizer: Tokenizer {
         guard pieces.indices.contains(id) else { return [] }
         var piece = pieces[id][...]
         if previous == beginningOfText, piece.first == UInt8(ascii: " ") { piece = piece.dropFirst() }
-        if let byte = piece.count == pieces[id].count ? byteOfPiece[id] : Self.byteNamed(by: Array(piece)) {
+        if let byte = piece.count == pieces[id].count ? byteOfPiece[id] : ByteFallback.byte(named: Array(piece)) {
             return [byte]
         }
         return Array(piece)

@@ -375,7 +375,7 @@ public struct SentencePieceBPETokenizer: Tokenizer {
     /// `<0xXX>` piece → that one byte (when the model has byte fallback).
     private static func decodedBytes(of piece: String, replacement: Unicode.Scalar, bytePieces: Bool) -> [UInt8] {
         let bytes = Array(piece.utf8)
-        if bytePieces, let byte = byteNamed(by: bytes) { return [byte] }
+        if bytePieces, let byte = ByteFallback.byte(named: bytes) { return [byte] }
         var decoded: [UInt8] = []
         decoded.reserveCapacity(bytes.count)
         for scalar in piece.unicodeScalars {
@@ -388,21 +388,6 @@ public struct SentencePieceBPETokenizer: Tokenizer {
         return decoded
     }
 
-    /// "<0x41>" → 0x41 (hex digits of either case, as Hugging Face's ByteFallback decoder reads them).
-    private static func byteNamed(by piece: [UInt8]) -> UInt8? {
-        guard piece.count == 6, piece.starts(with: Array("<0x".utf8)), piece[5] == UInt8(ascii: ">"),
-              let high = hexValue(piece[3]), let low = hexValue(piece[4]) else { return nil }
-        return high << 4 | low
-    }
-
-    private static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return digit - UInt8(ascii: "A") + 10
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
-        default: return nil
-        }
-    }
 
     static func pairKey(_ left: Int, _ right: Int) -> UInt64 {
         UInt64(UInt32(truncatingIfNeeded: left)) << 32 | UInt64(UInt32(truncatingIfNeeded: right))
