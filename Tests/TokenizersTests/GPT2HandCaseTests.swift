@@ -90,7 +90,8 @@ final class GPT2HandCaseTests: XCTestCase {
     }
 
     func testEmptyTextHasNoTokens() throws {
-        XCTAssertEqual(try SharedData.gpt2().encode(""), [])
+        let tokenizer = try SharedData.gpt2()
+        XCTAssertEqual(tokenizer.encode(""), [])
     }
 
     // MARK: Display

@@ -103,9 +103,11 @@ final class GPT2LoaderTests: XCTestCase {
     // MARK: Errors
 
     func testMissingFiles() throws {
+        // Resolved first, so absent shared data skips instead of failing inside an assertion.
+        let (encoderJSON, vocabBPE) = (try self.encoderJSON, try vocabBPE)
         let folder = try makeTemporaryFolder(self)
         let missing = folder.appendingPathComponent("vocab.json")
-        assertThrows(try GPT2Tokenizer.load(vocabulary: missing, merges: self.vocabBPE)) {
+        assertThrows(try GPT2Tokenizer.load(vocabulary: missing, merges: vocabBPE)) {
             $0 == .fileNotFound(path: missing.path)
         }
         assertThrows(try GPT2Tokenizer.load(folder: folder)) { $0 == .noTokenizerFiles(folder: folder.path) }
@@ -120,15 +122,17 @@ final class GPT2LoaderTests: XCTestCase {
     }
 
     func testMalformedJSON() throws {
+        // Resolved first, so absent shared data skips instead of failing inside an assertion.
+        let (encoderJSON, vocabBPE) = (try self.encoderJSON, try vocabBPE)
         let folder = try makeTemporaryFolder(self)
         let truncated = folder.appendingPathComponent("vocab.json")
         try Data("{\"!\": 0, \"\\\"\": 1, \"#\"".utf8).write(to: truncated)
-        assertThrows(try GPT2Tokenizer.load(vocabulary: truncated, merges: self.vocabBPE)) {
+        assertThrows(try GPT2Tokenizer.load(vocabulary: truncated, merges: vocabBPE)) {
             if case .malformedJSON(truncated.path, _) = $0 { return true } else { return false }
         }
         let wrongShape = folder.appendingPathComponent("encoder.json")
         try Data("{\"a\": \"zero\"}".utf8).write(to: wrongShape)
-        assertThrows(try GPT2Tokenizer.load(vocabulary: wrongShape, merges: self.vocabBPE)) {
+        assertThrows(try GPT2Tokenizer.load(vocabulary: wrongShape, merges: vocabBPE)) {
             if case .malformedJSON(wrongShape.path, let reason) = $0 { return reason.contains("a") } else { return false }
         }
         let noModel = folder.appendingPathComponent("tokenizer.json")
@@ -139,19 +143,21 @@ final class GPT2LoaderTests: XCTestCase {
     }
 
     func testBadMergeLines() throws {
+        // Resolved first, so absent shared data skips instead of failing inside an assertion.
+        let (encoderJSON, vocabBPE) = (try self.encoderJSON, try vocabBPE)
         let folder = try makeTemporaryFolder(self)
         let merges = folder.appendingPathComponent("merges.txt")
 
         try Data("#version: 0.2\nĠ t\nzz☃ t\n".utf8).write(to: merges)
-        assertThrows(try GPT2Tokenizer.load(vocabulary: self.encoderJSON, merges: merges)) {
+        assertThrows(try GPT2Tokenizer.load(vocabulary: encoderJSON, merges: merges)) {
             $0 == .unknownMergePiece(path: merges.path, line: 3, piece: "zz☃")
         }
         try Data("#version: 0.2\nĠ t h\n".utf8).write(to: merges)
-        assertThrows(try GPT2Tokenizer.load(vocabulary: self.encoderJSON, merges: merges)) {
+        assertThrows(try GPT2Tokenizer.load(vocabulary: encoderJSON, merges: merges)) {
             $0 == .malformedMerge(path: merges.path, line: 2, text: "Ġ t h")
         }
         try Data("#version: 0.2\nĠt\n".utf8).write(to: merges)
-        assertThrows(try GPT2Tokenizer.load(vocabulary: self.encoderJSON, merges: merges)) {
+        assertThrows(try GPT2Tokenizer.load(vocabulary: encoderJSON, merges: merges)) {
             $0 == .malformedMerge(path: merges.path, line: 2, text: "Ġt")
         }
         // Blank lines and Windows line ends are fine.
