@@ -104,7 +104,7 @@ final class GPT2LoaderTests: XCTestCase {
 
     func testMissingFiles() throws {
         // Resolved first, so absent shared data skips instead of failing inside an assertion.
-        let (encoderJSON, vocabBPE) = (try self.encoderJSON, try vocabBPE)
+        let (encoderJSON, vocabBPE) = (try self.encoderJSON, try self.vocabBPE)
         let folder = try makeTemporaryFolder(self)
         let missing = folder.appendingPathComponent("vocab.json")
         assertThrows(try GPT2Tokenizer.load(vocabulary: missing, merges: vocabBPE)) {
@@ -123,7 +123,7 @@ final class GPT2LoaderTests: XCTestCase {
 
     func testMalformedJSON() throws {
         // Resolved first, so absent shared data skips instead of failing inside an assertion.
-        let (encoderJSON, vocabBPE) = (try self.encoderJSON, try vocabBPE)
+        let (encoderJSON, vocabBPE) = (try self.encoderJSON, try self.vocabBPE)
         let folder = try makeTemporaryFolder(self)
         let truncated = folder.appendingPathComponent("vocab.json")
         try Data("{\"!\": 0, \"\\\"\": 1, \"#\"".utf8).write(to: truncated)
@@ -144,7 +144,7 @@ final class GPT2LoaderTests: XCTestCase {
 
     func testBadMergeLines() throws {
         // Resolved first, so absent shared data skips instead of failing inside an assertion.
-        let (encoderJSON, vocabBPE) = (try self.encoderJSON, try vocabBPE)
+        let (encoderJSON, vocabBPE) = (try self.encoderJSON, try self.vocabBPE)
         let folder = try makeTemporaryFolder(self)
         let merges = folder.appendingPathComponent("merges.txt")
 
