@@ -1,0 +1,331 @@
+import Foundation
+import Tensors
+import Transformer
+
+// A training-time GPT-2, after llm.c's train_gpt2.c: every parameter in one flat buffer with named
+// views, every activation in one struct with its shape beside it, gradients in buffers the caller
+// owns, and a forward and a backward driver that are flat lists of kernel calls (see Kernels.swift).
+// Order of this file: parameters → activations → model (init, forward, backward) → checkpoint files.
+// Letters: B batch, T sequence length, C width, NH heads, hs head size, FF = 4C, V vocabulary,
+// L layers, P context length (positions).
+
+// MARK: - Parameters
+
+/// The parameter tensors, in the order they lie in the flat buffer (llm.c's order). Per-layer
+/// tensors have a leading `L`; weights are in the nn.Linear layout `[out, in]`.
+public enum GPT2ParameterTensor: Int, CaseIterable, Sendable {
+    case wte       // (V, C)       token embedding, also the unembedding (tied)
+    case wpe       // (P, C)       position embedding
+    case ln1w      // (L, C)
+    case ln1b      // (L, C)
+    case qkvw      // (L, 3C, C)
+    case qkvb      // (L, 3C)
+    case attprojw  // (L, C, C)
+    case attprojb  // (L, C)
+    case ln2w      // (L, C)
+    case ln2b      // (L, C)
+    case fcw       // (L, FF, C)
+    case fcb       // (L, FF)
+    case fcprojw   // (L, C, FF)
+    case fcprojb   // (L, C)
+    case lnfw      // (C)
+    case lnfb      // (C)
+
+    /// Full shape, with the leading `L` for per-layer tensors.
+    public func shape(_ config: TransformerConfig) -> [Int] {
+        let C = config.width, FF = config.feedForwardWidth, L = config.layers
+        switch self {
+        case .wte: return [config.vocabularySize, C]
+        case .wpe: return [config.contextLength, C]
+        case .ln1w, .ln1b, .attprojb, .ln2w, .ln2b, .fcprojb: return [L, C]
+        case .qkvw: return [L, 3 * C, C]
+        case .qkvb: return [L, 3 * C]
+        case .attprojw: return [L, C, C]
+        case .fcw: return [L, FF, C]
+        case .fcb: return [L, FF]
+        case .fcprojw: return [L, C, FF]
+        case .lnfw, .lnfb: return [C]
+        }
+    }
+
+    public var isPerLayer: Bool { ![.wte, .wpe, .lnfw, .lnfb].contains(self) }
+
+    /// Matrices (embeddings and linear weights) get weight decay; biases and norm gains do not.
+    public var isMatrix: Bool { [.wte, .wpe, .qkvw, .attprojw, .fcw, .fcprojw].contains(self) }
+}
+
+/// Where each tensor lies in the flat buffer.
+public struct GPT2ParameterLayout: Sendable, Equatable {
+    public let config: TransformerConfig
+    /// Start of each tensor, indexed by `GPT2ParameterTensor.rawValue`.
+    public let offsets: [Int]
+    /// Element count of each tensor (all layers together).
+    public let counts: [Int]
+    /// Total number of parameters.
+    public let count: Int
+
+    public init(config: TransformerConfig) {
+        precondition(config.family == .gpt2 && config.tiedEmbeddings && config.heads * config.headSize == config.width,
+                     "GPT2ParameterLayout: needs a GPT-2 configuration with tied embeddings and C = NH·hs")
+        self.config = config
+        counts = GPT2ParameterTensor.allCases.map { $0.shape(config).reduce(1, *) }
+        var running = 0
+        offsets = counts.map { count in defer { running += count }; return running }
+        count = running
+    }
+
+    public func range(_ tensor: GPT2ParameterTensor) -> Range<Int> {
+        offsets[tensor.rawValue]..<(offsets[tensor.rawValue] + counts[tensor.rawValue])
+    }
+
+    /// Offset of layer `l`'s slice of a per-layer tensor (or of the whole tensor).
+    public func offset(_ tensor: GPT2ParameterTensor, layer l: Int = 0) -> Int {
+        offsets[tensor.rawValue] + (tensor.isPerLayer ? l * counts[tensor.rawValue] / config.layers : 0)
+    }
+}
+
+/// One flat buffer of parameters (or of their gradients, or of optimiser moments) with named views.
+public struct GPT2Parameters: Sendable, Equatable {
+    public let layout: GPT2ParameterLayout
+    public var values: [Float]
+
+    /// All zeros: a gradient buffer.
+    public init(zerosFor config: TransformerConfig) {
+        layout = GPT2ParameterLayout(config: config)
+        values = [Float](repeating: 0, count: layout.count)
+    }
+
+    /// GPT-2's initialisation: normal with std 0.02, the two residual projections scaled by
+    /// 1/√(2L) (so the residual stream's variance does not grow with depth), norm gains 1, biases 0.
+    public init(randomFor config: TransformerConfig, seed: UInt64) {
+        self.init(zerosFor: config)
+        var random = SplitMix64(seed: seed)
+        let projectionStd = 0.02 / Float(2 * config.layers).squareRoot()
+        for tensor in GPT2ParameterTensor.allCases {
+            let range = layout.range(tensor)
+            switch tensor {
+            case .wte, .wpe, .qkvw, .fcw:
+                values.replaceSubrange(range, with: random.normals(range.count, standardDeviation: 0.02))
+            case .attprojw, .fcprojw:
+                values.replaceSubrange(range, with: random.normals(range.count, standardDeviation: projectionStd))
+            case .ln1w, .ln2w, .lnfw:
+                values.replaceSubrange(range, with: repeatElement(1, count: range.count))
+            default:
+                break
+            }
+        }
+    }
+
+    /// A copy of one tensor's values.
+    public subscript(tensor: GPT2ParameterTensor) -> [Float] {
+        get { Array(values[layout.range(tensor)]) }
+        set {
+            precondition(newValue.count == layout.counts[tensor.rawValue], "GPT2Parameters: \(tensor) needs \(layout.counts[tensor.rawValue]) values")
+            values.replaceSubrange(layout.range(tensor), with: newValue)
+        }
+    }
+
+    public mutating func zero() {
+        for i in values.indices { values[i] = 0 }
+    }
+}
+
+// MARK: - Activations
+
+/// Every intermediate of one forward pass over a `[B, T]` batch, kept for the backward pass and
+/// for inspection. One allocation; the same struct holds the activations' gradients in `backward`.
+public final class GPT2Activations {
+    public let B: Int, T: Int
+    public let encoded: UnsafeMutablePointer<Float>    // (B, T, C)       token + position embeddings
+    public let ln1: UnsafeMutablePointer<Float>        // (L, B, T, C)
+    public let ln1Mean: UnsafeMutablePointer<Float>    // (L, B, T)
+    public let ln1Rstd: UnsafeMutablePointer<Float>    // (L, B, T)
+    public let qkv: UnsafeMutablePointer<Float>        // (L, B, T, 3C)    q, k, v side by side
+    public let atty: UnsafeMutablePointer<Float>       // (L, B, T, C)     heads' outputs, concatenated
+    public let preatt: UnsafeMutablePointer<Float>     // (L, B, NH, T, T) scaled scores
+    public let att: UnsafeMutablePointer<Float>        // (L, B, NH, T, T) attention pattern
+    public let attproj: UnsafeMutablePointer<Float>    // (L, B, T, C)
+    public let residual2: UnsafeMutablePointer<Float>  // (L, B, T, C)     residual after attention
+    public let ln2: UnsafeMutablePointer<Float>        // (L, B, T, C)
+    public let ln2Mean: UnsafeMutablePointer<Float>    // (L, B, T)
+    public let ln2Rstd: UnsafeMutablePointer<Float>    // (L, B, T)
+    public let fch: UnsafeMutablePointer<Float>        // (L, B, T, FF)    MLP hidden, before GELU
+    public let fchGelu: UnsafeMutablePointer<Float>    // (L, B, T, FF)    after GELU
+    public let fcproj: UnsafeMutablePointer<Float>     // (L, B, T, C)
+    public let residual3: UnsafeMutablePointer<Float>  // (L, B, T, C)     residual after the MLP
+    public let lnf: UnsafeMutablePointer<Float>        // (B, T, C)
+    public let lnfMean: UnsafeMutablePointer<Float>    // (B, T)
+    public let lnfRstd: UnsafeMutablePointer<Float>    // (B, T)
+    public let logits: UnsafeMutablePointer<Float>     // (B, T, V)
+    public let probs: UnsafeMutablePointer<Float>      // (B, T, V)
+    public let losses: UnsafeMutablePointer<Float>     // (B, T)
+    private let memory: UnsafeMutablePointer<Float>
+    /// Total number of floats.
+    public let count: Int
+
+    public init(config: TransformerConfig, B: Int, T: Int) {
+        precondition(B > 0 && T > 0 && T <= config.contextLength, "GPT2Activations: [\(B), \(T)] does not fit the context \(config.contextLength)")
+        let L = config.layers, C = config.width, NH = config.heads, FF = config.feedForwardWidth, V = config.vocabularySize
+        let N = B * T
+        let sizes = [N * C, L * N * C, L * N, L * N, L * N * 3 * C, L * N * C, L * B * NH * T * T, L * B * NH * T * T,
+                     L * N * C, L * N * C, L * N * C, L * N, L * N, L * N * FF, L * N * FF, L * N * C, L * N * C,
+                     N * C, N, N, N * V, N * V, N]
+        count = sizes.reduce(0, +)
+        memory = .allocate(capacity: count)
+        memory.initialize(repeating: 0, count: count)
+        var starts: [UnsafeMutablePointer<Float>] = []
+        var next = memory
+        for size in sizes { starts.append(next); next += size }
+        self.B = B; self.T = T
+        encoded = starts[0]; ln1 = starts[1]; ln1Mean = starts[2]; ln1Rstd = starts[3]; qkv = starts[4]
+        atty = starts[5]; preatt = starts[6]; att = starts[7]; attproj = starts[8]; residual2 = starts[9]
+        ln2 = starts[10]; ln2Mean = starts[11]; ln2Rstd = starts[12]; fch = starts[13]; fchGelu = starts[14]
+        fcproj = starts[15]; residual3 = starts[16]; lnf = starts[17]; lnfMean = starts[18]; lnfRstd = starts[19]
+        logits = starts[20]; probs = starts[21]; losses = starts[22]
+    }
+
+    deinit { memory.deallocate() }
+
+    public func zero() { memory.update(repeating: 0, count: count) }
+}
+
+// MARK: - Model
+
+/// GPT-2 for training: parameters plus the forward and backward drivers. Buffers for activations
+/// and gradients belong to the caller, so one training loop allocates them once.
+public struct GPT2TrainingModel: Sendable {
+    public let config: TransformerConfig
+    public var parameters: GPT2Parameters
+
+    public init(config: TransformerConfig, parameters: GPT2Parameters) {
+        precondition(parameters.layout.config == config, "GPT2TrainingModel: parameters were laid out for another configuration")
+        self.config = config
+        self.parameters = parameters
+    }
+
+    /// Fresh GPT-2-initialised weights.
+    public init(config: TransformerConfig, seed: UInt64) {
+        self.init(config: config, parameters: GPT2Parameters(randomFor: config, seed: seed))
+    }
+
+    // MARK: Forward driver
+
+    /// Runs `inputs[B, T]` (token ids, row-major) through the model, filling `activations`.
+    /// With `targets[B, T]` (the next token at each position) it also computes the probabilities
+    /// and per-position losses and returns the mean cross-entropy loss; without, only logits.
+    @discardableResult
+    public func forward(inputs: [Int32], targets: [Int32]?, activations a: GPT2Activations) -> Float? {
+        let B = a.B, T = a.T, N = B * T
+        let L = config.layers, C = config.width, NH = config.heads, FF = config.feedForwardWidth, V = config.vocabularySize
+        let eps = config.normEpsilon
+        precondition(inputs.count == N && (targets?.count ?? N) == N, "GPT2TrainingModel.forward: inputs and targets must be [\(B), \(T)]")
+        precondition(inputs.allSatisfy { $0 >= 0 && Int($0) < V } && (targets ?? []).allSatisfy { $0 >= 0 && Int($0) < V },
+                     "GPT2TrainingModel.forward: a token id is outside the vocabulary 0..<\(V)")
+        let layout = parameters.layout
+        parameters.values.withUnsafeBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            func p(_ tensor: GPT2ParameterTensor, _ l: Int = 0) -> UnsafePointer<Float> { base + layout.offset(tensor, layer: l) }
+
+            inputs.withUnsafeBufferPointer { inp in
+                encoderForward(out: a.encoded, inp: inp.baseAddress!, wte: p(.wte), wpe: p(.wpe), B: B, T: T, C: C)
+            }
+            for l in 0..<L {
+                // This layer's slices of the activations.
+                let residual = l == 0 ? a.encoded : a.residual3 + (l - 1) * N * C
+                let ln1 = a.ln1 + l * N * C, ln1Mean = a.ln1Mean + l * N, ln1Rstd = a.ln1Rstd + l * N
+                let qkv = a.qkv + l * N * 3 * C, atty = a.atty + l * N * C
+                let preatt = a.preatt + l * B * NH * T * T, att = a.att + l * B * NH * T * T
+                let attproj = a.attproj + l * N * C, residual2 = a.residual2 + l * N * C
+                let ln2 = a.ln2 + l * N * C, ln2Mean = a.ln2Mean + l * N, ln2Rstd = a.ln2Rstd + l * N
+                let fch = a.fch + l * N * FF, fchGelu = a.fchGelu + l * N * FF
+                let fcproj = a.fcproj + l * N * C, residual3 = a.residual3 + l * N * C
+
+                // Attention sub-block: residual2 = residual + proj(attention(ln1(residual)))
+                layerNormForward(out: ln1, mean: ln1Mean, rstd: ln1Rstd, inp: residual, weight: p(.ln1w, l), bias: p(.ln1b, l), N: N, C: C, eps: eps)
+                matmulForward(out: qkv, inp: ln1, weight: p(.qkvw, l), bias: p(.qkvb, l), N: N, C: C, OC: 3 * C)
+                attentionForward(out: atty, preatt: preatt, att: att, inp: qkv, B: B, T: T, C: C, NH: NH)
+                matmulForward(out: attproj, inp: atty, weight: p(.attprojw, l), bias: p(.attprojb, l), N: N, C: C, OC: C)
+                residualForward(out: residual2, inp1: residual, inp2: attproj, N: N * C)
+                // MLP sub-block: residual3 = residual2 + proj(gelu(fc(ln2(residual2))))
+                layerNormForward(out: ln2, mean: ln2Mean, rstd: ln2Rstd, inp: residual2, weight: p(.ln2w, l), bias: p(.ln2b, l), N: N, C: C, eps: eps)
+                matmulForward(out: fch, inp: ln2, weight: p(.fcw, l), bias: p(.fcb, l), N: N, C: C, OC: FF)
+                geluForward(out: fchGelu, inp: fch, N: N * FF)
+                matmulForward(out: fcproj, inp: fchGelu, weight: p(.fcprojw, l), bias: p(.fcprojb, l), N: N, C: FF, OC: C)
+                residualForward(out: residual3, inp1: residual2, inp2: fcproj, N: N * C)
+            }
+            // Final norm and the tied unembedding (logits = lnf · wteᵀ).
+            let last = a.residual3 + (L - 1) * N * C
+            layerNormForward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: last, weight: p(.lnfw), bias: p(.lnfb), N: N, C: C, eps: eps)
+            matmulForward(out: a.logits, inp: a.lnf, weight: p(.wte), bias: nil, N: N, C: C, OC: V)
+        }
+        guard let targets else { return nil }
+        softmaxForward(probs: a.probs, logits: a.logits, N: N, V: V)
+        targets.withUnsafeBufferPointer { crossEntropyForward(losses: a.losses, probs: a.probs, targets: $0.baseAddress!, N: N, V: V) }
+        var total: Float = 0
+        for n in 0..<N { total += a.losses[n] }
+        return total / Float(N)
+    }
+
+    // MARK: Backward driver
+
+    /// Gradient of the mean loss of the last `forward` (same `inputs`, `targets`, `activations`)
+    /// with respect to every parameter, ADDED into `gradients` (zero it first unless accumulating
+    /// over micro-batches). `activationGradients` is scratch of the same shape as the activations;
+    /// it is zeroed here and left holding each activation's gradient, for inspection.
+    public func backward(inputs: [Int32], targets: [Int32], activations a: GPT2Activations,
+                         activationGradients g: GPT2Activations, gradients: inout GPT2Parameters) {
+        let B = a.B, T = a.T, N = B * T
+        let L = config.layers, C = config.width, NH = config.heads, FF = config.feedForwardWidth, V = config.vocabularySize
+        precondition(g.B == B && g.T == T, "GPT2TrainingModel.backward: activation gradients are [\(g.B), \(g.T)], activations [\(B), \(T)]")
+        precondition(gradients.layout == parameters.layout, "GPT2TrainingModel.backward: gradients are laid out for another configuration")
+        let layout = parameters.layout
+        g.zero()
+        // The loss is the mean over N positions: each position's loss has weight 1/N.
+        for n in 0..<N { g.losses[n] = 1 / Float(N) }
+
+        parameters.values.withUnsafeBufferPointer { parameterBuffer in
+            gradients.values.withUnsafeMutableBufferPointer { gradientBuffer in
+                let base = parameterBuffer.baseAddress!, dbase = gradientBuffer.baseAddress!
+                func p(_ tensor: GPT2ParameterTensor, _ l: Int = 0) -> UnsafePointer<Float> { base + layout.offset(tensor, layer: l) }
+                func d(_ tensor: GPT2ParameterTensor, _ l: Int = 0) -> UnsafeMutablePointer<Float> { dbase + layout.offset(tensor, layer: l) }
+
+                targets.withUnsafeBufferPointer {
+                    crossEntropySoftmaxBackward(dlogits: g.logits, dlosses: g.losses, probs: a.probs, targets: $0.baseAddress!, N: N, V: V)
+                }
+                matmulBackward(dinp: g.lnf, dweight: d(.wte), dbias: nil, dout: g.logits, inp: a.lnf, weight: p(.wte), N: N, C: C, OC: V)
+                let last = a.residual3 + (L - 1) * N * C, dlast = g.residual3 + (L - 1) * N * C
+                layerNormBackward(dinp: dlast, dweight: d(.lnfw), dbias: d(.lnfb), dout: g.lnf, inp: last, weight: p(.lnfw),
+                                  mean: a.lnfMean, rstd: a.lnfRstd, N: N, C: C)
+
+                for l in stride(from: L - 1, through: 0, by: -1) {
+                    let residual = l == 0 ? a.encoded : a.residual3 + (l - 1) * N * C
+                    let dresidual = l == 0 ? g.encoded : g.residual3 + (l - 1) * N * C
+                    let (lc, ln, lqkv, latt, lff) = (l * N * C, l * N, l * N * 3 * C, l * B * NH * T * T, l * N * FF)
+
+                    // MLP sub-block, in reverse.
+                    residualBackward(dinp1: g.residual2 + lc, dinp2: g.fcproj + lc, dout: g.residual3 + lc, N: N * C)
+                    matmulBackward(dinp: g.fchGelu + lff, dweight: d(.fcprojw, l), dbias: d(.fcprojb, l), dout: g.fcproj + lc,
+                                   inp: a.fchGelu + lff, weight: p(.fcprojw, l), N: N, C: FF, OC: C)
+                    geluBackward(dinp: g.fch + lff, inp: a.fch + lff, dout: g.fchGelu + lff, N: N * FF)
+                    matmulBackward(dinp: g.ln2 + lc, dweight: d(.fcw, l), dbias: d(.fcb, l), dout: g.fch + lff,
+                                   inp: a.ln2 + lc, weight: p(.fcw, l), N: N, C: C, OC: FF)
+                    layerNormBackward(dinp: g.residual2 + lc, dweight: d(.ln2w, l), dbias: d(.ln2b, l), dout: g.ln2 + lc,
+                                      inp: a.residual2 + lc, weight: p(.ln2w, l), mean: a.ln2Mean + ln, rstd: a.ln2Rstd + ln, N: N, C: C)
+                    // Attention sub-block, in reverse.
+                    residualBackward(dinp1: dresidual, dinp2: g.attproj + lc, dout: g.residual2 + lc, N: N * C)
+                    matmulBackward(dinp: g.atty + lc, dweight: d(.attprojw, l), dbias: d(.attprojb, l), dout: g.attproj + lc,
+                                   inp: a.atty + lc, weight: p(.attprojw, l), N: N, C: C, OC: C)
+                    attentionBackward(dinp: g.qkv + lqkv, dpreatt: g.preatt + latt, datt: g.att + latt, dout: g.atty + lc,
+                                      inp: a.qkv + lqkv, att: a.att + latt, B: B, T: T, C: C, NH: NH)
+                    matmulBackward(dinp: g.ln1 + lc, dweight: d(.qkvw, l), dbias: d(.qkvb, l), dout: g.qkv + lqkv,
+                                   inp: a.ln1 + lc, weight: p(.qkvw, l), N: N, C: C, OC: 3 * C)
+                    layerNormBackward(dinp: dresidual, dweight: d(.ln1w, l), dbias: d(.ln1b, l), dout: g.ln1 + lc,
+                                      inp: residual, weight: p(.ln1w, l), mean: a.ln1Mean + ln, rstd: a.ln1Rstd + ln, N: N, C: C)
+                }
+                inputs.withUnsafeBufferPointer {
+                    encoderBackward(dwte: d(.wte), dwpe: d(.wpe), dout: g.encoded, inp: $0.baseAddress!, B: B, T: T, C: C)
+                }
+            }
+        }
+    }
+}

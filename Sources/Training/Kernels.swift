@@ -1,0 +1,299 @@
+import Foundation
+import Tensors
+
+// Training kernels, llm.c style (train_gpt2.c): each layer is a pair of free functions, a forward
+// that writes into buffers the caller owns (keeping what the backward needs, e.g. LayerNorm's mean
+// and reciprocal standard deviation) and a backward that ACCUMULATES (+=) into gradient buffers,
+// so a buffer read by two layers (the residual stream, a tied embedding) simply collects both.
+// Callers zero gradient buffers before a backward pass.
+//
+// Letters used throughout:
+//   B = batch size, T = sequence length, N = B·T rows, C = channels, OC = output channels,
+//   NH = heads, hs = head size (C / NH), V = vocabulary.
+
+// MARK: - Encoder (token + position embeddings)
+
+/// `out[b, t, :] = wte[inp[b, t], :] + wpe[t, :]`.
+public func encoderForward(
+    out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Int32>,
+    wte: UnsafePointer<Float>, wpe: UnsafePointer<Float>, B: Int, T: Int, C: Int
+) {
+    for b in 0..<B {
+        for t in 0..<T {
+            let o = out + (b * T + t) * C
+            let token = Int(inp[b * T + t])
+            let e = wte + token * C, p = wpe + t * C
+            for i in 0..<C { o[i] = e[i] + p[i] }
+        }
+    }
+}
+
+/// Scatters `dout[B, T, C]` back into the rows of `dwte[V, C]` the tokens used and into `dwpe[T, C]`.
+public func encoderBackward(
+    dwte: UnsafeMutablePointer<Float>, dwpe: UnsafeMutablePointer<Float>,
+    dout: UnsafePointer<Float>, inp: UnsafePointer<Int32>, B: Int, T: Int, C: Int
+) {
+    for b in 0..<B {
+        for t in 0..<T {
+            let d = dout + (b * T + t) * C
+            let dWte = dwte + Int(inp[b * T + t]) * C, dWpe = dwpe + t * C
+            for i in 0..<C {
+                dWte[i] += d[i]
+                dWpe[i] += d[i]
+            }
+        }
+    }
+}
+
+// MARK: - LayerNorm
+
+/// LayerNorm over each of the `N` rows of `inp[N, C]` (biased variance, as PyTorch), keeping
+/// `mean[N]` and `rstd[N]` (1 / standard deviation) for the backward pass.
+public func layerNormForward(
+    out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+    inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+    N: Int, C: Int, eps: Float
+) {
+    for n in 0..<N {
+        let x = inp + n * C, y = out + n * C
+        var m: Float = 0
+        for i in 0..<C { m += x[i] }
+        m /= Float(C)
+        var variance: Float = 0
+        for i in 0..<C { let d = x[i] - m; variance += d * d }
+        variance /= Float(C)
+        let s = 1 / (variance + eps).squareRoot()
+        for i in 0..<C { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
+        mean[n] = m
+        rstd[n] = s
+    }
+}
+
+/// With `x̂ = (x − mean)·rstd` and `dx̂ = dout·weight`:
+/// `dx = rstd · (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))`, `dweight += dout·x̂`, `dbias += dout`.
+public func layerNormBackward(
+    dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
+    dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, N: Int, C: Int
+) {
+    for n in 0..<N {
+        let d = dout + n * C, x = inp + n * C, dx = dinp + n * C
+        let m = mean[n], s = rstd[n]
+        // Two reductions first: the mean of dx̂ and of dx̂·x̂.
+        var dnormMean: Float = 0, dnormNormMean: Float = 0
+        for i in 0..<C {
+            let normed = (x[i] - m) * s
+            let dnorm = weight[i] * d[i]
+            dnormMean += dnorm
+            dnormNormMean += dnorm * normed
+        }
+        dnormMean /= Float(C)
+        dnormNormMean /= Float(C)
+        for i in 0..<C {
+            let normed = (x[i] - m) * s
+            let dnorm = weight[i] * d[i]
+            dbias[i] += d[i]
+            dweight[i] += normed * d[i]
+            dx[i] += (dnorm - dnormMean - normed * dnormNormMean) * s
+        }
+    }
+}
+
+// MARK: - Matrix multiplication
+
+/// `out[N, OC] = inp[N, C] · weight[OC, C]ᵀ + bias[OC]` (nn.Linear layout), one BLAS GEMM.
+public func matmulForward(
+    out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, N: Int, C: Int, OC: Int
+) {
+    if let bias {
+        for n in 0..<N { (out + n * OC).update(from: bias, count: OC) }
+    }
+    gemm(transA: false, transB: true, M: N, N: OC, K: C, alpha: 1, A: inp, lda: C, B: weight, ldb: C,
+         beta: bias == nil ? 0 : 1, C: out, ldc: OC)
+}
+
+/// `dinp[N, C] += dout · weight`, `dweight[OC, C] += doutᵀ · inp`, `dbias[OC] += Σₙ dout[n, :]`.
+public func matmulBackward(
+    dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
+    dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, N: Int, C: Int, OC: Int
+) {
+    gemm(transA: false, transB: false, M: N, N: C, K: OC, alpha: 1, A: dout, lda: OC, B: weight, ldb: C,
+         beta: 1, C: dinp, ldc: C)
+    gemm(transA: true, transB: false, M: OC, N: C, K: N, alpha: 1, A: dout, lda: OC, B: inp, ldb: C,
+         beta: 1, C: dweight, ldc: C)
+    if let dbias {
+        for n in 0..<N {
+            let d = dout + n * OC
+            for o in 0..<OC { dbias[o] += d[o] }
+        }
+    }
+}
+
+// MARK: - Causal self-attention
+
+/// Multi-head causal attention. `inp[B, T, 3C]` holds q, k, v side by side (head h of each at
+/// columns `h·hs ..< (h+1)·hs` of its third); writes `preatt[B, NH, T, T]` (scaled scores),
+/// `att[B, NH, T, T]` (softmax over keys ≤ query; later keys stay 0) and `out[B, T, C]`.
+public func attentionForward(
+    out: UnsafeMutablePointer<Float>, preatt: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>,
+    inp: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int
+) {
+    let C3 = 3 * C, hs = C / NH
+    let scale = 1 / Float(hs).squareRoot()
+    for b in 0..<B {
+        for t in 0..<T {
+            for h in 0..<NH {
+                let q = inp + (b * T + t) * C3 + h * hs
+                let preattRow = preatt + ((b * NH + h) * T + t) * T
+                let attRow = att + ((b * NH + h) * T + t) * T
+                // Scores against keys 0...t; subtract the maximum for numerical stability.
+                var maxValue = -Float.infinity
+                for t2 in 0...t {
+                    let k = inp + (b * T + t2) * C3 + h * hs + C
+                    var dot: Float = 0
+                    for i in 0..<hs { dot += q[i] * k[i] }
+                    dot *= scale
+                    preattRow[t2] = dot
+                    maxValue = max(maxValue, dot)
+                }
+                var sum: Float = 0
+                for t2 in 0...t {
+                    let e = expf(preattRow[t2] - maxValue)
+                    attRow[t2] = e
+                    sum += e
+                }
+                let inv = 1 / sum
+                for t2 in 0..<T {
+                    if t2 <= t { attRow[t2] *= inv } else { attRow[t2] = 0; preattRow[t2] = 0 }
+                }
+                // Weighted sum of the values.
+                let o = out + (b * T + t) * C + h * hs
+                for i in 0..<hs { o[i] = 0 }
+                for t2 in 0...t {
+                    let v = inp + (b * T + t2) * C3 + h * hs + 2 * C
+                    let a = attRow[t2]
+                    for i in 0..<hs { o[i] += a * v[i] }
+                }
+            }
+        }
+    }
+}
+
+/// Backward of `attentionForward`: through the value sum, the softmax
+/// (`dpreatt = att · (datt − Σ att·datt)`) and the scaled dot products, into `dinp[B, T, 3C]`.
+/// `dpreatt` and `datt` are `[B, NH, T, T]` scratch gradients (accumulated, like the rest).
+public func attentionBackward(
+    dinp: UnsafeMutablePointer<Float>, dpreatt: UnsafeMutablePointer<Float>, datt: UnsafeMutablePointer<Float>,
+    dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, att: UnsafePointer<Float>,
+    B: Int, T: Int, C: Int, NH: Int
+) {
+    let C3 = 3 * C, hs = C / NH
+    let scale = 1 / Float(hs).squareRoot()
+    for b in 0..<B {
+        for t in 0..<T {
+            for h in 0..<NH {
+                let attRow = att + ((b * NH + h) * T + t) * T
+                let dattRow = datt + ((b * NH + h) * T + t) * T
+                let dpreattRow = dpreatt + ((b * NH + h) * T + t) * T
+                let q = inp + (b * T + t) * C3 + h * hs
+                let dq = dinp + (b * T + t) * C3 + h * hs
+                let d = dout + (b * T + t) * C + h * hs
+                // out = Σ att·v
+                for t2 in 0...t {
+                    let v = inp + (b * T + t2) * C3 + h * hs + 2 * C
+                    let dv = dinp + (b * T + t2) * C3 + h * hs + 2 * C
+                    for i in 0..<hs {
+                        dattRow[t2] += v[i] * d[i]
+                        dv[i] += attRow[t2] * d[i]
+                    }
+                }
+                // Softmax: dpreatt[j] = att[j] · (datt[j] − Σᵢ att[i]·datt[i]).
+                var weighted: Float = 0
+                for t2 in 0...t { weighted += attRow[t2] * dattRow[t2] }
+                for t2 in 0...t { dpreattRow[t2] += attRow[t2] * (dattRow[t2] - weighted) }
+                // preatt = scale · q·k
+                for t2 in 0...t {
+                    let k = inp + (b * T + t2) * C3 + h * hs + C
+                    let dk = dinp + (b * T + t2) * C3 + h * hs + C
+                    let g = dpreattRow[t2] * scale
+                    for i in 0..<hs {
+                        dq[i] += k[i] * g
+                        dk[i] += q[i] * g
+                    }
+                }
+            }
+        }
+    }
+}
+
+// MARK: - GELU (tanh approximation)
+
+private let geluScale = Float((2.0 / Double.pi).squareRoot())
+
+/// `out = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))` over `N` values (GPT-2's `gelu_new`).
+public func geluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, N: Int) {
+    for i in 0..<N {
+        let x = inp[i]
+        out[i] = 0.5 * x * (1 + tanhf(geluScale * (x + 0.044715 * x * x * x)))
+    }
+}
+
+/// `dinp += dout · gelu'(x)`, with `gelu'(x) = 0.5·(1 + tanh u) + 0.5·x·sech²u·u'`.
+public func geluBackward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
+    for i in 0..<N {
+        let x = inp[i]
+        let u = geluScale * (x + 0.044715 * x * x * x)
+        let tanhU = tanhf(u)
+        let sech2 = 1 - tanhU * tanhU
+        let du = geluScale * (1 + 3 * 0.044715 * x * x)
+        dinp[i] += dout[i] * (0.5 * (1 + tanhU) + 0.5 * x * sech2 * du)
+    }
+}
+
+// MARK: - Residual connection
+
+/// `out = inp1 + inp2` over `N` values.
+public func residualForward(out: UnsafeMutablePointer<Float>, inp1: UnsafePointer<Float>, inp2: UnsafePointer<Float>, N: Int) {
+    for i in 0..<N { out[i] = inp1[i] + inp2[i] }
+}
+
+/// A sum passes its gradient to both inputs unchanged.
+public func residualBackward(dinp1: UnsafeMutablePointer<Float>, dinp2: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
+    for i in 0..<N {
+        dinp1[i] += dout[i]
+        dinp2[i] += dout[i]
+    }
+}
+
+// MARK: - Softmax and cross-entropy
+
+/// Softmax of each of the `N` rows of `logits[N, V]` into `probs[N, V]` (maximum subtracted first).
+public func softmaxForward(probs: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>, N: Int, V: Int) {
+    for n in 0..<N {
+        let x = logits + n * V, p = probs + n * V
+        var maxValue = -Float.infinity
+        for i in 0..<V { maxValue = max(maxValue, x[i]) }
+        var sum: Float = 0
+        for i in 0..<V { p[i] = expf(x[i] - maxValue); sum += p[i] }
+        let inv = 1 / sum
+        for i in 0..<V { p[i] *= inv }
+    }
+}
+
+/// `losses[n] = −log probs[n, targets[n]]`.
+public func crossEntropyForward(losses: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>, N: Int, V: Int) {
+    for n in 0..<N { losses[n] = -logf(probs[n * V + Int(targets[n])]) }
+}
+
+/// Softmax and cross-entropy together: `dlogits[n, i] += dlosses[n] · (probs[n, i] − [i == target])`.
+public func crossEntropySoftmaxBackward(
+    dlogits: UnsafeMutablePointer<Float>, dlosses: UnsafePointer<Float>,
+    probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>, N: Int, V: Int
+) {
+    for n in 0..<N {
+        let d = dlogits + n * V, p = probs + n * V
+        let target = Int(targets[n])
+        for i in 0..<V { d[i] += dlosses[n] * (p[i] - (i == target ? 1 : 0)) }
+    }
+}
