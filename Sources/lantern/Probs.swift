@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import Generation
+import ModelHub
+import Rendering
+import Tokenizers
+import Tracing
+import Transformer
+
+/// `lantern probs`: the next-token distribution and the sampling funnel of one step as PNGs.
+struct ProbsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probs",
+        abstract: "Draw one step's next-token probabilities and its sampling funnel as PNG pictures.",
+        discussion: """
+        Two pictures of one generation step:
+          probs-stepN.png    the model's softmax over the --top most likely next tokens
+          funnel-stepN.png   the sampling funnel: after temperature, after top-k, after
+                             top-p (renormalised), with cut candidates grey, the random
+                             draw on the cumulative scale and the chosen token orange
+        Step 0 is the first generated token; for --step N Lantern first generates N
+        tokens with the same settings. The pictures are written into output/ unless
+        --out says otherwise (a folder, or a .png file for the first picture: the
+        funnel then goes beside it as NAME-funnel.png), and their paths are printed.
+
+        Examples:
+          lantern probs "Once upon a time" --model stories15M
+          lantern probs "The cat sat" --model gpt2 --step 3 --temperature 0.8 --top-k 40 --top-p 0.9
+          lantern probs --trace output/trace --step 2 --top 15
+        """)
+
+    @Argument(help: "The prompt to run (leave out with --trace).")
+    var prompt: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A Hugging Face model folder, a llama2.c .bin checkpoint, or a model name (see `lantern models`).", valueName: "path|name"))
+    var model: String?
+
+    @Option(name: .long, help: ArgumentHelp("The tokenizer, when it is not in the model folder (llama2.c: tokenizer.bin).", valueName: "path"))
+    var tokenizer: String?
+
+    @Option(name: .long, help: ArgumentHelp("Read the step from this saved trace instead of running a model.", valueName: "dir"))
+    var trace: String?
+
+    @Option(name: .long, help: "The step to draw (0 is the first generated token).")
+    var step: Int = 0
+
+    @Option(name: .long, help: ArgumentHelp("How many candidates to draw, 1 to \(SamplingStep.listed).", valueName: "K"))
+    var top: Int = 10
+
+    @Option(name: .long, help: "Divide the logits by this before softmax: below 1 sharper, above 1 flatter; 0 means greedy.")
+    var temperature: Float = 1.0
+
+    @Option(name: .long, help: "Sample only from the k most likely tokens (0 = off).")
+    var topK: Int = 0
+
+    @Option(name: .long, help: "Sample only from the most likely tokens whose probabilities add up to p (1 = off).")
+    var topP: Float = 1.0
+
+    @Flag(name: .long, help: "Always take the most likely token (same as --temperature 0).")
+    var greedy = false
+
+    @Option(name: .long, help: "Seed of Lantern's random generator: the same seed gives the same draws on every machine.")
+    var seed: UInt64 = 42
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Where to write: a folder for the default names, or a .png file for the probabilities (the funnel goes beside it). Default: output/.",
+        valueName: "file|dir"))
+    var out: String?
+
+    var settings: SamplingSettings {
+        SamplingSettings(temperature: temperature, topK: topK, topP: topP, greedy: greedy, seed: seed)
+    }
+
+    func validate() throws {
+        switch (prompt, trace) {
+        case (nil, nil): throw ValidationError("give a prompt (with --model), or a saved trace with --trace DIR")
+        case (.some, .some): throw ValidationError("give a prompt or --trace, not both")
+        case (.some, nil) where model == nil: throw ValidationError("a prompt needs a model: add --model path|name")
+        default: break
+        }
+        guard step >= 0 else { throw ValidationError("--step \(step) is out of range: steps count from 0 (the first generated token)") }
+        guard (1...SamplingStep.listed).contains(top) else {
+            throw ValidationError("--top \(top) is out of range: use 1 to \(SamplingStep.listed) (each step records its \(SamplingStep.listed) most likely candidates)")
+        }
+        do { try settings.validate() } catch { throw ValidationError("\(error)") }
+    }
+
+    func run() throws {
+        let source = try probabilitySource()
+        let probs = try ProbabilityPicture.distribution(source, top: top).render()
+        let funnel = try ProbabilityPicture.funnel(source, top: top)
+        let (probsURL, funnelURL) = outputURLs()
+        try PNGWriter.write(probs, to: probsURL)
+        try PNGWriter.write(funnel, to: funnelURL)
+        print(probsURL.path)
+        print(funnelURL.path)
+    }
+
+    /// The step's funnel with the pieces of its candidates, from the trace or a live run.
+    func probabilitySource() throws -> ProbabilitySource {
+        if let trace {
+            let metadata = try TraceFile.readMetadata(URL(fileURLWithPath: trace))
+            guard !metadata.steps.isEmpty else {
+                throw ValidationError("trace \(trace) has no generated steps; record one with `lantern generate ... --trace DIR`")
+            }
+            guard step < metadata.steps.count else {
+                throw ValidationError("--step \(step) is out of range: the trace has steps 0 to \(metadata.steps.count - 1)")
+            }
+            let recorded = metadata.steps[step]
+            // Candidate pieces need the tokenizer: --model, else the traced model's path if it still exists.
+            var pieces: [Int: String] = [:]
+            for (id, piece) in zip(metadata.tokens, metadata.pieces) { pieces[id] = piece }
+            let modelPath = try model.map { try ModelHub.resolveModelArgument($0) } ?? metadata.model.source
+            if let bundle = try? ModelBundle.load(model: modelPath, tokenizer: tokenizer) {
+                for id in candidateIds(recorded) { pieces[id] = bundle.tokenizer.displayPiece(id) }
+            } else {
+                printError("note: cannot load the traced model's tokenizer from \(modelPath); tokens not in the text are shown as #id (add --model)")
+            }
+            let contextIds = metadata.promptIds.count + step
+            return ProbabilitySource(step: recorded, index: step, pieces: pieces, model: metadata.model.source,
+                                     context: metadata.prompt + metadata.pieces[metadata.promptIds.count..<contextIds].joined()
+                                        .replacingOccurrences(of: "␣", with: " "),
+                                     vocabularySize: metadata.model.vocabularySize)
+        }
+        let path = try ModelHub.resolveModelArgument(model ?? "")
+        let bundle = try ModelBundle.load(model: path, tokenizer: tokenizer)
+        let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
+        let promptIds = try generator.encodePrompt(prompt ?? "")
+        let context = bundle.model.config.contextLength
+        guard promptIds.count + step < context else {
+            throw ValidationError("--step \(step) is out of range: the prompt has \(promptIds.count) tokens and the context "
+                                  + "\(context), so steps 0 to \(context - promptIds.count - 1) fit")
+        }
+        // Generate `step` tokens with the same settings, then look at the next draw without taking it.
+        let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
+                                            settings: settings)
+        for _ in 0..<step { try session.accept(session.sample()) }
+        let next = session.preview()
+        var pieces: [Int: String] = [:]
+        for id in candidateIds(next) { pieces[id] = bundle.tokenizer.displayPiece(id) }
+        return ProbabilitySource(step: next, index: step, pieces: pieces, model: bundle.source,
+                                 context: (prompt ?? "") + bundle.tokenizer.decode(session.generatedIds, skipSpecialTokens: true),
+                                 vocabularySize: bundle.model.config.vocabularySize)
+    }
+
+    func candidateIds(_ step: SamplingStep) -> Set<Int> {
+        Set(step.topLogits.map(\.id) + step.afterTemperature.map(\.id) + step.renormalised.map(\.id) + [step.chosen])
+    }
+
+    /// `--out` as a .png file (the funnel goes beside it as NAME-funnel.png), else a folder (default output/).
+    func outputURLs() -> (probs: URL, funnel: URL) {
+        let target = out ?? "output"
+        if target.lowercased().hasSuffix(".png") {
+            let file = URL(fileURLWithPath: target)
+            let stem = file.deletingPathExtension().lastPathComponent
+            return (file, file.deletingLastPathComponent().appendingPathComponent(stem + "-funnel.png"))
+        }
+        let folder = URL(fileURLWithPath: target, isDirectory: true)
+        return (folder.appendingPathComponent("probs-step\(step).png"), folder.appendingPathComponent("funnel-step\(step).png"))
+    }
+}
