@@ -67,7 +67,6 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
-        MemoryTuning.keepFreedMemory()
         let config = Self.config(for: ModelFamily(rawValue: family)!)
         printError("building a \(family) model with \(String(format: "%.1f", Double(config.parameterCount) / 1e6))M random parameters…")
         let model = RandomModels.make(config)

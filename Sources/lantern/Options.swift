@@ -23,7 +23,6 @@ struct ModelOptions: ParsableArguments {
     }
 
     func load() throws -> ModelBundle {
-        MemoryTuning.keepFreedMemory()
         Parallelism.setThreads(threads)
         // A path that exists wins; otherwise a model name (Lantern's folder, the Hugging Face cache).
         let path = try ModelHub.resolveModelArgument(model)

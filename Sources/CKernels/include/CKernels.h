@@ -8,9 +8,4 @@ int lantern_cpu_has_avx2_fma(void);
 /// AVX2 + FMA; call only when lantern_cpu_has_avx2_fma() is 1.
 void lantern_dot_rows_avx2(const float *W, const float *x, float *y, long row0, long row1, long C);
 
-
-
-/// Tells glibc's allocator to keep freed memory for reuse instead of returning it to the
-/// system (no-op elsewhere). See Tensors/MemoryTuning.swift for why.
-void lantern_keep_freed_memory(void);
 #endif
