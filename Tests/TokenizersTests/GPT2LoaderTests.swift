@@ -123,7 +123,7 @@ final class GPT2LoaderTests: XCTestCase {
 
     func testMalformedJSON() throws {
         // Resolved first, so absent shared data skips instead of failing inside an assertion.
-        let (encoderJSON, vocabBPE) = (try self.encoderJSON, try self.vocabBPE)
+        let vocabBPE = try self.vocabBPE
         let folder = try makeTemporaryFolder(self)
         let truncated = folder.appendingPathComponent("vocab.json")
         try Data("{\"!\": 0, \"\\\"\": 1, \"#\"".utf8).write(to: truncated)
@@ -144,7 +144,7 @@ final class GPT2LoaderTests: XCTestCase {
 
     func testBadMergeLines() throws {
         // Resolved first, so absent shared data skips instead of failing inside an assertion.
-        let (encoderJSON, vocabBPE) = (try self.encoderJSON, try self.vocabBPE)
+        let encoderJSON = try self.encoderJSON
         let folder = try makeTemporaryFolder(self)
         let merges = folder.appendingPathComponent("merges.txt")
 
