@@ -19,6 +19,10 @@ struct Lens: ParsableCommand {
           lantern lens "Once upon a time, there was a" --model stories260K.bin
           lantern lens "The Eiffel Tower is in" --model path/to/gpt2 --top 3
           lantern lens --from-trace output/trace --model stories260K.bin --json
+          lantern lens "Once upon a time" --model stories260K.bin --png
+        --png also draws the grid as a picture (output/lens.png, or the file or
+        folder given with --out): each cell shows the top token, coloured by its
+        probability; its path is printed after the grid.
         A trace needs the residual stream:
           lantern generate ... --trace DIR --capture +resid_post
         """)
@@ -37,6 +41,13 @@ struct Lens: ParsableCommand {
 
     @Flag(name: .long, help: "Print one JSON object (tokens, pieces, and per layer and position the top tokens) instead of a grid.")
     var json = false
+
+    @Flag(name: .long, help: "Also draw the grid as a PNG picture (top token per cell, coloured by its probability).")
+    var png = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Where the picture goes (implies --png): a .png file, or a folder for lens.png. Default: output/.", valueName: "file|dir"))
+    var out: String?
 
     func validate() throws {
         guard (1...20).contains(top) else { throw ValidationError("--top \(top) is out of range: use 1 to 20") }
@@ -65,9 +76,35 @@ struct Lens: ParsableCommand {
             encoder.keyEncodingStrategy = .convertToSnakeCase
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(LensReport(lens, tokenizer: tokenizer)), as: UTF8.self))
-            return
+        } else {
+            printGrid(lens, tokenizer: tokenizer)
         }
-        printGrid(lens, tokenizer: tokenizer)
+        if png || out != nil {
+            let url = try writePicture(lens, tokenizer: tokenizer, source: bundle.source)
+            // After --json the path goes to stderr, so stdout stays one JSON object.
+            if json {
+                FileHandle.standardError.write(Data((url.path + "\n").utf8))
+            } else {
+                print(url.path)
+            }
+        }
+    }
+
+    /// Draws the lens as a layers × positions picture and writes it; returns where.
+    func writePicture(_ lens: LogitLens, tokenizer: any Tokenizer, source: String) throws -> URL {
+        var text = prompt ?? ""
+        if let folder = fromTrace, let metadata = try? TraceFile.readMetadata(URL(fileURLWithPath: folder)) {
+            text = metadata.prompt
+        }
+        let name = URL(fileURLWithPath: source).lastPathComponent
+        let picture = LensPicture(lens: lens, piece: { tokenizer.displayPiece($0) },
+                                  title: "Logit lens: the top prediction after each layer",
+                                  subtitle: "\(name) · \"\(text)\" · \(lens.tokens.count) tokens, \(lens.layers.filter { $0.layer >= 0 }.count) layers")
+        let target = out ?? "output"
+        let url = target.lowercased().hasSuffix(".png") ? URL(fileURLWithPath: target)
+            : URL(fileURLWithPath: target, isDirectory: true).appendingPathComponent("lens.png")
+        try PNGWriter.write(try picture.render(), to: url)
+        return url
     }
 
     /// Layers down, positions across, in blocks of positions that fit the terminal.
