@@ -23,6 +23,7 @@ struct AttentionCommand: ParsableCommand {
           lantern attention "Once upon a time" --model stories15M --layer 2 --head 3
           lantern attention "The cat sat." --model gpt2 --layer 5 --heads all
           lantern attention --trace output/trace --layer 0 --head 1 --out l0h1.png
+          lantern attention --trace output/trace --heads overview   (every layer × every head)
         A trace holds every layer's attention pattern by default:
           lantern generate "Once upon a time" --model gpt2 --trace output/trace
         """)
@@ -40,13 +41,15 @@ struct AttentionCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Read the pattern from this saved trace instead of running a model.", valueName: "dir"))
     var trace: String?
 
-    @Option(name: .long, help: "The layer (0 is the first).")
-    var layer: Int
+    @Option(name: .long, help: "The layer (0 is the first); not needed with --heads overview.")
+    var layer: Int?
 
     @Option(name: .long, help: "The head to draw (0 is the first).")
     var head: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Draw every head of the layer in one picture: --heads all.", valueName: "all"))
+    @Option(name: .long, help: ArgumentHelp(
+        "Draw every head of the layer in one picture (all), or every head of every layer as small maps (overview, written to attention-overview.png).",
+        valueName: "all|overview"))
     var heads: String?
 
     @Option(name: .long, help: ArgumentHelp(
@@ -60,19 +63,33 @@ struct AttentionCommand: ParsableCommand {
         case (.some, nil) where model == nil: throw ValidationError("a prompt needs a model: add --model path|name")
         default: break
         }
+        if heads == "overview" {
+            if head != nil { throw ValidationError("give --head or --heads overview, not both") }
+            if layer != nil { throw ValidationError("--heads overview draws every layer: leave out --layer") }
+            return
+        }
+        guard let layer else { throw ValidationError("say which layer: --layer L (or --heads overview for every layer)") }
         guard layer >= 0 else { throw ValidationError("--layer \(layer) is out of range: layers count from 0") }
         switch (head, heads) {
         case (nil, nil): throw ValidationError("say which head: --head H, or --heads all for every head of the layer")
         case (.some, .some): throw ValidationError("give --head or --heads all, not both")
         case (.some(let h), nil) where h < 0: throw ValidationError("--head \(h) is out of range: heads count from 0")
         case (nil, .some(let value)) where value != "all":
-            throw ValidationError("--heads takes only \"all\"; for one head use --head \(Int(value).map(String.init) ?? "H")")
+            throw ValidationError("--heads takes only \"all\" (every head of the layer) or \"overview\" (every layer); for one head use --head \(Int(value).map(String.init) ?? "H")")
         default: break
         }
     }
 
     func run() throws {
-        let source = try attentionSource()
+        if heads == "overview" {
+            let canvas = try OverviewPicture.render(try overviewSources())
+            let url = outputURL(defaultName: "attention-overview.png")
+            try PNGWriter.write(canvas, to: url)
+            print(url.path)
+            return
+        }
+        let layer = self.layer ?? 0
+        let source = try attentionSource(layer: layer)
         if let head, head >= source.heads {
             throw ValidationError("--head \(head) is out of range: layer \(layer) has heads 0 to \(source.heads - 1)")
         }
@@ -83,7 +100,7 @@ struct AttentionCommand: ParsableCommand {
     }
 
     /// The layer's pattern `[H, N, N]` with its tokens, from the trace or a forward pass.
-    func attentionSource() throws -> AttentionSource {
+    func attentionSource(layer: Int) throws -> AttentionSource {
         let name = RecordKind.pattern.name(layer: layer)
         if let trace {
             let folder = URL(fileURLWithPath: trace)
@@ -118,10 +135,52 @@ struct AttentionCommand: ParsableCommand {
                                model: bundle.source, prompt: prompt ?? "")
     }
 
+    /// Every recorded layer's pattern, from the trace or one forward pass recording all layers.
+    func overviewSources() throws -> [AttentionSource] {
+        if let trace {
+            let folder = URL(fileURLWithPath: trace)
+            let metadata = try TraceFile.readMetadata(folder)
+            return try OverviewSources.fromTrace(folder, metadata: metadata)
+        }
+        let path = try ModelHub.resolveModelArgument(model ?? "")
+        let bundle = try ModelBundle.load(model: path, tokenizer: tokenizer)
+        let config = bundle.model.config
+        let ids = PromptEncoder.ids(for: prompt ?? "", tokenizer: bundle.tokenizer)
+        guard ids.count <= config.contextLength else {
+            throw GenerationError.promptTooLong(tokens: ids.count, context: config.contextLength)
+        }
+        var cache = bundle.model.makeCache()
+        let result = bundle.model.forward(ids, cache: &cache, capture: CaptureSpec(kinds: [.pattern]), allLogits: false)
+        let pieces = ids.map { bundle.tokenizer.displayPiece($0) }
+        return try (0..<config.layers).map { layer in
+            let name = RecordKind.pattern.name(layer: layer)
+            guard let pattern = result.records[name] else { throw ValidationError("the model recorded no \(name)") }
+            return AttentionSource(pattern: pattern, pieces: pieces, layer: layer, model: bundle.source, prompt: prompt ?? "")
+        }
+    }
+
     /// `--out` as a file when it ends in .png, else as a folder (default output/) for `defaultName`.
     func outputURL(defaultName: String) -> URL {
         let target = out ?? "output"
         if target.lowercased().hasSuffix(".png") { return URL(fileURLWithPath: target) }
         return URL(fileURLWithPath: target, isDirectory: true).appendingPathComponent(defaultName)
+    }
+}
+
+/// The attention patterns of every layer a trace recorded, for the overview.
+enum OverviewSources {
+    static func fromTrace(_ folder: URL, metadata: TraceMetadata) throws -> [AttentionSource] {
+        let layers = (metadata.layers ?? Array(0..<metadata.model.layers)).sorted()
+        let names = layers.map { RecordKind.pattern.name(layer: $0) }
+        let present = Set(metadata.tensors.map(\.name))
+        let found = zip(layers, names).filter { present.contains($0.1) }
+        guard !found.isEmpty else {
+            throw ValidationError("trace \(folder.path) holds no attention patterns (record them with --capture pattern)")
+        }
+        let loaded = try TraceFile.read(folder, names: Set(found.map(\.1)))
+        return try found.map { layer, name in
+            AttentionSource(pattern: try loaded.tensor(name, folder: folder.path), pieces: metadata.pieces, layer: layer,
+                            model: metadata.model.source, prompt: metadata.prompt, promptTokens: metadata.promptIds.count)
+        }
     }
 }

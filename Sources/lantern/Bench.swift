@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Generation
+import Rendering
 import Tensors
 import Transformer
 
@@ -40,6 +41,10 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, inversion: .prefixedNo,
           help: "Also measure runs that record everything (attention scores and patterns, q/k/v, residual stream, MLP, norms; while decoding the logits too) and report the overhead.")
     var recording = true
+
+    @Flag(name: .long, inversion: .prefixedNo,
+          help: "Also time drawing the whole-model attention overview (12 layers × 12 heads × 64 tokens, PNG encoding included; best of 3).")
+    var pictures = true
 
     func validate() throws {
         guard ModelFamily(rawValue: family) != nil else { throw ValidationError("--family \(family) is unknown: use gpt2 or llama") }
@@ -104,10 +109,14 @@ struct Bench: ParsableCommand {
             rows.append(row)
             printError(line)
         }
+        let overview = pictures ? try Self.overviewRenderSeconds(layers: config.layers, heads: config.heads, tokens: 64) : nil
+        if let overview { printError(String(format: "attention overview (%d × %d heads, 64 tokens): %.3f s", config.layers, config.heads, overview)) }
         let peak = peakMemoryBytes()
         if json {
-            try printJSON(["family": family, "parameters": config.parameterCount, "results": rows,
-                           "peak_memory_bytes": peak ?? NSNull()])
+            var object: [String: Any] = ["family": family, "parameters": config.parameterCount, "results": rows,
+                                         "peak_memory_bytes": peak ?? NSNull()]
+            if let overview { object["overview_render_seconds"] = overview }
+            try printJSON(object)
             return
         }
         print("family \(family), \(config.parameterCount) parameters")
@@ -120,7 +129,43 @@ struct Bench: ParsableCommand {
                 print(String(format: "         recording every record: prefill %+.1f%%, decode %+.1f%%", prefill, decode))
             }
         }
+        if let overview {
+            print(String(format: "attention overview picture (%d layers × %d heads, 64 tokens, PNG included): %.3f s",
+                         config.layers, config.heads, overview))
+        }
         if let peak { print(String(format: "peak memory %.0f MiB", Double(peak) / 1_048_576)) }
+    }
+}
+
+extension Bench {
+    /// Seconds to draw the whole-model attention overview of seeded random causal patterns
+    /// (`layers` × `[heads, tokens, tokens]`, each row a softmax) and encode it as PNG, best of 3.
+    static func overviewRenderSeconds(layers: Int, heads: Int, tokens N: Int) throws -> Double {
+        var random = SplitMix64(seed: 11)
+        let sources = (0..<layers).map { layer -> AttentionSource in
+            var weights = [Float](repeating: 0, count: heads * N * N)
+            for h in 0..<heads {
+                for q in 0..<N {
+                    var sum: Float = 0
+                    for k in 0...q {
+                        let w = Float(exp(Double(random.next() % 1000) / 250))
+                        weights[(h * N + q) * N + k] = w
+                        sum += w
+                    }
+                    for k in 0...q { weights[(h * N + q) * N + k] /= sum }
+                }
+            }
+            return AttentionSource(pattern: Tensor(shape: [heads, N, N], scalars: weights), pieces: (0..<N).map { "t\($0)" },
+                                   layer: layer, model: "bench", prompt: "random patterns")
+        }
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let start = Date()
+            let data = try PNGWriter.encode(try OverviewPicture.render(sources))
+            best = min(best, Date().timeIntervalSince(start))
+            withExtendedLifetime(data) {}
+        }
+        return best
     }
 }
 

@@ -16,5 +16,5 @@ struct Lantern: ParsableCommand {
           lantern info --model path/to/stories260K.bin
           lantern bench
         """,
-        subcommands: [Generate.self, Step.self, Tokenize.self, Info.self, TraceCommand.self, Lens.self, Heads.self, AttentionCommand.self, ProbsCommand.self, PositionsCommand.self, EmbeddingsCommand.self, BranchCommand.self, Graph.self, Bench.self, Download.self, Models.self])
+        subcommands: [Generate.self, Step.self, Tokenize.self, Info.self, TraceCommand.self, Lens.self, Heads.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self, PositionsCommand.self, EmbeddingsCommand.self, BranchCommand.self, Graph.self, Bench.self, Download.self, Models.self])
 }

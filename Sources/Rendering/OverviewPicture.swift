@@ -1,0 +1,145 @@
+import Foundation
+import Tensors
+import Tracing
+
+// The whole-model attention overview: one small map per (layer, head) in a grid, rows = layers,
+// columns = heads, one colour bar for all of them. Maps are filled pixel by pixel in one pass
+// (no text inside the grid), so GPT-2 small (12 × 12 heads, 64 tokens) draws in milliseconds.
+// Letters: L layers, H heads, N tokens.
+
+public enum OverviewPicture {
+    /// Where everything sits, in pixels (tests read it to find a cell).
+    public struct Layout: Sendable, Equatable {
+        public var width: Int, height: Int
+        /// Pixels per token in a map, and a map's side (N × cell).
+        public var cell: Int, side: Int
+        /// The top-left corner of the first map and the distance between maps.
+        public var gridX: Int, gridY: Int
+        public var pitchX: Int, pitchY: Int
+        public var barX: Int, barY: Int, barHeight: Int
+        public var legendY: Int
+
+        /// The rectangle of token cell (query, key) in the map of grid row `row` (a layer) and `head`.
+        public func cellRect(row: Int, head: Int, query: Int, key: Int) -> (x: Int, y: Int, width: Int, height: Int) {
+            (gridX + head * pitchX + key * cell, gridY + row * pitchY + query * cell, cell, cell)
+        }
+    }
+
+    static let labelSize = 12
+
+    /// The layout for `layers` pictures of `heads` heads over `tokens` tokens.
+    public static func layout(layers: Int, heads: Int, tokens: Int, titleWidth: Int = 0) throws -> Layout {
+        let font = try Font.shared(), bold = try Font.shared(.bold)
+        let N = max(tokens, 1)
+        let cell = max(1, 72 / N)
+        let side = N * cell
+        let m = Heatmap.margin, gap = 8
+        let rowLabelWidth = bold.width("layer \(max(layers - 1, 0))", size: labelSize) + 10
+        let headLabelWidth = bold.width("head \(max(heads - 1, 0))", size: labelSize) + 4
+        let pitchX = max(side, headLabelWidth) + gap
+        let pitchY = side + gap
+        let headerHeight = m + 3 * 20 + 10
+        let gridX = m + rowLabelWidth, gridY = headerHeight + 20
+        let gridWidth = heads * pitchX - gap, gridHeight = layers * pitchY - gap
+        let barX = gridX + gridWidth + 30
+        let barHeight = max(120, min(gridHeight, 360))
+        let legendY = gridY + max(gridHeight, barHeight) + 28
+        let legendWidth = 20 + font.width("masked: a token cannot look at later tokens (key after query)", size: 12)
+        let width = max(barX + 80 + m, 2 * m + max(titleWidth, legendWidth))
+        return Layout(width: width, height: legendY + 12 + m, cell: cell, side: side, gridX: gridX, gridY: gridY,
+                      pitchX: pitchX, pitchY: pitchY, barX: barX, barY: gridY, barHeight: barHeight, legendY: legendY)
+    }
+
+    /// Every head of every layer in `layers` (one `AttentionSource` per layer, same tokens) in one picture.
+    public static func render(_ layers: [AttentionSource]) throws -> Canvas {
+        precondition(!layers.isEmpty, "an overview needs at least one layer")
+        let font = try Font.shared(), bold = try Font.shared(.bold)
+        let first = layers[0]
+        let H = layers.map(\.heads).max() ?? 1, N = first.tokens
+        precondition(layers.allSatisfy { $0.tokens == N }, "every layer must have the same tokens")
+        let lines: [(String, Font, Int, RGB)] = [
+            ("Attention overview · \(layers.count) layer\(layers.count == 1 ? "" : "s") × \(H) heads · \(first.modelName)", bold, 16, Palette.text),
+            ("\(first.promptExcerpt) — \(first.tokenCount)", font, 12, Palette.secondaryText),
+            ("Each map: rows = query token ↓, columns = key token → (token 0 at the top left); one colour scale for all maps",
+             font, 12, Palette.text),
+        ]
+        let titleWidth = lines.map { $0.1.width($0.0, size: $0.2) }.max() ?? 0
+        let l = try layout(layers: layers.count, heads: H, tokens: N, titleWidth: titleWidth)
+        var canvas = Canvas(width: l.width, height: l.height, background: Palette.background)
+        let m = Heatmap.margin
+        var y = m
+        for (text, face, size, color) in lines {
+            y += 20
+            canvas.text(text, x: m, y: y - 4, size: size, color: color, font: face)
+        }
+        let high = layers.map { $0.pattern.scalars.max() ?? 0 }.max() ?? 1
+        let scale = ColorScale.sequential(max: max(high, 1e-6))
+
+        // Labels: "head H" above each column, "layer L" left of each row.
+        for h in 0..<H {
+            canvas.text("head \(h)", x: l.gridX + h * l.pitchX + l.side / 2, y: l.gridY - 6, size: labelSize,
+                        color: Palette.text, font: bold, anchor: .center)
+        }
+        let ascent = font.lineMetrics(size: labelSize).ascent
+        for (row, source) in layers.enumerated() {
+            canvas.text("layer \(source.layer)", x: l.gridX - 8, y: l.gridY + row * l.pitchY + l.side / 2 + ascent / 2,
+                        size: labelSize, color: Palette.text, font: bold, anchor: .right)
+        }
+
+        // The maps: one pass over every pixel of every map, straight into the pixel buffer.
+        let table = ColormapTables.viridis, top = scale.range.high
+        let width = canvas.width, cell = l.cell
+        let maskFill = Palette.maskFill, hatch = Palette.maskHatch
+        canvas.pixels.withUnsafeMutableBufferPointer { pixels in
+            for (row, source) in layers.enumerated() {
+                source.pattern.scalars.withUnsafeBufferPointer { weights in
+                    for h in 0..<source.heads {
+                        let x0 = l.gridX + h * l.pitchX, y0 = l.gridY + row * l.pitchY
+                        for q in 0..<N {
+                            let base = (h * N + q) * N
+                            for dy in 0..<cell {
+                                let py = y0 + q * cell + dy
+                                var offset = (py * width + x0) * 4
+                                for k in 0..<N {
+                                    if k > q {
+                                        for dx in 0..<cell {
+                                            let c = (x0 + k * cell + dx + py) % 6 == 0 ? hatch : maskFill
+                                            pixels[offset] = c.r; pixels[offset + 1] = c.g; pixels[offset + 2] = c.b
+                                            offset += 4
+                                        }
+                                    } else {
+                                        let (r, g, b) = table[index(weights[base + k], high: top)]
+                                        for _ in 0..<cell {
+                                            pixels[offset] = r; pixels[offset + 1] = g; pixels[offset + 2] = b
+                                            offset += 4
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for row in 0..<layers.count {
+            for h in 0..<layers[row].heads {
+                canvas.strokeRect(x: l.gridX + h * l.pitchX - 1, y: l.gridY + row * l.pitchY - 1, width: l.side + 2,
+                                  height: l.side + 2, Palette.frame)
+            }
+        }
+        canvas.colorBar(scale, x: l.barX, y: l.barY, height: l.barHeight, title: "attention", font: font, bold: bold)
+        canvas.maskedCell(x: m, y: l.legendY - 12, width: 14, height: 14)
+        canvas.strokeRect(x: m, y: l.legendY - 12, width: 14, height: 14, Palette.frame)
+        canvas.text("masked: a token cannot look at later tokens (key after query)", x: m + 20, y: l.legendY, size: 12,
+                    color: Palette.secondaryText, font: font)
+        return canvas
+    }
+
+    /// The viridis table index of `value` on 0…high, as `Colormap.color` computes it.
+    @inline(__always)
+    static func index(_ value: Float, high: Float) -> Int {
+        var t = high > 0 ? value / high : 0.5
+        if !t.isFinite { t = value.isNaN ? 0 : (value > 0 ? 1 : 0) }
+        return Int((min(max(t, 0), 1) * 255).rounded())
+    }
+}
