@@ -5,6 +5,7 @@ import ModelHub
 import Rendering
 import Tensors
 import Tokenizers
+import Tracing
 import Transformer
 
 /// `lantern embeddings`: the token-embedding table seen two ways, as PNG pictures.
@@ -28,14 +29,19 @@ struct EmbeddingsCommand: ParsableCommand {
         Examples:
           lantern embeddings "Once upon a time there was a cat" --model stories15M
           lantern embeddings "the cat" --model gpt2 --tokens " cat, dog, horse, red, blue, green, one, two, three"
+          lantern embeddings --trace output/run
         """)
 
-    @Argument(help: "The prompt whose tokens are compared.")
-    var prompt: String
+    @Argument(help: "The prompt whose tokens are compared (not with --trace).")
+    var prompt: String?
 
     @Option(name: .long, help: ArgumentHelp(
         "A Hugging Face model folder, a llama2.c .bin checkpoint, or a model name (see `lantern models`).", valueName: "path|name"))
-    var model: String
+    var model: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Draw the token embeddings a saved trace recorded (its `embed` record) instead of a live run.", valueName: "dir"))
+    var trace: String?
 
     @Option(name: .long, help: ArgumentHelp("The tokenizer, when it is not in the model folder (llama2.c: tokenizer.bin).", valueName: "path"))
     var tokenizer: String?
@@ -52,6 +58,13 @@ struct EmbeddingsCommand: ParsableCommand {
     static let maximumTokens = 64
 
     func validate() throws {
+        if trace != nil {
+            guard prompt == nil, model == nil, tokens == nil else {
+                throw ValidationError("--trace draws the trace's own tokens: leave out the prompt, --model and --tokens")
+            }
+        } else if prompt == nil || model == nil {
+            throw ValidationError("give a prompt and --model, or --trace DIR")
+        }
         if let tokens {
             let words = Self.words(tokens)
             guard words.count >= 2 else {
@@ -73,6 +86,8 @@ struct EmbeddingsCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let trace { return try runFromTrace(URL(fileURLWithPath: trace)) }
+        let (prompt, model) = (self.prompt ?? "", self.model ?? "")
         let bundle = try ModelBundle.load(model: try ModelHub.resolveModelArgument(model), tokenizer: tokenizer)
         let table = try embeddingTable(bundle.model)
         let C = table.shape[1]
@@ -111,6 +126,30 @@ struct EmbeddingsCommand: ParsableCommand {
         let scatter = EmbeddingPicture.pca(vectors: chosen.map { vector($0.id) }, pieces: chosen.map(\.label),
                                            model: name, width: C)
 
+        try write(heatmap, scatter)
+    }
+
+    /// The pictures from a trace's `embed` record (`[position, C]`): the prompt's tokens.
+    func runFromTrace(_ folder: URL) throws {
+        let metadata = try TraceFile.readMetadata(folder)
+        let embed = try TraceFile.read(folder, names: ["embed"]).tensor("embed", folder: folder.path)
+        let C = embed.shape[1]
+        let count = min(metadata.promptIds.count, embed.shape[0], Self.maximumTokens)
+        let ids = Array(metadata.promptIds.prefix(count)), pieces = Array(metadata.pieces.prefix(count))
+        let vectors = (0..<count).map { Array(embed.scalars[($0 * C)..<(($0 + 1) * C)]) }
+        let name = URL(fileURLWithPath: metadata.model.source).lastPathComponent
+        let heatmap = EmbeddingPicture.similarity(vectors: vectors, pieces: pieces, model: name, prompt: metadata.prompt)
+        var seen = Set<Int>()
+        let distinct = (0..<count).filter { seen.insert(ids[$0]).inserted }
+        guard distinct.count >= 2 else {
+            throw ValidationError("the trace's prompt has fewer than two different tokens: the PCA picture needs at least two")
+        }
+        let scatter = EmbeddingPicture.pca(vectors: distinct.map { vectors[$0] }, pieces: distinct.map { pieces[$0] },
+                                           model: name, width: C)
+        try write(heatmap, scatter)
+    }
+
+    func write(_ heatmap: Heatmap, _ scatter: ScatterPlot) throws {
         let folder = URL(fileURLWithPath: out ?? "output", isDirectory: true)
         let similarityURL = folder.appendingPathComponent("embeddings-similarity.png")
         let pcaURL = folder.appendingPathComponent("embeddings-pca.png")
