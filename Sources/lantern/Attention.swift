@@ -56,7 +56,20 @@ struct AttentionCommand: ParsableCommand {
         "Where to write: a .png file, or a folder for the default name (attention-L3-H5.png). Default: output/.", valueName: "file|dir"))
     var out: String?
 
+    @Flag(name: .long, help: "With --trace and --head: draw the newest token's attention across the generation steps (one row per generated token).")
+    var steps = false
+
+    @Flag(name: .long, help: "Print the one-head heatmap to the terminal instead of writing a PNG (plain characters with NO_COLOR or when piped).")
+    var terminal = false
+
     func validate() throws {
+        if steps {
+            guard trace != nil else { throw ValidationError("--steps reads a saved generation: add --trace DIR") }
+            guard head != nil, heads == nil else { throw ValidationError("--steps draws one head: give --head H") }
+        }
+        if terminal {
+            guard head != nil, heads == nil else { throw ValidationError("--terminal draws one head: give --head H") }
+        }
         switch (prompt, trace) {
         case (nil, nil): throw ValidationError("give a prompt (with --model), or a saved trace with --trace DIR")
         case (.some, .some): throw ValidationError("give a prompt or --trace, not both")
@@ -92,6 +105,26 @@ struct AttentionCommand: ParsableCommand {
         let source = try attentionSource(layer: layer)
         if let head, head >= source.heads {
             throw ValidationError("--head \(head) is out of range: layer \(layer) has heads 0 to \(source.heads - 1)")
+        }
+        if let head, steps || terminal {
+            let map: Heatmap
+            do {
+                map = steps ? try StepsPicture.heatmap(source, head: head) : try AttentionPicture.heatmap(source, head: head)
+            } catch let error as StepsPictureError {
+                throw ValidationError(error.description)
+            }
+            if terminal {
+                let painter = TerminalPainter(color: TerminalColor.detect())
+                let masked: (Int, Int) -> Bool = steps ? { StepsPicture.isMasked(source, row: $0, col: $1) }
+                                                       : { map.isMasked(row: $0, col: $1) }
+                print(TerminalHeatmap.render(map, painter: painter, isMasked: masked), terminator: "")
+                return
+            }
+            let canvas = try StepsPicture.render(source, head: head)
+            let url = outputURL(defaultName: "attention-steps-L\(layer)-H\(head).png")
+            try PNGWriter.write(canvas, to: url)
+            print(url.path)
+            return
         }
         let canvas = try head.map { try AttentionPicture.head(source, head: $0) } ?? AttentionPicture.layer(source)
         let url = outputURL(defaultName: "attention-L\(layer)-" + (head.map { "H\($0)" } ?? "all") + ".png")

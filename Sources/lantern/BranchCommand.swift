@@ -50,6 +50,12 @@ struct BranchCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the saved JSON record instead of the side-by-side view.")
     var json = false
 
+    @Flag(name: .long, help: "Also draw the branch as a tree (shared tokens, then the fork; edges labelled with probabilities), to output/branch-tree.png unless --graph-out says otherwise.")
+    var graph = false
+
+    @Option(name: .long, help: ArgumentHelp("Where to write the tree (implies --graph): a .png, .svg or .dot file.", valueName: "file"))
+    var graphOut: String?
+
     func validate() throws {
         guard [token != nil, tokenId != nil, candidate != nil].filter({ $0 }).count == 1 else {
             throw ValidationError("say which token to force with exactly one of --token TEXT, --token-id N or --candidate K")
@@ -84,6 +90,13 @@ struct BranchCommand: ParsableCommand {
             show(record)
         }
         printError("branch saved to \(out)")
+        if graph || graphOut != nil {
+            let path = graphOut ?? "output/branch-tree.png"
+            let url = URL(fileURLWithPath: path)
+            let format = GraphFormat(rawValue: url.pathExtension.lowercased()) ?? .png
+            try BranchGraph.write(record, as: format, to: url)
+            printError("branch tree saved to \(path)")
+        }
     }
 
     func show(_ record: BranchRecord) {

@@ -68,6 +68,9 @@ struct ProbsCommand: ParsableCommand {
         valueName: "file|dir"))
     var out: String?
 
+    @Flag(name: .long, help: "Print the probabilities as a bar chart in the terminal instead of writing PNGs (plain characters with NO_COLOR or when piped).")
+    var terminal = false
+
     var settings: SamplingSettings {
         SamplingSettings(temperature: temperature, topK: topK, topP: topP, greedy: greedy, seed: seed)
     }
@@ -88,6 +91,11 @@ struct ProbsCommand: ParsableCommand {
 
     func run() throws {
         let source = try probabilitySource()
+        if terminal {
+            let chart = try ProbabilityPicture.distribution(source, top: top)
+            print(TerminalBarChart.render(chart, painter: TerminalPainter(color: TerminalColor.detect())), terminator: "")
+            return
+        }
         let probs = try ProbabilityPicture.distribution(source, top: top).render()
         let funnel = try ProbabilityPicture.funnel(source, top: top)
         let (probsURL, funnelURL) = outputURLs()
