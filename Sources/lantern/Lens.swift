@@ -18,7 +18,7 @@ struct Lens: ParsableCommand {
         Examples:
           lantern lens "Once upon a time, there was a" --model stories260K.bin
           lantern lens "The Eiffel Tower is in" --model path/to/gpt2 --top 3
-          lantern lens --from-trace output/trace --model stories260K.bin --json
+          lantern lens --trace output/trace --model stories260K.bin --json
           lantern lens "Once upon a time" --model stories260K.bin --png
         --png also draws the grid as a picture (output/lens.png, or the file or
         folder given with --out): each cell shows the top token, coloured by its
@@ -27,7 +27,7 @@ struct Lens: ParsableCommand {
           lantern generate ... --trace DIR --capture +resid_post
         """)
 
-    @Argument(help: "The prompt (leave out with --from-trace).")
+    @Argument(help: "The prompt (leave out with --trace).")
     var prompt: String?
 
     @OptionGroup var model: ModelOptions
@@ -35,7 +35,7 @@ struct Lens: ParsableCommand {
     @Option(name: .long, help: "How many tokens to show per cell (1 to 20).")
     var top: Int = 1
 
-    @Option(name: .customLong("from-trace"), help: ArgumentHelp(
+    @Option(name: [.customLong("trace"), .customLong("from-trace")], help: ArgumentHelp(
         "Read the residual stream from this saved trace instead of running a prompt (it needs resid_post).", valueName: "dir"))
     var fromTrace: String?
 
@@ -52,8 +52,8 @@ struct Lens: ParsableCommand {
     func validate() throws {
         guard (1...20).contains(top) else { throw ValidationError("--top \(top) is out of range: use 1 to 20") }
         switch (prompt, fromTrace) {
-        case (nil, nil): throw ValidationError("give a prompt, or a saved trace with --from-trace DIR")
-        case (.some, .some): throw ValidationError("give a prompt or --from-trace, not both")
+        case (nil, nil): throw ValidationError("give a prompt, or a saved trace with --trace DIR")
+        case (.some, .some): throw ValidationError("give a prompt or --trace, not both")
         default: break
         }
     }

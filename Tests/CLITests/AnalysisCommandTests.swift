@@ -108,7 +108,7 @@ final class AnalysisCommandTests: XCTestCase {
         let made = try CLI.run(["generate", "Once upon a time", "--model", model, "--greedy", "--max-new-tokens", "6",
                                 "--trace", trace.path, "--capture", "+resid_post"])
         XCTAssertEqual(made.exitCode, 0, made.stderr)
-        let run = try CLI.run(["lens", "--from-trace", trace.path, "--model", model, "--json"])
+        let run = try CLI.run(["lens", "--trace", trace.path, "--model", model, "--json"])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         let json = try CLI.json(run.stdout)
         XCTAssertEqual((json["tokens"] as? [Int])?.count, 5 + 6)
