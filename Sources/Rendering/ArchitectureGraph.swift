@@ -292,7 +292,7 @@ struct DOTWriter {
     private var indent: String { String(repeating: "  ", count: depth) }
 
     mutating func graphLabel(_ label: String) {
-        text += "\(indent)label=\(Self.quote(label));\n"
+        text += "\(indent)label=\(DOT.quote(label));\n"
     }
 
     mutating func node(_ id: String, _ label: String, kind: NodeKind) {
@@ -308,11 +308,11 @@ struct DOTWriter {
         case .add: attributes = ##"shape=circle, fillcolor="#ffffff", fontsize=16, width=0.35, fixedsize=true, margin=0"##
         case .decision: attributes = ##"shape=diamond, style="filled", fillcolor="#ead1dc", color="#741b47""##
         }
-        text += "\(indent)\(id) [label=\(Self.quote(label)), \(attributes)];\n"
+        text += "\(indent)\(id) [label=\(DOT.quote(label)), \(attributes)];\n"
     }
 
     mutating func edge(_ from: String, _ to: String, _ label: String, style: EdgeStyle = .normal) {
-        var attributes = "label=\(Self.quote(" " + label + " "))"
+        var attributes = "label=\(DOT.quote(" " + label + " "))"
         switch style {
         case .normal: break
         case .residual: attributes += ##", style=dashed, color="#888888""##
@@ -329,7 +329,7 @@ struct DOTWriter {
     mutating func beginCluster(_ id: String, _ label: String, highlighted: Bool = false) {
         text += "\(indent)subgraph cluster_\(id) {\n"
         depth += 1
-        text += "\(indent)label=\(Self.quote(label));\n"
+        text += "\(indent)label=\(DOT.quote(label));\n"
         text += highlighted
             ? "\(indent)style=\"rounded,filled\"; fillcolor=\"#fff8e1\"; color=\"#e69138\"; penwidth=3;\n"
             : "\(indent)style=\"rounded\"; color=\"#999999\"; penwidth=1;\n"
@@ -340,19 +340,6 @@ struct DOTWriter {
         text += "\(indent)}\n"
     }
 
-    /// A DOT string: quotes and backslashes escaped, newlines as centred line breaks.
-    static func quote(_ value: String) -> String {
-        var out = "\""
-        for character in value {
-            switch character {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default: out.append(character)
-            }
-        }
-        return out + "\""
-    }
 }
 
 extension DOTWriter {

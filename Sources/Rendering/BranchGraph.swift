@@ -20,14 +20,14 @@ public enum BranchGraph {
 
         """
         let modelName = URL(fileURLWithPath: record.model).lastPathComponent
-        out += "  label=\(quote("Counterfactual branch · \(modelName) · fork at generated token \(f.at): “\(f.originalPiece)” → “\(f.forcedPiece)”"));\n"
-        out += "  prompt [label=\(quote("prompt\n“\(excerpt(record.prompt))”")), fillcolor=\"#cfe2f3\", color=\"#3d6e99\"];\n"
+        out += "  label=\(DOT.quote("Counterfactual branch · \(modelName) · fork at generated token \(f.at): “\(f.originalPiece)” → “\(f.forcedPiece)”"));\n"
+        out += "  prompt [label=\(DOT.quote("prompt\n“\(excerpt(record.prompt))”")), fillcolor=\"#cfe2f3\", color=\"#3d6e99\"];\n"
         var edges: [String] = []
         var previous = "prompt"
         for (index, token) in shared.enumerated() {
             let id = "s\(index)"
-            out += "  \(id) [label=\(quote("\(index) \(token.piece)")), fillcolor=\"#f3f3f3\", color=\"#999999\"];\n"
-            edges.append("  \(previous) -> \(id) [label=\(quote(" " + p(token.probability) + " "))];\n")
+            out += "  \(id) [label=\(DOT.quote("\(index) \(token.piece)")), fillcolor=\"#f3f3f3\", color=\"#999999\"];\n"
+            edges.append("  \(previous) -> \(id) [label=\(DOT.quote(" " + p(token.probability) + " "))];\n")
             previous = id
         }
         let fork = previous
@@ -40,17 +40,17 @@ public enum BranchGraph {
                 if index == f.at { label = title + "\n" + label }
                 if token.forced {
                     label += "\nforced (rank \(token.rank))"
-                    out += "  \(id) [label=\(quote(label)), fillcolor=\"#f4cccc\", color=\"#cc0000\", penwidth=2.4];\n"
-                    edges.append("  \(last) -> \(id) [label=\(quote(" " + p(token.probability) + " forced ")), color=\"#cc0000\", fontcolor=\"#cc0000\", penwidth=1.8];\n")
+                    out += "  \(id) [label=\(DOT.quote(label)), fillcolor=\"#f4cccc\", color=\"#cc0000\", penwidth=2.4];\n"
+                    edges.append("  \(last) -> \(id) [label=\(DOT.quote(" " + p(token.probability) + " forced ")), color=\"#cc0000\", fontcolor=\"#cc0000\", penwidth=1.8];\n")
                 } else {
-                    out += "  \(id) [label=\(quote(label)), fillcolor=\"\(fill)\", color=\"\(color)\"];\n"
-                    edges.append("  \(last) -> \(id) [label=\(quote(" " + p(token.probability) + " "))];\n")
+                    out += "  \(id) [label=\(DOT.quote(label)), fillcolor=\"\(fill)\", color=\"\(color)\"];\n"
+                    edges.append("  \(last) -> \(id) [label=\(DOT.quote(" " + p(token.probability) + " "))];\n")
                 }
                 last = id
             }
             let end = "\(prefix)end"
             let reason = prefix == "m" ? record.main.stopReason.rawValue : record.branch.stopReason.rawValue
-            out += "  \(end) [label=\(quote("stopped: \(reason)")), shape=plaintext, style=\"\", fontcolor=\"#666666\"];\n"
+            out += "  \(end) [label=\(DOT.quote("stopped: \(reason)")), shape=plaintext, style=\"\", fontcolor=\"#666666\"];\n"
             edges.append("  \(last) -> \(end) [style=dotted, arrowhead=none];\n")
         }
         line(record.main.tokens, prefix: "m", fill: "#d9ead3", color: "#38761d", title: "main line")
@@ -68,17 +68,4 @@ public enum BranchGraph {
         return flat.count > 40 ? String(flat.prefix(39)) + "…" : flat
     }
 
-    /// A DOT string: quotes and backslashes escaped, newlines as centred line breaks.
-    static func quote(_ value: String) -> String {
-        var out = "\""
-        for character in value {
-            switch character {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default: out.append(character)
-            }
-        }
-        return out + "\""
-    }
 }

@@ -184,3 +184,20 @@ public enum Graphviz {
         return nsError.localizedDescription
     }
 }
+
+/// DOT text helpers shared by every graph Lantern builds.
+enum DOT {
+    /// A DOT string: quotes and backslashes escaped, newlines as centred line breaks.
+    static func quote(_ value: String) -> String {
+        var out = "\""
+        for character in value {
+            switch character {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out + "\""
+    }
+}
