@@ -41,9 +41,10 @@ let package = Package(
         .target(name: "Tracing", dependencies: ["Generation", "Transformer", "Tokenizers", "Tensors"]),
         // Pictures: colormaps, terminal renderings, PNG canvases with FreeType text, heatmaps, Graphviz architecture graphs.
         .target(name: "Rendering", dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "CLibPNG", "CFreeType", "CGraphviz"]),
-        .target(name: "Training", dependencies: ["Transformer", "Tensors"], swiftSettings: numericRelease),
+        // Training: backward pass, optimiser, data loading, tokenizer training, the teaching corpus.
+        .target(name: "Training", dependencies: ["Transformer", "Tokenizers", "Tensors"], swiftSettings: numericRelease),
         .executableTarget(name: "lantern", dependencies: [
-            "Rendering", "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "ModelHub",
+            "Rendering", "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "ModelHub", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -57,7 +58,7 @@ let package = Package(
         // Golden images and DOT files are read in place by the tests.
         .testTarget(name: "RenderingTests", dependencies: ["Rendering"], exclude: ["Golden"]),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "Tensors"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "Tokenizers", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["lantern"]),
     ]
 )
