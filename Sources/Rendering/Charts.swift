@@ -179,7 +179,12 @@ public struct LineChart: Sendable {
         public var name: String
         public var values: [Float]
         public var color: RGB
-        public init(name: String, values: [Float], color: RGB) { self.name = name; self.values = values; self.color = color }
+        /// A dot on every point (for sparse series such as validation losses).
+        public var markers: Bool
+        /// `values` may hold NaN where a series has no point; lines join the points either side.
+        public init(name: String, values: [Float], color: RGB, markers: Bool = false) {
+            self.name = name; self.values = values; self.color = color; self.markers = markers
+        }
     }
 
     public var title: String
@@ -189,6 +194,8 @@ public struct LineChart: Sendable {
     public var yAxis: String
     public var yRange: (low: Float, high: Float)
     public var notes: [String] = []
+    /// What one x step stands for in the tick labels (e.g. 10 when each point is every 10th step).
+    public var xUnit: Int = 1
 
     public static let margin = 16, plotWidth = 600, plotHeight = 300
 
@@ -241,7 +248,7 @@ public struct LineChart: Sendable {
             let px = point(x: x, value: yRange.low).x
             canvas.fillRect(x: px, y: o.y, width: 1, height: H, x == 0 ? ChartPalette.axis : ChartPalette.grid)
             canvas.fillRect(x: px, y: o.y + H, width: 1, height: 5, ChartPalette.axis)
-            canvas.text("\(x)", x: px, y: o.y + H + 18, size: 11, color: Palette.secondaryText, font: font, anchor: .center)
+            canvas.text("\(x * xUnit)", x: px, y: o.y + H + 18, size: 11, color: Palette.secondaryText, font: font, anchor: .center)
         }
         canvas.strokeRect(x: o.x - 1, y: o.y - 1, width: W + 2, height: H + 2, ChartPalette.axis)
         canvas.text(xAxis, x: o.x + W / 2, y: o.y + H + 40, size: 12, color: Palette.text, font: bold, anchor: .center)
@@ -249,10 +256,17 @@ public struct LineChart: Sendable {
 
         // The lines, two pixels thick.
         for s in series {
-            for x in 0..<max(0, s.values.count - 1) {
-                let a = point(x: x, value: s.values[x]), b = point(x: x + 1, value: s.values[x + 1])
+            let present = s.values.indices.filter { !s.values[$0].isNaN }
+            for (x0, x1) in zip(present, present.dropFirst()) {
+                let a = point(x: x0, value: s.values[x0]), b = point(x: x1, value: s.values[x1])
                 canvas.line(from: a, to: b, s.color)
                 canvas.line(from: (a.x, a.y + 1), to: (b.x, b.y + 1), s.color)
+            }
+            if s.markers {
+                for x in present {
+                    let p = point(x: x, value: s.values[x])
+                    canvas.fillRect(x: p.x - 2, y: p.y - 2, width: 5, height: 5, s.color)
+                }
             }
         }
         // Legend: a swatch and the name of each series, then notes.

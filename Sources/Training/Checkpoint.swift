@@ -8,20 +8,6 @@ import Transformer
 // Hugging Face's GPT-2 uses Conv1D, whose weights are `[in, out]`: the transpose of the training
 // layout's `[out, in]`.
 
-/// Problems reading or writing training checkpoints, each with a hint.
-public enum TrainingError: Error, CustomStringConvertible, LocalizedError {
-    case unsupportedModel(folder: String, problem: String)
-
-    public var description: String {
-        switch self {
-        case .unsupportedModel(let folder, let problem):
-            return "\(folder): cannot train this model: \(problem); training supports GPT-2 with tied embeddings"
-        }
-    }
-
-    public var errorDescription: String? { description }
-}
-
 extension GPT2Parameters {
     /// A tensor's Hugging Face name for layer `l`, and whether it is a Conv1D weight stored transposed.
     private static func checkpointName(_ tensor: GPT2ParameterTensor, layer l: Int) -> (name: String, conv1D: Bool) {
@@ -109,11 +95,11 @@ extension GPT2TrainingModel {
     }
 
     /// Writes `config.json` and `model.safetensors` into `folder` (created if needed), each atomically.
-    public func exportHuggingFace(to folder: URL) throws {
+    public func exportHuggingFace(to folder: URL, metadata: [String: String] = ["format": "pt"]) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let json = try JSONSerialization.data(withJSONObject: huggingFaceConfig(), options: [.prettyPrinted, .sortedKeys])
         try json.write(to: folder.appendingPathComponent("config.json"), options: .atomic)
-        try SafetensorsFile.write(parameters.huggingFaceTensors(), metadata: ["format": "pt"],
+        try SafetensorsFile.write(parameters.huggingFaceTensors(), metadata: metadata,
                                   to: folder.appendingPathComponent("model.safetensors"))
     }
 

@@ -241,26 +241,27 @@ public struct GPT2TrainingModel: Sendable {
                 let fcproj = a.fcproj + l * N * C, residual3 = a.residual3 + l * N * C
 
                 // Attention sub-block: residual2 = residual + proj(attention(ln1(residual)))
-                layerNormForward(out: ln1, mean: ln1Mean, rstd: ln1Rstd, inp: residual, weight: p(.ln1w, l), bias: p(.ln1b, l), N: N, C: C, eps: eps)
-                matmulForward(out: qkv, inp: ln1, weight: p(.qkvw, l), bias: p(.qkvb, l), N: N, C: C, OC: 3 * C)
-                attentionForward(out: atty, preatt: preatt, att: att, inp: qkv, B: B, T: T, C: C, NH: NH)
-                matmulForward(out: attproj, inp: atty, weight: p(.attprojw, l), bias: p(.attprojb, l), N: N, C: C, OC: C)
-                residualForward(out: residual2, inp1: residual, inp2: attproj, N: N * C)
+                fastLayerNormForward(out: ln1, mean: ln1Mean, rstd: ln1Rstd, inp: residual, weight: p(.ln1w, l), bias: p(.ln1b, l), N: N, C: C, eps: eps)
+                fastMatmulForward(out: qkv, inp: ln1, weight: p(.qkvw, l), bias: p(.qkvb, l), N: N, C: C, OC: 3 * C)
+                fastAttentionForward(out: atty, preatt: preatt, att: att, inp: qkv, B: B, T: T, C: C, NH: NH)
+                fastMatmulForward(out: attproj, inp: atty, weight: p(.attprojw, l), bias: p(.attprojb, l), N: N, C: C, OC: C)
+                fastResidualForward(out: residual2, inp1: residual, inp2: attproj, N: N * C)
                 // MLP sub-block: residual3 = residual2 + proj(gelu(fc(ln2(residual2))))
-                layerNormForward(out: ln2, mean: ln2Mean, rstd: ln2Rstd, inp: residual2, weight: p(.ln2w, l), bias: p(.ln2b, l), N: N, C: C, eps: eps)
-                matmulForward(out: fch, inp: ln2, weight: p(.fcw, l), bias: p(.fcb, l), N: N, C: C, OC: FF)
-                geluForward(out: fchGelu, inp: fch, N: N * FF)
-                matmulForward(out: fcproj, inp: fchGelu, weight: p(.fcprojw, l), bias: p(.fcprojb, l), N: N, C: FF, OC: C)
-                residualForward(out: residual3, inp1: residual2, inp2: fcproj, N: N * C)
+                fastLayerNormForward(out: ln2, mean: ln2Mean, rstd: ln2Rstd, inp: residual2, weight: p(.ln2w, l), bias: p(.ln2b, l), N: N, C: C, eps: eps)
+                fastMatmulForward(out: fch, inp: ln2, weight: p(.fcw, l), bias: p(.fcb, l), N: N, C: C, OC: FF)
+                fastGeluForward(out: fchGelu, inp: fch, N: N * FF)
+                fastMatmulForward(out: fcproj, inp: fchGelu, weight: p(.fcprojw, l), bias: p(.fcprojb, l), N: N, C: FF, OC: C)
+                fastResidualForward(out: residual3, inp1: residual2, inp2: fcproj, N: N * C)
             }
             // Final norm and the tied unembedding (logits = lnf · wteᵀ).
             let last = a.residual3 + (L - 1) * N * C
-            layerNormForward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: last, weight: p(.lnfw), bias: p(.lnfb), N: N, C: C, eps: eps)
-            matmulForward(out: a.logits, inp: a.lnf, weight: p(.wte), bias: nil, N: N, C: C, OC: V)
+            fastLayerNormForward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: last, weight: p(.lnfw), bias: p(.lnfb), N: N, C: C, eps: eps)
+            fastMatmulForward(out: a.logits, inp: a.lnf, weight: p(.wte), bias: nil, N: N, C: C, OC: V)
         }
         guard let targets else { return nil }
-        softmaxForward(probs: a.probs, logits: a.logits, N: N, V: V)
-        targets.withUnsafeBufferPointer { crossEntropyForward(losses: a.losses, probs: a.probs, targets: $0.baseAddress!, N: N, V: V) }
+        targets.withUnsafeBufferPointer {
+            fastSoftmaxCrossEntropyForward(probs: a.probs, losses: a.losses, logits: a.logits, targets: $0.baseAddress!, N: N, V: V)
+        }
         var total: Float = 0
         for n in 0..<N { total += a.losses[n] }
         return total / Float(N)
@@ -290,11 +291,11 @@ public struct GPT2TrainingModel: Sendable {
                 func d(_ tensor: GPT2ParameterTensor, _ l: Int = 0) -> UnsafeMutablePointer<Float> { dbase + layout.offset(tensor, layer: l) }
 
                 targets.withUnsafeBufferPointer {
-                    crossEntropySoftmaxBackward(dlogits: g.logits, dlosses: g.losses, probs: a.probs, targets: $0.baseAddress!, N: N, V: V)
+                    fastCrossEntropySoftmaxBackward(dlogits: g.logits, dlosses: g.losses, probs: a.probs, targets: $0.baseAddress!, N: N, V: V)
                 }
-                matmulBackward(dinp: g.lnf, dweight: d(.wte), dbias: nil, dout: g.logits, inp: a.lnf, weight: p(.wte), N: N, C: C, OC: V)
+                fastMatmulBackward(dinp: g.lnf, dweight: d(.wte), dbias: nil, dout: g.logits, inp: a.lnf, weight: p(.wte), N: N, C: C, OC: V)
                 let last = a.residual3 + (L - 1) * N * C, dlast = g.residual3 + (L - 1) * N * C
-                layerNormBackward(dinp: dlast, dweight: d(.lnfw), dbias: d(.lnfb), dout: g.lnf, inp: last, weight: p(.lnfw),
+                fastLayerNormBackward(dinp: dlast, dweight: d(.lnfw), dbias: d(.lnfb), dout: g.lnf, inp: last, weight: p(.lnfw),
                                   mean: a.lnfMean, rstd: a.lnfRstd, N: N, C: C)
 
                 for l in stride(from: L - 1, through: 0, by: -1) {
@@ -303,23 +304,23 @@ public struct GPT2TrainingModel: Sendable {
                     let (lc, ln, lqkv, latt, lff) = (l * N * C, l * N, l * N * 3 * C, l * B * NH * T * T, l * N * FF)
 
                     // MLP sub-block, in reverse.
-                    residualBackward(dinp1: g.residual2 + lc, dinp2: g.fcproj + lc, dout: g.residual3 + lc, N: N * C)
-                    matmulBackward(dinp: g.fchGelu + lff, dweight: d(.fcprojw, l), dbias: d(.fcprojb, l), dout: g.fcproj + lc,
+                    fastResidualBackward(dinp1: g.residual2 + lc, dinp2: g.fcproj + lc, dout: g.residual3 + lc, N: N * C)
+                    fastMatmulBackward(dinp: g.fchGelu + lff, dweight: d(.fcprojw, l), dbias: d(.fcprojb, l), dout: g.fcproj + lc,
                                    inp: a.fchGelu + lff, weight: p(.fcprojw, l), N: N, C: FF, OC: C)
-                    geluBackward(dinp: g.fch + lff, inp: a.fch + lff, dout: g.fchGelu + lff, N: N * FF)
-                    matmulBackward(dinp: g.ln2 + lc, dweight: d(.fcw, l), dbias: d(.fcb, l), dout: g.fch + lff,
+                    fastGeluBackward(dinp: g.fch + lff, inp: a.fch + lff, dout: g.fchGelu + lff, N: N * FF)
+                    fastMatmulBackward(dinp: g.ln2 + lc, dweight: d(.fcw, l), dbias: d(.fcb, l), dout: g.fch + lff,
                                    inp: a.ln2 + lc, weight: p(.fcw, l), N: N, C: C, OC: FF)
-                    layerNormBackward(dinp: g.residual2 + lc, dweight: d(.ln2w, l), dbias: d(.ln2b, l), dout: g.ln2 + lc,
+                    fastLayerNormBackward(dinp: g.residual2 + lc, dweight: d(.ln2w, l), dbias: d(.ln2b, l), dout: g.ln2 + lc,
                                       inp: a.residual2 + lc, weight: p(.ln2w, l), mean: a.ln2Mean + ln, rstd: a.ln2Rstd + ln, N: N, C: C)
                     // Attention sub-block, in reverse.
-                    residualBackward(dinp1: dresidual, dinp2: g.attproj + lc, dout: g.residual2 + lc, N: N * C)
-                    matmulBackward(dinp: g.atty + lc, dweight: d(.attprojw, l), dbias: d(.attprojb, l), dout: g.attproj + lc,
+                    fastResidualBackward(dinp1: dresidual, dinp2: g.attproj + lc, dout: g.residual2 + lc, N: N * C)
+                    fastMatmulBackward(dinp: g.atty + lc, dweight: d(.attprojw, l), dbias: d(.attprojb, l), dout: g.attproj + lc,
                                    inp: a.atty + lc, weight: p(.attprojw, l), N: N, C: C, OC: C)
-                    attentionBackward(dinp: g.qkv + lqkv, dpreatt: g.preatt + latt, datt: g.att + latt, dout: g.atty + lc,
+                    fastAttentionBackward(dinp: g.qkv + lqkv, dpreatt: g.preatt + latt, datt: g.att + latt, dout: g.atty + lc,
                                       inp: a.qkv + lqkv, att: a.att + latt, B: B, T: T, C: C, NH: NH)
-                    matmulBackward(dinp: g.ln1 + lc, dweight: d(.qkvw, l), dbias: d(.qkvb, l), dout: g.qkv + lqkv,
+                    fastMatmulBackward(dinp: g.ln1 + lc, dweight: d(.qkvw, l), dbias: d(.qkvb, l), dout: g.qkv + lqkv,
                                    inp: a.ln1 + lc, weight: p(.qkvw, l), N: N, C: C, OC: 3 * C)
-                    layerNormBackward(dinp: dresidual, dweight: d(.ln1w, l), dbias: d(.ln1b, l), dout: g.ln1 + lc,
+                    fastLayerNormBackward(dinp: dresidual, dweight: d(.ln1w, l), dbias: d(.ln1b, l), dout: g.ln1 + lc,
                                       inp: residual, weight: p(.ln1w, l), mean: a.ln1Mean + ln, rstd: a.ln1Rstd + ln, N: N, C: C)
                 }
                 inputs.withUnsafeBufferPointer {

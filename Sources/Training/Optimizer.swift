@@ -52,6 +52,13 @@ public struct AdamW: Sendable {
         v = m
     }
 
+    /// An optimiser restored from a checkpoint: its moments and the number of updates already made.
+    public init(m: GPT2Parameters, v: GPT2Parameters, step: Int, settings: AdamWSettings) {
+        precondition(m.layout == v.layout && step >= 0, "AdamW: moments laid out differently, or a negative step")
+        self.settings = settings
+        self.m = m; self.v = v; self.step = step
+    }
+
     /// One update of every tensor; weight decay only on matrices.
     public mutating func update(_ parameters: inout GPT2Parameters, gradients: GPT2Parameters, learningRate: Float) {
         precondition(parameters.layout == m.layout && gradients.layout == m.layout, "AdamW.update: buffers laid out for another configuration")

@@ -17,7 +17,13 @@ struct Bench: ParsableCommand {
         thread count, and the peak memory of the process.
         Compare with Hugging Face: python scripts/bench_hf.py (same shapes).
 
-        Example: lantern bench --threads 1 --threads 2 --json
+        With --train it measures training instead (forward, backward, clipping and AdamW on
+        random tokens, the built-in model's shape unless --train-* say otherwise); compare with
+        PyTorch: python scripts/bench_train_torch.py (same shape and batch).
+
+        Examples:
+          lantern bench --threads 1 --threads 2 --json
+          lantern bench --train --threads 2
         """)
 
     @Option(name: .long, help: "Model family to build: gpt2 or llama.")
@@ -46,6 +52,12 @@ struct Bench: ParsableCommand {
           help: "Also time drawing the whole-model attention overview (12 layers × 12 heads × 64 tokens, PNG encoding included; best of 3).")
     var pictures = true
 
+    @Flag(name: .long, help: "Measure training instead: tokens/s of forward + backward + AdamW on the built-in model's shape (see --train-* options).")
+    var train = false
+
+    @OptionGroup(title: "Training benchmark (with --train)")
+    var trainShape: TrainBenchShape
+
     func validate() throws {
         guard ModelFamily(rawValue: family) != nil else { throw ValidationError("--family \(family) is unknown: use gpt2 or llama") }
         guard threads.allSatisfy({ (1...256).contains($0) }) else { throw ValidationError("--threads must be between 1 and 256") }
@@ -72,6 +84,7 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        if train { return try runTraining() }
         let config = Self.config(for: ModelFamily(rawValue: family)!)
         printError("building a \(family) model with \(String(format: "%.1f", Double(config.parameterCount) / 1e6))M random parameters…")
         let model = RandomModels.make(config)

@@ -1,0 +1,246 @@
+import Foundation
+import Tensors
+
+// The kernels the training drivers run: the same mathematics as the reference kernels in
+// Kernels.swift (which stay, readable, as the definition the tests compare against), arranged for
+// speed on a few cores:
+// - every matrix product is a single-threaded BLAS call, and big ones are split by output columns
+//   over Lantern's worker pool (BLAS's own threads spin and fight the pool for the cores);
+// - attention is per (sequence, head) pairs of BLAS products — Q·Kᵀ, P·V and their transposes —
+//   with the causal softmax between them, the pairs split over the workers;
+// - element-wise work (GELU, softmax, cross-entropy, residuals, norms) is split by rows.
+// Measured on the 2-core machine (built-in shape, batch 16 × 128): see `lantern bench --train`.
+
+/// Runs `body` over `0..<count` split into one contiguous range per worker (inline when small).
+@inline(__always)
+func splitOverWorkers(_ count: Int, minimumPerPart: Int = 1, _ body: (Range<Int>) -> Void) {
+    let pool = WorkerPool.shared
+    let parts = max(1, min(pool.width, count / max(1, minimumPerPart)))
+    guard parts > 1 else { return body(0..<count) }
+    pool.run(parts: parts) { part in
+        let first = count * part / parts, last = count * (part + 1) / parts
+        if first < last { body(first..<last) }
+    }
+}
+
+// MARK: - Matrix multiplication
+
+/// `out[N, OC] = inp[N, C] · weight[OC, C]ᵀ + bias[OC]`, split over output columns.
+func fastMatmulForward(
+    out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, N: Int, C: Int, OC: Int
+) {
+    nonisolated(unsafe) let (y, x, w, b) = (out, inp, weight, bias)
+    splitOverWorkers(OC, minimumPerPart: 64) { cols in
+        let width = cols.count
+        if let b {
+            for n in 0..<N { (y + n * OC + cols.lowerBound).update(from: b + cols.lowerBound, count: width) }
+        }
+        gemm(transA: false, transB: true, M: N, N: width, K: C, alpha: 1, A: x, lda: C,
+             B: w + cols.lowerBound * C, ldb: C, beta: b == nil ? 0 : 1, C: y + cols.lowerBound, ldc: OC)
+    }
+}
+
+/// `dinp[N, C] += dout · weight`, `dweight[OC, C] += doutᵀ · inp`, `dbias[OC] += Σₙ dout[n, :]`.
+/// The input gradient is split by its columns, the weight gradient (and bias) by its rows.
+func fastMatmulBackward(
+    dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
+    dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, N: Int, C: Int, OC: Int
+) {
+    nonisolated(unsafe) let (dx, dw, db, dy, x, w) = (dinp, dweight, dbias, dout, inp, weight)
+    splitOverWorkers(C, minimumPerPart: 32) { cols in
+        gemm(transA: false, transB: false, M: N, N: cols.count, K: OC, alpha: 1, A: dy, lda: OC,
+             B: w + cols.lowerBound, ldb: C, beta: 1, C: dx + cols.lowerBound, ldc: C)
+    }
+    splitOverWorkers(OC, minimumPerPart: 32) { rows in
+        gemm(transA: true, transB: false, M: rows.count, N: C, K: N, alpha: 1, A: dy + rows.lowerBound, lda: OC,
+             B: x, ldb: C, beta: 1, C: dw + rows.lowerBound * C, ldc: C)
+        if let db {
+            for n in 0..<N {
+                let d = dy + n * OC
+                for o in rows { db[o] += d[o] }
+            }
+        }
+    }
+}
+
+// MARK: - Attention
+
+/// Causal multi-head attention (see `attentionForward` for the layouts), one (sequence, head) pair
+/// at a time: `preatt = scale · Q·Kᵀ` by BLAS, masked softmax row by row, `out = att · V` by BLAS.
+func fastAttentionForward(
+    out: UnsafeMutablePointer<Float>, preatt: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>,
+    inp: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int
+) {
+    let C3 = 3 * C, hs = C / NH
+    let scale = 1 / Float(hs).squareRoot()
+    nonisolated(unsafe) let (y, pre, pattern, x) = (out, preatt, att, inp)
+    splitOverWorkers(B * NH) { pairs in
+        for pair in pairs {
+            let b = pair / NH, h = pair % NH
+            let q = x + b * T * C3 + h * hs, k = q + C, v = q + 2 * C
+            let scores = pre + pair * T * T, weights = pattern + pair * T * T
+            gemm(transA: false, transB: true, M: T, N: T, K: hs, alpha: scale, A: q, lda: C3, B: k, ldb: C3,
+                 beta: 0, C: scores, ldc: T)
+            for t in 0..<T {
+                let s = scores + t * T, a = weights + t * T
+                var maxValue = -Float.infinity
+                for j in 0...t { maxValue = max(maxValue, s[j]) }
+                var sum: Float = 0
+                for j in 0...t { let e = expf(s[j] - maxValue); a[j] = e; sum += e }
+                let inv = 1 / sum
+                for j in 0...t { a[j] *= inv }
+                for j in (t + 1)..<T { a[j] = 0; s[j] = 0 }
+            }
+            gemm(transA: false, transB: false, M: T, N: hs, K: T, alpha: 1, A: weights, lda: T, B: v, ldb: C3,
+                 beta: 0, C: y + b * T * C + h * hs, ldc: C)
+        }
+    }
+}
+
+/// Backward of `fastAttentionForward` (the same result as `attentionBackward`): per (sequence, head),
+/// `datt += dout·Vᵀ`, `dV += attᵀ·dout`, the softmax's backward on the causal part of each row, then
+/// `dQ += scale · dpreatt·K` and `dK += scale · dpreattᵀ·Q`.
+func fastAttentionBackward(
+    dinp: UnsafeMutablePointer<Float>, dpreatt: UnsafeMutablePointer<Float>, datt: UnsafeMutablePointer<Float>,
+    dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, att: UnsafePointer<Float>,
+    B: Int, T: Int, C: Int, NH: Int
+) {
+    let C3 = 3 * C, hs = C / NH
+    let scale = 1 / Float(hs).squareRoot()
+    nonisolated(unsafe) let (dx, dpre, dpattern, dy, x, pattern) = (dinp, dpreatt, datt, dout, inp, att)
+    splitOverWorkers(B * NH) { pairs in
+        for pair in pairs {
+            let b = pair / NH, h = pair % NH
+            let q = x + b * T * C3 + h * hs, k = q + C, v = q + 2 * C
+            let dq = dx + b * T * C3 + h * hs, dk = dq + C, dv = dq + 2 * C
+            let d = dy + b * T * C + h * hs
+            let a = pattern + pair * T * T, da = dpattern + pair * T * T, dp = dpre + pair * T * T
+            gemm(transA: false, transB: true, M: T, N: T, K: hs, alpha: 1, A: d, lda: C, B: v, ldb: C3, beta: 1, C: da, ldc: T)
+            gemm(transA: true, transB: false, M: T, N: hs, K: T, alpha: 1, A: a, lda: T, B: d, ldb: C, beta: 1, C: dv, ldc: C3)
+            for t in 0..<T {
+                let aRow = a + t * T, daRow = da + t * T, dpRow = dp + t * T
+                // Later keys take no part (the reference kernel never writes them).
+                for j in (t + 1)..<T { daRow[j] = 0 }
+                var weighted: Float = 0
+                for j in 0...t { weighted += aRow[j] * daRow[j] }
+                for j in 0...t { dpRow[j] += aRow[j] * (daRow[j] - weighted) }
+            }
+            gemm(transA: false, transB: false, M: T, N: hs, K: T, alpha: scale, A: dp, lda: T, B: k, ldb: C3, beta: 1, C: dq, ldc: C3)
+            gemm(transA: true, transB: false, M: T, N: hs, K: T, alpha: scale, A: dp, lda: T, B: q, ldb: C3, beta: 1, C: dk, ldc: C3)
+        }
+    }
+}
+
+// MARK: - Element-wise
+
+private let geluScale = Float((2.0 / Double.pi).squareRoot())
+
+/// `tanh(u)` from one `expf`: `1 − 2/(e^{2u} + 1)` (libm's `tanhf` is several times slower).
+@inline(__always)
+private func fastTanh(_ u: Float) -> Float {
+    let e = expf(2 * min(max(u, -15), 15))
+    return 1 - 2 / (e + 1)
+}
+
+func fastGeluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, N: Int) {
+    nonisolated(unsafe) let (y, x) = (out, inp)
+    splitOverWorkers(N, minimumPerPart: 1 << 14) { range in
+        for i in range {
+            let v = x[i]
+            y[i] = 0.5 * v * (1 + fastTanh(geluScale * (v + 0.044715 * v * v * v)))
+        }
+    }
+}
+
+func fastGeluBackward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
+    nonisolated(unsafe) let (dx, x, dy) = (dinp, inp, dout)
+    splitOverWorkers(N, minimumPerPart: 1 << 14) { range in
+        for i in range {
+            let v = x[i]
+            let u = geluScale * (v + 0.044715 * v * v * v)
+            let tanhU = fastTanh(u)
+            let sech2 = 1 - tanhU * tanhU
+            let du = geluScale * (1 + 3 * 0.044715 * v * v)
+            dx[i] += dy[i] * (0.5 * (1 + tanhU) + 0.5 * v * sech2 * du)
+        }
+    }
+}
+
+func fastResidualForward(out: UnsafeMutablePointer<Float>, inp1: UnsafePointer<Float>, inp2: UnsafePointer<Float>, N: Int) {
+    nonisolated(unsafe) let (y, a, b) = (out, inp1, inp2)
+    splitOverWorkers(N, minimumPerPart: 1 << 15) { range in
+        for i in range { y[i] = a[i] + b[i] }
+    }
+}
+
+func fastResidualBackward(dinp1: UnsafeMutablePointer<Float>, dinp2: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
+    nonisolated(unsafe) let (d1, d2, dy) = (dinp1, dinp2, dout)
+    splitOverWorkers(N, minimumPerPart: 1 << 15) { range in
+        for i in range { d1[i] += dy[i]; d2[i] += dy[i] }
+    }
+}
+
+/// Softmax of each row of `logits[N, V]` and, with targets, each row's cross-entropy.
+func fastSoftmaxCrossEntropyForward(
+    probs: UnsafeMutablePointer<Float>, losses: UnsafeMutablePointer<Float>,
+    logits: UnsafePointer<Float>, targets: UnsafePointer<Int32>, N: Int, V: Int
+) {
+    nonisolated(unsafe) let (p, l, x, t) = (probs, losses, logits, targets)
+    splitOverWorkers(N) { rows in
+        softmaxForward(probs: p + rows.lowerBound * V, logits: x + rows.lowerBound * V, N: rows.count, V: V)
+        for n in rows { l[n] = -logf(p[n * V + Int(t[n])]) }
+    }
+}
+
+func fastCrossEntropySoftmaxBackward(
+    dlogits: UnsafeMutablePointer<Float>, dlosses: UnsafePointer<Float>,
+    probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>, N: Int, V: Int
+) {
+    nonisolated(unsafe) let (d, dl, p, t) = (dlogits, dlosses, probs, targets)
+    splitOverWorkers(N) { rows in
+        crossEntropySoftmaxBackward(dlogits: d + rows.lowerBound * V, dlosses: dl + rows.lowerBound,
+                                    probs: p + rows.lowerBound * V, targets: t + rows.lowerBound, N: rows.count, V: V)
+    }
+}
+
+func fastLayerNormForward(
+    out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+    inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, N: Int, C: Int, eps: Float
+) {
+    nonisolated(unsafe) let (y, m, r, x, w, b) = (out, mean, rstd, inp, weight, bias)
+    splitOverWorkers(N, minimumPerPart: 64) { rows in
+        let o = rows.lowerBound
+        layerNormForward(out: y + o * C, mean: m + o, rstd: r + o, inp: x + o * C, weight: w, bias: b, N: rows.count, C: C, eps: eps)
+    }
+}
+
+/// Rows are split over the workers; each part sums its own weight and bias gradients, added up after.
+func fastLayerNormBackward(
+    dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
+    dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, N: Int, C: Int
+) {
+    let parts = max(1, min(WorkerPool.shared.width, N / 64))
+    guard parts > 1 else {
+        return layerNormBackward(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: weight,
+                                 mean: mean, rstd: rstd, N: N, C: C)
+    }
+    let partial = UnsafeMutablePointer<Float>.allocate(capacity: parts * 2 * C)
+    defer { partial.deallocate() }
+    partial.initialize(repeating: 0, count: parts * 2 * C)
+    nonisolated(unsafe) let (dx, dy, x, w, m, r, sums) = (dinp, dout, inp, weight, mean, rstd, partial)
+    WorkerPool.shared.run(parts: parts) { part in
+        let first = N * part / parts, last = N * (part + 1) / parts
+        guard first < last else { return }
+        layerNormBackward(dinp: dx + first * C, dweight: sums + part * 2 * C, dbias: sums + part * 2 * C + C,
+                          dout: dy + first * C, inp: x + first * C, weight: w, mean: m + first, rstd: r + first,
+                          N: last - first, C: C)
+    }
+    for part in 0..<parts {
+        for c in 0..<C {
+            dweight[c] += partial[part * 2 * C + c]
+            dbias[c] += partial[part * 2 * C + C + c]
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Tensors
+
+/// A tokenised corpus cut into a training part and a validation part, and the mini-batches drawn
+/// from them.
+///
+/// Validation is the corpus's last `validationFraction` of tokens (never trained on). A training
+/// batch is `B` windows of `T + 1` tokens at random starts; the random source is seeded by the run's
+/// seed and the step number alone, so a resumed run draws exactly the batches the uninterrupted run
+/// would have drawn.
+public struct TokenStream: Sendable {
+    /// Tokens trained on.
+    public let training: [Int32]
+    /// Held-out tokens for the validation loss.
+    public let validation: [Int32]
+
+    /// Splits `tokens`; needs at least one full window (`context + 1` tokens) on each side.
+    /// - Throws: `TrainingError.corpusTooSmall` naming how many tokens there are and are needed.
+    public init(tokens: [Int32], context: Int, validationFraction: Double = 0.05) throws {
+        let window = context + 1
+        let validationCount = max(window, Int(Double(tokens.count) * validationFraction))
+        guard tokens.count >= validationCount + window else {
+            throw TrainingError.corpusTooSmall(tokens: tokens.count, needed: validationCount + window, context: context)
+        }
+        training = Array(tokens[..<(tokens.count - validationCount)])
+        validation = Array(tokens[(tokens.count - validationCount)...])
+    }
+
+    /// The training batch of `step`: inputs and targets, each `[B, T]` row-major (targets are the
+    /// inputs shifted by one token).
+    public func trainingBatch(B: Int, T: Int, step: Int, seed: UInt64) -> (inputs: [Int32], targets: [Int32]) {
+        var random = SplitMix64(seed: seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15)
+        let starts = (0..<B).map { _ in Int(random.next() % UInt64(training.count - T)) }
+        return Self.windows(training, starts: starts, T: T)
+    }
+
+    /// `count` validation batches at evenly spaced starts, the same every time they are asked for,
+    /// so validation losses at different steps compare like with like.
+    public func validationBatches(B: Int, T: Int, count: Int) -> [(inputs: [Int32], targets: [Int32])] {
+        let windows = B * count
+        let span = validation.count - T - 1
+        let starts = (0..<windows).map { span <= 0 ? 0 : $0 * span / max(1, windows - 1) }
+        return (0..<count).map { Self.windows(validation, starts: Array(starts[($0 * B)..<(($0 + 1) * B)]), T: T) }
+    }
+
+    private static func windows(_ tokens: [Int32], starts: [Int], T: Int) -> (inputs: [Int32], targets: [Int32]) {
+        var inputs: [Int32] = [], targets: [Int32] = []
+        inputs.reserveCapacity(starts.count * T); targets.reserveCapacity(starts.count * T)
+        for start in starts {
+            inputs += tokens[start..<(start + T)]
+            targets += tokens[(start + 1)..<(start + T + 1)]
+        }
+        return (inputs, targets)
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// Problems with a training run's inputs, shapes or checkpoints, each saying what to do instead.
+public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equatable {
+    case unsupportedModel(folder: String, problem: String)
+    /// The tokenised corpus cannot fill one training window and one validation window.
+    case corpusTooSmall(tokens: Int, needed: Int, context: Int)
+    /// A model shape that cannot be built (e.g. width not divisible by heads).
+    case impossibleShape(String)
+    /// A setting outside its range.
+    case badSetting(name: String, value: String, expected: String)
+    /// `--resume` pointed at a checkpoint made for another shape or tokenizer.
+    case incompatibleCheckpoint(folder: String, problem: String)
+    /// A checkpoint folder that is missing a file or holds an unreadable one.
+    case unreadableCheckpoint(folder: String, problem: String)
+
+    public var description: String {
+        switch self {
+        case .unsupportedModel(let folder, let problem):
+            return "\(folder): cannot train this model: \(problem); training supports GPT-2 with tied embeddings"
+        case .corpusTooSmall(let tokens, let needed, let context):
+            return "the corpus is too small: \(tokens) tokens, but a context of \(context) needs at least \(needed) "
+                + "(one training and one validation window); add text or lower --context"
+        case .impossibleShape(let problem):
+            return "impossible model shape: \(problem)"
+        case .badSetting(let name, let value, let expected):
+            return "\(name) \(value) is out of range: expected \(expected)"
+        case .incompatibleCheckpoint(let folder, let problem):
+            return "cannot resume from \(folder): \(problem); start a new run with another --out, or resume with the same settings"
+        case .unreadableCheckpoint(let folder, let problem):
+            return "cannot read the checkpoint in \(folder): \(problem)"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}

@@ -1,0 +1,276 @@
+import Foundation
+import Tensors
+import Transformer
+
+/// How a run trains: optimiser, schedule, batches and how often it evaluates and saves.
+public struct TrainingSettings: Codable, Sendable, Equatable {
+    /// Optimiser updates in the whole run.
+    public var steps: Int = 2000
+    /// Windows per batch.
+    public var batchSize: Int = 16
+    /// Peak learning rate, reached after `warmupSteps`; cosine decay to `minLearningRate` at `steps`.
+    public var learningRate: Float = 1e-3
+    public var minLearningRate: Float = 1e-4
+    public var warmupSteps: Int = 100
+    public var weightDecay: Float = 0.1
+    /// Gradients are scaled down to this global norm when larger.
+    public var gradientClip: Float = 1
+    /// Validation loss every this many steps (and at the end).
+    public var evaluationInterval: Int = 100
+    /// Validation batches averaged for one validation loss.
+    public var evaluationBatches: Int = 8
+    /// Seed of the initial weights and of the batch order.
+    public var seed: UInt64 = 1337
+
+    public init() {}
+
+    /// Checks every value; the first problem is thrown.
+    public func validate() throws {
+        func check(_ ok: Bool, _ name: String, _ value: Any, _ expected: String) throws {
+            if !ok { throw TrainingError.badSetting(name: name, value: "\(value)", expected: expected) }
+        }
+        try check(steps >= 1 && steps <= 10_000_000, "--steps", steps, "1 to 10,000,000")
+        try check(batchSize >= 1 && batchSize <= 4096, "--batch", batchSize, "1 to 4,096")
+        try check(learningRate > 0 && learningRate <= 1 && learningRate.isFinite, "--lr", learningRate, "a number in (0, 1]")
+        try check(minLearningRate >= 0 && minLearningRate <= learningRate, "the minimum learning rate", minLearningRate, "0 … --lr")
+        try check(warmupSteps >= 0, "--warmup", warmupSteps, "0 or more")
+        try check(weightDecay >= 0 && weightDecay < 1, "--weight-decay", weightDecay, "0 ≤ decay < 1")
+        try check(gradientClip > 0, "--clip", gradientClip, "a positive number")
+        try check(evaluationInterval >= 1, "--eval-every", evaluationInterval, "1 or more")
+        try check(evaluationBatches >= 1, "--eval-batches", evaluationBatches, "1 or more")
+    }
+
+    /// The schedule these settings describe (warm-up shortened on runs too short for it).
+    public var schedule: LearningRateSchedule {
+        LearningRateSchedule(maxRate: learningRate, minRate: minLearningRate,
+                             warmupSteps: min(warmupSteps, steps - 1), totalSteps: steps)
+    }
+}
+
+/// One line of a run's log.
+public struct TrainingLogEntry: Codable, Sendable, Equatable {
+    /// The update this entry describes, counting from 1.
+    public var step: Int
+    /// Mean cross-entropy of the step's batch (nats per token), before the update.
+    public var loss: Float
+    public var learningRate: Float
+    /// Global gradient norm before clipping.
+    public var gradientNorm: Float
+    /// Training tokens per second over this step.
+    public var tokensPerSecond: Double
+    /// Validation loss, on the steps that evaluate.
+    public var validationLoss: Float?
+}
+
+/// A training run in memory: the model, the optimiser, the data and the log, with the buffers for
+/// one batch allocated once. `step()` trains one batch; `save(to:)` and `resume(from:)` make it
+/// survive interruptions.
+public final class TrainingRun {
+    public let config: TransformerConfig
+    public private(set) var settings: TrainingSettings
+    public private(set) var model: GPT2TrainingModel
+    public private(set) var optimizer: AdamW
+    public private(set) var log: [TrainingLogEntry] = []
+    /// Seconds spent training, over every session of this run.
+    public private(set) var trainingSeconds: Double = 0
+    public let stream: TokenStream
+
+    private let activations: GPT2Activations
+    private let activationGradients: GPT2Activations
+    private var gradients: GPT2Parameters
+
+    /// Updates made so far.
+    public var stepsDone: Int { optimizer.step }
+    public var isFinished: Bool { stepsDone >= settings.steps }
+    /// Tokens per batch.
+    public var tokensPerStep: Int { settings.batchSize * config.contextLength }
+
+    /// A fresh run: GPT-2-initialised weights from `settings.seed`.
+    public convenience init(config: TransformerConfig, settings: TrainingSettings, stream: TokenStream) throws {
+        try Self.validate(config)
+        try settings.validate()
+        let model = GPT2TrainingModel(config: config, seed: settings.seed)
+        self.init(model: model, optimizer: AdamW(for: model.parameters, settings: Self.adamW(settings)),
+                  settings: settings, stream: stream, log: [], seconds: 0)
+    }
+
+    private init(model: GPT2TrainingModel, optimizer: AdamW, settings: TrainingSettings, stream: TokenStream,
+                 log: [TrainingLogEntry], seconds: Double) {
+        self.config = model.config
+        self.model = model; self.optimizer = optimizer; self.settings = settings; self.stream = stream
+        self.log = log; self.trainingSeconds = seconds
+        activations = GPT2Activations(config: config, B: settings.batchSize, T: config.contextLength)
+        activationGradients = GPT2Activations(config: config, B: settings.batchSize, T: config.contextLength)
+        gradients = GPT2Parameters(zerosFor: config)
+    }
+
+    static func adamW(_ settings: TrainingSettings) -> AdamWSettings {
+        AdamWSettings(beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: settings.weightDecay)
+    }
+
+    /// Shapes the trainer can build: positive sizes, width divisible by heads.
+    public static func validate(_ config: TransformerConfig) throws {
+        guard config.family == .gpt2, config.tiedEmbeddings else {
+            throw TrainingError.impossibleShape("training builds GPT-2 models with tied embeddings")
+        }
+        guard config.layers >= 1, config.heads >= 1, config.width >= 1, config.contextLength >= 2, config.vocabularySize >= 2 else {
+            throw TrainingError.impossibleShape("layers, heads and width must be at least 1 and the context at least 2 "
+                                                + "(got \(config.layers) layers, \(config.heads) heads, width \(config.width), context \(config.contextLength))")
+        }
+        guard config.width % config.heads == 0 else {
+            throw TrainingError.impossibleShape("width \(config.width) is not divisible by \(config.heads) heads; "
+                                                + "pick a width that is a multiple of the head count, e.g. \(config.heads * max(1, config.width / config.heads))")
+        }
+    }
+
+    // MARK: Training
+
+    /// Trains one batch: forward, backward, clipping, AdamW. Evaluates when the step calls for it.
+    @discardableResult
+    public func step() -> TrainingLogEntry {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let index = stepsDone
+        let batch = stream.trainingBatch(B: settings.batchSize, T: config.contextLength, step: index, seed: settings.seed)
+        let loss = model.forward(inputs: batch.inputs, targets: batch.targets, activations: activations)!
+        gradients.zero()
+        model.backward(inputs: batch.inputs, targets: batch.targets, activations: activations,
+                       activationGradients: activationGradients, gradients: &gradients)
+        let norm = clipByGlobalNorm(&gradients.values, maxNorm: settings.gradientClip)
+        let rate = settings.schedule.rate(at: index)
+        optimizer.update(&model.parameters, gradients: gradients, learningRate: rate)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        trainingSeconds += seconds
+        var entry = TrainingLogEntry(step: index + 1, loss: loss, learningRate: rate, gradientNorm: norm,
+                                     tokensPerSecond: Double(tokensPerStep) / seconds, validationLoss: nil)
+        if entry.step % settings.evaluationInterval == 0 || entry.step == settings.steps {
+            entry.validationLoss = validationLoss()
+        }
+        log.append(entry)
+        return entry
+    }
+
+    /// Mean loss over the fixed validation batches.
+    public func validationLoss() -> Float {
+        let batches = stream.validationBatches(B: settings.batchSize, T: config.contextLength, count: settings.evaluationBatches)
+        var total: Float = 0
+        for batch in batches {
+            total += model.forward(inputs: batch.inputs, targets: batch.targets, activations: activations)!
+        }
+        return total / Float(batches.count)
+    }
+
+    /// Extends (or shortens, not below the steps done) the run; the schedule stretches with it.
+    public func setTotalSteps(_ steps: Int) throws {
+        var changed = settings
+        changed.steps = steps
+        try changed.validate()
+        guard steps > stepsDone else {
+            throw TrainingError.badSetting(name: "--steps", value: "\(steps)", expected: "more than the \(stepsDone) steps already done")
+        }
+        settings = changed
+    }
+
+    /// Attention patterns of `tokens` (at most the context), one `[head, query, key]` tensor per layer.
+    public func attentionPatterns(_ tokens: [Int32]) -> [Tensor] {
+        let T = tokens.count, NH = config.heads
+        precondition(T >= 1 && T <= config.contextLength, "attentionPatterns: 1…\(config.contextLength) tokens")
+        let probe = GPT2Activations(config: config, B: 1, T: T)
+        model.forward(inputs: tokens, targets: nil, activations: probe)
+        return (0..<config.layers).map { l in
+            let start = probe.att + l * NH * T * T
+            return Tensor(shape: [NH, T, T], scalars: Array(UnsafeBufferPointer(start: start, count: NH * T * T)))
+        }
+    }
+
+    // MARK: Checkpoints
+
+    static let stateFile = "training.json", optimizerFile = "optimizer.safetensors"
+
+    /// What `training.json` holds besides the weights.
+    struct State: Codable {
+        var format = 1
+        var step: Int
+        var settings: TrainingSettings
+        var layers: Int, heads: Int, width: Int, context: Int, vocabularySize: Int
+        var trainingSeconds: Double
+        var log: [TrainingLogEntry]
+    }
+
+    /// Saves the model (`config.json` + `model.safetensors`, loadable with `--model`), the optimiser's
+    /// moments and `training.json` into `folder`. Each file is written to a temporary name and renamed,
+    /// so an interruption leaves the previous complete file; the step is stamped in every file so a
+    /// resume can tell a mixed set.
+    public func save(to folder: URL) throws {
+        let stamp = ["format": "pt", "lantern.step": "\(stepsDone)"]
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try SafetensorsFile.write([("adam.m", [optimizer.m.values.count], optimizer.m.values),
+                                   ("adam.v", [optimizer.v.values.count], optimizer.v.values)],
+                                  metadata: stamp, to: folder.appendingPathComponent(Self.optimizerFile))
+        try model.exportHuggingFace(to: folder, metadata: stamp)
+        let state = State(step: stepsDone, settings: settings, layers: config.layers, heads: config.heads, width: config.width,
+                          context: config.contextLength, vocabularySize: config.vocabularySize,
+                          trainingSeconds: trainingSeconds, log: log)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(state).write(to: folder.appendingPathComponent(Self.stateFile), options: .atomic)
+    }
+
+    /// Whether `folder` holds a run to resume.
+    public static func hasCheckpoint(in folder: URL) -> Bool {
+        FileManager.default.fileExists(atPath: folder.appendingPathComponent(stateFile).path)
+    }
+
+    /// The shape a checkpoint was trained with (for checking a resume against the command line).
+    public static func checkpointConfig(in folder: URL) throws -> TransformerConfig {
+        let state = try readState(folder)
+        return .gpt2(layers: state.layers, heads: state.heads, width: state.width,
+                     vocabularySize: state.vocabularySize, contextLength: state.context)
+    }
+
+    private static func readState(_ folder: URL) throws -> State {
+        let url = folder.appendingPathComponent(stateFile)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(stateFile) is missing")
+        }
+        do { return try JSONDecoder().decode(State.self, from: data) } catch {
+            throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(stateFile) is not a Lantern training state (\(error))")
+        }
+    }
+
+    /// Continues the run saved in `folder` on `stream` (which must use the same tokenizer).
+    public static func resume(from folder: URL, stream: TokenStream) throws -> TrainingRun {
+        let state = try readState(folder)
+        let config = TransformerConfig.gpt2(layers: state.layers, heads: state.heads, width: state.width,
+                                            vocabularySize: state.vocabularySize, contextLength: state.context)
+        let model: GPT2TrainingModel
+        let optimizerFile: SafetensorsFile
+        do {
+            model = try GPT2TrainingModel(huggingFaceFolder: folder)
+            optimizerFile = try SafetensorsFile(url: folder.appendingPathComponent(Self.optimizerFile))
+        } catch let error as TrainingError {
+            throw error
+        } catch {
+            throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(error)")
+        }
+        guard model.config.layers == config.layers, model.config.width == config.width, model.config.heads == config.heads,
+              model.config.contextLength == config.contextLength, model.config.vocabularySize == config.vocabularySize else {
+            throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "config.json and \(stateFile) describe different models")
+        }
+        let store = WeightStore(files: [optimizerFile], strippingPrefixes: [])
+        let stamps = [optimizerFile.metadata["lantern.step"], try? SafetensorsFile(url: folder.appendingPathComponent("model.safetensors")).metadata["lantern.step"]]
+        guard stamps.allSatisfy({ $0 == "\(state.step)" }) else {
+            throw TrainingError.unreadableCheckpoint(folder: folder.path,
+                                                     problem: "its files come from different steps (an interrupted save); delete the folder and start again")
+        }
+        var m = GPT2Parameters(zerosFor: config), v = m
+        do {
+            m.values = try store.tensor("adam.m", shape: [m.values.count])
+            v.values = try store.tensor("adam.v", shape: [v.values.count])
+        } catch {
+            throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(Self.optimizerFile): \(error)")
+        }
+        let optimizer = AdamW(m: m, v: v, step: state.step, settings: adamW(state.settings))
+        return TrainingRun(model: model, optimizer: optimizer, settings: state.settings, stream: stream,
+                           log: state.log, seconds: state.trainingSeconds)
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import Tensors
+import Training
+import Transformer
+
+/// The model shape and batch `lantern bench --train` measures; defaults are the built-in model's.
+struct TrainBenchShape: ParsableArguments {
+    @Option(name: .customLong("train-layers"), help: "Layers.") var layers = BuiltInModelShape.layers
+    @Option(name: .customLong("train-heads"), help: "Attention heads.") var heads = BuiltInModelShape.heads
+    @Option(name: .customLong("train-width"), help: "Embedding width.") var width = BuiltInModelShape.width
+    @Option(name: .customLong("train-context"), help: "Context (tokens per window).") var context = BuiltInModelShape.context
+    @Option(name: .customLong("train-vocab"), help: "Vocabulary size.") var vocabularySize = BuiltInModelShape.vocabularySize
+    @Option(name: .customLong("train-batch"), help: "Windows per batch.") var batch = BuiltInModelShape.batch
+    @Option(name: .customLong("train-steps"), help: "Timed steps (after 2 warm-up steps).") var steps = 10
+}
+
+extension Bench {
+    /// Training throughput: tokens per second of whole optimiser steps on random tokens.
+    func runTraining() throws {
+        let s = trainShape
+        let config = TransformerConfig.gpt2(layers: s.layers, heads: s.heads, width: s.width,
+                                            vocabularySize: s.vocabularySize, contextLength: s.context)
+        try TrainingRun.validate(config)
+        guard s.batch >= 1, s.steps >= 1 else { throw ValidationError("--train-batch and --train-steps must be 1 or more") }
+        var random = SplitMix64(seed: 5)
+        let tokens = (0..<(s.batch * (s.context + 1) * 4 + 2 * (s.context + 1))).map { _ in Int32(random.next() % UInt64(s.vocabularySize)) }
+        var settings = TrainingSettings()
+        settings.batchSize = s.batch
+        settings.steps = s.steps + 2
+        settings.warmupSteps = 1
+        settings.evaluationInterval = Int.max / 2
+        let stream = try TokenStream(tokens: tokens, context: s.context, validationFraction: 0.01)
+        printError("training benchmark: \(config.parameterCount) parameters (\(s.layers) layers, \(s.heads) heads, width \(s.width), "
+                   + "context \(s.context), vocabulary \(s.vocabularySize)), batch \(s.batch) × \(s.context) tokens")
+        var rows: [[String: Any]] = []
+        for threadCount in threads {
+            Parallelism.setThreads(threadCount)
+            TrainingThreads.set(threadCount)
+            let run = try TrainingRun(config: config, settings: settings, stream: stream)
+            run.step(); run.step()  // warm-up
+            let start = Date()
+            for _ in 0..<s.steps { run.step() }
+            let seconds = Date().timeIntervalSince(start)
+            let tokensPerSecond = Double(s.steps * run.tokensPerStep) / seconds
+            rows.append(["threads": threadCount, "train_tokens_per_second": tokensPerSecond,
+                         "milliseconds_per_step": seconds * 1000 / Double(s.steps)])
+            printError(String(format: "threads %d: %.0f tokens/s, %.0f ms a step", threadCount, tokensPerSecond, seconds * 1000 / Double(s.steps)))
+        }
+        if json {
+            try printJSON(["parameters": config.parameterCount, "layers": s.layers, "heads": s.heads, "width": s.width,
+                           "context": s.context, "vocabulary": s.vocabularySize, "batch": s.batch, "results": rows,
+                           "peak_memory_bytes": peakMemoryBytes() ?? NSNull()] as [String: Any])
+            return
+        }
+        print("training, \(config.parameterCount) parameters, batch \(s.batch) × \(s.context)")
+        print("threads  tokens/s  ms/step")
+        for row in rows {
+            print(String(format: "%7d  %8.0f  %7.0f", row["threads"] as! Int, row["train_tokens_per_second"] as! Double,
+                         row["milliseconds_per_step"] as! Double))
+        }
+    }
+}
