@@ -42,7 +42,7 @@ let package = Package(
         // Pictures: colormaps, terminal renderings, PNG canvases with FreeType text, heatmaps, Graphviz architecture graphs.
         .target(name: "Rendering", dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "CLibPNG", "CFreeType", "CGraphviz"]),
         // Training: backward pass, optimiser, data loading, tokenizer training, the teaching corpus.
-        .target(name: "Training", dependencies: ["Transformer", "Tokenizers", "Tensors"], swiftSettings: numericRelease),
+        .target(name: "Training", dependencies: ["Transformer", "Tokenizers", "Tensors", "CKernels"], swiftSettings: numericRelease),
         .executableTarget(name: "lantern", dependencies: [
             "Rendering", "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "ModelHub", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -18,6 +18,10 @@ public enum ModelHub {
                                             catalog: ModelCatalog = .builtIn) throws -> String {
         let expanded = ModelLocations.expandingTilde(argument, environment: environment)
         if FileManager.default.fileExists(atPath: expanded) { return argument }
+        if argument == BuiltInModel.name {
+            guard let folder = BuiltInModel.folder(environment: environment) else { throw ModelHubError.builtInMissing }
+            return folder.path
+        }
         guard ModelLocator.isModelName(argument) else { return argument }
         let locations = ModelLocations(environment: environment)
         let locator = ModelLocator(locations: locations, catalog: catalog)

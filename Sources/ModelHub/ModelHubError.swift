@@ -19,6 +19,8 @@ public enum ModelHubError: Error, CustomStringConvertible, LocalizedError, Equat
     case checksumMismatch(file: String, expected: String, found: String)
     /// Reading or writing the model folders failed.
     case fileSystem(path: String, problem: String)
+    /// The built-in model's folder is not where this build expects it.
+    case builtInMissing
 
     public var description: String {
         switch self {
@@ -50,6 +52,8 @@ public enum ModelHubError: Error, CustomStringConvertible, LocalizedError, Equat
                 + "the damaged file was deleted; run the command again to download it afresh"
         case .fileSystem(let path, let problem):
             return "\(path): \(problem)"
+        case .builtInMissing:
+            return BuiltInModel.missingMessage
         }
     }
 

@@ -1,5 +1,9 @@
+import CKernels
 import Foundation
 import Tensors
+
+/// Whether the AVX2 element-wise kernels may run on this CPU (checked once).
+let cpuHasAVX2 = lantern_cpu_has_avx2_fma() != 0
 
 // The kernels the training drivers run: the same mathematics as the reference kernels in
 // Kernels.swift (which stay, readable, as the definition the tests compare against), arranged for
@@ -134,21 +138,14 @@ func fastAttentionBackward(
 
 // MARK: - Element-wise
 
-private let geluScale = Float((2.0 / Double.pi).squareRoot())
-
-/// `tanh(u)` from one `expf`: `1 − 2/(e^{2u} + 1)` (libm's `tanhf` is several times slower).
-@inline(__always)
-private func fastTanh(_ u: Float) -> Float {
-    let e = expf(2 * min(max(u, -15), 15))
-    return 1 - 2 / (e + 1)
-}
-
+/// GELU over `N` values, split over the workers; the AVX2 kernel when the CPU has it.
 func fastGeluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, N: Int) {
     nonisolated(unsafe) let (y, x) = (out, inp)
     splitOverWorkers(N, minimumPerPart: 1 << 14) { range in
-        for i in range {
-            let v = x[i]
-            y[i] = 0.5 * v * (1 + fastTanh(geluScale * (v + 0.044715 * v * v * v)))
+        if cpuHasAVX2 {
+            lantern_gelu_forward_avx2(y + range.lowerBound, x + range.lowerBound, range.count)
+        } else {
+            geluForward(out: y + range.lowerBound, inp: x + range.lowerBound, N: range.count)
         }
     }
 }
@@ -156,13 +153,11 @@ func fastGeluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>
 func fastGeluBackward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
     nonisolated(unsafe) let (dx, x, dy) = (dinp, inp, dout)
     splitOverWorkers(N, minimumPerPart: 1 << 14) { range in
-        for i in range {
-            let v = x[i]
-            let u = geluScale * (v + 0.044715 * v * v * v)
-            let tanhU = fastTanh(u)
-            let sech2 = 1 - tanhU * tanhU
-            let du = geluScale * (1 + 3 * 0.044715 * v * v)
-            dx[i] += dy[i] * (0.5 * (1 + tanhU) + 0.5 * v * sech2 * du)
+        let o = range.lowerBound
+        if cpuHasAVX2 {
+            lantern_gelu_backward_avx2(dx + o, x + o, dy + o, range.count)
+        } else {
+            geluBackward(dinp: dx + o, inp: x + o, dout: dy + o, N: range.count)
         }
     }
 }

@@ -7,9 +7,9 @@ import Tensors
 /// Which model to run (shared by every command that loads one).
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "A Hugging Face model folder (config.json, model.safetensors, tokenizer files), a llama2.c .bin checkpoint, or a model name (gpt2, openai-community/gpt2, stories15M: see `lantern models`).",
+        "A Hugging Face model folder (config.json, model.safetensors, tokenizer files), a llama2.c .bin checkpoint, or a model name (gpt2, openai-community/gpt2, stories15M: see `lantern models`). Default: Lantern's built-in teaching model, lantern-tiny.",
         valueName: "path|name"))
-    var model: String
+    var model: String = BuiltInModel.name
 
     @Option(name: .long, help: ArgumentHelp(
         "The tokenizer, when it is not in the model folder (llama2.c: tokenizer.bin).", valueName: "path"))

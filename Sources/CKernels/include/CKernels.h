@@ -8,4 +8,10 @@ int lantern_cpu_has_avx2_fma(void);
 /// AVX2 + FMA; call only when lantern_cpu_has_avx2_fma() is 1.
 void lantern_dot_rows_avx2(const float *W, const float *x, float *y, long row0, long row1, long C);
 
+/// out[i] = GELU(inp[i]) (tanh approximation) for i in [0, n). AVX2 + FMA only.
+void lantern_gelu_forward_avx2(float *out, const float *inp, long n);
+
+/// dinp[i] += dout[i] · GELU'(inp[i]) for i in [0, n). AVX2 + FMA only.
+void lantern_gelu_backward_avx2(float *dinp, const float *inp, const float *dout, long n);
+
 #endif
