@@ -18,16 +18,33 @@ struct Review {
 }
 
 enum SentimentWriter {
-    static let subjects = ["soup", "cake", "pizza", "movie", "book", "song", "game", "room",
-                           "bus", "show", "lesson", "park", "bread", "tea", "music", "food"]
-    static let positiveWords = ["good", "great", "nice", "lovely", "fun", "wonderful", "beautiful",
-                                "perfect", "fresh", "friendly", "tasty", "sweet", "clean", "pleasant"]
-    static let negativeWords = ["bad", "terrible", "boring", "dull", "dirty", "cold", "stale",
-                                "rude", "noisy", "ugly", "horrible", "slow", "sour", "poor"]
+    /// What is reviewed, in groups that share their own opinion words (a soup is tasty, a movie
+    /// is funny, a room is clean); the general words (good, terrible, …) go with every group.
+    struct Group {
+        let subjects: [String]
+        let positive: [String]
+        let negative: [String]
+    }
+
+    static let groups: [Group] = [
+        Group(subjects: ["soup", "cake", "pizza", "bread", "tea", "food"],
+              positive: ["tasty", "fresh", "sweet", "warm"], negative: ["stale", "sour", "cold", "salty"]),
+        Group(subjects: ["movie", "book", "song", "show", "music", "game", "lesson"],
+              positive: ["funny", "clever", "lovely", "gripping"], negative: ["boring", "dull", "slow", "silly"]),
+        Group(subjects: ["room", "bus", "park", "shop", "hotel"],
+              positive: ["clean", "quiet", "bright", "cozy"], negative: ["dirty", "noisy", "crowded", "smelly"]),
+    ]
+    static let generalPositive = ["good", "great", "nice", "wonderful", "perfect"]
+    static let generalNegative = ["bad", "terrible", "horrible", "poor", "nasty"]
     static let likeVerbs = ["loved", "liked", "enjoyed"]
     static let dislikeVerbs = ["hated", "disliked"]
 
-    static func words(_ label: SentimentLabel) -> [String] { label == .positive ? positiveWords : negativeWords }
+    static var subjects: [String] { groups.flatMap(\.subjects) }
+
+    /// The opinion words of `label` that fit `group`.
+    static func words(_ label: SentimentLabel, _ group: Group) -> [String] {
+        label == .positive ? group.positive + generalPositive : group.negative + generalNegative
+    }
 
     static func isReserved(subject: String, opinion: String) -> Bool {
         stableHash("review|\(subject)|\(opinion)") % 7 == 0
@@ -44,14 +61,15 @@ enum SentimentWriter {
     }
 
     private static func draft(_ label: SentimentLabel, _ random: inout CorpusRandom) -> (String, String, String) {
-        let s = random.pick(subjects)
-        let word = random.pick(words(label)), opposite = random.pick(words(label.opposite))
+        let group = random.pick(groups)
+        let s = random.pick(group.subjects)
+        let word = random.pick(words(label, group)), opposite = random.pick(words(label.opposite, group))
         switch random.below(8) {
         case 0:
             return ("The \(s) was \(word).", s, word)
         case 1:
-            var second = random.pick(words(label))
-            while second == word { second = random.pick(words(label)) }
+            var second = random.pick(words(label, group))
+            while second == word { second = random.pick(words(label, group)) }
             return ("The \(s) was \(word) and \(second).", s, word)
         case 2:
             return ("The \(s) was very \(word).", s, word)
@@ -63,9 +81,11 @@ enum SentimentWriter {
         case 5:
             return ("The \(s) was not \(opposite).", s, opposite)
         case 6:
-            var other = random.pick(subjects)
-            while other == s { other = random.pick(subjects) }
-            return ("The \(s) was \(opposite), but the \(other) was \(word).", s, opposite)
+            let otherGroup = random.pick(groups)
+            var other = random.pick(otherGroup.subjects)
+            while other == s { other = random.pick(otherGroup.subjects) }
+            let second = random.pick(words(label, otherGroup))
+            return ("The \(s) was \(opposite), but the \(other) was \(second).", s, opposite)
         default:
             let again = random.pick(["come back", "go again"])
             let will = label == .positive ? "I would \(again)." : "I would not \(again)."

@@ -11,13 +11,13 @@ enum StoryBeat: Int, CaseIterable {
     // Lost and found.
     case lose, lostFeeling, ask, comfort, search, foundByFriend, foundByHero, shoutFriend, shoutHero, giveBack, endFeeling, lostEnd
     // Broken toy.
-    case ohNo, breaks, brokenTalk, fix, fixed, brokenEnd
+    case ohNo, breaks, brokenFeeling, brokenTalk, fix, fixed, brokenEnd
     // Sharing.
     case want, refuse, regret, share, together, sharingEnd
     // A hungry animal.
     case meet, petState, petTalk, fetchFood, feed, friendComes, petEnd
     // A present.
-    case birthday, plan, shop, wrap, give, thanks, giftEnd
+    case birthday, plan, shop, wrap, give, open, thanks, giftEnd
     // Rain.
     case rainStarts, rainTalk, runHome, atHome, rainbow, rainEnd
 
@@ -29,6 +29,8 @@ enum StoryBeat: Int, CaseIterable {
             "There was once a {a.kid} called {A}.",
             "{A} was a {size} {a.kid} who liked to {play}.",
             "Once there was a {a.kid} named {A} who loved to {play}.",
+            "{A} was a {size} {a.kid}.",
+            "Long ago, a {a.kid} named {A} lived in a {size} house.",
         ]
         case .toy: return [
             "{A} had a {col} {obj}.",
@@ -37,6 +39,7 @@ enum StoryBeat: Int, CaseIterable {
             "{a.His} favourite toy was a {col} {obj}.",
             "Every day, {A} played with {a.his} {col} {obj}.",
             "{A} got a {col} {obj} from {a.his} {parent}.",
+            "{A} had a {col} {obj} that {a.he} took everywhere.",
         ]
         case .outing: return [
             "[One day|One morning|One afternoon|One sunny day], {A} went to the {place} with {a.his} friend {B}.",
@@ -68,6 +71,7 @@ enum StoryBeat: Int, CaseIterable {
             "\"Can you help me find my {obj}?\" asked {A}.",
             "\"I lost my {col} {obj},\" said {A}.",
             "{A} said, \"My {obj} is gone!\"",
+            "\"Has anyone seen my {col} {obj}?\" asked {A}.",
             "\"Oh no, where did my {obj} go?\" cried {A}.",
         ]
         case .comfort: return [
@@ -75,6 +79,7 @@ enum StoryBeat: Int, CaseIterable {
             "\"I will help you look,\" said {B}.",
             "{B} said, \"Let us look for it together.\"",
             "\"We will find it,\" {b.he} said.",
+            "{B} put {b.his} arm around {A}.",
             "\"Do not worry, {A}. I will help you,\" said {B}.",
         ]
         case .search: return [
@@ -109,12 +114,14 @@ enum StoryBeat: Int, CaseIterable {
             "{A} felt {happy}.",
             "Now {A} was so {happy}.",
             "{a.He} smiled and felt {happy}.",
+            "{A} jumped up and down and felt very {happy}.",
         ]
         case .lostEnd: return [
             "\"Thank you, {B}!\" said {A}.",
             "{A} hugged {B}.",
             "From that day on, {A} never lost {a.his} {col} {obj} again.",
             "{A} and {B} played with the {col} {obj} until the sun went down.",
+            "After that, {A} always kept {a.his} {obj} in a safe place.",
         ]
 
         case .ohNo: return [
@@ -124,6 +131,12 @@ enum StoryBeat: Int, CaseIterable {
             "[Then|Suddenly], the {obj} fell and broke.",
             "[Then|Suddenly], {B} dropped the {col} {obj}, and it broke.",
             "The {col} {obj} hit a {thing} and broke.",
+        ]
+        case .brokenFeeling: return [
+            "{A} felt {sad}.",
+            "{A} was {sad} and began to cry.",
+            "Poor {A} felt so {sad}.",
+            "{A} looked at the broken {obj} and felt {sad}.",
         ]
         case .brokenTalk: return [
             "\"My {obj} is broken!\" cried {A}.",
@@ -145,6 +158,7 @@ enum StoryBeat: Int, CaseIterable {
             "{A} smiled at {B}.",
             "{a.He} said, \"You are a good friend, {B}.\"",
             "They played with the {obj} all day.",
+            "From then on, {A} was very careful with {a.his} {obj}.",
         ]
 
         case .want: return [
@@ -226,7 +240,12 @@ enum StoryBeat: Int, CaseIterable {
         ]
         case .give: return [
             "At the party, {A} gave the present to {B}.",
+            "{A} gave the present to {B}.",
+            "The next day, {A} gave {b.him} the present.",
+        ]
+        case .open: return [
             "{B} opened it and saw the {col} {obj}.",
+            "{b.He} opened the present and found a {col} {obj} inside.",
         ]
         case .thanks: return [
             "\"Thank you, {A}! I love it!\" said {B}.",

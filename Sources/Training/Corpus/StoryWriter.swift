@@ -47,9 +47,29 @@ struct StoryRenderer {
     var paragraphs: [[String]] = [[]]
     var pronouns: [CorpusPronounUse] = []
 
+    /// Says one of `beat`'s templates, preferring one this story has not used yet.
     mutating func say(_ beat: StoryBeat, _ random: inout CorpusRandom) {
-        say(random.pick(beat.compiledTemplates), &random)
+        let templates = beat.compiledTemplates
+        // When hero and friend share a gender, a sentence that opens with "He"/"She"/"His"/"Her"
+        // could mean either of them: prefer a template that opens with a name.
+        let ambiguous = cast[0].gender == cast[1].gender
+        let all = Array(templates.indices)
+        let clear = all.filter {
+            guard ambiguous, case .token(.slot(.pronoun(_, _, capitalised: true))) = templates[$0].pieces.first else { return true }
+            return false
+        }
+        let fresh = clear.filter { !used.contains(TemplateIndex(beat: beat.rawValue, template: $0)) }
+        let index = random.pick(!fresh.isEmpty ? fresh : !clear.isEmpty ? clear : all)
+        used.append(TemplateIndex(beat: beat.rawValue, template: index))
+        say(templates[index], &random)
     }
+
+    struct TemplateIndex: Equatable {
+        let beat: Int
+        let template: Int
+    }
+
+    var used: [TemplateIndex] = []
 
     /// Says `beat` with probability `p`.
     mutating func maybe(_ p: Double, _ beat: StoryBeat, _ random: inout CorpusRandom) {
@@ -169,7 +189,7 @@ enum StoryWriter {
             story.newParagraph()
             story.maybe(0.4, .ohNo, &random)
             story.say(.breaks, &random)
-            story.say(.lostFeeling, &random)
+            story.say(.brokenFeeling, &random)
             story.say(.brokenTalk, &random)
             story.say(.fix, &random)
             story.say(.fixed, &random)
@@ -181,7 +201,7 @@ enum StoryWriter {
             story.say(.want, &random)
             story.say(.refuse, &random)
             story.say(.regret, &random)
-            story.maybe(0.5, .regret, &random)
+            story.maybe(0.5, .regret, &random)  // a second, different one
             story.say(.share, &random)
             story.say(.together, &random)
             story.newParagraph()
@@ -212,6 +232,7 @@ enum StoryWriter {
             story.say(.shop, &random)
             story.maybe(0.7, .wrap, &random)
             story.say(.give, &random)
+            story.maybe(0.7, .open, &random)
             story.say(.thanks, &random)
             story.newParagraph()
             story.say(.giftEnd, &random)
