@@ -8,16 +8,19 @@ struct CorpusCommand: ParsableCommand {
         commandName: "corpus",
         abstract: "Write the teaching corpus: stories, sentiment, toy translation, questions and repeats, from a seed.",
         discussion: """
-        The same seed gives the same bytes on every machine. Each document is followed by a line
-        <|endoftext|>. About 60% of the bytes are stories, 10% few-shot sentiment lines, 10% toy
-        "French" translation lines, 12% stories with questions and answers, 8% repeated passages.
-        Some combinations (hero–object pairs, review phrases, noun–colour pairs) are held out: they
-        never appear in the training text and make up the --eval sets, written as JSON lines
-        (sentiment.jsonl with 0, 1 and 4 shots, translation.jsonl, qa.jsonl, stories.jsonl).
+        The same seed gives the same bytes on every machine. Each document is
+        followed by a line <|endoftext|>. About 60% of the bytes are stories,
+        10% few-shot sentiment lines, 10% toy "French" translation lines, 12%
+        stories with questions and answers, 8% repeated passages.
+
+        Some combinations (hero-object pairs, review phrases, noun-colour pairs)
+        are held out: they never appear in the training text and make up the
+        --eval sets, written as JSON lines: sentiment.jsonl (0, 1 and 4 shots),
+        translation.jsonl, qa.jsonl and stories.jsonl.
 
         Examples:
           lantern corpus
-          lantern corpus --seed 7 --size-mb 1 --out /tmp/corpus.txt --eval /tmp/corpus-eval
+          lantern corpus --seed 7 --size-mb 1 --out corpus.txt --eval eval/
         """)
 
     @Option(name: .long, help: "Seed of the corpus: the same seed writes the same bytes.")
