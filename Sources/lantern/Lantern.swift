@@ -14,7 +14,8 @@ struct Lantern: ParsableCommand {
           lantern generate "Once upon a time" --model path/to/gpt2
           lantern tokenize "Hello world" --model path/to/gpt2
           lantern info --model path/to/stories260K.bin
+          lantern corpus --size-mb 1 --eval output/corpus/eval
           lantern bench
         """,
-        subcommands: [Generate.self, Step.self, Tokenize.self, Info.self, TraceCommand.self, Lens.self, Heads.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self, PositionsCommand.self, EmbeddingsCommand.self, BranchCommand.self, Graph.self, Bench.self, Download.self, Models.self])
+        subcommands: [Generate.self, Step.self, Tokenize.self, Info.self, TraceCommand.self, Lens.self, Heads.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self, PositionsCommand.self, EmbeddingsCommand.self, BranchCommand.self, Graph.self, CorpusCommand.self, Bench.self, Download.self, Models.self])
 }

@@ -1,0 +1,102 @@
+// Few-shot sentiment lines: `Review: The soup was warm and tasty. Sentiment: positive`.
+// Reviews are built from subjects and opinion words; negation ("was not good") and contrast
+// ("was cold, but the tea was lovely": the second clause decides) make the label depend on more
+// than one word. A review's key is its subject and its first opinion word; about one key in seven
+// is held out for evaluation and never written into training text.
+
+public enum SentimentLabel: String, CaseIterable, Sendable, Codable {
+    case positive, negative
+
+    var opposite: SentimentLabel { self == .positive ? .negative : .positive }
+}
+
+struct Review {
+    let text: String
+    let label: SentimentLabel
+
+    var line: String { "Review: \(text) Sentiment: \(label.rawValue)" }
+}
+
+enum SentimentWriter {
+    /// What is reviewed, in groups that share their own opinion words (a soup is tasty, a movie
+    /// is funny, a room is clean); the general words (good, terrible, …) go with every group.
+    struct Group {
+        let subjects: [String]
+        let positive: [String]
+        let negative: [String]
+    }
+
+    static let groups: [Group] = [
+        Group(subjects: ["soup", "cake", "pizza", "bread", "tea", "food"],
+              positive: ["tasty", "fresh", "sweet", "warm"], negative: ["stale", "sour", "cold", "salty"]),
+        Group(subjects: ["movie", "book", "song", "show", "music", "game", "lesson"],
+              positive: ["funny", "clever", "lovely", "gripping"], negative: ["boring", "dull", "slow", "silly"]),
+        Group(subjects: ["room", "bus", "park", "shop", "hotel"],
+              positive: ["clean", "quiet", "bright", "cozy"], negative: ["dirty", "noisy", "crowded", "smelly"]),
+    ]
+    static let generalPositive = ["good", "great", "nice", "wonderful", "perfect"]
+    static let generalNegative = ["bad", "terrible", "horrible", "poor", "nasty"]
+    static let likeVerbs = ["loved", "liked", "enjoyed"]
+    static let dislikeVerbs = ["hated", "disliked"]
+
+    static var subjects: [String] { groups.flatMap(\.subjects) }
+
+    /// The opinion words of `label` that fit `group`.
+    static func words(_ label: SentimentLabel, _ group: Group) -> [String] {
+        label == .positive ? group.positive + generalPositive : group.negative + generalNegative
+    }
+
+    static func isReserved(subject: String, opinion: String) -> Bool {
+        stableHash("review|\(subject)|\(opinion)") % 7 == 0
+    }
+
+    /// A review with the given label whose key is reserved exactly when `split` is held-out.
+    static func review(_ label: SentimentLabel, split: CorpusSplit, _ random: inout CorpusRandom) -> Review {
+        while true {
+            let (text, subject, opinion) = draft(label, &random)
+            if isReserved(subject: subject, opinion: opinion) == (split == .heldOut) {
+                return Review(text: text, label: label)
+            }
+        }
+    }
+
+    private static func draft(_ label: SentimentLabel, _ random: inout CorpusRandom) -> (String, String, String) {
+        let group = random.pick(groups)
+        let s = random.pick(group.subjects)
+        let word = random.pick(words(label, group)), opposite = random.pick(words(label.opposite, group))
+        switch random.below(8) {
+        case 0:
+            return ("The \(s) was \(word).", s, word)
+        case 1:
+            var second = random.pick(words(label, group))
+            while second == word { second = random.pick(words(label, group)) }
+            return ("The \(s) was \(word) and \(second).", s, word)
+        case 2:
+            return ("The \(s) was very \(word).", s, word)
+        case 3:
+            let verb = random.pick(label == .positive ? likeVerbs : dislikeVerbs)
+            return ("I \(verb) the \(s).", s, verb)
+        case 4:
+            return ("What a \(word) \(s)!", s, word)
+        case 5:
+            return ("The \(s) was not \(opposite).", s, opposite)
+        case 6:
+            let otherGroup = random.pick(groups)
+            var other = random.pick(otherGroup.subjects)
+            while other == s { other = random.pick(otherGroup.subjects) }
+            let second = random.pick(words(label, otherGroup))
+            return ("The \(s) was \(opposite), but the \(other) was \(second).", s, opposite)
+        default:
+            let again = random.pick(["come back", "go again"])
+            let will = label == .positive ? "I would \(again)." : "I would not \(again)."
+            return ("The \(s) was \(word). \(will)", s, word)
+        }
+    }
+
+    /// A training document: four to eight review lines with mixed labels.
+    static func document(_ random: inout CorpusRandom) -> String {
+        (0..<random.int(in: 4...8)).map { _ in
+            review(random.chance(0.5) ? .positive : .negative, split: .training, &random).line
+        }.joined(separator: "\n")
+    }
+}

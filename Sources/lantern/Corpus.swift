@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import Training
+
+/// `lantern corpus`: writes the deterministic teaching corpus (and, with --eval, its held-out sets).
+struct CorpusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "corpus",
+        abstract: "Write the teaching corpus: stories, sentiment, toy translation, questions and repeats, from a seed.",
+        discussion: """
+        The same seed gives the same bytes on every machine. Each document is
+        followed by a line <|endoftext|>. About 60% of the bytes are stories,
+        10% few-shot sentiment lines, 10% toy "French" translation lines, 12%
+        stories with questions and answers, 8% repeated passages.
+
+        Some combinations (hero-object pairs, review phrases, noun-colour pairs)
+        are held out: they never appear in the training text and make up the
+        --eval sets, written as JSON lines: sentiment.jsonl (0, 1 and 4 shots),
+        translation.jsonl, qa.jsonl and stories.jsonl.
+
+        Examples:
+          lantern corpus
+          lantern corpus --seed 7 --size-mb 1 --out corpus.txt --eval eval/
+        """)
+
+    @Option(name: .long, help: "Seed of the corpus: the same seed writes the same bytes.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: ArgumentHelp("Size of the training text in megabytes (10^6 bytes), more than 0 and at most \(Int(CorpusCommand.maximumMegabytes)).", valueName: "megabytes"))
+    var sizeMb: Double = Double(TeachingCorpus.defaultTargetBytes) / 1_000_000
+
+    @Option(name: .long, help: ArgumentHelp("Where to write the training text.", valueName: "file"))
+    var out: String = "output/corpus/train.txt"
+
+    @Option(name: .long, help: ArgumentHelp("Also write the held-out evaluation sets (JSON lines) into this folder.", valueName: "folder"))
+    var eval: String?
+
+    @Option(name: .long, help: "How many items each evaluation set has (with --eval).")
+    var evalCount: Int = 200
+
+    static let maximumMegabytes = 1_000.0
+
+    func validate() throws {
+        guard sizeMb.isFinite, sizeMb > 0 else {
+            throw ValidationError("--size-mb \(sizeMb) is out of range: use a size above 0, e.g. --size-mb 4")
+        }
+        guard sizeMb <= CorpusCommand.maximumMegabytes else {
+            throw ValidationError("--size-mb \(sizeMb) is too large: use at most \(Int(CorpusCommand.maximumMegabytes)) (the default is 4)")
+        }
+        guard (1...100_000).contains(evalCount) else {
+            throw ValidationError("--eval-count \(evalCount) is out of range: use 1 to 100000")
+        }
+        guard !out.isEmpty else { throw ValidationError("--out needs a file name") }
+    }
+
+    func run() throws {
+        let outURL = URL(fileURLWithPath: out)
+        try CorpusCommand.prepareFolder(outURL.deletingLastPathComponent(), for: "--out")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: outURL.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ValidationError("cannot write --out \(out): it is a folder; name a file, e.g. \(out)/train.txt")
+        }
+        let evalURL = eval.map { URL(fileURLWithPath: $0) }
+        if let evalURL { try CorpusCommand.prepareFolder(evalURL, for: "--eval") }
+
+        let clock = ContinuousClock(), start = clock.now
+        let corpus = TeachingCorpus(seed: seed, targetBytes: max(1, Int((sizeMb * 1_000_000).rounded())))
+        let (text, summary) = corpus.generate()
+        let elapsed = clock.now - start
+        try CorpusCommand.writeAtomically(Data(text.utf8), to: outURL, option: "--out")
+
+        let kinds = CorpusDocumentKind.allCases.map { "\($0.rawValue) \(summary.documents(of: $0))" }.joined(separator: ", ")
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        print(outURL.path)
+        print("\(summary.bytes) bytes, \(summary.documents.reduce(0, +)) documents (\(kinds)), "
+              + "\(summary.distinctWords) distinct words, seed \(seed), \(String(format: "%.1f", seconds)) s")
+
+        if let evalURL {
+            try writeEvaluation(into: evalURL)
+        }
+    }
+
+    /// One JSON line of an evaluation set.
+    private struct EvaluationLine: Encodable {
+        let id: Int
+        let kind: String
+        let shots: Int
+        let prompt: String
+        let expected: String
+        let query: String
+    }
+
+    private struct StoryLine: Encodable {
+        let id: Int
+        let plot: String
+        let text: String
+    }
+
+    private func writeEvaluation(into folder: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        func lines<T: Encodable>(_ values: [T]) throws -> Data {
+            var data = Data()
+            for value in values {
+                data += try encoder.encode(value)
+                data += Data("\n".utf8)
+            }
+            return data
+        }
+        func rows(_ items: [CorpusEvaluationItem]) -> [EvaluationLine] {
+            items.enumerated().map { EvaluationLine(id: $0.offset, kind: $0.element.kind.rawValue, shots: $0.element.shots,
+                                                    prompt: $0.element.prompt, expected: $0.element.expected, query: $0.element.query) }
+        }
+        let sets: [(String, Data)] = [
+            ("sentiment.jsonl", try lines([0, 1, 4].flatMap { rows(TeachingCorpus.sentimentEvaluation(count: evalCount, seed: seed, shots: $0)) })),
+            ("translation.jsonl", try lines(rows(TeachingCorpus.translationEvaluation(count: evalCount, seed: seed)))),
+            ("qa.jsonl", try lines(rows(TeachingCorpus.questionAnswerEvaluation(count: evalCount, seed: seed)))),
+            ("stories.jsonl", try lines(TeachingCorpus.heldOutStories(count: evalCount, seed: seed).enumerated().map {
+                StoryLine(id: $0.offset, plot: $0.element.plot.rawValue, text: $0.element.text)
+            })),
+        ]
+        for (name, data) in sets {
+            let url = folder.appendingPathComponent(name)
+            try CorpusCommand.writeAtomically(data, to: url, option: "--eval")
+            print(url.path)
+        }
+    }
+
+    /// Creates `folder` if needed and checks that it is a writable folder, before any work is done.
+    static func prepareFolder(_ folder: URL, for option: String) throws {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: folder.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw ValidationError("cannot write \(option) into \(folder.path): it is a file, not a folder")
+        }
+        do {
+            try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw ValidationError("cannot write \(option) into \(folder.path): the folder cannot be created")
+        }
+        guard fm.isWritableFile(atPath: folder.path) else {
+            throw ValidationError("cannot write \(option) into \(folder.path): the folder is not writable")
+        }
+    }
+
+    /// Writes through a temporary file beside `url` and a rename: a reader never sees half a file,
+    /// and a failure leaves nothing behind.
+    static func writeAtomically(_ data: Data, to url: URL, option: String) throws {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        do {
+            try data.write(to: temporary)
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw ValidationError("cannot write \(option) \(url.path): \(error.localizedDescription)")
+        }
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw ValidationError("cannot write \(option) \(url.path): \(reason)")
+        }
+    }
+}
