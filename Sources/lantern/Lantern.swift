@@ -15,6 +15,7 @@ struct Lantern: ParsableCommand {
           lantern tokenize "Hello world" --model path/to/gpt2
           lantern info --model path/to/stories260K.bin
           lantern bench
+          lantern train-tokenizer --data corpus.txt --vocab-size 4096 --out output/tok4k
         """,
-        subcommands: [Generate.self, Step.self, Tokenize.self, Info.self, TraceCommand.self, Lens.self, Heads.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self, PositionsCommand.self, EmbeddingsCommand.self, BranchCommand.self, Graph.self, Bench.self, Download.self, Models.self])
+        subcommands: [Generate.self, Step.self, Tokenize.self, TrainTokenizer.self, Info.self, TraceCommand.self, Lens.self, Heads.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self, PositionsCommand.self, EmbeddingsCommand.self, BranchCommand.self, Graph.self, Bench.self, Download.self, Models.self])
 }
