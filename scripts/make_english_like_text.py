@@ -10,8 +10,9 @@ module. Standard library only.
 
     python3 scripts/make_english_like_text.py BYTES SEED OUT
 
-Tests/TrainingTests/Fixtures/bpe/corpus.txt is `20000 1`; the timing text in
-the README of the trainer is `4000000 7`.
+Tests/TrainingTests/Fixtures/bpe/corpus.txt is `20000 1`. Its word list is
+small (a few hundred words), so for timings real text with more distinct
+words is the harder case (see the note in Sources/Training/BPETrainer.swift).
 """
 import random
 import sys

@@ -19,10 +19,10 @@ import Tokenizers
 ///    new piece with the next id, and record the merge. Ties go to the pair
 ///    whose left piece, then right piece, comes first in byte order (plain
 ///    lexicographic order of the pieces' bytes, a prefix before its
-///    extensions). A pair whose joined bytes already are a piece is skipped
-///    for good: a piece has one id and one merge that makes it, as in GPT-2
-///    (two routes to one piece would also let rank-ordered encoding disagree
-///    with training).
+///    extensions; so "Ġ" = space 0x20 comes before "a"). As a guard, a pair
+///    whose joined bytes already are a piece is skipped for good: each piece
+///    has one id and one merge that makes it, as in GPT-2's files (a second
+///    route to a piece would let rank-ordered encoding disagree with training).
 /// 5. Stop when the vocabulary, special tokens included, reaches the requested
 ///    size, or when no pair occurs at least `minimumPairFrequency` times.
 ///    The special tokens take the last ids (GPT-2's `<|endoftext|>` is 50256).
@@ -31,7 +31,9 @@ import Tokenizers
 /// the words that hold it means a merge only rewrites the words it touches,
 /// and a max-heap with lazily refreshed counts finds the next pair. Nothing
 /// depends on dictionary or set iteration order, so the result is the same in
-/// every run and every process.
+/// every run and every process. Measured on the 2-core development machine
+/// (release build): 4,096 tokens from 4 MB of English (Vim's help files,
+/// 35k distinct words) in about 1 s.
 public struct ByteLevelBPETrainer: Sendable {
     /// The vocabulary size to reach: 256 byte pieces + merges + special tokens.
     public let vocabularySize: Int
@@ -466,33 +468,38 @@ struct MergeState {
         for word in pairWords[mergedKey] ?? [] where lastVisit[Int(word)] != step {
             lastVisit[Int(word)] = step
             let count = counts[Int(word)]
-            var pieces = symbols[Int(word)]
+            let pieces = symbols[Int(word)]
+            var rewritten: [Int32] = []
+            rewritten.reserveCapacity(pieces.count)
             var index = 0
-            // In place: the pairs around each join change from (before, left)
-            // and (right, after) to (before, new) and (new, after). "before"
-            // may itself be a join made a moment ago; its count changes cancel.
-            while index + 1 < pieces.count {
-                if pieces[index] == left && pieces[index + 1] == right {
-                    if index > 0 {
-                        let before = pieces[index - 1]
-                        change(Self.key(before, left), by: -count)
-                        change(Self.key(before, new), by: count)
-                        newPairs.insert(Self.key(before, new))
-                        note(word, holds: Self.key(before, new))
-                    }
-                    if index + 2 < pieces.count {
-                        let after = pieces[index + 2]
-                        change(Self.key(right, after), by: -count)
-                        change(Self.key(new, after), by: count)
-                        newPairs.insert(Self.key(new, after))
-                        note(word, holds: Self.key(new, after))
-                    }
-                    pieces[index] = new
-                    pieces.remove(at: index + 1)
+            // Left to right: each join turns the pairs around it, (before, left)
+            // and (right, after), into (before, new) and (new, after). "before"
+            // is the last piece written, perhaps a join made a moment ago (as
+            // in "a b a b"); the changes its two joins make then cancel out.
+            // A new array rather than removals keeps long words linear.
+            while index < pieces.count {
+                guard index + 1 < pieces.count, pieces[index] == left, pieces[index + 1] == right else {
+                    rewritten.append(pieces[index])
+                    index += 1
+                    continue
                 }
-                index += 1
+                if let before = rewritten.last {
+                    change(Self.key(before, left), by: -count)
+                    change(Self.key(before, new), by: count)
+                    newPairs.insert(Self.key(before, new))
+                    note(word, holds: Self.key(before, new))
+                }
+                if index + 2 < pieces.count {
+                    let after = pieces[index + 2]
+                    change(Self.key(right, after), by: -count)
+                    change(Self.key(new, after), by: count)
+                    newPairs.insert(Self.key(new, after))
+                    note(word, holds: Self.key(new, after))
+                }
+                rewritten.append(new)
+                index += 2
             }
-            symbols[Int(word)] = pieces
+            symbols[Int(word)] = rewritten
         }
         // Every occurrence is joined: the pair is gone.
         pairCounts[mergedKey] = nil
