@@ -4,7 +4,7 @@ public enum BuiltInModelShape {
     public static let layers = 6
     public static let heads = 6
     public static let width = 192
-    public static let context = 128
+    public static let context = 256
     public static let vocabularySize = 2048
-    public static let batch = 16
+    public static let batch = 8
 }

@@ -1,0 +1,253 @@
+import ArgumentParser
+import Foundation
+import Rendering
+import Tensors
+import Tokenizers
+import Training
+import Transformer
+
+/// `lantern train`: documents → a BPE tokenizer → a GPT-2 trained from scratch, with the loss
+/// falling and attention heads forming as it goes.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a small GPT-2 from plain text: tokenizer, weights, loss curve and attention snapshots.",
+        discussion: """
+        Reads a text file, or every .txt file in a folder, trains a byte-level BPE tokenizer on it
+        (unless --tokenizer names one), then trains a GPT-2 of the shape you give from random
+        weights: AdamW, gradient clipping, warm-up and cosine learning rate, mini-batches of
+        random windows, validation loss on the last 5% of the text.
+
+        The --out folder is a model folder: `--model OUT` works on it at any time. It holds
+        config.json + model.safetensors, vocab.json + merges.txt, the optimiser's state and
+        training.json (settings and the log), loss.png (redrawn as it trains) and
+        snapshots/attention-step-N.png (every layer and head on the probe sentence, so you
+        can watch heads form). A checkpoint is saved every --checkpoint-every steps and at the
+        end; Ctrl-C stops after the current step and saves one. Continue with --resume.
+
+        Examples:
+          lantern corpus --out output/corpus/train.txt
+          lantern train --data output/corpus/train.txt --out output/my-model --steps 500
+          lantern generate "Once upon a time" --model output/my-model
+          lantern train --data output/corpus/train.txt --out output/my-model --resume --steps 1000
+        """)
+
+    @Option(name: .long, help: ArgumentHelp("A UTF-8 text file, or a folder of .txt files.", valueName: "file|dir"))
+    var data: String
+
+    @Option(name: .long, help: ArgumentHelp("The model folder to write (created if missing).", valueName: "dir"))
+    var out: String
+
+    @Flag(name: .long, help: "Continue the run saved in --out (same data and tokenizer; --steps may extend it).")
+    var resume = false
+
+    @Option(name: .long, help: ArgumentHelp("Use this tokenizer folder (vocab.json + merges.txt) instead of training one.", valueName: "dir"))
+    var tokenizer: String?
+
+    @Option(name: .long, help: "Transformer blocks.") var layers = BuiltInModelShape.layers
+    @Option(name: .long, help: "Attention heads per block (must divide --width).") var heads = BuiltInModelShape.heads
+    @Option(name: .long, help: "Embedding width.") var width = BuiltInModelShape.width
+    @Option(name: .long, help: "Context length: tokens per training window.") var context = BuiltInModelShape.context
+    @Option(name: .long, help: "Vocabulary size of the BPE tokenizer to train (257 to 65,536).") var vocabSize = BuiltInModelShape.vocabularySize
+    @Option(name: .long, help: "Optimiser steps.") var steps = 2000
+    @Option(name: .long, help: "Windows per batch.") var batch = BuiltInModelShape.batch
+    @Option(name: .long, help: "Peak learning rate (warm-up, then cosine decay to a tenth of it).") var lr: Float = 1e-3
+    @Option(name: .long, help: "Warm-up steps.") var warmup = 100
+    @Option(name: .long, help: "AdamW weight decay (matrices only).") var weightDecay: Float = 0.1
+    @Option(name: .long, help: "Seed of the initial weights and the batch order.") var seed: UInt64 = 1337
+    @Option(name: .long, help: "Validation loss every N steps.") var evalEvery = 100
+    @Option(name: .long, help: "Save a checkpoint (and redraw loss.png) every N steps.") var checkpointEvery = 250
+    @Option(name: .long, help: ArgumentHelp("Steps at which to draw the probe's attention (repeatable; default: 0, 1%, 10%, 50%, the end).", valueName: "step"))
+    var snapshot: [Int] = []
+    @Option(name: .long, help: "The sentence whose attention the snapshots show.")
+    var probe = "Mia found a red ball in the garden. She gave the red ball to Tom."
+    @Option(name: .long, help: "CPU threads (default: every core).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads \(threads) is out of range: use 1 to 256") }
+        guard (257...65_536).contains(vocabSize) else {
+            throw ValidationError("--vocab-size \(vocabSize) is out of range: use 257 (the 256 bytes and <|endoftext|>) to 65,536")
+        }
+        guard (1...64).contains(layers) else { throw ValidationError("--layers \(layers) is out of range: use 1 to 64") }
+        guard (1...64).contains(heads) else { throw ValidationError("--heads \(heads) is out of range: use 1 to 64") }
+        guard (1...4096).contains(width) else { throw ValidationError("--width \(width) is out of range: use 1 to 4,096") }
+        guard width % heads == 0 else {
+            throw ValidationError("--width \(width) is not divisible by --heads \(heads): each head gets width ÷ heads channels; "
+                                  + "try --width \(max(heads, width / heads * heads))")
+        }
+        guard (2...4096).contains(context) else { throw ValidationError("--context \(context) is out of range: use 2 to 4,096") }
+        guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be 1 or more") }
+        guard snapshot.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--snapshot steps must be 0 or more") }
+        do { try settings.validate() } catch { throw ValidationError("\(error)") }
+    }
+
+    var settings: TrainingSettings {
+        var s = TrainingSettings()
+        s.steps = steps; s.batchSize = batch; s.learningRate = lr; s.minLearningRate = lr / 10
+        s.warmupSteps = warmup; s.weightDecay = weightDecay; s.seed = seed; s.evaluationInterval = evalEvery
+        return s
+    }
+
+    func run() throws {
+        TrainingThreads.set(threads)
+        let folder = URL(fileURLWithPath: out, isDirectory: true)
+        try prepareOutputFolder(folder)
+
+        printError("reading \(data)…")
+        let text = try TextCorpusReader.read(path: data)
+        let tokenizer = try prepareTokenizer(text: text, folder: folder)
+        printError("tokenizing \(text.utf8.count) bytes…")
+        var ids = tokenizer.encode(text).map { Int32($0) }
+        // The model has one row per tokenizer entry; a resumed run must see the same tokenizer.
+        let vocabulary = resume ? try TrainingRun.checkpointConfig(in: folder).vocabularySize : tokenizer.vocabularySize
+        if let bad = ids.first(where: { Int($0) >= vocabulary }) {
+            throw ValidationError("the tokenizer produced id \(bad), outside the model's vocabulary of \(vocabulary): "
+                                  + "use a tokenizer with at most \(vocabulary) entries, or a larger --vocab-size")
+        }
+        let contextLength = resume ? try TrainingRun.checkpointConfig(in: folder).contextLength : context
+        let stream = try TokenStream(tokens: ids, context: contextLength)
+        ids = []
+
+        let run: TrainingRun
+        if resume {
+            run = try TrainingRun.resume(from: folder, stream: stream)
+            if steps != run.settings.steps && steps > run.stepsDone { try run.setTotalSteps(steps) }
+            guard !run.isFinished else {
+                throw ValidationError("the run in \(out) already finished its \(run.settings.steps) steps; pass a larger --steps to continue it")
+            }
+            printError("resuming at step \(run.stepsDone) of \(run.settings.steps)")
+        } else {
+            run = try TrainingRun(config: .gpt2(layers: layers, heads: heads, width: width,
+                                                vocabularySize: tokenizer.vocabularySize, contextLength: context),
+                                  settings: settings, stream: stream)
+        }
+        printError(String(format: "model: %d layers, %d heads, width %d, context %d, vocabulary %d — %.2fM parameters",
+                          run.config.layers, run.config.heads, run.config.width, run.config.contextLength,
+                          run.config.vocabularySize, Double(run.config.parameterCount) / 1e6))
+        printError("data: \(stream.training.count) training tokens, \(stream.validation.count) validation tokens; "
+                   + "\(run.settings.steps) steps × \(run.tokensPerStep) tokens = "
+                   + String(format: "%.1f", Double(run.settings.steps * run.tokensPerStep) / Double(stream.training.count)) + " passes")
+
+        let probeIDs = Array(tokenizer.encode(probe).prefix(run.config.contextLength)).map { Int32($0) }
+        let probePieces = probeIDs.map { tokenizer.displayPiece(Int($0)) }
+        let snapshotSteps = Set(snapshot.isEmpty ? defaultSnapshots(run.settings.steps) : snapshot)
+        let stop = InterruptFlag.install()
+        let progress = TrainingProgress(total: run.settings.steps)
+        let pictures = TrainingPictures(folder: folder, probe: probe, probeIDs: probeIDs, probePieces: probePieces)
+
+        if snapshotSteps.contains(run.stepsDone), !probeIDs.isEmpty { try pictures.snapshot(run) }
+        while !run.isFinished && !stop.isSet {
+            let entry = run.step()
+            progress.show(entry, run: run)
+            if snapshotSteps.contains(entry.step), !probeIDs.isEmpty { progress.pause(); try pictures.snapshot(run) }
+            if entry.step % checkpointEvery == 0 && !run.isFinished {
+                try run.save(to: folder)
+                try pictures.lossCurve(run)
+            }
+        }
+        progress.end()
+        try run.save(to: folder)
+        try pictures.lossCurve(run)
+        let last = run.log.last
+        let validation = run.log.last(where: { $0.validationLoss != nil })?.validationLoss
+        print("model:      \(folder.path)  (use it with --model \(out))")
+        print("loss curve: \(folder.appendingPathComponent("loss.png").path)")
+        if let last {
+            print(String(format: "step %d of %d: training loss %.3f", last.step, run.settings.steps, last.loss)
+                  + (validation.map { String(format: ", validation loss %.3f", $0) } ?? "")
+                  + String(format: ", %.0f s training in all", run.trainingSeconds))
+        }
+        if stop.isSet {
+            printError("stopped by Ctrl-C at step \(run.stepsDone); the checkpoint is saved. Continue with:\n"
+                       + "  lantern train --data \(data) --out \(out) --resume")
+            throw ExitCode(130)
+        }
+    }
+
+    func defaultSnapshots(_ total: Int) -> [Int] {
+        [0, max(1, total / 100), total / 10, total / 2, total]
+    }
+
+    /// A fresh run needs an empty (or missing) folder; a resume needs the run's files.
+    func prepareOutputFolder(_ folder: URL) throws {
+        let fm = FileManager.default
+        if resume {
+            guard TrainingRun.hasCheckpoint(in: folder) else {
+                throw ValidationError("--resume: \(out) holds no training run (no training.json); start one without --resume")
+            }
+        } else if TrainingRun.hasCheckpoint(in: folder) {
+            throw ValidationError("\(out) already holds a training run: pass --resume to continue it, or choose another --out")
+        }
+        do { try fm.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw ValidationError("cannot create \(out): \(error.localizedDescription)")
+        }
+        guard fm.isWritableFile(atPath: folder.path) else {
+            throw ValidationError("cannot write into \(out): the folder is not writable; choose another --out")
+        }
+    }
+
+    /// The run's tokenizer: the one saved in a resumed run, the one given, or one trained now.
+    /// Its files are copied into (or written to) the model folder so `--model OUT` finds them.
+    func prepareTokenizer(text: String, folder: URL) throws -> GPT2Tokenizer {
+        let fm = FileManager.default
+        let vocabulary = folder.appendingPathComponent("vocab.json"), merges = folder.appendingPathComponent("merges.txt")
+        if resume {
+            if let tokenizer {
+                let given = URL(fileURLWithPath: tokenizer, isDirectory: true)
+                guard fm.contentsEqual(atPath: given.appendingPathComponent("merges.txt").path, andPath: merges.path) else {
+                    throw ValidationError("--tokenizer \(tokenizer) is not the tokenizer the run in \(out) was trained with; "
+                                          + "leave --tokenizer out when resuming")
+                }
+            }
+            return try GPT2Tokenizer.load(vocabulary: vocabulary, merges: merges)
+        }
+        if let tokenizer {
+            let given = URL(fileURLWithPath: tokenizer, isDirectory: true)
+            let loaded = try GPT2Tokenizer.load(vocabulary: given.appendingPathComponent("vocab.json"),
+                                                merges: given.appendingPathComponent("merges.txt"))
+            guard loaded.vocabularySize <= vocabSize else {
+                throw ValidationError("--tokenizer \(tokenizer) has \(loaded.vocabularySize) entries but --vocab-size is \(vocabSize); "
+                                      + "pass --vocab-size \(loaded.vocabularySize)")
+            }
+            for name in ["vocab.json", "merges.txt"] {
+                let target = folder.appendingPathComponent(name)
+                if given.standardizedFileURL != folder.standardizedFileURL {
+                    try? fm.removeItem(at: target)
+                    try fm.copyItem(at: given.appendingPathComponent(name), to: target)
+                }
+            }
+            return loaded
+        }
+        return try trainTokenizer(text: text, folder: folder)
+    }
+}
+
+/// Set by Ctrl-C (SIGINT); the training loop checks it between steps, so a checkpoint is never cut.
+final class InterruptFlag: @unchecked Sendable {
+    private let source: DispatchSourceSignal
+    private let flag = FlagBox()
+
+    private init() {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        let flag = self.flag
+        source.setEventHandler {
+            if flag.isSet { exit(130) }  // a second Ctrl-C: leave now (the last checkpoint is intact)
+            flag.set()
+            FileHandle.standardError.write(Data("\nCtrl-C: finishing this step and saving a checkpoint (press again to quit at once)…\n".utf8))
+        }
+        source.resume()
+    }
+
+    static func install() -> InterruptFlag { InterruptFlag() }
+    var isSet: Bool { flag.isSet }
+}
+
+/// A thread-safe boolean.
+final class FlagBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func set() { lock.lock(); value = true; lock.unlock() }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import ModelHub
+import Rendering
+import Tensors
+import Tokenizers
+import Training
+import Transformer
+
+extension TrainCommand {
+    /// Trains a byte-level BPE tokenizer of `--vocab-size` on `text` and writes it into `folder`.
+    func trainTokenizer(text: String, folder: URL) throws -> GPT2Tokenizer {
+        let trainer: ByteLevelBPETrainer
+        do { trainer = try ByteLevelBPETrainer(vocabularySize: vocabSize) } catch { throw ValidationError("\(error)") }
+        let isTerminal = isatty(STDERR_FILENO) == 1
+        printError("training a BPE tokenizer of \(vocabSize) entries…")
+        var lastDrawn = -1
+        let trained = trainer.train(text: text) { done, total in
+            guard isTerminal, total > 0 else { return }
+            let percent = done * 100 / total
+            if percent != lastDrawn {
+                lastDrawn = percent
+                FileHandle.standardError.write(Data("\rtokenizer \(DownloadProgress.bar(fraction: Double(done) / Double(total))) \(done)/\(total) merges\u{1B}[K".utf8))
+            }
+        }
+        if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        do { _ = try trained.write(to: folder) } catch { throw ValidationError("\(error)") }
+        printError(String(format: "tokenizer: %d entries, %.3f tokens per byte of the data", trained.vocabularySize, trained.tokensPerByte))
+        return try trained.makeTokenizer()
+    }
+}
+
+/// The progress line while training: step, loss, validation loss, tokens/s, time left. Redrawn in
+/// place on a terminal; otherwise a plain line every 5% (and at each validation), so logs stay short.
+final class TrainingProgress {
+    let total: Int
+    let isTerminal = isatty(STDERR_FILENO) == 1
+    private var barShown = false
+    private var lastValidation: Float?
+    private var recentRates: [Double] = []
+    private var lastPrinted = -1
+
+    init(total: Int) { self.total = total }
+
+    func show(_ entry: TrainingLogEntry, run: TrainingRun) {
+        if let v = entry.validationLoss { lastValidation = v }
+        recentRates.append(entry.tokensPerSecond)
+        if recentRates.count > 20 { recentRates.removeFirst() }
+        let rate = recentRates.reduce(0, +) / Double(recentRates.count)
+        let secondsLeft = Double((run.settings.steps - entry.step) * run.tokensPerStep) / max(rate, 1)
+        var text = String(format: "step %d/%d  loss %.3f", entry.step, run.settings.steps, entry.loss)
+        if let v = lastValidation { text += String(format: "  val %.3f", v) }
+        text += String(format: "  %.0f tok/s  %@ left", rate, Self.duration(secondsLeft))
+        if isTerminal {
+            let fraction = Double(entry.step) / Double(max(1, run.settings.steps))
+            FileHandle.standardError.write(Data(("\r" + DownloadProgress.bar(fraction: fraction) + " " + text + "\u{1B}[K").utf8))
+            barShown = true
+        } else {
+            let twentieth = entry.step * 20 / max(1, run.settings.steps)
+            if twentieth != lastPrinted || entry.validationLoss != nil || entry.step == 1 {
+                lastPrinted = twentieth
+                printError(text)
+            }
+        }
+    }
+
+    /// Clears the bar before other output.
+    func pause() {
+        if isTerminal && barShown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+
+    func end() {
+        if isTerminal && barShown { FileHandle.standardError.write(Data("\n".utf8)) }
+        barShown = false
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "?" }
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}
+
+/// The pictures a run draws into its folder: the loss curve and the probe's attention snapshots.
+struct TrainingPictures {
+    let folder: URL
+    let probe: String
+    let probeIDs: [Int32]
+    let probePieces: [String]
+
+    /// loss.png: training loss (averaged into at most 300 points) and validation loss.
+    func lossCurve(_ run: TrainingRun) throws {
+        guard !run.log.isEmpty else { return }
+        let chart = Self.lossChart(run.log, totalSteps: run.settings.steps,
+                                   title: "Training loss — \(folder.lastPathComponent)",
+                                   shape: String(format: "%d layers, %d heads, width %d, context %d, vocabulary %d (%.2fM parameters), batch %d",
+                                                 run.config.layers, run.config.heads, run.config.width, run.config.contextLength,
+                                                 run.config.vocabularySize, Double(run.config.parameterCount) / 1e6, run.settings.batchSize))
+        try PNGWriter.write(try chart.render(), to: folder.appendingPathComponent("loss.png"))
+    }
+
+    static func lossChart(_ log: [TrainingLogEntry], totalSteps: Int, title: String, shape: String) -> LineChart {
+        let bucket = max(1, (log.count + 299) / 300)
+        var training: [Float] = [], validation: [Float] = []
+        for start in stride(from: 0, to: log.count, by: bucket) {
+            let slice = log[start..<min(log.count, start + bucket)]
+            training.append(slice.map(\.loss).reduce(0, +) / Float(slice.count))
+            validation.append(slice.compactMap(\.validationLoss).last ?? .nan)
+        }
+        let values = training + validation.filter { !$0.isNaN }
+        let high = (values.max() ?? 1) * 1.05, low = max(0, (values.min() ?? 0) * 0.9)
+        var chart = LineChart(title: title, subtitles: [shape], series: [
+            .init(name: "training loss (mean of \(bucket) step\(bucket == 1 ? "" : "s") a point)", values: training, color: ChartPalette.series[0]),
+            .init(name: "validation loss (held-out text)", values: validation, color: ChartPalette.series[1], markers: true),
+        ], xAxis: "step", yAxis: "cross-entropy (nats per token)", yRange: (low, high))
+        chart.xUnit = bucket
+        if let last = log.last {
+            chart.notes = [String(format: "step %d of %d; last training loss %.3f", last.step, totalSteps, last.loss)
+                           + (log.last(where: { $0.validationLoss != nil })?.validationLoss.map { String(format: ", validation %.3f", $0) } ?? "")
+                           + "; guessing uniformly among V tokens scores ln V"]
+        }
+        return chart
+    }
+
+    /// snapshots/attention-step-N.png: every layer and head on the probe, at this step.
+    func snapshot(_ run: TrainingRun) throws {
+        let patterns = run.attentionPatterns(probeIDs)
+        let sources = patterns.enumerated().map { layer, pattern in
+            AttentionSource(pattern: pattern, pieces: probePieces, layer: layer,
+                            model: "\(folder.lastPathComponent) at step \(run.stepsDone)", prompt: probe)
+        }
+        let url = folder.appendingPathComponent("snapshots").appendingPathComponent(String(format: "attention-step-%06d.png", run.stepsDone))
+        try PNGWriter.write(try OverviewPicture.render(sources), to: url)
+        printError("attention at step \(run.stepsDone): \(url.path)")
+    }
+}

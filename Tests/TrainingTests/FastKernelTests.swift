@@ -1,0 +1,101 @@
+import Foundation
+import Tensors
+@testable import Training
+import XCTest
+
+/// The kernels the training drivers run (ParallelKernels.swift, the AVX2 GELU) against the readable
+/// reference kernels (Kernels.swift) on random inputs, with the work split over two workers.
+final class FastKernelTests: XCTestCase {
+    override func setUp() { Parallelism.setThreads(2) }
+
+    func random(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
+        var r = SplitMix64(seed: seed)
+        return r.normals(count, standardDeviation: scale)
+    }
+
+    func assertClose(_ a: [Float], _ b: [Float], tolerance: Float, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, what, file: file, line: line)
+        let worst = zip(a, b).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+        print("\(what): max relative difference \(worst)")
+        XCTAssertLessThan(worst, tolerance, what, file: file, line: line)
+    }
+
+    func testGeluForwardAndBackwardMatchTheReference() {
+        let N = 10_003  // not a multiple of 8: the scalar tail runs too
+        let x = random(N, seed: 1, scale: 3), dout = random(N, seed: 2)
+        var reference = [Float](repeating: 0, count: N), fast = reference
+        geluForward(out: &reference, inp: x, N: N)
+        fastGeluForward(out: &fast, inp: x, N: N)
+        assertClose(fast, reference, tolerance: 1e-5, "GELU forward")
+        var dReference = random(N, seed: 3), dFast = dReference  // accumulates into what is there
+        geluBackward(dinp: &dReference, inp: x, dout: dout, N: N)
+        fastGeluBackward(dinp: &dFast, inp: x, dout: dout, N: N)
+        assertClose(dFast, dReference, tolerance: 1e-5, "GELU backward")
+    }
+
+    func testMatmulForwardAndBackwardMatchTheReference() {
+        let N = 37, C = 48, OC = 300
+        let x = random(N * C, seed: 4), w = random(OC * C, seed: 5), b = random(OC, seed: 6), dy = random(N * OC, seed: 7)
+        var reference = [Float](repeating: 0, count: N * OC), fast = reference
+        matmulForward(out: &reference, inp: x, weight: w, bias: b, N: N, C: C, OC: OC)
+        fastMatmulForward(out: &fast, inp: x, weight: w, bias: b, N: N, C: C, OC: OC)
+        assertClose(fast, reference, tolerance: 1e-5, "matmul forward")
+        var (dxR, dwR, dbR) = (random(N * C, seed: 8), random(OC * C, seed: 9), random(OC, seed: 10))
+        var (dxF, dwF, dbF) = (dxR, dwR, dbR)
+        matmulBackward(dinp: &dxR, dweight: &dwR, dbias: &dbR, dout: dy, inp: x, weight: w, N: N, C: C, OC: OC)
+        fastMatmulBackward(dinp: &dxF, dweight: &dwF, dbias: &dbF, dout: dy, inp: x, weight: w, N: N, C: C, OC: OC)
+        assertClose(dxF, dxR, tolerance: 1e-5, "matmul input gradient")
+        assertClose(dwF, dwR, tolerance: 1e-5, "matmul weight gradient")
+        assertClose(dbF, dbR, tolerance: 1e-5, "matmul bias gradient")
+    }
+
+    func testAttentionForwardAndBackwardMatchTheReference() {
+        let B = 3, T = 9, C = 12, NH = 3
+        let qkv = random(B * T * 3 * C, seed: 11), dout = random(B * T * C, seed: 12)
+        var (outR, preR, attR) = ([Float](repeating: 0, count: B * T * C), [Float](repeating: 0, count: B * NH * T * T),
+                                  [Float](repeating: 0, count: B * NH * T * T))
+        var (outF, preF, attF) = (outR, preR, attR)
+        attentionForward(out: &outR, preatt: &preR, att: &attR, inp: qkv, B: B, T: T, C: C, NH: NH)
+        fastAttentionForward(out: &outF, preatt: &preF, att: &attF, inp: qkv, B: B, T: T, C: C, NH: NH)
+        assertClose(outF, outR, tolerance: 1e-5, "attention output")
+        assertClose(attF, attR, tolerance: 1e-5, "attention pattern")
+        assertClose(preF, preR, tolerance: 1e-5, "attention scores")
+        var (dxR, dpR, daR) = ([Float](repeating: 0, count: B * T * 3 * C), [Float](repeating: 0, count: B * NH * T * T),
+                               [Float](repeating: 0, count: B * NH * T * T))
+        var (dxF, dpF, daF) = (dxR, dpR, daR)
+        attentionBackward(dinp: &dxR, dpreatt: &dpR, datt: &daR, dout: dout, inp: qkv, att: attR, B: B, T: T, C: C, NH: NH)
+        fastAttentionBackward(dinp: &dxF, dpreatt: &dpF, datt: &daF, dout: dout, inp: qkv, att: attR, B: B, T: T, C: C, NH: NH)
+        assertClose(dxF, dxR, tolerance: 1e-5, "attention q/k/v gradient")
+        assertClose(daF, daR, tolerance: 1e-5, "attention pattern gradient")
+        assertClose(dpF, dpR, tolerance: 1e-5, "attention score gradient")
+    }
+
+    func testLayerNormSoftmaxAndCrossEntropyMatchTheReference() {
+        let N = 300, C = 16, V = 50
+        let x = random(N * C, seed: 13), w = random(C, seed: 14), b = random(C, seed: 15), dy = random(N * C, seed: 16)
+        var (yR, mR, rR) = ([Float](repeating: 0, count: N * C), [Float](repeating: 0, count: N), [Float](repeating: 0, count: N))
+        var (yF, mF, rF) = (yR, mR, rR)
+        layerNormForward(out: &yR, mean: &mR, rstd: &rR, inp: x, weight: w, bias: b, N: N, C: C, eps: 1e-5)
+        fastLayerNormForward(out: &yF, mean: &mF, rstd: &rF, inp: x, weight: w, bias: b, N: N, C: C, eps: 1e-5)
+        assertClose(yF, yR, tolerance: 1e-6, "layer norm forward")
+        var (dxR, dwR, dbR) = (random(N * C, seed: 17), random(C, seed: 18), random(C, seed: 19))
+        var (dxF, dwF, dbF) = (dxR, dwR, dbR)
+        layerNormBackward(dinp: &dxR, dweight: &dwR, dbias: &dbR, dout: dy, inp: x, weight: w, mean: mR, rstd: rR, N: N, C: C)
+        fastLayerNormBackward(dinp: &dxF, dweight: &dwF, dbias: &dbF, dout: dy, inp: x, weight: w, mean: mR, rstd: rR, N: N, C: C)
+        assertClose(dxF, dxR, tolerance: 1e-5, "layer norm input gradient")
+        assertClose(dwF, dwR, tolerance: 1e-4, "layer norm weight gradient (summed in two parts)")
+        assertClose(dbF, dbR, tolerance: 1e-4, "layer norm bias gradient (summed in two parts)")
+
+        let logits = random(N * V, seed: 20, scale: 3)
+        var targets = [Int32](repeating: 0, count: N)
+        var r = SplitMix64(seed: 21)
+        for n in 0..<N { targets[n] = Int32(r.next() % UInt64(V)) }
+        var (pR, lR) = ([Float](repeating: 0, count: N * V), [Float](repeating: 0, count: N))
+        var (pF, lF) = (pR, lR)
+        softmaxForward(probs: &pR, logits: logits, N: N, V: V)
+        crossEntropyForward(losses: &lR, probs: pR, targets: targets, N: N, V: V)
+        fastSoftmaxCrossEntropyForward(probs: &pF, losses: &lF, logits: logits, targets: targets, N: N, V: V)
+        assertClose(pF, pR, tolerance: 1e-7, "softmax")
+        assertClose(lF, lR, tolerance: 1e-7, "cross-entropy")
+    }
+}
