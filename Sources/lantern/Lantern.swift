@@ -18,5 +18,5 @@ struct Lantern: ParsableCommand {
           lantern bench
           lantern train-tokenizer --data corpus.txt --vocab-size 4096 --out output/tok4k
         """,
-        subcommands: [Generate.self, Step.self, Tokenize.self, Info.self, TraceCommand.self, Lens.self, Heads.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self, PositionsCommand.self, EmbeddingsCommand.self, BranchCommand.self, Graph.self, CorpusCommand.self, TrainTokenizer.self, TrainCommand.self, Bench.self, Download.self, Models.self])
+        subcommands: [Generate.self, Step.self, Tokenize.self, Info.self, TraceCommand.self, Lens.self, Heads.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self, PositionsCommand.self, EmbeddingsCommand.self, BranchCommand.self, Graph.self, CorpusCommand.self, TrainTokenizer.self, TrainCommand.self, EvaluateCommand.self, Bench.self, Download.self, Models.self])
 }

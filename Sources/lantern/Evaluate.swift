@@ -1,0 +1,176 @@
+import ArgumentParser
+import Foundation
+import Generation
+import Tokenizers
+import Tracing
+import Training
+import Transformer
+
+/// `lantern evaluate`: how well a model has learnt the teaching corpus, on held-out material only.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Measure a model on the teaching corpus's held-out tasks (the built-in model's report card).",
+        discussion: """
+        Everything here is held out: the corpus generator reserves combinations it never
+        writes into training text (see `lantern corpus`).
+          held-out loss   mean cross-entropy (nats per token) on held-out stories
+          grammar         share of the sentences in sampled stories that the corpus grammar
+                          accepts (temperature 0.8, top-k 40, seeds 1…--samples)
+          sentiment       few-shot reviews: is P(" positive") vs P(" negative") right?
+                          (0, 1 and 4 worked examples before the query)
+          translation     toy French → English after 3 examples, greedy, exact match
+          questions       a held-out story, then "Q: … A:", greedy, exact match
+          heads           the strongest previous-token and induction heads (as `lantern heads`)
+
+        Examples:
+          lantern evaluate
+          lantern evaluate --model output/my-model --count 50 --json
+        """)
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .long, help: "Items per task (1 to 1,000).") var count = 100
+    @Option(name: .long, help: "Sampled stories for the grammar share (1 to 500).") var samples = 20
+    @Option(name: .long, help: "Seed of the held-out items.") var seed: UInt64 = 7
+    @Flag(name: .long, help: "Print one JSON object instead of a table.") var json = false
+
+    func validate() throws {
+        guard (1...1000).contains(count) else { throw ValidationError("--count \(count) is out of range: use 1 to 1,000") }
+        guard (1...500).contains(samples) else { throw ValidationError("--samples \(samples) is out of range: use 1 to 500") }
+    }
+
+    func run() throws {
+        let bundle = try model.load()
+        let evaluator = TeachingEvaluator(model: bundle.model, tokenizer: bundle.tokenizer)
+        var report: [String: Any] = ["model": bundle.source, "items_per_task": count, "seed": seed]
+
+        let stories = TeachingCorpus.heldOutStories(count: count, seed: seed)
+        let loss = evaluator.meanLoss(documents: stories.map(\.text))
+        report["held_out_loss"] = loss
+
+        let grammar = try evaluator.grammarShare(samples: samples)
+        report["grammar_share"] = grammar.share
+        report["grammar_sentences"] = grammar.sentences
+
+        var sentiment: [String: Double] = [:]
+        for shots in [0, 1, 4] {
+            let items = TeachingCorpus.sentimentEvaluation(count: count, seed: seed, shots: shots)
+            sentiment["\(shots)"] = evaluator.choiceAccuracy(items, choices: [" positive", " negative"])
+        }
+        report["sentiment_accuracy_by_shots"] = sentiment
+        let translation = try evaluator.exactMatchAccuracy(TeachingCorpus.translationEvaluation(count: count, seed: seed))
+        report["translation_accuracy"] = translation
+        let questions = try evaluator.exactMatchAccuracy(TeachingCorpus.questionAnswerEvaluation(count: count, seed: seed))
+        report["question_answer_accuracy"] = questions
+
+        let heads = try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer,
+                                            promptIds: PromptEncoder.ids(for: Heads.defaultPrompt, tokenizer: bundle.tokenizer))
+        if let p = heads.strongestPreviousToken {
+            report["previous_token_head"] = ["layer": p.layer, "head": p.head, "score": Double(p.previousTokenOnRandom),
+                                             "labelled": p.labels.contains("previous-token")]
+        }
+        if let i = heads.strongestInduction {
+            report["induction_head"] = ["layer": i.layer, "head": i.head, "score": Double(i.induction), "labelled": i.labels.contains("induction")]
+        }
+
+        if json { return try printJSON(report) }
+        print("model: \(bundle.source)   (\(count) held-out items per task, seed \(seed))")
+        print(String(format: "held-out loss          %.3f nats per token on %d held-out stories", loss, stories.count))
+        print(String(format: "grammar                %.1f%% of %d sampled sentences accepted by the corpus grammar", grammar.share * 100, grammar.sentences))
+        print(String(format: "sentiment              %.0f%% with 0 examples, %.0f%% with 1, %.0f%% with 4",
+                     sentiment["0"]! * 100, sentiment["1"]! * 100, sentiment["4"]! * 100))
+        print(String(format: "translation            %.0f%% exact (3 examples, greedy)", translation * 100))
+        print(String(format: "questions              %.0f%% exact (held-out story, greedy)", questions * 100))
+        if let p = heads.strongestPreviousToken {
+            print(String(format: "previous-token head    layer %d head %d (%.2f on random tokens%@)", p.layer, p.head, p.previousTokenOnRandom,
+                         p.labels.contains("previous-token") ? "" : "; below the threshold"))
+        }
+        if let i = heads.strongestInduction {
+            print(String(format: "induction head         layer %d head %d (score %.2f%@)", i.layer, i.head, i.induction,
+                         i.labels.contains("induction") ? "" : "; below the threshold"))
+        }
+    }
+}
+
+/// Scores a model on the teaching corpus's held-out items with the engine's own forward pass.
+struct TeachingEvaluator {
+    let model: any LanguageModel
+    let tokenizer: any Tokenizer
+
+    /// Each document as the training stream shows it: after `<|endoftext|>` and a newline.
+    func documentIds(_ text: String) -> (ids: [Int], firstScored: Int) {
+        let prefix = tokenizer.encode(TeachingCorpus.endOfText + "\n")
+        let ids = Array((prefix + tokenizer.encode(text)).prefix(model.config.contextLength))
+        return (ids, prefix.count)
+    }
+
+    /// Log-probabilities of every next token: row t of the result scores ids[t + 1].
+    func logProbabilities(_ ids: [Int]) -> [[Float]] {
+        var cache = model.makeCache()
+        let logits = model.forward(ids, cache: &cache, capture: .nothing, allLogits: true).logits
+        return (0..<ids.count).map { t in
+            let row = Array(logits.row(t))
+            let top = row.max() ?? 0
+            let logSum = log(row.reduce(Float(0)) { $0 + exp($1 - top) }) + top
+            return row.map { $0 - logSum }
+        }
+    }
+
+    /// Mean cross-entropy over the documents' tokens (nats per token).
+    func meanLoss(documents: [String]) -> Double {
+        var total = 0.0, tokens = 0
+        for document in documents {
+            let (ids, first) = documentIds(document)
+            let rows = logProbabilities(ids)
+            for t in max(0, first - 1)..<(ids.count - 1) {
+                total -= Double(rows[t][ids[t + 1]]); tokens += 1
+            }
+        }
+        return tokens == 0 ? .nan : total / Double(tokens)
+    }
+
+    /// Log-probability of `continuation` after `prompt`.
+    func score(prompt: String, continuation: String) -> Float {
+        let (promptIds, _) = documentIds(prompt)
+        let all = Array((promptIds + tokenizer.encode(continuation)).prefix(model.config.contextLength))
+        let rows = logProbabilities(all)
+        var sum: Float = 0
+        for t in (promptIds.count - 1)..<(all.count - 1) { sum += rows[t][all[t + 1]] }
+        return sum
+    }
+
+    /// Share of items whose expected answer scores highest among `choices`.
+    func choiceAccuracy(_ items: [CorpusEvaluationItem], choices: [String]) -> Double {
+        let right = items.filter { item in
+            let best = choices.max { score(prompt: item.prompt, continuation: $0) < score(prompt: item.prompt, continuation: $1) }
+            return best == item.expected
+        }.count
+        return Double(right) / Double(max(1, items.count))
+    }
+
+    /// Share of items whose greedy continuation, up to the end of the line, is exactly the answer.
+    func exactMatchAccuracy(_ items: [CorpusEvaluationItem]) throws -> Double {
+        let generator = Generator(model: model, tokenizer: tokenizer)
+        var right = 0
+        for item in items {
+            let prompt = TeachingCorpus.endOfText + "\n" + item.prompt
+            let (result, _) = try generator.generate(prompt: prompt, maxNewTokens: 24, settings: SamplingSettings(greedy: true),
+                                                     stopStrings: ["\n"])
+            if result.text == item.expected { right += 1 }
+        }
+        return Double(right) / Double(max(1, items.count))
+    }
+
+    /// Stories sampled from "Once upon a time" openings, judged sentence by sentence by the grammar.
+    func grammarShare(samples: Int) throws -> CorpusGrammar.Acceptance {
+        let generator = Generator(model: model, tokenizer: tokenizer)
+        var text = ""
+        for sample in 1...samples {
+            let (result, _) = try generator.generate(prompt: TeachingCorpus.endOfText + "\nOnce upon a time,", maxNewTokens: 120,
+                                                     settings: SamplingSettings(temperature: 0.8, topK: 40, seed: UInt64(sample)))
+            text += "Once upon a time," + result.text + "\n"
+        }
+        return CorpusGrammar.shared.acceptance(of: text)
+    }
+}
