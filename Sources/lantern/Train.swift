@@ -92,21 +92,22 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         TrainingThreads.set(threads)
         let folder = URL(fileURLWithPath: out, isDirectory: true)
-        try prepareOutputFolder(folder)
+        try checkOutputFolder(folder)
 
+        // Everything that can fail on the input happens before anything is written.
         printError("reading \(data)…")
         let text = try TextCorpusReader.read(path: data)
-        let tokenizer = try prepareTokenizer(text: text, folder: folder)
+        let (tokenizer, writeTokenizer) = try prepareTokenizer(text: text, folder: folder)
         printError("tokenizing \(text.utf8.count) bytes…")
         var ids = tokenizer.encode(text).map { Int32($0) }
         // The model has one row per tokenizer entry; a resumed run must see the same tokenizer.
-        let vocabulary = resume ? try TrainingRun.checkpointConfig(in: folder).vocabularySize : tokenizer.vocabularySize
+        let saved = resume ? try TrainingRun.checkpointConfig(in: folder) : nil
+        let vocabulary = saved?.vocabularySize ?? tokenizer.vocabularySize
         if let bad = ids.first(where: { Int($0) >= vocabulary }) {
             throw ValidationError("the tokenizer produced id \(bad), outside the model's vocabulary of \(vocabulary): "
                                   + "use a tokenizer with at most \(vocabulary) entries, or a larger --vocab-size")
         }
-        let contextLength = resume ? try TrainingRun.checkpointConfig(in: folder).contextLength : context
-        let stream = try TokenStream(tokens: ids, context: contextLength)
+        let stream = try TokenStream(tokens: ids, context: saved?.contextLength ?? context)
         ids = []
 
         let run: TrainingRun
@@ -121,6 +122,10 @@ struct TrainCommand: ParsableCommand {
             run = try TrainingRun(config: .gpt2(layers: layers, heads: heads, width: width,
                                                 vocabularySize: tokenizer.vocabularySize, contextLength: context),
                                   settings: settings, stream: stream)
+            do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+                throw ValidationError("cannot create \(out): \(error.localizedDescription)")
+            }
+            try writeTokenizer()
         }
         printError(String(format: "model: %d layers, %d heads, width %d, context %d, vocabulary %d — %.2fM parameters",
                           run.config.layers, run.config.heads, run.config.width, run.config.contextLength,
@@ -169,8 +174,9 @@ struct TrainCommand: ParsableCommand {
         [0, max(1, total / 100), total / 10, total / 2, total]
     }
 
-    /// A fresh run needs an empty (or missing) folder; a resume needs the run's files.
-    func prepareOutputFolder(_ folder: URL) throws {
+    /// A fresh run needs a folder without a run in it, that can be created and written; a resume
+    /// needs the run's files. Nothing is created here.
+    func checkOutputFolder(_ folder: URL) throws {
         let fm = FileManager.default
         if resume {
             guard TrainingRun.hasCheckpoint(in: folder) else {
@@ -179,17 +185,22 @@ struct TrainCommand: ParsableCommand {
         } else if TrainingRun.hasCheckpoint(in: folder) {
             throw ValidationError("\(out) already holds a training run: pass --resume to continue it, or choose another --out")
         }
-        do { try fm.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-            throw ValidationError("cannot create \(out): \(error.localizedDescription)")
+        // The nearest folder that exists must be a writable folder.
+        var existing = folder.standardizedFileURL
+        while !fm.fileExists(atPath: existing.path) && existing.path != "/" { existing.deleteLastPathComponent() }
+        var isFolder: ObjCBool = false
+        guard fm.fileExists(atPath: existing.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ValidationError("cannot create \(out): \(existing.path) is a file, not a folder; choose another --out")
         }
-        guard fm.isWritableFile(atPath: folder.path) else {
-            throw ValidationError("cannot write into \(out): the folder is not writable; choose another --out")
+        guard fm.isWritableFile(atPath: existing.path) else {
+            throw ValidationError("cannot create \(out): \(existing.path) is not writable; choose another --out")
         }
     }
 
-    /// The run's tokenizer: the one saved in a resumed run, the one given, or one trained now.
-    /// Its files are copied into (or written to) the model folder so `--model OUT` finds them.
-    func prepareTokenizer(text: String, folder: URL) throws -> GPT2Tokenizer {
+    /// The run's tokenizer: the one saved in a resumed run, the one given, or one trained now; and
+    /// how to put its files into the model folder (so `--model OUT` finds them), done once the run
+    /// is known to start.
+    func prepareTokenizer(text: String, folder: URL) throws -> (GPT2Tokenizer, write: () throws -> Void) {
         let fm = FileManager.default
         let vocabulary = folder.appendingPathComponent("vocab.json"), merges = folder.appendingPathComponent("merges.txt")
         if resume {
@@ -200,26 +211,24 @@ struct TrainCommand: ParsableCommand {
                                           + "leave --tokenizer out when resuming")
                 }
             }
-            return try GPT2Tokenizer.load(vocabulary: vocabulary, merges: merges)
+            return (try GPT2Tokenizer.load(vocabulary: vocabulary, merges: merges), {})
         }
         if let tokenizer {
             let given = URL(fileURLWithPath: tokenizer, isDirectory: true)
             let loaded = try GPT2Tokenizer.load(vocabulary: given.appendingPathComponent("vocab.json"),
                                                 merges: given.appendingPathComponent("merges.txt"))
-            guard loaded.vocabularySize <= vocabSize else {
-                throw ValidationError("--tokenizer \(tokenizer) has \(loaded.vocabularySize) entries but --vocab-size is \(vocabSize); "
-                                      + "pass --vocab-size \(loaded.vocabularySize)")
-            }
-            for name in ["vocab.json", "merges.txt"] {
-                let target = folder.appendingPathComponent(name)
-                if given.standardizedFileURL != folder.standardizedFileURL {
-                    try? fm.removeItem(at: target)
-                    try fm.copyItem(at: given.appendingPathComponent(name), to: target)
+            return (loaded, {
+                guard given.standardizedFileURL != folder.standardizedFileURL else { return }
+                for name in ["vocab.json", "merges.txt"] {
+                    let data = try Data(contentsOf: given.appendingPathComponent(name))
+                    try data.write(to: folder.appendingPathComponent(name), options: .atomic)
                 }
-            }
-            return loaded
+            })
         }
-        return try trainTokenizer(text: text, folder: folder)
+        let trained = try trainTokenizer(text: text)
+        return (try trained.makeTokenizer(), {
+            do { _ = try trained.write(to: folder) } catch { throw ValidationError("\(error)") }
+        })
     }
 }
 

@@ -8,8 +8,8 @@ import Training
 import Transformer
 
 extension TrainCommand {
-    /// Trains a byte-level BPE tokenizer of `--vocab-size` on `text` and writes it into `folder`.
-    func trainTokenizer(text: String, folder: URL) throws -> GPT2Tokenizer {
+    /// Trains a byte-level BPE tokenizer of `--vocab-size` on `text` (written to the model folder later).
+    func trainTokenizer(text: String) throws -> TrainedByteLevelBPE {
         let trainer: ByteLevelBPETrainer
         do { trainer = try ByteLevelBPETrainer(vocabularySize: vocabSize) } catch { throw ValidationError("\(error)") }
         let isTerminal = isatty(STDERR_FILENO) == 1
@@ -24,9 +24,8 @@ extension TrainCommand {
             }
         }
         if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        do { _ = try trained.write(to: folder) } catch { throw ValidationError("\(error)") }
         printError(String(format: "tokenizer: %d entries, %.3f tokens per byte of the data", trained.vocabularySize, trained.tokensPerByte))
-        return try trained.makeTokenizer()
+        return trained
     }
 }
 
