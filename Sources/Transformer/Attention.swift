@@ -81,7 +81,7 @@ func recordedAttention(
     let wantsScores = recorder.spec.wants(.scores, layer: l), wantsPattern = recorder.spec.wants(.pattern, layer: l)
     // The kernel writes every cell (masked ones included), so the buffers start uninitialised.
     func buffer(_ wanted: Bool) -> [Float] {
-        wanted ? [Float](unsafeUninitializedCapacity: NH * T * K) { _, count in count = NH * T * K } : []
+        wanted ? RecordStorage.make(count: NH * T * K) { _ in } : []
     }
     var scores = buffer(wantsScores), pattern = buffer(wantsPattern)
     cache.keys[l].withUnsafeBufferPointer { keys in

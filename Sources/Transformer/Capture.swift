@@ -87,8 +87,9 @@ struct Recorder {
     mutating func rowMajor(_ kind: RecordKind, layer: Int? = nil, _ buffer: UnsafePointer<Float>, width: Int) {
         guard spec.wants(kind, layer: layer) else { return }
         let start = buffer + firstRow * width
-        records[kind.name(layer: layer)] = Tensor(shape: [keptRows, width],
-                                                   scalars: Array(UnsafeBufferPointer(start: start, count: keptRows * width)))
+        records[kind.name(layer: layer)] = Tensor(shape: [keptRows, width], scalars: RecordStorage.make(count: keptRows * width) {
+            $0.baseAddress!.initialize(from: start, count: keptRows * width)
+        })
     }
 
     /// Keeps per-head slices of a `[T, stride]` buffer whose head `h` sits at column `offset + h·hs`,
@@ -97,14 +98,13 @@ struct Recorder {
                           stride: Int, offset: Int, heads: Int, headSize hs: Int) {
         guard spec.wants(kind, layer: layer) else { return }
         let kept = keptRows, first = firstRow
-        let out = [Float](unsafeUninitializedCapacity: heads * kept * hs) { target, initialized in
+        let out = RecordStorage.make(count: heads * kept * hs) { target in
             for h in 0..<heads {
                 for r in 0..<kept {
                     (target.baseAddress! + (h * kept + r) * hs)
                         .initialize(from: buffer + (first + r) * stride + offset + h * hs, count: hs)
                 }
             }
-            initialized = heads * kept * hs
         }
         records[kind.name(layer: layer)] = Tensor(shape: [heads, kept, hs], scalars: out)
     }

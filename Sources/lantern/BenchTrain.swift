@@ -13,6 +13,10 @@ struct TrainBenchShape: ParsableArguments {
     @Option(name: .customLong("train-vocab"), help: "Vocabulary size.") var vocabularySize = BuiltInModelShape.vocabularySize
     @Option(name: .customLong("train-batch"), help: "Windows per batch.") var batch = BuiltInModelShape.batch
     @Option(name: .customLong("train-steps"), help: "Timed steps (after 2 warm-up steps).") var steps = 10
+    @Option(name: .customLong("compare-pytorch"), help: ArgumentHelp(
+        "Also run scripts/bench_train_torch.py with this Python (one with torch and transformers) on the same shape, batch and threads, and print both.",
+        valueName: "python"))
+    var python: String?
 }
 
 extension Bench {
@@ -47,17 +51,56 @@ extension Bench {
                          "milliseconds_per_step": seconds * 1000 / Double(s.steps)])
             printError(String(format: "threads %d: %.0f tokens/s, %.0f ms a step", threadCount, tokensPerSecond, seconds * 1000 / Double(s.steps)))
         }
+        var pytorch: [[String: Any]] = []
+        if let python = s.python { pytorch = try Self.pytorchBaseline(python: python, shape: s, threads: threads) }
         if json {
-            try printJSON(["parameters": config.parameterCount, "layers": s.layers, "heads": s.heads, "width": s.width,
+            try printJSON(["pytorch": pytorch, "parameters": config.parameterCount, "layers": s.layers, "heads": s.heads, "width": s.width,
                            "context": s.context, "vocabulary": s.vocabularySize, "batch": s.batch, "results": rows,
                            "peak_memory_bytes": peakMemoryBytes() ?? NSNull()] as [String: Any])
             return
         }
         print("training, \(config.parameterCount) parameters, batch \(s.batch) × \(s.context)")
-        print("threads  tokens/s  ms/step")
+        if pytorch.isEmpty {
+            print("threads  tokens/s  ms/step")
+            for row in rows {
+                print(String(format: "%7d  %8.0f  %7.0f", row["threads"] as! Int, row["train_tokens_per_second"] as! Double,
+                             row["milliseconds_per_step"] as! Double))
+            }
+            return
+        }
+        print("threads  Lantern tokens/s  PyTorch tokens/s  Lantern ÷ PyTorch")
         for row in rows {
-            print(String(format: "%7d  %8.0f  %7.0f", row["threads"] as! Int, row["train_tokens_per_second"] as! Double,
-                         row["milliseconds_per_step"] as! Double))
+            let threads = row["threads"] as! Int, ours = row["train_tokens_per_second"] as! Double
+            let theirs = pytorch.first { $0["threads"] as? Int == threads }?["train_tokens_per_second"] as? Double ?? .nan
+            print(String(format: "%7d  %16.0f  %16.0f  %16.2f×", threads, ours, theirs, ours / theirs))
+        }
+        if let version = pytorch.first?["torch"] as? String { print("PyTorch \(version) on the CPU, same shape, batch, AdamW and clipping") }
+    }
+
+    /// Runs the PyTorch training baseline on the same configuration; one JSON object per thread count.
+    static func pytorchBaseline(python: String, shape s: TrainBenchShape, threads: [Int]) throws -> [[String: Any]] {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/bench_train_torch.py")
+        guard FileManager.default.fileExists(atPath: script.path) else {
+            throw ValidationError("--compare-pytorch needs scripts/bench_train_torch.py from the checkout (looked at \(script.path))")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, script.path, "--layers", "\(s.layers)", "--heads", "\(s.heads)", "--width", "\(s.width)",
+                             "--context", "\(s.context)", "--vocab", "\(s.vocabularySize)", "--batch", "\(s.batch)",
+                             "--steps", "\(s.steps)"] + threads.flatMap { ["--threads", "\($0)"] }
+        let output = Pipe()
+        process.standardOutput = output
+        printError("running the PyTorch baseline: \(python) \(script.lastPathComponent)…")
+        do { try process.run() } catch { throw ValidationError("--compare-pytorch: cannot run \(python): \(error.localizedDescription)") }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ValidationError("--compare-pytorch: the PyTorch baseline failed (exit \(process.terminationStatus)); "
+                                  + "install it with: pip install \"torch==2.13.0+cpu\" transformers")
+        }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
     }
 }
