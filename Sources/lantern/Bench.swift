@@ -9,21 +9,25 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure prefill and decode speed on a GPT-2-small-sized model built in memory.",
         discussion: """
-        Builds a model from seeded random weights (no download): GPT-2 small (124M parameters:
-        12 layers, 768 wide, 12 heads, 50,257 tokens) or, with --family llama, a Llama of similar
-        size (12 layers, 768 wide, 12 query heads over 4 key/value heads, SwiGLU 2048, 32,000 tokens).
-        Reports prefill tokens/s (one pass over a 512-token prompt, best of 3) and decode tokens/s
-        (128 greedy tokens after a 16-token prompt, through the KV cache and the sampler) for each
-        thread count, and the peak memory of the process.
-        Compare with Hugging Face: python scripts/bench_hf.py (same shapes).
+        Builds a model from seeded random weights (no download): GPT-2 small
+        (124M parameters: 12 layers, 768 wide, 12 heads, 50,257 tokens) or,
+        with --family llama, a Llama of similar size (12 layers, 768 wide,
+        12 query heads over 4 key/value heads, SwiGLU 2048, 32,000 tokens).
+        Reports prefill tokens/s (one pass over a 512-token prompt, best of 3)
+        and decode tokens/s (128 greedy tokens after a 16-token prompt, through
+        the KV cache and the sampler) for each thread count, and the peak
+        memory of the process. Compare with Hugging Face:
+        python scripts/bench_hf.py (same shapes).
 
-        With --train it measures training instead (forward, backward, clipping and AdamW on
-        random tokens, the built-in model's shape unless --train-* say otherwise); compare with
-        PyTorch: python scripts/bench_train_torch.py (same shape and batch).
+        With --train it measures training instead: forward, backward, clipping
+        and AdamW on random tokens, in the built-in model's shape unless the
+        --train-* options say otherwise. --compare-pytorch PYTHON runs
+        scripts/bench_train_torch.py on the same configuration in the same
+        run and prints both.
 
         Examples:
           lantern bench --threads 1 --threads 2 --json
-          lantern bench --train --threads 2
+          lantern bench --train --threads 2 --compare-pytorch python3
         """)
 
     @Option(name: .long, help: "Model family to build: gpt2 or llama.")

@@ -12,16 +12,18 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Measure a model on the teaching corpus's held-out tasks (the built-in model's report card).",
         discussion: """
-        Everything here is held out: the corpus generator reserves combinations it never
-        writes into training text (see `lantern corpus`).
-          held-out loss   mean cross-entropy (nats per token) on held-out stories
-          grammar         share of the sentences in sampled stories that the corpus grammar
-                          accepts (temperature 0.8, top-k 40, seeds 1…--samples)
-          sentiment       few-shot reviews: is P(" positive") vs P(" negative") right?
-                          (0, 1 and 4 worked examples before the query)
-          translation     toy French → English after 3 examples, greedy, exact match
-          questions       a held-out story, then "Q: … A:", greedy, exact match
-          heads           the strongest previous-token and induction heads (as `lantern heads`)
+        Everything here is held out: the corpus generator reserves combinations
+        that it never writes into training text (see `lantern corpus`).
+          held-out loss  cross-entropy (nats per token) on held-out stories
+          grammar        share of the sentences of sampled stories that the
+                         corpus grammar accepts (temperature 0.8, top-k 40)
+          sentiment      few-shot reviews: does " positive" or " negative"
+                         score higher? (0, 1 and 4 worked examples)
+          translation    toy French to English after 3 examples, greedy,
+                         exact match
+          questions      a held-out story, then "Q: … A:", greedy, exact match
+          heads          the strongest previous-token and induction heads
+                         (as `lantern heads` finds them)
 
         Examples:
           lantern evaluate

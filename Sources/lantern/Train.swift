@@ -13,23 +13,28 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a small GPT-2 from plain text: tokenizer, weights, loss curve and attention snapshots.",
         discussion: """
-        Reads a text file, or every .txt file in a folder, trains a byte-level BPE tokenizer on it
-        (unless --tokenizer names one), then trains a GPT-2 of the shape you give from random
-        weights: AdamW, gradient clipping, warm-up and cosine learning rate, mini-batches of
-        random windows, validation loss on the last 5% of the text.
+        Reads a text file, or every .txt file in a folder, trains a byte-level
+        BPE tokenizer on it (unless --tokenizer names one), then trains a GPT-2
+        of the shape you give from random weights: AdamW, gradient clipping,
+        warm-up and cosine learning rate, mini-batches of random windows, and a
+        validation loss on the last 5% of the text.
 
-        The --out folder is a model folder: `--model OUT` works on it at any time. It holds
-        config.json + model.safetensors, vocab.json + merges.txt, the optimiser's state and
-        training.json (settings and the log), loss.png (redrawn as it trains) and
-        snapshots/attention-step-N.png (every layer and head on the probe sentence, so you
-        can watch heads form). A checkpoint is saved every --checkpoint-every steps and at the
-        end; Ctrl-C stops after the current step and saves one. Continue with --resume.
+        The --out folder is a model folder: `--model OUT` works on it at any
+        time. It holds config.json + model.safetensors, vocab.json +
+        merges.txt, the optimiser's state, training.json (settings and log),
+        loss.png (redrawn as it trains) and snapshots/attention-step-N.png
+        (every layer and head on the probe sentence: watch heads form).
+        A checkpoint is saved every --checkpoint-every steps and at the end;
+        Ctrl-C stops after the current step and saves one. Continue a run
+        with --resume.
 
         Examples:
           lantern corpus --out output/corpus/train.txt
-          lantern train --data output/corpus/train.txt --out output/my-model --steps 500
+          lantern train --data output/corpus/train.txt --out output/my-model \\
+              --steps 500
           lantern generate "Once upon a time" --model output/my-model
-          lantern train --data output/corpus/train.txt --out output/my-model --resume --steps 1000
+          lantern train --data output/corpus/train.txt --out output/my-model \\
+              --resume --steps 1000
         """)
 
     @Option(name: .long, help: ArgumentHelp("A UTF-8 text file, or a folder of .txt files.", valueName: "file|dir"))
