@@ -142,7 +142,7 @@ public enum AnswerChecker {
                 guard let value = number(given) else { return .unreadable("answer with a number, e.g. 12 or 0.25") }
                 return abs(value - target) <= question.tolerance + 1e-9 ? .right : .wrong(expected: withTolerance(expected, question.tolerance))
             }
-            return normalised(given) == normalised(expected) ? .right : .wrong(expected: expected)
+            return normalised(given) == normalised(expected) ? .right : .wrong(expected: "\"\(expected)\"")
         }
     }
 
@@ -162,8 +162,8 @@ public enum AnswerChecker {
     public static func normalised(_ text: String) -> String {
         var t = text.replacingOccurrences(of: "␣", with: " ").replacingOccurrences(of: "↵", with: "\n")
         t = t.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        t = t.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`"))
         if t.count > 1, t.hasSuffix(".") { t.removeLast() }
-        return t.trimmingCharacters(in: .whitespaces)
+        t = t.trimmingCharacters(in: CharacterSet(charactersIn: "\"'`“”‘’"))
+        return t.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -11,14 +11,18 @@ import Foundation
 //   capture: count = json ids.count              ← remember a value from its output (repeatable)
 //   input: q                                     ← a line for the command's standard input (repeatable)
 //   fresh: output/lesson-12                      ← remove this folder under output/ first (repeatable)
+//   show: captures                               ← print only the captured values, not the output
 //   ```
+//
+// The command is split like a shell would ("double" and 'single' quotes, backslash escapes);
+// inside double quotes `\n` is a new line, so a prompt can hold several lines.
 //
 //   ```pause                    wait for Enter (the body, if any, is shown as the prompt)
 //   ```
 //
 //   ```question choice          id, ask, `- option` lines, answer (number or letter), why
 //   ```question number          id, ask, answer (a number or a {capture}), tolerance, why
-//   ```question predict         id, ask, then run/capture/input/fresh: the command runs after the
+//   ```question predict         id, ask, then run/capture/input/fresh/show: the command runs after the
 //                               learner's prediction; answer is a {capture} from its output, why
 //
 // A capture is `NAME = json PATH` (dot path into the JSON the command printed: `ids.count`,
@@ -95,6 +99,8 @@ public struct CommandStep: Sendable, Equatable {
     public var input: [String] = []
     /// Folders under output/ removed before the command runs (so a lesson can be run again).
     public var fresh: [String] = []
+    /// false with `show: captures`: the output is long and only the captured values are shown.
+    public var showOutput = true
     public var line: Int
 }
 

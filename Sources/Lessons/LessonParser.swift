@@ -8,11 +8,11 @@ public enum LessonParser {
         public var issues: [LessonIssue]
     }
 
-    static let commandKeys: Set<String> = ["capture", "input", "fresh"]
+    static let commandKeys: Set<String> = ["capture", "input", "fresh", "show"]
     static let questionKeys: [QuestionKind: Set<String>] = [
         .choice: ["id", "ask", "answer", "why"],
         .number: ["id", "ask", "answer", "tolerance", "why"],
-        .predict: ["id", "ask", "answer", "tolerance", "why", "run", "capture", "input", "fresh"],
+        .predict: ["id", "ask", "answer", "tolerance", "why", "run", "capture", "input", "fresh", "show"],
     ]
 
     public static func parse(_ text: String, file: String) -> Result {
@@ -141,7 +141,7 @@ public enum LessonParser {
         var step = commandStep(commandLine, line: firstLine + firstIndex, problem: problem)
         for key in parsed.keys {
             guard commandKeys.contains(key.key) else {
-                problem(key.line, "unknown key \"\(key.key)\" in a ```lantern block (use capture, input or fresh)")
+                problem(key.line, "unknown key \"\(key.key)\" in a ```lantern block (use capture, input, fresh or show)")
                 continue
             }
             apply(key, to: &step, problem: problem)
@@ -170,6 +170,12 @@ public enum LessonParser {
             if let capture = parseCapture(key.value, line: key.line, problem: problem) { step.captures.append(capture) }
         case "input":
             step.input.append(key.value)
+        case "show":
+            switch key.value {
+            case "all": step.showOutput = true
+            case "captures": step.showOutput = false
+            default: problem(key.line, "show: takes all or captures (found \"\(key.value)\")")
+            }
         case "fresh":
             let path = key.value
             let parts = path.split(separator: "/")
@@ -245,7 +251,7 @@ public enum LessonParser {
             case "run":
                 if command != nil { problem(key.line, "a question runs one command: only one run: line") }
                 command = commandStep(key.value, line: key.line, problem: problem)
-            case "capture", "input", "fresh":
+            case "capture", "input", "fresh", "show":
                 pending.append(key)
             default:
                 if values[key.key] != nil { problem(key.line, "\(key.key): is given twice") }
@@ -361,6 +367,9 @@ public enum CommandWords {
                 } else if c == "\\", q == "\"", index + 1 < iterator.count, iterator[index + 1] == "\"" || iterator[index + 1] == "\\" {
                     index += 1
                     current.append(iterator[index])
+                } else if c == "\\", q == "\"", index + 1 < iterator.count, iterator[index + 1] == "n" {
+                    index += 1
+                    current.append("\n")
                 } else {
                     current.append(c)
                 }

@@ -127,7 +127,6 @@ public final class LessonRunner {
             progress[entry.id] = record
             save()
         }
-        say("")
         let right = progress[entry.id].correctCount
         say(painter.bold("End of lesson \(number): \(entry.title).") + (mode == .interactive ? " \(right) of \(lesson.questions.count) questions right." : ""))
         if index + 1 < library.entries.count {
@@ -201,7 +200,7 @@ public final class LessonRunner {
         }
         let output: CommandOutput
         do {
-            output = try commands.run(words, input: step.input, echo: echo)
+            output = try commands.run(words, input: step.input, echo: echo && step.showOutput)
         } catch {
             return .failed(LessonIssue(file: lesson.file, line: step.line, problem: "cannot run `lantern \(CommandWords.join(words))`: \(error)"))
         }
@@ -216,6 +215,9 @@ public final class LessonRunner {
             } catch {
                 return .failed(LessonIssue(file: lesson.file, line: capture.line, problem: "\(error)"))
             }
+        }
+        if echo && !step.showOutput {
+            for capture in step.captures { say("  \(capture.name) = \(captured[capture.name] ?? "")") }
         }
         if echo { say("") }
         return .finished
@@ -244,6 +246,11 @@ public final class LessonRunner {
             let given = line.trimmingCharacters(in: .whitespaces)
             if isQuit(given) { return stopped() }
             if given.lowercased() == "s" || given.lowercased() == "skip" {
+                // The answer of a prediction is in the command's output: show it even when skipped.
+                if let step = question.command, !ranCommand {
+                    if case .failed(let issue) = execute(step, echo: true) { return .failed(issue) }
+                    ranCommand = true
+                }
                 record.skipped = !record.correct
                 progress[entry.id].questions[question.id] = record
                 say("Skipped. The answer: \(shownAnswer(question)). \(question.why)")
@@ -290,7 +297,8 @@ public final class LessonRunner {
             let i = AnswerChecker.choiceIndex(expected, optionCount: question.options.count) ?? 0
             return "\(i + 1)) \(question.options[i])"
         case .number, .predict:
-            return AnswerChecker.withTolerance(expected, Double(expected) == nil ? 0 : question.tolerance)
+            // Text is quoted, so a leading space (a piece such as " boy") is visible.
+            return Double(expected) == nil ? "\"\(expected)\"" : AnswerChecker.withTolerance(expected, question.tolerance)
         }
     }
 }

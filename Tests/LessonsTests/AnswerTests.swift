@@ -65,7 +65,7 @@ final class AnswerTests: XCTestCase {
         let text = question(.predict, answer: "{top}")
         XCTAssertEqual(AnswerChecker.check("mia", question: text, captured: ["top": "␣Mia"]), .right)
         XCTAssertEqual(AnswerChecker.check("\"Mia\".", question: text, captured: ["top": "␣Mia"]), .right)
-        XCTAssertEqual(AnswerChecker.check("Tom", question: text, captured: ["top": "␣Mia"]), .wrong(expected: "␣Mia"))
+        XCTAssertEqual(AnswerChecker.check("Tom", question: text, captured: ["top": "␣Mia"]), .wrong(expected: "\"␣Mia\""))
         let number = question(.predict, answer: "{n}", tolerance: 1)
         XCTAssertEqual(AnswerChecker.check("6", question: number, captured: ["n": "7"]), .right)
         XCTAssertEqual(AnswerChecker.check("9", question: number, captured: ["n": "7"]), .wrong(expected: "7 (± 1)"))

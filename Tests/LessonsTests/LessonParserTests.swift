@@ -130,6 +130,14 @@ final class LessonParserTests: XCTestCase {
         - 1
         - 2
         answer: 1
+        why: w
+        ```
+        ```question choice
+        id: b
+        ask: z
+        - 1
+        - 2
+        answer: 1
         ```
         ```question choice
         id: a
@@ -142,8 +150,8 @@ final class LessonParserTests: XCTestCase {
         """
         let issues = LessonParser.parse(text, file: "f.md").issues.map(\.description)
         XCTAssertTrue(issues.contains("f.md:1: the lesson has no title: start it with a `# Title` line"), "\(issues)")
-        XCTAssertTrue(issues.contains { $0.hasPrefix("f.md:1: question is missing why:") }, "\(issues)")
-        XCTAssertTrue(issues.contains { $0.hasPrefix("f.md:8: question id \"a\" is used twice (first at line 1)") }, "\(issues)")
+        XCTAssertTrue(issues.contains { $0.hasPrefix("f.md:9: question is missing why:") }, "\(issues)")
+        XCTAssertTrue(issues.contains { $0.hasPrefix("f.md:16: question id \"a\" is used twice (first at line 1)") }, "\(issues)")
     }
 
     func testCommandWordsSplitLikeAShell() throws {
