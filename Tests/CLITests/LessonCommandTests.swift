@@ -15,6 +15,12 @@ final class LessonCommandTests: XCTestCase {
         FileManager.default.fileExists(atPath: CLI.repository.appendingPathComponent("Sources/ModelHub/BuiltInModel/config.json").path)
     }
 
+    override class func tearDown() {
+        if let model = trainedModel { try? FileManager.default.removeItem(at: URL(fileURLWithPath: model).deletingLastPathComponent()) }
+        trainedModel = nil
+        super.tearDown()
+    }
+
     /// `--model X` for `lantern lesson`, or nothing for the built-in model.
     func modelArguments() throws -> [String] {
         if let model = ProcessInfo.processInfo.environment["LANTERN_LESSON_MODEL"], !model.isEmpty { return ["--model", model] }
@@ -28,7 +34,7 @@ final class LessonCommandTests: XCTestCase {
         let made = try CLI.run(["corpus", "--size-mb", "0.2", "--out", corpus])
         XCTAssertEqual(made.exitCode, 0, made.stderr)
         let trained = try CLI.run(["train", "--data", corpus, "--out", model, "--steps", "30", "--layers", "2", "--heads", "2",
-                                   "--width", "32", "--context", "64", "--batch", "4", "--vocab-size", "400", "--eval-every", "30",
+                                   "--width", "32", "--context", "128", "--batch", "4", "--vocab-size", "600", "--eval-every", "30",
                                    "--checkpoint-every", "30"])
         XCTAssertEqual(trained.exitCode, 0, trained.stderr)
         Self.trainedModel = model
