@@ -306,10 +306,16 @@ public final class LessonRunner {
 // MARK: - The real terminal and the real command
 
 /// Standard input and output, written unbuffered (so lesson text and command output never interleave out of order).
+/// Answers read from a pipe are echoed, so the transcript shows them as a terminal would.
 public final class StandardConsole: LessonConsole {
+    let echoInput = isatty(STDIN_FILENO) != 1
     public init() {}
     public func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
-    public func readLine() -> String? { Swift.readLine(strippingNewline: true) }
+    public func readLine() -> String? {
+        let line = Swift.readLine(strippingNewline: true)
+        if echoInput, let line { write(line + "\n") }
+        return line
+    }
 }
 
 /// Runs this very `lantern` executable as a child process: the same command a learner can type.
