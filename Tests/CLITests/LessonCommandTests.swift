@@ -97,6 +97,8 @@ final class LessonCommandTests: XCTestCase {
             let run = try CLI.run(["lesson", String(n), "--lessons", lessons] + model, environment: ["LANTERN_HOME": work.path], in: work)
             XCTAssertEqual(run.exitCode, 0, "lesson \(n):\n\(run.stdout.suffix(2000))\n\(run.stderr)")
             XCTAssertTrue(run.stdout.contains("End of lesson \(n):"), "lesson \(n) did not reach its end:\n\(run.stdout.suffix(1500))")
+            XCTAssertTrue(run.stdout.contains(".png"), "lesson \(n) saves no picture")
+            XCTAssertTrue(run.stdout.contains("Question: "), "lesson \(n) asks nothing")
         }
         let pictures = try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("output").path).filter { $0.hasSuffix(".png") }
         XCTAssertGreaterThanOrEqual(pictures.count, 13, "\(pictures)")
@@ -179,6 +181,23 @@ final class LessonCommandTests: XCTestCase {
                                   environment: ["LANTERN_HOME": home.path], in: home)
         XCTAssertTrue(resumed.stdout.contains("Resuming where you left off"), resumed.stdout)
         XCTAssertFalse(resumed.stdout.contains("Greedy: always the top token"), "the part already done is not shown again")
+    }
+
+    /// From another folder the binary still finds the lessons (the checkout it was built from);
+    /// LANTERN_LESSONS points it at another folder.
+    func testLessonsAreFoundFromElsewhere() throws {
+        let elsewhere = try scratch()
+        let run = try CLI.run(["lesson", "--check"], in: elsewhere)
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("13 lessons in \(lessons)"), run.stdout)
+        let copy = elsewhere.appendingPathComponent("my-lessons")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: lessons), to: copy)
+        let list = try CLI.run(["lesson"], environment: ["LANTERN_LESSONS": copy.path, "LANTERN_HOME": elsewhere.path], in: elsewhere)
+        XCTAssertEqual(list.exitCode, 0, list.stderr)
+        XCTAssertTrue(list.stdout.contains(" 1  Prompts, completions and the generation loop"), list.stdout)
+        let missing = try CLI.run(["lesson"], environment: ["LANTERN_LESSONS": elsewhere.appendingPathComponent("nothing").path], in: elsewhere)
+        XCTAssertNotEqual(missing.exitCode, 0)
+        XCTAssertTrue(missing.stderr.contains("cannot find the lessons"), missing.stderr)
     }
 
     func testBareLanternOffTerminalPrintsHelp() throws {
