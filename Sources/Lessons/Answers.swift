@@ -57,6 +57,13 @@ public enum CaptureEvaluator {
         case .compare(let a, let b):
             guard let x = known[a].flatMap(Double.init), let y = known[b].flatMap(Double.init) else { throw CaptureError.notNumbers(name: capture.name) }
             return x > y ? "higher" : x < y ? "lower" : "equal"
+        case .calc(let calc):
+            let value = try calc.evaluate { name in
+                guard let number = known[name].flatMap(Double.init) else { throw CaptureError.notNumbers(name: capture.name) }
+                return number
+            }
+            guard value.isFinite else { throw CaptureError.notNumbers(name: capture.name) }
+            return formatNumber(value)
         }
     }
 

@@ -27,8 +27,9 @@ import Foundation
 //
 // A capture is `NAME = json PATH` (dot path into the JSON the command printed: `ids.count`,
 // `generated_ids.0`, `heads.-1.layer`), `NAME = regex PATTERN` (first group of the first match in
-// everything it printed), `NAME = difference A B` (A − B) or `NAME = compare A B` (higher, lower
-// or equal). `{NAME}` in a later command or answer is replaced by the captured value.
+// everything it printed), `NAME = difference A B` (A − B), `NAME = compare A B` (higher, lower
+// or equal) or `NAME = calc EXPRESSION` (+ − * / ^, parentheses, sqrt ln exp abs round, over
+// numbers and earlier captures). `{NAME}` in a later command, question text or answer is replaced by the captured value.
 
 /// The manifest: the format version, a welcome text and the lessons in order.
 public struct LessonManifest: Sendable, Codable, Equatable {
@@ -75,11 +76,14 @@ public enum CaptureRule: Sendable, Equatable {
     case difference(String, String)
     /// "higher", "lower" or "equal": A against B.
     case compare(String, String)
+    /// Arithmetic over numbers and earlier captures: `n * (n - 1) / 2`.
+    case calc(Calc)
 
     /// The captures this rule reads.
     public var references: [String] {
         switch self {
         case .difference(let a, let b), .compare(let a, let b): [a, b]
+        case .calc(let calc): calc.references
         default: []
         }
     }

@@ -190,7 +190,7 @@ public enum LessonParser {
 
     static func parseCapture(_ text: String, line: Int, problem: (Int, String) -> Void) -> Capture? {
         guard let equals = text.firstIndex(of: "=") else {
-            problem(line, "capture needs `NAME = json PATH`, `NAME = regex PATTERN`, `NAME = difference A B` or `NAME = compare A B`")
+            problem(line, "capture needs `NAME = json PATH`, `NAME = regex PATTERN`, `NAME = difference A B`, `NAME = compare A B` or `NAME = calc EXPRESSION`")
             return nil
         }
         let name = text[..<equals].trimmingCharacters(in: .whitespaces)
@@ -224,8 +224,15 @@ public enum LessonParser {
                 return nil
             }
             return Capture(name: name, rule: kind == "difference" ? .difference(names[0], names[1]) : .compare(names[0], names[1]), line: line)
+        case "calc":
+            do {
+                return Capture(name: name, rule: .calc(try Calc(argument)), line: line)
+            } catch {
+                problem(line, "calc: \(error)")
+                return nil
+            }
         default:
-            problem(line, "unknown capture kind \"\(kind)\" (use json, regex, difference or compare)")
+            problem(line, "unknown capture kind \"\(kind)\" (use json, regex, difference, compare or calc)")
             return nil
         }
     }
@@ -336,8 +343,10 @@ public enum LessonParser {
                     problem(question.line, "question id \"\(question.id)\" is used twice (first at line \(first))")
                 }
                 questionIds[question.id] = question.line
+                use(question.ask, line: question.line)
                 if let step = question.command { visit(step) }
                 use(question.answer, line: question.line)
+                use(question.why, line: question.line)
             case .text, .pause: break
             }
         }

@@ -226,14 +226,14 @@ public final class LessonRunner {
     // MARK: - Questions
 
     func ask(_ question: Question) -> Outcome {
-        say(painter.bold("Question: ") + question.ask)
+        say(painter.bold("Question: ") + Interpolation.fill(question.ask, captured))
         for (i, option) in question.options.enumerated() { say("  \(i + 1)) \(option)") }
         if question.kind == .predict { say(painter.dim("Make your prediction; then the command runs and shows the answer.")) }
 
         guard mode == .interactive else {
             if let step = question.command, case .failed(let issue) = execute(step, echo: true) { return .failed(issue) }
             say(painter.dim("Answer: ") + shownAnswer(question))
-            say(painter.dim("Why: ") + question.why)
+            say(painter.dim("Why: ") + Interpolation.fill(question.why, captured))
             say("")
             return .finished
         }
@@ -253,7 +253,7 @@ public final class LessonRunner {
                 }
                 record.skipped = !record.correct
                 progress[entry.id].questions[question.id] = record
-                say("Skipped. The answer: \(shownAnswer(question)). \(question.why)")
+                say("Skipped. The answer: \(shownAnswer(question)). \(Interpolation.fill(question.why, captured))")
                 say("")
                 return .finished
             }
@@ -274,7 +274,7 @@ public final class LessonRunner {
                 record.answers = Array((record.answers + [given]).suffix(10))
                 progress[entry.id].questions[question.id] = record
                 save()
-                say(painter.bold("✓ Right.") + " " + question.why)
+                say(painter.bold("✓ Right.") + " " + Interpolation.fill(question.why, captured))
                 say("")
                 return .finished
             case .wrong(let expected):
@@ -284,7 +284,7 @@ public final class LessonRunner {
                 progress[entry.id].questions[question.id] = record
                 save()
                 say(painter.bold("✗ Not quite.") + " You answered \(given); expected \(expected).")
-                say("Why: " + question.why)
+                say("Why: " + Interpolation.fill(question.why, captured))
                 say("Try again: type the answer, or s to skip (q to stop).")
             }
         }

@@ -125,13 +125,13 @@ final class LessonCommandTests: XCTestCase {
         let stopped = try value(["generate", "Once upon a time, Tom", "--greedy", "--max-new-tokens", "40", "--stop", ".", "--json"],
                                 #""generated_ids":\[([0-9,]*)\]"#, model: model, in: home).split(separator: ",").count
 
-        // Lesson 5, every answer right: head size, scale, (pause), mask, last row, row sum.
+        // Lesson 5, every answer right: head size, scale, (pause), mask, last row, masked cells, row sum.
         let five = try CLI.run(["lesson", "5", "--interactive", "--lessons", lessons] + model,
-                               stdin: ["\(headSize)", "8", "", "2", "\(tokens)", "1"].joined(separator: "\n") + "\n",
+                               stdin: ["\(headSize)", "8", "", "2", "\(tokens)", "\(tokens * (tokens - 1) / 2)", "1"].joined(separator: "\n") + "\n",
                                environment: ["LANTERN_HOME": home.path], in: home)
         XCTAssertEqual(five.exitCode, 0, five.stderr)
         XCTAssertFalse(five.stdout.contains("Not quite"), five.stdout)
-        XCTAssertTrue(five.stdout.contains("End of lesson 5: Self-attention. 5 of 5 questions right."), five.stdout)
+        XCTAssertTrue(five.stdout.contains("End of lesson 5: Self-attention. 6 of 6 questions right."), five.stdout)
 
         // Lesson 9: the first answer wrong, then right; the rest right.
         let nine = try CLI.run(["lesson", "9", "--interactive", "--lessons", lessons] + model,
@@ -147,7 +147,7 @@ final class LessonCommandTests: XCTestCase {
         let attention = try XCTUnwrap(lessonsDone["attention"])
         XCTAssertNotNil(attention["finished"] as? String)
         let attentionQuestions = try XCTUnwrap(attention["questions"] as? [String: [String: Any]])
-        XCTAssertEqual(attentionQuestions.count, 5)
+        XCTAssertEqual(attentionQuestions.count, 6)
         XCTAssertTrue(attentionQuestions.values.allSatisfy { $0["correct"] as? Bool == true && $0["wrong"] as? Int == 0 }, "\(attentionQuestions)")
         let decoding = try XCTUnwrap(lessonsDone["decoding"])
         XCTAssertNotNil(decoding["finished"] as? String)

@@ -71,3 +71,22 @@ final class AnswerTests: XCTestCase {
         XCTAssertEqual(AnswerChecker.check("9", question: number, captured: ["n": "7"]), .wrong(expected: "7 (± 1)"))
     }
 }
+
+/// The small arithmetic of `calc` captures.
+final class CalcTests: XCTestCase {
+    func testArithmeticFunctionsAndReferences() throws {
+        let calc = try Calc("n * (n - 1) / 2 + 2 ^ 3 - -1")
+        XCTAssertEqual(calc.references, ["n", "n"])
+        XCTAssertEqual(try calc.evaluate { _ in 17 }, 136 + 8 + 1)
+        XCTAssertEqual(try Calc("ln(exp(2))").evaluate { _ in 0 }, 2, accuracy: 1e-12)
+        XCTAssertEqual(try Calc("sqrt(64) / round(1.6)").evaluate { _ in 0 }, 4)
+        XCTAssertTrue(try Calc("ln(x)").references == ["x"])
+        XCTAssertThrowsError(try Calc("n * (n - 1"))
+        XCTAssertThrowsError(try Calc("n $ 2"))
+        XCTAssertThrowsError(try Calc("sqrt 4"))
+        XCTAssertThrowsError(try Calc("1 2"))
+        let capture = try XCTUnwrap(LessonParser.parseCapture("m = calc n * (n - 1) / 2", line: 1) { _, _ in XCTFail() })
+        XCTAssertEqual(try CaptureEvaluator.value(of: capture, stdout: "", stderr: "", known: ["n": "9"]), "36")
+        XCTAssertThrowsError(try CaptureEvaluator.value(of: capture, stdout: "", stderr: "", known: ["n": "many"]))
+    }
+}
