@@ -200,6 +200,51 @@ final class LessonCommandTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("cannot find the lessons"), missing.stderr)
     }
 
+    /// Bare `lantern` on a terminal (a pseudo-terminal from script(1)) welcomes and offers lesson 1.
+    func testBareLanternOnATerminalWelcomes() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("script(1) is not installed") }
+        let home = try scratch()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", CLI.executable.path, "/dev/null"]
+        process.currentDirectoryURL = home
+        var environment = ProcessInfo.processInfo.environment
+        environment["LANTERN_HOME"] = home.path
+        environment["LANTERN_LESSONS"] = lessons
+        environment["NO_COLOR"] = "1"
+        environment["TERM"] = "xterm"
+        process.environment = environment
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        input.fileHandleForWriting.write(Data("n\n".utf8))
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        XCTAssertTrue(text.contains("Welcome to Lantern."), text)
+        XCTAssertTrue(text.contains("Start lesson 1, Prompts, completions and the generation loop"), text)
+        XCTAssertTrue(text.contains("Any time: `lantern lesson 1`."), text)
+    }
+
+    func testResetForgetsOneLesson() throws {
+        let home = try scratch()
+        let progress = #"{"format": 1, "about": "x", "lessons": {"attention": {"position": 0, "questions": {}, "started": "2026-01-01T00:00:00Z", "finished": "2026-01-01T00:05:00Z"}, "decoding": {"position": 3, "questions": {}, "started": "2026-01-01T00:00:00Z"}}}"#
+        try progress.write(to: home.appendingPathComponent("progress.json"), atomically: true, encoding: .utf8)
+        let list = try CLI.run(["lesson", "--lessons", lessons], environment: ["LANTERN_HOME": home.path], in: home)
+        XCTAssertTrue(list.stdout.contains("✓  5  Self-attention"), list.stdout)
+        XCTAssertTrue(list.stdout.contains("▸  9  Decoding"), list.stdout)
+        let reset = try CLI.run(["lesson", "reset", "5", "--lessons", lessons], environment: ["LANTERN_HOME": home.path], in: home)
+        XCTAssertEqual(reset.exitCode, 0, reset.stderr)
+        XCTAssertTrue(reset.stdout.contains("Progress of lesson 5 (Self-attention) forgotten."), reset.stdout)
+        let saved = try CLI.json(String(contentsOf: home.appendingPathComponent("progress.json"), encoding: .utf8))
+        XCTAssertEqual((saved["lessons"] as? [String: Any])?.keys.sorted(), ["decoding"])
+        let bad = try CLI.run(["lesson", "42", "--lessons", lessons], environment: ["LANTERN_HOME": home.path], in: home)
+        XCTAssertNotEqual(bad.exitCode, 0)
+        XCTAssertTrue(bad.stderr.contains("there is no lesson \"42\": use 1 to 13"), bad.stderr)
+    }
+
     func testBareLanternOffTerminalPrintsHelp() throws {
         let run = try CLI.run([])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
