@@ -98,20 +98,23 @@ public enum LessonParser {
 
     // MARK: - Blocks
 
-    /// `key: value` lines; a line starting with two spaces continues the previous value.
+    /// `key: value` lines and `- option` lines; a line indented by two spaces continues the value
+    /// of the key just before it. Anything else is a problem.
     struct KeyLine { var key: String; var value: String; var line: Int }
 
-    static func keyLines(_ body: [String], firstLine: Int, allowBare: Bool, problem: (Int, String) -> Void)
-        -> (keys: [KeyLine], bare: [(String, Int)], options: [(String, Int)]) {
-        var keys: [KeyLine] = [], bare: [(String, Int)] = [], options: [(String, Int)] = []
+    static func keyLines(_ body: [String], firstLine: Int, problem: (Int, String) -> Void)
+        -> (keys: [KeyLine], options: [(text: String, line: Int)]) {
+        var keys: [KeyLine] = [], options: [(text: String, line: Int)] = []
+        var continuesKey = false
         for (offset, raw) in body.enumerated() {
             let number = firstLine + offset
-            if raw.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            if raw.hasPrefix("  "), !keys.isEmpty, options.isEmpty || keys.last!.line > options.last!.1 {
-                keys[keys.count - 1].value += "\n" + raw.trimmingCharacters(in: .whitespaces)
+            let trimmed = raw.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            if raw.hasPrefix("  "), continuesKey {
+                keys[keys.count - 1].value += "\n" + trimmed
                 continue
             }
-            let trimmed = raw.trimmingCharacters(in: .whitespaces)
+            continuesKey = false
             if trimmed.hasPrefix("- ") {
                 options.append((String(trimmed.dropFirst(2)).trimmingCharacters(in: .whitespaces), number))
                 continue
@@ -119,13 +122,15 @@ public enum LessonParser {
             if let colon = trimmed.firstIndex(of: ":") {
                 let key = String(trimmed[..<colon])
                 if !key.isEmpty, key.allSatisfy({ $0.isLetter || $0 == "-" }) {
-                    keys.append(KeyLine(key: key.lowercased(), value: String(trimmed[trimmed.index(after: colon)...]).trimmingCharacters(in: .whitespaces), line: number))
+                    let value = String(trimmed[trimmed.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+                    keys.append(KeyLine(key: key.lowercased(), value: value, line: number))
+                    continuesKey = true
                     continue
                 }
             }
-            if allowBare { bare.append((trimmed, number)) } else { problem(number, "expected `key: value`, found \"\(trimmed)\"") }
+            problem(number, "expected `key: value`, found \"\(trimmed)\"")
         }
-        return (keys, bare, options)
+        return (keys, options)
     }
 
     static func parseCommandBlock(_ body: [String], firstLine: Int, fenceLine: Int, problem: (Int, String) -> Void) -> CommandStep? {
@@ -136,8 +141,8 @@ public enum LessonParser {
         }
         let commandLine = body[firstIndex].trimmingCharacters(in: .whitespaces)
         let rest = Array(body[(firstIndex + 1)...])
-        let parsed = keyLines(rest, firstLine: firstLine + firstIndex + 1, allowBare: false, problem: problem)
-        for option in parsed.options { problem(option.1, "options (`- …`) belong in a ```question choice block") }
+        let parsed = keyLines(rest, firstLine: firstLine + firstIndex + 1, problem: problem)
+        for option in parsed.options { problem(option.line, "options (`- …`) belong in a ```question choice block") }
         var step = commandStep(commandLine, line: firstLine + firstIndex, problem: problem)
         for key in parsed.keys {
             guard commandKeys.contains(key.key) else {
@@ -244,7 +249,7 @@ public enum LessonParser {
 
     static func parseQuestion(_ kind: QuestionKind, _ body: [String], firstLine: Int, fenceLine: Int,
                               problem: (Int, String) -> Void) -> Question? {
-        let parsed = keyLines(body, firstLine: firstLine, allowBare: false, problem: problem)
+        let parsed = keyLines(body, firstLine: firstLine, problem: problem)
         var values: [String: KeyLine] = [:]
         var command: CommandStep?
         var pending: [KeyLine] = []
@@ -280,7 +285,7 @@ public enum LessonParser {
             problem(fenceLine, "question is missing \(required):\(hint)")
         }
         if kind != .choice, !parsed.options.isEmpty {
-            problem(parsed.options[0].1, "options (`- …`) only belong in a ```question choice block")
+            problem(parsed.options[0].line, "options (`- …`) only belong in a ```question choice block")
         }
         guard let id = values["id"]?.value, let ask = values["ask"]?.value, let answerKey = values["answer"], let why = values["why"]?.value,
               !id.isEmpty, !ask.isEmpty, !answerKey.value.isEmpty else { return nil }
@@ -295,7 +300,7 @@ public enum LessonParser {
         }
         switch kind {
         case .choice:
-            question.options = parsed.options.map(\.0)
+            question.options = parsed.options.map(\.text)
             if question.options.count < 2 { problem(fenceLine, "a choice question needs two or more `- option` lines") }
             if AnswerChecker.choiceIndex(question.answer, optionCount: question.options.count) == nil {
                 problem(answerKey.line, "answer \"\(question.answer)\" is not one of the options: use 1 to \(question.options.count) or a to \(letter(question.options.count - 1))")

@@ -159,30 +159,29 @@ public final class LessonRunner {
         do { try store.save(progress) } catch { say("warning: \(error)") }
     }
 
-    /// Headings in bold without their #s (the title is already shown), **bold** in bold; the rest as written.
+    /// Markdown for the terminal: the `# Title` line dropped (the header shows it), other headings
+    /// and **strong** text in bold, runs of blank lines collapsed; the rest as written.
     func render(_ markdown: String) -> String {
         var lines: [String] = []
-        var lastBlank = true
         for line in markdown.components(separatedBy: "\n") {
+            if line.hasPrefix("# ") { continue }
             let blank = line.trimmingCharacters(in: .whitespaces).isEmpty
-            if blank && lastBlank { continue }
-            lastBlank = blank
-            if line.hasPrefix("# ") {
-                lastBlank = true
-                continue
-            }
-            if line.contains("**") {
-                let parts = line.components(separatedBy: "**")
-                lines.append(parts.enumerated().map { $0.offset % 2 == 1 && parts.count % 2 == 1 ? painter.bold($0.element) : $0.element }.joined(separator: parts.count % 2 == 1 ? "" : "**"))
-            } else if line.hasPrefix("#") {
-                let text = line.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)
-                lines.append(painter.bold(text))
+            if blank && (lines.last.map { $0.trimmingCharacters(in: .whitespaces).isEmpty } ?? true) { continue }
+            if line.hasPrefix("#") {
+                lines.append(painter.bold(line.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)))
             } else {
-                lines.append(line)
+                lines.append(strong(line))
             }
         }
         while lines.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeLast() }
         return lines.joined(separator: "\n")
+    }
+
+    /// `a **b** c` → a, b in bold, c; unbalanced markers are left alone.
+    func strong(_ line: String) -> String {
+        let parts = line.components(separatedBy: "**")
+        guard parts.count > 1, parts.count % 2 == 1 else { return line }
+        return parts.enumerated().map { $0.offset % 2 == 1 ? painter.bold($0.element) : $0.element }.joined()
     }
 
     // MARK: - Commands
