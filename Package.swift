@@ -43,8 +43,10 @@ let package = Package(
         .target(name: "Rendering", dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "CLibPNG", "CFreeType", "CGraphviz"]),
         // Training: backward pass, optimiser, data loading, tokenizer training, the teaching corpus.
         .target(name: "Training", dependencies: ["Transformer", "Tokenizers", "Tensors", "CKernels"], swiftSettings: numericRelease),
+        // Lessons: the lesson format, its checks, the runner, progress and answer checking (no CLI knowledge).
+        .target(name: "Lessons", dependencies: ["Rendering"]),
         .executableTarget(name: "lantern", dependencies: [
-            "Rendering", "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "ModelHub", "Training",
+            "Lessons", "Rendering", "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "ModelHub", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -59,6 +61,7 @@ let package = Package(
         .testTarget(name: "RenderingTests", dependencies: ["Rendering"], exclude: ["Golden"]),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "Tokenizers", "Tensors"], exclude: ["Fixtures"]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons"]),
         .testTarget(name: "CLITests", dependencies: ["lantern"]),
     ]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Lantern: ParsableCommand {
@@ -10,7 +11,10 @@ struct Lantern: ParsableCommand {
         what happens inside. Models are Hugging Face folders (config.json +
         model.safetensors + tokenizer files) or llama2.c .bin checkpoints.
 
+        Run `lantern` alone on a terminal for a welcome, or `lantern lesson` for the guided lessons.
+
         Examples:
+          lantern lesson 1
           lantern generate "Once upon a time" --model path/to/gpt2
           lantern tokenize "Hello world" --model path/to/gpt2
           lantern info --model path/to/stories260K.bin
@@ -18,5 +22,11 @@ struct Lantern: ParsableCommand {
           lantern bench
           lantern train-tokenizer --data corpus.txt --vocab-size 4096 --out output/tok4k
         """,
-        subcommands: [Generate.self, Step.self, Tokenize.self, Info.self, TraceCommand.self, Lens.self, Heads.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self, PositionsCommand.self, EmbeddingsCommand.self, BranchCommand.self, Graph.self, CorpusCommand.self, TrainTokenizer.self, TrainCommand.self, EvaluateCommand.self, Bench.self, Download.self, Models.self])
+        subcommands: [LessonCommand.self, Generate.self, Step.self, Tokenize.self, Info.self, TraceCommand.self, Lens.self, Heads.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self, PositionsCommand.self, EmbeddingsCommand.self, BranchCommand.self, Graph.self, CorpusCommand.self, TrainTokenizer.self, TrainCommand.self, EvaluateCommand.self, Bench.self, Download.self, Models.self])
+
+    /// Bare `lantern`: on a terminal, a welcome and the first lesson; otherwise the usual help.
+    func run() throws {
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else { throw CleanExit.helpRequest(self) }
+        try LessonCommand.welcome()
+    }
 }

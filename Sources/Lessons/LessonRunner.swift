@@ -1,0 +1,384 @@
+import Foundation
+import Rendering
+
+/// Where a lesson writes and reads lines: the terminal, or a fake in tests.
+public protocol LessonConsole: AnyObject {
+    func write(_ text: String)
+    /// The next line the learner typed, without its newline; nil at the end of input.
+    func readLine() -> String?
+}
+
+/// What a command printed.
+public struct CommandOutput: Sendable {
+    public var exitCode: Int32
+    public var stdout: String
+    public var stderr: String
+
+    public init(exitCode: Int32, stdout: String, stderr: String) {
+        self.exitCode = exitCode; self.stdout = stdout; self.stderr = stderr
+    }
+}
+
+/// Runs a `lantern` command (the words after `lantern`), showing its output as it comes when `echo` is set.
+public protocol CommandRunning {
+    func run(_ arguments: [String], input: [String], echo: Bool) throws -> CommandOutput
+}
+
+/// Walks a learner through one lesson: prints its text, runs its commands, pauses, asks its
+/// questions and checks the answers, saving progress after every pause and question.
+///
+/// Interactive mode reads answers line by line (a terminal, a pipe or tmux alike). Automatic mode
+/// (`--auto`, or standard input not a terminal) prints everything, answers nothing, saves nothing,
+/// and fails only when a command fails or its output lacks a value a question needs.
+public final class LessonRunner {
+    public enum Mode: Sendable { case interactive, automatic }
+
+    public enum Outcome: Equatable, Sendable {
+        case finished
+        /// The learner typed q, or input ended: progress is saved.
+        case stopped
+        case failed(LessonIssue)
+    }
+
+    public let library: LessonLibrary
+    public let index: Int
+    public let lesson: Lesson
+    public let mode: Mode
+    let console: LessonConsole
+    let commands: CommandRunning
+    /// Adds what every command of this run needs (e.g. the learner's --model) to a command's words.
+    let prepare: ([String]) -> [String]
+    let store: ProgressStore?
+    let painter: TerminalPainter
+    var progress: LessonProgress
+    var captured: [String: String] = [:]
+
+    public init(library: LessonLibrary, index: Int, lesson: Lesson, mode: Mode, console: LessonConsole, commands: CommandRunning,
+                prepare: @escaping ([String]) -> [String] = { $0 }, store: ProgressStore?, painter: TerminalPainter = TerminalPainter(color: .none)) throws {
+        self.library = library
+        self.index = index
+        self.lesson = lesson
+        self.mode = mode
+        self.console = console
+        self.commands = commands
+        self.prepare = prepare
+        self.store = mode == .interactive ? store : nil
+        self.painter = painter
+        progress = try self.store?.load() ?? LessonProgress()
+    }
+
+    var entry: LessonManifest.Entry { library.entries[index] }
+    var number: Int { index + 1 }
+
+    func say(_ text: String) { console.write(text + "\n") }
+
+    /// Runs the lesson from where the learner left it (or from the start with `restart`).
+    public func run(restart: Bool = false) -> Outcome {
+        var record = progress[entry.id]
+        let minutes = entry.minutes.map { " · about \($0) minutes" } ?? ""
+        say(painter.bold("Lesson \(number) of \(library.entries.count): \(entry.title)") + painter.dim(minutes))
+        var start = 0
+        if mode == .interactive {
+            if restart || record.finished != nil || record.position >= lesson.blocks.count { record.position = 0 }
+            if record.started == nil { record.started = LessonProgress.now() }
+            start = record.position
+            if start > 0 {
+                say(painter.dim("Resuming where you left off (`lantern lesson \(number) --restart` starts over)."))
+            }
+            progress[entry.id] = record
+            save()
+        }
+        say("")
+        // Blocks before the resume point are not shown again, but their values are captured again.
+        for block in lesson.blocks[..<start] {
+            let step: CommandStep?
+            switch block {
+            case .command(let s): step = s
+            case .question(let q): step = q.command
+            default: step = nil
+            }
+            if let step, !step.captures.isEmpty {
+                if case .failed(let issue) = execute(step, echo: false) { return .failed(issue) }
+            }
+        }
+        for position in start..<lesson.blocks.count {
+            switch lesson.blocks[position] {
+            case .text(let text):
+                let rendered = render(text)
+                if !rendered.isEmpty { say(rendered + "\n") }
+            case .command(let step):
+                if case .failed(let issue) = execute(step, echo: true) { return .failed(issue) }
+            case .pause(let prompt, _):
+                guard mode == .interactive else { continue }
+                checkpoint(position)
+                console.write(painter.dim((prompt ?? "Press Enter to continue") + " (q to stop) ") + "\n")
+                guard let line = console.readLine() else { return stopped() }
+                if isQuit(line) { return stopped() }
+            case .question(let question):
+                checkpoint(position)
+                let outcome = ask(question)
+                if outcome != .finished { return outcome }
+            }
+        }
+        if mode == .interactive {
+            record = progress[entry.id]
+            record.finished = LessonProgress.now()
+            record.position = 0
+            progress[entry.id] = record
+            save()
+        }
+        let right = progress[entry.id].correctCount
+        say(painter.bold("End of lesson \(number): \(entry.title).") + (mode == .interactive ? " \(right) of \(lesson.questions.count) questions right." : ""))
+        if index + 1 < library.entries.count {
+            say("Next: lesson \(number + 1), \(library.entries[index + 1].title) — `lantern lesson next`.")
+        } else {
+            say("That was the last lesson. `lantern lesson` lists them all.")
+        }
+        return .finished
+    }
+
+    func isQuit(_ line: String) -> Bool {
+        ["q", "quit", "exit"].contains(line.trimmingCharacters(in: .whitespaces).lowercased())
+    }
+
+    func checkpoint(_ position: Int) {
+        guard mode == .interactive else { return }
+        progress[entry.id].position = position
+        save()
+    }
+
+    func stopped() -> Outcome {
+        save()
+        say("")
+        say("Stopped; your progress is saved. Resume with `lantern lesson \(number)`.")
+        return .stopped
+    }
+
+    func save() {
+        guard let store else { return }
+        do { try store.save(progress) } catch { say("warning: \(error)") }
+    }
+
+    /// Markdown for the terminal: the `# Title` line dropped (the header shows it), other headings
+    /// and **strong** text in bold, runs of blank lines collapsed; the rest as written.
+    func render(_ markdown: String) -> String {
+        var lines: [String] = []
+        for line in markdown.components(separatedBy: "\n") {
+            if line.hasPrefix("# ") { continue }
+            let blank = line.trimmingCharacters(in: .whitespaces).isEmpty
+            if blank && (lines.last.map { $0.trimmingCharacters(in: .whitespaces).isEmpty } ?? true) { continue }
+            if line.hasPrefix("#") {
+                lines.append(painter.bold(line.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)))
+            } else {
+                lines.append(strong(line))
+            }
+        }
+        while lines.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeLast() }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `a **b** c` → a, b in bold, c; unbalanced markers are left alone.
+    func strong(_ line: String) -> String {
+        let parts = line.components(separatedBy: "**")
+        guard parts.count > 1, parts.count % 2 == 1 else { return line }
+        return parts.enumerated().map { $0.offset % 2 == 1 ? painter.bold($0.element) : $0.element }.joined()
+    }
+
+    // MARK: - Commands
+
+    /// Runs a command (its {captures} filled in), showing it and its output, and records its captures.
+    func execute(_ step: CommandStep, echo: Bool) -> Outcome {
+        let words = prepare(step.arguments.map { Interpolation.fill($0, captured) })
+        for folder in step.fresh {
+            let url = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(folder)
+            try? FileManager.default.removeItem(at: url)
+        }
+        if echo {
+            say(painter.bold("$ lantern " + CommandWords.join(words)))
+            for line in step.input { say(painter.dim("  (typing: \(line.isEmpty ? "Enter" : line))")) }
+        }
+        let output: CommandOutput
+        do {
+            output = try commands.run(words, input: step.input, echo: echo && step.showOutput)
+        } catch {
+            return .failed(LessonIssue(file: lesson.file, line: step.line, problem: "cannot run `lantern \(CommandWords.join(words))`: \(error)"))
+        }
+        guard output.exitCode == 0 else {
+            let tail = output.stderr.split(separator: "\n").suffix(3).joined(separator: "\n")
+            return .failed(LessonIssue(file: lesson.file, line: step.line,
+                                       problem: "`lantern \(CommandWords.join(words))` failed with exit code \(output.exitCode)\(tail.isEmpty ? "" : ":\n" + tail)"))
+        }
+        for capture in step.captures {
+            do {
+                captured[capture.name] = try CaptureEvaluator.value(of: capture, stdout: output.stdout, stderr: output.stderr, known: captured)
+            } catch {
+                return .failed(LessonIssue(file: lesson.file, line: capture.line, problem: "\(error)"))
+            }
+        }
+        if echo && !step.showOutput {
+            for capture in step.captures { say("  \(capture.name) = \(captured[capture.name] ?? "")") }
+        }
+        if echo { say("") }
+        return .finished
+    }
+
+    // MARK: - Questions
+
+    func ask(_ question: Question) -> Outcome {
+        say(painter.bold("Question: ") + Interpolation.fill(question.ask, captured))
+        for (i, option) in question.options.enumerated() { say("  \(i + 1)) \(option)") }
+        if question.kind == .predict { say(painter.dim("Make your prediction; then the command runs and shows the answer.")) }
+
+        guard mode == .interactive else {
+            if let step = question.command, case .failed(let issue) = execute(step, echo: true) { return .failed(issue) }
+            say(painter.dim("Answer: ") + shownAnswer(question))
+            say(painter.dim("Why: ") + Interpolation.fill(question.why, captured))
+            say("")
+            return .finished
+        }
+
+        var record = progress[entry.id].questions[question.id] ?? LessonProgress.QuestionRecord()
+        var ranCommand = false
+        while true {
+            console.write("> ")
+            guard let line = console.readLine() else { return stopped() }
+            let given = line.trimmingCharacters(in: .whitespaces)
+            if isQuit(given) { return stopped() }
+            if given.lowercased() == "s" || given.lowercased() == "skip" {
+                // The answer of a prediction is in the command's output: show it even when skipped.
+                if let step = question.command, !ranCommand {
+                    if case .failed(let issue) = execute(step, echo: true) { return .failed(issue) }
+                    ranCommand = true
+                }
+                record.skipped = !record.correct
+                progress[entry.id].questions[question.id] = record
+                say("Skipped. The answer: \(shownAnswer(question)). \(Interpolation.fill(question.why, captured))")
+                say("")
+                return .finished
+            }
+            if given.isEmpty { say("Type your answer and press Enter (s to skip, q to stop)."); continue }
+            // A prediction is made before seeing: the command runs once, after the first answer.
+            if let step = question.command, !ranCommand {
+                if case .failed(let issue) = execute(step, echo: true) { return .failed(issue) }
+                ranCommand = true
+            }
+            switch AnswerChecker.check(given, question: question, captured: captured) {
+            case .unreadable(let hint):
+                say(hint + " (s to skip, q to stop).")
+                continue
+            case .right:
+                record.attempts += 1
+                record.correct = true
+                record.skipped = false
+                record.answers = Array((record.answers + [given]).suffix(10))
+                progress[entry.id].questions[question.id] = record
+                save()
+                say(painter.bold("✓ Right.") + " " + Interpolation.fill(question.why, captured))
+                say("")
+                return .finished
+            case .wrong(let expected):
+                record.attempts += 1
+                record.wrong += 1
+                record.answers = Array((record.answers + [given]).suffix(10))
+                progress[entry.id].questions[question.id] = record
+                save()
+                say(painter.bold("✗ Not quite.") + " You answered \(given); expected \(expected).")
+                say("Why: " + Interpolation.fill(question.why, captured))
+                say("Try again: type the answer, or s to skip (q to stop).")
+            }
+        }
+    }
+
+    func shownAnswer(_ question: Question) -> String {
+        let expected = Interpolation.fill(question.answer, captured)
+        switch question.kind {
+        case .choice:
+            let i = AnswerChecker.choiceIndex(expected, optionCount: question.options.count) ?? 0
+            return "\(i + 1)) \(question.options[i])"
+        case .number, .predict:
+            // Text is quoted, so a leading space (a piece such as " boy") is visible.
+            return Double(expected) == nil ? "\"\(expected)\"" : AnswerChecker.withTolerance(expected, question.tolerance)
+        }
+    }
+}
+
+// MARK: - The real terminal and the real command
+
+/// Standard input and output, written unbuffered (so lesson text and command output never interleave out of order).
+/// Answers read from a pipe are echoed, so the transcript shows them as a terminal would.
+public final class StandardConsole: LessonConsole {
+    let echoInput = isatty(STDIN_FILENO) != 1
+    public init() {}
+    public func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
+    public func readLine() -> String? {
+        let line = Swift.readLine(strippingNewline: true)
+        if echoInput, let line { write(line + "\n") }
+        return line
+    }
+}
+
+/// Runs this very `lantern` executable as a child process: the same command a learner can type.
+public struct ProcessCommandRunner: CommandRunning {
+    public let executable: URL
+    public init(executable: URL) { self.executable = executable }
+
+    final class Collected: @unchecked Sendable {
+        let lock = NSLock()
+        var data = Data()
+        func append(_ chunk: Data) { lock.lock(); data.append(chunk); lock.unlock() }
+    }
+
+    public func run(_ arguments: [String], input: [String], echo: Bool) throws -> CommandOutput {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let outPipe = Pipe(), errPipe = Pipe()
+        process.standardOutput = outPipe
+        process.standardError = errPipe
+        let inPipe = Pipe()
+        process.standardInput = input.isEmpty ? FileHandle.nullDevice : inPipe
+        try process.run()
+        if !input.isEmpty {
+            let text = input.joined(separator: "\n") + "\n"
+            let writer = inPipe.fileHandleForWriting
+            DispatchQueue.global().async {
+                writer.write(Data(text.utf8))
+                try? writer.close()
+            }
+        }
+        let out = Collected(), err = Collected()
+        let group = DispatchGroup()
+        // Both streams are shown in the lesson's one transcript, on standard output.
+        for (pipe, collected) in [(outPipe, out), (errPipe, err)] {
+            group.enter()
+            let reader = pipe.fileHandleForReading
+            DispatchQueue.global().async {
+                while true {
+                    let chunk = reader.availableData
+                    if chunk.isEmpty { break }
+                    collected.append(chunk)
+                    if echo { FileHandle.standardOutput.write(chunk) }
+                }
+                group.leave()
+            }
+        }
+        process.waitUntilExit()
+        group.wait()
+        return CommandOutput(exitCode: process.terminationStatus, stdout: String(decoding: out.data, as: UTF8.self),
+                             stderr: String(decoding: err.data, as: UTF8.self))
+    }
+
+    /// This process's executable: /proc/self/exe where there is one, else argv[0] (searched in PATH).
+    public static func currentExecutable() -> URL {
+        if FileManager.default.fileExists(atPath: "/proc/self/exe") {
+            return URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        }
+        let argument = CommandLine.arguments.first ?? "lantern"
+        if argument.contains("/") { return URL(fileURLWithPath: argument).standardizedFileURL }
+        for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = URL(fileURLWithPath: String(folder)).appendingPathComponent(argument)
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        return URL(fileURLWithPath: argument)
+    }
+}

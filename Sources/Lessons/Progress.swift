@@ -1,0 +1,100 @@
+import Foundation
+
+/// What a learner has done, per lesson id. Kept in `progress.json` in Lantern's home folder
+/// (`$LANTERN_HOME`, else `~/.lantern`), written atomically; `lantern lesson reset` clears it.
+public struct LessonProgress: Codable, Sendable, Equatable {
+    public struct QuestionRecord: Codable, Sendable, Equatable {
+        /// Answers given (right or wrong; skips not counted).
+        public var attempts = 0
+        public var wrong = 0
+        public var correct = false
+        public var skipped = false
+        /// The learner's answers in order (the last few).
+        public var answers: [String] = []
+
+        public init() {}
+    }
+
+    public struct LessonRecord: Codable, Sendable, Equatable {
+        public var started: String?
+        public var finished: String?
+        /// The block to resume at (0 = the beginning).
+        public var position = 0
+        public var questions: [String: QuestionRecord] = [:]
+
+        public init() {}
+
+        public var correctCount: Int { questions.values.filter(\.correct).count }
+    }
+
+    public var about = "Lantern lesson progress, written by `lantern lesson`. Do not edit: use `lantern lesson reset`."
+    public var format = 1
+    public var lessons: [String: LessonRecord] = [:]
+
+    public init() {}
+
+    public subscript(id: String) -> LessonRecord {
+        get { lessons[id] ?? LessonRecord() }
+        set { lessons[id] = newValue }
+    }
+
+    static func now() -> String {
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: Date())
+    }
+}
+
+public struct ProgressStore: Sendable {
+    public let file: URL
+
+    public init(file: URL) { self.file = file }
+
+    /// `$LANTERN_HOME/progress.json`, else `~/.lantern/progress.json` (`$HOME` first, as for models).
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        if let home = environment["LANTERN_HOME"], !home.isEmpty {
+            file = URL(fileURLWithPath: (home as NSString).expandingTildeInPath, isDirectory: true).appendingPathComponent("progress.json")
+        } else {
+            let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+            file = URL(fileURLWithPath: home, isDirectory: true).appendingPathComponent(".lantern/progress.json")
+        }
+    }
+
+    public enum StoreError: Error, CustomStringConvertible {
+        case unreadable(path: String, reason: String)
+        public var description: String {
+            switch self {
+            case .unreadable(let path, let reason):
+                "cannot read the lesson progress in \(path) (\(reason)); `lantern lesson reset` starts afresh"
+            }
+        }
+    }
+
+    /// The saved progress; empty when there is none yet.
+    public func load() throws -> LessonProgress {
+        guard FileManager.default.fileExists(atPath: file.path) else { return LessonProgress() }
+        do {
+            return try JSONDecoder().decode(LessonProgress.self, from: Data(contentsOf: file))
+        } catch {
+            throw StoreError.unreadable(path: file.path, reason: "\(error)")
+        }
+    }
+
+    /// Writes to a temporary file beside it, then renames: a crash never leaves half a file.
+    public func save(_ progress: LessonProgress) throws {
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(progress)
+        let temporary = file.deletingLastPathComponent().appendingPathComponent(".progress-\(UUID().uuidString).json")
+        try data.write(to: temporary)
+        if rename(temporary.path, file.path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw StoreError.unreadable(path: file.path, reason: "cannot write it: \(reason)")
+        }
+    }
+
+    public func reset() throws {
+        if FileManager.default.fileExists(atPath: file.path) { try FileManager.default.removeItem(at: file) }
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import XCTest
+@testable import Lessons
+
+/// The block syntax: what parses into which block, and every malformed block reported with its line.
+final class LessonParserTests: XCTestCase {
+    let good = """
+    # Tokens
+
+    Some text.
+
+    ```lantern
+    tokenize "Mia found the ball." --json
+    capture: count = json ids.count
+    capture: first = json pieces.0
+    ```
+
+    ```pause
+    ```
+
+    ```question choice
+    id: same
+    ask: Which tokenizer runs at inference?
+    - a different one
+    - the same one as in training
+    answer: b
+    why: The ids only mean something to the model that learned them.
+    ```
+
+    ```question number
+    id: count
+    ask: How many tokens?
+    answer: {count}
+    tolerance: 0
+    why: Each piece is one token.
+    ```
+
+    ```question predict
+    id: top
+    ask: Which token comes first?
+    run: generate "Once" --greedy --max-new-tokens 1 --json
+    capture: next = json generated_ids.0
+    answer: {next}
+    why: Greedy takes the most likely token,
+      whatever it is.
+    ```
+
+    ```sh
+    lantern generate "not a block"
+    ```
+    """
+
+    func testParsesEveryBlockKind() throws {
+        let result = LessonParser.parse(good, file: "t.md")
+        XCTAssertEqual(result.issues, [])
+        XCTAssertEqual(result.lesson.title, "Tokens")
+        let blocks = result.lesson.blocks
+        guard case .command(let step) = blocks[1] else { return XCTFail("\(blocks[1])") }
+        XCTAssertEqual(step.arguments, ["tokenize", "Mia found the ball.", "--json"])
+        XCTAssertEqual(step.captures.map(\.name), ["count", "first"])
+        XCTAssertEqual(step.captures[0].rule, .json(path: ["ids", "count"]))
+        XCTAssertEqual(step.line, 6)
+        guard case .pause = blocks[2] else { return XCTFail("\(blocks[2])") }
+        let questions = result.lesson.questions
+        XCTAssertEqual(questions.map(\.kind), [.choice, .number, .predict])
+        XCTAssertEqual(questions[0].options.count, 2)
+        XCTAssertEqual(questions[2].command?.arguments.first, "generate")
+        XCTAssertEqual(questions[2].why, "Greedy takes the most likely token,\nwhatever it is.")
+        // The ```sh block is ordinary Markdown, kept in the text.
+        guard case .text(let tail) = blocks.last else { return XCTFail("\(String(describing: blocks.last))") }
+        XCTAssertTrue(tail.contains("lantern generate \"not a block\""))
+    }
+
+    func testMalformedBlocksAreReportedWithFileAndLine() {
+        let bad = """
+        # Bad
+
+        ```question choice
+        id: q1
+        ask: Pick one
+        - only option
+        answer: 3
+        why: because
+        ```
+
+        ```question number
+        id: q2
+        ask: How many?
+        answer: lots
+        why: because
+        ```
+
+        ```question maybe
+        ```
+
+        ```lantern
+        generate "unbalanced
+        colour: red
+        ```
+
+        ```question predict
+        id: q3
+        ask: What?
+        answer: {nothing}
+        why: because
+        ```
+
+        ```pause
+        """
+        let issues = LessonParser.parse(bad, file: "lessons/99-bad.md").issues.map(\.description)
+        func has(_ line: Int, _ text: String) {
+            XCTAssertTrue(issues.contains { $0.hasPrefix("lessons/99-bad.md:\(line): ") && $0.contains(text) }, "no \(line): \(text) in \(issues)")
+        }
+        has(3, "two or more")
+        has(7, "not one of the options")
+        has(14, "must be a number or a {capture}")
+        has(18, "needs one kind")
+        has(22, "unbalanced")
+        has(23, "unknown key \"colour\"")
+        has(26, "needs a run: line")
+        has(26, "{nothing} is not captured")
+        has(33, "never closed")
+    }
+
+    func testMissingFieldsAndDuplicateIds() {
+        let text = """
+        ```question choice
+        id: a
+        ask: x
+        - 1
+        - 2
+        answer: 1
+        why: w
+        ```
+        ```question choice
+        id: b
+        ask: z
+        - 1
+        - 2
+        answer: 1
+        ```
+        ```question choice
+        id: a
+        ask: y
+        - 1
+        - 2
+        answer: 2
+        why: w
+        ```
+        """
+        let issues = LessonParser.parse(text, file: "f.md").issues.map(\.description)
+        XCTAssertTrue(issues.contains("f.md:1: the lesson has no title: start it with a `# Title` line"), "\(issues)")
+        XCTAssertTrue(issues.contains { $0.hasPrefix("f.md:9: question is missing why:") }, "\(issues)")
+        XCTAssertTrue(issues.contains { $0.hasPrefix("f.md:16: question id \"a\" is used twice (first at line 1)") }, "\(issues)")
+    }
+
+    func testCommandWordsSplitLikeAShell() throws {
+        XCTAssertEqual(try CommandWords.split(#"generate "Once upon a time" --stop '.' --x=\"y\""#),
+                       ["generate", "Once upon a time", "--stop", ".", "--x=\"y\""])
+        XCTAssertEqual(try CommandWords.split(#"tokenize "say \"hi\"""#), ["tokenize", "say \"hi\""])
+        XCTAssertEqual(try CommandWords.split(#"generate """#), ["generate", ""])
+        XCTAssertThrowsError(try CommandWords.split(#"generate "open"#))
+        XCTAssertEqual(CommandWords.join(["generate", "Once upon", "--greedy"]), #"generate "Once upon" --greedy"#)
+    }
+}

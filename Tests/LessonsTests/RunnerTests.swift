@@ -1,0 +1,203 @@
+import Foundation
+import XCTest
+@testable import Lessons
+
+/// A console fed with typed lines, keeping everything written.
+final class ScriptedConsole: LessonConsole {
+    var lines: [String]
+    var written = ""
+    init(_ lines: [String]) { self.lines = lines }
+    func write(_ text: String) { written += text }
+    func readLine() -> String? { lines.isEmpty ? nil : lines.removeFirst() }
+}
+
+/// Commands answered from a table instead of a process.
+final class CannedCommands: CommandRunning {
+    var outputs: [String: CommandOutput]
+    var ran: [[String]] = []
+    init(_ outputs: [String: CommandOutput]) { self.outputs = outputs }
+    func run(_ arguments: [String], input: [String], echo: Bool) throws -> CommandOutput {
+        ran.append(arguments)
+        return outputs[arguments.first ?? ""] ?? CommandOutput(exitCode: 0, stdout: "", stderr: "")
+    }
+}
+
+/// The runner end to end on a small lesson folder, with canned command output.
+final class RunnerTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("lessons-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let manifest = """
+        {"format": 1, "lessons": [
+          {"id": "one", "title": "One", "file": "01-one.md", "summary": "the first"},
+          {"id": "two", "title": "Two", "file": "02-two.md", "summary": "the second"}
+        ]}
+        """
+        try manifest.write(to: folder.appendingPathComponent("manifest.json"), atomically: true, encoding: .utf8)
+        let lesson = """
+        # One
+
+        Hello learner.
+
+        ```lantern
+        tokenize "Mia found it" --json
+        capture: n = json ids.count
+        ```
+
+        ```question number
+        id: count
+        ask: How many tokens?
+        answer: {n}
+        why: One per piece.
+        ```
+
+        ```pause
+        ```
+
+        ```question choice
+        id: pick
+        ask: Which?
+        - red
+        - blue
+        answer: 2
+        why: Blue is right.
+        ```
+
+        ```question predict
+        id: next
+        ask: What comes next?
+        run: generate "Mia" --json
+        capture: next = json text
+        answer: {next}
+        why: The model said so.
+        ```
+        """
+        try lesson.write(to: folder.appendingPathComponent("01-one.md"), atomically: true, encoding: .utf8)
+        try "# Two\n\n```lantern\ninfo\n```\n\n```question number\nid: x\nask: 1+1?\nanswer: 2\nwhy: sums\n```\n"
+            .write(to: folder.appendingPathComponent("02-two.md"), atomically: true, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    let commands = [
+        "tokenize": CommandOutput(exitCode: 0, stdout: #"{"ids": [1, 2, 3], "pieces": ["Mia", "␣found", "␣it"]}"#, stderr: ""),
+        "generate": CommandOutput(exitCode: 0, stdout: #"{"text": " Tom"}"#, stderr: ""),
+    ]
+
+    func runner(_ lines: [String], mode: LessonRunner.Mode = .interactive, store: ProgressStore) throws -> (LessonRunner, ScriptedConsole, CannedCommands) {
+        let library = try LessonLibrary(folder: folder)
+        let parsed = library.parse(library.entries[0])
+        XCTAssertEqual(parsed.issues, [])
+        let console = ScriptedConsole(lines), canned = CannedCommands(commands)
+        let runner = try LessonRunner(library: library, index: 0, lesson: parsed.lesson, mode: mode, console: console, commands: canned,
+                                      prepare: { $0 + ["--model", "m"] }, store: store)
+        return (runner, console, canned)
+    }
+
+    func testInteractiveRunRecordsWrongThenRightAnswers() throws {
+        let store = ProgressStore(file: folder.appendingPathComponent("home/progress.json"))
+        let (runner, console, canned) = try runner(["4", "3", "", "1", "2", "tom"], store: store)
+        XCTAssertEqual(runner.run(), .finished)
+        XCTAssertTrue(console.written.contains("✗ Not quite. You answered 4; expected 3."), console.written)
+        XCTAssertTrue(console.written.contains("Why: One per piece."))
+        XCTAssertTrue(console.written.contains("$ lantern tokenize \"Mia found it\" --json --model m"))
+        XCTAssertEqual(canned.ran.map(\.first), ["tokenize", "generate"])
+        let record = try store.load()["one"]
+        XCTAssertNotNil(record.finished)
+        XCTAssertEqual(record.questions["count"]?.attempts, 2)
+        XCTAssertEqual(record.questions["count"]?.wrong, 1)
+        XCTAssertEqual(record.questions["count"]?.correct, true)
+        XCTAssertEqual(record.questions["pick"]?.wrong, 1)
+        XCTAssertEqual(record.questions["next"]?.correct, true)
+        XCTAssertEqual(record.questions["next"]?.answers, ["tom"])
+    }
+
+    func testStoppingSavesThePlaceAndResumeCapturesAgain() throws {
+        let store = ProgressStore(file: folder.appendingPathComponent("progress.json"))
+        let (first, console, _) = try runner(["3", "q"], store: store)
+        XCTAssertEqual(first.run(), .stopped)
+        XCTAssertTrue(console.written.contains("Resume with `lantern lesson 1`"))
+        let saved = try store.load()["one"]
+        XCTAssertNil(saved.finished)
+        XCTAssertEqual(saved.position, 3, "the pause after the first question")
+        // Resuming: the text and the first question are not shown again, but {n} is captured again.
+        let (second, console2, canned2) = try runner(["", "b", "s"], store: store)
+        XCTAssertEqual(second.run(), .finished)
+        XCTAssertFalse(console2.written.contains("Hello learner."))
+        XCTAssertTrue(console2.written.contains("Resuming"))
+        XCTAssertEqual(canned2.ran.map(\.first), ["tokenize", "generate"])
+        let record = try store.load()["one"]
+        XCTAssertNotNil(record.finished)
+        XCTAssertEqual(record.questions["next"]?.skipped, true)
+        XCTAssertEqual(record.questions["count"]?.correct, true)
+    }
+
+    func testEndOfInputStopsWithProgressSaved() throws {
+        let store = ProgressStore(file: folder.appendingPathComponent("progress.json"))
+        let (runner, _, _) = try runner(["3"], store: store)
+        XCTAssertEqual(runner.run(), .stopped)
+        XCTAssertNotNil(try store.load()["one"].started)
+    }
+
+    func testAutomaticModePrintsAnswersAndSavesNothing() throws {
+        let store = ProgressStore(file: folder.appendingPathComponent("progress.json"))
+        let (runner, console, _) = try runner([], mode: .automatic, store: store)
+        XCTAssertEqual(runner.run(), .finished)
+        XCTAssertTrue(console.written.contains("Answer: 3"), console.written)
+        XCTAssertTrue(console.written.contains("Answer: 2) blue"))
+        XCTAssertTrue(console.written.contains("Answer: \" Tom\""))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: store.file.path))
+    }
+
+    func testAFailingCommandNamesTheFileAndLine() throws {
+        let library = try LessonLibrary(folder: folder)
+        let parsed = library.parse(library.entries[0])
+        let canned = CannedCommands(["tokenize": CommandOutput(exitCode: 1, stdout: "", stderr: "Error: no such model")])
+        let runner = try LessonRunner(library: library, index: 0, lesson: parsed.lesson, mode: .automatic, console: ScriptedConsole([]),
+                                      commands: canned, store: nil)
+        guard case .failed(let issue) = runner.run() else { return XCTFail("the lesson should fail") }
+        XCTAssertTrue(issue.file.hasSuffix("01-one.md"))
+        XCTAssertEqual(issue.line, 6)
+        XCTAssertTrue(issue.problem.contains("failed with exit code 1"), issue.problem)
+        XCTAssertTrue(issue.problem.contains("no such model"))
+    }
+
+    func testLintFindsUnregisteredFilesDuplicateIdsAndBadCommands() throws {
+        try "# Three\n".write(to: folder.appendingPathComponent("03-three.md"), atomically: true, encoding: .utf8)
+        let library = try LessonLibrary(folder: folder)
+        let issues = library.lint { words in words.first == "info" ? "unknown subcommand" : nil }.map(\.description)
+        XCTAssertTrue(issues.contains { $0.hasSuffix("03-three.md:1: this lesson file is not registered in manifest.json") }, "\(issues)")
+        XCTAssertTrue(issues.contains { $0.hasSuffix("02-two.md:4: `lantern info` is not a valid command: unknown subcommand") }, "\(issues)")
+        // Duplicate ids and a missing file in the manifest.
+        let manifest = """
+        {"format": 1, "lessons": [
+          {"id": "one", "title": "One", "file": "01-one.md", "summary": "s"},
+          {"id": "one", "title": "Two", "file": "02-two.md", "summary": "s"},
+          {"id": "four", "title": "Four", "file": "04-four.md", "summary": "s"}
+        ]}
+        """
+        try manifest.write(to: folder.appendingPathComponent("manifest.json"), atomically: true, encoding: .utf8)
+        let issues2 = try LessonLibrary(folder: folder).lint { _ in nil }.map(\.description)
+        XCTAssertTrue(issues2.contains { $0.hasSuffix("manifest.json:3: lesson id \"one\" is used twice") }, "\(issues2)")
+        XCTAssertTrue(issues2.contains { $0.hasSuffix("manifest.json:4: 04-four.md does not exist in \(LessonLibrary.display(folder))") }, "\(issues2)")
+    }
+
+    func testProgressRoundTripsAndResets() throws {
+        let store = ProgressStore(file: folder.appendingPathComponent("deep/er/progress.json"))
+        var progress = LessonProgress()
+        progress["one"].started = "2026-11-23T05:00:00Z"
+        progress["one"].questions["q"] = { var r = LessonProgress.QuestionRecord(); r.attempts = 2; r.wrong = 1; r.correct = true; return r }()
+        try store.save(progress)
+        XCTAssertEqual(try store.load(), progress)
+        let text = try String(contentsOf: store.file, encoding: .utf8)
+        XCTAssertTrue(text.contains("Do not edit"), text)
+        // No temporary files are left beside it.
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: store.file.deletingLastPathComponent().path), ["progress.json"])
+        try store.reset()
+        XCTAssertEqual(try store.load(), LessonProgress())
+        XCTAssertEqual(ProgressStore(environment: ["LANTERN_HOME": "/x/y", "HOME": "/h"]).file.path, "/x/y/progress.json")
+        XCTAssertEqual(ProgressStore(environment: ["HOME": "/h"]).file.path, "/h/.lantern/progress.json")
+    }
+}
