@@ -66,6 +66,8 @@ struct TrainCommand: ParsableCommand {
     var snapshot: [Int] = []
     @Option(name: .long, help: "The sentence whose attention the snapshots show.")
     var probe = "Mia found a red ball in the garden. She gave the red ball to Tom."
+    @Option(name: .long, help: ArgumentHelp("Stop after this step and save, as Ctrl-C would (to split a run into sessions).", valueName: "step"))
+    var stopAfter: Int?
     @Option(name: .long, help: "CPU threads (default: every core).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -82,6 +84,7 @@ struct TrainCommand: ParsableCommand {
                                   + "try --width \(max(heads, width / heads * heads))")
         }
         guard (2...4096).contains(context) else { throw ValidationError("--context \(context) is out of range: use 2 to 4,096") }
+        if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after \(stopAfter) is out of range: use 1 or more") }
         guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be 1 or more") }
         guard snapshot.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--snapshot steps must be 0 or more") }
         do { try settings.validate() } catch { throw ValidationError("\(error)") }
@@ -147,7 +150,7 @@ struct TrainCommand: ParsableCommand {
         let pictures = TrainingPictures(folder: folder, probe: probe, probeIDs: probeIDs, probePieces: probePieces)
 
         if snapshotSteps.contains(run.stepsDone), !probeIDs.isEmpty { try pictures.snapshot(run) }
-        while !run.isFinished && !stop.isSet {
+        while !run.isFinished && !stop.isSet && run.stepsDone < (stopAfter ?? .max) {
             let entry = run.step()
             progress.show(entry, run: run)
             if snapshotSteps.contains(entry.step), !probeIDs.isEmpty { progress.pause(); try pictures.snapshot(run) }
@@ -167,6 +170,10 @@ struct TrainCommand: ParsableCommand {
             print(String(format: "step %d of %d: training loss %.3f", last.step, run.settings.steps, last.loss)
                   + (validation.map { String(format: ", validation loss %.3f", $0) } ?? "")
                   + String(format: ", %.0f s training in all", run.trainingSeconds))
+        }
+        if !stop.isSet && !run.isFinished {
+            printError("stopped after step \(run.stepsDone) as asked; continue with:\n"
+                       + "  lantern train --data \(data) --out \(out) --resume")
         }
         if stop.isSet {
             printError("stopped by Ctrl-C at step \(run.stepsDone); the checkpoint is saved. Continue with:\n"
