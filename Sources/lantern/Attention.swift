@@ -62,7 +62,7 @@ struct AttentionCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the one-head heatmap to the terminal instead of writing a PNG (plain characters with NO_COLOR or when piped).")
     var terminal = false
 
-    func validate() throws {
+    mutating func validate() throws {
         if steps {
             guard trace != nil else { throw ValidationError("--steps reads a saved generation: add --trace DIR") }
             guard head != nil, heads == nil else { throw ValidationError("--steps draws one head: give --head H") }
@@ -73,7 +73,7 @@ struct AttentionCommand: ParsableCommand {
         switch (prompt, trace) {
         case (nil, nil): throw ValidationError("give a prompt (with --model), or a saved trace with --trace DIR")
         case (.some, .some): throw ValidationError("give a prompt or --trace, not both")
-        case (.some, nil) where model == nil: throw ValidationError("a prompt needs a model: add --model path|name")
+        case (.some, nil) where model == nil: model = BuiltInModel.name  // a prompt runs on the built-in model by default
         default: break
         }
         if heads == "overview" {

@@ -57,13 +57,15 @@ struct EmbeddingsCommand: ParsableCommand {
     /// Above this the heatmap's labels thin out and the scatter becomes a cloud of text.
     static let maximumTokens = 64
 
-    func validate() throws {
+    mutating func validate() throws {
         if trace != nil {
             guard prompt == nil, model == nil, tokens == nil else {
                 throw ValidationError("--trace draws the trace's own tokens: leave out the prompt, --model and --tokens")
             }
-        } else if prompt == nil || model == nil {
-            throw ValidationError("give a prompt and --model, or --trace DIR")
+        } else if prompt == nil {
+            throw ValidationError("give a prompt (with --model, default the built-in lantern-tiny), or --trace DIR")
+        } else if model == nil {
+            model = BuiltInModel.name
         }
         if let tokens {
             let words = Self.words(tokens)

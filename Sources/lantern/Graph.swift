@@ -46,10 +46,9 @@ struct Graph: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Where to write the file (default: output/<kind>[-<family>].<format>).", valueName: "file"))
     var out: String?
 
-    func validate() throws {
-        if kind == .architecture && model == nil {
-            throw ValidationError("--kind architecture draws a model: pass --model PATH (or use --kind variations or --kind loop, which need none)")
-        }
+    mutating func validate() throws {
+        // The architecture of the built-in model unless --model names another.
+        if kind == .architecture && model == nil { model = BuiltInModel.name }
     }
 
     func run() throws {

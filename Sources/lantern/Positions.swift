@@ -55,7 +55,7 @@ struct PositionsCommand: ParsableCommand {
 
     static let maximumPositions = 4096
 
-    func validate() throws {
+    mutating func validate() throws {
         guard scheme == "all" || PositionScheme(rawValue: scheme) != nil else {
             throw ValidationError("--scheme \(scheme) is not known: use learned, sinusoidal, rotary or all")
         }
@@ -65,9 +65,8 @@ struct PositionsCommand: ParsableCommand {
         if let width, !(2...4096).contains(width) || width % 2 != 0 {
             throw ValidationError("--width \(width) is out of range: use an even number from 2 to 4096")
         }
-        if scheme == "learned" && model == nil {
-            throw ValidationError("learned positions are trained weights: add --model with a GPT-2 model (or choose --scheme sinusoidal)")
-        }
+        // Learned positions are trained weights: the built-in GPT-2's unless --model names another.
+        if scheme == "learned" && model == nil { model = BuiltInModel.name }
     }
 
     func run() throws {

@@ -75,11 +75,11 @@ struct ProbsCommand: ParsableCommand {
         SamplingSettings(temperature: temperature, topK: topK, topP: topP, greedy: greedy, seed: seed)
     }
 
-    func validate() throws {
+    mutating func validate() throws {
         switch (prompt, trace) {
         case (nil, nil): throw ValidationError("give a prompt (with --model), or a saved trace with --trace DIR")
         case (.some, .some): throw ValidationError("give a prompt or --trace, not both")
-        case (.some, nil) where model == nil: throw ValidationError("a prompt needs a model: add --model path|name")
+        case (.some, nil) where model == nil: model = BuiltInModel.name  // a prompt runs on the built-in model by default
         default: break
         }
         guard step >= 0 else { throw ValidationError("--step \(step) is out of range: steps count from 0 (the first generated token)") }

@@ -14,6 +14,7 @@ struct Tokenize: ParsableCommand {
         a tokenizer.json or a llama2.c tokenizer.bin.
 
         Examples:
+          lantern tokenize "Mia found the red ball."
           lantern tokenize "Hello world" --model path/to/gpt2
           lantern tokenize "Hello world" --model path/to/gpt2 --json
           lantern tokenize "Hello world" --tokenizer output/tok4k
@@ -23,7 +24,7 @@ struct Tokenize: ParsableCommand {
     var text: String
 
     @Option(name: .long, help: ArgumentHelp(
-        "A model folder, llama2.c .bin checkpoint or model name whose tokenizer to use (see `lantern models`).",
+        "A model folder, llama2.c .bin checkpoint or model name whose tokenizer to use (see `lantern models`). Default, when --tokenizer is not given either: the built-in lantern-tiny.",
         valueName: "path|name"))
     var model: String?
 
@@ -39,7 +40,6 @@ struct Tokenize: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard model != nil || tokenizer != nil else { throw ValidationError("give --model or --tokenizer") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads \(threads) is out of range: use 1 to 256") }
     }
 
@@ -61,9 +61,10 @@ struct Tokenize: ParsableCommand {
 
     /// The model's tokenizer (as every model command loads it), or the one --tokenizer names alone.
     private func loadTokenizer() throws -> any Tokenizer {
-        if let model {
+        // No --model and no --tokenizer: the built-in model's tokenizer, as every model command.
+        if model != nil || tokenizer == nil {
             Parallelism.setThreads(threads)
-            return try ModelBundle.load(model: ModelHub.resolveModelArgument(model), tokenizer: tokenizer).tokenizer
+            return try ModelBundle.load(model: ModelHub.resolveModelArgument(model ?? BuiltInModel.name), tokenizer: tokenizer).tokenizer
         }
         let url = URL(fileURLWithPath: (tokenizer! as NSString).expandingTildeInPath)
         var isFolder: ObjCBool = false

@@ -68,11 +68,10 @@ final class GraphCommandTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: folder.appendingPathComponent("loop.dot"), encoding: .utf8), loop.stdout)
     }
 
-    func testArchitectureWithoutAModelIsAClearError() throws {
-        let run = try CLI.run(["graph"], in: folder)
-        XCTAssertNotEqual(run.exitCode, 0)
-        XCTAssertTrue(run.stderr.contains("--model"), run.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("output").path))
+    func testArchitectureWithoutAModelDrawsTheBuiltInModel() throws {
+        let run = try CLI.run(["graph", "--format", "dot"], in: folder)
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("GPT-2: 6 layers, width 192, 6 heads, 3.0M params"), "the built-in model:\n\(run.stdout.prefix(800))")
     }
 
     func testUnwritableOutputNamesTheFolder() throws {
