@@ -196,6 +196,8 @@ public struct LineChart: Sendable {
     public var notes: [String] = []
     /// What one x step stands for in the tick labels (e.g. 10 when each point is every 10th step).
     public var xUnit: Int = 1
+    /// What the first point stands for in the tick labels (label = xStart + x · xUnit).
+    public var xStart: Int = 0
 
     public static let margin = 16, plotWidth = 600, plotHeight = 300
 
@@ -248,7 +250,7 @@ public struct LineChart: Sendable {
             let px = point(x: x, value: yRange.low).x
             canvas.fillRect(x: px, y: o.y, width: 1, height: H, x == 0 ? ChartPalette.axis : ChartPalette.grid)
             canvas.fillRect(x: px, y: o.y + H, width: 1, height: 5, ChartPalette.axis)
-            canvas.text("\(x * xUnit)", x: px, y: o.y + H + 18, size: 11, color: Palette.secondaryText, font: font, anchor: .center)
+            canvas.text("\(xStart + x * xUnit)", x: px, y: o.y + H + 18, size: 11, color: Palette.secondaryText, font: font, anchor: .center)
         }
         canvas.strokeRect(x: o.x - 1, y: o.y - 1, width: W + 2, height: H + 2, ChartPalette.axis)
         canvas.text(xAxis, x: o.x + W / 2, y: o.y + H + 40, size: 12, color: Palette.text, font: bold, anchor: .center)

@@ -90,15 +90,15 @@ struct TrainingPictures {
     /// loss.png: training loss (averaged into at most 300 points) and validation loss.
     func lossCurve(_ run: TrainingRun) throws {
         guard !run.log.isEmpty else { return }
-        let chart = Self.lossChart(run.log, totalSteps: run.settings.steps,
+        let chart = Self.lossChart(run.log, totalSteps: run.settings.steps, vocabulary: run.config.vocabularySize,
                                    title: "Training loss — \(folder.lastPathComponent)",
-                                   shape: String(format: "%d layers, %d heads, width %d, context %d, vocabulary %d (%.2fM parameters), batch %d",
-                                                 run.config.layers, run.config.heads, run.config.width, run.config.contextLength,
+                                   shape: String(format: "%d layer%@, %d heads, width %d, context %d, vocabulary %d (%.2fM parameters), batch %d",
+                                                 run.config.layers, run.config.layers == 1 ? "" : "s", run.config.heads, run.config.width, run.config.contextLength,
                                                  run.config.vocabularySize, Double(run.config.parameterCount) / 1e6, run.settings.batchSize))
         try PNGWriter.write(try chart.render(), to: folder.appendingPathComponent("loss.png"))
     }
 
-    static func lossChart(_ log: [TrainingLogEntry], totalSteps: Int, title: String, shape: String) -> LineChart {
+    static func lossChart(_ log: [TrainingLogEntry], totalSteps: Int, vocabulary: Int, title: String, shape: String) -> LineChart {
         let bucket = max(1, (log.count + 299) / 300)
         var training: [Float] = [], validation: [Float] = []
         for start in stride(from: 0, to: log.count, by: bucket) {
@@ -113,10 +113,11 @@ struct TrainingPictures {
             .init(name: "validation loss (held-out text)", values: validation, color: ChartPalette.series[1], markers: true),
         ], xAxis: "step", yAxis: "cross-entropy (nats per token)", yRange: (low, high))
         chart.xUnit = bucket
+        chart.xStart = log.first?.step ?? 1  // a point starts at the step of its first entry
         if let last = log.last {
             chart.notes = [String(format: "step %d of %d; last training loss %.3f", last.step, totalSteps, last.loss)
                            + (log.last(where: { $0.validationLoss != nil })?.validationLoss.map { String(format: ", validation %.3f", $0) } ?? "")
-                           + "; guessing uniformly among V tokens scores ln V"]
+                           + String(format: "; guessing uniformly among %d tokens would score ln %d = %.2f", vocabulary, vocabulary, logf(Float(vocabulary)))]
         }
         return chart
     }
