@@ -54,6 +54,9 @@ struct EmbeddingsCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The folder to write into. Default: output/.", valueName: "dir"))
     var out: String?
 
+    @Flag(name: .long, help: "Also print the numbers as one JSON object: the prompt's pieces and their cosine-similarity matrix, the scatter's tokens and theirs (picture paths go to standard error).")
+    var json = false
+
     /// Above this the heatmap's labels thin out and the scatter becomes a cloud of text.
     static let maximumTokens = 64
 
@@ -129,6 +132,19 @@ struct EmbeddingsCommand: ParsableCommand {
                                            model: name, width: C)
 
         try write(heatmap, scatter)
+        if json {
+            try printSimilarities(pieces: ids.map { tok.displayPiece($0) }, vectors: ids.map(vector),
+                                  tokens: chosen.map(\.label), tokenVectors: chosen.map { vector($0.id) })
+        }
+    }
+
+    /// `{"pieces", "similarity" [P][P], "tokens", "token_similarity" [Q][Q]}`, cosines rounded to 4 places.
+    func printSimilarities(pieces: [String], vectors: [[Float]], tokens: [String], tokenVectors: [[Float]]) throws {
+        func matrix(_ vectors: [[Float]]) -> [[Double]] {
+            let flat = EmbeddingMath.cosineMatrix(vectors), P = vectors.count
+            return (0..<P).map { i in (0..<P).map { j in (Double(flat[i * P + j]) * 10_000).rounded() / 10_000 } }
+        }
+        try printJSON(["pieces": pieces, "similarity": matrix(vectors), "tokens": tokens, "token_similarity": matrix(tokenVectors)])
     }
 
     /// The pictures from a trace's `embed` record (`[position, C]`): the prompt's tokens.
@@ -149,6 +165,10 @@ struct EmbeddingsCommand: ParsableCommand {
         let scatter = EmbeddingPicture.pca(vectors: distinct.map { vectors[$0] }, pieces: distinct.map { pieces[$0] },
                                            model: name, width: C)
         try write(heatmap, scatter)
+        if json {
+            try printSimilarities(pieces: pieces, vectors: vectors, tokens: distinct.map { pieces[$0] },
+                                  tokenVectors: distinct.map { vectors[$0] })
+        }
     }
 
     func write(_ heatmap: Heatmap, _ scatter: ScatterPlot) throws {
@@ -157,8 +177,8 @@ struct EmbeddingsCommand: ParsableCommand {
         let pcaURL = folder.appendingPathComponent("embeddings-pca.png")
         try PNGWriter.write(try heatmap.render(), to: similarityURL)
         try PNGWriter.write(try scatter.render(), to: pcaURL)
-        print(similarityURL.path)
-        print(pcaURL.path)
+        // With --json, stdout holds only the JSON object.
+        for url in [similarityURL, pcaURL] { if json { printError(url.path) } else { print(url.path) } }
     }
 
     /// The model's token-embedding table `[V, C]`.

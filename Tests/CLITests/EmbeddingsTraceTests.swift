@@ -28,3 +28,28 @@ final class EmbeddingsTraceTests: XCTestCase {
         XCTAssertTrue(neither.stderr.contains("or --trace DIR"), neither.stderr)
     }
 }
+
+/// `lantern embeddings --json`: the cosine numbers behind the pictures.
+final class EmbeddingsJSONTests: XCTestCase {
+    func testJSONHoldsASymmetricCosineMatrixWithOnesOnTheDiagonal() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-emb-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try CLI.run(["embeddings", "Mia saw a red ball and a blue ball", "--json", "--out", folder.path])
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("embeddings-similarity.png"), "picture paths go to stderr with --json")
+        let json = try CLI.json(run.stdout)
+        let pieces = try XCTUnwrap(json["pieces"] as? [String])
+        let matrix = try XCTUnwrap(json["similarity"] as? [[NSNumber]]).map { $0.map(\.doubleValue) }
+        XCTAssertEqual(matrix.count, pieces.count)
+        for i in matrix.indices {
+            XCTAssertEqual(matrix[i].count, pieces.count)
+            XCTAssertEqual(matrix[i][i], 1, accuracy: 1e-4)
+            for j in matrix.indices { XCTAssertEqual(matrix[i][j], matrix[j][i], accuracy: 1e-4) }
+        }
+        // The two " ball" tokens are the same vector.
+        let balls = pieces.indices.filter { pieces[$0] == "␣ball" }
+        XCTAssertEqual(balls.count, 2)
+        XCTAssertEqual(matrix[balls[0]][balls[1]], 1, accuracy: 1e-4)
+        XCTAssertNotNil(json["token_similarity"] as? [[NSNumber]])
+    }
+}
