@@ -88,12 +88,16 @@ func fastAttentionForward(
                  beta: 0, C: scores, ldc: T)
             for t in 0..<T {
                 let s = scores + t * T, a = weights + t * T
-                var maxValue = -Float.infinity
-                for j in 0...t { maxValue = max(maxValue, s[j]) }
-                var sum: Float = 0
-                for j in 0...t { let e = expf(s[j] - maxValue); a[j] = e; sum += e }
-                let inv = 1 / sum
-                for j in 0...t { a[j] *= inv }
+                if cpuHasAVX2 {
+                    lantern_softmax_row_avx2(s, a, t + 1)
+                } else {
+                    var maxValue = -Float.infinity
+                    for j in 0...t { maxValue = max(maxValue, s[j]) }
+                    var sum: Float = 0
+                    for j in 0...t { let e = expf(s[j] - maxValue); a[j] = e; sum += e }
+                    let inv = 1 / sum
+                    for j in 0...t { a[j] *= inv }
+                }
                 for j in (t + 1)..<T { a[j] = 0; s[j] = 0 }
             }
             gemm(transA: false, transB: false, M: T, N: hs, K: T, alpha: 1, A: weights, lda: T, B: v, ldb: C3,

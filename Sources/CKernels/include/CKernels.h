@@ -14,4 +14,7 @@ void lantern_gelu_forward_avx2(float *out, const float *inp, long n);
 /// dinp[i] += dout[i] · GELU'(inp[i]) for i in [0, n). AVX2 + FMA only.
 void lantern_gelu_backward_avx2(float *dinp, const float *inp, const float *dout, long n);
 
+/// out[0..<n] = softmax(scores[0..<n]) (maximum subtracted first). AVX2 + FMA only.
+void lantern_softmax_row_avx2(const float *scores, float *out, long n);
+
 #endif
