@@ -5,7 +5,8 @@
 # 6,000 planned steps stopped at step 2,713, then resumed with the plan stretched to 9,000 steps
 # (the cosine schedule stretches with it) — and this script repeats that split with
 # --stop-after. Batches depend on the seed and the step only, so the result is the same on the
-# same CPU and thread count. About an hour on the 2-core development machine.
+# same CPU, thread count and kernels (TRAINING.md names the commit). About an hour on the 2-core
+# development machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release
