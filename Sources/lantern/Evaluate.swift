@@ -47,25 +47,31 @@ struct EvaluateCommand: ParsableCommand {
         let evaluator = TeachingEvaluator(model: bundle.model, tokenizer: bundle.tokenizer)
         var report: [String: Any] = ["model": bundle.source, "items_per_task": count, "seed": seed]
 
+        printError("held-out loss on \(count) stories…")
         let stories = TeachingCorpus.heldOutStories(count: count, seed: seed)
         let loss = evaluator.meanLoss(documents: stories.map(\.text))
         report["held_out_loss"] = loss
 
+        printError("sampling \(samples) stories for the grammar…")
         let grammar = try evaluator.grammarShare(samples: samples)
         report["grammar_share"] = grammar.share
         report["grammar_sentences"] = grammar.sentences
 
+        printError("sentiment with 0, 1 and 4 examples…")
         var sentiment: [String: Double] = [:]
         for shots in [0, 1, 4] {
             let items = TeachingCorpus.sentimentEvaluation(count: count, seed: seed, shots: shots)
             sentiment["\(shots)"] = evaluator.choiceAccuracy(items, choices: [" positive", " negative"])
         }
         report["sentiment_accuracy_by_shots"] = sentiment
+        printError("translation…")
         let translation = try evaluator.exactMatchAccuracy(TeachingCorpus.translationEvaluation(count: count, seed: seed))
         report["translation_accuracy"] = translation
+        printError("questions about stories…")
         let questions = try evaluator.exactMatchAccuracy(TeachingCorpus.questionAnswerEvaluation(count: count, seed: seed))
         report["question_answer_accuracy"] = questions
 
+        printError("heads…")
         let heads = try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer,
                                             promptIds: PromptEncoder.ids(for: Heads.defaultPrompt, tokenizer: bundle.tokenizer))
         if let p = heads.strongestPreviousToken {

@@ -19,6 +19,15 @@ final class BuiltInModelTests: XCTestCase {
         XCTAssertTrue(info.stdout.contains("6"), info.stdout)
     }
 
+    func testEvaluateRefusesOutOfRangeCounts() throws {
+        for (arguments, message) in [(["--count", "0"], "--count 0 is out of range"), (["--samples", "501"], "--samples 501 is out of range")] {
+            let run = try CLI.run(["evaluate"] + arguments)
+            XCTAssertNotEqual(run.exitCode, 0)
+            XCTAssertTrue(run.stderr.contains(message), run.stderr)
+            XCTAssertTrue(run.stdout.isEmpty, run.stdout)
+        }
+    }
+
     func testTheReportCardMeetsItsThresholds() throws {
         let run = try CLI.run(["evaluate", "--count", "50", "--samples", "10", "--json"])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
