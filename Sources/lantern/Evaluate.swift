@@ -68,12 +68,22 @@ struct EvaluateCommand: ParsableCommand {
         let translation = try evaluator.exactMatchAccuracy(TeachingCorpus.translationEvaluation(count: count, seed: seed))
         report["translation_accuracy"] = translation
         printError("questions about stories…")
-        let questions = try evaluator.exactMatchAccuracy(TeachingCorpus.questionAnswerEvaluation(count: count, seed: seed))
+        let questionItems = TeachingCorpus.questionAnswerEvaluation(count: count, seed: seed)
+        let questions = try evaluator.exactMatchAccuracy(questionItems)
         report["question_answer_accuracy"] = questions
+        // Items too long for a small context are left out rather than cut; say how many were asked.
+        let translationItems = TeachingCorpus.translationEvaluation(count: count, seed: seed)
+        let asked = ["sentiment": evaluator.fitting(TeachingCorpus.sentimentEvaluation(count: count, seed: seed, shots: 4)).count,
+                     "translation": evaluator.fitting(translationItems).count,
+                     "questions": evaluator.fitting(questionItems).count]
+        report["items_asked"] = asked
 
         printError("heads…")
+        // As `lantern heads` measures them, shortened to fit a small context.
+        let context = bundle.model.config.contextLength
         let heads = try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer,
-                                            promptIds: PromptEncoder.ids(for: Heads.defaultPrompt, tokenizer: bundle.tokenizer))
+                                            promptIds: Array(PromptEncoder.ids(for: Heads.defaultPrompt, tokenizer: bundle.tokenizer).prefix(context)),
+                                            length: max(2, min(25, (context - 1) / 2)))
         if let p = heads.strongestPreviousToken {
             report["previous_token_head"] = ["layer": p.layer, "head": p.head, "score": Double(p.previousTokenOnRandom),
                                              "labelled": p.labels.contains("previous-token")]
@@ -90,6 +100,9 @@ struct EvaluateCommand: ParsableCommand {
                      sentiment["0"]! * 100, sentiment["1"]! * 100, sentiment["4"]! * 100))
         print(String(format: "translation            %.0f%% exact (3 examples, greedy)", translation * 100))
         print(String(format: "questions              %.0f%% exact (held-out story, greedy)", questions * 100))
+        for (task, n) in asked.sorted(by: { $0.key < $1.key }) where n < count {
+            print("note: \(count - n) of \(count) \(task) items do not fit the model's context of \(bundle.model.config.contextLength) tokens and were left out")
+        }
         if let p = heads.strongestPreviousToken {
             print(String(format: "previous-token head    layer %d head %d (%.2f on random tokens%@)", p.layer, p.head, p.previousTokenOnRandom,
                          p.labels.contains("previous-token") ? "" : "; below the threshold"))
@@ -148,22 +161,35 @@ struct TeachingEvaluator {
         return sum
     }
 
+    /// Tokens an answer may take (greedy answers stop at the end of the line before this).
+    static let answerTokens = 24
+
+    /// The items whose prompt, after `<|endoftext|>` and a newline, leaves room for an answer in
+    /// the model's context; the others cannot be asked of this model and are left out.
+    func fitting(_ items: [CorpusEvaluationItem]) -> [CorpusEvaluationItem] {
+        items.filter {
+            tokenizer.encode(TeachingCorpus.endOfText + "\n" + $0.prompt).count + Self.answerTokens <= model.config.contextLength
+        }
+    }
+
     /// Share of items whose expected answer scores highest among `choices`.
-    func choiceAccuracy(_ items: [CorpusEvaluationItem], choices: [String]) -> Double {
+    func choiceAccuracy(_ all: [CorpusEvaluationItem], choices: [String]) -> Double {
+        let items = fitting(all)
         let right = items.filter { item in
-            let best = choices.max { score(prompt: item.prompt, continuation: $0) < score(prompt: item.prompt, continuation: $1) }
-            return best == item.expected
+            let scores = choices.map { score(prompt: item.prompt, continuation: $0) }
+            return choices[scores.indices.max { scores[$0] < scores[$1] }!] == item.expected
         }.count
         return Double(right) / Double(max(1, items.count))
     }
 
     /// Share of items whose greedy continuation, up to the end of the line, is exactly the answer.
-    func exactMatchAccuracy(_ items: [CorpusEvaluationItem]) throws -> Double {
+    func exactMatchAccuracy(_ all: [CorpusEvaluationItem]) throws -> Double {
+        let items = fitting(all)
         let generator = Generator(model: model, tokenizer: tokenizer)
         var right = 0
         for item in items {
             let prompt = TeachingCorpus.endOfText + "\n" + item.prompt
-            let (result, _) = try generator.generate(prompt: prompt, maxNewTokens: 24, settings: SamplingSettings(greedy: true),
+            let (result, _) = try generator.generate(prompt: prompt, maxNewTokens: Self.answerTokens, settings: SamplingSettings(greedy: true),
                                                      stopStrings: ["\n"])
             if result.text == item.expected { right += 1 }
         }

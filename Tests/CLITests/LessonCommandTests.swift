@@ -202,7 +202,8 @@ final class LessonCommandTests: XCTestCase {
 
     /// Bare `lantern` on a terminal (a pseudo-terminal from script(1)) welcomes and offers lesson 1.
     func testBareLanternOnATerminalWelcomes() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("script(1) is not installed") }
+        // script(1) comes with bsdutils (Debian essential; also listed in scripts/apt-packages.txt).
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "script(1) is missing: apt-get install bsdutils")
         let home = try scratch()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/script")

@@ -44,6 +44,10 @@ final class TrainCommandTests: XCTestCase {
         // The folder is a model: generation runs on it.
         let generate = try CLI.run(["generate", "Once upon a time", "--model", out.path, "--max-new-tokens", "5", "--greedy"])
         XCTAssertEqual(generate.exitCode, 0, generate.stderr)
+        // Evaluation items longer than a small context are left out, and said so, not an error.
+        let evaluate = try CLI.run(["evaluate", "--model", out.path, "--count", "3", "--samples", "1"])
+        XCTAssertEqual(evaluate.exitCode, 0, evaluate.stderr)
+        XCTAssertTrue(evaluate.stdout.contains("do not fit the model's context of 32 tokens"), evaluate.stdout)
 
         // A second run into the same folder must say --resume; resuming extends it to 15 steps.
         let again = try CLI.run(["train", "--data", data.path, "--out", out.path, "--steps", "12"] + tiny)
