@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CKernels
 
 /// Storage for large recorded tensors (attention scores and patterns, per-layer activations).
 ///
@@ -31,5 +32,21 @@ public enum RecordStorage {
         guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
         _ = madvise(pointer, Int(end - start), 14 /* MADV_HUGEPAGE */)
         #endif
+    }
+}
+
+/// How the process hands memory back to the system.
+///
+/// Why: glibc serves large allocations (a record, a forward pass's scratch buffers) with fresh
+/// `mmap`s and returns them on free, so every forward pass that records asks the kernel for
+/// hundreds of megabytes again, and the kernel zeroes each page before handing it over. Profiled
+/// on a fully recorded 512-token GPT-2 prefill, that zeroing (`clear_page_erms`) was a fifth of
+/// all cycles and nearly the whole cost of recording. Serving them from the heap and keeping freed
+/// memory for reuse makes every pass after the first write into pages the process already has.
+/// The price: memory freed after a large trace stays with the process until it exits, which
+/// suits a command-line tool. Only the `lantern` executable opts in; a library user decides.
+public enum ProcessMemory {
+    public static func keepFreedMemory() {
+        lantern_keep_freed_memory()
     }
 }

@@ -1,7 +1,16 @@
 import ArgumentParser
 import Foundation
+import Tensors
 
+/// The executable's entry: sets the process's memory policy (see `ProcessMemory`), then runs the command.
 @main
+enum LanternEntry {
+    static func main() {
+        ProcessMemory.keepFreedMemory()
+        Lantern.main()
+    }
+}
+
 struct Lantern: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lantern",

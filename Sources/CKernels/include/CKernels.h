@@ -17,4 +17,8 @@ void lantern_gelu_backward_avx2(float *dinp, const float *inp, const float *dout
 /// out[0..<n] = softmax(scores[0..<n]) (maximum subtracted first). AVX2 + FMA only.
 void lantern_softmax_row_avx2(const float *scores, float *out, long n);
 
+/// glibc only (elsewhere a no-op): large allocations come from the heap instead of fresh mmaps,
+/// and freed memory is kept for reuse instead of being returned to the system.
+void lantern_keep_freed_memory(void);
+
 #endif
