@@ -9,9 +9,11 @@ struct CorpusCommand: ParsableCommand {
         abstract: "Write the teaching corpus: stories, sentiment, toy translation, questions and repeats, from a seed.",
         discussion: """
         The same seed gives the same bytes on every machine. Each document is
-        followed by a line <|endoftext|>. About 60% of the bytes are stories,
-        10% few-shot sentiment lines, 10% toy "French" translation lines, 12%
-        stories with questions and answers, 8% repeated passages.
+        followed by a line <|endoftext|>. About 38% of the bytes are stories,
+        6% few-shot sentiment lines, 6% toy "French" translation lines, 8%
+        stories with questions and answers, and 42% repeated passages (made-up
+        words, word lists, story sentences), so that copying heads form; --mix
+        changes the shares.
 
         Some combinations (hero-object pairs, review phrases, noun-colour pairs)
         are held out: they never appear in the training text and make up the
@@ -28,6 +30,9 @@ struct CorpusCommand: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Size of the training text in megabytes (10^6 bytes), more than 0 and at most \(Int(CorpusCommand.maximumMegabytes)).", valueName: "megabytes"))
     var sizeMb: Double = Double(TeachingCorpus.defaultTargetBytes) / 1_000_000
+
+    @Option(name: .long, help: ArgumentHelp("Shares of the document kinds (story, sentiment, translation, qa, repeat), e.g. repeat=0.3; kinds not named keep their default share, and all are scaled to sum to 1.", valueName: "kind=share,…"))
+    var mix: String?
 
     @Option(name: .long, help: ArgumentHelp("Where to write the training text.", valueName: "file"))
     var out: String = "output/corpus/train.txt"
@@ -51,6 +56,14 @@ struct CorpusCommand: ParsableCommand {
             throw ValidationError("--eval-count \(evalCount) is out of range: use 1 to 100000")
         }
         guard !out.isEmpty else { throw ValidationError("--out needs a file name") }
+        _ = try corpusMix()
+    }
+
+    func corpusMix() throws -> CorpusMix {
+        guard let mix else { return CorpusMix() }
+        do { return try CorpusMix(parsing: mix) } catch let error as CorpusMixError {
+            throw ValidationError(error.description)
+        }
     }
 
     func run() throws {
@@ -64,7 +77,7 @@ struct CorpusCommand: ParsableCommand {
         if let evalURL { try CorpusCommand.prepareFolder(evalURL, for: "--eval") }
 
         let clock = ContinuousClock(), start = clock.now
-        let corpus = TeachingCorpus(seed: seed, targetBytes: max(1, Int((sizeMb * 1_000_000).rounded())))
+        let corpus = TeachingCorpus(seed: seed, targetBytes: max(1, Int((sizeMb * 1_000_000).rounded())), mix: try corpusMix())
         let (text, summary) = corpus.generate()
         let elapsed = clock.now - start
         try CorpusCommand.writeAtomically(Data(text.utf8), to: outURL, option: "--out")

@@ -56,7 +56,9 @@ final class CorpusCommandTests: XCTestCase {
     func testCorpusRejectsBadOptionsWithoutWritingAnything() throws {
         let out = folder.appendingPathComponent("train.txt")
         for (arguments, fragment) in [(["--size-mb", "0"], "--size-mb"), (["--size-mb", "-1"], "--size-mb"),
-                                      (["--size-mb", "5000"], "too large"), (["--size-mb", "lots"], "size-mb")] {
+                                      (["--size-mb", "5000"], "too large"), (["--size-mb", "lots"], "size-mb"),
+                                      (["--mix", "poems=1"], "no document kind 'poems'"), (["--mix", "repeat"], "KIND=SHARE"),
+                                      (["--mix", "repeat=-2"], "0 or more")] {
             let run = try CLI.run(["corpus", "--out", out.path] + arguments)
             XCTAssertNotEqual(run.exitCode, 0, "\(arguments)")
             XCTAssertFalse([4, 5, 6, 11, 132, 133, 134, 139].contains(run.exitCode), "crashed with \(run.exitCode)")
