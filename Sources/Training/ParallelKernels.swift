@@ -212,7 +212,11 @@ func fastSoftmaxCrossEntropyForward(
 ) {
     nonisolated(unsafe) let (p, l, x, t) = (probs, losses, logits, targets)
     splitOverWorkers(N) { rows in
-        softmaxForward(probs: p + rows.lowerBound * V, logits: x + rows.lowerBound * V, N: rows.count, V: V)
+        if cpuHasAVX2 {
+            for n in rows { lantern_softmax_row_avx2(x + n * V, p + n * V, V) }
+        } else {
+            softmaxForward(probs: p + rows.lowerBound * V, logits: x + rows.lowerBound * V, N: rows.count, V: V)
+        }
         for n in rows { l[n] = -logf(p[n * V + Int(t[n])]) }
     }
 }

@@ -105,7 +105,8 @@ final class FastKernelTests: XCTestCase {
         softmaxForward(probs: &pR, logits: logits, N: N, V: V)
         crossEntropyForward(losses: &lR, probs: pR, targets: targets, N: N, V: V)
         fastSoftmaxCrossEntropyForward(probs: &pF, losses: &lF, logits: logits, targets: targets, N: N, V: V)
-        assertClose(pF, pR, tolerance: 1e-7, "softmax")
-        assertClose(lF, lR, tolerance: 1e-7, "cross-entropy")
+        // The fast softmax uses the AVX2 exponential (a polynomial, within a few float ulps of expf).
+        assertClose(pF, pR, tolerance: 1e-6, "softmax")
+        assertClose(lF, lR, tolerance: 1e-6, "cross-entropy")
     }
 }
