@@ -69,6 +69,12 @@ final class CommandTests: XCTestCase {
         let results = try XCTUnwrap(json["results"] as? [[String: Any]])
         XCTAssertEqual(results.count, 1)
         XCTAssertGreaterThan(results[0]["decode_tokens_per_second"] as? Double ?? 0, 0)
+        // Both costs the issue asks the bench to show: recording everything, and capturing nothing
+        // (plus the first recorded pass, which meets fresh memory).
+        for key in ["recording_overhead_prefill_percent", "recording_overhead_decode_percent",
+                    "recording_overhead_prefill_first_pass_percent", "capture_checks_overhead_prefill_percent"] {
+            XCTAssertTrue((results[0][key] as? Double)?.isFinite ?? false, "\(key) missing from \(results[0])")
+        }
     }
 }
 
