@@ -9,11 +9,10 @@ struct CorpusCommand: ParsableCommand {
         abstract: "Write the teaching corpus: stories, sentiment, toy translation, questions and repeats, from a seed.",
         discussion: """
         The same seed gives the same bytes on every machine. Each document is
-        followed by a line <|endoftext|>. About 38% of the bytes are stories,
-        6% few-shot sentiment lines, 6% toy "French" translation lines, 8%
-        stories with questions and answers, and 42% repeated passages (made-up
-        words, word lists, story sentences), so that copying heads form; --mix
-        changes the shares.
+        followed by a line <|endoftext|>. About 60% of the bytes are stories,
+        10% few-shot sentiment lines, 10% toy "French" translation lines, 12%
+        stories with questions and answers, 8% repeated passages; --mix changes
+        the shares (e.g. --mix repeat=0.3).
 
         Some combinations (hero-object pairs, review phrases, noun-colour pairs)
         are held out: they never appear in the training text and make up the

@@ -28,7 +28,7 @@ final class CorpusTests: XCTestCase {
                        "seed 1 now gives different text; if the corpus changed on purpose, record \(fingerprint)")
     }
 
-    static let recordedFingerprint = "97cd6e595ff5509b"
+    static let recordedFingerprint = "72b6134a347ae150"
 
     func testDifferentSeedsDiffer() {
         let one = TeachingCorpus(seed: 1, targetBytes: 50_000).generate().text
@@ -50,13 +50,8 @@ final class CorpusTests: XCTestCase {
             XCTAssertEqual(share, mix.share(of: kind), accuracy: 0.01, "\(kind) takes \(share) of the bytes")
             XCTAssertGreaterThan(summary.documents(of: kind), 20, "\(kind)")
         }
-        // The story world's vocabulary stays small; the made-up words of repeated passages are
-        // the only open class (each is new, so nothing but copying predicts it).
-        let worldDocuments = documents.filter { $0.kind != .repetition }
-        let world = TeachingCorpus.summarise(worldDocuments, text: TeachingCorpus.render(worldDocuments))
-        XCTAssertGreaterThan(world.distinctWords, 200)
-        XCTAssertLessThan(world.distinctWords, 700, "the vocabulary should stay small")
-        XCTAssertGreaterThan(summary.distinctWords, world.distinctWords + 1_000, "repeated passages bring made-up words")
+        XCTAssertGreaterThan(summary.distinctWords, 200)
+        XCTAssertLessThan(summary.distinctWords, 700, "the vocabulary should stay small")
 
         // The text is the documents, each followed by a line <|endoftext|>, and each document's
         // kind can be told from its text alone.
@@ -186,7 +181,7 @@ final class CorpusTests: XCTestCase {
                 XCTAssertFalse(grammar.accepts(unknown.joined(separator: " ")), unknown.joined(separator: " "))
             }
         }
-        XCTAssertGreaterThan(scrambled, 500)
+        XCTAssertGreaterThan(scrambled, 1_000)
         XCTAssertLessThan(scrambledAccepted, scrambled / 100)
     }
 

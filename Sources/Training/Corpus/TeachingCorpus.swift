@@ -39,14 +39,11 @@ public struct CorpusDocument: Sendable, Hashable {
 
 /// The share of the corpus's bytes each kind should take (they are normalised to sum to 1).
 public struct CorpusMix: Sendable, Equatable {
-    // Repeats are 42 %: copying heads form only once copying pays off often. With 8 % no
-    // previous-token or induction head formed in 18M tokens (6 layers); with 43 % a 2-layer model
-    // began forming an induction head after about 8M tokens.
-    public var story = 0.38
-    public var sentiment = 0.06
-    public var translation = 0.06
-    public var questionAnswer = 0.08
-    public var repetition = 0.42
+    public var story = 0.60
+    public var sentiment = 0.10
+    public var translation = 0.10
+    public var questionAnswer = 0.12
+    public var repetition = 0.08
 
     public init() {}
 
