@@ -19,6 +19,12 @@ struct Bench: ParsableCommand {
         memory of the process. Compare with Hugging Face:
         python scripts/bench_hf.py (same shapes).
 
+        It also reports what recording costs: passes that record every record
+        of every layer against plain ones (alternating, best of each), the
+        process's first recorded prefill separately (its records need fresh
+        memory), and passes that run every capture check but keep nothing
+        (what capturing nothing costs). --no-recording skips these.
+
         With --train it measures training instead: forward, backward, clipping
         and AdamW on random tokens, in the built-in model's shape unless the
         --train-* options say otherwise. --compare-pytorch PYTHON runs
