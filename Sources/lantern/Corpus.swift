@@ -86,6 +86,7 @@ struct CorpusCommand: ParsableCommand {
         print(outURL.path)
         print("\(summary.bytes) bytes, \(summary.documents.reduce(0, +)) documents (\(kinds)), "
               + "\(summary.distinctWords) distinct words, seed \(seed), \(String(format: "%.1f", seconds)) s")
+        if mix != nil { print("mix (shares of the bytes asked for): \(corpus.mix.description)") }
 
         if let evalURL {
             try writeEvaluation(into: evalURL)

@@ -53,6 +53,16 @@ final class CorpusCommandTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: again), try Data(contentsOf: out))
     }
 
+    func testMixSetsTheShares() throws {
+        let out = folder.appendingPathComponent("mixed.txt")
+        let run = try CLI.run(["corpus", "--size-mb", "0.05", "--mix", "repeat=0,story=0.5", "--out", out.path])
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("repeat 0)"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("mix (shares of the bytes asked for): story=0.61,"), run.stdout)
+        let text = try String(contentsOf: out, encoding: .utf8)
+        XCTAssertGreaterThanOrEqual(text.utf8.count, 50_000)
+    }
+
     func testCorpusRejectsBadOptionsWithoutWritingAnything() throws {
         let out = folder.appendingPathComponent("train.txt")
         for (arguments, fragment) in [(["--size-mb", "0"], "--size-mb"), (["--size-mb", "-1"], "--size-mb"),
