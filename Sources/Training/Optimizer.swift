@@ -68,12 +68,17 @@ public struct AdamW: Sendable {
             gradients.values.withUnsafeBufferPointer { g in
                 m.values.withUnsafeMutableBufferPointer { m in
                     v.values.withUnsafeMutableBufferPointer { v in
+                        nonisolated(unsafe) let (theta, g, m, v) = (theta.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!)
                         for tensor in GPT2ParameterTensor.allCases {
                             let start = layout.offsets[tensor.rawValue]
-                            adamWUpdate(parameters: theta.baseAddress! + start, gradients: g.baseAddress! + start,
-                                        m: m.baseAddress! + start, v: v.baseAddress! + start, count: layout.counts[tensor.rawValue],
-                                        learningRate: learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon,
-                                        weightDecay: tensor.isMatrix ? s.weightDecay : 0, step: t)
+                            let weightDecay = tensor.isMatrix ? s.weightDecay : 0
+                            // Element by element, so splitting over the workers changes no result.
+                            splitOverWorkers(layout.counts[tensor.rawValue], minimumPerPart: 1 << 15) { range in
+                                let o = start + range.lowerBound
+                                adamWUpdate(parameters: theta + o, gradients: g + o, m: m + o, v: v + o, count: range.count,
+                                            learningRate: learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon,
+                                            weightDecay: weightDecay, step: t)
+                            }
                         }
                     }
                 }
