@@ -13,9 +13,10 @@ struct Bench: ParsableCommand {
         (124M parameters: 12 layers, 768 wide, 12 heads, 50,257 tokens) or,
         with --family llama, a Llama of similar size (12 layers, 768 wide,
         12 query heads over 4 key/value heads, SwiGLU 2048, 32,000 tokens).
-        Reports prefill tokens/s (one pass over a 512-token prompt, best of 5)
-        and decode tokens/s (128 greedy tokens after a 16-token prompt, through
-        the KV cache and the sampler) for each thread count, and the peak
+        Reports prefill tokens/s (one pass over a 512-token prompt, best of 3,
+        or of 5 while also measuring recording) and decode tokens/s (128
+        greedy tokens after a 16-token prompt, through the KV cache and the
+        sampler, best of 2) for each thread count, and the peak
         memory of the process. Compare with Hugging Face:
         python scripts/bench_hf.py (same shapes).
 
