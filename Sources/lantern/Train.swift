@@ -54,7 +54,10 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Embedding width.") var width = BuiltInModelShape.width
     @Option(name: .long, help: "Context length: tokens per training window.") var context = BuiltInModelShape.context
     @Option(name: .long, help: "Vocabulary size of the BPE tokenizer to train (257 to 65,536).") var vocabSize = BuiltInModelShape.vocabularySize
-    @Option(name: .long, help: "Optimiser steps.") var steps = 2000
+    @Option(name: .long, help: ArgumentHelp("Optimiser steps: the whole run's plan, which the cosine schedule spans (default: 2000; with --resume, the saved plan).", valueName: "steps"))
+    var steps: Int?
+    /// A new run's plan when --steps is not given.
+    static let defaultSteps = 2000
     @Option(name: .long, help: "Windows per batch.") var batch = BuiltInModelShape.batch
     @Option(name: .long, help: "Peak learning rate (warm-up, then cosine decay to a tenth of it).") var lr: Float = 1e-3
     @Option(name: .long, help: "Warm-up steps.") var warmup = 100
@@ -92,7 +95,7 @@ struct TrainCommand: ParsableCommand {
 
     var settings: TrainingSettings {
         var s = TrainingSettings()
-        s.steps = steps; s.batchSize = batch; s.learningRate = lr; s.minLearningRate = lr / 10
+        s.steps = steps ?? Self.defaultSteps; s.batchSize = batch; s.learningRate = lr; s.minLearningRate = lr / 10
         s.warmupSteps = warmup; s.weightDecay = weightDecay; s.seed = seed; s.evaluationInterval = evalEvery
         return s
     }
@@ -121,7 +124,14 @@ struct TrainCommand: ParsableCommand {
         let run: TrainingRun
         if resume {
             run = try TrainingRun.resume(from: folder, stream: stream)
-            if steps != run.settings.steps && steps > run.stepsDone { try run.setTotalSteps(steps) }
+            // Without --steps a resume keeps the saved plan, so the schedule goes on where it was.
+            if let steps, steps != run.settings.steps {
+                guard steps > run.stepsDone else {
+                    throw ValidationError("--steps \(steps) is not more than the \(run.stepsDone) steps the run in \(out) has done: "
+                                          + "give a larger --steps, or leave it out to keep the plan of \(run.settings.steps)")
+                }
+                try run.setTotalSteps(steps)
+            }
             guard !run.isFinished else {
                 throw ValidationError("the run in \(out) already finished its \(run.settings.steps) steps; pass a larger --steps to continue it")
             }

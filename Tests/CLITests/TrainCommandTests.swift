@@ -93,6 +93,23 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(try state(out)["step"] as? Int, step + 2)
     }
 
+    /// A run split with --stop-after and resumed without --steps keeps its plan (and so its
+    /// learning-rate schedule); a --steps that is not beyond the steps done is refused.
+    func testResumeWithoutStepsKeepsThePlan() throws {
+        let folder = try scratch(), data = try corpus(in: folder), out = folder.appendingPathComponent("model")
+        let first = try CLI.run(["train", "--data", data.path, "--out", out.path, "--steps", "8", "--stop-after", "3"] + tiny)
+        XCTAssertEqual(first.exitCode, 0, first.stderr)
+        let tooFew = try CLI.run(["train", "--data", data.path, "--out", out.path, "--resume", "--steps", "2"])
+        XCTAssertNotEqual(tooFew.exitCode, 0)
+        XCTAssertTrue(tooFew.stderr.contains("--steps 2 is not more than the 3 steps"), tooFew.stderr)
+        let resumed = try CLI.run(["train", "--data", data.path, "--out", out.path, "--resume"])
+        XCTAssertEqual(resumed.exitCode, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming at step 3 of 8"), resumed.stderr)
+        let saved = try state(out)
+        XCTAssertEqual(saved["step"] as? Int, 8)
+        XCTAssertEqual((saved["settings"] as? [String: Any])?["steps"] as? Int, 8)
+    }
+
     func testBadInputIsOneClearLineAndNothingWritten() throws {
         let folder = try scratch(), data = try corpus(in: folder)
         let empty = folder.appendingPathComponent("empty.txt"), binary = folder.appendingPathComponent("binary.txt")
