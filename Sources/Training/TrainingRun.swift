@@ -94,6 +94,15 @@ public final class TrainingRun {
                   settings: settings, stream: stream, log: [], seconds: 0)
     }
 
+    /// A fresh run that starts from the weights of `model` (fresh optimiser state, step 0), e.g. a
+    /// checkpoint made elsewhere that a comparison must start from exactly.
+    public convenience init(startingFrom model: GPT2TrainingModel, settings: TrainingSettings, stream: TokenStream) throws {
+        try Self.validate(model.config)
+        try settings.validate()
+        self.init(model: model, optimizer: AdamW(for: model.parameters, settings: Self.adamW(settings)),
+                  settings: settings, stream: stream, log: [], seconds: 0)
+    }
+
     private init(model: GPT2TrainingModel, optimizer: AdamW, settings: TrainingSettings, stream: TokenStream,
                  log: [TrainingLogEntry], seconds: Double) {
         self.config = model.config
