@@ -23,8 +23,9 @@ What it builds
 The reference follows Lantern's documented rules, written out here from their definitions:
 - the stream's last 5 % (at least context + 1 tokens) is validation; training windows come from
   the rest;
-- step ``s`` (from 0) draws ``batch`` window starts from SplitMix64 seeded with
-  ``seed + s * 0x9E3779B97F4A7C15`` (mod 2^64), each ``next() % (len(training) - context)``;
+- step ``s`` (from 0) draws ``batch`` window starts, each ``next() % (len(training) - context)``,
+  from a SplitMix64 seeded with the first output of a SplitMix64 seeded with
+  ``seed + s * 0x9E3779B97F4A7C15`` (mod 2^64);
 - the learning rate at step ``s`` is ``max * (s + 1) / warmup`` during warm-up, then a cosine
   from ``max`` to ``min`` at ``steps``;
 - gradients are clipped to global norm 0.55, which some steps' norms pass and some do not
@@ -116,7 +117,7 @@ def main() -> None:
                                   lr=SETTINGS["learningRate"], betas=(0.9, 0.95), eps=1e-8)
     steps = []
     for step in range(SETTINGS["steps"]):
-        draws = splitmix64((SETTINGS["seed"] + step * 0x9E3779B97F4A7C15) & MASK)
+        draws = splitmix64(next(splitmix64((SETTINGS["seed"] + step * 0x9E3779B97F4A7C15) & MASK)))
         starts = [next(draws) % (len(training) - CONTEXT) for _ in range(SETTINGS["batchSize"])]
         windows = torch.stack([training[s:s + CONTEXT + 1] for s in starts])
         logits = model(input_ids=windows[:, :-1]).logits

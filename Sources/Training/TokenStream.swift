@@ -28,7 +28,11 @@ public struct TokenStream: Sendable {
     /// The training batch of `step`: inputs and targets, each `[B, T]` row-major (targets are the
     /// inputs shifted by one token).
     public func trainingBatch(B: Int, T: Int, step: Int, seed: UInt64) -> (inputs: [Int32], targets: [Int32]) {
-        var random = SplitMix64(seed: seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15)
+        // The step's generator starts from a *hash* of (seed, step). Starting it at
+        // `seed + step·γ` (γ being SplitMix64's own increment) made step s+1's draws those of
+        // step s shifted by one: every window was trained on B steps in a row.
+        var seeder = SplitMix64(seed: seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15)
+        var random = SplitMix64(seed: seeder.next())
         let starts = (0..<B).map { _ in Int(random.next() % UInt64(training.count - T)) }
         return Self.windows(training, starts: starts, T: T)
     }

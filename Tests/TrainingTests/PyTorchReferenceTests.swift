@@ -105,7 +105,7 @@ final class TrainingTrajectoryTests: XCTestCase {
             // Relative to how far training moved the tensor: staying put would score 1.
             worstWeight = max(worstWeight, difference / moved)
             report.append("\(tensor) \(difference / moved)")
-            XCTAssertLessThan(difference / moved, 5e-4, "\(tensor): weights after 30 steps differ from PyTorch's")
+            XCTAssertLessThan(difference / moved, 1e-3, "\(tensor): weights after 30 steps differ from PyTorch's")
         }
         print("Training trajectory vs PyTorch, 30 steps: worst loss difference \(worstLoss), worst relative norm difference \(worstNorm), "
               + "worst weight difference \(worstWeight) of the distance trained (" + report.joined(separator: ", ") + ")")

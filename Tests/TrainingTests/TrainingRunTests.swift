@@ -82,4 +82,19 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(Array(batch.inputs[1..<8]), Array(batch.targets[0..<7]), "targets are the inputs shifted by one")
         XCTAssertTrue(s.validation.count >= 9 && s.training.count + s.validation.count == 30 * 34)
     }
+
+    /// Each step draws fresh windows: consecutive batches share no more starts than chance gives.
+    /// (A sampler whose per-step generators overlapped drew step s+1's starts as step s's shifted
+    /// by one, so 7 of 8 windows repeated from one step to the next.)
+    func testConsecutiveBatchesDrawFreshWindows() throws {
+        let tokens = (0..<100_000).map { Int32($0 % 50_000) }
+        let s = try TokenStream(tokens: tokens, context: 8)
+        var shared = 0
+        for step in 0..<50 {
+            let now = s.trainingBatch(B: 8, T: 8, step: step, seed: 3), next = s.trainingBatch(B: 8, T: 8, step: step + 1, seed: 3)
+            let starts = Set(stride(from: 0, to: now.inputs.count, by: 8).map { Array(now.inputs[$0..<($0 + 8)]) })
+            shared += stride(from: 0, to: next.inputs.count, by: 8).filter { starts.contains(Array(next.inputs[$0..<($0 + 8)])) }.count
+        }
+        XCTAssertLessThanOrEqual(shared, 2, "of 400 windows, \(shared) were drawn again at the next step")
+    }
 }
