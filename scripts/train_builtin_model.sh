@@ -5,7 +5,9 @@
 # 6,000 planned steps stopped at step 2,713, then resumed with the plan stretched to 9,000 steps
 # (the cosine schedule stretches with it) — and this script repeats that split with
 # --stop-after. Batches depend on the seed and the step only, so the result is the same on the
-# same CPU, thread count and kernels (TRAINING.md names the commit). About an hour on the 2-core
+# same CPU, thread count and kernels with the binary of the commit TRAINING.md names. Since the
+# batch sampler was fixed (session 4; see TRAINING.md) today's binary draws different batches,
+# so this gives a different model from the one that ships. About an hour on the 2-core
 # development machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
