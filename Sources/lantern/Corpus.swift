@@ -9,9 +9,9 @@ struct CorpusCommand: ParsableCommand {
         abstract: "Write the teaching corpus: stories, sentiment, toy translation, questions and repeats, from a seed.",
         discussion: """
         The same seed gives the same bytes on every machine. Each document is
-        followed by a line <|endoftext|>. About 60% of the bytes are stories,
-        10% few-shot sentiment lines, 10% toy "French" translation lines, 12%
-        stories with questions and answers, 8% repeated passages; --mix changes
+        followed by a line <|endoftext|>. About 55% of the bytes are stories,
+        10% few-shot sentiment lines, 10% toy "French" translation lines, 10%
+        stories with questions and answers, 15% repeated passages; --mix changes
         the shares (e.g. --mix repeat=0.3).
 
         Some combinations (hero-object pairs, review phrases, noun-colour pairs)
@@ -85,7 +85,7 @@ struct CorpusCommand: ParsableCommand {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         print(outURL.path)
         print("\(summary.bytes) bytes, \(summary.documents.reduce(0, +)) documents (\(kinds)), "
-              + "\(summary.distinctWords) distinct words, seed \(seed), \(String(format: "%.1f", seconds)) s")
+              + "\(summary.distinctWords) distinct story-world words, seed \(seed), \(String(format: "%.1f", seconds)) s")
         if mix != nil { print("mix (shares of the bytes asked for): \(corpus.mix.description)") }
 
         if let evalURL {

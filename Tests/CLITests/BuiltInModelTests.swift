@@ -48,13 +48,14 @@ final class BuiltInModelTests: XCTestCase {
 }
 
 /// Measured with `lantern evaluate --count 50 --samples 10` on the shipped model (release build,
-/// 2026-11-23): held-out loss 0.554, grammar 87.4 % of 95 sentences, sentiment 100 % with 4
-/// examples, translation 76 %, questions 20 %. The thresholds leave room for a debug build's and
-/// another CPU's rounding, not for a different model.
+/// 2026-11-23): held-out loss 0.416, grammar 95.3 % of 106 sentences, sentiment 100 % with 4
+/// examples, translation 100 %, questions 68 %. The thresholds leave room for a debug build's and
+/// another CPU's rounding, not for a different model (the previous lantern-tiny, 0.554 / 87 % /
+/// 100 % / 76 % / 20 %, fails three of them).
 enum BuiltInThresholds {
-    static let heldOutLoss = 0.6
-    static let grammarShare = 0.75
+    static let heldOutLoss = 0.5
+    static let grammarShare = 0.85
     static let sentimentFourShot = 0.9
-    static let translation = 0.6
-    static let questions = 0.1
+    static let translation = 0.85
+    static let questions = 0.45
 }

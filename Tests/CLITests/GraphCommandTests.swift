@@ -71,7 +71,7 @@ final class GraphCommandTests: XCTestCase {
     func testArchitectureWithoutAModelDrawsTheBuiltInModel() throws {
         let run = try CLI.run(["graph", "--format", "dot"], in: folder)
         XCTAssertEqual(run.exitCode, 0, run.stderr)
-        XCTAssertTrue(run.stdout.contains("GPT-2: 6 layers, width 192, 6 heads, 3.0M params"), "the built-in model:\n\(run.stdout.prefix(800))")
+        XCTAssertTrue(run.stdout.contains("GPT-2: 6 layers, width 192, 6 heads, 3.1M params"), "the built-in model:\n\(run.stdout.prefix(800))")
     }
 
     func testUnwritableOutputNamesTheFolder() throws {

@@ -39,11 +39,11 @@ public struct CorpusDocument: Sendable, Hashable {
 
 /// The share of the corpus's bytes each kind should take (they are normalised to sum to 1).
 public struct CorpusMix: Sendable, Equatable {
-    public var story = 0.60
+    public var story = 0.55
     public var sentiment = 0.10
     public var translation = 0.10
-    public var questionAnswer = 0.12
-    public var repetition = 0.08
+    public var questionAnswer = 0.10
+    public var repetition = 0.15
 
     public init() {}
 
@@ -122,7 +122,8 @@ public struct CorpusSummary: Sendable, Equatable {
     public let documents: [Int]
     public let bytesByKind: [Int]
     public let bytes: Int
-    /// Distinct words (runs of letters and digits, case kept) in the text, `<|endoftext|>` aside.
+    /// Distinct words (runs of letters and digits, case kept) of the story world: the text's words,
+    /// leaving out the repeated passages (whose made-up words are random letters, not vocabulary).
     public let distinctWords: Int
 
     public func documents(of kind: CorpusDocumentKind) -> Int { documents[kind.index] }
@@ -222,7 +223,7 @@ public struct TeachingCorpus: Sendable {
             bytes[document.kind.index] += document.text.utf8.count + separator.utf8.count
         }
         var words = Set<String>()
-        for document in documents {
+        for document in documents where document.kind != .repetition {
             for word in CorpusGrammar.words(in: document.text) where word.first!.isLetter || word.first!.isNumber {
                 words.insert(word)
             }
