@@ -127,6 +127,7 @@ public struct HeadSummary: Sendable, Codable {
     /// from the tokenizer's ordinary text tokens (see `randomPool`). `first` is the beginning-of-text token.
     public static func measure(model: any LanguageModel, tokenizer: any Tokenizer, promptIds: [Int],
                                seed: UInt64 = 42, length: Int = 25, sequences: Int = 4,
+                               repeating block: [Int]? = nil,
                                thresholds: Thresholds = Thresholds()) throws -> HeadSummary {
         let config = model.config
         let context = config.contextLength
@@ -135,19 +136,31 @@ public struct HeadSummary: Sendable, Codable {
         if let bad = promptIds.first(where: { $0 < 0 || $0 >= config.vocabularySize }) {
             throw GenerationError.tokenOutOfRange(bad, vocabulary: config.vocabularySize)
         }
-        guard length >= 2, 2 * length + 1 <= context else {
-            throw HeadSummaryError.badLength(length, maximum: (context - 1) / 2)
+        if let block {
+            guard block.count >= 2 else { throw HeadSummaryError.repeatTooShort(block.count) }
+            guard 2 * block.count + 1 <= context else {
+                throw HeadSummaryError.repeatTooLong(block.count, maximum: (context - 1) / 2)
+            }
+            if let bad = block.first(where: { $0 < 0 || $0 >= config.vocabularySize }) {
+                throw GenerationError.tokenOutOfRange(bad, vocabulary: config.vocabularySize)
+            }
+        } else {
+            guard length >= 2, 2 * length + 1 <= context else {
+                throw HeadSummaryError.badLength(length, maximum: (context - 1) / 2)
+            }
+            guard sequences >= 1 else { throw HeadSummaryError.badSequences(sequences) }
         }
-        guard sequences >= 1 else { throw HeadSummaryError.badSequences(sequences) }
 
         let pool = randomPool(tokenizer: tokenizer, vocabularySize: config.vocabularySize)
         guard pool.count >= 2 else { throw HeadSummaryError.noRandomTokens }
         var random = RandomSource(seed: seed)
         let first = tokenizer.beginningOfText < config.vocabularySize ? tokenizer.beginningOfText : pool[0]
-        let randomSequences: [[Int]] = (0..<sequences).map { _ in
+        // A given block (text the model knows) replaces the random ones: one sequence [first, block, block].
+        let randomSequences: [[Int]] = block.map { [[first] + $0 + $0] } ?? (0..<sequences).map { _ in
             let block = (0..<length).map { _ in pool[Int((UInt64(random.nextUInt32()) * UInt64(pool.count)) >> 32)] }
             return [first] + block + block
         }
+        let length = block?.count ?? length
 
         let L = config.layers, H = config.heads
         let promptPatterns = patterns(model: model, tokens: promptIds)
@@ -156,8 +169,8 @@ public struct HeadSummary: Sendable, Codable {
             let patterns = patterns(model: model, tokens: sequence)
             for l in 0..<L {
                 for h in 0..<H {
-                    previousOnRandom[l * H + h] += AttentionMetrics.previousToken(patterns[l], head: h) / Float(sequences)
-                    induction[l * H + h] += AttentionMetrics.induction(patterns[l], head: h, period: length) / Float(sequences)
+                    previousOnRandom[l * H + h] += AttentionMetrics.previousToken(patterns[l], head: h) / Float(randomSequences.count)
+                    induction[l * H + h] += AttentionMetrics.induction(patterns[l], head: h, period: length) / Float(randomSequences.count)
                 }
             }
         }
@@ -217,6 +230,8 @@ public enum HeadSummaryError: Error, CustomStringConvertible, LocalizedError {
     case badLength(Int, maximum: Int)
     case badSequences(Int)
     case noRandomTokens
+    case repeatTooShort(Int)
+    case repeatTooLong(Int, maximum: Int)
 
     public var description: String {
         switch self {
@@ -226,6 +241,10 @@ public enum HeadSummaryError: Error, CustomStringConvertible, LocalizedError {
             return "--length \(length) is out of range: the random block is repeated after a first token, so use 2 to \(maximum) for this model's context"
         case .badSequences(let count):
             return "--sequences \(count) is out of range: use 1 or more"
+        case .repeatTooShort(let count):
+            return "--repeat is \(count) token\(count == 1 ? "" : "s"); an induction score needs a text of at least 2 tokens to repeat"
+        case .repeatTooLong(let count, let maximum):
+            return "--repeat is \(count) tokens; written twice after a first token it does not fit this model's context, so give a text of at most \(maximum) tokens"
         case .noRandomTokens:
             return "the tokenizer has too few ordinary tokens to draw a random sequence from"
         }

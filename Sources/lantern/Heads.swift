@@ -22,9 +22,17 @@ struct Heads: ParsableCommand {
         induction when induction > 0.4, first-token sink when sink > 0.6.
         A head may have several labels or none.
 
+        --repeat TEXT measures the last two columns on TEXT instead: the
+        beginning-of-text token, TEXT's tokens, and the same tokens again. A
+        small model may copy only text like its training data (the built-in
+        model copies lists of its story words, not random tokens); the labels
+        then describe the heads on that text, not in general.
+
         Examples:
           lantern heads --model stories260K.bin
           lantern heads --model path/to/gpt2 --prompt "The cat sat." --json
+          lantern heads --repeat $'Mia red ball kite Tom park duck blue cup\\n'
+            (bash's $'…' quoting: the built-in model's words and a new line)
         """)
 
     static let defaultPrompt = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her dog."
@@ -43,6 +51,9 @@ struct Heads: ParsableCommand {
     @Option(name: .long, help: "How many random sequences to average over.")
     var sequences: Int = 4
 
+    @Option(name: .customLong("repeat"), help: "Measure prev (random) and induction on this text written twice, instead of random tokens.")
+    var repeatText: String?
+
     @Flag(name: .long, help: "Print one JSON object (every head's scores, labels, thresholds, the sequences used) instead of a table.")
     var json = false
 
@@ -55,7 +66,8 @@ struct Heads: ParsableCommand {
         let bundle = try model.load()
         let promptIds = PromptEncoder.ids(for: prompt, tokenizer: bundle.tokenizer)
         let summary = try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
-                                              seed: seed, length: length, sequences: sequences)
+                                              seed: seed, length: length, sequences: sequences,
+                                              repeating: repeatText.map { bundle.tokenizer.encode($0) })
         if json {
             let report = HeadsReport(model: bundle.source, prompt: prompt, summary: summary)
             let encoder = JSONEncoder()
@@ -65,7 +77,12 @@ struct Heads: ParsableCommand {
             return
         }
         let c = bundle.model.config
-        print("\(c.layers) layers × \(c.heads) heads; prompt: \(promptIds.count) tokens; random: \(sequences) sequence\(sequences == 1 ? "" : "s") of 1 + 2 × \(length) tokens (seed \(seed))")
+        let measuredOn = repeatText == nil ? "random tokens" : "the repeated text"
+        if repeatText == nil {
+            print("\(c.layers) layers × \(c.heads) heads; prompt: \(promptIds.count) tokens; random: \(sequences) sequence\(sequences == 1 ? "" : "s") of 1 + 2 × \(length) tokens (seed \(seed))")
+        } else {
+            print("\(c.layers) layers × \(c.heads) heads; prompt: \(promptIds.count) tokens; repeated text: 1 + 2 × \(summary.repeatLength) tokens (the prev (random) and induction columns are measured on it)")
+        }
         print("")
         print("layer  head  entropy  prev-token   sink  prev (random)  induction  label")
         for head in summary.heads.sorted(by: { ($0.layer, $0.head) < ($1.layer, $1.head) }) {
@@ -76,16 +93,17 @@ struct Heads: ParsableCommand {
         print("")
         let t = summary.thresholds
         if let best = summary.strongestPreviousToken {
-            print(String(format: "strongest previous-token head: layer %d head %d (%.3f on random tokens, %.3f on the prompt)",
-                         best.layer, best.head, best.previousTokenOnRandom, best.previousToken)
+            print(String(format: "strongest previous-token head: layer %d head %d (%.3f on %@, %.3f on the prompt)",
+                         best.layer, best.head, best.previousTokenOnRandom, measuredOn, best.previousToken)
                   + (best.previousTokenOnRandom > t.previousToken ? "" : String(format: "; below the %.1f threshold", t.previousToken)))
         }
         if let best = summary.strongestInduction {
-            print(String(format: "strongest induction head: layer %d head %d (induction score %.3f)", best.layer, best.head, best.induction)
+            print(String(format: "strongest induction head: layer %d head %d (induction score %.3f%@)", best.layer, best.head, best.induction,
+                         repeatText == nil ? "" : " on the repeated text")
                   + (best.induction > t.induction ? "" : String(format: "; below the %.1f threshold", t.induction)))
         }
-        print(String(format: "thresholds: previous-token > %.1f (random), induction > %.1f, first-token sink > %.1f (prompt)",
-                     t.previousToken, t.induction, t.firstToken))
+        print(String(format: "thresholds: previous-token > %.1f (%@), induction > %.1f, first-token sink > %.1f (prompt)",
+                     t.previousToken, repeatText == nil ? "random" : "repeated text", t.induction, t.firstToken))
     }
 }
 

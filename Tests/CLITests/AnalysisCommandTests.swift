@@ -66,6 +66,38 @@ final class AnalysisCommandTests: XCTestCase {
         XCTAssertTrue(tooLong.stderr.contains("--length 500 is out of range"), tooLong.stderr)
     }
 
+    /// The built-in model copies lists of its own words (TRAINING.md): with --repeat, the head
+    /// that does it is found and labelled; on random tokens the same head scores far lower.
+    func testHeadsOnARepeatedTextFindTheBuiltInModelsCopyingHead() throws {
+        let list = "Mia red ball kite Tom park duck blue cup Zoe hat green\n"
+        let run = try CLI.run(["heads", "--repeat", list, "--json"])
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        let json = try CLI.json(run.stdout)
+        let sequences = try XCTUnwrap(json["random_sequences"] as? [[Int]])
+        XCTAssertEqual(sequences.count, 1)
+        let n = try XCTUnwrap(json["repeat_length"] as? Int)
+        XCTAssertEqual(sequences[0].count, 1 + 2 * n)
+        XCTAssertEqual(Array(sequences[0][1...n]), Array(sequences[0][(n + 1)...]))
+        let strongest = try XCTUnwrap(json["strongest_induction"] as? [String: Any])
+        let score = try XCTUnwrap(strongest["score"] as? Double)
+        XCTAssertGreaterThan(score, 0.4, "the built-in model's copying head (0.64 when the model was shipped)")
+        let heads = try XCTUnwrap(json["heads"] as? [[String: Any]])
+        let labelled = heads.filter { ($0["labels"] as? [String])?.contains("induction") == true }
+        XCTAssertFalse(labelled.isEmpty)
+        let random = try CLI.json(CLI.run(["heads", "--json"]).stdout)
+        let randomScore = try XCTUnwrap((random["strongest_induction"] as? [String: Any])?["score"] as? Double)
+        XCTAssertLessThan(randomScore, score / 2, "random tokens are not copied the way story words are")
+
+        let text = try CLI.run(["heads", "--repeat", list])
+        XCTAssertTrue(text.stdout.contains("on the repeated text)"), text.stdout)
+        for (bad, message) in [("a", "at least 2 tokens"), (String(repeating: "Mia ", count: 200), "at most 127 tokens")] {
+            let refused = try CLI.run(["heads", "--repeat", bad])
+            XCTAssertNotEqual(refused.exitCode, 0)
+            XCTAssertTrue(refused.stderr.contains(message), refused.stderr)
+            XCTAssertTrue(refused.stdout.isEmpty, refused.stdout)
+        }
+    }
+
     // MARK: - lens
 
     func testLensGridAndJSON() throws {
