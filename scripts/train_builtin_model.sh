@@ -3,8 +3,8 @@
 # (Sources/ModelHub/BuiltInModel/TRAINING.md): the teaching corpus from seed 1, a BPE tokenizer
 # trained on it, then a 6-layer GPT-2 trained for one 9,000-step plan on 2 threads. Batches
 # depend on the seed and the step only, so with the binary of the commit TRAINING.md names the
-# same CPU and thread count give the same weights. About 75 minutes on the 2-core development
-# machine. Ctrl-C saves a checkpoint; run the script again to resume it.
+# same CPU and thread count give the same weights. About 55 minutes on the 2-core development
+# machine (3,017 s of it training). Ctrl-C saves a checkpoint; run the script again to resume it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product lantern

@@ -51,7 +51,7 @@ struct Heads: ParsableCommand {
     @Option(name: .long, help: "How many random sequences to average over.")
     var sequences: Int = 4
 
-    @Option(name: .customLong("repeat"), help: "Measure prev (random) and induction on this text written twice, instead of random tokens.")
+    @Option(name: .customLong("repeat"), help: "Measure the previous-token and induction columns on this text written twice, instead of on random tokens.")
     var repeatText: String?
 
     @Flag(name: .long, help: "Print one JSON object (every head's scores, labels, thresholds, the sequences used) instead of a table.")
@@ -81,10 +81,10 @@ struct Heads: ParsableCommand {
         if repeatText == nil {
             print("\(c.layers) layers × \(c.heads) heads; prompt: \(promptIds.count) tokens; random: \(sequences) sequence\(sequences == 1 ? "" : "s") of 1 + 2 × \(length) tokens (seed \(seed))")
         } else {
-            print("\(c.layers) layers × \(c.heads) heads; prompt: \(promptIds.count) tokens; repeated text: 1 + 2 × \(summary.repeatLength) tokens (the prev (random) and induction columns are measured on it)")
+            print("\(c.layers) layers × \(c.heads) heads; prompt: \(promptIds.count) tokens; repeated text: 1 + 2 × \(summary.repeatLength) tokens (the prev (repeat) and induction columns are measured on it)")
         }
         print("")
-        print("layer  head  entropy  prev-token   sink  prev (random)  induction  label")
+        print("layer  head  entropy  prev-token   sink  \(repeatText == nil ? "prev (random)" : "prev (repeat)")  induction  label")
         for head in summary.heads.sorted(by: { ($0.layer, $0.head) < ($1.layer, $1.head) }) {
             print(String(format: "%5d  %4d  %7.3f  %10.3f  %5.3f  %13.3f  %9.3f  ", head.layer, head.head, head.entropy,
                          head.previousToken, head.firstToken, head.previousTokenOnRandom, head.induction)
