@@ -39,11 +39,11 @@ public struct CorpusDocument: Sendable, Hashable {
 
 /// The share of the corpus's bytes each kind should take (they are normalised to sum to 1).
 public struct CorpusMix: Sendable, Equatable {
-    public var story = 0.55
-    public var sentiment = 0.10
-    public var translation = 0.10
+    public var story = 0.49
+    public var sentiment = 0.08
+    public var translation = 0.08
     public var questionAnswer = 0.10
-    public var repetition = 0.15
+    public var repetition = 0.25
 
     public init() {}
 
