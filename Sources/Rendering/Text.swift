@@ -74,15 +74,45 @@ public final class Font: @unchecked Sendable {
         FT_Done_FreeType(library)
     }
 
+    /// One rendered glyph: its coverage bitmap (`rows` × `width`), where it sits relative to the
+    /// pen (`left`, `top` above the baseline) and how far it moves the pen (26.6 fixed point).
+    private struct Glyph {
+        var advance: Int
+        var left: Int, top: Int
+        var width: Int, rows: Int
+        var coverage: [UInt8]
+    }
+    private struct GlyphKey: Hashable { var scalar: UInt32; var size: Int }
+    /// Every glyph drawn so far. Loading a glyph runs the font's hinting program, which was most
+    /// of the time text took: charts draw the same few dozen characters again and again.
+    private var glyphs: [GlyphKey: Glyph] = [:]
+
+    /// The glyph of `scalar` at `size` pixels, or nil if the font cannot load it. Call with `lock` held.
+    private func glyph(_ scalar: Unicode.Scalar, size: Int) -> Glyph? {
+        let key = GlyphKey(scalar: scalar.value, size: size)
+        if let glyph = glyphs[key] { return glyph }
+        guard let face else { return nil }
+        FT_Set_Pixel_Sizes(face, 0, FT_UInt(size))
+        guard FT_Load_Char(face, FT_ULong(scalar.value), FT_Int32(FT_LOAD_RENDER)) == 0 else { return nil }
+        let slot = face.pointee.glyph.pointee
+        let bitmap = slot.bitmap
+        let width = Int(bitmap.width), rows = Int(bitmap.rows)
+        var coverage = [UInt8](repeating: 0, count: width * rows)
+        if let buffer = bitmap.buffer {
+            for row in 0..<rows {
+                for column in 0..<width { coverage[row * width + column] = buffer[row * Int(bitmap.pitch) + column] }
+            }
+        }
+        let glyph = Glyph(advance: Int(slot.advance.x), left: Int(slot.bitmap_left), top: Int(slot.bitmap_top),
+                          width: width, rows: rows, coverage: coverage)
+        glyphs[key] = glyph
+        return glyph
+    }
+
     /// Advance width of `text` at `size` pixels (the em height), in pixels.
     public func width(_ text: String, size: Int) -> Int {
         lock.lock(); defer { lock.unlock() }
-        guard let face else { return 0 }
-        FT_Set_Pixel_Sizes(face, 0, FT_UInt(size))
-        var advance = 0
-        for scalar in text.unicodeScalars where FT_Load_Char(face, FT_ULong(scalar.value), FT_Int32(FT_LOAD_DEFAULT)) == 0 {
-            advance += Int(face.pointee.glyph.pointee.advance.x)
-        }
+        let advance = text.unicodeScalars.reduce(0) { $0 + (glyph($1, size: size)?.advance ?? 0) }
         return (advance + 63) / 64
     }
 
@@ -102,28 +132,21 @@ public final class Font: @unchecked Sendable {
         let height = ascent + descent
         var coverage = [UInt8](repeating: 0, count: width * height)
         lock.lock(); defer { lock.unlock() }
-        guard let face else { return TextMask(width: width, height: height, baseline: ascent, coverage: coverage) }
-        FT_Set_Pixel_Sizes(face, 0, FT_UInt(size))
         var penX = 0  // 26.6 fixed point
         for scalar in text.unicodeScalars {
-            guard FT_Load_Char(face, FT_ULong(scalar.value), FT_Int32(FT_LOAD_RENDER)) == 0 else { continue }
-            let slot = face.pointee.glyph.pointee
-            let bitmap = slot.bitmap
-            let left = (penX + 32) / 64 + Int(slot.bitmap_left), top = ascent - Int(slot.bitmap_top)
-            if let buffer = bitmap.buffer {
-                for row in 0..<Int(bitmap.rows) {
-                    let y = top + row
-                    guard y >= 0, y < height else { continue }
-                    for column in 0..<Int(bitmap.width) {
-                        let x = left + column
-                        guard x >= 0, x < width else { continue }
-                        let value = buffer[row * Int(bitmap.pitch) + column]
-                        let i = y * width + x
-                        coverage[i] = max(coverage[i], value)
-                    }
+            guard let glyph = glyph(scalar, size: size) else { continue }
+            let left = (penX + 32) / 64 + glyph.left, top = ascent - glyph.top
+            for row in 0..<glyph.rows {
+                let y = top + row
+                guard y >= 0, y < height else { continue }
+                for column in 0..<glyph.width {
+                    let x = left + column
+                    guard x >= 0, x < width else { continue }
+                    let i = y * width + x
+                    coverage[i] = max(coverage[i], glyph.coverage[row * glyph.width + column])
                 }
             }
-            penX += Int(slot.advance.x)
+            penX += glyph.advance
         }
         return TextMask(width: width, height: height, baseline: ascent, coverage: coverage)
     }
