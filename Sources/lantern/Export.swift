@@ -49,9 +49,13 @@ struct ExportCommand: ParsableCommand {
         }
     }
 
-    /// One picture to draw and where it goes.
-    struct Job {
+    /// One picture to draw and where it goes. `usesModel`: it runs the model (the logit lens),
+    /// whose forward pass has its own worker threads, so it is drawn alone. The other jobs run on
+    /// several threads at once: each closure draws its own picture from values nothing mutates,
+    /// and the one shared thing, the font, locks.
+    struct Job: @unchecked Sendable {
         var name: String
+        var usesModel = false
         var draw: () throws -> Canvas
     }
 
@@ -111,7 +115,7 @@ struct ExportCommand: ParsableCommand {
             skipped.append("logit lens: the trace has no resid_post records (record them with --capture +resid_post)")
         } else if let bundle {
             let name = URL(fileURLWithPath: metadata.model.source).lastPathComponent
-            jobs.append(Job(name: "lens.png") {
+            jobs.append(Job(name: "lens.png", usesModel: true) {
                 let names = present.intersection(LogitLens.requiredRecords(config: bundle.model.config))
                 let loaded = try TraceFile.read(folder, names: names)
                 let lens = try LogitLens(trace: loaded, model: bundle.model, folder: trace)
@@ -125,16 +129,35 @@ struct ExportCommand: ParsableCommand {
         }
 
         for note in skipped { printError("skipped \(note)") }
-        let progress = ExportProgress(total: jobs.count)
-        for (index, job) in jobs.enumerated() {
-            progress.show(done: index, current: job.name)
-            let url = target.appendingPathComponent(job.name)
-            try PNGWriter.write(try job.draw(), to: url)
-            progress.finished(url.path)
-        }
-        progress.show(done: jobs.count, current: nil)
-        progress.end()
+        let state = ExportState(progress: ExportProgress(total: jobs.count))
+        defer { state.end() }
+        try Self.draw(jobs.filter { !$0.usesModel }, into: target, state: state, inParallel: true)
+        try Self.draw(jobs.filter(\.usesModel), into: target, state: state, inParallel: false)
+        state.end()
         printError("wrote \(jobs.count) picture\(jobs.count == 1 ? "" : "s") into \(target.path)")
+    }
+
+    /// Draws and writes `jobs`, on every core when `inParallel`: the pictures are independent
+    /// (text drawing shares one font, which locks), and PNG compression is most of the work.
+    /// The first error stops the jobs not yet started and is thrown; pictures already written stay.
+    static func draw(_ jobs: [Job], into target: URL, state: ExportState, inParallel: Bool) throws {
+        let work: @Sendable (Int) -> Void = { index in
+            let job = jobs[index]
+            guard state.start(job.name) else { return }
+            do {
+                let url = target.appendingPathComponent(job.name)
+                try PNGWriter.write(try job.draw(), to: url)
+                state.finish(url.path)
+            } catch {
+                state.fail(error)
+            }
+        }
+        if inParallel {
+            DispatchQueue.concurrentPerform(iterations: jobs.count, execute: work)
+        } else {
+            (0..<jobs.count).forEach(work)
+        }
+        if let error = state.error { throw error }
     }
 
     /// Creates `folder` and checks that a file can be written there, before drawing anything.
@@ -155,30 +178,68 @@ struct ExportCommand: ParsableCommand {
     }
 }
 
+/// What the export's workers share: the progress display and the first error, behind one lock.
+final class ExportState: @unchecked Sendable {
+    private let lock = NSLock()
+    private let progress: ExportProgress
+    private(set) var error: Error?
+
+    init(progress: ExportProgress) { self.progress = progress }
+
+    /// Announces picture `name`; false once an error has stopped the export.
+    func start(_ name: String) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard error == nil else { return false }
+        progress.begin(name)
+        return true
+    }
+
+    func finish(_ path: String) {
+        lock.lock(); defer { lock.unlock() }
+        progress.finished(path)
+    }
+
+    func fail(_ error: Error) {
+        lock.lock(); defer { lock.unlock() }
+        if self.error == nil { self.error = error }
+    }
+
+    func end() {
+        lock.lock(); defer { lock.unlock() }
+        progress.end()
+    }
+}
+
 /// A progress bar on stderr while exporting: redrawn in place on a terminal, plain lines otherwise.
-/// The paths themselves go to stdout, one a line.
+/// The paths themselves go to stdout, one a line. Not thread-safe: `ExportState` serialises calls.
 final class ExportProgress {
     let total: Int
     let isTerminal = isatty(STDERR_FILENO) == 1
     private var barShown = false
+    /// Pictures begun and written so far.
+    private var started = 0, done = 0
 
     init(total: Int) { self.total = total }
 
-    func show(done: Int, current: String?) {
-        let fraction = total > 0 ? Double(done) / Double(total) : 1
-        let text = "exporting \(DownloadProgress.bar(fraction: fraction)) \(done)/\(total)" + (current.map { "  \($0)" } ?? "")
-        if isTerminal {
-            FileHandle.standardError.write(Data(("\r" + text + "\u{1B}[K").utf8))
-            barShown = true
-        } else if let current {
-            printError("exporting \(done + 1)/\(total): \(current)")
-        }
+    /// A picture is being drawn: the bar names it (a terminal), or a line says so.
+    func begin(_ name: String) {
+        started += 1
+        if isTerminal { drawBar(current: name) } else { printError("exporting \(started)/\(total): \(name)") }
     }
 
     /// Prints a finished picture's path on stdout, keeping the bar below it on a terminal.
     func finished(_ path: String) {
+        done += 1
         if isTerminal && barShown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         print(path)
+        if isTerminal { drawBar(current: nil) }
+    }
+
+    private func drawBar(current: String?) {
+        let fraction = total > 0 ? Double(done) / Double(total) : 1
+        let text = "exporting \(DownloadProgress.bar(fraction: fraction)) \(done)/\(total)" + (current.map { "  \($0)" } ?? "")
+        FileHandle.standardError.write(Data(("\r" + text + "\u{1B}[K").utf8))
+        barShown = true
     }
 
     func end() {
