@@ -42,7 +42,10 @@ private let rgbaFormat = UInt32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA)
 /// reports failure as a return value plus a message in the `png_image`).
 public enum PNGWriter {
     /// The PNG file's bytes.
-    public static func encode(_ canvas: Canvas) throws -> Data {
+    public static func encode(_ canvas: Canvas) throws -> Data { try encode(canvas, bufferBytes: nil) }
+
+    /// `bufferBytes`: the first buffer's size (tests make it too small to try the second attempt).
+    static func encode(_ canvas: Canvas, bufferBytes: Int?) throws -> Data {
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
         image.width = UInt32(canvas.width)
@@ -55,7 +58,7 @@ public enum PNGWriter {
             // (memory nil) would compress every image twice, and compression is most of the time
             // `lantern export` takes.
             let raw = canvas.height * (1 + canvas.width * 4)
-            var size = raw + raw / 1000 + 64 * 1024
+            var size = bufferBytes ?? raw + raw / 1000 + 64 * 1024
             var data = Data(count: size)
             var ok = data.withUnsafeMutableBytes { out in
                 png_image_write_to_memory(&image, out.baseAddress, &size, 0, pixels.baseAddress, stride, nil)

@@ -1,5 +1,5 @@
 import Foundation
-import Rendering
+@testable import Rendering
 import XCTest
 
 /// Canvases, PNG encoding and decoding, atomic writes, and FreeType text.
@@ -77,6 +77,26 @@ final class PNGTests: XCTestCase {
         XCTAssertEqual(after, before, "nothing half-written is left")
     }
 
+    /// Encoding writes into one buffer sized for the worst case; noise, which does not compress,
+    /// must still fit, and a buffer too small is retried at the size libpng asks for.
+    func testIncompressibleAndTooSmallBuffersStillEncode() throws {
+        var canvas = Canvas(width: 300, height: 200)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for y in 0..<200 {
+            for x in 0..<300 {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                canvas.fillRect(x: x, y: y, width: 1, height: 1,
+                                RGB(UInt8(truncatingIfNeeded: state >> 40), UInt8(truncatingIfNeeded: state >> 48), UInt8(truncatingIfNeeded: state >> 56)))
+            }
+        }
+        let url = scratch.appendingPathComponent("noise.png")
+        let data = try PNGWriter.encode(canvas)
+        try data.write(to: url)
+        XCTAssertEqual(try PNGReader.read(url).pixels, canvas.pixels)
+        XCTAssertGreaterThan(data.count, 300 * 200 * 3, "noise does not compress")
+        XCTAssertEqual(try PNGWriter.encode(canvas, bufferBytes: 100), data)
+    }
+
     func testReadingSomethingThatIsNotAPNGIsAnError() throws {
         let url = scratch.appendingPathComponent("fake.png")
         try Data("not a png".utf8).write(to: url)
@@ -91,6 +111,10 @@ final class PNGTests: XCTestCase {
         let width = font.width("Attention", size: 14)
         XCTAssertTrue((50...110).contains(width), "width \(width)")
         XCTAssertGreaterThan(font.width("WWWW", size: 14), font.width("iiii", size: 14))
+        // Glyphs are kept per size: twice the size is about twice as wide, and asking again gives the same.
+        XCTAssertEqual(Double(font.width("Attention", size: 28)) / Double(width), 2, accuracy: 0.15)
+        XCTAssertEqual(font.width("Attention", size: 14), width)
+        XCTAssertEqual(font.mask("Mia", size: 20).coverage, font.mask("Mia", size: 20).coverage)
         var canvas = Canvas(width: 120, height: 40)
         canvas.text("Attention", x: 5, y: 25, size: 14, font: font)
         let dark = (0..<40).flatMap { y in (0..<120).map { canvas.pixel($0, y) } }
