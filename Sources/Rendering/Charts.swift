@@ -220,6 +220,23 @@ public struct LineChart: Sendable {
         return (px, o.y + Int(((1 - t) * Float(Self.plotHeight - 1)).rounded()))
     }
 
+    /// Round values for an axis from `low` to `high`: the multiples of a step of 1, 2 or 5 × 10^k
+    /// that lie in the range, the smallest such step that gives at most `most` of them; and the
+    /// decimals their labels need. (1.19 … 7.7 gives 2, 3, …, 7; -1 … 1 gives -1, -0.5, …, 1.)
+    public static func roundTicks(low: Double, high: Double, most: Int) -> (values: [Double], decimals: Int) {
+        guard high > low, most >= 2 else { return ([low], 0) }
+        let smallest = (high - low) / Double(most - 1)
+        let magnitude = pow(10, floor(log10(smallest)))  // smallest / magnitude is in [1, 10)
+        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= smallest * (1 - 1e-9) } ?? 10 * magnitude
+        var values: [Double] = []
+        var index = (low / step).rounded(.up)
+        while index * step <= high + step * 1e-9 {
+            values.append(index * step == 0 ? 0 : index * step)
+            index += 1
+        }
+        return (values, max(0, -Int(floor(log10(step) + 1e-9))))
+    }
+
     public func render() throws -> Canvas {
         let font = try Font.shared(), bold = try Font.shared(.bold)
         let m = Self.margin, o = plotOrigin, W = Self.plotWidth, H = Self.plotHeight
@@ -234,23 +251,22 @@ public struct LineChart: Sendable {
             canvas.text(line, x: m, y: m + 22 + (i + 1) * 18 - 2, size: 12, color: Palette.secondaryText, font: font)
         }
 
-        // Horizontal grid and y ticks (five), the zero line darker.
-        for i in 0...4 {
-            let value = yRange.low + (yRange.high - yRange.low) * Float(i) / 4
+        // Horizontal grid and y ticks at round values, the zero line darker.
+        let yTicks = Self.roundTicks(low: Double(yRange.low), high: Double(yRange.high), most: 8)
+        for value in yTicks.values.map(Float.init) {
             let y = point(x: 0, value: value).y
             canvas.fillRect(x: o.x, y: y, width: W, height: 1, value == 0 ? RGB(170, 170, 170) : ChartPalette.grid)
             canvas.fillRect(x: o.x - 5, y: y, width: 5, height: 1, ChartPalette.axis)
-            canvas.text(String(format: "%.2f", value), x: o.x - 8, y: y + 4, size: 11, color: Palette.secondaryText,
+            canvas.text(String(format: "%.\(yTicks.decimals)f", value), x: o.x - 8, y: y + 4, size: 11, color: Palette.secondaryText,
                         font: font, anchor: .right)
         }
-        // X ticks at round distances.
-        let last = xCount - 1
-        let step = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000].first { last / $0 <= 10 } ?? 2000
-        for x in stride(from: 0, through: last, by: step) {
-            let px = point(x: x, value: yRange.low).x
-            canvas.fillRect(x: px, y: o.y, width: 1, height: H, x == 0 ? ChartPalette.axis : ChartPalette.grid)
+        // X ticks at round labels (steps, distances), wherever they fall between the points.
+        let lastLabel = xStart + (xCount - 1) * xUnit
+        for label in Self.roundTicks(low: Double(xStart), high: Double(lastLabel), most: 11).values {
+            let px = o.x + Int(((label - Double(xStart)) / Double(lastLabel - xStart) * Double(W - 1)).rounded())
+            canvas.fillRect(x: px, y: o.y, width: 1, height: H, px == o.x ? ChartPalette.axis : ChartPalette.grid)
             canvas.fillRect(x: px, y: o.y + H, width: 1, height: 5, ChartPalette.axis)
-            canvas.text("\(xStart + x * xUnit)", x: px, y: o.y + H + 18, size: 11, color: Palette.secondaryText, font: font, anchor: .center)
+            canvas.text("\(Int(label.rounded()))", x: px, y: o.y + H + 18, size: 11, color: Palette.secondaryText, font: font, anchor: .center)
         }
         canvas.strokeRect(x: o.x - 1, y: o.y - 1, width: W + 2, height: H + 2, ChartPalette.axis)
         canvas.text(xAxis, x: o.x + W / 2, y: o.y + H + 40, size: 12, color: Palette.text, font: bold, anchor: .center)

@@ -149,6 +149,20 @@ final class ChartTests: XCTestCase {
         XCTAssertGreaterThan(Self.darkPixels(image, x: 0..<layout.gridX, y: layout.gridY..<(layout.gridY + 4 * layout.cell)), 20)
     }
 
+    /// Axis ticks land on round numbers: steps of 1, 2 or 5 × 10^k, as many as fit.
+    func testLineChartTicksAreRound() {
+        func ticks(_ low: Double, _ high: Double, _ most: Int) -> [Double] { LineChart.roundTicks(low: low, high: high, most: most).values }
+        XCTAssertEqual(ticks(1.19, 7.7, 8), [2, 3, 4, 5, 6, 7])
+        XCTAssertEqual(ticks(1, 10_000, 11), [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000])
+        XCTAssertEqual(ticks(0, 31, 11), [0, 5, 10, 15, 20, 25, 30])
+        XCTAssertEqual(ticks(-1, 1, 8), [-1, -0.5, 0, 0.5, 1])
+        XCTAssertEqual(LineChart.roundTicks(low: -1, high: 1, most: 8).decimals, 1)
+        let fine = LineChart.roundTicks(low: 2.1, high: 2.4, most: 8)
+        XCTAssertEqual(fine.decimals, 2)
+        XCTAssertEqual(fine.values.count, 7)
+        XCTAssertEqual(fine.values.first ?? 0, 2.1, accuracy: 1e-9)
+    }
+
     func testSimilarityByDistance() throws {
         let rotary = PositionTable.rotary(positions: 32, headSize: 16, theta: 10000, origin: "test")
         XCTAssertEqual(rotary.columns, 8)
