@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Rebuilds Lantern's built-in teaching model, lantern-tiny, as it was made
 # (Sources/ModelHub/BuiltInModel/TRAINING.md): the teaching corpus from seed 1, a BPE tokenizer
-# trained on it, then a 6-layer GPT-2 trained for one 9,000-step plan on 2 threads. Batches
+# trained on it, then a 6-layer GPT-2 trained for one 10,000-step plan on 2 threads. Batches
 # depend on the seed and the step only, so with the binary of the commit TRAINING.md names the
-# same CPU and thread count give the same weights. About 55 minutes on the 2-core development
-# machine (3,017 s of it training). Ctrl-C saves a checkpoint; run the script again to resume it.
+# same CPU and thread count give the same weights. About 60 minutes on the 2-core development
+# machine (3,222 s of it training). Ctrl-C saves a checkpoint; run the script again to resume it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product lantern
@@ -15,7 +15,7 @@ if [ -f "$OUT/training.json" ]; then
     $L train --data output/corpus/train.txt --out "$OUT" --resume --threads 2
 else
     $L train --data output/corpus/train.txt --out "$OUT" --layers 6 --heads 6 --width 192 --context 256 \
-        --batch 8 --vocab-size 2048 --steps 9000 --lr 0.0015 --warmup 200 --eval-every 200 \
+        --batch 8 --vocab-size 2048 --steps 10000 --lr 0.0015 --warmup 200 --eval-every 200 \
         --checkpoint-every 250 --seed 1337 --threads 2 | tee "$OUT.log"
 fi
 # What ships: the model and tokenizer, the log, the loss curve and the attention snapshots.
