@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Transformer", dependencies: ["Tensors"], swiftSettings: numericRelease),
         // Finding models by name (Lantern's folder, the Hugging Face cache) and downloading them.
         // The built-in teaching model (lantern-tiny) ships as a resource of this module.
-        .target(name: "ModelHub", resources: [.copy("BuiltInModel")]),
+        .target(name: "ModelHub", resources: [.copy("lantern-tiny")]),
         .target(name: "Generation", dependencies: ["Transformer", "Tokenizers", "Tensors"]),
         // Traces: capture specifications, trace folders (trace.json + .npy), replay, diff, analysis.
         .target(name: "Tracing", dependencies: ["Generation", "Transformer", "Tokenizers", "Tensors"]),

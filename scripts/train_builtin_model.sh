@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds Lantern's built-in teaching model, lantern-tiny, as it was made
-# (Sources/ModelHub/BuiltInModel/TRAINING.md): the teaching corpus from seed 1, a BPE tokenizer
+# (Sources/ModelHub/lantern-tiny/TRAINING.md): the teaching corpus from seed 1, a BPE tokenizer
 # trained on it, then a 6-layer GPT-2 trained for one 10,000-step plan on 2 threads. Batches
 # depend on the seed and the step only, so with the binary of the commit TRAINING.md names the
 # same CPU and thread count give the same weights. About 60 minutes on the 2-core development
@@ -19,7 +19,7 @@ else
         --checkpoint-every 250 --seed 1337 --threads 2 | tee "$OUT.log"
 fi
 # What ships: the model and tokenizer, the log, the loss curve and the attention snapshots.
-DEST=Sources/ModelHub/BuiltInModel
+DEST=Sources/ModelHub/lantern-tiny
 rm -f "$DEST"/snapshots/*.png
 mkdir -p "$DEST/snapshots"
 cp "$OUT"/{config.json,model.safetensors,vocab.json,merges.txt,training.json,loss.png} "$DEST/"

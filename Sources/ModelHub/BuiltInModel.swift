@@ -1,12 +1,12 @@
 import Foundation
 
 /// Lantern's own teaching model: a small GPT-2 trained by `lantern train` on the corpus that
-/// `lantern corpus` writes (how, exactly: BuiltInModel/TRAINING.md). It ships inside the package
+/// `lantern corpus` writes (how, exactly: lantern-tiny/TRAINING.md). It ships inside the package
 /// as a resource of this module, so every command works on a fresh machine with no download.
 public enum BuiltInModel {
     /// The name that selects it: `--model lantern-tiny` (or leaving `--model` out).
     public static let name = "lantern-tiny"
-    static let resourceFolder = "BuiltInModel"
+    static let resourceFolder = name
 
     /// The model folder, wherever this build keeps it; nil when it cannot be found.
     ///

@@ -4,7 +4,7 @@ import XCTest
 /// The built-in teaching model, lantern-tiny: it ships with the package, every command finds it
 /// without --model, and it has learnt the teaching corpus — measured on held-out material only
 /// (`lantern evaluate`). The thresholds sit below the figures measured when it was trained
-/// (Sources/ModelHub/BuiltInModel/TRAINING.md), so a broken engine, tokenizer or a different
+/// (Sources/ModelHub/lantern-tiny/TRAINING.md), so a broken engine, tokenizer or a different
 /// model fails them, and numerical noise does not.
 final class BuiltInModelTests: XCTestCase {
     func testGenerateNeedsNoModelOption() throws {
@@ -15,7 +15,7 @@ final class BuiltInModelTests: XCTestCase {
         XCTAssertGreaterThan(text.count, 20, text)
         let info = try CLI.run(["info"])
         XCTAssertEqual(info.exitCode, 0, info.stderr)
-        XCTAssertTrue(info.stdout.contains("BuiltInModel"), info.stdout)
+        XCTAssertTrue(info.stdout.contains("lantern-tiny"), info.stdout)
         XCTAssertTrue(info.stdout.contains("6"), info.stdout)
     }
 

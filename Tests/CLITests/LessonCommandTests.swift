@@ -12,7 +12,7 @@ final class LessonCommandTests: XCTestCase {
     nonisolated(unsafe) static var trainedModel: String?
 
     static var builtInPresent: Bool {
-        FileManager.default.fileExists(atPath: CLI.repository.appendingPathComponent("Sources/ModelHub/BuiltInModel/config.json").path)
+        FileManager.default.fileExists(atPath: CLI.repository.appendingPathComponent("Sources/ModelHub/lantern-tiny/config.json").path)
     }
 
     override class func tearDown() {
