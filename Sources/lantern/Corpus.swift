@@ -2,6 +2,11 @@ import ArgumentParser
 import Foundation
 import Training
 
+/// A default share of the corpus, as the help text shows it ("49%").
+private func percent(_ kind: KeyPath<CorpusMix, Double>) -> String {
+    "\(Int((CorpusMix()[keyPath: kind] * 100).rounded()))%"
+}
+
 /// `lantern corpus`: writes the deterministic teaching corpus (and, with --eval, its held-out sets).
 struct CorpusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,10 +14,11 @@ struct CorpusCommand: ParsableCommand {
         abstract: "Write the teaching corpus: stories, sentiment, toy translation, questions and repeats, from a seed.",
         discussion: """
         The same seed gives the same bytes on every machine. Each document is
-        followed by a line <|endoftext|>. About 55% of the bytes are stories,
-        10% few-shot sentiment lines, 10% toy "French" translation lines, 10%
-        stories with questions and answers, 15% repeated passages; --mix changes
-        the shares (e.g. --mix repeat=0.3).
+        followed by a line <|endoftext|>. About \(percent(\.story)) of the bytes are stories,
+        \(percent(\.sentiment)) few-shot sentiment lines, \(percent(\.translation)) toy "French" translation lines, \(percent(\.questionAnswer))
+        stories with questions and answers, \(percent(\.repetition)) repeated passages (word lists,
+        sentences, made-up words and "token soup", written 2 or 3 times); --mix
+        changes the shares (e.g. --mix repeat=0.3).
 
         Some combinations (hero-object pairs, review phrases, noun-colour pairs)
         are held out: they never appear in the training text and make up the
