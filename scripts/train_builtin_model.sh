@@ -1,22 +1,37 @@
 #!/usr/bin/env bash
 # Rebuilds Lantern's built-in teaching model, lantern-tiny, as it was made
 # (Sources/ModelHub/lantern-tiny/TRAINING.md): the teaching corpus from seed 1, a BPE tokenizer
-# trained on it, then a 6-layer GPT-2 trained for one 10,000-step plan on 2 threads. Batches
-# depend on the seed and the step only, so with the binary of the commit TRAINING.md names the
-# same CPU and thread count give the same weights. About 60 minutes on the 2-core development
-# machine (3,222 s of it training). Ctrl-C saves a checkpoint; run the script again to resume it.
+# trained on it, then a 6-layer GPT-2 trained on 2 threads in three phases:
+#   1. one 10,000-step plan (warm-up, cosine decay to a tenth of the peak learning rate);
+#   2. a warm restart: the plan stretched to 30,000 steps, which lifts the learning rate back to
+#      0.78 × peak, stopped after step 11,500 (this is what sharpens the previous-token head);
+#   3. the plan cut to 12,500 steps, so the last 1,000 steps run at about 0.11 × peak.
+# Batches depend on the seed and the step only, so with the binaries of the commits TRAINING.md
+# names the same CPU and thread count give the same weights. About 75 minutes on the 2-core
+# development machine. Ctrl-C saves a checkpoint; run the script again to go on from it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product lantern
 L=.build/release/lantern
 OUT=${1:-output/lantern-tiny}
-[ -f output/corpus/train.txt ] || $L corpus --seed 1 --size-mb 20 --out output/corpus/train.txt
-if [ -f "$OUT/training.json" ]; then
-    $L train --data output/corpus/train.txt --out "$OUT" --resume --threads 2
-else
-    $L train --data output/corpus/train.txt --out "$OUT" --layers 6 --heads 6 --width 192 --context 256 \
-        --batch 8 --vocab-size 2048 --steps 10000 --lr 0.0015 --warmup 200 --eval-every 200 \
-        --checkpoint-every 250 --seed 1337 --threads 2 | tee "$OUT.log"
+DATA=output/corpus/train.txt
+[ -f "$DATA" ] || $L corpus --seed 1 --size-mb 20 --out "$DATA"
+# The run's step and plan, from training.json (the top-level "step" is the file's last one).
+step() { grep '"step" :' "$OUT/training.json" | tail -1 | tr -dc '0-9'; }
+plan() { grep '"steps" :' "$OUT/training.json" | tr -dc '0-9'; }
+train() { $L train --data "$DATA" --out "$OUT" --threads 2 "$@" 2>&1 | tee -a "$OUT.log"; }
+
+if [ ! -f "$OUT/training.json" ]; then
+    train --layers 6 --heads 6 --width 192 --context 256 --batch 8 --vocab-size 2048 --steps 10000 \
+        --lr 0.0015 --warmup 200 --eval-every 200 --checkpoint-every 250 --seed 1337
+elif [ "$(plan)" = 10000 ] && [ "$(step)" -lt 10000 ]; then
+    train --resume                               # phase 1, interrupted
+fi
+if [ "$(plan)" = 10000 ] || { [ "$(plan)" = 30000 ] && [ "$(step)" -lt 11500 ]; }; then
+    train --resume --steps 30000 --stop-after 11500   # phase 2
+fi
+if [ "$(plan)" = 30000 ] || [ "$(step)" -lt 12500 ]; then
+    train --resume --steps 12500                  # phase 3
 fi
 # What ships: the model and tokenizer, the log, the loss curve and the attention snapshots.
 DEST=Sources/ModelHub/lantern-tiny
