@@ -16,10 +16,16 @@ L=.build/release/lantern
 OUT=${1:-output/lantern-tiny}
 DATA=output/corpus/train.txt
 [ -f "$DATA" ] || $L corpus --seed 1 --size-mb 20 --out "$DATA"
-# The run's step and plan, from training.json (the top-level "step" is the file's last one).
-step() { grep '"step" :' "$OUT/training.json" | tail -1 | tr -dc '0-9'; }
-plan() { grep '"steps" :' "$OUT/training.json" | tr -dc '0-9'; }
-train() { $L train --data "$DATA" --out "$OUT" --threads 2 "$@" 2>&1 | tee -a "$OUT.log"; }
+# The run's step and plan, from training.json (keys are sorted, so the top-level "step" is the
+# file's last one, after the log's).
+number() { local n; n=$(grep "$1" "$OUT/training.json" | tail -1 | tr -dc '0-9')
+           [ -n "$n" ] || { echo "cannot read $1 from $OUT/training.json; remove $OUT to start over" >&2; exit 1; }
+           echo "$n"; }
+step() { number '"step" :'; }
+plan() { number '"steps" :'; }
+# tee -i ignores Ctrl-C, so lantern train (which catches it to finish the step and save) can
+# still write its last lines; the pipeline then fails with lantern's 130 and the script stops.
+train() { $L train --data "$DATA" --out "$OUT" --threads 2 "$@" 2>&1 | tee -ia "$OUT.log"; }
 
 if [ ! -f "$OUT/training.json" ]; then
     train --layers 6 --heads 6 --width 192 --context 256 --batch 8 --vocab-size 2048 --steps 10000 \
@@ -27,6 +33,8 @@ if [ ! -f "$OUT/training.json" ]; then
 elif [ "$(plan)" = 10000 ] && [ "$(step)" -lt 10000 ]; then
     train --resume                               # phase 1, interrupted
 fi
+step > /dev/null   # (stops the script with a message if training.json cannot be read)
+plan > /dev/null
 if [ "$(plan)" = 10000 ] || { [ "$(plan)" = 30000 ] && [ "$(step)" -lt 11500 ]; }; then
     train --resume --steps 30000 --stop-after 11500   # phase 2
 fi

@@ -221,20 +221,28 @@ public struct LineChart: Sendable {
     }
 
     /// Round values for an axis from `low` to `high`: the multiples of a step of 1, 2 or 5 × 10^k
-    /// that lie in the range, the smallest such step that gives at most `most` of them; and the
-    /// decimals their labels need. (1.19 … 7.7 gives 2, 3, …, 7; -1 … 1 gives -1, -0.5, …, 1.)
-    public static func roundTicks(low: Double, high: Double, most: Int) -> (values: [Double], decimals: Int) {
+    /// (and at least `minimumStep`) that lie in the range, for the smallest such step that gives
+    /// at most `most` of them; and the decimals their labels need. (1.19 … 7.7 gives 2, 3, …, 7;
+    /// -1 … 1 gives -1, -0.5, …, 1; an axis of whole numbers such as steps passes minimumStep 1.)
+    public static func roundTicks(low: Double, high: Double, most: Int, minimumStep: Double = 0) -> (values: [Double], decimals: Int) {
         guard high > low, most >= 2 else { return ([low], 0) }
-        let smallest = (high - low) / Double(most - 1)
-        let magnitude = pow(10, floor(log10(smallest)))  // smallest / magnitude is in [1, 10)
-        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= smallest * (1 - 1e-9) } ?? 10 * magnitude
-        var values: [Double] = []
-        var index = (low / step).rounded(.up)
-        while index * step <= high + step * 1e-9 {
-            values.append(index * step == 0 ? 0 : index * step)
-            index += 1
+        // Ends that are round up to Float rounding (0.3 stored as 0.30000001) still get their tick.
+        let slack = (high - low) * 1e-6
+        func ticks(_ step: Double) -> [Double] {
+            var values: [Double] = []
+            var index = ((low - slack) / step).rounded(.up)
+            while index * step <= high + slack {
+                values.append(index * step == 0 ? 0 : index * step)
+                index += 1
+            }
+            return values
         }
-        return (values, max(0, -Int(floor(log10(step) + 1e-9))))
+        // Candidates from a tenth of the even spacing upwards; the first that fits wins.
+        let exponent = Int(floor(log10((high - low) / Double(most - 1)))) - 1
+        let candidates = (exponent...(exponent + 2)).flatMap { k in [1.0, 2, 5].map { $0 * pow(10, Double(k)) } }
+            .filter { $0 >= minimumStep }
+        let step = candidates.first { ticks($0).count <= most } ?? max(minimumStep, pow(10, Double(exponent + 3)))
+        return (ticks(step), max(0, -Int(floor(log10(step) + 1e-9))))
     }
 
     public func render() throws -> Canvas {
@@ -262,7 +270,7 @@ public struct LineChart: Sendable {
         }
         // X ticks at round labels (steps, distances), wherever they fall between the points.
         let lastLabel = xStart + (xCount - 1) * xUnit
-        for label in Self.roundTicks(low: Double(xStart), high: Double(lastLabel), most: 11).values {
+        for label in Self.roundTicks(low: Double(xStart), high: Double(lastLabel), most: 11, minimumStep: 1).values {
             let px = o.x + Int(((label - Double(xStart)) / Double(lastLabel - xStart) * Double(W - 1)).rounded())
             canvas.fillRect(x: px, y: o.y, width: 1, height: H, px == o.x ? ChartPalette.axis : ChartPalette.grid)
             canvas.fillRect(x: px, y: o.y + H, width: 1, height: 5, ChartPalette.axis)

@@ -157,6 +157,14 @@ final class ChartTests: XCTestCase {
         XCTAssertEqual(ticks(0, 31, 11), [0, 5, 10, 15, 20, 25, 30])
         XCTAssertEqual(ticks(-1, 1, 8), [-1, -0.5, 0, 0.5, 1])
         XCTAssertEqual(LineChart.roundTicks(low: -1, high: 1, most: 8).decimals, 1)
+        // The smallest round step that fits wins (1, not 2, for 0.36 … 7.9 with room for 8).
+        XCTAssertEqual(ticks(0.36, 7.9, 8), [1, 2, 3, 4, 5, 6, 7])
+        // Whole-number axes (steps, distances) never get steps of 0.5 or labels that repeat.
+        XCTAssertEqual(LineChart.roundTicks(low: 1, high: 5, most: 11, minimumStep: 1).values, [1, 2, 3, 4, 5])
+        // A round end stored as a Float (0.3 → 0.30000001) keeps its tick.
+        let float = LineChart.roundTicks(low: Double(Float(0.3)), high: Double(Float(0.9)), most: 8).values
+        XCTAssertEqual(float.count, 7)
+        XCTAssertEqual(float.first ?? 0, 0.3, accuracy: 1e-9)
         let fine = LineChart.roundTicks(low: 2.1, high: 2.4, most: 8)
         XCTAssertEqual(fine.decimals, 2)
         XCTAssertEqual(fine.values.count, 7)
