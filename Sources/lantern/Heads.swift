@@ -24,9 +24,9 @@ struct Heads: ParsableCommand {
 
         --repeat TEXT measures the last two columns on TEXT instead: the
         beginning-of-text token, TEXT's tokens, and the same tokens again. A
-        small model may copy only text like its training data (the built-in
-        model copies lists of its story words, not random tokens); the labels
-        then describe the heads on that text, not in general.
+        small model may copy only text like its training data, so a head can
+        pass on TEXT and not on random tokens; the labels then describe the
+        heads on that text, not in general.
 
         Examples:
           lantern heads --model stories260K.bin
