@@ -114,8 +114,10 @@ def write_json(path: Path, obj) -> None:
 
 
 # Files inside a fixture that other scripts write; regenerating keeps them.
+HALF = ["reference/logits_weights_f16.npy", "reference/logits_weights_bf16.npy"]  # scripts/make_half_weight_fixture.py
 FOREIGN = {
-    "llama-tiny-gqa": ["reference/sentencepiece_cases.json"],  # scripts/make_tokenizer_cases.py
+    "llama-tiny-gqa": ["reference/sentencepiece_cases.json"] + HALF,  # scripts/make_tokenizer_cases.py
+    "gpt2-bytes-noprefix": HALF,
 }
 
 

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 import Tokenizers
 import Transformer
 
@@ -13,14 +14,15 @@ public struct ModelBundle {
     public let loadSeconds: Double
 
     /// `model` is a Hugging Face folder, or a llama2.c `.bin` checkpoint (with `tokenizer`
-    /// naming its `tokenizer.bin`, or one found beside it).
-    public static func load(model path: String, tokenizer tokenizerPath: String? = nil) throws -> ModelBundle {
+    /// naming its `tokenizer.bin`, or one found beside it). Weight matrices are kept in `weights`.
+    public static func load(model path: String, tokenizer tokenizerPath: String? = nil,
+                            weights format: WeightFormat = .f32) throws -> ModelBundle {
         let start = Date()
         let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
         if exists && !isDirectory.boolValue {
-            let model = try Llama2cCheckpoint.load(url)
+            let model = try Llama2cCheckpoint.load(url, format: format)
             let tokenizerURL = try tokenizerPath.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
                 ?? findLlama2cTokenizer(beside: url)
             let tokenizer = try Llama2cTokenizer.load(tokenizerURL, vocabularySize: model.config.vocabularySize)
@@ -28,7 +30,7 @@ public struct ModelBundle {
             return ModelBundle(model: model, tokenizer: tokenizer, source: url.path, weightDTypes: ["F32"],
                                loadSeconds: Date().timeIntervalSince(start))
         }
-        let model = try ModelLoader.loadHuggingFace(folder: url)
+        let model = try ModelLoader.loadHuggingFace(folder: url, format: format)
         let folder = tokenizerPath.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) } ?? url
         let tokenizer = try TokenizerLoader.load(folder: folder)
         try checkVocabulary(model: model, tokenizer: tokenizer, tokenizerFile: folder.path)

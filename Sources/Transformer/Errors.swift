@@ -11,6 +11,7 @@ public enum ModelLoadError: Error, CustomStringConvertible, LocalizedError {
     case missingTensor(name: String, file: String)
     case wrongShape(name: String, expected: [Int], found: [Int], file: String)
     case unsupportedDType(name: String, dtype: String, file: String)
+    case weightOutOfRange(name: String, format: String, largest: Float, file: String)
 
     public var description: String {
         switch self {
@@ -30,6 +31,8 @@ public enum ModelLoadError: Error, CustomStringConvertible, LocalizedError {
             return "\(file): tensor \(name) has shape \(found) but config.json implies \(expected); the weights do not match config.json"
         case .unsupportedDType(let name, let dtype, let file):
             return "\(file): tensor \(name) has dtype \(dtype); Lantern reads F32, F16 and BF16 weights"
+        case .weightOutOfRange(let name, let format, let largest, let file):
+            return "\(file): tensor \(name) holds values up to \(largest), beyond what --weights \(format) can store (±65504); use --weights bf16 or f32"
         }
     }
 

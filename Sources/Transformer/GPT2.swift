@@ -11,20 +11,26 @@ import Tensors
 /// Conv1D's `[in, out]`; they are transposed once at load).
 struct GPT2BlockWeights: Sendable {
     var ln1Weight: [Float], ln1Bias: [Float]           // [C]
-    var qkvWeight: [Float], qkvBias: [Float]           // [3C, C], [3C]  (q, k, v stacked)
-    var attnProjWeight: [Float], attnProjBias: [Float] // [C, C], [C]
-    var ln2Weight: [Float], ln2Bias: [Float]           // [C]
-    var fcWeight: [Float], fcBias: [Float]             // [FF, C], [FF]
-    var mlpProjWeight: [Float], mlpProjBias: [Float]   // [C, FF], [C]
+    var qkvWeight: WeightMatrix, qkvBias: [Float]           // [3C, C], [3C]  (q, k, v stacked)
+    var attnProjWeight: WeightMatrix, attnProjBias: [Float] // [C, C], [C]
+    var ln2Weight: [Float], ln2Bias: [Float]                // [C]
+    var fcWeight: WeightMatrix, fcBias: [Float]             // [FF, C], [FF]
+    var mlpProjWeight: WeightMatrix, mlpProjBias: [Float]   // [C, FF], [C]
 }
 
 struct GPT2Weights: Sendable {
-    var tokenEmbedding: [Float]      // [V, C]  wte
+    var tokenEmbedding: WeightMatrix // [V, C]  wte
     var positionEmbedding: [Float]   // [P, C]  wpe
     var blocks: [GPT2BlockWeights]
     var finalNormWeight: [Float], finalNormBias: [Float]  // [C]
     /// `[V, C]` when the checkpoint has its own `lm_head`; otherwise the token embedding is reused.
-    var separateUnembedding: [Float]?
+    var separateUnembedding: WeightMatrix?
+
+    /// Bytes a decoded token reads: every matrix once, the unembedding table whole.
+    var decodeBytesPerToken: Int {
+        let matrices = blocks.reduce(0) { $0 + $1.qkvWeight.bytes + $1.attnProjWeight.bytes + $1.fcWeight.bytes + $1.mlpProjWeight.bytes }
+        return matrices + (separateUnembedding ?? tokenEmbedding).bytes
+    }
 }
 
 /// Transposes a row-major `[rows, cols]` matrix.
@@ -49,13 +55,17 @@ public final class GPT2Model: LanguageModel {
         self.weights = weights
     }
 
+    public var weightFormat: WeightFormat { weights.tokenEmbedding.format }
+    public var decodeBytesPerToken: Int { weights.decodeBytesPerToken }
+
     /// Reads Hugging Face GPT-2 tensor names (`wte.weight`, `h.{i}.attn.c_attn.weight`, …;
-    /// a `transformer.` prefix is stripped by the store).
-    public convenience init(config: TransformerConfig, store: WeightStore) throws {
+    /// a `transformer.` prefix is stripped by the store). The matrices are kept in `format`.
+    public convenience init(config: TransformerConfig, store: WeightStore, format: WeightFormat = .f32) throws {
         let C = config.width, FF = config.feedForwardWidth, V = config.vocabularySize, P = config.contextLength
         /// Conv1D weights are stored `[in, out]`; the kernels want `[out, in]`.
-        func conv1D(_ name: String, input: Int, output: Int) throws -> [Float] {
-            transposed(try store.tensor(name, shape: [input, output]), rows: input, cols: output)
+        func conv1D(_ name: String, input: Int, output: Int) throws -> WeightMatrix {
+            try store.matrix(name, values: transposed(try store.tensor(name, shape: [input, output]), rows: input, cols: output),
+                             rows: output, columns: input, format: format)
         }
         var blocks: [GPT2BlockWeights] = []
         for l in 0..<config.layers {
@@ -74,10 +84,10 @@ public final class GPT2Model: LanguageModel {
                 mlpProjWeight: try conv1D(p + "mlp.c_proj.weight", input: FF, output: C),
                 mlpProjBias: try store.tensor(p + "mlp.c_proj.bias", shape: [C])))
         }
-        let tokenEmbedding = try store.tensor("wte.weight", shape: [V, C])
-        var unembedding: [Float]? = nil
+        let tokenEmbedding = try store.matrix("wte.weight", rows: V, columns: C, format: format)
+        var unembedding: WeightMatrix? = nil
         if !config.tiedEmbeddings, store.contains("lm_head.weight") {
-            unembedding = try store.tensor("lm_head.weight", shape: [V, C])
+            unembedding = try store.matrix("lm_head.weight", rows: V, columns: C, format: format)
         }
         self.init(config: config, weights: GPT2Weights(
             tokenEmbedding: tokenEmbedding,
@@ -95,7 +105,7 @@ public final class GPT2Model: LanguageModel {
 
     /// The token embedding table `[V, C]`.
     public var tokenEmbeddingTable: Tensor {
-        Tensor(shape: [config.vocabularySize, config.width], scalars: weights.tokenEmbedding)
+        Tensor(shape: [config.vocabularySize, config.width], scalars: weights.tokenEmbedding.floats())
     }
 
     // MARK: - Forward driver
@@ -115,9 +125,7 @@ public final class GPT2Model: LanguageModel {
         let x = residual.pointer
 
         // Token embedding + learned position embedding.
-        weights.tokenEmbedding.withUnsafeBufferPointer { wte in
-            for t in 0..<T { (x + t * C).update(from: wte.baseAddress! + tokens[t] * C, count: C) }
-        }
+        for t in 0..<T { weights.tokenEmbedding.widenRows(tokens[t]..<tokens[t] + 1, into: x + t * C) }
         recorder.rowMajor(.embed, x, width: C)
         weights.positionEmbedding.withUnsafeBufferPointer { wpe in
             if capture.wants(.posEmbed) {

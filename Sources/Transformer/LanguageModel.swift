@@ -4,6 +4,13 @@ import Tensors
 public protocol LanguageModel: AnyObject, Sendable {
     var config: TransformerConfig { get }
 
+    /// How the weight matrices are kept in memory (`--weights`); products are float32 regardless.
+    var weightFormat: WeightFormat { get }
+
+    /// Bytes of weights one decoded token reads (every matrix once, the unembedding whole):
+    /// divided into the memory bandwidth, the fastest decode possible.
+    var decodeBytesPerToken: Int { get }
+
     /// Runs `tokens` at positions `cache.count ..< cache.count + tokens.count`, appending their keys
     /// and values to `cache`. Returns logits for the last row (or every row when `allLogits`) and
     /// the records `capture` asks for. The caller checks the context has room.

@@ -11,22 +11,27 @@ import Tensors
 /// One block's parameters, all in the nn.Linear layout `[out, in]` (no biases anywhere).
 struct LlamaBlockWeights: Sendable {
     var attentionNorm: [Float]   // [C]
-    var qWeight: [Float]         // [NH·hs, C]
-    var kWeight: [Float]         // [NKV·hs, C]
-    var vWeight: [Float]         // [NKV·hs, C]
-    var oWeight: [Float]         // [C, NH·hs]
+    var qWeight: WeightMatrix    // [NH·hs, C]
+    var kWeight: WeightMatrix    // [NKV·hs, C]
+    var vWeight: WeightMatrix    // [NKV·hs, C]
+    var oWeight: WeightMatrix    // [C, NH·hs]
     var mlpNorm: [Float]         // [C]
-    var gateWeight: [Float]      // [FF, C]  (llama2.c w1)
-    var upWeight: [Float]        // [FF, C]  (llama2.c w3)
-    var downWeight: [Float]      // [C, FF]  (llama2.c w2)
+    var gateWeight: WeightMatrix // [FF, C]  (llama2.c w1)
+    var upWeight: WeightMatrix   // [FF, C]  (llama2.c w3)
+    var downWeight: WeightMatrix // [C, FF]  (llama2.c w2)
+
+    var bytes: Int { [qWeight, kWeight, vWeight, oWeight, gateWeight, upWeight, downWeight].reduce(0) { $0 + $1.bytes } }
 }
 
 struct LlamaWeights: Sendable {
-    var tokenEmbedding: [Float]          // [V, C]
+    var tokenEmbedding: WeightMatrix     // [V, C]
     var blocks: [LlamaBlockWeights]
     var finalNorm: [Float]               // [C]
     /// `[V, C]` when the classifier is separate; otherwise the token embedding is reused.
-    var separateUnembedding: [Float]?
+    var separateUnembedding: WeightMatrix?
+
+    /// Bytes a decoded token reads: every matrix once, the unembedding table whole.
+    var decodeBytesPerToken: Int { blocks.reduce(0) { $0 + $1.bytes } + (separateUnembedding ?? tokenEmbedding).bytes }
 }
 
 // MARK: - Model
@@ -40,9 +45,13 @@ public final class LlamaModel: LanguageModel {
         self.weights = weights
     }
 
+    public var weightFormat: WeightFormat { weights.tokenEmbedding.format }
+    public var decodeBytesPerToken: Int { weights.decodeBytesPerToken }
+
     /// Reads Hugging Face Llama tensor names (`model.layers.{i}.self_attn.q_proj.weight`, …).
     /// Hugging Face checkpoints use the half-split rotary layout (`config.positional`).
-    public convenience init(config: TransformerConfig, store: WeightStore) throws {
+    /// The matrices are kept in `format`.
+    public convenience init(config: TransformerConfig, store: WeightStore, format: WeightFormat = .f32) throws {
         let C = config.width, FF = config.feedForwardWidth, V = config.vocabularySize
         let qWidth = config.heads * config.headSize, kvWidth = config.kvHeads * config.headSize
         var blocks: [LlamaBlockWeights] = []
@@ -50,26 +59,26 @@ public final class LlamaModel: LanguageModel {
             let p = "model.layers.\(l)."
             blocks.append(LlamaBlockWeights(
                 attentionNorm: try store.tensor(p + "input_layernorm.weight", shape: [C]),
-                qWeight: try store.tensor(p + "self_attn.q_proj.weight", shape: [qWidth, C]),
-                kWeight: try store.tensor(p + "self_attn.k_proj.weight", shape: [kvWidth, C]),
-                vWeight: try store.tensor(p + "self_attn.v_proj.weight", shape: [kvWidth, C]),
-                oWeight: try store.tensor(p + "self_attn.o_proj.weight", shape: [C, qWidth]),
+                qWeight: try store.matrix(p + "self_attn.q_proj.weight", rows: qWidth, columns: C, format: format),
+                kWeight: try store.matrix(p + "self_attn.k_proj.weight", rows: kvWidth, columns: C, format: format),
+                vWeight: try store.matrix(p + "self_attn.v_proj.weight", rows: kvWidth, columns: C, format: format),
+                oWeight: try store.matrix(p + "self_attn.o_proj.weight", rows: C, columns: qWidth, format: format),
                 mlpNorm: try store.tensor(p + "post_attention_layernorm.weight", shape: [C]),
-                gateWeight: try store.tensor(p + "mlp.gate_proj.weight", shape: [FF, C]),
-                upWeight: try store.tensor(p + "mlp.up_proj.weight", shape: [FF, C]),
-                downWeight: try store.tensor(p + "mlp.down_proj.weight", shape: [C, FF])))
+                gateWeight: try store.matrix(p + "mlp.gate_proj.weight", rows: FF, columns: C, format: format),
+                upWeight: try store.matrix(p + "mlp.up_proj.weight", rows: FF, columns: C, format: format),
+                downWeight: try store.matrix(p + "mlp.down_proj.weight", rows: C, columns: FF, format: format)))
         }
         let untied = !config.tiedEmbeddings && store.contains("lm_head.weight")
         self.init(config: config, weights: LlamaWeights(
-            tokenEmbedding: try store.tensor("model.embed_tokens.weight", shape: [V, C]),
+            tokenEmbedding: try store.matrix("model.embed_tokens.weight", rows: V, columns: C, format: format),
             blocks: blocks,
             finalNorm: try store.tensor("model.norm.weight", shape: [C]),
-            separateUnembedding: untied ? try store.tensor("lm_head.weight", shape: [V, C]) : nil))
+            separateUnembedding: untied ? try store.matrix("lm_head.weight", rows: V, columns: C, format: format) : nil))
     }
 
     /// The token embedding table `[V, C]`.
     public var tokenEmbeddingTable: Tensor {
-        Tensor(shape: [config.vocabularySize, config.width], scalars: weights.tokenEmbedding)
+        Tensor(shape: [config.vocabularySize, config.width], scalars: weights.tokenEmbedding.floats())
     }
 
     // MARK: - Forward driver
@@ -94,9 +103,7 @@ public final class LlamaModel: LanguageModel {
         let x = residual.pointer
 
         // Token embedding only: positions enter through the rotation of queries and keys.
-        weights.tokenEmbedding.withUnsafeBufferPointer { table in
-            for t in 0..<T { (x + t * C).update(from: table.baseAddress! + tokens[t] * C, count: C) }
-        }
+        for t in 0..<T { weights.tokenEmbedding.widenRows(tokens[t]..<tokens[t] + 1, into: x + t * C) }
         recorder.rowMajor(.embed, x, width: C)
 
         for l in 0..<config.layers {

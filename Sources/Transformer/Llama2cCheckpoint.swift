@@ -7,7 +7,7 @@ import Tensors
 /// vocab_size is negative (otherwise the classifier shares the token embedding).
 /// Its rotary embedding turns interleaved channel pairs (2j, 2j+1), unlike Hugging Face's half-split.
 public enum Llama2cCheckpoint {
-    public static func load(_ url: URL) throws -> LlamaModel {
+    public static func load(_ url: URL, format: WeightFormat = .f32) throws -> LlamaModel {
         let fail = { (problem: String) in ModelLoadError.malformedWeights(file: url.path, problem: problem) }
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ModelLoadError.missingPath(url.path, hint: "give a llama2.c checkpoint such as stories15M.bin")
@@ -59,11 +59,20 @@ public enum Llama2cCheckpoint {
         let rmsFinal = next(C)
         offset += 4 * P * hs  // the unused legacy RoPE tables (cos and sin)
         let classifier = sharedClassifier ? nil : next(V * C)
-        let blocks = (0..<L).map { l in
-            LlamaBlockWeights(attentionNorm: rmsAtt[l], qWeight: wq[l], kWeight: wk[l], vWeight: wv[l], oWeight: wo[l],
-                              mlpNorm: rmsFfn[l], gateWeight: w1[l], upWeight: w3[l], downWeight: w2[l])
+        func matrix(_ values: [Float], _ rows: Int, _ columns: Int, _ name: String) throws -> WeightMatrix {
+            do { return try WeightMatrix(values, rows: rows, columns: columns, format: format) } catch {
+                throw ModelLoadError.weightOutOfRange(name: name, format: format.rawValue, largest: error.largest, file: url.path)
+            }
+        }
+        let blocks = try (0..<L).map { l in
+            LlamaBlockWeights(attentionNorm: rmsAtt[l], qWeight: try matrix(wq[l], C, C, "wq[\(l)]"),
+                              kWeight: try matrix(wk[l], kvWidth, C, "wk[\(l)]"), vWeight: try matrix(wv[l], kvWidth, C, "wv[\(l)]"),
+                              oWeight: try matrix(wo[l], C, C, "wo[\(l)]"), mlpNorm: rmsFfn[l],
+                              gateWeight: try matrix(w1[l], FF, C, "w1[\(l)]"), upWeight: try matrix(w3[l], FF, C, "w3[\(l)]"),
+                              downWeight: try matrix(w2[l], C, FF, "w2[\(l)]"))
         }
         return LlamaModel(config: config, weights: LlamaWeights(
-            tokenEmbedding: embedding, blocks: blocks, finalNorm: rmsFinal, separateUnembedding: classifier))
+            tokenEmbedding: try matrix(embedding, V, C, "token_embedding_table"), blocks: blocks, finalNorm: rmsFinal,
+            separateUnembedding: try classifier.map { try matrix($0, V, C, "wcls") }))
     }
 }

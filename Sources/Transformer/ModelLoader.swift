@@ -1,9 +1,11 @@
 import Foundation
+import Tensors
 
 /// Loads a model from disk into its family's forward driver.
 public enum ModelLoader {
     /// A Hugging Face model folder: `config.json` + `model.safetensors` (or sharded).
-    public static func loadHuggingFace(folder: URL) throws -> any LanguageModel {
+    /// Weight matrices are kept in `format` (f32: the checkpoint's values exactly).
+    public static func loadHuggingFace(folder: URL, format: WeightFormat = .f32) throws -> any LanguageModel {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
             throw ModelLoadError.missingPath(folder.path, hint: "give a Hugging Face model folder (config.json + model.safetensors), a llama2.c .bin file, or a model name (see `lantern models`)")
@@ -15,10 +17,10 @@ public enum ModelLoader {
         switch config.family {
         case .gpt2:
             let store = try WeightStore.open(folder: folder, strippingPrefixes: ["transformer."])
-            return try GPT2Model(config: config, store: store)
+            return try GPT2Model(config: config, store: store, format: format)
         case .llama:
             let store = try WeightStore.open(folder: folder, strippingPrefixes: [])
-            return try LlamaModel(config: config, store: store)
+            return try LlamaModel(config: config, store: store, format: format)
         }
     }
 }

@@ -3,7 +3,7 @@ import Tensors
 /// Final step shared by both drivers: logits `[rows, V] = normed[rows, C] · table[V, C]ᵀ`,
 /// computed only for the last row unless every row is wanted (prefill needs one row; a
 /// full-sequence comparison or a `logits` record of every row needs them all).
-func unembed(normed: UnsafePointer<Float>, T: Int, V: Int, C: Int, table: [Float],
+func unembed(normed: UnsafePointer<Float>, T: Int, V: Int, C: Int, table: WeightMatrix,
              capture: CaptureSpec, allLogits: Bool, recorder: inout Recorder) -> ForwardResult {
     let needsAllRows = allLogits || (capture.wants(.logits) && !capture.lastRowOnly)
     let firstRow = needsAllRows ? 0 : T - 1

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// The tensors of one checkpoint, whether in one `.safetensors` file or sharded across several
 /// with a `model.safetensors.index.json`. Names are the checkpoint's own (e.g. `h.0.attn.c_attn.weight`);
@@ -57,6 +58,21 @@ public struct WeightStore: Sendable {
     /// Dtypes present, e.g. ["F16"], for `lantern info`.
     public var dtypes: [String] {
         Set(files.flatMap { $0.entries.values.map(\.dtype.rawValue) }).sorted()
+    }
+
+    /// Reads `name`, which must be `[rows, columns]`, as a weight matrix kept in `format`.
+    public func matrix(_ name: String, rows: Int, columns: Int, format: WeightFormat) throws -> WeightMatrix {
+        try matrix(name, values: tensor(name, shape: [rows, columns]), rows: rows, columns: columns, format: format)
+    }
+
+    /// `values` of the tensor `name` (e.g. transposed after reading) as a weight matrix in `format`.
+    public func matrix(_ name: String, values: [Float], rows: Int, columns: Int, format: WeightFormat) throws -> WeightMatrix {
+        do {
+            return try WeightMatrix(values, rows: rows, columns: columns, format: format)
+        } catch {
+            let file = locations[name].map { files[$0.file].path } ?? "model.safetensors"
+            throw ModelLoadError.weightOutOfRange(name: name, format: format.rawValue, largest: error.largest, file: file)
+        }
     }
 
     /// Reads `name` as float32 after checking it has exactly `shape`.

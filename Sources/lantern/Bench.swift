@@ -20,6 +20,13 @@ struct Bench: ParsableCommand {
         memory of the process. Compare with Hugging Face:
         python scripts/bench_hf.py (same shapes).
 
+        It says which kernels run (OpenBLAS core, matrix-vector kernels) and
+        measures how fast this machine reads memory with the same threads:
+        decode reads every weight once per token, so bandwidth ÷ bytes per
+        token is the fastest decode possible, and decode is printed as a
+        fraction of that bound. --weights f16 or bf16 (repeatable) keeps the
+        weight matrices in 16 bits, halving the bytes per token.
+
         It also reports what recording costs: prefill passes that record every
         record of every layer against plain ones (alternating, best of each),
         decoding with every record against plain decoding (token by token side
@@ -36,6 +43,7 @@ struct Bench: ParsableCommand {
 
         Examples:
           lantern bench --threads 1 --threads 2 --json
+          lantern bench --threads 2 --weights f32 --weights bf16 --no-recording
           lantern bench --train --threads 2 --compare-pytorch python3
         """)
 
@@ -44,6 +52,9 @@ struct Bench: ParsableCommand {
 
     @Option(name: .long, help: "Thread counts to measure (repeatable).")
     var threads: [Int] = [1, 2]
+
+    @Option(name: .long, help: ArgumentHelp("Weight formats to measure (repeatable): f32, f16, bf16.", valueName: "f32|f16|bf16"))
+    var weights: [WeightFormat] = [.f32]
 
     @Option(name: .long, help: "Prompt length for the prefill measurement.")
     var prefillTokens: Int = 512
@@ -103,15 +114,19 @@ struct Bench: ParsableCommand {
     func run() throws {
         if train { return try runTraining() }
         let config = Self.config(for: ModelFamily(rawValue: family)!)
-        printError("building a \(family) model with \(String(format: "%.1f", Double(config.parameterCount) / 1e6))M random parameters…")
-        let model = RandomModels.make(config)
+        let kernels = KernelReport.current()
+        kernels.lines.forEach { printError($0) }
         var random = SplitMix64(seed: 7)
         let prefillPrompt = (0..<prefillTokens).map { _ in Int(random.next() % UInt64(config.vocabularySize)) }
         let decodePrompt = Array(prefillPrompt.prefix(promptTokens))
         var rows: [[String: Any]] = []
+        for format in weights {
+        printError("building a \(family) model with \(String(format: "%.1f", Double(config.parameterCount) / 1e6))M random parameters, \(format) weights…")
+        let model = RandomModels.make(config, format: format)
         for threadCount in threads {
             Parallelism.setThreads(threadCount)
-            var row: [String: Any] = ["threads": threadCount, "prefill_tokens": prefillTokens, "decode_tokens": decodeTokens]
+            var row: [String: Any] = ["threads": threadCount, "weights": format.rawValue, "prefill_tokens": prefillTokens,
+                                      "decode_tokens": decodeTokens, "decode_bytes_per_token": model.decodeBytesPerToken]
             // Plain and fully recorded runs alternate, best of each, so machine noise hits both alike.
             var plainPrefill = Double.infinity, recordedPrefill = Double.infinity
             var plainDecode = Double.infinity, recordedDecode = Double.nan
@@ -130,9 +145,16 @@ struct Bench: ParsableCommand {
                     recordedPrefill = min(recordedPrefill, recorded)
                 }
             }
+            // Bandwidth is measured around each decode run, with the same threads, and the best kept:
+            // neighbours on a shared machine move both by ±10 %, and the bound must not be the low one.
+            var bandwidth = MemoryBandwidth.readBytesPerSecond(threads: threadCount)
             for _ in 0..<2 {
                 plainDecode = min(plainDecode, decodeSeconds(model, decodePrompt, count: decodeTokens))
+                bandwidth = max(bandwidth, MemoryBandwidth.readBytesPerSecond(threads: threadCount))
             }
+            let decodeBound = bandwidth / Double(model.decodeBytesPerToken)
+            row["memory_read_bytes_per_second"] = bandwidth
+            row["decode_bound_tokens_per_second"] = decodeBound
             // Decode steps are short (~20 ms) and the machine's noise moves whole runs by ±30 %, so
             // plain and recorded decoding advance token by token side by side, each on its own cache.
             var decodeRatio = Double.nan
@@ -144,8 +166,10 @@ struct Bench: ParsableCommand {
             row["capture_checks_overhead_prefill_percent"] = (checkedPrefill / plainPrefill - 1) * 100
             row["prefill_tokens_per_second"] = Double(prefillTokens) / plainPrefill
             row["decode_tokens_per_second"] = Double(decodeTokens) / plainDecode
-            var line = String(format: "threads %d: prefill %.0f tok/s, decode %.1f tok/s; capture checks with nothing kept: prefill %+.1f%%",
+            row["decode_fraction_of_bound"] = Double(decodeTokens) / plainDecode / decodeBound
+            var line = format.rawValue + String(format: " weights, threads %d: prefill %.0f tok/s, decode %.1f tok/s (%.0f%% of the %.1f tok/s that %.1f GB/s allows); capture checks with nothing kept: prefill %+.1f%%",
                               threadCount, Double(prefillTokens) / plainPrefill, Double(decodeTokens) / plainDecode,
+                              Double(decodeTokens) / plainDecode / decodeBound * 100, decodeBound, bandwidth / 1e9,
                               (checkedPrefill / plainPrefill - 1) * 100)
             if recording {
                 row["recorded_prefill_tokens_per_second"] = Double(prefillTokens) / recordedPrefill
@@ -163,21 +187,25 @@ struct Bench: ParsableCommand {
             rows.append(row)
             printError(line)
         }
+        }
         let overview = pictures ? try Self.overviewRenderSeconds(layers: config.layers, heads: config.heads, tokens: 64) : nil
         if let overview { printError(String(format: "attention overview (%d × %d heads, 64 tokens): %.3f s", config.layers, config.heads, overview)) }
         let peak = peakMemoryBytes()
         if json {
             var object: [String: Any] = ["family": family, "parameters": config.parameterCount, "results": rows,
-                                         "peak_memory_bytes": peak ?? NSNull()]
+                                         "peak_memory_bytes": peak ?? NSNull(), "kernels": kernels.jsonObject]
             if let overview { object["overview_render_seconds"] = overview }
             try printJSON(object)
             return
         }
         print("family \(family), \(config.parameterCount) parameters")
-        print("threads  prefill tok/s (\(prefillTokens))  decode tok/s (\(decodeTokens) after \(promptTokens))")
+        kernels.lines.forEach { print($0) }
+        print("weights  threads  prefill tok/s (\(prefillTokens))  decode tok/s (\(decodeTokens) after \(promptTokens))  memory GB/s  decode bound tok/s  decode ÷ bound")
         for row in rows {
-            print(String(format: "%7d  %21.0f  %28.1f", row["threads"] as! Int,
-                         row["prefill_tokens_per_second"] as! Double, row["decode_tokens_per_second"] as! Double))
+            print((row["weights"] as! String).padding(toLength: 7, withPad: " ", startingAt: 0) + String(format: "  %7d  %21.0f  %28.1f  %11.1f  %18.1f  %13.0f%%", row["threads"] as! Int,
+                         row["prefill_tokens_per_second"] as! Double, row["decode_tokens_per_second"] as! Double,
+                         (row["memory_read_bytes_per_second"] as! Double) / 1e9, row["decode_bound_tokens_per_second"] as! Double,
+                         (row["decode_fraction_of_bound"] as! Double) * 100))
             print(String(format: "         capturing nothing (every capture check runs, nothing kept): prefill %+.1f%%",
                          row["capture_checks_overhead_prefill_percent"] as! Double))
             if let prefill = row["recording_overhead_prefill_percent"] as? Double,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Generation
+import Tensors
 import Transformer
 
 struct Info: ParsableCommand {
@@ -13,6 +14,9 @@ struct Info: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
+    @Flag(name: .long, help: "Also say which CPU this is and which kernels run the model's arithmetic (OpenBLAS core, matrix-vector kernels).")
+    var verbose = false
+
     func run() throws {
         let bundle = try model.load()
         let c = bundle.model.config
@@ -20,6 +24,8 @@ struct Info: ParsableCommand {
                                        : "Llama (decoder-only; RMSNorm, SwiGLU MLP, no biases)"
         let attention = c.kvHeads == c.heads ? "\(c.heads) heads × \(c.headSize)"
             : "\(c.heads) query heads sharing \(c.kvHeads) key/value heads (grouped-query) × \(c.headSize)"
+        let inMemory = ["f32": "float32", "f16": "float16 (products in float32)", "bf16": "bfloat16 (products in float32)"][bundle.model.weightFormat.rawValue]!
+        let megabytes = String(format: "%.1f", Double(bundle.model.decodeBytesPerToken) / 1e6)
         if json {
             try printJSON([
                 "source": bundle.source, "family": c.family.rawValue, "layers": c.layers, "heads": c.heads,
@@ -27,7 +33,9 @@ struct Info: ParsableCommand {
                 "vocabulary_size": c.vocabularySize, "context_length": c.contextLength, "parameters": c.parameterCount,
                 "positional": c.positional.description, "tied_embeddings": c.tiedEmbeddings,
                 "weight_dtypes": bundle.weightDTypes, "tokenizer_vocabulary_size": bundle.tokenizer.vocabularySize,
-            ])
+                "weights_in_memory": bundle.model.weightFormat.rawValue,
+                "decode_bytes_per_token": bundle.model.decodeBytesPerToken,
+            ].merging(verbose ? ["kernels": KernelReport.current().jsonObject] : [:]) { a, _ in a })
             return
         }
         print("""
@@ -42,7 +50,8 @@ struct Info: ParsableCommand {
         vocabulary     \(c.vocabularySize) tokens (tokenizer: \(bundle.tokenizer.vocabularySize))
         positions      \(c.positional)
         embeddings     \(c.tiedEmbeddings ? "tied (the unembedding reuses the token embedding)" : "separate unembedding matrix")
-        weights        \(bundle.weightDTypes.joined(separator: ", ")) on disk, float32 in memory
+        weights        \(bundle.weightDTypes.joined(separator: ", ")) on disk, \(inMemory) in memory (\(megabytes) MB read per decoded token)
         """)
+        if verbose { KernelReport.current().lines.forEach { print($0) } }
     }
 }

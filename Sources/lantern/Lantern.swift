@@ -2,12 +2,27 @@ import ArgumentParser
 import Foundation
 import Tensors
 
-/// The executable's entry: sets the process's memory policy (see `ProcessMemory`), then runs the command.
+/// The executable's entry: makes OpenBLAS use the kernels this CPU deserves (see `BLASCore`),
+/// sets the process's memory policy (see `ProcessMemory`), then runs the command.
 @main
 enum LanternEntry {
     static func main() {
+        restartWithTheRightBLASCoreIfNeeded()
         ProcessMemory.keepFreedMemory()
         Lantern.main()
+    }
+
+    /// OpenBLAS chose its kernels when it loaded, before `main`. When it fell back to a generic
+    /// core on a CPU with AVX2 or AVX-512, start this same command again with the right core
+    /// named: one exec, before anything was read or written. If the exec fails, carry on (slower).
+    static func restartWithTheRightBLASCoreIfNeeded() {
+        guard let core = BLASCore.correctionForThisProcess() else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        setenv(BLASCore.correctedMarker, "1", 1)
+        unsetenv(BLASCore.assumedCoreVariable)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        unsetenv("OPENBLAS_CORETYPE")
+        unsetenv(BLASCore.correctedMarker)
     }
 }
 

@@ -18,6 +18,11 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "CPU threads for the engine (default: every core).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(name: .long, help: ArgumentHelp(
+        "How the weight matrices are kept in memory: f32 (exact, the default), f16 or bf16 (half the memory and about twice the decode speed; every product is still computed in float32, the logits differ slightly — see README).",
+        valueName: "f32|f16|bf16"))
+    var weights: WeightFormat = .f32
+
     func validate() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads \(threads) is out of range: use 1 to 256") }
     }
@@ -26,7 +31,7 @@ struct ModelOptions: ParsableArguments {
         Parallelism.setThreads(threads)
         // A path that exists wins; otherwise a model name (Lantern's folder, the Hugging Face cache).
         let path = try ModelHub.resolveModelArgument(model)
-        return try ModelBundle.load(model: path, tokenizer: tokenizer)
+        return try ModelBundle.load(model: path, tokenizer: tokenizer, weights: weights)
     }
 }
 
@@ -76,3 +81,5 @@ func printJSON(_ value: Any) throws {
     let data = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
     print(String(decoding: data, as: UTF8.self))
 }
+
+extension WeightFormat: ExpressibleByArgument {}

@@ -75,6 +75,62 @@ final class CommandTests: XCTestCase {
                     "recording_overhead_prefill_first_pass_percent", "capture_checks_overhead_prefill_percent"] {
             XCTAssertTrue((results[0][key] as? Double)?.isFinite ?? false, "\(key) missing from \(results[0])")
         }
+        // The limit decode runs against: memory bandwidth over the bytes each token reads.
+        let bandwidth = try XCTUnwrap(results[0]["memory_read_bytes_per_second"] as? Double)
+        XCTAssertGreaterThan(bandwidth, 1e8)
+        XCTAssertEqual(results[0]["decode_bytes_per_token"] as? Int, 4 * (124_439_808 - 1024 * 768 - 12 * 13 * 768 - 2 * 768))
+        XCTAssertEqual(results[0]["decode_bound_tokens_per_second"] as? Double ?? 0, bandwidth / Double(results[0]["decode_bytes_per_token"] as? Int ?? 1), accuracy: 1e-6)
+        XCTAssertEqual(results[0]["weights"] as? String, "f32")
+        let kernels = try XCTUnwrap(json["kernels"] as? [String: Any])
+        XCTAssertNotNil(kernels["blas_core"] as? String)
+    }
+
+    /// `--weights bf16` halves the bytes a decoded token reads and still runs.
+    func testBenchMeasuresHalfPrecisionWeights() throws {
+        let run = try CLI.run(["bench", "--threads", "1", "--weights", "bf16", "--no-recording", "--no-pictures",
+                               "--prefill-tokens", "8", "--decode-tokens", "2", "--prompt-tokens", "2", "--json"])
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        let results = try XCTUnwrap(try CLI.json(run.stdout)["results"] as? [[String: Any]])
+        XCTAssertEqual(results.map { $0["weights"] as? String }, ["bf16"])
+        let bytes = 124_439_808 - 1024 * 768 - 12 * 13 * 768 - 2 * 768
+        XCTAssertEqual(results.map { $0["decode_bytes_per_token"] as? Int }, [2 * bytes])
+    }
+
+    /// The same greedy text with 16-bit weights on the built-in model, and `info` says what is in memory.
+    func testGenerateAndInfoWithHalfPrecisionWeights() throws {
+        let prompt = "Once upon a time, Mia found a shiny stone. She"
+        let reference = try CLI.run(["generate", prompt, "--greedy", "--max-new-tokens", "24", "--json"])
+        XCTAssertEqual(reference.exitCode, 0, reference.stderr)
+        for format in ["f16", "bf16"] {
+            let run = try CLI.run(["generate", prompt, "--greedy", "--max-new-tokens", "24", "--json", "--weights", format])
+            XCTAssertEqual(run.exitCode, 0, run.stderr)
+            XCTAssertEqual(try CLI.json(run.stdout)["text"] as? String, try CLI.json(reference.stdout)["text"] as? String, format)
+            let info = try CLI.run(["info", "--weights", format, "--json"])
+            let json = try CLI.json(info.stdout)
+            XCTAssertEqual(json["weights_in_memory"] as? String, format)
+            XCTAssertEqual(json["decode_bytes_per_token"] as? Int, 2 * (6 * (192 * 576 + 192 * 192 + 2 * 192 * 768) + 2048 * 192))
+        }
+        let bad = try CLI.run(["generate", prompt, "--weights", "f8"])
+        XCTAssertNotEqual(bad.exitCode, 0)
+        XCTAssertTrue(bad.stderr.contains("f32|f16|bf16"), bad.stderr)
+    }
+
+    /// OpenBLAS chose a generic core on a CPU with AVX2: Lantern restarts with a named core and
+    /// says so; a core the user set is kept and warned about.
+    func testInfoReportsAndCorrectsTheBLASCore() throws {
+        let report = try CLI.run(["info", "--verbose"])
+        XCTAssertEqual(report.exitCode, 0, report.stderr)
+        XCTAssertTrue(report.stdout.contains("matrix×matrix  OpenBLAS,"), report.stdout)
+        guard report.stdout.contains("avx2+fma") else { throw XCTSkip("this CPU has no AVX2: there is no better core to choose") }
+        let expected = report.stdout.contains("avx512") ? "SkylakeX" : "Haswell"
+        let corrected = try CLI.run(["info", "--verbose", "--json"], environment: ["LANTERN_BLAS_ASSUME_CORE": "Prescott", "OPENBLAS_CORETYPE": ""])
+        XCTAssertEqual(corrected.exitCode, 0, corrected.stderr)
+        let kernels = try XCTUnwrap(try CLI.json(corrected.stdout)["kernels"] as? [String: Any])
+        XCTAssertEqual(kernels["blas_core"] as? String, expected)
+        XCTAssertTrue((kernels["blas_core_origin"] as? String ?? "").contains("chosen by Lantern"), "\(kernels)")
+        let forced = try CLI.run(["info", "--verbose"], environment: ["OPENBLAS_CORETYPE": "Prescott"])
+        XCTAssertTrue(forced.stdout.contains("Prescott kernels (set by OPENBLAS_CORETYPE=Prescott)"), forced.stdout)
+        XCTAssertTrue(forced.stdout.contains("warning"), forced.stdout)
     }
 }
 

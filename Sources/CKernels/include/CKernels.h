@@ -21,4 +21,35 @@ void lantern_softmax_row_avx2(const float *scores, float *out, long n);
 /// and freed memory is kept for reuse instead of being returned to the system.
 void lantern_keep_freed_memory(void);
 
+// MARK: Half-precision weights (halfmatvec.c). W holds IEEE binary16 (f16) or bfloat16 (bf16)
+// bit patterns, row-major with C columns; products and sums are float32.
+
+/// 1 when this CPU has F16C (needed, with AVX2 + FMA, by the f16 kernels below).
+int lantern_cpu_has_f16c(void);
+
+/// 1 when this CPU has AVX-512 F, BW, VL, DQ and CD (the set OpenBLAS's SkylakeX kernels use).
+int lantern_cpu_has_avx512(void);
+
+/// y[r] = W[r, :] · x for r in [row0, row1), W in f16. AVX2 + FMA + F16C only.
+void lantern_dot_rows_f16_avx2(const unsigned short *W, const float *x, float *y, long row0, long row1, long C);
+
+/// y[r] = W[r, :] · x for r in [row0, row1), W in bf16. AVX2 + FMA only.
+void lantern_dot_rows_bf16_avx2(const unsigned short *W, const float *x, float *y, long row0, long row1, long C);
+
+/// out[i] = float32(in[i]) for i in [0, n), in holding f16. AVX2 + F16C only.
+void lantern_widen_f16_avx2(const unsigned short *in, float *out, long n);
+
+/// out[i] = float32(in[i]) for i in [0, n), in holding bf16. AVX2 only.
+void lantern_widen_bf16_avx2(const unsigned short *in, float *out, long n);
+
+/// out[i] = f16(in[i]), rounded to nearest even; returns the first index whose finite value
+/// overflowed to infinity, or -1. AVX2 + F16C only.
+long lantern_narrow_f16_f16c(const float *in, unsigned short *out, long n);
+
+/// out[i] = bf16(in[i]), rounded to nearest even (NaN stays a quiet NaN). Portable C.
+void lantern_narrow_bf16(const float *in, unsigned short *out, long n);
+
+/// The sum of p[0..<n], read as fast as memory allows (the bandwidth probe of `lantern bench`). AVX2 only.
+float lantern_stream_sum_avx2(const float *p, long n);
+
 #endif
