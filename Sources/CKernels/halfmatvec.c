@@ -58,14 +58,15 @@ void lantern_dot_rows_bf16_avx2(const unsigned short *W, const float *x, float *
     LANTERN_DOT_ROWS(unsigned short, load8_bf16, bf16_to_f32_scalar)
 }
 
-__attribute__((target("avx2,f16c")))
+// The widening loops carry the loads' own targets (FMA included), so the loads inline into them.
+__attribute__((target("avx2,fma,f16c")))
 void lantern_widen_f16_avx2(const unsigned short *in, float *out, long n) {
     long i = 0;
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, load8_f16(in + i));
     for (; i < n; i++) out[i] = f16_to_f32_scalar(in[i]);
 }
 
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 void lantern_widen_bf16_avx2(const unsigned short *in, float *out, long n) {
     long i = 0;
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, load8_bf16(in + i));

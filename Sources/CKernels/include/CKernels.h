@@ -36,10 +36,10 @@ void lantern_dot_rows_f16_avx2(const unsigned short *W, const float *x, float *y
 /// y[r] = W[r, :] · x for r in [row0, row1), W in bf16. AVX2 + FMA only.
 void lantern_dot_rows_bf16_avx2(const unsigned short *W, const float *x, float *y, long row0, long row1, long C);
 
-/// out[i] = float32(in[i]) for i in [0, n), in holding f16. AVX2 + F16C only.
+/// out[i] = float32(in[i]) for i in [0, n), in holding f16. AVX2 + FMA + F16C only.
 void lantern_widen_f16_avx2(const unsigned short *in, float *out, long n);
 
-/// out[i] = float32(in[i]) for i in [0, n), in holding bf16. AVX2 only.
+/// out[i] = float32(in[i]) for i in [0, n), in holding bf16. AVX2 + FMA only.
 void lantern_widen_bf16_avx2(const unsigned short *in, float *out, long n);
 
 /// out[i] = f16(in[i]), rounded to nearest even; returns the first index whose finite value
