@@ -46,8 +46,9 @@ public struct PositionTable: Sendable {
     }
 
     /// cos of the rotary angle `[P, hs/2]`, one column per channel pair.
-    public static func rotary(positions P: Int, headSize hs: Int, theta: Float, origin: String) -> PositionTable {
-        let angles = PositionalTables.rotaryAngles(positions: P, headSize: hs, theta: theta).scalars
+    public static func rotary(positions P: Int, headSize hs: Int, theta: Float, scaling: RotaryScaling = .none,
+                              origin: String) -> PositionTable {
+        let angles = PositionalTables.rotaryAngles(positions: P, headSize: hs, theta: theta, scaling: scaling).scalars
         let pairs = hs / 2
         var vectors = [Float](repeating: 0, count: P * hs)
         for pos in 0..<P {

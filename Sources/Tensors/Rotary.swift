@@ -12,20 +12,59 @@ public enum RotaryLayout: String, Sendable, Codable {
     case halfSplit = "half-split"
 }
 
-/// The angle (radians) that RoPE turns pair `pair` of a head of size `headSize` at `position`.
-@inline(__always)
-public func rotaryAngle(position: Int, pair: Int, headSize: Int, theta: Float) -> Float {
-    Float(position) * powf(theta, -Float(2 * pair) / Float(headSize))
+/// How a checkpoint stretches RoPE to a longer context than it was first trained for, by scaling
+/// the pairs' frequencies `θ^(−2j/hs)` (Hugging Face's `rope_type`). Only kinds that change the
+/// frequencies alone are here; kinds that also rescale cos/sin (yarn, longrope, dynamic) are
+/// refused when a config is read.
+public enum RotaryScaling: Sendable, Equatable, CustomStringConvertible {
+    case none
+    /// Every frequency divided by `factor` (positions effectively compressed: "linear").
+    case linear(factor: Float)
+    /// Llama 3.1: long wavelengths (beyond `originalContext / lowFrequencyFactor`) divided by
+    /// `factor`, short ones (below `originalContext / highFrequencyFactor`) kept, and a smooth
+    /// blend between.
+    case llama3(factor: Float, lowFrequencyFactor: Float, highFrequencyFactor: Float, originalContext: Int)
+
+    public var description: String {
+        switch self {
+        case .none: return "none"
+        case .linear(let factor): return "linear, factor \(factor)"
+        case .llama3(let factor, let low, let high, let original):
+            return "llama3, factor \(factor), low/high frequency factors \(low)/\(high), original context \(original)"
+        }
+    }
+
+    /// The `hs / 2` inverse frequencies of pairs `j`: `θ^(−2j/hs)`, then scaled (as transformers'
+    /// `ROPE_INIT_FUNCTIONS` compute them, in float32).
+    public func inverseFrequencies(headSize hs: Int, theta: Float) -> [Float] {
+        let plain = (0..<(hs / 2)).map { j in powf(theta, -Float(2 * j) / Float(hs)) }
+        switch self {
+        case .none:
+            return plain
+        case .linear(let factor):
+            return plain.map { $0 / factor }
+        case .llama3(let factor, let low, let high, let original):
+            let lowFrequencyWavelength = Float(original) / low, highFrequencyWavelength = Float(original) / high
+            return plain.map { frequency in
+                let wavelength = 2 * Float.pi / frequency
+                if wavelength > lowFrequencyWavelength { return frequency / factor }
+                if wavelength < highFrequencyWavelength { return frequency }
+                let smooth = (Float(original) / wavelength - low) / (high - low)
+                return (1 - smooth) * frequency / factor + smooth * frequency
+            }
+        }
+    }
 }
 
-/// Applies RoPE in place to `x[heads, headSize]`, one token at `position`.
+/// Applies RoPE in place to `x[heads, headSize]`, one token at `position`, with the pairs'
+/// inverse frequencies given (`RotaryScaling.inverseFrequencies`, `hs / 2` of them).
 public func applyRotary(
     _ x: UnsafeMutablePointer<Float>, heads: Int, headSize hs: Int,
-    position: Int, theta: Float, layout: RotaryLayout
+    position: Int, inverseFrequencies: [Float], layout: RotaryLayout
 ) {
     let half = hs / 2
     for j in 0..<half {
-        let angle = rotaryAngle(position: position, pair: j, headSize: hs, theta: theta)
+        let angle = Float(position) * inverseFrequencies[j]
         let c = cosf(angle), s = sinf(angle)
         let (a, b) = layout == .interleaved ? (2 * j, 2 * j + 1) : (j, j + half)
         for h in 0..<heads {
@@ -35,4 +74,13 @@ public func applyRotary(
             v[b] = x0 * s + x1 * c
         }
     }
+}
+
+/// Applies RoPE in place to `x[heads, headSize]`, one token at `position` (no scaling).
+public func applyRotary(
+    _ x: UnsafeMutablePointer<Float>, heads: Int, headSize hs: Int,
+    position: Int, theta: Float, layout: RotaryLayout
+) {
+    applyRotary(x, heads: heads, headSize: hs, position: position,
+                inverseFrequencies: RotaryScaling.none.inverseFrequencies(headSize: hs, theta: theta), layout: layout)
 }

@@ -7,19 +7,19 @@ import Tensors
 /// - `q`: `[T, qStride]`, query head `h` at columns `h·hs ..< (h+1)·hs`.
 /// - `keys`, `values`: one layer of the cache, `[NKV, P, hs]`, already holding the new rows.
 /// - `out`: `[T, NH·hs]`, the heads' outputs side by side (before the output projection).
+/// - `scale`: what every score `q · k` is multiplied by (1/√hs, unless the config says otherwise).
 /// - `scores`, `pattern`: when given, `[NH, T, K]` receive the scaled, masked scores and the
 ///   softmax probabilities (masked cells: −∞ in scores, 0 in the pattern).
 func causalSelfAttention(
     q: UnsafePointer<Float>, qStride: Int,
     keys: UnsafePointer<Float>, values: UnsafePointer<Float>, capacity P: Int,
-    start: Int, T: Int, NH: Int, NKV: Int, hs: Int,
+    start: Int, T: Int, NH: Int, NKV: Int, hs: Int, scale: Float,
     out: UnsafeMutablePointer<Float>,
     scores recordedScores: UnsafeMutablePointer<Float>? = nil,
     pattern recordedPattern: UnsafeMutablePointer<Float>? = nil
 ) {
     let K = start + T
     let groupSize = NH / NKV
-    let scale = 1 / Float(hs).squareRoot()
 
     /// One head, using `scratch` (`[T, K]`) unless the pattern is recorded: then the head's slice
     /// of the record is the working buffer, which saves copying it afterwards.
@@ -74,7 +74,7 @@ func causalSelfAttention(
 /// as `[NH, rows kept, K]`.
 func recordedAttention(
     layer l: Int, q: UnsafePointer<Float>, qStride: Int, cache: KVCache, start: Int, T: Int,
-    heads NH: Int, kvHeads NKV: Int, headSize hs: Int,
+    heads NH: Int, kvHeads NKV: Int, headSize hs: Int, scale: Float,
     out: UnsafeMutablePointer<Float>, recorder: inout Recorder
 ) {
     let K = start + T
@@ -89,7 +89,7 @@ func recordedAttention(
             scores.withUnsafeMutableBufferPointer { scoresOut in
                 pattern.withUnsafeMutableBufferPointer { patternOut in
                     causalSelfAttention(q: q, qStride: qStride, keys: keys.baseAddress!, values: values.baseAddress!,
-                                        capacity: cache.capacity, start: start, T: T, NH: NH, NKV: NKV, hs: hs, out: out,
+                                        capacity: cache.capacity, start: start, T: T, NH: NH, NKV: NKV, hs: hs, scale: scale, out: out,
                                         scores: wantsScores ? scoresOut.baseAddress : nil,
                                         pattern: wantsPattern ? patternOut.baseAddress : nil)
                 }

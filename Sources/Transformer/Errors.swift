@@ -7,6 +7,8 @@ public enum ModelLoadError: Error, CustomStringConvertible, LocalizedError {
     case missingFile(String, hint: String)
     case malformedConfig(file: String, problem: String)
     case unsupportedArchitecture(file: String, found: String)
+    /// A valid setting that would change what the model computes, which Lantern does not run.
+    case unsupportedSetting(file: String, setting: String, hint: String)
     case malformedWeights(file: String, problem: String)
     case missingTensor(name: String, file: String)
     case wrongShape(name: String, expected: [Int], found: [Int], file: String)
@@ -23,6 +25,8 @@ public enum ModelLoadError: Error, CustomStringConvertible, LocalizedError {
             return "\(file): malformed model configuration: \(problem)"
         case .unsupportedArchitecture(let file, let found):
             return "\(file): unsupported architecture \(found); Lantern runs GPT-2 (GPT2LMHeadModel) and Llama (LlamaForCausalLM) models"
+        case .unsupportedSetting(let file, let setting, let hint):
+            return "\(file): \(setting) is not supported: \(hint)"
         case .malformedWeights(let file, let problem):
             return "\(file): corrupted or truncated weights: \(problem); download the file again"
         case .missingTensor(let name, let file):

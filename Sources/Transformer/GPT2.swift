@@ -206,6 +206,6 @@ public final class GPT2Model: LanguageModel {
                         out: UnsafeMutablePointer<Float>, recorder: inout Recorder) {
         recordedAttention(layer: l, q: q, qStride: qStride, cache: cache, start: start, T: T,
                                heads: config.heads, kvHeads: config.kvHeads, headSize: config.headSize,
-                               out: out, recorder: &recorder)
+                               scale: config.attentionScoreScale, out: out, recorder: &recorder)
     }
 }

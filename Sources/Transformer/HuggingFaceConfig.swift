@@ -3,6 +3,18 @@ import Tensors
 
 /// Reads a Hugging Face `config.json` into a `TransformerConfig`. Checkpoint key names
 /// (`n_embd`, `hidden_size`, …) appear here and nowhere else.
+///
+/// Every key that changes what a model computes is either implemented or refused by name:
+/// - GPT-2: `n_embd`, `n_head`, `n_layer`, `n_inner`, `n_positions`/`n_ctx`, `vocab_size`,
+///   `layer_norm_epsilon`, `activation_function` (gelu_new, gelu_pytorch_tanh), `scale_attn_weights`,
+///   `tie_word_embeddings`; refused: `scale_attn_by_inverse_layer_idx`, `add_cross_attention`.
+///   (`reorder_and_upcast_attn` only upcasts to float32, which Lantern always computes in.)
+/// - Llama: `hidden_size`, `num_attention_heads`, `num_key_value_heads`, `head_dim`,
+///   `num_hidden_layers`, `intermediate_size`, `vocab_size`, `max_position_embeddings`,
+///   `rms_norm_eps`, `hidden_act` (silu), `tie_word_embeddings`, RoPE θ and scaling (default,
+///   linear, llama3) from transformers 5's `rope_parameters` or transformers 4's `rope_theta` +
+///   `rope_scaling`; refused: other RoPE kinds, `partial_rotary_factor` ≠ 1, `attention_bias`,
+///   `mlp_bias`. (`pretraining_tp` only splits the same products.)
 public enum HuggingFaceConfig {
     public static func load(_ url: URL) throws -> TransformerConfig {
         guard FileManager.default.fileExists(atPath: url.path) else {
@@ -34,19 +46,24 @@ public enum HuggingFaceConfig {
         guard C % NH == 0 else { throw r.problem("n_embd \(C) is not divisible by n_head \(NH)") }
         let activation = r.json["activation_function"] as? String ?? "gelu_new"
         guard ["gelu_new", "gelu_pytorch_tanh"].contains(activation) else {
-            throw r.problem("activation_function \"\(activation)\" is not supported (GPT-2 uses gelu_new)")
+            throw r.unsupported("activation_function \"\(activation)\"", "Lantern's GPT-2 runs gelu_new (the tanh approximation)")
         }
         if r.json["scale_attn_by_inverse_layer_idx"] as? Bool == true {
-            throw r.problem("scale_attn_by_inverse_layer_idx is not supported")
+            throw r.unsupported("scale_attn_by_inverse_layer_idx: true", "GPT-2 divides every layer's scores by √head size alone")
+        }
+        if r.json["add_cross_attention"] as? Bool == true {
+            throw r.unsupported("add_cross_attention: true", "Lantern's GPT-2 is decoder-only, without cross-attention")
         }
         let vocabulary = try r.int("vocab_size")
-        return TransformerConfig(
+        var config = TransformerConfig(
             family: .gpt2, layers: try r.int("n_layer"), heads: NH, kvHeads: NH, width: C, headSize: C / NH,
             feedForwardWidth: try r.optionalInt("n_inner") ?? 4 * C, vocabularySize: vocabulary,
             contextLength: try r.optionalInt("n_positions") ?? r.int("n_ctx"),
             normEpsilon: try r.optionalFloat("layer_norm_epsilon") ?? 1e-5, positional: .learnedAbsolute,
             tiedEmbeddings: r.json["tie_word_embeddings"] as? Bool ?? true,
             bosTokenId: try r.optionalInt("bos_token_id"), eosTokenId: try r.optionalInt("eos_token_id"))
+        config.scalesAttentionScores = try r.optionalBool("scale_attn_weights") ?? true
+        return config
     }
 
     private static func llama(_ r: Reader) throws -> TransformerConfig {
@@ -57,29 +74,76 @@ public enum HuggingFaceConfig {
         guard hs * NH == C || r.json["head_dim"] != nil, hs % 2 == 0 else {
             throw r.problem("hidden_size \(C) does not split into \(NH) heads of even size")
         }
-        if let scaling = r.json["rope_scaling"], !(scaling is NSNull) {
-            throw r.problem("rope_scaling is not supported (only plain RoPE)")
-        }
+        let (theta, scaling) = try rope(r)
         let activation = r.json["hidden_act"] as? String ?? "silu"
-        guard activation == "silu" else { throw r.problem("hidden_act \"\(activation)\" is not supported (Llama uses silu)") }
-        if r.json["attention_bias"] as? Bool == true || r.json["mlp_bias"] as? Bool == true {
-            throw r.problem("attention_bias / mlp_bias are not supported (Llama has no biases)")
+        guard activation == "silu" else { throw r.unsupported("hidden_act \"\(activation)\"", "Lantern's Llama runs silu (SwiGLU)") }
+        for key in ["attention_bias", "mlp_bias"] where r.json[key] as? Bool == true {
+            throw r.unsupported("\(key): true", "Lantern's Llama has no biases")
         }
-        return TransformerConfig(
+        var config = TransformerConfig(
             family: .llama, layers: try r.int("num_hidden_layers"), heads: NH, kvHeads: NKV, width: C, headSize: hs,
             feedForwardWidth: try r.int("intermediate_size"), vocabularySize: try r.int("vocab_size"),
             contextLength: try r.int("max_position_embeddings"),
             normEpsilon: try r.optionalFloat("rms_norm_eps") ?? 1e-6,
-            positional: .rotary(theta: try r.optionalFloat("rope_theta") ?? 10000, layout: .halfSplit),
+            positional: .rotary(theta: theta, layout: .halfSplit),
             tiedEmbeddings: r.json["tie_word_embeddings"] as? Bool ?? false,
             bosTokenId: try r.optionalInt("bos_token_id"), eosTokenId: try r.optionalInt("eos_token_id"))
+        config.rotaryScaling = scaling
+        return config
+    }
+
+    /// RoPE's θ and scaling. transformers 5 writes them together as `rope_parameters`
+    /// (`rope_theta`, `rope_type`, and the type's own keys); transformers 4 wrote `rope_theta` at
+    /// the top and `rope_scaling` (`rope_type` or `type`, …) beside it.
+    private static func rope(_ r: Reader) throws -> (theta: Float, scaling: RotaryScaling) {
+        var parameters: [String: Any] = [:]
+        for key in ["rope_scaling", "rope_parameters"] {
+            guard let value = r.json[key], !(value is NSNull) else { continue }
+            guard let object = value as? [String: Any] else { throw r.problem("\"\(key)\" should be an object, found \(value)") }
+            parameters.merge(object) { _, new in new }
+        }
+        let p = Reader(json: parameters, file: r.file, prefix: "rope parameter ")
+        let theta = try p.optionalFloat("rope_theta") ?? r.optionalFloat("rope_theta") ?? 10000
+        if let partial = try p.optionalFloat("partial_rotary_factor") ?? r.optionalFloat("partial_rotary_factor"), partial != 1 {
+            throw r.unsupported("partial_rotary_factor \(partial)", "Lantern's Llama rotates every channel of a head")
+        }
+        let kind = (parameters["rope_type"] ?? parameters["type"]) as? String ?? "default"
+        switch kind {
+        case "default":
+            return (theta, .none)
+        case "linear":
+            return (theta, .linear(factor: try p.float("factor")))
+        case "llama3":
+            return (theta, .llama3(factor: try p.float("factor"), lowFrequencyFactor: try p.float("low_freq_factor"),
+                                   highFrequencyFactor: try p.float("high_freq_factor"),
+                                   originalContext: try p.int("original_max_position_embeddings")))
+        default:
+            throw r.unsupported("RoPE scaling \"\(kind)\"", "Lantern runs plain RoPE and the linear and llama3 scalings")
+        }
     }
 
     /// Typed access to config values with errors naming the key.
     private struct Reader {
         let json: [String: Any], file: String
+        /// Put before key names in messages (e.g. "rope parameter ").
+        var prefix = ""
 
-        func problem(_ text: String) -> ModelLoadError { .malformedConfig(file: file, problem: text) }
+        func problem(_ text: String) -> ModelLoadError { .malformedConfig(file: file, problem: prefix + text) }
+
+        func unsupported(_ setting: String, _ hint: String) -> ModelLoadError {
+            .unsupportedSetting(file: file, setting: setting, hint: hint)
+        }
+
+        func optionalBool(_ key: String) throws -> Bool? {
+            guard let value = json[key], !(value is NSNull) else { return nil }
+            guard let bool = value as? Bool else { throw problem("\"\(key)\" should be true or false, found \(value)") }
+            return bool
+        }
+
+        func float(_ key: String) throws -> Float {
+            guard let value = try optionalFloat(key) else { throw problem("missing \"\(key)\"") }
+            return value
+        }
 
         func optionalInt(_ key: String) throws -> Int? {
             guard let value = json[key], !(value is NSNull) else { return nil }

@@ -90,6 +90,7 @@ public final class LlamaModel: LanguageModel {
         guard case .rotary(let theta, let layout) = config.positional else {
             preconditionFailure("LlamaModel needs a rotary positional scheme")
         }
+        let frequencies = config.rotaryScaling.inverseFrequencies(headSize: hs, theta: theta)  // [hs / 2]
         let start = cache.count
         precondition(T > 0 && start + T <= P, "LlamaModel.forward: \(T) tokens at \(start) overflow the context \(P)")
         var recorder = Recorder(spec: capture, rows: T)
@@ -115,15 +116,16 @@ public final class LlamaModel: LanguageModel {
             linearForward(out: k.pointer, input: normed.pointer, weight: w.kWeight, bias: nil, T: T, C: C, OC: kvWidth)
             linearForward(out: v.pointer, input: normed.pointer, weight: w.vWeight, bias: nil, T: T, C: C, OC: kvWidth)
             for t in 0..<T {
-                applyRotary(q.pointer + t * qWidth, heads: NH, headSize: hs, position: start + t, theta: theta, layout: layout)
-                applyRotary(k.pointer + t * kvWidth, heads: NKV, headSize: hs, position: start + t, theta: theta, layout: layout)
+                applyRotary(q.pointer + t * qWidth, heads: NH, headSize: hs, position: start + t, inverseFrequencies: frequencies, layout: layout)
+                applyRotary(k.pointer + t * kvWidth, heads: NKV, headSize: hs, position: start + t, inverseFrequencies: frequencies, layout: layout)
             }
             recorder.perHead(.q, layer: l, q.pointer, stride: qWidth, offset: 0, heads: NH, headSize: hs)
             recorder.perHead(.k, layer: l, k.pointer, stride: kvWidth, offset: 0, heads: NKV, headSize: hs)
             recorder.perHead(.v, layer: l, v.pointer, stride: kvWidth, offset: 0, heads: NKV, headSize: hs)
             storeKeysAndValues(k: k.pointer, v: v.pointer, cache: &cache, layer: l, start: start, T: T)
             recordedAttention(layer: l, q: q.pointer, qStride: qWidth, cache: cache, start: start, T: T,
-                              heads: NH, kvHeads: NKV, headSize: hs, out: attnHeads.pointer, recorder: &recorder)
+                              heads: NH, kvHeads: NKV, headSize: hs, scale: config.attentionScoreScale,
+                              out: attnHeads.pointer, recorder: &recorder)
             linearForward(out: projected.pointer, input: attnHeads.pointer, weight: w.oWeight, bias: nil, T: T, C: qWidth, OC: C)
             recorder.rowMajor(.attnOut, layer: l, projected.pointer, width: C)
             addInPlace(x, projected.pointer, count: T * C)

@@ -19,11 +19,13 @@ public enum PositionalTables {
     }
 
     /// Rotary angles `[P, hs/2]`: how far RoPE turns channel pair j at each position
-    /// (`pos · θ^(−2j/hs)` radians), the same for every head and layer.
-    public static func rotaryAngles(positions P: Int, headSize hs: Int, theta: Float) -> Tensor {
+    /// (`pos · θ^(−2j/hs)` radians, the frequencies scaled as `scaling` says), the same for every
+    /// head and layer.
+    public static func rotaryAngles(positions P: Int, headSize hs: Int, theta: Float, scaling: RotaryScaling = .none) -> Tensor {
+        let frequencies = scaling.inverseFrequencies(headSize: hs, theta: theta)
         var table = [Float](repeating: 0, count: P * hs / 2)
         for pos in 0..<P {
-            for j in 0..<(hs / 2) { table[pos * hs / 2 + j] = rotaryAngle(position: pos, pair: j, headSize: hs, theta: theta) }
+            for j in 0..<(hs / 2) { table[pos * hs / 2 + j] = Float(pos) * frequencies[j] }
         }
         return Tensor(shape: [P, hs / 2], scalars: table)
     }

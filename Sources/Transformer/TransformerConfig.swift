@@ -39,6 +39,10 @@ public struct TransformerConfig: Sendable, Equatable {
     public var contextLength: Int     // P
     public var normEpsilon: Float
     public var positional: PositionalScheme
+    /// How rotary frequencies are stretched for a longer context (`.none` unless the config says).
+    public var rotaryScaling: RotaryScaling = .none
+    /// Whether attention scores `q · k` are divided by √hs (GPT-2's `scale_attn_weights`; always for Llama).
+    public var scalesAttentionScores = true
     public var tiedEmbeddings: Bool
     /// Ids from the checkpoint's config, when it names them.
     public var bosTokenId: Int?
@@ -53,6 +57,9 @@ public struct TransformerConfig: Sendable, Equatable {
         self.normEpsilon = normEpsilon; self.positional = positional; self.tiedEmbeddings = tiedEmbeddings
         self.bosTokenId = bosTokenId; self.eosTokenId = eosTokenId
     }
+
+    /// What attention multiplies each score `q · k` by: 1/√hs, or 1 when the config turns scaling off.
+    public var attentionScoreScale: Float { scalesAttentionScores ? 1 / Float(headSize).squareRoot() : 1 }
 
     /// A GPT-2 configuration with the published defaults (GPT-2 small: 12 layers, 768 wide, 12 heads).
     public static func gpt2(layers: Int = 12, heads: Int = 12, width: Int = 768,

@@ -31,7 +31,8 @@ struct Info: ParsableCommand {
                 "source": bundle.source, "family": c.family.rawValue, "layers": c.layers, "heads": c.heads,
                 "kv_heads": c.kvHeads, "width": c.width, "head_size": c.headSize, "feed_forward_width": c.feedForwardWidth,
                 "vocabulary_size": c.vocabularySize, "context_length": c.contextLength, "parameters": c.parameterCount,
-                "positional": c.positional.description, "tied_embeddings": c.tiedEmbeddings,
+                "positional": c.positional.description, "rope_scaling": c.rotaryScaling.description,
+                "attention_score_scale": c.attentionScoreScale, "tied_embeddings": c.tiedEmbeddings,
                 "weight_dtypes": bundle.weightDTypes, "tokenizer_vocabulary_size": bundle.tokenizer.vocabularySize,
                 "weights_in_memory": bundle.model.weightFormat.rawValue,
                 "decode_bytes_per_token": bundle.model.decodeBytesPerToken,
@@ -48,7 +49,8 @@ struct Info: ParsableCommand {
         feed-forward   \(c.feedForwardWidth)
         context        \(c.contextLength) tokens
         vocabulary     \(c.vocabularySize) tokens (tokenizer: \(bundle.tokenizer.vocabularySize))
-        positions      \(c.positional)
+        positions      \(c.positional)\(c.rotaryScaling == .none ? "" : "\nrope scaling   \(c.rotaryScaling)")
+        score scale    \(c.scalesAttentionScores ? "q · k ÷ √\(c.headSize)" : "q · k, not divided by √\(c.headSize) (scale_attn_weights: false)")
         embeddings     \(c.tiedEmbeddings ? "tied (the unembedding reuses the token embedding)" : "separate unembedding matrix")
         weights        \(bundle.weightDTypes.joined(separator: ", ")) on disk, \(inMemory) in memory (\(megabytes) MB read per decoded token)
         """)

@@ -110,8 +110,10 @@ struct PositionsCommand: ParsableCommand {
         var rotary = PositionTable.rotary(positions: positions, headSize: width ?? 64, theta: 10000,
                                           origin: "head size \(width ?? 64), θ = 10000")
         if let config, case .rotary(let theta, _) = config.positional {
+            let scaled = config.rotaryScaling == .none ? "" : ", scaling \(config.rotaryScaling)"
             rotary = PositionTable.rotary(positions: positions, headSize: config.headSize, theta: theta,
-                                          origin: "\(name): head size \(config.headSize), θ = \(format(theta))")
+                                          scaling: config.rotaryScaling,
+                                          origin: "\(name): head size \(config.headSize), θ = \(format(theta))\(scaled)")
         }
         switch scheme {
         case "learned":

@@ -61,6 +61,17 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue((json["positional"] as? String ?? "").contains("rotary"))
     }
 
+    /// Every setting that changes the computation is shown: RoPE θ and scaling, score scaling.
+    func testInfoShowsRoPEScalingAndScoreScaling() throws {
+        let llama = try CLI.run(["info", "--model", CLI.fixtures.appendingPathComponent("config-keys/llama-rope-llama3").path])
+        XCTAssertEqual(llama.exitCode, 0, llama.stderr)
+        for fragment in ["θ = 500000", "rope scaling   llama3, factor 8.0", "original context 16", "q · k ÷ √8"] {
+            XCTAssertTrue(llama.stdout.contains(fragment), "missing «\(fragment)» in\n\(llama.stdout)")
+        }
+        let gpt2 = try CLI.run(["info", "--json", "--model", CLI.fixtures.appendingPathComponent("config-keys/gpt2-unscaled-attention").path])
+        XCTAssertEqual(try CLI.json(gpt2.stdout)["attention_score_scale"] as? Double, 1)
+    }
+
     func testBenchRunsOnATinyWorkloadAndPrintsJSON() throws {
         let run = try CLI.run(["bench", "--threads", "1", "--prefill-tokens", "8", "--decode-tokens", "2", "--prompt-tokens", "2", "--json"])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
