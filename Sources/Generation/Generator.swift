@@ -35,9 +35,12 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError {
     case badMaxNewTokens(Int)
     case tokenOutOfRange(Int, vocabulary: Int)
     case contextFull(Int)
+    case nonFiniteLogits(position: Int, value: Float)
 
     public var description: String {
         switch self {
+        case .nonFiniteLogits(let position, let value):
+            return "the model computed \(value) among the logits for position \(position): its weights or activations hold NaN or infinity (a damaged or mis-converted checkpoint), so no token can be chosen; check the weights file"
         case .promptTooLong(let tokens, let context):
             return "the prompt is \(tokens) tokens but the model's context holds \(context); shorten the prompt"
         case .badMaxNewTokens(let n):
@@ -104,6 +107,11 @@ public final class Generator {
         }
 
         while true {
+            // NaN or infinite logits have no meaningful softmax: say so instead of "sampling"
+            // whatever the comparisons happen to pick (often end-of-text).
+            if let bad = session.logits.first(where: { !$0.isFinite }) {
+                throw GenerationError.nonFiniteLogits(position: session.tokens.count, value: bad)
+            }
             let step = session.sample()
             if step.chosen == endOfTextId { session.recordFinalStep(step); stopReason = .endOfText; break }
             // The sequence never grows past the context.

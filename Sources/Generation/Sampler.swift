@@ -64,7 +64,15 @@ public struct Sampler: Sendable {
                                 marginToRunnerUp: margin)
         }
 
-        let probabilities = softmax(logits.map { $0 / settings.temperature })
+        // logit ÷ T overflows to ±∞ for the tiniest temperatures (below about 1e-37), and ∞ − ∞ in
+        // the softmax is NaN; subtracting the largest logit first keeps every value ≤ 0, which is
+        // the same distribution (all mass on the top logit, shared by ties). Only then: for every
+        // other temperature the arithmetic, and so every seeded run, stays as it was.
+        var scaled = logits.map { $0 / settings.temperature }
+        if !scaled.allSatisfy(\.isFinite), let largest = logits.max(), largest.isFinite {
+            scaled = logits.map { ($0 - largest) / settings.temperature }
+        }
+        let probabilities = softmax(scaled)
         let afterTemperature = order.prefix(SamplingStep.listed).map {
             Candidate(id: $0, logit: logits[$0], probability: probabilities[$0])
         }

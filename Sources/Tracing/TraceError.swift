@@ -27,7 +27,7 @@ public enum TraceError: Error, CustomStringConvertible, LocalizedError {
         case .unwritable(let path, let problem):
             return "cannot write \(path): \(problem); choose another folder with --trace"
         case .outputExists(let path):
-            return "\(path) exists and is not a Lantern trace; choose an empty or new folder"
+            return "\(path) exists and is not a Lantern trace holding only its own files; it was left untouched: choose an empty or new folder"
         }
     }
 

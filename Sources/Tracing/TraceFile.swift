@@ -22,23 +22,26 @@ public enum TraceFile {
     }
 
     /// Writes `trace` to `folder` atomically: everything goes into a hidden sibling folder that is
-    /// renamed into place at the end, so an interrupted or failed write leaves no half trace. An
-    /// existing trace at `folder` is replaced; any other existing folder is refused.
+    /// renamed into place at the end, so an interrupted or failed write leaves no half trace.
+    ///
+    /// An existing `folder` is replaced only when it is a Lantern trace holding nothing but its
+    /// own files (`trace.json` and the `.npy` files it lists) — anything else, even a folder with
+    /// a stray `trace.json`, is refused and left untouched. The old trace is moved aside, the new
+    /// one renamed in, and only then the old one deleted: stopped at any point, one complete trace
+    /// remains (an aside copy left by an interrupted swap is put back by the next write).
+    /// Staging folders that a killed write left behind (older than `staleAge`) are removed.
     public static func write(_ trace: Trace, to folder: URL) throws {
         let fm = FileManager.default
         let parent = folder.deletingLastPathComponent()
-        var isDirectory: ObjCBool = false
-        if fm.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
-            let isEmptyFolder = isDirectory.boolValue && ((try? fm.contentsOfDirectory(atPath: folder.path))?.isEmpty ?? false)
-            let isTrace = fm.fileExists(atPath: folder.appendingPathComponent(metadataName).path)
-            guard isEmptyFolder || isTrace else { throw TraceError.outputExists(folder.path) }
-        }
+        recoverInterruptedSwap(of: folder)
+        removeStaleStaging(of: folder)
+        try checkDestination(folder)
         do {
             try fm.createDirectory(at: parent, withIntermediateDirectories: true)
         } catch {
             throw TraceError.unwritable(parent.path, problem: "the folder cannot be created")
         }
-        let staging = parent.appendingPathComponent(".\(folder.lastPathComponent).partial-\(UUID().uuidString.prefix(8))")
+        let staging = sibling(of: folder, kind: stagingKind)
         do {
             try fm.createDirectory(at: staging, withIntermediateDirectories: false)
         } catch {
@@ -49,11 +52,101 @@ public enum TraceFile {
                 try NPY.encode(trace.tensors[entry.name]!).write(to: staging.appendingPathComponent(entry.file))
             }
             try encoder.encode(trace.metadata).write(to: staging.appendingPathComponent(metadataName))
-            if fm.fileExists(atPath: folder.path) { try fm.removeItem(at: folder) }
-            try fm.moveItem(at: staging, to: folder)
         } catch {
             try? fm.removeItem(at: staging)
-            throw TraceError.unwritable(folder.path, problem: error.localizedDescription)
+            throw TraceError.unwritable(folder.path, problem: plainReason(error))
+        }
+        // The swap: old trace aside, new one in, old one deleted.
+        var aside: URL? = nil
+        if fm.fileExists(atPath: folder.path) {
+            let oldCopy = sibling(of: folder, kind: asideKind)
+            do { try fm.moveItem(at: folder, to: oldCopy) } catch {
+                try? fm.removeItem(at: staging)
+                throw TraceError.unwritable(folder.path, problem: "the old trace could not be moved aside (\(plainReason(error)))")
+            }
+            aside = oldCopy
+        }
+        do {
+            try fm.moveItem(at: staging, to: folder)
+        } catch {
+            if let aside { try? fm.moveItem(at: aside, to: folder) }
+            try? fm.removeItem(at: staging)
+            throw TraceError.unwritable(folder.path, problem: plainReason(error))
+        }
+        if let aside { try? fm.removeItem(at: aside) }
+    }
+
+    /// Throws unless `folder` is absent, an empty folder, or a trace holding only its own files:
+    /// what `write` may replace. Commands call it before running, so a refusal costs nothing.
+    public static func checkDestination(_ folder: URL) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else { return }
+        let isEmptyFolder = isDirectory.boolValue && ((try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.isEmpty ?? false)
+        guard isEmptyFolder || isReplaceableTrace(folder) else { throw TraceError.outputExists(folder.path) }
+    }
+
+    static let stagingKind = "partial", asideKind = "replaced"
+    /// A staging folder this old cannot belong to a write still running.
+    static let staleAge: TimeInterval = 600
+
+    /// `.NAME.KIND-XXXXXXXX` beside `folder`.
+    static func sibling(of folder: URL, kind: String) -> URL {
+        folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).\(kind)-\(UUID().uuidString.prefix(8))")
+    }
+
+    static func siblings(of folder: URL, kind: String) -> [URL] {
+        let parent = folder.deletingLastPathComponent(), prefix = ".\(folder.lastPathComponent).\(kind)-"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []
+        return names.filter { $0.hasPrefix(prefix) && $0.count == prefix.count + 8 }.map { parent.appendingPathComponent($0) }
+    }
+
+    /// A trace folder whose every entry is its own: `trace.json` and the files it lists.
+    static func isReplaceableTrace(_ folder: URL) -> Bool {
+        guard let metadata = try? readMetadata(folder),
+              let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return false }
+        let own = Set([metadataName] + metadata.tensors.map(\.file))
+        return names.allSatisfy { name in
+            var isDirectory: ObjCBool = false
+            let path = folder.appendingPathComponent(name).path
+            return own.contains(name) && FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
+    }
+
+    /// A write stopped between moving the old trace aside and renaming the new one in leaves no
+    /// `folder` but a complete aside copy: put it back.
+    static func recoverInterruptedSwap(of folder: URL) {
+        let fm = FileManager.default
+        guard !fm.fileExists(atPath: folder.path),
+              let copy = siblings(of: folder, kind: asideKind).first(where: { isReplaceableTrace($0) }) else { return }
+        try? fm.moveItem(at: copy, to: folder)
+    }
+
+    /// Removes staging folders of `folder` that a killed write left (never a recent one: another
+    /// process may be writing it now), and aside copies once `folder` holds a trace again.
+    static func removeStaleStaging(of folder: URL) {
+        let fm = FileManager.default
+        for staging in siblings(of: folder, kind: stagingKind) {
+            let modified = (try? fm.attributesOfItem(atPath: staging.path)[.modificationDate] as? Date) ?? Date()
+            if Date().timeIntervalSince(modified) > staleAge { try? fm.removeItem(at: staging) }
+        }
+        if isReplaceableTrace(folder) {
+            for copy in siblings(of: folder, kind: asideKind) where isReplaceableTrace(copy) { try? fm.removeItem(at: copy) }
+        }
+    }
+
+    /// A file-system error as a plain sentence (no Cocoa error domains).
+    static func plainReason(_ error: Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
+           let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
+            return String(cString: strerror(code.rawValue)).lowercased()
+        }
+        if nsError.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(nsError.code))).lowercased() }
+        switch nsError.code {
+        case NSFileWriteOutOfSpaceError: return "the disk is full"
+        case NSFileWriteNoPermissionError: return "permission denied"
+        case NSFileWriteVolumeReadOnlyError: return "the disk is read-only"
+        default: return "the file system refused (\(nsError.localizedDescription))"
         }
     }
 

@@ -32,8 +32,9 @@ struct Generate: ParsableCommand {
         let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
         // Fail before anything is printed: a prompt that does not fit, a trace over budget.
         let promptIds = try generator.encodePrompt(prompt)
-        let request = try tracing.trace.map { _ in
-            try tracing.checkedRequest(config: bundle.model.config,
+        let request = try tracing.trace.map { folder in
+            try TraceFile.checkDestination(URL(fileURLWithPath: folder))
+            return try tracing.checkedRequest(config: bundle.model.config,
                                        positions: min(promptIds.count + sampling.maxNewTokens, bundle.model.config.contextLength))
         }
         if !json { FileHandle.standardOutput.write(Data(prompt.utf8)) }

@@ -105,6 +105,20 @@ final class StepAndTraceTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("unknown record \"attention\""), bad.stderr)
     }
 
+    /// `--trace .` in a folder of the user's files, one of them a `trace.json`: refused, every
+    /// file untouched (it used to delete the whole folder).
+    func testTraceIntoAFolderOfUserFilesTouchesNothing() throws {
+        let home = scratch.appendingPathComponent("home-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        try Data("{\"mine\": true}".utf8).write(to: home.appendingPathComponent("trace.json"))
+        try Data("thesis".utf8).write(to: home.appendingPathComponent("thesis.txt"))
+        let run = try CLI.run(["generate", "Once upon a time", "--max-new-tokens", "3", "--trace", "."], in: home)
+        XCTAssertNotEqual(run.exitCode, 0)
+        XCTAssertTrue(run.stderr.contains("left untouched"), run.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: home.path).sorted(), ["thesis.txt", "trace.json"])
+        XCTAssertEqual(try String(contentsOf: home.appendingPathComponent("thesis.txt"), encoding: .utf8), "thesis")
+    }
+
     func testTraceShowOnSomethingElseIsAClearError() throws {
         let run = try CLI.run(["trace", "show", scratch.path])
         XCTAssertNotEqual(run.exitCode, 0)

@@ -38,6 +38,26 @@ final class SamplerTests: XCTestCase {
         XCTAssertEqual(sampler.sample(logits: logits).chosen, 1)
     }
 
+    /// The smallest temperatures the option allows (down to the least positive float) put all the
+    /// probability on the top logit: no NaN, no garbage draw.
+    func testTinyTemperaturesAreNumericallySafe() {
+        for temperature in [Float(1e-30), 1e-38, Float.leastNormalMagnitude, Float.leastNonzeroMagnitude] {
+            for seed in [UInt64(1), 2, 3] {
+                var sampler = Sampler(settings: SamplingSettings(temperature: temperature, seed: seed))
+                let step = sampler.sample(logits: logits)
+                XCTAssertEqual(step.chosen, 1, "temperature \(temperature)")
+                XCTAssertEqual(step.chosenProbability, 1, accuracy: 1e-6)
+                XCTAssertTrue(step.afterTemperature.allSatisfy { $0.probability.isFinite }, "\(step.afterTemperature)")
+                XCTAssertEqual(step.afterTemperature.first?.probability ?? 0, 1, accuracy: 1e-6)
+            }
+        }
+        // Tied top logits share the probability.
+        var tied = Sampler(settings: SamplingSettings(temperature: 1e-40, seed: 9))
+        let step = tied.sample(logits: [3, 5, 5, -1])
+        XCTAssertEqual(step.afterTemperature.prefix(2).map(\.probability), [0.5, 0.5])
+        XCTAssertTrue([1, 2].contains(step.chosen))
+    }
+
     func testTopKOneAndTinyTopPAreGreedy() {
         for settings in [SamplingSettings(topK: 1, seed: 5), SamplingSettings(topP: 0.01, seed: 5)] {
             var sampler = Sampler(settings: settings)

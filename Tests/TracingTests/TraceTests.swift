@@ -102,6 +102,65 @@ final class TraceTests: XCTestCase {
         }
     }
 
+    /// Nothing but a trace that holds only its own files is ever replaced: a stray trace.json
+    /// (even a valid one) beside the user's files leaves the folder untouched.
+    func testOnlyAPureTraceIsReplaced() throws {
+        let bundle = try TraceFixtures.bundle()
+        let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [1, 2, 3],
+                                            settings: SamplingSettings(), capture: CaptureRequest().spec)
+        let trace = Trace(session: session, prompt: "", source: "fixture", request: CaptureRequest())
+        let root = TraceFixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fm = FileManager.default
+        // Garbage named trace.json among the user's files.
+        let garbage = root.appendingPathComponent("garbage")
+        try fm.createDirectory(at: garbage, withIntermediateDirectories: true)
+        try Data("not json".utf8).write(to: garbage.appendingPathComponent("trace.json"))
+        try Data("essay".utf8).write(to: garbage.appendingPathComponent("essay.txt"))
+        XCTAssertThrowsError(try TraceFile.write(trace, to: garbage)) { XCTAssertTrue("\($0)".contains("left untouched"), "\($0)") }
+        XCTAssertEqual(try fm.contentsOfDirectory(atPath: garbage.path).sorted(), ["essay.txt", "trace.json"])
+        // A real trace into which the user saved a file of their own.
+        let mixed = root.appendingPathComponent("mixed")
+        try TraceFile.write(trace, to: mixed)
+        try Data("mine".utf8).write(to: mixed.appendingPathComponent("mine.txt"))
+        let before = try fm.contentsOfDirectory(atPath: mixed.path).sorted()
+        XCTAssertThrowsError(try TraceFile.write(trace, to: mixed))
+        XCTAssertEqual(try fm.contentsOfDirectory(atPath: mixed.path).sorted(), before)
+        XCTAssertEqual(try String(contentsOf: mixed.appendingPathComponent("mine.txt"), encoding: .utf8), "mine")
+        // A subfolder is not a trace's own either.
+        let nested = root.appendingPathComponent("nested")
+        try TraceFile.write(trace, to: nested)
+        try fm.createDirectory(at: nested.appendingPathComponent("photos"), withIntermediateDirectories: true)
+        XCTAssertThrowsError(try TraceFile.write(trace, to: nested))
+        XCTAssertTrue(fm.fileExists(atPath: nested.appendingPathComponent("photos").path))
+    }
+
+    /// A swap stopped after the old trace was moved aside leaves it complete beside the folder;
+    /// the next write puts it back, replaces it, and leaves nothing behind. Staging folders that a
+    /// killed write left are removed once stale, never while recent.
+    func testInterruptedWritesAreRecoveredAndCleaned() throws {
+        let bundle = try TraceFixtures.bundle()
+        let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [1, 2, 3],
+                                            settings: SamplingSettings(), capture: CaptureRequest().spec)
+        let trace = Trace(session: session, prompt: "", source: "fixture", request: CaptureRequest())
+        let root = TraceFixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fm = FileManager.default
+        let target = root.appendingPathComponent("run")
+        try TraceFile.write(trace, to: target)
+        // As if killed between "move the old one aside" and "rename the new one in".
+        try fm.moveItem(at: target, to: root.appendingPathComponent(".run.replaced-0000abcd"))
+        let stale = root.appendingPathComponent(".run.partial-0000dead"), fresh = root.appendingPathComponent(".run.partial-0000beef")
+        for staging in [stale, fresh] {
+            try fm.createDirectory(at: staging, withIntermediateDirectories: true)
+            try Data("half".utf8).write(to: staging.appendingPathComponent("embed.npy"))
+        }
+        try fm.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: stale.path)
+        try TraceFile.write(trace, to: target)
+        XCTAssertNoThrow(try TraceFile.read(target))
+        XCTAssertEqual(try fm.contentsOfDirectory(atPath: root.path).sorted(), [".run.partial-0000beef", "run"])
+    }
+
     func testBudgetRefusesLargeCapturesWithAHint() throws {
         let config = TransformerConfig.gpt2()
         let request = try CaptureRequest.parse([])
