@@ -80,11 +80,16 @@ final class TraceTests: XCTestCase {
         XCTAssertNotNil((json["steps"] as? [[String: Any]])?.first?["count_after_top_k"])
     }
 
-    func testWritingIsAtomicAndRefusesForeignFolders() throws {
+    /// A three-token trace of the fixture model, recording the default capture.
+    func smallTrace() throws -> Trace {
         let bundle = try TraceFixtures.bundle()
         let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [1, 2, 3],
                                             settings: SamplingSettings(), capture: CaptureRequest().spec)
-        let trace = Trace(session: session, prompt: "", source: "fixture", request: CaptureRequest())
+        return Trace(session: session, prompt: "", source: "fixture", request: CaptureRequest())
+    }
+
+    func testWritingIsAtomicAndRefusesForeignFolders() throws {
+        let trace = try smallTrace()
         let folder = TraceFixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -105,10 +110,7 @@ final class TraceTests: XCTestCase {
     /// Nothing but a trace that holds only its own files is ever replaced: a stray trace.json
     /// (even a valid one) beside the user's files leaves the folder untouched.
     func testOnlyAPureTraceIsReplaced() throws {
-        let bundle = try TraceFixtures.bundle()
-        let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [1, 2, 3],
-                                            settings: SamplingSettings(), capture: CaptureRequest().spec)
-        let trace = Trace(session: session, prompt: "", source: "fixture", request: CaptureRequest())
+        let trace = try smallTrace()
         let root = TraceFixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: root) }
         let fm = FileManager.default
@@ -139,10 +141,7 @@ final class TraceTests: XCTestCase {
     /// the next write puts it back, replaces it, and leaves nothing behind. Staging folders that a
     /// killed write left are removed once stale, never while recent.
     func testInterruptedWritesAreRecoveredAndCleaned() throws {
-        let bundle = try TraceFixtures.bundle()
-        let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [1, 2, 3],
-                                            settings: SamplingSettings(), capture: CaptureRequest().spec)
-        let trace = Trace(session: session, prompt: "", source: "fixture", request: CaptureRequest())
+        let trace = try smallTrace()
         let root = TraceFixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: root) }
         let fm = FileManager.default
