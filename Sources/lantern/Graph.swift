@@ -40,8 +40,8 @@ struct Graph: ParsableCommand {
     @Option(name: .long, help: "What to draw: architecture (the loaded model), variations (encoder-only, encoder–decoder, decoder-only), loop (the generation loop).")
     var kind: GraphKind = .architecture
 
-    @Option(name: .long, help: "png or svg (an image), or dot (Graphviz's text, printed unless --out is given).")
-    var format: GraphFormat = .png
+    @Option(name: .long, help: "png or svg (an image), or dot (Graphviz's text, printed unless --out is given). Default: the extension of --out, else png.")
+    var format: GraphFormat?
 
     @Option(name: .long, help: ArgumentHelp("Where to write the file (default: output/<kind>[-<family>].<format>).", valueName: "file"))
     var out: String?
@@ -49,9 +49,31 @@ struct Graph: ParsableCommand {
     mutating func validate() throws {
         // The architecture of the built-in model unless --model names another.
         if kind == .architecture && model == nil { model = BuiltInModel.name }
+        _ = try resolvedFormat()
+    }
+
+    /// `--format`, or what the extension of `--out` says; the two must agree when both are given.
+    func resolvedFormat() throws -> GraphFormat {
+        guard let out else { return format ?? .png }
+        let suffix = (out as NSString).pathExtension.lowercased()
+        let byExtension = GraphFormat(rawValue: suffix)
+        switch (format, byExtension) {
+        case (let format?, let byExtension?) where format != byExtension:
+            throw ValidationError("--out \(out) ends in .\(suffix) but --format is \(format.rawValue): drop --format (the extension chooses) or make them agree")
+        case (let format?, _):
+            return format
+        case (nil, let byExtension?):
+            return byExtension
+        case (nil, nil):
+            guard suffix.isEmpty else {
+                throw ValidationError("--out \(out): .\(suffix) is not a format graph writes; end the name in .png, .svg or .dot, or give --format")
+            }
+            return .png
+        }
     }
 
     func run() throws {
+        let format = try resolvedFormat()
         let config = try model.map(loadConfig)
         let dot: String
         let defaultName: String

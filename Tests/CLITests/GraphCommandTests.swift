@@ -27,6 +27,24 @@ final class GraphCommandTests: XCTestCase {
                        ["architecture-llama.png"])
     }
 
+    /// The extension of --out chooses the format (x.svg used to get PNG bytes); a --format that
+    /// disagrees, or an extension graph cannot write, is an error that writes nothing.
+    func testTheOutExtensionChoosesTheFormat() throws {
+        let svg = try CLI.run(["graph", "--kind", "loop", "--out", "loop.svg"], in: folder)
+        XCTAssertEqual(svg.exitCode, 0, svg.stderr)
+        XCTAssertTrue(try String(contentsOf: folder.appendingPathComponent("loop.svg"), encoding: .utf8).contains("<svg"))
+        let dot = try CLI.run(["graph", "--kind", "loop", "--out", "loop.DOT"], in: folder)
+        XCTAssertEqual(dot.exitCode, 0, dot.stderr)
+        XCTAssertTrue(try String(contentsOf: folder.appendingPathComponent("loop.DOT"), encoding: .utf8).hasPrefix("digraph"))
+        let clash = try CLI.run(["graph", "--kind", "loop", "--format", "png", "--out", "clash.svg"], in: folder)
+        XCTAssertNotEqual(clash.exitCode, 0)
+        XCTAssertTrue(clash.stderr.contains("ends in .svg but --format is png"), clash.stderr)
+        let unknown = try CLI.run(["graph", "--kind", "loop", "--out", "loop.jpg"], in: folder)
+        XCTAssertNotEqual(unknown.exitCode, 0)
+        XCTAssertTrue(unknown.stderr.contains(".jpg is not a format graph writes"), unknown.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(), ["loop.DOT", "loop.svg"])
+    }
+
     func testStoriesDOTShowsGroupedQueryAttention() throws {
         let model = try CLI.shared("stories260K/stories260K.bin")
         let run = try CLI.run(["graph", "--model", model, "--format", "dot"], in: folder)
