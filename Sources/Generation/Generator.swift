@@ -78,6 +78,11 @@ public final class Generator {
     /// The id that ends generation: the checkpoint's own if it names one, else the tokenizer's.
     public var endOfTextId: Int { model.config.eosTokenId ?? tokenizer.endOfText }
 
+    /// End-of-text, or (llama2.c models) a beginning-of-sequence token, which starts a new text.
+    public func isEndOfText(_ token: Int) -> Bool {
+        token == endOfTextId || (model.config.beginningOfSequenceEndsText && token == model.config.bosTokenId)
+    }
+
     /// The prompt's ids, checked to fit the context and the vocabulary.
     public func encodePrompt(_ prompt: String) throws -> [Int] {
         let promptIds = PromptEncoder.ids(for: prompt, tokenizer: tokenizer)
@@ -113,7 +118,7 @@ public final class Generator {
                 throw GenerationError.nonFiniteLogits(position: session.tokens.count, value: bad)
             }
             let step = session.sample()
-            if step.chosen == endOfTextId { session.recordFinalStep(step); stopReason = .endOfText; break }
+            if isEndOfText(step.chosen) { session.recordFinalStep(step); stopReason = .endOfText; break }
             // The sequence never grows past the context.
             if session.isContextFull { stopReason = .contextFull; break }
             // Every kept token is run through the model, so a trace holds its attention row too.

@@ -160,7 +160,7 @@ public struct BranchRecord: Sendable, Codable {
         var stopReason = StopReason.maxTokens
         var step = forcedStep
         while true {
-            if step.chosen == generator.endOfTextId { session.recordFinalStep(step); stopReason = .endOfText; break }
+            if generator.isEndOfText(step.chosen) { session.recordFinalStep(step); stopReason = .endOfText; break }
             if session.isContextFull { stopReason = .contextFull; break }
             try session.accept(step)
             if emit(step.chosen) { stopReason = .stopString; break }

@@ -24,11 +24,12 @@ public enum Llama2cCheckpoint {
             throw fail("header \(header) is not a llama2.c configuration (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len)")
         }
         let hs = C / NH, kvWidth = NKV * hs
-        let config = TransformerConfig(
+        var config = TransformerConfig(
             family: .llama, layers: L, heads: NH, kvHeads: NKV, width: C, headSize: hs, feedForwardWidth: FF,
             vocabularySize: V, contextLength: P, normEpsilon: 1e-5,
             positional: .rotary(theta: 10000, layout: .interleaved), tiedEmbeddings: sharedClassifier,
             bosTokenId: 1, eosTokenId: 2)
+        config.beginningOfSequenceEndsText = true
 
         // Every float the file must hold, in order.
         let sizes = [V * C, L * C, L * C * C, L * kvWidth * C, L * kvWidth * C, L * C * C, L * C,

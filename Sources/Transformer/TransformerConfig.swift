@@ -41,6 +41,9 @@ public struct TransformerConfig: Sendable, Equatable {
     public var positional: PositionalScheme
     /// How rotary frequencies are stretched for a longer context (`.none` unless the config says).
     public var rotaryScaling: RotaryScaling = .none
+    /// Whether a generated beginning-of-sequence token ends the text, as llama2.c's run.c does
+    /// ("the BOS token delimits sequences"); Hugging Face models stop at end-of-sequence only.
+    public var beginningOfSequenceEndsText = false
     /// Whether attention scores `q · k` are divided by √hs (GPT-2's `scale_attn_weights`; always for Llama).
     public var scalesAttentionScores = true
     public var tiedEmbeddings: Bool

@@ -65,7 +65,8 @@ final class GeneratorTests: XCTestCase {
 
     func testContextFullStopsWithItsReason() throws {
         let bundle = try TestData.stories()
-        let prompt = String(repeating: "Lily and Ben played in the park. ", count: 41)  // 493 tokens of 512
+        // 506 tokens of 512: greedy then writes 6 more without a <s>, which would end the text earlier.
+        let prompt = String(repeating: "Lily and Ben played in the park. ", count: 42)
         let result = try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
             .generate(prompt: prompt, maxNewTokens: 200, settings: SamplingSettings(greedy: true)).result
         XCTAssertLessThanOrEqual(result.promptIds.count, 512)
@@ -124,5 +125,37 @@ final class NonFiniteLogitTests: XCTestCase {
                 XCTAssertTrue("\(error)".contains("nan among the logits"), "\(error)")
             }
         }
+    }
+}
+
+/// llama2.c treats a generated BOS (`<s>`, id 1) as the end of a text, as run.c does; a checkpoint
+/// whose classifier always prefers BOS must stop at once, not write on past it.
+final class Llama2cBeginningOfSequenceTests: XCTestCase {
+    func testGeneratedBOSEndsTheText() throws {
+        let tokenizer = try TestData.shared("stories260K/tok512.bin")
+        // dim 8, hidden 8, 1 layer, 2 heads, 2 KV heads, vocabulary 512 (negative: own classifier), context 16.
+        let (C, FF, V, P, hs) = (8, 8, 512, 16, 4)
+        var values: [Float] = []
+        values += [Float](repeating: 1, count: V * C)                  // token embedding: every row ones
+        values += [Float](repeating: 1, count: C)                      // rms_att
+        values += [Float](repeating: 0, count: 4 * C * C)              // wq, wk, wv, wo: attention adds nothing
+        values += [Float](repeating: 1, count: C)                      // rms_ffn
+        values += [Float](repeating: 0, count: 3 * FF * C)             // w1, w2, w3: the MLP adds nothing
+        values += [Float](repeating: 1, count: C)                      // rms_final
+        values += [Float](repeating: 0, count: P * hs)                 // legacy RoPE tables
+        var classifier = [Float](repeating: 0, count: V * C)
+        for c in 0..<C { classifier[1 * C + c] = 1 }                   // only <s> scores above 0
+        values += classifier
+        var data = Data()
+        for field in [Int32(C), Int32(FF), 1, 2, 2, Int32(-V), Int32(P)] { withUnsafeBytes(of: field.littleEndian) { data.append(contentsOf: $0) } }
+        values.withUnsafeBytes { data.append(contentsOf: $0) }
+        let checkpoint = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-bos-\(UUID().uuidString).bin")
+        try data.write(to: checkpoint)
+        defer { try? FileManager.default.removeItem(at: checkpoint) }
+        let bundle = try ModelBundle.load(model: checkpoint.path, tokenizer: tokenizer.path)
+        let (result, _) = try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
+            .generate(prompt: "Once", maxNewTokens: 5, settings: SamplingSettings(greedy: true))
+        XCTAssertEqual(result.stopReason, .endOfText)
+        XCTAssertEqual(result.generatedIds, [])
     }
 }
