@@ -40,25 +40,29 @@ public struct CaptureRequest: Sendable, Equatable {
 
     public var spec: CaptureSpec { CaptureSpec(kinds: kinds, layers: layers) }
 
-    /// Bytes the assembled trace tensors take for a sequence of `positions` tokens.
-    public func estimatedBytes(config c: TransformerConfig, positions n: Int) -> Int {
-        let layerCount = layers.map { $0.filter { (0..<c.layers).contains($0) }.count } ?? c.layers
-        var floats = 0
+    /// Bytes the assembled trace tensors take for a sequence of `positions` tokens. Counted in
+    /// floating point and capped at `Int.max`: a model may declare a context of 10^12 positions,
+    /// whose attention squared overflows any integer (and must still be refused, not trap).
+    public func estimatedBytes(config c: TransformerConfig, positions: Int) -> Int {
+        let layerCount = Double(layers.map { $0.filter { (0..<c.layers).contains($0) }.count } ?? c.layers)
+        let n = Double(positions)
+        var floats = 0.0
         for kind in kinds {
-            let perLayer: Int
+            let perLayer: Double
             switch kind {
-            case .embed, .lnFinal: floats += n * c.width; continue
-            case .posEmbed: floats += c.family == .gpt2 ? n * c.width : 0; continue
-            case .logits: floats += n * c.vocabularySize; continue
-            case .q: perLayer = c.heads * n * c.headSize
-            case .k, .v: perLayer = c.kvHeads * n * c.headSize
-            case .scores, .pattern: perLayer = c.heads * n * n
-            case .mlpHidden: perLayer = n * c.feedForwardWidth
-            case .ln1, .ln2, .attnOut, .residMid, .mlpOut, .residPost: perLayer = n * c.width
+            case .embed, .lnFinal: floats += n * Double(c.width); continue
+            case .posEmbed: floats += c.family == .gpt2 ? n * Double(c.width) : 0; continue
+            case .logits: floats += n * Double(c.vocabularySize); continue
+            case .q: perLayer = Double(c.heads) * n * Double(c.headSize)
+            case .k, .v: perLayer = Double(c.kvHeads) * n * Double(c.headSize)
+            case .scores, .pattern: perLayer = Double(c.heads) * n * n
+            case .mlpHidden: perLayer = n * Double(c.feedForwardWidth)
+            case .ln1, .ln2, .attnOut, .residMid, .mlpOut, .residPost: perLayer = n * Double(c.width)
             }
             floats += perLayer * layerCount
         }
-        return floats * MemoryLayout<Float>.size
+        let bytes = floats * Double(MemoryLayout<Float>.size)
+        return bytes >= Double(Int.max) ? Int.max : Int(bytes)
     }
 
     /// Refuses, before any work, a capture that would not fit in `budget` bytes.

@@ -16,7 +16,7 @@ public enum TraceError: Error, CustomStringConvertible, LocalizedError {
             let mb = { (bytes: Int) in String(format: "%.0f MB", Double(bytes) / 1e6) }
             return "capturing this run would take about \(mb(estimate)) for \(positions) tokens, over the \(mb(budget)) budget; "
                 + "narrow it (largest: \(largest.joined(separator: ", ")); e.g. --capture -\(largest.first ?? "attn.pattern") or --layers 0,1), "
-                + "generate fewer tokens, or raise --capture-budget"
+                + "generate fewer tokens (--max-new-tokens), or raise --capture-budget"
         case .notATrace(let path, let problem):
             return "\(path) is not a Lantern trace: \(problem); traces are folders written by `lantern generate --trace DIR`"
         case .missingTensor(let name, let folder):

@@ -112,9 +112,11 @@ public final class GPT2Model: LanguageModel {
 
     public func forward(_ tokens: [Int], cache: inout KVCache, capture: CaptureSpec, allLogits: Bool) -> ForwardResult {
         let T = tokens.count, C = config.width, NH = config.heads, hs = config.headSize
-        let FF = config.feedForwardWidth, V = config.vocabularySize, P = cache.capacity
+        let FF = config.feedForwardWidth, V = config.vocabularySize
         let start = cache.count
-        precondition(T > 0 && start + T <= P, "GPT2Model.forward: \(T) tokens at \(start) overflow the context \(P)")
+        precondition(T > 0 && start + T <= cache.maximumCapacity,
+                     "GPT2Model.forward: \(T) tokens at \(start) overflow the context \(cache.maximumCapacity)")
+        cache.reserve(start + T)
         var recorder = Recorder(spec: capture, rows: T)
 
         // Activations of this call, each [T, …].

@@ -57,7 +57,7 @@ public enum HuggingFaceConfig {
         let vocabulary = try r.int("vocab_size")
         var config = TransformerConfig(
             family: .gpt2, layers: try r.int("n_layer"), heads: NH, kvHeads: NH, width: C, headSize: C / NH,
-            feedForwardWidth: try r.optionalInt("n_inner") ?? 4 * C, vocabularySize: vocabulary,
+            feedForwardWidth: try r.optionalPositiveInt("n_inner") ?? 4 * C, vocabularySize: vocabulary,
             contextLength: try r.optionalInt("n_positions") ?? r.int("n_ctx"),
             normEpsilon: try r.optionalFloat("layer_norm_epsilon") ?? 1e-5, positional: .learnedAbsolute,
             tiedEmbeddings: r.json["tie_word_embeddings"] as? Bool ?? true,
@@ -68,9 +68,9 @@ public enum HuggingFaceConfig {
 
     private static func llama(_ r: Reader) throws -> TransformerConfig {
         let C = try r.int("hidden_size"), NH = try r.int("num_attention_heads")
-        let NKV = try r.optionalInt("num_key_value_heads") ?? NH
+        let NKV = try r.optionalPositiveInt("num_key_value_heads") ?? NH
         guard NH % NKV == 0 else { throw r.problem("num_attention_heads \(NH) is not a multiple of num_key_value_heads \(NKV)") }
-        let hs = try r.optionalInt("head_dim") ?? C / NH
+        let hs = try r.optionalPositiveInt("head_dim") ?? C / NH
         guard hs * NH == C || r.json["head_dim"] != nil, hs % 2 == 0 else {
             throw r.problem("hidden_size \(C) does not split into \(NH) heads of even size")
         }
@@ -151,6 +151,13 @@ public enum HuggingFaceConfig {
                 throw problem("\"\(key)\" should be a non-negative whole number, found \(value)")
             }
             return int
+        }
+
+        /// A whole number that must be at least 1 when present (a head count, a width).
+        func optionalPositiveInt(_ key: String) throws -> Int? {
+            guard let value = try optionalInt(key) else { return nil }
+            guard value > 0 else { throw problem("\"\(key)\" must be positive, found 0") }
+            return value
         }
 
         func int(_ key: String) throws -> Int {

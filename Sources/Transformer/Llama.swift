@@ -85,14 +85,16 @@ public final class LlamaModel: LanguageModel {
 
     public func forward(_ tokens: [Int], cache: inout KVCache, capture: CaptureSpec, allLogits: Bool) -> ForwardResult {
         let T = tokens.count, C = config.width, NH = config.heads, NKV = config.kvHeads, hs = config.headSize
-        let FF = config.feedForwardWidth, V = config.vocabularySize, P = cache.capacity
+        let FF = config.feedForwardWidth, V = config.vocabularySize
         let qWidth = NH * hs, kvWidth = NKV * hs
         guard case .rotary(let theta, let layout) = config.positional else {
             preconditionFailure("LlamaModel needs a rotary positional scheme")
         }
         let frequencies = config.rotaryScaling.inverseFrequencies(headSize: hs, theta: theta)  // [hs / 2]
         let start = cache.count
-        precondition(T > 0 && start + T <= P, "LlamaModel.forward: \(T) tokens at \(start) overflow the context \(P)")
+        precondition(T > 0 && start + T <= cache.maximumCapacity,
+                     "LlamaModel.forward: \(T) tokens at \(start) overflow the context \(cache.maximumCapacity)")
+        cache.reserve(start + T)
         var recorder = Recorder(spec: capture, rows: T)
 
         // Activations of this call, each [T, …].

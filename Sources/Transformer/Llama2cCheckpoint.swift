@@ -31,9 +31,15 @@ public enum Llama2cCheckpoint {
             bosTokenId: 1, eosTokenId: 2)
         config.beginningOfSequenceEndsText = true
 
-        // Every float the file must hold, in order.
+        // Every float the file must hold, in order. The sizes come from the file, so they are summed
+        // in floating point first: an integer sum of a crafted header can wrap around (release
+        // builds do not trap) and let a short file through to reads past its end.
         let sizes = [V * C, L * C, L * C * C, L * kvWidth * C, L * kvWidth * C, L * C * C, L * C,
                      L * FF * C, L * C * FF, L * FF * C, C, P * hs / 2, P * hs / 2] + (sharedClassifier ? [] : [V * C])
+        let neededEstimate = 28 + 4 * ([V * C, L * C * C, L * kvWidth * C, L * FF * C].map(Double.init).reduce(0, +) * 3)
+        guard neededEstimate < Double(Int.max / 2) else {
+            throw fail("header \(header) describes a model of about \(String(format: "%.3g", neededEstimate)) bytes, far larger than any file")
+        }
         let needed = 28 + 4 * sizes.reduce(0, +)
         guard data.count >= needed else {
             throw fail("file is \(data.count) bytes but its header \(header) needs \(needed)")

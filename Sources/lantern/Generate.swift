@@ -35,7 +35,8 @@ struct Generate: ParsableCommand {
         let request = try tracing.trace.map { folder in
             try TraceFile.checkDestination(URL(fileURLWithPath: folder))
             return try tracing.checkedRequest(config: bundle.model.config,
-                                       positions: min(promptIds.count + sampling.maxNewTokens, bundle.model.config.contextLength))
+                                       positions: min(promptIds.count + min(sampling.maxNewTokens, bundle.model.config.contextLength),
+                                                  bundle.model.config.contextLength))  // no overflow near Int.max
         }
         if !json { FileHandle.standardOutput.write(Data(prompt.utf8)) }
         var (result, session) = try generator.generate(

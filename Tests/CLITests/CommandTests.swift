@@ -177,6 +177,27 @@ final class BadInputTests: XCTestCase {
         try expectFailure(["generate", prompt, "--model", gpt2], mentions: ["context holds 128", "shorten"])
     }
 
+    /// A context of 10^12 positions and --max-new-tokens near Int.max: the run allocates what it
+    /// uses (the KV cache grows) and no size overflows (these used to hang, or to trap with --trace).
+    func testHugeContextAndHugeMaxNewTokensRunNormally() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-cli-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: CLI.fixtures.appendingPathComponent("llama-tiny-gqa"), to: folder)
+        let configURL = folder.appendingPathComponent("config.json")
+        var config = try CLI.json(String(contentsOf: configURL, encoding: .utf8))
+        config["max_position_embeddings"] = 1_000_000_000_000
+        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+        let run = try CLI.run(["generate", "hello", "--model", folder.path, "--max-new-tokens", "9223372036854775800",
+                               "--greedy", "--json"])
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        XCTAssertEqual(try CLI.json(run.stdout)["stop_reason"] as? String, "eos")
+        // Recording it could need up to 10^12 positions of attention: refused up front, with the fix.
+        let trace = folder.appendingPathComponent("run")
+        try expectFailure(["generate", "hello", "--model", folder.path, "--max-new-tokens", "9223372036854775800", "--trace", trace.path],
+                          mentions: ["budget", "--max-new-tokens"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: trace.path))
+    }
+
     func testMalformedConfigAndTruncatedWeights() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-cli-\(UUID())")
         try FileManager.default.copyItem(at: URL(fileURLWithPath: gpt2), to: folder)

@@ -95,6 +95,14 @@ final class ConfigKeyTests: XCTestCase {
                 XCTAssertFalse("\(error)".contains("malformed"), "a valid setting is not malformed: \(error)")
             }
         }
+        // Zero heads or widths are malformed (num_key_value_heads: 0 used to divide by zero).
+        for (json, key) in [(Self.llama.merging(["num_key_value_heads": 0]) { $1 }, "num_key_value_heads"),
+                            (Self.llama.merging(["head_dim": 0]) { $1 }, "head_dim"),
+                            (Self.gpt2.merging(["n_inner": 0]) { $1 }, "n_inner")] {
+            XCTAssertThrowsError(try parse(json)) { error in
+                XCTAssertTrue("\(error)".contains("\"\(key)\" must be positive"), "\(error)")
+            }
+        }
         // A scaling missing its own keys is malformed, and says which key.
         XCTAssertThrowsError(try parse(Self.llama.merging(["rope_parameters": ["rope_type": "linear"]]) { $1 })) { error in
             XCTAssertTrue("\(error)".contains("rope parameter missing \"factor\""), "\(error)")

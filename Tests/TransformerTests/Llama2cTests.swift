@@ -41,4 +41,19 @@ final class Llama2cTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("shorter than the 28-byte header"), "\(error)")
         }
     }
+
+    /// A header whose sizes multiply past 2^63 is refused before anything is read (the integer
+    /// sum used to wrap in release builds and let a 28-byte file through to reads past its end).
+    func testAHeaderWhoseSizesOverflowIsRefused() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("overflow-\(UUID()).bin")
+        defer { try? FileManager.default.removeItem(at: file) }
+        var data = Data()
+        let huge = Int32((1 << 20) - 4)  // head size (huge / 2) even, as the header check wants
+        for field in [huge, huge, huge, 2, 2, Int32.max, 16] { withUnsafeBytes(of: field.littleEndian) { data.append(contentsOf: $0) } }
+        data.append(contentsOf: [UInt8](repeating: 0, count: 64))
+        try data.write(to: file)
+        XCTAssertThrowsError(try Llama2cCheckpoint.load(file)) { error in
+            XCTAssertTrue("\(error)".contains("far larger than any file"), "\(error)")
+        }
+    }
 }
