@@ -43,17 +43,27 @@ public enum NPY {
             throw Error.unsupported(name, reason: "Fortran order")
         }
         let shape = parseShape(header)
-        let count = shape.reduce(1, *)
+        // The shape comes from the file: every extent non-negative, and the element count and
+        // byte size checked against the data before anything is allocated (a crafted header
+        // could otherwise ask for negative or astronomically large arrays).
+        guard shape.allSatisfy({ $0 >= 0 }) else { throw Error.unsupported(name, reason: "negative extent in shape \(shape)") }
+        var count = 1
+        for extent in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+            guard !overflow else { throw Error.unsupported(name, reason: "shape \(shape) holds more elements than any file can") }
+            count = product
+        }
         let body = Array(bytes[(headerStart + headerLength)...])
-        var values = [Float](repeating: 0, count: count)
         func load<T>(_ type: T.Type, _ convert: (T) -> Float) throws {
-            guard body.count >= count * MemoryLayout<T>.size else {
+            guard count <= body.count / MemoryLayout<T>.size else {
                 throw Error.unsupported(name, reason: "data shorter than shape \(shape)")
             }
+            values = [Float](repeating: 0, count: count)
             body.withUnsafeBytes { raw in
                 for i in 0..<count { values[i] = convert(raw.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)) }
             }
         }
+        var values: [Float] = []
         switch descr {
         case "<f4": try load(Float.self) { $0 }
         case "<f8": try load(Double.self) { Float($0) }
@@ -92,7 +102,7 @@ public enum NPY {
         let rest = header[range.upperBound...]
         guard let end = rest.firstIndex(of: ")") else { return [] }
         return rest[..<end].split(separator: ",").compactMap {
-            Int($0.trimmingCharacters(in: .whitespaces))
+            Int($0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "L")))
         }
     }
 }

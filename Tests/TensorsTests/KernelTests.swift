@@ -119,4 +119,27 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(NPY.encode(tensor).count % 64, (24 * 4) % 64, "header padded to 64 bytes")
         XCTAssertThrowsError(try NPY.decode(Data("hello".utf8)))
     }
+
+    /// Shapes from a crafted header: negative extents, products past Int.max, and a shape larger
+    /// than the data are errors, never a crash or a 400 GB allocation.
+    func testNPYHeadersWithImpossibleShapesAreErrors() {
+        func file(shape: String, payloadBytes: Int = 16) -> Data {
+            var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
+            while (10 + header.count + 1) % 64 != 0 { header += " " }
+            header += "\n"
+            var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xFF), UInt8(header.count >> 8)])
+            data.append(contentsOf: Array(header.utf8))
+            data.append(contentsOf: [UInt8](repeating: 0, count: payloadBytes))
+            return data
+        }
+        let cases = [("(-3, 4)", "negative extent"), ("(4294967296, 4294967296, 16)", "more elements"),
+                     ("(100000, 1000000)", "data shorter"), ("(5,)", "data shorter")]
+        for (shape, reason) in cases {
+            XCTAssertThrowsError(try NPY.decode(file(shape: shape))) { error in
+                XCTAssertTrue("\(error)".contains(reason), "\(shape): \(error)")
+            }
+        }
+        XCTAssertEqual(try NPY.decode(file(shape: "(2, 2)")).shape, [2, 2])
+        XCTAssertEqual(try NPY.decode(file(shape: "(0, 7)", payloadBytes: 0)).shape, [0, 7])
+    }
 }
