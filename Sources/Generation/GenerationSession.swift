@@ -80,14 +80,25 @@ public final class GenerationSession {
     /// taking it; pass the step to `accept` to take it.
     public func sample() -> SamplingStep {
         randomBeforeSample = sampler.random
-        return sampler.sample(logits: logits)
+        return sampler.sample(logits: samplableLogits)
+    }
+
+    /// The logits with every id the tokenizer has no piece for set to −∞: a model's vocabulary may
+    /// be padded past its tokenizer's (e.g. 50,304 rows for GPT-2's 50,257 tokens), and an id with
+    /// no text must never be chosen.
+    var samplableLogits: [Float] {
+        let pieces = tokenizer.vocabularySize
+        guard pieces < logits.count else { return logits }
+        var masked = logits
+        for id in pieces..<logits.count { masked[id] = -.infinity }
+        return masked
     }
 
     /// What `sample()` would draw now, without advancing the random generator (the stepper shows
     /// this proposal, and the learner may still change the settings before taking it).
     public func preview() -> SamplingStep {
         var copy = sampler
-        return copy.sample(logits: logits)
+        return copy.sample(logits: samplableLogits)
     }
 
     /// A step for a token the learner chose (a listed candidate or a typed token): the funnel of

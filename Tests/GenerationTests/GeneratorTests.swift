@@ -159,3 +159,24 @@ final class Llama2cBeginningOfSequenceTests: XCTestCase {
         XCTAssertEqual(result.generatedIds, [])
     }
 }
+
+/// A model whose vocabulary is larger than its tokenizer's (padded embedding rows): ids with no
+/// piece are never sampled (they used to be, and printed as nothing).
+final class PaddedVocabularyTests: XCTestCase {
+    func testIdsWithoutAPieceAreNeverChosen() throws {
+        // The Llama fixture has 320 rows; the byte-level GPT-2 fixture's tokenizer has 297 entries.
+        let bundle = try ModelBundle.load(model: TestData.fixtures.appendingPathComponent("llama-tiny-gqa").path,
+                                          tokenizer: TestData.fixtures.appendingPathComponent("gpt2-bytes-noprefix").path)
+        XCTAssertEqual(bundle.model.config.vocabularySize, 320)
+        XCTAssertEqual(bundle.tokenizer.vocabularySize, 297)
+        let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
+        var generated: [Int] = []
+        for seed in UInt64(1)...4 {
+            let (result, _) = try generator.generate(prompt: "the cat sat", maxNewTokens: 40,
+                                                     settings: SamplingSettings(temperature: 3, seed: seed))
+            generated += result.generatedIds
+        }
+        XCTAssertGreaterThan(generated.count, 100)
+        XCTAssertTrue(generated.allSatisfy { $0 < 297 }, "sampled ids without a piece: \(generated.filter { $0 >= 297 })")
+    }
+}
