@@ -56,7 +56,7 @@ struct Step: ParsableCommand {
                                             settings: sampling.settings, capture: spec)
         var stepper = Stepper(session: session, bundle: bundle, prompt: prompt,
                               request: CaptureRequest(kinds: spec.kinds, layers: nil), listed: candidates,
-                              painter: TerminalPainter(color: TerminalColor.detect()), endOfText: generator.endOfTextId)
+                              painter: TerminalPainter(color: TerminalColor.detect()), isEndOfText: generator.isEndOfText)
         stepper.showStep()
         while let line = readLine() {
             if !stepper.handle(line.trimmingCharacters(in: .whitespaces)) { break }
@@ -75,7 +75,8 @@ struct Stepper {
     let request: CaptureRequest
     let listed: Int
     let painter: TerminalPainter
-    let endOfText: Int
+    /// End-of-text, or a llama2.c model's `<s>` (see `Generator.isEndOfText`).
+    let isEndOfText: (Int) -> Bool
 
     var tokenizer: any Tokenizer { bundle.tokenizer }
 
@@ -169,7 +170,7 @@ struct Stepper {
     func take(_ step: SamplingStep) throws {
         guard !session.isContextFull else { throw GenerationError.contextFull(session.contextLength) }
         try session.accept(step)
-        if step.chosen == endOfText {
+        if isEndOfText(step.chosen) {
             say("(the model chose its end-of-text token: a natural place to stop)")
         }
     }
