@@ -31,6 +31,13 @@ extension GPT2Tokenizer {
             throw TokenizerError.unsupportedModel(
                 path: url.path, reason: "pre_tokenizer is \"\(preTokenizer.type)\", not \"ByteLevel\"")
         }
+        // Lantern splits text with GPT-2's own pattern; a file that asks for another split (a
+        // Llama 3 or Qwen regex before a regex-free ByteLevel), a prefix space or a normalizer
+        // would be tokenized differently from its model's training, silently: refuse it by name.
+        if let problem = document.preTokenizer?.differenceFromGPT2 ?? document.normalizerDifference {
+            throw TokenizerError.unsupportedModel(
+                path: url.path, reason: "\(problem) is not supported: Lantern's byte-level BPE splits text exactly as GPT-2 does")
+        }
         guard let vocabulary = model.vocab else {
             throw TokenizerError.malformedJSON(path: url.path, reason: "model.vocab is missing")
         }
@@ -116,12 +123,21 @@ private struct TokenizerJSON: Decodable {
     var model: Model
     var addedTokens: [AddedToken]?
     var preTokenizer: PreTokenizer?
+    var normalizer: Component?
 
     enum CodingKeys: String, CodingKey {
-        case model
+        case model, normalizer
         case addedTokens = "added_tokens"
         case preTokenizer = "pre_tokenizer"
     }
+
+    /// Any component's type, for naming it.
+    struct Component: Decodable {
+        var type: String
+    }
+
+    /// GPT-2's tokenizer.json has no normalizer.
+    var normalizerDifference: String? { normalizer.map { "normalizer \"\($0.type)\"" } }
 
     struct Model: Decodable {
         var type: String?
@@ -137,10 +153,34 @@ private struct TokenizerJSON: Decodable {
     struct PreTokenizer: Decodable {
         var type: String
         var pretokenizers: [PreTokenizer]?
+        var useRegex: Bool?
+        var addPrefixSpace: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case type, pretokenizers
+            case useRegex = "use_regex"
+            case addPrefixSpace = "add_prefix_space"
+        }
 
         /// GPT-2 style files have ByteLevel alone or inside a Sequence.
         var containsByteLevel: Bool {
             type == "ByteLevel" || (pretokenizers ?? []).contains { $0.containsByteLevel }
+        }
+
+        /// What differs from GPT-2's pre-tokenizer (ByteLevel with its regex, no prefix space), or nil.
+        var differenceFromGPT2: String? {
+            switch type {
+            case "ByteLevel":
+                if useRegex == false { return "pre_tokenizer ByteLevel with use_regex: false (the text split by another rule)" }
+                if addPrefixSpace == true { return "pre_tokenizer ByteLevel with add_prefix_space: true" }
+                return nil
+            case "Sequence":
+                let parts = pretokenizers ?? []
+                if parts.count == 1 { return parts[0].differenceFromGPT2 }
+                return "pre_tokenizer Sequence of \(parts.map(\.type).joined(separator: " + "))"
+            default:
+                return "pre_tokenizer \"\(type)\""
+            }
         }
     }
 

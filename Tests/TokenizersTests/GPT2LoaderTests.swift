@@ -217,3 +217,41 @@ final class GPT2LoaderTests: XCTestCase {
         XCTAssertNoThrow(try GPT2Tokenizer(vocabulary: vocabulary, merges: []))
     }
 }
+
+/// A byte-level tokenizer.json that asks to split text otherwise than GPT-2 (a Llama 3 style
+/// regex before a regex-free ByteLevel, a prefix space, a normalizer) is refused by name: Lantern
+/// would have split it with GPT-2's pattern, silently giving other tokens than the model saw.
+final class ByteLevelPreTokenizerTests: XCTestCase {
+    let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("TransformerTests/Fixtures/gpt2-bytes-bf16-sharded/tokenizer.json")
+
+    func load(changing key: String, to value: Any) throws -> GPT2Tokenizer {
+        var document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: fixture)) as? [String: Any])
+        document[key] = value
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-pretok-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try JSONSerialization.data(withJSONObject: document).write(to: url)
+        return try GPT2Tokenizer.load(tokenizerJSON: url)
+    }
+
+    func testOtherSplitsAreRefusedByName() throws {
+        let llama3Split: [String: Any] = ["type": "Split", "behavior": "Isolated", "invert": false,
+                                          "pattern": ["Regex": "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"]]
+        let cases: [(String, Any, String)] = [
+            ("pre_tokenizer", ["type": "Sequence", "pretokenizers": [llama3Split, ["type": "ByteLevel", "add_prefix_space": false, "use_regex": false]]],
+             "pre_tokenizer Sequence of Split + ByteLevel is not supported"),
+            ("pre_tokenizer", ["type": "ByteLevel", "add_prefix_space": false, "use_regex": false], "use_regex: false"),
+            ("pre_tokenizer", ["type": "ByteLevel", "add_prefix_space": true, "use_regex": true], "add_prefix_space: true is not supported"),
+            ("normalizer", ["type": "NFC"], "normalizer \"NFC\" is not supported"),
+        ]
+        for (key, value, message) in cases {
+            XCTAssertThrowsError(try load(changing: key, to: value)) { error in
+                XCTAssertTrue("\(error)".contains(message), "«\(error)» should say «\(message)»")
+            }
+        }
+        // GPT-2's own layouts load: ByteLevel alone, or alone inside a Sequence.
+        XCTAssertNoThrow(try load(changing: "pre_tokenizer", to: ["type": "Sequence", "pretokenizers": [
+            ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true]]]))
+        XCTAssertNoThrow(try load(changing: "normalizer", to: NSNull()))
+    }
+}
