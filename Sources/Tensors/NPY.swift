@@ -35,9 +35,12 @@ public enum NPY {
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
             headerStart = 12
         }
-        guard headerStart + headerLength <= bytes.count,
-              let header = String(bytes: bytes[headerStart..<(headerStart + headerLength)], encoding: .ascii)
-        else { throw Error.notNPY(name) }
+        guard headerStart + headerLength <= bytes.count else {
+            throw Error.unsupported(name, reason: "the file is cut short inside its header")
+        }
+        guard let header = String(bytes: bytes[headerStart..<(headerStart + headerLength)], encoding: .ascii) else {
+            throw Error.unsupported(name, reason: "the header is not ASCII text")
+        }
         guard let descr = field("descr", in: header) else { throw Error.unsupported(name, reason: "no descr") }
         if header.contains("'fortran_order': True") {
             throw Error.unsupported(name, reason: "Fortran order")

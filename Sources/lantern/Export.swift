@@ -63,13 +63,16 @@ struct ExportCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: trace)
         let metadata = try TraceFile.readMetadata(folder)
         let target = URL(fileURLWithPath: out ?? "output/\(folder.standardizedFileURL.lastPathComponent)", isDirectory: true)
-        try Self.prepare(target)
-
         var jobs: [Job] = [], skipped: [String] = []
         let present = Set(metadata.tensors.map(\.name))
+        // A trace that lists patterns must provide them: a missing, truncated or mismatched .npy is
+        // an error naming the file (before anything is written), not "no attention patterns".
+        let attentionSources = present.contains(where: { $0.hasSuffix(".attn.pattern") })
+            ? try OverviewSources.fromTrace(folder, metadata: metadata) : nil
+        try Self.prepare(target)
 
         // Attention: each layer's grid and the overview.
-        if let sources = try? OverviewSources.fromTrace(folder, metadata: metadata) {
+        if let sources = attentionSources {
             for source in sources {
                 jobs.append(Job(name: "attention-L\(source.layer)-all.png") { try AttentionPicture.layer(source) })
             }

@@ -97,6 +97,32 @@ final class ExportCommandTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: locked.path), [])
     }
 
+    /// A trace whose listed pattern file is missing, cut short or of another shape: export names
+    /// the file and fails, writing nothing (it used to say "no attention patterns" and exit 0).
+    func testExportOfABrokenTraceNamesTheFile() throws {
+        let damages: [(String, (URL) throws -> Void, String)] = [
+            ("missing", { try FileManager.default.removeItem(at: $0) }, "is missing"),
+            ("cut", { url in try Data(contentsOf: url).prefix(100).write(to: url) }, "cut short"),
+            ("lying", { url in
+                var data = try Data(contentsOf: url)
+                let header = String(decoding: data.prefix(128), as: UTF8.self)
+                let range = try XCTUnwrap(header.range(of: "'shape': ("))
+                let offset = header.distance(from: header.startIndex, to: range.upperBound)
+                data[offset] = UInt8(ascii: "9")  // the first extent now disagrees with trace.json
+                try data.write(to: url)
+            }, "shape"),
+        ]
+        for (name, damage, message) in damages {
+            let trace = try makeTrace("trace-\(name)")
+            try damage(trace.appendingPathComponent("blocks.1.attn.pattern.npy"))
+            let out = scratch.appendingPathComponent("out-\(name)")
+            let run = try CLI.run(["export", "--trace", trace.path, "--out", out.path])
+            XCTAssertNotEqual(run.exitCode, 0, name)
+            XCTAssertTrue(run.stderr.contains("blocks.1.attn.pattern.npy") && run.stderr.contains(message), "\(name): \(run.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "\(name): nothing written")
+        }
+    }
+
     func testBenchReportsTheOverviewRenderTime() throws {
         let run = try CLI.run(["bench", "--threads", "1", "--prefill-tokens", "8", "--decode-tokens", "2", "--prompt-tokens", "2",
                                "--no-recording", "--json"])
