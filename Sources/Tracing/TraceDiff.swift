@@ -25,8 +25,17 @@ public struct TraceDiff: Sendable {
     public var layers: [LayerDifference]
     public var samePrompt: Bool
 
-    public init(_ a: Trace, _ b: Trace) {
+    /// Throws when the two traces cannot be compared row by row: models of different shapes
+    /// (the same architecture with other weights — fine-tuned, f16 — compares fine), or no first
+    /// token in common.
+    public init(_ a: Trace, _ b: Trace) throws {
         let ma = a.metadata, mb = b.metadata
+        func shape(_ m: TraceModel) -> String {
+            "\(m.family), \(m.layers) layers × \(m.heads) heads, width \(m.width), vocabulary \(m.vocabularySize)"
+        }
+        guard shape(ma.model) == shape(mb.model) else {
+            throw TraceError.notComparable("they come from models of different shapes (A: \(shape(ma.model)); B: \(shape(mb.model)))")
+        }
         samePrompt = ma.promptIds == mb.promptIds
         let generated = zip(ma.generatedIds, mb.generatedIds)
         firstDivergence = generated.enumerated().first { $0.element.0 != $0.element.1 }?.offset
@@ -38,6 +47,9 @@ public struct TraceDiff: Sendable {
                          b.tensors[name]!.shape.count == 3 ? b.tensors[name]!.shape[1] : b.tensors[name]!.shape[0])
         }
         sharedPositions = shared
+        guard shared > 0 else {
+            throw TraceError.notComparable("their token sequences differ from the first token on, so no position saw the same input")
+        }
         heads = []
         layers = []
         let layerCount = min(ma.model.layers, mb.model.layers)

@@ -7,6 +7,7 @@ public enum TraceError: Error, CustomStringConvertible, LocalizedError {
     case missingTensor(String, folder: String)
     case unwritable(String, problem: String)
     case outputExists(String)
+    case notComparable(String)
 
     public var description: String {
         switch self {
@@ -26,6 +27,8 @@ public enum TraceError: Error, CustomStringConvertible, LocalizedError {
             return "trace \(folder) has no tensor \(name); capture it with --capture +\(kind)"
         case .unwritable(let path, let problem):
             return "cannot write \(path): \(problem); choose another folder with --trace"
+        case .notComparable(let reason):
+            return "these traces cannot be compared: \(reason); trace diff compares runs of one architecture on the same prompt (other sampling settings, other weights)"
         case .outputExists(let path):
             return "\(path) exists and is not a Lantern trace holding only its own files; it was left untouched: choose an empty or new folder"
         }

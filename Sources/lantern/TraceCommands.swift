@@ -64,7 +64,7 @@ struct TraceCommand: ParsableCommand {
 
         func run() throws {
             let a = try TraceFile.read(URL(fileURLWithPath: first)), b = try TraceFile.read(URL(fileURLWithPath: second))
-            let diff = TraceDiff(a, b)
+            let diff = try TraceDiff(a, b)
             if !diff.samePrompt { print("note: the prompts differ, so only their common first tokens are compared") }
             let pa = a.metadata.pieces.dropFirst(a.metadata.promptIds.count), pb = b.metadata.pieces.dropFirst(b.metadata.promptIds.count)
             if let index = diff.firstDivergence {

@@ -216,7 +216,7 @@ final class TraceTests: XCTestCase {
         }
         let greedy = try trace(SamplingSettings(greedy: true), bundle)
         let hot = try trace(SamplingSettings(temperature: 3, seed: 1), bundle)
-        let diff = TraceDiff(greedy, hot)
+        let diff = try TraceDiff(greedy, hot)
         XCTAssertTrue(diff.samePrompt)
         if let index = diff.firstDivergence {
             XCTAssertNotEqual(greedy.metadata.generatedIds[index], hot.metadata.generatedIds[index])
@@ -226,5 +226,13 @@ final class TraceTests: XCTestCase {
         XCTAssertEqual(diff.heads.map(\.maxAbs).max(), 0)
         XCTAssertEqual(diff.layers.map(\.relative).max(), 0)
         XCTAssertEqual(diff.layers.count, 3)
+
+        // Another architecture, or no shared first token: a clear refusal, not a table of zeros.
+        var other = hot
+        other.metadata.model.layers = 7
+        XCTAssertThrowsError(try TraceDiff(greedy, other)) { XCTAssertTrue("\($0)".contains("different shapes"), "\($0)") }
+        var unrelated = hot
+        unrelated.metadata.promptIds[0] = (hot.metadata.promptIds[0] + 1) % hot.metadata.model.vocabularySize
+        XCTAssertThrowsError(try TraceDiff(greedy, unrelated)) { XCTAssertTrue("\($0)".contains("from the first token on"), "\($0)") }
     }
 }
