@@ -31,6 +31,16 @@ public struct LessonLibrary: Sendable {
         } catch {
             throw LoadError.issues([LessonIssue(file: name, line: 0, problem: "not valid JSON (\(error))")])
         }
+        guard !manifest.lessons.isEmpty else {
+            throw LoadError.issues([LessonIssue(file: name, line: 0, problem: "\"lessons\" is empty: list at least one lesson")])
+        }
+        // Lesson files live in the lessons folder: no absolute paths, no way out through "..".
+        let outside = manifest.lessons.filter { $0.file.hasPrefix("/") || $0.file.split(separator: "/").contains("..") }
+        guard outside.isEmpty else {
+            throw LoadError.issues(outside.map {
+                LessonIssue(file: name, line: 0, problem: "lesson \"\($0.id)\": file \"\($0.file)\" must be a path inside the lessons folder")
+            })
+        }
     }
 
     static func path(_ context: DecodingError.Context) -> String {
@@ -49,7 +59,7 @@ public struct LessonLibrary: Sendable {
 
     /// The entry for "5", "05" or an id such as "attention".
     public func entryIndex(for selector: String) -> Int? {
-        if let n = Int(selector), (1...entries.count).contains(n) { return n - 1 }
+        if let n = Int(selector), entries.indices.contains(n - 1) { return n - 1 }
         return entries.firstIndex { $0.id == selector }
     }
 

@@ -162,6 +162,9 @@ public enum LessonParser {
             var words = try CommandWords.split(source)
             if words.first == "lantern" { words.removeFirst() }
             if words.isEmpty { problem(line, "the command is empty: write the words after `lantern`") }
+            // A lesson runs this same binary for each command: `lesson` inside a lesson would start
+            // lessons within lessons without end.
+            if words.first == "lesson" { problem(line, "a lesson cannot run `lantern lesson` (it would start a lesson inside the lesson)") }
             step.arguments = words
         } catch {
             problem(line, "\(error)")

@@ -15,7 +15,7 @@ struct ModelOptions: ParsableArguments {
         "The tokenizer, when it is not in the model folder (llama2.c: tokenizer.bin).", valueName: "path"))
     var tokenizer: String?
 
-    @Option(name: .long, help: "CPU threads for the engine (default: every core).")
+    @Option(name: .long, parsing: .unconditional, help: "CPU threads for the engine (default: every core).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(name: .long, help: ArgumentHelp(
@@ -37,16 +37,18 @@ struct ModelOptions: ParsableArguments {
 
 /// The inference parameters (shared by generate and, later, step).
 struct SamplingOptions: ParsableArguments {
-    @Option(name: .long, help: "How many tokens to generate at most (1 or more).")
+    // Numbers parse unconditionally, so `--top-k -5` reaches validation ("out of range") instead
+    // of being read as an unknown flag ("missing value").
+    @Option(name: .long, parsing: .unconditional, help: "How many tokens to generate at most (1 or more).")
     var maxNewTokens: Int = 64
 
-    @Option(name: .long, help: "Divide the logits by this before softmax: below 1 sharper, above 1 flatter; 0 means greedy.")
+    @Option(name: .long, parsing: .unconditional, help: "Divide the logits by this before softmax: below 1 sharper, above 1 flatter; 0 means greedy.")
     var temperature: Float = 1.0
 
-    @Option(name: .long, help: "Sample only from the k most likely tokens (0 = off).")
+    @Option(name: .long, parsing: .unconditional, help: "Sample only from the k most likely tokens (0 = off).")
     var topK: Int = 0
 
-    @Option(name: .long, help: "Sample only from the most likely tokens whose probabilities add up to p (1 = off).")
+    @Option(name: .long, parsing: .unconditional, help: "Sample only from the most likely tokens whose probabilities add up to p (1 = off).")
     var topP: Float = 1.0
 
     @Flag(name: .long, help: "Always take the most likely token (same as --temperature 0).")

@@ -164,10 +164,13 @@ final class BadInputTests: XCTestCase {
     }
 
     func testOutOfRangeSamplingValues() throws {
-        try expectFailure(["generate", "hi", "--model", gpt2, "--temperature", "-1"], mentions: ["--temperature"])
+        // Negative numbers reach the range check (they used to be taken for flags: "Missing value").
+        try expectFailure(["generate", "hi", "--model", gpt2, "--temperature", "-1"], mentions: ["--temperature -1.0 is out of range"])
         try expectFailure(["generate", "hi", "--model", gpt2, "--top-p", "0"], mentions: ["--top-p"])
         try expectFailure(["generate", "hi", "--model", gpt2, "--top-p", "1.5"], mentions: ["--top-p"])
-        try expectFailure(["generate", "hi", "--model", gpt2, "--top-k", "-2"], mentions: ["--top-k"])
+        try expectFailure(["generate", "hi", "--model", gpt2, "--top-k", "-2"], mentions: ["--top-k -2 is out of range"])
+        try expectFailure(["generate", "hi", "--model", gpt2, "--max-new-tokens", "-3"], mentions: ["--max-new-tokens -3 is out of range"])
+        try expectFailure(["generate", "hi", "--model", gpt2, "--threads", "-1"], mentions: ["--threads -1 is out of range"])
         try expectFailure(["generate", "hi", "--model", gpt2, "--max-new-tokens", "0"], mentions: ["--max-new-tokens"])
         try expectFailure(["generate", "hi", "--model", gpt2, "--temperature", "abc"], mentions: ["temperature"])
     }

@@ -154,6 +154,31 @@ final class LessonParserTests: XCTestCase {
         XCTAssertTrue(issues.contains { $0.hasPrefix("f.md:16: question id \"a\" is used twice (first at line 1)") }, "\(issues)")
     }
 
+    /// A lesson that runs `lesson` would fork lessons inside lessons without end: refused by the parser.
+    func testALessonCannotRunLessons() {
+        for command in ["lesson 3 --auto", "lantern lesson next"] {
+            let text = "# Loop\n\n```lantern\n\(command)\n```\n"
+            let issues = LessonParser.parse(text, file: "loop.md").issues.map(\.description)
+            XCTAssertTrue(issues.contains { $0.contains("loop.md:4") && $0.contains("cannot run `lantern lesson`") }, "\(issues)")
+        }
+    }
+
+    /// An empty manifest is an issue naming manifest.json (looking a lesson up in it used to trap).
+    func testAnEmptyManifestIsAnIssue() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-empty-manifest-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data(#"{"format": 1, "welcome": "hi", "lessons": []}"#.utf8).write(to: folder.appendingPathComponent("manifest.json"))
+        XCTAssertThrowsError(try LessonLibrary(folder: folder)) { error in
+            XCTAssertTrue("\(error)".contains("\"lessons\" is empty"), "\(error)")
+        }
+        try Data(#"{"format": 1, "lessons": [{"id": "x", "title": "X", "file": "../../etc/passwd", "summary": "s"}]}"#.utf8)
+            .write(to: folder.appendingPathComponent("manifest.json"))
+        XCTAssertThrowsError(try LessonLibrary(folder: folder)) { error in
+            XCTAssertTrue("\(error)".contains("must be a path inside the lessons folder"), "\(error)")
+        }
+    }
+
     func testCommandWordsSplitLikeAShell() throws {
         XCTAssertEqual(try CommandWords.split(#"generate "Once upon a time" --stop '.' --x=\"y\""#),
                        ["generate", "Once upon a time", "--stop", ".", "--x=\"y\""])
