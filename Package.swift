@@ -45,7 +45,7 @@ let package = Package(
         // Training: backward pass, optimiser, data loading, tokenizer training, the teaching corpus.
         .target(name: "Training", dependencies: ["Transformer", "Tokenizers", "Tensors", "CKernels"], swiftSettings: numericRelease),
         // Lessons: the lesson format, its checks, the runner, progress and answer checking (no CLI knowledge).
-        .target(name: "Lessons", dependencies: ["Rendering"]),
+        .target(name: "Lessons", dependencies: ["Rendering", "Tensors"]),
         .executableTarget(name: "lantern", dependencies: [
             "Lessons", "Rendering", "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "ModelHub", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -148,16 +148,25 @@ public final class LessonRunner {
     }
 
     func stopped() -> Outcome {
-        save()
+        let saved = save()
         say("")
-        say("Stopped; your progress is saved. Resume with `lantern lesson \(number)`.")
+        say(saved ? "Stopped; your progress is saved. Resume with `lantern lesson \(number)`."
+                  : "Stopped; your progress could not be saved (see the warning above).")
         return .stopped
     }
 
-    func save() {
-        guard let store else { return }
-        do { try store.save(progress) } catch { say("warning: \(error)") }
+    /// Saves the progress; false when it could not be written (warned once, not at every step).
+    @discardableResult
+    func save() -> Bool {
+        guard let store else { return true }
+        do { try store.save(progress); return true } catch {
+            if !warnedAboutSaving { say("warning: \(error)") }
+            warnedAboutSaving = true
+            return false
+        }
     }
+
+    private var warnedAboutSaving = false
 
     /// Markdown for the terminal: the `# Title` line dropped (the header shows it), other headings
     /// and **strong** text in bold, runs of blank lines collapsed; the rest as written.

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// What a learner has done, per lesson id. Kept in `progress.json` in Lantern's home folder
 /// (`$LANTERN_HOME`, else `~/.lantern`), written atomically; `lantern lesson reset` clears it.
@@ -61,10 +62,13 @@ public struct ProgressStore: Sendable {
 
     public enum StoreError: Error, CustomStringConvertible {
         case unreadable(path: String, reason: String)
+        case unwritable(path: String, reason: String)
         public var description: String {
             switch self {
             case .unreadable(let path, let reason):
                 "cannot read the lesson progress in \(path) (\(reason)); `lantern lesson reset` starts afresh"
+            case .unwritable(let path, let reason):
+                "cannot save the lesson progress in \(path) (\(reason)); set LANTERN_HOME to a folder you can write"
             }
         }
     }
@@ -72,29 +76,43 @@ public struct ProgressStore: Sendable {
     /// The saved progress; empty when there is none yet.
     public func load() throws -> LessonProgress {
         guard FileManager.default.fileExists(atPath: file.path) else { return LessonProgress() }
+        let data: Data
+        do { data = try Data(contentsOf: file) } catch {
+            throw StoreError.unreadable(path: file.path, reason: PlainError.reason(error))
+        }
         do {
-            return try JSONDecoder().decode(LessonProgress.self, from: Data(contentsOf: file))
+            return try JSONDecoder().decode(LessonProgress.self, from: data)
         } catch {
-            throw StoreError.unreadable(path: file.path, reason: "\(error)")
+            throw StoreError.unreadable(path: file.path, reason: "it is not valid progress JSON")
         }
     }
 
     /// Writes to a temporary file beside it, then renames: a crash never leaves half a file.
     public func save(_ progress: LessonProgress) throws {
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(progress)
         let temporary = file.deletingLastPathComponent().appendingPathComponent(".progress-\(UUID().uuidString).json")
-        try data.write(to: temporary)
+        do {
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try data.write(to: temporary)
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw StoreError.unwritable(path: file.path,
+                                        reason: PlainError.blockedFolder(file.deletingLastPathComponent()) ?? PlainError.reason(error))
+        }
         if rename(temporary.path, file.path) != 0 {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(at: temporary)
-            throw StoreError.unreadable(path: file.path, reason: "cannot write it: \(reason)")
+            throw StoreError.unwritable(path: file.path, reason: reason)
         }
     }
 
+    /// Forgets everything, whatever state the file is in (unreadable included).
     public func reset() throws {
-        if FileManager.default.fileExists(atPath: file.path) { try FileManager.default.removeItem(at: file) }
+        guard FileManager.default.fileExists(atPath: file.path) else { return }
+        do { try FileManager.default.removeItem(at: file) } catch {
+            throw StoreError.unwritable(path: file.path, reason: PlainError.reason(error))
+        }
     }
 }

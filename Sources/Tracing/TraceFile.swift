@@ -54,7 +54,7 @@ public enum TraceFile {
             try encoder.encode(trace.metadata).write(to: staging.appendingPathComponent(metadataName))
         } catch {
             try? fm.removeItem(at: staging)
-            throw TraceError.unwritable(folder.path, problem: plainReason(error))
+            throw TraceError.unwritable(folder.path, problem: PlainError.reason(error))
         }
         // The swap: old trace aside, new one in, old one deleted.
         var aside: URL? = nil
@@ -62,7 +62,7 @@ public enum TraceFile {
             let oldCopy = sibling(of: folder, kind: asideKind)
             do { try fm.moveItem(at: folder, to: oldCopy) } catch {
                 try? fm.removeItem(at: staging)
-                throw TraceError.unwritable(folder.path, problem: "the old trace could not be moved aside (\(plainReason(error)))")
+                throw TraceError.unwritable(folder.path, problem: "the old trace could not be moved aside (\(PlainError.reason(error)))")
             }
             aside = oldCopy
         }
@@ -71,7 +71,7 @@ public enum TraceFile {
         } catch {
             if let aside { try? fm.moveItem(at: aside, to: folder) }
             try? fm.removeItem(at: staging)
-            throw TraceError.unwritable(folder.path, problem: plainReason(error))
+            throw TraceError.unwritable(folder.path, problem: PlainError.reason(error))
         }
         if let aside { try? fm.removeItem(at: aside) }
     }
@@ -134,21 +134,6 @@ public enum TraceFile {
         }
     }
 
-    /// A file-system error as a plain sentence (no Cocoa error domains).
-    static func plainReason(_ error: Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
-           let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
-            return String(cString: strerror(code.rawValue)).lowercased()
-        }
-        if nsError.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(nsError.code))).lowercased() }
-        switch nsError.code {
-        case NSFileWriteOutOfSpaceError: return "the disk is full"
-        case NSFileWriteNoPermissionError: return "permission denied"
-        case NSFileWriteVolumeReadOnlyError: return "the disk is read-only"
-        default: return "the file system refused (\(nsError.localizedDescription))"
-        }
-    }
 
     /// Reads the metadata only (fast: no tensors).
     public static func readMetadata(_ folder: URL) throws -> TraceMetadata {

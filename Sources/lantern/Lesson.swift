@@ -77,8 +77,8 @@ struct LessonCommand: ParsableCommand {
         case nil:
             try Self.list(library, store: store)
         case "reset":
-            var progress = try store.load()
             if selection.count == 2 {
+                var progress = try store.load()
                 guard let index = library.entryIndex(for: selection[1]) else { throw ValidationError(Self.unknown(selection[1], library)) }
                 progress.lessons[library.entries[index].id] = nil
                 try store.save(progress)

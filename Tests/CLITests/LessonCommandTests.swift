@@ -167,6 +167,29 @@ final class LessonCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: home.appendingPathComponent("progress.json").path))
     }
 
+    /// LANTERN_HOME that cannot be written: a plain warning and no claim that progress was saved
+    /// (it printed Cocoa errors, then "your progress is saved"); an unreadable progress file is
+    /// forgotten by `lesson reset`.
+    func testProgressThatCannotBeSavedOrReadIsSaidPlainly() throws {
+        let model = try modelArguments()
+        let home = try scratch()
+        let blocker = home.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: blocker)
+        let run = try CLI.run(["lesson", "9", "--interactive", "--lessons", lessons] + model, stdin: "3\nq\n",
+                              environment: ["LANTERN_HOME": blocker.appendingPathComponent("home").path], in: home)
+        XCTAssertTrue(run.stdout.contains("cannot save the lesson progress"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("your progress could not be saved"), run.stdout)
+        XCTAssertFalse(run.stdout.contains("your progress is saved"), run.stdout)
+        XCTAssertFalse(run.stdout.contains("NSCocoaErrorDomain") || run.stdout.contains("Error Domain"), run.stdout)
+
+        try Data("{ not json".utf8).write(to: home.appendingPathComponent("progress.json"))
+        let list = try CLI.run(["lesson", "--lessons", lessons], environment: ["LANTERN_HOME": home.path], in: home)
+        XCTAssertTrue(list.stderr.contains("it is not valid progress JSON"), list.stderr)
+        let reset = try CLI.run(["lesson", "reset", "--lessons", lessons], environment: ["LANTERN_HOME": home.path], in: home)
+        XCTAssertEqual(reset.exitCode, 0, reset.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: home.appendingPathComponent("progress.json").path))
+    }
+
     func testQuittingMidLessonResumesThere() throws {
         let model = try modelArguments()
         let home = try scratch()
