@@ -226,12 +226,27 @@ public struct Downloader: Sendable {
             try? FileManager.default.removeItem(at: partial)
             throw ModelHubError.checksumMismatch(file: file.name, expected: published, found: digest)
         }
+        // Without a published checksum, a size check passes whatever the server sent: at least
+        // make sure it is not an HTML error or sign-in page (no model file starts like one).
+        if published == nil, Self.looksLikeAWebPage(partial) {
+            try? FileManager.default.removeItem(at: partial)
+            throw ModelHubError.webPageInsteadOfFile(file: file.name)
+        }
         let done = staging.appendingPathComponent(file.name)
         try fileSystem(done.path) { try FileManager.default.moveItem(at: partial, to: done) }
         onEvent(.finished(file: file.name, bytes: size, sha256: digest, sha256Verified: published != nil))
     }
 
     // MARK: - Helpers
+
+    /// Whether a file begins (after white space) like an HTML or XML document.
+    static func looksLikeAWebPage(_ url: URL) -> Bool {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 512)) ?? Data()
+        let text = String(decoding: head, as: UTF8.self).drop { $0.isWhitespace }.prefix(14).lowercased()
+        return ["<!doctype html", "<html", "<?xml", "<head", "<body"].contains { text.hasPrefix($0) }
+    }
 
     /// A failed first attempt leaves nothing behind: empty partial files go, then the folder if it is empty.
     static func removeIfEmpty(_ staging: URL) {

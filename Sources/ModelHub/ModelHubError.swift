@@ -17,6 +17,8 @@ public enum ModelHubError: Error, CustomStringConvertible, LocalizedError, Equat
     case sizeMismatch(file: String, expected: Int64, found: Int64)
     /// The file's SHA-256 is not the one published for it.
     case checksumMismatch(file: String, expected: String, found: String)
+    /// The server answered with a web page where a model file was expected.
+    case webPageInsteadOfFile(file: String)
     /// Reading or writing the model folders failed.
     case fileSystem(path: String, problem: String)
     /// The built-in model's folder is not where this build expects it.
@@ -50,6 +52,9 @@ public enum ModelHubError: Error, CustomStringConvertible, LocalizedError, Equat
         case .checksumMismatch(let file, let expected, let found):
             return "\(file) failed its checksum (sha256 \(found), expected \(expected)): "
                 + "the damaged file was deleted; run the command again to download it afresh"
+        case .webPageInsteadOfFile(let file):
+            return "the server sent a web page instead of \(file) (an error or sign-in page): it was not kept; "
+                + "check that the model is public and the address right, then run the command again"
         case .fileSystem(let path, let problem):
             return "\(path): \(problem)"
         case .builtInMissing:

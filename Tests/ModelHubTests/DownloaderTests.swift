@@ -177,6 +177,21 @@ final class DownloaderTests: XCTestCase {
         XCTAssertNil(ModelLocator(locations: ModelLocations(environment: scratch.environment)).locate("tiny"))
     }
 
+    /// With no published checksum, an HTML page served as model.safetensors (an error or sign-in
+    /// page) is refused and not kept (it used to become the model's weights).
+    func testAWebPageInsteadOfWeightsIsRefused() throws {
+        let scratch = try Scratch()
+        let page = Array("\n  <!DOCTYPE html><html><body>Sign in to continue</body></html>".utf8)
+        let server = try LoopbackHTTPServer(routes: [Self.configPath: .file(config), Self.weightsPath: .file(page)])
+        defer { server.stop() }
+        XCTAssertThrowsError(try downloader(scratch, server).download(entry())) { error in
+            XCTAssertEqual(error as? ModelHubError, .webPageInsteadOfFile(file: "model.safetensors"))
+            XCTAssertTrue("\(error)".contains("sent a web page instead of model.safetensors"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.url("lantern/models/tiny").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.url("lantern/models/tiny.partial/model.safetensors").path))
+    }
+
     func testAShortBodyIsASizeMismatch() throws {
         let scratch = try Scratch()
         // The server sends a complete, well-formed answer that is shorter than the catalog's size.
