@@ -150,7 +150,38 @@ public enum TraceFile {
         guard metadata.format == TraceMetadata.formatName, metadata.version <= TraceMetadata.currentVersion else {
             throw TraceError.notATrace(folder.path, problem: "format \(metadata.format) version \(metadata.version) is not one this Lantern reads")
         }
+        if let problem = inconsistency(metadata) {
+            throw TraceError.notATrace(folder.path, problem: "\(metadataName) contradicts itself: \(problem)")
+        }
         return metadata
+    }
+
+    /// What in a trace's metadata disagrees with the rest of it, or nil. Every later reader
+    /// indexes pieces, steps and tensor rows by token position, so these are checked once here.
+    static func inconsistency(_ m: TraceMetadata) -> String? {
+        let tokens = m.promptIds.count + m.generatedIds.count, V = m.model.vocabularySize
+        if m.promptIds.isEmpty { return "prompt_ids is empty" }
+        if m.pieces.count != tokens { return "\(m.pieces.count) pieces for \(tokens) tokens" }
+        if let bad = m.tokens.first(where: { !(0..<V).contains($0) }) { return "token id \(bad) is outside the vocabulary of \(V)" }
+        if m.steps.count > m.generatedIds.count + 1 { return "\(m.steps.count) sampling steps for \(m.generatedIds.count) generated tokens" }
+        if let step = m.steps.first(where: { !(0..<V).contains($0.chosen) }) { return "a step chose token \(step.chosen), outside the vocabulary" }
+        for entry in m.tensors {
+            if entry.shape.contains(where: { $0 < 0 }) { return "\(entry.file) has a negative extent in \(entry.shape)" }
+            // Position axes: [head, query, key] for attention, [head, position, hs] for q/k/v,
+            // [position, …] for everything else.
+            let positions: [Int]
+            if entry.name.hasSuffix(".attn.pattern") || entry.name.hasSuffix(".attn.scores") {
+                positions = Array(entry.shape.suffix(2))
+            } else if [".attn.q", ".attn.k", ".attn.v"].contains(where: { entry.name.hasSuffix($0) }) {
+                positions = entry.shape.count > 1 ? [entry.shape[1]] : []
+            } else {
+                positions = Array(entry.shape.prefix(1))
+            }
+            if let longest = positions.max(), longest > tokens {
+                return "\(entry.file) covers \(longest) positions but the trace has \(tokens) tokens"
+            }
+        }
+        return nil
     }
 
     /// Reads a whole trace; `names` limits which tensors are loaded.

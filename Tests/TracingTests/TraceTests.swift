@@ -160,6 +160,38 @@ final class TraceTests: XCTestCase {
         XCTAssertEqual(try fm.contentsOfDirectory(atPath: root.path).sorted(), [".run.partial-0000beef", "run"])
     }
 
+    /// trace.json that contradicts itself (pieces, ids or tensor positions that do not fit the
+    /// tokens) is refused when read, before any reader indexes by position (they used to trap).
+    func testSelfContradictoryTracesAreRefusedWhenRead() throws {
+        let trace = try smallTrace()
+        let root = TraceFixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = root.appendingPathComponent("run")
+        try TraceFile.write(trace, to: folder)
+        XCTAssertNoThrow(try TraceFile.read(folder))
+        let url = folder.appendingPathComponent("trace.json")
+        let original = try Data(contentsOf: url)
+        let damages: [(String, (inout [String: Any]) -> Void)] = [
+            ("pieces for", { $0["pieces"] = Array(($0["pieces"] as! [String]).dropLast()) }),
+            ("outside the vocabulary", { $0["prompt_ids"] = [1, 2, 1_000_000] }),
+            ("prompt_ids is empty", { $0["prompt_ids"] = [Int](); $0["pieces"] = [String]() }),
+            ("covers", { json in
+                var tensors = json["tensors"] as! [[String: Any]]
+                let index = tensors.firstIndex { ($0["name"] as! String).hasSuffix("attn.pattern") }!
+                tensors[index]["shape"] = [4, 9, 9]
+                json["tensors"] = tensors
+            }),
+        ]
+        for (message, damage) in damages {
+            var json = try XCTUnwrap(JSONSerialization.jsonObject(with: original) as? [String: Any])
+            damage(&json)
+            try JSONSerialization.data(withJSONObject: json).write(to: url)
+            XCTAssertThrowsError(try TraceFile.read(folder)) { error in
+                XCTAssertTrue("\(error)".contains("contradicts itself") && "\(error)".contains(message), "\(message): \(error)")
+            }
+        }
+    }
+
     func testBudgetRefusesLargeCapturesWithAHint() throws {
         let config = TransformerConfig.gpt2()
         let request = try CaptureRequest.parse([])
