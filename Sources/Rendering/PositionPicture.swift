@@ -30,6 +30,8 @@ public struct PositionTable: Sendable {
     public var vectorWidth: Int
     /// Where the table came from, for the subtitle ("GPT-2 gpt2, width 768").
     public var origin: String
+    /// Rotary frequencies stretched by a scaling (the subtitle must not give the plain formula).
+    public var rotaryScaled = false
 
     /// GPT-2's learned table `[P, C]`, its first `positions` rows.
     public static func learned(_ table: Tensor, positions P: Int, origin: String) -> PositionTable {
@@ -57,8 +59,10 @@ public struct PositionTable: Sendable {
                 vectors[pos * hs + 2 * j + 1] = sinf(angles[pos * pairs + j])
             }
         }
-        return PositionTable(scheme: .rotary, values: angles.map { cosf($0) }, positions: P, columns: pairs,
-                             vectors: vectors, vectorWidth: hs, origin: origin)
+        var table = PositionTable(scheme: .rotary, values: angles.map { cosf($0) }, positions: P, columns: pairs,
+                                  vectors: vectors, vectorWidth: hs, origin: origin)
+        table.rotaryScaled = scaling != .none
+        return table
     }
 
     /// Cosine similarity of position p with p + d, averaged over every p, for d = 0 … P−1.
@@ -99,7 +103,9 @@ public enum PositionPicture {
         case .sinusoidal:
             return "\(table.origin): channel 2i = sin(pos / 10000^(2i/C)), 2i+1 = cos(…); left channels turn fastest"
         case .rotary:
-            return "\(table.origin): pair j is turned by pos · θ^(−2j/hs) radians in every layer's queries and keys"
+            return table.rotaryScaled
+                ? "\(table.origin): pair j is turned by pos × its frequency (θ^(−2j/hs), stretched by the scaling) in every layer's queries and keys"
+                : "\(table.origin): pair j is turned by pos · θ^(−2j/hs) radians in every layer's queries and keys"
         }
     }
 

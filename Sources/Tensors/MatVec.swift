@@ -65,17 +65,23 @@ func dotRowsFast(_ W: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: Unsa
 
 /// `y[R] = W[R, C] · x[C]`, rows split over the worker pool in blocks of four.
 public func matVec(_ W: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, R: Int, C: Int) {
+    nonisolated(unsafe) let (w, xs, ys) = (W, x, y)
+    splitRows(R: R, C: C) { rows in dotRowsFast(w, xs, ys, rows: rows, C: C) }
+}
+
+/// Runs `body` over the rows `0..<R` of an `[R, C]` matrix–vector product, split over the worker
+/// pool in blocks of four rows (one range inline when the product is small).
+func splitRows(R: Int, C: Int, _ body: (Range<Int>) -> Void) {
     let pool = WorkerPool.shared
     // Below ~64K weights the hand-off costs more than it saves.
     let parts = R * C < 1 << 16 ? 1 : pool.width
     if parts == 1 {
-        dotRowsFast(W, x, y, rows: 0..<R, C: C)
+        body(0..<R)
         return
     }
     let blocks = (R + 3) / 4
-    nonisolated(unsafe) let (w, xs, ys) = (W, x, y)
     pool.run(parts: parts) { part in
         let first = blocks * part / parts * 4, last = min(R, blocks * (part + 1) / parts * 4)
-        if first < last { dotRowsFast(w, xs, ys, rows: first..<last, C: C) }
+        if first < last { body(first..<last) }
     }
 }

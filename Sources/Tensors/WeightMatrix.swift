@@ -115,13 +115,8 @@ public func linearForward(
     }
     let pool = WorkerPool.shared
     if T == 1 {
-        let parts = OC * C < 1 << 16 ? 1 : pool.width
-        let blocks = (OC + 3) / 4
         nonisolated(unsafe) let (xs, ys) = (input, out)
-        pool.run(parts: parts) { part in
-            let first = blocks * part / parts * 4, last = min(OC, blocks * (part + 1) / parts * 4)
-            if first < last { weight.dotRows(xs, ys, rows: first..<last) }
-        }
+        splitRows(R: OC, C: C) { rows in weight.dotRows(xs, ys, rows: rows) }
         if let bias { for o in 0..<OC { out[o] += bias[o] } }
         return
     }
