@@ -2,17 +2,21 @@
 # Rebuilds Lantern's built-in teaching model, lantern-tiny, as it was made
 # (Sources/ModelHub/lantern-tiny/TRAINING.md): the teaching corpus from seed 1, a BPE tokenizer
 # trained on it, then a 6-layer GPT-2 trained on 2 threads in three phases:
-#   1. one 10,000-step plan (warm-up, cosine decay to a tenth of the peak learning rate);
-#   2. a warm restart: the plan stretched to 30,000 steps, which lifts the learning rate back to
-#      0.78 × peak, stopped after step 11,500 (this is what sharpens the previous-token head);
-#   3. the plan cut to 12,500 steps, so the last 1,000 steps run at about 0.11 × peak.
+#   1. one 11,000-step plan (warm-up, cosine decay to a tenth of the peak learning rate);
+#   2. a warm restart: the plan stretched to 33,000 steps, which lifts the learning rate back to
+#      0.78 × peak, stopped after step 12,500 (this is what sharpens the previous-token head);
+#   3. the plan cut to 14,000 steps, so the last 1,500 steps run at about 0.11 × peak.
 # Batches depend on the seed and the step only, so with the binaries of the commits TRAINING.md
-# names the same CPU and thread count give the same weights. About 75 minutes on the 2-core
+# names the same CPU and thread count give the same weights. About 90 minutes on the 2-core
 # development machine. Ctrl-C saves a checkpoint; run the script again to go on from it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product lantern
-L=.build/release/lantern
+# The run uses its own copy of the binary, so rebuilding the checkout while it trains (for an hour
+# and a half) cannot change the trainer between phases.
+mkdir -p output
+cp .build/release/lantern output/lantern-trainer
+L=output/lantern-trainer
 OUT=${1:-output/lantern-tiny}
 DATA=output/corpus/train.txt
 [ -f "$DATA" ] || $L corpus --seed 1 --size-mb 20 --out "$DATA"
@@ -28,18 +32,18 @@ plan() { number '"steps" :'; }
 train() { $L train --data "$DATA" --out "$OUT" --threads 2 "$@" 2>&1 | tee -ia "$OUT.log"; }
 
 if [ ! -f "$OUT/training.json" ]; then
-    train --layers 6 --heads 6 --width 192 --context 256 --batch 8 --vocab-size 2048 --steps 10000 \
+    train --layers 6 --heads 6 --width 192 --context 256 --batch 8 --vocab-size 2048 --steps 11000 \
         --lr 0.0015 --warmup 200 --eval-every 200 --checkpoint-every 250 --seed 1337
-elif [ "$(plan)" = 10000 ] && [ "$(step)" -lt 10000 ]; then
+elif [ "$(plan)" = 11000 ] && [ "$(step)" -lt 11000 ]; then
     train --resume                               # phase 1, interrupted
 fi
 step > /dev/null   # (stops the script with a message if training.json cannot be read)
 plan > /dev/null
-if [ "$(plan)" = 10000 ] || { [ "$(plan)" = 30000 ] && [ "$(step)" -lt 11500 ]; }; then
-    train --resume --steps 30000 --stop-after 11500   # phase 2
+if [ "$(plan)" = 11000 ] || { [ "$(plan)" = 33000 ] && [ "$(step)" -lt 12500 ]; }; then
+    train --resume --steps 33000 --stop-after 12500   # phase 2
 fi
-if [ "$(plan)" = 30000 ] || [ "$(step)" -lt 12500 ]; then
-    train --resume --steps 12500                  # phase 3
+if [ "$(plan)" = 33000 ] || [ "$(step)" -lt 14000 ]; then
+    train --resume --steps 14000                  # phase 3
 fi
 # What ships: the model and tokenizer, the log, the loss curve and the attention snapshots.
 DEST=Sources/ModelHub/lantern-tiny

@@ -11,18 +11,22 @@ private func percent(_ kind: KeyPath<CorpusMix, Double>) -> String {
 struct CorpusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "corpus",
-        abstract: "Write the teaching corpus: stories, sentiment, toy translation, questions and repeats, from a seed.",
+        abstract: "Write the teaching corpus: stories, sentiment, tweets, toy translation, questions and repeats, from a seed.",
         discussion: """
         The same seed gives the same bytes on every machine. Each document is
         followed by a line <|endoftext|>. About \(percent(\.story)) of the bytes are stories,
-        \(percent(\.sentiment)) few-shot sentiment lines, \(percent(\.translation)) toy "French" translation lines, \(percent(\.questionAnswer))
-        stories with questions and answers, \(percent(\.repetition)) repeated passages (word lists,
-        sentences, made-up words and "token soup", written 2 or 3 times); --mix
-        changes the shares (e.g. --mix repeat=0.3).
+        \(percent(\.sentiment)) few-shot review lines (two thirds of them with two label
+        words drawn afresh for each document, so only the examples tell which
+        is which), \(percent(\.tweet)) few-shot tweets in the course's format, \(percent(\.translation)) toy
+        "French" translation lines, \(percent(\.questionAnswer)) stories with questions and answers,
+        \(percent(\.repetition)) repeated passages (word lists, sentences, made-up words and "token
+        soup", written 2 or 3 times; made-up words and soup only ever open a
+        document); --mix changes the shares (e.g. --mix repeat=0.3).
 
         Some combinations (hero-object pairs, review phrases, noun-colour pairs)
         are held out: they never appear in the training text and make up the
         --eval sets, written as JSON lines: sentiment.jsonl (0, 1 and 4 shots),
+        label-words.jsonl (0, 1, 2, 4 and 8 shots), tweets.jsonl,
         translation.jsonl, qa.jsonl and stories.jsonl.
 
         Examples:
@@ -36,7 +40,7 @@ struct CorpusCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Size of the training text in megabytes (10^6 bytes), more than 0 and at most \(Int(CorpusCommand.maximumMegabytes)).", valueName: "megabytes"))
     var sizeMb: Double = Double(TeachingCorpus.defaultTargetBytes) / 1_000_000
 
-    @Option(name: .long, help: ArgumentHelp("Shares of the document kinds (story, sentiment, translation, qa, repeat), e.g. repeat=0.3; kinds not named keep their default share, and all are scaled to sum to 1.", valueName: "kind=share,…"))
+    @Option(name: .long, help: ArgumentHelp("Shares of the document kinds (story, sentiment, tweet, translation, qa, repeat), e.g. repeat=0.3; kinds not named keep their default share, and all are scaled to sum to 1.", valueName: "kind=share,…"))
     var mix: String?
 
     @Option(name: .long, help: ArgumentHelp("Where to write the training text.", valueName: "file"))
@@ -132,6 +136,10 @@ struct CorpusCommand: ParsableCommand {
         }
         let sets: [(String, Data)] = [
             ("sentiment.jsonl", try lines([0, 1, 4].flatMap { rows(TeachingCorpus.sentimentEvaluation(count: evalCount, seed: seed, shots: $0)) })),
+            ("label-words.jsonl", try lines([0, 1, 2, 4, 8].flatMap {
+                rows(TeachingCorpus.labelWordEvaluation(count: evalCount, seed: seed, shots: $0).map(\.item))
+            })),
+            ("tweets.jsonl", try lines(rows(TeachingCorpus.tweetEvaluation(count: evalCount, seed: seed)))),
             ("translation.jsonl", try lines(rows(TeachingCorpus.translationEvaluation(count: evalCount, seed: seed)))),
             ("qa.jsonl", try lines(rows(TeachingCorpus.questionAnswerEvaluation(count: evalCount, seed: seed)))),
             ("stories.jsonl", try lines(TeachingCorpus.heldOutStories(count: evalCount, seed: seed).enumerated().map {

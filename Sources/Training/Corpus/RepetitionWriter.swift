@@ -12,7 +12,11 @@
 //     and marks in no order at all, as `lantern heads`' random tokens are (copying must depend on
 //     neither meaning nor format);
 //   - what separates the copies: a new line, or only a space (the copy follows straight on);
-//   - where the first copy starts: at the beginning of the document, or after a story sentence.
+//   - where the first copy starts: at the beginning of the document, or after a story sentence —
+//     but only for passages of real words. Made-up words and soup always open their document (right
+//     after `<|endoftext|>`): a model that saw them follow a story sentence learns that a story can
+//     turn into letter soup, and does so when sampling (lantern-tiny version 1 did, in about a third
+//     of its samples). Opening a document, they are a mode no prompt of ordinary text leads into.
 
 enum RepetitionWriter {
     /// Content words of the story world, for the random word lists.
@@ -22,6 +26,7 @@ enum RepetitionWriter {
     static func document(_ random: inout CorpusRandom) -> String {
         let passage: String
         let kind = random.below(10)
+        let isRealWords = kind < 5
         if kind < 3 {
             passage = (0..<random.int(in: 8...24)).map { _ in random.pick(words) }.joined(separator: " ")
         } else if kind < 5 {
@@ -37,7 +42,7 @@ enum RepetitionWriter {
         let copies = random.chance(0.2) ? 3 : 2
         let separator = random.chance(0.5) ? "\n" : " "
         let repeated = Array(repeating: passage, count: copies).joined(separator: separator)
-        guard random.chance(0.5) else { return repeated }
+        guard isRealWords, random.chance(0.5) else { return repeated }
         let lead = StoryWriter.write(split: .training, &random).sentences
         return random.pick(lead) + " " + repeated
     }

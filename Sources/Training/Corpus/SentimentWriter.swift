@@ -93,10 +93,53 @@ enum SentimentWriter {
         }
     }
 
-    /// A training document: four to eight review lines with mixed labels.
+    /// A training document. About a third are review lines labelled `positive` / `negative`;
+    /// the rest are *symbol* documents: two ordinary words drawn afresh for the document stand for
+    /// the two labels, either way round (`Sentiment: kite` for a good review, `Sentiment: frog`
+    /// for a bad one), so only the document's own earlier lines tell which word goes with which
+    /// kind of review. That is what makes a small model learn to read examples in its prompt (as
+    /// in "symbol tuning" and MetaICL) instead of only recalling a memorised format.
     static func document(_ random: inout CorpusRandom) -> String {
-        (0..<random.int(in: 4...8)).map { _ in
-            review(random.chance(0.5) ? .positive : .negative, split: .training, &random).line
+        guard random.chance(0.65) else {
+            return (0..<random.int(in: 4...8)).map { _ in
+                review(random.chance(0.5) ? .positive : .negative, split: .training, &random).line
+            }.joined(separator: "\n")
+        }
+        let words = LabelWords.draw(&random)
+        let cue = random.pick(symbolCues)
+        return (0..<random.int(in: 4...12)).map { _ in
+            let label: SentimentLabel = random.chance(0.5) ? .positive : .negative
+            let text = review(label, split: .training, &random).text
+            return "Review: \(text) \(cue): \(words.word(for: label))"
         }.joined(separator: "\n")
+    }
+
+    /// The answer cues of symbol documents: the usual one, and two that carry no meaning.
+    static let symbolCues = ["Sentiment", "Label", "Answer"]
+}
+
+/// Two ordinary words standing for the two sentiment labels in one prompt.
+public struct LabelWords: Sendable, Hashable, Codable {
+    public let positive: String
+    public let negative: String
+
+    public init(positive: String, negative: String) {
+        self.positive = positive
+        self.negative = negative
+    }
+
+    public func word(for label: SentimentLabel) -> String { label == .positive ? positive : negative }
+
+    /// Everyday words with no sentiment of their own: colours, animals, things, places.
+    static let pool = ["blue", "red", "green", "yellow", "pink", "purple", "brown", "white", "black", "orange",
+                       "cat", "dog", "bird", "frog", "duck", "fish", "horse", "cow", "bee", "fox",
+                       "ball", "kite", "hat", "book", "cup", "box", "key", "drum", "boat", "shoe",
+                       "tree", "rock", "door", "lamp", "chair", "spoon", "river", "hill", "moon", "star",
+                       "one", "two", "left", "right", "up", "down", "north", "south", "apple", "pear"]
+
+    /// Two different words from the pool, assigned to the labels at random.
+    static func draw(_ random: inout CorpusRandom) -> LabelWords {
+        let picked = random.distinct(2, below: pool.count)
+        return LabelWords(positive: pool[picked[0]], negative: pool[picked[1]])
     }
 }
