@@ -2,22 +2,24 @@
 # Rebuilds Lantern's built-in teaching model, lantern-tiny, as it was made
 # (Sources/ModelHub/lantern-tiny/TRAINING.md): the teaching corpus from seed 1, a BPE tokenizer
 # trained on it, then a 6-layer GPT-2 trained on 2 threads in three phases:
-#   1. one 11,000-step plan (warm-up, cosine decay to a tenth of the peak learning rate);
-#   2. a warm restart: the plan stretched to 33,000 steps, which lifts the learning rate back to
-#      0.78 × peak, stopped after step 12,500 (this is what sharpens the previous-token head);
-#   3. the plan cut to 14,000 steps, so the last 1,500 steps run at about 0.11 × peak.
+#   1. one 9,000-step plan (warm-up, cosine decay to a tenth of the peak learning rate);
+#   2. a warm restart: the plan stretched to 27,000 steps, which lifts the learning rate back to
+#      0.78 × peak, stopped after step 10,000 (this is what sharpens the previous-token head);
+#   3. the plan cut to 11,000 steps, so the last 1,000 steps run at about 0.11 × peak.
 # Batches depend on the seed and the step only, so with the binaries of the commits TRAINING.md
-# names the same CPU and thread count give the same weights. About 90 minutes on the 2-core
+# names the same CPU and thread count give the same weights. About 100 minutes on the 2-core
 # development machine. Ctrl-C saves a checkpoint; run the script again to go on from it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product lantern
-# The run uses its own copy of the binary, so rebuilding the checkout while it trains (for an hour
-# and a half) cannot change the trainer between phases.
-mkdir -p output
-cp .build/release/lantern output/lantern-trainer
-L=output/lantern-trainer
 OUT=${1:-output/lantern-tiny}
+# The run keeps its own copy of the binary, made when it starts, so rebuilding the checkout while
+# it trains (for well over an hour) cannot change the trainer between phases.
+L=output/lantern-trainer
+if [ ! -f "$OUT/training.json" ] || [ ! -x "$L" ]; then
+    swift build -c release --product lantern
+    mkdir -p output
+    cp .build/release/lantern "$L"
+fi
 DATA=output/corpus/train.txt
 [ -f "$DATA" ] || $L corpus --seed 1 --size-mb 20 --out "$DATA"
 # The run's step and plan, from training.json (keys are sorted, so the top-level "step" is the
@@ -32,18 +34,18 @@ plan() { number '"steps" :'; }
 train() { $L train --data "$DATA" --out "$OUT" --threads 2 "$@" 2>&1 | tee -ia "$OUT.log"; }
 
 if [ ! -f "$OUT/training.json" ]; then
-    train --layers 6 --heads 6 --width 192 --context 256 --batch 8 --vocab-size 2048 --steps 11000 \
+    train --layers 6 --heads 6 --width 192 --context 256 --batch 8 --vocab-size 2048 --steps 9000 \
         --lr 0.0015 --warmup 200 --eval-every 200 --checkpoint-every 250 --seed 1337
-elif [ "$(plan)" = 11000 ] && [ "$(step)" -lt 11000 ]; then
+elif [ "$(plan)" = 9000 ] && [ "$(step)" -lt 9000 ]; then
     train --resume                               # phase 1, interrupted
 fi
 step > /dev/null   # (stops the script with a message if training.json cannot be read)
 plan > /dev/null
-if [ "$(plan)" = 11000 ] || { [ "$(plan)" = 33000 ] && [ "$(step)" -lt 12500 ]; }; then
-    train --resume --steps 33000 --stop-after 12500   # phase 2
+if [ "$(plan)" = 9000 ] || { [ "$(plan)" = 27000 ] && [ "$(step)" -lt 10000 ]; }; then
+    train --resume --steps 27000 --stop-after 10000   # phase 2
 fi
-if [ "$(plan)" = 33000 ] || [ "$(step)" -lt 14000 ]; then
-    train --resume --steps 14000                  # phase 3
+if [ "$(plan)" = 27000 ] || [ "$(step)" -lt 11000 ]; then
+    train --resume --steps 11000                  # phase 3
 fi
 # What ships: the model and tokenizer, the log, the loss curve and the attention snapshots.
 DEST=Sources/ModelHub/lantern-tiny

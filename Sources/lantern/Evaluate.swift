@@ -17,8 +17,19 @@ struct EvaluateCommand: ParsableCommand {
           held-out loss  cross-entropy (nats per token) on held-out stories
           grammar        share of the sentences of sampled stories that the
                          corpus grammar accepts (temperature 0.8, top-k 40)
+          fluency        share of sampled continuations of 10 ordinary
+                         prompts (5 seeds each, 30 tokens) whose every word
+                         is a word of the corpus: no letter soup, no digits;
+                         at the default sampling settings and at plain
+                         temperature 1
           sentiment      few-shot reviews: does " positive" or " negative"
                          score higher? (0, 1 and 4 worked examples)
+          label words    in-context learning proper: two ordinary words drawn
+                         for each prompt stand for the labels, so only the
+                         examples tell which is right; right-over-wrong
+                         accuracy and mean P(right) with 0, 1, 2, 4 and 8
+          tweets         the course's tweet prompt (3 examples, 3 labels) on
+                         held-out tweets, greedy, exact match
           translation    toy French to English after 3 examples, greedy,
                          exact match
           questions      a held-out story, then "Q: … A:", greedy, exact match
@@ -57,6 +68,15 @@ struct EvaluateCommand: ParsableCommand {
         report["grammar_share"] = grammar.share
         report["grammar_sentences"] = grammar.sentences
 
+        printError("fluency of \(FluencyCheck.prompts.count * FluencyCheck.seeds.count) samples, twice…")
+        let fluency = FluencyCheck(model: bundle.model, tokenizer: bundle.tokenizer)
+        let fluentDefault = try fluency.share(settings: SamplingOptions.defaultSettings)
+        let fluentPlain = try fluency.share(settings: SamplingSettings(temperature: 1))
+        report["fluency_default_settings"] = fluentDefault.share
+        report["fluency_temperature_1"] = fluentPlain.share
+        report["fluency_samples"] = fluentDefault.samples
+        report["fluency_first_failures"] = fluentPlain.failures.prefix(3).map { $0 }
+
         printError("sentiment with 0, 1 and 4 examples…")
         var sentiment: [String: Double] = [:]
         for shots in [0, 1, 4] {
@@ -64,6 +84,18 @@ struct EvaluateCommand: ParsableCommand {
             sentiment["\(shots)"] = evaluator.choiceAccuracy(items, choices: [" positive", " negative"])
         }
         report["sentiment_accuracy_by_shots"] = sentiment
+        printError("label words with 0, 1, 2, 4 and 8 examples…")
+        var labelAccuracy: [String: Double] = [:], labelProbability: [String: Double] = [:]
+        for shots in [0, 1, 2, 4, 8] {
+            let result = evaluator.labelWordScores(TeachingCorpus.labelWordEvaluation(count: count, seed: seed, shots: shots))
+            labelAccuracy["\(shots)"] = result.accuracy
+            labelProbability["\(shots)"] = result.meanProbability
+        }
+        report["label_word_accuracy_by_shots"] = labelAccuracy
+        report["label_word_probability_by_shots"] = labelProbability
+        printError("tweets…")
+        let tweets = try evaluator.exactMatchAccuracy(TeachingCorpus.tweetEvaluation(count: count, seed: seed))
+        report["tweet_accuracy"] = tweets
         printError("translation…")
         let translation = try evaluator.exactMatchAccuracy(TeachingCorpus.translationEvaluation(count: count, seed: seed))
         report["translation_accuracy"] = translation
@@ -96,8 +128,15 @@ struct EvaluateCommand: ParsableCommand {
         print("model: \(bundle.source)   (\(count) held-out items per task, seed \(seed))")
         print(String(format: "held-out loss          %.3f nats per token on %d held-out stories", loss, stories.count))
         print(String(format: "grammar                %.1f%% of %d sampled sentences accepted by the corpus grammar", grammar.share * 100, grammar.sentences))
+        print(String(format: "fluency                %.0f%% of %d samples at the default settings, %.0f%% at temperature 1",
+                     fluentDefault.share * 100, fluentDefault.samples, fluentPlain.share * 100))
         print(String(format: "sentiment              %.0f%% with 0 examples, %.0f%% with 1, %.0f%% with 4",
                      sentiment["0"]! * 100, sentiment["1"]! * 100, sentiment["4"]! * 100))
+        let shotsList = [0, 1, 2, 4, 8]
+        print("label words            " + shotsList.map { String(format: "%.0f%%", labelAccuracy["\($0)"]! * 100) }.joined(separator: " / ")
+              + " right over wrong with 0 / 1 / 2 / 4 / 8 examples")
+        print("                       P(right) " + shotsList.map { String(format: "%.2f", labelProbability["\($0)"]!) }.joined(separator: " / "))
+        print(String(format: "tweets                 %.0f%% exact (the course's prompt, 3 examples, greedy)", tweets * 100))
         print(String(format: "translation            %.0f%% exact (3 examples, greedy)", translation * 100))
         print(String(format: "questions              %.0f%% exact (held-out story, greedy)", questions * 100))
         for (task, n) in asked.sorted(by: { $0.key < $1.key }) where n < count {
@@ -182,6 +221,21 @@ struct TeachingEvaluator {
         return Double(right) / Double(max(1, items.count))
     }
 
+    /// Per-prompt label words: the share of items whose right word scores above the wrong one,
+    /// and the mean probability of the right word (all its tokens).
+    func labelWordScores(_ all: [(item: CorpusEvaluationItem, words: LabelWords)]) -> (accuracy: Double, meanProbability: Double) {
+        let fitting = Set(fitting(all.map(\.item)).map(\.prompt))
+        var right = 0, probability = 0.0, asked = 0
+        for (item, words) in all where fitting.contains(item.prompt) {
+            let wrong = item.expected == " " + words.positive ? words.negative : words.positive
+            let rightScore = score(prompt: item.prompt, continuation: item.expected)
+            if rightScore > score(prompt: item.prompt, continuation: " " + wrong) { right += 1 }
+            probability += Double(exp(rightScore))
+            asked += 1
+        }
+        return (Double(right) / Double(max(1, asked)), probability / Double(max(1, asked)))
+    }
+
     /// Share of items whose greedy continuation, up to the end of the line, is exactly the answer.
     func exactMatchAccuracy(_ all: [CorpusEvaluationItem]) throws -> Double {
         let items = fitting(all)
@@ -206,5 +260,63 @@ struct TeachingEvaluator {
             text += "Once upon a time," + result.text + "\n"
         }
         return CorpusGrammar.shared.acceptance(of: text)
+    }
+}
+
+/// Does sampling stay in the story world? Continues ordinary prompts (some ending in a full stop)
+/// with several seeds and calls a sample fluent when every word in it is a word of the teaching
+/// corpus (its stories, reviews, tweets, translations and questions) and none contains a digit:
+/// letter soup, made-up words and numbers glued to words all fail.
+struct FluencyCheck {
+    let model: any LanguageModel
+    let tokenizer: any Tokenizer
+
+    static let prompts = ["Once upon a time, Mia", "Mia found a shiny stone.", "Tom and his dog went to the park.",
+                          "One day, Lily", "Ben was sad.", "Zoe had a red kite.", "Once upon a time, there was a little bird.",
+                          "Max lost his ball.", "In the garden,", "Sam and Anna"]
+    static let seeds: [UInt64] = [1, 2, 3, 4, 5]
+    static let newTokens = 30
+
+    /// Words of the corpus (case kept), from a 2 MB sample of seed 1's training text.
+    static let vocabulary: Set<String> = {
+        let documents = TeachingCorpus(seed: 1, targetBytes: 2_000_000).documents()
+        var words = Set<String>()
+        for document in documents where document.kind != .repetition {
+            words.formUnion(CorpusGrammar.words(in: document.text).filter { $0.first!.isLetter })
+        }
+        return words
+    }()
+
+    /// Why `text` is not fluent (the first word that is not the corpus's), or nil when it is.
+    static func problem(in text: String) -> String? {
+        for word in text.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "'" }) {
+            let word = String(word).trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+            if word.isEmpty { continue }
+            if word.contains(where: \.isNumber) { return "contains a digit: \(word)" }
+            let parts = word.split(separator: "'").map(String.init)  // can't → can, t
+            if !parts.allSatisfy({ vocabulary.contains($0) || ["t", "s", "ll", "m", "re", "ve", "d"].contains($0) }) {
+                return "not a word of the corpus: \(word)"
+            }
+        }
+        return nil
+    }
+
+    func share(settings base: SamplingSettings) throws -> (share: Double, samples: Int, failures: [String]) {
+        let generator = Generator(model: model, tokenizer: tokenizer)
+        var fluent = 0, failures: [String] = []
+        for prompt in Self.prompts {
+            for seed in Self.seeds {
+                var settings = base
+                settings.seed = seed
+                let (result, _) = try generator.generate(prompt: prompt, maxNewTokens: Self.newTokens, settings: settings)
+                if let problem = Self.problem(in: result.text) {
+                    failures.append("\(prompt)|\(result.text) (\(problem))")
+                } else {
+                    fluent += 1
+                }
+            }
+        }
+        let samples = Self.prompts.count * Self.seeds.count
+        return (Double(fluent) / Double(samples), samples, failures)
     }
 }

@@ -42,14 +42,19 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .long, parsing: .unconditional, help: "How many tokens to generate at most (1 or more).")
     var maxNewTokens: Int = 64
 
-    @Option(name: .long, parsing: .unconditional, help: "Divide the logits by this before softmax: below 1 sharper, above 1 flatter; 0 means greedy.")
-    var temperature: Float = 1.0
+    // The defaults are the usual ones of local language-model tools (llama.cpp's): a little
+    // sharper than the model's own distribution, with its long tail cut. Plain sampling is
+    // `--temperature 1 --top-k 0 --top-p 1`.
+    static let defaultSettings = SamplingSettings(temperature: 0.8, topK: 40, topP: 0.95)
+
+    @Option(name: .long, parsing: .unconditional, help: "Divide the logits by this before softmax: below 1 sharper, above 1 flatter; 0 means greedy; 1 leaves the model's distribution as it is.")
+    var temperature: Float = SamplingOptions.defaultSettings.temperature
 
     @Option(name: .long, parsing: .unconditional, help: "Sample only from the k most likely tokens (0 = off).")
-    var topK: Int = 0
+    var topK: Int = SamplingOptions.defaultSettings.topK
 
-    @Option(name: .long, parsing: .unconditional, help: "Sample only from the most likely tokens whose probabilities add up to p (1 = off).")
-    var topP: Float = 1.0
+    @Option(name: .long, parsing: .unconditional, help: "Then only from the fewest most likely tokens whose probabilities add up to p (1 = off).")
+    var topP: Float = SamplingOptions.defaultSettings.topP
 
     @Flag(name: .long, help: "Always take the most likely token (same as --temperature 0).")
     var greedy = false
