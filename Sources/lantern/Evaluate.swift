@@ -39,6 +39,7 @@ struct EvaluateCommand: ParsableCommand {
         Examples:
           lantern evaluate
           lantern evaluate --model output/my-model --count 50 --json
+          lantern evaluate --only loss,label-words
         """)
 
     @OptionGroup var model: ModelOptions
@@ -46,111 +47,148 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .long, help: "Items per task (1 to 1,000).") var count = 100
     @Option(name: .long, help: "Sampled stories for the grammar share (1 to 500).") var samples = 20
     @Option(name: .long, help: "Seed of the held-out items.") var seed: UInt64 = 7
+    @Option(name: .long, help: ArgumentHelp("Only these tasks, comma-separated: \(EvaluationTask.allCases.map(\.rawValue).joined(separator: ", ")).",
+                                            valueName: "task,…"))
+    var only: String?
     @Flag(name: .long, help: "Print one JSON object instead of a table.") var json = false
 
     func validate() throws {
         guard (1...1000).contains(count) else { throw ValidationError("--count \(count) is out of range: use 1 to 1,000") }
         guard (1...500).contains(samples) else { throw ValidationError("--samples \(samples) is out of range: use 1 to 500") }
+        _ = try tasks()
+    }
+
+    /// The tasks to run, in the report's order.
+    func tasks() throws -> [EvaluationTask] {
+        guard let only else { return EvaluationTask.allCases }
+        var chosen = Set<EvaluationTask>()
+        for name in only.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+            guard let task = EvaluationTask(rawValue: name) else {
+                throw ValidationError("--only: there is no task '\(name)'; the tasks are \(EvaluationTask.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            chosen.insert(task)
+        }
+        guard !chosen.isEmpty else { throw ValidationError("--only needs at least one task, e.g. --only loss") }
+        return EvaluationTask.allCases.filter(chosen.contains)
     }
 
     func run() throws {
         let bundle = try model.load()
         let evaluator = TeachingEvaluator(model: bundle.model, tokenizer: bundle.tokenizer)
         var report: [String: Any] = ["model": bundle.source, "items_per_task": count, "seed": seed]
+        var lines: [String] = []
+        func line(_ name: String, _ text: String) { lines.append(name.padding(toLength: 23, withPad: " ", startingAt: 0) + text) }
+        func percent(_ x: Double) -> String { String(format: "%.0f%%", x * 100) }
+        var asked: [String: Int] = [:]
 
-        printError("held-out loss on \(count) stories…")
-        let stories = TeachingCorpus.heldOutStories(count: count, seed: seed)
-        let loss = evaluator.meanLoss(documents: stories.map(\.text))
-        report["held_out_loss"] = loss
-
-        printError("sampling \(samples) stories for the grammar…")
-        let grammar = try evaluator.grammarShare(samples: samples)
-        report["grammar_share"] = grammar.share
-        report["grammar_sentences"] = grammar.sentences
-
-        printError("fluency of \(FluencyCheck.prompts.count * FluencyCheck.seeds.count) samples, twice…")
-        let fluency = FluencyCheck(model: bundle.model, tokenizer: bundle.tokenizer)
-        let fluentDefault = try fluency.share(settings: SamplingOptions.defaultSettings)
-        let fluentPlain = try fluency.share(settings: SamplingSettings(temperature: 1))
-        report["fluency_default_settings"] = fluentDefault.share
-        report["fluency_temperature_1"] = fluentPlain.share
-        report["fluency_samples"] = fluentDefault.samples
-        report["fluency_first_failures"] = fluentPlain.failures.prefix(3).map { $0 }
-
-        printError("sentiment with 0, 1 and 4 examples…")
-        var sentiment: [String: Double] = [:]
-        for shots in [0, 1, 4] {
-            let items = TeachingCorpus.sentimentEvaluation(count: count, seed: seed, shots: shots)
-            sentiment["\(shots)"] = evaluator.choiceAccuracy(items, choices: [" positive", " negative"])
+        for task in try tasks() {
+            switch task {
+            case .loss:
+                printError("held-out loss on \(count) stories…")
+                let stories = TeachingCorpus.heldOutStories(count: count, seed: seed)
+                let loss = evaluator.meanLoss(documents: stories.map(\.text))
+                report["held_out_loss"] = loss
+                line("held-out loss", String(format: "%.3f nats per token on %d held-out stories", loss, stories.count))
+            case .grammar:
+                printError("sampling \(samples) stories for the grammar…")
+                let grammar = try evaluator.grammarShare(samples: samples)
+                report["grammar_share"] = grammar.share
+                report["grammar_sentences"] = grammar.sentences
+                line("grammar", String(format: "%.1f%% of %d sampled sentences accepted by the corpus grammar", grammar.share * 100, grammar.sentences))
+            case .fluency:
+                printError("fluency of \(FluencyCheck.prompts.count * FluencyCheck.seeds.count) samples, twice…")
+                let fluency = FluencyCheck(model: bundle.model, tokenizer: bundle.tokenizer)
+                let atDefaults = try fluency.share(settings: SamplingOptions.defaultSettings)
+                let plain = try fluency.share(settings: SamplingSettings(temperature: 1))
+                report["fluency_default_settings"] = atDefaults.share
+                report["fluency_temperature_1"] = plain.share
+                report["fluency_samples"] = atDefaults.samples
+                report["fluency_failures"] = Array((atDefaults.failures + plain.failures).prefix(5))
+                line("fluency", "\(percent(atDefaults.share)) of \(atDefaults.samples) samples at the default settings, \(percent(plain.share)) at temperature 1")
+            case .sentiment:
+                printError("sentiment with 0, 1 and 4 examples…")
+                var sentiment: [String: Double] = [:]
+                for shots in [0, 1, 4] {
+                    let items = TeachingCorpus.sentimentEvaluation(count: count, seed: seed, shots: shots)
+                    sentiment["\(shots)"] = evaluator.choiceAccuracy(items, choices: [" positive", " negative"])
+                }
+                report["sentiment_accuracy_by_shots"] = sentiment
+                asked["sentiment"] = evaluator.fitting(TeachingCorpus.sentimentEvaluation(count: count, seed: seed, shots: 4)).count
+                line("sentiment", "\(percent(sentiment["0"]!)) with 0 examples, \(percent(sentiment["1"]!)) with 1, \(percent(sentiment["4"]!)) with 4")
+            case .labelWords:
+                printError("label words with 0, 1, 2, 4 and 8 examples…")
+                let shotCounts = [0, 1, 2, 4, 8]
+                var accuracy: [String: Double] = [:], probability: [String: Double] = [:]
+                for shots in shotCounts {
+                    let result = evaluator.labelWordScores(TeachingCorpus.labelWordEvaluation(count: count, seed: seed, shots: shots))
+                    accuracy["\(shots)"] = result.accuracy
+                    probability["\(shots)"] = result.meanProbability
+                }
+                report["label_word_accuracy_by_shots"] = accuracy
+                report["label_word_probability_by_shots"] = probability
+                asked["label words"] = evaluator.fitting(TeachingCorpus.labelWordEvaluation(count: count, seed: seed, shots: 8).map(\.item)).count
+                line("label words", shotCounts.map { percent(accuracy["\($0)"]!) }.joined(separator: " / ")
+                     + " right over wrong with 0 / 1 / 2 / 4 / 8 examples")
+                line("", "mean P(right word) " + shotCounts.map { String(format: "%.2f", probability["\($0)"]!) }.joined(separator: " / "))
+            case .tweets:
+                printError("tweets…")
+                let items = TeachingCorpus.tweetEvaluation(count: count, seed: seed)
+                let tweets = try evaluator.exactMatchAccuracy(items)
+                report["tweet_accuracy"] = tweets
+                asked["tweets"] = evaluator.fitting(items).count
+                line("tweets", "\(percent(tweets)) exact (the course's prompt: 3 examples, 3 labels, greedy)")
+            case .translation:
+                printError("translation…")
+                let items = TeachingCorpus.translationEvaluation(count: count, seed: seed)
+                let translation = try evaluator.exactMatchAccuracy(items)
+                report["translation_accuracy"] = translation
+                asked["translation"] = evaluator.fitting(items).count
+                line("translation", "\(percent(translation)) exact (3 examples, greedy)")
+            case .questions:
+                printError("questions about stories…")
+                let items = TeachingCorpus.questionAnswerEvaluation(count: count, seed: seed)
+                let questions = try evaluator.exactMatchAccuracy(items)
+                report["question_answer_accuracy"] = questions
+                asked["questions"] = evaluator.fitting(items).count
+                line("questions", "\(percent(questions)) exact (held-out story, greedy)")
+            case .heads:
+                printError("heads…")
+                // As `lantern heads` measures them, shortened to fit a small context.
+                let context = bundle.model.config.contextLength
+                let heads = try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer,
+                                                    promptIds: Array(PromptEncoder.ids(for: Heads.defaultPrompt, tokenizer: bundle.tokenizer).prefix(context)),
+                                                    length: max(2, min(25, (context - 1) / 2)))
+                if let p = heads.strongestPreviousToken {
+                    let labelled = p.labels.contains("previous-token")
+                    report["previous_token_head"] = ["layer": p.layer, "head": p.head, "score": Double(p.previousTokenOnRandom), "labelled": labelled]
+                    line("previous-token head", String(format: "layer %d head %d (%.2f on random tokens%@)", p.layer, p.head,
+                                                       p.previousTokenOnRandom, labelled ? "" : "; below the threshold"))
+                }
+                if let i = heads.strongestInduction {
+                    let labelled = i.labels.contains("induction")
+                    report["induction_head"] = ["layer": i.layer, "head": i.head, "score": Double(i.induction), "labelled": labelled]
+                    line("induction head", String(format: "layer %d head %d (score %.2f%@)", i.layer, i.head, i.induction,
+                                                  labelled ? "" : "; below the threshold"))
+                }
+            }
         }
-        report["sentiment_accuracy_by_shots"] = sentiment
-        printError("label words with 0, 1, 2, 4 and 8 examples…")
-        var labelAccuracy: [String: Double] = [:], labelProbability: [String: Double] = [:]
-        for shots in [0, 1, 2, 4, 8] {
-            let result = evaluator.labelWordScores(TeachingCorpus.labelWordEvaluation(count: count, seed: seed, shots: shots))
-            labelAccuracy["\(shots)"] = result.accuracy
-            labelProbability["\(shots)"] = result.meanProbability
-        }
-        report["label_word_accuracy_by_shots"] = labelAccuracy
-        report["label_word_probability_by_shots"] = labelProbability
-        printError("tweets…")
-        let tweets = try evaluator.exactMatchAccuracy(TeachingCorpus.tweetEvaluation(count: count, seed: seed))
-        report["tweet_accuracy"] = tweets
-        printError("translation…")
-        let translation = try evaluator.exactMatchAccuracy(TeachingCorpus.translationEvaluation(count: count, seed: seed))
-        report["translation_accuracy"] = translation
-        printError("questions about stories…")
-        let questionItems = TeachingCorpus.questionAnswerEvaluation(count: count, seed: seed)
-        let questions = try evaluator.exactMatchAccuracy(questionItems)
-        report["question_answer_accuracy"] = questions
         // Items too long for a small context are left out rather than cut; say how many were asked.
-        let translationItems = TeachingCorpus.translationEvaluation(count: count, seed: seed)
-        let asked = ["sentiment": evaluator.fitting(TeachingCorpus.sentimentEvaluation(count: count, seed: seed, shots: 4)).count,
-                     "translation": evaluator.fitting(translationItems).count,
-                     "questions": evaluator.fitting(questionItems).count]
-        report["items_asked"] = asked
-
-        printError("heads…")
-        // As `lantern heads` measures them, shortened to fit a small context.
-        let context = bundle.model.config.contextLength
-        let heads = try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer,
-                                            promptIds: Array(PromptEncoder.ids(for: Heads.defaultPrompt, tokenizer: bundle.tokenizer).prefix(context)),
-                                            length: max(2, min(25, (context - 1) / 2)))
-        if let p = heads.strongestPreviousToken {
-            report["previous_token_head"] = ["layer": p.layer, "head": p.head, "score": Double(p.previousTokenOnRandom),
-                                             "labelled": p.labels.contains("previous-token")]
-        }
-        if let i = heads.strongestInduction {
-            report["induction_head"] = ["layer": i.layer, "head": i.head, "score": Double(i.induction), "labelled": i.labels.contains("induction")]
-        }
+        if !asked.isEmpty { report["items_asked"] = asked }
 
         if json { return try printJSON(report) }
         print("model: \(bundle.source)   (\(count) held-out items per task, seed \(seed))")
-        print(String(format: "held-out loss          %.3f nats per token on %d held-out stories", loss, stories.count))
-        print(String(format: "grammar                %.1f%% of %d sampled sentences accepted by the corpus grammar", grammar.share * 100, grammar.sentences))
-        print(String(format: "fluency                %.0f%% of %d samples at the default settings, %.0f%% at temperature 1",
-                     fluentDefault.share * 100, fluentDefault.samples, fluentPlain.share * 100))
-        print(String(format: "sentiment              %.0f%% with 0 examples, %.0f%% with 1, %.0f%% with 4",
-                     sentiment["0"]! * 100, sentiment["1"]! * 100, sentiment["4"]! * 100))
-        let shotsList = [0, 1, 2, 4, 8]
-        print("label words            " + shotsList.map { String(format: "%.0f%%", labelAccuracy["\($0)"]! * 100) }.joined(separator: " / ")
-              + " right over wrong with 0 / 1 / 2 / 4 / 8 examples")
-        print("                       P(right) " + shotsList.map { String(format: "%.2f", labelProbability["\($0)"]!) }.joined(separator: " / "))
-        print(String(format: "tweets                 %.0f%% exact (the course's prompt, 3 examples, greedy)", tweets * 100))
-        print(String(format: "translation            %.0f%% exact (3 examples, greedy)", translation * 100))
-        print(String(format: "questions              %.0f%% exact (held-out story, greedy)", questions * 100))
+        lines.forEach { print($0) }
         for (task, n) in asked.sorted(by: { $0.key < $1.key }) where n < count {
             print("note: \(count - n) of \(count) \(task) items do not fit the model's context of \(bundle.model.config.contextLength) tokens and were left out")
         }
-        if let p = heads.strongestPreviousToken {
-            print(String(format: "previous-token head    layer %d head %d (%.2f on random tokens%@)", p.layer, p.head, p.previousTokenOnRandom,
-                         p.labels.contains("previous-token") ? "" : "; below the threshold"))
-        }
-        if let i = heads.strongestInduction {
-            print(String(format: "induction head         layer %d head %d (score %.2f%@)", i.layer, i.head, i.induction,
-                         i.labels.contains("induction") ? "" : "; below the threshold"))
-        }
     }
+}
+
+/// The report card's tasks, in the order they run and print.
+enum EvaluationTask: String, CaseIterable {
+    case loss, grammar, fluency, sentiment
+    case labelWords = "label-words"
+    case tweets, translation, questions, heads
 }
 
 /// Scores a model on the teaching corpus's held-out items with the engine's own forward pass.

@@ -49,13 +49,13 @@ struct ProbsCommand: ParsableCommand {
     var top: Int = 10
 
     @Option(name: .long, help: "Divide the logits by this before softmax: below 1 sharper, above 1 flatter; 0 means greedy.")
-    var temperature: Float = 1.0
+    var temperature: Float = SamplingOptions.defaultSettings.temperature
 
     @Option(name: .long, help: "Sample only from the k most likely tokens (0 = off).")
-    var topK: Int = 0
+    var topK: Int = SamplingOptions.defaultSettings.topK
 
-    @Option(name: .long, help: "Sample only from the most likely tokens whose probabilities add up to p (1 = off).")
-    var topP: Float = 1.0
+    @Option(name: .long, help: "Then only from the fewest most likely tokens whose probabilities add up to p (1 = off).")
+    var topP: Float = SamplingOptions.defaultSettings.topP
 
     @Flag(name: .long, help: "Always take the most likely token (same as --temperature 0).")
     var greedy = false

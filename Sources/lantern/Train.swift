@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelHub
 import Rendering
 import Tensors
 import Tokenizers
@@ -28,6 +29,11 @@ struct TrainCommand: ParsableCommand {
         Ctrl-C stops after the current step and saves one. Continue a run
         with --resume.
 
+        Fine-tuning: --init-from MODEL starts from a trained GPT-2's weights
+        and tokenizer (lantern-tiny, or any GPT-2 folder with a tied
+        unembedding) instead of random ones; the shape and context come from
+        that model, and the optimiser starts afresh at step 0.
+
         Examples:
           lantern corpus --out output/corpus/train.txt
           lantern train --data output/corpus/train.txt --out output/my-model \\
@@ -35,6 +41,8 @@ struct TrainCommand: ParsableCommand {
           lantern generate "Once upon a time" --model output/my-model
           lantern train --data output/corpus/train.txt --out output/my-model \\
               --resume --steps 1000
+          lantern train --init-from lantern-tiny --data facts.txt \\
+              --out output/tuned --steps 60 --lr 0.0005 --warmup 5
         """)
 
     @Option(name: .long, help: ArgumentHelp("A UTF-8 text file, or a folder of .txt files.", valueName: "file|dir"))
@@ -48,6 +56,11 @@ struct TrainCommand: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Use this tokenizer folder (vocab.json + merges.txt) instead of training one.", valueName: "dir"))
     var tokenizer: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Fine-tune: start from this trained GPT-2's weights and tokenizer (e.g. lantern-tiny, or a model folder) instead of random ones.",
+        valueName: "model"))
+    var initFrom: String?
 
     @Option(name: .long, help: "Transformer blocks.") var layers = BuiltInModelShape.layers
     @Option(name: .long, help: "Attention heads per block (must divide --width).") var heads = BuiltInModelShape.heads
@@ -76,6 +89,12 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads \(threads) is out of range: use 1 to 256") }
+        if initFrom != nil, resume {
+            throw ValidationError("--init-from starts a new run from a model's weights; --resume continues a run in --out: use one of them")
+        }
+        if initFrom != nil, tokenizer != nil {
+            throw ValidationError("--init-from brings its model's tokenizer; leave out --tokenizer")
+        }
         guard (257...65_536).contains(vocabSize) else {
             throw ValidationError("--vocab-size \(vocabSize) is out of range: use 257 (the 256 bytes and <|endoftext|>) to 65,536")
         }
@@ -108,11 +127,12 @@ struct TrainCommand: ParsableCommand {
         // Everything that can fail on the input happens before anything is written.
         printError("reading \(data)…")
         let text = try TextCorpusReader.read(path: data)
-        let (tokenizer, writeTokenizer) = try prepareTokenizer(text: text, folder: folder)
+        let start = try initFrom.map(loadStartingModel)
+        let (tokenizer, writeTokenizer) = try prepareTokenizer(text: text, folder: folder, given: start?.folder.path ?? self.tokenizer)
         printError("tokenizing \(text.utf8.count) bytes…")
         var ids = tokenizer.encode(text).map { Int32($0) }
         // The model has one row per tokenizer entry; a resumed run must see the same tokenizer.
-        let saved = resume ? try TrainingRun.checkpointConfig(in: folder) : nil
+        let saved = resume ? try TrainingRun.checkpointConfig(in: folder) : start?.model.config
         let vocabulary = saved?.vocabularySize ?? tokenizer.vocabularySize
         if let bad = ids.first(where: { Int($0) >= vocabulary }) {
             throw ValidationError("the tokenizer produced id \(bad), outside the model's vocabulary of \(vocabulary): "
@@ -137,9 +157,14 @@ struct TrainCommand: ParsableCommand {
             }
             printError("resuming at step \(run.stepsDone) of \(run.settings.steps)")
         } else {
-            run = try TrainingRun(config: .gpt2(layers: layers, heads: heads, width: width,
-                                                vocabularySize: tokenizer.vocabularySize, contextLength: context),
-                                  settings: settings, stream: stream)
+            if let start {
+                printError("fine-tuning \(start.folder.path) (its weights and tokenizer; the optimiser starts afresh)")
+                run = try TrainingRun(startingFrom: start.model, settings: settings, stream: stream)
+            } else {
+                run = try TrainingRun(config: .gpt2(layers: layers, heads: heads, width: width,
+                                                    vocabularySize: tokenizer.vocabularySize, contextLength: context),
+                                      settings: settings, stream: stream)
+            }
             do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
                 throw ValidationError("cannot create \(out): \(error.localizedDescription)")
             }
@@ -219,10 +244,26 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// The run's tokenizer: the one saved in a resumed run, the one given, or one trained now; and
-    /// how to put its files into the model folder (so `--model OUT` finds them), done once the run
-    /// is known to start.
-    func prepareTokenizer(text: String, folder: URL) throws -> (GPT2Tokenizer, write: () throws -> Void) {
+    /// The model `--init-from` names (a model name such as lantern-tiny, or a folder), in the
+    /// trainer's layout.
+    func loadStartingModel(_ argument: String) throws -> (folder: URL, model: GPT2TrainingModel) {
+        let path = try ModelHub.resolveModelArgument(argument)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ValidationError("--init-from \(argument): no such model folder; give a GPT-2 model folder or a model name such as lantern-tiny")
+        }
+        let folder = URL(fileURLWithPath: path, isDirectory: true)
+        do {
+            return (folder, try GPT2TrainingModel(huggingFaceFolder: folder))
+        } catch {
+            throw ValidationError("--init-from \(argument): \(error)")
+        }
+    }
+
+    /// The run's tokenizer: the one saved in a resumed run, the one given (`--tokenizer`, or the
+    /// model of `--init-from`), or one trained now; and how to put its files into the model folder
+    /// (so `--model OUT` finds them), done once the run is known to start.
+    func prepareTokenizer(text: String, folder: URL, given tokenizer: String?) throws -> (GPT2Tokenizer, write: () throws -> Void) {
         let fm = FileManager.default
         let vocabulary = folder.appendingPathComponent("vocab.json"), merges = folder.appendingPathComponent("merges.txt")
         if resume {
