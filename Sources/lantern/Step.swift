@@ -82,6 +82,15 @@ struct Stepper {
 
     func say(_ text: String) { print(text) }
 
+    /// The KV cache after `positions` tokens: every layer keeps each position's key and value
+    /// vectors (float32), so the next token computes only its own and reads the rest.
+    static func cacheLine(positions: Int, config: TransformerConfig) -> String {
+        let bytes = positions * config.layers * 2 * config.kvHeads * config.headSize * MemoryLayout<Float>.size
+        let size = bytes < 1 << 20 ? String(format: "%.1f KB", Double(bytes) / 1024) : String(format: "%.1f MB", Double(bytes) / 1_048_576)
+        return "KV cache: keys and values of \(positions) position\(positions == 1 ? "" : "s") × \(config.layers) layers = \(size); "
+            + "the next token adds its own and attends to all \(positions + 1)"
+    }
+
     /// Shows the text so far, the candidate table and the proposal.
     func showStep() {
         let text = tokenizer.decode(session.generatedIds, skipSpecialTokens: true)
@@ -90,6 +99,7 @@ struct Stepper {
         say(painter.dim(prompt) + painter.bold(text))
         let s = session.settings
         say(painter.dim("temperature \(s.temperature)\(s.isGreedy ? " (greedy)" : "") · top-k \(s.topK == 0 ? "off" : String(s.topK)) · top-p \(s.topP == 1 ? "off" : String(s.topP)) · seed \(s.seed)"))
+        say(painter.dim(Self.cacheLine(positions: session.tokens.count, config: bundle.model.config)))
         if session.isContextFull {
             say("The context window is full (\(session.contextLength) tokens): undo (u), save, or quit (q).")
             return

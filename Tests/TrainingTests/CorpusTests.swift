@@ -76,10 +76,29 @@ final class CorpusTests: XCTestCase {
         if lines.allSatisfy({ $0.hasPrefix("Review: ") && ($0.hasSuffix(" Sentiment: positive") || $0.hasSuffix(" Sentiment: negative")) }) {
             return .sentiment
         }
+        if symbolLabels(lines) != nil { return .sentiment }
+        if lines.first == TweetWriter.header || lines.first?.hasPrefix("Tweet: \"") == true { return .tweet }
         if lines.allSatisfy({ $0.hasPrefix("French: ") && $0.contains(" = English: ") }) { return .translation }
         if lines.contains(where: { $0.hasPrefix("Q: ") }) { return .questionAnswer }
         if repeatedPassage(in: text) != nil { return .repetition }
         return .story
+    }
+
+    /// A symbol review document read back: every line `Review: … CUE: WORD` with one cue and two
+    /// label words that follow the reviews' sentiment. Nil if `lines` are not one.
+    static func symbolLabels(_ lines: [String]) -> (cue: String, words: Set<String>)? {
+        var cue: String?, words = Set<String>()
+        for line in lines {
+            guard line.hasPrefix("Review: "), let colon = line.range(of: ": ", options: .backwards) else { return nil }
+            let before = line[..<colon.lowerBound]
+            guard let space = before.lastIndex(of: " ") else { return nil }
+            let lineCue = String(before[before.index(after: space)...])
+            guard SentimentWriter.symbolCues.contains(lineCue), cue == nil || cue == lineCue else { return nil }
+            cue = lineCue
+            words.insert(String(line[colon.upperBound...]))
+        }
+        guard let cue, (1...2).contains(words.count), !words.contains("positive"), !words.contains("negative") else { return nil }
+        return (cue, words)
     }
 
     /// A repetition document read back: an optional lead sentence and a space, then a passage
@@ -107,9 +126,26 @@ final class CorpusTests: XCTestCase {
 
     func testDocumentFormats() throws {
         var random = CorpusRandom(seed: 5)
+        var symbolDocuments = 0
         for _ in 0..<50 {
-            let sentiment = SentimentWriter.document(&random).split(separator: "\n")
-            XCTAssertTrue((4...8).contains(sentiment.count))
+            let sentiment = SentimentWriter.document(&random).split(separator: "\n").map(String.init)
+            if let symbols = CorpusTests.symbolLabels(sentiment) {
+                // Label words drawn afresh per document: the same kind of review always gets the
+                // same word within a document.
+                symbolDocuments += 1
+                XCTAssertTrue((4...12).contains(sentiment.count))
+                XCTAssertTrue(symbols.words.isSubset(of: Set(LabelWords.pool)), "\(symbols.words)")
+            } else {
+                XCTAssertTrue((4...8).contains(sentiment.count))
+            }
+            let tweets = TweetWriter.document(&random).components(separatedBy: "\n###\n")
+            XCTAssertTrue((3...8).contains(tweets.count), "\(tweets)")
+            for tweet in tweets {
+                let lines = tweet.split(separator: "\n").filter { $0 != "###" && $0 != TweetWriter.header[...] }
+                XCTAssertEqual(lines.count, 2, tweet)
+                XCTAssertTrue(lines[0].hasPrefix("Tweet: \"") && lines[0].hasSuffix("\""), tweet)
+                XCTAssertTrue(TweetLabel.allCases.map { "Sentiment: \($0.rawValue)" }.contains(String(lines[1])), tweet)
+            }
             let translation = TranslationWriter.document(&random).split(separator: "\n")
             XCTAssertTrue((4...8).contains(translation.count))
             for line in translation {
@@ -135,11 +171,15 @@ final class CorpusTests: XCTestCase {
             // Token soup: story words mixed with bits of words, glued or spaced, in no order.
             let known = CorpusTests.words(of: read.passage).filter { CorpusTests.storyWords.contains($0) }
             if known.count >= 2, unknown.count >= 2 { soup += 1 }
+            // Noise never follows a story sentence: sampling from a story must not learn to turn
+            // into letter soup.
+            if unknown.count >= 2 { XCTAssertTrue(read.lead.isEmpty, "noise after a story sentence: «\(text)»") }
         }
         XCTAssertGreaterThan(separators["\n", default: 0], 60)
         XCTAssertGreaterThan(separators[" ", default: 0], 60)
-        XCTAssertGreaterThan(leads, 60)
+        XCTAssertGreaterThan(leads, 30)
         XCTAssertGreaterThan(threeCopies, 15)
+        XCTAssertGreaterThan(symbolDocuments, 20)
         XCTAssertGreaterThan(madeUp, 30)
         XCTAssertGreaterThan(soup, 30)
         XCTAssertEqual(TranslationWriter.nouns.count + TranslationWriter.colours.count * 2 + TranslationWriter.verbs.count, 18 + 16 + 8)
@@ -149,11 +189,12 @@ final class CorpusTests: XCTestCase {
         let mix = try CorpusMix(parsing: "story=1, repeat=1,sentiment=0")
         XCTAssertEqual(mix.share(of: .sentiment), 0)
         XCTAssertEqual(mix.share(of: .story) / mix.share(of: .repetition), 1, accuracy: 1e-12)
-        XCTAssertEqual(mix.share(of: .translation), CorpusMix().translation / (2 + CorpusMix().translation + CorpusMix().questionAnswer), accuracy: 1e-12)
+        XCTAssertEqual(mix.share(of: .translation),
+                       CorpusMix().translation / (2 + CorpusMix().tweet + CorpusMix().translation + CorpusMix().questionAnswer), accuracy: 1e-12)
         XCTAssertThrowsError(try CorpusMix(parsing: "story")) { XCTAssertEqual($0 as? CorpusMixError, .malformed("story")) }
         XCTAssertThrowsError(try CorpusMix(parsing: "poems=0.2")) { XCTAssertEqual($0 as? CorpusMixError, .unknownKind("poems")) }
         XCTAssertThrowsError(try CorpusMix(parsing: "qa=-1")) { XCTAssertEqual($0 as? CorpusMixError, .badShare(kind: "qa", value: "-1")) }
-        XCTAssertThrowsError(try CorpusMix(parsing: "story=0,sentiment=0,translation=0,qa=0,repeat=0")) {
+        XCTAssertThrowsError(try CorpusMix(parsing: "story=0,sentiment=0,tweet=0,translation=0,qa=0,repeat=0")) {
             XCTAssertEqual($0 as? CorpusMixError, .allZero)
         }
         // A mix without repeats writes none.
@@ -259,6 +300,31 @@ final class CorpusTests: XCTestCase {
         let four = TeachingCorpus.sentimentEvaluation(count: 20, seed: 3, shots: 4)
         XCTAssertEqual(zero.map(\.query), four.map(\.query))
         for (a, b) in zip(one, four) { XCTAssertEqual(a.prompt.split(separator: "\n")[0], b.prompt.split(separator: "\n")[0]) }
+
+        // Per-prompt label words: balanced, the right word is the query label's, the shots use the
+        // item's own two words, and the same queries and words at every number of shots.
+        let eight = TeachingCorpus.labelWordEvaluation(count: 40, seed: 3, shots: 8)
+        let none = TeachingCorpus.labelWordEvaluation(count: 40, seed: 3, shots: 0)
+        XCTAssertEqual(eight.map(\.item.query), none.map(\.item.query))
+        XCTAssertEqual(eight.map(\.words), none.map(\.words))
+        XCTAssertEqual(Set(eight.map(\.words)).count > 20, true, "label words are drawn per item")
+        for (i, (item, words)) in eight.enumerated() {
+            XCTAssertEqual(item.expected, " " + (i % 2 == 0 ? words.positive : words.negative))
+            let shotWords = Set(item.prompt.split(separator: "\n").dropLast().map { String($0.split(separator: " ").last!) })
+            XCTAssertEqual(shotWords, [words.positive, words.negative], item.prompt)
+            XCTAssertTrue(item.query.hasSuffix(" Label:"))
+            XCTAssertFalse(lines.contains { $0.hasPrefix(item.query.dropLast("Label:".count)) }, "held-out review in training text")
+        }
+        // Tweets: the course's header, three shots with one of each label, a held-out query.
+        let tweetItems = TeachingCorpus.tweetEvaluation(count: 60, seed: 3)
+        XCTAssertEqual(Set(tweetItems.map(\.expected)), [" positive", " negative", " neutral"])
+        for item in tweetItems {
+            XCTAssertTrue(item.prompt.hasPrefix(TweetWriter.header + "\nTweet: \""))
+            XCTAssertEqual(item.prompt.components(separatedBy: "\nSentiment: ").count, 4)
+            XCTAssertFalse(lines.contains(String(item.query.split(separator: "\n")[0])), "held-out tweet in training text: \(item.query)")
+        }
+        XCTAssertTrue(TweetWriter.isReserved(TweetWriter.courseQuery))
+        XCTAssertFalse(lines.contains("Tweet: \"\(TweetWriter.courseQuery)\""))
 
         for item in TeachingCorpus.translationEvaluation(count: 200, seed: 3) {
             XCTAssertTrue(item.query.hasPrefix("French: ") && item.query.hasSuffix(" = English:"))
