@@ -75,6 +75,8 @@ public final class GenerationSession {
     /// True when no further token fits in the context window.
     public var isContextFull: Bool { tokens.count >= contextLength }
     public var canUndo: Bool { !history.isEmpty }
+    /// Ids never drawn (e.g. end-of-text, for `--ignore-eos`); the funnel shows them at probability 0.
+    public var suppressedTokens: Set<Int> = []
 
     /// Draws the next token from the current logits (advancing the random generator) without
     /// taking it; pass the step to `accept` to take it.
@@ -88,9 +90,10 @@ public final class GenerationSession {
     /// no text must never be chosen.
     var samplableLogits: [Float] {
         let pieces = tokenizer.vocabularySize
-        guard pieces < logits.count else { return logits }
+        guard pieces < logits.count || !suppressedTokens.isEmpty else { return logits }
         var masked = logits
-        for id in pieces..<logits.count { masked[id] = -.infinity }
+        for id in min(pieces, logits.count)..<logits.count { masked[id] = -.infinity }
+        for id in suppressedTokens where masked.indices.contains(id) { masked[id] = -.infinity }
         return masked
     }
 

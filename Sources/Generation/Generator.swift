@@ -94,12 +94,19 @@ public final class Generator {
         return promptIds
     }
 
+    /// Generates up to `maxNewTokens` tokens. With `ignoringEndOfText` the model's end-of-text
+    /// token is never drawn (llama.cpp's `--ignore-eos`), so only the limit, a stop string or a
+    /// full context window ends the text.
     public func generate(prompt: String, maxNewTokens: Int, settings: SamplingSettings, stopStrings: [String] = [],
-                         capture: CaptureSpec = .nothing,
+                         ignoringEndOfText: Bool = false, capture: CaptureSpec = .nothing,
                          onText: (String) -> Void = { _ in }) throws -> (result: GenerationResult, session: GenerationSession) {
         guard maxNewTokens >= 1 else { throw GenerationError.badMaxNewTokens(maxNewTokens) }
         let session = try GenerationSession(model: model, tokenizer: tokenizer, promptIds: try encodePrompt(prompt),
                                             settings: settings, capture: capture)
+        if ignoringEndOfText {
+            session.suppressedTokens = [endOfTextId]
+            if model.config.beginningOfSequenceEndsText, let bos = model.config.bosTokenId { session.suppressedTokens.insert(bos) }
+        }
         // Told the last prompt token, so llama2.c drops the leading space of a piece after <s> as run.c does.
         var decoder = StreamingDecoder(tokenizer: tokenizer, skipSpecialTokens: true, following: session.promptIds.last)
         var filter = StopStringFilter(stops: stopStrings)

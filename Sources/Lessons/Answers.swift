@@ -141,13 +141,13 @@ public enum AnswerChecker {
             if question.options.contains(where: { normalised($0) == normalised(given) }) { return .wrong(expected: shown) }
             return .unreadable("answer with a number from 1 to \(question.options.count) (or a letter)")
         case .number:
-            guard let value = number(given) else { return .unreadable("answer with a number, e.g. 12 or 0.25") }
-            guard let target = Double(expected) else { return .wrong(expected: expected) }
-            return abs(value - target) <= question.tolerance + 1e-9 ? .right : .wrong(expected: withTolerance(expected, question.tolerance))
+            guard let values = numbers(given) else { return .unreadable("answer with a number, e.g. 12 or 0.25") }
+            guard let target = number(expected) else { return .wrong(expected: expected) }
+            return values.contains { abs($0 - target) <= question.tolerance + 1e-9 } ? .right : .wrong(expected: withTolerance(expected, question.tolerance))
         case .predict:
-            if let target = Double(expected) {
-                guard let value = number(given) else { return .unreadable("answer with a number, e.g. 12 or 0.25") }
-                return abs(value - target) <= question.tolerance + 1e-9 ? .right : .wrong(expected: withTolerance(expected, question.tolerance))
+            if let target = number(expected) {
+                guard let values = numbers(given) else { return .unreadable("answer with a number, e.g. 12 or 0.25") }
+                return values.contains { abs($0 - target) <= question.tolerance + 1e-9 } ? .right : .wrong(expected: withTolerance(expected, question.tolerance))
             }
             return normalised(given) == normalised(expected) ? .right : .wrong(expected: "\"\(expected)\"")
         }
@@ -157,12 +157,29 @@ public enum AnswerChecker {
         tolerance > 0 ? "\(expected) (± \(CaptureEvaluator.formatNumber(tolerance)))" : expected
     }
 
-    /// "12", "0.25", "25%" (as 0.25), "1,344".
+    /// What a typed number may mean: "12", "0.25", "1,344" and "1 344" (thousands separators),
+    /// "0,25" (a decimal comma); "25%" is either 25 or 0.25, so it is right for a question whose
+    /// answer is 25 (a percentage) and for one whose answer is 0.25 (a probability). nil when it is
+    /// not a number.
+    static func numbers(_ text: String) -> [Double]? {
+        var t = text.trimmingCharacters(in: .whitespaces)
+        guard t.hasSuffix("%") else { return number(t).map { [$0] } }
+        t.removeLast()
+        return number(t).map { [$0, $0 / 100] }
+    }
+
+    /// "12", "-0.25", "1,344", "1 344", "1,024.5", "0,25" (a decimal comma) as a number; a comma
+    /// between groups of three digits separates thousands, any other one is a decimal comma.
     static func number(_ text: String) -> Double? {
-        var t = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: "")
-        var scale = 1.0
-        if t.hasSuffix("%") { t.removeLast(); scale = 0.01 }
-        return Double(t.trimmingCharacters(in: .whitespaces)).map { $0 * scale }
+        var t = text.trimmingCharacters(in: .whitespaces)
+        // Spaces (plain, no-break, thin) or _ between digit groups: "1 344".
+        t = t.replacingOccurrences(of: "(?<=\\d)[ \u{00A0}\u{202F}\u{2009}_](?=\\d{3}(\\D|$))", with: "", options: .regularExpression)
+        if t.range(of: "^[-+]?\\d{1,3}(,\\d{3})+(\\.\\d*)?$", options: .regularExpression) != nil {
+            t = t.replacingOccurrences(of: ",", with: "")
+        } else if t.range(of: "^[-+]?\\d*,\\d+$", options: .regularExpression) != nil {
+            t = t.replacingOccurrences(of: ",", with: ".")
+        }
+        return Double(t)
     }
 
     /// Lower case, without surrounding spaces, quotes, a final full stop, or the ␣ and ↵ markers.

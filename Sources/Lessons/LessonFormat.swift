@@ -3,8 +3,8 @@ import Foundation
 // MARK: - The lesson format
 //
 // A lesson folder holds `manifest.json` and one numbered Markdown file per lesson. Markdown is
-// printed as it is; four kinds of fenced block are special (everything else, ```sh included, is
-// ordinary Markdown):
+// printed for the terminal (see the end of this comment); four kinds of fenced block are special
+// (everything else, ```sh included, is ordinary Markdown):
 //
 //   ```lantern                  a real `lantern` command, run as the learner would type it
 //   tokenize "Mia found the ball." --json        ← the command (a leading `lantern` is optional)
@@ -13,6 +13,11 @@ import Foundation
 //   fresh: output/lesson-12                      ← remove this folder under output/ first (repeatable)
 //   show: captures                               ← print only the captured values, not the output
 //   ```
+//
+// Without a show: line the output is shown as it comes, except that a `--json` command's JSON is
+// laid out short (one member per line, at most 12 lines, "… (N more lines)"); `show: all` prints
+// it exactly as the command did. When several blocks run the same `info`, its table is printed
+// the first time only (later ones say so and show their captures).
 //
 // The command is split like a shell would ("double" and 'single' quotes, backslash escapes);
 // inside double quotes `\n` is a new line, so a prompt can hold several lines.
@@ -29,7 +34,16 @@ import Foundation
 // `generated_ids.0`, `heads.-1.layer`), `NAME = regex PATTERN` (first group of the first match in
 // everything it printed), `NAME = difference A B` (A − B), `NAME = compare A B` (higher, lower
 // or equal) or `NAME = calc EXPRESSION` (+ − * / ^, parentheses, sqrt ln exp abs round, over
-// numbers and earlier captures). `{NAME}` in a later command, question text or answer is replaced by the captured value.
+// numbers and earlier captures). `{NAME}` in a later command, question text or answer is replaced
+// by the captured value, and so is `{NAME}` in the Markdown prose after the block that captures it
+// (`The prompt became {count} tokens.`). `lantern lesson --check` flags a `{NAME}` in prose that no
+// earlier block captures (were it run, it would be printed as it is).
+//
+// Prose is printed for the terminal: paragraphs and list items are wrapped again to its width
+// (COLUMNS, else the terminal's own width, else 80; never more than 100), list items with a hanging
+// indent; headings, tables, fenced and indented code are printed as written. `**strong**` is bold
+// and `*emphasis*` underlined when colour is on (without colour the asterisks are dropped); a `*`
+// inside a `code span` or with spaces around it (`a * b`) stays as it is.
 
 /// The manifest: the format version, a welcome text and the lessons in order.
 public struct LessonManifest: Sendable, Codable, Equatable {
@@ -103,9 +117,23 @@ public struct CommandStep: Sendable, Equatable {
     public var input: [String] = []
     /// Folders under output/ removed before the command runs (so a lesson can be run again).
     public var fresh: [String] = []
-    /// false with `show: captures`: the output is long and only the captured values are shown.
-    public var showOutput = true
+    /// What the learner sees of the output (`show:`).
+    public var show: OutputShown = .standard
     public var line: Int
+
+    /// false with `show: captures`: the output is long and only the captured values are shown.
+    public var showOutput: Bool { show != .captures }
+}
+
+/// What a command's output looks like in the lesson.
+public enum OutputShown: String, Sendable, Equatable {
+    /// No `show:` line: everything, as it comes, except that the JSON of a `--json` command is
+    /// laid out short (one member per line, at most 12 lines: see `CompactJSON`).
+    case standard
+    /// `show: all`: everything exactly as the command printed it.
+    case all
+    /// `show: captures`: only the captured values.
+    case captures
 }
 
 public enum QuestionKind: String, Sendable, Equatable, CaseIterable {
@@ -128,7 +156,7 @@ public struct Question: Sendable, Equatable {
 }
 
 public enum LessonBlock: Sendable, Equatable {
-    /// Markdown printed as it is.
+    /// Markdown prose, wrapped to the terminal and its `{captures}` filled in when printed.
     case text(String)
     case command(CommandStep)
     case pause(prompt: String?, line: Int)

@@ -22,10 +22,15 @@ public enum LessonParser {
         let lines = text.components(separatedBy: "\n").map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
         var blocks: [LessonBlock] = []
         var prose: [String] = []
+        /// The line each text block starts on (for problems found in it).
+        var proseStart = 1, textLines: [Int] = []
         var title: String?
         func flushProse() {
             let joined = prose.joined(separator: "\n")
-            if !joined.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { blocks.append(.text(joined)) }
+            if !joined.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                blocks.append(.text(joined))
+                textLines.append(proseStart)
+            }
             prose = []
         }
 
@@ -36,6 +41,7 @@ public enum LessonParser {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard let fence = fenceOpening(trimmed) else {
                 if title == nil, trimmed.hasPrefix("# ") { title = String(trimmed.dropFirst(2)).trimmingCharacters(in: .whitespaces) }
+                if prose.isEmpty { proseStart = number }
                 prose.append(line)
                 index += 1
                 continue
@@ -49,6 +55,7 @@ public enum LessonParser {
             }
             guard end < lines.count else {
                 problem(number, "this ``` block is never closed (add a line with ``` after its last line)")
+                if prose.isEmpty { proseStart = number }
                 prose.append(contentsOf: lines[index...])
                 break
             }
@@ -76,13 +83,14 @@ public enum LessonParser {
                 }
             default:
                 // Ordinary Markdown code: printed with its fences.
+                if prose.isEmpty { proseStart = number }
                 prose.append(contentsOf: lines[index...end])
             }
             index = end + 1
         }
         flushProse()
         if title == nil { problem(1, "the lesson has no title: start it with a `# Title` line") }
-        checkReferences(blocks, problem: problem)
+        checkReferences(blocks, textLines: textLines, problem: problem)
         return Result(lesson: Lesson(file: file, title: title ?? file, blocks: blocks), issues: issues)
     }
 
@@ -180,8 +188,8 @@ public enum LessonParser {
             step.input.append(key.value)
         case "show":
             switch key.value {
-            case "all": step.showOutput = true
-            case "captures": step.showOutput = false
+            case "all": step.show = .all
+            case "captures": step.show = .captures
             default: problem(key.line, "show: takes all or captures (found \"\(key.value)\")")
             }
         case "fresh":
@@ -324,8 +332,10 @@ public enum LessonParser {
 
     // MARK: - References
 
-    /// Every `{name}` must be captured by an earlier block (or by the question's own command).
-    static func checkReferences(_ blocks: [LessonBlock], problem: (Int, String) -> Void) {
+    /// Every `{name}` must be captured by an earlier block (or by the question's own command); in
+    /// prose too, where an unknown one would be printed as it is. `textLines` holds the first line of
+    /// each text block, in order.
+    static func checkReferences(_ blocks: [LessonBlock], textLines: [Int] = [], problem: (Int, String) -> Void) {
         var known: Set<String> = []
         func use(_ text: String, line: Int) {
             for name in Interpolation.references(in: text) where !known.contains(name) {
@@ -343,6 +353,7 @@ public enum LessonParser {
             }
         }
         var questionIds: [String: Int] = [:]
+        var textIndex = 0
         for block in blocks {
             switch block {
             case .command(let step): visit(step)
@@ -355,7 +366,16 @@ public enum LessonParser {
                 if let step = question.command { visit(step) }
                 use(question.answer, line: question.line)
                 use(question.why, line: question.line)
-            case .text, .pause: break
+            case .text(let text):
+                let first = textIndex < textLines.count ? textLines[textIndex] : 0
+                textIndex += 1
+                for (offset, line) in text.components(separatedBy: "\n").enumerated() {
+                    for name in Interpolation.references(in: line) where !known.contains(name) {
+                        problem(first > 0 ? first + offset : 0,
+                                "{\(name)} in the text is not captured by an earlier block (it would be printed as it is)")
+                    }
+                }
+            case .pause: break
             }
         }
     }

@@ -50,11 +50,21 @@ public final class LessonRunner {
     let prepare: ([String]) -> [String]
     let store: ProgressStore?
     let painter: TerminalPainter
+    /// Lesson text and question text, wrapped to the terminal's width.
+    let prose: ProseRenderer
     var progress: LessonProgress
     var captured: [String: String] = [:]
+    /// The commands whose whole output has been shown in this run (see `printedOnce`).
+    var shown: Set<[String]> = []
 
+    /// Commands whose output is the same every time in a run (`info` describes the model), so a
+    /// lesson that runs one twice — to ask a question, then to capture another value — shows it once.
+    static let printedOnce: Set<String> = ["info"]
+
+    /// `width`: the terminal's columns for the lesson text (`terminalWidth()`).
     public init(library: LessonLibrary, index: Int, lesson: Lesson, mode: Mode, console: LessonConsole, commands: CommandRunning,
-                prepare: @escaping ([String]) -> [String] = { $0 }, store: ProgressStore?, painter: TerminalPainter = TerminalPainter(color: .none)) throws {
+                prepare: @escaping ([String]) -> [String] = { $0 }, store: ProgressStore?, painter: TerminalPainter = TerminalPainter(color: .none),
+                width: Int = 80) throws {
         self.library = library
         self.index = index
         self.lesson = lesson
@@ -64,6 +74,7 @@ public final class LessonRunner {
         self.prepare = prepare
         self.store = mode == .interactive ? store : nil
         self.painter = painter
+        self.prose = ProseRenderer(width: width, painter: painter)
         progress = try self.store?.load() ?? LessonProgress()
     }
 
@@ -79,7 +90,11 @@ public final class LessonRunner {
         say(painter.bold("Lesson \(number) of \(library.entries.count): \(entry.title)") + painter.dim(minutes))
         var start = 0
         if mode == .interactive {
-            if restart || record.finished != nil || record.position >= lesson.blocks.count { record.position = 0 }
+            if restart || record.finished != nil || record.position >= lesson.blocks.count {
+                // A new run of the lesson: every question is asked again.
+                record.position = 0
+                for id in record.questions.keys { record.questions[id]?.revealed = nil }
+            }
             if record.started == nil { record.started = LessonProgress.now() }
             start = record.position
             if start > 0 {
@@ -104,7 +119,7 @@ public final class LessonRunner {
         for position in start..<lesson.blocks.count {
             switch lesson.blocks[position] {
             case .text(let text):
-                let rendered = render(text)
+                let rendered = render(Interpolation.fill(text, captured))
                 if !rendered.isEmpty { say(rendered + "\n") }
             case .command(let step):
                 if case .failed(let issue) = execute(step, echo: true) { return .failed(issue) }
@@ -118,6 +133,8 @@ public final class LessonRunner {
                 checkpoint(position)
                 let outcome = ask(question)
                 if outcome != .finished { return outcome }
+                // Answered, skipped or revealed: a resume starts after it.
+                checkpoint(position + 1)
             }
         }
         if mode == .interactive {
@@ -127,8 +144,11 @@ public final class LessonRunner {
             progress[entry.id] = record
             save()
         }
+        // The score counts answers right at the first try: a right answer after being told the
+        // expected one says nothing of what the learner knew.
         let right = progress[entry.id].correctCount
-        say(painter.bold("End of lesson \(number): \(entry.title).") + (mode == .interactive ? " \(right) of \(lesson.questions.count) questions right." : ""))
+        say(painter.bold("End of lesson \(number): \(entry.title).")
+            + (mode == .interactive ? " \(right) of \(lesson.questions.count) questions right at the first try." : ""))
         if index + 1 < library.entries.count {
             say("Next: lesson \(number + 1), \(library.entries[index + 1].title) — `lantern lesson next`.")
         } else {
@@ -168,29 +188,16 @@ public final class LessonRunner {
 
     private var warnedAboutSaving = false
 
-    /// Markdown for the terminal: the `# Title` line dropped (the header shows it), other headings
-    /// and **strong** text in bold, runs of blank lines collapsed; the rest as written.
-    func render(_ markdown: String) -> String {
-        var lines: [String] = []
-        for line in markdown.components(separatedBy: "\n") {
-            if line.hasPrefix("# ") { continue }
-            let blank = line.trimmingCharacters(in: .whitespaces).isEmpty
-            if blank && (lines.last.map { $0.trimmingCharacters(in: .whitespaces).isEmpty } ?? true) { continue }
-            if line.hasPrefix("#") {
-                lines.append(painter.bold(line.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)))
-            } else {
-                lines.append(strong(line))
-            }
-        }
-        while lines.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeLast() }
-        return lines.joined(separator: "\n")
-    }
+    /// Markdown for the terminal: see `ProseRenderer` (the `# Title` line dropped, headings bold,
+    /// paragraphs and list items wrapped to the width, **strong** and *emphasis* styled).
+    func render(_ markdown: String) -> String { prose.render(markdown) }
 
-    /// `a **b** c` → a, b in bold, c; unbalanced markers are left alone.
-    func strong(_ line: String) -> String {
-        let parts = line.components(separatedBy: "**")
-        guard parts.count > 1, parts.count % 2 == 1 else { return line }
-        return parts.enumerated().map { $0.offset % 2 == 1 ? painter.bold($0.element) : $0.element }.joined()
+    /// Says `text` wrapped to the width after `lead` (painted; `leadWidth` columns wide), the lines
+    /// after the first indented by `hanging`.
+    func sayWrapped(_ lead: String, leadWidth: Int, _ text: String, hanging: Int = 0) {
+        let lines = prose.lines(text, firstIndent: leadWidth, restIndent: hanging)
+        say(lead + lines[0])
+        for line in lines.dropFirst() { say(String(repeating: " ", count: hanging) + line) }
     }
 
     // MARK: - Commands
@@ -206,9 +213,13 @@ public final class LessonRunner {
             say(painter.bold("$ lantern " + CommandWords.join(words)))
             for line in step.input { say(painter.dim("  (typing: \(line.isEmpty ? "Enter" : line))")) }
         }
+        // Shown already in this run: run for its captures, not shown again.
+        let repeated = echo && step.showOutput && Self.printedOnce.contains(step.arguments.first ?? "") && shown.contains(words)
+        // A --json command's one long line is laid out short unless the block asks for it all.
+        let compact = echo && step.show == .standard && words.contains("--json")
         let output: CommandOutput
         do {
-            output = try commands.run(words, input: step.input, echo: echo && step.showOutput)
+            output = try commands.run(words, input: step.input, echo: echo && step.showOutput && !compact && !repeated)
         } catch {
             return .failed(LessonIssue(file: lesson.file, line: step.line, problem: "cannot run `lantern \(CommandWords.join(words))`: \(error)"))
         }
@@ -217,6 +228,11 @@ public final class LessonRunner {
             return .failed(LessonIssue(file: lesson.file, line: step.line,
                                        problem: "`lantern \(CommandWords.join(words))` failed with exit code \(output.exitCode)\(tail.isEmpty ? "" : ":\n" + tail)"))
         }
+        if compact && !repeated {
+            let text = CompactJSON.display(output.stdout, width: prose.width) ?? output.stdout
+            for part in [text, output.stderr] where !part.isEmpty { console.write(part.hasSuffix("\n") ? part : part + "\n") }
+        }
+        if echo && step.showOutput && Self.printedOnce.contains(step.arguments.first ?? "") { shown.insert(words) }
         for capture in step.captures {
             do {
                 captured[capture.name] = try CaptureEvaluator.value(of: capture, stdout: output.stdout, stderr: output.stderr, known: captured)
@@ -224,7 +240,8 @@ public final class LessonRunner {
                 return .failed(LessonIssue(file: lesson.file, line: capture.line, problem: "\(error)"))
             }
         }
-        if echo && !step.showOutput {
+        if repeated { say(painter.dim("(the same output as above, not printed again)")) }
+        if echo && (!step.showOutput || repeated) {
             for capture in step.captures { say("  \(capture.name) = \(captured[capture.name] ?? "")") }
         }
         if echo { say("") }
@@ -234,20 +251,40 @@ public final class LessonRunner {
     // MARK: - Questions
 
     func ask(_ question: Question) -> Outcome {
-        say(painter.bold("Question: ") + Interpolation.fill(question.ask, captured))
-        for (i, option) in question.options.enumerated() { say("  \(i + 1)) \(option)") }
+        sayWrapped(painter.bold("Question: "), leadWidth: 10, Interpolation.fill(question.ask, captured))
+        for (i, option) in question.options.enumerated() { sayWrapped("  \(i + 1)) ", leadWidth: 5, option, hanging: 5) }
         if question.kind == .predict { say(painter.dim("Make your prediction; then the command runs and shows the answer.")) }
 
         guard mode == .interactive else {
             if let step = question.command, case .failed(let issue) = execute(step, echo: true) { return .failed(issue) }
-            say(painter.dim("Answer: ") + shownAnswer(question))
-            say(painter.dim("Why: ") + Interpolation.fill(question.why, captured))
+            sayWrapped(painter.dim("Answer: "), leadWidth: 8, shownAnswer(question))
+            sayWrapped(painter.dim("Why: "), leadWidth: 5, Interpolation.fill(question.why, captured))
             say("")
             return .finished
         }
 
         var record = progress[entry.id].questions[question.id] ?? LessonProgress.QuestionRecord()
+        func keep() {
+            progress[entry.id].questions[question.id] = record
+            save()
+        }
+        if record.revealed == true {
+            // Its answer was shown earlier in this run of the lesson (the learner stopped right after):
+            // asking for it again would only ask to type what is on the screen.
+            if let step = question.command, case .failed(let issue) = execute(step, echo: false) { return .failed(issue) }
+            sayWrapped(painter.dim("You have seen its answer: "), leadWidth: 26,
+                       "\(shownAnswer(question)). \(Interpolation.fill(question.why, captured))")
+            say("")
+            return .finished
+        }
         var ranCommand = false
+        var answered = false
+        /// A prediction is made before seeing: the command runs once, after the first answer (or a skip).
+        func runCommand() -> Outcome {
+            guard let step = question.command, !ranCommand else { return .finished }
+            ranCommand = true
+            return execute(step, echo: true)
+        }
         while true {
             console.write("> ")
             guard let line = console.readLine() else { return stopped() }
@@ -255,45 +292,46 @@ public final class LessonRunner {
             if isQuit(given) { return stopped() }
             if given.lowercased() == "s" || given.lowercased() == "skip" {
                 // The answer of a prediction is in the command's output: show it even when skipped.
-                if let step = question.command, !ranCommand {
-                    if case .failed(let issue) = execute(step, echo: true) { return .failed(issue) }
-                    ranCommand = true
-                }
+                if case .failed(let issue) = runCommand() { return .failed(issue) }
                 record.skipped = !record.correct
-                progress[entry.id].questions[question.id] = record
-                say("Skipped. The answer: \(shownAnswer(question)). \(Interpolation.fill(question.why, captured))")
+                if !answered { record.firstTry = false }
+                record.revealed = true
+                keep()
+                sayWrapped("Skipped. ", leadWidth: 9, "The answer: \(shownAnswer(question)). \(Interpolation.fill(question.why, captured))")
                 say("")
                 return .finished
             }
             if given.isEmpty { say("Type your answer and press Enter (s to skip, q to stop)."); continue }
-            // A prediction is made before seeing: the command runs once, after the first answer.
-            if let step = question.command, !ranCommand {
-                if case .failed(let issue) = execute(step, echo: true) { return .failed(issue) }
-                ranCommand = true
+            if case .failed(let issue) = runCommand() { return .failed(issue) }
+            var verdict = AnswerChecker.check(given, question: question, captured: captured)
+            if case .unreadable(let hint) = verdict {
+                // Once its command has run, a prediction cannot be made again: it counts as wrong.
+                guard question.kind == .predict else { say(hint + " (s to skip, q to stop)."); continue }
+                verdict = .wrong(expected: shownAnswer(question))
             }
-            switch AnswerChecker.check(given, question: question, captured: captured) {
-            case .unreadable(let hint):
-                say(hint + " (s to skip, q to stop).")
-                continue
+            record.attempts += 1
+            record.answers = Array((record.answers + [given]).suffix(10))
+            if !answered { record.firstTry = verdict == .right }
+            answered = true
+            record.revealed = true
+            switch verdict {
             case .right:
-                record.attempts += 1
                 record.correct = true
                 record.skipped = false
-                record.answers = Array((record.answers + [given]).suffix(10))
-                progress[entry.id].questions[question.id] = record
-                save()
-                say(painter.bold("✓ Right.") + " " + Interpolation.fill(question.why, captured))
+                keep()
+                sayWrapped(painter.bold("✓ Right. "), leadWidth: 9, Interpolation.fill(question.why, captured))
                 say("")
                 return .finished
             case .wrong(let expected):
-                record.attempts += 1
                 record.wrong += 1
-                record.answers = Array((record.answers + [given]).suffix(10))
-                progress[entry.id].questions[question.id] = record
-                save()
-                say(painter.bold("✗ Not quite.") + " You answered \(given); expected \(expected).")
-                say("Why: " + Interpolation.fill(question.why, captured))
+                keep()
+                sayWrapped(painter.bold("✗ Not quite. "), leadWidth: 13, "You answered \(given); expected \(expected).")
+                sayWrapped("Why: ", leadWidth: 5, Interpolation.fill(question.why, captured))
+                // The command's output has shown the answer: a second prediction would be no prediction.
+                if question.kind == .predict { say(""); return .finished }
                 say("Try again: type the answer, or s to skip (q to stop).")
+            case .unreadable:
+                continue
             }
         }
     }
@@ -323,6 +361,28 @@ public final class StandardConsole: LessonConsole {
         let line = Swift.readLine(strippingNewline: true)
         if echoInput, let line { write(line + "\n") }
         return line
+    }
+}
+
+extension LessonRunner {
+    /// The columns for lesson text: `COLUMNS` when it is set, else the terminal's width when
+    /// standard output is a terminal, else 80; never more than 100 (longer lines are hard to read)
+    /// nor less than 40.
+    public static func terminalWidth(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                     terminalColumns: () -> Int? = StandardConsole.terminalColumns) -> Int {
+        let columns = environment["COLUMNS"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.flatMap { $0 > 0 ? $0 : nil }
+            ?? terminalColumns() ?? 80
+        return min(100, max(40, columns))
+    }
+}
+
+extension StandardConsole {
+    /// The width of the terminal on standard output (TIOCGWINSZ); nil when it is not a terminal.
+    public static func terminalColumns() -> Int? {
+        guard isatty(STDOUT_FILENO) == 1 else { return nil }
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
     }
 }
 

@@ -12,8 +12,18 @@ public struct LessonProgress: Codable, Sendable, Equatable {
         public var skipped = false
         /// The learner's answers in order (the last few).
         public var answers: [String] = []
+        /// Whether the first answer the last time the question was asked was right: what the score
+        /// counts (a right answer after a wrong one, or a skip, is not). nil in progress written
+        /// before it was recorded.
+        public var firstTry: Bool?
+        /// The answer was shown (after a wrong answer, a skip, or a prediction's command ran): the
+        /// question is not asked again when the lesson resumes.
+        public var revealed: Bool?
 
         public init() {}
+
+        /// Right at the first try (for older records: right without any wrong answer).
+        public var rightFirstTime: Bool { firstTry ?? (correct && wrong == 0) }
     }
 
     public struct LessonRecord: Codable, Sendable, Equatable {
@@ -25,7 +35,8 @@ public struct LessonProgress: Codable, Sendable, Equatable {
 
         public init() {}
 
-        public var correctCount: Int { questions.values.filter(\.correct).count }
+        /// The questions answered right at the first try: the lesson's score.
+        public var correctCount: Int { questions.values.filter(\.rightFirstTime).count }
     }
 
     public var about = "Lantern lesson progress, written by `lantern lesson`. Do not edit: use `lantern lesson reset`."

@@ -66,6 +66,7 @@ struct BranchCommand: ParsableCommand {
         }
         if let candidate, candidate < 1 { throw ValidationError("--candidate \(candidate) is out of range: use 1 (the most likely) or more") }
         if token == "" { throw ValidationError("--token needs some text") }
+        if sampling.ignoreEos { throw ValidationError("branch does not take --ignore-eos: its branches end where the model ends them") }
     }
 
     func run() throws {

@@ -41,7 +41,7 @@ struct Generate: ParsableCommand {
         if !json { FileHandle.standardOutput.write(Data(prompt.utf8)) }
         var (result, session) = try generator.generate(
             prompt: prompt, maxNewTokens: sampling.maxNewTokens, settings: sampling.settings, stopStrings: sampling.stop,
-            capture: request?.spec ?? .nothing,
+            ignoringEndOfText: sampling.ignoreEos, capture: request?.spec ?? .nothing,
             onText: { piece in
                 if !json { FileHandle.standardOutput.write(Data(piece.utf8)) }
             })

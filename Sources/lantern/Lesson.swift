@@ -118,7 +118,7 @@ struct LessonCommand: ParsableCommand {
             library: library, index: index, lesson: parsed.lesson, mode: mode, console: StandardConsole(),
             commands: ProcessCommandRunner(executable: ProcessCommandRunner.currentExecutable()),
             prepare: { prepared($0, model: model, tokenizer: tokenizer) }, store: store,
-            painter: TerminalPainter(color: TerminalColor.detect()))
+            painter: TerminalPainter(color: TerminalColor.detect()), width: LessonRunner.terminalWidth())
         if case .failed(let issue) = runner.run(restart: restart) {
             printError("error: \(issue)")
             throw ExitCode(1)

@@ -65,6 +65,9 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Stop when this text appears (not printed). Repeatable.", valueName: "text"))
     var stop: [String] = []
 
+    @Flag(name: .long, help: "Never draw the model's end-of-text token: only --max-new-tokens, --stop or a full context window ends the text.")
+    var ignoreEos = false
+
     var settings: SamplingSettings {
         SamplingSettings(temperature: temperature, topK: topK, topP: topP, greedy: greedy, seed: seed)
     }

@@ -54,6 +54,7 @@ struct Step: ParsableCommand {
         spec.layers = nil
         let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
                                             settings: sampling.settings, capture: spec)
+        if sampling.ignoreEos { session.suppressedTokens = [generator.endOfTextId] }
         var stepper = Stepper(session: session, bundle: bundle, prompt: prompt,
                               request: CaptureRequest(kinds: spec.kinds, layers: nil), listed: candidates,
                               painter: TerminalPainter(color: TerminalColor.detect()), isEndOfText: generator.isEndOfText)
