@@ -62,6 +62,41 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(finished.stderr.contains("already finished"), finished.stderr)
     }
 
+    /// `--init-from`: a run that starts from a trained model's weights and tokenizer starts where
+    /// that model is (its first loss is the model's own loss on the text, far below a random
+    /// model's ln V), keeps its shape and tokenizer, and the result loads like any model.
+    func testInitFromFineTunesATrainedModel() throws {
+        let folder = try scratch(), data = try corpus(in: folder)
+        let base = folder.appendingPathComponent("base"), tuned = folder.appendingPathComponent("tuned")
+        XCTAssertEqual(try CLI.run(["train", "--data", data.path, "--out", base.path, "--steps", "40", "--lr", "0.003"] + tiny).exitCode, 0)
+        let baseLog = try XCTUnwrap(try state(base)["log"] as? [[String: Any]])
+        let baseLast = try XCTUnwrap(baseLog.last?["loss"] as? Double), baseFirst = try XCTUnwrap(baseLog.first?["loss"] as? Double)
+
+        let run = try CLI.run(["train", "--init-from", base.path, "--data", data.path, "--out", tuned.path, "--steps", "3",
+                               "--eval-every", "3", "--checkpoint-every", "3", "--threads", "2"])
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("fine-tuning"), run.stderr)
+        let log = try XCTUnwrap(try state(tuned)["log"] as? [[String: Any]])
+        XCTAssertEqual(log.count, 3, "a fresh run of 3 steps, not the base's 40")
+        let first = try XCTUnwrap(log.first?["loss"] as? Double)
+        XCTAssertLessThan(first, (baseFirst + baseLast) / 2, "starts from the trained weights (base: \(baseFirst) → \(baseLast))")
+        for name in ["vocab.json", "merges.txt"] {
+            XCTAssertEqual(try Data(contentsOf: tuned.appendingPathComponent(name)), try Data(contentsOf: base.appendingPathComponent(name)), name)
+        }
+        XCTAssertEqual(try CLI.run(["generate", "Once", "--model", tuned.path, "--max-new-tokens", "3", "--greedy"]).exitCode, 0)
+
+        // --init-from with --resume or --tokenizer, or a folder that is not a model: one clear line.
+        for (extra, message) in [(["--resume"], "use one of them"), (["--tokenizer", base.path], "leave out --tokenizer")] {
+            let bad = try CLI.run(["train", "--init-from", base.path, "--data", data.path, "--out", folder.appendingPathComponent("x").path] + extra)
+            XCTAssertNotEqual(bad.exitCode, 0)
+            XCTAssertTrue(bad.stderr.contains(message), bad.stderr)
+        }
+        let notModel = try CLI.run(["train", "--init-from", folder.path, "--data", data.path, "--out", folder.appendingPathComponent("y").path])
+        XCTAssertNotEqual(notModel.exitCode, 0)
+        XCTAssertTrue(notModel.stderr.contains("--init-from"), notModel.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("y").path))
+    }
+
     /// Ctrl-C while training: the step in flight finishes, a checkpoint is saved, exit 130, and the
     /// run resumes from there.
     func testInterruptSavesACheckpointThatResumes() throws {

@@ -157,6 +157,15 @@ final class Llama2cBeginningOfSequenceTests: XCTestCase {
             .generate(prompt: "Once", maxNewTokens: 5, settings: SamplingSettings(greedy: true))
         XCTAssertEqual(result.stopReason, .endOfText)
         XCTAssertEqual(result.generatedIds, [])
+
+        // --ignore-eos: the text ends only at the limit; neither <s> nor the end-of-text id is drawn.
+        let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
+        for settings in [SamplingSettings(greedy: true), SamplingSettings(temperature: 1, seed: 3)] {
+            let (kept, _) = try generator.generate(prompt: "Once", maxNewTokens: 5, settings: settings, ignoringEndOfText: true)
+            XCTAssertEqual(kept.stopReason, .maxTokens)
+            XCTAssertEqual(kept.generatedIds.count, 5)
+            XCTAssertFalse(kept.generatedIds.contains { generator.isEndOfText($0) }, "\(kept.generatedIds)")
+        }
     }
 }
 
