@@ -6,9 +6,10 @@ import Foundation
 // a wall of text that hides the two numbers the lesson talks about. Showing only the captures
 // hides the rest of the output the lesson's text points at ("look at prompt_ids above"), so the
 // runner shows the JSON itself, laid out: one member per line in the order the command printed
-// them, anything that fits on a line kept on one line (`"prompt_ids": [515, 586, 258]`), long
-// lists of numbers cut with "… N more", long decimals shortened to 6 significant digits, and at
-// most `maxLines` lines followed by "… (N more lines)". A lesson that wants the raw output writes
+// them, anything that fits on a line kept on one line (`"prompt_ids": [515, 586, 258]`), longer
+// lists of numbers and long strings filled over a few lines and then cut ("… N more"), long
+// decimals shortened to 6 significant digits, and at most `maxLines` lines followed by
+// "… (N more lines)". A lesson that wants the raw output writes
 // `show: all`; one that wants only the values, `show: captures`.
 
 enum CompactJSON {
@@ -64,19 +65,61 @@ enum CompactJSON {
             return
         }
         switch value {
-        case .scalar(let text):
-            lines.append(prefix + String(text.prefix(max(8, room - 2))) + (text.hasPrefix("\"") ? "…\"" : "…") + comma)
-        case .array(let items) where items.allSatisfy(\.isScalar):
-            // As many items as fit, then how many more there are.
-            var shown: [String] = []
-            for (n, item) in items.enumerated() {
-                let tail = ", … \(items.count - n - 1) more]"
-                let candidate = "[" + (shown + [inline(item)]).joined(separator: ", ") + tail
-                if candidate.count > room, n > 0 { break }
-                shown.append(inline(item))
+        case .scalar(let text) where text.hasPrefix("\""):
+            // A long string (a generated story) over up to four lines, broken at spaces and lined
+            // up after its opening quote; cut with …" after that.
+            let hanging = String(repeating: " ", count: prefix.count + 1)
+            var rest = Substring(text)
+            var rows: [Substring] = []
+            while !rest.isEmpty {
+                let room = max(12, width - (rows.isEmpty ? prefix.count : hanging.count) - comma.count)
+                if rest.count <= room { rows.append(rest); rest = ""; break }
+                if rows.count == 3 {
+                    rows.append(rest.prefix(room - 2) + "…\"")
+                    break
+                }
+                let window = rest.prefix(room)
+                let cut = window.lastIndex(of: " ").map { window.index(after: $0) } ?? window.endIndex
+                let end = cut > window.index(window.startIndex, offsetBy: room / 2) ? cut : window.endIndex
+                rows.append(rest[..<end])
+                rest = rest[end...]
             }
-            let more = items.count - shown.count
-            lines.append(prefix + "[" + shown.joined(separator: ", ") + (more > 0 ? ", … \(more) more]" : "]") + comma)
+            for (r, row) in rows.enumerated() {
+                let last = r == rows.count - 1
+                lines.append((r == 0 ? prefix : hanging) + (last ? String(row) + comma : String(row).trimmingCharacters(in: .whitespaces)))
+            }
+        case .scalar(let text):
+            lines.append(prefix + String(text.prefix(max(8, room - 1))) + "…" + comma)
+        case .array(let items) where items.allSatisfy(\.isScalar):
+            // Filled over up to three lines, lined up after the "["; then how many more there are.
+            let hanging = String(repeating: " ", count: prefix.count + 1)
+            var rows: [[String]] = [[]]
+            var used = prefix.count + 1
+            var shown = 0
+            for (n, item) in items.enumerated() {
+                let text = inline(item)
+                let tail = n == items.count - 1 ? "]" + comma : ","
+                if !rows[rows.count - 1].isEmpty, used + 1 + text.count + tail.count > width {
+                    if rows.count == 3 { break }
+                    rows.append([])
+                    used = hanging.count
+                }
+                used += (rows[rows.count - 1].isEmpty ? 0 : 1) + text.count + 1
+                rows[rows.count - 1].append(text)
+                shown = n + 1
+            }
+            // Room for "… N more]" on the last line: drop items until it fits.
+            let more = { items.count - shown }
+            while more() > 0, rows[rows.count - 1].count > 1,
+                  (rows.count == 1 ? prefix.count + 1 : hanging.count) + (rows[rows.count - 1] + ["… \(more()) more]" + comma]).joined(separator: ", ").count > width {
+                rows[rows.count - 1].removeLast()
+                shown -= 1
+            }
+            if more() > 0 { rows[rows.count - 1].append("… \(more()) more") }
+            for (r, row) in rows.enumerated() {
+                let last = r == rows.count - 1
+                lines.append((r == 0 ? prefix + "[" : hanging) + row.joined(separator: ", ") + (last ? "]" + comma : ","))
+            }
         case .array(let items):
             lines.append(prefix + "[")
             for (n, item) in items.enumerated() {

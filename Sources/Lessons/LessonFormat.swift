@@ -37,7 +37,8 @@ import Foundation
 // numbers and earlier captures). `{NAME}` in a later command, question text or answer is replaced
 // by the captured value, and so is `{NAME}` in the Markdown prose after the block that captures it
 // (`The prompt became {count} tokens.`). `lantern lesson --check` flags a `{NAME}` in prose that no
-// earlier block captures (were it run, it would be printed as it is).
+// earlier block captures (were it run, it would be printed as it is). One value needs no capture:
+// `{lessons}` is the lesson folder, for data files shipped beside the lessons.
 //
 // Prose is printed for the terminal: paragraphs and list items are wrapped again to its width
 // (COLUMNS, else the terminal's own width, else 80; never more than 100), list items with a hanging

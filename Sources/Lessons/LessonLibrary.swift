@@ -143,7 +143,10 @@ public struct LessonLibrary: Sendable {
         if lesson.questions.isEmpty { issues.append(LessonIssue(file: lesson.file, line: 1, problem: "the lesson asks no ```question")) }
         for step in commands where !step.arguments.isEmpty {
             // References stand for values known only when the lesson runs: check with a stand-in.
-            let words = step.arguments.map { Interpolation.fill($0, Dictionary(uniqueKeysWithValues: Interpolation.references(in: $0).map { ($0, "1") })) }
+            let words = step.arguments.map {
+                let standIns = Dictionary(uniqueKeysWithValues: Interpolation.references(in: $0).map { ($0, "1") })
+                return Interpolation.fill($0, standIns.merging(Interpolation.builtInValues(folder: folder)) { $1 })
+            }
             if let problem = validate(words) {
                 issues.append(LessonIssue(file: lesson.file, line: step.line, problem: "`lantern \(CommandWords.join(step.arguments))` is not a valid command: \(problem)"))
             }

@@ -336,7 +336,7 @@ public enum LessonParser {
     /// prose too, where an unknown one would be printed as it is. `textLines` holds the first line of
     /// each text block, in order.
     static func checkReferences(_ blocks: [LessonBlock], textLines: [Int] = [], problem: (Int, String) -> Void) {
-        var known: Set<String> = []
+        var known = Set(Interpolation.builtInNames)
         func use(_ text: String, line: Int) {
             for name in Interpolation.references(in: text) where !known.contains(name) {
                 problem(line, "{\(name)} is not captured by an earlier block")
@@ -445,6 +445,12 @@ public enum CommandWords {
 
 /// `{name}` references to captured values.
 public enum Interpolation {
+    /// Values every lesson has without capturing them: `{lessons}`, the lesson folder (for data
+    /// files shipped beside the lessons, e.g. `{lessons}/data/zoe-dragon.txt`).
+    public static let builtInNames = ["lessons"]
+
+    public static func builtInValues(folder: URL) -> [String: String] { ["lessons": folder.path] }
+
     public static func references(in text: String) -> [String] {
         guard let regex = try? NSRegularExpression(pattern: "\\{([A-Za-z][A-Za-z0-9_]*)\\}") else { return [] }
         let range = NSRange(text.startIndex..., in: text)

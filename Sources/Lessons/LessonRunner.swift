@@ -76,6 +76,7 @@ public final class LessonRunner {
         self.painter = painter
         self.prose = ProseRenderer(width: width, painter: painter)
         progress = try self.store?.load() ?? LessonProgress()
+        captured = Interpolation.builtInValues(folder: library.folder)
     }
 
     var entry: LessonManifest.Entry { library.entries[index] }
@@ -252,12 +253,16 @@ public final class LessonRunner {
 
     func ask(_ question: Question) -> Outcome {
         sayWrapped(painter.bold("Question: "), leadWidth: 10, Interpolation.fill(question.ask, captured))
-        for (i, option) in question.options.enumerated() { sayWrapped("  \(i + 1)) ", leadWidth: 5, option, hanging: 5) }
+        for (i, option) in question.options.enumerated() {
+            let lead = "  \(i + 1)) "
+            sayWrapped(lead, leadWidth: lead.count, option, hanging: lead.count)
+        }
         if question.kind == .predict { say(painter.dim("Make your prediction; then the command runs and shows the answer.")) }
 
         guard mode == .interactive else {
             if let step = question.command, case .failed(let issue) = execute(step, echo: true) { return .failed(issue) }
-            sayWrapped(painter.dim("Answer: "), leadWidth: 8, shownAnswer(question))
+            // Answers are said as they are (not as Markdown, not wrapped): their spaces and `*` count.
+            say(painter.dim("Answer: ") + shownAnswer(question))
             sayWrapped(painter.dim("Why: "), leadWidth: 5, Interpolation.fill(question.why, captured))
             say("")
             return .finished
@@ -272,8 +277,8 @@ public final class LessonRunner {
             // Its answer was shown earlier in this run of the lesson (the learner stopped right after):
             // asking for it again would only ask to type what is on the screen.
             if let step = question.command, case .failed(let issue) = execute(step, echo: false) { return .failed(issue) }
-            sayWrapped(painter.dim("You have seen its answer: "), leadWidth: 26,
-                       "\(shownAnswer(question)). \(Interpolation.fill(question.why, captured))")
+            say(painter.dim("You have seen its answer: ") + shownAnswer(question) + ".")
+            sayWrapped("", leadWidth: 0, Interpolation.fill(question.why, captured))
             say("")
             return .finished
         }
@@ -297,7 +302,8 @@ public final class LessonRunner {
                 if !answered { record.firstTry = false }
                 record.revealed = true
                 keep()
-                sayWrapped("Skipped. ", leadWidth: 9, "The answer: \(shownAnswer(question)). \(Interpolation.fill(question.why, captured))")
+                say("Skipped. The answer: \(shownAnswer(question)).")
+                sayWrapped("", leadWidth: 0, Interpolation.fill(question.why, captured))
                 say("")
                 return .finished
             }
@@ -325,7 +331,7 @@ public final class LessonRunner {
             case .wrong(let expected):
                 record.wrong += 1
                 keep()
-                sayWrapped(painter.bold("✗ Not quite. "), leadWidth: 13, "You answered \(given); expected \(expected).")
+                say(painter.bold("✗ Not quite.") + " You answered \(given); expected \(expected).")
                 sayWrapped("Why: ", leadWidth: 5, Interpolation.fill(question.why, captured))
                 // The command's output has shown the answer: a second prediction would be no prediction.
                 if question.kind == .predict { say(""); return .finished }

@@ -230,11 +230,13 @@ public struct ProseRenderer: Sendable {
         return words
     }
 
-    /// One line of runs in terminal styles (runs of one style painted together).
+    /// One line of runs in terminal styles (runs that look the same painted together; code spans
+    /// take the style around them, as in a bold heading).
     func paint(_ runs: [Run]) -> String {
         var merged: [Run] = []
         for run in runs {
-            if let last = merged.last, last.style == run.style { merged[merged.count - 1].text += run.text } else { merged.append(run) }
+            let look = run.style.subtracting(.code)
+            if let last = merged.last, last.style == look { merged[merged.count - 1].text += run.text } else { merged.append(Run(text: run.text, style: look)) }
         }
         return merged.map { run in
             var text = run.text

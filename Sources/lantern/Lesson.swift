@@ -178,7 +178,7 @@ struct LessonCommand: ParsableCommand {
             let record = progress[entry.id]
             let mark = record.finished != nil ? "✓" : record.started != nil ? "▸" : " "
             let status = record.finished != nil ? "finished" : record.started != nil ? "in progress" : ""
-            let right = record.questions.isEmpty ? "" : ", \(record.correctCount) right"
+            let right = record.questions.isEmpty ? "" : ", \(record.correctCount) right at the first try"
             let title = entry.title.padding(toLength: width, withPad: " ", startingAt: 0)
             print("\(mark) \(String(format: "%2d", i + 1))  \(title)  \(painter.dim(status + (status.isEmpty ? "" : right)))")
             print("       \(painter.dim(entry.summary))")

@@ -131,7 +131,7 @@ final class LessonCommandTests: XCTestCase {
                                environment: ["LANTERN_HOME": home.path], in: home)
         XCTAssertEqual(five.exitCode, 0, five.stderr)
         XCTAssertFalse(five.stdout.contains("Not quite"), five.stdout)
-        XCTAssertTrue(five.stdout.contains("End of lesson 5: Self-attention. 6 of 6 questions right."), five.stdout)
+        XCTAssertTrue(five.stdout.contains("End of lesson 5: Self-attention. 6 of 6 questions right at the first try."), five.stdout)
 
         // Lesson 9: the first answer wrong, then right; the rest right.
         let nine = try CLI.run(["lesson", "9", "--interactive", "--lessons", lessons] + model,

@@ -61,6 +61,22 @@ final class AnswerTests: XCTestCase {
         XCTAssertEqual(AnswerChecker.check("1345", question: exact, captured: [:]), .wrong(expected: "1344"))
     }
 
+    func testNumberAnswersTakeAPercentSignAndThousandsSeparators() {
+        let percent = question(.number, answer: "99.8", tolerance: 0.05)
+        XCTAssertEqual(AnswerChecker.check("99.8%", question: percent, captured: [:]), .right)
+        XCTAssertEqual(AnswerChecker.check("99.8 %", question: percent, captured: [:]), .right)
+        XCTAssertEqual(AnswerChecker.check("0.998", question: percent, captured: [:]), .wrong(expected: "99.8 (± 0.05)"))
+        let probability = question(.number, answer: "0.25")
+        XCTAssertEqual(AnswerChecker.check("25%", question: probability, captured: [:]), .right)
+        XCTAssertEqual(AnswerChecker.check("0,25", question: probability, captured: [:]), .right)
+        let count = question(.number, answer: "{n}")
+        for typed in ["1,024", "1 024", "1024", "1,024.0"] {
+            XCTAssertEqual(AnswerChecker.check(typed, question: count, captured: ["n": "1024"]), .right, typed)
+        }
+        XCTAssertEqual(AnswerChecker.check("1,024", question: question(.predict, answer: "{n}"), captured: ["n": "1024"]), .right)
+        XCTAssertEqual(AnswerChecker.check("12%", question: question(.predict, answer: "{n}"), captured: ["n": "12"]), .right)
+    }
+
     func testPredictAnswersComeFromTheOutput() {
         let text = question(.predict, answer: "{top}")
         XCTAssertEqual(AnswerChecker.check("mia", question: text, captured: ["top": "␣Mia"]), .right)

@@ -155,6 +155,27 @@ final class LessonParserTests: XCTestCase {
     }
 
     /// A lesson that runs `lesson` would fork lessons inside lessons without end: refused by the parser.
+    func testReferencesInProseMustBeCapturedEarlier() {
+        let text = """
+        # Prose
+
+        Before: {count}.
+
+        ```lantern
+        tokenize "Mia" --json
+        capture: count = json ids.count
+        ```
+
+        After: {count} tokens,
+        and {missing}, but not {"json": 1} nor {2}.
+        """
+        let issues = LessonParser.parse(text, file: "p.md").issues.map(\.description)
+        XCTAssertEqual(issues, [
+            "p.md:3: {count} in the text is not captured by an earlier block (it would be printed as it is)",
+            "p.md:11: {missing} in the text is not captured by an earlier block (it would be printed as it is)",
+        ])
+    }
+
     func testALessonCannotRunLessons() {
         for command in ["lesson 3 --auto", "lantern lesson next"] {
             let text = "# Loop\n\n```lantern\n\(command)\n```\n"

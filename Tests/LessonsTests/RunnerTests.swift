@@ -11,14 +11,20 @@ final class ScriptedConsole: LessonConsole {
     func readLine() -> String? { lines.isEmpty ? nil : lines.removeFirst() }
 }
 
-/// Commands answered from a table instead of a process.
+/// Commands answered from a table instead of a process; with a console, what a command prints is
+/// written to it when the runner asks for it to be shown as it comes (as the real runner does).
 final class CannedCommands: CommandRunning {
     var outputs: [String: CommandOutput]
     var ran: [[String]] = []
-    init(_ outputs: [String: CommandOutput]) { self.outputs = outputs }
+    var echoes: [Bool] = []
+    let console: ScriptedConsole?
+    init(_ outputs: [String: CommandOutput], console: ScriptedConsole? = nil) { self.outputs = outputs; self.console = console }
     func run(_ arguments: [String], input: [String], echo: Bool) throws -> CommandOutput {
         ran.append(arguments)
-        return outputs[arguments.first ?? ""] ?? CommandOutput(exitCode: 0, stdout: "", stderr: "")
+        echoes.append(echo)
+        let output = outputs[arguments.first ?? ""] ?? CommandOutput(exitCode: 0, stdout: "", stderr: "")
+        if echo { console?.write(output.stdout + output.stderr) }
+        return output
     }
 }
 
@@ -199,5 +205,170 @@ final class RunnerTests: XCTestCase {
         XCTAssertEqual(try store.load(), LessonProgress())
         XCTAssertEqual(ProgressStore(environment: ["LANTERN_HOME": "/x/y", "HOME": "/h"]).file.path, "/x/y/progress.json")
         XCTAssertEqual(ProgressStore(environment: ["HOME": "/h"]).file.path, "/h/.lantern/progress.json")
+    }
+
+    // MARK: - What a new learner found
+
+    /// A runner on a folder of its own holding one lesson, `text`.
+    func solo(_ text: String, _ lines: [String], mode: LessonRunner.Mode = .interactive, outputs: [String: CommandOutput] = [:],
+              width: Int = 80) throws -> (LessonRunner, ScriptedConsole, CannedCommands) {
+        let solo = folder.appendingPathComponent("solo")
+        try FileManager.default.createDirectory(at: solo, withIntermediateDirectories: true)
+        try #"{"format": 1, "lessons": [{"id": "solo", "title": "Solo", "file": "01-solo.md", "summary": "s"}]}"#
+            .write(to: solo.appendingPathComponent("manifest.json"), atomically: true, encoding: .utf8)
+        try text.write(to: solo.appendingPathComponent("01-solo.md"), atomically: true, encoding: .utf8)
+        let library = try LessonLibrary(folder: solo)
+        let parsed = library.parse(library.entries[0])
+        XCTAssertEqual(parsed.issues, [])
+        let console = ScriptedConsole(lines), canned = CannedCommands(outputs, console: console)
+        let runner = try LessonRunner(library: library, index: 0, lesson: parsed.lesson, mode: mode, console: console, commands: canned,
+                                      store: ProgressStore(file: solo.appendingPathComponent("home/progress.json")), width: width)
+        return (runner, console, canned)
+    }
+
+    func testProseIsWrappedToTheWidth() throws {
+        let words = (1...40).map { "word\($0)" }
+        let code = "lantern generate \"a fenced line that is longer than the eighty columns of the terminal\" --json"
+        let lesson = """
+        # Solo
+
+        \(words[..<20].joined(separator: " "))
+        \(words[20...].joined(separator: " "))
+
+        - a list item \(words[..<15].joined(separator: " "))
+
+        ```sh
+        \(code)
+        ```
+        """
+        let (runner, console, _) = try solo(lesson, [], mode: .automatic)
+        XCTAssertEqual(runner.run(), .finished)
+        let lines = console.written.components(separatedBy: "\n")
+        XCTAssertTrue(lines.contains(code), "fenced code is kept as it is")
+        let prose = lines.filter { $0.contains("word") }
+        XCTAssertTrue(prose.allSatisfy { $0.count <= 80 }, console.written)
+        XCTAssertEqual(prose.filter { $0.hasPrefix("word") }.joined(separator: " ").split(separator: " ").map(String.init), words)
+        let item = prose.drop { !$0.hasPrefix("- ") }
+        XCTAssertGreaterThan(item.count, 1)
+        XCTAssertTrue(item.dropFirst().allSatisfy { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }, "a hanging indent: \(item)")
+    }
+
+    func testTheScoreCountsFirstTriesOnly() throws {
+        let store = ProgressStore(file: folder.appendingPathComponent("home/progress.json"))
+        // count: wrong then right; pick: wrong then right; next: right at once.
+        let (runner, console, _) = try runner(["4", "3", "", "1", "2", "tom"], store: store)
+        XCTAssertEqual(runner.run(), .finished)
+        XCTAssertTrue(console.written.contains("1 of 3 questions right at the first try."), console.written)
+        let record = try store.load()["one"]
+        XCTAssertEqual(record.correctCount, 1)
+        XCTAssertEqual(record.questions["count"]?.firstTry, false)
+        XCTAssertEqual(record.questions["next"]?.firstTry, true)
+    }
+
+    func testARevealedPredictionIsNotAskedAgain() throws {
+        let lesson = """
+        # Solo
+
+        ```question predict
+        id: guess
+        ask: What comes next?
+        run: generate "Mia" --json
+        capture: next = json text
+        answer: {next}
+        why: The model said so.
+        ```
+
+        ```pause
+        ```
+
+        After {next} it was.
+        """
+        // A wrong prediction shows the answer: no second try; input ends at the pause.
+        let (first, console, canned) = try solo(lesson, ["Anna"], outputs: commands)
+        XCTAssertEqual(first.run(), .stopped)
+        XCTAssertTrue(console.written.contains("You answered Anna; expected \" Tom\"."), console.written)
+        XCTAssertFalse(console.written.contains("Try again"), console.written)
+        XCTAssertEqual(canned.ran.count, 1)
+        // Resumed: the prediction is not asked for again, its value is captured again for the text.
+        let (second, console2, canned2) = try solo(lesson, [""], outputs: commands)
+        XCTAssertEqual(second.run(), .finished)
+        XCTAssertFalse(console2.written.contains("What comes next?"), console2.written)
+        XCTAssertTrue(console2.written.contains("After Tom it was."), console2.written)
+        XCTAssertEqual(canned2.ran.map(\.first), ["generate"])
+    }
+
+    func testAQuestionWhoseAnswerWasShownIsNotAskedAgainOnResume() throws {
+        let lesson = "# Solo\n\n```question number\nid: n\nask: How many?\nanswer: 3\nwhy: Three.\n```\n\nThe end.\n"
+        // Wrong (the answer is shown), then q at "Try again".
+        let (first, _, _) = try solo(lesson, ["4", "q"])
+        XCTAssertEqual(first.run(), .stopped)
+        let (second, console2, _) = try solo(lesson, [])
+        XCTAssertEqual(second.run(), .finished, "nothing is read: the question is not asked again")
+        XCTAssertTrue(console2.written.contains("You have seen its answer: 3.\nThree."), console2.written)
+        XCTAssertTrue(console2.written.contains("0 of 1 questions right at the first try"), console2.written)
+        // A new run of the lesson asks it again.
+        let (third, console3, _) = try solo(lesson, ["3"])
+        XCTAssertEqual(third.run(restart: true), .finished)
+        XCTAssertTrue(console3.written.contains("✓ Right."), console3.written)
+        XCTAssertTrue(console3.written.contains("1 of 1 questions right at the first try"), console3.written)
+    }
+
+    func testJSONIsShownShortUnlessTheBlockAsksForAll() throws {
+        let ids = (0..<300).map(String.init).joined(separator: ",")
+        let members = (0..<20).map { "\"m\($0)\":\($0)" }.joined(separator: ",")
+        let json = #"{"ids":[\#(ids)],"prompt":"Mia","rest":{\#(members)}}"#
+        let lesson = """
+        # Solo
+
+        ```lantern
+        tokenize "Mia" --json
+        capture: n = json ids.count
+        ```
+
+        It became {n} tokens.
+
+        ```lantern
+        tokenize "Mia" --json
+        show: all
+        ```
+        """
+        let (runner, console, canned) = try solo(lesson, [], mode: .automatic,
+                                                 outputs: ["tokenize": CommandOutput(exitCode: 0, stdout: json + "\n", stderr: "")])
+        XCTAssertEqual(runner.run(), .finished)
+        XCTAssertEqual(canned.echoes, [false, true], "the runner lays out the first, the second comes as printed")
+        let shown = console.written.components(separatedBy: "It became")[0]
+        XCTAssertFalse(shown.contains(json), shown)
+        XCTAssertTrue(shown.contains("{\n  \"ids\": [0, 1, 2, 3,"), shown)
+        XCTAssertTrue(shown.contains("  \"prompt\": \"Mia\",\n"), shown)
+        XCTAssertTrue(shown.contains("\n… (16 more lines)\n"), shown)
+        XCTAssertTrue(shown.components(separatedBy: "\n").allSatisfy { $0.count <= 80 || $0.hasPrefix("$ ") }, shown)
+        XCTAssertTrue(console.written.contains("It became 300 tokens."), console.written)
+        XCTAssertEqual(console.written.components(separatedBy: json).count, 2, "show: all prints it as it is")
+    }
+
+    func testInfoIsPrintedOncePerRun() throws {
+        let lesson = """
+        # Solo
+
+        ```question predict
+        id: scheme
+        ask: Which positions?
+        run: info
+        capture: scheme = regex positions\\s+(\\w+)
+        answer: {scheme}
+        why: It says so.
+        ```
+
+        ```lantern
+        info
+        capture: context = regex context\\s+(\\d+) tokens
+        ```
+        """
+        let info = CommandOutput(exitCode: 0, stdout: "positions      learned\ncontext        256 tokens\n", stderr: "")
+        let (runner, console, canned) = try solo(lesson, [], mode: .automatic, outputs: ["info": info])
+        XCTAssertEqual(runner.run(), .finished)
+        XCTAssertEqual(canned.echoes, [true, false])
+        XCTAssertEqual(console.written.components(separatedBy: "positions      learned").count, 2, console.written)
+        XCTAssertTrue(console.written.contains("(the same output as above, not printed again)\n  context = 256"), console.written)
     }
 }
