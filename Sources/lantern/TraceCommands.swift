@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Generation
+import Tensors
 import Tokenizers
 import Tracing
 
@@ -44,9 +45,42 @@ struct TraceCommand: ParsableCommand {
             }
             print("")
             print("\(m.tensors.count) tensors (capture: \(m.capture.joined(separator: ", "))):")
+            let trace = try TraceFile.read(URL(fileURLWithPath: folder))
+            print("  " + "name".padding(toLength: 28, withPad: " ", startingAt: 0) + "shape".padding(toLength: 16, withPad: " ", startingAt: 0)
+                  + "    mean  row std      min      max   ≤ 0")
             for entry in m.tensors {
-                print("  \(entry.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(entry.shape)")
+                let name = entry.name.padding(toLength: 28, withPad: " ", startingAt: 0)
+                let shape = "\(entry.shape)".padding(toLength: 16, withPad: " ", startingAt: 0)
+                guard let tensor = trace.tensors[entry.name], !tensor.scalars.isEmpty else { print("  \(name)\(shape)"); continue }
+                let stats = TensorSummary(tensor)
+                print("  \(name)\(shape)" + String(format: "%8.3f %8.3f %8.2f %8.2f  %3.0f%%", stats.mean, stats.rowStandardDeviation,
+                                                 stats.minimum, stats.maximum, stats.nonPositiveShare * 100))
             }
+            print("")
+            print("row std: the spread of each vector (last axis), averaged over the rows (a layer norm's output has")
+            print("about the same spread in every row); ≤ 0: the share of values at or below zero.")
+        }
+    }
+
+    /// Summary numbers of one recorded tensor, for `trace show`.
+    struct TensorSummary {
+        let mean: Double, rowStandardDeviation: Double, minimum: Float, maximum: Float, nonPositiveShare: Double
+
+        init(_ tensor: Tensor) {
+            let values = tensor.scalars
+            let width = max(1, tensor.shape.last ?? values.count)
+            mean = values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
+            minimum = values.min()!
+            maximum = values.max()!
+            nonPositiveShare = Double(values.filter { $0 <= 0 }.count) / Double(values.count)
+            var spread = 0.0
+            let rows = values.count / width
+            for row in 0..<rows {
+                let slice = values[(row * width)..<((row + 1) * width)]
+                let rowMean = slice.reduce(0.0) { $0 + Double($1) } / Double(width)
+                spread += (slice.reduce(0.0) { $0 + (Double($1) - rowMean) * (Double($1) - rowMean) } / Double(width)).squareRoot()
+            }
+            rowStandardDeviation = spread / Double(max(1, rows))
         }
     }
 
