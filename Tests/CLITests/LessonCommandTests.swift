@@ -135,10 +135,10 @@ final class LessonCommandTests: XCTestCase {
 
         // Lesson 9: the first answer wrong, then right; the rest right.
         let nine = try CLI.run(["lesson", "9", "--interactive", "--lessons", lessons] + model,
-                               stdin: ["1", "3", "2", "", "1", "2", "\(stopped)", ""].joined(separator: "\n") + "\n",
+                               stdin: ["1", "2", "", "3", "1", "2", "\(stopped)", ""].joined(separator: "\n") + "\n",
                                environment: ["LANTERN_HOME": home.path], in: home)
         XCTAssertEqual(nine.exitCode, 0, nine.stderr)
-        XCTAssertTrue(nine.stdout.contains("✗ Not quite. You answered 1; expected 3) --greedy (or --temperature 0)."), nine.stdout)
+        XCTAssertTrue(nine.stdout.contains("✗ Not quite. You answered 1; expected 2) the same text twice: the seed fixes every random draw."), nine.stdout)
         XCTAssertTrue(nine.stdout.contains("Try again"), nine.stdout)
         XCTAssertTrue(nine.stdout.contains("End of lesson 9: Decoding."), nine.stdout)
 
@@ -151,11 +151,11 @@ final class LessonCommandTests: XCTestCase {
         XCTAssertTrue(attentionQuestions.values.allSatisfy { $0["correct"] as? Bool == true && $0["wrong"] as? Int == 0 }, "\(attentionQuestions)")
         let decoding = try XCTUnwrap(lessonsDone["decoding"])
         XCTAssertNotNil(decoding["finished"] as? String)
-        let greedy = try XCTUnwrap((decoding["questions"] as? [String: [String: Any]])?["which-greedy"])
-        XCTAssertEqual(greedy["attempts"] as? Int, 2)
-        XCTAssertEqual(greedy["wrong"] as? Int, 1)
-        XCTAssertEqual(greedy["correct"] as? Bool, true)
-        XCTAssertEqual(greedy["answers"] as? [String], ["1", "3"])
+        let seed = try XCTUnwrap((decoding["questions"] as? [String: [String: Any]])?["same-seed"])
+        XCTAssertEqual(seed["attempts"] as? Int, 2)
+        XCTAssertEqual(seed["wrong"] as? Int, 1)
+        XCTAssertEqual(seed["correct"] as? Bool, true)
+        XCTAssertEqual(seed["answers"] as? [String], ["1", "2"])
 
         // The list shows both finished, and `next` picks lesson 1; reset forgets everything.
         let list = try CLI.run(["lesson", "--lessons", lessons], environment: ["LANTERN_HOME": home.path], in: home)

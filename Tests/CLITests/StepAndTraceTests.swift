@@ -38,7 +38,7 @@ final class StepAndTraceTests: XCTestCase {
         XCTAssertEqual(steps.map { $0["forced"] as? Bool }, [false, true, false])
         XCTAssertEqual(steps[1]["chosen_rank"] as? Int, 2, "candidate 2 is the second most likely")
         let temperatures = steps.map { ($0["settings"] as? [String: Any])?["temperature"] as? Double }
-        XCTAssertEqual(temperatures, [1.0, 1.0, 0.5])
+        XCTAssertEqual(temperatures.map { $0.map { Float($0) } }, [0.8, 0.8, 0.5], "the default 0.8, then the 0.5 typed")
         XCTAssertTrue(FileManager.default.fileExists(atPath: saved.appendingPathComponent("blocks.4.attn.pattern.npy").path))
 
         // The saved trace replays exactly: sampled steps from the seed, the pick forced.
