@@ -104,6 +104,7 @@ struct EvaluateCommand: ParsableCommand {
                 report["fluency_temperature_1"] = plain.share
                 report["fluency_samples"] = atDefaults.samples
                 report["fluency_failures"] = Array((atDefaults.failures + plain.failures).prefix(5))
+                report["fluency_by_prompt"] = ["default_settings": atDefaults.byPrompt, "temperature_1": plain.byPrompt]
                 line("fluency", "\(percent(atDefaults.share)) of \(atDefaults.samples) samples at the default settings, \(percent(plain.share)) at temperature 1")
             case .sentiment:
                 printError("sentiment with 0, 1 and 4 examples…")
@@ -339,10 +340,13 @@ struct FluencyCheck {
         return nil
     }
 
-    func share(settings base: SamplingSettings) throws -> (share: Double, samples: Int, failures: [String]) {
+    /// The share of fluent samples, how many were drawn, the failures (`prompt|continuation
+    /// (why)`) and the fluent samples per prompt.
+    func share(settings base: SamplingSettings) throws -> (share: Double, samples: Int, failures: [String], byPrompt: [String: Int]) {
         let generator = Generator(model: model, tokenizer: tokenizer)
-        var fluent = 0, failures: [String] = []
+        var fluent = 0, failures: [String] = [], byPrompt: [String: Int] = [:]
         for prompt in Self.prompts {
+            byPrompt[prompt] = 0
             for seed in Self.seeds {
                 var settings = base
                 settings.seed = seed
@@ -351,10 +355,11 @@ struct FluencyCheck {
                     failures.append("\(prompt)|\(result.text) (\(problem))")
                 } else {
                     fluent += 1
+                    byPrompt[prompt, default: 0] += 1
                 }
             }
         }
         let samples = Self.prompts.count * Self.seeds.count
-        return (Double(fluent) / Double(samples), samples, failures)
+        return (Double(fluent) / Double(samples), samples, failures, byPrompt)
     }
 }

@@ -40,6 +40,18 @@ final class BuiltInModelTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap((sentiment["4"] as? NSNumber)?.doubleValue), BuiltInThresholds.sentimentFourShot)
         XCTAssertGreaterThan(try XCTUnwrap((report["translation_accuracy"] as? NSNumber)?.doubleValue), BuiltInThresholds.translation)
         XCTAssertGreaterThan(try XCTUnwrap((report["question_answer_accuracy"] as? NSNumber)?.doubleValue), BuiltInThresholds.questions)
+        // Version 2: it stays in its story world when sampled, learns label words from its
+        // examples (chance with none), and answers the course's tweet prompt.
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap((report["fluency_default_settings"] as? NSNumber)?.doubleValue), BuiltInThresholds.fluencyDefault)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap((report["fluency_temperature_1"] as? NSNumber)?.doubleValue), BuiltInThresholds.fluencyPlain)
+        let labels = try XCTUnwrap(report["label_word_accuracy_by_shots"] as? [String: Any])
+        let number = { (key: String) in try XCTUnwrap((labels[key] as? NSNumber)?.doubleValue, key) }
+        XCTAssertLessThan(try number("0"), 0.7, "no examples: the label words cannot be known")
+        XCTAssertGreaterThan(try number("4"), BuiltInThresholds.labelWordsFourShot)
+        XCTAssertGreaterThan(try number("8"), BuiltInThresholds.labelWordsEightShot)
+        let probability = try XCTUnwrap((report["label_word_probability_by_shots"] as? [String: Any])?["8"] as? NSNumber).doubleValue
+        XCTAssertGreaterThan(probability, BuiltInThresholds.labelWordsEightShotProbability)
+        XCTAssertGreaterThan(try XCTUnwrap((report["tweet_accuracy"] as? NSNumber)?.doubleValue), BuiltInThresholds.tweets)
         // Its copying circuit works on random tokens: a previous-token head (layer 3 head 5, 0.63)
         // and induction heads after it (layer 4 head 1, 0.86), both labelled by `lantern heads`.
         for (key, threshold) in [("previous_token_head", BuiltInThresholds.previousToken), ("induction_head", BuiltInThresholds.induction)] {
@@ -63,6 +75,12 @@ enum BuiltInThresholds {
     static let sentimentFourShot = 0.9
     static let translation = 0.85
     static let questions = 0.45
+    static let fluencyDefault = 0.95
+    static let fluencyPlain = 0.85
+    static let labelWordsFourShot = 0.75
+    static let labelWordsEightShot = 0.85
+    static let labelWordsEightShotProbability = 0.5
+    static let tweets = 0.85
     /// `lantern heads`' own thresholds for labelling previous-token and induction heads.
     static let previousToken = 0.5
     static let induction = 0.4
