@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Rebuilds Lantern's built-in teaching model, lantern-tiny, as it was made
 # (Sources/ModelHub/lantern-tiny/TRAINING.md): the teaching corpus from seed 1, a BPE tokenizer
-# trained on it, then a 6-layer GPT-2 trained on 2 threads in three phases:
+# trained on it, then a 6-layer GPT-2 trained on 2 threads in five phases:
 #   1. one 9,000-step plan (warm-up, cosine decay to a tenth of the peak learning rate);
 #   2. a warm restart: the plan stretched to 27,000 steps, which lifts the learning rate back to
 #      0.78 × peak, stopped after step 10,000 (this is what sharpens the previous-token head);
-#   3. the plan cut to 11,000 steps, so the last 1,000 steps run at about 0.11 × peak.
+#   3. the plan cut to 11,000 steps, so the last 1,000 steps run at about 0.11 × peak;
+#   4–5. a second restart (plan 33,000, stopped after step 12,000), then the plan cut to 12,500.
 # Batches depend on the seed and the step only, so with the binaries of the commits TRAINING.md
-# names the same CPU and thread count give the same weights. About 100 minutes on the 2-core
+# names the same CPU and thread count give the same weights. About 110 minutes on the 2-core
 # development machine. Ctrl-C saves a checkpoint; run the script again to go on from it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +47,14 @@ if [ "$(plan)" = 9000 ] || { [ "$(plan)" = 27000 ] && [ "$(step)" -lt 10000 ]; }
 fi
 if [ "$(plan)" = 27000 ] || [ "$(step)" -lt 11000 ]; then
     train --resume --steps 11000                  # phase 3
+fi
+# Phase 3 left the previous-token head at 0.49, just under `lantern heads`' 0.5: a second warm
+# restart (the plan stretched to 33,000: 0.78 × peak again) for 1,000 steps, then 500 at a low rate.
+if [ "$(plan)" = 11000 ] || { [ "$(plan)" = 33000 ] && [ "$(step)" -lt 12000 ]; }; then
+    train --resume --steps 33000 --stop-after 12000   # phase 4
+fi
+if [ "$(plan)" = 33000 ] || [ "$(step)" -lt 12500 ]; then
+    train --resume --steps 12500                  # phase 5
 fi
 # What ships: the model and tokenizer, the log, the loss curve and the attention snapshots.
 DEST=Sources/ModelHub/lantern-tiny
