@@ -52,8 +52,8 @@ final class BuiltInModelTests: XCTestCase {
         let probability = try XCTUnwrap((report["label_word_probability_by_shots"] as? [String: Any])?["8"] as? NSNumber).doubleValue
         XCTAssertGreaterThan(probability, BuiltInThresholds.labelWordsEightShotProbability)
         XCTAssertGreaterThan(try XCTUnwrap((report["tweet_accuracy"] as? NSNumber)?.doubleValue), BuiltInThresholds.tweets)
-        // Its copying circuit works on random tokens: a previous-token head (layer 3 head 5, 0.63)
-        // and induction heads after it (layer 4 head 1, 0.86), both labelled by `lantern heads`.
+        // Its copying circuit works on random tokens: a previous-token head (layer 3 head 2, 0.61)
+        // and an induction head after it (layer 4 head 0, 0.71), both labelled by `lantern heads`.
         for (key, threshold) in [("previous_token_head", BuiltInThresholds.previousToken), ("induction_head", BuiltInThresholds.induction)] {
             let head = try XCTUnwrap(report[key] as? [String: Any], key)
             XCTAssertEqual(head["labelled"] as? Bool, true, "\(key): \(head)")
@@ -62,25 +62,27 @@ final class BuiltInModelTests: XCTestCase {
     }
 }
 
-/// Measured with `lantern evaluate --count 50 --samples 10` on the shipped model (release build,
-/// 2026-11-23): held-out loss 0.426, grammar 92.2 % of 103 sentences, sentiment 100 % with 4
-/// examples, translation 100 %, questions 88 %, previous-token head 0.63, induction head 0.86.
-/// The thresholds leave room for a debug build's and another CPU's rounding, not for a different
-/// model (the first lantern-tiny, 0.554 / 87 % / 100 % / 76 % / 20 %, fails three of them;
-/// session 5's fails both heads; phase 1 of this one, before its warm restart, fails the
-/// previous-token one at 0.28).
+/// Measured with `lantern evaluate --count 50 --samples 10` on the shipped model, version 2
+/// (release build, 2026-12-03): held-out loss 0.417, grammar 99.0 % of 98 sentences, fluency
+/// 90 % at the default settings and 88 % at temperature 1 (50 samples each; every failure but one
+/// is the prompt "Mia found a shiny stone.", whose last two words the model never saw), sentiment
+/// 100 % with 4 examples, label words 58 / 76 / 100 / 100 / 100 % with 0 / 1 / 2 / 4 / 8 examples
+/// (mean P(right) 0.99 at 8), tweets 100 %, translation 100 %, questions 90 %, previous-token
+/// head 0.61, induction head 0.71. The thresholds leave room for a debug build's and another
+/// CPU's rounding, not for a different model: version 1 (0.418 / 94 % / 90 % / 82 % / label
+/// words 43–57 % at every count / tweets 0 %) fails the label-word and tweet ones.
 enum BuiltInThresholds {
     static let heldOutLoss = 0.5
     static let grammarShare = 0.85
     static let sentimentFourShot = 0.9
     static let translation = 0.85
-    static let questions = 0.45
-    static let fluencyDefault = 0.95
-    static let fluencyPlain = 0.85
-    static let labelWordsFourShot = 0.75
-    static let labelWordsEightShot = 0.85
-    static let labelWordsEightShotProbability = 0.5
-    static let tweets = 0.85
+    static let questions = 0.75
+    static let fluencyDefault = 0.85
+    static let fluencyPlain = 0.8
+    static let labelWordsFourShot = 0.9
+    static let labelWordsEightShot = 0.9
+    static let labelWordsEightShotProbability = 0.9
+    static let tweets = 0.9
     /// `lantern heads`' own thresholds for labelling previous-token and induction heads.
     static let previousToken = 0.5
     static let induction = 0.4
