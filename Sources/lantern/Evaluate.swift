@@ -80,6 +80,14 @@ struct EvaluateCommand: ParsableCommand {
         func line(_ name: String, _ text: String) { lines.append(name.padding(toLength: 23, withPad: " ", startingAt: 0) + text) }
         func percent(_ x: Double) -> String { String(format: "%.0f%%", x * 100) }
         var asked: [String: Int] = [:]
+        /// A task scored by greedy answers that must match exactly.
+        func exactMatch(_ task: String, key: String, _ items: [CorpusEvaluationItem], _ how: String) throws {
+            printError("\(task)…")
+            let accuracy = try evaluator.exactMatchAccuracy(items)
+            report[key] = accuracy
+            asked[task] = evaluator.fitting(items).count
+            line(task, "\(percent(accuracy)) \(how)")
+        }
 
         for task in try tasks() {
             switch task {
@@ -132,26 +140,14 @@ struct EvaluateCommand: ParsableCommand {
                      + " right over wrong with 0 / 1 / 2 / 4 / 8 examples")
                 line("", "mean P(right word) " + shotCounts.map { String(format: "%.2f", probability["\($0)"]!) }.joined(separator: " / "))
             case .tweets:
-                printError("tweets…")
-                let items = TeachingCorpus.tweetEvaluation(count: count, seed: seed)
-                let tweets = try evaluator.exactMatchAccuracy(items)
-                report["tweet_accuracy"] = tweets
-                asked["tweets"] = evaluator.fitting(items).count
-                line("tweets", "\(percent(tweets)) exact (the course's prompt: 3 examples, 3 labels, greedy)")
+                try exactMatch("tweets", key: "tweet_accuracy", TeachingCorpus.tweetEvaluation(count: count, seed: seed),
+                               "exact (the course's prompt: 3 examples, 3 labels, greedy)")
             case .translation:
-                printError("translation…")
-                let items = TeachingCorpus.translationEvaluation(count: count, seed: seed)
-                let translation = try evaluator.exactMatchAccuracy(items)
-                report["translation_accuracy"] = translation
-                asked["translation"] = evaluator.fitting(items).count
-                line("translation", "\(percent(translation)) exact (3 examples, greedy)")
+                try exactMatch("translation", key: "translation_accuracy", TeachingCorpus.translationEvaluation(count: count, seed: seed),
+                               "exact (3 examples, greedy)")
             case .questions:
-                printError("questions about stories…")
-                let items = TeachingCorpus.questionAnswerEvaluation(count: count, seed: seed)
-                let questions = try evaluator.exactMatchAccuracy(items)
-                report["question_answer_accuracy"] = questions
-                asked["questions"] = evaluator.fitting(items).count
-                line("questions", "\(percent(questions)) exact (held-out story, greedy)")
+                try exactMatch("questions", key: "question_answer_accuracy", TeachingCorpus.questionAnswerEvaluation(count: count, seed: seed),
+                               "exact (held-out story, greedy)")
             case .heads:
                 printError("heads…")
                 // As `lantern heads` measures them, shortened to fit a small context.
