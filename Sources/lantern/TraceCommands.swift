@@ -58,7 +58,7 @@ struct TraceCommand: ParsableCommand {
             }
             print("")
             print("row std: the spread of each vector (last axis), averaged over the rows (a layer norm's output has")
-            print("about the same spread in every row); ≤ 0: the share of values at or below zero.")
+            print("about the same spread in every row); ≤ 0: the share of values at or below zero; masked (−∞) cells are left out.")
         }
     }
 
@@ -66,19 +66,22 @@ struct TraceCommand: ParsableCommand {
     struct TensorSummary {
         let mean: Double, rowStandardDeviation: Double, minimum: Float, maximum: Float, nonPositiveShare: Double
 
+        /// Over finite values only: attention scores hold −∞ in their masked cells.
         init(_ tensor: Tensor) {
-            let values = tensor.scalars
-            let width = max(1, tensor.shape.last ?? values.count)
-            mean = values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
-            minimum = values.min()!
-            maximum = values.max()!
-            nonPositiveShare = Double(values.filter { $0 <= 0 }.count) / Double(values.count)
-            var spread = 0.0
-            let rows = values.count / width
-            for row in 0..<rows {
-                let slice = values[(row * width)..<((row + 1) * width)]
-                let rowMean = slice.reduce(0.0) { $0 + Double($1) } / Double(width)
-                spread += (slice.reduce(0.0) { $0 + (Double($1) - rowMean) * (Double($1) - rowMean) } / Double(width)).squareRoot()
+            let width = max(1, tensor.shape.last ?? tensor.scalars.count)
+            let finite = tensor.scalars.filter(\.isFinite)
+            let count = Double(max(1, finite.count))
+            mean = finite.reduce(0.0) { $0 + Double($1) } / count
+            minimum = finite.min() ?? .nan
+            maximum = finite.max() ?? .nan
+            nonPositiveShare = Double(finite.filter { $0 <= 0 }.count) / count
+            var spread = 0.0, rows = 0
+            for row in 0..<(tensor.scalars.count / width) {
+                let slice = tensor.scalars[(row * width)..<((row + 1) * width)].filter(\.isFinite)
+                guard !slice.isEmpty else { continue }
+                let rowMean = slice.reduce(0.0) { $0 + Double($1) } / Double(slice.count)
+                spread += (slice.reduce(0.0) { $0 + (Double($1) - rowMean) * (Double($1) - rowMean) } / Double(slice.count)).squareRoot()
+                rows += 1
             }
             rowStandardDeviation = spread / Double(max(1, rows))
         }
