@@ -88,8 +88,8 @@ struct Stepper {
     static func cacheLine(positions: Int, config: TransformerConfig) -> String {
         let bytes = positions * config.layers * 2 * config.kvHeads * config.headSize * MemoryLayout<Float>.size
         let size = bytes < 1 << 20 ? String(format: "%.1f KB", Double(bytes) / 1024) : String(format: "%.1f MB", Double(bytes) / 1_048_576)
-        return "KV cache: keys and values of \(positions) position\(positions == 1 ? "" : "s") × \(config.layers) layers = \(size); "
-            + "the next token adds its own and attends to all \(positions + 1)"
+        // Short enough for an 80-column terminal.
+        return "KV cache: keys and values of \(positions) position\(positions == 1 ? "" : "s") × \(config.layers) layers = \(size)"
     }
 
     /// Shows the text so far, the candidate table and the proposal.
