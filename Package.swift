@@ -32,11 +32,11 @@ let package = Package(
         // One C kernel compiled for AVX2 and chosen at run time (see Sources/CKernels/matvec.c).
         .target(name: "CKernels"),
         .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: numericRelease),
-        .target(name: "Tokenizers"),
+        .target(name: "Tokenizers", dependencies: ["Tensors"]),
         .target(name: "Transformer", dependencies: ["Tensors"], swiftSettings: numericRelease),
         // Finding models by name (Lantern's folder, the Hugging Face cache) and downloading them.
         // The built-in teaching model (lantern-tiny) ships as a resource of this module.
-        .target(name: "ModelHub", resources: [.copy("lantern-tiny")]),
+        .target(name: "ModelHub", dependencies: ["Tensors"], resources: [.copy("lantern-tiny")]),
         .target(name: "Generation", dependencies: ["Transformer", "Tokenizers", "Tensors"]),
         // Traces: capture specifications, trace folders (trace.json + .npy), replay, diff, analysis.
         .target(name: "Tracing", dependencies: ["Generation", "Transformer", "Tokenizers", "Tensors"]),
@@ -46,6 +46,10 @@ let package = Package(
         .target(name: "Training", dependencies: ["Transformer", "Tokenizers", "Tensors", "CKernels"], swiftSettings: numericRelease),
         // Lessons: the lesson format, its checks, the runner, progress and answer checking (no CLI knowledge).
         .target(name: "Lessons", dependencies: ["Rendering", "Tensors"]),
+        // Every parser of a user-supplied file behind one entry point, for libFuzzer (scripts/fuzz.sh)
+        // and the regression test that replays what it found; `lantern-fuzz` is the driver.
+        .target(name: "FuzzTargets", dependencies: ["Lessons", "Tracing", "Transformer", "Tokenizers", "Tensors"]),
+        .executableTarget(name: "lantern-fuzz", dependencies: ["FuzzTargets"]),
         .executableTarget(name: "lantern", dependencies: [
             "Lessons", "Rendering", "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "ModelHub", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -64,5 +68,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "Tokenizers", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"]),
         .testTarget(name: "CLITests", dependencies: ["lantern"]),
+        // Replays every input the fuzzer found (Inputs/<target>/), read in place.
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], exclude: ["Inputs"]),
     ]
 )

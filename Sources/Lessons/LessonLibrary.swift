@@ -69,6 +69,10 @@ public struct LessonLibrary: Sendable {
     public func parse(_ entry: LessonManifest.Entry) -> LessonParser.Result {
         let url = url(of: entry)
         let name = Self.display(url)
+        guard PathContainment.isInside(url, folder) else {
+            return LessonParser.Result(lesson: Lesson(file: name, title: entry.title, blocks: []),
+                                       issues: [LessonIssue(file: name, line: 0, problem: "this lesson file is a symbolic link out of the lessons folder; lessons are read only from inside it")])
+        }
         guard let data = FileManager.default.contents(atPath: url.path) else {
             return LessonParser.Result(lesson: Lesson(file: name, title: entry.title, blocks: []),
                                        issues: [LessonIssue(file: name, line: 0, problem: "cannot read this lesson file")])

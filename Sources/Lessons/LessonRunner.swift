@@ -206,8 +206,14 @@ public final class LessonRunner {
     /// Runs a command (its {captures} filled in), showing it and its output, and records its captures.
     func execute(_ step: CommandStep, echo: Bool) -> Outcome {
         let words = prepare(step.arguments.map { Interpolation.fill($0, captured) })
+        let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         for folder in step.fresh {
-            let url = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(folder)
+            let url = here.appendingPathComponent(folder)
+            // The parser allows only output/…; a symbolic link must not carry the removal elsewhere.
+            guard PathContainment.isInside(url, here.appendingPathComponent("output"), linkedFolderCounts: false) else {
+                return .failed(LessonIssue(file: lesson.file, line: step.line,
+                                           problem: "fresh: \(folder) leads outside output/ through a symbolic link; nothing was removed (remove the link or choose another folder)"))
+            }
             try? FileManager.default.removeItem(at: url)
         }
         if echo {

@@ -98,24 +98,13 @@ public struct ProgressStore: Sendable {
         }
     }
 
-    /// Writes to a temporary file beside it, then renames: a crash never leaves half a file.
+    /// Writes whole or not at all (`AtomicFile`): a crash never leaves half a file.
     public func save(_ progress: LessonProgress) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(progress)
-        let temporary = file.deletingLastPathComponent().appendingPathComponent(".progress-\(UUID().uuidString).json")
-        do {
-            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try data.write(to: temporary)
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw StoreError.unwritable(path: file.path,
-                                        reason: PlainError.blockedFolder(file.deletingLastPathComponent()) ?? PlainError.reason(error))
-        }
-        if rename(temporary.path, file.path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw StoreError.unwritable(path: file.path, reason: reason)
+        do { try AtomicFile.write(data, to: file) } catch {
+            throw StoreError.unwritable(path: file.path, reason: error.reason)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -152,7 +153,7 @@ public struct Downloader: Sendable {
                 },
                 onBytes: { size in events(.progress(file: name, receivedBytes: size)) })
             if let problem = outcome.writeError {
-                throw ModelHubError.fileSystem(path: partial.path, problem: "cannot write the download: \(problem.localizedDescription)")
+                throw ModelHubError.fileSystem(path: partial.path, problem: "cannot write the download: \(PlainError.reason(problem))")
             }
             guard let status = outcome.status else {
                 throw Self.connectionError(outcome.error, url: url)
@@ -322,13 +323,13 @@ public struct Downloader: Sendable {
             default: break
             }
         }
-        return error.localizedDescription
+        return PlainError.reason(error)
     }
 
     @discardableResult
     private func fileSystem<T>(_ path: String, _ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as ModelHubError { throw error } catch {
-            throw ModelHubError.fileSystem(path: path, problem: error.localizedDescription)
+            throw ModelHubError.fileSystem(path: path, problem: PlainError.blockedFolder(URL(fileURLWithPath: path)) ?? PlainError.reason(error))
         }
     }
 }

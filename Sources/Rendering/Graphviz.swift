@@ -1,5 +1,6 @@
 import CGraphviz
 import Foundation
+import Tensors
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,8 +59,7 @@ public enum Graphviz {
         try writeAtomically(data, to: url)
     }
 
-    /// Writes `data` to `url` through a temporary file in the same folder and a rename, so a
-    /// reader never sees half a file and a failure leaves nothing behind.
+    /// Writes `data` to `url` whole or not at all (`AtomicFile`); the folder must exist.
     public static func writeAtomically(_ data: Data, to url: URL) throws {
         let folder = url.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
@@ -69,17 +69,9 @@ public enum Graphviz {
         guard isDirectory.boolValue else {
             throw GraphvizError.unwritableFolder(folder.path, reason: "it is a file, not a folder")
         }
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        do {
-            try data.write(to: temporary)
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw GraphvizError.unwritableFolder(folder.path, reason: describe(error))
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw GraphvizError.writeFailed(path: url.path, reason: reason)
+        do { try AtomicFile.write(data, to: url) } catch {
+            throw error.path == url.path ? GraphvizError.writeFailed(path: url.path, reason: error.reason)
+                                         : GraphvizError.unwritableFolder(error.path, reason: error.reason)
         }
     }
 
@@ -175,14 +167,7 @@ public enum Graphviz {
         return text.isEmpty ? fallback : text
     }
 
-    private static func describe(_ error: Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
-           let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
-            return String(cString: strerror(code.rawValue))
-        }
-        return nsError.localizedDescription
-    }
+    private static func describe(_ error: Error) -> String { PlainError.reason(error) }
 }
 
 /// DOT text helpers shared by every graph Lantern builds.

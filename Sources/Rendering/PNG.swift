@@ -1,13 +1,14 @@
 import CLibPNG
 import Foundation
+import Tensors
 
 /// Why a PNG could not be written or read.
 public enum PNGError: Error, CustomStringConvertible, LocalizedError, Equatable {
     /// libpng refused to encode or decode (its own message).
     case encoding(String)
     case decoding(String, path: String)
-    /// The folder cannot be created or written to.
-    case unwritableFolder(String, problem: String)
+    /// The file or its folder cannot be created or written to.
+    case unwritable(String, problem: String)
     case unreadable(String, problem: String)
 
     public var description: String {
@@ -16,8 +17,8 @@ public enum PNGError: Error, CustomStringConvertible, LocalizedError, Equatable 
             return "cannot encode the PNG: \(message)"
         case .decoding(let message, let path):
             return "cannot decode \(path) as a PNG: \(message)"
-        case .unwritableFolder(let folder, let problem):
-            return "cannot write into the folder \(folder): \(problem); choose another place with --out"
+        case .unwritable(let path, let problem):
+            return "cannot write \(path): \(problem); choose another place with --out"
         case .unreadable(let path, let problem):
             return "cannot read \(path): \(problem)"
         }
@@ -77,29 +78,11 @@ public enum PNGWriter {
         }
     }
 
-    /// Writes `canvas` to `url` atomically: the bytes go to a hidden temporary file in the same
-    /// folder, which is renamed over `url` at the end, so a reader never sees half a PNG and a
-    /// failed write leaves nothing behind. The folder is created when missing.
+    /// Writes `canvas` to `url` whole or not at all (`AtomicFile`), creating the folder when missing.
     public static func write(_ canvas: Canvas, to url: URL) throws {
         let data = try encode(canvas)
-        let fm = FileManager.default
-        let folder = url.deletingLastPathComponent()
-        do {
-            try fm.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw PNGError.unwritableFolder(folder.path, problem: "it cannot be created")
-        }
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString.prefix(8))")
-        guard fm.createFile(atPath: temporary.path, contents: data) else {
-            try? fm.removeItem(at: temporary)
-            throw PNGError.unwritableFolder(folder.path, problem: fm.isWritableFile(atPath: folder.path)
-                                            ? "the file could not be created" : "it is not writable")
-        }
-        // rename(2) replaces an existing file in one step.
-        guard rename(temporary.path, url.path) == 0 else {
-            let problem = String(cString: strerror(errno))
-            try? fm.removeItem(at: temporary)
-            throw PNGError.unwritableFolder(folder.path, problem: "renaming the finished image failed (\(problem))")
+        do { try AtomicFile.write(data, to: url) } catch {
+            throw PNGError.unwritable(error.path, problem: error.reason)
         }
     }
 }

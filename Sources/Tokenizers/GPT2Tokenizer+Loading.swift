@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 // MARK: - Loading GPT-2 tokenizer files
 
@@ -212,7 +213,7 @@ func readData(_ url: URL) throws -> Data {
     do {
         return try Data(contentsOf: url)
     } catch {
-        throw TokenizerError.unreadable(path: url.path, reason: error.localizedDescription)
+        throw TokenizerError.unreadable(path: url.path, reason: PlainError.reason(error))
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Generation
+import Tensors
 import Tokenizers
 import Transformer
 
@@ -200,27 +201,10 @@ public struct BranchRecord: Sendable, Codable {
         try Self.encoder.encode(self)
     }
 
-    /// Writes the record to `url` atomically: a temporary file beside it, then a rename, so a
-    /// reader never sees half a file. Missing folders are created.
+    /// Writes the record to `url` whole or not at all (`AtomicFile`); missing folders are created.
     public func write(to url: URL) throws {
-        let fm = FileManager.default
-        let folder = url.deletingLastPathComponent()
-        do {
-            try fm.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw BranchError.unwritable(url.path, problem: "the folder cannot be created")
-        }
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString.prefix(8))")
-        do {
-            try jsonData().write(to: temporary)
-        } catch {
-            try? fm.removeItem(at: temporary)
-            throw BranchError.unwritable(url.path, problem: "the folder is not writable")
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let problem = String(cString: strerror(errno))
-            try? fm.removeItem(at: temporary)
-            throw BranchError.unwritable(url.path, problem: problem)
+        do { try AtomicFile.write(try jsonData(), to: url) } catch let error as AtomicFile.Failure {
+            throw BranchError.unwritable(error.path, problem: error.reason)
         }
     }
 

@@ -161,11 +161,21 @@ public enum TraceFile {
     static func inconsistency(_ m: TraceMetadata) -> String? {
         let tokens = m.promptIds.count + m.generatedIds.count, V = m.model.vocabularySize
         if m.promptIds.isEmpty { return "prompt_ids is empty" }
+        // Replay samples with these; they were never typed as flags, so say so here rather than "--top-k … is out of range".
+        do { try m.sampling.validate() } catch { return "its sampling settings are impossible (" + "\(error)".replacingOccurrences(of: "--", with: "") + ")" }
         if m.pieces.count != tokens { return "\(m.pieces.count) pieces for \(tokens) tokens" }
         if let bad = m.tokens.first(where: { !(0..<V).contains($0) }) { return "token id \(bad) is outside the vocabulary of \(V)" }
         if m.steps.count > m.generatedIds.count + 1 { return "\(m.steps.count) sampling steps for \(m.generatedIds.count) generated tokens" }
         if let step = m.steps.first(where: { !(0..<V).contains($0.chosen) }) { return "a step chose token \(step.chosen), outside the vocabulary" }
+        // Step i chose generated token i (a last extra step may hold the end-of-text that ended the run).
+        if let i = (0..<min(m.steps.count, m.generatedIds.count)).first(where: { m.steps[$0].chosen != m.generatedIds[$0] }) {
+            return "step \(i) chose token \(m.steps[i].chosen) but generated token \(i) is \(m.generatedIds[i])"
+        }
         for entry in m.tensors {
+            // Tensor files live in the trace folder itself: a listed path never leads out of it.
+            if entry.file.contains("/") || entry.file == ".." || entry.file.isEmpty {
+                return "tensor file \"\(entry.file)\" is not a file name inside the trace folder"
+            }
             if entry.shape.contains(where: { $0 < 0 }) { return "\(entry.file) has a negative extent in \(entry.shape)" }
             // Position axes: [head, query, key] for attention, [head, position, hs] for q/k/v,
             // [position, …] for everything else.

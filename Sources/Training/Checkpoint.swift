@@ -98,7 +98,7 @@ extension GPT2TrainingModel {
     public func exportHuggingFace(to folder: URL, metadata: [String: String] = ["format": "pt"]) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let json = try JSONSerialization.data(withJSONObject: huggingFaceConfig(), options: [.prettyPrinted, .sortedKeys])
-        try json.write(to: folder.appendingPathComponent("config.json"), options: .atomic)
+        try AtomicFile.write(json, to: folder.appendingPathComponent("config.json"))
         try SafetensorsFile.write(parameters.huggingFaceTensors(), metadata: metadata,
                                   to: folder.appendingPathComponent("model.safetensors"))
     }

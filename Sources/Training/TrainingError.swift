@@ -13,6 +13,8 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equat
     case incompatibleCheckpoint(folder: String, problem: String)
     /// A checkpoint folder that is missing a file or holds an unreadable one.
     case unreadableCheckpoint(folder: String, problem: String)
+    /// A checkpoint could not be saved (the previous one is left whole).
+    case unwritableCheckpoint(folder: String, problem: String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,8 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equat
             return "cannot resume from \(folder): \(problem); start a new run with another --out, or resume with the same settings"
         case .unreadableCheckpoint(let folder, let problem):
             return "cannot read the checkpoint in \(folder): \(problem)"
+        case .unwritableCheckpoint(let folder, let problem):
+            return "cannot save a checkpoint in \(folder): \(problem); the previous checkpoint there is unchanged (free space or choose another --out)"
         }
     }
 

@@ -206,27 +206,30 @@ public final class TrainingRun {
     }
 
     /// Saves the model (`config.json` + `model.safetensors`, loadable with `--model`), the optimiser's
-    /// moments and `training.json` into `folder`. Each file is written to a temporary name and renamed,
-    /// so an interruption leaves the previous complete file; the step is stamped in every file so a
-    /// resume can tell a mixed set.
+    /// moments and `training.json` into `folder` as one unit (`CheckpointUnit`): however the save
+    /// is interrupted, the folder holds a whole checkpoint from one step. The step is also stamped
+    /// in every file, so a set mixed by hand is still caught on resume.
     public func save(to folder: URL) throws {
         let stamp = ["format": "pt", "lantern.step": "\(stepsDone)"]
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try SafetensorsFile.write([("adam.m", [optimizer.m.values.count], optimizer.m.values),
-                                   ("adam.v", [optimizer.v.values.count], optimizer.v.values)],
-                                  metadata: stamp, to: folder.appendingPathComponent(Self.optimizerFile))
-        try model.exportHuggingFace(to: folder, metadata: stamp)
         let state = State(step: stepsDone, settings: settings, layers: config.layers, heads: config.heads, width: config.width,
                           context: config.contextLength, vocabularySize: config.vocabularySize,
                           trainingSeconds: trainingSeconds, log: log)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(state).write(to: folder.appendingPathComponent(Self.stateFile), options: .atomic)
+        try CheckpointUnit.save(into: folder) { staging in
+            try SafetensorsFile.write([("adam.m", [optimizer.m.values.count], optimizer.m.values),
+                                       ("adam.v", [optimizer.v.values.count], optimizer.v.values)],
+                                      metadata: stamp, to: staging.appendingPathComponent(Self.optimizerFile))
+            try model.exportHuggingFace(to: staging, metadata: stamp)
+            try encoder.encode(state).write(to: staging.appendingPathComponent(Self.stateFile))
+        }
     }
 
     /// Whether `folder` holds a run to resume.
+    /// (A save that was interrupted after its commit is finished first.)
     public static func hasCheckpoint(in folder: URL) -> Bool {
-        FileManager.default.fileExists(atPath: folder.appendingPathComponent(stateFile).path)
+        try? CheckpointUnit.recover(folder)
+        return FileManager.default.fileExists(atPath: folder.appendingPathComponent(stateFile).path)
     }
 
     /// The shape a checkpoint was trained with (for checking a resume against the command line).
@@ -241,13 +244,26 @@ public final class TrainingRun {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(stateFile) is missing")
         }
-        do { return try JSONDecoder().decode(State.self, from: data) } catch {
+        let state: State
+        do { state = try JSONDecoder().decode(State.self, from: data) } catch {
             throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(stateFile) is not a Lantern training state (\(error))")
         }
+        // Its values were never typed as flags: a bad one is the file's fault, named as such.
+        do { try state.settings.validate() } catch TrainingError.badSetting(let name, let value, let expected) {
+            let setting = name.hasPrefix("--") ? "the setting of " + name : name
+            throw TrainingError.unreadableCheckpoint(folder: folder.path,
+                                                     problem: "\(stateFile) holds \(setting) = \(value), expected \(expected) (an edited or foreign file)")
+        }
+        guard (0...state.settings.steps).contains(state.step) else {
+            throw TrainingError.unreadableCheckpoint(folder: folder.path,
+                                                     problem: "\(stateFile) says step \(state.step) of a \(state.settings.steps)-step plan")
+        }
+        return state
     }
 
     /// Continues the run saved in `folder` on `stream` (which must use the same tokenizer).
     public static func resume(from folder: URL, stream: TokenStream) throws -> TrainingRun {
+        try CheckpointUnit.recover(folder)
         let state = try readState(folder)
         let config = TransformerConfig.gpt2(layers: state.layers, heads: state.heads, width: state.width,
                                             vocabularySize: state.vocabularySize, contextLength: state.context)

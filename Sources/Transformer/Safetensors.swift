@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// A memory-mapped `.safetensors` file, validated completely before any tensor is read.
 ///
@@ -46,7 +47,7 @@ public struct SafetensorsFile: @unchecked Sendable {
         do {
             data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
-            throw ModelLoadError.malformedWeights(file: url.path, problem: "cannot be read (\(error.localizedDescription))")
+            throw ModelLoadError.malformedWeights(file: url.path, problem: "cannot be read (\(PlainError.reason(error)))")
         }
         let fail = { (problem: String) in ModelLoadError.malformedWeights(file: url.path, problem: problem) }
         guard data.count >= 8 else { throw fail("file is \(data.count) bytes, shorter than the 8-byte header length") }
@@ -159,6 +160,6 @@ extension SafetensorsFile {
     /// crash or a full disk never leaves a half-written checkpoint under the real name.
     public static func write(_ tensors: [(name: String, shape: [Int], values: [Float])],
                              metadata: [String: String] = [:], to url: URL) throws {
-        try encode(tensors, metadata: metadata).write(to: url, options: .atomic)
+        try AtomicFile.write(try encode(tensors, metadata: metadata), to: url)
     }
 }

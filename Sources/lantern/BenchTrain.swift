@@ -92,7 +92,7 @@ extension Bench {
         let output = Pipe()
         process.standardOutput = output
         printError("running the PyTorch baseline: \(python) \(script.lastPathComponent)…")
-        do { try process.run() } catch { throw ValidationError("--compare-pytorch: cannot run \(python): \(error.localizedDescription)") }
+        do { try process.run() } catch { throw ValidationError("--compare-pytorch: cannot run \(python): \(PlainError.reason(error))") }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {

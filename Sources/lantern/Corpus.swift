@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Tensors
 import Training
 
 /// A default share of the corpus, as the help text shows it ("49%").
@@ -170,20 +171,10 @@ struct CorpusCommand: ParsableCommand {
         }
     }
 
-    /// Writes through a temporary file beside `url` and a rename: a reader never sees half a file,
-    /// and a failure leaves nothing behind.
+    /// Writes whole or not at all (`AtomicFile`).
     static func writeAtomically(_ data: Data, to url: URL, option: String) throws {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        do {
-            try data.write(to: temporary)
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw ValidationError("cannot write \(option) \(url.path): \(error.localizedDescription)")
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw ValidationError("cannot write \(option) \(url.path): \(reason)")
+        do { try AtomicFile.write(data, to: url) } catch {
+            throw ValidationError("cannot write \(option) \(error.path): \(error.reason)")
         }
     }
 }

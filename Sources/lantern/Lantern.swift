@@ -9,7 +9,30 @@ enum LanternEntry {
     static func main() {
         restartWithTheRightBLASCoreIfNeeded()
         ProcessMemory.keepFreedMemory()
-        Lantern.main()
+        runCommand()
+    }
+
+    /// `Lantern.main()`, except that a `ValidationError` thrown while a subcommand runs (a flag
+    /// whose value only the model or the trace can judge, e.g. `--layer 99`) prints that
+    /// subcommand's usage line; ArgumentParser would print the root's (`lantern <subcommand>`).
+    static func runCommand() {
+        var command: ParsableCommand
+        do { command = try Lantern.parseAsRoot() } catch { Lantern.exit(withError: error) }
+        do {
+            try command.run()
+        } catch let error as ValidationError {
+            let usage = Lantern.usageString(for: type(of: command))
+            let name = usage.split(separator: " ").prefix { !$0.hasPrefix("[") && !$0.hasPrefix("<") }.joined(separator: " ")
+            FileHandle.standardError.write(Data("""
+                Error: \(error.message)
+                Usage: \(usage)
+                  See '\(name) --help' for more information.
+
+                """.utf8))
+            Lantern.exit(withError: ExitCode.validationFailure)
+        } catch {
+            Lantern.exit(withError: error)
+        }
     }
 
     /// OpenBLAS chose its kernels when it loaded, before `main`. When it fell back to a generic

@@ -35,32 +35,46 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// The inference parameters (shared by generate and, later, step).
-struct SamplingOptions: ParsableArguments {
-    // Numbers parse unconditionally, so `--top-k -5` reaches validation ("out of range") instead
-    // of being read as an unknown flag ("missing value").
-    @Option(name: .long, parsing: .unconditional, help: "How many tokens to generate at most (1 or more).")
-    var maxNewTokens: Int = 64
-
+/// How each next token is drawn: temperature, top-k, top-p, greedy, seed (generate, step,
+/// branch through `SamplingOptions`; probs on its own).
+struct SamplingChoices: ParsableArguments {
     // The defaults are the usual ones of local language-model tools (llama.cpp's): a little
     // sharper than the model's own distribution, with its long tail cut. Plain sampling is
     // `--temperature 1 --top-k 0 --top-p 1`.
     static let defaultSettings = SamplingSettings(temperature: 0.8, topK: 40, topP: 0.95)
 
+    // Numbers parse unconditionally, so `--top-k -5` reaches validation ("out of range") instead
+    // of being read as an unknown flag ("missing value").
     @Option(name: .long, parsing: .unconditional, help: "Divide the logits by this before softmax: below 1 sharper, above 1 flatter; 0 means greedy; 1 leaves the model's distribution as it is.")
-    var temperature: Float = SamplingOptions.defaultSettings.temperature
+    var temperature: Float = Self.defaultSettings.temperature
 
     @Option(name: .long, parsing: .unconditional, help: "Sample only from the k most likely tokens (0 = off).")
-    var topK: Int = SamplingOptions.defaultSettings.topK
+    var topK: Int = Self.defaultSettings.topK
 
     @Option(name: .long, parsing: .unconditional, help: "Then only from the fewest most likely tokens whose probabilities add up to p (1 = off).")
-    var topP: Float = SamplingOptions.defaultSettings.topP
+    var topP: Float = Self.defaultSettings.topP
 
     @Flag(name: .long, help: "Always take the most likely token (same as --temperature 0).")
     var greedy = false
 
-    @Option(name: .long, help: "Seed of Lantern's random generator: the same seed gives the same text on every machine.")
+    @Option(name: .long, help: "Seed of Lantern's random generator: the same seed gives the same draws on every machine.")
     var seed: UInt64 = 42
+
+    var settings: SamplingSettings {
+        SamplingSettings(temperature: temperature, topK: topK, topP: topP, greedy: greedy, seed: seed)
+    }
+
+    func validate() throws {
+        do { try settings.validate() } catch { throw ValidationError("\(error)") }
+    }
+}
+
+/// The inference parameters of the commands that generate (generate, step, branch).
+struct SamplingOptions: ParsableArguments {
+    @Option(name: .long, parsing: .unconditional, help: "How many tokens to generate at most (1 or more).")
+    var maxNewTokens: Int = 64
+
+    @OptionGroup var choices: SamplingChoices
 
     @Option(name: .long, help: ArgumentHelp("Stop when this text appears (not printed). Repeatable.", valueName: "text"))
     var stop: [String] = []
@@ -68,15 +82,13 @@ struct SamplingOptions: ParsableArguments {
     @Flag(name: .long, help: "Never draw the model's end-of-text token: only --max-new-tokens, --stop or a full context window ends the text.")
     var ignoreEos = false
 
-    var settings: SamplingSettings {
-        SamplingSettings(temperature: temperature, topK: topK, topP: topP, greedy: greedy, seed: seed)
-    }
+    static var defaultSettings: SamplingSettings { SamplingChoices.defaultSettings }
+    var settings: SamplingSettings { choices.settings }
 
     func validate() throws {
         guard maxNewTokens >= 1 else {
             throw ValidationError("--max-new-tokens \(maxNewTokens) is out of range: use 1 or more")
         }
-        do { try settings.validate() } catch { throw ValidationError("\(error)") }
         if stop.contains("") { throw ValidationError("--stop needs some text; an empty stop string would stop at once") }
     }
 }

@@ -48,20 +48,7 @@ struct ProbsCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("How many candidates to draw, 1 to \(SamplingStep.listed).", valueName: "K"))
     var top: Int = 10
 
-    @Option(name: .long, help: "Divide the logits by this before softmax: below 1 sharper, above 1 flatter; 0 means greedy.")
-    var temperature: Float = SamplingOptions.defaultSettings.temperature
-
-    @Option(name: .long, help: "Sample only from the k most likely tokens (0 = off).")
-    var topK: Int = SamplingOptions.defaultSettings.topK
-
-    @Option(name: .long, help: "Then only from the fewest most likely tokens whose probabilities add up to p (1 = off).")
-    var topP: Float = SamplingOptions.defaultSettings.topP
-
-    @Flag(name: .long, help: "Always take the most likely token (same as --temperature 0).")
-    var greedy = false
-
-    @Option(name: .long, help: "Seed of Lantern's random generator: the same seed gives the same draws on every machine.")
-    var seed: UInt64 = 42
+    @OptionGroup var sampling: SamplingChoices
 
     @Option(name: .long, help: ArgumentHelp(
         "Where to write: a folder for the default names, or a .png file for the probabilities (the funnel goes beside it). Default: output/.",
@@ -71,9 +58,7 @@ struct ProbsCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the probabilities as a bar chart in the terminal instead of writing PNGs (plain characters with NO_COLOR or when piped).")
     var terminal = false
 
-    var settings: SamplingSettings {
-        SamplingSettings(temperature: temperature, topK: topK, topP: topP, greedy: greedy, seed: seed)
-    }
+    var settings: SamplingSettings { sampling.settings }
 
     mutating func validate() throws {
         switch (prompt, trace) {
@@ -86,7 +71,6 @@ struct ProbsCommand: ParsableCommand {
         guard (1...SamplingStep.listed).contains(top) else {
             throw ValidationError("--top \(top) is out of range: use 1 to \(SamplingStep.listed) (each step records its \(SamplingStep.listed) most likely candidates)")
         }
-        do { try settings.validate() } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {

@@ -166,7 +166,7 @@ struct TrainCommand: ParsableCommand {
                                       settings: settings, stream: stream)
             }
             do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-                throw ValidationError("cannot create \(out): \(error.localizedDescription)")
+                throw ValidationError("cannot create \(out): \(PlainError.blockedFolder(folder) ?? PlainError.reason(error))")
             }
             try writeTokenizer()
         }
@@ -284,7 +284,7 @@ struct TrainCommand: ParsableCommand {
                 guard given.standardizedFileURL != folder.standardizedFileURL else { return }
                 for name in ["vocab.json", "merges.txt"] {
                     let data = try Data(contentsOf: given.appendingPathComponent(name))
-                    try data.write(to: folder.appendingPathComponent(name), options: .atomic)
+                    try AtomicFile.write(data, to: folder.appendingPathComponent(name))
                 }
             })
         }

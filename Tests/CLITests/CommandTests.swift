@@ -176,6 +176,19 @@ final class BadInputTests: XCTestCase {
         try expectFailure(["generate", "hi", "--model", gpt2, "--threads", "-1"], mentions: ["--threads -1 is out of range"])
         try expectFailure(["generate", "hi", "--model", gpt2, "--max-new-tokens", "0"], mentions: ["--max-new-tokens"])
         try expectFailure(["generate", "hi", "--model", gpt2, "--temperature", "abc"], mentions: ["temperature"])
+        // probs shares the sampling options (it declared its own, which read "-1" as a flag).
+        try expectFailure(["probs", "hi", "--model", gpt2, "--temperature", "-1"], mentions: ["--temperature -1.0 is out of range"])
+        try expectFailure(["probs", "hi", "--model", gpt2, "--top-k", "-2"], mentions: ["--top-k -2 is out of range"])
+    }
+
+    /// An option that only the model can judge fails while the command runs: the usage shown is
+    /// still the subcommand's own (it was the root's, "lantern <subcommand>").
+    func testErrorsFoundWhileRunningShowTheSubcommandsUsage() throws {
+        try expectFailure(["attention", "hi", "--model", gpt2, "--layer", "99", "--head", "0"],
+                          mentions: ["--layer 99 is out of range", "Usage: lantern attention [<prompt>]", "See 'lantern attention --help'"])
+        let run = try CLI.run(["attention", "hi", "--model", gpt2, "--layer", "99", "--head", "0"])
+        XCTAssertEqual(run.exitCode, 64, "ArgumentParser's exit code for a validation failure")
+        XCTAssertFalse(run.stderr.contains("lantern <subcommand>"), run.stderr)
     }
 
     func testPromptLongerThanTheContext() throws {

@@ -97,7 +97,7 @@ final class GraphCommandTests: XCTestCase {
         let run = try CLI.run(["graph", "--kind", "loop", "--out", "blocker/loop.png"], in: folder)
         XCTAssertNotEqual(run.exitCode, 0)
         XCTAssertTrue(run.stderr.contains("blocker"), run.stderr)
-        XCTAssertTrue(run.stderr.contains("cannot write into the folder"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("is a file, not a folder"), run.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["blocker"])
     }
 

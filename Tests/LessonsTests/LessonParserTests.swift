@@ -200,6 +200,22 @@ final class LessonParserTests: XCTestCase {
         }
     }
 
+    /// A lesson file spelled inside the folder but linked out of it is not read.
+    func testALessonFileLinkedOutOfTheFolderIsAnIssue() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-linked-lesson-\(UUID().uuidString)")
+        let folder = base.appendingPathComponent("lessons"), outside = base.appendingPathComponent("secret.md")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: base) }
+        try Data("# Secret\n\nprivate words\n".utf8).write(to: outside)
+        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("01-x.md"), withDestinationURL: outside)
+        try Data(#"{"format": 1, "lessons": [{"id": "x", "title": "X", "file": "01-x.md", "summary": "s"}]}"#.utf8)
+            .write(to: folder.appendingPathComponent("manifest.json"))
+        let library = try LessonLibrary(folder: folder)
+        let parsed = library.parse(library.entries[0])
+        XCTAssertEqual(parsed.lesson.blocks.count, 0)
+        XCTAssertTrue(parsed.issues.contains { $0.problem.contains("symbolic link out of the lessons folder") }, "\(parsed.issues)")
+    }
+
     func testCommandWordsSplitLikeAShell() throws {
         XCTAssertEqual(try CommandWords.split(#"generate "Once upon a time" --stop '.' --x=\"y\""#),
                        ["generate", "Once upon a time", "--stop", ".", "--x=\"y\""])

@@ -102,6 +102,32 @@ final class RunnerTests: XCTestCase {
         return (runner, console, canned)
     }
 
+    /// `fresh: output/x` with `output` a link to the learner's own folder: the step fails and
+    /// nothing there is removed (it used to delete the linked folder's contents).
+    func testFreshNeverFollowsALinkOutOfOutput() throws {
+        let work = folder.appendingPathComponent("work"), victim = folder.appendingPathComponent("victim")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: victim.appendingPathComponent("x"), withIntermediateDirectories: true)
+        try Data("keep me".utf8).write(to: victim.appendingPathComponent("x/notes.txt"))
+        try FileManager.default.createSymbolicLink(at: work.appendingPathComponent("output"), withDestinationURL: victim)
+        try "# Three\n\n```lantern\ninfo\nfresh: output/x\n```\n".write(to: folder.appendingPathComponent("01-one.md"), atomically: true, encoding: .utf8)
+        let previous = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(work.path)
+        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+
+        let library = try LessonLibrary(folder: folder)
+        let parsed = library.parse(library.entries[0])
+        XCTAssertEqual(parsed.issues, [])
+        let console = ScriptedConsole([]), canned = CannedCommands(commands)
+        let store = ProgressStore(file: folder.appendingPathComponent("progress.json"))
+        let runner = try LessonRunner(library: library, index: 0, lesson: parsed.lesson, mode: .automatic, console: console,
+                                      commands: canned, prepare: { $0 }, store: store)
+        guard case .failed(let issue) = runner.run() else { return XCTFail("the lesson ran on: \(console.written)") }
+        XCTAssertTrue(issue.problem.contains("leads outside output/ through a symbolic link"), issue.problem)
+        XCTAssertEqual(canned.ran, [], "the command ran after the refusal")
+        XCTAssertEqual(try String(contentsOf: victim.appendingPathComponent("x/notes.txt"), encoding: .utf8), "keep me")
+    }
+
     func testInteractiveRunRecordsWrongThenRightAnswers() throws {
         let store = ProgressStore(file: folder.appendingPathComponent("home/progress.json"))
         let (runner, console, canned) = try runner(["4", "3", "", "1", "2", "tom"], store: store)

@@ -49,9 +49,9 @@ final class PNGTests: XCTestCase {
         try Data("x".utf8).write(to: blocker)
         let url = blocker.appendingPathComponent("sub/picture.png")
         XCTAssertThrowsError(try PNGWriter.write(Canvas(width: 2, height: 2), to: url)) { error in
-            guard case PNGError.unwritableFolder(let folder, _) = error else { return XCTFail("\(error)") }
+            guard case PNGError.unwritable(let folder, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(folder, url.deletingLastPathComponent().path)
-            XCTAssertTrue("\(error)".contains("cannot write into the folder \(folder)"), "\(error)")
+            XCTAssertTrue("\(error)".contains("cannot write \(folder): \(blocker.path) is a file, not a folder"), "\(error)")
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch.path), ["not-a-folder"])
     }
@@ -70,7 +70,7 @@ final class PNGTests: XCTestCase {
         defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path) }
         let before = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.contains("lantern-test") }
         XCTAssertThrowsError(try PNGWriter.write(Canvas(width: 2, height: 2), to: folder.appendingPathComponent("lantern-test.png"))) { error in
-            guard case PNGError.unwritableFolder(let path, _) = error else { return XCTFail("\(error)") }
+            guard case PNGError.unwritable(let path, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(path, folder.path)
         }
         let after = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.contains("lantern-test") }

@@ -170,6 +170,18 @@ final class Llama2cTokenizerTests: XCTestCase {
         }
     }
 
+    /// A 1 MB piece: the join table used to copy both halves at every cut
+    /// (hours for this file); now one pass per piece. Joins still work beside it.
+    func testAVeryLongPieceLoadsAndJoins() throws {
+        let long = [UInt8](repeating: UInt8(ascii: "a"), count: 1 << 20)
+        let pieces = ["<unk>", "\n<s>\n", "\n</s>\n"].map { Array($0.utf8) }
+            + (0..<256).map { Array(PieceDisplay.byteName(UInt8($0)).utf8) } + [Array("a".utf8), Array("aa".utf8), long]
+        let tokenizer = try Llama2cTokenizer(pieces: pieces, scores: [Float](repeating: 0, count: pieces.count))
+        XCTAssertEqual(tokenizer.vocabularySize, 262)
+        // " " is the <0x20> byte piece (id 35); "a" + "a" joins into "aa" (id 260).
+        XCTAssertEqual(tokenizer.encode("aa", bos: false, eos: false), [35, 260])
+    }
+
     func testMissingFile() {
         XCTAssertThrowsError(try Llama2cTokenizer.load(URL(fileURLWithPath: "/nonexistent/tokenizer.bin"))) { error in
             XCTAssertEqual(error as? TokenizerError, .fileNotFound(path: "/nonexistent/tokenizer.bin"))

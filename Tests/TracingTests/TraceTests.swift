@@ -163,7 +163,11 @@ final class TraceTests: XCTestCase {
     /// trace.json that contradicts itself (pieces, ids or tensor positions that do not fit the
     /// tokens) is refused when read, before any reader indexes by position (they used to trap).
     func testSelfContradictoryTracesAreRefusedWhenRead() throws {
-        let trace = try smallTrace()
+        let bundle = try TraceFixtures.bundle()
+        let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [1, 2, 3],
+                                            settings: SamplingSettings(), capture: CaptureRequest().spec)
+        for _ in 0..<2 { try session.accept(session.sample()) }
+        let trace = Trace(session: session, prompt: "", source: "fixture", request: CaptureRequest())
         let root = TraceFixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: root) }
         let folder = root.appendingPathComponent("run")
@@ -179,6 +183,22 @@ final class TraceTests: XCTestCase {
                 var tensors = json["tensors"] as! [[String: Any]]
                 let index = tensors.firstIndex { ($0["name"] as! String).hasSuffix("attn.pattern") }!
                 tensors[index]["shape"] = [4, 9, 9]
+                json["tensors"] = tensors
+            }),
+            ("step 0 chose token", { json in
+                var steps = json["steps"] as! [[String: Any]]
+                let generated = json["generated_ids"] as! [Int]
+                steps[0]["chosen"] = generated[0] == 0 ? 1 : 0
+                json["steps"] = steps
+            }),
+            ("sampling settings are impossible", { json in
+                var sampling = json["sampling"] as! [String: Any]
+                sampling["top_k"] = -2
+                json["sampling"] = sampling
+            }),
+            ("not a file name inside the trace folder", { json in
+                var tensors = json["tensors"] as! [[String: Any]]
+                tensors[0]["file"] = "../../elsewhere.npy"
                 json["tensors"] = tensors
             }),
         ]

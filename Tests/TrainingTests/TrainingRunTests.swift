@@ -61,6 +61,55 @@ final class TrainingRunTests: XCTestCase {
         }
     }
 
+    /// A save interrupted after its commit (a second Ctrl-C exits anywhere) leaves the new files
+    /// half moved in: the next resume finishes the move and continues from the new step (it used
+    /// to refuse the mixed folder); a save that never committed leaves the old set and no debris.
+    func testAnInterruptedSaveLeavesOneWholeCheckpoint() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-run-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let folder = base.appendingPathComponent("out"), newer = base.appendingPathComponent("newer")
+        let run = try TrainingRun(config: config, settings: settings(steps: 10), stream: try stream())
+        run.step()
+        try run.save(to: folder)
+        run.step()
+        try run.save(to: newer)
+        // Committed, then cut off after moving only the optimiser's file in.
+        let committed = folder.appendingPathComponent(".checkpoint-committed-test")
+        try FileManager.default.copyItem(at: newer, to: committed)
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("optimizer.safetensors"))
+        try FileManager.default.moveItem(at: committed.appendingPathComponent("optimizer.safetensors"),
+                                         to: folder.appendingPathComponent("optimizer.safetensors"))
+        // And a staging folder from a save that never committed.
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent(".checkpoint-staging-old"), withIntermediateDirectories: true)
+
+        let resumed = try TrainingRun.resume(from: folder, stream: try stream())
+        XCTAssertEqual(resumed.stepsDone, 2)
+        XCTAssertEqual(resumed.model.parameters.values, run.model.parameters.values)
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".checkpoint") }
+        XCTAssertEqual(left, [], "staging and committed folders are cleaned up")
+    }
+
+    /// training.json's values were never flags: a bad one is blamed on the file, not on "--batch".
+    func testBadValuesInTrainingJSONAreBlamedOnTheFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-run-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try TrainingRun(config: config, settings: settings(steps: 10), stream: try stream())
+        run.step()
+        try run.save(to: folder)
+        let url = folder.appendingPathComponent("training.json")
+        let original = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        for (key, value, message) in [("batchSize", 0, "--batch = 0"), ("steps", 0, "--steps = 0")] {
+            var json = original, settings = try XCTUnwrap(json["settings"] as? [String: Any])
+            settings[key] = value
+            json["settings"] = settings
+            try JSONSerialization.data(withJSONObject: json).write(to: url)
+            XCTAssertThrowsError(try TrainingRun.resume(from: folder, stream: try stream())) { error in
+                XCTAssertTrue("\(error)".contains("training.json holds the setting of \(message)"), "\(error)")
+                XCTAssertFalse("\(error)".hasPrefix("--"), "\(error)")
+            }
+        }
+    }
+
     func testBadShapesAndTinyCorporaAreClearErrors() throws {
         XCTAssertThrowsError(try TrainingRun(config: .gpt2(layers: 1, heads: 3, width: 16, vocabularySize: 13, contextLength: 8),
                                              settings: settings(steps: 5), stream: try stream())) { error in
