@@ -5,8 +5,13 @@
 import PackageDescription
 
 /// Release builds are fast without extra user flags: bounds checks off in the
-/// numeric core only, where the kernels are plain loops over buffers.
-let numericRelease: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+/// numeric core only, where the kernels are plain loops over buffers. Every size those
+/// loops use is checked when a file or flag supplies it (see issue 17's fuzzing). Measured
+/// against checked `-O` with `scripts/bench_unchecked.sh`, which sets
+/// LANTERN_CHECKED_RELEASE=1 to build the checked variant.
+import Foundation
+let numericRelease: [SwiftSetting] = ProcessInfo.processInfo.environment["LANTERN_CHECKED_RELEASE"] == nil
+    ? [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))] : []
 
 let package = Package(
     name: "Lantern",

@@ -80,7 +80,7 @@ for target in $targets; do
     before=$(ls "$crashes" | wc -l)
     log=".build/fuzz-$target.log"
     echo "fuzzing $target for ${seconds} s…"
-    LANTERN_FUZZ_TARGET=$target "$binary" "$corpus" -max_total_time="$seconds" -timeout=10 \
+    ASAN_OPTIONS=detect_leaks=0 LANTERN_FUZZ_TARGET=$target "$binary" "$corpus" -max_total_time="$seconds" -timeout=10 \
         -rss_limit_mb=4096 -malloc_limit_mb=4096 -max_len=65536 -artifact_prefix="$crashes/" \
         -print_final_stats=1 -detect_leaks=0 >"$log" 2>&1 || true
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")

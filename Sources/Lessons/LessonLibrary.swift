@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// A lesson folder: its manifest and the lessons it lists, and the checks `lantern lesson --check` runs.
 public struct LessonLibrary: Sendable {
@@ -24,12 +25,8 @@ public struct LessonLibrary: Sendable {
         }
         do {
             manifest = try JSONDecoder().decode(LessonManifest.self, from: data)
-        } catch let DecodingError.keyNotFound(key, context) {
-            throw LoadError.issues([LessonIssue(file: name, line: 0, problem: "missing \"\(key.stringValue)\" at \(Self.path(context))")])
-        } catch let DecodingError.typeMismatch(_, context) {
-            throw LoadError.issues([LessonIssue(file: name, line: 0, problem: "wrong type at \(Self.path(context)): \(context.debugDescription)")])
         } catch {
-            throw LoadError.issues([LessonIssue(file: name, line: 0, problem: "not valid JSON (\(error))")])
+            throw LoadError.issues([LessonIssue(file: name, line: 0, problem: PlainError.decoding(error, in: data))])
         }
         guard !manifest.lessons.isEmpty else {
             throw LoadError.issues([LessonIssue(file: name, line: 0, problem: "\"lessons\" is empty: list at least one lesson")])
@@ -41,11 +38,6 @@ public struct LessonLibrary: Sendable {
                 LessonIssue(file: name, line: 0, problem: "lesson \"\($0.id)\": file \"\($0.file)\" must be a path inside the lessons folder")
             })
         }
-    }
-
-    static func path(_ context: DecodingError.Context) -> String {
-        let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-        return path.isEmpty ? "the top level" : path
     }
 
     /// A path shown in messages: relative to the current folder when inside it.

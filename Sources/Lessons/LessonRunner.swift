@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 import Rendering
 
 /// Where a lesson writes and reads lines: the terminal, or a fake in tests.
@@ -228,7 +229,7 @@ public final class LessonRunner {
         do {
             output = try commands.run(words, input: step.input, echo: echo && step.showOutput && !compact && !repeated)
         } catch {
-            return .failed(LessonIssue(file: lesson.file, line: step.line, problem: "cannot run `lantern \(CommandWords.join(words))`: \(error)"))
+            return .failed(LessonIssue(file: lesson.file, line: step.line, problem: "cannot run `lantern \(CommandWords.join(words).prefix(200))`: \(PlainError.reason(error))"))
         }
         guard output.exitCode == 0 else {
             let tail = output.stderr.split(separator: "\n").suffix(3).joined(separator: "\n")

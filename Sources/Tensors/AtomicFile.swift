@@ -40,6 +40,11 @@ public enum AtomicFile {
             }
             return
         }
+        // A link whose target is missing: writing would either replace the link or create a
+        // file wherever it points; neither is what was asked.
+        if lstat(url.path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK {
+            throw Failure(path: url.path, reason: "it is a symbolic link to something that does not exist; remove the link or give another name")
+        }
         let folder = url.deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -16,8 +16,7 @@ public enum NPY {
 
     /// Reads a little-endian float32, float64, int32 or int64 array as a float32 `Tensor`.
     public static func read(_ url: URL) throws -> Tensor {
-        let data = try Data(contentsOf: url)
-        return try decode(data, name: url.path)
+        try decode(try RegularFile.read(url), name: url.path)
     }
 
     public static func decode(_ data: Data, name: String = "<data>") throws -> Tensor {

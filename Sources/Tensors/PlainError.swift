@@ -32,4 +32,50 @@ public enum PlainError {
         default: return "the file system refused (\(nsError.localizedDescription))"
         }
     }
+
+    /// A JSON decoding failure in one line: where in the document, and what ("\"prompt_ids\"
+    /// should be a list", "\"format\" is missing", "Unexpected end of file"), never the
+    /// decoder's own dump. `snakeCaseKeys`: the decoder converted the file's snake_case keys,
+    /// so they are shown as the file spells them.
+    public static func decoding(_ error: Error, in data: Data, snakeCaseKeys: Bool = false) -> String {
+        guard let error = error as? DecodingError else { return reason(error) }
+        func key(_ key: CodingKey) -> String {
+            if let index = key.intValue { return "[\(index)]" }
+            guard snakeCaseKeys else { return "\"\(key.stringValue)\"" }
+            let snake = key.stringValue.reduce(into: "") { out, c in out += c.isUppercase ? "_" + c.lowercased() : String(c) }
+            return "\"\(snake)\""
+        }
+        func place(_ path: [CodingKey]) -> String {
+            path.isEmpty ? "the top level" : path.map(key).joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
+        func kind(_ type: Any.Type) -> String {
+            switch type {
+            case is Int.Type, is UInt64.Type, is Int32.Type: "a whole number"
+            case is Float.Type, is Double.Type: "a number"
+            case is String.Type: "text"
+            case is Bool.Type: "true or false"
+            default: "\(type)".hasPrefix("Array") ? "a list" : "\(type)".hasPrefix("Dictionary") ? "an object" : "a \(type)"
+            }
+        }
+        switch error {
+        case .dataCorrupted(let context):
+            // JSONDecoder does not say where the syntax breaks; JSONSerialization does
+            // ("Unexpected end of file", "Invalid value around character 8").
+            do { _ = try JSONSerialization.jsonObject(with: data) } catch {
+                if let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String {
+                    return "not valid JSON: " + (detail.hasSuffix(".") ? String(detail.dropLast()) : detail)
+                }
+                return "not valid JSON"
+            }
+            return "\(place(context.codingPath)) holds an impossible value"
+        case .keyNotFound(let missing, let context):
+            return "\(place(context.codingPath + [missing])) is missing"
+        case .typeMismatch(let type, let context):
+            return "\(place(context.codingPath)) should be \(kind(type))"
+        case .valueNotFound(let type, let context):
+            return "\(place(context.codingPath)) should be \(kind(type)), found null"
+        @unknown default:
+            return "not in the expected form"
+        }
+    }
 }

@@ -229,37 +229,8 @@ private func decodeJSON<T: Decodable>(_ type: T.Type, from url: URL) throws -> T
     let data = try readData(url)
     do {
         return try JSONDecoder().decode(type, from: data)
-    } catch let error as DecodingError {
-        throw TokenizerError.malformedJSON(path: url.path, reason: describe(error, in: data))
     } catch {
-        throw TokenizerError.malformedJSON(path: url.path, reason: "\(error)")
+        throw TokenizerError.malformedJSON(path: url.path, reason: PlainError.decoding(error, in: data))
     }
 }
 
-/// A one-line account of a decoding failure: where in the document, and what.
-private func describe(_ error: DecodingError, in data: Data) -> String {
-    func place(_ path: [CodingKey]) -> String {
-        path.isEmpty ? "the top level" : path.map { $0.intValue.map { "[\($0)]" } ?? "\"\($0.stringValue)\"" }.joined(separator: ".")
-    }
-    switch error {
-    case .dataCorrupted(let context):
-        // JSONDecoder does not say where the syntax breaks; JSONSerialization
-        // does ("Unexpected end of file", "Invalid value around character 8").
-        do {
-            _ = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            if let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String {
-                return detail.hasSuffix(".") ? String(detail.dropLast()) : detail
-            }
-        }
-        return context.debugDescription
-    case .keyNotFound(let key, let context):
-        return "\(place(context.codingPath + [key])) is missing"
-    case .typeMismatch(let type, let context):
-        return "\(place(context.codingPath)) should be \(type == Int.self ? "an integer" : "\(type)")"
-    case .valueNotFound(let type, let context):
-        return "\(place(context.codingPath)) should be \(type), found null"
-    @unknown default:
-        return "\(error)"
-    }
-}

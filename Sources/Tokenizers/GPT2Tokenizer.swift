@@ -67,8 +67,17 @@ public struct GPT2Tokenizer: Tokenizer {
         }
 
         var pieceBytes = [[UInt8]](repeating: [], count: size)
-        for (piece, id) in vocabulary { pieceBytes[id] = ByteLevel.bytes(ofPiece: piece) }
-        for (text, id) in specials where vocabulary[text] != id { pieceBytes[id] = Array(text.utf8) }
+        var hasPiece = [Bool](repeating: false, count: size)
+        for (piece, id) in vocabulary { pieceBytes[id] = ByteLevel.bytes(ofPiece: piece); hasPiece[id] = true }
+        for (text, id) in specials where vocabulary[text] != id { pieceBytes[id] = Array(text.utf8); hasPiece[id] = true }
+        // Every id below the largest must have a piece: an id without one would be sampled and
+        // print nothing (a vocabulary with entries deleted, or ids from another file).
+        if let hole = hasPiece.firstIndex(of: false) {
+            let missing = hasPiece.lazy.filter { !$0 }.count
+            throw TokenizerError.invalidVocabulary(
+                path: vocabularyFile,
+                reason: "ids run to \(size - 1) but \(missing) of them have no piece (the first is \(hole)); a vocabulary numbers its pieces 0, 1, 2, … without gaps")
+        }
 
         var idForByte = [Int](repeating: 0, count: 256)
         for byte in 0..<256 {

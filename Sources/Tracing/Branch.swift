@@ -215,7 +215,7 @@ public struct BranchRecord: Sendable, Codable {
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let record: BranchRecord
         do { record = try decoder.decode(BranchRecord.self, from: data) } catch {
-            throw BranchError.notABranch(url.path, problem: "it is malformed (\(error))")
+            throw BranchError.notABranch(url.path, problem: "it is malformed: \(PlainError.decoding(error, in: data, snakeCaseKeys: true))")
         }
         guard record.format == formatName, record.version <= currentVersion else {
             throw BranchError.notABranch(url.path, problem: "format \(record.format) version \(record.version) is not one this Lantern reads")

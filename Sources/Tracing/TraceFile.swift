@@ -145,7 +145,7 @@ public enum TraceFile {
         do {
             metadata = try decoder.decode(TraceMetadata.self, from: data)
         } catch {
-            throw TraceError.notATrace(folder.path, problem: "\(metadataName) is malformed (\(error))")
+            throw TraceError.notATrace(folder.path, problem: "\(metadataName) is malformed: \(PlainError.decoding(error, in: data, snakeCaseKeys: true))")
         }
         guard metadata.format == TraceMetadata.formatName, metadata.version <= TraceMetadata.currentVersion else {
             throw TraceError.notATrace(folder.path, problem: "format \(metadata.format) version \(metadata.version) is not one this Lantern reads")
@@ -209,6 +209,10 @@ public enum TraceFile {
             }
             guard tensor.shape == entry.shape else {
                 throw TraceError.notATrace(folder.path, problem: "\(entry.file) has shape \(tensor.shape), \(metadataName) says \(entry.shape)")
+            }
+            // −∞ is a masked attention score; NaN is never recorded by Lantern, nor +∞ outside scores.
+            if tensor.scalars.contains(where: { $0.isNaN || $0 == .infinity }) {
+                throw TraceError.notATrace(folder.path, problem: "\(entry.file) holds NaN or infinite values (a damaged file, or a model whose weights do)")
             }
             tensors[entry.name] = tensor
         }

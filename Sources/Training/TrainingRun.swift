@@ -123,8 +123,8 @@ public final class TrainingRun {
             throw TrainingError.impossibleShape("training builds GPT-2 models with tied embeddings")
         }
         guard config.layers >= 1, config.heads >= 1, config.width >= 1, config.contextLength >= 2, config.vocabularySize >= 2 else {
-            throw TrainingError.impossibleShape("layers, heads and width must be at least 1 and the context at least 2 "
-                                                + "(got \(config.layers) layers, \(config.heads) heads, width \(config.width), context \(config.contextLength))")
+            throw TrainingError.impossibleShape("layers, heads and width must be at least 1, the context and the vocabulary at least 2 "
+                                                + "(got \(config.layers) layers, \(config.heads) heads, width \(config.width), context \(config.contextLength), vocabulary \(config.vocabularySize))")
         }
         guard config.width % config.heads == 0 else {
             throw TrainingError.impossibleShape("width \(config.width) is not divisible by \(config.heads) heads; "
@@ -246,7 +246,7 @@ public final class TrainingRun {
         }
         let state: State
         do { state = try JSONDecoder().decode(State.self, from: data) } catch {
-            throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(stateFile) is not a Lantern training state (\(error))")
+            throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(stateFile) is not a Lantern training state: \(PlainError.decoding(error, in: data))")
         }
         // Its values were never typed as flags: a bad one is the file's fault, named as such.
         do { try state.settings.validate() } catch TrainingError.badSetting(let name, let value, let expected) {

@@ -10,10 +10,14 @@ public enum ModelLoadError: Error, CustomStringConvertible, LocalizedError {
     /// A valid setting that would change what the model computes, which Lantern does not run.
     case unsupportedSetting(file: String, setting: String, hint: String)
     case malformedWeights(file: String, problem: String)
+    /// The path exists but cannot be read as a file (a folder, a pipe, a device, no permission).
+    case unreadable(String, reason: String)
     case missingTensor(name: String, file: String)
     case wrongShape(name: String, expected: [Int], found: [Int], file: String)
     case unsupportedDType(name: String, dtype: String, file: String)
     case weightOutOfRange(name: String, format: String, largest: Float, file: String)
+    /// A weight that is NaN or infinite: every output it touches would be too.
+    case nonFiniteWeight(name: String, value: Float, file: String)
 
     public var description: String {
         switch self {
@@ -29,12 +33,16 @@ public enum ModelLoadError: Error, CustomStringConvertible, LocalizedError {
             return "\(file): \(setting) is not supported: \(hint)"
         case .malformedWeights(let file, let problem):
             return "\(file): corrupted or truncated weights: \(problem); download the file again"
+        case .unreadable(let path, let reason):
+            return "cannot read \(path): \(reason); give a model folder or a llama2.c .bin file"
         case .missingTensor(let name, let file):
             return "\(file): tensor \(name) is missing; the weights do not belong to this configuration"
         case .wrongShape(let name, let expected, let found, let file):
             return "\(file): tensor \(name) has shape \(found) but config.json implies \(expected); the weights do not match config.json"
         case .unsupportedDType(let name, let dtype, let file):
             return "\(file): tensor \(name) has dtype \(dtype); Lantern reads F32, F16 and BF16 weights"
+        case .nonFiniteWeight(let name, let value, let file):
+            return "\(file): tensor \(name) holds \(value); a model with NaN or infinite weights computes nothing meaningful (a damaged or mis-converted file): get the file again"
         case .weightOutOfRange(let name, let format, let largest, let file):
             return "\(file): tensor \(name) holds values up to \(largest), beyond what --weights \(format) can store (±65504); use --weights bf16 or f32"
         }

@@ -20,7 +20,10 @@ public enum HuggingFaceConfig {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ModelLoadError.missingFile(url.path, hint: "a Hugging Face model folder needs config.json beside its weights")
         }
-        let data = try Data(contentsOf: url)
+        let data: Data
+        do { data = try RegularFile.read(url) } catch {
+            throw ModelLoadError.unreadable(url.path, reason: error.reason)
+        }
         guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw ModelLoadError.malformedConfig(file: url.path, problem: "not a JSON object")
         }

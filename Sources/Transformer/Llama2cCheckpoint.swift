@@ -12,7 +12,8 @@ public enum Llama2cCheckpoint {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ModelLoadError.missingPath(url.path, hint: "give a llama2.c checkpoint such as stories15M.bin")
         }
-        let data = try Data(contentsOf: url, options: .alwaysMapped)
+        let data: Data
+        do { data = try RegularFile.read(url, mapped: true) } catch { throw ModelLoadError.unreadable(url.path, reason: error.reason) }
         guard data.count >= 28 else { throw fail("file is \(data.count) bytes, shorter than the 28-byte header") }
         let header: [Int] = data.withUnsafeBytes { raw in
             (0..<7).map { Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
@@ -34,25 +35,31 @@ public enum Llama2cCheckpoint {
         // Every float the file must hold, in order. The sizes come from the file, so they are summed
         // in floating point first: an integer sum of a crafted header can wrap around (release
         // builds do not trap) and let a short file through to reads past its end.
-        let sizes = [V * C, L * C, L * C * C, L * kvWidth * C, L * kvWidth * C, L * C * C, L * C,
-                     L * FF * C, L * C * FF, L * FF * C, C, P * hs / 2, P * hs / 2] + (sharedClassifier ? [] : [V * C])
-        let neededEstimate = 28 + 4 * ([V * C, L * C * C, L * kvWidth * C, L * FF * C].map(Double.init).reduce(0, +) * 3)
+        let (v, c, l, ff, kv, p) = (Double(V), Double(C), Double(L), Double(FF), Double(kvWidth), Double(P))
+        let neededEstimate = 28 + 4 * 3 * (v * c + l * c * c + l * kv * c + l * ff * c + p * c)
         guard neededEstimate < Double(Int.max / 2) else {
             throw fail("header \(header) describes a model of about \(String(format: "%.3g", neededEstimate)) bytes, far larger than any file")
         }
+        let sizes = [V * C, L * C, L * C * C, L * kvWidth * C, L * kvWidth * C, L * C * C, L * C,
+                     L * FF * C, L * C * FF, L * FF * C, C, P * hs / 2, P * hs / 2] + (sharedClassifier ? [] : [V * C])
         let needed = 28 + 4 * sizes.reduce(0, +)
         guard data.count >= needed else {
             throw fail("file is \(data.count) bytes but its header \(header) needs \(needed)")
         }
         var offset = 28
+        var firstNonFinite: (offset: Int, value: Float)?
         func next(_ count: Int) -> [Float] {
             defer { offset += 4 * count }
-            return data.withUnsafeBytes { raw in
+            let values = data.withUnsafeBytes { raw in
                 [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
                     memcpy(buffer.baseAddress!, raw.baseAddress! + offset, 4 * count)
                     initialized = count
                 }
             }
+            if firstNonFinite == nil, let index = values.firstIndex(where: { !$0.isFinite }) {
+                firstNonFinite = (offset + 4 * index, values[index])
+            }
+            return values
         }
         /// Splits a `[L, …]` array into per-layer arrays.
         func perLayer(_ all: [Float]) -> [[Float]] {
@@ -66,6 +73,9 @@ public enum Llama2cCheckpoint {
         let rmsFinal = next(C)
         offset += 4 * P * hs  // the unused legacy RoPE tables (cos and sin)
         let classifier = sharedClassifier ? nil : next(V * C)
+        if let (at, value) = firstNonFinite {
+            throw ModelLoadError.nonFiniteWeight(name: "at byte \(at)", value: value, file: url.path)
+        }
         func matrix(_ values: [Float], _ rows: Int, _ columns: Int, _ name: String) throws -> WeightMatrix {
             do { return try WeightMatrix(values, rows: rows, columns: columns, format: format) } catch {
                 throw ModelLoadError.weightOutOfRange(name: name, format: format.rawValue, largest: error.largest, file: url.path)

@@ -39,15 +39,21 @@ public struct SafetensorsFile: @unchecked Sendable {
     private let data: Data
     private let dataStart: Int
 
+    /// A JSON number that is a whole number Lantern can index with (1.5 or 2^64 − 1 are not).
+    private static func wholeNumber(_ value: Any) -> Int? {
+        guard let number = value as? NSNumber else { return nil }
+        return Int(exactly: number.doubleValue)
+    }
+
     public init(url: URL) throws {
         path = url.path
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ModelLoadError.missingFile(url.path, hint: "the model folder needs its .safetensors weights")
         }
         do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
+            data = try RegularFile.read(url, mapped: true)
         } catch {
-            throw ModelLoadError.malformedWeights(file: url.path, problem: "cannot be read (\(PlainError.reason(error)))")
+            throw ModelLoadError.unreadable(url.path, reason: error.reason)
         }
         let fail = { (problem: String) in ModelLoadError.malformedWeights(file: url.path, problem: problem) }
         guard data.count >= 8 else { throw fail("file is \(data.count) bytes, shorter than the 8-byte header length") }
@@ -78,18 +84,24 @@ public struct SafetensorsFile: @unchecked Sendable {
             }
             guard let info = value as? [String: Any],
                   let dtypeName = info["dtype"] as? String,
-                  let shape = (info["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  let offsets = (info["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  let shape = (info["shape"] as? [Any])?.compactMap(Self.wholeNumber),
+                  let offsets = (info["data_offsets"] as? [Any])?.compactMap(Self.wholeNumber),
                   offsets.count == 2, shape.count == (info["shape"] as? [Any])?.count
-            else { throw fail("entry \(name) lacks dtype, shape or data_offsets") }
+            else { throw fail("entry \(name) lacks dtype, shape or data_offsets (whole numbers)") }
             guard let dtype = DType(rawValue: dtypeName) else {
                 throw ModelLoadError.unsupportedDType(name: name, dtype: dtypeName, file: url.path)
             }
             let (begin, end) = (offsets[0], offsets[1])
-            guard shape.allSatisfy({ $0 >= 0 }), begin >= 0, begin <= end, end <= dataSize else {
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("tensor \(name) has a negative extent in its shape \(shape)") }
+            guard begin >= 0, begin <= end, end <= dataSize else {
                 throw fail("tensor \(name) claims bytes \(begin)..<\(end) but the data section has \(dataSize) bytes")
             }
-            let expectedBytes = shape.reduce(1, *) * dtype.byteSize
+            // Checked: a crafted shape's product must not wrap around (it trapped).
+            guard let expectedBytes = (shape + [dtype.byteSize]).reduce(Optional(1), { product, extent in
+                product.flatMap { let (p, overflow) = $0.multipliedReportingOverflow(by: extent); return overflow ? nil : p }
+            }) else {
+                throw fail("tensor \(name) has shape \(shape), far larger than any file")
+            }
             guard end - begin == expectedBytes else {
                 throw fail("tensor \(name) has \(end - begin) bytes but \(dtypeName) × \(shape) needs \(expectedBytes)")
             }

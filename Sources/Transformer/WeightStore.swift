@@ -85,6 +85,10 @@ public struct WeightStore: Sendable {
         guard stored == shape else {
             throw ModelLoadError.wrongShape(name: storedName, expected: shape, found: stored, file: file.path)
         }
-        return try file.floats(storedName)
+        let values = try file.floats(storedName)
+        if let bad = values.first(where: { !$0.isFinite }) {
+            throw ModelLoadError.nonFiniteWeight(name: storedName, value: bad, file: file.path)
+        }
+        return values
     }
 }

@@ -41,10 +41,10 @@ struct AttentionCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Read the pattern from this saved trace instead of running a model.", valueName: "dir"))
     var trace: String?
 
-    @Option(name: .long, help: "The layer (0 is the first); not needed with --heads overview.")
+    @Option(name: .long, parsing: .unconditional, help: "The layer (0 is the first); not needed with --heads overview.")
     var layer: Int?
 
-    @Option(name: .long, help: "The head to draw (0 is the first).")
+    @Option(name: .long, parsing: .unconditional, help: "The head to draw (0 is the first).")
     var head: Int?
 
     @Option(name: .long, help: ArgumentHelp(

@@ -56,13 +56,13 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Weight formats to measure (repeatable): f32, f16, bf16.", valueName: "f32|f16|bf16"))
     var weights: [WeightFormat] = [.f32]
 
-    @Option(name: .long, help: "Prompt length for the prefill measurement.")
+    @Option(name: .long, parsing: .unconditional, help: "Prompt length for the prefill measurement.")
     var prefillTokens: Int = 512
 
-    @Option(name: .long, help: "Tokens to decode for the decode measurement.")
+    @Option(name: .long, parsing: .unconditional, help: "Tokens to decode for the decode measurement.")
     var decodeTokens: Int = 128
 
-    @Option(name: .long, help: "Prompt length before decoding.")
+    @Option(name: .long, parsing: .unconditional, help: "Prompt length before decoding.")
     var promptTokens: Int = 16
 
     @Flag(name: .long, help: "Print one JSON object instead of a table.")

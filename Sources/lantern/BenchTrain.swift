@@ -6,13 +6,13 @@ import Transformer
 
 /// The model shape and batch `lantern bench --train` measures; defaults are the built-in model's.
 struct TrainBenchShape: ParsableArguments {
-    @Option(name: .customLong("train-layers"), help: "Layers.") var layers = BuiltInModelShape.layers
-    @Option(name: .customLong("train-heads"), help: "Attention heads.") var heads = BuiltInModelShape.heads
-    @Option(name: .customLong("train-width"), help: "Embedding width.") var width = BuiltInModelShape.width
-    @Option(name: .customLong("train-context"), help: "Context (tokens per window).") var context = BuiltInModelShape.context
-    @Option(name: .customLong("train-vocab"), help: "Vocabulary size.") var vocabularySize = BuiltInModelShape.vocabularySize
-    @Option(name: .customLong("train-batch"), help: "Windows per batch.") var batch = BuiltInModelShape.batch
-    @Option(name: .customLong("train-steps"), help: "Timed steps (after 2 warm-up steps).") var steps = 10
+    @Option(name: .customLong("train-layers"), parsing: .unconditional, help: "Layers.") var layers = BuiltInModelShape.layers
+    @Option(name: .customLong("train-heads"), parsing: .unconditional, help: "Attention heads.") var heads = BuiltInModelShape.heads
+    @Option(name: .customLong("train-width"), parsing: .unconditional, help: "Embedding width.") var width = BuiltInModelShape.width
+    @Option(name: .customLong("train-context"), parsing: .unconditional, help: "Context (tokens per window).") var context = BuiltInModelShape.context
+    @Option(name: .customLong("train-vocab"), parsing: .unconditional, help: "Vocabulary size.") var vocabularySize = BuiltInModelShape.vocabularySize
+    @Option(name: .customLong("train-batch"), parsing: .unconditional, help: "Windows per batch.") var batch = BuiltInModelShape.batch
+    @Option(name: .customLong("train-steps"), parsing: .unconditional, help: "Timed steps (after 2 warm-up steps).") var steps = 10
     @Option(name: .customLong("compare-pytorch"), help: ArgumentHelp(
         "Also run scripts/bench_train_torch.py with this Python (one with torch and transformers) on the same shape, batch and threads, and print both.",
         valueName: "python"))

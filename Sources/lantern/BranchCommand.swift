@@ -32,16 +32,16 @@ struct BranchCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplingOptions
 
-    @Option(name: .long, help: "How many generated tokens both lines share before the fork (0 = fork at the first one).")
+    @Option(name: .long, parsing: .unconditional, help: "How many generated tokens both lines share before the fork (0 = fork at the first one).")
     var at: Int
 
     @Option(name: .long, help: ArgumentHelp("The token to force, as text (it must be one token).", valueName: "text"))
     var token: String?
 
-    @Option(name: .long, help: ArgumentHelp("The token to force, by id.", valueName: "id"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("The token to force, by id.", valueName: "id"))
     var tokenId: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Force the K-th most likely token at the fork (1 = the most likely).", valueName: "K"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Force the K-th most likely token at the fork (1 = the most likely).", valueName: "K"))
     var candidate: Int?
 
     @Option(name: .long, help: ArgumentHelp("Where to save both continuations as JSON.", valueName: "file"))

@@ -35,10 +35,10 @@ struct CorpusCommand: ParsableCommand {
           lantern corpus --seed 7 --size-mb 1 --out corpus.txt --eval eval/
         """)
 
-    @Option(name: .long, help: "Seed of the corpus: the same seed writes the same bytes.")
+    @Option(name: .long, parsing: .unconditional, help: "Seed of the corpus: the same seed writes the same bytes.")
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: ArgumentHelp("Size of the training text in megabytes (10^6 bytes), more than 0 and at most \(Int(CorpusCommand.maximumMegabytes)).", valueName: "megabytes"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Size of the training text in megabytes (10^6 bytes), more than 0 and at most \(Int(CorpusCommand.maximumMegabytes)).", valueName: "megabytes"))
     var sizeMb: Double = Double(TeachingCorpus.defaultTargetBytes) / 1_000_000
 
     @Option(name: .long, help: ArgumentHelp("Shares of the document kinds (story, sentiment, tweet, translation, qa, repeat), e.g. repeat=0.3; kinds not named keep their default share, and all are scaled to sum to 1.", valueName: "kind=share,…"))
@@ -50,7 +50,7 @@ struct CorpusCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Also write the held-out evaluation sets (JSON lines) into this folder.", valueName: "folder"))
     var eval: String?
 
-    @Option(name: .long, help: "How many items each evaluation set has (with --eval).")
+    @Option(name: .long, parsing: .unconditional, help: "How many items each evaluation set has (with --eval).")
     var evalCount: Int = 200
 
     static let maximumMegabytes = 1_000.0

@@ -44,9 +44,9 @@ struct EvaluateCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(name: .long, help: "Items per task (1 to 1,000).") var count = 100
-    @Option(name: .long, help: "Sampled stories for the grammar share (1 to 500).") var samples = 20
-    @Option(name: .long, help: "Seed of the held-out items.") var seed: UInt64 = 7
+    @Option(name: .long, parsing: .unconditional, help: "Items per task (1 to 1,000).") var count = 100
+    @Option(name: .long, parsing: .unconditional, help: "Sampled stories for the grammar share (1 to 500).") var samples = 20
+    @Option(name: .long, parsing: .unconditional, help: "Seed of the held-out items.") var seed: UInt64 = 7
     @Option(name: .long, help: ArgumentHelp("Only these tasks, comma-separated: \(EvaluationTask.allCases.map(\.rawValue).joined(separator: ", ")).",
                                             valueName: "task,…"))
     var only: String?

@@ -40,7 +40,7 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The tokenizer, when it is not beside the model.", valueName: "path"))
     var tokenizer: String?
 
-    @Option(name: .long, help: ArgumentHelp("Candidates per probability picture, 1 to \(SamplingStep.listed).", valueName: "K"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Candidates per probability picture, 1 to \(SamplingStep.listed).", valueName: "K"))
     var top: Int = 10
 
     func validate() throws {

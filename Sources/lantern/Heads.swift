@@ -42,13 +42,13 @@ struct Heads: ParsableCommand {
     @Option(name: .long, help: "The text the entropy, prev-token and sink columns are measured on (default: a short story opening).")
     var prompt: String = Heads.defaultPrompt
 
-    @Option(name: .long, help: "Seed of the random sequences.")
+    @Option(name: .long, parsing: .unconditional, help: "Seed of the random sequences.")
     var seed: UInt64 = 42
 
-    @Option(name: .long, help: "Length of the random block that is repeated (the sequence is 1 + 2 × length tokens).")
+    @Option(name: .long, parsing: .unconditional, help: "Length of the random block that is repeated (the sequence is 1 + 2 × length tokens).")
     var length: Int = 25
 
-    @Option(name: .long, help: "How many random sequences to average over.")
+    @Option(name: .long, parsing: .unconditional, help: "How many random sequences to average over.")
     var sequences: Int = 4
 
     @Option(name: .customLong("repeat"), help: "Measure the previous-token and induction columns on this text written twice, instead of on random tokens.")
@@ -70,10 +70,7 @@ struct Heads: ParsableCommand {
                                               repeating: repeatText.map { bundle.tokenizer.encode($0) })
         if json {
             let report = HeadsReport(model: bundle.source, prompt: prompt, summary: summary)
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printEncodable(report)
             return
         }
         let c = bundle.model.config

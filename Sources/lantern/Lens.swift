@@ -32,7 +32,7 @@ struct Lens: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(name: .long, help: "How many tokens to show per cell (1 to 20).")
+    @Option(name: .long, parsing: .unconditional, help: "How many tokens to show per cell (1 to 20).")
     var top: Int = 1
 
     @Option(name: [.customLong("trace"), .customLong("from-trace")], help: ArgumentHelp(
@@ -72,10 +72,7 @@ struct Lens: ParsableCommand {
         }
         let tokenizer = bundle.tokenizer
         if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(LensReport(lens, tokenizer: tokenizer)), as: UTF8.self))
+            try printEncodable(LensReport(lens, tokenizer: tokenizer))
         } else {
             printGrid(lens, tokenizer: tokenizer)
         }

@@ -57,7 +57,7 @@ struct SamplingChoices: ParsableArguments {
     @Flag(name: .long, help: "Always take the most likely token (same as --temperature 0).")
     var greedy = false
 
-    @Option(name: .long, help: "Seed of Lantern's random generator: the same seed gives the same draws on every machine.")
+    @Option(name: .long, parsing: .unconditional, help: "Seed of Lantern's random generator: the same seed gives the same draws on every machine.")
     var seed: UInt64 = 42
 
     var settings: SamplingSettings {
@@ -96,6 +96,26 @@ struct SamplingOptions: ParsableArguments {
 /// Prints to standard error (progress and messages, so stdout stays clean for text and JSON).
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// A failure that is neither a flag's fault nor a library's error: printed as it is, exit 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Prints a report as JSON with snake_case keys in stable order. JSON has no NaN or infinity:
+/// such a value (from NaN weights or a damaged trace) is named instead of the encoder's dump.
+func printEncodable<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    do {
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    } catch EncodingError.invalidValue(let bad, let context) {
+        let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        throw CommandFailure(description: "cannot write JSON: the value at \(path.isEmpty ? "the top level" : path) is \(bad), "
+                             + "which JSON cannot hold; the model's weights or the trace hold NaN or infinite numbers")
+    }
 }
 
 /// Prints a JSON value with stable key order.

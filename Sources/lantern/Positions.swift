@@ -41,10 +41,10 @@ struct PositionsCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("learned, sinusoidal, rotary, or all (side by side).", valueName: "scheme"))
     var scheme: String = "all"
 
-    @Option(name: .long, help: ArgumentHelp("How many positions to draw (2 or more; at most the model's context length).", valueName: "N"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("How many positions to draw (2 or more; at most the model's context length).", valueName: "N"))
     var positions: Int = 64
 
-    @Option(name: .long, help: ArgumentHelp("Width (channels) of the sinusoidal table and head size of rotary when no model is given.",
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Width (channels) of the sinusoidal table and head size of rotary when no model is given.",
                                             valueName: "C"))
     var width: Int?
 

@@ -42,10 +42,10 @@ struct ProbsCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Read the step from this saved trace instead of running a model.", valueName: "dir"))
     var trace: String?
 
-    @Option(name: .long, help: "The step to draw (0 is the first generated token).")
+    @Option(name: .long, parsing: .unconditional, help: "The step to draw (0 is the first generated token).")
     var step: Int = 0
 
-    @Option(name: .long, help: ArgumentHelp("How many candidates to draw, 1 to \(SamplingStep.listed).", valueName: "K"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("How many candidates to draw, 1 to \(SamplingStep.listed).", valueName: "K"))
     var top: Int = 10
 
     @OptionGroup var sampling: SamplingChoices

@@ -34,7 +34,7 @@ struct Step: ParsableCommand {
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var tracing: TraceOptions
 
-    @Option(name: .long, help: "How many candidates to list at each step.")
+    @Option(name: .long, parsing: .unconditional, help: "How many candidates to list at each step.")
     var candidates: Int = 10
 
     func validate() throws {

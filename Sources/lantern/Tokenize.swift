@@ -33,7 +33,7 @@ struct Tokenize: ParsableCommand {
         valueName: "path"))
     var tokenizer: String?
 
-    @Option(name: .long, help: "CPU threads for the engine when a model is loaded (default: every core).")
+    @Option(name: .long, parsing: .unconditional, help: "CPU threads for the engine when a model is loaded (default: every core).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Flag(name: .long, help: "Print {\"ids\": [...], \"pieces\": [...]} instead of a table.")

@@ -97,7 +97,7 @@ struct TraceCommand: ParsableCommand {
 
         @Argument(help: "The first trace folder.") var first: String
         @Argument(help: "The second trace folder.") var second: String
-        @Option(name: .long, help: "How many of the most different heads to list.") var top: Int = 10
+        @Option(name: .long, parsing: .unconditional, help: "How many of the most different heads to list.") var top: Int = 10
 
         func run() throws {
             let a = try TraceFile.read(URL(fileURLWithPath: first)), b = try TraceFile.read(URL(fileURLWithPath: second))

@@ -17,7 +17,7 @@ struct TraceOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Only record these layers, e.g. 0,5,11 (default: all).", valueName: "layers"))
     var layers: String?
 
-    @Option(name: .long, help: ArgumentHelp("Refuse a trace larger than this many megabytes.", valueName: "MB"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Refuse a trace larger than this many megabytes.", valueName: "MB"))
     var captureBudget: Int = 1024
 
     func validate() throws {

@@ -62,29 +62,29 @@ struct TrainCommand: ParsableCommand {
         valueName: "model"))
     var initFrom: String?
 
-    @Option(name: .long, help: "Transformer blocks.") var layers = BuiltInModelShape.layers
-    @Option(name: .long, help: "Attention heads per block (must divide --width).") var heads = BuiltInModelShape.heads
-    @Option(name: .long, help: "Embedding width.") var width = BuiltInModelShape.width
-    @Option(name: .long, help: "Context length: tokens per training window.") var context = BuiltInModelShape.context
-    @Option(name: .long, help: "Vocabulary size of the BPE tokenizer to train (257 to 65,536).") var vocabSize = BuiltInModelShape.vocabularySize
+    @Option(name: .long, parsing: .unconditional, help: "Transformer blocks.") var layers = BuiltInModelShape.layers
+    @Option(name: .long, parsing: .unconditional, help: "Attention heads per block (must divide --width).") var heads = BuiltInModelShape.heads
+    @Option(name: .long, parsing: .unconditional, help: "Embedding width.") var width = BuiltInModelShape.width
+    @Option(name: .long, parsing: .unconditional, help: "Context length: tokens per training window.") var context = BuiltInModelShape.context
+    @Option(name: .long, parsing: .unconditional, help: "Vocabulary size of the BPE tokenizer to train (257 to 65,536).") var vocabSize = BuiltInModelShape.vocabularySize
     @Option(name: .long, help: ArgumentHelp("Optimiser steps: the whole run's plan, which the cosine schedule spans (default: 2000; with --resume, the saved plan).", valueName: "steps"))
     var steps: Int?
     /// A new run's plan when --steps is not given.
     static let defaultSteps = 2000
-    @Option(name: .long, help: "Windows per batch.") var batch = BuiltInModelShape.batch
-    @Option(name: .long, help: "Peak learning rate (warm-up, then cosine decay to a tenth of it).") var lr: Float = 1e-3
-    @Option(name: .long, help: "Warm-up steps.") var warmup = 100
-    @Option(name: .long, help: "AdamW weight decay (matrices only).") var weightDecay: Float = 0.1
-    @Option(name: .long, help: "Seed of the initial weights and the batch order.") var seed: UInt64 = 1337
-    @Option(name: .long, help: "Validation loss every N steps.") var evalEvery = 100
-    @Option(name: .long, help: "Save a checkpoint (and redraw loss.png) every N steps.") var checkpointEvery = 250
+    @Option(name: .long, parsing: .unconditional, help: "Windows per batch.") var batch = BuiltInModelShape.batch
+    @Option(name: .long, parsing: .unconditional, help: "Peak learning rate (warm-up, then cosine decay to a tenth of it).") var lr: Float = 1e-3
+    @Option(name: .long, parsing: .unconditional, help: "Warm-up steps.") var warmup = 100
+    @Option(name: .long, parsing: .unconditional, help: "AdamW weight decay (matrices only).") var weightDecay: Float = 0.1
+    @Option(name: .long, parsing: .unconditional, help: "Seed of the initial weights and the batch order.") var seed: UInt64 = 1337
+    @Option(name: .long, parsing: .unconditional, help: "Validation loss every N steps.") var evalEvery = 100
+    @Option(name: .long, parsing: .unconditional, help: "Save a checkpoint (and redraw loss.png) every N steps.") var checkpointEvery = 250
     @Option(name: .long, help: ArgumentHelp("Steps at which to draw the probe's attention (repeatable; default: 0, 1%, 10%, 50%, the end).", valueName: "step"))
     var snapshot: [Int] = []
     @Option(name: .long, help: "The sentence whose attention the snapshots show.")
     var probe = "Mia found a red ball in the garden. She gave the red ball to Tom."
-    @Option(name: .long, help: ArgumentHelp("Stop after this step and save, as Ctrl-C would (to split a run into sessions).", valueName: "step"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Stop after this step and save, as Ctrl-C would (to split a run into sessions).", valueName: "step"))
     var stopAfter: Int?
-    @Option(name: .long, help: "CPU threads (default: every core).")
+    @Option(name: .long, parsing: .unconditional, help: "CPU threads (default: every core).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {

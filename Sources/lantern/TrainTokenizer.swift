@@ -27,13 +27,13 @@ struct TrainTokenizer: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A UTF-8 text file, or a folder of .txt files.", valueName: "file|dir"))
     var data: String
 
-    @Option(name: .long, help: "Tokens in the vocabulary, <|endoftext|> included: 257 to 65536.")
+    @Option(name: .long, parsing: .unconditional, help: "Tokens in the vocabulary, <|endoftext|> included: 257 to 65536.")
     var vocabSize: Int
 
     @Option(name: .long, help: ArgumentHelp("The folder to write vocab.json and merges.txt into.", valueName: "dir"))
     var out: String
 
-    @Option(name: .long, help: "Merge only pairs that occur at least this often (1 or more).")
+    @Option(name: .long, parsing: .unconditional, help: "Merge only pairs that occur at least this often (1 or more).")
     var minFrequency: Int = 2
 
     func validate() throws {

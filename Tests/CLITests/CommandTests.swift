@@ -179,6 +179,9 @@ final class BadInputTests: XCTestCase {
         // probs shares the sampling options (it declared its own, which read "-1" as a flag).
         try expectFailure(["probs", "hi", "--model", gpt2, "--temperature", "-1"], mentions: ["--temperature -1.0 is out of range"])
         try expectFailure(["probs", "hi", "--model", gpt2, "--top-k", "-2"], mentions: ["--top-k -2 is out of range"])
+        // Unsigned and other numeric options: the value is named, not "Missing value".
+        try expectFailure(["generate", "hi", "--model", gpt2, "--seed", "-1"], mentions: ["The value '-1' is invalid for '--seed <seed>'"])
+        try expectFailure(["train", "--data", "x", "--warmup", "-1"], mentions: ["--warmup -1 is out of range"])
     }
 
     /// An option that only the model can judge fails while the command runs: the usage shown is

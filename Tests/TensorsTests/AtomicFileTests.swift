@@ -33,6 +33,13 @@ final class AtomicFileTests: XCTestCase {
         try AtomicFile.write(Data("new".utf8), to: link)
         XCTAssertEqual(kind(link.path), S_IFLNK, "the link is still a link")
         XCTAssertEqual(try String(contentsOf: target, encoding: .utf8), "new")
+        // A dangling link is refused and kept (it was replaced by a plain file).
+        let dangling = scratch.appendingPathComponent("dangling.txt")
+        try FileManager.default.createSymbolicLink(atPath: dangling.path, withDestinationPath: scratch.appendingPathComponent("gone").path)
+        XCTAssertThrowsError(try AtomicFile.write(Data("x".utf8), to: dangling)) { error in
+            XCTAssertTrue("\(error)".contains("symbolic link to something that does not exist"), "\(error)")
+        }
+        XCTAssertEqual(kind(dangling.path), S_IFLNK)
     }
 
     func testDevicesAreWrittenIntoNeverReplaced() throws {

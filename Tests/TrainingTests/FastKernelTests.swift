@@ -6,7 +6,10 @@ import XCTest
 /// The kernels the training drivers run (ParallelKernels.swift, the AVX2 GELU) against the readable
 /// reference kernels (Kernels.swift) on random inputs, with the work split over two workers.
 final class FastKernelTests: XCTestCase {
-    override func setUp() { Parallelism.setThreads(2) }
+    private var threadsBefore = 1
+    override func setUp() { threadsBefore = Parallelism.threads; Parallelism.setThreads(2) }
+    /// Later tests in the process run at the thread count they expect.
+    override func tearDown() { Parallelism.setThreads(threadsBefore) }
 
     func random(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
         var r = SplitMix64(seed: seed)

@@ -54,6 +54,47 @@ final class LoadErrorTests: XCTestCase {
         XCTAssertTrue(logits.allSatisfy(\.isFinite))
     }
 
+    /// NaN or infinite weights are refused at load, naming the tensor: every command used to run
+    /// on (the stepper chose a token with "p nan", evaluate printed "loss nan", --json failed).
+    func testNonFiniteWeightsAreRefusedByName() throws {
+        for (bad, shown) in [(Float.nan, "nan"), (Float.infinity, "inf")] {
+            var tensors = tinyTensors()
+            tensors[4].values[1] = bad  // h.0.ln_1.weight
+            try write(tensors: tensors)
+            expectError(["tensor h.0.ln_1.weight holds \(shown)", "NaN or infinite weights"])
+        }
+        // Safetensors shapes whose byte count overflows are refused, not trapped on.
+        var huge = tinyTensors()
+        huge[0] = ("wte.weight", [5, 4], huge[0].values)
+        try write(tensors: huge)
+        let url = folder.appendingPathComponent("model.safetensors")
+        var bytes = try Data(contentsOf: url)
+        let header = String(decoding: bytes[8..<(8 + Int(bytes[0]) + Int(bytes[1]) << 8)], as: UTF8.self)
+        let crafted = header.replacingOccurrences(of: "[5,4]", with: "[4294967296,4294967296]")
+        XCTAssertNotEqual(crafted, header)
+        var length = UInt64(crafted.utf8.count).littleEndian
+        bytes = Data(bytes: &length, count: 8) + Data(crafted.utf8) + bytes[(8 + header.utf8.count)...]
+        try bytes.write(to: url)
+        expectError(["wte.weight has shape [4294967296, 4294967296], far larger than any file"])
+    }
+
+    /// A pipe or a device given as the model is refused by name (Foundation said "You don't have
+    /// permission" inside an NSError dump; reading /dev/zero would never end).
+    func testPipesAndDevicesAreNotModels() throws {
+        let pipe = folder.appendingPathComponent("model.bin")
+        XCTAssertEqual(mkfifo(pipe.path, 0o644), 0)
+        for (url, reason) in [(pipe, "it is a pipe, not a file"), (URL(fileURLWithPath: "/dev/zero"), "it is a device, not a file")] {
+            XCTAssertThrowsError(try Llama2cCheckpoint.load(url)) { error in
+                XCTAssertEqual("\(error)", "cannot read \(url.path): \(reason); give a model folder or a llama2.c .bin file")
+            }
+        }
+        try FileManager.default.removeItem(at: pipe)
+        XCTAssertEqual(mkfifo(folder.appendingPathComponent("config.json").path, 0o644), 0)
+        XCTAssertThrowsError(try ModelLoader.loadHuggingFace(folder: folder)) { error in
+            XCTAssertTrue("\(error)".contains("config.json: it is a pipe, not a file"), "\(error)")
+        }
+    }
+
     func testMissingFolder() {
         folder = folder.appendingPathComponent("nope")
         expectError(["no model at", "nope"])
