@@ -9,6 +9,8 @@ public enum LessonParser {
     }
 
     static let commandKeys: Set<String> = ["capture", "input", "fresh", "show"]
+    /// Options whose value is a path a command writes (or reads from what an earlier step wrote).
+    static let writingFlags: Set<String> = ["--out", "--trace", "--eval"]
     static let questionKeys: [QuestionKind: Set<String>] = [
         .choice: ["id", "ask", "answer", "why"],
         .number: ["id", "ask", "answer", "tolerance", "why"],
@@ -173,6 +175,14 @@ public enum LessonParser {
             // A lesson runs this same binary for each command: `lesson` inside a lesson would start
             // lessons within lessons without end.
             if words.first == "lesson" { problem(line, "a lesson cannot run `lantern lesson` (it would start a lesson inside the lesson)") }
+            if words.first == "download" { problem(line, "a lesson cannot run `lantern download` (it writes outside output/); ask the learner to run it") }
+            // What a lesson writes stays in output/ under the learner's folder: a lesson file must
+            // not be able to overwrite anything else.
+            for (flag, value) in zip(words, words.dropFirst()) where writingFlags.contains(flag) {
+                if !value.hasPrefix("output/") || value.split(separator: "/").contains("..") {
+                    problem(line, "\(flag) \(value): a lesson writes only inside output/ (e.g. \(flag) output/lesson-1)")
+                }
+            }
             step.arguments = words
         } catch {
             problem(line, "\(error)")

@@ -216,6 +216,35 @@ final class LessonParserTests: XCTestCase {
         XCTAssertTrue(parsed.issues.contains { $0.problem.contains("symbolic link out of the lessons folder") }, "\(parsed.issues)")
     }
 
+    /// A lesson's commands write only inside output/ and never download: a crafted lesson passed
+    /// --check and wrote wherever its --out said.
+    func testLessonCommandsWriteOnlyInsideOutput() throws {
+        let text = """
+        # X
+
+        ```lantern
+        corpus --size-mb 0.001 --out /tmp/escape.txt
+        ```
+
+        ```lantern
+        generate "hi" --trace output/../../elsewhere
+        ```
+
+        ```lantern
+        download gpt2
+        ```
+
+        ```lantern
+        attention "hi" --layer 0 --head 0 --out output/lesson-5.png
+        ```
+        """
+        let problems = LessonParser.parse(text, file: "x.md").issues.map(\.problem)
+        XCTAssertEqual(problems.count, 3, "\(problems)")
+        XCTAssertTrue(problems[0].contains("--out /tmp/escape.txt: a lesson writes only inside output/"), problems[0])
+        XCTAssertTrue(problems[1].contains("--trace output/../../elsewhere"), problems[1])
+        XCTAssertTrue(problems[2].contains("cannot run `lantern download`"), problems[2])
+    }
+
     func testCommandWordsSplitLikeAShell() throws {
         XCTAssertEqual(try CommandWords.split(#"generate "Once upon a time" --stop '.' --x=\"y\""#),
                        ["generate", "Once upon a time", "--stop", ".", "--x=\"y\""])
