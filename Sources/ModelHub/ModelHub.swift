@@ -16,6 +16,10 @@ public enum ModelHub {
     public static func resolveModelArgument(_ argument: String,
                                             environment: [String: String] = ProcessInfo.processInfo.environment,
                                             catalog: ModelCatalog = .builtIn) throws -> String {
+        // An empty argument would be read as the current folder ("missing file ./config.json").
+        guard !argument.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ModelHubError.unknownModel("\"\"", known: [BuiltInModel.name] + catalog.entries.map(\.name))
+        }
         let expanded = ModelLocations.expandingTilde(argument, environment: environment)
         if FileManager.default.fileExists(atPath: expanded) { return argument }
         if argument == BuiltInModel.name {

@@ -57,7 +57,7 @@ struct Step: ParsableCommand {
         if sampling.ignoreEos { session.suppressedTokens = [generator.endOfTextId] }
         var stepper = Stepper(session: session, bundle: bundle, prompt: prompt,
                               request: CaptureRequest(kinds: spec.kinds, layers: nil), listed: candidates,
-                              painter: TerminalPainter(color: TerminalColor.detect()), isEndOfText: generator.isEndOfText)
+                              maxNewTokens: sampling.maxNewTokens, painter: TerminalPainter(color: TerminalColor.detect()), isEndOfText: generator.isEndOfText)
         stepper.showStep()
         while let line = readLine() {
             if !stepper.handle(line.trimmingCharacters(in: .whitespaces)) { break }
@@ -75,6 +75,8 @@ struct Stepper {
     let prompt: String
     let request: CaptureRequest
     let listed: Int
+    /// `--max-new-tokens`: the stepper takes no more tokens than this.
+    let maxNewTokens: Int
     let painter: TerminalPainter
     /// End-of-text, or a llama2.c model's `<s>` (see `Generator.isEndOfText`).
     let isEndOfText: (Int) -> Bool
@@ -180,6 +182,10 @@ struct Stepper {
 
     func take(_ step: SamplingStep) throws {
         guard !session.isContextFull else { throw GenerationError.contextFull(session.contextLength) }
+        guard session.generatedIds.count < maxNewTokens else {
+            throw CommandFailure(description: "--max-new-tokens \(maxNewTokens) reached: u undoes a step, q quits "
+                                 + "(start again with a larger --max-new-tokens to go on)")
+        }
         try session.accept(step)
         if isEndOfText(step.chosen) {
             say("(the model chose its end-of-text token: a natural place to stop)")

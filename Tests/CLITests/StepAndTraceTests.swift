@@ -64,6 +64,18 @@ final class StepAndTraceTests: XCTestCase {
         XCTAssertTrue(run.stdout.contains("── step 3"), run.stdout)
     }
 
+    /// The stepper stops at --max-new-tokens (it took every Enter and ignored the option).
+    func testMaxNewTokensBoundsTheStepper() throws {
+        let model = try CLI.shared("stories260K/stories260K.bin")
+        let trace = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-step-max-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: trace) }
+        let run = try CLI.run(["step", "Once", "--model", model, "--max-new-tokens", "2", "--trace", trace.path], stdin: "\n\n\n\n\n")
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("--max-new-tokens 2 reached"), run.stdout)
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: trace.appendingPathComponent("trace.json"))) as? [String: Any]
+        XCTAssertEqual((saved?["generated_ids"] as? [Int])?.count, 2)
+    }
+
     func testGenerateTraceShowAndDiff() throws {
         let model = try CLI.shared("stories260K/stories260K.bin")
         let greedy = scratch.appendingPathComponent("greedy"), hot = scratch.appendingPathComponent("hot")

@@ -59,7 +59,8 @@ public struct CorpusMix: Sendable, Equatable {
             let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2 else { throw CorpusMixError.malformed(String(item)) }
             guard let kind = CorpusDocumentKind(rawValue: parts[0]) else { throw CorpusMixError.unknownKind(parts[0]) }
-            guard let value = Double(parts[1]), value.isFinite, value >= 0 else {
+            // Shares are relative weights; a bound keeps their sum finite (1e308 twice made every share 0).
+            guard let value = Double(parts[1]), value.isFinite, value >= 0, value <= 1_000_000 else {
                 throw CorpusMixError.badShare(kind: parts[0], value: parts[1])
             }
             self[kind] = value
@@ -115,7 +116,7 @@ public enum CorpusMixError: Error, CustomStringConvertible, Equatable {
         case .unknownKind(let kind):
             return "--mix: there is no document kind '\(kind)'; the kinds are \(kinds)"
         case .badShare(let kind, let value):
-            return "--mix: the share of \(kind) must be a number of 0 or more, not '\(value)'"
+            return "--mix: the share of \(kind) must be a number from 0 to 1,000,000 (shares are relative), not '\(value)'"
         case .allZero:
             return "--mix: every share is 0; give at least one kind a share above 0"
         }
