@@ -19,7 +19,7 @@ measure() {  # BINARY → one line: prefill tok/s, decode tok/s, training tok/s
     printf 'prefill %s  decode %s  training %s\n' \
         "$(grep -m1 -oE 'prefill[^0-9]*[0-9,.]+ tok/s' <<<"$inference" | grep -oE '[0-9,.]+ tok/s')" \
         "$(grep -m1 -oE 'decode[^0-9]*[0-9,.]+ tok/s' <<<"$inference" | grep -oE '[0-9,.]+ tok/s')" \
-        "$(grep -m1 -oE '[0-9,.]+ tok/s' <<<"$training")"
+        "$(awk '/^threads +tokens\/s/ { getline; print $2 " tok/s"; exit }' <<<"$training")"
 }
 for round in $(seq "$rounds"); do
     echo "round $round  -Ounchecked: $(measure $unchecked)"

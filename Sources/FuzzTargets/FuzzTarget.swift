@@ -89,8 +89,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             let library = try LessonLibrary(folder: folder)
             for entry in library.manifest.lessons.prefix(4) { _ = library.parse(entry) }
         case .lessonMarkdown:
-            guard let text = String(data: data, encoding: .utf8) else { return }
-            _ = LessonParser.parse(text, file: fileName)
+            let text = String(decoding: data, as: UTF8.self)  // as LessonLibrary reads a lesson
+            // Problems are reported, not thrown, by the parser: a lesson with any is refused here.
+            let issues = LessonParser.parse(text, file: fileName).issues
+            if !issues.isEmpty { throw LessonLibrary.LoadError.issues(issues) }
         case .progress:
             _ = try ProgressStore(file: file).load()
         }

@@ -116,6 +116,7 @@ public enum AnswerChecker {
 
     /// Option `answer` as a 0-based index: "2" → 1, "b" → 1, "B)" → 1.
     public static func choiceIndex(_ answer: String, optionCount: Int) -> Int? {
+        guard optionCount >= 1 else { return nil }  // (1...0) traps: a question with no options
         var text = answer.trimmingCharacters(in: .whitespaces).lowercased()
         if text.hasSuffix(")") || text.hasSuffix(".") { text.removeLast() }
         if let n = Int(text), (1...optionCount).contains(n) { return n - 1 }

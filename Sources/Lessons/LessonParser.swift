@@ -323,7 +323,7 @@ public enum LessonParser {
         case .choice:
             question.options = parsed.options.map(\.text)
             if question.options.count < 2 { problem(fenceLine, "a choice question needs two or more `- option` lines") }
-            if AnswerChecker.choiceIndex(question.answer, optionCount: question.options.count) == nil {
+            if question.options.count >= 1, AnswerChecker.choiceIndex(question.answer, optionCount: question.options.count) == nil {
                 problem(answerKey.line, "answer \"\(question.answer)\" is not one of the options: use 1 to \(question.options.count) or a to \(letter(question.options.count - 1))")
             }
         case .number:

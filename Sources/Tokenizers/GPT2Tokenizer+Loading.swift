@@ -205,15 +205,11 @@ private struct TokenizerJSON: Decodable {
 
 /// Reads a whole file, turning every failure into a `TokenizerError` that names it.
 func readData(_ url: URL) throws -> Data {
-    var isFolder: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
+    guard FileManager.default.fileExists(atPath: url.path) else {
         throw TokenizerError.fileNotFound(path: url.path)
     }
-    if isFolder.boolValue { throw TokenizerError.unreadable(path: url.path, reason: "it is a folder") }
-    do {
-        return try Data(contentsOf: url)
-    } catch {
-        throw TokenizerError.unreadable(path: url.path, reason: PlainError.reason(error))
+    do { return try RegularFile.read(url) } catch {
+        throw TokenizerError.unreadable(path: url.path, reason: error.reason)
     }
 }
 

@@ -167,6 +167,9 @@ public enum TraceFile {
         if let bad = m.tokens.first(where: { !(0..<V).contains($0) }) { return "token id \(bad) is outside the vocabulary of \(V)" }
         if m.steps.count > m.generatedIds.count + 1 { return "\(m.steps.count) sampling steps for \(m.generatedIds.count) generated tokens" }
         if let step = m.steps.first(where: { !(0..<V).contains($0.chosen) }) { return "a step chose token \(step.chosen), outside the vocabulary" }
+        if let step = m.steps.first(where: { !(0...1).contains($0.chosenProbability) }) {
+            return "a step gives its token the probability \(step.chosenProbability), outside 0…1"
+        }
         // Step i chose generated token i (a last extra step may hold the end-of-text that ended the run).
         if let i = (0..<min(m.steps.count, m.generatedIds.count)).first(where: { m.steps[$0].chosen != m.generatedIds[$0] }) {
             return "step \(i) chose token \(m.steps[i].chosen) but generated token \(i) is \(m.generatedIds[i])"

@@ -26,7 +26,10 @@ struct TraceCommand: ParsableCommand {
         @Argument(help: "The trace folder.") var folder: String
 
         func run() throws {
-            let m = try TraceFile.readMetadata(URL(fileURLWithPath: folder))
+            // Everything is read before anything is printed: a damaged tensor file fails the
+            // command cleanly instead of after half a summary.
+            let trace = try TraceFile.read(URL(fileURLWithPath: folder))
+            let m = trace.metadata
             print("trace      \(folder)")
             print("model      \(m.model.family), \(m.model.layers) layers × \(m.model.heads) heads, width \(m.model.width) (\(m.model.source))")
             print("prompt     \(m.promptIds.count) tokens: \(m.pieces.prefix(m.promptIds.count).joined(separator: "|"))")
@@ -45,7 +48,6 @@ struct TraceCommand: ParsableCommand {
             }
             print("")
             print("\(m.tensors.count) tensors (capture: \(m.capture.joined(separator: ", "))):")
-            let trace = try TraceFile.read(URL(fileURLWithPath: folder))
             print("  " + "name".padding(toLength: 28, withPad: " ", startingAt: 0) + "shape".padding(toLength: 16, withPad: " ", startingAt: 0)
                   + "    mean  row std      min      max   ≤ 0")
             for entry in m.tensors {
