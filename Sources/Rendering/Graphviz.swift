@@ -91,8 +91,7 @@ public enum Graphviz {
         }
         defer { agseterrf(previous) }
 
-        let context = try makeContext()
-        defer { gvFreeContext(context) }
+        let context = try sharedContext()
         guard let graph = agmemread(dot) else {
             throw GraphvizError.parseFailed(lastMessage(or: "syntax error in the DOT text"))
         }
@@ -114,6 +113,19 @@ public enum Graphviz {
     /// list from Graphviz's `config6`; when that finds nothing (no config written, an unusual
     /// install), load the plugin libraries ourselves and hand their symbol tables to
     /// `gvContextPlugins` — the documented fix.
+    /// One context for the life of the process, used only under `lock`. Graphviz's pango plugin
+    /// remembers the last font it measured by a pointer into the context's font table; freeing
+    /// the context after every render left that pointer dangling for the next one
+    /// (AddressSanitizer: heap-use-after-free in libgvplugin_pango, scripts/sanitize.sh).
+    nonisolated(unsafe) private static var context: OpaquePointer?
+
+    private static func sharedContext() throws -> OpaquePointer {
+        if let context { return context }
+        let made = try makeContext()
+        context = made
+        return made
+    }
+
     private static func makeContext() throws -> OpaquePointer {
         if let context = gvContext() {
             if pluginCount(context, kind: "layout") > 0 && pluginCount(context, kind: "render") > 0 { return context }
