@@ -16,4 +16,6 @@ export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 flags=(--scratch-path .build/sanitize --sanitize address -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined)
 swift build --build-tests "${flags[@]}" 2> >(grep -v "Cannot export local symbol" >&2)
-swift test --skip-build "${flags[@]}" --disable-swift-testing "$@"
+# ProcessMemoryTests measures glibc's malloc (freed record memory kept for reuse); under
+# AddressSanitizer its own allocator replaces malloc, so that test has nothing to measure.
+swift test --skip-build "${flags[@]}" --disable-swift-testing --skip ProcessMemoryTests "$@"

@@ -181,7 +181,7 @@ final class BadInputTests: XCTestCase {
         try expectFailure(["probs", "hi", "--model", gpt2, "--top-k", "-2"], mentions: ["--top-k -2 is out of range"])
         // Unsigned and other numeric options: the value is named, not "Missing value".
         try expectFailure(["generate", "hi", "--model", gpt2, "--seed", "-1"], mentions: ["The value '-1' is invalid for '--seed <seed>'"])
-        try expectFailure(["train", "--data", "x", "--warmup", "-1"], mentions: ["--warmup -1 is out of range"])
+        try expectFailure(["train", "--data", "x", "--out", "y", "--warmup", "-1"], mentions: ["--warmup -1 is out of range"])
     }
 
     /// An option that only the model can judge fails while the command runs: the usage shown is

@@ -68,7 +68,7 @@ final class CorpusCommandTests: XCTestCase {
         for (arguments, fragment) in [(["--size-mb", "0"], "--size-mb"), (["--size-mb", "-1"], "--size-mb"),
                                       (["--size-mb", "5000"], "too large"), (["--size-mb", "lots"], "size-mb"),
                                       (["--mix", "poems=1"], "no document kind 'poems'"), (["--mix", "repeat"], "KIND=SHARE"),
-                                      (["--mix", "repeat=-2"], "0 or more")] {
+                                      (["--mix", "repeat=-2"], "a number from 0 to 1,000,000"), (["--mix", "story=1e308"], "a number from 0 to 1,000,000")] {
             let run = try CLI.run(["corpus", "--out", out.path] + arguments)
             XCTAssertNotEqual(run.exitCode, 0, "\(arguments)")
             XCTAssertFalse([4, 5, 6, 11, 132, 133, 134, 139].contains(run.exitCode), "crashed with \(run.exitCode)")
