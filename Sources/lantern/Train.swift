@@ -62,10 +62,20 @@ struct TrainCommand: ParsableCommand {
         valueName: "model"))
     var initFrom: String?
 
-    @Option(name: .long, parsing: .unconditional, help: "Transformer blocks.") var layers = BuiltInModelShape.layers
-    @Option(name: .long, parsing: .unconditional, help: "Attention heads per block (must divide --width).") var heads = BuiltInModelShape.heads
-    @Option(name: .long, parsing: .unconditional, help: "Embedding width.") var width = BuiltInModelShape.width
-    @Option(name: .long, parsing: .unconditional, help: "Context length: tokens per training window.") var context = BuiltInModelShape.context
+    // The shape options are optional so that a resumed or fine-tuned run, whose shape comes from
+    // its checkpoint, can tell a value the user typed (and refuse it if it differs) from a default.
+    @Option(name: .customLong("layers"), parsing: .unconditional, help: "Transformer blocks (default: \(BuiltInModelShape.layers)).")
+    var layersGiven: Int?
+    @Option(name: .customLong("heads"), parsing: .unconditional, help: "Attention heads per block, dividing --width (default: \(BuiltInModelShape.heads)).")
+    var headsGiven: Int?
+    @Option(name: .customLong("width"), parsing: .unconditional, help: "Embedding width (default: \(BuiltInModelShape.width)).")
+    var widthGiven: Int?
+    @Option(name: .customLong("context"), parsing: .unconditional, help: "Context length: tokens per training window (default: \(BuiltInModelShape.context)).")
+    var contextGiven: Int?
+    var layers: Int { layersGiven ?? BuiltInModelShape.layers }
+    var heads: Int { headsGiven ?? BuiltInModelShape.heads }
+    var width: Int { widthGiven ?? BuiltInModelShape.width }
+    var context: Int { contextGiven ?? BuiltInModelShape.context }
     @Option(name: .long, parsing: .unconditional, help: "Vocabulary size of the BPE tokenizer to train (257 to 65,536).") var vocabSize = BuiltInModelShape.vocabularySize
     @Option(name: .long, help: ArgumentHelp("Optimiser steps: the whole run's plan, which the cosine schedule spans (default: 2000; with --resume, the saved plan).", valueName: "steps"))
     var steps: Int?
@@ -133,6 +143,16 @@ struct TrainCommand: ParsableCommand {
         var ids = tokenizer.encode(text).map { Int32($0) }
         // The model has one row per tokenizer entry; a resumed run must see the same tokenizer.
         let saved = resume ? try TrainingRun.checkpointConfig(in: folder) : start?.model.config
+        if let saved {
+            // The shape is the checkpoint's: a different one typed with it would be ignored silently.
+            let source = resume ? "the run in \(out)" : "--init-from \(initFrom ?? "")"
+            for (flag, given, actual) in [("--layers", layersGiven, saved.layers), ("--heads", headsGiven, saved.heads),
+                                          ("--width", widthGiven, saved.width), ("--context", contextGiven, saved.contextLength)] {
+                if let given, given != actual {
+                    throw ValidationError("\(flag) \(given) differs from \(source) (\(flag.dropFirst(2)) \(actual)): its shape is kept; leave out \(flag)")
+                }
+            }
+        }
         let vocabulary = saved?.vocabularySize ?? tokenizer.vocabularySize
         if let bad = ids.first(where: { Int($0) >= vocabulary }) {
             throw ValidationError("the tokenizer produced id \(bad), outside the model's vocabulary of \(vocabulary): "
@@ -180,6 +200,13 @@ struct TrainCommand: ParsableCommand {
         let probeIDs = Array(tokenizer.encode(probe).prefix(run.config.contextLength)).map { Int32($0) }
         let probePieces = probeIDs.map { tokenizer.displayPiece(Int($0)) }
         let snapshotSteps = Set(snapshot.isEmpty ? defaultSnapshots(run.settings.steps) : snapshot)
+        // Say so when no attention snapshot can be drawn, rather than finishing without them.
+        if probeIDs.isEmpty { printError("note: --probe is empty, so no attention snapshots are drawn") }
+        let unreachable = snapshot.filter { $0 > run.settings.steps }.sorted()
+        if !unreachable.isEmpty {
+            printError("note: --snapshot \(unreachable.map(String.init).joined(separator: ", ")) is beyond the plan of "
+                       + "\(run.settings.steps) steps: no picture for \(unreachable.count == 1 ? "it" : "them")")
+        }
         let stop = InterruptFlag.install()
         let progress = TrainingProgress(total: run.settings.steps)
         let pictures = TrainingPictures(folder: folder, probe: probe, probeIDs: probeIDs, probePieces: probePieces)

@@ -57,6 +57,11 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(resumed.exitCode, 0, resumed.stderr)
         XCTAssertTrue(resumed.stderr.contains("resuming at step 12 of 15"), resumed.stderr)
         XCTAssertEqual((try state(out)["log"] as? [[String: Any]])?.count, 15)
+        // A shape typed with --resume that differs from the run's is refused (it was ignored silently).
+        let reshaped = try CLI.run(["train", "--data", data.path, "--out", out.path, "--steps", "20", "--resume", "--width", "48"])
+        XCTAssertNotEqual(reshaped.exitCode, 0)
+        XCTAssertTrue(reshaped.stderr.contains("--width 48 differs from the run in \(out.path) (width 32): its shape is kept; leave out --width"),
+                      reshaped.stderr)
         let finished = try CLI.run(["train", "--data", data.path, "--out", out.path, "--steps", "15", "--resume"])
         XCTAssertNotEqual(finished.exitCode, 0)
         XCTAssertTrue(finished.stderr.contains("already finished"), finished.stderr)
