@@ -22,7 +22,8 @@ public enum Llama2cCheckpoint {
         let V = abs(signedV), sharedClassifier = signedV > 0
         guard [C, FF, L, NH, NKV, P].allSatisfy({ $0 > 0 && $0 < 1 << 20 }), V > 0,
               C % NH == 0, NH % NKV == 0, (C / NH) % 2 == 0 else {
-            throw fail("header \(header) is not a llama2.c configuration (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len)")
+            throw ModelLoadError.unreadable(url.path, reason: "it is not a llama2.c checkpoint: its first 28 bytes read \(header) where "
+                                            + "dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size and seq_len belong")
         }
         let hs = C / NH, kvWidth = NKV * hs
         var config = TransformerConfig(

@@ -75,6 +75,10 @@ struct BranchCommand: ParsableCommand {
         if let candidate {
             choice = .candidate(candidate)
         } else if let tokenId {
+            let pieces = bundle.tokenizer.vocabularySize
+            guard (0..<pieces).contains(tokenId) else {
+                throw ValidationError("--token-id \(tokenId) is out of range: this model's tokenizer has ids 0 to \(pieces - 1)")
+            }
             choice = .token(tokenId)
         } else {
             choice = .text(token ?? "")

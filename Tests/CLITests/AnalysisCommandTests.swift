@@ -210,5 +210,9 @@ final class AnalysisCommandTests: XCTestCase {
         let twoTokens = try CLI.run(["branch", "Hi", "--model", model, "--at", "0", "--token", "dog", "--out", out.path])
         XCTAssertNotEqual(twoTokens.exitCode, 0)
         XCTAssertTrue(twoTokens.stderr.contains("is 2 tokens"), twoTokens.stderr)
+        // An id beyond the tokenizer is the flag's fault (it was blamed on a mismatched tokenizer).
+        let badId = try CLI.run(["branch", "Hi", "--model", model, "--at", "0", "--token-id", "999999", "--out", out.path])
+        XCTAssertNotEqual(badId.exitCode, 0)
+        XCTAssertTrue(badId.stderr.contains("--token-id 999999 is out of range: this model's tokenizer has ids 0 to 511"), badId.stderr)
     }
 }
