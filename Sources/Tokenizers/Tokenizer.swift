@@ -27,6 +27,13 @@ public protocol Tokenizer: Sendable {
 // MARK: - Defaults
 
 extension Tokenizer {
+    /// Text to append inside a sequence: the encoding without what the tokenizer puts in front
+    /// of every text (Llama-style tokenizers start with `<s>`; GPT-2's adds nothing).
+    public func encodeContinuation(_ text: String) -> [Int] {
+        let ids = encode(text), start = encode("")
+        return !start.isEmpty && ids.starts(with: start) ? Array(ids.dropFirst(start.count)) : ids
+    }
+
     public func bytes(of id: Int, following previous: Int?) -> [UInt8] {
         bytes(of: id)
     }

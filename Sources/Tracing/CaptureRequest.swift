@@ -51,7 +51,7 @@ public struct CaptureRequest: Sendable, Equatable {
             let perLayer: Double
             switch kind {
             case .embed, .lnFinal: floats += n * Double(c.width); continue
-            case .posEmbed: floats += c.family == .gpt2 ? n * Double(c.width) : 0; continue
+            case .posEmbed: floats += c.hasLearnedPositions ? n * Double(c.width) : 0; continue
             case .logits: floats += n * Double(c.vocabularySize); continue
             case .q: perLayer = Double(c.heads) * n * Double(c.headSize)
             case .k, .v: perLayer = Double(c.kvHeads) * n * Double(c.headSize)

@@ -49,9 +49,10 @@ public struct LogitLens: Sendable, Codable {
     public var top: Int
     public var layers: [LensLayer]
 
-    /// The record names the lens needs for a model with `layers` blocks (GPT-2 also needs `pos_embed`).
+    /// The record names the lens needs for a model with `layers` blocks (and `pos_embed` where
+    /// learned positions are added to the embedding).
     public static func requiredRecords(config: TransformerConfig) -> [String] {
-        ["embed"] + (config.family == .gpt2 ? ["pos_embed"] : []) + (0..<config.layers).map { "blocks.\($0).resid_post" }
+        ["embed"] + (config.hasLearnedPositions ? ["pos_embed"] : []) + (0..<config.layers).map { "blocks.\($0).resid_post" }
     }
 
     /// The capture a forward pass needs so the lens can be read from its records.
@@ -76,8 +77,8 @@ public struct LogitLens: Sendable, Codable {
             return tensor
         }
         var embedded = try stream("embed")
-        if config.family == .gpt2 {
-            // GPT-2's stream starts as token embedding + learned position embedding.
+        if config.hasLearnedPositions {
+            // The stream starts as token embedding + learned position embedding (GPT-2).
             let positions = try stream("pos_embed")
             for i in 0..<embedded.count { embedded.scalars[i] += positions.scalars[i] }
         }

@@ -103,6 +103,8 @@ public final class GPT2Model: LanguageModel {
         Tensor(shape: [config.contextLength, config.width], scalars: weights.positionEmbedding)
     }
 
+    public var learnedPositionTable: Tensor? { positionTable }
+
     /// The token embedding table `[V, C]`.
     public var tokenEmbeddingTable: Tensor {
         Tensor(shape: [config.vocabularySize, config.width], scalars: weights.tokenEmbedding.floats())

@@ -20,9 +20,19 @@ public protocol LanguageModel: AnyObject, Sendable {
     /// (e.g. `blocks.L.resid_post`): final norm, then unembedding. Returns logits `[rows, V]`:
     /// what the model would predict if the stream ended there (the logit lens).
     func unembedResidual(_ rows: Tensor) -> Tensor
+
+    // Capabilities: what a family has, asked of the model instead of checking its family.
+
+    /// The token embedding table `[V, C]`.
+    var tokenEmbeddingTable: Tensor { get }
+    /// The learned position table `[P, C]` of a family that adds one to the token embedding
+    /// (GPT-2); nil for families that encode positions otherwise (rotary in Llama).
+    var learnedPositionTable: Tensor? { get }
 }
 
 extension LanguageModel {
+    public var learnedPositionTable: Tensor? { nil }
+
     public func makeCache() -> KVCache { KVCache(for: config) }
 
     /// Logits of the last token only, recording nothing: the fast path for plain generation.

@@ -6,6 +6,14 @@ public enum ModelFamily: String, Sendable, Codable, CaseIterable {
     case gpt2
     /// Llama: RMSNorm, rotary positions, grouped-query attention, SwiGLU MLP, no biases.
     case llama
+
+    /// One line for `lantern info`: the family and what sets it apart.
+    public var summary: String {
+        switch self {
+        case .gpt2: "GPT-2 (decoder-only; LayerNorm, GELU MLP, biases)"
+        case .llama: "Llama (decoder-only; RMSNorm, SwiGLU MLP, no biases)"
+        }
+    }
 }
 
 /// How a model tells positions apart.
@@ -39,6 +47,12 @@ public struct TransformerConfig: Sendable, Equatable {
     public var contextLength: Int     // P
     public var normEpsilon: Float
     public var positional: PositionalScheme
+    /// Whether a learned vector per position is added to the token embedding (the `pos_embed`
+    /// record exists): GPT-2 yes, rotary families no.
+    public var hasLearnedPositions: Bool {
+        if case .learnedAbsolute = positional { return true }
+        return false
+    }
     /// How rotary frequencies are stretched for a longer context (`.none` unless the config says).
     public var rotaryScaling: RotaryScaling = .none
     /// Whether a generated beginning-of-sequence token ends the text, as llama2.c's run.c does

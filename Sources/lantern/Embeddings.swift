@@ -94,7 +94,7 @@ struct EmbeddingsCommand: ParsableCommand {
         if let trace { return try runFromTrace(URL(fileURLWithPath: trace)) }
         let (prompt, model) = (self.prompt ?? "", self.model ?? "")
         let bundle = try ModelBundle.load(model: try ModelHub.resolveModelArgument(model), tokenizer: tokenizer)
-        let table = try embeddingTable(bundle.model)
+        let table = bundle.model.tokenEmbeddingTable
         let C = table.shape[1]
         let tok = bundle.tokenizer
         let name = URL(fileURLWithPath: bundle.source).lastPathComponent
@@ -181,10 +181,4 @@ struct EmbeddingsCommand: ParsableCommand {
         for url in [similarityURL, pcaURL] { if json { printError(url.path) } else { print(url.path) } }
     }
 
-    /// The model's token-embedding table `[V, C]`.
-    func embeddingTable(_ model: any LanguageModel) throws -> Tensor {
-        if let gpt2 = model as? GPT2Model { return gpt2.tokenEmbeddingTable }
-        if let llama = model as? LlamaModel { return llama.tokenEmbeddingTable }
-        throw ValidationError("this model type has no token-embedding table Lantern can read; use a GPT-2 or Llama model")
-    }
 }

@@ -20,8 +20,7 @@ struct Info: ParsableCommand {
     func run() throws {
         let bundle = try model.load()
         let c = bundle.model.config
-        let family = c.family == .gpt2 ? "GPT-2 (decoder-only; LayerNorm, GELU MLP, biases)"
-                                       : "Llama (decoder-only; RMSNorm, SwiGLU MLP, no biases)"
+        let family = c.family.summary
         let attention = c.kvHeads == c.heads ? "\(c.heads) heads × \(c.headSize)"
             : "\(c.heads) query heads sharing \(c.kvHeads) key/value heads (grouped-query) × \(c.headSize)"
         let inMemory = ["f32": "float32", "f16": "float16 (products in float32)", "bf16": "bfloat16 (products in float32)"][bundle.model.weightFormat.rawValue]!

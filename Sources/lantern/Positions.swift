@@ -99,8 +99,8 @@ struct PositionsCommand: ParsableCommand {
                 throw ValidationError("--positions \(positions) is out of range: \(name) has a context of "
                                       + "\(bundle.model.config.contextLength) positions, so use 2 to \(bundle.model.config.contextLength)")
             }
-            if let gpt2 = bundle.model as? GPT2Model {
-                learned = (PositionTable.learned(gpt2.positionTable, positions: positions,
+            if let table = bundle.model.learnedPositionTable {
+                learned = (PositionTable.learned(table, positions: positions,
                                                  origin: "\(name), width \(bundle.model.config.width)"), name)
             }
         }

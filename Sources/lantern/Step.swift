@@ -197,8 +197,7 @@ struct Stepper {
             say("type some text after t, e.g. t  dragon")
             return
         }
-        var ids = tokenizer.encode(text)
-        if ids.first == tokenizer.beginningOfText, bundle.model.config.family == .llama { ids.removeFirst() }
+        let ids = tokenizer.encodeContinuation(text)
         guard !ids.isEmpty else { say("\"\(text)\" gives no tokens"); return }
         say("\"\(text)\" is \(ids.count) token\(ids.count == 1 ? "" : "s"): \(ids.map { tokenizer.displayPiece($0) }.joined(separator: " | "))")
         for id in ids { try take(session.forcedStep(id)) }

@@ -182,6 +182,14 @@ final class Llama2cTokenizerTests: XCTestCase {
         XCTAssertEqual(tokenizer.encode("aa", bos: false, eos: false), [35, 260])
     }
 
+    /// Text typed into a running sequence carries no `<s>` (the stepper used to drop it by
+    /// checking the model's family).
+    func testContinuationsCarryNoBeginningOfSequence() throws {
+        let tokenizer = try SharedData.tok512()
+        XCTAssertEqual(tokenizer.encode("Once upon").first, 1)
+        XCTAssertEqual(tokenizer.encodeContinuation("Once upon"), tokenizer.encode("Once upon", bos: false, eos: false))
+    }
+
     func testMissingFile() {
         XCTAssertThrowsError(try Llama2cTokenizer.load(URL(fileURLWithPath: "/nonexistent/tokenizer.bin"))) { error in
             XCTAssertEqual(error as? TokenizerError, .fileNotFound(path: "/nonexistent/tokenizer.bin"))

@@ -4,6 +4,17 @@ import Transformer
 import XCTest
 
 final class PositionalTableTests: XCTestCase {
+    /// Whether a model adds learned positions is asked of the model, not of its family name.
+    func testLearnedPositionsAreACapabilityOfTheModel() throws {
+        let gpt2 = try ModelLoader.loadHuggingFace(folder: Fixtures.folder("gpt2-bytes-noprefix"))
+        let llama = try ModelLoader.loadHuggingFace(folder: Fixtures.folder("llama-tiny-gqa"))
+        XCTAssertTrue(gpt2.config.hasLearnedPositions)
+        XCTAssertEqual(gpt2.learnedPositionTable?.shape, [gpt2.config.contextLength, gpt2.config.width])
+        XCTAssertFalse(llama.config.hasLearnedPositions)
+        XCTAssertNil(llama.learnedPositionTable)
+        XCTAssertEqual(llama.tokenEmbeddingTable.shape, [llama.config.vocabularySize, llama.config.width])
+    }
+
     func testSinusoidalFollowsThePaper() {
         let table = PositionalTables.sinusoidal(positions: 50, width: 16)
         XCTAssertEqual(table.shape, [50, 16])
