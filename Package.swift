@@ -61,18 +61,20 @@ let package = Package(
         ]),
 
         // MARK: Tests (one target per module, plus end-to-end CLI tests).
+        // Shared by the test targets: where the checkout, its fixtures and ../shared/data are; golden files.
+        .target(name: "LanternTestSupport", path: "Tests/LanternTestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["LanternTestSupport", "Tokenizers"]),
         // Fixtures are read in place (see Tests/TransformerTests/Fixtures/README.md), not copied.
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensors"], exclude: ["Fixtures"]),
-        .testTarget(name: "GenerationTests", dependencies: ["Generation", "Transformer", "Tokenizers"]),
+        .testTarget(name: "TransformerTests", dependencies: ["LanternTestSupport", "Transformer", "Tensors"], exclude: ["Fixtures"]),
+        .testTarget(name: "GenerationTests", dependencies: ["LanternTestSupport", "Generation", "Transformer", "Tokenizers"]),
         .testTarget(name: "ModelHubTests", dependencies: ["ModelHub"]),
         // Golden images and DOT files are read in place by the tests.
-        .testTarget(name: "RenderingTests", dependencies: ["Rendering"], exclude: ["Golden"]),
-        .testTarget(name: "TracingTests", dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "Tokenizers", "Tensors"], exclude: ["Fixtures"]),
+        .testTarget(name: "RenderingTests", dependencies: ["LanternTestSupport", "Rendering"], exclude: ["Golden"]),
+        .testTarget(name: "TracingTests", dependencies: ["LanternTestSupport", "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors"]),
+        .testTarget(name: "TrainingTests", dependencies: ["LanternTestSupport", "Training", "Transformer", "Tokenizers", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"]),
-        .testTarget(name: "CLITests", dependencies: ["lantern"]),
+        .testTarget(name: "CLITests", dependencies: ["LanternTestSupport", "lantern"]),
         // Replays every input the fuzzer found (Inputs/<target>/), read in place.
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], exclude: ["Inputs"]),
     ]

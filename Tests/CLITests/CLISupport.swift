@@ -1,4 +1,5 @@
 import Foundation
+import LanternTestSupport
 import XCTest
 
 /// Runs the built `lantern` executable as a user would and captures what it prints.
@@ -9,9 +10,8 @@ struct LanternRun {
 }
 
 enum CLI {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-    static let fixtures = repository.appendingPathComponent("Tests/TransformerTests/Fixtures")
+    static let repository = Repository.root
+    static let fixtures = Repository.fixtures
 
     /// The `lantern` binary built beside the test bundle (SwiftPM builds it because this
     /// test target depends on the executable target).
@@ -26,13 +26,7 @@ enum CLI {
         return repository.appendingPathComponent(".build/debug/lantern")
     }
 
-    static func shared(_ path: String) throws -> String {
-        let url = repository.deletingLastPathComponent().appendingPathComponent("shared/data/\(path)")
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("reference data \(url.path) is absent (it lives in ../shared/data beside the repository)")
-        }
-        return url.path
-    }
+    static func shared(_ path: String) throws -> String { try ReferenceData.url(path).path }
 
     @discardableResult
     static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],

@@ -1,21 +1,14 @@
 import Foundation
+import LanternTestSupport
 import Generation
 import Tokenizers
 import Transformer
 import XCTest
 
 enum TestData {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-    static let fixtures = repository.appendingPathComponent("Tests/TransformerTests/Fixtures")
+    static let fixtures = Repository.fixtures
 
-    static func shared(_ path: String) throws -> URL {
-        let url = repository.deletingLastPathComponent().appendingPathComponent("shared/data/\(path)")
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("reference data \(url.path) is absent (it lives in ../shared/data beside the repository)")
-        }
-        return url
-    }
+    static func shared(_ path: String) throws -> URL { try ReferenceData.url(path) }
 
     static func stories() throws -> ModelBundle {
         try ModelBundle.load(model: shared("stories260K/stories260K.bin").path)

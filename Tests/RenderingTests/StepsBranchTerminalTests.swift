@@ -1,4 +1,5 @@
 import Foundation
+import LanternTestSupport
 @testable import Rendering
 import Tensors
 import Tracing
@@ -151,24 +152,7 @@ final class StepsBranchTerminalTests: XCTestCase {
     }
 
     private func assertGolden(_ text: String, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name)")
-        if ProcessInfo.processInfo.environment["LANTERN_RECORD_GOLDEN"] == "1" {
-            try Data(text.utf8).write(to: url)
-            return
-        }
-        guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
-            XCTFail("golden file \(url.path) is missing: record it with LANTERN_RECORD_GOLDEN=1", file: file, line: line)
-            return
-        }
-        guard text != expected else { return }
-        let got = text.split(separator: "\n", omittingEmptySubsequences: false)
-        let want = expected.split(separator: "\n", omittingEmptySubsequences: false)
-        let index = (0..<min(got.count, want.count)).first { got[$0] != want[$0] } ?? min(got.count, want.count)
-        XCTFail("""
-            \(name) differs from the golden file at line \(index + 1):
-              expected: \(index < want.count ? String(want[index]) : "<end of file>")
-              got:      \(index < got.count ? String(got[index]) : "<end of file>")
-            (re-record with LANTERN_RECORD_GOLDEN=1 if the change is intended)
-            """, file: file, line: line)
+        try assertMatchesGolden(text, name, in: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden"),
+                                file: file, line: line)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LanternTestSupport
 import XCTest
 @testable import Tokenizers
 
@@ -8,24 +9,10 @@ import XCTest
 /// (see its README). Tests skip with a message when it is absent;
 /// `LANTERN_SHARED_DATA` points elsewhere.
 enum SharedData {
-    static let root: URL = {
-        if let override = ProcessInfo.processInfo.environment["LANTERN_SHARED_DATA"] {
-            return URL(fileURLWithPath: override)
-        }
-        // #filePath is <repo>/Tests/TokenizersTests/TestSupport.swift.
-        return URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/data")
-    }()
+    static var root: URL { ReferenceData.root }
 
     /// The URL of `relativePath` inside the shared data, or an XCTSkip saying what is missing.
-    static func file(_ relativePath: String) throws -> URL {
-        let url = root.appendingPathComponent(relativePath)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("reference data \(url.path) is absent; put shared/data beside the repository or set LANTERN_SHARED_DATA")
-        }
-        return url
-    }
+    static func file(_ relativePath: String) throws -> URL { try ReferenceData.url(relativePath) }
 
     /// The released GPT-2 tokenizer (encoder.json + vocab.bpe), loaded once for all tests.
     static func gpt2() throws -> GPT2Tokenizer {

@@ -1,4 +1,5 @@
 import Foundation
+import LanternTestSupport
 import Generation
 import Tensors
 import Tokenizers
@@ -8,10 +9,7 @@ import XCTest
 
 /// Committed fixtures (Tests/TransformerTests/Fixtures, made by scripts/make_fixtures.py) and ../shared/data.
 enum AnalysisFixtures {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("TransformerTests/Fixtures")
-    static let sharedData = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
+    static let fixtures = Repository.fixtures
 
     static func bundle(_ name: String) throws -> ModelBundle {
         try ModelBundle.load(model: fixtures.appendingPathComponent(name).path)
@@ -27,11 +25,7 @@ enum AnalysisFixtures {
 
     /// The real pretrained stories260K model, or a skip naming what is missing.
     static func stories() throws -> ModelBundle {
-        let url = sharedData.appendingPathComponent("stories260K/stories260K.bin")
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("reference data \(url.path) is absent (it lives in ../shared/data beside the repository)")
-        }
-        return try ModelBundle.load(model: url.path)
+        try ModelBundle.load(model: ReferenceData.url("stories260K/stories260K.bin").path)
     }
 
     static func temporaryFolder() -> URL {

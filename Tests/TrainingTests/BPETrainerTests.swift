@@ -1,4 +1,5 @@
 import Foundation
+import LanternTestSupport
 import Tokenizers
 @testable import Training
 import XCTest
@@ -80,8 +81,7 @@ final class BPETrainerTests: XCTestCase {
         XCTAssertEqual(trained.pieces[256], "<|endoftext|>")
         XCTAssertTrue(trained.merges.isEmpty)
 
-        let encoder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/gpt2-tokenizer/encoder.json")
+        let encoder = ReferenceData.root.appendingPathComponent("gpt2-tokenizer/encoder.json")
         guard let data = try? Data(contentsOf: encoder) else {
             throw XCTSkip("GPT-2's encoder.json is absent (\(encoder.path)); checked the landmarks only")
         }

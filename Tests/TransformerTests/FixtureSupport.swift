@@ -1,14 +1,12 @@
 import Foundation
+import LanternTestSupport
 import Tensors
 import Transformer
 import XCTest
 
 /// Locations of committed fixtures (made by scripts/make_fixtures.py) and of ../shared/data.
 enum Fixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-    static let sharedData = repository.deletingLastPathComponent().appendingPathComponent("shared/data")
+    static let root = Repository.fixtures
 
     static func folder(_ name: String) -> URL { root.appendingPathComponent(name) }
 
@@ -22,13 +20,7 @@ enum Fixtures {
     }
 
     /// The shared data folder, or a skip naming what is missing.
-    static func shared(_ path: String) throws -> URL {
-        let url = sharedData.appendingPathComponent(path)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("reference data \(url.path) is absent (it lives in ../shared/data beside the repository)")
-        }
-        return url
-    }
+    static func shared(_ path: String) throws -> URL { try ReferenceData.url(path) }
 }
 
 extension Tensor {
