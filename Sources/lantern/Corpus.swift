@@ -35,7 +35,7 @@ struct CorpusCommand: ParsableCommand {
           lantern corpus --seed 7 --size-mb 1 --out corpus.txt --eval eval/
         """)
 
-    @Option(name: .long, parsing: .unconditional, help: "Seed of the corpus: the same seed writes the same bytes.")
+    @Option(name: .long, parsing: .unconditional, help: "Seed of the corpus, a whole number 0 or more: the same seed writes the same bytes.")
     var seed: UInt64 = 1
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Size of the training text in megabytes (10^6 bytes), more than 0 and at most \(Int(CorpusCommand.maximumMegabytes)).", valueName: "megabytes"))

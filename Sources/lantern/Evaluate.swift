@@ -46,7 +46,7 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(name: .long, parsing: .unconditional, help: "Items per task (1 to 1,000).") var count = 100
     @Option(name: .long, parsing: .unconditional, help: "Sampled stories for the grammar share (1 to 500).") var samples = 20
-    @Option(name: .long, parsing: .unconditional, help: "Seed of the held-out items.") var seed: UInt64 = 7
+    @Option(name: .long, parsing: .unconditional, help: "Seed of the held-out items (a whole number 0 or more).") var seed: UInt64 = 7
     @Option(name: .long, help: ArgumentHelp("Only these tasks, comma-separated: \(EvaluationTask.allCases.map(\.rawValue).joined(separator: ", ")).",
                                             valueName: "task,…"))
     var only: String?

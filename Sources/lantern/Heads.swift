@@ -42,7 +42,7 @@ struct Heads: ParsableCommand {
     @Option(name: .long, help: "The text the entropy, prev-token and sink columns are measured on (default: a short story opening).")
     var prompt: String = Heads.defaultPrompt
 
-    @Option(name: .long, parsing: .unconditional, help: "Seed of the random sequences.")
+    @Option(name: .long, parsing: .unconditional, help: "Seed of the random sequences (a whole number 0 or more).")
     var seed: UInt64 = 42
 
     @Option(name: .long, parsing: .unconditional, help: "Length of the random block that is repeated (the sequence is 1 + 2 × length tokens).")

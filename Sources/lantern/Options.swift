@@ -57,7 +57,7 @@ struct SamplingChoices: ParsableArguments {
     @Flag(name: .long, help: "Always take the most likely token (same as --temperature 0).")
     var greedy = false
 
-    @Option(name: .long, parsing: .unconditional, help: "Seed of Lantern's random generator: the same seed gives the same draws on every machine.")
+    @Option(name: .long, parsing: .unconditional, help: "Seed of Lantern's random generator, a whole number 0 or more: the same seed gives the same draws on every machine.")
     var seed: UInt64 = 42
 
     var settings: SamplingSettings {

@@ -85,7 +85,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Peak learning rate (warm-up, then cosine decay to a tenth of it).") var lr: Float = 1e-3
     @Option(name: .long, parsing: .unconditional, help: "Warm-up steps.") var warmup = 100
     @Option(name: .long, parsing: .unconditional, help: "AdamW weight decay (matrices only).") var weightDecay: Float = 0.1
-    @Option(name: .long, parsing: .unconditional, help: "Seed of the initial weights and the batch order.") var seed: UInt64 = 1337
+    @Option(name: .long, parsing: .unconditional, help: "Seed of the initial weights and the batch order (a whole number 0 or more).") var seed: UInt64 = 1337
     @Option(name: .long, parsing: .unconditional, help: "Validation loss every N steps.") var evalEvery = 100
     @Option(name: .long, parsing: .unconditional, help: "Save a checkpoint (and redraw loss.png) every N steps.") var checkpointEvery = 250
     @Option(name: .long, help: ArgumentHelp("Steps at which to draw the probe's attention (repeatable; default: 0, 1%, 10%, 50%, the end).", valueName: "step"))
