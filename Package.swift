@@ -2,6 +2,7 @@
 // Lantern — an educational transformer visualiser and explorer.
 // Module direction (see ../shared/DESIGN.md):
 //   Tensors ← Transformer/Tokenizers ← Generation ← Tracing ← Rendering ← Lessons ← lantern
+import Foundation
 import PackageDescription
 
 /// Release builds keep Swift's bounds and overflow checks everywhere. The numeric modules were
@@ -9,7 +10,6 @@ import PackageDescription
 /// Zen 3, four alternating rounds): no difference beyond the machine's noise in prefill, decode
 /// or training, since the hot loops are BLAS and the C kernels. LANTERN_UNCHECKED_RELEASE=1
 /// builds the unchecked variant again, for that comparison only.
-import Foundation
 let numericRelease: [SwiftSetting] = ProcessInfo.processInfo.environment["LANTERN_UNCHECKED_RELEASE"] == nil
     ? [] : [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
