@@ -61,11 +61,13 @@ public func gemv(trans: Bool, M: Int, N: Int, alpha: Float, A: UnsafePointer<Flo
 // MARK: - Normalisation
 
 /// LayerNorm over each row of `input[T, C]`: `(x − mean) / sqrt(var + eps) · weight + bias`,
-/// with the biased variance, as PyTorch computes it.
+/// with the biased variance, as PyTorch computes it. Training passes `mean[T]` and `rstd[T]`
+/// (1 / standard deviation) to keep for the backward pass; inference passes neither.
 public func layerNormForward(
     out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-    T: Int, C: Int, eps: Float
+    T: Int, C: Int, eps: Float,
+    mean keptMean: UnsafeMutablePointer<Float>? = nil, rstd keptRstd: UnsafeMutablePointer<Float>? = nil
 ) {
     for t in 0..<T {
         let x = input + t * C, y = out + t * C
@@ -77,6 +79,8 @@ public func layerNormForward(
         variance /= Float(C)
         let rstd = 1 / (variance + eps).squareRoot()
         for i in 0..<C { y[i] = (x[i] - mean) * rstd * weight[i] + bias[i] }
+        keptMean?[t] = mean
+        keptRstd?[t] = rstd
     }
 }
 
@@ -96,17 +100,17 @@ public func rmsNormForward(
 
 // MARK: - Activations
 
-/// GELU, tanh approximation (Hugging Face's `gelu_new`, GPT-2's activation), in place over `n` values:
-/// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
-public func geluTanhInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int) {
+/// GELU, tanh approximation (Hugging Face's `gelu_new`, GPT-2's activation), over `n` values
+/// (`out` may be `input`): `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
+public func geluForward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, count n: Int) {
     let scale = Float((2.0 / Double.pi).squareRoot())
     for i in 0..<n {
-        let v = x[i]
+        let v = input[i]
         let u = scale * (v + 0.044715 * v * v * v)
         // tanh(u) = 1 − 2 / (e^{2u} + 1): one expf instead of tanhf (which goes through expm1f
         // and was a tenth of GPT-2's prefill time). Saturates correctly: e^{2u} → ∞ gives 1, → 0 gives −1.
         let tanh = 1 - 2 / (expf(2 * u) + 1)
-        x[i] = 0.5 * v * (1 + tanh)
+        out[i] = 0.5 * v * (1 + tanh)
     }
 }
 

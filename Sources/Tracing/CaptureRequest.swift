@@ -53,7 +53,7 @@ public struct CaptureRequest: Sendable, Equatable {
             case .embed, .lnFinal: floats += n * Double(c.width); continue
             case .posEmbed: floats += c.hasLearnedPositions ? n * Double(c.width) : 0; continue
             case .logits: floats += n * Double(c.vocabularySize); continue
-            case .q: perLayer = Double(c.heads) * n * Double(c.headSize)
+            case .q, .z: perLayer = Double(c.heads) * n * Double(c.headSize)
             case .k, .v: perLayer = Double(c.kvHeads) * n * Double(c.headSize)
             case .scores, .pattern: perLayer = Double(c.heads) * n * n
             case .mlpHidden: perLayer = n * Double(c.feedForwardWidth)

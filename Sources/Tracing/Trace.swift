@@ -98,12 +98,11 @@ public enum TraceAssembler {
         var out: [String: Tensor] = [:]
         let names = Set(calls.flatMap { $0.records.keys })
         for name in names {
-            let kind = RecordKind(rawValue: name.split(separator: ".", maxSplits: 2).count == 3 && name.hasPrefix("blocks.")
-                                  ? String(name.split(separator: ".", maxSplits: 2)[2]) : name)
+            let kind = RecordKind(recordName: name)
             let parts = calls.compactMap { call in call.records[name].map { (call, $0) } }
             guard let first = parts.first?.1 else { continue }
-            switch kind {
-            case .scores?, .pattern?:
+            switch kind?.axes ?? .positionRows {
+            case .headQueryKey:
                 // [H, rows kept, K] → [H, N, N]; rows kept are the call's last ones.
                 let H = first.shape[0]
                 let fill: Float = kind == .scores ? -.infinity : 0
@@ -119,7 +118,7 @@ public enum TraceAssembler {
                     }
                 }
                 out[name] = Tensor(shape: [H, N, N], scalars: full)
-            case .q?, .k?, .v?:
+            case .headPositions:
                 // [H, rows kept, hs] → [H, N, hs]
                 let H = first.shape[0], hs = first.shape[2]
                 var full = [Float](repeating: 0, count: H * N * hs)
@@ -132,7 +131,7 @@ public enum TraceAssembler {
                     }
                 }
                 out[name] = Tensor(shape: [H, N, hs], scalars: full)
-            default:
+            case .positionRows:
                 // [rows kept, W] → [N, W]
                 let W = first.shape[1]
                 var full = [Float](repeating: 0, count: N * W)

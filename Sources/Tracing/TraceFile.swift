@@ -1,5 +1,6 @@
 import Foundation
 import Tensors
+import Transformer
 
 /// Trace folders on disk: `trace.json` plus one NumPy `.npy` per tensor, named by record
 /// (`blocks.3.attn.pattern.npy`), so `numpy.load` opens any of them.
@@ -180,15 +181,13 @@ public enum TraceFile {
                 return "tensor file \"\(entry.file)\" is not a file name inside the trace folder"
             }
             if entry.shape.contains(where: { $0 < 0 }) { return "\(entry.file) has a negative extent in \(entry.shape)" }
-            // Position axes: [head, query, key] for attention, [head, position, hs] for q/k/v,
+            // Position axes: [head, query, key] for attention, [head, position, hs] for q/k/v/z,
             // [position, …] for everything else.
             let positions: [Int]
-            if entry.name.hasSuffix(".attn.pattern") || entry.name.hasSuffix(".attn.scores") {
-                positions = Array(entry.shape.suffix(2))
-            } else if [".attn.q", ".attn.k", ".attn.v"].contains(where: { entry.name.hasSuffix($0) }) {
-                positions = entry.shape.count > 1 ? [entry.shape[1]] : []
-            } else {
-                positions = Array(entry.shape.prefix(1))
+            switch RecordKind(recordName: entry.name)?.axes ?? .positionRows {
+            case .headQueryKey: positions = Array(entry.shape.suffix(2))
+            case .headPositions: positions = entry.shape.count > 1 ? [entry.shape[1]] : []
+            case .positionRows: positions = Array(entry.shape.prefix(1))
             }
             if let longest = positions.max(), longest > tokens {
                 return "\(entry.file) covers \(longest) positions but the trace has \(tokens) tokens"

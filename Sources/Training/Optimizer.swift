@@ -1,4 +1,6 @@
 import Foundation
+import Tensors
+import Transformer
 
 // The optimiser's pieces as small free functions over flat buffers (llm.c's gpt2_update, split
 // up): AdamW's update, clipping by global norm, and the warm-up + cosine learning-rate schedule.

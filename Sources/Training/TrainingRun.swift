@@ -181,14 +181,8 @@ public final class TrainingRun {
 
     /// Attention patterns of `tokens` (at most the context), one `[head, query, key]` tensor per layer.
     public func attentionPatterns(_ tokens: [Int32]) -> [Tensor] {
-        let T = tokens.count, NH = config.heads
-        precondition(T >= 1 && T <= config.contextLength, "attentionPatterns: 1…\(config.contextLength) tokens")
-        let probe = GPT2Activations(config: config, B: 1, T: T)
-        model.forward(inputs: tokens, targets: nil, activations: probe)
-        return (0..<config.layers).map { l in
-            let start = probe.att + l * NH * T * T
-            return Tensor(shape: [NH, T, T], scalars: Array(UnsafeBufferPointer(start: start, count: NH * T * T)))
-        }
+        let records = model.records(of: tokens, capture: CaptureSpec(kinds: [.pattern]))
+        return (0..<config.layers).map { records[RecordKind.pattern.name(layer: $0)]! }
     }
 
     // MARK: Checkpoints

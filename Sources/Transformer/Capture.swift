@@ -11,6 +11,7 @@ public enum RecordKind: String, Sendable, CaseIterable, Codable {
     case v = "attn.v"                       // [NKV, T, hs] values of the new rows
     case scores = "attn.scores"             // [NH, T, K] scaled scores, causal mask as -inf
     case pattern = "attn.pattern"           // [NH, T, K] softmax of the scores, masked cells 0
+    case z = "attn.z"                       // [NH, T, hs] each head's output (pattern · values), before the output projection
     case attnOut = "attn.out"               // [T, C] attention output after the output projection
     case residMid = "resid_mid"             // [T, C] residual stream after attention is added
     case ln2 = "ln2"                        // [T, C] input to the MLP, after the second norm
@@ -25,6 +26,31 @@ public enum RecordKind: String, Sendable, CaseIterable, Codable {
         switch self {
         case .embed, .posEmbed, .lnFinal, .logits: return false
         default: return true
+        }
+    }
+
+    /// How a record's axes are laid out, for code that joins or checks records along positions.
+    public enum Axes: Sendable {
+        case positionRows        // [position, width]
+        case headPositions       // [head, position, hs]
+        case headQueryKey        // [head, query, key]
+    }
+
+    public var axes: Axes {
+        switch self {
+        case .q, .k, .v, .z: return .headPositions
+        case .scores, .pattern: return .headQueryKey
+        default: return .positionRows
+        }
+    }
+
+    /// The kind of a full record name (`blocks.3.attn.z` → `.z`, `ln_final` → `.lnFinal`).
+    public init?(recordName name: String) {
+        let parts = name.split(separator: ".", maxSplits: 2)
+        if parts.count == 3, parts[0] == "blocks", Int(parts[1]) != nil {
+            self.init(rawValue: String(parts[2]))
+        } else {
+            self.init(rawValue: name)
         }
     }
 
@@ -107,5 +133,26 @@ struct Recorder {
             }
         }
         records[kind.name(layer: layer)] = Tensor(shape: [heads, kept, hs], scalars: out)
+    }
+
+    /// Keeps the query rows of a `[heads, T, K]` buffer (attention scores or pattern, keys last)
+    /// as `[heads, kept rows, K]`. With `masked`, the cells a causal row may not see (key after
+    /// the row's position, `K − T + row`) are set to it: training's kernel leaves them 0.
+    mutating func perHeadRows(_ kind: RecordKind, layer: Int, _ buffer: UnsafePointer<Float>, heads: Int, keys K: Int,
+                              masked: Float? = nil) {
+        guard spec.wants(kind, layer: layer) else { return }
+        let T = rows, kept = keptRows, first = firstRow
+        let out = RecordStorage.make(count: heads * kept * K) { target in
+            for h in 0..<heads {
+                let source = buffer + (h * T + first) * K, destination = target.baseAddress! + h * kept * K
+                destination.initialize(from: source, count: kept * K)
+                guard let masked else { continue }
+                for r in 0..<kept {
+                    let position = K - T + first + r
+                    for j in (position + 1)..<max(K, position + 1) { destination[r * K + j] = masked }
+                }
+            }
+        }
+        records[kind.name(layer: layer)] = Tensor(shape: [heads, kept, K], scalars: out)
     }
 }

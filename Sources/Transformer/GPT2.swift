@@ -2,7 +2,8 @@ import Foundation
 import Tensors
 
 // GPT-2 (Radford et al., 2019), as Hugging Face's GPT2LMHeadModel computes it.
-// Order of this file: weights → loading → forward driver.
+// Order of this file: weights → loading → the inference driver. What a GPT-2 computes is
+// written once, in GPT2Pass.swift (forward and backward), and read by this driver and by training.
 // Letters: T rows this call, C width, NH heads, hs head size, FF = 4C, V vocabulary, P context.
 
 // MARK: - Weights
@@ -10,19 +11,29 @@ import Tensors
 /// One block's parameters, stored in the nn.Linear layout `[out, in]` (GPT-2 checkpoints keep
 /// Conv1D's `[in, out]`; they are transposed once at load).
 struct GPT2BlockWeights: Sendable {
-    var ln1Weight: [Float], ln1Bias: [Float]           // [C]
-    var qkvWeight: WeightMatrix, qkvBias: [Float]           // [3C, C], [3C]  (q, k, v stacked)
-    var attnProjWeight: WeightMatrix, attnProjBias: [Float] // [C, C], [C]
-    var ln2Weight: [Float], ln2Bias: [Float]                // [C]
-    var fcWeight: WeightMatrix, fcBias: [Float]             // [FF, C], [FF]
-    var mlpProjWeight: WeightMatrix, mlpProjBias: [Float]   // [C, FF], [C]
+    var ln1Weight: ParameterVector, ln1Bias: ParameterVector          // [C]
+    var qkvWeight: WeightMatrix, qkvBias: ParameterVector             // [3C, C], [3C]  (q, k, v stacked)
+    var attnProjWeight: WeightMatrix, attnProjBias: ParameterVector   // [C, C], [C]
+    var ln2Weight: ParameterVector, ln2Bias: ParameterVector          // [C]
+    var fcWeight: WeightMatrix, fcBias: ParameterVector               // [FF, C], [FF]
+    var mlpProjWeight: WeightMatrix, mlpProjBias: ParameterVector     // [C, FF], [C]
+
+    /// The view the passes read (valid while these weights live).
+    var view: GPT2BlockView {
+        GPT2BlockView(ln1Weight: ln1Weight.pointer, ln1Bias: ln1Bias.pointer,
+                      qkvWeight: .matrix(qkvWeight), qkvBias: qkvBias.pointer,
+                      attnProjWeight: .matrix(attnProjWeight), attnProjBias: attnProjBias.pointer,
+                      ln2Weight: ln2Weight.pointer, ln2Bias: ln2Bias.pointer,
+                      fcWeight: .matrix(fcWeight), fcBias: fcBias.pointer,
+                      mlpProjWeight: .matrix(mlpProjWeight), mlpProjBias: mlpProjBias.pointer)
+    }
 }
 
 struct GPT2Weights: Sendable {
-    var tokenEmbedding: WeightMatrix // [V, C]  wte
-    var positionEmbedding: [Float]   // [P, C]  wpe
+    var tokenEmbedding: WeightMatrix           // [V, C]  wte
+    var positionEmbedding: ParameterVector     // [P, C]  wpe
     var blocks: [GPT2BlockWeights]
-    var finalNormWeight: [Float], finalNormBias: [Float]  // [C]
+    var finalNormWeight: ParameterVector, finalNormBias: ParameterVector  // [C]
     /// `[V, C]` when the checkpoint has its own `lm_head`; otherwise the token embedding is reused.
     var separateUnembedding: WeightMatrix?
 
@@ -30,6 +41,13 @@ struct GPT2Weights: Sendable {
     var decodeBytesPerToken: Int {
         let matrices = blocks.reduce(0) { $0 + $1.qkvWeight.bytes + $1.attnProjWeight.bytes + $1.fcWeight.bytes + $1.mlpProjWeight.bytes }
         return matrices + (separateUnembedding ?? tokenEmbedding).bytes
+    }
+
+    /// The view the passes read (valid while these weights live).
+    var view: GPT2ParameterView {
+        GPT2ParameterView(tokenEmbedding: .matrix(tokenEmbedding), positionEmbedding: positionEmbedding.pointer,
+                          blocks: blocks.map(\.view),
+                          finalNormWeight: finalNormWeight.pointer, finalNormBias: finalNormBias.pointer)
     }
 }
 
@@ -63,6 +81,9 @@ public final class GPT2Model: LanguageModel {
     public convenience init(config: TransformerConfig, store: WeightStore, format: WeightFormat = .f32) throws {
         let C = config.width, FF = config.feedForwardWidth, V = config.vocabularySize, P = config.contextLength
         /// Conv1D weights are stored `[in, out]`; the kernels want `[out, in]`.
+        func vector(_ name: String, _ count: Int) throws -> ParameterVector {
+            ParameterVector(try store.tensor(name, shape: [count]))
+        }
         func conv1D(_ name: String, input: Int, output: Int) throws -> WeightMatrix {
             try store.matrix(name, values: transposed(try store.tensor(name, shape: [input, output]), rows: input, cols: output),
                              rows: output, columns: input, format: format)
@@ -71,18 +92,18 @@ public final class GPT2Model: LanguageModel {
         for l in 0..<config.layers {
             let p = "h.\(l)."
             blocks.append(GPT2BlockWeights(
-                ln1Weight: try store.tensor(p + "ln_1.weight", shape: [C]),
-                ln1Bias: try store.tensor(p + "ln_1.bias", shape: [C]),
+                ln1Weight: try vector(p + "ln_1.weight", C),
+                ln1Bias: try vector(p + "ln_1.bias", C),
                 qkvWeight: try conv1D(p + "attn.c_attn.weight", input: C, output: 3 * C),
-                qkvBias: try store.tensor(p + "attn.c_attn.bias", shape: [3 * C]),
+                qkvBias: try vector(p + "attn.c_attn.bias", 3 * C),
                 attnProjWeight: try conv1D(p + "attn.c_proj.weight", input: C, output: C),
-                attnProjBias: try store.tensor(p + "attn.c_proj.bias", shape: [C]),
-                ln2Weight: try store.tensor(p + "ln_2.weight", shape: [C]),
-                ln2Bias: try store.tensor(p + "ln_2.bias", shape: [C]),
+                attnProjBias: try vector(p + "attn.c_proj.bias", C),
+                ln2Weight: try vector(p + "ln_2.weight", C),
+                ln2Bias: try vector(p + "ln_2.bias", C),
                 fcWeight: try conv1D(p + "mlp.c_fc.weight", input: C, output: FF),
-                fcBias: try store.tensor(p + "mlp.c_fc.bias", shape: [FF]),
+                fcBias: try vector(p + "mlp.c_fc.bias", FF),
                 mlpProjWeight: try conv1D(p + "mlp.c_proj.weight", input: FF, output: C),
-                mlpProjBias: try store.tensor(p + "mlp.c_proj.bias", shape: [C])))
+                mlpProjBias: try vector(p + "mlp.c_proj.bias", C)))
         }
         let tokenEmbedding = try store.matrix("wte.weight", rows: V, columns: C, format: format)
         var unembedding: WeightMatrix? = nil
@@ -91,16 +112,16 @@ public final class GPT2Model: LanguageModel {
         }
         self.init(config: config, weights: GPT2Weights(
             tokenEmbedding: tokenEmbedding,
-            positionEmbedding: try store.tensor("wpe.weight", shape: [P, C]),
+            positionEmbedding: ParameterVector(try store.tensor("wpe.weight", shape: [P, C])),
             blocks: blocks,
-            finalNormWeight: try store.tensor("ln_f.weight", shape: [C]),
-            finalNormBias: try store.tensor("ln_f.bias", shape: [C]),
+            finalNormWeight: try vector("ln_f.weight", C),
+            finalNormBias: try vector("ln_f.bias", C),
             separateUnembedding: unembedding))
     }
 
     /// The learned position table `[P, C]` (for pictures and lessons).
     public var positionTable: Tensor {
-        Tensor(shape: [config.contextLength, config.width], scalars: weights.positionEmbedding)
+        Tensor(shape: [config.contextLength, config.width], scalars: weights.positionEmbedding.values)
     }
 
     public var learnedPositionTable: Tensor? { positionTable }
@@ -113,64 +134,32 @@ public final class GPT2Model: LanguageModel {
     // MARK: - Forward driver
 
     public func forward(_ tokens: [Int], cache: inout KVCache, capture: CaptureSpec, allLogits: Bool) -> ForwardResult {
-        let T = tokens.count, C = config.width, NH = config.heads, hs = config.headSize
-        let FF = config.feedForwardWidth, V = config.vocabularySize
+        let T = tokens.count, C = config.width, FF = config.feedForwardWidth, V = config.vocabularySize
         let start = cache.count
         precondition(T > 0 && start + T <= cache.maximumCapacity,
                      "GPT2Model.forward: \(T) tokens at \(start) overflow the context \(cache.maximumCapacity)")
         cache.reserve(start + T)
         var recorder = Recorder(spec: capture, rows: T)
 
-        // Activations of this call, each [T, …].
+        // Activations of this call, each [T, …], shared by every layer: the residual stream is
+        // updated in place and GELU overwrites the hidden layer (nothing is kept for a backward pass).
         let residual = ScratchBuffer(T * C), normed = ScratchBuffer(T * C)
-        let qkv = ScratchBuffer(T * 3 * C), attnHeads = ScratchBuffer(T * C)
+        let qkv = ScratchBuffer(T * 3 * C), heads = ScratchBuffer(T * C)
         let projected = ScratchBuffer(T * C), hidden = ScratchBuffer(T * FF)
-        defer { [residual, normed, qkv, attnHeads, projected, hidden].forEach { $0.free() } }
+        defer { [residual, normed, qkv, heads, projected, hidden].forEach { $0.free() } }
         let x = residual.pointer
+        let layer = GPT2LayerBuffers(ln1: normed.pointer, qkv: qkv.pointer, heads: heads.pointer, attnProj: projected.pointer,
+                                     residualMid: x, ln2: normed.pointer, fcHidden: hidden.pointer, mlpHidden: hidden.pointer,
+                                     mlpProj: projected.pointer, residualPost: x)
 
-        // Token embedding + learned position embedding.
-        for t in 0..<T { weights.tokenEmbedding.widenRows(tokens[t]..<tokens[t] + 1, into: x + t * C) }
-        recorder.rowMajor(.embed, x, width: C)
-        weights.positionEmbedding.withUnsafeBufferPointer { wpe in
-            if capture.wants(.posEmbed) {
-                recorder.rowMajor(.posEmbed, wpe.baseAddress! + start * C, width: C)
-            }
-            for t in 0..<T { addInPlace(x + t * C, wpe.baseAddress! + (start + t) * C, count: C) }
-        }
-
-        for l in 0..<config.layers {
-            let w = weights.blocks[l]
-            // Attention sub-block: x += proj(attention(ln1(x)))
-            layerNormForward(out: normed.pointer, input: x, weight: w.ln1Weight, bias: w.ln1Bias, T: T, C: C, eps: config.normEpsilon)
-            recorder.rowMajor(.ln1, layer: l, normed.pointer, width: C)
-            linearForward(out: qkv.pointer, input: normed.pointer, weight: w.qkvWeight, bias: w.qkvBias, T: T, C: C, OC: 3 * C)
-            recorder.perHead(.q, layer: l, qkv.pointer, stride: 3 * C, offset: 0, heads: NH, headSize: hs)
-            recorder.perHead(.k, layer: l, qkv.pointer, stride: 3 * C, offset: C, heads: NH, headSize: hs)
-            recorder.perHead(.v, layer: l, qkv.pointer, stride: 3 * C, offset: 2 * C, heads: NH, headSize: hs)
-            storeKeysAndValues(qkv.pointer, cache: &cache, layer: l, start: start, T: T)
-            attend(layer: l, q: qkv.pointer, qStride: 3 * C, cache: cache, start: start, T: T,
-                   out: attnHeads.pointer, recorder: &recorder)
-            linearForward(out: projected.pointer, input: attnHeads.pointer, weight: w.attnProjWeight, bias: w.attnProjBias, T: T, C: C, OC: C)
-            recorder.rowMajor(.attnOut, layer: l, projected.pointer, width: C)
-            addInPlace(x, projected.pointer, count: T * C)
-            recorder.rowMajor(.residMid, layer: l, x, width: C)
-
-            // MLP sub-block: x += proj(gelu(fc(ln2(x))))
-            layerNormForward(out: normed.pointer, input: x, weight: w.ln2Weight, bias: w.ln2Bias, T: T, C: C, eps: config.normEpsilon)
-            recorder.rowMajor(.ln2, layer: l, normed.pointer, width: C)
-            linearForward(out: hidden.pointer, input: normed.pointer, weight: w.fcWeight, bias: w.fcBias, T: T, C: C, OC: FF)
-            parallelChunks(rows: T, width: FF) { offset, count in geluTanhInPlace(hidden.pointer + offset, count: count) }
-            recorder.rowMajor(.mlpHidden, layer: l, hidden.pointer, width: FF)
-            linearForward(out: projected.pointer, input: hidden.pointer, weight: w.mlpProjWeight, bias: w.mlpProjBias, T: T, C: FF, OC: C)
-            recorder.rowMajor(.mlpOut, layer: l, projected.pointer, width: C)
-            addInPlace(x, projected.pointer, count: T * C)
-            recorder.rowMajor(.residPost, layer: l, x, width: C)
-        }
+        GPT2Pass.forward(tokens: tokens, sequenceLength: T, firstPosition: start, weights.view, config: config,
+                         embedded: x, layers: { _ in layer }, finalNorm: normed.pointer, elementwise: .exact,
+                         attention: { l, qkv, heads, recorder in
+                             self.storeKeysAndValues(qkv, cache: &cache, layer: l, start: start, T: T)
+                             self.attend(layer: l, q: qkv, qStride: 3 * C, cache: cache, start: start, T: T, out: heads, recorder: &recorder)
+                         },
+                         recorder: &recorder)
         cache.count = start + T
-
-        // Final norm and unembedding, only for the rows whose logits are wanted.
-        layerNormForward(out: normed.pointer, input: x, weight: weights.finalNormWeight, bias: weights.finalNormBias, T: T, C: C, eps: config.normEpsilon)
-        recorder.rowMajor(.lnFinal, normed.pointer, width: C)
         return unembed(normed: normed.pointer, T: T, V: V, C: C, table: weights.separateUnembedding ?? weights.tokenEmbedding,
                        capture: capture, allLogits: allLogits, recorder: &recorder)
     }
@@ -183,8 +172,8 @@ public final class GPT2Model: LanguageModel {
         let T = rows.shape[0]
         guard T > 0 else { return Tensor(zeros: [0, V]) }
         var normed = [Float](repeating: 0, count: T * C), logits = [Float](repeating: 0, count: T * V)
-        layerNormForward(out: &normed, input: rows.scalars, weight: weights.finalNormWeight, bias: weights.finalNormBias,
-                         T: T, C: C, eps: config.normEpsilon)
+        layerNormForward(out: &normed, input: rows.scalars, weight: weights.finalNormWeight.pointer,
+                         bias: weights.finalNormBias.pointer, T: T, C: C, eps: config.normEpsilon)
         linearForward(out: &logits, input: normed, weight: weights.separateUnembedding ?? weights.tokenEmbedding, bias: nil,
                       T: T, C: C, OC: V)
         return Tensor(shape: [T, V], scalars: logits)

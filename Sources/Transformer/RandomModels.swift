@@ -15,15 +15,16 @@ public enum RandomModels {
         let ones = [Float](repeating: 1, count: C), zeros = [Float](repeating: 0, count: C)
         switch config.family {
         case .gpt2:
+            func filled(_ value: Float, _ count: Int = C) -> ParameterVector { ParameterVector([Float](repeating: value, count: count)) }
             let blocks = (0..<config.layers).map { _ in
-                GPT2BlockWeights(ln1Weight: ones, ln1Bias: zeros, qkvWeight: matrix(3 * C, C), qkvBias: [Float](repeating: 0, count: 3 * C),
-                                 attnProjWeight: matrix(C, C), attnProjBias: zeros, ln2Weight: ones, ln2Bias: zeros,
-                                 fcWeight: matrix(FF, C), fcBias: [Float](repeating: 0, count: FF),
-                                 mlpProjWeight: matrix(C, FF), mlpProjBias: zeros)
+                GPT2BlockWeights(ln1Weight: filled(1), ln1Bias: filled(0), qkvWeight: matrix(3 * C, C), qkvBias: filled(0, 3 * C),
+                                 attnProjWeight: matrix(C, C), attnProjBias: filled(0), ln2Weight: filled(1), ln2Bias: filled(0),
+                                 fcWeight: matrix(FF, C), fcBias: filled(0, FF),
+                                 mlpProjWeight: matrix(C, FF), mlpProjBias: filled(0))
             }
             return GPT2Model(config: config, weights: GPT2Weights(
-                tokenEmbedding: matrix(V, C), positionEmbedding: normal(config.contextLength * C), blocks: blocks,
-                finalNormWeight: ones, finalNormBias: zeros, separateUnembedding: config.tiedEmbeddings ? nil : matrix(V, C)))
+                tokenEmbedding: matrix(V, C), positionEmbedding: ParameterVector(normal(config.contextLength * C)), blocks: blocks,
+                finalNormWeight: filled(1), finalNormBias: filled(0), separateUnembedding: config.tiedEmbeddings ? nil : matrix(V, C)))
         case .llama:
             let blocks = (0..<config.layers).map { _ in
                 LlamaBlockWeights(attentionNorm: ones, qWeight: matrix(qWidth, C), kWeight: matrix(kvWidth, C),

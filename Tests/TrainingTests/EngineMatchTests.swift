@@ -39,6 +39,30 @@ final class EngineMatchTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, 1e-4)
     }
 
+    /// One definition records alike: every record of a training forward (same weights, same
+    /// tokens) matches the engine's, scores masked with −∞ as the engine masks them.
+    func testTrainingRecordsMatchTheEngineRecords() throws {
+        let config = TransformerConfig.gpt2(layers: 2, heads: 4, width: 32, vocabularySize: 50, contextLength: 16)
+        let model = GPT2TrainingModel(config: config, parameters: Tiny.scrambledParameters(config, seed: 22))
+        let folder = try temporaryFolder()
+        try model.exportHuggingFace(to: folder)
+        let engine = try ModelLoader.loadHuggingFace(folder: folder)
+        let tokens = Tiny.tokens(13, V: config.vocabularySize, seed: 6)
+        let everything = CaptureSpec.everything
+        let trained = model.records(of: tokens, capture: everything)
+        var cache = engine.makeCache()
+        let reference = engine.forward(tokens.map { Int($0) }, cache: &cache, capture: everything, allLogits: true).records
+        XCTAssertEqual(Set(trained.keys), Set(reference.keys))
+        for (name, expected) in reference {
+            let got = try XCTUnwrap(trained[name], name)
+            XCTAssertEqual(got.shape, expected.shape, name)
+            let masked = zip(got.scalars, expected.scalars).filter { $0.1 == -.infinity }
+            XCTAssertTrue(masked.allSatisfy { $0.0 == -.infinity }, "\(name): masked cells are −∞ in both")
+            let worst = zip(got.scalars, expected.scalars).filter { $0.1.isFinite }.map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThanOrEqual(worst, 1e-4, name)
+        }
+    }
+
     func testExportThenImportGivesTheSameParameters() throws {
         let config = Tiny.config
         let model = GPT2TrainingModel(config: config, parameters: Tiny.scrambledParameters(config, seed: 4))

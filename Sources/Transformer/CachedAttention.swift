@@ -96,16 +96,13 @@ func recordedAttention(
             }
         }
     }
+    // The whole buffer when every row is kept (no copy); otherwise the kept rows.
     func keep(_ kind: RecordKind, _ values: [Float]) {
-        let first = recorder.firstRow, kept = recorder.keptRows
-        guard kept < T else {
+        guard recorder.keptRows < T else {
             recorder.records[kind.name(layer: l)] = Tensor(shape: [NH, T, K], scalars: values)
             return
         }
-        var slice: [Float] = []
-        slice.reserveCapacity(NH * kept * K)
-        for h in 0..<NH { slice += values[((h * T + first) * K)..<((h * T + first + kept) * K)] }
-        recorder.records[kind.name(layer: l)] = Tensor(shape: [NH, kept, K], scalars: slice)
+        values.withUnsafeBufferPointer { recorder.perHeadRows(kind, layer: l, $0.baseAddress!, heads: NH, keys: K) }
     }
     if wantsScores { keep(.scores, scores) }
     if wantsPattern { keep(.pattern, pattern) }

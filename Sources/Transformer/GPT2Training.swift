@@ -1,11 +1,11 @@
 import Foundation
 import Tensors
-import Transformer
 
-// A training-time GPT-2, after llm.c's train_gpt2.c: every parameter in one flat buffer with named
+// GPT-2 for training, after llm.c's train_gpt2.c: every parameter in one flat buffer with named
 // views, every activation in one struct with its shape beside it, gradients in buffers the caller
-// owns, and a forward and a backward driver that are flat lists of kernel calls (see Kernels.swift).
-// Order of this file: parameters → activations → model (init, forward, backward) → checkpoint files.
+// owns. The forward and backward passes are GPT2Pass's (the same definition inference runs); this
+// file lays out the storage, embeds the batch, and adds the tied unembedding and the loss.
+// Order of this file: parameters → activations → model (init, forward, backward).
 // Letters: B batch, T sequence length, C width, NH heads, hs head size, FF = 4C, V vocabulary,
 // L layers, P context length (positions).
 
@@ -84,6 +84,31 @@ public struct GPT2ParameterLayout: Sendable, Equatable {
     }
 }
 
+extension GPT2ParameterLayout {
+    /// GPT2Pass's view of the flat buffer at `base` (a parameter buffer).
+    func view(_ base: UnsafePointer<Float>) -> GPT2ParameterView {
+        GPT2ParameterView(tokenEmbedding: .floats(base + offset(.wte)), positionEmbedding: base + offset(.wpe),
+                          blocks: (0..<config.layers).map { blockView(base, layer: $0) },
+                          finalNormWeight: base + offset(.lnfw), finalNormBias: base + offset(.lnfb))
+    }
+
+    func blockView(_ base: UnsafePointer<Float>, layer l: Int) -> GPT2BlockView {
+        func p(_ tensor: GPT2ParameterTensor) -> UnsafePointer<Float> { base + offset(tensor, layer: l) }
+        return GPT2BlockView(ln1Weight: p(.ln1w), ln1Bias: p(.ln1b), qkvWeight: .floats(p(.qkvw)), qkvBias: p(.qkvb),
+                             attnProjWeight: .floats(p(.attprojw)), attnProjBias: p(.attprojb),
+                             ln2Weight: p(.ln2w), ln2Bias: p(.ln2b), fcWeight: .floats(p(.fcw)), fcBias: p(.fcb),
+                             mlpProjWeight: .floats(p(.fcprojw)), mlpProjBias: p(.fcprojb))
+    }
+
+    /// Where layer `l`'s gradients accumulate in the flat buffer at `base` (a gradient buffer).
+    func blockGradients(_ base: UnsafeMutablePointer<Float>, layer l: Int) -> GPT2BlockGradients {
+        func d(_ tensor: GPT2ParameterTensor) -> UnsafeMutablePointer<Float> { base + offset(tensor, layer: l) }
+        return GPT2BlockGradients(ln1Weight: d(.ln1w), ln1Bias: d(.ln1b), qkvWeight: d(.qkvw), qkvBias: d(.qkvb),
+                                  attnProjWeight: d(.attprojw), attnProjBias: d(.attprojb), ln2Weight: d(.ln2w), ln2Bias: d(.ln2b),
+                                  fcWeight: d(.fcw), fcBias: d(.fcb), mlpProjWeight: d(.fcprojw), mlpProjBias: d(.fcprojb))
+    }
+}
+
 /// One flat buffer of parameters (or of their gradients, or of optimiser moments) with named views.
 public struct GPT2Parameters: Sendable, Equatable {
     public let layout: GPT2ParameterLayout
@@ -136,6 +161,7 @@ public struct GPT2Parameters: Sendable, Equatable {
 /// for inspection. One allocation; the same struct holds the activations' gradients in `backward`.
 public final class GPT2Activations {
     public let B: Int, T: Int
+    private let width: Int, feedForwardWidth: Int
     public let encoded: UnsafeMutablePointer<Float>    // (B, T, C)       token + position embeddings
     public let ln1: UnsafeMutablePointer<Float>        // (L, B, T, C)
     public let ln1Mean: UnsafeMutablePointer<Float>    // (L, B, T)
@@ -176,12 +202,27 @@ public final class GPT2Activations {
         var starts: [UnsafeMutablePointer<Float>] = []
         var next = memory
         for size in sizes { starts.append(next); next += size }
-        self.B = B; self.T = T
+        self.B = B; self.T = T; width = C; feedForwardWidth = FF
         encoded = starts[0]; ln1 = starts[1]; ln1Mean = starts[2]; ln1Rstd = starts[3]; qkv = starts[4]
         atty = starts[5]; preatt = starts[6]; att = starts[7]; attproj = starts[8]; residual2 = starts[9]
         ln2 = starts[10]; ln2Mean = starts[11]; ln2Rstd = starts[12]; fch = starts[13]; fchGelu = starts[14]
         fcproj = starts[15]; residual3 = starts[16]; lnf = starts[17]; lnfMean = starts[18]; lnfRstd = starts[19]
         logits = starts[20]; probs = starts[21]; losses = starts[22]
+    }
+
+    /// Layer `l`'s slices, as GPT2Pass writes (or, for gradients, reads and accumulates) them.
+    func layer(_ l: Int) -> GPT2LayerBuffers {
+        let N = B * T, C = width, FF = feedForwardWidth
+        return GPT2LayerBuffers(ln1: ln1 + l * N * C, ln1Mean: ln1Mean + l * N, ln1Rstd: ln1Rstd + l * N,
+                                qkv: qkv + l * N * 3 * C, heads: atty + l * N * C, attnProj: attproj + l * N * C,
+                                residualMid: residual2 + l * N * C, ln2: ln2 + l * N * C, ln2Mean: ln2Mean + l * N,
+                                ln2Rstd: ln2Rstd + l * N, fcHidden: fch + l * N * FF, mlpHidden: fchGelu + l * N * FF,
+                                mlpProj: fcproj + l * N * C, residualPost: residual3 + l * N * C)
+    }
+
+    /// The residual stream entering layer `l`: the embeddings, or the previous layer's output.
+    func blockInput(_ l: Int) -> UnsafeMutablePointer<Float> {
+        l == 0 ? encoded : residual3 + (l - 1) * B * T * width
     }
 
     deinit { memory.deallocate() }
@@ -215,49 +256,11 @@ public struct GPT2TrainingModel: Sendable {
     /// and per-position losses and returns the mean cross-entropy loss; without, only logits.
     @discardableResult
     public func forward(inputs: [Int32], targets: [Int32]?, activations a: GPT2Activations) -> Float? {
-        let B = a.B, T = a.T, N = B * T
-        let L = config.layers, C = config.width, NH = config.heads, FF = config.feedForwardWidth, V = config.vocabularySize
-        let eps = config.normEpsilon
-        precondition(inputs.count == N && (targets?.count ?? N) == N, "GPT2TrainingModel.forward: inputs and targets must be [\(B), \(T)]")
+        let N = a.B * a.T, V = config.vocabularySize
+        precondition(inputs.count == N && (targets?.count ?? N) == N, "GPT2TrainingModel.forward: inputs and targets must be [\(a.B), \(a.T)]")
         precondition(inputs.allSatisfy { $0 >= 0 && Int($0) < V } && (targets ?? []).allSatisfy { $0 >= 0 && Int($0) < V },
                      "GPT2TrainingModel.forward: a token id is outside the vocabulary 0..<\(V)")
-        let layout = parameters.layout
-        parameters.values.withUnsafeBufferPointer { buffer in
-            let base = buffer.baseAddress!
-            func p(_ tensor: GPT2ParameterTensor, _ l: Int = 0) -> UnsafePointer<Float> { base + layout.offset(tensor, layer: l) }
-
-            inputs.withUnsafeBufferPointer { inp in
-                encoderForward(out: a.encoded, inp: inp.baseAddress!, wte: p(.wte), wpe: p(.wpe), B: B, T: T, C: C)
-            }
-            for l in 0..<L {
-                // This layer's slices of the activations.
-                let residual = l == 0 ? a.encoded : a.residual3 + (l - 1) * N * C
-                let ln1 = a.ln1 + l * N * C, ln1Mean = a.ln1Mean + l * N, ln1Rstd = a.ln1Rstd + l * N
-                let qkv = a.qkv + l * N * 3 * C, atty = a.atty + l * N * C
-                let preatt = a.preatt + l * B * NH * T * T, att = a.att + l * B * NH * T * T
-                let attproj = a.attproj + l * N * C, residual2 = a.residual2 + l * N * C
-                let ln2 = a.ln2 + l * N * C, ln2Mean = a.ln2Mean + l * N, ln2Rstd = a.ln2Rstd + l * N
-                let fch = a.fch + l * N * FF, fchGelu = a.fchGelu + l * N * FF
-                let fcproj = a.fcproj + l * N * C, residual3 = a.residual3 + l * N * C
-
-                // Attention sub-block: residual2 = residual + proj(attention(ln1(residual)))
-                fastLayerNormForward(out: ln1, mean: ln1Mean, rstd: ln1Rstd, inp: residual, weight: p(.ln1w, l), bias: p(.ln1b, l), N: N, C: C, eps: eps)
-                fastMatmulForward(out: qkv, inp: ln1, weight: p(.qkvw, l), bias: p(.qkvb, l), N: N, C: C, OC: 3 * C)
-                fastAttentionForward(out: atty, preatt: preatt, att: att, inp: qkv, B: B, T: T, C: C, NH: NH)
-                fastMatmulForward(out: attproj, inp: atty, weight: p(.attprojw, l), bias: p(.attprojb, l), N: N, C: C, OC: C)
-                fastResidualForward(out: residual2, inp1: residual, inp2: attproj, N: N * C)
-                // MLP sub-block: residual3 = residual2 + proj(gelu(fc(ln2(residual2))))
-                fastLayerNormForward(out: ln2, mean: ln2Mean, rstd: ln2Rstd, inp: residual2, weight: p(.ln2w, l), bias: p(.ln2b, l), N: N, C: C, eps: eps)
-                fastMatmulForward(out: fch, inp: ln2, weight: p(.fcw, l), bias: p(.fcb, l), N: N, C: C, OC: FF)
-                fastGeluForward(out: fchGelu, inp: fch, N: N * FF)
-                fastMatmulForward(out: fcproj, inp: fchGelu, weight: p(.fcprojw, l), bias: p(.fcprojb, l), N: N, C: FF, OC: C)
-                fastResidualForward(out: residual3, inp1: residual2, inp2: fcproj, N: N * C)
-            }
-            // Final norm and the tied unembedding (logits = lnf · wteᵀ).
-            let last = a.residual3 + (L - 1) * N * C
-            fastLayerNormForward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: last, weight: p(.lnfw), bias: p(.lnfb), N: N, C: C, eps: eps)
-            fastMatmulForward(out: a.logits, inp: a.lnf, weight: p(.wte), bias: nil, N: N, C: C, OC: V)
-        }
+        _ = forwardPass(inputs: inputs, activations: a, capture: .nothing)
         guard let targets else { return nil }
         targets.withUnsafeBufferPointer {
             fastSoftmaxCrossEntropyForward(probs: a.probs, losses: a.losses, logits: a.logits, targets: $0.baseAddress!, N: N, V: V)
@@ -265,6 +268,42 @@ public struct GPT2TrainingModel: Sendable {
         var total: Float = 0
         for n in 0..<N { total += a.losses[n] }
         return total / Float(N)
+    }
+
+    /// Records of one sequence's forward pass (at most the context), in the engine's record
+    /// vocabulary (`CaptureSpec`): what training shows of its model between steps.
+    public func records(of tokens: [Int32], capture: CaptureSpec) -> [String: Tensor] {
+        let T = tokens.count
+        precondition(T >= 1 && T <= config.contextLength, "GPT2TrainingModel.records: 1…\(config.contextLength) tokens")
+        precondition(tokens.allSatisfy { $0 >= 0 && Int($0) < config.vocabularySize },
+                     "GPT2TrainingModel.records: a token id is outside the vocabulary 0..<\(config.vocabularySize)")
+        return forwardPass(inputs: tokens, activations: GPT2Activations(config: config, B: 1, T: T), capture: capture)
+    }
+
+    /// GPT2Pass's forward over the batch, keeping every activation, then the tied unembedding
+    /// (`logits = lnf · wteᵀ`).
+    private func forwardPass(inputs: [Int32], activations a: GPT2Activations, capture: CaptureSpec) -> [String: Tensor] {
+        let B = a.B, T = a.T, N = B * T, C = config.width, NH = config.heads, V = config.vocabularySize
+        var recorder = Recorder(spec: capture, rows: N)
+        parameters.values.withUnsafeBufferPointer { buffer in
+            let base = buffer.baseAddress!, layout = parameters.layout
+            GPT2Pass.forward(
+                tokens: inputs.map(Int.init), sequenceLength: T, firstPosition: 0, layout.view(base), config: config,
+                embedded: a.encoded, layers: a.layer, finalNorm: a.lnf, finalMean: a.lnfMean, finalRstd: a.lnfRstd,
+                elementwise: .vectorised,
+                attention: { l, qkv, heads, recorder in
+                    let preatt = a.preatt + l * B * NH * T * T, att = a.att + l * B * NH * T * T
+                    fastAttentionForward(out: heads, preatt: preatt, att: att, inp: qkv, B: B, T: T, C: C, NH: NH)
+                    recorder.perHeadRows(.pattern, layer: l, att, heads: NH, keys: T)
+                    recorder.perHeadRows(.scores, layer: l, preatt, heads: NH, keys: T, masked: -.infinity)
+                },
+                recorder: &recorder)
+            linearForward(out: a.logits, input: a.lnf, weight: base + layout.offset(.wte), bias: nil, T: N, C: C, OC: V)
+        }
+        if capture.wants(.logits) {
+            recorder.rowMajor(.logits, a.logits, width: V)
+        }
+        return recorder.records
     }
 
     // MARK: Backward driver
@@ -276,7 +315,7 @@ public struct GPT2TrainingModel: Sendable {
     public func backward(inputs: [Int32], targets: [Int32], activations a: GPT2Activations,
                          activationGradients g: GPT2Activations, gradients: inout GPT2Parameters) {
         let B = a.B, T = a.T, N = B * T
-        let L = config.layers, C = config.width, NH = config.heads, FF = config.feedForwardWidth, V = config.vocabularySize
+        let L = config.layers, C = config.width, NH = config.heads, V = config.vocabularySize
         precondition(g.B == B && g.T == T, "GPT2TrainingModel.backward: activation gradients are [\(g.B), \(g.T)], activations [\(B), \(T)]")
         precondition(gradients.layout == parameters.layout, "GPT2TrainingModel.backward: gradients are laid out for another configuration")
         let layout = parameters.layout
@@ -296,35 +335,19 @@ public struct GPT2TrainingModel: Sendable {
                 fastMatmulBackward(dinp: g.lnf, dweight: d(.wte), dbias: nil, dout: g.logits, inp: a.lnf, weight: p(.wte), N: N, C: C, OC: V)
                 let last = a.residual3 + (L - 1) * N * C, dlast = g.residual3 + (L - 1) * N * C
                 fastLayerNormBackward(dinp: dlast, dweight: d(.lnfw), dbias: d(.lnfb), dout: g.lnf, inp: last, weight: p(.lnfw),
-                                  mean: a.lnfMean, rstd: a.lnfRstd, N: N, C: C)
-
+                                      mean: a.lnfMean, rstd: a.lnfRstd, N: N, C: C)
                 for l in stride(from: L - 1, through: 0, by: -1) {
-                    let residual = l == 0 ? a.encoded : a.residual3 + (l - 1) * N * C
-                    let dresidual = l == 0 ? g.encoded : g.residual3 + (l - 1) * N * C
-                    let (lc, ln, lqkv, latt, lff) = (l * N * C, l * N, l * N * 3 * C, l * B * NH * T * T, l * N * FF)
-
-                    // MLP sub-block, in reverse.
-                    fastResidualBackward(dinp1: g.residual2 + lc, dinp2: g.fcproj + lc, dout: g.residual3 + lc, N: N * C)
-                    fastMatmulBackward(dinp: g.fchGelu + lff, dweight: d(.fcprojw, l), dbias: d(.fcprojb, l), dout: g.fcproj + lc,
-                                   inp: a.fchGelu + lff, weight: p(.fcprojw, l), N: N, C: FF, OC: C)
-                    fastGeluBackward(dinp: g.fch + lff, inp: a.fch + lff, dout: g.fchGelu + lff, N: N * FF)
-                    fastMatmulBackward(dinp: g.ln2 + lc, dweight: d(.fcw, l), dbias: d(.fcb, l), dout: g.fch + lff,
-                                   inp: a.ln2 + lc, weight: p(.fcw, l), N: N, C: C, OC: FF)
-                    fastLayerNormBackward(dinp: g.residual2 + lc, dweight: d(.ln2w, l), dbias: d(.ln2b, l), dout: g.ln2 + lc,
-                                      inp: a.residual2 + lc, weight: p(.ln2w, l), mean: a.ln2Mean + ln, rstd: a.ln2Rstd + ln, N: N, C: C)
-                    // Attention sub-block, in reverse.
-                    fastResidualBackward(dinp1: dresidual, dinp2: g.attproj + lc, dout: g.residual2 + lc, N: N * C)
-                    fastMatmulBackward(dinp: g.atty + lc, dweight: d(.attprojw, l), dbias: d(.attprojb, l), dout: g.attproj + lc,
-                                   inp: a.atty + lc, weight: p(.attprojw, l), N: N, C: C, OC: C)
-                    fastAttentionBackward(dinp: g.qkv + lqkv, dpreatt: g.preatt + latt, datt: g.att + latt, dout: g.atty + lc,
-                                      inp: a.qkv + lqkv, att: a.att + latt, B: B, T: T, C: C, NH: NH)
-                    fastMatmulBackward(dinp: g.ln1 + lc, dweight: d(.qkvw, l), dbias: d(.qkvb, l), dout: g.qkv + lqkv,
-                                   inp: a.ln1 + lc, weight: p(.qkvw, l), N: N, C: C, OC: 3 * C)
-                    fastLayerNormBackward(dinp: dresidual, dweight: d(.ln1w, l), dbias: d(.ln1b, l), dout: g.ln1 + lc,
-                                      inp: residual, weight: p(.ln1w, l), mean: a.ln1Mean + ln, rstd: a.ln1Rstd + ln, N: N, C: C)
+                    let attention = l * B * NH * T * T
+                    GPT2Pass.blockBackward(
+                        layer: l, layout.blockView(base, layer: l), layout.blockGradients(dbase, layer: l),
+                        input: a.blockInput(l), inputGradient: g.blockInput(l), a.layer(l), g.layer(l), rows: N, config: config,
+                        attentionBackward: { dqkv, dheads in
+                            fastAttentionBackward(dinp: dqkv, dpreatt: g.preatt + attention, datt: g.att + attention, dout: dheads,
+                                                  inp: a.qkv + l * N * 3 * C, att: a.att + attention, B: B, T: T, C: C, NH: NH)
+                        })
                 }
                 inputs.withUnsafeBufferPointer {
-                    encoderBackward(dwte: d(.wte), dwpe: d(.wpe), dout: g.encoded, inp: $0.baseAddress!, B: B, T: T, C: C)
+                    embeddingBackward(dwte: d(.wte), dwpe: d(.wpe), dout: g.encoded, inp: $0.baseAddress!, B: B, T: T, C: C)
                 }
             }
         }

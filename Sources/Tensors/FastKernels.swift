@@ -1,15 +1,16 @@
 import CKernels
 import Foundation
-import Tensors
 
 /// Whether the AVX2 element-wise kernels may run on this CPU (checked once).
-let cpuHasAVX2 = lantern_cpu_has_avx2_fma() != 0
+public let cpuHasAVX2 = lantern_cpu_has_avx2_fma() != 0
 
-// The kernels the training drivers run: the same mathematics as the reference kernels in
-// Kernels.swift (which stay, readable, as the definition the tests compare against), arranged for
-// speed on a few cores:
+// The fast kernels: the same mathematics as the reference kernels (Kernels.swift for forwards
+// shared with inference, TrainingKernels.swift for the rest), arranged for speed on a few cores.
+// Naming: `fast<Op>Forward` / `fast<Op>Backward` is the fast version of `<op>Forward` /
+// `<op>Backward`, and FastKernelTests holds each to its reference.
 // - every matrix product is a single-threaded BLAS call, and big ones are split by output columns
 //   over Lantern's worker pool (BLAS's own threads spin and fight the pool for the cores);
+//   the forward product is `linearForward` (Kernels.swift), shared with inference;
 // - attention is per (sequence, head) pairs of BLAS products — Q·Kᵀ, P·V and their transposes —
 //   with the causal softmax between them, the pairs split over the workers;
 // - element-wise work (GELU, softmax, cross-entropy, residuals, norms) is split by rows.
@@ -17,7 +18,7 @@ let cpuHasAVX2 = lantern_cpu_has_avx2_fma() != 0
 
 /// Runs `body` over `0..<count` split into one contiguous range per worker (inline when small).
 @inline(__always)
-func splitOverWorkers(_ count: Int, minimumPerPart: Int = 1, _ body: (Range<Int>) -> Void) {
+public func splitOverWorkers(_ count: Int, minimumPerPart: Int = 1, _ body: (Range<Int>) -> Void) {
     let pool = WorkerPool.shared
     let parts = max(1, min(pool.width, count / max(1, minimumPerPart)))
     guard parts > 1 else { return body(0..<count) }
@@ -29,25 +30,9 @@ func splitOverWorkers(_ count: Int, minimumPerPart: Int = 1, _ body: (Range<Int>
 
 // MARK: - Matrix multiplication
 
-/// `out[N, OC] = inp[N, C] · weight[OC, C]ᵀ + bias[OC]`, split over output columns.
-func fastMatmulForward(
-    out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
-    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, N: Int, C: Int, OC: Int
-) {
-    nonisolated(unsafe) let (y, x, w, b) = (out, inp, weight, bias)
-    splitOverWorkers(OC, minimumPerPart: 64) { cols in
-        let width = cols.count
-        if let b {
-            for n in 0..<N { (y + n * OC + cols.lowerBound).update(from: b + cols.lowerBound, count: width) }
-        }
-        gemm(transA: false, transB: true, M: N, N: width, K: C, alpha: 1, A: x, lda: C,
-             B: w + cols.lowerBound * C, ldb: C, beta: b == nil ? 0 : 1, C: y + cols.lowerBound, ldc: OC)
-    }
-}
-
 /// `dinp[N, C] += dout · weight`, `dweight[OC, C] += doutᵀ · inp`, `dbias[OC] += Σₙ dout[n, :]`.
 /// The input gradient is split by its columns, the weight gradient (and bias) by its rows.
-func fastMatmulBackward(
+public func fastMatmulBackward(
     dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
     dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, N: Int, C: Int, OC: Int
 ) {
@@ -73,7 +58,7 @@ func fastMatmulBackward(
 /// Causal row blocks for attention: rows `r0..<r1` look at keys `0..<r1` only, so each block's
 /// products skip the masked keys after it. Four blocks of a 256-token window do 62.5 % of the
 /// full square's work; blocks stay 64 rows or more, where BLAS is still efficient.
-func causalRowBlocks(_ T: Int, minimumRows: Int = 64) -> [Range<Int>] {
+public func causalRowBlocks(_ T: Int, minimumRows: Int = 64) -> [Range<Int>] {
     let count = max(1, min(4, T / minimumRows))
     return (0..<count).map { i in (i * T / count)..<((i + 1) * T / count) }
 }
@@ -81,7 +66,7 @@ func causalRowBlocks(_ T: Int, minimumRows: Int = 64) -> [Range<Int>] {
 /// Causal multi-head attention (see `attentionForward` for the layouts), one (sequence, head) pair
 /// at a time: `preatt = scale · Q·Kᵀ` by BLAS, masked softmax row by row, `out = att · V` by BLAS,
 /// each over causal row blocks (`causalRowBlocks`).
-func fastAttentionForward(
+public func fastAttentionForward(
     out: UnsafeMutablePointer<Float>, preatt: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>,
     inp: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int, minimumBlockRows: Int = 64
 ) {
@@ -124,7 +109,7 @@ func fastAttentionForward(
 /// Backward of `fastAttentionForward` (the same result as `attentionBackward`): per (sequence, head)
 /// and causal row block, `datt += dout·Vᵀ`, `dV += attᵀ·dout`, the softmax's backward on the causal
 /// part of each row, then `dQ += scale · dpreatt·K` and `dK += scale · dpreattᵀ·Q`.
-func fastAttentionBackward(
+public func fastAttentionBackward(
     dinp: UnsafeMutablePointer<Float>, dpreatt: UnsafeMutablePointer<Float>, datt: UnsafeMutablePointer<Float>,
     dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, att: UnsafePointer<Float>,
     B: Int, T: Int, C: Int, NH: Int, minimumBlockRows: Int = 64
@@ -167,19 +152,21 @@ func fastAttentionBackward(
 
 // MARK: - Element-wise
 
-/// GELU over `N` values, split over the workers; the AVX2 kernel when the CPU has it.
-func fastGeluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, N: Int) {
+/// GELU over `N` values (`out` may be `inp`), split over the workers; the AVX2 kernel when the CPU
+/// has it. Training's choice; inference keeps `geluForward`'s libm `expf` on every CPU, so its
+/// outputs are bit-identical to its reference runs (see `ElementwiseKernels`).
+public func fastGeluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, N: Int) {
     nonisolated(unsafe) let (y, x) = (out, inp)
     splitOverWorkers(N, minimumPerPart: 1 << 14) { range in
         if cpuHasAVX2 {
             lantern_gelu_forward_avx2(y + range.lowerBound, x + range.lowerBound, range.count)
         } else {
-            geluForward(out: y + range.lowerBound, inp: x + range.lowerBound, N: range.count)
+            geluForward(out: y + range.lowerBound, input: x + range.lowerBound, count: range.count)
         }
     }
 }
 
-func fastGeluBackward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
+public func fastGeluBackward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
     nonisolated(unsafe) let (dx, x, dy) = (dinp, inp, dout)
     splitOverWorkers(N, minimumPerPart: 1 << 14) { range in
         let o = range.lowerBound
@@ -191,14 +178,14 @@ func fastGeluBackward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Floa
     }
 }
 
-func fastResidualForward(out: UnsafeMutablePointer<Float>, inp1: UnsafePointer<Float>, inp2: UnsafePointer<Float>, N: Int) {
+public func fastResidualForward(out: UnsafeMutablePointer<Float>, inp1: UnsafePointer<Float>, inp2: UnsafePointer<Float>, N: Int) {
     nonisolated(unsafe) let (y, a, b) = (out, inp1, inp2)
     splitOverWorkers(N, minimumPerPart: 1 << 15) { range in
         for i in range { y[i] = a[i] + b[i] }
     }
 }
 
-func fastResidualBackward(dinp1: UnsafeMutablePointer<Float>, dinp2: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
+public func fastResidualBackward(dinp1: UnsafeMutablePointer<Float>, dinp2: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
     nonisolated(unsafe) let (d1, d2, dy) = (dinp1, dinp2, dout)
     splitOverWorkers(N, minimumPerPart: 1 << 15) { range in
         for i in range { d1[i] += dy[i]; d2[i] += dy[i] }
@@ -206,7 +193,7 @@ func fastResidualBackward(dinp1: UnsafeMutablePointer<Float>, dinp2: UnsafeMutab
 }
 
 /// Softmax of each row of `logits[N, V]` and, with targets, each row's cross-entropy.
-func fastSoftmaxCrossEntropyForward(
+public func fastSoftmaxCrossEntropyForward(
     probs: UnsafeMutablePointer<Float>, losses: UnsafeMutablePointer<Float>,
     logits: UnsafePointer<Float>, targets: UnsafePointer<Int32>, N: Int, V: Int
 ) {
@@ -221,7 +208,7 @@ func fastSoftmaxCrossEntropyForward(
     }
 }
 
-func fastCrossEntropySoftmaxBackward(
+public func fastCrossEntropySoftmaxBackward(
     dlogits: UnsafeMutablePointer<Float>, dlosses: UnsafePointer<Float>,
     probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>, N: Int, V: Int
 ) {
@@ -232,19 +219,20 @@ func fastCrossEntropySoftmaxBackward(
     }
 }
 
-func fastLayerNormForward(
-    out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
-    inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, N: Int, C: Int, eps: Float
+public func fastLayerNormForward(
+    out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+    T: Int, C: Int, eps: Float, mean: UnsafeMutablePointer<Float>? = nil, rstd: UnsafeMutablePointer<Float>? = nil
 ) {
-    nonisolated(unsafe) let (y, m, r, x, w, b) = (out, mean, rstd, inp, weight, bias)
-    splitOverWorkers(N, minimumPerPart: 64) { rows in
+    nonisolated(unsafe) let (y, m, r, x, w, b) = (out, mean, rstd, input, weight, bias)
+    splitOverWorkers(T, minimumPerPart: 64) { rows in
         let o = rows.lowerBound
-        layerNormForward(out: y + o * C, mean: m + o, rstd: r + o, inp: x + o * C, weight: w, bias: b, N: rows.count, C: C, eps: eps)
+        layerNormForward(out: y + o * C, input: x + o * C, weight: w, bias: b, T: rows.count, C: C, eps: eps,
+                         mean: m.map { $0 + o }, rstd: r.map { $0 + o })
     }
 }
 
 /// Rows are split over the workers; each part sums its own weight and bias gradients, added up after.
-func fastLayerNormBackward(
+public func fastLayerNormBackward(
     dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
     dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, N: Int, C: Int

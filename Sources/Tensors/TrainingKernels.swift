@@ -1,35 +1,20 @@
 import Foundation
-import Tensors
 
-// Training kernels, llm.c style (train_gpt2.c): each layer is a pair of free functions, a forward
-// that writes into buffers the caller owns (keeping what the backward needs, e.g. LayerNorm's mean
-// and reciprocal standard deviation) and a backward that ACCUMULATES (+=) into gradient buffers,
-// so a buffer read by two layers (the residual stream, a tied embedding) simply collects both.
-// Callers zero gradient buffers before a backward pass.
+// The reference kernels of training, llm.c style (train_gpt2.c): readable loops that define what
+// each layer computes, and the backward of every forward kernel (the forwards shared with
+// inference are in Kernels.swift). A backward ACCUMULATES (+=) into gradient buffers, so a buffer
+// read by two layers (the residual stream, a tied embedding) simply collects both; callers zero
+// gradient buffers before a backward pass. The drivers run the fast versions (FastKernels.swift),
+// each tested against its reference here (FastKernelTests).
 //
 // Letters used throughout:
 //   B = batch size, T = sequence length, N = B·T rows, C = channels, OC = output channels,
 //   NH = heads, hs = head size (C / NH), V = vocabulary.
 
-// MARK: - Encoder (token + position embeddings)
+// MARK: - Embedding (token + position)
 
-/// `out[b, t, :] = wte[inp[b, t], :] + wpe[t, :]`.
-public func encoderForward(
-    out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Int32>,
-    wte: UnsafePointer<Float>, wpe: UnsafePointer<Float>, B: Int, T: Int, C: Int
-) {
-    for b in 0..<B {
-        for t in 0..<T {
-            let o = out + (b * T + t) * C
-            let token = Int(inp[b * T + t])
-            let e = wte + token * C, p = wpe + t * C
-            for i in 0..<C { o[i] = e[i] + p[i] }
-        }
-    }
-}
-
-/// Scatters `dout[B, T, C]` back into the rows of `dwte[V, C]` the tokens used and into `dwpe[T, C]`.
-public func encoderBackward(
+/// The backward of the embedding `x[b, t] = wte[token] + wpe[t]`: scatters `dout[B, T, C]` back into the rows of `dwte[V, C]` the tokens used and into `dwpe[T, C]`.
+public func embeddingBackward(
     dwte: UnsafeMutablePointer<Float>, dwpe: UnsafeMutablePointer<Float>,
     dout: UnsafePointer<Float>, inp: UnsafePointer<Int32>, B: Int, T: Int, C: Int
 ) {
@@ -46,28 +31,6 @@ public func encoderBackward(
 }
 
 // MARK: - LayerNorm
-
-/// LayerNorm over each of the `N` rows of `inp[N, C]` (biased variance, as PyTorch), keeping
-/// `mean[N]` and `rstd[N]` (1 / standard deviation) for the backward pass.
-public func layerNormForward(
-    out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
-    inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-    N: Int, C: Int, eps: Float
-) {
-    for n in 0..<N {
-        let x = inp + n * C, y = out + n * C
-        var m: Float = 0
-        for i in 0..<C { m += x[i] }
-        m /= Float(C)
-        var variance: Float = 0
-        for i in 0..<C { let d = x[i] - m; variance += d * d }
-        variance /= Float(C)
-        let s = 1 / (variance + eps).squareRoot()
-        for i in 0..<C { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
-        mean[n] = m
-        rstd[n] = s
-    }
-}
 
 /// With `x̂ = (x − mean)·rstd` and `dx̂ = dout·weight`:
 /// `dx = rstd · (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))`, `dweight += dout·x̂`, `dbias += dout`.
@@ -227,17 +190,9 @@ public func attentionBackward(
     }
 }
 
-// MARK: - GELU (tanh approximation)
+// MARK: - GELU (tanh approximation; the forward is `geluForward` in Kernels.swift)
 
 private let geluScale = Float((2.0 / Double.pi).squareRoot())
-
-/// `out = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))` over `N` values (GPT-2's `gelu_new`).
-public func geluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, N: Int) {
-    for i in 0..<N {
-        let x = inp[i]
-        out[i] = 0.5 * x * (1 + tanhf(geluScale * (x + 0.044715 * x * x * x)))
-    }
-}
 
 /// `dinp += dout · gelu'(x)`, with `gelu'(x) = 0.5·(1 + tanh u) + 0.5·x·sech²u·u'`.
 public func geluBackward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
@@ -268,17 +223,10 @@ public func residualBackward(dinp1: UnsafeMutablePointer<Float>, dinp2: UnsafeMu
 
 // MARK: - Softmax and cross-entropy
 
-/// Softmax of each of the `N` rows of `logits[N, V]` into `probs[N, V]` (maximum subtracted first).
+/// Softmax of each of the `N` rows of `logits[N, V]` into `probs[N, V]` (`softmaxInPlace` per row).
 public func softmaxForward(probs: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>, N: Int, V: Int) {
-    for n in 0..<N {
-        let x = logits + n * V, p = probs + n * V
-        var maxValue = -Float.infinity
-        for i in 0..<V { maxValue = max(maxValue, x[i]) }
-        var sum: Float = 0
-        for i in 0..<V { p[i] = expf(x[i] - maxValue); sum += p[i] }
-        let inv = 1 / sum
-        for i in 0..<V { p[i] *= inv }
-    }
+    probs.update(from: logits, count: N * V)
+    for n in 0..<N { softmaxInPlace(probs + n * V, count: V) }
 }
 
 /// `losses[n] = −log probs[n, targets[n]]`.
