@@ -10,13 +10,15 @@ enum Fixtures {
 
     static func folder(_ name: String) -> URL { root.appendingPathComponent(name) }
 
-    static func ids(_ fixture: String, _ file: String) throws -> [Int] {
-        let data = try Data(contentsOf: folder(fixture).appendingPathComponent("reference/\(file)"))
+    /// `reference` is the fixture's folder of Hugging Face outputs: `reference` (the fixture's
+    /// own prompt) or `reference/long` (96 tokens, scripts/make_long_prompt_fixtures.py).
+    static func ids(_ fixture: String, _ file: String, reference: String = "reference") throws -> [Int] {
+        let data = try Data(contentsOf: folder(fixture).appendingPathComponent("\(reference)/\(file)"))
         return try JSONDecoder().decode([Int].self, from: data)
     }
 
-    static func array(_ fixture: String, _ file: String) throws -> Tensor {
-        try NPY.read(folder(fixture).appendingPathComponent("reference/\(file)"))
+    static func array(_ fixture: String, _ file: String, reference: String = "reference") throws -> Tensor {
+        try NPY.read(folder(fixture).appendingPathComponent("\(reference)/\(file)"))
     }
 
     /// The shared data folder, or a skip naming what is missing.

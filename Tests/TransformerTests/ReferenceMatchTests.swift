@@ -10,14 +10,14 @@ import XCTest
 final class ReferenceMatchTests: XCTestCase {
     static let tolerance: Float = 1e-4
 
-    func check(_ fixture: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    func check(_ fixture: String, reference: String = "reference", file: StaticString = #filePath, line: UInt = #line) throws {
         let model = try ModelLoader.loadHuggingFace(folder: Fixtures.folder(fixture))
-        let prompt = try Fixtures.ids(fixture, "prompt_ids.json")
-        let generated = try Fixtures.ids(fixture, "generated_ids.json")
+        let prompt = try Fixtures.ids(fixture, "prompt_ids.json", reference: reference)
+        let generated = try Fixtures.ids(fixture, "generated_ids.json", reference: reference)
         let sequence = prompt + generated
-        let logits = try Fixtures.array(fixture, "logits.npy")  // [T, V]
+        let logits = try Fixtures.array(fixture, "logits.npy", reference: reference)  // [T, V]
         XCTAssertEqual(logits.shape, [sequence.count, model.config.vocabularySize], file: file, line: line)
-        let patterns = try (0..<model.config.layers).map { try Fixtures.array(fixture, "attn_pattern.\($0).npy") }
+        let patterns = try (0..<model.config.layers).map { try Fixtures.array(fixture, "attn_pattern.\($0).npy", reference: reference) }
 
         // Prefill: every prompt row at once.
         var cache = model.makeCache()
@@ -42,7 +42,7 @@ final class ReferenceMatchTests: XCTestCase {
                     patterns[l].attentionRows(position..<(position + 1), keys: position + 1)))
             }
         }
-        print("\(fixture): max |Δlogit| = \(worstLogit), max |Δpattern| = \(worstPattern) over \(sequence.count) positions")
+        print("\(fixture) (\(reference), \(Parallelism.threads) threads): max |Δlogit| = \(worstLogit), max |Δpattern| = \(worstPattern) over \(sequence.count) positions")
         XCTAssertLessThanOrEqual(worstLogit, Self.tolerance, "\(fixture) logits", file: file, line: line)
         XCTAssertLessThanOrEqual(worstPattern, Self.tolerance, "\(fixture) attention", file: file, line: line)
 
@@ -62,6 +62,18 @@ final class ReferenceMatchTests: XCTestCase {
     func testGPT2WithoutPrefixUntiedHead() throws { try check("gpt2-bytes-noprefix") }
     func testGPT2BFloat16Sharded() throws { try check("gpt2-bytes-bf16-sharded") }
     func testLlamaGroupedQueryAttention() throws { try check("llama-tiny-gqa") }
+
+    /// A 96-token prompt takes the parallel paths (attention heads split over workers from
+    /// T·K ≥ 4096, matrix products split by output columns): checked at 1 and 2 threads.
+    func testLongPromptsAtOneAndTwoThreads() throws {
+        let before = Parallelism.threads
+        defer { Parallelism.setThreads(before) }
+        for threads in [1, 2] {
+            Parallelism.setThreads(threads)
+            try check("gpt2-bytes-noprefix", reference: "reference/long")
+            try check("llama-tiny-gqa", reference: "reference/long")
+        }
+    }
 
     /// Hidden states: HF's `hidden_states[l]` is the residual stream entering block l
     /// (embeddings for l = 0); the last entry has the final norm applied.
