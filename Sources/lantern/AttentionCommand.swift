@@ -28,18 +28,9 @@ struct AttentionCommand: ParsableCommand {
           lantern generate "Once upon a time" --model gpt2 --trace output/trace
         """)
 
-    @Argument(help: "The prompt to run (leave out with --trace).")
-    var prompt: String?
+    @OptionGroup var input: PromptOrTrace
 
-    @Option(name: .long, help: ArgumentHelp(
-        "A Hugging Face model folder, a llama2.c .bin checkpoint, or a model name (see `lantern models`).", valueName: "path|name"))
-    var model: String?
-
-    @Option(name: .long, help: ArgumentHelp("The tokenizer, when it is not in the model folder (llama2.c: tokenizer.bin).", valueName: "path"))
-    var tokenizer: String?
-
-    @Option(name: .long, help: ArgumentHelp("Read the pattern from this saved trace instead of running a model.", valueName: "dir"))
-    var trace: String?
+    @OptionGroup var model: ModelOptions
 
     @Option(name: .long, parsing: .unconditional, help: "The layer (0 is the first); not needed with --heads overview.")
     var layer: Int?
@@ -62,19 +53,13 @@ struct AttentionCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the one-head heatmap to the terminal instead of writing a PNG (plain characters with NO_COLOR or when piped).")
     var terminal = false
 
-    mutating func validate() throws {
+    func validate() throws {
         if steps {
-            guard trace != nil else { throw ValidationError("--steps reads a saved generation: add --trace DIR") }
+            guard input.trace != nil else { throw ValidationError("--steps reads a saved generation: add --trace DIR") }
             guard head != nil, heads == nil else { throw ValidationError("--steps draws one head: give --head H") }
         }
         if terminal {
             guard head != nil, heads == nil else { throw ValidationError("--terminal draws one head: give --head H") }
-        }
-        switch (prompt, trace) {
-        case (nil, nil): throw ValidationError("give a prompt (with --model), or a saved trace with --trace DIR")
-        case (.some, .some): throw ValidationError("give a prompt or --trace, not both")
-        case (.some, nil) where model == nil: model = BuiltInModel.name  // a prompt runs on the built-in model by default
-        default: break
         }
         if heads == "overview" {
             if head != nil { throw ValidationError("give --head or --heads overview, not both") }
@@ -134,62 +119,23 @@ struct AttentionCommand: ParsableCommand {
 
     /// The layer's pattern `[H, N, N]` with its tokens, from the trace or a forward pass.
     func attentionSource(layer: Int) throws -> AttentionSource {
-        let name = RecordKind.pattern.name(layer: layer)
-        if let trace {
-            let folder = URL(fileURLWithPath: trace)
-            let metadata = try TraceFile.readMetadata(folder)
-            guard layer < metadata.model.layers else {
-                throw ValidationError("--layer \(layer) is out of range: the traced model has layers 0 to \(metadata.model.layers - 1)")
+        do {
+            if let folder = input.traceFolder { return try AttentionSources.layer(layer, trace: folder) }
+            return try AttentionSources.layer(layer, prompt: input.prompt ?? "", bundle: model.load())
+        } catch let error as AttentionSourceError {
+            // A layer only the model or the trace can judge: a usage error of --layer.
+            switch error {
+            case .layerOutOfRange: throw ValidationError("--\(error)")
+            case .layerNotTraced: throw ValidationError("\(error); choose one of them with --layer")
+            case .noPatterns: throw error
             }
-            if let layers = metadata.layers, !layers.contains(layer) {
-                throw ValidationError("trace \(trace) recorded only layer\(layers.count == 1 ? "" : "s") "
-                                      + "\(layers.map(String.init).joined(separator: ", ")); choose one of them with --layer")
-            }
-            let loaded = try TraceFile.read(folder, names: [name])
-            let pattern = try loaded.tensor(name, folder: trace)
-            return AttentionSource(pattern: pattern, pieces: metadata.pieces, layer: layer, model: metadata.model.source,
-                                   prompt: metadata.prompt, promptTokens: metadata.promptIds.count)
         }
-        let path = try ModelHub.resolveModelArgument(model ?? "")
-        let bundle = try ModelBundle.load(model: path, tokenizer: tokenizer)
-        let config = bundle.model.config
-        guard layer < config.layers else {
-            throw ValidationError("--layer \(layer) is out of range: this model has layers 0 to \(config.layers - 1)")
-        }
-        let ids = PromptEncoder.ids(for: prompt ?? "", tokenizer: bundle.tokenizer)
-        guard ids.count <= config.contextLength else {
-            throw GenerationError.promptTooLong(tokens: ids.count, context: config.contextLength)
-        }
-        var cache = bundle.model.makeCache()
-        let result = bundle.model.forward(ids, cache: &cache, capture: CaptureSpec(kinds: [.pattern], layers: [layer]),
-                                          allLogits: false)
-        guard let pattern = result.records[name] else { throw ValidationError("the model recorded no \(name)") }
-        return AttentionSource(pattern: pattern, pieces: ids.map { bundle.tokenizer.displayPiece($0) }, layer: layer,
-                               model: bundle.source, prompt: prompt ?? "")
     }
 
     /// Every recorded layer's pattern, from the trace or one forward pass recording all layers.
     func overviewSources() throws -> [AttentionSource] {
-        if let trace {
-            let folder = URL(fileURLWithPath: trace)
-            let metadata = try TraceFile.readMetadata(folder)
-            return try OverviewSources.fromTrace(folder, metadata: metadata)
-        }
-        let path = try ModelHub.resolveModelArgument(model ?? "")
-        let bundle = try ModelBundle.load(model: path, tokenizer: tokenizer)
-        let config = bundle.model.config
-        let ids = PromptEncoder.ids(for: prompt ?? "", tokenizer: bundle.tokenizer)
-        guard ids.count <= config.contextLength else {
-            throw GenerationError.promptTooLong(tokens: ids.count, context: config.contextLength)
-        }
-        var cache = bundle.model.makeCache()
-        let result = bundle.model.forward(ids, cache: &cache, capture: CaptureSpec(kinds: [.pattern]), allLogits: false)
-        let pieces = ids.map { bundle.tokenizer.displayPiece($0) }
-        return try (0..<config.layers).map { layer in
-            let name = RecordKind.pattern.name(layer: layer)
-            guard let pattern = result.records[name] else { throw ValidationError("the model recorded no \(name)") }
-            return AttentionSource(pattern: pattern, pieces: pieces, layer: layer, model: bundle.source, prompt: prompt ?? "")
-        }
+        if let folder = input.traceFolder { return try AttentionSources.everyLayer(trace: folder) }
+        return try AttentionSources.everyLayer(prompt: input.prompt ?? "", bundle: model.load())
     }
 
     /// `--out` as a file when it ends in .png, else as a folder (default output/) for `defaultName`.
@@ -197,23 +143,5 @@ struct AttentionCommand: ParsableCommand {
         let target = out ?? "output"
         if target.lowercased().hasSuffix(".png") { return URL(fileURLWithPath: target) }
         return URL(fileURLWithPath: target, isDirectory: true).appendingPathComponent(defaultName)
-    }
-}
-
-/// The attention patterns of every layer a trace recorded, for the overview.
-enum OverviewSources {
-    static func fromTrace(_ folder: URL, metadata: TraceMetadata) throws -> [AttentionSource] {
-        let layers = (metadata.layers ?? Array(0..<metadata.model.layers)).sorted()
-        let names = layers.map { RecordKind.pattern.name(layer: $0) }
-        let present = Set(metadata.tensors.map(\.name))
-        let found = zip(layers, names).filter { present.contains($0.1) }
-        guard !found.isEmpty else {
-            throw ValidationError("trace \(folder.path) holds no attention patterns (record them with --capture pattern)")
-        }
-        let loaded = try TraceFile.read(folder, names: Set(found.map(\.1)))
-        return try found.map { layer, name in
-            AttentionSource(pattern: try loaded.tensor(name, folder: folder.path), pieces: metadata.pieces, layer: layer,
-                            model: metadata.model.source, prompt: metadata.prompt, promptTokens: metadata.promptIds.count)
-        }
     }
 }

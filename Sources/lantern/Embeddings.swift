@@ -32,19 +32,9 @@ struct EmbeddingsCommand: ParsableCommand {
           lantern embeddings --trace output/run
         """)
 
-    @Argument(help: "The prompt whose tokens are compared (not with --trace).")
-    var prompt: String?
+    @OptionGroup var input: PromptOrTrace
 
-    @Option(name: .long, help: ArgumentHelp(
-        "A Hugging Face model folder, a llama2.c .bin checkpoint, or a model name (see `lantern models`).", valueName: "path|name"))
-    var model: String?
-
-    @Option(name: .long, help: ArgumentHelp(
-        "Draw the token embeddings a saved trace recorded (its `embed` record) instead of a live run.", valueName: "dir"))
-    var trace: String?
-
-    @Option(name: .long, help: ArgumentHelp("The tokenizer, when it is not in the model folder (llama2.c: tokenizer.bin).", valueName: "path"))
-    var tokenizer: String?
+    @OptionGroup var model: ModelOptions
 
     @Option(name: .long, help: ArgumentHelp(
         "Comma-separated words for the PCA scatter instead of the prompt's tokens (2 or more; each word's first token).",
@@ -60,15 +50,9 @@ struct EmbeddingsCommand: ParsableCommand {
     /// Above this the heatmap's labels thin out and the scatter becomes a cloud of text.
     static let maximumTokens = 64
 
-    mutating func validate() throws {
-        if trace != nil {
-            guard prompt == nil, model == nil, tokens == nil else {
-                throw ValidationError("--trace draws the trace's own tokens: leave out the prompt, --model and --tokens")
-            }
-        } else if prompt == nil {
-            throw ValidationError("give a prompt (with --model, default the built-in lantern-tiny), or --trace DIR")
-        } else if model == nil {
-            model = BuiltInModel.name
+    func validate() throws {
+        if input.trace != nil, model.wasGiven || tokens != nil {
+            throw ValidationError("--trace draws the trace's own tokens: leave out --model, --tokenizer and --tokens")
         }
         if let tokens {
             let words = Self.words(tokens)
@@ -91,9 +75,9 @@ struct EmbeddingsCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let trace { return try runFromTrace(URL(fileURLWithPath: trace)) }
-        let (prompt, model) = (self.prompt ?? "", self.model ?? "")
-        let bundle = try ModelBundle.load(model: try ModelHub.resolveModelArgument(model), tokenizer: tokenizer)
+        if let folder = input.traceFolder { return try runFromTrace(folder) }
+        let prompt = input.prompt ?? ""
+        let bundle = try model.load()
         let table = bundle.model.tokenEmbeddingTable
         let C = table.shape[1]
         let tok = bundle.tokenizer

@@ -68,7 +68,7 @@ struct ExportCommand: ParsableCommand {
         // A trace that lists patterns must provide them: a missing, truncated or mismatched .npy is
         // an error naming the file (before anything is written), not "no attention patterns".
         let attentionSources = present.contains(where: { $0.hasSuffix(".attn.pattern") })
-            ? try OverviewSources.fromTrace(folder, metadata: metadata) : nil
+            ? try AttentionSources.everyLayer(trace: folder) : nil
         try Self.prepare(target)
 
         // Attention: each layer's grid and the overview.

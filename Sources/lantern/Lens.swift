@@ -59,14 +59,17 @@ struct Lens: ParsableCommand {
     }
 
     func run() throws {
-        let bundle = try model.load()
         let lens: LogitLens
+        let bundle: ModelBundle
         if let folder = fromTrace {
             let metadata = try TraceFile.readMetadata(URL(fileURLWithPath: folder))
+            // The lens unembeds with the traced model's own final norm and table, unless --model names another.
+            bundle = model.model == nil ? try model.load(path: metadata.model.source) : try model.load()
             let names = Set(metadata.tensors.map(\.name)).intersection(LogitLens.requiredRecords(config: bundle.model.config))
             let trace = try TraceFile.read(URL(fileURLWithPath: folder), names: names)
             lens = try LogitLens(trace: trace, model: bundle.model, top: top, folder: folder)
         } else {
+            bundle = try model.load()
             let ids = PromptEncoder.ids(for: prompt ?? "", tokenizer: bundle.tokenizer)
             lens = try LogitLens.run(model: bundle.model, tokens: ids, top: top)
         }

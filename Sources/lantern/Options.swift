@@ -4,12 +4,14 @@ import Generation
 import ModelHub
 import Tensors
 
-/// Which model to run (shared by every command that loads one).
+/// Which model to run (shared by every command that loads one). `--model` is optional: a command
+/// that needs no model (a picture from a trace) never loads one, and one that does gets the
+/// built-in model unless told otherwise (applied at load, so `wasGiven` still tells the two apart).
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "A Hugging Face model folder (config.json, model.safetensors, tokenizer files), a llama2.c .bin checkpoint, or a model name (gpt2, openai-community/gpt2, stories15M: see `lantern models`). Default: Lantern's built-in teaching model, lantern-tiny.",
         valueName: "path|name"))
-    var model: String = BuiltInModel.name
+    var model: String?
 
     @Option(name: .long, help: ArgumentHelp(
         "The tokenizer, when it is not in the model folder (llama2.c: tokenizer.bin).", valueName: "path"))
@@ -27,12 +29,40 @@ struct ModelOptions: ParsableArguments {
         guard (1...256).contains(threads) else { throw ValidationError("--threads \(threads) is out of range: use 1 to 256") }
     }
 
+    /// Whether the command line named a model or a tokenizer (a trace command refuses them).
+    var wasGiven: Bool { model != nil || tokenizer != nil }
+
     func load() throws -> ModelBundle {
-        Parallelism.setThreads(threads)
         // A path that exists wins; otherwise a model name (Lantern's folder, the Hugging Face cache).
-        let path = try ModelHub.resolveModelArgument(model)
+        try load(path: ModelHub.resolveModelArgument(model ?? BuiltInModel.name))
+    }
+
+    /// Loads the model at `path` (a trace's own model) with these options' tokenizer, weights and threads.
+    func load(path: String) throws -> ModelBundle {
+        Parallelism.setThreads(threads)
         return try ModelBundle.load(model: path, tokenizer: tokenizer, weights: weights)
     }
+}
+
+/// What a picture command reads: a prompt to run on the model, or a saved trace (one, not both).
+struct PromptOrTrace: ParsableArguments {
+    @Argument(help: "The prompt to run (leave out with --trace).")
+    var prompt: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Read this saved trace (a folder written by --trace) instead of running a prompt.", valueName: "dir"))
+    var trace: String?
+
+    func validate() throws {
+        switch (prompt, trace) {
+        case (nil, nil): throw ValidationError("give a prompt (with --model), or a saved trace with --trace DIR")
+        case (.some, .some): throw ValidationError("give a prompt or --trace, not both")
+        default: break
+        }
+    }
+
+    /// The trace folder, when the input is a trace.
+    var traceFolder: URL? { trace.map { URL(fileURLWithPath: $0) } }
 }
 
 /// How each next token is drawn: temperature, top-k, top-p, greedy, seed (generate, step,

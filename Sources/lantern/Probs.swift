@@ -29,18 +29,9 @@ struct ProbsCommand: ParsableCommand {
           lantern probs --trace output/trace --step 2 --top 15
         """)
 
-    @Argument(help: "The prompt to run (leave out with --trace).")
-    var prompt: String?
+    @OptionGroup var input: PromptOrTrace
 
-    @Option(name: .long, help: ArgumentHelp(
-        "A Hugging Face model folder, a llama2.c .bin checkpoint, or a model name (see `lantern models`).", valueName: "path|name"))
-    var model: String?
-
-    @Option(name: .long, help: ArgumentHelp("The tokenizer, when it is not in the model folder (llama2.c: tokenizer.bin).", valueName: "path"))
-    var tokenizer: String?
-
-    @Option(name: .long, help: ArgumentHelp("Read the step from this saved trace instead of running a model.", valueName: "dir"))
-    var trace: String?
+    @OptionGroup var model: ModelOptions
 
     @Option(name: .long, parsing: .unconditional, help: "The step to draw (0 is the first generated token).")
     var step: Int = 0
@@ -60,13 +51,7 @@ struct ProbsCommand: ParsableCommand {
 
     var settings: SamplingSettings { sampling.settings }
 
-    mutating func validate() throws {
-        switch (prompt, trace) {
-        case (nil, nil): throw ValidationError("give a prompt (with --model), or a saved trace with --trace DIR")
-        case (.some, .some): throw ValidationError("give a prompt or --trace, not both")
-        case (.some, nil) where model == nil: model = BuiltInModel.name  // a prompt runs on the built-in model by default
-        default: break
-        }
+    func validate() throws {
         guard step >= 0 else { throw ValidationError("--step \(step) is out of range: steps count from 0 (the first generated token)") }
         guard (1...SamplingStep.listed).contains(top) else {
             throw ValidationError("--top \(top) is out of range: use 1 to \(SamplingStep.listed) (each step records its \(SamplingStep.listed) most likely candidates)")
@@ -91,7 +76,7 @@ struct ProbsCommand: ParsableCommand {
 
     /// The step's funnel with the pieces of its candidates, from the trace or a live run.
     func probabilitySource() throws -> ProbabilitySource {
-        if let trace {
+        if let trace = input.trace {
             let metadata = try TraceFile.readMetadata(URL(fileURLWithPath: trace))
             guard !metadata.steps.isEmpty else {
                 throw ValidationError("trace \(trace) has no generated steps; record one with `lantern generate ... --trace DIR`")
@@ -103,8 +88,8 @@ struct ProbsCommand: ParsableCommand {
             // Candidate pieces need the tokenizer: --model, else the traced model's path if it still exists.
             var pieces: [Int: String] = [:]
             for (id, piece) in zip(metadata.tokens, metadata.pieces) { pieces[id] = piece }
-            let modelPath = try model.map { try ModelHub.resolveModelArgument($0) } ?? metadata.model.source
-            if let bundle = try? ModelBundle.load(model: modelPath, tokenizer: tokenizer) {
+            let modelPath = try model.model.map { try ModelHub.resolveModelArgument($0) } ?? metadata.model.source
+            if let bundle = try? ModelBundle.load(model: modelPath, tokenizer: model.tokenizer) {
                 for id in candidateIds(recorded) { pieces[id] = bundle.tokenizer.displayPiece(id) }
             } else {
                 printError("note: cannot load the traced model's tokenizer from \(modelPath); tokens not in the text are shown as #id (add --model)")
@@ -115,10 +100,10 @@ struct ProbsCommand: ParsableCommand {
                                         .replacingOccurrences(of: "␣", with: " "),
                                      vocabularySize: metadata.model.vocabularySize)
         }
-        let path = try ModelHub.resolveModelArgument(model ?? "")
-        let bundle = try ModelBundle.load(model: path, tokenizer: tokenizer)
+        let bundle = try model.load()
+        let prompt = input.prompt ?? ""
         let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
-        let promptIds = try generator.encodePrompt(prompt ?? "")
+        let promptIds = try generator.encodePrompt(prompt)
         let context = bundle.model.config.contextLength
         guard promptIds.count + step < context else {
             throw ValidationError("--step \(step) is out of range: the prompt has \(promptIds.count) tokens and the context "
@@ -132,7 +117,7 @@ struct ProbsCommand: ParsableCommand {
         var pieces: [Int: String] = [:]
         for id in candidateIds(next) { pieces[id] = bundle.tokenizer.displayPiece(id) }
         return ProbabilitySource(step: next, index: step, pieces: pieces, model: bundle.source,
-                                 context: (prompt ?? "") + bundle.tokenizer.decode(session.generatedIds, skipSpecialTokens: true),
+                                 context: prompt + bundle.tokenizer.decode(session.generatedIds, skipSpecialTokens: true),
                                  vocabularySize: bundle.model.config.vocabularySize)
     }
 

@@ -145,6 +145,10 @@ final class AnalysisCommandTests: XCTestCase {
         let json = try CLI.json(run.stdout)
         XCTAssertEqual((json["tokens"] as? [Int])?.count, 5 + 6)
         XCTAssertEqual((json["layers"] as? [[String: Any]])?.count, 6)
+        // Without --model the lens unembeds with the traced model (it used to load the built-in one).
+        let ownModel = try CLI.run(["lens", "--trace", trace.path, "--json"])
+        XCTAssertEqual(ownModel.exitCode, 0, ownModel.stderr)
+        XCTAssertEqual(ownModel.stdout, run.stdout)
 
         try CLI.run(["generate", "Once upon a time", "--model", model, "--greedy", "--max-new-tokens", "2", "--trace", bare.path])
         let missing = try CLI.run(["lens", "--from-trace", bare.path, "--model", model])

@@ -22,10 +22,13 @@ final class EmbeddingsTraceTests: XCTestCase {
 
         let mixed = try CLI.run(["embeddings", "hello", "--trace", trace.path])
         XCTAssertNotEqual(mixed.exitCode, 0)
-        XCTAssertTrue(mixed.stderr.contains("leave out the prompt"), mixed.stderr)
+        XCTAssertTrue(mixed.stderr.contains("give a prompt or --trace, not both"), mixed.stderr)
+        let withModel = try CLI.run(["embeddings", "--trace", trace.path, "--model", "lantern-tiny"])
+        XCTAssertNotEqual(withModel.exitCode, 0)
+        XCTAssertTrue(withModel.stderr.contains("leave out --model, --tokenizer and --tokens"), withModel.stderr)
         let neither = try CLI.run(["embeddings"])
         XCTAssertNotEqual(neither.exitCode, 0)
-        XCTAssertTrue(neither.stderr.contains("or --trace DIR"), neither.stderr)
+        XCTAssertTrue(neither.stderr.contains("or a saved trace with --trace DIR"), neither.stderr)
     }
 }
 
