@@ -165,7 +165,7 @@ public struct GPT2Tokenizer: Tokenizer {
     private struct EncodingSession {
         let tokenizer: GPT2Tokenizer
         var cache: [ArraySlice<UInt8>: [Int]] = [:]
-        var word = BPEWord()
+        var word = PairMerger()
 
         init(tokenizer: GPT2Tokenizer) { self.tokenizer = tokenizer }
 
@@ -198,87 +198,13 @@ public struct GPT2Tokenizer: Tokenizer {
         private mutating func encodeWord(_ bytes: ArraySlice<UInt8>) -> [Int] {
             if bytes.count == 1 { return [tokenizer.idForByte[Int(bytes[bytes.startIndex])]] }
             if let cached = cache[bytes] { return cached }
-            let ids = word.merge(bytes, idForByte: tokenizer.idForByte, merges: tokenizer.merges)
+            let (merges, idForByte) = (tokenizer.merges, tokenizer.idForByte)
+            let ids = word.merge(bytes.lazy.map { idForByte[Int($0)] }, order: .roundByPriority) { left, right in
+                merges[GPT2Tokenizer.pairKey(left, right)].map { (UInt32($0.rank), $0.result) }
+            }
             cache[bytes] = ids
             return ids
         }
-    }
-}
-
-// MARK: - Merging one word
-
-/// The pieces of one word as a doubly linked list over an array, with a
-/// queue of candidate merges ordered by (rank, position).
-///
-/// The reference algorithm repeatedly finds the lowest-ranked adjacent pair
-/// and joins every occurrence of it, left to right, in one pass. The queue
-/// does the same: it pops all candidates of the lowest rank in position order
-/// as one round and only then queues the pairs those joins created, so even
-/// an unusual merges file gives the reference result.
-private struct BPEWord {
-    /// Piece id per node; `-1` once the node was joined into its left neighbour.
-    var ids: [Int] = []
-    var next: [Int] = []
-    var previous: [Int] = []
-    var queue = MergeQueue()
-    var joinedThisRound: [Int] = []
-
-    mutating func merge(_ bytes: ArraySlice<UInt8>, idForByte: [Int], merges: [UInt64: GPT2Tokenizer.Merge]) -> [Int] {
-        let count = bytes.count
-        ids.removeAll(keepingCapacity: true)
-        for byte in bytes { ids.append(idForByte[Int(byte)]) }
-        next = Array(1...count)          // `count` marks the end
-        previous = Array(-1..<(count - 1))
-        queue.removeAll()
-        for left in 0..<(count - 1) { queueMerge(at: left, merges) }
-
-        while let first = queue.popMin() {
-            let rank = MergeQueue.priority(of: first)
-            joinedThisRound.removeAll(keepingCapacity: true)
-            joinIfCurrent(first, merges)
-            while let key = queue.min, MergeQueue.priority(of: key) == rank {
-                _ = queue.popMin()
-                joinIfCurrent(key, merges)
-            }
-            for node in joinedThisRound {
-                if previous[node] >= 0 { queueMerge(at: previous[node], merges) }
-                queueMerge(at: node, merges)
-            }
-        }
-
-        var result: [Int] = []
-        var node = 0                     // the first node is never joined away
-        while node < count {
-            result.append(ids[node])
-            node = next[node]
-        }
-        return result
-    }
-
-    /// The rule that joins the pair starting at node `left` now, if any.
-    private func currentMerge(at left: Int, _ merges: [UInt64: GPT2Tokenizer.Merge]) -> GPT2Tokenizer.Merge? {
-        let right = next[left]
-        guard ids[left] >= 0, right < ids.count else { return nil }
-        return merges[GPT2Tokenizer.pairKey(ids[left], ids[right])]
-    }
-
-    private mutating func queueMerge(at left: Int, _ merges: [UInt64: GPT2Tokenizer.Merge]) {
-        guard let merge = currentMerge(at: left, merges) else { return }
-        queue.insert(MergeQueue.key(priority: UInt32(merge.rank), position: left))
-    }
-
-    /// Joins the pair a queued key points at, unless an earlier join changed
-    /// it: each rank belongs to one pair, so an unchanged rank means an
-    /// unchanged pair.
-    private mutating func joinIfCurrent(_ key: UInt64, _ merges: [UInt64: GPT2Tokenizer.Merge]) {
-        let left = MergeQueue.position(of: key)
-        guard let merge = currentMerge(at: left, merges), merge.rank == Int(MergeQueue.priority(of: key)) else { return }
-        let right = next[left]
-        ids[left] = merge.result
-        ids[right] = -1
-        next[left] = next[right]
-        if next[right] < ids.count { previous[next[right]] = left }
-        joinedThisRound.append(left)
     }
 }
 

@@ -135,49 +135,11 @@ public struct Llama2cTokenizer: Tokenizer {
     /// (leftmost on ties), like `run.c`'s loop, but with a queue of candidate
     /// pairs so a long text is O(n log n) instead of O(n²).
     private func mergeByScore(_ start: [Int]) -> [Int] {
-        let count = start.count
-        guard count > 1 else { return start }
-        var ids = start                   // -1 once joined into the left neighbour
-        var next = Array(1...count)       // `count` marks the end
-        var previous = Array(-1..<(count - 1))
-        var queue = MergeQueue()
-
-        /// The piece the pair starting at node `left` would join into now, if any.
-        func currentJoin(at left: Int) -> Int? {
-            let right = next[left]
-            guard ids[left] >= 0, right < count,
-                  let joined = joinedPiece[Self.pairKey(ids[left], ids[right])],
-                  scores[joined] > Self.lowestUsableScore else { return nil }
-            return joined
+        var merger = PairMerger()
+        return merger.merge(start, order: .oneAtATime) { left, right in
+            guard let joined = joinedPiece[Self.pairKey(left, right)], scores[joined] > Self.lowestUsableScore else { return nil }
+            return (Self.priority(of: scores[joined]), joined)
         }
-        func queueJoin(at left: Int) {
-            guard let joined = currentJoin(at: left) else { return }
-            queue.insert(MergeQueue.key(priority: Self.priority(of: scores[joined]), position: left))
-        }
-
-        for left in 0..<(count - 1) { queueJoin(at: left) }
-        while let key = queue.popMin() {
-            // Every current pair is queued, so if the pair here still scores
-            // what the key says, no current pair beats it.
-            let left = MergeQueue.position(of: key)
-            guard let joined = currentJoin(at: left),
-                  Self.priority(of: scores[joined]) == MergeQueue.priority(of: key) else { continue }
-            let right = next[left]
-            ids[left] = joined
-            ids[right] = -1
-            next[left] = next[right]
-            if next[right] < count { previous[next[right]] = left }
-            if previous[left] >= 0 { queueJoin(at: previous[left]) }
-            queueJoin(at: left)
-        }
-
-        var result: [Int] = []
-        var node = 0                      // the first node is never joined away
-        while node < count {
-            result.append(ids[node])
-            node = next[node]
-        }
-        return result
     }
 
     /// Queue priority for a score: higher scores pop first. The float's bits

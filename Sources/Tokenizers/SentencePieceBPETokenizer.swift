@@ -485,46 +485,10 @@ public struct SentencePieceBPETokenizer: Tokenizer {
     /// on ties), one join at a time, as `tokenizers`' `Word::merge_all` does,
     /// with a queue of candidate pairs so a long word is O(n log n).
     private func mergeByRank(_ start: [Int]) -> [Int] {
-        let count = start.count
-        guard count > 1 else { return start }
-        var ids = start                   // -1 once joined into the left neighbour
-        var next = Array(1...count)       // `count` marks the end
-        var previous = Array(-1..<(count - 1))
-        var queue = MergeQueue()
-
-        /// The merge that joins the pair starting at node `left` now, if any.
-        func currentMerge(at left: Int) -> Merge? {
-            let right = next[left]
-            guard ids[left] >= 0, right < count else { return nil }
-            return merges[Self.pairKey(ids[left], ids[right])]
+        var merger = PairMerger()
+        return merger.merge(start, order: .oneAtATime) { left, right in
+            merges[Self.pairKey(left, right)].map { ($0.rank, $0.result) }
         }
-        func queueMerge(at left: Int) {
-            guard let merge = currentMerge(at: left) else { return }
-            queue.insert(MergeQueue.key(priority: merge.rank, position: left))
-        }
-
-        for left in 0..<(count - 1) { queueMerge(at: left) }
-        while let key = queue.popMin() {
-            // A queued pair may have changed since (a neighbour joined): each
-            // rank belongs to one pair, so an unchanged rank means an unchanged pair.
-            let left = MergeQueue.position(of: key)
-            guard let merge = currentMerge(at: left), merge.rank == MergeQueue.priority(of: key) else { continue }
-            let right = next[left]
-            ids[left] = merge.result
-            ids[right] = -1
-            next[left] = next[right]
-            if next[right] < count { previous[next[right]] = left }
-            if previous[left] >= 0 { queueMerge(at: previous[left]) }
-            queueMerge(at: left)
-        }
-
-        var result: [Int] = []
-        var node = 0                     // the first node is never joined away
-        while node < count {
-            result.append(ids[node])
-            node = next[node]
-        }
-        return result
     }
 
     // MARK: Decoding

@@ -55,32 +55,31 @@ struct Step: ParsableCommand {
         let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
                                             settings: sampling.settings, capture: spec)
         if sampling.ignoreEos { session.suppressedTokens = [generator.endOfTextId] }
-        var stepper = Stepper(session: session, bundle: bundle, prompt: prompt,
-                              request: CaptureRequest(kinds: spec.kinds, layers: nil), listed: candidates,
-                              maxNewTokens: sampling.maxNewTokens, painter: TerminalPainter(color: TerminalColor.detect()), isEndOfText: generator.isEndOfText)
-        stepper.showStep()
+        let stepper = Stepper(session: session, tokenizer: bundle.tokenizer, listed: candidates,
+                              maxNewTokens: sampling.maxNewTokens, isEndOfText: generator.isEndOfText)
+        let screen = StepperScreen(stepper: stepper, bundle: bundle, prompt: prompt,
+                                   request: CaptureRequest(kinds: spec.kinds, layers: nil),
+                                   painter: TerminalPainter(color: TerminalColor.detect()))
+        screen.showStep()
         while let line = readLine() {
-            if !stepper.handle(line.trimmingCharacters(in: .whitespaces)) { break }
+            if !screen.handle(line.trimmingCharacters(in: .whitespaces)) { break }
         }
         if let folder = tracing.trace {
-            try stepper.save(to: folder)
+            try screen.save(to: folder)
         }
     }
 }
 
-/// The stepper's state and commands, separate from reading input so each command is one method.
-struct Stepper {
-    let session: GenerationSession
+/// What the stepper shows: the library's `Stepper` decides what each command does; this prints it.
+struct StepperScreen {
+    let stepper: Stepper
     let bundle: ModelBundle
     let prompt: String
     let request: CaptureRequest
-    let listed: Int
-    /// `--max-new-tokens`: the stepper takes no more tokens than this.
-    let maxNewTokens: Int
     let painter: TerminalPainter
-    /// End-of-text, or a llama2.c model's `<s>` (see `Generator.isEndOfText`).
-    let isEndOfText: (Int) -> Bool
 
+    var session: GenerationSession { stepper.session }
+    var listed: Int { stepper.listed }
     var tokenizer: any Tokenizer { bundle.tokenizer }
 
     func say(_ text: String) { print(text) }
@@ -135,43 +134,44 @@ struct Stepper {
     }
 
     /// Handles one command; returns false to quit.
-    mutating func handle(_ line: String) -> Bool {
-        // The command is the first word; the argument is everything after the first space
-        // (kept as typed, so `t  dragon` types a token with its leading space).
-        let command = String(line.prefix { $0 != " " }).lowercased()
-        let argument = line.count > command.count ? String(line.dropFirst(command.count + 1)) : ""
+    func handle(_ line: String) -> Bool {
         do {
-            switch command {
-            case "", "s":
-                try take(session.sample())
-            case "q", "quit", "exit":
-                return false
-            case "?", "h", "help":
+            switch StepperCommand(line) {
+            case .take: taken(try stepper.take(session.sample()))
+            case .pick(let number): taken(try stepper.take(stepper.pick(number)))
+            case .quit: return false
+            case .help:
                 say(Step.configuration.discussion)
                 return true
-            case "u", "undo":
-                say(session.undo() ? "undid the last token" : "nothing to undo")
-            case "t", "type":
-                try typeText(argument)
-            case "temp", "temperature", "topk", "top-k", "topp", "top-p", "seed":
-                try changeSetting(command, argument)
-            case "a", "attention":
-                try showAttention(argument)
-                return true
-            case "save":
-                try save(to: argument.isEmpty ? "output/step-trace" : argument)
-                return true
-            default:
-                guard let number = Int(command) else {
-                    say("unknown command \"\(line)\": type ? for the list of commands")
-                    return true
+            case .undo: say(session.undo() ? "undid the last token" : "nothing to undo")
+            case .type(let text):
+                let ids = tokenizer.encodeContinuation(text)
+                if !ids.isEmpty {
+                    say("\"\(text)\" is \(ids.count) token\(ids.count == 1 ? "" : "s"): \(ids.map { tokenizer.displayPiece($0) }.joined(separator: " | "))")
                 }
-                let proposal = session.preview()
-                guard (1...min(listed, proposal.afterTemperature.count)).contains(number) else {
-                    say("candidate \(number) is not listed: pick 1 to \(min(listed, proposal.afterTemperature.count))")
-                    return true
-                }
-                try take(session.forcedStep(proposal.afterTemperature[number - 1].id))
+                taken(try stepper.type(text).endedText)
+            case .set(let setting, let value): try stepper.set(setting, value)
+            case .attention(let argument):
+                try showAttention(stepper.newestAttention(argument))
+                return true
+            case .save(let folder):
+                try save(to: folder)
+                return true
+            case .unknown(let text):
+                say("unknown command \"\(text)\": type ? for the list of commands")
+                return true
+            }
+        } catch let error as StepperError {
+            switch error {
+            case .limitReached(let limit):
+                say("error: --max-new-tokens \(limit) reached: u undoes a step, q quits (start again with a larger --max-new-tokens to go on)")
+            case .attentionUsage, .noAttentionYet, .notListed:
+                say("\(error)")
+                return true          // nothing changed: the step is not shown again
+            case .emptyText, .noTokens:
+                say("\(error)")
+            case .needsNumber:
+                say("error: \(error)")
             }
         } catch {
             say("error: \(error)")
@@ -180,68 +180,16 @@ struct Stepper {
         return true
     }
 
-    func take(_ step: SamplingStep) throws {
-        guard !session.isContextFull else { throw GenerationError.contextFull(session.contextLength) }
-        guard session.generatedIds.count < maxNewTokens else {
-            throw CommandFailure(description: "--max-new-tokens \(maxNewTokens) reached: u undoes a step, q quits "
-                                 + "(start again with a larger --max-new-tokens to go on)")
-        }
-        try session.accept(step)
-        if isEndOfText(step.chosen) {
-            say("(the model chose its end-of-text token: a natural place to stop)")
-        }
+    func taken(_ endedText: Bool) {
+        if endedText { say("(the model chose its end-of-text token: a natural place to stop)") }
     }
 
-    func typeText(_ text: String) throws {
-        guard !text.isEmpty else {
-            say("type some text after t, e.g. t  dragon")
-            return
-        }
-        let ids = tokenizer.encodeContinuation(text)
-        guard !ids.isEmpty else { say("\"\(text)\" gives no tokens"); return }
-        say("\"\(text)\" is \(ids.count) token\(ids.count == 1 ? "" : "s"): \(ids.map { tokenizer.displayPiece($0) }.joined(separator: " | "))")
-        for id in ids { try take(session.forcedStep(id)) }
-    }
-
-    func changeSetting(_ name: String, _ value: String) throws {
-        var settings = session.settings
-        switch name {
-        case "temp", "temperature":
-            guard let v = Float(value) else { throw ValidationError("temp needs a number, e.g. temp 0.7") }
-            settings.temperature = v
-            settings.greedy = false
-        case "topk", "top-k":
-            guard let v = Int(value) else { throw ValidationError("topk needs a whole number, e.g. topk 40 (0 = off)") }
-            settings.topK = v
-        case "topp", "top-p":
-            guard let v = Float(value) else { throw ValidationError("topp needs a number, e.g. topp 0.9 (1 = off)") }
-            settings.topP = v
-        default:
-            guard let v = UInt64(value) else { throw ValidationError("seed needs a whole number, e.g. seed 7") }
-            settings.seed = v
-        }
-        try settings.validate()
-        session.settings = settings
-    }
-
-    func showAttention(_ argument: String) throws {
-        let numbers = argument.split(separator: " ").compactMap { Int($0) }
-        let config = bundle.model.config
-        guard numbers.count == 2, (0..<config.layers).contains(numbers[0]), (0..<config.heads).contains(numbers[1]) else {
-            say("usage: a LAYER HEAD, with LAYER 0-\(config.layers - 1) and HEAD 0-\(config.heads - 1)")
-            return
-        }
-        let (layer, head) = (numbers[0], numbers[1])
-        guard let record = session.forwardRecords.last?.records["blocks.\(layer).attn.pattern"] else {
-            say("no attention recorded yet")
-            return
-        }
-        // The newest row: [H, rows, K] → row rows-1 of head `head`.
-        let rows = record.shape[1], K = record.shape[2]
-        let weights = Array(record.scalars[((head * rows + rows - 1) * K)..<((head * rows + rows) * K)])
+    func showAttention(_ newest: (layer: Int, head: Int, weights: [Float])) {
+        let (layer, head, weights) = newest
         let tokens = session.tokens
-        let newest = tokenizer.displayPiece(tokens[K - 1])
-        say(painter.bold("attention of the newest token \"\(newest)\" (query, position \(K - 1)) in layer \(layer), head \(head):"))
+        let K = weights.count
+        let newestPiece = tokenizer.displayPiece(tokens[K - 1])
+        say(painter.bold("attention of the newest token \"\(newestPiece)\" (query, position \(K - 1)) in layer \(layer), head \(head):"))
         say(painter.dim("key position · token · weight (colour: viridis, dark = 0, yellow = largest)"))
         let largest = weights.max() ?? 1
         for (position, weight) in weights.enumerated() {
