@@ -1,0 +1,196 @@
+import Foundation
+import Generation
+import Tokenizers
+import Transformer
+
+// The report card of `lantern evaluate`: how well a model has learnt the teaching corpus, on
+// held-out material only, scored with the engine's own forward pass and sampler.
+
+/// The report card's tasks, in the order they run and print.
+public enum EvaluationTask: String, CaseIterable, Sendable {
+    case loss, grammar, fluency, sentiment
+    case labelWords = "label-words"
+    case tweets, translation, questions, heads
+}
+
+/// Scores a model on the teaching corpus's held-out items with the engine's own forward pass.
+public struct TeachingEvaluator {
+    public let model: any LanguageModel
+    public let tokenizer: any Tokenizer
+
+    public init(model: any LanguageModel, tokenizer: any Tokenizer) {
+        self.model = model
+        self.tokenizer = tokenizer
+    }
+
+    /// Each document as the training stream shows it: after `<|endoftext|>` and a newline.
+    public func documentIds(_ text: String) -> (ids: [Int], firstScored: Int) {
+        let prefix = tokenizer.encode(TeachingCorpus.endOfText + "\n")
+        let ids = Array((prefix + tokenizer.encode(text)).prefix(model.config.contextLength))
+        return (ids, prefix.count)
+    }
+
+    /// Log-probabilities of every next token: row t of the result scores ids[t + 1].
+    public func logProbabilities(_ ids: [Int]) -> [[Float]] {
+        var cache = model.makeCache()
+        let logits = model.forward(ids, cache: &cache, capture: .nothing, allLogits: true).logits
+        return (0..<ids.count).map { t in
+            let row = Array(logits.row(t))
+            let top = row.max() ?? 0
+            let logSum = log(row.reduce(Float(0)) { $0 + exp($1 - top) }) + top
+            return row.map { $0 - logSum }
+        }
+    }
+
+    /// Mean cross-entropy over the documents' tokens (nats per token).
+    public func meanLoss(documents: [String]) -> Double {
+        var total = 0.0, tokens = 0
+        for document in documents {
+            let (ids, first) = documentIds(document)
+            let rows = logProbabilities(ids)
+            for t in max(0, first - 1)..<(ids.count - 1) {
+                total -= Double(rows[t][ids[t + 1]]); tokens += 1
+            }
+        }
+        return tokens == 0 ? .nan : total / Double(tokens)
+    }
+
+    /// Log-probability of `continuation` after `prompt`.
+    public func score(prompt: String, continuation: String) -> Float {
+        let (promptIds, _) = documentIds(prompt)
+        let all = Array((promptIds + tokenizer.encode(continuation)).prefix(model.config.contextLength))
+        let rows = logProbabilities(all)
+        var sum: Float = 0
+        for t in (promptIds.count - 1)..<(all.count - 1) { sum += rows[t][all[t + 1]] }
+        return sum
+    }
+
+    /// Tokens an answer may take (greedy answers stop at the end of the line before this).
+    public static let answerTokens = 24
+
+    /// The items whose prompt, after `<|endoftext|>` and a newline, leaves room for an answer in
+    /// the model's context; the others cannot be asked of this model and are left out.
+    public func fitting(_ items: [CorpusEvaluationItem]) -> [CorpusEvaluationItem] {
+        items.filter {
+            tokenizer.encode(TeachingCorpus.endOfText + "\n" + $0.prompt).count + Self.answerTokens <= model.config.contextLength
+        }
+    }
+
+    /// Share of items whose expected answer scores highest among `choices`.
+    public func choiceAccuracy(_ all: [CorpusEvaluationItem], choices: [String]) -> Double {
+        let items = fitting(all)
+        let right = items.filter { item in
+            let scores = choices.map { score(prompt: item.prompt, continuation: $0) }
+            return choices[scores.indices.max { scores[$0] < scores[$1] }!] == item.expected
+        }.count
+        return Double(right) / Double(max(1, items.count))
+    }
+
+    /// Per-prompt label words: the share of items whose right word scores above the wrong one,
+    /// and the mean probability of the right word (all its tokens).
+    public func labelWordScores(_ all: [(item: CorpusEvaluationItem, words: LabelWords)]) -> (accuracy: Double, meanProbability: Double) {
+        let fitting = Set(fitting(all.map(\.item)).map(\.prompt))
+        var right = 0, probability = 0.0, asked = 0
+        for (item, words) in all where fitting.contains(item.prompt) {
+            let wrong = item.expected == " " + words.positive ? words.negative : words.positive
+            let rightScore = score(prompt: item.prompt, continuation: item.expected)
+            if rightScore > score(prompt: item.prompt, continuation: " " + wrong) { right += 1 }
+            probability += Double(exp(rightScore))
+            asked += 1
+        }
+        return (Double(right) / Double(max(1, asked)), probability / Double(max(1, asked)))
+    }
+
+    /// Share of items whose greedy continuation, up to the end of the line, is exactly the answer.
+    public func exactMatchAccuracy(_ all: [CorpusEvaluationItem]) throws -> Double {
+        let items = fitting(all)
+        let generator = Generator(model: model, tokenizer: tokenizer)
+        var right = 0
+        for item in items {
+            let prompt = TeachingCorpus.endOfText + "\n" + item.prompt
+            let (result, _) = try generator.generate(prompt: prompt, maxNewTokens: Self.answerTokens, settings: SamplingSettings(greedy: true),
+                                                     stopStrings: ["\n"])
+            if result.text == item.expected { right += 1 }
+        }
+        return Double(right) / Double(max(1, items.count))
+    }
+
+    /// Stories sampled from "Once upon a time" openings, judged sentence by sentence by the grammar.
+    public func grammarShare(samples: Int) throws -> CorpusGrammar.Acceptance {
+        let generator = Generator(model: model, tokenizer: tokenizer)
+        var text = ""
+        for sample in 1...samples {
+            let (result, _) = try generator.generate(prompt: TeachingCorpus.endOfText + "\nOnce upon a time,", maxNewTokens: 120,
+                                                     settings: SamplingSettings(temperature: 0.8, topK: 40, seed: UInt64(sample)))
+            text += "Once upon a time," + result.text + "\n"
+        }
+        return CorpusGrammar.shared.acceptance(of: text)
+    }
+}
+
+/// Does sampling stay in the story world? Continues ordinary prompts (some ending in a full stop)
+/// with several seeds and calls a sample fluent when every word in it is a word of the teaching
+/// corpus (its stories, reviews, tweets, translations and questions) and none contains a digit:
+/// letter soup, made-up words and numbers glued to words all fail.
+public struct FluencyCheck {
+    public let model: any LanguageModel
+    public let tokenizer: any Tokenizer
+
+    public init(model: any LanguageModel, tokenizer: any Tokenizer) {
+        self.model = model
+        self.tokenizer = tokenizer
+    }
+
+    public static let prompts = ["Once upon a time, Mia", "Mia found a shiny stone.", "Tom and his dog went to the park.",
+                          "One day, Lily", "Ben was sad.", "Zoe had a red kite.", "Once upon a time, there was a little bird.",
+                          "Max lost his ball.", "In the garden,", "Sam and Anna"]
+    public static let seeds: [UInt64] = [1, 2, 3, 4, 5]
+    public static let newTokens = 30
+
+    /// Words of the corpus (case kept), from a 2 MB sample of seed 1's training text.
+    public static let vocabulary: Set<String> = {
+        let documents = TeachingCorpus(seed: 1, targetBytes: 2_000_000).documents()
+        var words = Set<String>()
+        for document in documents where document.kind != .repetition {
+            words.formUnion(CorpusGrammar.words(in: document.text).filter { $0.first!.isLetter })
+        }
+        return words
+    }()
+
+    /// Why `text` is not fluent (the first word that is not the corpus's), or nil when it is.
+    public static func problem(in text: String) -> String? {
+        for word in text.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "'" }) {
+            let word = String(word).trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+            if word.isEmpty { continue }
+            if word.contains(where: \.isNumber) { return "contains a digit: \(word)" }
+            let parts = word.split(separator: "'").map(String.init)  // can't → can, t
+            if !parts.allSatisfy({ vocabulary.contains($0) || ["t", "s", "ll", "m", "re", "ve", "d"].contains($0) }) {
+                return "not a word of the corpus: \(word)"
+            }
+        }
+        return nil
+    }
+
+    /// The share of fluent samples, how many were drawn, the failures (`prompt|continuation
+    /// (why)`) and the fluent samples per prompt.
+    public func share(settings base: SamplingSettings) throws -> (share: Double, samples: Int, failures: [String], byPrompt: [String: Int]) {
+        let generator = Generator(model: model, tokenizer: tokenizer)
+        var fluent = 0, failures: [String] = [], byPrompt: [String: Int] = [:]
+        for prompt in Self.prompts {
+            byPrompt[prompt] = 0
+            for seed in Self.seeds {
+                var settings = base
+                settings.seed = seed
+                let (result, _) = try generator.generate(prompt: prompt, maxNewTokens: Self.newTokens, settings: settings)
+                if let problem = Self.problem(in: result.text) {
+                    failures.append("\(prompt)|\(result.text) (\(problem))")
+                } else {
+                    fluent += 1
+                    byPrompt[prompt, default: 0] += 1
+                }
+            }
+        }
+        let samples = Self.prompts.count * Self.seeds.count
+        return (Double(fluent) / Double(samples), samples, failures, byPrompt)
+    }
+}

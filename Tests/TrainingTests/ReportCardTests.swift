@@ -1,0 +1,48 @@
+import Foundation
+import Generation
+import LanternTestSupport
+import Training
+import Transformer
+import XCTest
+
+/// The report card's scoring (`lantern evaluate`), on a small model: scores are sums of the
+/// engine's log-probabilities, losses their means, and fluency is judged word by word.
+final class ReportCardTests: XCTestCase {
+    func testFluencyIsJudgedWordByWord() {
+        XCTAssertNil(FluencyCheck.problem(in: " she found a red ball and was happy."))
+        XCTAssertNil(FluencyCheck.problem(in: " Mia can't find it."), "contractions split at the apostrophe")
+        XCTAssertEqual(FluencyCheck.problem(in: " Mia had 3 cats"), "contains a digit: 3")
+        XCTAssertEqual(FluencyCheck.problem(in: " the rcMia went"), "not a word of the corpus: rcMia")
+    }
+
+    func testScoresAreSumsOfTheEnginesLogProbabilities() throws {
+        let bundle = try ModelBundle.load(model: Repository.fixtures.appendingPathComponent("gpt2-bytes-noprefix").path)
+        let evaluator = TeachingEvaluator(model: bundle.model, tokenizer: bundle.tokenizer)
+
+        let (promptIds, _) = evaluator.documentIds("The cat sat")
+        let continuation = bundle.tokenizer.encode(" on the mat")
+        let all = promptIds + continuation
+        let rows = evaluator.logProbabilities(all)
+        for row in rows { XCTAssertEqual(row.reduce(0) { $0 + exp(Double($1)) }, 1, accuracy: 1e-4, "each row is a distribution") }
+        var expected: Float = 0
+        for t in (promptIds.count - 1)..<(all.count - 1) { expected += rows[t][all[t + 1]] }
+        XCTAssertEqual(evaluator.score(prompt: "The cat sat", continuation: " on the mat"), expected, accuracy: 1e-4)
+
+        // The loss of one document: the mean negative log-probability of its own tokens.
+        let (ids, first) = evaluator.documentIds("Once upon a time")
+        let documentRows = evaluator.logProbabilities(ids)
+        let positions = Array(max(0, first - 1)..<(ids.count - 1))
+        let mean = -positions.map { Double(documentRows[$0][ids[$0 + 1]]) }.reduce(0, +) / Double(positions.count)
+        XCTAssertEqual(evaluator.meanLoss(documents: ["Once upon a time"]), mean, accuracy: 1e-5)
+
+        // A choice is right when the expected answer scores highest.
+        let choices = [" positive", " negative"]
+        let items = evaluator.fitting(TeachingCorpus.sentimentEvaluation(count: 6, seed: 3, shots: 0))
+        XCTAssertFalse(items.isEmpty)
+        let right = items.filter { item in
+            let scores = choices.map { evaluator.score(prompt: item.prompt, continuation: $0) }
+            return (scores[0] >= scores[1] ? choices[0] : choices[1]) == item.expected
+        }.count
+        XCTAssertEqual(evaluator.choiceAccuracy(items, choices: choices), Double(right) / Double(items.count), accuracy: 1e-12)
+    }
+}
