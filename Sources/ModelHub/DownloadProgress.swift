@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// Turns download events into a progress display: on a terminal, one bar redrawn in place
 /// (bytes, percent, speed, time left); otherwise plain lines at the start, every 10 % and the end,
@@ -21,7 +22,7 @@ public final class DownloadProgress: @unchecked Sendable {
     private var samples: [(Double, Int64)] = []
     private var lastDraw = -Double.infinity
     private var lastDecile = -1
-    private var barShown = false
+    private let line: ProgressLine
 
     /// `write` receives text exactly as it should appear (terminal control characters included);
     /// `now` is a clock in seconds (injectable for tests).
@@ -30,6 +31,7 @@ public final class DownloadProgress: @unchecked Sendable {
         self.isTerminal = isTerminal
         self.write = write
         self.now = now
+        line = ProgressLine(isTerminal: isTerminal, write: write)
     }
 
     /// A display that writes to standard error, as a bar when standard error is a terminal.
@@ -77,13 +79,7 @@ public final class DownloadProgress: @unchecked Sendable {
             let transferred = name == file ? bytes - startBytes : 0
             let speed = seconds > 0 && transferred > 0 ? ", \(ByteCount.format(Int64(Double(transferred) / seconds)))/s" : ""
             let line = "\(name): \(ByteCount.format(bytes)) done\(speed), \(check) (\(sha256.prefix(12))…)"
-            if isTerminal && barShown {
-                write("\r" + line + "\u{1B}[K\n")  // the summary replaces the bar
-                barShown = false
-            } else {
-                endBar()
-                write(line + "\n")
-            }
+            self.line.replace(with: line)  // the summary replaces the bar
             file = ""
         case .skipped(let name, let reason):
             endBar()
@@ -98,10 +94,7 @@ public final class DownloadProgress: @unchecked Sendable {
         endBar()
     }
 
-    private func endBar() {
-        if barShown { write("\n") }
-        barShown = false
-    }
+    private func endBar() { line.end() }
 
     private func draw(at time: Double, force: Bool) {
         guard !file.isEmpty else { return }
@@ -109,8 +102,7 @@ public final class DownloadProgress: @unchecked Sendable {
         if isTerminal {
             guard force || time - lastDraw >= 0.1 else { return }  // at most ten redraws a second
             lastDraw = time
-            write("\r" + Self.barLine(file: file, received: lastBytes, expected: expected, bytesPerSecond: speed) + "\u{1B}[K")
-            barShown = true
+            line.draw(Self.barLine(file: file, received: lastBytes, expected: expected, bytesPerSecond: speed))
         } else {
             guard let expected, expected > 0 else { return }
             let decile = Int(min(lastBytes * 10 / expected, 10))
@@ -130,21 +122,8 @@ public final class DownloadProgress: @unchecked Sendable {
         return Double(last.1 - first.1) / (last.0 - first.0)
     }
 
-    /// `[#########>          ]` for a fraction in 0…1.
-    public static func bar(fraction: Double, width: Int = 24) -> String {
-        let clamped = min(max(fraction, 0), 1)
-        let filled = Int((clamped * Double(width)).rounded(.down))
-        if filled >= width { return "[" + String(repeating: "#", count: width) + "]" }
-        return "[" + String(repeating: "#", count: filled) + ">" + String(repeating: " ", count: width - filled - 1) + "]"
-    }
-
-    /// `0:07`, `12:34`, `1:02:03`.
-    public static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0 else { return "--:--" }
-        let total = Int(seconds.rounded())
-        let (hours, minutes, secs) = (total / 3600, total / 60 % 60, total % 60)
-        return hours > 0 ? String(format: "%d:%02d:%02d", hours, minutes, secs) : String(format: "%d:%02d", minutes, secs)
-    }
+    public static func bar(fraction: Double, width: Int = 24) -> String { ProgressLine.bar(fraction: fraction, width: width) }
+    public static func duration(_ seconds: Double) -> String { ProgressLine.duration(seconds) }
 
     /// The terminal bar: name, bar, percent, bytes, speed, time left.
     public static func barLine(file: String, received: Int64, expected: Int64?, bytesPerSecond: Double?) -> String {

@@ -3,6 +3,7 @@ import Foundation
 import Generation
 import ModelHub
 import Rendering
+import Tensors
 import Tracing
 import Transformer
 
@@ -217,8 +218,7 @@ final class ExportState: @unchecked Sendable {
 /// The paths themselves go to stdout, one a line. Not thread-safe: `ExportState` serialises calls.
 final class ExportProgress {
     let total: Int
-    let isTerminal = isatty(STDERR_FILENO) == 1
-    private var barShown = false
+    private let line = ProgressLine()
     /// Pictures begun and written so far.
     private var started = 0, done = 0
 
@@ -227,26 +227,21 @@ final class ExportProgress {
     /// A picture is being drawn: the bar names it (a terminal), or a line says so.
     func begin(_ name: String) {
         started += 1
-        if isTerminal { drawBar(current: name) } else { printError("exporting \(started)/\(total): \(name)") }
+        if line.isTerminal { drawBar(current: name) } else { printError("exporting \(started)/\(total): \(name)") }
     }
 
     /// Prints a finished picture's path on stdout, keeping the bar below it on a terminal.
     func finished(_ path: String) {
         done += 1
-        if isTerminal && barShown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        line.clear()
         print(path)
-        if isTerminal { drawBar(current: nil) }
+        drawBar(current: nil)
     }
 
     private func drawBar(current: String?) {
         let fraction = total > 0 ? Double(done) / Double(total) : 1
-        let text = "exporting \(DownloadProgress.bar(fraction: fraction)) \(done)/\(total)" + (current.map { "  \($0)" } ?? "")
-        FileHandle.standardError.write(Data(("\r" + text + "\u{1B}[K").utf8))
-        barShown = true
+        line.draw("exporting \(ProgressLine.bar(fraction: fraction)) \(done)/\(total)" + (current.map { "  \($0)" } ?? ""))
     }
 
-    func end() {
-        if isTerminal && barShown { FileHandle.standardError.write(Data("\n".utf8)) }
-        barShown = false
-    }
+    func end() { line.end() }
 }

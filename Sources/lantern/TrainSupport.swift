@@ -12,18 +12,10 @@ extension TrainCommand {
     func trainTokenizer(text: String) throws -> TrainedByteLevelBPE {
         let trainer: ByteLevelBPETrainer
         do { trainer = try ByteLevelBPETrainer(vocabularySize: vocabSize) } catch { throw ValidationError("\(error)") }
-        let isTerminal = isatty(STDERR_FILENO) == 1
         printError("training a BPE tokenizer of \(vocabSize) entries…")
-        var lastDrawn = -1
-        let trained = trainer.train(text: text) { done, total in
-            guard isTerminal, total > 0 else { return }
-            let percent = done * 100 / total
-            if percent != lastDrawn {
-                lastDrawn = percent
-                FileHandle.standardError.write(Data("\rtokenizer \(DownloadProgress.bar(fraction: Double(done) / Double(total))) \(done)/\(total) merges\u{1B}[K".utf8))
-            }
-        }
-        if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        let progress = MergeProgress(label: "tokenizer")
+        let trained = trainer.train(text: text) { done, total in progress.show(done: done, total: total) }
+        progress.end()
         printError(String(format: "tokenizer: %d entries, %.3f tokens per byte of the data", trained.vocabularySize, trained.tokensPerByte))
         return trained
     }
@@ -33,8 +25,7 @@ extension TrainCommand {
 /// place on a terminal; otherwise a plain line every 5% (and at each validation), so logs stay short.
 final class TrainingProgress {
     let total: Int
-    let isTerminal = isatty(STDERR_FILENO) == 1
-    private var barShown = false
+    private let line = ProgressLine()
     private var lastValidation: Float?
     private var recentRates: [Double] = []
     private var lastPrinted = -1
@@ -49,11 +40,9 @@ final class TrainingProgress {
         let secondsLeft = Double((run.settings.steps - entry.step) * run.tokensPerStep) / max(rate, 1)
         var text = String(format: "step %d/%d  loss %.3f", entry.step, run.settings.steps, entry.loss)
         if let v = lastValidation { text += String(format: "  val %.3f", v) }
-        text += String(format: "  %.0f tok/s  %@ left", rate, Self.duration(secondsLeft))
-        if isTerminal {
-            let fraction = Double(entry.step) / Double(max(1, run.settings.steps))
-            FileHandle.standardError.write(Data(("\r" + DownloadProgress.bar(fraction: fraction) + " " + text + "\u{1B}[K").utf8))
-            barShown = true
+        text += String(format: "  %.0f tok/s  %@ left", rate, ProgressLine.duration(secondsLeft))
+        if line.isTerminal {
+            line.draw(ProgressLine.bar(fraction: Double(entry.step) / Double(max(1, run.settings.steps))) + " " + text)
         } else {
             let twentieth = entry.step * 20 / max(1, run.settings.steps)
             if twentieth != lastPrinted || entry.validationLoss != nil || entry.step == 1 {
@@ -64,20 +53,9 @@ final class TrainingProgress {
     }
 
     /// Clears the bar before other output.
-    func pause() {
-        if isTerminal && barShown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-    }
+    func pause() { line.clear() }
 
-    func end() {
-        if isTerminal && barShown { FileHandle.standardError.write(Data("\n".utf8)) }
-        barShown = false
-    }
-
-    static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite else { return "?" }
-        let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
-    }
+    func end() { line.end() }
 }
 
 /// The pictures a run draws into its folder: the loss curve and the probe's attention snapshots.

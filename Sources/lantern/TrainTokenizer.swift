@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelHub
+import Tensors
 import Training
 
 /// `lantern train-tokenizer`: learn GPT-2 style byte-level BPE merges from plain text.
@@ -54,7 +55,7 @@ struct TrainTokenizer: ParsableCommand {
 
         let bytes = documents.reduce(0) { $0 + $1.text.utf8.count }
         printError("training on \(ByteCount.format(Int64(bytes))) of text in \(documents.count) file\(documents.count == 1 ? "" : "s")")
-        let bar = TrainingProgressBar()
+        let bar = MergeProgress(label: "merging")
         let start = Date()
         let trained = trainer.train(texts: documents.map(\.text)) { bar.show(done: $0, total: $1) }
         bar.end()
@@ -72,25 +73,5 @@ struct TrainTokenizer: ParsableCommand {
         print("data         \(bytes) bytes in \(documents.count) file\(documents.count == 1 ? "" : "s")")
         print("tokens/byte  \(String(format: "%.3f", trained.tokensPerByte)) (\(trained.trainingTokenCount) tokens on the training data)")
         print("time         \(String(format: "%.2f", seconds)) s")
-    }
-}
-
-/// Merges done as a bar on stderr, redrawn in place, only when stderr is a terminal.
-final class TrainingProgressBar {
-    let isTerminal = isatty(STDERR_FILENO) == 1
-    private var shownPercent = -1
-
-    func show(done: Int, total: Int) {
-        guard isTerminal else { return }
-        let fraction = total > 0 ? Double(done) / Double(total) : 1
-        let percent = Int(fraction * 100)
-        guard percent != shownPercent else { return }
-        shownPercent = percent
-        let text = "merging \(DownloadProgress.bar(fraction: fraction)) \(done)/\(total)"
-        FileHandle.standardError.write(Data(("\r" + text + "\u{1B}[K").utf8))
-    }
-
-    func end() {
-        if isTerminal && shownPercent >= 0 { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }
