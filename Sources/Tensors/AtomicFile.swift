@@ -54,8 +54,46 @@ public enum AtomicFile {
         try replace(url, with: data)
     }
 
+    /// Writes files that belong together (a tokenizer's vocab.json and merges.txt): each is
+    /// written whole into its temporary file first, and only when all are complete are they
+    /// renamed into place, so a failure while writing leaves every destination as it was.
+    /// Destinations must be plain files or new names (a device or pipe is refused here).
+    public static func writeTogether(_ files: [(data: Data, url: URL)]) throws(Failure) {
+        var staged: [(temporary: URL, destination: URL)] = []
+        defer { for file in staged { unlink(file.temporary.path) } }  // after a rename: nothing left to remove
+        for (data, url) in files {
+            var info = stat()
+            var destination = url
+            if stat(url.path, &info) == 0 {
+                guard info.st_mode & S_IFMT == S_IFREG else {
+                    throw Failure(path: url.path, reason: info.st_mode & S_IFMT == S_IFDIR ? "it is a folder; give a file name"
+                                                                                         : "it is not a plain file")
+                }
+                destination = url.resolvingSymlinksInPath()
+            } else if lstat(url.path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK {
+                throw Failure(path: url.path, reason: "it is a symbolic link to something that does not exist; remove the link or give another name")
+            }
+            staged.append((try stage(data, beside: destination), destination))
+        }
+        for file in staged {
+            guard rename(file.temporary.path, file.destination.path) == 0 else {
+                throw Failure(path: file.destination.path, reason: errnoPhrase())
+            }
+        }
+    }
+
     /// Temporary file beside `url`, then a rename over it.
     private static func replace(_ url: URL, with data: Data) throws(Failure) {
+        let temporary = try stage(data, beside: url)
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = errnoPhrase()
+            unlink(temporary.path)
+            throw Failure(path: url.path, reason: reason)
+        }
+    }
+
+    /// `data` in a new hidden file beside `url`, whole (removed again if anything fails).
+    private static func stage(_ data: Data, beside url: URL) throws(Failure) -> URL {
         let folder = url.deletingLastPathComponent()
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString.prefix(8))")
         do {
@@ -64,11 +102,7 @@ public enum AtomicFile {
             unlink(temporary.path)
             throw Failure(path: error.path == temporary.path ? folder.path : error.path, reason: error.reason)
         }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = errnoPhrase()
-            unlink(temporary.path)
-            throw Failure(path: url.path, reason: reason)
-        }
+        return temporary
     }
 
     /// Writes every byte through a plain file descriptor (a new file when `create`), so errors

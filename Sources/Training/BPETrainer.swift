@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 import Tokenizers
 
 // MARK: - Byte-level BPE training (GPT-2 style)
@@ -202,9 +203,9 @@ public struct TrainedByteLevelBPE: Sendable {
         return Data(text.utf8)
     }
 
-    /// Writes `vocab.json` and `merges.txt` into `folder` (created if needed):
-    /// both go to hidden temporary files first and are renamed into place only
-    /// when both are complete, so a failure leaves no half-written output.
+    /// Writes `vocab.json` and `merges.txt` into `folder` (created if needed) with
+    /// `AtomicFile.writeTogether`: both are renamed into place only when both are
+    /// complete, so a failure leaves no half-written output.
     /// `GPT2Tokenizer.load(folder:)` reads them back, with `<|endoftext|>` special.
     /// - Returns: the two files' URLs.
     /// - Throws: `BPETrainingError.unwritable` naming the folder or file.
@@ -213,21 +214,10 @@ public struct TrainedByteLevelBPE: Sendable {
         let targets = [(folder.appendingPathComponent("vocab.json"), vocabularyJSON()),
                        (folder.appendingPathComponent("merges.txt"), mergesText())]
         try Self.prepareFolder(folder)
-        var temporaries: [URL] = []
-        defer { for temporary in temporaries { try? FileManager.default.removeItem(at: temporary) } }
-        for (url, data) in targets {
-            let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString.prefix(8))")
-            temporaries.append(temporary)
-            do {
-                try data.write(to: temporary)
-            } catch {
-                throw .unwritable(path: url.path, reason: "the file cannot be written")
-            }
-        }
-        for (index, (url, _)) in targets.enumerated() {
-            guard rename(temporaries[index].path, url.path) == 0 else {
-                throw .unwritable(path: url.path, reason: String(cString: strerror(errno)))
-            }
+        do {
+            try AtomicFile.writeTogether(targets.map { (data: $0.1, url: $0.0) })
+        } catch {
+            throw .unwritable(path: error.path, reason: error.reason)
         }
         return (targets[0].0, targets[1].0)
     }

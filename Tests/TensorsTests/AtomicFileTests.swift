@@ -71,4 +71,22 @@ final class AtomicFileTests: XCTestCase {
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch.path), ["blocker"])
     }
+
+    /// Files written together: all replaced, or (when one cannot be written) none touched.
+    func testFilesWrittenTogetherChangeTogether() throws {
+        let a = scratch.appendingPathComponent("vocab.json"), b = scratch.appendingPathComponent("merges.txt")
+        try AtomicFile.writeTogether([(Data("a1".utf8), a), (Data("b1".utf8), b)])
+        XCTAssertEqual(try String(contentsOf: a, encoding: .utf8), "a1")
+        XCTAssertEqual(try String(contentsOf: b, encoding: .utf8), "b1")
+
+        // The second destination is a folder: the first must keep its old contents.
+        let folder = scratch.appendingPathComponent("taken")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try AtomicFile.writeTogether([(Data("a2".utf8), a), (Data("x".utf8), folder)])) { error in
+            XCTAssertTrue("\(error)".contains("it is a folder"), "\(error)")
+        }
+        XCTAssertEqual(try String(contentsOf: a, encoding: .utf8), "a1")
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: scratch.path)), ["vocab.json", "merges.txt", "taken"],
+                       "no temporary file is left behind")
+    }
 }
