@@ -78,7 +78,7 @@ func recordedAttention(
     out: UnsafeMutablePointer<Float>, recorder: inout Recorder
 ) {
     let K = start + T
-    let wantsScores = recorder.spec.wants(.scores, layer: l), wantsPattern = recorder.spec.wants(.pattern, layer: l)
+    let wantsScores = recorder.records(.scores, layer: l), wantsPattern = recorder.records(.pattern, layer: l)
     // The kernel writes every cell (masked ones included), so the buffers start uninitialised.
     func buffer(_ wanted: Bool) -> [Float] {
         wanted ? RecordStorage.make(count: NH * T * K) { _ in } : []
@@ -96,9 +96,9 @@ func recordedAttention(
             }
         }
     }
-    // The whole buffer when every row is kept (no copy); otherwise the kept rows.
+    // The whole buffer when every row and head is kept (no copy); otherwise the kept ones.
     func keep(_ kind: RecordKind, _ values: [Float]) {
-        guard recorder.keptRows < T else {
+        guard recorder.keptRows < T || recorder.spec.heads != nil else {
             recorder.records[kind.name(layer: l)] = Tensor(shape: [NH, T, K], scalars: values)
             return
         }

@@ -68,9 +68,18 @@ public struct CaptureSpec: Sendable, Equatable {
     public var layers: Set<Int>?
     /// Which of the call's rows to keep: all of them, or only the newest (while stepping).
     public var lastRowOnly: Bool
+    /// Query heads to keep in per-head records (`attn.q`, `attn.z`, scores, pattern; `attn.k`
+    /// and `attn.v` keep the key/value heads those heads read); `nil` means every head. Records
+    /// list the kept heads in ascending order, as `[kept heads, rows, …]`.
+    public var heads: Set<Int>?
+    /// Positions (token indices in the whole sequence) whose rows to keep; `nil` means every
+    /// row. A call whose rows all fall outside keeps no records.
+    public var positions: Range<Int>?
 
-    public init(kinds: Set<RecordKind> = [], layers: Set<Int>? = nil, lastRowOnly: Bool = false) {
+    public init(kinds: Set<RecordKind> = [], layers: Set<Int>? = nil, lastRowOnly: Bool = false,
+                heads: Set<Int>? = nil, positions: Range<Int>? = nil) {
         self.kinds = kinds; self.layers = layers; self.lastRowOnly = lastRowOnly
+        self.heads = heads; self.positions = positions
     }
 
     public static let nothing = CaptureSpec()
@@ -97,54 +106,75 @@ public struct ForwardResult: Sendable {
 /// Collects records inside a forward driver. Only drivers create and fill one.
 struct Recorder {
     let spec: CaptureSpec
-    /// Rows of this call (T) and the first row kept (T−1 when only the last row is kept).
+    /// Rows of this call (T).
     let rows: Int
+    /// The rows kept: `firstRow ..< firstRow + keptRows` of the call (the last row only while
+    /// stepping; the call's rows inside `spec.positions`).
+    let firstRow: Int, keptRows: Int
     var records: [String: Tensor] = [:]
 
-    init(spec: CaptureSpec, rows: Int) {
+    /// `start`: the position of the call's first row (the cache's length before it).
+    init(spec: CaptureSpec, rows: Int, start: Int = 0) {
         self.spec = spec
         self.rows = rows
+        var first = spec.lastRowOnly ? rows - 1 : 0, end = rows
+        if let positions = spec.positions {
+            first = max(first, positions.lowerBound - start)
+            end = min(end, positions.upperBound - start)
+        }
+        firstRow = min(first, rows)
+        keptRows = max(0, end - firstRow)
     }
 
-    var firstRow: Int { spec.lastRowOnly ? rows - 1 : 0 }
-    var keptRows: Int { rows - firstRow }
+    /// Whether `kind` is recorded in this call (the spec wants it and some row is kept).
+    func records(_ kind: RecordKind, layer: Int? = nil) -> Bool {
+        keptRows > 0 && spec.wants(kind, layer: layer)
+    }
+
+    /// The heads a per-head record keeps, of `heads` (query heads; or key/value heads each read
+    /// by `group` query heads).
+    func keptHeads(of heads: Int, group: Int = 1) -> [Int] {
+        guard let chosen = spec.heads else { return Array(0..<heads) }
+        return Set(chosen.filter { $0 >= 0 && $0 < heads * group }.map { $0 / group }).sorted()
+    }
 
     /// Keeps rows of a `[T, width]` buffer.
     mutating func rowMajor(_ kind: RecordKind, layer: Int? = nil, _ buffer: UnsafePointer<Float>, width: Int) {
-        guard spec.wants(kind, layer: layer) else { return }
-        let start = buffer + firstRow * width
-        records[kind.name(layer: layer)] = Tensor(shape: [keptRows, width], scalars: RecordStorage.make(count: keptRows * width) {
-            $0.baseAddress!.initialize(from: start, count: keptRows * width)
+        guard records(kind, layer: layer) else { return }
+        let start = buffer + firstRow * width, kept = keptRows
+        records[kind.name(layer: layer)] = Tensor(shape: [kept, width], scalars: RecordStorage.make(count: kept * width) {
+            $0.baseAddress!.initialize(from: start, count: kept * width)
         })
     }
 
     /// Keeps per-head slices of a `[T, stride]` buffer whose head `h` sits at column `offset + h·hs`,
-    /// as `[heads, T, hs]`.
+    /// as `[kept heads, rows, hs]`. `group`: each of these heads is read by that many query heads
+    /// (keys and values under grouped-query attention).
     mutating func perHead(_ kind: RecordKind, layer: Int, _ buffer: UnsafePointer<Float>,
-                          stride: Int, offset: Int, heads: Int, headSize hs: Int) {
-        guard spec.wants(kind, layer: layer) else { return }
-        let kept = keptRows, first = firstRow
-        let out = RecordStorage.make(count: heads * kept * hs) { target in
-            for h in 0..<heads {
+                          stride: Int, offset: Int, heads: Int, headSize hs: Int, group: Int = 1) {
+        guard records(kind, layer: layer) else { return }
+        let kept = keptRows, first = firstRow, chosen = keptHeads(of: heads, group: group)
+        let out = RecordStorage.make(count: chosen.count * kept * hs) { target in
+            for (slot, h) in chosen.enumerated() {
                 for r in 0..<kept {
-                    (target.baseAddress! + (h * kept + r) * hs)
+                    (target.baseAddress! + (slot * kept + r) * hs)
                         .initialize(from: buffer + (first + r) * stride + offset + h * hs, count: hs)
                 }
             }
         }
-        records[kind.name(layer: layer)] = Tensor(shape: [heads, kept, hs], scalars: out)
+        records[kind.name(layer: layer)] = Tensor(shape: [chosen.count, kept, hs], scalars: out)
     }
 
     /// Keeps the query rows of a `[heads, T, K]` buffer (attention scores or pattern, keys last)
-    /// as `[heads, kept rows, K]`. With `masked`, the cells a causal row may not see (key after
+    /// as `[kept heads, kept rows, K]`. With `masked`, the cells a causal row may not see (key after
     /// the row's position, `K − T + row`) are set to it: training's kernel leaves them 0.
     mutating func perHeadRows(_ kind: RecordKind, layer: Int, _ buffer: UnsafePointer<Float>, heads: Int, keys K: Int,
                               masked: Float? = nil) {
-        guard spec.wants(kind, layer: layer) else { return }
-        let T = rows, kept = keptRows, first = firstRow
-        let out = RecordStorage.make(count: heads * kept * K) { target in
-            for h in 0..<heads {
-                let source = buffer + (h * T + first) * K, destination = target.baseAddress! + h * kept * K
+        guard records(kind, layer: layer) else { return }
+        let T = rows, kept = keptRows, first = firstRow, chosen = keptHeads(of: heads)
+        let out = RecordStorage.make(count: chosen.count * kept * K) { target in
+            for (slot, h) in chosen.enumerated() {
+                let source = buffer + (h * T + first) * K, destination = target.baseAddress! + slot * kept * K
                 destination.initialize(from: source, count: kept * K)
                 guard let masked else { continue }
                 for r in 0..<kept {
@@ -153,6 +183,6 @@ struct Recorder {
                 }
             }
         }
-        records[kind.name(layer: layer)] = Tensor(shape: [heads, kept, K], scalars: out)
+        records[kind.name(layer: layer)] = Tensor(shape: [chosen.count, kept, K], scalars: out)
     }
 }

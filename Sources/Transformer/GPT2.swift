@@ -139,7 +139,7 @@ public final class GPT2Model: LanguageModel {
         precondition(T > 0 && start + T <= cache.maximumCapacity,
                      "GPT2Model.forward: \(T) tokens at \(start) overflow the context \(cache.maximumCapacity)")
         cache.reserve(start + T)
-        var recorder = Recorder(spec: capture, rows: T)
+        var recorder = Recorder(spec: capture, rows: T, start: start)
 
         // Activations of this call, each [T, …], shared by every layer: the residual stream is
         // updated in place and GELU overwrites the hidden layer (nothing is kept for a backward pass).

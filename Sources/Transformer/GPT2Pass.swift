@@ -77,7 +77,7 @@ enum GPT2Pass {
         // Token embedding, then the learned position embedding added.
         for n in 0..<N { p.tokenEmbedding.copyRow(tokens[n], columns: C, into: embedded + n * C) }
         recorder.rowMajor(.embed, embedded, width: C)
-        recorder.rowMajor(.posEmbed, p.positionEmbedding + start * C, width: C)
+        recorder.rowMajor(.posEmbed, p.positionEmbedding + start * C, width: C)  // rows are positions start…
         for n in 0..<N { addInPlace(embedded + n * C, p.positionEmbedding + (start + n % T) * C, count: C) }
 
         var input = UnsafePointer(embedded)

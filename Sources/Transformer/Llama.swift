@@ -95,7 +95,7 @@ public final class LlamaModel: LanguageModel {
         precondition(T > 0 && start + T <= cache.maximumCapacity,
                      "LlamaModel.forward: \(T) tokens at \(start) overflow the context \(cache.maximumCapacity)")
         cache.reserve(start + T)
-        var recorder = Recorder(spec: capture, rows: T)
+        var recorder = Recorder(spec: capture, rows: T, start: start)
 
         // Activations of this call, each [T, …].
         let residual = ScratchBuffer(T * C), normed = ScratchBuffer(T * C)
@@ -122,8 +122,8 @@ public final class LlamaModel: LanguageModel {
                 applyRotary(k.pointer + t * kvWidth, heads: NKV, headSize: hs, position: start + t, inverseFrequencies: frequencies, layout: layout)
             }
             recorder.perHead(.q, layer: l, q.pointer, stride: qWidth, offset: 0, heads: NH, headSize: hs)
-            recorder.perHead(.k, layer: l, k.pointer, stride: kvWidth, offset: 0, heads: NKV, headSize: hs)
-            recorder.perHead(.v, layer: l, v.pointer, stride: kvWidth, offset: 0, heads: NKV, headSize: hs)
+            recorder.perHead(.k, layer: l, k.pointer, stride: kvWidth, offset: 0, heads: NKV, headSize: hs, group: NH / NKV)
+            recorder.perHead(.v, layer: l, v.pointer, stride: kvWidth, offset: 0, heads: NKV, headSize: hs, group: NH / NKV)
             storeKeysAndValues(k: k.pointer, v: v.pointer, cache: &cache, layer: l, start: start, T: T)
             recordedAttention(layer: l, q: q.pointer, qStride: qWidth, cache: cache, start: start, T: T,
                               heads: NH, kvHeads: NKV, headSize: hs, scale: config.attentionScoreScale,
