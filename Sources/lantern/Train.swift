@@ -199,7 +199,7 @@ struct TrainCommand: ParsableCommand {
 
         let probeIDs = Array(tokenizer.encode(probe).prefix(run.config.contextLength)).map { Int32($0) }
         let probePieces = probeIDs.map { tokenizer.displayPiece(Int($0)) }
-        let snapshotSteps = Set(snapshot.isEmpty ? defaultSnapshots(run.settings.steps) : snapshot)
+        let snapshotSteps = snapshot.isEmpty ? TrainingJob.defaultSnapshotSteps(run.settings.steps) : Set(snapshot)
         // Say so when no attention snapshot can be drawn, rather than finishing without them.
         if probeIDs.isEmpty { printError("note: --probe is empty, so no attention snapshots are drawn") }
         let unreachable = snapshot.filter { $0 > run.settings.steps }.sorted()
@@ -210,20 +210,13 @@ struct TrainCommand: ParsableCommand {
         let stop = InterruptFlag.install()
         let progress = TrainingProgress(total: run.settings.steps)
         let pictures = TrainingPictures(folder: folder, probe: probe, probeIDs: probeIDs, probePieces: probePieces)
-
-        if snapshotSteps.contains(run.stepsDone), !probeIDs.isEmpty { try pictures.snapshot(run) }
-        while !run.isFinished && !stop.isSet && run.stepsDone < (stopAfter ?? .max) {
-            let entry = run.step()
-            progress.show(entry, run: run)
-            if snapshotSteps.contains(entry.step), !probeIDs.isEmpty { progress.pause(); try pictures.snapshot(run) }
-            if entry.step % checkpointEvery == 0 && !run.isFinished {
-                try run.save(to: folder)
-                try pictures.lossCurve(run)
-            }
-        }
+        let job = TrainingJob(run: run, folder: folder, checkpointEvery: checkpointEvery,
+                              snapshotSteps: probeIDs.isEmpty ? [] : snapshotSteps, stopAfter: stopAfter)
+        let outcome = try job.start(shouldStop: { stop.isSet }, observer: TrainingJob.Observer(
+            step: { progress.show($0, run: run) },
+            snapshot: { progress.pause(); try pictures.snapshot(run) },
+            checkpoint: { try pictures.lossCurve(run) }))
         progress.end()
-        try run.save(to: folder)
-        try pictures.lossCurve(run)
         let last = run.log.last
         let validation = run.log.last(where: { $0.validationLoss != nil })?.validationLoss
         print("model:      \(folder.path)  (use it with --model \(out))")
@@ -233,19 +226,17 @@ struct TrainCommand: ParsableCommand {
                   + (validation.map { String(format: ", validation loss %.3f", $0) } ?? "")
                   + String(format: ", %.0f s training in all", run.trainingSeconds))
         }
-        if !stop.isSet && !run.isFinished {
-            printError("stopped after step \(run.stepsDone) as asked; continue with:\n"
+        switch outcome {
+        case .finished:
+            break
+        case .stoppedAfter(let step):
+            printError("stopped after step \(step) as asked; continue with:\n"
                        + "  lantern train --data \(data) --out \(out) --resume")
-        }
-        if stop.isSet {
-            printError("stopped by Ctrl-C at step \(run.stepsDone); the checkpoint is saved. Continue with:\n"
+        case .interrupted(let step):
+            printError("stopped by Ctrl-C at step \(step); the checkpoint is saved. Continue with:\n"
                        + "  lantern train --data \(data) --out \(out) --resume")
             throw ExitCode(130)
         }
-    }
-
-    func defaultSnapshots(_ total: Int) -> [Int] {
-        [0, max(1, total / 100), total / 10, total / 2, total]
     }
 
     /// A fresh run needs a folder without a run in it, that can be created and written; a resume
