@@ -143,3 +143,35 @@ public enum OverviewPicture {
         return Int((min(max(t, 0), 1) * 255).rounded())
     }
 }
+
+extension OverviewPicture {
+    /// For `lantern bench`: seconds to draw the whole-model attention overview of seeded random causal patterns
+    /// (`layers` × `[heads, tokens, tokens]`, each row a softmax) and encode it as PNG, best of 3.
+    public static func renderSeconds(layers: Int, heads: Int, tokens N: Int) throws -> Double {
+        var random = SplitMix64(seed: 11)
+        let sources = (0..<layers).map { layer -> AttentionSource in
+            var weights = [Float](repeating: 0, count: heads * N * N)
+            for h in 0..<heads {
+                for q in 0..<N {
+                    var sum: Float = 0
+                    for k in 0...q {
+                        let w = Float(exp(Double(random.next() % 1000) / 250))
+                        weights[(h * N + q) * N + k] = w
+                        sum += w
+                    }
+                    for k in 0...q { weights[(h * N + q) * N + k] /= sum }
+                }
+            }
+            return AttentionSource(pattern: Tensor(shape: [heads, N, N], scalars: weights), pieces: (0..<N).map { "t\($0)" },
+                                   layer: layer, model: "bench", prompt: "random patterns")
+        }
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let start = Date()
+            let data = try PNGWriter.encode(try render(sources))
+            best = min(best, Date().timeIntervalSince(start))
+            withExtendedLifetime(data) {}
+        }
+        return best
+    }
+}

@@ -93,104 +93,49 @@ struct Bench: ParsableCommand {
         }
     }
 
-    /// Every record of every layer and row. Logits stay those of the last row, as in the plain run:
-    /// logits for every position are an extra [rows × V] matrix product, not recording.
-    static let everyActivation = CaptureSpec(kinds: Set(RecordKind.allCases).subtracting([.logits]))
-
-    /// Every per-layer record asked for, but for no layer: the driver runs every capture check and
-    /// keeps nothing. Timed against `.nothing` to show what the instrumentation itself costs.
-    static let matchesNothing = CaptureSpec(kinds: Set(RecordKind.allCases.filter(\.isPerLayer)), layers: [])
-
-    static func config(for family: ModelFamily) -> TransformerConfig {
-        switch family {
-        case .gpt2: return .gpt2()
-        case .llama:
-            return TransformerConfig(family: .llama, layers: 12, heads: 12, kvHeads: 4, width: 768, headSize: 64,
-                                     feedForwardWidth: 2048, vocabularySize: 32000, contextLength: 1024, normEpsilon: 1e-5,
-                                     positional: .rotary(theta: 10000, layout: .halfSplit), tiedEmbeddings: false)
-        }
-    }
-
     func run() throws {
         if train { return try runTraining() }
-        let config = Self.config(for: ModelFamily(rawValue: family)!)
+        let config = InferenceBenchmark.config(for: ModelFamily(rawValue: family)!)
         let kernels = KernelReport.current()
         kernels.lines.forEach { printError($0) }
         var random = SplitMix64(seed: 7)
-        let prefillPrompt = (0..<prefillTokens).map { _ in Int(random.next() % UInt64(config.vocabularySize)) }
-        let decodePrompt = Array(prefillPrompt.prefix(promptTokens))
+        let prompt = (0..<prefillTokens).map { _ in Int(random.next() % UInt64(config.vocabularySize)) }
+        let benchmark = InferenceBenchmark(prefillTokens: prefillTokens, decodeTokens: decodeTokens, promptTokens: promptTokens,
+                                           recording: recording)
         var rows: [[String: Any]] = []
         for format in weights {
-        printError("building a \(family) model with \(String(format: "%.1f", Double(config.parameterCount) / 1e6))M random parameters, \(format) weights…")
-        let model = RandomModels.make(config, format: format)
-        for threadCount in threads {
-            Parallelism.setThreads(threadCount)
-            var row: [String: Any] = ["threads": threadCount, "weights": format.rawValue, "prefill_tokens": prefillTokens,
-                                      "decode_tokens": decodeTokens, "decode_bytes_per_token": model.decodeBytesPerToken]
-            // Plain and fully recorded runs alternate, best of each, so machine noise hits both alike.
-            var plainPrefill = Double.infinity, recordedPrefill = Double.infinity
-            var plainDecode = Double.infinity, recordedDecode = Double.nan
-            // The first recorded pass of a process also pays for fresh memory (the kernel zeroes
-            // every page it hands over); later passes reuse it (ProcessMemory). Both are reported.
-            var firstRecordedPrefill: Double?, firstPlainPrefill = Double.infinity
-            var checkedPrefill = Double.infinity
-            _ = prefillSeconds(model, prefillPrompt, capture: .nothing)  // warm-up
-            for _ in 0..<(recording ? 5 : 3) {
-                let plain = prefillSeconds(model, prefillPrompt, capture: .nothing)
-                plainPrefill = min(plainPrefill, plain)
-                checkedPrefill = min(checkedPrefill, prefillSeconds(model, prefillPrompt, capture: Self.matchesNothing))
-                if recording {
-                    let recorded = prefillSeconds(model, prefillPrompt, capture: Self.everyActivation)
-                    if firstRecordedPrefill == nil { (firstRecordedPrefill, firstPlainPrefill) = (recorded, plain) }
-                    recordedPrefill = min(recordedPrefill, recorded)
+            printError("building a \(family) model with \(String(format: "%.1f", Double(config.parameterCount) / 1e6))M random parameters, \(format) weights…")
+            let model = RandomModels.make(config, format: format)
+            for threadCount in threads {
+                let m = benchmark.measure(model, threads: threadCount, prompt: prompt)
+                var row: [String: Any] = [
+                    "threads": threadCount, "weights": format.rawValue, "prefill_tokens": prefillTokens,
+                    "decode_tokens": decodeTokens, "decode_bytes_per_token": m.decodeBytesPerToken,
+                    "memory_read_bytes_per_second": m.memoryReadBytesPerSecond, "decode_bound_tokens_per_second": m.decodeBoundTokensPerSecond,
+                    "capture_checks_overhead_prefill_percent": m.captureChecksOverheadPrefillPercent,
+                    "prefill_tokens_per_second": m.prefillTokensPerSecond, "decode_tokens_per_second": m.decodeTokensPerSecond,
+                    "decode_fraction_of_bound": m.decodeFractionOfBound]
+                var line = format.rawValue + String(format: " weights, threads %d: prefill %.0f tok/s, decode %.1f tok/s (%.0f%% of the %.1f tok/s that %.1f GB/s allows); capture checks with nothing kept: prefill %+.1f%%",
+                                  threadCount, m.prefillTokensPerSecond, m.decodeTokensPerSecond, m.decodeFractionOfBound * 100,
+                                  m.decodeBoundTokensPerSecond, m.memoryReadBytesPerSecond / 1e9, m.captureChecksOverheadPrefillPercent)
+                if let r = m.recording {
+                    row["recorded_prefill_tokens_per_second"] = r.prefillTokensPerSecond
+                    row["recorded_decode_tokens_per_second"] = r.decodeTokensPerSecond
+                    row["recording_overhead_prefill_percent"] = r.prefillOverheadPercent
+                    row["recording_overhead_decode_percent"] = r.decodeOverheadPercent
+                    line += String(format: "; recording everything: prefill %+.1f%%, decode %+.1f%%", r.prefillOverheadPercent, r.decodeOverheadPercent)
+                    if rows.isEmpty {  // only the first thread count's first pass met fresh memory
+                        row["recording_overhead_prefill_first_pass_percent"] = r.firstPassPrefillOverheadPercent
+                        line += String(format: " (the process's first recorded prefill %+.1f%%: fresh memory)", r.firstPassPrefillOverheadPercent)
+                    }
                 }
+                rows.append(row)
+                printError(line)
             }
-            // Bandwidth is measured around each decode run, with the same threads, and the best kept:
-            // neighbours on a shared machine move both by ±10 %, and the bound must not be the low one.
-            var bandwidth = MemoryBandwidth.readBytesPerSecond(threads: threadCount)
-            for _ in 0..<2 {
-                plainDecode = min(plainDecode, decodeSeconds(model, decodePrompt, count: decodeTokens))
-                bandwidth = max(bandwidth, MemoryBandwidth.readBytesPerSecond(threads: threadCount))
-            }
-            let decodeBound = bandwidth / Double(model.decodeBytesPerToken)
-            row["memory_read_bytes_per_second"] = bandwidth
-            row["decode_bound_tokens_per_second"] = decodeBound
-            // Decode steps are short (~20 ms) and the machine's noise moves whole runs by ±30 %, so
-            // plain and recorded decoding advance token by token side by side, each on its own cache.
-            var decodeRatio = Double.nan
-            if recording {
-                let (plain, recorded) = interleavedDecodeSeconds(model, decodePrompt, capture: .everything, count: decodeTokens)
-                decodeRatio = recorded / plain
-                recordedDecode = recorded
-            }
-            row["capture_checks_overhead_prefill_percent"] = (checkedPrefill / plainPrefill - 1) * 100
-            row["prefill_tokens_per_second"] = Double(prefillTokens) / plainPrefill
-            row["decode_tokens_per_second"] = Double(decodeTokens) / plainDecode
-            row["decode_fraction_of_bound"] = Double(decodeTokens) / plainDecode / decodeBound
-            var line = format.rawValue + String(format: " weights, threads %d: prefill %.0f tok/s, decode %.1f tok/s (%.0f%% of the %.1f tok/s that %.1f GB/s allows); capture checks with nothing kept: prefill %+.1f%%",
-                              threadCount, Double(prefillTokens) / plainPrefill, Double(decodeTokens) / plainDecode,
-                              Double(decodeTokens) / plainDecode / decodeBound * 100, decodeBound, bandwidth / 1e9,
-                              (checkedPrefill / plainPrefill - 1) * 100)
-            if recording {
-                row["recorded_prefill_tokens_per_second"] = Double(prefillTokens) / recordedPrefill
-                row["recorded_decode_tokens_per_second"] = Double(decodeTokens) / recordedDecode
-                row["recording_overhead_prefill_percent"] = (recordedPrefill / plainPrefill - 1) * 100
-                row["recording_overhead_decode_percent"] = (decodeRatio - 1) * 100
-                line += String(format: "; recording everything: prefill %+.1f%%, decode %+.1f%%",
-                               (recordedPrefill / plainPrefill - 1) * 100, (decodeRatio - 1) * 100)
-                if rows.isEmpty {  // only the first thread count's first pass met fresh memory
-                    let firstPass = (firstRecordedPrefill! / firstPlainPrefill - 1) * 100
-                    row["recording_overhead_prefill_first_pass_percent"] = firstPass
-                    line += String(format: " (the process's first recorded prefill %+.1f%%: fresh memory)", firstPass)
-                }
-            }
-            rows.append(row)
-            printError(line)
         }
-        }
-        let overview = pictures ? try Self.overviewRenderSeconds(layers: config.layers, heads: config.heads, tokens: 64) : nil
+        let overview = pictures ? try OverviewPicture.renderSeconds(layers: config.layers, heads: config.heads, tokens: 64) : nil
         if let overview { printError(String(format: "attention overview (%d × %d heads, 64 tokens): %.3f s", config.layers, config.heads, overview)) }
-        let peak = peakMemoryBytes()
+        let peak = InferenceBenchmark.peakMemoryBytes()
         if json {
             var object: [String: Any] = ["family": family, "parameters": config.parameterCount, "results": rows,
                                          "peak_memory_bytes": peak ?? NSNull(), "kernels": kernels.jsonObject]
@@ -222,91 +167,4 @@ struct Bench: ParsableCommand {
         }
         if let peak { print(String(format: "peak memory %.0f MiB", Double(peak) / 1_048_576)) }
     }
-}
-
-extension Bench {
-    /// Seconds to draw the whole-model attention overview of seeded random causal patterns
-    /// (`layers` × `[heads, tokens, tokens]`, each row a softmax) and encode it as PNG, best of 3.
-    static func overviewRenderSeconds(layers: Int, heads: Int, tokens N: Int) throws -> Double {
-        var random = SplitMix64(seed: 11)
-        let sources = (0..<layers).map { layer -> AttentionSource in
-            var weights = [Float](repeating: 0, count: heads * N * N)
-            for h in 0..<heads {
-                for q in 0..<N {
-                    var sum: Float = 0
-                    for k in 0...q {
-                        let w = Float(exp(Double(random.next() % 1000) / 250))
-                        weights[(h * N + q) * N + k] = w
-                        sum += w
-                    }
-                    for k in 0...q { weights[(h * N + q) * N + k] /= sum }
-                }
-            }
-            return AttentionSource(pattern: Tensor(shape: [heads, N, N], scalars: weights), pieces: (0..<N).map { "t\($0)" },
-                                   layer: layer, model: "bench", prompt: "random patterns")
-        }
-        var best = Double.infinity
-        for _ in 0..<3 {
-            let start = Date()
-            let data = try PNGWriter.encode(try OverviewPicture.render(sources))
-            best = min(best, Date().timeIntervalSince(start))
-            withExtendedLifetime(data) {}
-        }
-        return best
-    }
-}
-
-/// Seconds for one prefill pass over `prompt` (logits of the last row, as generation needs).
-func prefillSeconds(_ model: any LanguageModel, _ prompt: [Int], capture: CaptureSpec) -> Double {
-    var cache = model.makeCache()
-    let start = Date()
-    let result = model.forward(prompt, cache: &cache, capture: capture, allLogits: false)
-    let seconds = Date().timeIntervalSince(start)
-    withExtendedLifetime(result) {}
-    return seconds
-}
-
-/// Plain and recorded decoding of `count` greedy tokens after `prompt`, interleaved step by step
-/// (the order alternating), each on its own cache: total seconds of each. Recorded steps keep
-/// their records, as the stepper does.
-func interleavedDecodeSeconds(_ model: any LanguageModel, _ prompt: [Int], capture: CaptureSpec, count: Int) -> (plain: Double, recorded: Double) {
-    var caches = [model.makeCache(), model.makeCache()]
-    var samplers = [Sampler(settings: SamplingSettings(greedy: true)), Sampler(settings: SamplingSettings(greedy: true))]
-    var logits = [model.nextTokenLogits(prompt, cache: &caches[0]), model.nextTokenLogits(prompt, cache: &caches[1])]
-    var seconds = [0.0, 0.0]
-    var kept: [[String: Tensor]] = []
-    for step in 0..<count {
-        for lane in (step % 2 == 0 ? [0, 1] : [1, 0]) {
-            let start = Date()
-            let token = samplers[lane].sample(logits: logits[lane]).chosen
-            let result = model.forward([token], cache: &caches[lane], capture: lane == 0 ? .nothing : capture, allLogits: false)
-            logits[lane] = result.logits.scalars
-            if lane == 1 { kept.append(result.records) }
-            seconds[lane] += Date().timeIntervalSince(start)
-        }
-    }
-    withExtendedLifetime(kept) {}
-    return (seconds[0], seconds[1])
-}
-
-/// Seconds to decode `count` greedy tokens after `prompt` through the sampler, as generation does.
-func decodeSeconds(_ model: any LanguageModel, _ prompt: [Int], count: Int = 128) -> Double {
-    var cache = model.makeCache()
-    var sampler = Sampler(settings: SamplingSettings(greedy: true))
-    var logits = model.nextTokenLogits(prompt, cache: &cache)
-    let start = Date()
-    for _ in 0..<count {
-        let token = sampler.sample(logits: logits).chosen
-        logits = model.forward([token], cache: &cache, capture: .nothing, allLogits: false).logits.scalars
-    }
-    return Date().timeIntervalSince(start)
-}
-
-/// The process's peak resident memory (Linux VmHWM), if known.
-func peakMemoryBytes() -> Int? {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
-    else { return nil }
-    return kilobytes * 1024
 }

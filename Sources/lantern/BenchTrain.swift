@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Generation
 import Tensors
 import Training
 import Transformer
@@ -56,7 +57,7 @@ extension Bench {
         if json {
             try printJSON(["pytorch": pytorch, "parameters": config.parameterCount, "layers": s.layers, "heads": s.heads, "width": s.width,
                            "context": s.context, "vocabulary": s.vocabularySize, "batch": s.batch, "results": rows,
-                           "peak_memory_bytes": peakMemoryBytes() ?? NSNull()] as [String: Any])
+                           "peak_memory_bytes": InferenceBenchmark.peakMemoryBytes() ?? NSNull()] as [String: Any])
             return
         }
         print("training, \(config.parameterCount) parameters, batch \(s.batch) × \(s.context)")
