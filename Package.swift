@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "GenerationTests", dependencies: ["LanternTestSupport", "Generation", "Transformer", "Tokenizers"]),
         .testTarget(name: "ModelHubTests", dependencies: ["ModelHub"]),
         // Golden images and DOT files are read in place by the tests.
-        .testTarget(name: "RenderingTests", dependencies: ["LanternTestSupport", "Rendering", "Generation", "Transformer", "Tensors"], exclude: ["Golden"]),
+        .testTarget(name: "RenderingTests", dependencies: ["LanternTestSupport", "Rendering", "Tracing", "Generation", "Transformer", "Tensors"], exclude: ["Golden"]),
         .testTarget(name: "TracingTests", dependencies: ["LanternTestSupport", "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors"]),
         .testTarget(name: "TrainingTests", dependencies: ["LanternTestSupport", "Training", "Generation", "Transformer", "Tokenizers", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"]),

@@ -84,21 +84,13 @@ struct ProbsCommand: ParsableCommand {
             guard step < metadata.steps.count else {
                 throw ValidationError("--step \(step) is out of range: the trace has steps 0 to \(metadata.steps.count - 1)")
             }
-            let recorded = metadata.steps[step]
             // Candidate pieces need the tokenizer: --model, else the traced model's path if it still exists.
-            var pieces: [Int: String] = [:]
-            for (id, piece) in zip(metadata.tokens, metadata.pieces) { pieces[id] = piece }
             let modelPath = try model.model.map { try ModelHub.resolveModelArgument($0) } ?? metadata.model.source
-            if let bundle = try? ModelBundle.load(model: modelPath, tokenizer: model.tokenizer) {
-                for id in candidateIds(recorded) { pieces[id] = bundle.tokenizer.displayPiece(id) }
-            } else {
+            let bundle = try? ModelBundle.load(model: modelPath, tokenizer: model.tokenizer)
+            if bundle == nil {
                 printError("note: cannot load the traced model's tokenizer from \(modelPath); tokens not in the text are shown as #id (add --model)")
             }
-            let contextIds = metadata.promptIds.count + step
-            return ProbabilitySource(step: recorded, index: step, pieces: pieces, model: metadata.model.source,
-                                     context: metadata.prompt + metadata.pieces[metadata.promptIds.count..<contextIds].joined()
-                                        .replacingOccurrences(of: "␣", with: " "),
-                                     vocabularySize: metadata.model.vocabularySize)
+            return ProbabilitySource(trace: metadata, step: step, tokenizer: bundle?.tokenizer)
         }
         let bundle = try model.load()
         let prompt = input.prompt ?? ""
@@ -115,14 +107,10 @@ struct ProbsCommand: ParsableCommand {
         for _ in 0..<step { try session.accept(session.sample()) }
         let next = session.preview()
         var pieces: [Int: String] = [:]
-        for id in candidateIds(next) { pieces[id] = bundle.tokenizer.displayPiece(id) }
+        for id in next.candidateIds { pieces[id] = bundle.tokenizer.displayPiece(id) }
         return ProbabilitySource(step: next, index: step, pieces: pieces, model: bundle.source,
                                  context: prompt + bundle.tokenizer.decode(session.generatedIds, skipSpecialTokens: true),
                                  vocabularySize: bundle.model.config.vocabularySize)
-    }
-
-    func candidateIds(_ step: SamplingStep) -> Set<Int> {
-        Set(step.topLogits.map(\.id) + step.afterTemperature.map(\.id) + step.renormalised.map(\.id) + [step.chosen])
     }
 
     /// `--out` as a .png file (the funnel goes beside it as NAME-funnel.png), else a folder (default output/).
