@@ -17,7 +17,7 @@ public enum AttentionSources {
             throw AttentionSourceError.layerNotTraced(layer, trace: folder.path, recorded: layers)
         }
         let name = RecordKind.pattern.name(layer: layer)
-        let loaded = try TraceFile.read(folder, names: [name])
+        let loaded = try TraceFile.read(folder, metadata: metadata, names: [name])
         return AttentionSource(pattern: try loaded.tensor(name, folder: folder.path), pieces: metadata.pieces, layer: layer,
                                model: metadata.model.source, prompt: metadata.prompt, promptTokens: metadata.promptIds.count)
     }
@@ -31,12 +31,16 @@ public enum AttentionSources {
 
     /// Every layer a trace recorded (for the overview), in layer order.
     public static func everyLayer(trace folder: URL) throws -> [AttentionSource] {
-        let metadata = try TraceFile.readMetadata(folder)
+        try everyLayer(trace: folder, metadata: TraceFile.readMetadata(folder))
+    }
+
+    /// The same, from metadata already read.
+    public static func everyLayer(trace folder: URL, metadata: TraceMetadata) throws -> [AttentionSource] {
         let layers = (metadata.layers ?? Array(0..<metadata.model.layers)).sorted()
         let present = Set(metadata.tensors.map(\.name))
         let found = layers.map { ($0, RecordKind.pattern.name(layer: $0)) }.filter { present.contains($0.1) }
         guard !found.isEmpty else { throw AttentionSourceError.noPatterns(trace: folder.path) }
-        let loaded = try TraceFile.read(folder, names: Set(found.map(\.1)))
+        let loaded = try TraceFile.read(folder, metadata: metadata, names: Set(found.map(\.1)))
         return try found.map { layer, name in
             AttentionSource(pattern: try loaded.tensor(name, folder: folder.path), pieces: metadata.pieces, layer: layer,
                             model: metadata.model.source, prompt: metadata.prompt, promptTokens: metadata.promptIds.count)

@@ -24,13 +24,13 @@ public struct TraceExport {
     /// Plans the pictures of the trace in `folder`. `bundle`: the traced model (for candidate
     /// pieces and the lens), nil when the model at `modelPath` cannot be loaded; `top`:
     /// candidates per probability picture.
-    public init(trace folder: URL, bundle: ModelBundle?, modelPath: String, top: Int) throws {
-        let metadata = try TraceFile.readMetadata(folder)
+    /// `metadata`: the trace's, as `TraceFile.readMetadata` read it.
+    public init(trace folder: URL, metadata: TraceMetadata, bundle: ModelBundle?, modelPath: String, top: Int) throws {
         let present = Set(metadata.tensors.map(\.name))
         // A trace that lists patterns must provide them: a missing, truncated or mismatched .npy is
         // an error naming the file (before anything is written), not "no attention patterns".
         if present.contains(where: { $0.hasSuffix(".attn.pattern") }) {
-            let sources = try AttentionSources.everyLayer(trace: folder)
+            let sources = try AttentionSources.everyLayer(trace: folder, metadata: metadata)
             for source in sources {
                 jobs.append(Job(name: "attention-L\(source.layer)-all.png") { try AttentionPicture.layer(source) })
             }
@@ -56,7 +56,7 @@ public struct TraceExport {
             let name = URL(fileURLWithPath: metadata.model.source).lastPathComponent
             jobs.append(Job(name: "lens.png", usesModel: true) {
                 let names = present.intersection(LogitLens.requiredRecords(config: bundle.model.config))
-                let lens = try LogitLens(trace: try TraceFile.read(folder, names: names), model: bundle.model, folder: folder.path)
+                let lens = try LogitLens(trace: try TraceFile.read(folder, metadata: metadata, names: names), model: bundle.model, folder: folder.path)
                 return try LensPicture(lens: lens, piece: { bundle.tokenizer.displayPiece($0) },
                                        title: "Logit lens: the top prediction after each layer",
                                        subtitle: "\(name) · \"\(metadata.prompt)\" · \(lens.tokens.count) tokens, "

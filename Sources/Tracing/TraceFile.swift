@@ -198,7 +198,12 @@ public enum TraceFile {
 
     /// Reads a whole trace; `names` limits which tensors are loaded.
     public static func read(_ folder: URL, names: Set<String>? = nil) throws -> Trace {
-        let metadata = try readMetadata(folder)
+        try read(folder, metadata: readMetadata(folder), names: names)
+    }
+
+    /// The tensors of a trace whose metadata was already read (and checked) by `readMetadata`,
+    /// so trace.json is parsed once.
+    public static func read(_ folder: URL, metadata: TraceMetadata, names: Set<String>? = nil) throws -> Trace {
         var tensors: [String: Tensor] = [:]
         for entry in metadata.tensors where names?.contains(entry.name) ?? true {
             let url = folder.appendingPathComponent(entry.file)

@@ -134,7 +134,7 @@ struct EmbeddingsCommand: ParsableCommand {
     /// The pictures from a trace's `embed` record (`[position, C]`): the prompt's tokens.
     func runFromTrace(_ folder: URL) throws {
         let metadata = try TraceFile.readMetadata(folder)
-        let embed = try TraceFile.read(folder, names: ["embed"]).tensor("embed", folder: folder.path)
+        let embed = try TraceFile.read(folder, metadata: metadata, names: ["embed"]).tensor("embed", folder: folder.path)
         let C = embed.shape[1]
         let count = min(metadata.promptIds.count, embed.shape[0], Self.maximumTokens)
         let ids = Array(metadata.promptIds.prefix(count)), pieces = Array(metadata.pieces.prefix(count))

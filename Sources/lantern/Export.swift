@@ -57,7 +57,7 @@ struct ExportCommand: ParsableCommand {
         // The model, for candidate pieces and the lens (optional).
         let modelPath = try model.map { try ModelHub.resolveModelArgument($0) } ?? metadata.model.source
         let bundle = try? ModelBundle.load(model: modelPath, tokenizer: tokenizer)
-        let export = try TraceExport(trace: folder, bundle: bundle, modelPath: modelPath, top: top)
+        let export = try TraceExport(trace: folder, metadata: metadata, bundle: bundle, modelPath: modelPath, top: top)
         try Self.prepare(target)
         if bundle == nil, !metadata.steps.isEmpty {
             printError("note: cannot load the traced model from \(modelPath); candidate tokens not in the text are shown as #id (add --model)")

@@ -66,7 +66,7 @@ struct Lens: ParsableCommand {
             // The lens unembeds with the traced model's own final norm and table, unless --model names another.
             bundle = model.model == nil ? try model.load(path: metadata.model.source) : try model.load()
             let names = Set(metadata.tensors.map(\.name)).intersection(LogitLens.requiredRecords(config: bundle.model.config))
-            let trace = try TraceFile.read(URL(fileURLWithPath: folder), names: names)
+            let trace = try TraceFile.read(URL(fileURLWithPath: folder), metadata: metadata, names: names)
             lens = try LogitLens(trace: trace, model: bundle.model, top: top, folder: folder)
         } else {
             bundle = try model.load()

@@ -20,7 +20,7 @@ final class TraceExportTests: XCTestCase {
         let folder = scratch.appendingPathComponent("trace")
         try TraceFile.write(Trace(session: session, prompt: "Once upon", source: bundle.source, request: request), to: folder)
 
-        let export = try TraceExport(trace: folder, bundle: bundle, modelPath: bundle.source, top: 5)
+        let export = try TraceExport(trace: folder, metadata: TraceFile.readMetadata(folder), bundle: bundle, modelPath: bundle.source, top: 5)
         let layers = bundle.model.config.layers
         XCTAssertEqual(export.jobs.map(\.name), (0..<layers).map { "attention-L\($0)-all.png" } + ["attention-overview.png"]
                        + ["probs-step0.png", "funnel-step0.png", "probs-step1.png", "funnel-step1.png"])
