@@ -22,10 +22,10 @@ public enum ArchitectureGraph {
     static func build(_ config: TransformerConfig) -> (dot: String, labelledParameters: Int) {
         let c = config, C = c.width, NH = c.heads, NKV = c.kvHeads, hs = c.headSize, FF = c.feedForwardWidth
         let V = c.vocabularySize, P = c.contextLength
-        let gpt2 = c.family == .gpt2
-        let bias = gpt2  // GPT-2 linears carry a bias; Llama's do not
-        let normName = gpt2 ? "LayerNorm" : "RMSNorm"
-        let normParams = gpt2 ? 2 * C : C  // LayerNorm: scale and shift; RMSNorm: scale only
+        let bias = c.linearsHaveBias
+        let learnedPositions = c.hasLearnedPositions, gelu = c.feedForward == .gelu
+        let normName = c.normalization.rawValue
+        let normParams = c.normalization == .layerNorm ? 2 * C : C  // LayerNorm: scale and shift; RMSNorm: scale only
         let qWidth = NH * hs, kvWidth = NKV * hs
         let grouped = NKV != NH
 
@@ -34,7 +34,7 @@ public enum ArchitectureGraph {
         let scoreShape = "[\(NH) heads, T, T]"
 
         var dot = DOTWriter(name: "architecture")
-        let familyName = gpt2 ? "GPT-2" : "Llama"
+        let familyName = c.family.displayName
         let attentionSummary = grouped ? "\(NH) query heads, \(NKV) key/value heads" : "\(NH) heads"
         dot.graphLabel("\(familyName): \(c.layers) layers, width \(C), \(attentionSummary), \(formatParameters(c.parameterCount))\n"
                        + "edges show the tensor shape; T = number of tokens in the sequence")
@@ -43,21 +43,21 @@ public enum ArchitectureGraph {
         dot.node("tokens", "token ids\n(the tokenizer's output)", kind: .data)
         dot.node("embed", "token embedding\nlookup table \(V) × \(C)\n\(formatParameters(V * C))", kind: .embedding)
         dot.edge("tokens", "embed", "[T]")
-        if gpt2 {
+        if learnedPositions {
             dot.node("pos_embed", "learned position embedding\nlookup table \(P) × \(C) (up to \(P) tokens)\n\(formatParameters(P * C))", kind: .embedding)
             dot.node("embed_add", "+", kind: .add)
             dot.edge("tokens", "pos_embed", "positions 0…T-1")
             dot.edge("embed", "embed_add", stream)
             dot.edge("pos_embed", "embed_add", stream)
         }
-        let blockInput = gpt2 ? "embed_add" : "embed"
+        let blockInput = learnedPositions ? "embed_add" : "embed"
 
         // One block, expanded.
         let q = C * qWidth + (bias ? qWidth : 0), kv = C * kvWidth + (bias ? kvWidth : 0)
         let out = qWidth * C + (bias ? C : 0)
-        let ffn: [(id: String, label: String, params: Int)] = gpt2
-            ? [("mlp_up", "feed-forward up\nLinear \(C) → \(FF)", C * FF + FF),
-               ("mlp_down", "feed-forward down\nLinear \(FF) → \(C)", FF * C + C)]
+        let ffn: [(id: String, label: String, params: Int)] = gelu
+            ? [("mlp_up", "feed-forward up\nLinear \(C) → \(FF)", C * FF + (bias ? FF : 0)),
+               ("mlp_down", "feed-forward down\nLinear \(FF) → \(C)", FF * C + (bias ? C : 0))]
             : [("mlp_gate", "gate\nLinear \(C) → \(FF)", C * FF),
                ("mlp_up", "up\nLinear \(C) → \(FF)", C * FF),
                ("mlp_down", "down\nLinear \(FF) → \(C)", FF * C)]
@@ -78,8 +78,8 @@ public enum ArchitectureGraph {
         dot.edge("ln1", "k_proj", stream)
         dot.edge("ln1", "v_proj", stream)
         var qSource = "q_proj", kSource = "k_proj"
-        if !gpt2 {
-            // Llama has no position table: positions enter here, by rotating q and k.
+        if !learnedPositions {
+            // No position table: positions enter here, by rotating q and k.
             dot.node("rope_q", "rotary positions (RoPE)\nrotate q by its position", kind: .operation)
             dot.node("rope_k", "rotary positions (RoPE)\nrotate k by its position", kind: .operation)
             dot.sameRank(["rope_q", "rope_k"])
@@ -105,9 +105,9 @@ public enum ArchitectureGraph {
         dot.node("ln2", "\(normName)\n\(formatParameters(normParams))", kind: .norm)
         dot.edge("add1", "ln2", stream)
 
-        dot.beginCluster("ffn", gpt2 ? "feed-forward (MLP with GELU)" : "feed-forward (SwiGLU)")
+        dot.beginCluster("ffn", gelu ? "feed-forward (MLP with GELU)" : "feed-forward (SwiGLU)")
         for part in ffn { dot.node(part.id, "\(part.label)\n\(formatParameters(part.params))", kind: .feedForward) }
-        if gpt2 {
+        if gelu {
             dot.node("gelu", "GELU", kind: .operation)
             dot.edge("ln2", "mlp_up", stream)
             dot.edge("mlp_up", "gelu", shape("T", FF))
@@ -145,7 +145,7 @@ public enum ArchitectureGraph {
         dot.edge("unembed", "softmax_out", "logits " + shape("T", V))
         dot.node("probs", "next-token probabilities\n(each position predicts the token after it)", kind: .data)
         dot.edge("softmax_out", "probs", shape("T", V))
-        let labelled = V * C + (gpt2 ? P * C : 0) + c.layers * perLayer + normParams + (c.tiedEmbeddings ? 0 : V * C)
+        let labelled = V * C + (learnedPositions ? P * C : 0) + c.layers * perLayer + normParams + (c.tiedEmbeddings ? 0 : V * C)
         return (dot.finished, labelled)
     }
 
@@ -155,12 +155,8 @@ public enum ArchitectureGraph {
     /// in one style; decoder-only is highlighted and named after `family` when given.
     public static func variations(highlighting family: ModelFamily? = nil) -> String {
         var dot = DOTWriter(name: "variations")
-        let here: String
-        switch family {
-        case .gpt2?: here = "this model: GPT-2"
-        case .llama?: here = "this model: Llama"
-        case nil: here = "the kind Lantern runs (GPT-2, Llama)"
-        }
+        let here = family.map { "this model: \($0.displayName)" }
+            ?? "the kind Lantern runs (" + ModelFamily.allCases.map(\.displayName).joined(separator: ", ") + ")"
         dot.graphLabel("Three transformer architectures (the highlighted one is \(here))\n"
                        + "a block in a box is repeated × N layers; T = input tokens, S = source tokens, C = width, V = vocabulary size")
 

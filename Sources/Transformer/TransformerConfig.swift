@@ -16,6 +16,32 @@ public enum ModelFamily: String, Sendable, Codable, CaseIterable {
     }
 }
 
+/// The normalisation before each sub-block and at the end.
+public enum NormalizationKind: String, Sendable {
+    /// `(x − mean) / std · scale + shift` (GPT-2): two vectors of C.
+    case layerNorm = "LayerNorm"
+    /// `x / rms · scale` (Llama): one vector of C.
+    case rmsNorm = "RMSNorm"
+}
+
+/// What the feed-forward sub-block computes.
+public enum FeedForwardKind: Sendable {
+    /// `down(gelu(up(x)))` (GPT-2).
+    case gelu
+    /// `down(silu(gate(x)) ⊙ up(x))` (Llama).
+    case swiGLU
+}
+
+extension ModelFamily {
+    /// The family's name as people write it ("GPT-2", "Llama").
+    public var displayName: String {
+        switch self {
+        case .gpt2: "GPT-2"
+        case .llama: "Llama"
+        }
+    }
+}
+
 /// How a model tells positions apart.
 public enum PositionalScheme: Sendable, Equatable, CustomStringConvertible {
     /// A learned vector per position added to the token embedding (GPT-2).
@@ -53,6 +79,12 @@ public struct TransformerConfig: Sendable, Equatable {
         if case .learnedAbsolute = positional { return true }
         return false
     }
+    /// The family's building blocks, for code outside Transformer that draws or describes a
+    /// model (it never tests the family itself).
+    public var normalization: NormalizationKind { family == .gpt2 ? .layerNorm : .rmsNorm }
+    public var feedForward: FeedForwardKind { family == .gpt2 ? .gelu : .swiGLU }
+    /// Whether the linear layers add a bias (GPT-2's do, Llama's do not).
+    public var linearsHaveBias: Bool { family == .gpt2 }
     /// How rotary frequencies are stretched for a longer context (`.none` unless the config says).
     public var rotaryScaling: RotaryScaling = .none
     /// Whether a generated beginning-of-sequence token ends the text, as llama2.c's run.c does
