@@ -1,5 +1,5 @@
 /// The shape of Lantern's built-in teaching model, and the batch it was trained with
-/// (see `models/builtin/TRAINING.md` for the exact command).
+/// (see `Sources/ModelHub/lantern-tiny/TRAINING.md` for the exact command).
 public enum BuiltInModelShape {
     public static let layers = 6
     public static let heads = 6

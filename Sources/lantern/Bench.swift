@@ -5,8 +5,9 @@ import Rendering
 import Tensors
 import Transformer
 
-struct Bench: ParsableCommand {
+struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "bench",
         abstract: "Measure prefill and decode speed on a GPT-2-small-sized model built in memory.",
         discussion: """
         Builds a model from seeded random weights (no download): GPT-2 small

@@ -20,7 +20,7 @@ struct TrainBenchShape: ParsableArguments {
     var python: String?
 }
 
-extension Bench {
+extension BenchCommand {
     /// Training throughput: tokens per second of whole optimiser steps on random tokens.
     func runTraining() throws {
         let s = trainShape

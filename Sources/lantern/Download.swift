@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import ModelHub
 
-struct Download: ParsableCommand {
+struct DownloadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "download",
         abstract: "Download a model from the Hugging Face hub into Lantern's models folder.",
         discussion: """
         Models land in $LANTERN_HOME/models/NAME (by default ~/.lantern/models/NAME), where \

@@ -153,7 +153,7 @@ struct EvaluateCommand: ParsableCommand {
                 // As `lantern heads` measures them, shortened to fit a small context.
                 let context = bundle.model.config.contextLength
                 let heads = try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer,
-                                                    promptIds: Array(PromptEncoder.ids(for: Heads.defaultPrompt, tokenizer: bundle.tokenizer).prefix(context)),
+                                                    promptIds: Array(PromptEncoder.ids(for: HeadsCommand.defaultPrompt, tokenizer: bundle.tokenizer).prefix(context)),
                                                     length: max(2, min(25, (context - 1) / 2)))
                 if let p = heads.strongestPreviousToken {
                     let labelled = p.labels.contains("previous-token")

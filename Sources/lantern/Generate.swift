@@ -3,8 +3,9 @@ import Foundation
 import Generation
 import Tracing
 
-struct Generate: ParsableCommand {
+struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "generate",
         abstract: "Generate text from a prompt, streaming it as it is produced.",
         discussion: """
         An empty prompt starts from the model's beginning-of-text token. Generation ends at

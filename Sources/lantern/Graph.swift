@@ -16,8 +16,9 @@ enum GraphKind: String, ExpressibleByArgument, CaseIterable {
 
 extension GraphFormat: ExpressibleByArgument {}
 
-struct Graph: ParsableCommand {
+struct GraphCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "graph",
         abstract: "Draw a model's architecture (or the architecture family tree, or the generation loop) with Graphviz.",
         discussion: """
         Every edge is labelled with the shape of the tensor flowing along it (T = tokens

@@ -3,8 +3,9 @@ import Foundation
 import Generation
 import Tracing
 
-struct Heads: ParsableCommand {
+struct HeadsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "heads",
         abstract: "Score every attention head: entropy, previous-token, first-token sink and induction.",
         discussion: """
         Two inputs go through the model, one forward pass each:
@@ -40,7 +41,7 @@ struct Heads: ParsableCommand {
     @OptionGroup var model: ModelOptions
 
     @Option(name: .long, help: "The text the entropy, prev-token and sink columns are measured on (default: a short story opening).")
-    var prompt: String = Heads.defaultPrompt
+    var prompt: String = HeadsCommand.defaultPrompt
 
     @Option(name: .long, parsing: .unconditional, help: "Seed of the random sequences (a whole number 0 or more).")
     var seed: UInt64 = 42

@@ -4,8 +4,9 @@ import Generation
 import Tensors
 import Transformer
 
-struct Info: ParsableCommand {
+struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "info",
         abstract: "Describe a model: architecture, parameters, context, vocabulary, positions, weights.",
         discussion: "Example: lantern info --model path/to/gpt2")
 

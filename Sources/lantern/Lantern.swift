@@ -69,7 +69,7 @@ struct Lantern: ParsableCommand {
           lantern bench
           lantern train-tokenizer --data corpus.txt --vocab-size 4096 --out output/tok4k
         """,
-        subcommands: [LessonCommand.self, Generate.self, Step.self, Tokenize.self, Info.self, TraceCommand.self, Lens.self, Heads.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self, PositionsCommand.self, EmbeddingsCommand.self, BranchCommand.self, Graph.self, CorpusCommand.self, TrainTokenizer.self, TrainCommand.self, EvaluateCommand.self, Bench.self, Download.self, Models.self])
+        subcommands: [LessonCommand.self, GenerateCommand.self, StepCommand.self, TokenizeCommand.self, InfoCommand.self, TraceCommand.self, LensCommand.self, HeadsCommand.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self, PositionsCommand.self, EmbeddingsCommand.self, BranchCommand.self, GraphCommand.self, CorpusCommand.self, TrainTokenizerCommand.self, TrainCommand.self, EvaluateCommand.self, BenchCommand.self, DownloadCommand.self, ModelsCommand.self])
 
     /// Bare `lantern`: on a terminal, a welcome and the first lesson; otherwise the usual help.
     func run() throws {

@@ -5,8 +5,9 @@ import Rendering
 import Tokenizers
 import Tracing
 
-struct Lens: ParsableCommand {
+struct LensCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "lens",
         abstract: "The logit lens: what the model would predict if it stopped after each layer.",
         discussion: """
         Lantern reads the residual stream at every position after the embeddings

@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import ModelHub
 
-struct Models: ParsableCommand {
+struct ModelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "models",
         abstract: "List the models on this machine and the ones `lantern download` can fetch.",
         discussion: """
         Local models come from Lantern's folder ($LANTERN_HOME/models, by default \

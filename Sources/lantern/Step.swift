@@ -6,8 +6,9 @@ import Tokenizers
 import Tracing
 import Transformer
 
-struct Step: ParsableCommand {
+struct StepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "step",
         abstract: "Step through generation one token at a time, seeing every choice.",
         discussion: """
         At each step Lantern shows the text so far, the most likely next tokens with their
@@ -141,7 +142,7 @@ struct StepperScreen {
             case .pick(let number): taken(try stepper.take(stepper.pick(number)))
             case .quit: return false
             case .help:
-                say(Step.configuration.discussion)
+                say(StepCommand.configuration.discussion)
                 return true
             case .undo: say(session.undo() ? "undid the last token" : "nothing to undo")
             case .type(let text):

@@ -5,8 +5,9 @@ import ModelHub
 import Tensors
 import Tokenizers
 
-struct Tokenize: ParsableCommand {
+struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "tokenize",
         abstract: "Show how a model's tokenizer splits text: each token's id and piece.",
         discussion: """
         Spaces in pieces are shown as ␣, newlines as ↵, tabs as ⇥. --tokenizer alone

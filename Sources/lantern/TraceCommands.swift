@@ -16,10 +16,11 @@ struct TraceCommand: ParsableCommand {
           meta = json.load(open("DIR/trace.json"))
           pattern = np.load("DIR/blocks.0.attn.pattern.npy")   # [head, query, key]
         """,
-        subcommands: [Show.self, Diff.self, ReplayCommand.self])
+        subcommands: [ShowCommand.self, DiffCommand.self, ReplayCommand.self])
 
-    struct Show: ParsableCommand {
+    struct ShowCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Summarise a trace: model, prompt, tokens, sampling funnel and tensors.",
             discussion: "Example: lantern trace show output/trace")
 
@@ -89,8 +90,9 @@ struct TraceCommand: ParsableCommand {
         }
     }
 
-    struct Diff: ParsableCommand {
+    struct DiffCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "diff",
             abstract: "Compare two traces of the same prompt: where tokens diverge, how attention and the residual stream differ.",
             discussion: """
             Rows are compared only where both traces saw the same tokens so far.

@@ -5,7 +5,7 @@ import Tensors
 import Training
 
 /// `lantern train-tokenizer`: learn GPT-2 style byte-level BPE merges from plain text.
-struct TrainTokenizer: ParsableCommand {
+struct TrainTokenizerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-tokenizer",
         abstract: "Learn a GPT-2 style byte-level BPE tokenizer (vocab.json + merges.txt) from plain text.",
