@@ -48,7 +48,7 @@ let package = Package(
         // Pictures: colormaps, terminal renderings, PNG canvases with FreeType text, heatmaps, Graphviz architecture graphs.
         .target(name: "Rendering", dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "CLibPNG", "CFreeType", "CGraphviz"]),
         // Training: backward pass, optimiser, data loading, tokenizer training, the teaching corpus.
-        .target(name: "Training", dependencies: ["Generation", "Transformer", "Tokenizers", "Tensors", "CKernels"], swiftSettings: numericRelease),
+        .target(name: "Training", dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "CKernels"], swiftSettings: numericRelease),
         // Lessons: the lesson format, its checks, the runner, progress and answer checking (no CLI knowledge).
         .target(name: "Lessons", dependencies: ["Rendering", "Tensors"]),
         // Every parser of a user-supplied file behind one entry point, for libFuzzer (scripts/fuzz.sh)

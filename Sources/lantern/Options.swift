@@ -135,9 +135,11 @@ struct CommandFailure: Error, CustomStringConvertible {
 
 /// Prints a report as JSON with snake_case keys in stable order. JSON has no NaN or infinity:
 /// such a value (from NaN weights or a damaged trace) is named instead of the encoder's dump.
-func printEncodable<T: Encodable>(_ value: T) throws {
+/// `snakeCaseKeys: false` for a value whose coding keys are already the JSON's (so keys of its
+/// dictionaries, e.g. prompts, are never rewritten).
+func printEncodable<T: Encodable>(_ value: T, snakeCaseKeys: Bool = true) throws {
     let encoder = JSONEncoder()
-    encoder.keyEncodingStrategy = .convertToSnakeCase
+    if snakeCaseKeys { encoder.keyEncodingStrategy = .convertToSnakeCase }
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     do {
         print(String(decoding: try encoder.encode(value), as: UTF8.self))

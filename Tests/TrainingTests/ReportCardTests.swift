@@ -45,4 +45,21 @@ final class ReportCardTests: XCTestCase {
         }.count
         XCTAssertEqual(evaluator.choiceAccuracy(items, choices: choices), Double(right) / Double(items.count), accuracy: 1e-12)
     }
+
+    /// Only the tasks asked run; the JSON names every figure as `lantern evaluate --json` did.
+    func testTheCardHoldsTheTasksRunUnderTheirJSONNames() throws {
+        let bundle = try ModelBundle.load(model: Repository.fixtures.appendingPathComponent("gpt2-bytes-noprefix").path)
+        var heard: [String] = []
+        let card = try ReportCard.evaluate(model: bundle.model, tokenizer: bundle.tokenizer, source: "fixture", tasks: [.loss, .sentiment],
+                                           count: 2, samples: 1, seed: 3, defaultSampling: SamplingSettings(temperature: 0.8),
+                                           headsPrompt: "", progress: { heard.append($0) })
+        XCTAssertEqual(heard.count, 2)
+        XCTAssertNotNil(card.heldOutLoss)
+        XCTAssertEqual(Set(card.sentimentAccuracyByShots?.keys.map { $0 } ?? []), ["0", "1", "4"])
+        XCTAssertNil(card.grammarShare)
+        XCTAssertNil(card.inductionHead)
+        let encoder = JSONEncoder()
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: encoder.encode(card)) as? [String: Any])
+        XCTAssertEqual(Set(json.keys), ["model", "items_per_task", "seed", "held_out_loss", "sentiment_accuracy_by_shots", "items_asked"])
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Generation
 import Tokenizers
+import Tracing
 import Transformer
 
 // The report card of `lantern evaluate`: how well a model has learnt the teaching corpus, on
@@ -192,5 +193,150 @@ public struct FluencyCheck {
         }
         let samples = Self.prompts.count * Self.seeds.count
         return (Double(fluent) / Double(samples), samples, failures, byPrompt)
+    }
+}
+
+// MARK: - The whole report
+
+/// A model's report card: the figures of every task run (nil for a task not run), as
+/// `lantern evaluate --json` prints them.
+public struct ReportCard: Encodable, Sendable {
+    public var model: String
+    public var itemsPerTask: Int
+    public var seed: UInt64
+    public var heldOutLoss: Double?
+    /// How many held-out stories the loss was measured on (text report only).
+    public var heldOutStories: Int?
+    public var grammarShare: Double?
+    public var grammarSentences: Int?
+    public var fluencyDefaultSettings: Double?
+    public var fluencyTemperature1: Double?
+    public var fluencySamples: Int?
+    /// The first five failures of both settings: `prompt|continuation (why)`.
+    public var fluencyFailures: [String]?
+    public var fluencyByPrompt: FluencyByPrompt?
+    public var sentimentAccuracyByShots: [String: Double]?
+    public var labelWordAccuracyByShots: [String: Double]?
+    public var labelWordProbabilityByShots: [String: Double]?
+    public var tweetAccuracy: Double?
+    public var translationAccuracy: Double?
+    public var questionAnswerAccuracy: Double?
+    public var previousTokenHead: HeadFinding?
+    public var inductionHead: HeadFinding?
+    /// Items asked per task where some may not fit the context (those are left out, not cut).
+    public var itemsAsked: [String: Int]?
+
+    public struct FluencyByPrompt: Encodable, Sendable {
+        public var defaultSettings: [String: Int]
+        public var temperature1: [String: Int]
+        enum CodingKeys: String, CodingKey {
+            case defaultSettings = "default_settings", temperature1 = "temperature_1"
+        }
+    }
+
+    /// The strongest head of a kind, and whether it passes that kind's threshold.
+    public struct HeadFinding: Encodable, Sendable {
+        public var layer: Int, head: Int
+        public var score: Double
+        public var labelled: Bool
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, seed
+        case itemsPerTask = "items_per_task", heldOutLoss = "held_out_loss"
+        case grammarShare = "grammar_share", grammarSentences = "grammar_sentences"
+        case fluencyDefaultSettings = "fluency_default_settings", fluencyTemperature1 = "fluency_temperature_1"
+        case fluencySamples = "fluency_samples", fluencyFailures = "fluency_failures", fluencyByPrompt = "fluency_by_prompt"
+        case sentimentAccuracyByShots = "sentiment_accuracy_by_shots"
+        case labelWordAccuracyByShots = "label_word_accuracy_by_shots", labelWordProbabilityByShots = "label_word_probability_by_shots"
+        case tweetAccuracy = "tweet_accuracy", translationAccuracy = "translation_accuracy"
+        case questionAnswerAccuracy = "question_answer_accuracy"
+        case previousTokenHead = "previous_token_head", inductionHead = "induction_head", itemsAsked = "items_asked"
+    }
+
+    /// The shot counts of the label-word task, in the report's order.
+    public static let labelWordShots = [0, 1, 2, 4, 8]
+    public static let sentimentShots = [0, 1, 4]
+
+    /// Runs `tasks` on `model` with `count` held-out items each (drawn with `seed`) and `samples`
+    /// sampled stories for the grammar. `defaultSampling`: the settings fluency is measured at
+    /// besides plain temperature 1; `headsPrompt`: the text the heads task measures on.
+    /// `progress` hears which task starts.
+    public static func evaluate(model: any LanguageModel, tokenizer: any Tokenizer, source: String, tasks: [EvaluationTask],
+                                count: Int, samples: Int, seed: UInt64, defaultSampling: SamplingSettings, headsPrompt: String,
+                                progress: (String) -> Void = { _ in }) throws -> ReportCard {
+        let evaluator = TeachingEvaluator(model: model, tokenizer: tokenizer)
+        var card = ReportCard(model: source, itemsPerTask: count, seed: seed)
+        var asked: [String: Int] = [:]
+        func exactMatch(_ task: String, _ items: [CorpusEvaluationItem]) throws -> Double {
+            progress("\(task)…")
+            asked[task] = evaluator.fitting(items).count
+            return try evaluator.exactMatchAccuracy(items)
+        }
+        for task in tasks {
+            switch task {
+            case .loss:
+                progress("held-out loss on \(count) stories…")
+                let stories = TeachingCorpus.heldOutStories(count: count, seed: seed)
+                card.heldOutLoss = evaluator.meanLoss(documents: stories.map(\.text))
+                card.heldOutStories = stories.count
+            case .grammar:
+                progress("sampling \(samples) stories for the grammar…")
+                let grammar = try evaluator.grammarShare(samples: samples)
+                (card.grammarShare, card.grammarSentences) = (grammar.share, grammar.sentences)
+            case .fluency:
+                progress("fluency of \(FluencyCheck.prompts.count * FluencyCheck.seeds.count) samples, twice…")
+                let fluency = FluencyCheck(model: model, tokenizer: tokenizer)
+                let atDefaults = try fluency.share(settings: defaultSampling)
+                let plain = try fluency.share(settings: SamplingSettings(temperature: 1))
+                card.fluencyDefaultSettings = atDefaults.share
+                card.fluencyTemperature1 = plain.share
+                card.fluencySamples = atDefaults.samples
+                card.fluencyFailures = Array((atDefaults.failures + plain.failures).prefix(5))
+                card.fluencyByPrompt = FluencyByPrompt(defaultSettings: atDefaults.byPrompt, temperature1: plain.byPrompt)
+            case .sentiment:
+                progress("sentiment with 0, 1 and 4 examples…")
+                var accuracy: [String: Double] = [:]
+                for shots in sentimentShots {
+                    let items = TeachingCorpus.sentimentEvaluation(count: count, seed: seed, shots: shots)
+                    accuracy["\(shots)"] = evaluator.choiceAccuracy(items, choices: [" positive", " negative"])
+                }
+                card.sentimentAccuracyByShots = accuracy
+                asked["sentiment"] = evaluator.fitting(TeachingCorpus.sentimentEvaluation(count: count, seed: seed, shots: 4)).count
+            case .labelWords:
+                progress("label words with 0, 1, 2, 4 and 8 examples…")
+                var accuracy: [String: Double] = [:], probability: [String: Double] = [:]
+                for shots in labelWordShots {
+                    let result = evaluator.labelWordScores(TeachingCorpus.labelWordEvaluation(count: count, seed: seed, shots: shots))
+                    (accuracy["\(shots)"], probability["\(shots)"]) = (result.accuracy, result.meanProbability)
+                }
+                (card.labelWordAccuracyByShots, card.labelWordProbabilityByShots) = (accuracy, probability)
+                asked["label words"] = evaluator.fitting(TeachingCorpus.labelWordEvaluation(count: count, seed: seed, shots: 8).map(\.item)).count
+            case .tweets:
+                card.tweetAccuracy = try exactMatch("tweets", TeachingCorpus.tweetEvaluation(count: count, seed: seed))
+            case .translation:
+                card.translationAccuracy = try exactMatch("translation", TeachingCorpus.translationEvaluation(count: count, seed: seed))
+            case .questions:
+                card.questionAnswerAccuracy = try exactMatch("questions", TeachingCorpus.questionAnswerEvaluation(count: count, seed: seed))
+            case .heads:
+                progress("heads…")
+                // As `lantern heads` measures them, shortened to fit a small context.
+                let context = model.config.contextLength
+                let heads = try HeadSummary.measure(model: model, tokenizer: tokenizer,
+                                                    promptIds: Array(PromptEncoder.ids(for: headsPrompt, tokenizer: tokenizer).prefix(context)),
+                                                    length: max(2, min(25, (context - 1) / 2)))
+                if let p = heads.strongestPreviousToken {
+                    card.previousTokenHead = HeadFinding(layer: p.layer, head: p.head, score: Double(p.previousTokenOnRandom),
+                                                         labelled: p.labels.contains("previous-token"))
+                }
+                if let i = heads.strongestInduction {
+                    card.inductionHead = HeadFinding(layer: i.layer, head: i.head, score: Double(i.induction),
+                                                     labelled: i.labels.contains("induction"))
+                }
+            }
+        }
+        // Items too long for a small context are left out rather than cut; say how many were asked.
+        if !asked.isEmpty { card.itemsAsked = asked }
+        return card
     }
 }
