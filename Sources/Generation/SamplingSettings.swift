@@ -25,23 +25,35 @@ public struct SamplingSettings: Sendable, Equatable, Codable {
     /// Checks every value, with a message that says what is allowed.
     public func validate() throws {
         guard temperature.isFinite, temperature >= 0, temperature <= Self.maximumTemperature else {
-            throw SamplingError.outOfRange("--temperature \(temperature)", allowed: "0 (greedy) up to \(Int(Self.maximumTemperature)); 1 leaves the distribution unchanged")
+            throw SamplingError.outOfRange(.temperature, value: "\(temperature)", allowed: "0 (greedy) up to \(Int(Self.maximumTemperature)); 1 leaves the distribution unchanged")
         }
         guard topK >= 0 else {
-            throw SamplingError.outOfRange("--top-k \(topK)", allowed: "0 (off) or a positive number of candidates")
+            throw SamplingError.outOfRange(.topK, value: "\(topK)", allowed: "0 (off) or a positive number of candidates")
         }
         guard topP.isFinite, topP > 0, topP <= 1 else {
-            throw SamplingError.outOfRange("--top-p \(topP)", allowed: "greater than 0 and at most 1 (1 turns it off)")
+            throw SamplingError.outOfRange(.topP, value: "\(topP)", allowed: "greater than 0 and at most 1 (1 turns it off)")
         }
     }
 }
 
-public enum SamplingError: Error, CustomStringConvertible, LocalizedError {
-    case outOfRange(String, allowed: String)
-    public var description: String {
+/// A sampling setting, named as people write it; each interface names it its own way
+/// (`--top-k` on the command line, `topk` in the stepper).
+public enum SamplingSetting: String, Sendable {
+    case temperature
+    case topK = "top-k"
+    case topP = "top-p"
+}
+
+public enum SamplingError: Error, CustomStringConvertible, LocalizedError, Equatable {
+    case outOfRange(SamplingSetting, value: String, allowed: String)
+
+    /// The message with each setting named by `name` (e.g. its command-line flag).
+    public func description(naming name: (SamplingSetting) -> String) -> String {
         switch self {
-        case .outOfRange(let what, let allowed): return "\(what) is out of range: use \(allowed)"
+        case .outOfRange(let setting, let value, let allowed): return "\(name(setting)) \(value) is out of range: use \(allowed)"
         }
     }
+
+    public var description: String { description(naming: \.rawValue) }
     public var errorDescription: String? { description }
 }

@@ -75,7 +75,15 @@ public enum StepperSetting: Sendable, Equatable {
             guard let v = UInt64(value) else { throw StepperError.needsNumber("seed", example: "seed 7", whole: true) }
             changed.seed = v
         }
-        try changed.validate()
+        do { try changed.validate() } catch let error as SamplingError {
+            throw StepperError.invalidSetting(error.description { setting in
+                switch setting {
+                case .temperature: "temp"
+                case .topK: "topk"
+                case .topP: "topp"
+                }
+            })
+        }
         return changed
     }
 }
@@ -84,6 +92,8 @@ public enum StepperError: Error, CustomStringConvertible, Equatable {
     case limitReached(Int)
     case notListed(Int, listed: Int)
     case needsNumber(String, example: String, whole: Bool = false)
+    /// A value the sampler cannot use, named as the stepper's commands name it.
+    case invalidSetting(String)
     case attentionUsage(layers: Int, heads: Int)
     case noAttentionYet
     case emptyText
@@ -95,6 +105,7 @@ public enum StepperError: Error, CustomStringConvertible, Equatable {
             return "the limit of \(limit) new token\(limit == 1 ? "" : "s") is reached: u undoes a step, q quits"
         case .notListed(let number, let listed): return "candidate \(number) is not listed: pick 1 to \(listed)"
         case .needsNumber(let name, let example, let whole): return "\(name) needs a \(whole ? "whole " : "")number, e.g. \(example)"
+        case .invalidSetting(let message): return message
         case .attentionUsage(let layers, let heads):
             return "usage: a LAYER HEAD, with LAYER 0-\(layers - 1) and HEAD 0-\(heads - 1)"
         case .noAttentionYet: return "no attention recorded yet"

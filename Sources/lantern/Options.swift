@@ -95,7 +95,7 @@ struct SamplingChoices: ParsableArguments {
     }
 
     func validate() throws {
-        do { try settings.validate() } catch { throw ValidationError("\(error)") }
+        do { try settings.validate() } catch let error as SamplingError { throw ValidationError(error.description { "--" + $0.rawValue }) }
     }
 }
 

@@ -171,7 +171,7 @@ struct StepperScreen {
                 return true          // nothing changed: the step is not shown again
             case .emptyText, .noTokens:
                 say("\(error)")
-            case .needsNumber:
+            case .needsNumber, .invalidSetting:
                 say("error: \(error)")
             }
         } catch {

@@ -54,7 +54,7 @@ final class StepAndTraceTests: XCTestCase {
         XCTAssertTrue(run.stdout.contains("attention of the newest token \"␣time\""), run.stdout)
         XCTAssertTrue(run.stdout.contains("usage: a LAYER HEAD"), run.stdout)
         XCTAssertTrue(run.stdout.contains("unknown command \"frobnicate\""), run.stdout)
-        XCTAssertTrue(run.stdout.contains("--temperature -3.0 is out of range"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("temp -3.0 is out of range"), run.stdout)  // named as the stepper's command, not the flag
     }
 
     func testEndOfInputQuitsCleanly() throws {

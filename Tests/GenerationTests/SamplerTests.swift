@@ -103,13 +103,19 @@ final class SamplerTests: XCTestCase {
         XCTAssertGreaterThan(coldTop, hotTop)
     }
 
-    func testValidationNamesTheOption() {
-        let bad: [(SamplingSettings, String)] = [
-            (SamplingSettings(temperature: -1), "--temperature"), (SamplingSettings(temperature: .nan), "--temperature"),
-            (SamplingSettings(topK: -3), "--top-k"), (SamplingSettings(topP: 0), "--top-p"), (SamplingSettings(topP: 1.5), "--top-p"),
+    /// The error names the setting; each interface names it its own way (a flag, a stepper word).
+    func testValidationNamesTheSetting() {
+        let bad: [(SamplingSettings, SamplingSetting, String)] = [
+            (SamplingSettings(temperature: -1), .temperature, "-1.0"), (SamplingSettings(temperature: .nan), .temperature, "nan"),
+            (SamplingSettings(topK: -3), .topK, "-3"), (SamplingSettings(topP: 0), .topP, "0.0"), (SamplingSettings(topP: 1.5), .topP, "1.5"),
         ]
-        for (settings, option) in bad {
-            XCTAssertThrowsError(try settings.validate()) { XCTAssertTrue("\($0)".contains(option), "\($0)") }
+        for (settings, setting, value) in bad {
+            XCTAssertThrowsError(try settings.validate()) { error in
+                guard case .outOfRange(let named, let shown, _)? = error as? SamplingError else { return XCTFail("\(error)") }
+                XCTAssertEqual(named, setting)
+                XCTAssertEqual(shown, value)
+                XCTAssertTrue((error as! SamplingError).description { "--" + $0.rawValue }.hasPrefix("--\(setting.rawValue) \(value) is out of range"))
+            }
         }
         XCTAssertNoThrow(try SamplingSettings(temperature: 0.7, topK: 40, topP: 0.9).validate())
     }

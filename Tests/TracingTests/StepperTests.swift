@@ -49,7 +49,9 @@ final class StepperTests: XCTestCase {
         XCTAssertThrowsError(try stepper.set(.topK, "many")) {
             XCTAssertEqual("\($0)", "topk needs a whole number, e.g. topk 40 (0 = off)")
         }
-        XCTAssertThrowsError(try stepper.set(.topP, "0"), "settings are validated")
+        XCTAssertThrowsError(try stepper.set(.topP, "0"), "settings are validated, named as the stepper names them") {
+            XCTAssertEqual("\($0)", "topp 0.0 is out of range: use greater than 0 and at most 1 (1 turns it off)")
+        }
 
         // The newest row of the recorded pattern, over every position so far.
         let attention = try stepper.newestAttention("1 0")
