@@ -26,18 +26,18 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
 
     /// Checks every value; the first problem is thrown.
     public func validate() throws {
-        func check(_ ok: Bool, _ name: String, _ value: Any, _ expected: String) throws {
-            if !ok { throw TrainingError.badSetting(name: name, value: "\(value)", expected: expected) }
+        func check(_ ok: Bool, _ setting: TrainingSetting, _ value: Any, _ expected: String) throws {
+            if !ok { throw TrainingError.badSetting(setting, value: "\(value)", expected: expected) }
         }
-        try check(steps >= 1 && steps <= 10_000_000, "--steps", steps, "1 to 10,000,000")
-        try check(batchSize >= 1 && batchSize <= 4096, "--batch", batchSize, "1 to 4,096")
-        try check(learningRate > 0 && learningRate <= 1 && learningRate.isFinite, "--lr", learningRate, "a number in (0, 1]")
-        try check(minLearningRate >= 0 && minLearningRate <= learningRate, "the minimum learning rate", minLearningRate, "0 … --lr")
-        try check(warmupSteps >= 0, "--warmup", warmupSteps, "0 or more")
-        try check(weightDecay >= 0 && weightDecay < 1, "--weight-decay", weightDecay, "0 ≤ decay < 1")
-        try check(gradientClip > 0, "--clip", gradientClip, "a positive number")
-        try check(evaluationInterval >= 1, "--eval-every", evaluationInterval, "1 or more")
-        try check(evaluationBatches >= 1, "--eval-batches", evaluationBatches, "1 or more")
+        try check(steps >= 1 && steps <= 10_000_000, .steps, steps, "1 to 10,000,000")
+        try check(batchSize >= 1 && batchSize <= 4096, .batchSize, batchSize, "1 to 4,096")
+        try check(learningRate > 0 && learningRate <= 1 && learningRate.isFinite, .learningRate, learningRate, "a number in (0, 1]")
+        try check(minLearningRate >= 0 && minLearningRate <= learningRate, .minimumLearningRate, minLearningRate, "0 … the learning rate")
+        try check(warmupSteps >= 0, .warmupSteps, warmupSteps, "0 or more")
+        try check(weightDecay >= 0 && weightDecay < 1, .weightDecay, weightDecay, "0 ≤ decay < 1")
+        try check(gradientClip > 0, .gradientClip, gradientClip, "a positive number")
+        try check(evaluationInterval >= 1, .evaluationInterval, evaluationInterval, "1 or more")
+        try check(evaluationBatches >= 1, .evaluationBatches, evaluationBatches, "1 or more")
     }
 
     /// The schedule these settings describe (warm-up shortened on runs too short for it).
@@ -174,7 +174,7 @@ public final class TrainingRun {
         changed.steps = steps
         try changed.validate()
         guard steps > stepsDone else {
-            throw TrainingError.badSetting(name: "--steps", value: "\(steps)", expected: "more than the \(stepsDone) steps already done")
+            throw TrainingError.badSetting(.steps, value: "\(steps)", expected: "more than the \(stepsDone) steps already done")
         }
         settings = changed
     }
@@ -243,10 +243,9 @@ public final class TrainingRun {
             throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(stateFile) is not a Lantern training state: \(PlainError.decoding(error, in: data))")
         }
         // Its values were never typed as flags: a bad one is the file's fault, named as such.
-        do { try state.settings.validate() } catch TrainingError.badSetting(let name, let value, let expected) {
-            let setting = name.hasPrefix("--") ? "the setting of " + name : name
+        do { try state.settings.validate() } catch TrainingError.badSetting(let setting, let value, let expected) {
             throw TrainingError.unreadableCheckpoint(folder: folder.path,
-                                                     problem: "\(stateFile) holds \(setting) = \(value), expected \(expected) (an edited or foreign file)")
+                                                     problem: "\(stateFile) holds the \(setting.rawValue) \(value), expected \(expected) (an edited or foreign file)")
         }
         guard (0...state.settings.steps).contains(state.step) else {
             throw TrainingError.unreadableCheckpoint(folder: folder.path,

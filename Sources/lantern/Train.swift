@@ -119,7 +119,24 @@ struct TrainCommand: ParsableCommand {
         if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after \(stopAfter) is out of range: use 1 or more") }
         guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be 1 or more") }
         guard snapshot.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--snapshot steps must be 0 or more") }
-        do { try settings.validate() } catch { throw ValidationError("\(error)") }
+        do { try settings.validate() } catch TrainingError.badSetting(let setting, let value, let expected) {
+            throw ValidationError("\(Self.flag(setting)) \(value) is out of range: expected \(expected)")
+        }
+    }
+
+    /// The flag that sets each training setting (the minimum rate follows --lr: a tenth of it).
+    static func flag(_ setting: TrainingSetting) -> String {
+        switch setting {
+        case .steps: "--steps"
+        case .batchSize: "--batch"
+        case .learningRate: "--lr"
+        case .minimumLearningRate: "the minimum learning rate (a tenth of --lr)"
+        case .warmupSteps: "--warmup"
+        case .weightDecay: "--weight-decay"
+        case .gradientClip: "the gradient clip"
+        case .evaluationInterval: "--eval-every"
+        case .evaluationBatches: "the evaluation batches"
+        }
     }
 
     var settings: TrainingSettings {
