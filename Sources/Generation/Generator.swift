@@ -44,7 +44,7 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError {
         case .promptTooLong(let tokens, let context):
             return "the prompt is \(tokens) tokens but the model's context holds \(context); shorten the prompt"
         case .badMaxNewTokens(let n):
-            return "--max-new-tokens \(n) is out of range: use 1 or more"
+            return "\(n) new tokens is out of range: generate 1 or more"
         case .tokenOutOfRange(let id, let vocabulary):
             return "token id \(id) is outside the vocabulary (0..<\(vocabulary)); the tokenizer does not belong to this model"
         case .contextFull(let context):

@@ -72,7 +72,7 @@ struct CorpusCommand: ParsableCommand {
     func corpusMix() throws -> CorpusMix {
         guard let mix else { return CorpusMix() }
         do { return try CorpusMix(parsing: mix) } catch let error as CorpusMixError {
-            throw ValidationError(error.description)
+            throw ValidationError("--mix: \(error)")
         }
     }
 

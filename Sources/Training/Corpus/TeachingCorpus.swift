@@ -102,6 +102,7 @@ public struct CorpusMix: Sendable, Equatable {
     }
 }
 
+/// Why a mix (`story=0.5,repeat=0.25`) cannot be read; the command line says which flag it came from.
 public enum CorpusMixError: Error, CustomStringConvertible, Equatable {
     case malformed(String)
     case unknownKind(String)
@@ -112,13 +113,13 @@ public enum CorpusMixError: Error, CustomStringConvertible, Equatable {
         let kinds = CorpusDocumentKind.allCases.map(\.rawValue).joined(separator: ", ")
         switch self {
         case .malformed(let item):
-            return "--mix: '\(item)' is not KIND=SHARE; write e.g. --mix story=0.5,repeat=0.25"
+            return "'\(item)' is not KIND=SHARE; write e.g. story=0.5,repeat=0.25"
         case .unknownKind(let kind):
-            return "--mix: there is no document kind '\(kind)'; the kinds are \(kinds)"
+            return "there is no document kind '\(kind)'; the kinds are \(kinds)"
         case .badShare(let kind, let value):
-            return "--mix: the share of \(kind) must be a number from 0 to 1,000,000 (shares are relative), not '\(value)'"
+            return "the share of \(kind) must be a number from 0 to 1,000,000 (shares are relative), not '\(value)'"
         case .allZero:
-            return "--mix: every share is 0; give at least one kind a share above 0"
+            return "every share is 0; give at least one kind a share above 0"
         }
     }
 }
