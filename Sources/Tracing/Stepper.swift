@@ -154,14 +154,19 @@ public struct Stepper {
         return session.forcedStep(candidates[number - 1].id)
     }
 
-    /// The pieces `text` continues the text with, each forced in turn; true when one ended the text.
-    public func type(_ text: String) throws -> (ids: [Int], endedText: Bool) {
+    /// The tokens `text` continues the text with (`t TEXT`).
+    public func tokens(typing text: String) throws -> [Int] {
         guard !text.isEmpty else { throw StepperError.emptyText }
         let ids = tokenizer.encodeContinuation(text)
         guard !ids.isEmpty else { throw StepperError.noTokens(text) }
+        return ids
+    }
+
+    /// Forces `ids` in turn; true when one of them ended the text.
+    public func force(_ ids: [Int]) throws -> Bool {
         var ended = false
         for id in ids { ended = try take(session.forcedStep(id)) || ended }
-        return (ids, ended)
+        return ended
     }
 
     public func set(_ setting: StepperSetting, _ value: String) throws {

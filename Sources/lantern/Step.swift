@@ -146,11 +146,9 @@ struct StepperScreen {
                 return true
             case .undo: say(session.undo() ? "undid the last token" : "nothing to undo")
             case .type(let text):
-                let ids = tokenizer.encodeContinuation(text)
-                if !ids.isEmpty {
-                    say("\"\(text)\" is \(ids.count) token\(ids.count == 1 ? "" : "s"): \(ids.map { tokenizer.displayPiece($0) }.joined(separator: " | "))")
-                }
-                taken(try stepper.type(text).endedText)
+                let ids = try stepper.tokens(typing: text)
+                say("\"\(text)\" is \(ids.count) token\(ids.count == 1 ? "" : "s"): \(ids.map { tokenizer.displayPiece($0) }.joined(separator: " | "))")
+                taken(try stepper.force(ids))
             case .set(let setting, let value): try stepper.set(setting, value)
             case .attention(let argument):
                 try showAttention(stepper.newestAttention(argument))

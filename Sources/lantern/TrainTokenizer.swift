@@ -55,7 +55,7 @@ struct TrainTokenizerCommand: ParsableCommand {
 
         let bytes = documents.reduce(0) { $0 + $1.text.utf8.count }
         printError("training on \(ByteCount.format(Int64(bytes))) of text in \(documents.count) file\(documents.count == 1 ? "" : "s")")
-        let bar = MergeProgress(label: "merging")
+        let bar = MergeProgress(label: "tokenizer")
         let start = Date()
         let trained = trainer.train(texts: documents.map(\.text)) { bar.show(done: $0, total: $1) }
         bar.end()

@@ -149,6 +149,18 @@ final class AnalysisCommandTests: XCTestCase {
         let ownModel = try CLI.run(["lens", "--trace", trace.path, "--json"])
         XCTAssertEqual(ownModel.exitCode, 0, ownModel.stderr)
         XCTAssertEqual(ownModel.stdout, run.stdout)
+        // A traced model that is gone: say so and how to name it.
+        let moved = scratch.appendingPathComponent("moved")
+        try FileManager.default.copyItem(at: trace, to: moved)
+        let metadataURL = moved.appendingPathComponent("trace.json")
+        var metadata = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: metadataURL)) as? [String: Any])
+        var modelInfo = try XCTUnwrap(metadata["model"] as? [String: Any])
+        modelInfo["source"] = scratch.appendingPathComponent("gone.bin").path
+        metadata["model"] = modelInfo
+        try JSONSerialization.data(withJSONObject: metadata).write(to: metadataURL)
+        let gone = try CLI.run(["lens", "--trace", moved.path])
+        XCTAssertNotEqual(gone.exitCode, 0)
+        XCTAssertTrue(gone.stderr.contains("the lens needs the traced model") && gone.stderr.contains("--model PATH"), gone.stderr)
 
         try CLI.run(["generate", "Once upon a time", "--model", model, "--greedy", "--max-new-tokens", "2", "--trace", bare.path])
         let missing = try CLI.run(["lens", "--from-trace", bare.path, "--model", model])

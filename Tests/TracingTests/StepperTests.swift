@@ -40,9 +40,11 @@ final class StepperTests: XCTestCase {
         XCTAssertThrowsError(try stepper.pick(6)) { XCTAssertEqual($0 as? StepperError, .notListed(6, listed: 5)) }
 
         // Typed text is forced piece by piece.
-        let typed = try stepper.type(" a")
-        XCTAssertEqual(Array(session.generatedIds.suffix(typed.ids.count)), typed.ids)
-        XCTAssertThrowsError(try stepper.type("")) { XCTAssertEqual($0 as? StepperError, .emptyText) }
+        let typed = try stepper.tokens(typing: " a")
+        XCTAssertEqual(typed, bundle.tokenizer.encodeContinuation(" a"))
+        _ = try stepper.force(typed)
+        XCTAssertEqual(Array(session.generatedIds.suffix(typed.count)), typed)
+        XCTAssertThrowsError(try stepper.tokens(typing: "")) { XCTAssertEqual($0 as? StepperError, .emptyText) }
 
         try stepper.set(.temperature, "0.5")
         XCTAssertEqual(session.settings.temperature, 0.5)

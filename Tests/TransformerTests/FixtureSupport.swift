@@ -41,3 +41,13 @@ extension Tensor {
         return Tensor(shape: [H, queries.count, keys], scalars: out)
     }
 }
+
+extension TransformerConfig {
+    /// A small Llama with grouped-query attention (4 query heads over 2 key/value heads), for
+    /// tests that need both families.
+    static func tinyLlama(vocabularySize: Int = 40, contextLength: Int = 32) -> TransformerConfig {
+        TransformerConfig(family: .llama, layers: 2, heads: 4, kvHeads: 2, width: 16, headSize: 4, feedForwardWidth: 24,
+                          vocabularySize: vocabularySize, contextLength: contextLength, normEpsilon: 1e-5,
+                          positional: .rotary(theta: 10000, layout: .halfSplit), tiedEmbeddings: false)
+    }
+}

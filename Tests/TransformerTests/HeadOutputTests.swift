@@ -8,9 +8,7 @@ import XCTest
 final class HeadOutputTests: XCTestCase {
     func testHeadOutputIsThePatternTimesTheValues() {
         let gpt2 = TransformerConfig.gpt2(layers: 2, heads: 3, width: 24, vocabularySize: 40, contextLength: 32)
-        let llama = TransformerConfig(family: .llama, layers: 2, heads: 4, kvHeads: 2, width: 16, headSize: 4, feedForwardWidth: 24,
-                                      vocabularySize: 40, contextLength: 32, normEpsilon: 1e-5,
-                                      positional: .rotary(theta: 10000, layout: .halfSplit), tiedEmbeddings: false)
+        let llama = TransformerConfig.tinyLlama()
         for config in [gpt2, llama] {
             let model = RandomModels.make(config, seed: 9)
             var random = SplitMix64(seed: 4)

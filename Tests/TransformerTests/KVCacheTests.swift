@@ -11,9 +11,7 @@ final class KVCacheTests: XCTestCase {
         for family in [ModelFamily.gpt2, .llama] {
             var config = TransformerConfig.gpt2(layers: 2, heads: 2, width: 16, vocabularySize: 50, contextLength: 600)
             if family == .llama {
-                config = TransformerConfig(family: .llama, layers: 2, heads: 4, kvHeads: 2, width: 16, headSize: 4, feedForwardWidth: 24,
-                                           vocabularySize: 50, contextLength: 600, normEpsilon: 1e-5,
-                                           positional: .rotary(theta: 10000, layout: .halfSplit), tiedEmbeddings: false)
+                config = .tinyLlama(vocabularySize: 50, contextLength: 600)
             }
             let model = RandomModels.make(config, seed: 5)
             var random = SplitMix64(seed: 3)
