@@ -10,28 +10,33 @@ import PackageDescription
 /// Zen 3, four alternating rounds): no difference beyond the machine's noise in prefill, decode
 /// or training, since the hot loops are BLAS and the C kernels. LANTERN_UNCHECKED_RELEASE=1
 /// builds the unchecked variant again, for that comparison only.
-let numericRelease: [SwiftSetting] = ProcessInfo.processInfo.environment["LANTERN_UNCHECKED_RELEASE"] == nil
+let numericRelease: [SwiftSetting] =
+    ProcessInfo.processInfo.environment["LANTERN_UNCHECKED_RELEASE"] == nil
     ? [] : [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
     name: "Lantern",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "lantern", targets: ["lantern"]),
+        .executable(name: "lantern", targets: ["lantern"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // MARK: System libraries (Debian packages named in `providers`).
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
-        .systemLibrary(name: "CLibPNG", pkgConfig: "libpng",
-                       providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
-        .systemLibrary(name: "CFreeType", pkgConfig: "freetype2",
-                       providers: [.apt(["libfreetype-dev", "fonts-dejavu-core"]), .brew(["freetype"])]),
-        .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc",
-                       providers: [.apt(["libgraphviz-dev", "graphviz"]), .brew(["graphviz"])]),
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+        .systemLibrary(
+            name: "CLibPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(
+            name: "CFreeType", pkgConfig: "freetype2",
+            providers: [.apt(["libfreetype-dev", "fonts-dejavu-core"]), .brew(["freetype"])]),
+        .systemLibrary(
+            name: "CGraphviz", pkgConfig: "libgvc",
+            providers: [.apt(["libgraphviz-dev", "graphviz"]), .brew(["graphviz"])]),
 
         // MARK: Lantern modules.
         // One C kernel compiled for AVX2 and chosen at run time (see Sources/CKernels/matvec.c).
@@ -46,19 +51,25 @@ let package = Package(
         // Traces: capture specifications, trace folders (trace.json + .npy), replay, diff, analysis.
         .target(name: "Tracing", dependencies: ["Generation", "Transformer", "Tokenizers", "Tensors"]),
         // Pictures: colormaps, terminal renderings, PNG canvases with FreeType text, heatmaps, Graphviz architecture graphs.
-        .target(name: "Rendering", dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "CLibPNG", "CFreeType", "CGraphviz"]),
+        .target(
+            name: "Rendering",
+            dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "CLibPNG", "CFreeType", "CGraphviz"]),
         // Training: backward pass, optimiser, data loading, tokenizer training, the teaching corpus.
-        .target(name: "Training", dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "CKernels"], swiftSettings: numericRelease),
+        .target(
+            name: "Training", dependencies: ["Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "CKernels"],
+            swiftSettings: numericRelease),
         // Lessons: the lesson format, its checks, the runner, progress and answer checking (no CLI knowledge).
         .target(name: "Lessons", dependencies: ["Rendering", "Tensors"]),
         // Every parser of a user-supplied file behind one entry point, for libFuzzer (scripts/fuzz.sh)
         // and the regression test that replays what it found; `lantern-fuzz` is the driver.
         .target(name: "FuzzTargets", dependencies: ["Lessons", "Tracing", "Transformer", "Tokenizers", "Tensors"]),
         .executableTarget(name: "lantern-fuzz", dependencies: ["FuzzTargets"]),
-        .executableTarget(name: "lantern", dependencies: [
-            "Lessons", "Rendering", "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "ModelHub", "Training",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "lantern",
+            dependencies: [
+                "Lessons", "Rendering", "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors", "ModelHub", "Training",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]),
 
         // MARK: Tests (one target per module, plus end-to-end CLI tests).
         // Shared by the test targets: where the checkout, its fixtures and ../shared/data are; golden files.
@@ -70,12 +81,17 @@ let package = Package(
         .testTarget(name: "GenerationTests", dependencies: ["LanternTestSupport", "Generation", "Transformer", "Tokenizers"]),
         .testTarget(name: "ModelHubTests", dependencies: ["ModelHub"]),
         // Golden images and DOT files are read in place by the tests.
-        .testTarget(name: "RenderingTests", dependencies: ["LanternTestSupport", "Rendering", "Tracing", "Generation", "Transformer", "Tensors"], exclude: ["Golden"]),
-        .testTarget(name: "TracingTests", dependencies: ["LanternTestSupport", "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors"]),
-        .testTarget(name: "TrainingTests", dependencies: ["LanternTestSupport", "Training", "Generation", "Transformer", "Tokenizers", "Tensors"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "RenderingTests", dependencies: ["LanternTestSupport", "Rendering", "Tracing", "Generation", "Transformer", "Tensors"],
+            exclude: ["Golden"]),
+        .testTarget(
+            name: "TracingTests", dependencies: ["LanternTestSupport", "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors"]),
+        .testTarget(
+            name: "TrainingTests", dependencies: ["LanternTestSupport", "Training", "Generation", "Transformer", "Tokenizers", "Tensors"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons"]),
         .testTarget(name: "CLITests", dependencies: ["LanternTestSupport", "lantern"]),
         // Replays every input the fuzzer found (Inputs/<target>/), read in place.
-        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], exclude: ["Inputs"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], exclude: ["Inputs"])
     ]
 )

@@ -48,8 +48,10 @@ public final class GenerationSession {
         }
     }
 
-    public init(model: any LanguageModel, tokenizer: any Tokenizer, promptIds: [Int],
-                settings: SamplingSettings, capture: CaptureSpec = .nothing) throws {
+    public init(
+        model: any LanguageModel, tokenizer: any Tokenizer, promptIds: [Int],
+        settings: SamplingSettings, capture: CaptureSpec = .nothing
+    ) throws {
         try settings.validate()
         let context = model.config.contextLength
         guard !promptIds.isEmpty else { throw GenerationError.promptTooLong(tokens: 0, context: context) }

@@ -40,7 +40,8 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError {
     public var description: String {
         switch self {
         case .nonFiniteLogits(let position, let value):
-            return "the model computed \(value) among the logits for position \(position): its weights or activations hold NaN or infinity (a damaged or mis-converted checkpoint), so no token can be chosen; check the weights file"
+            return
+                "the model computed \(value) among the logits for position \(position): its weights or activations hold NaN or infinity (a damaged or mis-converted checkpoint), so no token can be chosen; check the weights file"
         case .promptTooLong(let tokens, let context):
             return "the prompt is \(tokens) tokens but the model's context holds \(context); shorten the prompt"
         case .badMaxNewTokens(let n):
@@ -97,12 +98,15 @@ public final class Generator {
     /// Generates up to `maxNewTokens` tokens. With `ignoringEndOfText` the model's end-of-text
     /// token is never drawn (llama.cpp's `--ignore-eos`), so only the limit, a stop string or a
     /// full context window ends the text.
-    public func generate(prompt: String, maxNewTokens: Int, settings: SamplingSettings, stopStrings: [String] = [],
-                         ignoringEndOfText: Bool = false, capture: CaptureSpec = .nothing,
-                         onText: (String) -> Void = { _ in }) throws -> (result: GenerationResult, session: GenerationSession) {
+    public func generate(
+        prompt: String, maxNewTokens: Int, settings: SamplingSettings, stopStrings: [String] = [],
+        ignoringEndOfText: Bool = false, capture: CaptureSpec = .nothing,
+        onText: (String) -> Void = { _ in }
+    ) throws -> (result: GenerationResult, session: GenerationSession) {
         guard maxNewTokens >= 1 else { throw GenerationError.badMaxNewTokens(maxNewTokens) }
-        let session = try GenerationSession(model: model, tokenizer: tokenizer, promptIds: try encodePrompt(prompt),
-                                            settings: settings, capture: capture)
+        let session = try GenerationSession(
+            model: model, tokenizer: tokenizer, promptIds: try encodePrompt(prompt),
+            settings: settings, capture: capture)
         if ignoringEndOfText {
             session.suppressedTokens = [endOfTextId]
             if model.config.beginningOfSequenceEndsText, let bos = model.config.bosTokenId { session.suppressedTokens.insert(bos) }
@@ -146,8 +150,9 @@ public final class Generator {
         timing.decodeSeconds = session.decodeSeconds
         let decodeSteps = session.generatedIds.count
         timing.decodeTokensPerSecond = decodeSteps > 0 ? Double(decodeSteps) / max(session.decodeSeconds, 1e-9) : 0
-        let result = GenerationResult(promptIds: session.promptIds, generatedIds: session.generatedIds,
-                                      text: text, stopReason: stopReason, timing: timing, steps: session.steps)
+        let result = GenerationResult(
+            promptIds: session.promptIds, generatedIds: session.generatedIds,
+            text: text, stopReason: stopReason, timing: timing, steps: session.steps)
         return (result, session)
     }
 }

@@ -25,9 +25,10 @@ public struct InferenceBenchmark {
         switch family {
         case .gpt2: return .gpt2()
         case .llama:
-            return TransformerConfig(family: .llama, layers: 12, heads: 12, kvHeads: 4, width: 768, headSize: 64,
-                                     feedForwardWidth: 2048, vocabularySize: 32000, contextLength: 1024, normEpsilon: 1e-5,
-                                     positional: .rotary(theta: 10000, layout: .halfSplit), tiedEmbeddings: false)
+            return TransformerConfig(
+                family: .llama, layers: 12, heads: 12, kvHeads: 4, width: 768, headSize: 64,
+                feedForwardWidth: 2048, vocabularySize: 32000, contextLength: 1024, normEpsilon: 1e-5,
+                positional: .rotary(theta: 10000, layout: .halfSplit), tiedEmbeddings: false)
         }
     }
 
@@ -123,8 +124,10 @@ public struct InferenceBenchmark {
     /// Plain and recorded decoding of `count` greedy tokens after `prompt`, interleaved step by step
     /// (the order alternating), each on its own cache: total seconds of each. Recorded steps keep
     /// their records, as the stepper does.
-    public static func interleavedDecodeSeconds(_ model: any LanguageModel, _ prompt: [Int], capture: CaptureSpec,
-                                                count: Int) -> (plain: Double, recorded: Double) {
+    public static func interleavedDecodeSeconds(
+        _ model: any LanguageModel, _ prompt: [Int], capture: CaptureSpec,
+        count: Int
+    ) -> (plain: Double, recorded: Double) {
         var caches = [model.makeCache(), model.makeCache()]
         var samplers = [Sampler(settings: SamplingSettings(greedy: true)), Sampler(settings: SamplingSettings(greedy: true))]
         var logits = [model.nextTokenLogits(prompt, cache: &caches[0]), model.nextTokenLogits(prompt, cache: &caches[1])]
@@ -160,8 +163,8 @@ public struct InferenceBenchmark {
     /// The process's peak resident memory (Linux VmHWM), if known.
     public static func peakMemoryBytes() -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
         else { return nil }
         return kilobytes * 1024
     }

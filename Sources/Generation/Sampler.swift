@@ -58,10 +58,11 @@ public struct Sampler: Sendable {
         if settings.isGreedy {
             let winner = order[0]
             let margin = V > 1 ? logits[order[0]] - logits[order[1]] : nil
-            return SamplingStep(settings: settings, topLogits: top, afterTemperature: top, countAfterTopK: 1,
-                                countAfterTopP: 1, renormalised: [Candidate(id: winner, logit: logits[winner], probability: 1)],
-                                randomDraw: nil, chosen: winner, chosenProbability: baseProbabilities[winner], chosenRank: 1,
-                                marginToRunnerUp: margin)
+            return SamplingStep(
+                settings: settings, topLogits: top, afterTemperature: top, countAfterTopK: 1,
+                countAfterTopP: 1, renormalised: [Candidate(id: winner, logit: logits[winner], probability: 1)],
+                randomDraw: nil, chosen: winner, chosenProbability: baseProbabilities[winner], chosenRank: 1,
+                marginToRunnerUp: margin)
         }
 
         // logit ÷ T overflows to ±∞ for the tiniest temperatures (below about 1e-37), and ∞ − ∞ in
@@ -104,11 +105,12 @@ public struct Sampler: Sendable {
             if draw < cumulative { chosenIndex = index; break }
         }
         let chosen = renormalised[chosenIndex]
-        return SamplingStep(settings: settings, topLogits: top, afterTemperature: afterTemperature,
-                            countAfterTopK: countAfterTopK, countAfterTopP: countAfterTopP,
-                            renormalised: Array(renormalised.prefix(SamplingStep.listed)), randomDraw: draw,
-                            chosen: chosen.id, chosenProbability: chosen.probability,
-                            chosenRank: chosenIndex + 1, marginToRunnerUp: nil)
+        return SamplingStep(
+            settings: settings, topLogits: top, afterTemperature: afterTemperature,
+            countAfterTopK: countAfterTopK, countAfterTopP: countAfterTopP,
+            renormalised: Array(renormalised.prefix(SamplingStep.listed)), randomDraw: draw,
+            chosen: chosen.id, chosenProbability: chosen.probability,
+            chosenRank: chosenIndex + 1, marginToRunnerUp: nil)
     }
 }
 

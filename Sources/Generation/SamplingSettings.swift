@@ -25,7 +25,9 @@ public struct SamplingSettings: Sendable, Equatable, Codable {
     /// Checks every value, with a message that says what is allowed.
     public func validate() throws {
         guard temperature.isFinite, temperature >= 0, temperature <= Self.maximumTemperature else {
-            throw SamplingError.outOfRange(.temperature, value: "\(temperature)", allowed: "0 (greedy) up to \(Int(Self.maximumTemperature)); 1 leaves the distribution unchanged")
+            throw SamplingError.outOfRange(
+                .temperature, value: "\(temperature)",
+                allowed: "0 (greedy) up to \(Int(Self.maximumTemperature)); 1 leaves the distribution unchanged")
         }
         guard topK >= 0 else {
             throw SamplingError.outOfRange(.topK, value: "\(topK)", allowed: "0 (off) or a positive number of candidates")

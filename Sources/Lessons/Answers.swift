@@ -45,17 +45,24 @@ public enum CaptureEvaluator {
         case .regex(let pattern):
             let text = stripANSI(stdout + "\n" + stderr)
             guard let regex = try? NSRegularExpression(pattern: pattern),
-                  let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) else {
+                let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text))
+            else {
                 throw CaptureError.noMatch(name: capture.name, pattern: pattern)
             }
             let group = match.numberOfRanges > 1 ? 1 : 0
-            guard let range = Range(match.range(at: group), in: text) else { throw CaptureError.noMatch(name: capture.name, pattern: pattern) }
+            guard let range = Range(match.range(at: group), in: text) else {
+                throw CaptureError.noMatch(name: capture.name, pattern: pattern)
+            }
             return String(text[range])
         case .difference(let a, let b):
-            guard let x = known[a].flatMap(Double.init), let y = known[b].flatMap(Double.init) else { throw CaptureError.notNumbers(name: capture.name) }
+            guard let x = known[a].flatMap(Double.init), let y = known[b].flatMap(Double.init) else {
+                throw CaptureError.notNumbers(name: capture.name)
+            }
             return formatNumber(x - y)
         case .compare(let a, let b):
-            guard let x = known[a].flatMap(Double.init), let y = known[b].flatMap(Double.init) else { throw CaptureError.notNumbers(name: capture.name) }
+            guard let x = known[a].flatMap(Double.init), let y = known[b].flatMap(Double.init) else {
+                throw CaptureError.notNumbers(name: capture.name)
+            }
             return x > y ? "higher" : x < y ? "lower" : "equal"
         case .calc(let calc):
             let value = try calc.evaluate { name in
@@ -144,11 +151,13 @@ public enum AnswerChecker {
         case .number:
             guard let values = numbers(given) else { return .unreadable("answer with a number, e.g. 12 or 0.25") }
             guard let target = number(expected) else { return .wrong(expected: expected) }
-            return values.contains { abs($0 - target) <= question.tolerance + 1e-9 } ? .right : .wrong(expected: withTolerance(expected, question.tolerance))
+            return values.contains { abs($0 - target) <= question.tolerance + 1e-9 }
+                ? .right : .wrong(expected: withTolerance(expected, question.tolerance))
         case .predict:
             if let target = number(expected) {
                 guard let values = numbers(given) else { return .unreadable("answer with a number, e.g. 12 or 0.25") }
-                return values.contains { abs($0 - target) <= question.tolerance + 1e-9 } ? .right : .wrong(expected: withTolerance(expected, question.tolerance))
+                return values.contains { abs($0 - target) <= question.tolerance + 1e-9 }
+                    ? .right : .wrong(expected: withTolerance(expected, question.tolerance))
             }
             return normalised(given) == normalised(expected) ? .right : .wrong(expected: "\"\(expected)\"")
         }

@@ -19,7 +19,7 @@ public struct Calc: Sendable, Equatable {
 
     static let functions: [String: @Sendable (Double) -> Double] = [
         "sqrt": { $0.squareRoot() }, "ln": { Foundation.log($0) }, "exp": { Foundation.exp($0) },
-        "abs": { Swift.abs($0) }, "round": { $0.rounded() },
+        "abs": { Swift.abs($0) }, "round": { $0.rounded() }
     ]
 
     /// Parses `source`; throws on a malformed expression (checked again at lint time).

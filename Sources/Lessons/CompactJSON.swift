@@ -111,7 +111,9 @@ enum CompactJSON {
             // Room for "… N more]" on the last line: drop items until it fits.
             let more = { items.count - shown }
             while more() > 0, rows[rows.count - 1].count > 1,
-                  (rows.count == 1 ? prefix.count + 1 : hanging.count) + (rows[rows.count - 1] + ["… \(more()) more]" + comma]).joined(separator: ", ").count > width {
+                (rows.count == 1 ? prefix.count + 1 : hanging.count)
+                    + (rows[rows.count - 1] + ["… \(more()) more]" + comma]).joined(separator: ", ").count > width
+            {
                 rows[rows.count - 1].removeLast()
                 shown -= 1
             }

@@ -11,7 +11,9 @@ public struct LessonLibrary: Sendable {
     public enum LoadError: Error, CustomStringConvertible {
         case issues([LessonIssue])
         public var description: String {
-            switch self { case .issues(let list): list.map(\.description).joined(separator: "\n") }
+            switch self {
+            case .issues(let list): list.map(\.description).joined(separator: "\n")
+            }
         }
     }
 
@@ -34,9 +36,11 @@ public struct LessonLibrary: Sendable {
         // Lesson files live in the lessons folder: no absolute paths, no way out through "..".
         let outside = manifest.lessons.filter { $0.file.hasPrefix("/") || $0.file.split(separator: "/").contains("..") }
         guard outside.isEmpty else {
-            throw LoadError.issues(outside.map {
-                LessonIssue(file: name, line: 0, problem: "lesson \"\($0.id)\": file \"\($0.file)\" must be a path inside the lessons folder")
-            })
+            throw LoadError.issues(
+                outside.map {
+                    LessonIssue(
+                        file: name, line: 0, problem: "lesson \"\($0.id)\": file \"\($0.file)\" must be a path inside the lessons folder")
+                })
         }
     }
 
@@ -62,12 +66,18 @@ public struct LessonLibrary: Sendable {
         let url = url(of: entry)
         let name = Self.display(url)
         guard PathContainment.isInside(url, folder) else {
-            return LessonParser.Result(lesson: Lesson(file: name, title: entry.title, blocks: []),
-                                       issues: [LessonIssue(file: name, line: 0, problem: "this lesson file is a symbolic link out of the lessons folder; lessons are read only from inside it")])
+            return LessonParser.Result(
+                lesson: Lesson(file: name, title: entry.title, blocks: []),
+                issues: [
+                    LessonIssue(
+                        file: name, line: 0,
+                        problem: "this lesson file is a symbolic link out of the lessons folder; lessons are read only from inside it")
+                ])
         }
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            return LessonParser.Result(lesson: Lesson(file: name, title: entry.title, blocks: []),
-                                       issues: [LessonIssue(file: name, line: 0, problem: "cannot read this lesson file")])
+            return LessonParser.Result(
+                lesson: Lesson(file: name, title: entry.title, blocks: []),
+                issues: [LessonIssue(file: name, line: 0, problem: "cannot read this lesson file")])
         }
         return LessonParser.parse(String(decoding: data, as: UTF8.self), file: name)
     }
@@ -87,28 +97,38 @@ public struct LessonLibrary: Sendable {
         }
         var issues: [LessonIssue] = []
         if manifest.format != LessonManifest.supportedFormat {
-            issues.append(LessonIssue(file: manifestName, line: line(of: "format"),
-                                      problem: "format \(manifest.format) is not supported (this lantern reads format \(LessonManifest.supportedFormat))"))
+            issues.append(
+                LessonIssue(
+                    file: manifestName, line: line(of: "format"),
+                    problem: "format \(manifest.format) is not supported (this lantern reads format \(LessonManifest.supportedFormat))"))
         }
         if manifest.lessons.isEmpty { issues.append(LessonIssue(file: manifestName, line: 0, problem: "lists no lessons")) }
         var seenIds: Set<String> = [], seenFiles: Set<String> = []
         for entry in manifest.lessons {
             if entry.id.isEmpty || !entry.id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
-                issues.append(LessonIssue(file: manifestName, line: line(of: entry.id), problem: "lesson id \"\(entry.id)\" must be letters, digits, - and _"))
+                issues.append(
+                    LessonIssue(
+                        file: manifestName, line: line(of: entry.id), problem: "lesson id \"\(entry.id)\" must be letters, digits, - and _")
+                )
             }
             if !seenIds.insert(entry.id).inserted {
                 let lines = manifestText.components(separatedBy: "\n").enumerated().filter { $0.element.contains("\"\(entry.id)\"") }
-                issues.append(LessonIssue(file: manifestName, line: (lines.dropFirst().first?.offset ?? -1) + 1,
-                                          problem: "lesson id \"\(entry.id)\" is used twice"))
+                issues.append(
+                    LessonIssue(
+                        file: manifestName, line: (lines.dropFirst().first?.offset ?? -1) + 1,
+                        problem: "lesson id \"\(entry.id)\" is used twice"))
             }
             if !seenFiles.insert(entry.file).inserted {
                 issues.append(LessonIssue(file: manifestName, line: line(of: entry.file), problem: "\(entry.file) is listed twice"))
             }
             if entry.title.trimmingCharacters(in: .whitespaces).isEmpty || entry.summary.trimmingCharacters(in: .whitespaces).isEmpty {
-                issues.append(LessonIssue(file: manifestName, line: line(of: entry.id), problem: "lesson \(entry.id) needs a title and a summary"))
+                issues.append(
+                    LessonIssue(file: manifestName, line: line(of: entry.id), problem: "lesson \(entry.id) needs a title and a summary"))
             }
             guard FileManager.default.fileExists(atPath: url(of: entry).path) else {
-                issues.append(LessonIssue(file: manifestName, line: line(of: entry.file), problem: "\(entry.file) does not exist in \(Self.display(folder))"))
+                issues.append(
+                    LessonIssue(
+                        file: manifestName, line: line(of: entry.file), problem: "\(entry.file) does not exist in \(Self.display(folder))"))
                 continue
             }
             let result = parse(entry)
@@ -118,8 +138,10 @@ public struct LessonLibrary: Sendable {
         // Every Markdown file in the folder is a lesson the manifest must list.
         let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         for file in files.sorted() where file.hasSuffix(".md") && file.lowercased() != "readme.md" && !seenFiles.contains(file) {
-            issues.append(LessonIssue(file: Self.display(folder.appendingPathComponent(file)), line: 1,
-                                      problem: "this lesson file is not registered in \(Self.manifestName)"))
+            issues.append(
+                LessonIssue(
+                    file: Self.display(folder.appendingPathComponent(file)), line: 1,
+                    problem: "this lesson file is not registered in \(Self.manifestName)"))
         }
         return issues
     }
@@ -144,7 +166,10 @@ public struct LessonLibrary: Sendable {
                 return Interpolation.fill($0, standIns.merging(Interpolation.builtInValues(folder: folder)) { $1 })
             }
             if let problem = validate(words) {
-                issues.append(LessonIssue(file: lesson.file, line: step.line, problem: "`lantern \(CommandWords.join(step.arguments))` is not a valid command: \(problem)"))
+                issues.append(
+                    LessonIssue(
+                        file: lesson.file, line: step.line,
+                        problem: "`lantern \(CommandWords.join(step.arguments))` is not a valid command: \(problem)"))
             }
         }
         return issues
@@ -175,8 +200,10 @@ public enum LessonLocator {
     }
 
     /// The first candidate with a manifest, or nil.
-    public static func find(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                            executable: URL?) -> URL? {
+    public static func find(
+        explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        executable: URL?
+    ) -> URL? {
         candidates(explicit: explicit, environment: environment, executable: executable).first {
             FileManager.default.fileExists(atPath: $0.appendingPathComponent(LessonLibrary.manifestName).path)
         }

@@ -14,7 +14,7 @@ public enum LessonParser {
     static let questionKeys: [QuestionKind: Set<String>] = [
         .choice: ["id", "ask", "answer", "why"],
         .number: ["id", "ask", "answer", "tolerance", "why"],
-        .predict: ["id", "ask", "answer", "tolerance", "why", "run", "capture", "input", "fresh", "show"],
+        .predict: ["id", "ask", "answer", "tolerance", "why", "run", "capture", "input", "fresh", "show"]
     ]
 
     public static func parse(_ text: String, file: String) -> Result {
@@ -112,8 +112,11 @@ public enum LessonParser {
     /// of the key just before it. Anything else is a problem.
     struct KeyLine { var key: String; var value: String; var line: Int }
 
-    static func keyLines(_ body: [String], firstLine: Int, problem: (Int, String) -> Void)
-        -> (keys: [KeyLine], options: [(text: String, line: Int)]) {
+    static func keyLines(
+        _ body: [String], firstLine: Int, problem: (Int, String) -> Void
+    )
+        -> (keys: [KeyLine], options: [(text: String, line: Int)])
+    {
         var keys: [KeyLine] = [], options: [(text: String, line: Int)] = []
         var continuesKey = false
         for (offset, raw) in body.enumerated() {
@@ -175,7 +178,9 @@ public enum LessonParser {
             // A lesson runs this same binary for each command: `lesson` inside a lesson would start
             // lessons within lessons without end.
             if words.first == "lesson" { problem(line, "a lesson cannot run `lantern lesson` (it would start a lesson inside the lesson)") }
-            if words.first == "download" { problem(line, "a lesson cannot run `lantern download` (it writes outside output/); ask the learner to run it") }
+            if words.first == "download" {
+                problem(line, "a lesson cannot run `lantern download` (it writes outside output/); ask the learner to run it")
+            }
             // What a lesson writes stays in output/ under the learner's folder: a lesson file must
             // not be able to overwrite anything else.
             for (flag, value) in zip(words, words.dropFirst()) where writingFlags.contains(flag) {
@@ -216,7 +221,10 @@ public enum LessonParser {
 
     static func parseCapture(_ text: String, line: Int, problem: (Int, String) -> Void) -> Capture? {
         guard let equals = text.firstIndex(of: "=") else {
-            problem(line, "capture needs `NAME = json PATH`, `NAME = regex PATTERN`, `NAME = difference A B`, `NAME = compare A B` or `NAME = calc EXPRESSION`")
+            problem(
+                line,
+                "capture needs `NAME = json PATH`, `NAME = regex PATTERN`, `NAME = difference A B`, `NAME = compare A B` or `NAME = calc EXPRESSION`"
+            )
             return nil
         }
         let name = text[..<equals].trimmingCharacters(in: .whitespaces)
@@ -249,7 +257,8 @@ public enum LessonParser {
                 problem(line, "\(kind) needs two capture names: `\(name) = \(kind) A B`")
                 return nil
             }
-            return Capture(name: name, rule: kind == "difference" ? .difference(names[0], names[1]) : .compare(names[0], names[1]), line: line)
+            return Capture(
+                name: name, rule: kind == "difference" ? .difference(names[0], names[1]) : .compare(names[0], names[1]), line: line)
         case "calc":
             do {
                 return Capture(name: name, rule: .calc(try Calc(argument)), line: line)
@@ -268,8 +277,10 @@ public enum LessonParser {
         return text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
     }
 
-    static func parseQuestion(_ kind: QuestionKind, _ body: [String], firstLine: Int, fenceLine: Int,
-                              problem: (Int, String) -> Void) -> Question? {
+    static func parseQuestion(
+        _ kind: QuestionKind, _ body: [String], firstLine: Int, fenceLine: Int,
+        problem: (Int, String) -> Void
+    ) -> Question? {
         let parsed = keyLines(body, firstLine: firstLine, problem: problem)
         var values: [String: KeyLine] = [:]
         var command: CommandStep?
@@ -277,7 +288,9 @@ public enum LessonParser {
         let allowed = questionKeys[kind]!
         for key in parsed.keys {
             guard allowed.contains(key.key) else {
-                problem(key.line, "unknown key \"\(key.key)\" in a ```question \(kind.rawValue) block (use \(allowed.sorted().joined(separator: ", ")))")
+                problem(
+                    key.line,
+                    "unknown key \"\(key.key)\" in a ```question \(kind.rawValue) block (use \(allowed.sorted().joined(separator: ", ")))")
                 continue
             }
             switch key.key {
@@ -308,14 +321,18 @@ public enum LessonParser {
         if kind != .choice, !parsed.options.isEmpty {
             problem(parsed.options[0].line, "options (`- …`) only belong in a ```question choice block")
         }
-        guard let id = values["id"]?.value, let ask = values["ask"]?.value, let answerKey = values["answer"], let why = values["why"]?.value,
-              !id.isEmpty, !ask.isEmpty, !answerKey.value.isEmpty else { return nil }
+        guard let id = values["id"]?.value, let ask = values["ask"]?.value, let answerKey = values["answer"],
+            let why = values["why"]?.value,
+            !id.isEmpty, !ask.isEmpty, !answerKey.value.isEmpty
+        else { return nil }
         var question = Question(kind: kind, id: id, ask: ask, answer: answerKey.value, why: why, command: command, line: fenceLine)
         if !isName(id.replacingOccurrences(of: "-", with: "_")) {
             problem(values["id"]!.line, "question id \"\(id)\" must be letters, digits, - and _")
         }
         if let tolerance = values["tolerance"] {
-            if let value = Double(tolerance.value), value >= 0 { question.tolerance = value } else {
+            if let value = Double(tolerance.value), value >= 0 {
+                question.tolerance = value
+            } else {
                 problem(tolerance.line, "tolerance must be a number ≥ 0 (found \"\(tolerance.value)\")")
             }
         }
@@ -324,7 +341,10 @@ public enum LessonParser {
             question.options = parsed.options.map(\.text)
             if question.options.count < 2 { problem(fenceLine, "a choice question needs two or more `- option` lines") }
             if question.options.count >= 1, AnswerChecker.choiceIndex(question.answer, optionCount: question.options.count) == nil {
-                problem(answerKey.line, "answer \"\(question.answer)\" is not one of the options: use 1 to \(question.options.count) or a to \(letter(question.options.count - 1))")
+                problem(
+                    answerKey.line,
+                    "answer \"\(question.answer)\" is not one of the options: use 1 to \(question.options.count) or a to \(letter(question.options.count - 1))"
+                )
             }
         case .number:
             if !Interpolation.isReference(question.answer), Double(question.answer) == nil {
@@ -381,8 +401,9 @@ public enum LessonParser {
                 textIndex += 1
                 for (offset, line) in text.components(separatedBy: "\n").enumerated() {
                     for name in Interpolation.references(in: line) where !known.contains(name) {
-                        problem(first > 0 ? first + offset : 0,
-                                "{\(name)} in the text is not captured by an earlier block (it would be printed as it is)")
+                        problem(
+                            first > 0 ? first + offset : 0,
+                            "{\(name)} in the text is not captured by an earlier block (it would be printed as it is)")
                     }
                 }
             case .pause: break
@@ -443,9 +464,11 @@ public enum CommandWords {
 
     /// Quotes a word for showing a command that can be pasted into a shell.
     public static func quote(_ word: String) -> String {
-        let plain = !word.isEmpty && word.unicodeScalars.allSatisfy {
-            CharacterSet.alphanumerics.contains($0) || "-_./=:,+@%".unicodeScalars.contains($0)
-        }
+        let plain =
+            !word.isEmpty
+            && word.unicodeScalars.allSatisfy {
+                CharacterSet.alphanumerics.contains($0) || "-_./=:,+@%".unicodeScalars.contains($0)
+            }
         if plain { return word }
         return "\"" + word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }

@@ -63,9 +63,11 @@ public final class LessonRunner {
     static let printedOnce: Set<String> = ["info"]
 
     /// `width`: the terminal's columns for the lesson text (`terminalWidth()`).
-    public init(library: LessonLibrary, index: Int, lesson: Lesson, mode: Mode, console: LessonConsole, commands: CommandRunning,
-                prepare: @escaping ([String]) -> [String] = { $0 }, store: ProgressStore?, painter: TerminalPainter = TerminalPainter(color: .none),
-                width: Int = 80) throws {
+    public init(
+        library: LessonLibrary, index: Int, lesson: Lesson, mode: Mode, console: LessonConsole, commands: CommandRunning,
+        prepare: @escaping ([String]) -> [String] = { $0 }, store: ProgressStore?, painter: TerminalPainter = TerminalPainter(color: .none),
+        width: Int = 80
+    ) throws {
         self.library = library
         self.index = index
         self.lesson = lesson
@@ -149,8 +151,9 @@ public final class LessonRunner {
         // The score counts answers right at the first try: a right answer after being told the
         // expected one says nothing of what the learner knew.
         let right = progress[entry.id].correctCount
-        say(painter.bold("End of lesson \(number): \(entry.title).")
-            + (mode == .interactive ? " \(right) of \(lesson.questions.count) questions right at the first try." : ""))
+        say(
+            painter.bold("End of lesson \(number): \(entry.title).")
+                + (mode == .interactive ? " \(right) of \(lesson.questions.count) questions right at the first try." : ""))
         if index + 1 < library.entries.count {
             say("Next: lesson \(number + 1), \(library.entries[index + 1].title) — `lantern lesson next`.")
         } else {
@@ -172,8 +175,10 @@ public final class LessonRunner {
     func stopped() -> Outcome {
         let saved = save()
         say("")
-        say(saved ? "Stopped; your progress is saved. Resume with `lantern lesson \(number)`."
-                  : "Stopped; your progress could not be saved (see the warning above).")
+        say(
+            saved
+                ? "Stopped; your progress is saved. Resume with `lantern lesson \(number)`."
+                : "Stopped; your progress could not be saved (see the warning above).")
         return .stopped
     }
 
@@ -212,8 +217,12 @@ public final class LessonRunner {
             let url = here.appendingPathComponent(folder)
             // The parser allows only output/…; a symbolic link must not carry the removal elsewhere.
             guard PathContainment.isInside(url, here.appendingPathComponent("output"), linkedFolderCounts: false) else {
-                return .failed(LessonIssue(file: lesson.file, line: step.line,
-                                           problem: "fresh: \(folder) leads outside output/ through a symbolic link; nothing was removed (remove the link or choose another folder)"))
+                return .failed(
+                    LessonIssue(
+                        file: lesson.file, line: step.line,
+                        problem:
+                            "fresh: \(folder) leads outside output/ through a symbolic link; nothing was removed (remove the link or choose another folder)"
+                    ))
             }
             try? FileManager.default.removeItem(at: url)
         }
@@ -229,12 +238,19 @@ public final class LessonRunner {
         do {
             output = try commands.run(words, input: step.input, echo: echo && step.showOutput && !compact && !repeated)
         } catch {
-            return .failed(LessonIssue(file: lesson.file, line: step.line, problem: "cannot run `lantern \(CommandWords.join(words).prefix(200))`: \(PlainError.reason(error))"))
+            return .failed(
+                LessonIssue(
+                    file: lesson.file, line: step.line,
+                    problem: "cannot run `lantern \(CommandWords.join(words).prefix(200))`: \(PlainError.reason(error))"))
         }
         guard output.exitCode == 0 else {
             let tail = output.stderr.split(separator: "\n").suffix(3).joined(separator: "\n")
-            return .failed(LessonIssue(file: lesson.file, line: step.line,
-                                       problem: "`lantern \(CommandWords.join(words))` failed with exit code \(output.exitCode)\(tail.isEmpty ? "" : ":\n" + tail)"))
+            return .failed(
+                LessonIssue(
+                    file: lesson.file, line: step.line,
+                    problem:
+                        "`lantern \(CommandWords.join(words))` failed with exit code \(output.exitCode)\(tail.isEmpty ? "" : ":\n" + tail)")
+            )
         }
         if compact && !repeated {
             let text = CompactJSON.display(output.stdout, width: prose.width) ?? output.stdout
@@ -243,7 +259,8 @@ public final class LessonRunner {
         if echo && step.showOutput && Self.printedOnce.contains(step.arguments.first ?? "") { shown.insert(words) }
         for capture in step.captures {
             do {
-                captured[capture.name] = try CaptureEvaluator.value(of: capture, stdout: output.stdout, stderr: output.stderr, known: captured)
+                captured[capture.name] = try CaptureEvaluator.value(
+                    of: capture, stdout: output.stdout, stderr: output.stderr, known: captured)
             } catch {
                 return .failed(LessonIssue(file: lesson.file, line: capture.line, problem: "\(error)"))
             }
@@ -381,9 +398,12 @@ extension LessonRunner {
     /// The columns for lesson text: `COLUMNS` when it is set, else the terminal's width when
     /// standard output is a terminal, else 80; never more than 100 (longer lines are hard to read)
     /// nor less than 40.
-    public static func terminalWidth(environment: [String: String] = ProcessInfo.processInfo.environment,
-                                     terminalColumns: () -> Int? = StandardConsole.terminalColumns) -> Int {
-        let columns = environment["COLUMNS"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.flatMap { $0 > 0 ? $0 : nil }
+    public static func terminalWidth(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        terminalColumns: () -> Int? = StandardConsole.terminalColumns
+    ) -> Int {
+        let columns =
+            environment["COLUMNS"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.flatMap { $0 > 0 ? $0 : nil }
             ?? terminalColumns() ?? 80
         return min(100, max(40, columns))
     }
@@ -446,8 +466,9 @@ public struct ProcessCommandRunner: CommandRunning {
         }
         process.waitUntilExit()
         group.wait()
-        return CommandOutput(exitCode: process.terminationStatus, stdout: String(decoding: out.data, as: UTF8.self),
-                             stderr: String(decoding: err.data, as: UTF8.self))
+        return CommandOutput(
+            exitCode: process.terminationStatus, stdout: String(decoding: out.data, as: UTF8.self),
+            stderr: String(decoding: err.data, as: UTF8.self))
     }
 
     /// This process's executable: /proc/self/exe where there is one, else argv[0] (searched in PATH).

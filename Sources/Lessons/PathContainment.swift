@@ -10,7 +10,8 @@ enum PathContainment {
     /// a folder that is itself a link (`output` → elsewhere) contains nothing.
     static func isInside(_ url: URL, _ folder: URL, linkedFolderCounts: Bool = true) -> Bool {
         let folder = folder.standardizedFileURL
-        let base = linkedFolderCounts
+        let base =
+            linkedFolderCounts
             ? folder.resolvingSymlinksInPath().path
             : folder.deletingLastPathComponent().resolvingSymlinksInPath().appendingPathComponent(folder.lastPathComponent).path
         let path = resolvedExistingPart(url.standardizedFileURL)

@@ -123,7 +123,9 @@ public struct ProseRenderer: Sendable {
     /// A line that carries on the paragraph or list item above it: not blank, not a new block.
     static func continues(_ line: String) -> Bool {
         let trimmed = line.trimmingCharacters(in: .whitespaces)
-        if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix("|") || trimmed.hasPrefix(">") || fence(trimmed) != nil { return false }
+        if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix("|") || trimmed.hasPrefix(">") || fence(trimmed) != nil {
+            return false
+        }
         return listItem(line) == nil
     }
 
@@ -236,7 +238,11 @@ public struct ProseRenderer: Sendable {
         var merged: [Run] = []
         for run in runs {
             let look = run.style.subtracting(.code)
-            if let last = merged.last, last.style == look { merged[merged.count - 1].text += run.text } else { merged.append(Run(text: run.text, style: look)) }
+            if let last = merged.last, last.style == look {
+                merged[merged.count - 1].text += run.text
+            } else {
+                merged.append(Run(text: run.text, style: look))
+            }
         }
         return merged.map { run in
             var text = run.text
@@ -335,7 +341,11 @@ public struct ProseRenderer: Sendable {
         var runs: [Run] = []
         var style = base
         func add(_ text: String, _ style: Style) {
-            if let last = runs.last, last.style == style { runs[runs.count - 1].text += text } else { runs.append(Run(text: text, style: style)) }
+            if let last = runs.last, last.style == style {
+                runs[runs.count - 1].text += text
+            } else {
+                runs.append(Run(text: text, style: style))
+            }
         }
         for (index, token) in tokens.enumerated() {
             switch token {

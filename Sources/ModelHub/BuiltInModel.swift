@@ -26,7 +26,8 @@ public enum BuiltInModel {
         for directory in [executable, Bundle.main.bundleURL, Bundle.main.resourceURL].compactMap({ $0 }) {
             list.append(directory.appendingPathComponent("Lantern_ModelHub.resources").appendingPathComponent(resourceFolder))
             list.append(directory.appendingPathComponent("Lantern_ModelHub.bundle").appendingPathComponent(resourceFolder))
-            list.append(directory.appendingPathComponent("Lantern_ModelHub.bundle/Contents/Resources").appendingPathComponent(resourceFolder))
+            list.append(
+                directory.appendingPathComponent("Lantern_ModelHub.bundle/Contents/Resources").appendingPathComponent(resourceFolder))
         }
         list.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(resourceFolder))
         return list

@@ -26,8 +26,10 @@ public final class DownloadProgress: @unchecked Sendable {
 
     /// `write` receives text exactly as it should appear (terminal control characters included);
     /// `now` is a clock in seconds (injectable for tests).
-    public init(isTerminal: Bool, write: @escaping @Sendable (String) -> Void,
-                now: @escaping @Sendable () -> Double = { Date().timeIntervalSinceReferenceDate }) {
+    public init(
+        isTerminal: Bool, write: @escaping @Sendable (String) -> Void,
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSinceReferenceDate }
+    ) {
         self.isTerminal = isTerminal
         self.write = write
         self.now = now
@@ -58,8 +60,11 @@ public final class DownloadProgress: @unchecked Sendable {
             lastDraw = -Double.infinity
             let size = expectedBytes.map { " (\(ByteCount.format($0)))" } ?? ""
             let resume = resumingAt > 0 ? ", resuming at \(ByteCount.format(resumingAt))" : ""
-            if !isTerminal { write("\(name)\(size): downloading from \(url.absoluteString)\(resume)\n") }
-            else if resumingAt > 0 { write("\(name): resuming at \(ByteCount.format(resumingAt))\n") }
+            if !isTerminal {
+                write("\(name)\(size): downloading from \(url.absoluteString)\(resume)\n")
+            } else if resumingAt > 0 {
+                write("\(name): resuming at \(ByteCount.format(resumingAt))\n")
+            }
             draw(at: time, force: true)
         case .progress(let name, let received):
             guard name == file else { return }

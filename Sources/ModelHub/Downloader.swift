@@ -1,7 +1,7 @@
 import Foundation
 import Tensors
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// What a download reports as it goes (for a progress display).
@@ -52,8 +52,10 @@ public struct Downloader: Sendable {
     public var idleTimeout: TimeInterval
     public var onEvent: @Sendable (DownloadEvent) -> Void
 
-    public init(locations: ModelLocations, endpoint: URL = Downloader.defaultEndpoint, revision: String = "main",
-                idleTimeout: TimeInterval = 60, onEvent: @escaping @Sendable (DownloadEvent) -> Void = { _ in }) {
+    public init(
+        locations: ModelLocations, endpoint: URL = Downloader.defaultEndpoint, revision: String = "main",
+        idleTimeout: TimeInterval = 60, onEvent: @escaping @Sendable (DownloadEvent) -> Void = { _ in }
+    ) {
         self.locations = locations
         self.endpoint = endpoint
         self.revision = revision
@@ -65,8 +67,10 @@ public struct Downloader: Sendable {
     public static func endpoint(option: String?, environment: [String: String]) throws -> URL {
         guard let text = option ?? environment["HF_ENDPOINT"].flatMap({ $0.isEmpty ? nil : $0 }) else { return defaultEndpoint }
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              url.host != nil else {
-            throw ModelHubError.fileSystem(path: text, problem: "not an http(s) address; give the hub's base address such as https://huggingface.co")
+            url.host != nil
+        else {
+            throw ModelHubError.fileSystem(
+                path: text, problem: "not an http(s) address; give the hub's base address such as https://huggingface.co")
         }
         return url
     }
@@ -148,8 +152,10 @@ public struct Downloader: Sendable {
                     if offset > 0 && response.startOffset == 0 {
                         events(.restarted(file: name, reason: "the server ignored the Range request"))
                     }
-                    events(.started(file: name, url: url, expectedBytes: Self.expectedSize(of: file, outcome: response),
-                                    resumingAt: response.startOffset))
+                    events(
+                        .started(
+                            file: name, url: url, expectedBytes: Self.expectedSize(of: file, outcome: response),
+                            resumingAt: response.startOffset))
                 },
                 onBytes: { size in events(.progress(file: name, receivedBytes: size)) })
             if let problem = outcome.writeError {
@@ -190,13 +196,16 @@ public struct Downloader: Sendable {
                 throw ModelHubError.httpStatus(file: name, url: url.absoluteString, status: status)
             }
         }
-        throw ModelHubError.interrupted(file: file.name, received: 0, expected: file.size,
-                                        reason: "the server did not honour the resume request twice")
+        throw ModelHubError.interrupted(
+            file: file.name, received: 0, expected: file.size,
+            reason: "the server did not honour the resume request twice")
     }
 
     /// After the body: check completeness, size and checksum, then rename `<file>.partial` → `<file>`.
-    private func finish(_ file: CatalogFile, partial: URL, url: URL, outcome: HTTPFileTransfer.Outcome, staging: URL,
-                        expectedOverride: Int64? = nil) throws {
+    private func finish(
+        _ file: CatalogFile, partial: URL, url: URL, outcome: HTTPFileTransfer.Outcome, staging: URL,
+        expectedOverride: Int64? = nil
+    ) throws {
         let headers = outcome.headers, linked = outcome.redirectHeaders
         let serverSize = expectedOverride ?? Self.serverSize(outcome)
         if let known = file.size, let serverSize, known != serverSize {
@@ -208,20 +217,23 @@ public struct Downloader: Sendable {
         if let expected {
             if size < expected {
                 // Keep what arrived: the next run resumes from here.
-                throw ModelHubError.interrupted(file: file.name, received: size, expected: expected,
-                                                reason: Self.describe(outcome.error) ?? "the connection closed early")
+                throw ModelHubError.interrupted(
+                    file: file.name, received: size, expected: expected,
+                    reason: Self.describe(outcome.error) ?? "the connection closed early")
             }
             if size > expected {
                 try? FileManager.default.removeItem(at: partial)
                 throw ModelHubError.sizeMismatch(file: file.name, expected: expected, found: size)
             }
         } else if outcome.error != nil {
-            throw ModelHubError.interrupted(file: file.name, received: size, expected: nil,
-                                            reason: Self.describe(outcome.error) ?? "the connection failed")
+            throw ModelHubError.interrupted(
+                file: file.name, received: size, expected: nil,
+                reason: Self.describe(outcome.error) ?? "the connection failed")
         }
         let digest = outcome.hash.hexDigest()
         // After a redirect the final ETag is the blob store's own: only the hub's X-Linked-Etag counts then.
-        let published = file.sha256 ?? Self.sha256(fromETag: linked["x-linked-etag"])
+        let published =
+            file.sha256 ?? Self.sha256(fromETag: linked["x-linked-etag"])
             ?? (linked.isEmpty ? Self.sha256(fromETag: headers["etag"]) : nil)
         if let published, published != digest {
             try? FileManager.default.removeItem(at: partial)
@@ -317,7 +329,7 @@ public struct Downloader: Sendable {
             case .timedOut: return "timed out"
             case .networkConnectionLost: return "connection lost"
             case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-                 .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
+                .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
                 return "secure connection failed"
             case .cancelled: return "cancelled"
             default: break
@@ -329,7 +341,8 @@ public struct Downloader: Sendable {
     @discardableResult
     private func fileSystem<T>(_ path: String, _ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as ModelHubError { throw error } catch {
-            throw ModelHubError.fileSystem(path: path, problem: PlainError.blockedFolder(URL(fileURLWithPath: path)) ?? PlainError.reason(error))
+            throw ModelHubError.fileSystem(
+                path: path, problem: PlainError.blockedFolder(URL(fileURLWithPath: path)) ?? PlainError.reason(error))
         }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// One HTTP GET streamed onto the end of a file on disk, resuming with a `Range` request.
@@ -46,9 +46,11 @@ final class HTTPFileTransfer: NSObject, URLSessionDataDelegate, @unchecked Senda
     /// whose hash is `hashOfExisting`). `onResponse` sees the outcome so far when a body starts
     /// arriving (200 or the asked-for 206); `onBytes` gets the file's size after each chunk. Blocks
     /// until the transfer ends; `idleTimeout` bounds the wait for each chunk.
-    static func run(url: URL, file: URL, offset: Int64, hashOfExisting: SHA256, idleTimeout: TimeInterval,
-                    userAgent: String, onResponse: @escaping @Sendable (Outcome) -> Void,
-                    onBytes: @escaping @Sendable (Int64) -> Void) -> Outcome {
+    static func run(
+        url: URL, file: URL, offset: Int64, hashOfExisting: SHA256, idleTimeout: TimeInterval,
+        userAgent: String, onResponse: @escaping @Sendable (Outcome) -> Void,
+        onBytes: @escaping @Sendable (Int64) -> Void
+    ) -> Outcome {
         let transfer = HTTPFileTransfer(url: url, file: file, offset: offset, onResponse: onResponse, onBytes: onBytes)
         transfer.outcome.startOffset = offset
         transfer.outcome.hash = hashOfExisting
@@ -71,8 +73,10 @@ final class HTTPFileTransfer: NSObject, URLSessionDataDelegate, @unchecked Senda
         return transfer.outcome
     }
 
-    private init(url: URL, file: URL, offset: Int64, onResponse: @escaping @Sendable (Outcome) -> Void,
-                 onBytes: @escaping @Sendable (Int64) -> Void) {
+    private init(
+        url: URL, file: URL, offset: Int64, onResponse: @escaping @Sendable (Outcome) -> Void,
+        onBytes: @escaping @Sendable (Int64) -> Void
+    ) {
         self.url = url
         self.file = file
         self.offset = offset
@@ -97,23 +101,28 @@ final class HTTPFileTransfer: NSObject, URLSessionDataDelegate, @unchecked Senda
 
     // MARK: - URLSession delegate (called on the session's serial queue)
 
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
+    ) {
         outcome.redirectHeaders.merge(Self.lowercased(response)) { _, new in new }
         var next = request
         prepare(&next)
         completionHandler(next)
     }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
+    ) {
         guard let http = response as? HTTPURLResponse else {
             completionHandler(.cancel)
             return
         }
         outcome.status = http.statusCode
         outcome.headers = Self.lowercased(http)
-        let partialContentFromOffset = http.statusCode == 206
+        let partialContentFromOffset =
+            http.statusCode == 206
             && ContentRange(outcome.headers["content-range"])?.start == offset
         guard http.statusCode == 200 || partialContentFromOffset else {
             completionHandler(.cancel)  // the caller decides from the status what to do

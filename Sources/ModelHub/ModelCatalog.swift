@@ -50,8 +50,10 @@ public struct CatalogEntry: Sendable, Equatable {
     /// A remark shown in listings (e.g. where a file really comes from).
     public var note: String?
 
-    public init(name: String, repo: String, legacyRepos: [String] = [], family: String, summary: String,
-                approximateBytes: Int64, files: [CatalogFile], note: String? = nil) {
+    public init(
+        name: String, repo: String, legacyRepos: [String] = [], family: String, summary: String,
+        approximateBytes: Int64, files: [CatalogFile], note: String? = nil
+    ) {
         self.name = name
         self.repo = repo
         self.legacyRepos = legacyRepos
@@ -108,8 +110,10 @@ extension ModelCatalog {
         }
         return CatalogEntry(
             name: name, repo: repo, legacyRepos: [legacy], family: "gpt2", summary: summary, approximateBytes: bytes,
-            files: [hubFile("config.json", false), hubFile("model.safetensors", false), hubFile("vocab.json", false),
-                    hubFile("merges.txt", false), hubFile("tokenizer.json", true)])
+            files: [
+                hubFile("config.json", false), hubFile("model.safetensors", false), hubFile("vocab.json", false),
+                hubFile("merges.txt", false), hubFile("tokenizer.json", true)
+            ])
     }
 
     /// A llama2.c TinyStories checkpoint from `karpathy/tinyllamas`, with llama2.c's tokenizer beside it.
@@ -118,25 +122,32 @@ extension ModelCatalog {
         CatalogEntry(
             name: name, repo: "karpathy/tinyllamas", family: "llama",
             summary: summary, approximateBytes: size + 433_869,
-            files: [CatalogFile(name: "\(name).bin", source: .hub(repo: "karpathy/tinyllamas", path: "\(name).bin"), size: size),
-                    CatalogFile(name: "tokenizer.bin", source: .url(llama2cTokenizerURL), sha256: llama2cTokenizerSHA256)],
+            files: [
+                CatalogFile(name: "\(name).bin", source: .hub(repo: "karpathy/tinyllamas", path: "\(name).bin"), size: size),
+                CatalogFile(name: "tokenizer.bin", source: .url(llama2cTokenizerURL), sha256: llama2cTokenizerSHA256)
+            ],
             note: "tokenizer.bin comes from github.com/karpathy/llama2.c, not the hub")
     }
 
     /// The models Lantern knows how to download.
     public static let builtIn = ModelCatalog(entries: [
-        gpt2("gpt2", repo: "openai-community/gpt2", legacy: "gpt2",
-             summary: "GPT-2 small, 124M parameters", bytes: 548_000_000),
-        gpt2("distilgpt2", repo: "distilbert/distilgpt2", legacy: "distilgpt2",
-             summary: "DistilGPT-2, 82M parameters (6 layers)", bytes: 353_000_000),
-        gpt2("gpt2-medium", repo: "openai-community/gpt2-medium", legacy: "gpt2-medium",
-             summary: "GPT-2 medium, 355M parameters", bytes: 1_520_000_000),
-        gpt2("gpt2-large", repo: "openai-community/gpt2-large", legacy: "gpt2-large",
-             summary: "GPT-2 large, 774M parameters", bytes: 3_250_000_000),
-        gpt2("gpt2-xl", repo: "openai-community/gpt2-xl", legacy: "gpt2-xl",
-             summary: "GPT-2 XL, 1.5B parameters", bytes: 6_430_000_000),
+        gpt2(
+            "gpt2", repo: "openai-community/gpt2", legacy: "gpt2",
+            summary: "GPT-2 small, 124M parameters", bytes: 548_000_000),
+        gpt2(
+            "distilgpt2", repo: "distilbert/distilgpt2", legacy: "distilgpt2",
+            summary: "DistilGPT-2, 82M parameters (6 layers)", bytes: 353_000_000),
+        gpt2(
+            "gpt2-medium", repo: "openai-community/gpt2-medium", legacy: "gpt2-medium",
+            summary: "GPT-2 medium, 355M parameters", bytes: 1_520_000_000),
+        gpt2(
+            "gpt2-large", repo: "openai-community/gpt2-large", legacy: "gpt2-large",
+            summary: "GPT-2 large, 774M parameters", bytes: 3_250_000_000),
+        gpt2(
+            "gpt2-xl", repo: "openai-community/gpt2-xl", legacy: "gpt2-xl",
+            summary: "GPT-2 XL, 1.5B parameters", bytes: 6_430_000_000),
         tinyStories("stories15M", summary: "Llama 2 on TinyStories, 15M parameters (llama2.c)", size: 60_816_028),
         tinyStories("stories42M", summary: "Llama 2 on TinyStories, 42M parameters (llama2.c)", size: 167_020_572),
-        tinyStories("stories110M", summary: "Llama 2 on TinyStories, 110M parameters (llama2.c)", size: 438_381_596),
+        tinyStories("stories110M", summary: "Llama 2 on TinyStories, 110M parameters (llama2.c)", size: 438_381_596)
     ])
 }

@@ -13,9 +13,11 @@ public enum ModelHub {
     /// name found in Lantern's folder or the Hugging Face cache (the path to load). A catalog
     /// name that is not on this machine throws `notDownloaded`; anything else comes back
     /// unchanged, for the model loader to report.
-    public static func resolveModelArgument(_ argument: String,
-                                            environment: [String: String] = ProcessInfo.processInfo.environment,
-                                            catalog: ModelCatalog = .builtIn) throws -> String {
+    public static func resolveModelArgument(
+        _ argument: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        catalog: ModelCatalog = .builtIn
+    ) throws -> String {
         // An empty argument would be read as the current folder ("missing file ./config.json").
         guard !argument.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw ModelHubError.unknownModel("\"\"", known: [BuiltInModel.name] + catalog.entries.map(\.name))
@@ -31,10 +33,12 @@ public enum ModelHub {
         let locator = ModelLocator(locations: locations, catalog: catalog)
         if let model = locator.locate(argument) { return model.loadPath.path }
         if let entry = catalog.entry(named: argument) {
-            throw ModelHubError.notDownloaded(entry.name, searched: [
-                ModelLocations.display(locations.lanternModels, environment: environment),
-                ModelLocations.display(locations.huggingFaceHubCache, environment: environment),
-            ])
+            throw ModelHubError.notDownloaded(
+                entry.name,
+                searched: [
+                    ModelLocations.display(locations.lanternModels, environment: environment),
+                    ModelLocations.display(locations.huggingFaceHubCache, environment: environment)
+                ])
         }
         return argument
     }

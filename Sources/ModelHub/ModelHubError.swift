@@ -48,7 +48,8 @@ public enum ModelHubError: Error, CustomStringConvertible, LocalizedError, Equat
             return "download of \(file) interrupted after \(ByteCount.format(received))\(of) (\(reason)): "
                 + "run the same command again to resume where it stopped"
         case .sizeMismatch(let file, let expected, let found):
-            return "\(file) is \(found) bytes but should be \(expected): the damaged file was deleted; run the command again to download it afresh"
+            return
+                "\(file) is \(found) bytes but should be \(expected): the damaged file was deleted; run the command again to download it afresh"
         case .checksumMismatch(let file, let expected, let found):
             return "\(file) failed its checksum (sha256 \(found), expected \(expected)): "
                 + "the damaged file was deleted; run the command again to download it afresh"

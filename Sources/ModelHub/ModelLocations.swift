@@ -23,11 +23,13 @@ public struct ModelLocations: Sendable, Equatable {
             guard let value = environment[key], !value.isEmpty else { return nil }
             return URL(fileURLWithPath: Self.expandingTilde(value, environment: environment), isDirectory: true)
         }
-        let home = URL(fileURLWithPath: environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory(),
-                       isDirectory: true)
+        let home = URL(
+            fileURLWithPath: environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory(),
+            isDirectory: true)
         lanternModels = (folder("LANTERN_HOME") ?? home.appendingPathComponent(".lantern", isDirectory: true))
             .appendingPathComponent("models", isDirectory: true)
-        huggingFaceHubCache = folder("HF_HUB_CACHE") ?? folder("HUGGINGFACE_HUB_CACHE")
+        huggingFaceHubCache =
+            folder("HF_HUB_CACHE") ?? folder("HUGGINGFACE_HUB_CACHE")
             ?? folder("HF_HOME")?.appendingPathComponent("hub", isDirectory: true)
             ?? folder("XDG_CACHE_HOME")?.appendingPathComponent("huggingface/hub", isDirectory: true)
             ?? home.appendingPathComponent(".cache/huggingface/hub", isDirectory: true)
@@ -47,8 +49,9 @@ public struct ModelLocations: Sendable, Equatable {
 
     /// The Hugging Face cache folder of a repository: `models--openai-community--gpt2`.
     public func huggingFaceFolder(forRepo repo: String) -> URL {
-        huggingFaceHubCache.appendingPathComponent("models--" + repo.replacingOccurrences(of: "/", with: "--"),
-                                                   isDirectory: true)
+        huggingFaceHubCache.appendingPathComponent(
+            "models--" + repo.replacingOccurrences(of: "/", with: "--"),
+            isDirectory: true)
     }
 
     /// A path shown to people: the home folder abbreviated to `~`.

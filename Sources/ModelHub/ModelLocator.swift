@@ -45,9 +45,10 @@ public struct ModelLocator: Sendable {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count) else { return false }
         return parts.allSatisfy { part in
-            !part.isEmpty && !part.hasPrefix(".") && part.allSatisfy { character in
-                character.isASCII && (character.isLetter || character.isNumber || "-_.".contains(character))
-            }
+            !part.isEmpty && !part.hasPrefix(".")
+                && part.allSatisfy { character in
+                    character.isASCII && (character.isLetter || character.isNumber || "-_.".contains(character))
+                }
         }
     }
 
@@ -94,8 +95,9 @@ public struct ModelLocator: Sendable {
         for case let url as URL in walker {
             let resolved = url.resolvingSymlinksInPath()
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: resolved.path),
-                  attributes[.type] as? FileAttributeType == .typeRegular,
-                  let size = attributes[.size] as? NSNumber else { continue }
+                attributes[.type] as? FileAttributeType == .typeRegular,
+                let size = attributes[.size] as? NSNumber
+            else { continue }
             total += size.int64Value
         }
         return total
@@ -105,8 +107,9 @@ public struct ModelLocator: Sendable {
 
     func lanternModel(at folder: URL, name: String, entry: CatalogEntry?) -> LocalModel? {
         guard let loadPath = Self.loadPath(in: folder, preferring: entry?.llama2cCheckpoint) else { return nil }
-        return LocalModel(name: name, origin: .lantern, folder: folder, loadPath: loadPath,
-                          family: Self.family(in: folder, loadPath: loadPath), revision: nil)
+        return LocalModel(
+            name: name, origin: .lantern, folder: folder, loadPath: loadPath,
+            family: Self.family(in: folder, loadPath: loadPath), revision: nil)
     }
 
     /// A Hugging Face folder loads as a folder; a folder holding a llama2.c checkpoint loads through that file.
@@ -128,7 +131,8 @@ public struct ModelLocator: Sendable {
     static func family(in folder: URL, loadPath: URL) -> String? {
         if loadPath != folder { return "llama" }  // a llama2.c checkpoint
         guard let data = try? Data(contentsOf: folder.appendingPathComponent("config.json")),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
         if let type = json["model_type"] as? String { return type }
         return (json["architectures"] as? [String])?.first
     }
@@ -147,7 +151,8 @@ public struct ModelLocator: Sendable {
         }
         let revisions = ((try? fileManager.contentsOfDirectory(atPath: snapshots.path)) ?? []).filter { !$0.hasPrefix(".") }
         let dated = revisions.map { revision -> (String, Date) in
-            let date = (try? fileManager.attributesOfItem(atPath: snapshots.appendingPathComponent(revision).path))?[.modificationDate] as? Date
+            let date =
+                (try? fileManager.attributesOfItem(atPath: snapshots.appendingPathComponent(revision).path))?[.modificationDate] as? Date
             return (revision, date ?? .distantPast)
         }
         // Newest first; the name breaks ties so the choice never depends on directory order.
@@ -171,8 +176,9 @@ public struct ModelLocator: Sendable {
         guard let (folder, revision) = snapshot(ofRepo: repo) else { return nil }
         let loadPath = Self.loadPath(in: folder, preferring: entry?.llama2cCheckpoint)
         if requireLoadable && loadPath == nil { return nil }
-        return LocalModel(name: repo, origin: .huggingFaceCache, folder: folder, loadPath: loadPath ?? folder,
-                          family: loadPath.flatMap { Self.family(in: folder, loadPath: $0) }, revision: revision)
+        return LocalModel(
+            name: repo, origin: .huggingFaceCache, folder: folder, loadPath: loadPath ?? folder,
+            family: loadPath.flatMap { Self.family(in: folder, loadPath: $0) }, revision: revision)
     }
 
     private func unique(_ values: [String]) -> [String] {

@@ -36,15 +36,18 @@ public enum ArchitectureGraph {
         var dot = DOTWriter(name: "architecture")
         let familyName = c.family.displayName
         let attentionSummary = grouped ? "\(NH) query heads, \(NKV) key/value heads" : "\(NH) heads"
-        dot.graphLabel("\(familyName): \(c.layers) layers, width \(C), \(attentionSummary), \(formatParameters(c.parameterCount))\n"
-                       + "edges show the tensor shape; T = number of tokens in the sequence")
+        dot.graphLabel(
+            "\(familyName): \(c.layers) layers, width \(C), \(attentionSummary), \(formatParameters(c.parameterCount))\n"
+                + "edges show the tensor shape; T = number of tokens in the sequence")
 
         // Input and embeddings.
         dot.node("tokens", "token ids\n(the tokenizer's output)", kind: .data)
         dot.node("embed", "token embedding\nlookup table \(V) × \(C)\n\(formatParameters(V * C))", kind: .embedding)
         dot.edge("tokens", "embed", "[T]")
         if learnedPositions {
-            dot.node("pos_embed", "learned position embedding\nlookup table \(P) × \(C) (up to \(P) tokens)\n\(formatParameters(P * C))", kind: .embedding)
+            dot.node(
+                "pos_embed", "learned position embedding\nlookup table \(P) × \(C) (up to \(P) tokens)\n\(formatParameters(P * C))",
+                kind: .embedding)
             dot.node("embed_add", "+", kind: .add)
             dot.edge("tokens", "pos_embed", "positions 0…T-1")
             dot.edge("embed", "embed_add", stream)
@@ -55,21 +58,29 @@ public enum ArchitectureGraph {
         // One block, expanded.
         let q = C * qWidth + (bias ? qWidth : 0), kv = C * kvWidth + (bias ? kvWidth : 0)
         let out = qWidth * C + (bias ? C : 0)
-        let ffn: [(id: String, label: String, params: Int)] = gelu
-            ? [("mlp_up", "feed-forward up\nLinear \(C) → \(FF)", C * FF + (bias ? FF : 0)),
-               ("mlp_down", "feed-forward down\nLinear \(FF) → \(C)", FF * C + (bias ? C : 0))]
-            : [("mlp_gate", "gate\nLinear \(C) → \(FF)", C * FF),
-               ("mlp_up", "up\nLinear \(C) → \(FF)", C * FF),
-               ("mlp_down", "down\nLinear \(FF) → \(C)", FF * C)]
+        let ffn: [(id: String, label: String, params: Int)] =
+            gelu
+            ? [
+                ("mlp_up", "feed-forward up\nLinear \(C) → \(FF)", C * FF + (bias ? FF : 0)),
+                ("mlp_down", "feed-forward down\nLinear \(FF) → \(C)", FF * C + (bias ? C : 0))
+            ]
+            : [
+                ("mlp_gate", "gate\nLinear \(C) → \(FF)", C * FF),
+                ("mlp_up", "up\nLinear \(C) → \(FF)", C * FF),
+                ("mlp_down", "down\nLinear \(FF) → \(C)", FF * C)
+            ]
         let perLayer = 2 * normParams + q + 2 * kv + out + ffn.reduce(0) { $0 + $1.params }
 
-        dot.beginCluster("block", "× \(c.layers) layers (every layer has this shape and its own weights: \(formatParameters(perLayer)) per layer)")
+        dot.beginCluster(
+            "block", "× \(c.layers) layers (every layer has this shape and its own weights: \(formatParameters(perLayer)) per layer)")
         dot.node("resid_in", "residual stream in", kind: .data)
         dot.node("ln1", "\(normName)\n\(formatParameters(normParams))", kind: .norm)
         dot.edge("resid_in", "ln1", stream)
 
-        dot.beginCluster("attention", "causal self-attention: \(attentionSummary) of size \(hs)"
-                         + (grouped ? "\n(each key/value head is shared by \(NH / max(NKV, 1)) query heads: grouped-query)" : ""))
+        dot.beginCluster(
+            "attention",
+            "causal self-attention: \(attentionSummary) of size \(hs)"
+                + (grouped ? "\n(each key/value head is shared by \(NH / max(NKV, 1)) query heads: grouped-query)" : ""))
         dot.node("q_proj", "Q projection\nLinear \(C) → \(qWidth)\n\(formatParameters(q))", kind: .attention)
         dot.node("k_proj", "K projection\nLinear \(C) → \(kvWidth)\n\(formatParameters(kv))", kind: .attention)
         dot.node("v_proj", "V projection\nLinear \(C) → \(kvWidth)\n\(formatParameters(kv))", kind: .attention)
@@ -135,7 +146,8 @@ public enum ArchitectureGraph {
         // Output head.
         dot.node("ln_final", "final \(normName)\n\(formatParameters(normParams))", kind: .norm)
         dot.edge("resid_out", "ln_final", "\(stream) after \(c.layers) layers")
-        let unembedLabel = c.tiedEmbeddings
+        let unembedLabel =
+            c.tiedEmbeddings
             ? "unembedding\nLinear \(C) → \(V), tied: reuses the token embedding\n0 new params"
             : "unembedding\nLinear \(C) → \(V), its own matrix\n\(formatParameters(V * C))"
         dot.node("unembed", unembedLabel, kind: .embedding)
@@ -155,10 +167,12 @@ public enum ArchitectureGraph {
     /// in one style; decoder-only is highlighted and named after `family` when given.
     public static func variations(highlighting family: ModelFamily? = nil) -> String {
         var dot = DOTWriter(name: "variations")
-        let here = family.map { "this model: \($0.displayName)" }
+        let here =
+            family.map { "this model: \($0.displayName)" }
             ?? "the kind Lantern runs (" + ModelFamily.allCases.map(\.displayName).joined(separator: ", ") + ")"
-        dot.graphLabel("Three transformer architectures (the highlighted one is \(here))\n"
-                       + "a block in a box is repeated × N layers; T = input tokens, S = source tokens, C = width, V = vocabulary size")
+        dot.graphLabel(
+            "Three transformer architectures (the highlighted one is \(here))\n"
+                + "a block in a box is repeated × N layers; T = input tokens, S = source tokens, C = width, V = vocabulary size")
 
         dot.beginCluster("encoder_only", "encoder-only (e.g. BERT)\nreads the whole text at once")
         dot.node("e_tokens", "input tokens", kind: .data)
@@ -174,15 +188,20 @@ public enum ArchitectureGraph {
         dot.edge("e_ffn", "e_out", "[T, C]")
         dot.endCluster()
 
-        dot.beginCluster("encoder_decoder", "encoder–decoder (e.g. the original Transformer, T5)\ntranslates a source text into a target text")
+        dot.beginCluster(
+            "encoder_decoder", "encoder–decoder (e.g. the original Transformer, T5)\ntranslates a source text into a target text")
         dot.node("ed_source", "source tokens", kind: .data)
-        dot.node("ed_embed_s", "token embedding\n(+ positions: added here in the original;\nT5 adds relative biases to attention)", kind: .embedding)
+        dot.node(
+            "ed_embed_s", "token embedding\n(+ positions: added here in the original;\nT5 adds relative biases to attention)",
+            kind: .embedding)
         dot.beginCluster("ed_encoder", "encoder × N layers")
         dot.node("ed_enc_attn", "bidirectional self-attention", kind: .attention)
         dot.node("ed_enc_ffn", "feed-forward", kind: .feedForward)
         dot.endCluster()
         dot.node("ed_target", "target tokens so far", kind: .data)
-        dot.node("ed_embed_t", "token embedding\n(+ positions: added here in the original;\nT5 adds relative biases to attention)", kind: .embedding)
+        dot.node(
+            "ed_embed_t", "token embedding\n(+ positions: added here in the original;\nT5 adds relative biases to attention)",
+            kind: .embedding)
         dot.beginCluster("ed_decoder", "decoder × N layers")
         dot.node("ed_dec_attn", "causal self-attention\n(no looking ahead)", kind: .attention)
         dot.node("ed_cross", "cross-attention\nqueries from the decoder,\nkeys and values from the encoder", kind: .attention)
@@ -200,7 +219,8 @@ public enum ArchitectureGraph {
         dot.edge("ed_dec_ffn", "ed_out", "[T, V]")
         dot.endCluster()
 
-        dot.beginCluster("decoder_only", "decoder-only (e.g. GPT-2, Llama)\ncontinues a text one token at a time\n★ \(here)", highlighted: true)
+        dot.beginCluster(
+            "decoder_only", "decoder-only (e.g. GPT-2, Llama)\ncontinues a text one token at a time\n★ \(here)", highlighted: true)
         dot.node("d_tokens", "input tokens", kind: .data)
         dot.node("d_embed", "token embedding\n(+ positions)", kind: .embedding)
         dot.beginCluster("d_block", "× N layers")
@@ -222,8 +242,9 @@ public enum ArchitectureGraph {
     public static func generationLoop(_ config: TransformerConfig? = nil) -> String {
         var dot = DOTWriter(name: "generation_loop")
         let V = config.map { String($0.vocabularySize) } ?? "V"
-        dot.graphLabel("The generation loop: each new token is fed back in\nT = tokens so far"
-                       + (config == nil ? ", V = vocabulary size" : ""))
+        dot.graphLabel(
+            "The generation loop: each new token is fed back in\nT = tokens so far"
+                + (config == nil ? ", V = vocabulary size" : ""))
         dot.node("prompt", "prompt\n(text → token ids)", kind: .data)
         dot.node("model", "model\n(one forward pass)", kind: .attention)
         dot.node("dist", "next-token distribution\nsoftmax(logits ÷ temperature)", kind: .softmax)
@@ -277,12 +298,12 @@ struct DOTWriter {
 
     init(name: String) {
         text = """
-        digraph \(name) {
-          graph [rankdir=TB, fontname="DejaVu Sans", fontsize=14, labelloc=t, nodesep=0.35, ranksep=0.45, newrank=true];
-          node [fontname="DejaVu Sans", fontsize=11, shape=box, style="rounded,filled", penwidth=1.2, margin="0.15,0.06"];
-          edge [fontname="DejaVu Sans", fontsize=10, fontcolor="#333333", color="#555555", arrowsize=0.7];
+            digraph \(name) {
+              graph [rankdir=TB, fontname="DejaVu Sans", fontsize=14, labelloc=t, nodesep=0.35, ranksep=0.45, newrank=true];
+              node [fontname="DejaVu Sans", fontsize=11, shape=box, style="rounded,filled", penwidth=1.2, margin="0.15,0.06"];
+              edge [fontname="DejaVu Sans", fontsize=10, fontcolor="#333333", color="#555555", arrowsize=0.7];
 
-        """
+            """
     }
 
     private var indent: String { String(repeating: "  ", count: depth) }
@@ -326,7 +347,8 @@ struct DOTWriter {
         text += "\(indent)subgraph cluster_\(id) {\n"
         depth += 1
         text += "\(indent)label=\(DOT.quote(label));\n"
-        text += highlighted
+        text +=
+            highlighted
             ? "\(indent)style=\"rounded,filled\"; fillcolor=\"#fff8e1\"; color=\"#e69138\"; penwidth=3;\n"
             : "\(indent)style=\"rounded\"; color=\"#999999\"; penwidth=1;\n"
     }

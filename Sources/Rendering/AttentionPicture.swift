@@ -70,10 +70,11 @@ public enum AttentionPicture {
         precondition((0..<source.heads).contains(h), "head \(h) out of range")
         let N = source.tokens
         let weights = source.weights(head: h)
-        var map = Heatmap(values: weights, rows: N, cols: N, rowLabels: source.pieces, columnLabels: source.pieces,
-                          title: "Attention · layer \(source.layer), head \(h) · \(source.modelName)",
-                          subtitle: "\(source.promptExcerpt) — \(source.tokenCount); each row shows where that token looks (sums to 1)",
-                          scale: .sequential(max: max(weights.max() ?? 1, 1e-6)))
+        var map = Heatmap(
+            values: weights, rows: N, cols: N, rowLabels: source.pieces, columnLabels: source.pieces,
+            title: "Attention · layer \(source.layer), head \(h) · \(source.modelName)",
+            subtitle: "\(source.promptExcerpt) — \(source.tokenCount); each row shows where that token looks (sums to 1)",
+            scale: .sequential(max: max(weights.max() ?? 1, 1e-6)))
         map.causalMask = true
         let sink = AttentionMetrics.firstToken(source.pattern, head: h)
         if N > 1 && sink > sinkThreshold {
@@ -103,7 +104,7 @@ public enum AttentionPicture {
         var lines: [(String, Font, Int, RGB)] = [
             ("Attention · layer \(source.layer), all \(H) heads · \(source.modelName)", bold, 16, Palette.text),
             ("\(source.promptExcerpt) — \(source.tokenCount)", font, 12, Palette.secondaryText),
-            ("In each map: rows = query token ↓, columns = key token →; numbers are token positions", font, 12, Palette.text),
+            ("In each map: rows = query token ↓, columns = key token →; numbers are token positions", font, 12, Palette.text)
         ]
         lines.append(contentsOf: tokenLines(source.pieces, maxWidth: 760, font: font).map { ($0, font, 12, Palette.secondaryText) })
         let headerHeight = m + lines.count * 20 + 10
@@ -133,7 +134,8 @@ public enum AttentionPicture {
             let gx = px + numberWidth, gy = py + panelTitle
             for position in stride(from: 0, to: N, by: step) {
                 let centre = position * cell + cell / 2
-                canvas.text("\(position)", x: gx - 4, y: gy + centre + 4, size: 11, color: Palette.secondaryText, font: font, anchor: .right)
+                canvas.text(
+                    "\(position)", x: gx - 4, y: gy + centre + 4, size: 11, color: Palette.secondaryText, font: font, anchor: .right)
                 canvas.text("\(position)", x: gx + centre, y: gy - 4, size: 11, color: Palette.secondaryText, font: font, anchor: .center)
             }
             for q in 0..<N {
@@ -141,8 +143,9 @@ public enum AttentionPicture {
                     if k > q {
                         canvas.maskedCell(x: gx + k * cell, y: gy + q * cell, width: cell, height: cell)
                     } else {
-                        canvas.fillRect(x: gx + k * cell, y: gy + q * cell, width: cell, height: cell,
-                                        scale.color(source.pattern.scalars[(h * N + q) * N + k]))
+                        canvas.fillRect(
+                            x: gx + k * cell, y: gy + q * cell, width: cell, height: cell,
+                            scale.color(source.pattern.scalars[(h * N + q) * N + k]))
                     }
                 }
             }
@@ -151,8 +154,9 @@ public enum AttentionPicture {
         canvas.colorBar(scale, x: barX, y: headerHeight + panelTitle, height: barHeight, title: "attention", font: font, bold: bold)
         canvas.maskedCell(x: m, y: legendY - 12, width: 14, height: 14)
         canvas.strokeRect(x: m, y: legendY - 12, width: 14, height: 14, Palette.frame)
-        canvas.text("masked: a token cannot look at later tokens (key after query)", x: m + 20, y: legendY, size: 12,
-                    color: Palette.secondaryText, font: font)
+        canvas.text(
+            "masked: a token cannot look at later tokens (key after query)", x: m + 20, y: legendY, size: 12,
+            color: Palette.secondaryText, font: font)
         return canvas
     }
 

@@ -18,8 +18,9 @@ public enum AttentionSources {
         }
         let name = RecordKind.pattern.name(layer: layer)
         let loaded = try TraceFile.read(folder, metadata: metadata, names: [name])
-        return AttentionSource(pattern: try loaded.tensor(name, folder: folder.path), pieces: metadata.pieces, layer: layer,
-                               model: metadata.model.source, prompt: metadata.prompt, promptTokens: metadata.promptIds.count)
+        return AttentionSource(
+            pattern: try loaded.tensor(name, folder: folder.path), pieces: metadata.pieces, layer: layer,
+            model: metadata.model.source, prompt: metadata.prompt, promptTokens: metadata.promptIds.count)
     }
 
     /// Layer `layer`'s pattern over `prompt`, from one forward pass of `bundle`'s model.
@@ -42,8 +43,9 @@ public enum AttentionSources {
         guard !found.isEmpty else { throw AttentionSourceError.noPatterns(trace: folder.path) }
         let loaded = try TraceFile.read(folder, metadata: metadata, names: Set(found.map(\.1)))
         return try found.map { layer, name in
-            AttentionSource(pattern: try loaded.tensor(name, folder: folder.path), pieces: metadata.pieces, layer: layer,
-                            model: metadata.model.source, prompt: metadata.prompt, promptTokens: metadata.promptIds.count)
+            AttentionSource(
+                pattern: try loaded.tensor(name, folder: folder.path), pieces: metadata.pieces, layer: layer,
+                model: metadata.model.source, prompt: metadata.prompt, promptTokens: metadata.promptIds.count)
         }
     }
 
@@ -59,8 +61,9 @@ public enum AttentionSources {
             throw GenerationError.promptTooLong(tokens: ids.count, context: config.contextLength)
         }
         var cache = bundle.model.makeCache()
-        let result = bundle.model.forward(ids, cache: &cache, capture: CaptureSpec(kinds: [.pattern], layers: Set(layers)),
-                                          allLogits: false)
+        let result = bundle.model.forward(
+            ids, cache: &cache, capture: CaptureSpec(kinds: [.pattern], layers: Set(layers)),
+            allLogits: false)
         let pieces = ids.map { bundle.tokenizer.displayPiece($0) }
         return layers.map { layer in
             // The driver records every layer the spec names: a missing one would be a driver bug.

@@ -13,14 +13,15 @@ public enum BranchGraph {
         let p = { (value: Float) in String(format: "p %.4f", value) }
         let shared = Array(record.main.tokens.prefix(f.at))
         var out = """
-        digraph branch {
-          graph [rankdir=LR, fontname="DejaVu Sans", fontsize=13, labelloc=t, nodesep=0.3, ranksep=0.35, bgcolor="#ffffff"];
-          node [fontname="DejaVu Sans", fontsize=11, shape=box, style="rounded,filled", penwidth=1.2, margin="0.12,0.05"];
-          edge [fontname="DejaVu Sans", fontsize=9, fontcolor="#333333", color="#555555", arrowsize=0.6];
+            digraph branch {
+              graph [rankdir=LR, fontname="DejaVu Sans", fontsize=13, labelloc=t, nodesep=0.3, ranksep=0.35, bgcolor="#ffffff"];
+              node [fontname="DejaVu Sans", fontsize=11, shape=box, style="rounded,filled", penwidth=1.2, margin="0.12,0.05"];
+              edge [fontname="DejaVu Sans", fontsize=9, fontcolor="#333333", color="#555555", arrowsize=0.6];
 
-        """
+            """
         let modelName = URL(fileURLWithPath: record.model).lastPathComponent
-        out += "  label=\(DOT.quote("Counterfactual branch · \(modelName) · fork at generated token \(f.at): “\(f.originalPiece)” → “\(f.forcedPiece)”"));\n"
+        out +=
+            "  label=\(DOT.quote("Counterfactual branch · \(modelName) · fork at generated token \(f.at): “\(f.originalPiece)” → “\(f.forcedPiece)”"));\n"
         out += "  prompt [label=\(DOT.quote("prompt\n“\(excerpt(record.prompt))”")), fillcolor=\"#cfe2f3\", color=\"#3d6e99\"];\n"
         var edges: [String] = []
         var previous = "prompt"
@@ -41,7 +42,9 @@ public enum BranchGraph {
                 if token.forced {
                     label += "\nforced (rank \(token.rank))"
                     out += "  \(id) [label=\(DOT.quote(label)), fillcolor=\"#f4cccc\", color=\"#cc0000\", penwidth=2.4];\n"
-                    edges.append("  \(last) -> \(id) [label=\(DOT.quote(" " + p(token.probability) + " forced ")), color=\"#cc0000\", fontcolor=\"#cc0000\", penwidth=1.8];\n")
+                    edges.append(
+                        "  \(last) -> \(id) [label=\(DOT.quote(" " + p(token.probability) + " forced ")), color=\"#cc0000\", fontcolor=\"#cc0000\", penwidth=1.8];\n"
+                    )
                 } else {
                     out += "  \(id) [label=\(DOT.quote(label)), fillcolor=\"\(fill)\", color=\"\(color)\"];\n"
                     edges.append("  \(last) -> \(id) [label=\(DOT.quote(" " + p(token.probability) + " "))];\n")

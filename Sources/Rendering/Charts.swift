@@ -52,8 +52,10 @@ public struct BarPanel: Sendable {
 
     public static let rowHeight = 22, barHeight = 16, labelSize = 12, valueWidth = 56
 
-    public init(heading: String? = nil, headingDetail: String? = nil, rows: [BarRow], maxValue: Float, axisName: String,
-                labelWidth: Int, plotWidth: Int = 360) {
+    public init(
+        heading: String? = nil, headingDetail: String? = nil, rows: [BarRow], maxValue: Float, axisName: String,
+        labelWidth: Int, plotWidth: Int = 360
+    ) {
         self.heading = heading; self.headingDetail = headingDetail; self.rows = rows
         self.maxValue = maxValue > 0 ? maxValue : 1; self.axisName = axisName
         self.labelWidth = labelWidth; self.plotWidth = plotWidth
@@ -102,12 +104,15 @@ public struct BarPanel: Sendable {
             canvas.fillRect(x: bar.x, y: bar.y, width: bar.width, height: bar.height, row.color)
             let baseline = rowTop + 16
             let isCut = row.color == ChartPalette.cut
-            let label = shortened((row.highlighted ? "▶ " : "") + row.label, maxWidth: labelWidth, size: Self.labelSize,
-                                  font: row.highlighted ? bold : font)
-            canvas.text(label, x: x + labelWidth, y: baseline, size: Self.labelSize,
-                        color: isCut ? ChartPalette.cutText : Palette.text, font: row.highlighted ? bold : font, anchor: .right)
-            canvas.text(row.valueText, x: bar.x + bar.width + 5, y: baseline, size: Self.labelSize,
-                        color: isCut ? ChartPalette.cutText : Palette.text, font: row.highlighted ? bold : font)
+            let label = shortened(
+                (row.highlighted ? "▶ " : "") + row.label, maxWidth: labelWidth, size: Self.labelSize,
+                font: row.highlighted ? bold : font)
+            canvas.text(
+                label, x: x + labelWidth, y: baseline, size: Self.labelSize,
+                color: isCut ? ChartPalette.cutText : Palette.text, font: row.highlighted ? bold : font, anchor: .right)
+            canvas.text(
+                row.valueText, x: bar.x + bar.width + 5, y: baseline, size: Self.labelSize,
+                color: isCut ? ChartPalette.cutText : Palette.text, font: row.highlighted ? bold : font)
         }
         // The value axis: a line, ticks with numbers, and its name.
         let axisY = bottom + 4
@@ -115,8 +120,9 @@ public struct BarPanel: Sendable {
         for tick in ticks {
             let tx = plotX + barLength(tick) - (tick == maxValue ? 1 : 0)
             canvas.fillRect(x: tx, y: axisY, width: 1, height: 5, ChartPalette.axis)
-            canvas.text(Self.tickLabel(tick, maxValue: maxValue), x: tx, y: axisY + 18, size: 11, color: Palette.secondaryText,
-                        font: font, anchor: .center)
+            canvas.text(
+                Self.tickLabel(tick, maxValue: maxValue), x: tx, y: axisY + 18, size: 11, color: Palette.secondaryText,
+                font: font, anchor: .center)
         }
         canvas.text(axisName, x: plotX + plotWidth / 2, y: axisY + 38, size: 12, color: Palette.text, font: bold, anchor: .center)
     }
@@ -154,8 +160,9 @@ public struct BarChart: Sendable {
         let font = try Font.shared(), bold = try Font.shared(.bold)
         let m = Self.margin
         let origin = panelOrigin
-        let textWidth = ([bold.width(title, size: 16)] + subtitles.map { font.width($0, size: 12) }
-                         + notes.map { font.width($0, size: 12) }).max() ?? 0
+        let textWidth =
+            ([bold.width(title, size: 16)] + subtitles.map { font.width($0, size: 12) }
+            + notes.map { font.width($0, size: 12) }).max() ?? 0
         let width = max(origin.x + panel.width + m, textWidth + 2 * m)
         let height = origin.y + panel.height + notes.count * 18 + m
         var canvas = Canvas(width: width, height: height, background: Palette.background)
@@ -201,8 +208,10 @@ public struct LineChart: Sendable {
 
     public static let margin = 16, plotWidth = 600, plotHeight = 300
 
-    public init(title: String, subtitles: [String] = [], series: [Series], xAxis: String, yAxis: String,
-                yRange: (low: Float, high: Float) = (-1, 1)) {
+    public init(
+        title: String, subtitles: [String] = [], series: [Series], xAxis: String, yAxis: String,
+        yRange: (low: Float, high: Float) = (-1, 1)
+    ) {
         self.title = title; self.subtitles = subtitles; self.series = series
         self.xAxis = xAxis; self.yAxis = yAxis; self.yRange = yRange
     }
@@ -249,8 +258,9 @@ public struct LineChart: Sendable {
         let font = try Font.shared(), bold = try Font.shared(.bold)
         let m = Self.margin, o = plotOrigin, W = Self.plotWidth, H = Self.plotHeight
         let legendY = o.y + H + 62
-        let textWidth = ([bold.width(title, size: 16)] + subtitles.map { font.width($0, size: 12) }
-                         + notes.map { font.width($0, size: 12) }).max() ?? 0
+        let textWidth =
+            ([bold.width(title, size: 16)] + subtitles.map { font.width($0, size: 12) }
+            + notes.map { font.width($0, size: 12) }).max() ?? 0
         let width = max(o.x + W + 30 + m, textWidth + 2 * m)
         let height = legendY + series.count * 20 + notes.count * 18 + m
         var canvas = Canvas(width: width, height: height, background: Palette.background)
@@ -265,8 +275,9 @@ public struct LineChart: Sendable {
             let y = point(x: 0, value: value).y
             canvas.fillRect(x: o.x, y: y, width: W, height: 1, value == 0 ? RGB(170, 170, 170) : ChartPalette.grid)
             canvas.fillRect(x: o.x - 5, y: y, width: 5, height: 1, ChartPalette.axis)
-            canvas.text(String(format: "%.\(yTicks.decimals)f", value), x: o.x - 8, y: y + 4, size: 11, color: Palette.secondaryText,
-                        font: font, anchor: .right)
+            canvas.text(
+                String(format: "%.\(yTicks.decimals)f", value), x: o.x - 8, y: y + 4, size: 11, color: Palette.secondaryText,
+                font: font, anchor: .right)
         }
         // X ticks at round labels (steps, distances), wherever they fall between the points.
         let lastLabel = xStart + (xCount - 1) * xUnit
@@ -274,7 +285,8 @@ public struct LineChart: Sendable {
             let px = o.x + Int(((label - Double(xStart)) / Double(lastLabel - xStart) * Double(W - 1)).rounded())
             canvas.fillRect(x: px, y: o.y, width: 1, height: H, px == o.x ? ChartPalette.axis : ChartPalette.grid)
             canvas.fillRect(x: px, y: o.y + H, width: 1, height: 5, ChartPalette.axis)
-            canvas.text("\(Int(label.rounded()))", x: px, y: o.y + H + 18, size: 11, color: Palette.secondaryText, font: font, anchor: .center)
+            canvas.text(
+                "\(Int(label.rounded()))", x: px, y: o.y + H + 18, size: 11, color: Palette.secondaryText, font: font, anchor: .center)
         }
         canvas.strokeRect(x: o.x - 1, y: o.y - 1, width: W + 2, height: H + 2, ChartPalette.axis)
         canvas.text(xAxis, x: o.x + W / 2, y: o.y + H + 40, size: 12, color: Palette.text, font: bold, anchor: .center)

@@ -120,8 +120,10 @@ public struct ScatterPlot: Sendable {
 
     public static let margin = 16, plotSize = 560, dotRadius = 4, labelSize = 13
 
-    public init(points: [(x: Float, y: Float)], labels: [String], title: String, subtitles: [String] = [],
-                xAxis: String, yAxis: String) {
+    public init(
+        points: [(x: Float, y: Float)], labels: [String], title: String, subtitles: [String] = [],
+        xAxis: String, yAxis: String
+    ) {
         precondition(points.count == labels.count, "ScatterPlot: one label per point")
         self.points = points
         self.labels = labels
@@ -156,8 +158,9 @@ public struct ScatterPlot: Sendable {
         let m = Self.margin, S = Self.plotSize
         let (x0, y0) = plotOrigin
         let widestLabel = labels.map { font.width($0, size: Self.labelSize) }.max() ?? 0
-        let textWidth = ([bold.width(title, size: 16)] + subtitles.map { font.width($0, size: 12) }
-                         + notes.map { font.width($0, size: 12) }).max() ?? 0
+        let textWidth =
+            ([bold.width(title, size: 16)] + subtitles.map { font.width($0, size: 12) }
+            + notes.map { font.width($0, size: 12) }).max() ?? 0
         let width = max(x0 + S + min(widestLabel, 160) + m, textWidth + 2 * m)
         let height = y0 + S + 50 + notes.count * 18 + m
         var canvas = Canvas(width: width, height: height, background: Palette.background)
@@ -172,10 +175,12 @@ public struct ScatterPlot: Sendable {
             let gx = x0 + Int(t * Float(S - 1)), gy = y0 + Int((1 - t) * Float(S - 1))
             canvas.fillRect(x: gx, y: y0, width: 1, height: S, ChartPalette.grid)
             canvas.fillRect(x: x0, y: gy, width: S, height: 1, ChartPalette.grid)
-            canvas.text(String(format: "%.2f", xr.low + (xr.high - xr.low) * t), x: gx, y: y0 + S + 16, size: 11,
-                        color: Palette.secondaryText, font: font, anchor: .center)
-            canvas.text(String(format: "%.2f", yr.low + (yr.high - yr.low) * t), x: x0 - 6, y: gy + 4, size: 11,
-                        color: Palette.secondaryText, font: font, anchor: .right)
+            canvas.text(
+                String(format: "%.2f", xr.low + (xr.high - xr.low) * t), x: gx, y: y0 + S + 16, size: 11,
+                color: Palette.secondaryText, font: font, anchor: .center)
+            canvas.text(
+                String(format: "%.2f", yr.low + (yr.high - yr.low) * t), x: x0 - 6, y: gy + 4, size: 11,
+                color: Palette.secondaryText, font: font, anchor: .right)
         }
         // The zero lines, when inside: the mean of the points (PCA coordinates are centred).
         if xr.low < 0 && xr.high > 0 {
@@ -192,7 +197,9 @@ public struct ScatterPlot: Sendable {
         let r = Self.dotRadius
         for point in points {
             let p = pixel(point)
-            for dy in -r...r { for dx in -r...r where dx * dx + dy * dy <= r * r { canvas.set(p.x + dx, p.y + dy, ChartPalette.series[0]) } }
+            for dy in -r...r {
+                for dx in -r...r where dx * dx + dy * dy <= r * r { canvas.set(p.x + dx, p.y + dy, ChartPalette.series[0]) }
+            }
         }
         for (point, label) in zip(points, labels) {
             let p = pixel(point)
@@ -216,10 +223,11 @@ public enum EmbeddingPicture {
     /// The cosine-similarity heatmap of `vectors` (one per token), labelled by `pieces`.
     public static func similarity(vectors: [[Float]], pieces: [String], model: String, prompt: String) -> Heatmap {
         let P = vectors.count
-        var map = Heatmap(values: EmbeddingMath.cosineMatrix(vectors), rows: P, cols: P, rowLabels: pieces, columnLabels: pieces,
-                          title: "Token embeddings: cosine similarity of every pair of tokens",
-                          subtitle: "\(model) · \"\(prompt)\" · each token's row of the embedding table, before any layer",
-                          scale: .diverging(limit: 1))
+        var map = Heatmap(
+            values: EmbeddingMath.cosineMatrix(vectors), rows: P, cols: P, rowLabels: pieces, columnLabels: pieces,
+            title: "Token embeddings: cosine similarity of every pair of tokens",
+            subtitle: "\(model) · \"\(prompt)\" · each token's row of the embedding table, before any layer",
+            scale: .diverging(limit: 1))
         map.rowAxis = "token ↓"
         map.columnAxis = "token →"
         map.colorBarTitle = "cosine"
@@ -235,11 +243,15 @@ public enum EmbeddingPicture {
         var plot = ScatterPlot(
             points: coordinates, labels: pieces,
             title: "Token embeddings projected onto their two main directions (PCA)",
-            subtitles: ["\(model) · \(pieces.count) tokens · each is a vector of \(width) numbers, flattened to 2-D",
-                        "tokens close together have similar embeddings; the axes are the directions along which these tokens differ most"],
+            subtitles: [
+                "\(model) · \(pieces.count) tokens · each is a vector of \(width) numbers, flattened to 2-D",
+                "tokens close together have similar embeddings; the axes are the directions along which these tokens differ most"
+            ],
             xAxis: "principal component 1 (\(percent.first ?? "0") % of variance)",
             yAxis: "principal component 2 (\(percent.count > 1 ? percent[1] : "0") % of variance)")
-        plot.notes = ["the rest of the variance (\(String(format: "%.1f", max(0, 100 - pca.explained.reduce(0, +) * 100))) %) lies in directions not shown"]
+        plot.notes = [
+            "the rest of the variance (\(String(format: "%.1f", max(0, 100 - pca.explained.reduce(0, +) * 100))) %) lies in directions not shown"
+        ]
         return plot
     }
 }

@@ -2,7 +2,7 @@ import CGraphviz
 import Foundation
 import Tensors
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What a graph can be written as.
@@ -27,7 +27,8 @@ public enum GraphvizError: Error, LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case .noPlugins(let detail):
-            return "Graphviz has no layout or render plugins: \(detail). Hint: install Debian's graphviz package (it provides the plugins and their config), or export the DOT text with --format dot."
+            return
+                "Graphviz has no layout or render plugins: \(detail). Hint: install Debian's graphviz package (it provides the plugins and their config), or export the DOT text with --format dot."
         case .parseFailed(let message):
             return "Graphviz could not read the DOT text: \(message)"
         case .layoutFailed(let message):
@@ -70,8 +71,9 @@ public enum Graphviz {
             throw GraphvizError.unwritableFolder(folder.path, reason: "it is a file, not a folder")
         }
         do { try AtomicFile.write(data, to: url) } catch {
-            throw error.path == url.path ? GraphvizError.writeFailed(path: url.path, reason: error.reason)
-                                         : GraphvizError.unwritableFolder(error.path, reason: error.reason)
+            throw error.path == url.path
+                ? GraphvizError.writeFailed(path: url.path, reason: error.reason)
+                : GraphvizError.unwritableFolder(error.path, reason: error.reason)
         }
     }
 
@@ -133,7 +135,8 @@ public enum Graphviz {
         }
         let builtins = try builtinPlugins()
         guard let context = builtins.withUnsafeBufferPointer({ gvContextPlugins($0.baseAddress, 0) }),
-              pluginCount(context, kind: "layout") > 0 else {
+            pluginCount(context, kind: "layout") > 0
+        else {
             throw GraphvizError.noPlugins("gvContextPlugins with the plugin libraries found no layout engine")
         }
         return context
@@ -153,21 +156,25 @@ public enum Graphviz {
 
     private static func builtinPlugins() throws -> [lt_symlist_t] {
         if let loadedPlugins { return loadedPlugins }
-        let folders = ["/usr/lib/x86_64-linux-gnu/graphviz", "/usr/lib/aarch64-linux-gnu/graphviz",
-                       "/usr/lib/graphviz", "/usr/local/lib/graphviz", "/opt/homebrew/lib/graphviz"]
+        let folders = [
+            "/usr/lib/x86_64-linux-gnu/graphviz", "/usr/lib/aarch64-linux-gnu/graphviz",
+            "/usr/lib/graphviz", "/usr/local/lib/graphviz", "/opt/homebrew/lib/graphviz"
+        ]
         var symbols: [lt_symlist_t] = []
         for plugin in ["dot_layout", "core", "pango"] {
             let symbol = "gvplugin_\(plugin)_LTX_library"
             for folder in folders {
                 let candidates = ["libgvplugin_\(plugin).so.6", "libgvplugin_\(plugin).so", "libgvplugin_\(plugin).dylib"]
                 guard let handle = candidates.lazy.compactMap({ dlopen("\(folder)/\($0)", RTLD_NOW) }).first,
-                      let address = dlsym(handle, symbol) else { continue }
+                    let address = dlsym(handle, symbol)
+                else { continue }
                 symbols.append(lt_symlist_t(name: UnsafePointer(strdup(symbol)), address: address))
                 break
             }
         }
         guard symbols.contains(where: { $0.name.map { String(cString: $0) } == "gvplugin_dot_layout_LTX_library" }) else {
-            throw GraphvizError.noPlugins("the configuration lists none and libgvplugin_dot_layout was not found in \(folders.joined(separator: ", "))")
+            throw GraphvizError.noPlugins(
+                "the configuration lists none and libgvplugin_dot_layout was not found in \(folders.joined(separator: ", "))")
         }
         symbols.append(lt_symlist_t(name: nil, address: nil))
         loadedPlugins = symbols

@@ -78,8 +78,10 @@ extension Canvas {
     /// A vertical colour bar for `scale`, `height` pixels tall with its top at (x, y), max at
     /// the top; tick marks and labels to its right. Returns the total width drawn.
     @discardableResult
-    public mutating func colorBar(_ scale: ColorScale, x: Int, y: Int, width: Int = 16, height: Int,
-                                  title: String, font: Font, bold: Font, size: Int = 12) -> Int {
+    public mutating func colorBar(
+        _ scale: ColorScale, x: Int, y: Int, width: Int = 16, height: Int,
+        title: String, font: Font, bold: Font, size: Int = 12
+    ) -> Int {
         let (low, high) = scale.range
         for row in 0..<height {
             let t = height > 1 ? Float(height - 1 - row) / Float(height - 1) : 0
@@ -92,8 +94,11 @@ extension Canvas {
             let t = high > low ? (tick - low) / (high - low) : 0
             let ty = y + Int((Float(height - 1) * (1 - t)).rounded())
             fillRect(x: x + width, y: ty, width: 5, height: 1, Palette.text)
-            widest = max(widest, text(scale.label(tick), x: x + width + 8, y: ty + ascent / 2 - 1, size: size,
-                                      color: Palette.text, font: font))
+            widest = max(
+                widest,
+                text(
+                    scale.label(tick), x: x + width + 8, y: ty + ascent / 2 - 1, size: size,
+                    color: Palette.text, font: font))
         }
         text(title, x: x, y: y - 8, size: size, color: Palette.text, font: bold)
         return max(width + 8 + widest, bold.width(title, size: size))
@@ -122,8 +127,10 @@ public struct Heatmap: Sendable {
     /// Extra lines under the map (e.g. the attention-sink note).
     public var notes: [String] = []
 
-    public init(values: [Float], rows: Int, cols: Int, rowLabels: [String], columnLabels: [String],
-                title: String, subtitle: String? = nil, scale: ColorScale? = nil) {
+    public init(
+        values: [Float], rows: Int, cols: Int, rowLabels: [String], columnLabels: [String],
+        title: String, subtitle: String? = nil, scale: ColorScale? = nil
+    ) {
         precondition(values.count == rows * cols, "Heatmap: \(values.count) values for \(rows)×\(cols)")
         precondition(rowLabels.count == rows && columnLabels.count == cols, "Heatmap: one label per row and column")
         self.values = values
@@ -167,10 +174,12 @@ public struct Heatmap: Sendable {
         let cell = n <= 64 ? max(12, min(44, 560 / max(n, 1))) : max(2, 560 / n)
         let labelSize = cell >= 16 ? 12 : 11
         let labelStep = cell >= 12 ? 1 : Int((12.0 / Double(cell)).rounded(.up))
-        let widest = (0..<max(rows, cols)).map { i in
-            max(i < rows ? font.width(label(row: i, step: labelStep), size: labelSize) : 0,
-                i < cols ? font.width(label(col: i, step: labelStep), size: labelSize) : 0)
-        }.max() ?? 0
+        let widest =
+            (0..<max(rows, cols)).map { i in
+                max(
+                    i < rows ? font.width(label(row: i, step: labelStep), size: labelSize) : 0,
+                    i < cols ? font.width(label(col: i, step: labelStep), size: labelSize) : 0)
+            }.max() ?? 0
         let labelWidth = min(Self.maxLabelWidth, widest)
         let m = Self.margin
         let titleAscent = bold.lineMetrics(size: Self.titleSize).ascent
@@ -190,13 +199,18 @@ public struct Heatmap: Sendable {
         let legendY = gridY + max(gridH, barHeight) + 24
         let lines = 1 + notes.count
         let height = legendY + lines * 20 + m
-        let textWidths = [bold.width(title, size: Self.titleSize), font.width(subtitle ?? "", size: Self.subtitleSize),
-                          20 + font.width(maskLegend, size: 12)] + notes.map { bold.width($0, size: 12) + 8 }
-        let width = max(barX + max(barWidth, bold.width(colorBarTitle, size: 12)) + m,
-                        (textWidths.max() ?? 0) + 2 * m + 8)
-        return Layout(width: width, height: height, cell: cell, gridX: gridX, gridY: gridY, labelStep: labelStep,
-                      labelSize: labelSize, labelWidth: labelWidth, titleBaseline: titleBaseline, barX: barX,
-                      barHeight: barHeight, legendY: legendY)
+        let textWidths =
+            [
+                bold.width(title, size: Self.titleSize), font.width(subtitle ?? "", size: Self.subtitleSize),
+                20 + font.width(maskLegend, size: 12)
+            ] + notes.map { bold.width($0, size: 12) + 8 }
+        let width = max(
+            barX + max(barWidth, bold.width(colorBarTitle, size: 12)) + m,
+            (textWidths.max() ?? 0) + 2 * m + 8)
+        return Layout(
+            width: width, height: height, cell: cell, gridX: gridX, gridY: gridY, labelStep: labelStep,
+            labelSize: labelSize, labelWidth: labelWidth, titleBaseline: titleBaseline, barX: barX,
+            barHeight: barHeight, legendY: legendY)
     }
 
     /// A row's label; with thinned labels the position comes first ("12 ␣saw"), since the
@@ -247,8 +261,9 @@ public struct Heatmap: Sendable {
                 let color = scale.color(value)
                 canvas.fillRect(x: r.x, y: r.y, width: r.width, height: r.height, color)
                 if showValues {
-                    canvas.text(String(format: "%.2f", value), x: r.x + r.width / 2, y: r.y + r.height / 2 + 4, size: 11,
-                                color: color.isLight ? RGB(0, 0, 0) : RGB(255, 255, 255), font: font, anchor: .center)
+                    canvas.text(
+                        String(format: "%.2f", value), x: r.x + r.width / 2, y: r.y + r.height / 2 + 4, size: 11,
+                        color: color.isLight ? RGB(0, 0, 0) : RGB(255, 255, 255), font: font, anchor: .center)
                 }
             }
         }

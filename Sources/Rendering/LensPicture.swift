@@ -48,12 +48,14 @@ public struct LensPicture: Sendable {
         let cells = lens.layers.map { layer in
             layer.cells.enumerated().map { position, cell in
                 let best = cell.top.first
-                return LensGridCell(piece: best.map { piece($0.id) } ?? "", probability: best?.probability ?? 0,
-                                    hit: best != nil && position + 1 < N && best!.id == lens.tokens[position + 1])
+                return LensGridCell(
+                    piece: best.map { piece($0.id) } ?? "", probability: best?.probability ?? 0,
+                    hit: best != nil && position + 1 < N && best!.id == lens.tokens[position + 1])
             }
         }
-        self.init(cells: cells, rowLabels: lens.layers.map { $0.layer < 0 ? "embed" : "layer \($0.layer)" },
-                  columnLabels: lens.tokens.map(piece), title: title, subtitle: subtitle)
+        self.init(
+            cells: cells, rowLabels: lens.layers.map { $0.layer < 0 ? "embed" : "layer \($0.layer)" },
+            columnLabels: lens.tokens.map(piece), title: title, subtitle: subtitle)
     }
 
     public struct Layout: Sendable, Equatable {
@@ -69,15 +71,16 @@ public struct LensPicture: Sendable {
     static let rowAxis = "after layer ↓", columnAxis = "input token at each position →"
     static let legend = [
         "each cell: the most likely next token if the model stopped after that layer (final norm + unembedding applied early)",
-        "the colour is its probability; the last row is the model's real prediction; ✓ = it is the token that actually comes next",
+        "the colour is its probability; the last row is the model's real prediction; ✓ = it is the token that actually comes next"
     ]
 
     public func layout() throws -> Layout {
         let font = try Font.shared(), bold = try Font.shared(.bold)
         let m = Self.margin
         let N = columnLabels.count, R = rowLabels.count
-        let rowLabelWidth = max(rowLabels.map { font.width($0, size: Self.labelSize) }.max() ?? 0,
-                                bold.width(Self.rowAxis, size: 12))
+        let rowLabelWidth = max(
+            rowLabels.map { font.width($0, size: Self.labelSize) }.max() ?? 0,
+            bold.width(Self.rowAxis, size: 12))
         var y = m + 16
         if subtitle != nil { y += 20 }
         y += 20  // column axis name
@@ -88,8 +91,9 @@ public struct LensPicture: Sendable {
         let barX = gridX + gridW + 28
         let legendY = gridY + max(gridH, barHeight) + 26
         let height = legendY + Self.legend.count * 18 + m
-        let textWidth = ([bold.width(title, size: 16), font.width(subtitle ?? "", size: 12)]
-                         + Self.legend.map { font.width($0, size: 12) }).max() ?? 0
+        let textWidth =
+            ([bold.width(title, size: 16), font.width(subtitle ?? "", size: 12)]
+            + Self.legend.map { font.width($0, size: 12) }).max() ?? 0
         let width = max(barX + 16 + 8 + font.width("0.00", size: 12) + 20 + m, textWidth + 2 * m)
         return Layout(width: width, height: height, gridX: gridX, gridY: gridY, barX: barX, barHeight: barHeight, legendY: legendY)
     }
@@ -109,13 +113,15 @@ public struct LensPicture: Sendable {
         // Column labels: the input token, centred over its column.
         for (col, label) in columnLabels.enumerated() {
             let r = l.cellRect(row: 0, col: col)
-            canvas.text(shortened(label, maxWidth: inner, size: Self.labelSize, font: font), x: r.x + r.width / 2,
-                        y: l.gridY - 8, size: Self.labelSize, color: Palette.text, font: font, anchor: .center)
+            canvas.text(
+                shortened(label, maxWidth: inner, size: Self.labelSize, font: font), x: r.x + r.width / 2,
+                y: l.gridY - 8, size: Self.labelSize, color: Palette.text, font: font, anchor: .center)
         }
         for (row, label) in rowLabels.enumerated() {
             let r = l.cellRect(row: row, col: 0)
-            canvas.text(label, x: l.gridX - 10, y: r.y + r.height / 2 + 5, size: Self.labelSize, color: Palette.text,
-                        font: font, anchor: .right)
+            canvas.text(
+                label, x: l.gridX - 10, y: r.y + r.height / 2 + 5, size: Self.labelSize, color: Palette.text,
+                font: font, anchor: .right)
         }
         // The cells: viridis of the probability, the piece written in black or white to stay readable.
         for (row, line) in cells.enumerated() {
@@ -125,21 +131,25 @@ public struct LensPicture: Sendable {
                 canvas.fillRect(x: r.x, y: r.y, width: r.width, height: r.height, color)
                 let ink = color.isLight ? RGB(0, 0, 0) : RGB(255, 255, 255)
                 let text = cell.hit ? cell.piece + " ✓" : cell.piece
-                canvas.text(shortened(text, maxWidth: inner, size: Self.pieceSize, font: font), x: r.x + r.width / 2,
-                            y: r.y + r.height / 2 + 5, size: Self.pieceSize, color: ink, font: font, anchor: .center)
+                canvas.text(
+                    shortened(text, maxWidth: inner, size: Self.pieceSize, font: font), x: r.x + r.width / 2,
+                    y: r.y + r.height / 2 + 5, size: Self.pieceSize, color: ink, font: font, anchor: .center)
             }
         }
         // Thin white separators between cells, then the frame.
         for col in 1..<max(1, columnLabels.count) {
-            canvas.fillRect(x: l.gridX + col * Self.cellWidth, y: l.gridY, width: 1, height: rowLabels.count * Self.cellHeight,
-                            Palette.background)
+            canvas.fillRect(
+                x: l.gridX + col * Self.cellWidth, y: l.gridY, width: 1, height: rowLabels.count * Self.cellHeight,
+                Palette.background)
         }
         for row in 1..<max(1, rowLabels.count) {
-            canvas.fillRect(x: l.gridX, y: l.gridY + row * Self.cellHeight, width: columnLabels.count * Self.cellWidth, height: 1,
-                            Palette.background)
+            canvas.fillRect(
+                x: l.gridX, y: l.gridY + row * Self.cellHeight, width: columnLabels.count * Self.cellWidth, height: 1,
+                Palette.background)
         }
-        canvas.strokeRect(x: l.gridX - 1, y: l.gridY - 1, width: columnLabels.count * Self.cellWidth + 2,
-                          height: rowLabels.count * Self.cellHeight + 2, Palette.frame)
+        canvas.strokeRect(
+            x: l.gridX - 1, y: l.gridY - 1, width: columnLabels.count * Self.cellWidth + 2,
+            height: rowLabels.count * Self.cellHeight + 2, Palette.frame)
         canvas.colorBar(scale, x: l.barX, y: l.gridY, height: l.barHeight, title: "probability", font: font, bold: bold)
         for (i, line) in Self.legend.enumerated() {
             canvas.text(line, x: m, y: l.legendY + i * 18, size: 12, color: Palette.secondaryText, font: font)

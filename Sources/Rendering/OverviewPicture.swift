@@ -46,8 +46,9 @@ public enum OverviewPicture {
         let legendY = gridY + max(gridHeight, barHeight) + 28
         let legendWidth = 20 + font.width("masked: a token cannot look at later tokens (key after query)", size: 12)
         let width = max(barX + 80 + m, 2 * m + max(titleWidth, legendWidth))
-        return Layout(width: width, height: legendY + 12 + m, cell: cell, side: side, gridX: gridX, gridY: gridY,
-                      pitchX: pitchX, pitchY: pitchY, barX: barX, barY: gridY, barHeight: barHeight, legendY: legendY)
+        return Layout(
+            width: width, height: legendY + 12 + m, cell: cell, side: side, gridX: gridX, gridY: gridY,
+            pitchX: pitchX, pitchY: pitchY, barX: barX, barY: gridY, barHeight: barHeight, legendY: legendY)
     }
 
     /// Every head of every layer in `layers` (one `AttentionSource` per layer, same tokens) in one picture.
@@ -58,10 +59,15 @@ public enum OverviewPicture {
         let H = layers.map(\.heads).max() ?? 1, N = first.tokens
         precondition(layers.allSatisfy { $0.tokens == N }, "every layer must have the same tokens")
         let lines: [(String, Font, Int, RGB)] = [
-            ("Attention overview · \(layers.count) layer\(layers.count == 1 ? "" : "s") × \(H) heads · \(first.modelName)", bold, 16, Palette.text),
+            (
+                "Attention overview · \(layers.count) layer\(layers.count == 1 ? "" : "s") × \(H) heads · \(first.modelName)", bold, 16,
+                Palette.text
+            ),
             ("\(first.promptExcerpt) — \(first.tokenCount)", font, 12, Palette.secondaryText),
-            ("Each map: rows = query token ↓, columns = key token → (token 0 at the top left); one colour scale for all maps",
-             font, 12, Palette.text),
+            (
+                "Each map: rows = query token ↓, columns = key token → (token 0 at the top left); one colour scale for all maps",
+                font, 12, Palette.text
+            )
         ]
         let titleWidth = lines.map { $0.1.width($0.0, size: $0.2) }.max() ?? 0
         let l = try layout(layers: layers.count, heads: H, tokens: N, titleWidth: titleWidth)
@@ -77,13 +83,15 @@ public enum OverviewPicture {
 
         // Labels: "head H" above each column, "layer L" left of each row.
         for h in 0..<H {
-            canvas.text("head \(h)", x: l.gridX + h * l.pitchX + l.side / 2, y: l.gridY - 6, size: labelSize,
-                        color: Palette.text, font: bold, anchor: .center)
+            canvas.text(
+                "head \(h)", x: l.gridX + h * l.pitchX + l.side / 2, y: l.gridY - 6, size: labelSize,
+                color: Palette.text, font: bold, anchor: .center)
         }
         let ascent = font.lineMetrics(size: labelSize).ascent
         for (row, source) in layers.enumerated() {
-            canvas.text("layer \(source.layer)", x: l.gridX - 8, y: l.gridY + row * l.pitchY + l.side / 2 + ascent / 2,
-                        size: labelSize, color: Palette.text, font: bold, anchor: .right)
+            canvas.text(
+                "layer \(source.layer)", x: l.gridX - 8, y: l.gridY + row * l.pitchY + l.side / 2 + ascent / 2,
+                size: labelSize, color: Palette.text, font: bold, anchor: .right)
         }
 
         // The maps: one pass over every pixel of every map, straight into the pixel buffer.
@@ -123,15 +131,17 @@ public enum OverviewPicture {
         }
         for row in 0..<layers.count {
             for h in 0..<layers[row].heads {
-                canvas.strokeRect(x: l.gridX + h * l.pitchX - 1, y: l.gridY + row * l.pitchY - 1, width: l.side + 2,
-                                  height: l.side + 2, Palette.frame)
+                canvas.strokeRect(
+                    x: l.gridX + h * l.pitchX - 1, y: l.gridY + row * l.pitchY - 1, width: l.side + 2,
+                    height: l.side + 2, Palette.frame)
             }
         }
         canvas.colorBar(scale, x: l.barX, y: l.barY, height: l.barHeight, title: "attention", font: font, bold: bold)
         canvas.maskedCell(x: m, y: l.legendY - 12, width: 14, height: 14)
         canvas.strokeRect(x: m, y: l.legendY - 12, width: 14, height: 14, Palette.frame)
-        canvas.text("masked: a token cannot look at later tokens (key after query)", x: m + 20, y: l.legendY, size: 12,
-                    color: Palette.secondaryText, font: font)
+        canvas.text(
+            "masked: a token cannot look at later tokens (key after query)", x: m + 20, y: l.legendY, size: 12,
+            color: Palette.secondaryText, font: font)
         return canvas
     }
 
@@ -162,8 +172,9 @@ extension OverviewPicture {
                     for k in 0...q { weights[(h * N + q) * N + k] /= sum }
                 }
             }
-            return AttentionSource(pattern: Tensor(shape: [heads, N, N], scalars: weights), pieces: (0..<N).map { "t\($0)" },
-                                   layer: layer, model: "bench", prompt: "random patterns")
+            return AttentionSource(
+                pattern: Tensor(shape: [heads, N, N], scalars: weights), pieces: (0..<N).map { "t\($0)" },
+                layer: layer, model: "bench", prompt: "random patterns")
         }
         var best = Double.infinity
         for _ in 0..<3 {

@@ -37,19 +37,23 @@ public struct PositionTable: Sendable {
     public static func learned(_ table: Tensor, positions P: Int, origin: String) -> PositionTable {
         let C = table.shape[1]
         let values = Array(table.scalars.prefix(P * C))
-        return PositionTable(scheme: .learned, values: values, positions: P, columns: C, vectors: values, vectorWidth: C,
-                             origin: origin)
+        return PositionTable(
+            scheme: .learned, values: values, positions: P, columns: C, vectors: values, vectorWidth: C,
+            origin: origin)
     }
 
     public static func sinusoidal(positions P: Int, width C: Int, origin: String) -> PositionTable {
         let values = PositionalTables.sinusoidal(positions: P, width: C).scalars
-        return PositionTable(scheme: .sinusoidal, values: values, positions: P, columns: C, vectors: values, vectorWidth: C,
-                             origin: origin)
+        return PositionTable(
+            scheme: .sinusoidal, values: values, positions: P, columns: C, vectors: values, vectorWidth: C,
+            origin: origin)
     }
 
     /// cos of the rotary angle `[P, hs/2]`, one column per channel pair.
-    public static func rotary(positions P: Int, headSize hs: Int, theta: Float, scaling: RotaryScaling = .none,
-                              origin: String) -> PositionTable {
+    public static func rotary(
+        positions P: Int, headSize hs: Int, theta: Float, scaling: RotaryScaling = .none,
+        origin: String
+    ) -> PositionTable {
         let angles = PositionalTables.rotaryAngles(positions: P, headSize: hs, theta: theta, scaling: scaling).scalars
         let pairs = hs / 2
         var vectors = [Float](repeating: 0, count: P * hs)
@@ -59,8 +63,9 @@ public struct PositionTable: Sendable {
                 vectors[pos * hs + 2 * j + 1] = sinf(angles[pos * pairs + j])
             }
         }
-        var table = PositionTable(scheme: .rotary, values: angles.map { cosf($0) }, positions: P, columns: pairs,
-                                  vectors: vectors, vectorWidth: hs, origin: origin)
+        var table = PositionTable(
+            scheme: .rotary, values: angles.map { cosf($0) }, positions: P, columns: pairs,
+            vectors: vectors, vectorWidth: hs, origin: origin)
         table.rotaryScaled = scaling != .none
         return table
     }
@@ -115,13 +120,15 @@ public enum PositionPicture {
         // Heatmap labels every token up to 64 rows/columns; beyond that it labels every few and
         // puts the index first, so the labels themselves stay empty.
         let numbered = max(P, C) <= 64
-        let limit: Float = table.scheme == .learned
+        let limit: Float =
+            table.scheme == .learned
             ? max(table.values.map { abs($0) }.filter(\.isFinite).max() ?? 1, 1e-6) : 1
-        var map = Heatmap(values: table.values, rows: P, cols: C,
-                          rowLabels: (0..<P).map { numbered ? "\($0)" : "" },
-                          columnLabels: (0..<C).map { numbered ? "\($0)" : "" },
-                          title: title(table.scheme) + " · \(P) positions × \(C) \(table.scheme == .rotary ? "channel pairs" : "channels")",
-                          subtitle: explanation(table), scale: .diverging(limit: limit))
+        var map = Heatmap(
+            values: table.values, rows: P, cols: C,
+            rowLabels: (0..<P).map { numbered ? "\($0)" : "" },
+            columnLabels: (0..<C).map { numbered ? "\($0)" : "" },
+            title: title(table.scheme) + " · \(P) positions × \(C) \(table.scheme == .rotary ? "channel pairs" : "channels")",
+            subtitle: explanation(table), scale: .diverging(limit: limit))
         map.rowAxis = "position ↓"
         map.columnAxis = table.scheme == .rotary ? "channel pair j (0 turns fastest) →" : "channel →"
         map.colorBarTitle = table.scheme == .rotary ? "cos(angle)" : "value"
@@ -134,8 +141,9 @@ public enum PositionPicture {
     public static func sideBySide(_ pictures: [Canvas], title: String, subtitle: String) throws -> Canvas {
         let font = try Font.shared(), bold = try Font.shared(.bold)
         let m = Heatmap.margin, gap = 24, top = m + 50
-        let width = max(pictures.reduce(0) { $0 + $1.width } + gap * max(0, pictures.count - 1) + 2 * m,
-                        bold.width(title, size: 18) + 2 * m)
+        let width = max(
+            pictures.reduce(0) { $0 + $1.width } + gap * max(0, pictures.count - 1) + 2 * m,
+            bold.width(title, size: 18) + 2 * m)
         let height = top + (pictures.map(\.height).max() ?? 0) + m
         var canvas = Canvas(width: width, height: height, background: Palette.background)
         canvas.text(title, x: m, y: m + 18, size: 18, color: Palette.text, font: bold)
@@ -160,14 +168,17 @@ public enum PositionPicture {
     /// Average cosine similarity against distance, one line per scheme.
     public static func similarityChart(_ tables: [PositionTable]) -> LineChart {
         let series = tables.enumerated().map { i, table in
-            LineChart.Series(name: seriesName(table), values: table.similarityByDistance(),
-                             color: ChartPalette.series[i % ChartPalette.series.count])
+            LineChart.Series(
+                name: seriesName(table), values: table.similarityByDistance(),
+                color: ChartPalette.series[i % ChartPalette.series.count])
         }
         let P = tables.map(\.positions).max() ?? 0
         var chart = LineChart(
             title: "How similar are two positions d apart?",
-            subtitles: ["Cosine similarity of position p with position p + d, averaged over every p (\(P) positions)",
-                        "1 = the same vector; near 0 = unrelated. A scheme that encodes distance falls smoothly as d grows."],
+            subtitles: [
+                "Cosine similarity of position p with position p + d, averaged over every p (\(P) positions)",
+                "1 = the same vector; near 0 = unrelated. A scheme that encodes distance falls smoothly as d grows."
+            ],
             series: series, xAxis: "distance d (positions)", yAxis: "mean cosine similarity")
         if tables.contains(where: { $0.scheme == .rotary }) {
             chart.notes = ["Rotary: the similarity of two positions depends only on their distance, not on where they are."]

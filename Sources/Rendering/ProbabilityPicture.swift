@@ -17,8 +17,10 @@ public struct ProbabilitySource: Sendable {
     public var context: String
     public var vocabularySize: Int?
 
-    public init(step: SamplingStep, index: Int, pieces: [Int: String], model: String, context: String,
-                vocabularySize: Int? = nil) {
+    public init(
+        step: SamplingStep, index: Int, pieces: [Int: String], model: String, context: String,
+        vocabularySize: Int? = nil
+    ) {
         self.step = step; self.index = index; self.pieces = pieces; self.model = model
         self.context = context; self.vocabularySize = vocabularySize
     }
@@ -64,15 +66,20 @@ public enum ProbabilityPicture {
         let candidates = Array(step.topLogits.prefix(top))
         let maxValue = BarPanel.niceMaximum(candidates.map(\.probability).max() ?? 1)
         let rows = candidates.map { c in
-            BarRow(label: source.piece(c.id), value: c.probability, color: c.id == step.chosen ? ChartPalette.chosen : ChartPalette.bar,
-                   valueText: probabilityText(c.probability), highlighted: c.id == step.chosen)
+            BarRow(
+                label: source.piece(c.id), value: c.probability, color: c.id == step.chosen ? ChartPalette.chosen : ChartPalette.bar,
+                valueText: probabilityText(c.probability), highlighted: c.id == step.chosen)
         }
-        let panel = BarPanel(rows: rows, maxValue: maxValue, axisName: "probability of being the next token (0 to 1)",
-                             labelWidth: labelWidth(rows.map(\.label), font: font, bold: bold), plotWidth: 400)
+        let panel = BarPanel(
+            rows: rows, maxValue: maxValue, axisName: "probability of being the next token (0 to 1)",
+            labelWidth: labelWidth(rows.map(\.label), font: font, bold: bold), plotWidth: 400)
         let shown = candidates.reduce(Float(0)) { $0 + $1.probability }
         let others = source.vocabularySize.map { "the other \($0 - candidates.count) of \($0) tokens" } ?? "the other tokens"
-        var notes = [String(format: "These %d tokens hold %.1f%% of the probability; %@ share the remaining %.1f%%.",
-                            candidates.count, shown * 100, others, max(0, 1 - shown) * 100)]
+        var notes = [
+            String(
+                format: "These %d tokens hold %.1f%% of the probability; %@ share the remaining %.1f%%.",
+                candidates.count, shown * 100, others, max(0, 1 - shown) * 100)
+        ]
         let chosen = source.piece(step.chosen)
         if candidates.contains(where: { $0.id == step.chosen }) {
             notes.append("▶ orange: the token taken at this step, \(chosen) (rank \(step.chosenRank)).")
@@ -81,7 +88,9 @@ public enum ProbabilityPicture {
         }
         return BarChart(
             title: "Next-token probabilities · step \(source.index) · \(source.modelName)",
-            subtitles: ["After \(source.contextExcerpt): the model's softmax (temperature 1), top \(candidates.count) tokens; ␣ is a space"],
+            subtitles: [
+                "After \(source.contextExcerpt): the model's softmax (temperature 1), top \(candidates.count) tokens; ␣ is a space"
+            ],
             panel: panel, notes: notes)
     }
 
@@ -91,38 +100,50 @@ public enum ProbabilityPicture {
         let s = step.settings
         let candidates = Array(step.afterTemperature.prefix(top))
         let renormalised = Dictionary(uniqueKeysWithValues: step.renormalised.map { ($0.id, $0.probability) })
-        let maxValue = BarPanel.niceMaximum(max(candidates.map(\.probability).max() ?? 0,
-                                                step.renormalised.map(\.probability).max() ?? 0))
+        let maxValue = BarPanel.niceMaximum(
+            max(
+                candidates.map(\.probability).max() ?? 0,
+                step.renormalised.map(\.probability).max() ?? 0))
         func row(_ c: Candidate, value: Float, kept: Bool) -> BarRow {
             let chosen = c.id == step.chosen
-            return BarRow(label: source.piece(c.id), value: value,
-                          color: !kept ? ChartPalette.cut : chosen ? ChartPalette.chosen : ChartPalette.bar,
-                          valueText: kept ? probabilityText(value) : "cut", highlighted: chosen)
+            return BarRow(
+                label: source.piece(c.id), value: value,
+                color: !kept ? ChartPalette.cut : chosen ? ChartPalette.chosen : ChartPalette.bar,
+                valueText: kept ? probabilityText(value) : "cut", highlighted: chosen)
         }
         let axis = "probability"
         let kept2 = "\(step.countAfterTopK) candidate\(step.countAfterTopK == 1 ? "" : "s") kept"
         let headings: [(String, String)]
         if s.isGreedy {
-            headings = [("1 · the model's softmax", "greedy: no temperature is applied"),
-                        ("2 · greedy keeps only the top token", kept2),
-                        ("3 · renormalised", "the top token gets probability 1")]
+            headings = [
+                ("1 · the model's softmax", "greedy: no temperature is applied"),
+                ("2 · greedy keeps only the top token", kept2),
+                ("3 · renormalised", "the top token gets probability 1")
+            ]
         } else {
-            headings = [("1 · after temperature \(format(s.temperature))", "softmax(logits ÷ \(format(s.temperature)))"),
-                        ("2 · after top-k (\(s.topK == 0 ? "off" : String(s.topK)))", kept2),
-                        ("3 · after top-p (\(s.topP >= 1 ? "off" : format(s.topP))), renormalised",
-                         "\(step.countAfterTopP) kept, rescaled to sum to 1")]
+            headings = [
+                ("1 · after temperature \(format(s.temperature))", "softmax(logits ÷ \(format(s.temperature)))"),
+                ("2 · after top-k (\(s.topK == 0 ? "off" : String(s.topK)))", kept2),
+                (
+                    "3 · after top-p (\(s.topP >= 1 ? "off" : format(s.topP))), renormalised",
+                    "\(step.countAfterTopP) kept, rescaled to sum to 1"
+                )
+            ]
         }
-        let first = BarPanel(heading: headings[0].0, headingDetail: headings[0].1,
-                             rows: candidates.map { row($0, value: $0.probability, kept: true) },
-                             maxValue: maxValue, axisName: axis, labelWidth: labelWidth, plotWidth: 260)
-        let second = BarPanel(heading: headings[1].0, headingDetail: headings[1].1,
-                              rows: candidates.enumerated().map { i, c in row(c, value: c.probability, kept: i < step.countAfterTopK) },
-                              maxValue: maxValue, axisName: axis, labelWidth: labelWidth, plotWidth: 260)
-        let third = BarPanel(heading: headings[2].0, headingDetail: headings[2].1,
-                             rows: candidates.map { c in
-                                 renormalised[c.id].map { row(c, value: $0, kept: true) } ?? row(c, value: c.probability, kept: false)
-                             },
-                             maxValue: maxValue, axisName: axis, labelWidth: labelWidth, plotWidth: 260)
+        let first = BarPanel(
+            heading: headings[0].0, headingDetail: headings[0].1,
+            rows: candidates.map { row($0, value: $0.probability, kept: true) },
+            maxValue: maxValue, axisName: axis, labelWidth: labelWidth, plotWidth: 260)
+        let second = BarPanel(
+            heading: headings[1].0, headingDetail: headings[1].1,
+            rows: candidates.enumerated().map { i, c in row(c, value: c.probability, kept: i < step.countAfterTopK) },
+            maxValue: maxValue, axisName: axis, labelWidth: labelWidth, plotWidth: 260)
+        let third = BarPanel(
+            heading: headings[2].0, headingDetail: headings[2].1,
+            rows: candidates.map { c in
+                renormalised[c.id].map { row(c, value: $0, kept: true) } ?? row(c, value: c.probability, kept: false)
+            },
+            maxValue: maxValue, axisName: axis, labelWidth: labelWidth, plotWidth: 260)
         return [first, second, third]
     }
 
@@ -139,9 +160,11 @@ public enum ProbabilityPicture {
     static let panelGap = 24, stripWidth = 640, stripHeight = 26
 
     static func funnelTitle(_ source: ProbabilitySource) -> [String] {
-        ["Sampling funnel · step \(source.index) · \(source.modelName)",
-         "After \(source.contextExcerpt) — \(source.settingsLine)",
-         "Left to right: the filters in the order they apply; grey bars were cut; ▶ orange is the chosen token; ␣ is a space"]
+        [
+            "Sampling funnel · step \(source.index) · \(source.modelName)",
+            "After \(source.contextExcerpt) — \(source.settingsLine)",
+            "Left to right: the filters in the order they apply; grey bars were cut; ▶ orange is the chosen token; ␣ is a space"
+        ]
     }
 
     public static func funnelLayout(_ source: ProbabilitySource, panels: [BarPanel], notes: Int) throws -> FunnelLayout {
@@ -156,13 +179,15 @@ public enum ProbabilityPicture {
         let notesY = stripY + stripHeight + 62
         let textWidth = ([bold.width(lines[0], size: 16)] + lines.dropFirst().map { font.width($0, size: 12) }).max() ?? 0
         let width = max(panelsWidth, stripWidth + 40, textWidth) + 2 * m
-        return FunnelLayout(width: width, height: notesY + notes * 18 + m, panelX: xs, panelY: panelY,
-                            stripX: m + 20, stripY: stripY, stripWidth: stripWidth, stripHeight: stripHeight, notesY: notesY)
+        return FunnelLayout(
+            width: width, height: notesY + notes * 18 + m, panelX: xs, panelY: panelY,
+            stripX: m + 20, stripY: stripY, stripWidth: stripWidth, stripHeight: stripHeight, notesY: notesY)
     }
 
     /// Pixels for the token column of the funnel's panels.
     public static func funnelLabelWidth(_ source: ProbabilitySource, top: Int) throws -> Int {
-        labelWidth(source.step.afterTemperature.prefix(top).map { source.piece($0.id) }, font: try Font.shared(), bold: try Font.shared(.bold))
+        labelWidth(
+            source.step.afterTemperature.prefix(top).map { source.piece($0.id) }, font: try Font.shared(), bold: try Font.shared(.bold))
     }
 
     /// The funnel as one picture.
@@ -174,13 +199,17 @@ public enum ProbabilityPicture {
         let chosen = source.piece(step.chosen)
         var notes: [String] = []
         if let draw = step.randomDraw {
-            notes.append(String(format: "The random draw %.4f falls in the segment of %@ (p %.3f after renormalising, rank %d by logit).",
-                                draw, chosen, step.chosenProbability, step.chosenRank))
+            notes.append(
+                String(
+                    format: "The random draw %.4f falls in the segment of %@ (p %.3f after renormalising, rank %d by logit).",
+                    draw, chosen, step.chosenProbability, step.chosenRank))
         } else if step.forced {
             notes.append("This token was chosen by the learner, not sampled: \(chosen).")
         } else {
-            notes.append(String(format: "Greedy: no random draw; %@ is taken (%.2f logits ahead of the runner-up).",
-                                chosen, step.marginToRunnerUp ?? 0))
+            notes.append(
+                String(
+                    format: "Greedy: no random draw; %@ is taken (%.2f logits ahead of the runner-up).",
+                    chosen, step.marginToRunnerUp ?? 0))
         }
         if !step.afterTemperature.prefix(top).contains(where: { $0.id == step.chosen }) {
             notes.append("The chosen token \(chosen) is not among the \(labels.count) shown (rank \(step.chosenRank)).")
@@ -205,12 +234,15 @@ public enum ProbabilityPicture {
 
     /// The renormalised survivors laid end to end on 0…1, most likely first; the draw is a
     /// black marker, and the segment it lands in (the chosen token) is orange.
-    static func drawCumulativeStrip(_ canvas: inout Canvas, _ source: ProbabilitySource, layout l: FunnelLayout,
-                                    font: Font, bold: Font) {
+    static func drawCumulativeStrip(
+        _ canvas: inout Canvas, _ source: ProbabilitySource, layout l: FunnelLayout,
+        font: Font, bold: Font
+    ) {
         let step = source.step
         let x0 = l.stripX, y0 = l.stripY, W = l.stripWidth, H = l.stripHeight
-        canvas.text("4 · the draw: survivors end to end on the cumulative scale, most likely first",
-                    x: x0 - 12, y: y0 - 30, size: 13, color: Palette.text, font: bold)
+        canvas.text(
+            "4 · the draw: survivors end to end on the cumulative scale, most likely first",
+            x: x0 - 12, y: y0 - 30, size: 13, color: Palette.text, font: bold)
         func px(_ value: Float) -> Int { x0 + Int((min(max(value, 0), 1) * Float(W)).rounded()) }
         canvas.fillRect(x: x0, y: y0, width: W, height: H, ChartPalette.cut)  // the tail beyond the listed survivors
         var cumulative: Float = 0
@@ -222,19 +254,22 @@ public enum ProbabilityPicture {
             canvas.fillRect(x: start, y: y0, width: max(1, end - start), height: H, color)
             let piece = source.piece(candidate.id)
             if font.width(piece, size: 11) + 6 <= end - start {
-                canvas.text(piece, x: (start + end) / 2, y: y0 + H / 2 + 4, size: 11,
-                            color: color.isLight ? RGB(0, 0, 0) : RGB(255, 255, 255), font: font, anchor: .center)
+                canvas.text(
+                    piece, x: (start + end) / 2, y: y0 + H / 2 + 4, size: 11,
+                    color: color.isLight ? RGB(0, 0, 0) : RGB(255, 255, 255), font: font, anchor: .center)
             }
         }
         canvas.strokeRect(x: x0 - 1, y: y0 - 1, width: W + 2, height: H + 2, Palette.frame)
         for i in 0...4 {
             let value = Float(i) / 4, tx = px(value) - (i == 4 ? 1 : 0)
             canvas.fillRect(x: tx, y: y0 + H, width: 1, height: 5, ChartPalette.axis)
-            canvas.text(String(format: "%.2f", value), x: tx, y: y0 + H + 18, size: 11, color: Palette.secondaryText,
-                        font: font, anchor: .center)
+            canvas.text(
+                String(format: "%.2f", value), x: tx, y: y0 + H + 18, size: 11, color: Palette.secondaryText,
+                font: font, anchor: .center)
         }
-        canvas.text("cumulative probability of the kept tokens (0 to 1)", x: x0 + W / 2, y: y0 + H + 36, size: 12,
-                    color: Palette.text, font: bold, anchor: .center)
+        canvas.text(
+            "cumulative probability of the kept tokens (0 to 1)", x: x0 + W / 2, y: y0 + H + 36, size: 12,
+            color: Palette.text, font: bold, anchor: .center)
         if let draw = step.randomDraw {
             let dx = px(draw)
             canvas.fillRect(x: dx - 1, y: y0 - 8, width: 3, height: H + 16, RGB(0, 0, 0))

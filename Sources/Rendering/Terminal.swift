@@ -6,8 +6,10 @@ public enum TerminalColor: Sendable, Equatable {
     case trueColor, palette256, none
 
     /// Decides from the environment and whether standard output is a terminal.
-    public static func detect(environment: [String: String] = ProcessInfo.processInfo.environment,
-                              isTerminal: Bool = isatty(STDOUT_FILENO) == 1) -> TerminalColor {
+    public static func detect(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        isTerminal: Bool = isatty(STDOUT_FILENO) == 1
+    ) -> TerminalColor {
         if environment["NO_COLOR"].map({ !$0.isEmpty }) ?? false { return .none }
         let term = environment["TERM"] ?? ""
         if !isTerminal || term == "dumb" || term.isEmpty { return .none }

@@ -17,8 +17,9 @@ public enum TerminalBarChart {
             let drawn = painter.foreground(bar, row.color)
             lines.append(marker + (row.highlighted ? painter.bold(label) : label) + " " + drawn + " " + row.valueText)
         }
-        lines.append(String(format: "legend: bar length = %@, full width = %@", panel.axisName, String(format: "%.2f", panel.maxValue))
-                     + (panel.rows.contains(where: \.highlighted) ? "; ▶ the token taken" : ""))
+        lines.append(
+            String(format: "legend: bar length = %@, full width = %@", panel.axisName, String(format: "%.2f", panel.maxValue))
+                + (panel.rows.contains(where: \.highlighted) ? "; ▶ the token taken" : ""))
         lines += chart.notes
         return lines.joined(separator: "\n") + "\n"
     }

@@ -18,8 +18,10 @@ public enum TerminalHeatmap {
 
     /// The whole picture as text ending in a newline. `isMasked(row, col)` overrides the
     /// heatmap's own causal mask when given.
-    public static func render(_ map: Heatmap, painter: TerminalPainter,
-                              isMasked: ((Int, Int) -> Bool)? = nil, labelWidth: Int = 14) -> String {
+    public static func render(
+        _ map: Heatmap, painter: TerminalPainter,
+        isMasked: ((Int, Int) -> Bool)? = nil, labelWidth: Int = 14
+    ) -> String {
         let masked = isMasked ?? { map.isMasked(row: $0, col: $1) }
         var lines: [String] = []
         lines.append(painter.bold(map.title))
@@ -39,8 +41,10 @@ public enum TerminalHeatmap {
                     continue
                 }
                 let value = map.values[row * map.cols + col]
-                line += painter.color == .none ? shade(value, scale: map.scale)
-                                               : painter.foreground("██", map.scale.color(value))
+                line +=
+                    painter.color == .none
+                    ? shade(value, scale: map.scale)
+                    : painter.foreground("██", map.scale.color(value))
             }
             lines.append(line)
         }

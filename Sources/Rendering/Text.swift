@@ -103,8 +103,9 @@ public final class Font: @unchecked Sendable {
                 for column in 0..<width { coverage[row * width + column] = buffer[row * Int(bitmap.pitch) + column] }
             }
         }
-        let glyph = Glyph(advance: Int(slot.advance.x), left: Int(slot.bitmap_left), top: Int(slot.bitmap_top),
-                          width: width, rows: rows, coverage: coverage)
+        let glyph = Glyph(
+            advance: Int(slot.advance.x), left: Int(slot.bitmap_left), top: Int(slot.bitmap_top),
+            width: width, rows: rows, coverage: coverage)
         glyphs[key] = glyph
         return glyph
     }
@@ -159,8 +160,10 @@ extension Canvas {
     /// Draws `text` with its baseline at `y`, starting at (`anchor` .left), centred on, or
     /// ending at (.right) `x`. Returns the drawn width.
     @discardableResult
-    public mutating func text(_ text: String, x: Int, y: Int, size: Int, color: RGB = RGB(0, 0, 0),
-                              font: Font, anchor: TextAnchor = .left) -> Int {
+    public mutating func text(
+        _ text: String, x: Int, y: Int, size: Int, color: RGB = RGB(0, 0, 0),
+        font: Font, anchor: TextAnchor = .left
+    ) -> Int {
         let mask = font.mask(text, size: size)
         let left = anchor == .left ? x : anchor == .center ? x - mask.width / 2 : x - mask.width
         let top = y - mask.baseline
@@ -175,8 +178,10 @@ extension Canvas {
     /// Draws `text` turned 90° anticlockwise (reading bottom to top), as on a vertical axis.
     /// The text's baseline runs along the column `x`; it starts at row `y` (anchor .left) and
     /// goes up, or ends at `y` (.right), or is centred on `y`.
-    public mutating func verticalText(_ text: String, x: Int, y: Int, size: Int, color: RGB = RGB(0, 0, 0),
-                                      font: Font, anchor: TextAnchor = .left) {
+    public mutating func verticalText(
+        _ text: String, x: Int, y: Int, size: Int, color: RGB = RGB(0, 0, 0),
+        font: Font, anchor: TextAnchor = .left
+    ) {
         let mask = font.mask(text, size: size)
         // Mask pixel (column c, row r) goes to (x - baseline + r, start - c).
         let start = anchor == .left ? y : anchor == .center ? y + mask.width / 2 : y + mask.width

@@ -54,14 +54,18 @@ public struct TraceExport {
             skipped.append("logit lens: the trace has no resid_post records (record them with --capture +resid_post)")
         } else if let bundle {
             let name = URL(fileURLWithPath: metadata.model.source).lastPathComponent
-            jobs.append(Job(name: "lens.png", usesModel: true) {
-                let names = present.intersection(LogitLens.requiredRecords(config: bundle.model.config))
-                let lens = try LogitLens(trace: try TraceFile.read(folder, metadata: metadata, names: names), model: bundle.model, folder: folder.path)
-                return try LensPicture(lens: lens, piece: { bundle.tokenizer.displayPiece($0) },
-                                       title: "Logit lens: the top prediction after each layer",
-                                       subtitle: "\(name) · \"\(metadata.prompt)\" · \(lens.tokens.count) tokens, "
-                                           + "\(lens.layers.filter { $0.layer >= 0 }.count) layers").render()
-            })
+            jobs.append(
+                Job(name: "lens.png", usesModel: true) {
+                    let names = present.intersection(LogitLens.requiredRecords(config: bundle.model.config))
+                    let lens = try LogitLens(
+                        trace: try TraceFile.read(folder, metadata: metadata, names: names), model: bundle.model, folder: folder.path)
+                    return try LensPicture(
+                        lens: lens, piece: { bundle.tokenizer.displayPiece($0) },
+                        title: "Logit lens: the top prediction after each layer",
+                        subtitle: "\(name) · \"\(metadata.prompt)\" · \(lens.tokens.count) tokens, "
+                            + "\(lens.layers.filter { $0.layer >= 0 }.count) layers"
+                    ).render()
+                })
         } else {
             skipped.append("logit lens: the traced model \(modelPath) cannot be loaded (add --model)")
         }
@@ -145,10 +149,12 @@ extension ProbabilitySource {
             for id in step.candidateIds { pieces[id] = tokenizer.displayPiece(id) }
         }
         let contextIds = metadata.promptIds.count + index
-        self.init(step: step, index: index, pieces: pieces, model: metadata.model.source,
-                  context: metadata.prompt + metadata.pieces[metadata.promptIds.count..<contextIds].joined()
-                      .replacingOccurrences(of: "␣", with: " "),
-                  vocabularySize: metadata.model.vocabularySize)
+        self.init(
+            step: step, index: index, pieces: pieces, model: metadata.model.source,
+            context: metadata.prompt
+                + metadata.pieces[metadata.promptIds.count..<contextIds].joined()
+                .replacingOccurrences(of: "␣", with: " "),
+            vocabularySize: metadata.model.vocabularySize)
     }
 }
 

@@ -1,10 +1,10 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
-private let systemWrite = Glibc.write
+    import Glibc
+    private let systemWrite = Glibc.write
 #else
-import Darwin
-private let systemWrite = Darwin.write
+    import Darwin
+    private let systemWrite = Darwin.write
 #endif
 
 /// Writes a whole file so that no reader ever sees half of it and a failed write leaves
@@ -43,7 +43,8 @@ public enum AtomicFile {
         // A link whose target is missing: writing would either replace the link or create a
         // file wherever it points; neither is what was asked.
         if lstat(url.path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK {
-            throw Failure(path: url.path, reason: "it is a symbolic link to something that does not exist; remove the link or give another name")
+            throw Failure(
+                path: url.path, reason: "it is a symbolic link to something that does not exist; remove the link or give another name")
         }
         let folder = url.deletingLastPathComponent()
         do {
@@ -66,12 +67,16 @@ public enum AtomicFile {
             var destination = url
             if stat(url.path, &info) == 0 {
                 guard info.st_mode & S_IFMT == S_IFREG else {
-                    throw Failure(path: url.path, reason: info.st_mode & S_IFMT == S_IFDIR ? "it is a folder; give a file name"
-                                                                                         : "it is not a plain file")
+                    throw Failure(
+                        path: url.path,
+                        reason: info.st_mode & S_IFMT == S_IFDIR
+                            ? "it is a folder; give a file name"
+                            : "it is not a plain file")
                 }
                 destination = url.resolvingSymlinksInPath()
             } else if lstat(url.path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK {
-                throw Failure(path: url.path, reason: "it is a symbolic link to something that does not exist; remove the link or give another name")
+                throw Failure(
+                    path: url.path, reason: "it is a symbolic link to something that does not exist; remove the link or give another name")
             }
             staged.append((try stage(data, beside: destination), destination))
         }

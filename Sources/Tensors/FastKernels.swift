@@ -38,12 +38,14 @@ public func fastMatmulBackward(
 ) {
     nonisolated(unsafe) let (dx, dw, db, dy, x, w) = (dinp, dweight, dbias, dout, inp, weight)
     splitOverWorkers(C, minimumPerPart: 32) { cols in
-        gemm(transA: false, transB: false, M: N, N: cols.count, K: OC, alpha: 1, A: dy, lda: OC,
-             B: w + cols.lowerBound, ldb: C, beta: 1, C: dx + cols.lowerBound, ldc: C)
+        gemm(
+            transA: false, transB: false, M: N, N: cols.count, K: OC, alpha: 1, A: dy, lda: OC,
+            B: w + cols.lowerBound, ldb: C, beta: 1, C: dx + cols.lowerBound, ldc: C)
     }
     splitOverWorkers(OC, minimumPerPart: 32) { rows in
-        gemm(transA: true, transB: false, M: rows.count, N: C, K: N, alpha: 1, A: dy + rows.lowerBound, lda: OC,
-             B: x, ldb: C, beta: 1, C: dw + rows.lowerBound * C, ldc: C)
+        gemm(
+            transA: true, transB: false, M: rows.count, N: C, K: N, alpha: 1, A: dy + rows.lowerBound, lda: OC,
+            B: x, ldb: C, beta: 1, C: dw + rows.lowerBound * C, ldc: C)
         if let db {
             for n in 0..<N {
                 let d = dy + n * OC
@@ -82,8 +84,9 @@ public func fastAttentionForward(
             for rows in blocks {
                 let r0 = rows.lowerBound, keys = rows.upperBound
                 // scores[rows, 0..<keys] = scale · Q[rows] · K[0..<keys]ᵀ
-                gemm(transA: false, transB: true, M: rows.count, N: keys, K: hs, alpha: scale, A: q + r0 * C3, lda: C3,
-                     B: k, ldb: C3, beta: 0, C: scores + r0 * T, ldc: T)
+                gemm(
+                    transA: false, transB: true, M: rows.count, N: keys, K: hs, alpha: scale, A: q + r0 * C3, lda: C3,
+                    B: k, ldb: C3, beta: 0, C: scores + r0 * T, ldc: T)
                 for t in rows {
                     let s = scores + t * T, a = weights + t * T
                     if cpuHasAVX2 {
@@ -99,8 +102,9 @@ public func fastAttentionForward(
                     for j in (t + 1)..<T { a[j] = 0; s[j] = 0 }
                 }
                 // out[rows] = att[rows, 0..<keys] · V[0..<keys]
-                gemm(transA: false, transB: false, M: rows.count, N: hs, K: keys, alpha: 1, A: weights + r0 * T, lda: T,
-                     B: v, ldb: C3, beta: 0, C: y + (b * T + r0) * C + h * hs, ldc: C)
+                gemm(
+                    transA: false, transB: false, M: rows.count, N: hs, K: keys, alpha: 1, A: weights + r0 * T, lda: T,
+                    B: v, ldb: C3, beta: 0, C: y + (b * T + r0) * C + h * hs, ldc: C)
             }
         }
     }
@@ -128,10 +132,12 @@ public func fastAttentionBackward(
             for rows in blocks {
                 let r0 = rows.lowerBound, keys = rows.upperBound, n = rows.count
                 // datt[rows, 0..<keys] += dout[rows] · V[0..<keys]ᵀ;  dV[0..<keys] += att[rows, 0..<keys]ᵀ · dout[rows]
-                gemm(transA: false, transB: true, M: n, N: keys, K: hs, alpha: 1, A: d + r0 * C, lda: C, B: v, ldb: C3,
-                     beta: 1, C: da + r0 * T, ldc: T)
-                gemm(transA: true, transB: false, M: keys, N: hs, K: n, alpha: 1, A: a + r0 * T, lda: T, B: d + r0 * C, ldb: C,
-                     beta: 1, C: dv, ldc: C3)
+                gemm(
+                    transA: false, transB: true, M: n, N: keys, K: hs, alpha: 1, A: d + r0 * C, lda: C, B: v, ldb: C3,
+                    beta: 1, C: da + r0 * T, ldc: T)
+                gemm(
+                    transA: true, transB: false, M: keys, N: hs, K: n, alpha: 1, A: a + r0 * T, lda: T, B: d + r0 * C, ldb: C,
+                    beta: 1, C: dv, ldc: C3)
                 for t in rows {
                     let aRow = a + t * T, daRow = da + t * T, dpRow = dp + t * T
                     // Later keys take no part (the reference kernel never writes them).
@@ -141,10 +147,12 @@ public func fastAttentionBackward(
                     for j in 0...t { dpRow[j] += aRow[j] * (daRow[j] - weighted) }
                 }
                 // dQ[rows] += scale · dpreatt[rows, 0..<keys] · K[0..<keys];  dK[0..<keys] += scale · dpreatt[rows, 0..<keys]ᵀ · Q[rows]
-                gemm(transA: false, transB: false, M: n, N: hs, K: keys, alpha: scale, A: dp + r0 * T, lda: T, B: k, ldb: C3,
-                     beta: 1, C: dq + r0 * C3, ldc: C3)
-                gemm(transA: true, transB: false, M: keys, N: hs, K: n, alpha: scale, A: dp + r0 * T, lda: T, B: q + r0 * C3, ldb: C3,
-                     beta: 1, C: dk, ldc: C3)
+                gemm(
+                    transA: false, transB: false, M: n, N: hs, K: keys, alpha: scale, A: dp + r0 * T, lda: T, B: k, ldb: C3,
+                    beta: 1, C: dq + r0 * C3, ldc: C3)
+                gemm(
+                    transA: true, transB: false, M: keys, N: hs, K: n, alpha: scale, A: dp + r0 * T, lda: T, B: q + r0 * C3, ldb: C3,
+                    beta: 1, C: dk, ldc: C3)
             }
         }
     }
@@ -185,7 +193,8 @@ public func fastResidualForward(out: UnsafeMutablePointer<Float>, inp1: UnsafePo
     }
 }
 
-public func fastResidualBackward(dinp1: UnsafeMutablePointer<Float>, dinp2: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
+public func fastResidualBackward(dinp1: UnsafeMutablePointer<Float>, dinp2: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, N: Int)
+{
     nonisolated(unsafe) let (d1, d2, dy) = (dinp1, dinp2, dout)
     splitOverWorkers(N, minimumPerPart: 1 << 15) { range in
         for i in range { d1[i] += dy[i]; d2[i] += dy[i] }
@@ -214,8 +223,9 @@ public func fastCrossEntropySoftmaxBackward(
 ) {
     nonisolated(unsafe) let (d, dl, p, t) = (dlogits, dlosses, probs, targets)
     splitOverWorkers(N) { rows in
-        crossEntropySoftmaxBackward(dlogits: d + rows.lowerBound * V, dlosses: dl + rows.lowerBound,
-                                    probs: p + rows.lowerBound * V, targets: t + rows.lowerBound, N: rows.count, V: V)
+        crossEntropySoftmaxBackward(
+            dlogits: d + rows.lowerBound * V, dlosses: dl + rows.lowerBound,
+            probs: p + rows.lowerBound * V, targets: t + rows.lowerBound, N: rows.count, V: V)
     }
 }
 
@@ -226,8 +236,9 @@ public func fastLayerNormForward(
     nonisolated(unsafe) let (y, m, r, x, w, b) = (out, mean, rstd, input, weight, bias)
     splitOverWorkers(T, minimumPerPart: 64) { rows in
         let o = rows.lowerBound
-        layerNormForward(out: y + o * C, input: x + o * C, weight: w, bias: b, T: rows.count, C: C, eps: eps,
-                         mean: m.map { $0 + o }, rstd: r.map { $0 + o })
+        layerNormForward(
+            out: y + o * C, input: x + o * C, weight: w, bias: b, T: rows.count, C: C, eps: eps,
+            mean: m.map { $0 + o }, rstd: r.map { $0 + o })
     }
 }
 
@@ -239,8 +250,9 @@ public func fastLayerNormBackward(
 ) {
     let parts = max(1, min(WorkerPool.shared.width, N / 64))
     guard parts > 1 else {
-        return layerNormBackward(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: weight,
-                                 mean: mean, rstd: rstd, N: N, C: C)
+        return layerNormBackward(
+            dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: weight,
+            mean: mean, rstd: rstd, N: N, C: C)
     }
     let partial = UnsafeMutablePointer<Float>.allocate(capacity: parts * 2 * C)
     defer { partial.deallocate() }
@@ -249,9 +261,10 @@ public func fastLayerNormBackward(
     WorkerPool.shared.run(parts: parts) { part in
         let first = N * part / parts, last = N * (part + 1) / parts
         guard first < last else { return }
-        layerNormBackward(dinp: dx + first * C, dweight: sums + part * 2 * C, dbias: sums + part * 2 * C + C,
-                          dout: dy + first * C, inp: x + first * C, weight: w, mean: m + first, rstd: r + first,
-                          N: last - first, C: C)
+        layerNormBackward(
+            dinp: dx + first * C, dweight: sums + part * 2 * C, dbias: sums + part * 2 * C + C,
+            dout: dy + first * C, inp: x + first * C, weight: w, mean: m + first, rstd: r + first,
+            N: last - first, C: C)
     }
     for part in 0..<parts {
         for c in 0..<C {

@@ -34,9 +34,13 @@ public struct KernelReport: Sendable {
         if BLASCore.isGeneric(core), let better = BLASCore.preferredCore(avx512: avx512, avx2FMA: avx2) {
             switch origin {
             case .environment(let value):
-                warnings.append("OPENBLAS_CORETYPE=\(value) makes OpenBLAS run its generic \(core) kernels on a CPU that has \(features.joined(separator: ", ")); matrix products run several times slower than with \(better). Unset it (Lantern then picks \(better) when OpenBLAS cannot) unless that core misbehaves here.")
+                warnings.append(
+                    "OPENBLAS_CORETYPE=\(value) makes OpenBLAS run its generic \(core) kernels on a CPU that has \(features.joined(separator: ", ")); matrix products run several times slower than with \(better). Unset it (Lantern then picks \(better) when OpenBLAS cannot) unless that core misbehaves here."
+                )
             case .detected, .corrected:
-                warnings.append("OpenBLAS runs its generic \(core) kernels on a CPU that has \(features.joined(separator: ", ")); matrix products run several times slower than with \(better).")
+                warnings.append(
+                    "OpenBLAS runs its generic \(core) kernels on a CPU that has \(features.joined(separator: ", ")); matrix products run several times slower than with \(better)."
+                )
             }
         }
         return KernelReport(
@@ -44,8 +48,10 @@ public struct KernelReport: Sendable {
             blasConfiguration: String(cString: openblas_get_config()).trimmingCharacters(in: .whitespaces),
             blasCore: core, blasCoreOrigin: origin,
             matVecKernel: vectorKernelAvailable ? "avx2+fma (C)" : "portable Swift SIMD",
-            halfKernels: [.f16: HalfPrecision.f16KernelAvailable ? "avx2+f16c (C)" : "portable Swift",
-                          .bf16: vectorKernelAvailable ? "avx2+fma (C)" : "portable Swift"],
+            halfKernels: [
+                .f16: HalfPrecision.f16KernelAvailable ? "avx2+f16c (C)" : "portable Swift",
+                .bf16: vectorKernelAvailable ? "avx2+fma (C)" : "portable Swift"
+            ],
             warnings: warnings)
     }
 
@@ -55,20 +61,23 @@ public struct KernelReport: Sendable {
         return [
             "cpu            \(cpuModel) (\(features))",
             "matrix×matrix  OpenBLAS, \(blasCore) kernels (\(blasCoreOrigin))",
-            "matrix×vector  f32 weights \(matVecKernel); f16 \(halfKernels[.f16]!); bf16 \(halfKernels[.bf16]!)",
+            "matrix×vector  f32 weights \(matVecKernel); f16 \(halfKernels[.f16]!); bf16 \(halfKernels[.bf16]!)"
         ] + warnings.map { "warning        \($0)" }
     }
 
     public var jsonObject: [String: Any] {
-        ["cpu": cpuModel, "cpu_features": cpuFeatures, "blas": blasConfiguration, "blas_core": blasCore,
-         "blas_core_origin": blasCoreOrigin.description, "matvec_kernel": matVecKernel,
-         "f16_kernel": halfKernels[.f16]!, "bf16_kernel": halfKernels[.bf16]!, "warnings": warnings]
+        [
+            "cpu": cpuModel, "cpu_features": cpuFeatures, "blas": blasConfiguration, "blas_core": blasCore,
+            "blas_core_origin": blasCoreOrigin.description, "matvec_kernel": matVecKernel,
+            "f16_kernel": halfKernels[.f16]!, "bf16_kernel": halfKernels[.bf16]!, "warnings": warnings
+        ]
     }
 
     static func cpuModelName() -> String? {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-              let colon = line.firstIndex(of: ":") else { return nil }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+            let colon = line.firstIndex(of: ":")
+        else { return nil }
         return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     }
 }
@@ -101,8 +110,10 @@ public enum BLASCore {
     public static let correctedMarker = "LANTERN_BLAS_CORE_CORRECTED"
 
     /// OpenBLAS's x86 cores that use SSE only (no AVX): what it falls back to on a CPU it does not know.
-    static let genericCores: Set<String> = ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom",
-                                            "Katmai", "Coppermine", "Northwood", "Banias", "Opteron", "Barcelona"]
+    static let genericCores: Set<String> = [
+        "Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom",
+        "Katmai", "Coppermine", "Northwood", "Banias", "Opteron", "Barcelona"
+    ]
 
     public static func isGeneric(_ core: String) -> Bool { genericCores.contains(core) }
 
@@ -120,8 +131,10 @@ public enum BLASCore {
     /// The `OPENBLAS_CORETYPE` to restart with, or nil to carry on: only when OpenBLAS chose a
     /// generic core by itself on a CPU that has AVX2 or AVX-512, and this process is not already
     /// a restart.
-    public static func correction(runningCore core: String, environment: [String: String],
-                                  avx512: Bool, avx2FMA: Bool) -> String? {
+    public static func correction(
+        runningCore core: String, environment: [String: String],
+        avx512: Bool, avx2FMA: Bool
+    ) -> String? {
         guard origin(environment: environment) == .detected, isGeneric(core) else { return nil }
         return preferredCore(avx512: avx512, avx2FMA: avx2FMA)
     }
@@ -133,8 +146,9 @@ public enum BLASCore {
     /// The correction for this process (see `correction(runningCore:environment:avx512:avx2FMA:)`).
     public static func correctionForThisProcess() -> String? {
         let environment = ProcessInfo.processInfo.environment
-        return correction(runningCore: environment[assumedCoreVariable] ?? String(cString: openblas_get_corename()),
-                          environment: environment,
-                          avx512: lantern_cpu_has_avx512() == 1, avx2FMA: lantern_cpu_has_avx2_fma() == 1)
+        return correction(
+            runningCore: environment[assumedCoreVariable] ?? String(cString: openblas_get_corename()),
+            environment: environment,
+            avx512: lantern_cpu_has_avx512() == 1, avx2FMA: lantern_cpu_has_avx2_fma() == 1)
     }
 }

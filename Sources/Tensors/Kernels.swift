@@ -33,8 +33,9 @@ public func linearForward(
         if let b {
             for t in 0..<T { (y + t * OC + first).update(from: b + first, count: last - first) }
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(last - first), Int32(C),
-                    1, x, Int32(C), w + first * C, Int32(C), b == nil ? 0 : 1, y + first, Int32(OC))
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(last - first), Int32(C),
+            1, x, Int32(C), w + first * C, Int32(C), b == nil ? 0 : 1, y + first, Int32(OC))
     }
 }
 
@@ -46,15 +47,18 @@ public func gemm(
     A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>, ldb: Int,
     beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int
 ) {
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
+    cblas_sgemm(
+        CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+        Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
 }
 
 /// `y[M] = alpha · op(A) · x + beta · y` for a row-major `A[M, N]` (`op(A) = Aᵀ` when `trans`,
 /// then `y` has N entries and `x` has M). Attention's single-row products while decoding.
 @inline(__always)
-public func gemv(trans: Bool, M: Int, N: Int, alpha: Float, A: UnsafePointer<Float>, lda: Int,
-                 x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>) {
+public func gemv(
+    trans: Bool, M: Int, N: Int, alpha: Float, A: UnsafePointer<Float>, lda: Int,
+    x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
+) {
     cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, Int32(M), Int32(N), alpha, A, Int32(lda), x, 1, beta, y, 1)
 }
 

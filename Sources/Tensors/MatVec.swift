@@ -7,8 +7,10 @@ import CKernels
 /// loop runs at memory speed. Multiply and add are kept separate on purpose: `addingProduct`
 /// becomes a libm `fmaf` call per lane unless the build targets a CPU with FMA.
 @inline(__always)
-public func dotRows(_ W: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                    rows: Range<Int>, C: Int) {
+public func dotRows(
+    _ W: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+    rows: Range<Int>, C: Int
+) {
     let vectorEnd = C & ~7
     let w = UnsafeRawPointer(W), xs = UnsafeRawPointer(x)
     var r = rows.lowerBound
@@ -39,7 +41,9 @@ public func dotRows(_ W: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: U
         let row = w + r * C * 4
         var c = 0
         while c < vectorEnd {
-            a += row.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self) * xs.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
+            a +=
+                row.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
+                * xs.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
             c += 8
         }
         var s = a.sum()
@@ -54,8 +58,10 @@ let vectorKernelAvailable = lantern_cpu_has_avx2_fma() == 1
 
 /// `y[r] = W[r, :] · x` for `rows`, with the fastest kernel this CPU runs.
 @inline(__always)
-func dotRowsFast(_ W: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                 rows: Range<Int>, C: Int) {
+func dotRowsFast(
+    _ W: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+    rows: Range<Int>, C: Int
+) {
     if vectorKernelAvailable {
         lantern_dot_rows_avx2(W, x, y, rows.lowerBound, rows.upperBound, C)
     } else {

@@ -78,7 +78,9 @@ public enum NPY {
 
     /// Encodes a tensor as a version 1.0 little-endian float32 `.npy`.
     public static func encode(_ tensor: Tensor) -> Data {
-        let shapeText = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)"
+        let shapeText =
+            tensor.shape.count == 1
+            ? "(\(tensor.shape[0]),)"
             : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }"
         // Magic (6) + version (2) + length (2) + header + "\n" is padded to a multiple of 64.

@@ -11,8 +11,10 @@ public final class ProgressLine: @unchecked Sendable {
 
     /// `write` receives text exactly as it should appear (for tests); by default standard error,
     /// drawn only when it is a terminal.
-    public init(isTerminal: Bool = isatty(STDERR_FILENO) == 1,
-                write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+    public init(
+        isTerminal: Bool = isatty(STDERR_FILENO) == 1,
+        write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
+    ) {
         self.isTerminal = isTerminal
         self.write = write
     }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import CKernels
 
@@ -26,11 +26,11 @@ public enum RecordStorage {
 
     static func adviseHugePages(_ buffer: UnsafeMutableBufferPointer<Float>) {
         #if os(Linux)
-        guard let base = buffer.baseAddress, buffer.count * MemoryLayout<Float>.size >= hugePageThreshold else { return }
-        let start = (UInt(bitPattern: base) + UInt(hugePageSize - 1)) & ~UInt(hugePageSize - 1)
-        let end = (UInt(bitPattern: base + buffer.count)) & ~UInt(hugePageSize - 1)
-        guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
-        _ = madvise(pointer, Int(end - start), 14 /* MADV_HUGEPAGE */)
+            guard let base = buffer.baseAddress, buffer.count * MemoryLayout<Float>.size >= hugePageThreshold else { return }
+            let start = (UInt(bitPattern: base) + UInt(hugePageSize - 1)) & ~UInt(hugePageSize - 1)
+            let end = (UInt(bitPattern: base + buffer.count)) & ~UInt(hugePageSize - 1)
+            guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
+            _ = madvise(pointer, Int(end - start), 14 /* MADV_HUGEPAGE */)
         #endif
     }
 }

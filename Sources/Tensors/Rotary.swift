@@ -81,6 +81,7 @@ public func applyRotary(
     _ x: UnsafeMutablePointer<Float>, heads: Int, headSize hs: Int,
     position: Int, theta: Float, layout: RotaryLayout
 ) {
-    applyRotary(x, heads: heads, headSize: hs, position: position,
-                inverseFrequencies: RotaryScaling.none.inverseFrequencies(headSize: hs, theta: theta), layout: layout)
+    applyRotary(
+        x, heads: heads, headSize: hs, position: position,
+        inverseFrequencies: RotaryScaling.none.inverseFrequencies(headSize: hs, theta: theta), layout: layout)
 }

@@ -72,8 +72,9 @@ public func matmulForward(
     if let bias {
         for n in 0..<N { (out + n * OC).update(from: bias, count: OC) }
     }
-    gemm(transA: false, transB: true, M: N, N: OC, K: C, alpha: 1, A: inp, lda: C, B: weight, ldb: C,
-         beta: bias == nil ? 0 : 1, C: out, ldc: OC)
+    gemm(
+        transA: false, transB: true, M: N, N: OC, K: C, alpha: 1, A: inp, lda: C, B: weight, ldb: C,
+        beta: bias == nil ? 0 : 1, C: out, ldc: OC)
 }
 
 /// `dinp[N, C] += dout · weight`, `dweight[OC, C] += doutᵀ · inp`, `dbias[OC] += Σₙ dout[n, :]`.
@@ -81,10 +82,12 @@ public func matmulBackward(
     dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
     dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, N: Int, C: Int, OC: Int
 ) {
-    gemm(transA: false, transB: false, M: N, N: C, K: OC, alpha: 1, A: dout, lda: OC, B: weight, ldb: C,
-         beta: 1, C: dinp, ldc: C)
-    gemm(transA: true, transB: false, M: OC, N: C, K: N, alpha: 1, A: dout, lda: OC, B: inp, ldb: C,
-         beta: 1, C: dweight, ldc: C)
+    gemm(
+        transA: false, transB: false, M: N, N: C, K: OC, alpha: 1, A: dout, lda: OC, B: weight, ldb: C,
+        beta: 1, C: dinp, ldc: C)
+    gemm(
+        transA: true, transB: false, M: OC, N: C, K: N, alpha: 1, A: dout, lda: OC, B: inp, ldb: C,
+        beta: 1, C: dweight, ldc: C)
     if let dbias {
         for n in 0..<N {
             let d = dout + n * OC
@@ -230,7 +233,9 @@ public func softmaxForward(probs: UnsafeMutablePointer<Float>, logits: UnsafePoi
 }
 
 /// `losses[n] = −log probs[n, targets[n]]`.
-public func crossEntropyForward(losses: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>, N: Int, V: Int) {
+public func crossEntropyForward(
+    losses: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>, N: Int, V: Int
+) {
     for n in 0..<N { losses[n] = -logf(probs[n * V + Int(targets[n])]) }
 }
 

@@ -108,8 +108,9 @@ public func linearForward(
     weight: WeightMatrix, bias: UnsafePointer<Float>?,
     T: Int, C: Int, OC: Int
 ) {
-    precondition(weight.rows == OC && weight.columns == C,
-                 "linearForward: weight [\(weight.rows), \(weight.columns)] is not [\(OC), \(C)]")
+    precondition(
+        weight.rows == OC && weight.columns == C,
+        "linearForward: weight [\(weight.rows), \(weight.columns)] is not [\(OC), \(C)]")
     if weight.withFloat32({ linearForward(out: out, input: input, weight: $0, bias: bias, T: T, C: C, OC: OC) }) != nil {
         return
     }
@@ -137,8 +138,9 @@ public func linearForward(
             if let b {
                 for t in 0..<T { (y + t * OC + row).update(from: b + row, count: end - row) }
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(end - row), Int32(C),
-                        1, x, Int32(C), scratch, Int32(C), b == nil ? 0 : 1, y + row, Int32(OC))
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(end - row), Int32(C),
+                1, x, Int32(C), scratch, Int32(C), b == nil ? 0 : 1, y + row, Int32(OC))
             row = end
         }
     }
@@ -200,8 +202,10 @@ public enum HalfPrecision {
     }
 
     /// `y[r] = W[r, :] · x` over rows `rows` of 16-bit `W[R, C]`.
-    public static func dotRows(_ W: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                               rows: Range<Int>, C: Int, format: WeightFormat) {
+    public static func dotRows(
+        _ W: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+        rows: Range<Int>, C: Int, format: WeightFormat
+    ) {
         switch format {
         case .f16 where f16KernelAvailable && !forcePortable:
             lantern_dot_rows_f16_avx2(W, x, y, rows.lowerBound, rows.upperBound, C)
@@ -218,8 +222,10 @@ public enum HalfPrecision {
     }
 
     /// `out[i] = float32(input[i])` for `count` 16-bit values.
-    public static func widen(_ input: UnsafePointer<UInt16>, into out: UnsafeMutablePointer<Float>, count: Int,
-                             format: WeightFormat) {
+    public static func widen(
+        _ input: UnsafePointer<UInt16>, into out: UnsafeMutablePointer<Float>, count: Int,
+        format: WeightFormat
+    ) {
         switch format {
         case .f16 where f16KernelAvailable && !forcePortable: lantern_widen_f16_avx2(input, out, count)
         case .bf16 where vectorKernelAvailable && !forcePortable: lantern_widen_bf16_avx2(input, out, count)

@@ -63,7 +63,7 @@ public final class WorkerPool: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
             body(0)
-            while pending.load(ordering: .acquiring) > 0 { /* helpers finish their parts */ }
+            while pending.load(ordering: .acquiring) > 0 { /* helpers finish their parts */  }
             job = nil
         }
     }

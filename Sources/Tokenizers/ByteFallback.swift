@@ -5,7 +5,8 @@ enum ByteFallback {
     /// ByteFallback decoder both accept); nil for any other piece.
     static func byte(named piece: [UInt8]) -> UInt8? {
         guard piece.count == 6, piece.starts(with: Array("<0x".utf8)), piece[5] == UInt8(ascii: ">"),
-              let high = hexValue(piece[3]), let low = hexValue(piece[4]) else { return nil }
+            let high = hexValue(piece[3]), let low = hexValue(piece[4])
+        else { return nil }
         return high << 4 | low
     }
 

@@ -14,8 +14,9 @@ extension GPT2Tokenizer {
     public static func load(vocabulary vocabularyURL: URL, merges mergesURL: URL) throws -> GPT2Tokenizer {
         let vocabulary = try decodeJSON([String: Int].self, from: vocabularyURL)
         let rules = try parseMerges(readText(mergesURL), path: mergesURL.path)
-        return try GPT2Tokenizer(vocabulary: vocabulary, mergeRules: rules, specialTokens: nil,
-                                 vocabularyFile: vocabularyURL.path, mergesFile: mergesURL.path)
+        return try GPT2Tokenizer(
+            vocabulary: vocabulary, mergeRules: rules, specialTokens: nil,
+            vocabularyFile: vocabularyURL.path, mergesFile: mergesURL.path)
     }
 
     /// Loads a Hugging Face `tokenizer.json` whose model is byte-level BPE:
@@ -46,23 +47,25 @@ extension GPT2Tokenizer {
         for (index, merge) in (model.merges ?? []).enumerated() {
             // Report merges by their 1-based position in model.merges.
             guard merge.pieces.count == 2 else {
-                throw TokenizerError.malformedMerge(path: url.path, line: index + 1,
-                                                    text: merge.pieces.joined(separator: " "))
+                throw TokenizerError.malformedMerge(
+                    path: url.path, line: index + 1,
+                    text: merge.pieces.joined(separator: " "))
             }
             rules.append(MergeRule(left: merge.pieces[0], right: merge.pieces[1], line: index + 1))
         }
         var specials: [String: Int] = [:]
         for token in document.addedTokens ?? [] { specials[token.content] = token.id }
         if specials.isEmpty, let id = vocabulary[endOfTextPiece] { specials[endOfTextPiece] = id }
-        return try GPT2Tokenizer(vocabulary: vocabulary, mergeRules: rules, specialTokens: specials,
-                                 vocabularyFile: url.path, mergesFile: url.path)
+        return try GPT2Tokenizer(
+            vocabulary: vocabulary, mergeRules: rules, specialTokens: specials,
+            vocabularyFile: url.path, mergesFile: url.path)
     }
 
     /// The file sets a model folder may hold, in the order they are tried.
     public static let folderLayouts: [[String]] = [
         ["tokenizer.json"],
         ["vocab.json", "merges.txt"],
-        ["encoder.json", "vocab.bpe"],
+        ["encoder.json", "vocab.bpe"]
     ]
 
     /// Loads from a model folder: `tokenizer.json` if present, else
@@ -109,8 +112,10 @@ extension GPT2Tokenizer {
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                 throw TokenizerError.malformedMerge(path: path, line: index + 1, text: lineText)
             }
-            rules.append(MergeRule(left: String(decoding: parts[0], as: UTF8.self),
-                                   right: String(decoding: parts[1], as: UTF8.self), line: index + 1))
+            rules.append(
+                MergeRule(
+                    left: String(decoding: parts[0], as: UTF8.self),
+                    right: String(decoding: parts[1], as: UTF8.self), line: index + 1))
         }
         return rules
     }
@@ -229,4 +234,3 @@ private func decodeJSON<T: Decodable>(_ type: T.Type, from url: URL) throws -> T
         throw TokenizerError.malformedJSON(path: url.path, reason: PlainError.decoding(error, in: data))
     }
 }
-

@@ -48,12 +48,15 @@ public struct GPT2Tokenizer: Tokenizer {
     /// - Throws: `TokenizerError` when the vocabulary or merges are unusable.
     public init(vocabulary: [String: Int], merges: [(String, String)], specialTokens: [String: Int]? = nil) throws {
         let rules = merges.enumerated().map { MergeRule(left: $1.0, right: $1.1, line: $0 + 1) }
-        try self.init(vocabulary: vocabulary, mergeRules: rules, specialTokens: specialTokens,
-                      vocabularyFile: "<vocabulary>", mergesFile: "<merges>")
+        try self.init(
+            vocabulary: vocabulary, mergeRules: rules, specialTokens: specialTokens,
+            vocabularyFile: "<vocabulary>", mergesFile: "<merges>")
     }
 
-    init(vocabulary: [String: Int], mergeRules: [MergeRule], specialTokens: [String: Int]?,
-         vocabularyFile: String, mergesFile: String) throws {
+    init(
+        vocabulary: [String: Int], mergeRules: [MergeRule], specialTokens: [String: Int]?,
+        vocabularyFile: String, mergesFile: String
+    ) throws {
         let specials = specialTokens ?? vocabulary.filter { $0.key == Self.endOfTextPiece }
         let allIds = Array(vocabulary.values) + Array(specials.values)
         if let negative = allIds.first(where: { $0 < 0 }) {
@@ -76,7 +79,9 @@ public struct GPT2Tokenizer: Tokenizer {
             let missing = hasPiece.lazy.filter { !$0 }.count
             throw TokenizerError.invalidVocabulary(
                 path: vocabularyFile,
-                reason: "ids run to \(size - 1) but \(missing) of them have no piece (the first is \(hole)); a vocabulary numbers its pieces 0, 1, 2, … without gaps")
+                reason:
+                    "ids run to \(size - 1) but \(missing) of them have no piece (the first is \(hole)); a vocabulary numbers its pieces 0, 1, 2, … without gaps"
+            )
         }
 
         var idForByte = [Int](repeating: 0, count: 256)

@@ -42,7 +42,8 @@ enum JSONValue: Sendable {
     /// A number with no fractional part that fits an `Int`.
     var int: Int? {
         guard case .number(let number) = self, number.rounded() == number,
-              abs(number) < 9.0e15 else { return nil }
+            abs(number) < 9.0e15
+        else { return nil }
         return Int(number)
     }
 
@@ -128,7 +129,8 @@ private struct JSONParser {
     private mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
         let expected = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
         guard bytes.count - index >= expected.count,
-              bytes[index..<(index + expected.count)].elementsEqual(expected) else {
+            bytes[index..<(index + expected.count)].elementsEqual(expected)
+        else {
             throw error("unexpected character")
         }
         index += expected.count
@@ -137,7 +139,7 @@ private struct JSONParser {
     private mutating func enter() throws(JSONSyntaxError) {
         depth += 1
         if depth > Self.maximumDepth { throw error("nested more than \(Self.maximumDepth) levels deep") }
-        index += 1   // the opening bracket
+        index += 1  // the opening bracket
     }
 
     private mutating func object() throws(JSONSyntaxError) -> JSONValue {
@@ -218,7 +220,7 @@ private struct JSONParser {
     /// copied as they are; escapes are decoded, surrogate pairs joined, and a
     /// lone surrogate becomes U+FFFD.
     private mutating func string() throws(JSONSyntaxError) -> String {
-        index += 1   // the opening quote
+        index += 1  // the opening quote
         var runStart = index
         var decoded: [UInt8] = []
         var hasEscapes = false
@@ -252,19 +254,20 @@ private struct JSONParser {
             case UInt8(ascii: "u"):
                 var value = try hex4()
                 if (0xD800...0xDBFF).contains(value), bytes.count - index >= 6,
-                   bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                    bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                {
                     let save = index
                     index += 2
                     let low = try hex4()
                     if (0xDC00...0xDFFF).contains(low) {
                         value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
                     } else {
-                        index = save   // not a pair: the high surrogate stands alone
+                        index = save  // not a pair: the high surrogate stands alone
                     }
                 }
                 decoded += Array(String(Unicode.Scalar(value) ?? "\u{FFFD}").utf8)
             default:
-                index -= 2   // point at the backslash
+                index -= 2  // point at the backslash
                 throw error("unknown escape")
             }
             runStart = index

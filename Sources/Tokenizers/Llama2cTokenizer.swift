@@ -76,8 +76,8 @@ public struct Llama2cTokenizer: Tokenizer {
         let suffixes = ByteTrie(idForPiece.map { (Array($0.key.reversed()), $0.value) })
         var joinedPiece: [UInt64: Int] = [:]
         for (piece, id) in idForPiece where piece.count > 1 {
-            let leftIds = prefixes.idsOfPrefixes(of: piece[...])          // [cut] = id of piece[..<cut]
-            let rightIds = suffixes.idsOfPrefixes(of: piece.reversed()[...]) // [n] = id of the last n bytes
+            let leftIds = prefixes.idsOfPrefixes(of: piece[...])  // [cut] = id of piece[..<cut]
+            let rightIds = suffixes.idsOfPrefixes(of: piece.reversed()[...])  // [n] = id of the last n bytes
             for cut in 1..<piece.count {
                 if let left = leftIds[cut], let right = rightIds[piece.count - cut] {
                     joinedPiece[Self.pairKey(left, right)] = id
@@ -93,7 +93,6 @@ public struct Llama2cTokenizer: Tokenizer {
         self.idForByte = idForByte
         self.byteOfPiece = byteOfPiece
     }
-
 
     // MARK: Encoding
 
@@ -204,8 +203,9 @@ public struct Llama2cTokenizer: Tokenizer {
         var reader = LittleEndianReader(bytes: [UInt8](data), path: path)
         let maxTokenLength = try reader.int32(what: "max_token_length")
         guard maxTokenLength > 0 else {
-            throw TokenizerError.invalidBinary(path: path, offset: 0,
-                                               reason: "max_token_length is \(maxTokenLength)")
+            throw TokenizerError.invalidBinary(
+                path: path, offset: 0,
+                reason: "max_token_length is \(maxTokenLength)")
         }
         var pieces: [[UInt8]] = []
         var scores: [Float] = []
@@ -215,8 +215,9 @@ public struct Llama2cTokenizer: Tokenizer {
             let lengthOffset = reader.offset
             let length = try reader.int32(what: "length of token \(id)")
             guard length >= 0 else {
-                throw TokenizerError.invalidBinary(path: path, offset: lengthOffset,
-                                                   reason: "token \(id) has length \(length)")
+                throw TokenizerError.invalidBinary(
+                    path: path, offset: lengthOffset,
+                    reason: "token \(id) has length \(length)")
             }
             pieces.append(try reader.bytes(Int(length), what: "bytes of token \(id)"))
             scores.append(score)

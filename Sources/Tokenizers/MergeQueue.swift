@@ -91,7 +91,7 @@ struct PairMerger {
         ids.append(contentsOf: start)
         let count = ids.count
         guard count > 1 else { return ids }
-        next = Array(1...count)               // `count` marks the end
+        next = Array(1...count)  // `count` marks the end
         previous = Array(-1..<(count - 1))
         queue.removeAll()
         for left in 0..<(count - 1) { queueJoin(at: left, join) }
@@ -113,7 +113,7 @@ struct PairMerger {
         }
 
         var result: [Int] = []
-        var node = 0                          // the first node is never joined away
+        var node = 0  // the first node is never joined away
         while node < count {
             result.append(ids[node])
             node = next[node]

@@ -108,8 +108,9 @@ struct TokenizerJSONReader {
             throw unsupported("model.type is \"\(type)\"; SentencePieceBPETokenizer reads BPE models")
         }
         if componentTypes("pre_tokenizer").contains("ByteLevel") {
-            throw unsupported("pre_tokenizer is ByteLevel, a GPT-2 style byte-level BPE: load it with "
-                              + "GPT2Tokenizer or TokenizerLoader")
+            throw unsupported(
+                "pre_tokenizer is ByteLevel, a GPT-2 style byte-level BPE: load it with "
+                    + "GPT2Tokenizer or TokenizerLoader")
         }
         var parts = Parts()
         try readModel(into: &parts)
@@ -193,8 +194,9 @@ struct TokenizerJSONReader {
             }
             // `single_word` is not read: added tokens match anywhere in the text.
             let special = item["special"]?.bool ?? false
-            return .init(content: content, id: id, special: special, normalized: item["normalized"]?.bool ?? !special,
-                         stripsLeft: item["lstrip"]?.bool ?? false, stripsRight: item["rstrip"]?.bool ?? false)
+            return .init(
+                content: content, id: id, special: special, normalized: item["normalized"]?.bool ?? !special,
+                stripsLeft: item["lstrip"]?.bool ?? false, stripsRight: item["rstrip"]?.bool ?? false)
         }
     }
 
@@ -221,8 +223,9 @@ struct TokenizerJSONReader {
             }
             return [.replace(Array(pattern.unicodeScalars), with: Array(content.unicodeScalars))]
         default:
-            throw unsupported("normalizer \"\(type)\" at \(place) is not implemented "
-                              + "(SentencePiece-style files use Prepend and Replace)")
+            throw unsupported(
+                "normalizer \"\(type)\" at \(place) is not implemented "
+                    + "(SentencePiece-style files use Prepend and Replace)")
         }
     }
 
@@ -256,8 +259,9 @@ struct TokenizerJSONReader {
             metaspace.split = try flag(value, "split", at: place) ?? true
             return metaspace
         default:
-            throw unsupported("pre_tokenizer \"\(type)\" at \(place) is not implemented "
-                              + "(SentencePiece-style files use Metaspace or none)")
+            throw unsupported(
+                "pre_tokenizer \"\(type)\" at \(place) is not implemented "
+                    + "(SentencePiece-style files use Metaspace or none)")
         }
     }
 
@@ -292,7 +296,7 @@ struct TokenizerJSONReader {
             }
             return ([[cls]], [[sep]])
         case "ByteLevel":
-            return ([], [])   // changes offsets only
+            return ([], [])  // changes offsets only
         case "Sequence":
             guard let items = value["processors"]?.array else { throw malformed("\(place).processors is missing") }
             // Real files pair one template with ByteLevel (offsets only);

@@ -160,15 +160,18 @@ public struct SentencePieceBPETokenizer: Tokenizer {
             return words
         }
 
-        static func replacing(_ pattern: [Unicode.Scalar], with content: [Unicode.Scalar],
-                              in scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        static func replacing(
+            _ pattern: [Unicode.Scalar], with content: [Unicode.Scalar],
+            in scalars: [Unicode.Scalar]
+        ) -> [Unicode.Scalar] {
             guard !pattern.isEmpty, scalars.count >= pattern.count else { return scalars }
             var result: [Unicode.Scalar] = []
             result.reserveCapacity(scalars.count)
             var index = 0
             while index < scalars.count {
                 if scalars[index] == pattern[0], scalars.count - index >= pattern.count,
-                   scalars[index..<(index + pattern.count)].elementsEqual(pattern) {
+                    scalars[index..<(index + pattern.count)].elementsEqual(pattern)
+                {
                     result += content
                     index += pattern.count
                 } else {
@@ -388,7 +391,6 @@ public struct SentencePieceBPETokenizer: Tokenizer {
         return decoded
     }
 
-
     static func pairKey(_ left: Int, _ right: Int) -> UInt64 {
         UInt64(UInt32(truncatingIfNeeded: left)) << 32 | UInt64(UInt32(truncatingIfNeeded: right))
     }
@@ -440,10 +442,14 @@ public struct SentencePieceBPETokenizer: Tokenizer {
         for index in segments.indices {
             guard case .text(var range) = segments[index] else { continue }
             if index > 0, case .special(let id) = segments[index - 1], stripsRight.contains(id) {
-                while !range.isEmpty, scalars[range.lowerBound].properties.isWhitespace { range = (range.lowerBound + 1)..<range.upperBound }
+                while !range.isEmpty, scalars[range.lowerBound].properties.isWhitespace {
+                    range = (range.lowerBound + 1)..<range.upperBound
+                }
             }
             if index + 1 < segments.count, case .special(let id) = segments[index + 1], stripsLeft.contains(id) {
-                while !range.isEmpty, scalars[range.upperBound - 1].properties.isWhitespace { range = range.lowerBound..<(range.upperBound - 1) }
+                while !range.isEmpty, scalars[range.upperBound - 1].properties.isWhitespace {
+                    range = range.lowerBound..<(range.upperBound - 1)
+                }
             }
             segments[index] = .text(range)
         }
@@ -473,7 +479,7 @@ public struct SentencePieceBPETokenizer: Tokenizer {
                     continue
                 }
             }
-            guard let unknown else { continue }   // no <unk>: the character is dropped
+            guard let unknown else { continue }  // no <unk>: the character is dropped
             if unknownPending && !fuseUnknown { symbols.append(unknown) }
             unknownPending = true
         }

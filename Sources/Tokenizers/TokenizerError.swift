@@ -58,15 +58,18 @@ public enum TokenizerError: Error, Equatable, Sendable {
     public var hint: String {
         switch self {
         case .fileNotFound:
-            return "check the path; a model folder needs tokenizer.json, vocab.json + merges.txt, encoder.json + vocab.bpe, or tokenizer.bin (llama2.c)"
+            return
+                "check the path; a model folder needs tokenizer.json, vocab.json + merges.txt, encoder.json + vocab.bpe, or tokenizer.bin (llama2.c)"
         case .noTokenizerFiles:
-            return "put tokenizer.json, vocab.json + merges.txt (Hugging Face), encoder.json + vocab.bpe (OpenAI) or tokenizer.bin (llama2.c) in the folder"
+            return
+                "put tokenizer.json, vocab.json + merges.txt (Hugging Face), encoder.json + vocab.bpe (OpenAI) or tokenizer.bin (llama2.c) in the folder"
         case .unreadable:
             return "check that the path is a regular file you may read"
         case .malformedJSON:
             return "the file may be truncated or not the file you meant; download it again"
         case .unsupportedModel:
-            return "Lantern reads byte-level BPE (GPT-2 style) and SentencePiece-style BPE (Llama style: \"▁\" for spaces, byte fallback) tokenizers; WordPiece and Unigram models are not supported yet"
+            return
+                "Lantern reads byte-level BPE (GPT-2 style) and SentencePiece-style BPE (Llama style: \"▁\" for spaces, byte fallback) tokenizers; WordPiece and Unigram models are not supported yet"
         case .invalidVocabulary:
             return "the file may belong to another kind of tokenizer or be edited by hand; use the file that came with the model"
         case .malformedMerge:

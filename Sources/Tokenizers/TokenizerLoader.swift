@@ -90,7 +90,8 @@ public enum TokenizerLoader {
         let byteFallback = (try reader.model())["byte_fallback"]?.bool ?? false
         let normalizers = reader.componentTypes("normalizer")
         if byteFallback || preTokenizers.contains("Metaspace")
-            || normalizers.contains("Prepend") || normalizers.contains("Replace") {
+            || normalizers.contains("Prepend") || normalizers.contains("Replace")
+        {
             return .sentencePieceBPE
         }
         throw TokenizerError.unsupportedModel(

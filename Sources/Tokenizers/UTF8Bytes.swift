@@ -48,7 +48,8 @@ enum UTF8Bytes {
     /// length, or nil when the bytes there are invalid or cut short.
     static func scalar(in bytes: [UInt8], at start: Int) -> (scalar: Unicode.Scalar, length: Int)? {
         guard let length = sequenceLength(lead: bytes[start]),
-              validPrefixCount(bytes, from: start, length: length) == length else { return nil }
+            validPrefixCount(bytes, from: start, length: length) == length
+        else { return nil }
         var value = length == 1 ? UInt32(bytes[start]) : UInt32(bytes[start]) & (0x7F >> length)
         for k in 1..<length { value = value << 6 | UInt32(bytes[start + k] & 0x3F) }
         return Unicode.Scalar(value).map { ($0, length) }
@@ -62,7 +63,8 @@ enum UTF8Bytes {
         var start = bytes.count - 1
         while start >= 0, start >= bytes.count - 3, isContinuation(bytes[start]) { start -= 1 }
         guard start >= 0, start >= bytes.count - 3,
-              let length = sequenceLength(lead: bytes[start]), length > 1 else { return nil }
+            let length = sequenceLength(lead: bytes[start]), length > 1
+        else { return nil }
         let present = bytes.count - start
         guard present < length, validPrefixCount(bytes, from: start, length: length) == present else { return nil }
         return start

@@ -110,21 +110,26 @@ public struct BranchRecord: Sendable, Codable {
 
     /// Generates the main line from `prompt`, then the branch that forces `choice` at generated
     /// token `at` (0-based) and continues with the same settings, stop strings and token budget.
-    public static func generate(generator: Generator, prompt: String, settings: SamplingSettings, maxNewTokens: Int,
-                                stopStrings: [String] = [], at: Int, choice: BranchChoice,
-                                source: String) throws -> BranchRecord {
+    public static func generate(
+        generator: Generator, prompt: String, settings: SamplingSettings, maxNewTokens: Int,
+        stopStrings: [String] = [], at: Int, choice: BranchChoice,
+        source: String
+    ) throws -> BranchRecord {
         guard at >= 0, at < maxNewTokens else { throw BranchError.forkOutOfRange(at, maxNewTokens: maxNewTokens) }
         let tokenizer = generator.tokenizer, model = generator.model
-        let (result, _) = try generator.generate(prompt: prompt, maxNewTokens: maxNewTokens, settings: settings,
-                                                 stopStrings: stopStrings)
+        let (result, _) = try generator.generate(
+            prompt: prompt, maxNewTokens: maxNewTokens, settings: settings,
+            stopStrings: stopStrings)
         // The main line must have reached decision `at` (its steps include a final end-of-text step).
         guard result.steps.count > at else {
             throw BranchError.mainLineEndedEarly(generated: result.generatedIds.count, reason: result.stopReason, at: at)
         }
-        let main = BranchLine(tokens: zip(result.generatedIds, result.steps).map { id, step in
-            BranchToken(id: id, piece: tokenizer.displayPiece(id), probability: step.chosenProbability,
-                        rank: step.chosenRank, forced: step.forced)
-        }, text: result.text, stopReason: result.stopReason)
+        let main = BranchLine(
+            tokens: zip(result.generatedIds, result.steps).map { id, step in
+                BranchToken(
+                    id: id, piece: tokenizer.displayPiece(id), probability: step.chosenProbability,
+                    rank: step.chosenRank, forced: step.forced)
+            }, text: result.text, stopReason: result.stopReason)
 
         // The branch: the same first `at` tokens, drawn again from the same seed.
         let session = try GenerationSession(model: model, tokenizer: tokenizer, promptIds: result.promptIds, settings: settings)
@@ -151,11 +156,12 @@ public struct BranchRecord: Sendable, Codable {
         let forcedStep = session.forcedStep(forcedId)
         let original = result.steps[at]
         let originalStep = session.forcedStep(original.chosen)
-        let fork = BranchFork(at: at, forcedId: forcedId, forcedPiece: tokenizer.displayPiece(forcedId),
-                              forcedProbability: forcedStep.chosenProbability, forcedRank: forcedStep.chosenRank,
-                              forcedWithinFilters: forcedStep.chosenRank <= original.countAfterTopP,
-                              originalId: original.chosen, originalPiece: tokenizer.displayPiece(original.chosen),
-                              originalProbability: originalStep.chosenProbability, originalRank: originalStep.chosenRank)
+        let fork = BranchFork(
+            at: at, forcedId: forcedId, forcedPiece: tokenizer.displayPiece(forcedId),
+            forcedProbability: forcedStep.chosenProbability, forcedRank: forcedStep.chosenRank,
+            forcedWithinFilters: forcedStep.chosenRank <= original.countAfterTopP,
+            originalId: original.chosen, originalPiece: tokenizer.displayPiece(original.chosen),
+            originalProbability: originalStep.chosenProbability, originalRank: originalStep.chosenRank)
 
         // Then carry on as `Generator` does: end-of-text, a full context, a stop string or the budget ends it.
         var stopReason = StopReason.maxTokens
@@ -173,13 +179,16 @@ public struct BranchRecord: Sendable, Codable {
             text += release
             if !stopped { text += filter.finish() }
         }
-        let branch = BranchLine(tokens: zip(session.generatedIds, session.steps).map { id, step in
-            BranchToken(id: id, piece: tokenizer.displayPiece(id), probability: step.chosenProbability,
-                        rank: step.chosenRank, forced: step.forced)
-        }, text: text, stopReason: stopReason)
+        let branch = BranchLine(
+            tokens: zip(session.generatedIds, session.steps).map { id, step in
+                BranchToken(
+                    id: id, piece: tokenizer.displayPiece(id), probability: step.chosenProbability,
+                    rank: step.chosenRank, forced: step.forced)
+            }, text: text, stopReason: stopReason)
 
-        return BranchRecord(model: source, prompt: prompt, promptIds: result.promptIds, sampling: settings,
-                            maxNewTokens: maxNewTokens, stopStrings: stopStrings, fork: fork, main: main, branch: branch)
+        return BranchRecord(
+            model: source, prompt: prompt, promptIds: result.promptIds, sampling: settings,
+            maxNewTokens: maxNewTokens, stopStrings: stopStrings, fork: fork, main: main, branch: branch)
     }
 
     /// Every id, highest logit first; ties go to the lower id (the sampler's order).
@@ -218,7 +227,8 @@ public struct BranchRecord: Sendable, Codable {
             throw BranchError.notABranch(url.path, problem: "it is malformed: \(PlainError.decoding(error, in: data, snakeCaseKeys: true))")
         }
         guard record.format == formatName, record.version <= currentVersion else {
-            throw BranchError.notABranch(url.path, problem: "format \(record.format) version \(record.version) is not one this Lantern reads")
+            throw BranchError.notABranch(
+                url.path, problem: "format \(record.format) version \(record.version) is not one this Lantern reads")
         }
         return record
     }
@@ -247,7 +257,8 @@ public enum BranchError: Error, CustomStringConvertible, LocalizedError {
             return "--token \"\(text)\" is \(pieces.count) tokens (\(pieces.joined(separator: " | "))), not one; "
                 + "give a single token (`lantern tokenize` shows how text splits), or use --candidate K"
         case .notReproducible(let index, let main, let again):
-            return "generating again from the same seed gave token \(again) instead of \(main) at step \(index); the engine is not deterministic here"
+            return
+                "generating again from the same seed gave token \(again) instead of \(main) at step \(index); the engine is not deterministic here"
         case .unwritable(let path, let problem):
             return "cannot write \(path): \(problem); choose another file with --out"
         case .notABranch(let path, let problem):

@@ -22,7 +22,8 @@ public struct CaptureRequest: Sendable, Equatable {
     /// Parses `--capture` items such as `["+resid_post", "-pos_embed"]` or `["all"]`.
     public static func parse(_ items: [String], layers: Set<Int>? = nil) throws -> CaptureRequest {
         var kinds = defaultKinds
-        for item in items.flatMap({ $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }) where !item.isEmpty {
+        for item in items.flatMap({ $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }) where !item.isEmpty
+        {
             switch item {
             case "all": kinds = Set(RecordKind.allCases)
             case "none": kinds = []
@@ -69,8 +70,9 @@ public struct CaptureRequest: Sendable, Equatable {
     public func checkBudget(config: TransformerConfig, positions: Int, budget: Int) throws {
         let estimate = estimatedBytes(config: config, positions: positions)
         guard estimate <= budget else {
-            throw TraceError.overBudget(estimate: estimate, budget: budget, positions: positions,
-                                        largest: largestKinds(config: config, positions: positions))
+            throw TraceError.overBudget(
+                estimate: estimate, budget: budget, positions: positions,
+                largest: largestKinds(config: config, positions: positions))
         }
     }
 

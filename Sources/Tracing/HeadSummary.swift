@@ -99,8 +99,10 @@ public struct HeadSummary: Sendable, Codable {
         public var induction: Float
         public var labels: [String]
 
-        public init(layer: Int, head: Int, entropy: Float, previousToken: Float, firstToken: Float,
-                    previousTokenOnRandom: Float, induction: Float, labels: [String] = []) {
+        public init(
+            layer: Int, head: Int, entropy: Float, previousToken: Float, firstToken: Float,
+            previousTokenOnRandom: Float, induction: Float, labels: [String] = []
+        ) {
             self.layer = layer; self.head = head; self.entropy = entropy; self.previousToken = previousToken
             self.firstToken = firstToken; self.previousTokenOnRandom = previousTokenOnRandom
             self.induction = induction; self.labels = labels
@@ -125,10 +127,12 @@ public struct HeadSummary: Sendable, Codable {
     /// Measures every head of `model`: one forward pass over `promptIds`, and one over each of
     /// `sequences` random sequences `[first, r, r]` with `r` of length `length`, drawn with `seed`
     /// from the tokenizer's ordinary text tokens (see `randomPool`). `first` is the beginning-of-text token.
-    public static func measure(model: any LanguageModel, tokenizer: any Tokenizer, promptIds: [Int],
-                               seed: UInt64 = 42, length: Int = 25, sequences: Int = 4,
-                               repeating block: [Int]? = nil,
-                               thresholds: Thresholds = Thresholds()) throws -> HeadSummary {
+    public static func measure(
+        model: any LanguageModel, tokenizer: any Tokenizer, promptIds: [Int],
+        seed: UInt64 = 42, length: Int = 25, sequences: Int = 4,
+        repeating block: [Int]? = nil,
+        thresholds: Thresholds = Thresholds()
+    ) throws -> HeadSummary {
         let config = model.config
         let context = config.contextLength
         guard promptIds.count >= 2 else { throw HeadSummaryError.promptTooShort(promptIds.count) }
@@ -156,10 +160,12 @@ public struct HeadSummary: Sendable, Codable {
         var random = RandomSource(seed: seed)
         let first = tokenizer.beginningOfText < config.vocabularySize ? tokenizer.beginningOfText : pool[0]
         // A given block (text the model knows) replaces the random ones: one sequence [first, block, block].
-        let randomSequences: [[Int]] = block.map { [[first] + $0 + $0] } ?? (0..<sequences).map { _ in
-            let block = (0..<length).map { _ in pool[Int((UInt64(random.nextUInt32()) * UInt64(pool.count)) >> 32)] }
-            return [first] + block + block
-        }
+        let randomSequences: [[Int]] =
+            block.map { [[first] + $0 + $0] }
+            ?? (0..<sequences).map { _ in
+                let block = (0..<length).map { _ in pool[Int((UInt64(random.nextUInt32()) * UInt64(pool.count)) >> 32)] }
+                return [first] + block + block
+            }
         let length = block?.count ?? length
 
         let L = config.layers, H = config.heads
@@ -177,18 +183,20 @@ public struct HeadSummary: Sendable, Codable {
         var heads: [Head] = []
         for l in 0..<L {
             for h in 0..<H {
-                var head = Head(layer: l, head: h,
-                                entropy: AttentionMetrics.entropy(promptPatterns[l], head: h),
-                                previousToken: AttentionMetrics.previousToken(promptPatterns[l], head: h),
-                                firstToken: AttentionMetrics.firstToken(promptPatterns[l], head: h),
-                                previousTokenOnRandom: previousOnRandom[l * H + h],
-                                induction: induction[l * H + h], labels: [])
+                var head = Head(
+                    layer: l, head: h,
+                    entropy: AttentionMetrics.entropy(promptPatterns[l], head: h),
+                    previousToken: AttentionMetrics.previousToken(promptPatterns[l], head: h),
+                    firstToken: AttentionMetrics.firstToken(promptPatterns[l], head: h),
+                    previousTokenOnRandom: previousOnRandom[l * H + h],
+                    induction: induction[l * H + h], labels: [])
                 head.labels = labels(head, thresholds: thresholds)
                 heads.append(head)
             }
         }
-        return HeadSummary(heads: heads, thresholds: thresholds, promptIds: promptIds, randomSequences: randomSequences,
-                           repeatLength: length, seed: seed)
+        return HeadSummary(
+            heads: heads, thresholds: thresholds, promptIds: promptIds, randomSequences: randomSequences,
+            repeatLength: length, seed: seed)
     }
 
     /// The labels `head` earns under `thresholds`.
@@ -236,15 +244,18 @@ public enum HeadSummaryError: Error, CustomStringConvertible, LocalizedError {
     public var description: String {
         switch self {
         case .promptTooShort(let count):
-            return "the prompt is \(count) token\(count == 1 ? "" : "s"); head scores compare positions, so give a prompt of at least 2 tokens"
+            return
+                "the prompt is \(count) token\(count == 1 ? "" : "s"); head scores compare positions, so give a prompt of at least 2 tokens"
         case .badLength(let length, let maximum):
-            return "--length \(length) is out of range: the random block is repeated after a first token, so use 2 to \(maximum) for this model's context"
+            return
+                "--length \(length) is out of range: the random block is repeated after a first token, so use 2 to \(maximum) for this model's context"
         case .badSequences(let count):
             return "--sequences \(count) is out of range: use 1 or more"
         case .repeatTooShort(let count):
             return "--repeat is \(count) token\(count == 1 ? "" : "s"); an induction score needs a text of at least 2 tokens to repeat"
         case .repeatTooLong(let count, let maximum):
-            return "--repeat is \(count) tokens; written twice after a first token it does not fit this model's context, so give a text of at most \(maximum) tokens"
+            return
+                "--repeat is \(count) tokens; written twice after a first token it does not fit this model's context, so give a text of at most \(maximum) tokens"
         case .noRandomTokens:
             return "the tokenizer has too few ordinary tokens to draw a random sequence from"
         }

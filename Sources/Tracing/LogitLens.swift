@@ -63,8 +63,10 @@ public struct LogitLens: Sendable, Codable {
     /// From whole-sequence records `[N, C]` (a forward pass over the sequence, or an assembled trace):
     /// `embed` (+ `pos_embed` for GPT-2) and `blocks.L.resid_post` for every layer. `model` supplies
     /// the final norm and unembedding.
-    public init(records: [String: Tensor], tokens: [Int], model: any LanguageModel, top: Int = 5,
-                source: String = "the records") throws {
+    public init(
+        records: [String: Tensor], tokens: [Int], model: any LanguageModel, top: Int = 5,
+        source: String = "the records"
+    ) throws {
         let config = model.config
         let N = tokens.count, C = config.width
         guard top >= 1 else { throw LogitLensError.badTop(top) }
@@ -121,8 +123,9 @@ public struct LogitLens: Sendable, Codable {
     public init(trace: Trace, model: any LanguageModel, top: Int = 5, folder: String = "this trace") throws {
         let m = trace.metadata.model, c = model.config
         guard m.width == c.width, m.layers == c.layers, m.vocabularySize == c.vocabularySize, m.family == c.family.rawValue else {
-            throw LogitLensError.modelMismatch(trace: "\(m.family), \(m.layers) layers, width \(m.width), vocabulary \(m.vocabularySize)",
-                                               model: "\(c.family.rawValue), \(c.layers) layers, width \(c.width), vocabulary \(c.vocabularySize)")
+            throw LogitLensError.modelMismatch(
+                trace: "\(m.family), \(m.layers) layers, width \(m.width), vocabulary \(m.vocabularySize)",
+                model: "\(c.family.rawValue), \(c.layers) layers, width \(c.width), vocabulary \(c.vocabularySize)")
         }
         try self.init(records: trace.tensors, tokens: trace.metadata.tokens, model: model, top: top, source: "trace \(folder)")
     }
@@ -172,7 +175,8 @@ public enum LogitLensError: Error, CustomStringConvertible, LocalizedError {
         case .shapeMismatch(let name, let found, let expected, let source):
             return "\(name) in \(source) has shape \(found), the lens expects \(expected) (every position, the model's width)"
         case .modelMismatch(let trace, let model):
-            return "the trace was recorded with a different model (\(trace)) than the one given (\(model)); pass the trace's model with --model"
+            return
+                "the trace was recorded with a different model (\(trace)) than the one given (\(model)); pass the trace's model with --model"
         case .badTop(let top):
             return "--top \(top) is out of range: use 1 or more"
         case .noTokens:

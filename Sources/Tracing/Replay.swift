@@ -15,10 +15,13 @@ public struct ReplayOutcome {
 }
 
 public enum Replay {
-    public static func run(_ metadata: TraceMetadata, model: any LanguageModel, tokenizer: any Tokenizer,
-                           capture: CaptureSpec = .nothing) throws -> ReplayOutcome {
-        let session = try GenerationSession(model: model, tokenizer: tokenizer, promptIds: metadata.promptIds,
-                                            settings: metadata.steps.first?.settings ?? metadata.sampling, capture: capture)
+    public static func run(
+        _ metadata: TraceMetadata, model: any LanguageModel, tokenizer: any Tokenizer,
+        capture: CaptureSpec = .nothing
+    ) throws -> ReplayOutcome {
+        let session = try GenerationSession(
+            model: model, tokenizer: tokenizer, promptIds: metadata.promptIds,
+            settings: metadata.steps.first?.settings ?? metadata.sampling, capture: capture)
         var firstDivergence: Int?
         for (index, recorded) in metadata.steps.enumerated() {
             session.settings = recorded.settings
@@ -29,7 +32,8 @@ public enum Replay {
             if session.isContextFull { break }
             try session.accept(step)
         }
-        return ReplayOutcome(replayedIds: session.generatedIds, recordedIds: metadata.generatedIds,
-                             firstDivergence: firstDivergence, session: session)
+        return ReplayOutcome(
+            replayedIds: session.generatedIds, recordedIds: metadata.generatedIds,
+            firstDivergence: firstDivergence, session: session)
     }
 }

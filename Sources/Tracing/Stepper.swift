@@ -7,15 +7,15 @@ import Transformer
 /// argument is everything after the first space, kept as typed (so `t  dragon` types a token
 /// with its leading space).
 public enum StepperCommand: Equatable, Sendable {
-    case take                                  // Enter or s: the sampled token
-    case pick(Int)                             // 1 … N: candidate N of the list
-    case type(String)                          // t TEXT
-    case set(StepperSetting, String)           // temp X, topk N, topp X, seed N
-    case undo                                  // u
-    case attention(String)                     // a L H
-    case save(String)                          // save DIR (a default folder when empty)
-    case help                                  // ?
-    case quit                                  // q
+    case take  // Enter or s: the sampled token
+    case pick(Int)  // 1 … N: candidate N of the list
+    case type(String)  // t TEXT
+    case set(StepperSetting, String)  // temp X, topk N, topp X, seed N
+    case undo  // u
+    case attention(String)  // a L H
+    case save(String)  // save DIR (a default folder when empty)
+    case help  // ?
+    case quit  // q
     case unknown(String)
 
     public static let defaultTraceFolder = "output/step-trace"
@@ -76,13 +76,14 @@ public enum StepperSetting: Sendable, Equatable {
             changed.seed = v
         }
         do { try changed.validate() } catch let error as SamplingError {
-            throw StepperError.invalidSetting(error.description { setting in
-                switch setting {
-                case .temperature: "temp"
-                case .topK: "topk"
-                case .topP: "topp"
-                }
-            })
+            throw StepperError.invalidSetting(
+                error.description { setting in
+                    switch setting {
+                    case .temperature: "temp"
+                    case .topK: "topk"
+                    case .topP: "topp"
+                    }
+                })
         }
         return changed
     }
@@ -126,8 +127,10 @@ public struct Stepper {
     /// End-of-text, or a llama2.c model's `<s>` (see `Generator.isEndOfText`).
     let isEndOfText: (Int) -> Bool
 
-    public init(session: GenerationSession, tokenizer: any Tokenizer, listed: Int, maxNewTokens: Int,
-                isEndOfText: @escaping (Int) -> Bool) {
+    public init(
+        session: GenerationSession, tokenizer: any Tokenizer, listed: Int, maxNewTokens: Int,
+        isEndOfText: @escaping (Int) -> Bool
+    ) {
         self.session = session
         self.tokenizer = tokenizer
         self.listed = listed

@@ -68,8 +68,10 @@ public struct Trace: Sendable {
     }
 
     /// Builds a trace from a finished (or paused) session.
-    public init(session: GenerationSession, prompt: String, source: String, request: CaptureRequest,
-                stopReason: StopReason? = nil) {
+    public init(
+        session: GenerationSession, prompt: String, source: String, request: CaptureRequest,
+        stopReason: StopReason? = nil
+    ) {
         let config = session.model.config
         let tensors = TraceAssembler.assemble(session.forwardRecords, positions: session.tokens.count)
         let pieces = session.tokens.map { session.tokenizer.displayPiece($0) }

@@ -43,8 +43,9 @@ public struct TraceDiff: Sendable {
         let commonPrefix = zip(ma.tokens, mb.tokens).prefix { $0 == $1 }.count
         var shared = commonPrefix
         for name in a.tensors.keys where b.tensors[name] != nil {
-            shared = min(shared, a.tensors[name]!.shape.count == 3 ? a.tensors[name]!.shape[1] : a.tensors[name]!.shape[0],
-                         b.tensors[name]!.shape.count == 3 ? b.tensors[name]!.shape[1] : b.tensors[name]!.shape[0])
+            shared = min(
+                shared, a.tensors[name]!.shape.count == 3 ? a.tensors[name]!.shape[1] : a.tensors[name]!.shape[0],
+                b.tensors[name]!.shape.count == 3 ? b.tensors[name]!.shape[1] : b.tensors[name]!.shape[0])
         }
         sharedPositions = shared
         guard shared > 0 else {

@@ -28,9 +28,11 @@ public enum TraceError: Error, CustomStringConvertible, LocalizedError {
         case .unwritable(let path, let problem):
             return "cannot write \(path): \(problem); choose another folder with --trace"
         case .notComparable(let reason):
-            return "these traces cannot be compared: \(reason); trace diff compares runs of one architecture on the same prompt (other sampling settings, other weights)"
+            return
+                "these traces cannot be compared: \(reason); trace diff compares runs of one architecture on the same prompt (other sampling settings, other weights)"
         case .outputExists(let path):
-            return "\(path) exists and is not a Lantern trace holding only its own files; it was left untouched: choose an empty or new folder"
+            return
+                "\(path) exists and is not a Lantern trace holding only its own files; it was left untouched: choose an empty or new folder"
         }
     }
 

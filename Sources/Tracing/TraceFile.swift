@@ -104,7 +104,8 @@ public enum TraceFile {
     /// A trace folder whose every entry is its own: `trace.json` and the files it lists.
     static func isReplaceableTrace(_ folder: URL) -> Bool {
         guard let metadata = try? readMetadata(folder),
-              let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return false }
+            let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path)
+        else { return false }
         let own = Set([metadataName] + metadata.tensors.map(\.file))
         return names.allSatisfy { name in
             var isDirectory: ObjCBool = false
@@ -118,7 +119,8 @@ public enum TraceFile {
     static func recoverInterruptedSwap(of folder: URL) {
         let fm = FileManager.default
         guard !fm.fileExists(atPath: folder.path),
-              let copy = siblings(of: folder, kind: asideKind).first(where: { isReplaceableTrace($0) }) else { return }
+            let copy = siblings(of: folder, kind: asideKind).first(where: { isReplaceableTrace($0) })
+        else { return }
         try? fm.moveItem(at: copy, to: folder)
     }
 
@@ -135,7 +137,6 @@ public enum TraceFile {
         }
     }
 
-
     /// Reads the metadata only (fast: no tensors).
     public static func readMetadata(_ folder: URL) throws -> TraceMetadata {
         let url = folder.appendingPathComponent(metadataName)
@@ -146,10 +147,12 @@ public enum TraceFile {
         do {
             metadata = try decoder.decode(TraceMetadata.self, from: data)
         } catch {
-            throw TraceError.notATrace(folder.path, problem: "\(metadataName) is malformed: \(PlainError.decoding(error, in: data, snakeCaseKeys: true))")
+            throw TraceError.notATrace(
+                folder.path, problem: "\(metadataName) is malformed: \(PlainError.decoding(error, in: data, snakeCaseKeys: true))")
         }
         guard metadata.format == TraceMetadata.formatName, metadata.version <= TraceMetadata.currentVersion else {
-            throw TraceError.notATrace(folder.path, problem: "format \(metadata.format) version \(metadata.version) is not one this Lantern reads")
+            throw TraceError.notATrace(
+                folder.path, problem: "format \(metadata.format) version \(metadata.version) is not one this Lantern reads")
         }
         if let problem = inconsistency(metadata) {
             throw TraceError.notATrace(folder.path, problem: "\(metadataName) contradicts itself: \(problem)")
@@ -163,11 +166,17 @@ public enum TraceFile {
         let tokens = m.promptIds.count + m.generatedIds.count, V = m.model.vocabularySize
         if m.promptIds.isEmpty { return "prompt_ids is empty" }
         // Replay samples with these; they were never typed as flags, so say so here rather than "--top-k … is out of range".
-        do { try m.sampling.validate() } catch { return "its sampling settings are impossible (" + "\(error)".replacingOccurrences(of: "--", with: "") + ")" }
+        do { try m.sampling.validate() } catch {
+            return "its sampling settings are impossible (" + "\(error)".replacingOccurrences(of: "--", with: "") + ")"
+        }
         if m.pieces.count != tokens { return "\(m.pieces.count) pieces for \(tokens) tokens" }
         if let bad = m.tokens.first(where: { !(0..<V).contains($0) }) { return "token id \(bad) is outside the vocabulary of \(V)" }
-        if m.steps.count > m.generatedIds.count + 1 { return "\(m.steps.count) sampling steps for \(m.generatedIds.count) generated tokens" }
-        if let step = m.steps.first(where: { !(0..<V).contains($0.chosen) }) { return "a step chose token \(step.chosen), outside the vocabulary" }
+        if m.steps.count > m.generatedIds.count + 1 {
+            return "\(m.steps.count) sampling steps for \(m.generatedIds.count) generated tokens"
+        }
+        if let step = m.steps.first(where: { !(0..<V).contains($0.chosen) }) {
+            return "a step chose token \(step.chosen), outside the vocabulary"
+        }
         if let step = m.steps.first(where: { !(0...1).contains($0.chosenProbability) }) {
             return "a step gives its token the probability \(step.chosenProbability), outside 0…1"
         }
@@ -215,11 +224,13 @@ public enum TraceFile {
                 throw TraceError.notATrace(folder.path, problem: "\(entry.file) is unreadable (\(error))")
             }
             guard tensor.shape == entry.shape else {
-                throw TraceError.notATrace(folder.path, problem: "\(entry.file) has shape \(tensor.shape), \(metadataName) says \(entry.shape)")
+                throw TraceError.notATrace(
+                    folder.path, problem: "\(entry.file) has shape \(tensor.shape), \(metadataName) says \(entry.shape)")
             }
             // −∞ is a masked attention score; NaN is never recorded by Lantern, nor +∞ outside scores.
             if tensor.scalars.contains(where: { $0.isNaN || $0 == .infinity }) {
-                throw TraceError.notATrace(folder.path, problem: "\(entry.file) holds NaN or infinite values (a damaged file, or a model whose weights do)")
+                throw TraceError.notATrace(
+                    folder.path, problem: "\(entry.file) holds NaN or infinite values (a damaged file, or a model whose weights do)")
             }
             tensors[entry.name] = tensor
         }

@@ -54,8 +54,10 @@ public struct ByteLevelBPETrainer: Sendable {
     /// - Throws: `BPETrainingError` for a vocabulary size outside
     ///   `256 + specialTokens.count ... 65_536`, a minimum frequency below 1,
     ///   or unusable special tokens.
-    public init(vocabularySize: Int, minimumPairFrequency: Int = 2,
-                specialTokens: [String] = [ByteLevelBPETrainer.endOfText]) throws(BPETrainingError) {
+    public init(
+        vocabularySize: Int, minimumPairFrequency: Int = 2,
+        specialTokens: [String] = [ByteLevelBPETrainer.endOfText]
+    ) throws(BPETrainingError) {
         if let bad = specialTokens.first(where: { $0.unicodeScalars.count < 2 }) {
             throw .invalidSpecialToken(bad, reason: "a special token needs at least two characters")
         }
@@ -63,8 +65,9 @@ public struct ByteLevelBPETrainer: Sendable {
             throw .invalidSpecialToken(specialTokens.joined(separator: " "), reason: "special tokens repeat")
         }
         guard specialTokens.contains(Self.endOfText) else {
-            throw .invalidSpecialToken(specialTokens.joined(separator: " "),
-                                       reason: "GPT-2 style tokenizers need \(Self.endOfText)")
+            throw .invalidSpecialToken(
+                specialTokens.joined(separator: " "),
+                reason: "GPT-2 style tokenizers need \(Self.endOfText)")
         }
         let smallest = 256 + specialTokens.count
         guard (smallest...Self.maximumVocabularySize).contains(vocabularySize) else {
@@ -89,8 +92,9 @@ public struct ByteLevelBPETrainer: Sendable {
     ///   first merge and after each one, on the calling thread.
     public func train(texts: [String], progress: ((_ merges: Int, _ total: Int) -> Void)? = nil) -> TrainedByteLevelBPE {
         let corpus = WordCounts(texts: texts, specialTokens: specialTokens)
-        var state = MergeState(corpus: corpus, minimumPairFrequency: minimumPairFrequency,
-                               reservedPieces: specialTokens.compactMap(Self.byteLevelBytes(ofSpecial:)))
+        var state = MergeState(
+            corpus: corpus, minimumPairFrequency: minimumPairFrequency,
+            reservedPieces: specialTokens.compactMap(Self.byteLevelBytes(ofSpecial:)))
         let total = mergeTarget
         progress?(0, total)
         var stopReason = TrainedByteLevelBPE.StopReason.reachedVocabularySize
@@ -180,8 +184,9 @@ public struct TrainedByteLevelBPE: Sendable {
     public func makeTokenizer() throws -> GPT2Tokenizer {
         var vocabulary: [String: Int] = [:]
         for (id, piece) in pieces.enumerated() { vocabulary[piece] = id }
-        return try GPT2Tokenizer(vocabulary: vocabulary, merges: merges.map { ($0.left, $0.right) },
-                                 specialTokens: specialTokens)
+        return try GPT2Tokenizer(
+            vocabulary: vocabulary, merges: merges.map { ($0.left, $0.right) },
+            specialTokens: specialTokens)
     }
 
     // MARK: Files
@@ -211,8 +216,10 @@ public struct TrainedByteLevelBPE: Sendable {
     /// - Throws: `BPETrainingError.unwritable` naming the folder or file.
     @discardableResult
     public func write(to folder: URL) throws(BPETrainingError) -> (vocabulary: URL, merges: URL) {
-        let targets = [(folder.appendingPathComponent("vocab.json"), vocabularyJSON()),
-                       (folder.appendingPathComponent("merges.txt"), mergesText())]
+        let targets = [
+            (folder.appendingPathComponent("vocab.json"), vocabularyJSON()),
+            (folder.appendingPathComponent("merges.txt"), mergesText())
+        ]
         try Self.prepareFolder(folder)
         do {
             try AtomicFile.writeTogether(targets.map { (data: $0.1, url: $0.0) })
@@ -256,7 +263,8 @@ public struct TrainedByteLevelBPE: Sendable {
             case "\t": out += "\\t"
             default:
                 if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                    out +=
+                        "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
                         + String(scalar.value, radix: 16)
                 } else {
                     out.unicodeScalars.append(scalar)
@@ -348,7 +356,8 @@ struct WordCounts {
         var index = 0
         while index < bytes.count {
             if firstBytes.contains(bytes[index]),
-               let special = specials.first(where: { bytes[index...].starts(with: $0) }) {
+                let special = specials.first(where: { bytes[index...].starts(with: $0) })
+            {
                 if start < index { chunks.append(String(decoding: bytes[start..<index], as: UTF8.self)) }
                 found += 1
                 index += special.count

@@ -34,8 +34,10 @@ extension GPT2Parameters {
 
     /// Calls `body` with each checkpoint tensor's name, its shape in the training layout, whether it
     /// is stored transposed (Conv1D) and where its values start in the flat buffer.
-    private static func forEachCheckpointTensor(_ layout: GPT2ParameterLayout,
-                                                _ body: (_ name: String, _ shape: [Int], _ conv1D: Bool, _ start: Int) throws -> Void) rethrows {
+    private static func forEachCheckpointTensor(
+        _ layout: GPT2ParameterLayout,
+        _ body: (_ name: String, _ shape: [Int], _ conv1D: Bool, _ start: Int) throws -> Void
+    ) rethrows {
         let config = layout.config
         for tensor in GPT2ParameterTensor.allCases {
             let shape = tensor.shape(config)
@@ -68,7 +70,8 @@ extension GPT2Parameters {
         self.init(zerosFor: config)
         var values = self.values
         try Self.forEachCheckpointTensor(layout) { name, shape, conv1D, start in
-            let read = conv1D
+            let read =
+                conv1D
                 ? transpose(try store.tensor(name, shape: [shape[1], shape[0]]), rows: shape[1], cols: shape[0])
                 : try store.tensor(name, shape: shape)
             values.replaceSubrange(start..<(start + read.count), with: read)
@@ -87,7 +90,7 @@ extension GPT2TrainingModel {
             "vocab_size": config.vocabularySize, "layer_norm_epsilon": Double(config.normEpsilon),
             "activation_function": "gelu_new", "tie_word_embeddings": true,
             // No dropout at inference; training here has none either.
-            "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0,
+            "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0
         ]
         if let bos = config.bosTokenId { json["bos_token_id"] = bos }
         if let eos = config.eosTokenId { json["eos_token_id"] = eos }
@@ -99,8 +102,9 @@ extension GPT2TrainingModel {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let json = try JSONSerialization.data(withJSONObject: huggingFaceConfig(), options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write(json, to: folder.appendingPathComponent("config.json"))
-        try SafetensorsFile.write(parameters.huggingFaceTensors(), metadata: metadata,
-                                  to: folder.appendingPathComponent("model.safetensors"))
+        try SafetensorsFile.write(
+            parameters.huggingFaceTensors(), metadata: metadata,
+            to: folder.appendingPathComponent("model.safetensors"))
     }
 
     /// Loads a Hugging Face GPT-2 folder into the training layout (to fine-tune it, or to check an export).

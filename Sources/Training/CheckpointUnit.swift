@@ -51,8 +51,9 @@ enum CheckpointUnit {
 
     private static func rename(_ from: URL, _ to: URL) throws {
         guard Foundation.rename(from.path, to.path) == 0 else {
-            throw TrainingError.unwritableCheckpoint(folder: to.deletingLastPathComponent().path,
-                                                     problem: String(cString: strerror(errno)))
+            throw TrainingError.unwritableCheckpoint(
+                folder: to.deletingLastPathComponent().path,
+                problem: String(cString: strerror(errno)))
         }
     }
 }

@@ -63,7 +63,8 @@ public struct AdamW: Sendable {
 
     /// One update of every tensor; weight decay only on matrices.
     public mutating func update(_ parameters: inout GPT2Parameters, gradients: GPT2Parameters, learningRate: Float) {
-        precondition(parameters.layout == m.layout && gradients.layout == m.layout, "AdamW.update: buffers laid out for another configuration")
+        precondition(
+            parameters.layout == m.layout && gradients.layout == m.layout, "AdamW.update: buffers laid out for another configuration")
         step += 1
         let layout = parameters.layout, s = settings, t = step
         parameters.values.withUnsafeMutableBufferPointer { theta in
@@ -77,9 +78,10 @@ public struct AdamW: Sendable {
                             // Element by element, so splitting over the workers changes no result.
                             splitOverWorkers(layout.counts[tensor.rawValue], minimumPerPart: 1 << 15) { range in
                                 let o = start + range.lowerBound
-                                adamWUpdate(parameters: theta + o, gradients: g + o, m: m + o, v: v + o, count: range.count,
-                                            learningRate: learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon,
-                                            weightDecay: weightDecay, step: t)
+                                adamWUpdate(
+                                    parameters: theta + o, gradients: g + o, m: m + o, v: v + o, count: range.count,
+                                    learningRate: learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon,
+                                    weightDecay: weightDecay, step: t)
                             }
                         }
                     }
@@ -120,8 +122,9 @@ public struct LearningRateSchedule: Sendable, Equatable {
     public var warmupSteps: Int, totalSteps: Int
 
     public init(maxRate: Float, minRate: Float, warmupSteps: Int, totalSteps: Int) {
-        precondition(warmupSteps >= 0 && totalSteps > warmupSteps && minRate <= maxRate,
-                     "LearningRateSchedule: needs 0 ≤ warmup < total and minRate ≤ maxRate")
+        precondition(
+            warmupSteps >= 0 && totalSteps > warmupSteps && minRate <= maxRate,
+            "LearningRateSchedule: needs 0 ≤ warmup < total and minRate ≤ maxRate")
         self.maxRate = maxRate; self.minRate = minRate; self.warmupSteps = warmupSteps; self.totalSteps = totalSteps
     }
 

@@ -70,7 +70,8 @@ public enum TextCorpusReader {
         } catch {
             throw .unreadable(path: folder.path, reason: "the folder cannot be listed")
         }
-        let files = names
+        let files =
+            names
             .filter { !$0.hasPrefix(".") && $0.lowercased().hasSuffix(".txt") }
             .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             .map { folder.appendingPathComponent($0) }

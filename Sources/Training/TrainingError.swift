@@ -46,7 +46,8 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equat
         case .unreadableCheckpoint(let folder, let problem):
             return "cannot read the checkpoint in \(folder): \(problem)"
         case .unwritableCheckpoint(let folder, let problem):
-            return "cannot save a checkpoint in \(folder): \(problem); the previous checkpoint there is unchanged (free space or choose another --out)"
+            return
+                "cannot save a checkpoint in \(folder): \(problem); the previous checkpoint there is unchanged (free space or choose another --out)"
         }
     }
 

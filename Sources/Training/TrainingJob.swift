@@ -43,8 +43,10 @@ public struct TrainingJob {
         /// After each checkpoint is saved.
         public var checkpoint: () throws -> Void
 
-        public init(step: @escaping (TrainingLogEntry) throws -> Void = { _ in }, snapshot: @escaping () throws -> Void = {},
-                    checkpoint: @escaping () throws -> Void = {}) {
+        public init(
+            step: @escaping (TrainingLogEntry) throws -> Void = { _ in }, snapshot: @escaping () throws -> Void = {},
+            checkpoint: @escaping () throws -> Void = {}
+        ) {
             self.step = step
             self.snapshot = snapshot
             self.checkpoint = checkpoint

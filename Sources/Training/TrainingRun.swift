@@ -42,8 +42,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
 
     /// The schedule these settings describe (warm-up shortened on runs too short for it).
     public var schedule: LearningRateSchedule {
-        LearningRateSchedule(maxRate: learningRate, minRate: minLearningRate,
-                             warmupSteps: min(warmupSteps, steps - 1), totalSteps: steps)
+        LearningRateSchedule(
+            maxRate: learningRate, minRate: minLearningRate,
+            warmupSteps: min(warmupSteps, steps - 1), totalSteps: steps)
     }
 }
 
@@ -90,8 +91,9 @@ public final class TrainingRun {
         try Self.validate(config)
         try settings.validate()
         let model = GPT2TrainingModel(config: config, seed: settings.seed)
-        self.init(model: model, optimizer: AdamW(for: model.parameters, settings: Self.adamW(settings)),
-                  settings: settings, stream: stream, log: [], seconds: 0)
+        self.init(
+            model: model, optimizer: AdamW(for: model.parameters, settings: Self.adamW(settings)),
+            settings: settings, stream: stream, log: [], seconds: 0)
     }
 
     /// A fresh run that starts from the weights of `model` (fresh optimiser state, step 0), e.g. a
@@ -99,12 +101,15 @@ public final class TrainingRun {
     public convenience init(startingFrom model: GPT2TrainingModel, settings: TrainingSettings, stream: TokenStream) throws {
         try Self.validate(model.config)
         try settings.validate()
-        self.init(model: model, optimizer: AdamW(for: model.parameters, settings: Self.adamW(settings)),
-                  settings: settings, stream: stream, log: [], seconds: 0)
+        self.init(
+            model: model, optimizer: AdamW(for: model.parameters, settings: Self.adamW(settings)),
+            settings: settings, stream: stream, log: [], seconds: 0)
     }
 
-    private init(model: GPT2TrainingModel, optimizer: AdamW, settings: TrainingSettings, stream: TokenStream,
-                 log: [TrainingLogEntry], seconds: Double) {
+    private init(
+        model: GPT2TrainingModel, optimizer: AdamW, settings: TrainingSettings, stream: TokenStream,
+        log: [TrainingLogEntry], seconds: Double
+    ) {
         self.config = model.config
         self.model = model; self.optimizer = optimizer; self.settings = settings; self.stream = stream
         self.log = log; self.trainingSeconds = seconds
@@ -123,12 +128,15 @@ public final class TrainingRun {
             throw TrainingError.impossibleShape("training builds GPT-2 models with tied embeddings")
         }
         guard config.layers >= 1, config.heads >= 1, config.width >= 1, config.contextLength >= 2, config.vocabularySize >= 2 else {
-            throw TrainingError.impossibleShape("layers, heads and width must be at least 1, the context and the vocabulary at least 2 "
-                                                + "(got \(config.layers) layers, \(config.heads) heads, width \(config.width), context \(config.contextLength), vocabulary \(config.vocabularySize))")
+            throw TrainingError.impossibleShape(
+                "layers, heads and width must be at least 1, the context and the vocabulary at least 2 "
+                    + "(got \(config.layers) layers, \(config.heads) heads, width \(config.width), context \(config.contextLength), vocabulary \(config.vocabularySize))"
+            )
         }
         guard config.width % config.heads == 0 else {
-            throw TrainingError.impossibleShape("width \(config.width) is not divisible by \(config.heads) heads; "
-                                                + "pick a width that is a multiple of the head count, e.g. \(config.heads * max(1, config.width / config.heads))")
+            throw TrainingError.impossibleShape(
+                "width \(config.width) is not divisible by \(config.heads) heads; "
+                    + "pick a width that is a multiple of the head count, e.g. \(config.heads * max(1, config.width / config.heads))")
         }
     }
 
@@ -142,15 +150,17 @@ public final class TrainingRun {
         let batch = stream.trainingBatch(B: settings.batchSize, T: config.contextLength, step: index, seed: settings.seed)
         let loss = model.forward(inputs: batch.inputs, targets: batch.targets, activations: activations)!
         gradients.zero()
-        model.backward(inputs: batch.inputs, targets: batch.targets, activations: activations,
-                       activationGradients: activationGradients, gradients: &gradients)
+        model.backward(
+            inputs: batch.inputs, targets: batch.targets, activations: activations,
+            activationGradients: activationGradients, gradients: &gradients)
         let norm = clipByGlobalNorm(&gradients.values, maxNorm: settings.gradientClip)
         let rate = settings.schedule.rate(at: index)
         optimizer.update(&model.parameters, gradients: gradients, learningRate: rate)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         trainingSeconds += seconds
-        var entry = TrainingLogEntry(step: index + 1, loss: loss, learningRate: rate, gradientNorm: norm,
-                                     tokensPerSecond: Double(tokensPerStep) / seconds, validationLoss: nil)
+        var entry = TrainingLogEntry(
+            step: index + 1, loss: loss, learningRate: rate, gradientNorm: norm,
+            tokensPerSecond: Double(tokensPerStep) / seconds, validationLoss: nil)
         if entry.step % settings.evaluationInterval == 0 || entry.step == settings.steps {
             entry.validationLoss = validationLoss()
         }
@@ -205,15 +215,19 @@ public final class TrainingRun {
     /// in every file, so a set mixed by hand is still caught on resume.
     public func save(to folder: URL) throws {
         let stamp = ["format": "pt", "lantern.step": "\(stepsDone)"]
-        let state = State(step: stepsDone, settings: settings, layers: config.layers, heads: config.heads, width: config.width,
-                          context: config.contextLength, vocabularySize: config.vocabularySize,
-                          trainingSeconds: trainingSeconds, log: log)
+        let state = State(
+            step: stepsDone, settings: settings, layers: config.layers, heads: config.heads, width: config.width,
+            context: config.contextLength, vocabularySize: config.vocabularySize,
+            trainingSeconds: trainingSeconds, log: log)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try CheckpointUnit.save(into: folder) { staging in
-            try SafetensorsFile.write([("adam.m", [optimizer.m.values.count], optimizer.m.values),
-                                       ("adam.v", [optimizer.v.values.count], optimizer.v.values)],
-                                      metadata: stamp, to: staging.appendingPathComponent(Self.optimizerFile))
+            try SafetensorsFile.write(
+                [
+                    ("adam.m", [optimizer.m.values.count], optimizer.m.values),
+                    ("adam.v", [optimizer.v.values.count], optimizer.v.values)
+                ],
+                metadata: stamp, to: staging.appendingPathComponent(Self.optimizerFile))
             try model.exportHuggingFace(to: staging, metadata: stamp)
             try encoder.encode(state).write(to: staging.appendingPathComponent(Self.stateFile))
         }
@@ -229,8 +243,9 @@ public final class TrainingRun {
     /// The shape a checkpoint was trained with (for checking a resume against the command line).
     public static func checkpointConfig(in folder: URL) throws -> TransformerConfig {
         let state = try readState(folder)
-        return .gpt2(layers: state.layers, heads: state.heads, width: state.width,
-                     vocabularySize: state.vocabularySize, contextLength: state.context)
+        return .gpt2(
+            layers: state.layers, heads: state.heads, width: state.width,
+            vocabularySize: state.vocabularySize, contextLength: state.context)
     }
 
     private static func readState(_ folder: URL) throws -> State {
@@ -240,16 +255,19 @@ public final class TrainingRun {
         }
         let state: State
         do { state = try JSONDecoder().decode(State.self, from: data) } catch {
-            throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(stateFile) is not a Lantern training state: \(PlainError.decoding(error, in: data))")
+            throw TrainingError.unreadableCheckpoint(
+                folder: folder.path, problem: "\(stateFile) is not a Lantern training state: \(PlainError.decoding(error, in: data))")
         }
         // Its values were never typed as flags: a bad one is the file's fault, named as such.
         do { try state.settings.validate() } catch TrainingError.badSetting(let setting, let value, let expected) {
-            throw TrainingError.unreadableCheckpoint(folder: folder.path,
-                                                     problem: "\(stateFile) holds the \(setting.rawValue) \(value), expected \(expected) (an edited or foreign file)")
+            throw TrainingError.unreadableCheckpoint(
+                folder: folder.path,
+                problem: "\(stateFile) holds the \(setting.rawValue) \(value), expected \(expected) (an edited or foreign file)")
         }
         guard (0...state.settings.steps).contains(state.step) else {
-            throw TrainingError.unreadableCheckpoint(folder: folder.path,
-                                                     problem: "\(stateFile) says step \(state.step) of a \(state.settings.steps)-step plan")
+            throw TrainingError.unreadableCheckpoint(
+                folder: folder.path,
+                problem: "\(stateFile) says step \(state.step) of a \(state.settings.steps)-step plan")
         }
         return state
     }
@@ -258,8 +276,9 @@ public final class TrainingRun {
     public static func resume(from folder: URL, stream: TokenStream) throws -> TrainingRun {
         try CheckpointUnit.recover(folder)
         let state = try readState(folder)
-        let config = TransformerConfig.gpt2(layers: state.layers, heads: state.heads, width: state.width,
-                                            vocabularySize: state.vocabularySize, contextLength: state.context)
+        let config = TransformerConfig.gpt2(
+            layers: state.layers, heads: state.heads, width: state.width,
+            vocabularySize: state.vocabularySize, contextLength: state.context)
         let model: GPT2TrainingModel
         let optimizerFile: SafetensorsFile
         do {
@@ -271,14 +290,19 @@ public final class TrainingRun {
             throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(error)")
         }
         guard model.config.layers == config.layers, model.config.width == config.width, model.config.heads == config.heads,
-              model.config.contextLength == config.contextLength, model.config.vocabularySize == config.vocabularySize else {
+            model.config.contextLength == config.contextLength, model.config.vocabularySize == config.vocabularySize
+        else {
             throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "config.json and \(stateFile) describe different models")
         }
         let store = WeightStore(files: [optimizerFile], strippingPrefixes: [])
-        let stamps = [optimizerFile.metadata["lantern.step"], try? SafetensorsFile(url: folder.appendingPathComponent("model.safetensors")).metadata["lantern.step"]]
+        let stamps = [
+            optimizerFile.metadata["lantern.step"],
+            try? SafetensorsFile(url: folder.appendingPathComponent("model.safetensors")).metadata["lantern.step"]
+        ]
         guard stamps.allSatisfy({ $0 == "\(state.step)" }) else {
-            throw TrainingError.unreadableCheckpoint(folder: folder.path,
-                                                     problem: "its files come from different steps (an interrupted save); delete the folder and start again")
+            throw TrainingError.unreadableCheckpoint(
+                folder: folder.path,
+                problem: "its files come from different steps (an interrupted save); delete the folder and start again")
         }
         var m = GPT2Parameters(zerosFor: config), v = m
         do {
@@ -288,7 +312,8 @@ public final class TrainingRun {
             throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(Self.optimizerFile): \(error)")
         }
         let optimizer = AdamW(m: m, v: v, step: state.step, settings: adamW(state.settings))
-        return TrainingRun(model: model, optimizer: optimizer, settings: state.settings, stream: stream,
-                           log: state.log, seconds: state.trainingSeconds)
+        return TrainingRun(
+            model: model, optimizer: optimizer, settings: state.settings, stream: stream,
+            log: state.log, seconds: state.trainingSeconds)
     }
 }

@@ -32,8 +32,9 @@ func causalSelfAttention(
         if T == 1 {
             gemv(trans: false, M: K, N: hs, alpha: scale, A: headKeys, lda: hs, x: q + h * hs, beta: 0, y: weights)
         } else {
-            gemm(transA: false, transB: true, M: T, N: K, K: hs, alpha: scale,
-                 A: q + h * hs, lda: qStride, B: headKeys, ldb: hs, beta: 0, C: weights, ldc: K)
+            gemm(
+                transA: false, transB: true, M: T, N: K, K: hs, alpha: scale,
+                A: q + h * hs, lda: qStride, B: headKeys, ldb: hs, beta: 0, C: weights, ldc: K)
         }
         for t in 0..<T {
             let row = weights + t * K
@@ -47,8 +48,9 @@ func causalSelfAttention(
         if T == 1 {
             gemv(trans: true, M: K, N: hs, alpha: 1, A: headValues, lda: hs, x: weights, beta: 0, y: out + h * hs)
         } else {
-            gemm(transA: false, transB: false, M: T, N: hs, K: K, alpha: 1,
-                 A: weights, lda: K, B: headValues, ldb: hs, beta: 0, C: out + h * hs, ldc: NH * hs)
+            gemm(
+                transA: false, transB: false, M: T, N: hs, K: K, alpha: 1,
+                A: weights, lda: K, B: headValues, ldb: hs, beta: 0, C: out + h * hs, ldc: NH * hs)
         }
     }
 
@@ -88,10 +90,11 @@ func recordedAttention(
         cache.values[l].withUnsafeBufferPointer { values in
             scores.withUnsafeMutableBufferPointer { scoresOut in
                 pattern.withUnsafeMutableBufferPointer { patternOut in
-                    causalSelfAttention(q: q, qStride: qStride, keys: keys.baseAddress!, values: values.baseAddress!,
-                                        capacity: cache.capacity, start: start, T: T, NH: NH, NKV: NKV, hs: hs, scale: scale, out: out,
-                                        scores: wantsScores ? scoresOut.baseAddress : nil,
-                                        pattern: wantsPattern ? patternOut.baseAddress : nil)
+                    causalSelfAttention(
+                        q: q, qStride: qStride, keys: keys.baseAddress!, values: values.baseAddress!,
+                        capacity: cache.capacity, start: start, T: T, NH: NH, NKV: NKV, hs: hs, scale: scale, out: out,
+                        scores: wantsScores ? scoresOut.baseAddress : nil,
+                        pattern: wantsPattern ? patternOut.baseAddress : nil)
                 }
             }
         }

@@ -3,23 +3,23 @@ import Tensors
 /// The record vocabulary (TransformerLens-style names). Shapes are per forward call, where
 /// T = the rows (tokens) this call processes and K = every key position so far (cached + new).
 public enum RecordKind: String, Sendable, CaseIterable, Codable {
-    case embed = "embed"                    // [T, C] token embeddings
-    case posEmbed = "pos_embed"             // [T, C] learned position embeddings (GPT-2 only)
-    case ln1 = "ln1"                        // [T, C] input to attention, after the first norm
-    case q = "attn.q"                       // [NH, T, hs] queries (after RoPE for Llama)
-    case k = "attn.k"                       // [NKV, T, hs] keys of the new rows (after RoPE)
-    case v = "attn.v"                       // [NKV, T, hs] values of the new rows
-    case scores = "attn.scores"             // [NH, T, K] scaled scores, causal mask as -inf
-    case pattern = "attn.pattern"           // [NH, T, K] softmax of the scores, masked cells 0
-    case z = "attn.z"                       // [NH, T, hs] each head's output (pattern · values), before the output projection
-    case attnOut = "attn.out"               // [T, C] attention output after the output projection
-    case residMid = "resid_mid"             // [T, C] residual stream after attention is added
-    case ln2 = "ln2"                        // [T, C] input to the MLP, after the second norm
-    case mlpHidden = "mlp.hidden"           // [T, FF] MLP activations after GELU / SwiGLU
-    case mlpOut = "mlp.out"                 // [T, C] MLP output
-    case residPost = "resid_post"           // [T, C] residual stream leaving the block
-    case lnFinal = "ln_final"               // [T, C] after the final norm
-    case logits = "logits"                  // [T, V] unembedded scores
+    case embed = "embed"  // [T, C] token embeddings
+    case posEmbed = "pos_embed"  // [T, C] learned position embeddings (GPT-2 only)
+    case ln1 = "ln1"  // [T, C] input to attention, after the first norm
+    case q = "attn.q"  // [NH, T, hs] queries (after RoPE for Llama)
+    case k = "attn.k"  // [NKV, T, hs] keys of the new rows (after RoPE)
+    case v = "attn.v"  // [NKV, T, hs] values of the new rows
+    case scores = "attn.scores"  // [NH, T, K] scaled scores, causal mask as -inf
+    case pattern = "attn.pattern"  // [NH, T, K] softmax of the scores, masked cells 0
+    case z = "attn.z"  // [NH, T, hs] each head's output (pattern · values), before the output projection
+    case attnOut = "attn.out"  // [T, C] attention output after the output projection
+    case residMid = "resid_mid"  // [T, C] residual stream after attention is added
+    case ln2 = "ln2"  // [T, C] input to the MLP, after the second norm
+    case mlpHidden = "mlp.hidden"  // [T, FF] MLP activations after GELU / SwiGLU
+    case mlpOut = "mlp.out"  // [T, C] MLP output
+    case residPost = "resid_post"  // [T, C] residual stream leaving the block
+    case lnFinal = "ln_final"  // [T, C] after the final norm
+    case logits = "logits"  // [T, V] unembedded scores
 
     /// Whether the record exists once per layer (`blocks.L.<name>`).
     public var isPerLayer: Bool {
@@ -31,9 +31,9 @@ public enum RecordKind: String, Sendable, CaseIterable, Codable {
 
     /// How a record's axes are laid out, for code that joins or checks records along positions.
     public enum Axes: Sendable {
-        case positionRows        // [position, width]
-        case headPositions       // [head, position, hs]
-        case headQueryKey        // [head, query, key]
+        case positionRows  // [position, width]
+        case headPositions  // [head, position, hs]
+        case headQueryKey  // [head, query, key]
     }
 
     public var axes: Axes {
@@ -76,8 +76,10 @@ public struct CaptureSpec: Sendable, Equatable {
     /// row. A call whose rows all fall outside keeps no records.
     public var positions: Range<Int>?
 
-    public init(kinds: Set<RecordKind> = [], layers: Set<Int>? = nil, lastRowOnly: Bool = false,
-                heads: Set<Int>? = nil, positions: Range<Int>? = nil) {
+    public init(
+        kinds: Set<RecordKind> = [], layers: Set<Int>? = nil, lastRowOnly: Bool = false,
+        heads: Set<Int>? = nil, positions: Range<Int>? = nil
+    ) {
         self.kinds = kinds; self.layers = layers; self.lastRowOnly = lastRowOnly
         self.heads = heads; self.positions = positions
     }
@@ -142,16 +144,20 @@ struct Recorder {
     mutating func rowMajor(_ kind: RecordKind, layer: Int? = nil, _ buffer: UnsafePointer<Float>, width: Int) {
         guard records(kind, layer: layer) else { return }
         let start = buffer + firstRow * width, kept = keptRows
-        records[kind.name(layer: layer)] = Tensor(shape: [kept, width], scalars: RecordStorage.make(count: kept * width) {
-            $0.baseAddress!.initialize(from: start, count: kept * width)
-        })
+        records[kind.name(layer: layer)] = Tensor(
+            shape: [kept, width],
+            scalars: RecordStorage.make(count: kept * width) {
+                $0.baseAddress!.initialize(from: start, count: kept * width)
+            })
     }
 
     /// Keeps per-head slices of a `[T, stride]` buffer whose head `h` sits at column `offset + h·hs`,
     /// as `[kept heads, rows, hs]`. `group`: each of these heads is read by that many query heads
     /// (keys and values under grouped-query attention).
-    mutating func perHead(_ kind: RecordKind, layer: Int, _ buffer: UnsafePointer<Float>,
-                          stride: Int, offset: Int, heads: Int, headSize hs: Int, group: Int = 1) {
+    mutating func perHead(
+        _ kind: RecordKind, layer: Int, _ buffer: UnsafePointer<Float>,
+        stride: Int, offset: Int, heads: Int, headSize hs: Int, group: Int = 1
+    ) {
         guard records(kind, layer: layer) else { return }
         let kept = keptRows, first = firstRow, chosen = keptHeads(of: heads, group: group)
         let out = RecordStorage.make(count: chosen.count * kept * hs) { target in
@@ -168,8 +174,10 @@ struct Recorder {
     /// Keeps the query rows of a `[heads, T, K]` buffer (attention scores or pattern, keys last)
     /// as `[kept heads, kept rows, K]`. With `masked`, the cells a causal row may not see (key after
     /// the row's position, `K − T + row`) are set to it: training's kernel leaves them 0.
-    mutating func perHeadRows(_ kind: RecordKind, layer: Int, _ buffer: UnsafePointer<Float>, heads: Int, keys K: Int,
-                              masked: Float? = nil) {
+    mutating func perHeadRows(
+        _ kind: RecordKind, layer: Int, _ buffer: UnsafePointer<Float>, heads: Int, keys K: Int,
+        masked: Float? = nil
+    ) {
         guard records(kind, layer: layer) else { return }
         let T = rows, kept = keptRows, first = firstRow, chosen = keptHeads(of: heads)
         let out = RecordStorage.make(count: chosen.count * kept * K) { target in

@@ -42,9 +42,11 @@ public enum ModelLoadError: Error, CustomStringConvertible, LocalizedError {
         case .unsupportedDType(let name, let dtype, let file):
             return "\(file): tensor \(name) has dtype \(dtype); Lantern reads F32, F16 and BF16 weights"
         case .nonFiniteWeight(let name, let value, let file):
-            return "\(file): tensor \(name) holds \(value); a model with NaN or infinite weights computes nothing meaningful (a damaged or mis-converted file): get the file again"
+            return
+                "\(file): tensor \(name) holds \(value); a model with NaN or infinite weights computes nothing meaningful (a damaged or mis-converted file): get the file again"
         case .weightOutOfRange(let name, let format, let largest, let file):
-            return "\(file): tensor \(name) holds values up to \(largest), beyond what --weights \(format) can store (±65504); use --weights bf16 or f32"
+            return
+                "\(file): tensor \(name) holds values up to \(largest), beyond what --weights \(format) can store (±65504); use --weights bf16 or f32"
         }
     }
 

@@ -11,27 +11,28 @@ import Tensors
 /// One block's parameters, stored in the nn.Linear layout `[out, in]` (GPT-2 checkpoints keep
 /// Conv1D's `[in, out]`; they are transposed once at load).
 struct GPT2BlockWeights: Sendable {
-    var ln1Weight: ParameterVector, ln1Bias: ParameterVector          // [C]
-    var qkvWeight: WeightMatrix, qkvBias: ParameterVector             // [3C, C], [3C]  (q, k, v stacked)
-    var attnProjWeight: WeightMatrix, attnProjBias: ParameterVector   // [C, C], [C]
-    var ln2Weight: ParameterVector, ln2Bias: ParameterVector          // [C]
-    var fcWeight: WeightMatrix, fcBias: ParameterVector               // [FF, C], [FF]
-    var mlpProjWeight: WeightMatrix, mlpProjBias: ParameterVector     // [C, FF], [C]
+    var ln1Weight: ParameterVector, ln1Bias: ParameterVector  // [C]
+    var qkvWeight: WeightMatrix, qkvBias: ParameterVector  // [3C, C], [3C]  (q, k, v stacked)
+    var attnProjWeight: WeightMatrix, attnProjBias: ParameterVector  // [C, C], [C]
+    var ln2Weight: ParameterVector, ln2Bias: ParameterVector  // [C]
+    var fcWeight: WeightMatrix, fcBias: ParameterVector  // [FF, C], [FF]
+    var mlpProjWeight: WeightMatrix, mlpProjBias: ParameterVector  // [C, FF], [C]
 
     /// The view the passes read (valid while these weights live).
     var view: GPT2BlockView {
-        GPT2BlockView(ln1Weight: ln1Weight.pointer, ln1Bias: ln1Bias.pointer,
-                      qkvWeight: .matrix(qkvWeight), qkvBias: qkvBias.pointer,
-                      attnProjWeight: .matrix(attnProjWeight), attnProjBias: attnProjBias.pointer,
-                      ln2Weight: ln2Weight.pointer, ln2Bias: ln2Bias.pointer,
-                      fcWeight: .matrix(fcWeight), fcBias: fcBias.pointer,
-                      mlpProjWeight: .matrix(mlpProjWeight), mlpProjBias: mlpProjBias.pointer)
+        GPT2BlockView(
+            ln1Weight: ln1Weight.pointer, ln1Bias: ln1Bias.pointer,
+            qkvWeight: .matrix(qkvWeight), qkvBias: qkvBias.pointer,
+            attnProjWeight: .matrix(attnProjWeight), attnProjBias: attnProjBias.pointer,
+            ln2Weight: ln2Weight.pointer, ln2Bias: ln2Bias.pointer,
+            fcWeight: .matrix(fcWeight), fcBias: fcBias.pointer,
+            mlpProjWeight: .matrix(mlpProjWeight), mlpProjBias: mlpProjBias.pointer)
     }
 }
 
 struct GPT2Weights: Sendable {
-    var tokenEmbedding: WeightMatrix           // [V, C]  wte
-    var positionEmbedding: ParameterVector     // [P, C]  wpe
+    var tokenEmbedding: WeightMatrix  // [V, C]  wte
+    var positionEmbedding: ParameterVector  // [P, C]  wpe
     var blocks: [GPT2BlockWeights]
     var finalNormWeight: ParameterVector, finalNormBias: ParameterVector  // [C]
     /// `[V, C]` when the checkpoint has its own `lm_head`; otherwise the token embedding is reused.
@@ -45,9 +46,10 @@ struct GPT2Weights: Sendable {
 
     /// The view the passes read (valid while these weights live).
     var view: GPT2ParameterView {
-        GPT2ParameterView(tokenEmbedding: .matrix(tokenEmbedding), positionEmbedding: positionEmbedding.pointer,
-                          blocks: blocks.map(\.view),
-                          finalNormWeight: finalNormWeight.pointer, finalNormBias: finalNormBias.pointer)
+        GPT2ParameterView(
+            tokenEmbedding: .matrix(tokenEmbedding), positionEmbedding: positionEmbedding.pointer,
+            blocks: blocks.map(\.view),
+            finalNormWeight: finalNormWeight.pointer, finalNormBias: finalNormBias.pointer)
     }
 }
 
@@ -85,38 +87,42 @@ public final class GPT2Model: LanguageModel {
             ParameterVector(try store.tensor(name, shape: [count]))
         }
         func conv1D(_ name: String, input: Int, output: Int) throws -> WeightMatrix {
-            try store.matrix(name, values: transposed(try store.tensor(name, shape: [input, output]), rows: input, cols: output),
-                             rows: output, columns: input, format: format)
+            try store.matrix(
+                name, values: transposed(try store.tensor(name, shape: [input, output]), rows: input, cols: output),
+                rows: output, columns: input, format: format)
         }
         var blocks: [GPT2BlockWeights] = []
         for l in 0..<config.layers {
             let p = "h.\(l)."
-            blocks.append(GPT2BlockWeights(
-                ln1Weight: try vector(p + "ln_1.weight", C),
-                ln1Bias: try vector(p + "ln_1.bias", C),
-                qkvWeight: try conv1D(p + "attn.c_attn.weight", input: C, output: 3 * C),
-                qkvBias: try vector(p + "attn.c_attn.bias", 3 * C),
-                attnProjWeight: try conv1D(p + "attn.c_proj.weight", input: C, output: C),
-                attnProjBias: try vector(p + "attn.c_proj.bias", C),
-                ln2Weight: try vector(p + "ln_2.weight", C),
-                ln2Bias: try vector(p + "ln_2.bias", C),
-                fcWeight: try conv1D(p + "mlp.c_fc.weight", input: C, output: FF),
-                fcBias: try vector(p + "mlp.c_fc.bias", FF),
-                mlpProjWeight: try conv1D(p + "mlp.c_proj.weight", input: FF, output: C),
-                mlpProjBias: try vector(p + "mlp.c_proj.bias", C)))
+            blocks.append(
+                GPT2BlockWeights(
+                    ln1Weight: try vector(p + "ln_1.weight", C),
+                    ln1Bias: try vector(p + "ln_1.bias", C),
+                    qkvWeight: try conv1D(p + "attn.c_attn.weight", input: C, output: 3 * C),
+                    qkvBias: try vector(p + "attn.c_attn.bias", 3 * C),
+                    attnProjWeight: try conv1D(p + "attn.c_proj.weight", input: C, output: C),
+                    attnProjBias: try vector(p + "attn.c_proj.bias", C),
+                    ln2Weight: try vector(p + "ln_2.weight", C),
+                    ln2Bias: try vector(p + "ln_2.bias", C),
+                    fcWeight: try conv1D(p + "mlp.c_fc.weight", input: C, output: FF),
+                    fcBias: try vector(p + "mlp.c_fc.bias", FF),
+                    mlpProjWeight: try conv1D(p + "mlp.c_proj.weight", input: FF, output: C),
+                    mlpProjBias: try vector(p + "mlp.c_proj.bias", C)))
         }
         let tokenEmbedding = try store.matrix("wte.weight", rows: V, columns: C, format: format)
         var unembedding: WeightMatrix? = nil
         if !config.tiedEmbeddings, store.contains("lm_head.weight") {
             unembedding = try store.matrix("lm_head.weight", rows: V, columns: C, format: format)
         }
-        self.init(config: config, weights: GPT2Weights(
-            tokenEmbedding: tokenEmbedding,
-            positionEmbedding: ParameterVector(try store.tensor("wpe.weight", shape: [P, C])),
-            blocks: blocks,
-            finalNormWeight: try vector("ln_f.weight", C),
-            finalNormBias: try vector("ln_f.bias", C),
-            separateUnembedding: unembedding))
+        self.init(
+            config: config,
+            weights: GPT2Weights(
+                tokenEmbedding: tokenEmbedding,
+                positionEmbedding: ParameterVector(try store.tensor("wpe.weight", shape: [P, C])),
+                blocks: blocks,
+                finalNormWeight: try vector("ln_f.weight", C),
+                finalNormBias: try vector("ln_f.bias", C),
+                separateUnembedding: unembedding))
     }
 
     /// The learned position table `[P, C]` (for pictures and lessons).
@@ -136,8 +142,9 @@ public final class GPT2Model: LanguageModel {
     public func forward(_ tokens: [Int], cache: inout KVCache, capture: CaptureSpec, allLogits: Bool) -> ForwardResult {
         let T = tokens.count, C = config.width, FF = config.feedForwardWidth, V = config.vocabularySize
         let start = cache.count
-        precondition(T > 0 && start + T <= cache.maximumCapacity,
-                     "GPT2Model.forward: \(T) tokens at \(start) overflow the context \(cache.maximumCapacity)")
+        precondition(
+            T > 0 && start + T <= cache.maximumCapacity,
+            "GPT2Model.forward: \(T) tokens at \(start) overflow the context \(cache.maximumCapacity)")
         cache.reserve(start + T)
         var recorder = Recorder(spec: capture, rows: T, start: start)
 
@@ -148,20 +155,23 @@ public final class GPT2Model: LanguageModel {
         let projected = ScratchBuffer(T * C), hidden = ScratchBuffer(T * FF)
         defer { [residual, normed, qkv, heads, projected, hidden].forEach { $0.free() } }
         let x = residual.pointer
-        let layer = GPT2LayerBuffers(ln1: normed.pointer, qkv: qkv.pointer, heads: heads.pointer, attnProj: projected.pointer,
-                                     residualMid: x, ln2: normed.pointer, fcHidden: hidden.pointer, mlpHidden: hidden.pointer,
-                                     mlpProj: projected.pointer, residualPost: x)
+        let layer = GPT2LayerBuffers(
+            ln1: normed.pointer, qkv: qkv.pointer, heads: heads.pointer, attnProj: projected.pointer,
+            residualMid: x, ln2: normed.pointer, fcHidden: hidden.pointer, mlpHidden: hidden.pointer,
+            mlpProj: projected.pointer, residualPost: x)
 
-        GPT2Pass.forward(tokens: tokens, sequenceLength: T, firstPosition: start, weights.view, config: config,
-                         embedded: x, layers: { _ in layer }, finalNorm: normed.pointer, elementwise: .exact,
-                         attention: { l, qkv, heads, recorder in
-                             self.storeKeysAndValues(qkv, cache: &cache, layer: l, start: start, T: T)
-                             self.attend(layer: l, q: qkv, qStride: 3 * C, cache: cache, start: start, T: T, out: heads, recorder: &recorder)
-                         },
-                         recorder: &recorder)
+        GPT2Pass.forward(
+            tokens: tokens, sequenceLength: T, firstPosition: start, weights.view, config: config,
+            embedded: x, layers: { _ in layer }, finalNorm: normed.pointer, elementwise: .exact,
+            attention: { l, qkv, heads, recorder in
+                self.storeKeysAndValues(qkv, cache: &cache, layer: l, start: start, T: T)
+                self.attend(layer: l, q: qkv, qStride: 3 * C, cache: cache, start: start, T: T, out: heads, recorder: &recorder)
+            },
+            recorder: &recorder)
         cache.count = start + T
-        return unembed(normed: normed.pointer, T: T, V: V, C: C, table: weights.separateUnembedding ?? weights.tokenEmbedding,
-                       capture: capture, allLogits: allLogits, recorder: &recorder)
+        return unembed(
+            normed: normed.pointer, T: T, V: V, C: C, table: weights.separateUnembedding ?? weights.tokenEmbedding,
+            capture: capture, allLogits: allLogits, recorder: &recorder)
     }
 
     /// Final LayerNorm and unembedding of residual rows `[T, C]` → logits `[T, V]` (the logit lens),
@@ -172,10 +182,12 @@ public final class GPT2Model: LanguageModel {
         let T = rows.shape[0]
         guard T > 0 else { return Tensor(zeros: [0, V]) }
         var normed = [Float](repeating: 0, count: T * C), logits = [Float](repeating: 0, count: T * V)
-        layerNormForward(out: &normed, input: rows.scalars, weight: weights.finalNormWeight.pointer,
-                         bias: weights.finalNormBias.pointer, T: T, C: C, eps: config.normEpsilon)
-        linearForward(out: &logits, input: normed, weight: weights.separateUnembedding ?? weights.tokenEmbedding, bias: nil,
-                      T: T, C: C, OC: V)
+        layerNormForward(
+            out: &normed, input: rows.scalars, weight: weights.finalNormWeight.pointer,
+            bias: weights.finalNormBias.pointer, T: T, C: C, eps: config.normEpsilon)
+        linearForward(
+            out: &logits, input: normed, weight: weights.separateUnembedding ?? weights.tokenEmbedding, bias: nil,
+            T: T, C: C, OC: V)
         return Tensor(shape: [T, V], scalars: logits)
     }
 
@@ -195,10 +207,13 @@ public final class GPT2Model: LanguageModel {
         }
     }
 
-    private func attend(layer l: Int, q: UnsafePointer<Float>, qStride: Int, cache: KVCache, start: Int, T: Int,
-                        out: UnsafeMutablePointer<Float>, recorder: inout Recorder) {
-        recordedAttention(layer: l, q: q, qStride: qStride, cache: cache, start: start, T: T,
-                               heads: config.heads, kvHeads: config.kvHeads, headSize: config.headSize,
-                               scale: config.attentionScoreScale, out: out, recorder: &recorder)
+    private func attend(
+        layer l: Int, q: UnsafePointer<Float>, qStride: Int, cache: KVCache, start: Int, T: Int,
+        out: UnsafeMutablePointer<Float>, recorder: inout Recorder
+    ) {
+        recordedAttention(
+            layer: l, q: q, qStride: qStride, cache: cache, start: start, T: T,
+            heads: config.heads, kvHeads: config.kvHeads, headSize: config.headSize,
+            scale: config.attentionScoreScale, out: out, recorder: &recorder)
     }
 }

@@ -12,18 +12,18 @@ import Tensors
 /// One block's parameters as the passes read them: pointers into storage that outlives the call
 /// (the engine's `GPT2BlockWeights`, or a layer's slices of training's flat `GPT2Parameters`).
 struct GPT2BlockView {
-    var ln1Weight: UnsafePointer<Float>, ln1Bias: UnsafePointer<Float>       // [C]
-    var qkvWeight: LinearWeight, qkvBias: UnsafePointer<Float>               // [3C, C], [3C]
-    var attnProjWeight: LinearWeight, attnProjBias: UnsafePointer<Float>     // [C, C], [C]
-    var ln2Weight: UnsafePointer<Float>, ln2Bias: UnsafePointer<Float>       // [C]
-    var fcWeight: LinearWeight, fcBias: UnsafePointer<Float>                 // [FF, C], [FF]
-    var mlpProjWeight: LinearWeight, mlpProjBias: UnsafePointer<Float>       // [C, FF], [C]
+    var ln1Weight: UnsafePointer<Float>, ln1Bias: UnsafePointer<Float>  // [C]
+    var qkvWeight: LinearWeight, qkvBias: UnsafePointer<Float>  // [3C, C], [3C]
+    var attnProjWeight: LinearWeight, attnProjBias: UnsafePointer<Float>  // [C, C], [C]
+    var ln2Weight: UnsafePointer<Float>, ln2Bias: UnsafePointer<Float>  // [C]
+    var fcWeight: LinearWeight, fcBias: UnsafePointer<Float>  // [FF, C], [FF]
+    var mlpProjWeight: LinearWeight, mlpProjBias: UnsafePointer<Float>  // [C, FF], [C]
 }
 
 /// The whole model's parameters as the passes read them.
 struct GPT2ParameterView {
-    var tokenEmbedding: LinearWeight                  // [V, C]
-    var positionEmbedding: UnsafePointer<Float>       // [P, C]
+    var tokenEmbedding: LinearWeight  // [V, C]
+    var positionEmbedding: UnsafePointer<Float>  // [P, C]
     var blocks: [GPT2BlockView]
     var finalNormWeight: UnsafePointer<Float>, finalNormBias: UnsafePointer<Float>  // [C]
 }
@@ -34,18 +34,18 @@ struct GPT2ParameterView {
 /// `residualMid == residualPost ==` the block's input (the residual stream updated in place).
 /// The same struct over the activations' gradients names where the backward pass writes them.
 struct GPT2LayerBuffers {
-    var ln1: UnsafeMutablePointer<Float>                                        // [N, C]
+    var ln1: UnsafeMutablePointer<Float>  // [N, C]
     var ln1Mean: UnsafeMutablePointer<Float>? = nil, ln1Rstd: UnsafeMutablePointer<Float>? = nil  // [N]
-    var qkv: UnsafeMutablePointer<Float>                                        // [N, 3C]  q, k, v side by side
-    var heads: UnsafeMutablePointer<Float>                                      // [N, C]   heads' outputs (attn.z)
-    var attnProj: UnsafeMutablePointer<Float>                                   // [N, C]
-    var residualMid: UnsafeMutablePointer<Float>                                // [N, C]
-    var ln2: UnsafeMutablePointer<Float>                                        // [N, C]
+    var qkv: UnsafeMutablePointer<Float>  // [N, 3C]  q, k, v side by side
+    var heads: UnsafeMutablePointer<Float>  // [N, C]   heads' outputs (attn.z)
+    var attnProj: UnsafeMutablePointer<Float>  // [N, C]
+    var residualMid: UnsafeMutablePointer<Float>  // [N, C]
+    var ln2: UnsafeMutablePointer<Float>  // [N, C]
     var ln2Mean: UnsafeMutablePointer<Float>? = nil, ln2Rstd: UnsafeMutablePointer<Float>? = nil  // [N]
-    var fcHidden: UnsafeMutablePointer<Float>                                   // [N, FF]  before GELU
-    var mlpHidden: UnsafeMutablePointer<Float>                                  // [N, FF]  after GELU
-    var mlpProj: UnsafeMutablePointer<Float>                                    // [N, C]
-    var residualPost: UnsafeMutablePointer<Float>                               // [N, C]
+    var fcHidden: UnsafeMutablePointer<Float>  // [N, FF]  before GELU
+    var mlpHidden: UnsafeMutablePointer<Float>  // [N, FF]  after GELU
+    var mlpProj: UnsafeMutablePointer<Float>  // [N, C]
+    var residualPost: UnsafeMutablePointer<Float>  // [N, C]
 }
 
 /// Which element-wise kernels a pass runs. Inference keeps libm's `expf` (`.exact`) on every CPU,
@@ -60,8 +60,10 @@ enum ElementwiseKernels {
 enum GPT2Pass {
     /// Attention for one layer: reads `qkv[N, 3C]`, writes the heads' outputs `[N, C]`. Inference
     /// stores keys and values in its cache and attends over it; training attends within each sequence.
-    typealias Attention = (_ layer: Int, _ qkv: UnsafePointer<Float>, _ heads: UnsafeMutablePointer<Float>,
-                           _ recorder: inout Recorder) -> Void
+    typealias Attention = (
+        _ layer: Int, _ qkv: UnsafePointer<Float>, _ heads: UnsafeMutablePointer<Float>,
+        _ recorder: inout Recorder
+    ) -> Void
 
     /// The forward pass from token ids to the final norm's output `finalNorm[N, C]` (the drivers
     /// unembed what they need). `tokens` are B sequences of `sequenceLength` rows; row `n` sits at
@@ -83,12 +85,14 @@ enum GPT2Pass {
         var input = UnsafePointer(embedded)
         for l in 0..<config.layers {
             let buffers = layers(l)
-            block(layer: l, p.blocks[l], input: input, buffers, rows: N, config: config, elementwise: elementwise,
-                  attention: attention, recorder: &recorder)
+            block(
+                layer: l, p.blocks[l], input: input, buffers, rows: N, config: config, elementwise: elementwise,
+                attention: attention, recorder: &recorder)
             input = UnsafePointer(buffers.residualPost)
         }
-        fastLayerNormForward(out: finalNorm, input: input, weight: p.finalNormWeight, bias: p.finalNormBias,
-                             T: N, C: C, eps: config.normEpsilon, mean: finalMean, rstd: finalRstd)
+        fastLayerNormForward(
+            out: finalNorm, input: input, weight: p.finalNormWeight, bias: p.finalNormBias,
+            T: N, C: C, eps: config.normEpsilon, mean: finalMean, rstd: finalRstd)
         recorder.rowMajor(.lnFinal, finalNorm, width: C)
     }
 
@@ -100,8 +104,9 @@ enum GPT2Pass {
     ) {
         let C = config.width, NH = config.heads, hs = config.headSize, FF = config.feedForwardWidth, eps = config.normEpsilon
         // Attention sub-block.
-        fastLayerNormForward(out: b.ln1, input: input, weight: w.ln1Weight, bias: w.ln1Bias, T: N, C: C, eps: eps,
-                             mean: b.ln1Mean, rstd: b.ln1Rstd)
+        fastLayerNormForward(
+            out: b.ln1, input: input, weight: w.ln1Weight, bias: w.ln1Bias, T: N, C: C, eps: eps,
+            mean: b.ln1Mean, rstd: b.ln1Rstd)
         recorder.rowMajor(.ln1, layer: l, b.ln1, width: C)
         linearForward(out: b.qkv, input: b.ln1, weight: w.qkvWeight, bias: w.qkvBias, T: N, C: C, OC: 3 * C)
         recorder.perHead(.q, layer: l, b.qkv, stride: 3 * C, offset: 0, heads: NH, headSize: hs)
@@ -115,8 +120,9 @@ enum GPT2Pass {
         recorder.rowMajor(.residMid, layer: l, b.residualMid, width: C)
 
         // MLP sub-block.
-        fastLayerNormForward(out: b.ln2, input: b.residualMid, weight: w.ln2Weight, bias: w.ln2Bias, T: N, C: C, eps: eps,
-                             mean: b.ln2Mean, rstd: b.ln2Rstd)
+        fastLayerNormForward(
+            out: b.ln2, input: b.residualMid, weight: w.ln2Weight, bias: w.ln2Bias, T: N, C: C, eps: eps,
+            mean: b.ln2Mean, rstd: b.ln2Rstd)
         recorder.rowMajor(.ln2, layer: l, b.ln2, width: C)
         linearForward(out: b.fcHidden, input: b.ln2, weight: w.fcWeight, bias: w.fcBias, T: N, C: C, OC: FF)
         switch elementwise {
@@ -170,21 +176,27 @@ extension GPT2Pass {
         }
         // MLP sub-block, in reverse.
         fastResidualBackward(dinp1: g.residualMid, dinp2: g.mlpProj, dout: g.residualPost, N: N * C)
-        fastMatmulBackward(dinp: g.mlpHidden, dweight: d.mlpProjWeight, dbias: d.mlpProjBias, dout: g.mlpProj,
-                           inp: a.mlpHidden, weight: w.mlpProjWeight.trainingFloats, N: N, C: FF, OC: C)
+        fastMatmulBackward(
+            dinp: g.mlpHidden, dweight: d.mlpProjWeight, dbias: d.mlpProjBias, dout: g.mlpProj,
+            inp: a.mlpHidden, weight: w.mlpProjWeight.trainingFloats, N: N, C: FF, OC: C)
         fastGeluBackward(dinp: g.fcHidden, inp: a.fcHidden, dout: g.mlpHidden, N: N * FF)
-        fastMatmulBackward(dinp: g.ln2, dweight: d.fcWeight, dbias: d.fcBias, dout: g.fcHidden,
-                           inp: a.ln2, weight: w.fcWeight.trainingFloats, N: N, C: C, OC: FF)
-        fastLayerNormBackward(dinp: g.residualMid, dweight: d.ln2Weight, dbias: d.ln2Bias, dout: g.ln2,
-                              inp: a.residualMid, weight: w.ln2Weight, mean: ln2Mean, rstd: ln2Rstd, N: N, C: C)
+        fastMatmulBackward(
+            dinp: g.ln2, dweight: d.fcWeight, dbias: d.fcBias, dout: g.fcHidden,
+            inp: a.ln2, weight: w.fcWeight.trainingFloats, N: N, C: C, OC: FF)
+        fastLayerNormBackward(
+            dinp: g.residualMid, dweight: d.ln2Weight, dbias: d.ln2Bias, dout: g.ln2,
+            inp: a.residualMid, weight: w.ln2Weight, mean: ln2Mean, rstd: ln2Rstd, N: N, C: C)
         // Attention sub-block, in reverse.
         fastResidualBackward(dinp1: inputGradient, dinp2: g.attnProj, dout: g.residualMid, N: N * C)
-        fastMatmulBackward(dinp: g.heads, dweight: d.attnProjWeight, dbias: d.attnProjBias, dout: g.attnProj,
-                           inp: a.heads, weight: w.attnProjWeight.trainingFloats, N: N, C: C, OC: C)
+        fastMatmulBackward(
+            dinp: g.heads, dweight: d.attnProjWeight, dbias: d.attnProjBias, dout: g.attnProj,
+            inp: a.heads, weight: w.attnProjWeight.trainingFloats, N: N, C: C, OC: C)
         attentionBackward(g.qkv, g.heads)
-        fastMatmulBackward(dinp: g.ln1, dweight: d.qkvWeight, dbias: d.qkvBias, dout: g.qkv,
-                           inp: a.ln1, weight: w.qkvWeight.trainingFloats, N: N, C: C, OC: 3 * C)
-        fastLayerNormBackward(dinp: inputGradient, dweight: d.ln1Weight, dbias: d.ln1Bias, dout: g.ln1,
-                              inp: input, weight: w.ln1Weight, mean: ln1Mean, rstd: ln1Rstd, N: N, C: C)
+        fastMatmulBackward(
+            dinp: g.ln1, dweight: d.qkvWeight, dbias: d.qkvBias, dout: g.qkv,
+            inp: a.ln1, weight: w.qkvWeight.trainingFloats, N: N, C: C, OC: 3 * C)
+        fastLayerNormBackward(
+            dinp: inputGradient, dweight: d.ln1Weight, dbias: d.ln1Bias, dout: g.ln1,
+            inp: input, weight: w.ln1Weight, mean: ln1Mean, rstd: ln1Rstd, N: N, C: C)
     }
 }

@@ -14,22 +14,22 @@ import Tensors
 /// The parameter tensors, in the order they lie in the flat buffer (llm.c's order). Per-layer
 /// tensors have a leading `L`; weights are in the nn.Linear layout `[out, in]`.
 public enum GPT2ParameterTensor: Int, CaseIterable, Sendable {
-    case wte       // (V, C)       token embedding, also the unembedding (tied)
-    case wpe       // (P, C)       position embedding
-    case ln1w      // (L, C)
-    case ln1b      // (L, C)
-    case qkvw      // (L, 3C, C)
-    case qkvb      // (L, 3C)
+    case wte  // (V, C)       token embedding, also the unembedding (tied)
+    case wpe  // (P, C)       position embedding
+    case ln1w  // (L, C)
+    case ln1b  // (L, C)
+    case qkvw  // (L, 3C, C)
+    case qkvb  // (L, 3C)
     case attprojw  // (L, C, C)
     case attprojb  // (L, C)
-    case ln2w      // (L, C)
-    case ln2b      // (L, C)
-    case fcw       // (L, FF, C)
-    case fcb       // (L, FF)
-    case fcprojw   // (L, C, FF)
-    case fcprojb   // (L, C)
-    case lnfw      // (C)
-    case lnfb      // (C)
+    case ln2w  // (L, C)
+    case ln2b  // (L, C)
+    case fcw  // (L, FF, C)
+    case fcb  // (L, FF)
+    case fcprojw  // (L, C, FF)
+    case fcprojb  // (L, C)
+    case lnfw  // (C)
+    case lnfb  // (C)
 
     /// Full shape, with the leading `L` for per-layer tensors.
     public func shape(_ config: TransformerConfig) -> [Int] {
@@ -65,12 +65,15 @@ public struct GPT2ParameterLayout: Sendable, Equatable {
     public let count: Int
 
     public init(config: TransformerConfig) {
-        precondition(config.family == .gpt2 && config.tiedEmbeddings && config.heads * config.headSize == config.width,
-                     "GPT2ParameterLayout: needs a GPT-2 configuration with tied embeddings and C = NH·hs")
+        precondition(
+            config.family == .gpt2 && config.tiedEmbeddings && config.heads * config.headSize == config.width,
+            "GPT2ParameterLayout: needs a GPT-2 configuration with tied embeddings and C = NH·hs")
         self.config = config
         counts = GPT2ParameterTensor.allCases.map { $0.shape(config).reduce(1, *) }
         var running = 0
-        offsets = counts.map { count in defer { running += count }; return running }
+        offsets = counts.map { count in
+            defer { running += count }; return running
+        }
         count = running
     }
 
@@ -87,25 +90,28 @@ public struct GPT2ParameterLayout: Sendable, Equatable {
 extension GPT2ParameterLayout {
     /// GPT2Pass's view of the flat buffer at `base` (a parameter buffer).
     func view(_ base: UnsafePointer<Float>) -> GPT2ParameterView {
-        GPT2ParameterView(tokenEmbedding: .floats(base + offset(.wte)), positionEmbedding: base + offset(.wpe),
-                          blocks: (0..<config.layers).map { blockView(base, layer: $0) },
-                          finalNormWeight: base + offset(.lnfw), finalNormBias: base + offset(.lnfb))
+        GPT2ParameterView(
+            tokenEmbedding: .floats(base + offset(.wte)), positionEmbedding: base + offset(.wpe),
+            blocks: (0..<config.layers).map { blockView(base, layer: $0) },
+            finalNormWeight: base + offset(.lnfw), finalNormBias: base + offset(.lnfb))
     }
 
     func blockView(_ base: UnsafePointer<Float>, layer l: Int) -> GPT2BlockView {
         func p(_ tensor: GPT2ParameterTensor) -> UnsafePointer<Float> { base + offset(tensor, layer: l) }
-        return GPT2BlockView(ln1Weight: p(.ln1w), ln1Bias: p(.ln1b), qkvWeight: .floats(p(.qkvw)), qkvBias: p(.qkvb),
-                             attnProjWeight: .floats(p(.attprojw)), attnProjBias: p(.attprojb),
-                             ln2Weight: p(.ln2w), ln2Bias: p(.ln2b), fcWeight: .floats(p(.fcw)), fcBias: p(.fcb),
-                             mlpProjWeight: .floats(p(.fcprojw)), mlpProjBias: p(.fcprojb))
+        return GPT2BlockView(
+            ln1Weight: p(.ln1w), ln1Bias: p(.ln1b), qkvWeight: .floats(p(.qkvw)), qkvBias: p(.qkvb),
+            attnProjWeight: .floats(p(.attprojw)), attnProjBias: p(.attprojb),
+            ln2Weight: p(.ln2w), ln2Bias: p(.ln2b), fcWeight: .floats(p(.fcw)), fcBias: p(.fcb),
+            mlpProjWeight: .floats(p(.fcprojw)), mlpProjBias: p(.fcprojb))
     }
 
     /// Where layer `l`'s gradients accumulate in the flat buffer at `base` (a gradient buffer).
     func blockGradients(_ base: UnsafeMutablePointer<Float>, layer l: Int) -> GPT2BlockGradients {
         func d(_ tensor: GPT2ParameterTensor) -> UnsafeMutablePointer<Float> { base + offset(tensor, layer: l) }
-        return GPT2BlockGradients(ln1Weight: d(.ln1w), ln1Bias: d(.ln1b), qkvWeight: d(.qkvw), qkvBias: d(.qkvb),
-                                  attnProjWeight: d(.attprojw), attnProjBias: d(.attprojb), ln2Weight: d(.ln2w), ln2Bias: d(.ln2b),
-                                  fcWeight: d(.fcw), fcBias: d(.fcb), mlpProjWeight: d(.fcprojw), mlpProjBias: d(.fcprojb))
+        return GPT2BlockGradients(
+            ln1Weight: d(.ln1w), ln1Bias: d(.ln1b), qkvWeight: d(.qkvw), qkvBias: d(.qkvb),
+            attnProjWeight: d(.attprojw), attnProjBias: d(.attprojb), ln2Weight: d(.ln2w), ln2Bias: d(.ln2b),
+            fcWeight: d(.fcw), fcBias: d(.fcb), mlpProjWeight: d(.fcprojw), mlpProjBias: d(.fcprojb))
     }
 }
 
@@ -145,7 +151,9 @@ public struct GPT2Parameters: Sendable, Equatable {
     public subscript(tensor: GPT2ParameterTensor) -> [Float] {
         get { Array(values[layout.range(tensor)]) }
         set {
-            precondition(newValue.count == layout.counts[tensor.rawValue], "GPT2Parameters: \(tensor) needs \(layout.counts[tensor.rawValue]) values")
+            precondition(
+                newValue.count == layout.counts[tensor.rawValue], "GPT2Parameters: \(tensor) needs \(layout.counts[tensor.rawValue]) values"
+            )
             values.replaceSubrange(layout.range(tensor), with: newValue)
         }
     }
@@ -162,40 +170,43 @@ public struct GPT2Parameters: Sendable, Equatable {
 public final class GPT2Activations {
     public let B: Int, T: Int
     private let width: Int, feedForwardWidth: Int
-    public let encoded: UnsafeMutablePointer<Float>    // (B, T, C)       token + position embeddings
-    public let ln1: UnsafeMutablePointer<Float>        // (L, B, T, C)
-    public let ln1Mean: UnsafeMutablePointer<Float>    // (L, B, T)
-    public let ln1Rstd: UnsafeMutablePointer<Float>    // (L, B, T)
-    public let qkv: UnsafeMutablePointer<Float>        // (L, B, T, 3C)    q, k, v side by side
-    public let atty: UnsafeMutablePointer<Float>       // (L, B, T, C)     heads' outputs, concatenated
-    public let preatt: UnsafeMutablePointer<Float>     // (L, B, NH, T, T) scaled scores
-    public let att: UnsafeMutablePointer<Float>        // (L, B, NH, T, T) attention pattern
-    public let attproj: UnsafeMutablePointer<Float>    // (L, B, T, C)
+    public let encoded: UnsafeMutablePointer<Float>  // (B, T, C)       token + position embeddings
+    public let ln1: UnsafeMutablePointer<Float>  // (L, B, T, C)
+    public let ln1Mean: UnsafeMutablePointer<Float>  // (L, B, T)
+    public let ln1Rstd: UnsafeMutablePointer<Float>  // (L, B, T)
+    public let qkv: UnsafeMutablePointer<Float>  // (L, B, T, 3C)    q, k, v side by side
+    public let atty: UnsafeMutablePointer<Float>  // (L, B, T, C)     heads' outputs, concatenated
+    public let preatt: UnsafeMutablePointer<Float>  // (L, B, NH, T, T) scaled scores
+    public let att: UnsafeMutablePointer<Float>  // (L, B, NH, T, T) attention pattern
+    public let attproj: UnsafeMutablePointer<Float>  // (L, B, T, C)
     public let residual2: UnsafeMutablePointer<Float>  // (L, B, T, C)     residual after attention
-    public let ln2: UnsafeMutablePointer<Float>        // (L, B, T, C)
-    public let ln2Mean: UnsafeMutablePointer<Float>    // (L, B, T)
-    public let ln2Rstd: UnsafeMutablePointer<Float>    // (L, B, T)
-    public let fch: UnsafeMutablePointer<Float>        // (L, B, T, FF)    MLP hidden, before GELU
-    public let fchGelu: UnsafeMutablePointer<Float>    // (L, B, T, FF)    after GELU
-    public let fcproj: UnsafeMutablePointer<Float>     // (L, B, T, C)
+    public let ln2: UnsafeMutablePointer<Float>  // (L, B, T, C)
+    public let ln2Mean: UnsafeMutablePointer<Float>  // (L, B, T)
+    public let ln2Rstd: UnsafeMutablePointer<Float>  // (L, B, T)
+    public let fch: UnsafeMutablePointer<Float>  // (L, B, T, FF)    MLP hidden, before GELU
+    public let fchGelu: UnsafeMutablePointer<Float>  // (L, B, T, FF)    after GELU
+    public let fcproj: UnsafeMutablePointer<Float>  // (L, B, T, C)
     public let residual3: UnsafeMutablePointer<Float>  // (L, B, T, C)     residual after the MLP
-    public let lnf: UnsafeMutablePointer<Float>        // (B, T, C)
-    public let lnfMean: UnsafeMutablePointer<Float>    // (B, T)
-    public let lnfRstd: UnsafeMutablePointer<Float>    // (B, T)
-    public let logits: UnsafeMutablePointer<Float>     // (B, T, V)
-    public let probs: UnsafeMutablePointer<Float>      // (B, T, V)
-    public let losses: UnsafeMutablePointer<Float>     // (B, T)
+    public let lnf: UnsafeMutablePointer<Float>  // (B, T, C)
+    public let lnfMean: UnsafeMutablePointer<Float>  // (B, T)
+    public let lnfRstd: UnsafeMutablePointer<Float>  // (B, T)
+    public let logits: UnsafeMutablePointer<Float>  // (B, T, V)
+    public let probs: UnsafeMutablePointer<Float>  // (B, T, V)
+    public let losses: UnsafeMutablePointer<Float>  // (B, T)
     private let memory: UnsafeMutablePointer<Float>
     /// Total number of floats.
     public let count: Int
 
     public init(config: TransformerConfig, B: Int, T: Int) {
-        precondition(B > 0 && T > 0 && T <= config.contextLength, "GPT2Activations: [\(B), \(T)] does not fit the context \(config.contextLength)")
+        precondition(
+            B > 0 && T > 0 && T <= config.contextLength, "GPT2Activations: [\(B), \(T)] does not fit the context \(config.contextLength)")
         let L = config.layers, C = config.width, NH = config.heads, FF = config.feedForwardWidth, V = config.vocabularySize
         let N = B * T
-        let sizes = [N * C, L * N * C, L * N, L * N, L * N * 3 * C, L * N * C, L * B * NH * T * T, L * B * NH * T * T,
-                     L * N * C, L * N * C, L * N * C, L * N, L * N, L * N * FF, L * N * FF, L * N * C, L * N * C,
-                     N * C, N, N, N * V, N * V, N]
+        let sizes = [
+            N * C, L * N * C, L * N, L * N, L * N * 3 * C, L * N * C, L * B * NH * T * T, L * B * NH * T * T,
+            L * N * C, L * N * C, L * N * C, L * N, L * N, L * N * FF, L * N * FF, L * N * C, L * N * C,
+            N * C, N, N, N * V, N * V, N
+        ]
         count = sizes.reduce(0, +)
         memory = .allocate(capacity: count)
         memory.initialize(repeating: 0, count: count)
@@ -213,11 +224,12 @@ public final class GPT2Activations {
     /// Layer `l`'s slices, as GPT2Pass writes (or, for gradients, reads and accumulates) them.
     func layer(_ l: Int) -> GPT2LayerBuffers {
         let N = B * T, C = width, FF = feedForwardWidth
-        return GPT2LayerBuffers(ln1: ln1 + l * N * C, ln1Mean: ln1Mean + l * N, ln1Rstd: ln1Rstd + l * N,
-                                qkv: qkv + l * N * 3 * C, heads: atty + l * N * C, attnProj: attproj + l * N * C,
-                                residualMid: residual2 + l * N * C, ln2: ln2 + l * N * C, ln2Mean: ln2Mean + l * N,
-                                ln2Rstd: ln2Rstd + l * N, fcHidden: fch + l * N * FF, mlpHidden: fchGelu + l * N * FF,
-                                mlpProj: fcproj + l * N * C, residualPost: residual3 + l * N * C)
+        return GPT2LayerBuffers(
+            ln1: ln1 + l * N * C, ln1Mean: ln1Mean + l * N, ln1Rstd: ln1Rstd + l * N,
+            qkv: qkv + l * N * 3 * C, heads: atty + l * N * C, attnProj: attproj + l * N * C,
+            residualMid: residual2 + l * N * C, ln2: ln2 + l * N * C, ln2Mean: ln2Mean + l * N,
+            ln2Rstd: ln2Rstd + l * N, fcHidden: fch + l * N * FF, mlpHidden: fchGelu + l * N * FF,
+            mlpProj: fcproj + l * N * C, residualPost: residual3 + l * N * C)
     }
 
     /// The residual stream entering layer `l`: the embeddings, or the previous layer's output.
@@ -257,9 +269,11 @@ public struct GPT2TrainingModel: Sendable {
     @discardableResult
     public func forward(inputs: [Int32], targets: [Int32]?, activations a: GPT2Activations) -> Float? {
         let N = a.B * a.T, V = config.vocabularySize
-        precondition(inputs.count == N && (targets?.count ?? N) == N, "GPT2TrainingModel.forward: inputs and targets must be [\(a.B), \(a.T)]")
-        precondition(inputs.allSatisfy { $0 >= 0 && Int($0) < V } && (targets ?? []).allSatisfy { $0 >= 0 && Int($0) < V },
-                     "GPT2TrainingModel.forward: a token id is outside the vocabulary 0..<\(V)")
+        precondition(
+            inputs.count == N && (targets?.count ?? N) == N, "GPT2TrainingModel.forward: inputs and targets must be [\(a.B), \(a.T)]")
+        precondition(
+            inputs.allSatisfy { $0 >= 0 && Int($0) < V } && (targets ?? []).allSatisfy { $0 >= 0 && Int($0) < V },
+            "GPT2TrainingModel.forward: a token id is outside the vocabulary 0..<\(V)")
         _ = forwardPass(inputs: inputs, activations: a, capture: .nothing)
         guard let targets else { return nil }
         targets.withUnsafeBufferPointer {
@@ -275,8 +289,9 @@ public struct GPT2TrainingModel: Sendable {
     public func records(of tokens: [Int32], capture: CaptureSpec) -> [String: Tensor] {
         let T = tokens.count
         precondition(T >= 1 && T <= config.contextLength, "GPT2TrainingModel.records: 1…\(config.contextLength) tokens")
-        precondition(tokens.allSatisfy { $0 >= 0 && Int($0) < config.vocabularySize },
-                     "GPT2TrainingModel.records: a token id is outside the vocabulary 0..<\(config.vocabularySize)")
+        precondition(
+            tokens.allSatisfy { $0 >= 0 && Int($0) < config.vocabularySize },
+            "GPT2TrainingModel.records: a token id is outside the vocabulary 0..<\(config.vocabularySize)")
         return forwardPass(inputs: tokens, activations: GPT2Activations(config: config, B: 1, T: T), capture: capture)
     }
 
@@ -312,11 +327,14 @@ public struct GPT2TrainingModel: Sendable {
     /// with respect to every parameter, ADDED into `gradients` (zero it first unless accumulating
     /// over micro-batches). `activationGradients` is scratch of the same shape as the activations;
     /// it is zeroed here and left holding each activation's gradient, for inspection.
-    public func backward(inputs: [Int32], targets: [Int32], activations a: GPT2Activations,
-                         activationGradients g: GPT2Activations, gradients: inout GPT2Parameters) {
+    public func backward(
+        inputs: [Int32], targets: [Int32], activations a: GPT2Activations,
+        activationGradients g: GPT2Activations, gradients: inout GPT2Parameters
+    ) {
         let B = a.B, T = a.T, N = B * T
         let L = config.layers, C = config.width, NH = config.heads, V = config.vocabularySize
-        precondition(g.B == B && g.T == T, "GPT2TrainingModel.backward: activation gradients are [\(g.B), \(g.T)], activations [\(B), \(T)]")
+        precondition(
+            g.B == B && g.T == T, "GPT2TrainingModel.backward: activation gradients are [\(g.B), \(g.T)], activations [\(B), \(T)]")
         precondition(gradients.layout == parameters.layout, "GPT2TrainingModel.backward: gradients are laid out for another configuration")
         let layout = parameters.layout
         g.zero()
@@ -327,23 +345,29 @@ public struct GPT2TrainingModel: Sendable {
             gradients.values.withUnsafeMutableBufferPointer { gradientBuffer in
                 let base = parameterBuffer.baseAddress!, dbase = gradientBuffer.baseAddress!
                 func p(_ tensor: GPT2ParameterTensor, _ l: Int = 0) -> UnsafePointer<Float> { base + layout.offset(tensor, layer: l) }
-                func d(_ tensor: GPT2ParameterTensor, _ l: Int = 0) -> UnsafeMutablePointer<Float> { dbase + layout.offset(tensor, layer: l) }
+                func d(_ tensor: GPT2ParameterTensor, _ l: Int = 0) -> UnsafeMutablePointer<Float> {
+                    dbase + layout.offset(tensor, layer: l)
+                }
 
                 targets.withUnsafeBufferPointer {
-                    fastCrossEntropySoftmaxBackward(dlogits: g.logits, dlosses: g.losses, probs: a.probs, targets: $0.baseAddress!, N: N, V: V)
+                    fastCrossEntropySoftmaxBackward(
+                        dlogits: g.logits, dlosses: g.losses, probs: a.probs, targets: $0.baseAddress!, N: N, V: V)
                 }
-                fastMatmulBackward(dinp: g.lnf, dweight: d(.wte), dbias: nil, dout: g.logits, inp: a.lnf, weight: p(.wte), N: N, C: C, OC: V)
+                fastMatmulBackward(
+                    dinp: g.lnf, dweight: d(.wte), dbias: nil, dout: g.logits, inp: a.lnf, weight: p(.wte), N: N, C: C, OC: V)
                 let last = a.residual3 + (L - 1) * N * C, dlast = g.residual3 + (L - 1) * N * C
-                fastLayerNormBackward(dinp: dlast, dweight: d(.lnfw), dbias: d(.lnfb), dout: g.lnf, inp: last, weight: p(.lnfw),
-                                      mean: a.lnfMean, rstd: a.lnfRstd, N: N, C: C)
+                fastLayerNormBackward(
+                    dinp: dlast, dweight: d(.lnfw), dbias: d(.lnfb), dout: g.lnf, inp: last, weight: p(.lnfw),
+                    mean: a.lnfMean, rstd: a.lnfRstd, N: N, C: C)
                 for l in stride(from: L - 1, through: 0, by: -1) {
                     let attention = l * B * NH * T * T
                     GPT2Pass.blockBackward(
                         layer: l, layout.blockView(base, layer: l), layout.blockGradients(dbase, layer: l),
                         input: a.blockInput(l), inputGradient: g.blockInput(l), a.layer(l), g.layer(l), rows: N, config: config,
                         attentionBackward: { dqkv, dheads in
-                            fastAttentionBackward(dinp: dqkv, dpreatt: g.preatt + attention, datt: g.att + attention, dout: dheads,
-                                                  inp: a.qkv + l * N * 3 * C, att: a.att + attention, B: B, T: T, C: C, NH: NH)
+                            fastAttentionBackward(
+                                dinp: dqkv, dpreatt: g.preatt + attention, datt: g.att + attention, dout: dheads,
+                                inp: a.qkv + l * N * 3 * C, att: a.att + attention, B: B, T: T, C: C, NH: NH)
                         })
                 }
                 inputs.withUnsafeBufferPointer {

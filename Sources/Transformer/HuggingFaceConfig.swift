@@ -117,9 +117,13 @@ public enum HuggingFaceConfig {
         case "linear":
             return (theta, .linear(factor: try p.float("factor")))
         case "llama3":
-            return (theta, .llama3(factor: try p.float("factor"), lowFrequencyFactor: try p.float("low_freq_factor"),
-                                   highFrequencyFactor: try p.float("high_freq_factor"),
-                                   originalContext: try p.int("original_max_position_embeddings")))
+            return (
+                theta,
+                .llama3(
+                    factor: try p.float("factor"), lowFrequencyFactor: try p.float("low_freq_factor"),
+                    highFrequencyFactor: try p.float("high_freq_factor"),
+                    originalContext: try p.int("original_max_position_embeddings"))
+            )
         default:
             throw r.unsupported("RoPE scaling \"\(kind)\"", "Lantern runs plain RoPE and the linear and llama3 scalings")
         }

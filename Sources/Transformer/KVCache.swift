@@ -11,8 +11,8 @@ public struct KVCache: Sendable {
     public let maximumCapacity: Int
     /// Positions the buffers have room for now (P in the layout above).
     public private(set) var capacity: Int
-    public var keys: [[Float]]     // L × [NKV, P, hs]
-    public var values: [[Float]]   // L × [NKV, P, hs]
+    public var keys: [[Float]]  // L × [NKV, P, hs]
+    public var values: [[Float]]  // L × [NKV, P, hs]
     /// Positions filled so far (the next token's position).
     public var count: Int = 0
 

@@ -10,23 +10,23 @@ import Tensors
 
 /// One block's parameters, all in the nn.Linear layout `[out, in]` (no biases anywhere).
 struct LlamaBlockWeights: Sendable {
-    var attentionNorm: [Float]   // [C]
-    var qWeight: WeightMatrix    // [NH·hs, C]
-    var kWeight: WeightMatrix    // [NKV·hs, C]
-    var vWeight: WeightMatrix    // [NKV·hs, C]
-    var oWeight: WeightMatrix    // [C, NH·hs]
-    var mlpNorm: [Float]         // [C]
-    var gateWeight: WeightMatrix // [FF, C]  (llama2.c w1)
-    var upWeight: WeightMatrix   // [FF, C]  (llama2.c w3)
-    var downWeight: WeightMatrix // [C, FF]  (llama2.c w2)
+    var attentionNorm: [Float]  // [C]
+    var qWeight: WeightMatrix  // [NH·hs, C]
+    var kWeight: WeightMatrix  // [NKV·hs, C]
+    var vWeight: WeightMatrix  // [NKV·hs, C]
+    var oWeight: WeightMatrix  // [C, NH·hs]
+    var mlpNorm: [Float]  // [C]
+    var gateWeight: WeightMatrix  // [FF, C]  (llama2.c w1)
+    var upWeight: WeightMatrix  // [FF, C]  (llama2.c w3)
+    var downWeight: WeightMatrix  // [C, FF]  (llama2.c w2)
 
     var bytes: Int { [qWeight, kWeight, vWeight, oWeight, gateWeight, upWeight, downWeight].reduce(0) { $0 + $1.bytes } }
 }
 
 struct LlamaWeights: Sendable {
-    var tokenEmbedding: WeightMatrix     // [V, C]
+    var tokenEmbedding: WeightMatrix  // [V, C]
     var blocks: [LlamaBlockWeights]
-    var finalNorm: [Float]               // [C]
+    var finalNorm: [Float]  // [C]
     /// `[V, C]` when the classifier is separate; otherwise the token embedding is reused.
     var separateUnembedding: WeightMatrix?
 
@@ -57,23 +57,26 @@ public final class LlamaModel: LanguageModel {
         var blocks: [LlamaBlockWeights] = []
         for l in 0..<config.layers {
             let p = "model.layers.\(l)."
-            blocks.append(LlamaBlockWeights(
-                attentionNorm: try store.tensor(p + "input_layernorm.weight", shape: [C]),
-                qWeight: try store.matrix(p + "self_attn.q_proj.weight", rows: qWidth, columns: C, format: format),
-                kWeight: try store.matrix(p + "self_attn.k_proj.weight", rows: kvWidth, columns: C, format: format),
-                vWeight: try store.matrix(p + "self_attn.v_proj.weight", rows: kvWidth, columns: C, format: format),
-                oWeight: try store.matrix(p + "self_attn.o_proj.weight", rows: C, columns: qWidth, format: format),
-                mlpNorm: try store.tensor(p + "post_attention_layernorm.weight", shape: [C]),
-                gateWeight: try store.matrix(p + "mlp.gate_proj.weight", rows: FF, columns: C, format: format),
-                upWeight: try store.matrix(p + "mlp.up_proj.weight", rows: FF, columns: C, format: format),
-                downWeight: try store.matrix(p + "mlp.down_proj.weight", rows: C, columns: FF, format: format)))
+            blocks.append(
+                LlamaBlockWeights(
+                    attentionNorm: try store.tensor(p + "input_layernorm.weight", shape: [C]),
+                    qWeight: try store.matrix(p + "self_attn.q_proj.weight", rows: qWidth, columns: C, format: format),
+                    kWeight: try store.matrix(p + "self_attn.k_proj.weight", rows: kvWidth, columns: C, format: format),
+                    vWeight: try store.matrix(p + "self_attn.v_proj.weight", rows: kvWidth, columns: C, format: format),
+                    oWeight: try store.matrix(p + "self_attn.o_proj.weight", rows: C, columns: qWidth, format: format),
+                    mlpNorm: try store.tensor(p + "post_attention_layernorm.weight", shape: [C]),
+                    gateWeight: try store.matrix(p + "mlp.gate_proj.weight", rows: FF, columns: C, format: format),
+                    upWeight: try store.matrix(p + "mlp.up_proj.weight", rows: FF, columns: C, format: format),
+                    downWeight: try store.matrix(p + "mlp.down_proj.weight", rows: C, columns: FF, format: format)))
         }
         let untied = !config.tiedEmbeddings && store.contains("lm_head.weight")
-        self.init(config: config, weights: LlamaWeights(
-            tokenEmbedding: try store.matrix("model.embed_tokens.weight", rows: V, columns: C, format: format),
-            blocks: blocks,
-            finalNorm: try store.tensor("model.norm.weight", shape: [C]),
-            separateUnembedding: untied ? try store.matrix("lm_head.weight", rows: V, columns: C, format: format) : nil))
+        self.init(
+            config: config,
+            weights: LlamaWeights(
+                tokenEmbedding: try store.matrix("model.embed_tokens.weight", rows: V, columns: C, format: format),
+                blocks: blocks,
+                finalNorm: try store.tensor("model.norm.weight", shape: [C]),
+                separateUnembedding: untied ? try store.matrix("lm_head.weight", rows: V, columns: C, format: format) : nil))
     }
 
     /// The token embedding table `[V, C]`.
@@ -92,8 +95,9 @@ public final class LlamaModel: LanguageModel {
         }
         let frequencies = config.rotaryScaling.inverseFrequencies(headSize: hs, theta: theta)  // [hs / 2]
         let start = cache.count
-        precondition(T > 0 && start + T <= cache.maximumCapacity,
-                     "LlamaModel.forward: \(T) tokens at \(start) overflow the context \(cache.maximumCapacity)")
+        precondition(
+            T > 0 && start + T <= cache.maximumCapacity,
+            "LlamaModel.forward: \(T) tokens at \(start) overflow the context \(cache.maximumCapacity)")
         cache.reserve(start + T)
         var recorder = Recorder(spec: capture, rows: T, start: start)
 
@@ -118,16 +122,19 @@ public final class LlamaModel: LanguageModel {
             linearForward(out: k.pointer, input: normed.pointer, weight: w.kWeight, bias: nil, T: T, C: C, OC: kvWidth)
             linearForward(out: v.pointer, input: normed.pointer, weight: w.vWeight, bias: nil, T: T, C: C, OC: kvWidth)
             for t in 0..<T {
-                applyRotary(q.pointer + t * qWidth, heads: NH, headSize: hs, position: start + t, inverseFrequencies: frequencies, layout: layout)
-                applyRotary(k.pointer + t * kvWidth, heads: NKV, headSize: hs, position: start + t, inverseFrequencies: frequencies, layout: layout)
+                applyRotary(
+                    q.pointer + t * qWidth, heads: NH, headSize: hs, position: start + t, inverseFrequencies: frequencies, layout: layout)
+                applyRotary(
+                    k.pointer + t * kvWidth, heads: NKV, headSize: hs, position: start + t, inverseFrequencies: frequencies, layout: layout)
             }
             recorder.perHead(.q, layer: l, q.pointer, stride: qWidth, offset: 0, heads: NH, headSize: hs)
             recorder.perHead(.k, layer: l, k.pointer, stride: kvWidth, offset: 0, heads: NKV, headSize: hs, group: NH / NKV)
             recorder.perHead(.v, layer: l, v.pointer, stride: kvWidth, offset: 0, heads: NKV, headSize: hs, group: NH / NKV)
             storeKeysAndValues(k: k.pointer, v: v.pointer, cache: &cache, layer: l, start: start, T: T)
-            recordedAttention(layer: l, q: q.pointer, qStride: qWidth, cache: cache, start: start, T: T,
-                              heads: NH, kvHeads: NKV, headSize: hs, scale: config.attentionScoreScale,
-                              out: attnHeads.pointer, recorder: &recorder)
+            recordedAttention(
+                layer: l, q: q.pointer, qStride: qWidth, cache: cache, start: start, T: T,
+                heads: NH, kvHeads: NKV, headSize: hs, scale: config.attentionScoreScale,
+                out: attnHeads.pointer, recorder: &recorder)
             recorder.perHead(.z, layer: l, attnHeads.pointer, stride: qWidth, offset: 0, heads: NH, headSize: hs)
             linearForward(out: projected.pointer, input: attnHeads.pointer, weight: w.oWeight, bias: nil, T: T, C: qWidth, OC: C)
             recorder.rowMajor(.attnOut, layer: l, projected.pointer, width: C)
@@ -152,8 +159,9 @@ public final class LlamaModel: LanguageModel {
 
         rmsNormForward(out: normed.pointer, input: x, weight: weights.finalNorm, T: T, C: C, eps: config.normEpsilon)
         recorder.rowMajor(.lnFinal, normed.pointer, width: C)
-        return unembed(normed: normed.pointer, T: T, V: V, C: C, table: weights.separateUnembedding ?? weights.tokenEmbedding,
-                       capture: capture, allLogits: allLogits, recorder: &recorder)
+        return unembed(
+            normed: normed.pointer, T: T, V: V, C: C, table: weights.separateUnembedding ?? weights.tokenEmbedding,
+            capture: capture, allLogits: allLogits, recorder: &recorder)
     }
 
     /// Final RMSNorm and unembedding of residual rows `[T, C]` → logits `[T, V]` (the logit lens),
@@ -165,13 +173,16 @@ public final class LlamaModel: LanguageModel {
         guard T > 0 else { return Tensor(zeros: [0, V]) }
         var normed = [Float](repeating: 0, count: T * C), logits = [Float](repeating: 0, count: T * V)
         rmsNormForward(out: &normed, input: rows.scalars, weight: weights.finalNorm, T: T, C: C, eps: config.normEpsilon)
-        linearForward(out: &logits, input: normed, weight: weights.separateUnembedding ?? weights.tokenEmbedding, bias: nil,
-                      T: T, C: C, OC: V)
+        linearForward(
+            out: &logits, input: normed, weight: weights.separateUnembedding ?? weights.tokenEmbedding, bias: nil,
+            T: T, C: C, OC: V)
         return Tensor(shape: [T, V], scalars: logits)
     }
 
-    private func storeKeysAndValues(k: UnsafePointer<Float>, v: UnsafePointer<Float>, cache: inout KVCache,
-                                    layer l: Int, start: Int, T: Int) {
+    private func storeKeysAndValues(
+        k: UnsafePointer<Float>, v: UnsafePointer<Float>, cache: inout KVCache,
+        layer l: Int, start: Int, T: Int
+    ) {
         let NKV = config.kvHeads, hs = config.headSize, P = cache.capacity, kvWidth = NKV * hs
         cache.keys[l].withUnsafeMutableBufferPointer { keys in
             cache.values[l].withUnsafeMutableBufferPointer { values in

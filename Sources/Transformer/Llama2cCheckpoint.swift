@@ -21,9 +21,12 @@ public enum Llama2cCheckpoint {
         let (C, FF, L, NH, NKV, signedV, P) = (header[0], header[1], header[2], header[3], header[4], header[5], header[6])
         let V = abs(signedV), sharedClassifier = signedV > 0
         guard [C, FF, L, NH, NKV, P].allSatisfy({ $0 > 0 && $0 < 1 << 20 }), V > 0,
-              C % NH == 0, NH % NKV == 0, (C / NH) % 2 == 0 else {
-            throw ModelLoadError.unreadable(url.path, reason: "it is not a llama2.c checkpoint: its first 28 bytes read \(header) where "
-                                            + "dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size and seq_len belong")
+            C % NH == 0, NH % NKV == 0, (C / NH) % 2 == 0
+        else {
+            throw ModelLoadError.unreadable(
+                url.path,
+                reason: "it is not a llama2.c checkpoint: its first 28 bytes read \(header) where "
+                    + "dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size and seq_len belong")
         }
         let hs = C / NH, kvWidth = NKV * hs
         var config = TransformerConfig(
@@ -39,10 +42,14 @@ public enum Llama2cCheckpoint {
         let (v, c, l, ff, kv, p) = (Double(V), Double(C), Double(L), Double(FF), Double(kvWidth), Double(P))
         let neededEstimate = 28 + 4 * 3 * (v * c + l * c * c + l * kv * c + l * ff * c + p * c)
         guard neededEstimate < Double(Int.max / 2) else {
-            throw fail("header \(header) describes a model of about \(String(format: "%.3g", neededEstimate)) bytes, far larger than any file")
+            throw fail(
+                "header \(header) describes a model of about \(String(format: "%.3g", neededEstimate)) bytes, far larger than any file")
         }
-        let sizes = [V * C, L * C, L * C * C, L * kvWidth * C, L * kvWidth * C, L * C * C, L * C,
-                     L * FF * C, L * C * FF, L * FF * C, C, P * hs / 2, P * hs / 2] + (sharedClassifier ? [] : [V * C])
+        let sizes =
+            [
+                V * C, L * C, L * C * C, L * kvWidth * C, L * kvWidth * C, L * C * C, L * C,
+                L * FF * C, L * C * FF, L * FF * C, C, P * hs / 2, P * hs / 2
+            ] + (sharedClassifier ? [] : [V * C])
         let needed = 28 + 4 * sizes.reduce(0, +)
         guard data.count >= needed else {
             throw fail("file is \(data.count) bytes but its header \(header) needs \(needed)")
@@ -83,14 +90,17 @@ public enum Llama2cCheckpoint {
             }
         }
         let blocks = try (0..<L).map { l in
-            LlamaBlockWeights(attentionNorm: rmsAtt[l], qWeight: try matrix(wq[l], C, C, "wq[\(l)]"),
-                              kWeight: try matrix(wk[l], kvWidth, C, "wk[\(l)]"), vWeight: try matrix(wv[l], kvWidth, C, "wv[\(l)]"),
-                              oWeight: try matrix(wo[l], C, C, "wo[\(l)]"), mlpNorm: rmsFfn[l],
-                              gateWeight: try matrix(w1[l], FF, C, "w1[\(l)]"), upWeight: try matrix(w3[l], FF, C, "w3[\(l)]"),
-                              downWeight: try matrix(w2[l], C, FF, "w2[\(l)]"))
+            LlamaBlockWeights(
+                attentionNorm: rmsAtt[l], qWeight: try matrix(wq[l], C, C, "wq[\(l)]"),
+                kWeight: try matrix(wk[l], kvWidth, C, "wk[\(l)]"), vWeight: try matrix(wv[l], kvWidth, C, "wv[\(l)]"),
+                oWeight: try matrix(wo[l], C, C, "wo[\(l)]"), mlpNorm: rmsFfn[l],
+                gateWeight: try matrix(w1[l], FF, C, "w1[\(l)]"), upWeight: try matrix(w3[l], FF, C, "w3[\(l)]"),
+                downWeight: try matrix(w2[l], C, FF, "w2[\(l)]"))
         }
-        return LlamaModel(config: config, weights: LlamaWeights(
-            tokenEmbedding: try matrix(embedding, V, C, "token_embedding_table"), blocks: blocks, finalNorm: rmsFinal,
-            separateUnembedding: try classifier.map { try matrix($0, V, C, "wcls") }))
+        return LlamaModel(
+            config: config,
+            weights: LlamaWeights(
+                tokenEmbedding: try matrix(embedding, V, C, "token_embedding_table"), blocks: blocks, finalNorm: rmsFinal,
+                separateUnembedding: try classifier.map { try matrix($0, V, C, "wcls") }))
     }
 }

@@ -8,7 +8,11 @@ public enum ModelLoader {
     public static func loadHuggingFace(folder: URL, format: WeightFormat = .f32) throws -> any LanguageModel {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
-            throw ModelLoadError.missingPath(folder.path, hint: "give a Hugging Face model folder (config.json + model.safetensors), a llama2.c .bin file, or a model name (see `lantern models`)")
+            throw ModelLoadError.missingPath(
+                folder.path,
+                hint:
+                    "give a Hugging Face model folder (config.json + model.safetensors), a llama2.c .bin file, or a model name (see `lantern models`)"
+            )
         }
         guard isDirectory.boolValue else {
             throw ModelLoadError.missingPath(folder.path, hint: "expected a folder holding config.json and model.safetensors")

@@ -17,23 +17,29 @@ public enum RandomModels {
         case .gpt2:
             func filled(_ value: Float, _ count: Int = C) -> ParameterVector { ParameterVector([Float](repeating: value, count: count)) }
             let blocks = (0..<config.layers).map { _ in
-                GPT2BlockWeights(ln1Weight: filled(1), ln1Bias: filled(0), qkvWeight: matrix(3 * C, C), qkvBias: filled(0, 3 * C),
-                                 attnProjWeight: matrix(C, C), attnProjBias: filled(0), ln2Weight: filled(1), ln2Bias: filled(0),
-                                 fcWeight: matrix(FF, C), fcBias: filled(0, FF),
-                                 mlpProjWeight: matrix(C, FF), mlpProjBias: filled(0))
+                GPT2BlockWeights(
+                    ln1Weight: filled(1), ln1Bias: filled(0), qkvWeight: matrix(3 * C, C), qkvBias: filled(0, 3 * C),
+                    attnProjWeight: matrix(C, C), attnProjBias: filled(0), ln2Weight: filled(1), ln2Bias: filled(0),
+                    fcWeight: matrix(FF, C), fcBias: filled(0, FF),
+                    mlpProjWeight: matrix(C, FF), mlpProjBias: filled(0))
             }
-            return GPT2Model(config: config, weights: GPT2Weights(
-                tokenEmbedding: matrix(V, C), positionEmbedding: ParameterVector(normal(config.contextLength * C)), blocks: blocks,
-                finalNormWeight: filled(1), finalNormBias: filled(0), separateUnembedding: config.tiedEmbeddings ? nil : matrix(V, C)))
+            return GPT2Model(
+                config: config,
+                weights: GPT2Weights(
+                    tokenEmbedding: matrix(V, C), positionEmbedding: ParameterVector(normal(config.contextLength * C)), blocks: blocks,
+                    finalNormWeight: filled(1), finalNormBias: filled(0), separateUnembedding: config.tiedEmbeddings ? nil : matrix(V, C)))
         case .llama:
             let blocks = (0..<config.layers).map { _ in
-                LlamaBlockWeights(attentionNorm: ones, qWeight: matrix(qWidth, C), kWeight: matrix(kvWidth, C),
-                                  vWeight: matrix(kvWidth, C), oWeight: matrix(C, qWidth), mlpNorm: ones,
-                                  gateWeight: matrix(FF, C), upWeight: matrix(FF, C), downWeight: matrix(C, FF))
+                LlamaBlockWeights(
+                    attentionNorm: ones, qWeight: matrix(qWidth, C), kWeight: matrix(kvWidth, C),
+                    vWeight: matrix(kvWidth, C), oWeight: matrix(C, qWidth), mlpNorm: ones,
+                    gateWeight: matrix(FF, C), upWeight: matrix(FF, C), downWeight: matrix(C, FF))
             }
-            return LlamaModel(config: config, weights: LlamaWeights(
-                tokenEmbedding: matrix(V, C), blocks: blocks, finalNorm: ones,
-                separateUnembedding: config.tiedEmbeddings ? nil : matrix(V, C)))
+            return LlamaModel(
+                config: config,
+                weights: LlamaWeights(
+                    tokenEmbedding: matrix(V, C), blocks: blocks, finalNorm: ones,
+                    separateUnembedding: config.tiedEmbeddings ? nil : matrix(V, C)))
         }
     }
 }

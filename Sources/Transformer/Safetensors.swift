@@ -83,10 +83,10 @@ public struct SafetensorsFile: @unchecked Sendable {
                 continue
             }
             guard let info = value as? [String: Any],
-                  let dtypeName = info["dtype"] as? String,
-                  let shape = (info["shape"] as? [Any])?.compactMap(Self.wholeNumber),
-                  let offsets = (info["data_offsets"] as? [Any])?.compactMap(Self.wholeNumber),
-                  offsets.count == 2, shape.count == (info["shape"] as? [Any])?.count
+                let dtypeName = info["dtype"] as? String,
+                let shape = (info["shape"] as? [Any])?.compactMap(Self.wholeNumber),
+                let offsets = (info["data_offsets"] as? [Any])?.compactMap(Self.wholeNumber),
+                offsets.count == 2, shape.count == (info["shape"] as? [Any])?.count
             else { throw fail("entry \(name) lacks dtype, shape or data_offsets (whole numbers)") }
             guard let dtype = DType(rawValue: dtypeName) else {
                 throw ModelLoadError.unsupportedDType(name: name, dtype: dtypeName, file: url.path)
@@ -97,9 +97,15 @@ public struct SafetensorsFile: @unchecked Sendable {
                 throw fail("tensor \(name) claims bytes \(begin)..<\(end) but the data section has \(dataSize) bytes")
             }
             // Checked: a crafted shape's product must not wrap around (it trapped).
-            guard let expectedBytes = (shape + [dtype.byteSize]).reduce(Optional(1), { product, extent in
-                product.flatMap { let (p, overflow) = $0.multipliedReportingOverflow(by: extent); return overflow ? nil : p }
-            }) else {
+            guard
+                let expectedBytes = (shape + [dtype.byteSize]).reduce(
+                    Optional(1),
+                    { product, extent in
+                        product.flatMap {
+                            let (p, overflow) = $0.multipliedReportingOverflow(by: extent); return overflow ? nil : p
+                        }
+                    })
+            else {
                 throw fail("tensor \(name) has shape \(shape), far larger than any file")
             }
             guard end - begin == expectedBytes else {
@@ -147,8 +153,10 @@ public struct SafetensorsFile: @unchecked Sendable {
 
 extension SafetensorsFile {
     /// Encodes float32 tensors (name, shape, values) as safetensors bytes, tensors in the given order.
-    public static func encode(_ tensors: [(name: String, shape: [Int], values: [Float])],
-                              metadata: [String: String] = [:]) throws -> Data {
+    public static func encode(
+        _ tensors: [(name: String, shape: [Int], values: [Float])],
+        metadata: [String: String] = [:]
+    ) throws -> Data {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
@@ -170,8 +178,10 @@ extension SafetensorsFile {
 
     /// Writes a safetensors file atomically: a temporary file beside it, then a rename, so a
     /// crash or a full disk never leaves a half-written checkpoint under the real name.
-    public static func write(_ tensors: [(name: String, shape: [Int], values: [Float])],
-                             metadata: [String: String] = [:], to url: URL) throws {
+    public static func write(
+        _ tensors: [(name: String, shape: [Int], values: [Float])],
+        metadata: [String: String] = [:], to url: URL
+    ) throws {
         try AtomicFile.write(try encode(tensors, metadata: metadata), to: url)
     }
 }

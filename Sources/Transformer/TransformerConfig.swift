@@ -53,7 +53,8 @@ public enum PositionalScheme: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .learnedAbsolute: return "learned absolute (a trained vector per position, added to the token embedding)"
         case .rotary(let theta, let layout):
-            return "rotary (RoPE, θ = \(theta), \(layout == .interleaved ? "interleaved pairs, llama2.c layout" : "half-split pairs, Hugging Face layout"))"
+            return
+                "rotary (RoPE, θ = \(theta), \(layout == .interleaved ? "interleaved pairs, llama2.c layout" : "half-split pairs, Hugging Face layout"))"
         }
     }
 }
@@ -63,14 +64,14 @@ public enum PositionalScheme: Sendable, Equatable, CustomStringConvertible {
 /// FF = feed-forward width, V = vocabulary, P = context length (positions).
 public struct TransformerConfig: Sendable, Equatable {
     public var family: ModelFamily
-    public var layers: Int            // L
-    public var heads: Int             // NH
-    public var kvHeads: Int           // NKV (== NH unless grouped-query attention)
-    public var width: Int             // C
-    public var headSize: Int          // hs
+    public var layers: Int  // L
+    public var heads: Int  // NH
+    public var kvHeads: Int  // NKV (== NH unless grouped-query attention)
+    public var width: Int  // C
+    public var headSize: Int  // hs
     public var feedForwardWidth: Int  // FF
-    public var vocabularySize: Int    // V
-    public var contextLength: Int     // P
+    public var vocabularySize: Int  // V
+    public var contextLength: Int  // P
     public var normEpsilon: Float
     public var positional: PositionalScheme
     /// Whether a learned vector per position is added to the token embedding (the `pos_embed`
@@ -97,9 +98,11 @@ public struct TransformerConfig: Sendable, Equatable {
     public var bosTokenId: Int?
     public var eosTokenId: Int?
 
-    public init(family: ModelFamily, layers: Int, heads: Int, kvHeads: Int, width: Int, headSize: Int,
-                feedForwardWidth: Int, vocabularySize: Int, contextLength: Int, normEpsilon: Float,
-                positional: PositionalScheme, tiedEmbeddings: Bool, bosTokenId: Int? = nil, eosTokenId: Int? = nil) {
+    public init(
+        family: ModelFamily, layers: Int, heads: Int, kvHeads: Int, width: Int, headSize: Int,
+        feedForwardWidth: Int, vocabularySize: Int, contextLength: Int, normEpsilon: Float,
+        positional: PositionalScheme, tiedEmbeddings: Bool, bosTokenId: Int? = nil, eosTokenId: Int? = nil
+    ) {
         self.family = family; self.layers = layers; self.heads = heads; self.kvHeads = kvHeads
         self.width = width; self.headSize = headSize; self.feedForwardWidth = feedForwardWidth
         self.vocabularySize = vocabularySize; self.contextLength = contextLength
@@ -111,12 +114,15 @@ public struct TransformerConfig: Sendable, Equatable {
     public var attentionScoreScale: Float { scalesAttentionScores ? 1 / Float(headSize).squareRoot() : 1 }
 
     /// A GPT-2 configuration with the published defaults (GPT-2 small: 12 layers, 768 wide, 12 heads).
-    public static func gpt2(layers: Int = 12, heads: Int = 12, width: Int = 768,
-                            vocabularySize: Int = 50257, contextLength: Int = 1024) -> TransformerConfig {
-        TransformerConfig(family: .gpt2, layers: layers, heads: heads, kvHeads: heads, width: width,
-                          headSize: width / heads, feedForwardWidth: 4 * width, vocabularySize: vocabularySize,
-                          contextLength: contextLength, normEpsilon: 1e-5, positional: .learnedAbsolute,
-                          tiedEmbeddings: true, bosTokenId: vocabularySize - 1, eosTokenId: vocabularySize - 1)
+    public static func gpt2(
+        layers: Int = 12, heads: Int = 12, width: Int = 768,
+        vocabularySize: Int = 50257, contextLength: Int = 1024
+    ) -> TransformerConfig {
+        TransformerConfig(
+            family: .gpt2, layers: layers, heads: heads, kvHeads: heads, width: width,
+            headSize: width / heads, feedForwardWidth: 4 * width, vocabularySize: vocabularySize,
+            contextLength: contextLength, normEpsilon: 1e-5, positional: .learnedAbsolute,
+            tiedEmbeddings: true, bosTokenId: vocabularySize - 1, eosTokenId: vocabularySize - 1)
     }
 
     /// Number of parameters, counting a tied embedding once.

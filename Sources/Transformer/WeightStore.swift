@@ -34,14 +34,18 @@ public struct WeightStore: Sendable {
             return WeightStore(files: [try SafetensorsFile(url: single)], strippingPrefixes: prefixes)
         }
         guard FileManager.default.fileExists(atPath: index.path) else {
-            throw ModelLoadError.missingFile(single.path,
-                hint: "a model folder needs model.safetensors (or model.safetensors.index.json with its shards); PyTorch .bin checkpoints are not read")
+            throw ModelLoadError.missingFile(
+                single.path,
+                hint:
+                    "a model folder needs model.safetensors (or model.safetensors.index.json with its shards); PyTorch .bin checkpoints are not read"
+            )
         }
         guard let data = try? Data(contentsOf: index),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let weightMap = json["weight_map"] as? [String: String]
+            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let weightMap = json["weight_map"] as? [String: String]
         else {
-            throw ModelLoadError.malformedConfig(file: index.path, problem: "expected a JSON object with a \"weight_map\" of tensor name → shard file")
+            throw ModelLoadError.malformedConfig(
+                file: index.path, problem: "expected a JSON object with a \"weight_map\" of tensor name → shard file")
         }
         let shardNames = Set(weightMap.values).sorted()
         let shards = try shardNames.map { try SafetensorsFile(url: folder.appendingPathComponent($0)) }

@@ -13,20 +13,20 @@ struct AttentionCommand: ParsableCommand {
         commandName: "attention",
         abstract: "Draw attention patterns as PNG heatmaps: one head, or every head of a layer.",
         discussion: """
-        Each row of a map is a query token and shows how much it attends to
-        every earlier key token (the row sums to 1). Cells after the query are
-        masked (a token cannot look ahead) and drawn hatched grey, not as zero.
-        The picture is written into output/ unless --out says otherwise, and its
-        path is printed.
+            Each row of a map is a query token and shows how much it attends to
+            every earlier key token (the row sums to 1). Cells after the query are
+            masked (a token cannot look ahead) and drawn hatched grey, not as zero.
+            The picture is written into output/ unless --out says otherwise, and its
+            path is printed.
 
-        Examples:
-          lantern attention "Once upon a time" --model stories15M --layer 2 --head 3
-          lantern attention "The cat sat." --model gpt2 --layer 5 --heads all
-          lantern attention --trace output/trace --layer 0 --head 1 --out l0h1.png
-          lantern attention --trace output/trace --heads overview   (every layer × every head)
-        A trace holds every layer's attention pattern by default:
-          lantern generate "Once upon a time" --model gpt2 --trace output/trace
-        """)
+            Examples:
+              lantern attention "Once upon a time" --model stories15M --layer 2 --head 3
+              lantern attention "The cat sat." --model gpt2 --layer 5 --heads all
+              lantern attention --trace output/trace --layer 0 --head 1 --out l0h1.png
+              lantern attention --trace output/trace --heads overview   (every layer × every head)
+            A trace holds every layer's attention pattern by default:
+              lantern generate "Once upon a time" --model gpt2 --trace output/trace
+            """)
 
     @OptionGroup var input: PromptOrTrace
 
@@ -38,19 +38,28 @@ struct AttentionCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "The head to draw (0 is the first).")
     var head: Int?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Draw every head of the layer in one picture (all), or every head of every layer as small maps (overview, written to attention-overview.png).",
-        valueName: "all|overview"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Draw every head of the layer in one picture (all), or every head of every layer as small maps (overview, written to attention-overview.png).",
+            valueName: "all|overview"))
     var heads: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Where to write: a .png file, or a folder for the default name (attention-L3-H5.png). Default: output/.", valueName: "file|dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Where to write: a .png file, or a folder for the default name (attention-L3-H5.png). Default: output/.", valueName: "file|dir")
+    )
     var out: String?
 
-    @Flag(name: .long, help: "With --trace and --head: draw the newest token's attention across the generation steps (one row per generated token).")
+    @Flag(
+        name: .long,
+        help: "With --trace and --head: draw the newest token's attention across the generation steps (one row per generated token).")
     var steps = false
 
-    @Flag(name: .long, help: "Print the one-head heatmap to the terminal instead of writing a PNG (plain characters with NO_COLOR or when piped).")
+    @Flag(
+        name: .long,
+        help: "Print the one-head heatmap to the terminal instead of writing a PNG (plain characters with NO_COLOR or when piped).")
     var terminal = false
 
     func validate() throws {
@@ -73,7 +82,9 @@ struct AttentionCommand: ParsableCommand {
         case (.some, .some): throw ValidationError("give --head or --heads all, not both")
         case (.some(let h), nil) where h < 0: throw ValidationError("--head \(h) is out of range: heads count from 0")
         case (nil, .some(let value)) where value != "all":
-            throw ValidationError("--heads takes only \"all\" (every head of the layer) or \"overview\" (every layer); for one head use --head \(Int(value).map(String.init) ?? "H")")
+            throw ValidationError(
+                "--heads takes only \"all\" (every head of the layer) or \"overview\" (every layer); for one head use --head \(Int(value).map(String.init) ?? "H")"
+            )
         default: break
         }
     }
@@ -100,8 +111,10 @@ struct AttentionCommand: ParsableCommand {
             }
             if terminal {
                 let painter = TerminalPainter(color: TerminalColor.detect())
-                let masked: (Int, Int) -> Bool = steps ? { StepsPicture.isMasked(source, row: $0, col: $1) }
-                                                       : { map.isMasked(row: $0, col: $1) }
+                let masked: (Int, Int) -> Bool =
+                    steps
+                    ? { StepsPicture.isMasked(source, row: $0, col: $1) }
+                    : { map.isMasked(row: $0, col: $1) }
                 print(TerminalHeatmap.render(map, painter: painter, isMasked: masked), terminator: "")
                 return
             }

@@ -10,13 +10,17 @@ struct TrainBenchShape: ParsableArguments {
     @Option(name: .customLong("train-layers"), parsing: .unconditional, help: "Layers.") var layers = BuiltInModelShape.layers
     @Option(name: .customLong("train-heads"), parsing: .unconditional, help: "Attention heads.") var heads = BuiltInModelShape.heads
     @Option(name: .customLong("train-width"), parsing: .unconditional, help: "Embedding width.") var width = BuiltInModelShape.width
-    @Option(name: .customLong("train-context"), parsing: .unconditional, help: "Context (tokens per window).") var context = BuiltInModelShape.context
-    @Option(name: .customLong("train-vocab"), parsing: .unconditional, help: "Vocabulary size.") var vocabularySize = BuiltInModelShape.vocabularySize
+    @Option(name: .customLong("train-context"), parsing: .unconditional, help: "Context (tokens per window).") var context =
+        BuiltInModelShape.context
+    @Option(name: .customLong("train-vocab"), parsing: .unconditional, help: "Vocabulary size.") var vocabularySize = BuiltInModelShape
+        .vocabularySize
     @Option(name: .customLong("train-batch"), parsing: .unconditional, help: "Windows per batch.") var batch = BuiltInModelShape.batch
     @Option(name: .customLong("train-steps"), parsing: .unconditional, help: "Timed steps (after 2 warm-up steps).") var steps = 10
-    @Option(name: .customLong("compare-pytorch"), help: ArgumentHelp(
-        "Also run scripts/bench_train_torch.py with this Python (one with torch and transformers) on the same shape, batch and threads, and print both.",
-        valueName: "python"))
+    @Option(
+        name: .customLong("compare-pytorch"),
+        help: ArgumentHelp(
+            "Also run scripts/bench_train_torch.py with this Python (one with torch and transformers) on the same shape, batch and threads, and print both.",
+            valueName: "python"))
     var python: String?
 }
 
@@ -24,20 +28,23 @@ extension BenchCommand {
     /// Training throughput: tokens per second of whole optimiser steps on random tokens.
     func runTraining() throws {
         let s = trainShape
-        let config = TransformerConfig.gpt2(layers: s.layers, heads: s.heads, width: s.width,
-                                            vocabularySize: s.vocabularySize, contextLength: s.context)
+        let config = TransformerConfig.gpt2(
+            layers: s.layers, heads: s.heads, width: s.width,
+            vocabularySize: s.vocabularySize, contextLength: s.context)
         try TrainingRun.validate(config)
         guard s.batch >= 1, s.steps >= 1 else { throw ValidationError("--train-batch and --train-steps must be 1 or more") }
         var random = SplitMix64(seed: 5)
-        let tokens = (0..<(s.batch * (s.context + 1) * 4 + 2 * (s.context + 1))).map { _ in Int32(random.next() % UInt64(s.vocabularySize)) }
+        let tokens = (0..<(s.batch * (s.context + 1) * 4 + 2 * (s.context + 1))).map { _ in Int32(random.next() % UInt64(s.vocabularySize))
+        }
         var settings = TrainingSettings()
         settings.batchSize = s.batch
         settings.steps = s.steps + 2
         settings.warmupSteps = 1
         settings.evaluationInterval = Int.max / 2
         let stream = try TokenStream(tokens: tokens, context: s.context, validationFraction: 0.01)
-        printError("training benchmark: \(config.parameterCount) parameters (\(s.layers) layers, \(s.heads) heads, width \(s.width), "
-                   + "context \(s.context), vocabulary \(s.vocabularySize)), batch \(s.batch) × \(s.context) tokens")
+        printError(
+            "training benchmark: \(config.parameterCount) parameters (\(s.layers) layers, \(s.heads) heads, width \(s.width), "
+                + "context \(s.context), vocabulary \(s.vocabularySize)), batch \(s.batch) × \(s.context) tokens")
         var rows: [[String: Any]] = []
         for threadCount in threads {
             Parallelism.setThreads(threadCount)
@@ -48,24 +55,32 @@ extension BenchCommand {
             for _ in 0..<s.steps { run.step() }
             let seconds = Date().timeIntervalSince(start)
             let tokensPerSecond = Double(s.steps * run.tokensPerStep) / seconds
-            rows.append(["threads": threadCount, "train_tokens_per_second": tokensPerSecond,
-                         "milliseconds_per_step": seconds * 1000 / Double(s.steps)])
-            printError(String(format: "threads %d: %.0f tokens/s, %.0f ms a step", threadCount, tokensPerSecond, seconds * 1000 / Double(s.steps)))
+            rows.append([
+                "threads": threadCount, "train_tokens_per_second": tokensPerSecond,
+                "milliseconds_per_step": seconds * 1000 / Double(s.steps)
+            ])
+            printError(
+                String(format: "threads %d: %.0f tokens/s, %.0f ms a step", threadCount, tokensPerSecond, seconds * 1000 / Double(s.steps)))
         }
         var pytorch: [[String: Any]] = []
         if let python = s.python { pytorch = try Self.pytorchBaseline(python: python, shape: s, threads: threads) }
         if json {
-            try printJSON(["pytorch": pytorch, "parameters": config.parameterCount, "layers": s.layers, "heads": s.heads, "width": s.width,
-                           "context": s.context, "vocabulary": s.vocabularySize, "batch": s.batch, "results": rows,
-                           "peak_memory_bytes": InferenceBenchmark.peakMemoryBytes() ?? NSNull()] as [String: Any])
+            try printJSON(
+                [
+                    "pytorch": pytorch, "parameters": config.parameterCount, "layers": s.layers, "heads": s.heads, "width": s.width,
+                    "context": s.context, "vocabulary": s.vocabularySize, "batch": s.batch, "results": rows,
+                    "peak_memory_bytes": InferenceBenchmark.peakMemoryBytes() ?? NSNull()
+                ] as [String: Any])
             return
         }
         print("training, \(config.parameterCount) parameters, batch \(s.batch) × \(s.context)")
         if pytorch.isEmpty {
             print("threads  tokens/s  ms/step")
             for row in rows {
-                print(String(format: "%7d  %8.0f  %7.0f", row["threads"] as! Int, row["train_tokens_per_second"] as! Double,
-                             row["milliseconds_per_step"] as! Double))
+                print(
+                    String(
+                        format: "%7d  %8.0f  %7.0f", row["threads"] as! Int, row["train_tokens_per_second"] as! Double,
+                        row["milliseconds_per_step"] as! Double))
             }
             return
         }
@@ -75,7 +90,9 @@ extension BenchCommand {
             let theirs = pytorch.first { $0["threads"] as? Int == threads }?["train_tokens_per_second"] as? Double ?? .nan
             print(String(format: "%7d  %16.0f  %16.0f  %16.2f×", threads, ours, theirs, ours / theirs))
         }
-        if let version = pytorch.first?["torch"] as? String { print("PyTorch \(version) on the CPU, same shape, batch, AdamW and clipping") }
+        if let version = pytorch.first?["torch"] as? String {
+            print("PyTorch \(version) on the CPU, same shape, batch, AdamW and clipping")
+        }
     }
 
     /// Runs the PyTorch training baseline on the same configuration; one JSON object per thread count.
@@ -87,9 +104,12 @@ extension BenchCommand {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, script.path, "--layers", "\(s.layers)", "--heads", "\(s.heads)", "--width", "\(s.width)",
-                             "--context", "\(s.context)", "--vocab", "\(s.vocabularySize)", "--batch", "\(s.batch)",
-                             "--steps", "\(s.steps)"] + threads.flatMap { ["--threads", "\($0)"] }
+        process.arguments =
+            [
+                python, script.path, "--layers", "\(s.layers)", "--heads", "\(s.heads)", "--width", "\(s.width)",
+                "--context", "\(s.context)", "--vocab", "\(s.vocabularySize)", "--batch", "\(s.batch)",
+                "--steps", "\(s.steps)"
+            ] + threads.flatMap { ["--threads", "\($0)"] }
         let output = Pipe()
         process.standardOutput = output
         printError("running the PyTorch baseline: \(python) \(script.lastPathComponent)…")
@@ -97,8 +117,9 @@ extension BenchCommand {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw ValidationError("--compare-pytorch: the PyTorch baseline failed (exit \(process.terminationStatus)); "
-                                  + "install it with: pip install \"torch==2.13.0+cpu\" transformers")
+            throw ValidationError(
+                "--compare-pytorch: the PyTorch baseline failed (exit \(process.terminationStatus)); "
+                    + "install it with: pip install \"torch==2.13.0+cpu\" transformers")
         }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]

@@ -9,22 +9,22 @@ struct BranchCommand: ParsableCommand {
         commandName: "branch",
         abstract: "What if the model had picked another token? Fork a generation and compare both continuations.",
         discussion: """
-        Lantern generates from the prompt (the main line), then starts again with
-        the same settings and seed, keeps the first --at generated tokens, forces
-        another token in place of the next one and lets the model continue. Both
-        continuations are printed side by side with the probability of every
-        token, and saved as JSON (--out). --at 0 forces the first generated token.
+            Lantern generates from the prompt (the main line), then starts again with
+            the same settings and seed, keeps the first --at generated tokens, forces
+            another token in place of the next one and lets the model continue. Both
+            continuations are printed side by side with the probability of every
+            token, and saved as JSON (--out). --at 0 forces the first generated token.
 
-        The forced token is one you type (--token TEXT: a single token; mind the
-        leading space most words carry, e.g. " the"), an id (--token-id N), or
-        the K-th most likely token there (--candidate K; 1 = the most likely).
+            The forced token is one you type (--token TEXT: a single token; mind the
+            leading space most words carry, e.g. " the"), an id (--token-id N), or
+            the K-th most likely token there (--candidate K; 1 = the most likely).
 
-        Examples:
-          lantern branch "Once upon a time" --model stories260K.bin \\
-              --at 3 --candidate 2 --greedy
-          lantern branch "Once upon a time" --model stories260K.bin \\
-              --at 3 --token " the" --temperature 0.8 --seed 7
-        """)
+            Examples:
+              lantern branch "Once upon a time" --model stories260K.bin \\
+                  --at 3 --candidate 2 --greedy
+              lantern branch "Once upon a time" --model stories260K.bin \\
+                  --at 3 --token " the" --temperature 0.8 --seed 7
+            """)
 
     @Argument(help: "The prompt (may be empty).")
     var prompt: String
@@ -32,7 +32,9 @@ struct BranchCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplingOptions
 
-    @Option(name: .long, parsing: .unconditional, help: "How many generated tokens both lines share before the fork (0 = fork at the first one).")
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: "How many generated tokens both lines share before the fork (0 = fork at the first one).")
     var at: Int
 
     @Option(name: .long, help: ArgumentHelp("The token to force, as text (it must be one token).", valueName: "text"))
@@ -41,7 +43,9 @@ struct BranchCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("The token to force, by id.", valueName: "id"))
     var tokenId: Int?
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Force the K-th most likely token at the fork (1 = the most likely).", valueName: "K"))
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp("Force the K-th most likely token at the fork (1 = the most likely).", valueName: "K"))
     var candidate: Int?
 
     @Option(name: .long, help: ArgumentHelp("Where to save both continuations as JSON.", valueName: "file"))
@@ -50,7 +54,11 @@ struct BranchCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the saved JSON record instead of the side-by-side view.")
     var json = false
 
-    @Flag(name: .long, help: "Also draw the branch as a tree (shared tokens, then the fork; edges labelled with probabilities), to output/branch-tree.png unless --graph-out says otherwise.")
+    @Flag(
+        name: .long,
+        help:
+            "Also draw the branch as a tree (shared tokens, then the fork; edges labelled with probabilities), to output/branch-tree.png unless --graph-out says otherwise."
+    )
     var graph = false
 
     @Option(name: .long, help: ArgumentHelp("Where to write the tree (implies --graph): a .png, .svg or .dot file.", valueName: "file"))
@@ -62,9 +70,12 @@ struct BranchCommand: ParsableCommand {
         }
         guard at >= 0 else { throw ValidationError("--at \(at) is out of range: use 0 or more (0 forces the first generated token)") }
         guard at < sampling.maxNewTokens else {
-            throw ValidationError("--at \(at) must be below --max-new-tokens \(sampling.maxNewTokens): the forced token is one of the generated ones")
+            throw ValidationError(
+                "--at \(at) must be below --max-new-tokens \(sampling.maxNewTokens): the forced token is one of the generated ones")
         }
-        if let candidate, candidate < 1 { throw ValidationError("--candidate \(candidate) is out of range: use 1 (the most likely) or more") }
+        if let candidate, candidate < 1 {
+            throw ValidationError("--candidate \(candidate) is out of range: use 1 (the most likely) or more")
+        }
         if token == "" { throw ValidationError("--token needs some text") }
         if sampling.ignoreEos { throw ValidationError("branch does not take --ignore-eos: its branches end where the model ends them") }
     }
@@ -84,9 +95,10 @@ struct BranchCommand: ParsableCommand {
             choice = .text(token ?? "")
         }
         let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
-        let record = try BranchRecord.generate(generator: generator, prompt: prompt, settings: sampling.settings,
-                                               maxNewTokens: sampling.maxNewTokens, stopStrings: sampling.stop,
-                                               at: at, choice: choice, source: bundle.source)
+        let record = try BranchRecord.generate(
+            generator: generator, prompt: prompt, settings: sampling.settings,
+            maxNewTokens: sampling.maxNewTokens, stopStrings: sampling.stop,
+            at: at, choice: choice, source: bundle.source)
         let url = URL(fileURLWithPath: out)
         try record.write(to: url)
         if json {
@@ -108,11 +120,14 @@ struct BranchCommand: ParsableCommand {
         let f = record.fork
         print("prompt  \"\(record.prompt)\" (\(record.promptIds.count) tokens)")
         let p = { (value: Float) in String(format: "%.4f", value) }
-        print("fork    at generated token \(f.at): the main line took \"\(f.originalPiece)\" (p \(p(f.originalProbability)), rank \(f.originalRank)); "
-              + "the branch forces \"\(f.forcedPiece)\" (p \(p(f.forcedProbability)), rank \(f.forcedRank))")
+        print(
+            "fork    at generated token \(f.at): the main line took \"\(f.originalPiece)\" (p \(p(f.originalProbability)), rank \(f.originalRank)); "
+                + "the branch forces \"\(f.forcedPiece)\" (p \(p(f.forcedProbability)), rank \(f.forcedRank))")
         if !f.forcedWithinFilters {
-            print(record.sampling.isGreedy ? "        (greedy decoding could never have picked it: it always takes the most likely token)"
-                                           : "        (top-k / top-p cut it: sampling with these settings could never have picked it)")
+            print(
+                record.sampling.isGreedy
+                    ? "        (greedy decoding could never have picked it: it always takes the most likely token)"
+                    : "        (top-k / top-p cut it: sampling with these settings could never have picked it)")
         }
         if f.forcedId == f.originalId {
             print("        (the forced token is the one the main line took; the lines differ only in later random draws)")

@@ -14,34 +14,43 @@ struct CorpusCommand: ParsableCommand {
         commandName: "corpus",
         abstract: "Write the teaching corpus: stories, sentiment, tweets, toy translation, questions and repeats, from a seed.",
         discussion: """
-        The same seed gives the same bytes on every machine. Each document is
-        followed by a line <|endoftext|>. About \(percent(\.story)) of the bytes are stories,
-        \(percent(\.sentiment)) few-shot review lines (two thirds of them with two label
-        words drawn afresh for each document, so only the examples tell which
-        is which), \(percent(\.tweet)) few-shot tweets in the course's format, \(percent(\.translation)) toy
-        "French" translation lines, \(percent(\.questionAnswer)) stories with questions and answers,
-        \(percent(\.repetition)) repeated passages (word lists, sentences, made-up words and "token
-        soup", written 2 or 3 times; made-up words and soup only ever open a
-        document); --mix changes the shares (e.g. --mix repeat=0.3).
+            The same seed gives the same bytes on every machine. Each document is
+            followed by a line <|endoftext|>. About \(percent(\.story)) of the bytes are stories,
+            \(percent(\.sentiment)) few-shot review lines (two thirds of them with two label
+            words drawn afresh for each document, so only the examples tell which
+            is which), \(percent(\.tweet)) few-shot tweets in the course's format, \(percent(\.translation)) toy
+            "French" translation lines, \(percent(\.questionAnswer)) stories with questions and answers,
+            \(percent(\.repetition)) repeated passages (word lists, sentences, made-up words and "token
+            soup", written 2 or 3 times; made-up words and soup only ever open a
+            document); --mix changes the shares (e.g. --mix repeat=0.3).
 
-        Some combinations (hero-object pairs, review phrases, noun-colour pairs)
-        are held out: they never appear in the training text and make up the
-        --eval sets, written as JSON lines: sentiment.jsonl (0, 1 and 4 shots),
-        label-words.jsonl (0, 1, 2, 4 and 8 shots), tweets.jsonl,
-        translation.jsonl, qa.jsonl and stories.jsonl.
+            Some combinations (hero-object pairs, review phrases, noun-colour pairs)
+            are held out: they never appear in the training text and make up the
+            --eval sets, written as JSON lines: sentiment.jsonl (0, 1 and 4 shots),
+            label-words.jsonl (0, 1, 2, 4 and 8 shots), tweets.jsonl,
+            translation.jsonl, qa.jsonl and stories.jsonl.
 
-        Examples:
-          lantern corpus
-          lantern corpus --seed 7 --size-mb 1 --out corpus.txt --eval eval/
-        """)
+            Examples:
+              lantern corpus
+              lantern corpus --seed 7 --size-mb 1 --out corpus.txt --eval eval/
+            """)
 
-    @Option(name: .long, parsing: .unconditional, help: "Seed of the corpus, a whole number 0 or more: the same seed writes the same bytes.")
+    @Option(
+        name: .long, parsing: .unconditional, help: "Seed of the corpus, a whole number 0 or more: the same seed writes the same bytes.")
     var seed: UInt64 = 1
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Size of the training text in megabytes (10^6 bytes), more than 0 and at most \(Int(CorpusCommand.maximumMegabytes)).", valueName: "megabytes"))
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp(
+            "Size of the training text in megabytes (10^6 bytes), more than 0 and at most \(Int(CorpusCommand.maximumMegabytes)).",
+            valueName: "megabytes"))
     var sizeMb: Double = Double(TeachingCorpus.defaultTargetBytes) / 1_000_000
 
-    @Option(name: .long, help: ArgumentHelp("Shares of the document kinds (story, sentiment, tweet, translation, qa, repeat), e.g. repeat=0.3; kinds not named keep their default share, and all are scaled to sum to 1.", valueName: "kind=share,…"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Shares of the document kinds (story, sentiment, tweet, translation, qa, repeat), e.g. repeat=0.3; kinds not named keep their default share, and all are scaled to sum to 1.",
+            valueName: "kind=share,…"))
     var mix: String?
 
     @Option(name: .long, help: ArgumentHelp("Where to write the training text.", valueName: "file"))
@@ -95,8 +104,9 @@ struct CorpusCommand: ParsableCommand {
         let kinds = CorpusDocumentKind.allCases.map { "\($0.rawValue) \(summary.documents(of: $0))" }.joined(separator: ", ")
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         print(outURL.path)
-        print("\(summary.bytes) bytes, \(summary.documents.reduce(0, +)) documents (\(kinds)), "
-              + "\(summary.distinctWords) distinct story-world words, seed \(seed), \(String(format: "%.1f", seconds)) s")
+        print(
+            "\(summary.bytes) bytes, \(summary.documents.reduce(0, +)) documents (\(kinds)), "
+                + "\(summary.distinctWords) distinct story-world words, seed \(seed), \(String(format: "%.1f", seconds)) s")
         if mix != nil { print("mix (shares of the bytes asked for): \(corpus.mix.description)") }
 
         if let evalURL {
@@ -132,20 +142,34 @@ struct CorpusCommand: ParsableCommand {
             return data
         }
         func rows(_ items: [CorpusEvaluationItem]) -> [EvaluationLine] {
-            items.enumerated().map { EvaluationLine(id: $0.offset, kind: $0.element.kind.rawValue, shots: $0.element.shots,
-                                                    prompt: $0.element.prompt, expected: $0.element.expected, query: $0.element.query) }
+            items.enumerated().map {
+                EvaluationLine(
+                    id: $0.offset, kind: $0.element.kind.rawValue, shots: $0.element.shots,
+                    prompt: $0.element.prompt, expected: $0.element.expected, query: $0.element.query)
+            }
         }
         let sets: [(String, Data)] = [
-            ("sentiment.jsonl", try lines([0, 1, 4].flatMap { rows(TeachingCorpus.sentimentEvaluation(count: evalCount, seed: seed, shots: $0)) })),
-            ("label-words.jsonl", try lines([0, 1, 2, 4, 8].flatMap {
-                rows(TeachingCorpus.labelWordEvaluation(count: evalCount, seed: seed, shots: $0).map(\.item))
-            })),
+            (
+                "sentiment.jsonl",
+                try lines([0, 1, 4].flatMap { rows(TeachingCorpus.sentimentEvaluation(count: evalCount, seed: seed, shots: $0)) })
+            ),
+            (
+                "label-words.jsonl",
+                try lines(
+                    [0, 1, 2, 4, 8].flatMap {
+                        rows(TeachingCorpus.labelWordEvaluation(count: evalCount, seed: seed, shots: $0).map(\.item))
+                    })
+            ),
             ("tweets.jsonl", try lines(rows(TeachingCorpus.tweetEvaluation(count: evalCount, seed: seed)))),
             ("translation.jsonl", try lines(rows(TeachingCorpus.translationEvaluation(count: evalCount, seed: seed)))),
             ("qa.jsonl", try lines(rows(TeachingCorpus.questionAnswerEvaluation(count: evalCount, seed: seed)))),
-            ("stories.jsonl", try lines(TeachingCorpus.heldOutStories(count: evalCount, seed: seed).enumerated().map {
-                StoryLine(id: $0.offset, plot: $0.element.plot.rawValue, text: $0.element.text)
-            })),
+            (
+                "stories.jsonl",
+                try lines(
+                    TeachingCorpus.heldOutStories(count: evalCount, seed: seed).enumerated().map {
+                        StoryLine(id: $0.offset, plot: $0.element.plot.rawValue, text: $0.element.text)
+                    })
+            )
         ]
         for (name, data) in sets {
             let url = folder.appendingPathComponent(name)

@@ -7,28 +7,30 @@ struct DownloadCommand: ParsableCommand {
         commandName: "download",
         abstract: "Download a model from the Hugging Face hub into Lantern's models folder.",
         discussion: """
-        Models land in $LANTERN_HOME/models/NAME (by default ~/.lantern/models/NAME), where \
-        --model NAME finds them. Files arrive in NAME.partial/ first: an interrupted download \
-        resumes where it stopped when you run the same command again; each file is checked \
-        against its size and, where one is published, its SHA-256; and the folder takes its \
-        final name only when every file is complete. Progress goes to standard error.
+            Models land in $LANTERN_HOME/models/NAME (by default ~/.lantern/models/NAME), where \
+            --model NAME finds them. Files arrive in NAME.partial/ first: an interrupted download \
+            resumes where it stopped when you run the same command again; each file is checked \
+            against its size and, where one is published, its SHA-256; and the folder takes its \
+            final name only when every file is complete. Progress goes to standard error.
 
-        Models: gpt2, distilgpt2, gpt2-medium, gpt2-large, gpt2-xl (GPT-2, safetensors) and \
-        stories15M, stories42M, stories110M (llama2.c TinyStories checkpoints, with llama2.c's \
-        tokenizer.bin from GitHub). `lantern models` lists them with their sizes.
+            Models: gpt2, distilgpt2, gpt2-medium, gpt2-large, gpt2-xl (GPT-2, safetensors) and \
+            stories15M, stories42M, stories110M (llama2.c TinyStories checkpoints, with llama2.c's \
+            tokenizer.bin from GitHub). `lantern models` lists them with their sizes.
 
-        Examples:
-          lantern download gpt2
-          lantern generate "Hello" --model gpt2
-          lantern download stories15M
-          lantern download distilgpt2 --endpoint https://hf-mirror.com
-        """)
+            Examples:
+              lantern download gpt2
+              lantern generate "Hello" --model gpt2
+              lantern download stories15M
+              lantern download distilgpt2 --endpoint https://hf-mirror.com
+            """)
 
     @Argument(help: "The model to download (see `lantern models`).")
     var name: String
 
-    @Option(name: .long, help: ArgumentHelp(
-        "The hub's base address (default: $HF_ENDPOINT, else https://huggingface.co).", valueName: "url"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The hub's base address (default: $HF_ENDPOINT, else https://huggingface.co).", valueName: "url"))
     var endpoint: String?
 
     @Flag(name: .long, help: "Download again even if the model is already there (the old copy is replaced once the new one is complete).")
@@ -48,9 +50,10 @@ struct DownloadCommand: ParsableCommand {
         let entry = ModelCatalog.builtIn.entry(named: name)!
         let locations = ModelLocations(environment: environment)
         let progress = DownloadProgress.standardError()
-        let downloader = Downloader(locations: locations,
-                                    endpoint: try Downloader.endpoint(option: endpoint, environment: environment),
-                                    onEvent: { progress.handle($0) })
+        let downloader = Downloader(
+            locations: locations,
+            endpoint: try Downloader.endpoint(option: endpoint, environment: environment),
+            onEvent: { progress.handle($0) })
         let shown = ModelLocations.display(locations.lanternFolder(for: entry.name), environment: environment)
         if !force, FileManager.default.fileExists(atPath: locations.lanternFolder(for: entry.name).path) {
             print("\(entry.name) is already in \(shown) (use --force to download it again)")

@@ -14,37 +14,43 @@ struct EmbeddingsCommand: ParsableCommand {
         commandName: "embeddings",
         abstract: "Draw token embeddings: a cosine-similarity heatmap and a 2-D PCA scatter.",
         discussion: """
-        Before any layer runs, each token becomes one row of the model's embedding
-        table: a vector of C numbers (C is the model's width). Two pictures:
-          embeddings-similarity.png   the cosine similarity of every pair of the
-                                      prompt's tokens (+1 same direction, 0 unrelated,
-                                      −1 opposite)
-          embeddings-pca.png          the chosen tokens projected onto the two
-                                      directions along which they differ most (PCA)
-        The scatter shows the prompt's tokens, or the words given with --tokens
-        (each word is tokenized and its first token is used).
+            Before any layer runs, each token becomes one row of the model's embedding
+            table: a vector of C numbers (C is the model's width). Two pictures:
+              embeddings-similarity.png   the cosine similarity of every pair of the
+                                          prompt's tokens (+1 same direction, 0 unrelated,
+                                          −1 opposite)
+              embeddings-pca.png          the chosen tokens projected onto the two
+                                          directions along which they differ most (PCA)
+            The scatter shows the prompt's tokens, or the words given with --tokens
+            (each word is tokenized and its first token is used).
 
-        Pictures go into output/ unless --out names a folder; their paths are printed.
+            Pictures go into output/ unless --out names a folder; their paths are printed.
 
-        Examples:
-          lantern embeddings "Once upon a time there was a cat" --model stories15M
-          lantern embeddings "the cat" --model gpt2 --tokens " cat, dog, horse, red, blue, green, one, two, three"
-          lantern embeddings --trace output/run
-        """)
+            Examples:
+              lantern embeddings "Once upon a time there was a cat" --model stories15M
+              lantern embeddings "the cat" --model gpt2 --tokens " cat, dog, horse, red, blue, green, one, two, three"
+              lantern embeddings --trace output/run
+            """)
 
     @OptionGroup var input: PromptOrTrace
 
     @OptionGroup var model: ModelOptions
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Comma-separated words for the PCA scatter instead of the prompt's tokens (2 or more; each word's first token).",
-        valueName: "word1,word2,..."))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Comma-separated words for the PCA scatter instead of the prompt's tokens (2 or more; each word's first token).",
+            valueName: "word1,word2,..."))
     var tokens: String?
 
     @Option(name: .long, help: ArgumentHelp("The folder to write into. Default: output/.", valueName: "dir"))
     var out: String?
 
-    @Flag(name: .long, help: "Also print the numbers as one JSON object: the prompt's pieces and their cosine-similarity matrix, the scatter's tokens and theirs (picture paths go to standard error).")
+    @Flag(
+        name: .long,
+        help:
+            "Also print the numbers as one JSON object: the prompt's pieces and their cosine-similarity matrix, the scatter's tokens and theirs (picture paths go to standard error)."
+    )
     var json = false
 
     /// Above this the heatmap's labels thin out and the scatter becomes a cloud of text.
@@ -64,14 +70,18 @@ struct EmbeddingsCommand: ParsableCommand {
             }
         }
         if let out, out.lowercased().hasSuffix(".png") {
-            throw ValidationError("--out names a folder (two pictures are written): drop the file name, e.g. --out \(URL(fileURLWithPath: out).deletingLastPathComponent().path)")
+            throw ValidationError(
+                "--out names a folder (two pictures are written): drop the file name, e.g. --out \(URL(fileURLWithPath: out).deletingLastPathComponent().path)"
+            )
         }
     }
 
     /// The --tokens list: split on commas, empty entries dropped; spaces inside are kept
     /// (" cat" and "cat" are different GPT-2 tokens).
     static func words(_ list: String) -> [String] {
-        list.split(separator: ",", omittingEmptySubsequences: true).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        list.split(separator: ",", omittingEmptySubsequences: true).map(String.init).filter {
+            !$0.trimmingCharacters(in: .whitespaces).isEmpty
+        }
     }
 
     func run() throws {
@@ -88,8 +98,9 @@ struct EmbeddingsCommand: ParsableCommand {
         guard ids.count <= Self.maximumTokens else {
             throw ValidationError("the prompt is \(ids.count) tokens: use at most \(Self.maximumTokens) so every token keeps its label")
         }
-        let heatmap = EmbeddingPicture.similarity(vectors: ids.map(vector), pieces: ids.map { tok.displayPiece($0) },
-                                                  model: name, prompt: prompt)
+        let heatmap = EmbeddingPicture.similarity(
+            vectors: ids.map(vector), pieces: ids.map { tok.displayPiece($0) },
+            model: name, prompt: prompt)
 
         // The scatter's tokens: each distinct one once, so no two labels sit on the same point.
         // A --tokens word that is split into several pieces is labelled "piece ← word".
@@ -109,16 +120,19 @@ struct EmbeddingsCommand: ParsableCommand {
         var seen = Set<Int>()
         chosen = chosen.filter { seen.insert($0.id).inserted }
         guard chosen.count >= 2 else {
-            throw ValidationError("the PCA picture needs at least two different tokens, and there \(chosen.count == 1 ? "is one" : "are none"): "
-                                  + "use a longer prompt or --tokens \"word1,word2,...\"")
+            throw ValidationError(
+                "the PCA picture needs at least two different tokens, and there \(chosen.count == 1 ? "is one" : "are none"): "
+                    + "use a longer prompt or --tokens \"word1,word2,...\"")
         }
-        let scatter = EmbeddingPicture.pca(vectors: chosen.map { vector($0.id) }, pieces: chosen.map(\.label),
-                                           model: name, width: C)
+        let scatter = EmbeddingPicture.pca(
+            vectors: chosen.map { vector($0.id) }, pieces: chosen.map(\.label),
+            model: name, width: C)
 
         try write(heatmap, scatter)
         if json {
-            try printSimilarities(pieces: ids.map { tok.displayPiece($0) }, vectors: ids.map(vector),
-                                  tokens: chosen.map(\.label), tokenVectors: chosen.map { vector($0.id) })
+            try printSimilarities(
+                pieces: ids.map { tok.displayPiece($0) }, vectors: ids.map(vector),
+                tokens: chosen.map(\.label), tokenVectors: chosen.map { vector($0.id) })
         }
     }
 
@@ -146,12 +160,14 @@ struct EmbeddingsCommand: ParsableCommand {
         guard distinct.count >= 2 else {
             throw ValidationError("the trace's prompt has fewer than two different tokens: the PCA picture needs at least two")
         }
-        let scatter = EmbeddingPicture.pca(vectors: distinct.map { vectors[$0] }, pieces: distinct.map { pieces[$0] },
-                                           model: name, width: C)
+        let scatter = EmbeddingPicture.pca(
+            vectors: distinct.map { vectors[$0] }, pieces: distinct.map { pieces[$0] },
+            model: name, width: C)
         try write(heatmap, scatter)
         if json {
-            try printSimilarities(pieces: pieces, vectors: vectors, tokens: distinct.map { pieces[$0] },
-                                  tokenVectors: distinct.map { vectors[$0] })
+            try printSimilarities(
+                pieces: pieces, vectors: vectors, tokens: distinct.map { pieces[$0] },
+                tokenVectors: distinct.map { vectors[$0] })
         }
     }
 

@@ -12,43 +12,46 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Measure a model on the teaching corpus's held-out tasks (the built-in model's report card).",
         discussion: """
-        Everything here is held out: the corpus generator reserves combinations
-        that it never writes into training text (see `lantern corpus`).
-          held-out loss  cross-entropy (nats per token) on held-out stories
-          grammar        share of the sentences of sampled stories that the
-                         corpus grammar accepts (temperature 0.8, top-k 40)
-          fluency        share of sampled continuations of 10 ordinary
-                         prompts (5 seeds each, 30 tokens) whose every word
-                         is a word of the corpus: no letter soup, no digits;
-                         at the default sampling settings and at plain
-                         temperature 1
-          sentiment      few-shot reviews: does " positive" or " negative"
-                         score higher? (0, 1 and 4 worked examples)
-          label words    in-context learning proper: two ordinary words drawn
-                         for each prompt stand for the labels, so only the
-                         examples tell which is right; right-over-wrong
-                         accuracy and mean P(right) with 0, 1, 2, 4 and 8
-          tweets         the course's tweet prompt (3 examples, 3 labels) on
-                         held-out tweets, greedy, exact match
-          translation    toy French to English after 3 examples, greedy,
-                         exact match
-          questions      a held-out story, then "Q: … A:", greedy, exact match
-          heads          the strongest previous-token and induction heads
-                         (as `lantern heads` finds them)
+            Everything here is held out: the corpus generator reserves combinations
+            that it never writes into training text (see `lantern corpus`).
+              held-out loss  cross-entropy (nats per token) on held-out stories
+              grammar        share of the sentences of sampled stories that the
+                             corpus grammar accepts (temperature 0.8, top-k 40)
+              fluency        share of sampled continuations of 10 ordinary
+                             prompts (5 seeds each, 30 tokens) whose every word
+                             is a word of the corpus: no letter soup, no digits;
+                             at the default sampling settings and at plain
+                             temperature 1
+              sentiment      few-shot reviews: does " positive" or " negative"
+                             score higher? (0, 1 and 4 worked examples)
+              label words    in-context learning proper: two ordinary words drawn
+                             for each prompt stand for the labels, so only the
+                             examples tell which is right; right-over-wrong
+                             accuracy and mean P(right) with 0, 1, 2, 4 and 8
+              tweets         the course's tweet prompt (3 examples, 3 labels) on
+                             held-out tweets, greedy, exact match
+              translation    toy French to English after 3 examples, greedy,
+                             exact match
+              questions      a held-out story, then "Q: … A:", greedy, exact match
+              heads          the strongest previous-token and induction heads
+                             (as `lantern heads` finds them)
 
-        Examples:
-          lantern evaluate
-          lantern evaluate --model output/my-model --count 50 --json
-          lantern evaluate --only loss,label-words
-        """)
+            Examples:
+              lantern evaluate
+              lantern evaluate --model output/my-model --count 50 --json
+              lantern evaluate --only loss,label-words
+            """)
 
     @OptionGroup var model: ModelOptions
 
     @Option(name: .long, parsing: .unconditional, help: "Items per task (1 to 1,000).") var count = 100
     @Option(name: .long, parsing: .unconditional, help: "Sampled stories for the grammar share (1 to 500).") var samples = 20
     @Option(name: .long, parsing: .unconditional, help: "Seed of the held-out items (a whole number 0 or more).") var seed: UInt64 = 7
-    @Option(name: .long, help: ArgumentHelp("Only these tasks, comma-separated: \(EvaluationTask.allCases.map(\.rawValue).joined(separator: ", ")).",
-                                            valueName: "task,…"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Only these tasks, comma-separated: \(EvaluationTask.allCases.map(\.rawValue).joined(separator: ", ")).",
+            valueName: "task,…"))
     var only: String?
     @Flag(name: .long, help: "Print one JSON object instead of a table.") var json = false
 
@@ -64,7 +67,8 @@ struct EvaluateCommand: ParsableCommand {
         var chosen = Set<EvaluationTask>()
         for name in only.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
             guard let task = EvaluationTask(rawValue: name) else {
-                throw ValidationError("--only: there is no task '\(name)'; the tasks are \(EvaluationTask.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ValidationError(
+                    "--only: there is no task '\(name)'; the tasks are \(EvaluationTask.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             chosen.insert(task)
         }
@@ -74,15 +78,18 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let bundle = try model.load()
-        let card = try ReportCard.evaluate(model: bundle.model, tokenizer: bundle.tokenizer, source: bundle.source, tasks: tasks(),
-                                           count: count, samples: samples, seed: seed,
-                                           defaultSampling: SamplingOptions.defaultSettings, headsPrompt: HeadsCommand.defaultPrompt,
-                                           progress: { printError($0) })
+        let card = try ReportCard.evaluate(
+            model: bundle.model, tokenizer: bundle.tokenizer, source: bundle.source, tasks: tasks(),
+            count: count, samples: samples, seed: seed,
+            defaultSampling: SamplingOptions.defaultSettings, headsPrompt: HeadsCommand.defaultPrompt,
+            progress: { printError($0) })
         if json { return try printEncodable(card, snakeCaseKeys: false) }
         print("model: \(bundle.source)   (\(count) held-out items per task, seed \(seed))")
         lines(card).forEach { print($0) }
         for (task, n) in (card.itemsAsked ?? [:]).sorted(by: { $0.key < $1.key }) where n < count {
-            print("note: \(count - n) of \(count) \(task) items do not fit the model's context of \(bundle.model.config.contextLength) tokens and were left out")
+            print(
+                "note: \(count - n) of \(count) \(task) items do not fit the model's context of \(bundle.model.config.contextLength) tokens and were left out"
+            )
         }
     }
 
@@ -95,29 +102,44 @@ struct EvaluateCommand: ParsableCommand {
             line("held-out loss", String(format: "%.3f nats per token on %d held-out stories", loss, card.heldOutStories ?? 0))
         }
         if let share = card.grammarShare {
-            line("grammar", String(format: "%.1f%% of %d sampled sentences accepted by the corpus grammar", share * 100, card.grammarSentences ?? 0))
+            line(
+                "grammar",
+                String(format: "%.1f%% of %d sampled sentences accepted by the corpus grammar", share * 100, card.grammarSentences ?? 0))
         }
         if let atDefaults = card.fluencyDefaultSettings, let plain = card.fluencyTemperature1 {
-            line("fluency", "\(percent(atDefaults)) of \(card.fluencySamples ?? 0) samples at the default settings, \(percent(plain)) at temperature 1")
+            line(
+                "fluency",
+                "\(percent(atDefaults)) of \(card.fluencySamples ?? 0) samples at the default settings, \(percent(plain)) at temperature 1")
         }
         if let sentiment = card.sentimentAccuracyByShots {
-            line("sentiment", "\(percent(sentiment["0"]!)) with 0 examples, \(percent(sentiment["1"]!)) with 1, \(percent(sentiment["4"]!)) with 4")
+            line(
+                "sentiment",
+                "\(percent(sentiment["0"]!)) with 0 examples, \(percent(sentiment["1"]!)) with 1, \(percent(sentiment["4"]!)) with 4")
         }
         if let accuracy = card.labelWordAccuracyByShots, let probability = card.labelWordProbabilityByShots {
             let shots = ReportCard.labelWordShots
-            line("label words", shots.map { percent(accuracy["\($0)"]!) }.joined(separator: " / ")
-                 + " right over wrong with 0 / 1 / 2 / 4 / 8 examples")
+            line(
+                "label words",
+                shots.map { percent(accuracy["\($0)"]!) }.joined(separator: " / ")
+                    + " right over wrong with 0 / 1 / 2 / 4 / 8 examples")
             line("", "mean P(right word) " + shots.map { String(format: "%.2f", probability["\($0)"]!) }.joined(separator: " / "))
         }
-        if let tweets = card.tweetAccuracy { line("tweets", "\(percent(tweets)) exact (the course's prompt: 3 examples, 3 labels, greedy)") }
+        if let tweets = card.tweetAccuracy {
+            line("tweets", "\(percent(tweets)) exact (the course's prompt: 3 examples, 3 labels, greedy)")
+        }
         if let translation = card.translationAccuracy { line("translation", "\(percent(translation)) exact (3 examples, greedy)") }
         if let questions = card.questionAnswerAccuracy { line("questions", "\(percent(questions)) exact (held-out story, greedy)") }
         if let p = card.previousTokenHead {
-            line("previous-token head", String(format: "layer %d head %d (%.2f on random tokens%@)", p.layer, p.head, p.score,
-                                               p.labelled ? "" : "; below the threshold"))
+            line(
+                "previous-token head",
+                String(
+                    format: "layer %d head %d (%.2f on random tokens%@)", p.layer, p.head, p.score,
+                    p.labelled ? "" : "; below the threshold"))
         }
         if let i = card.inductionHead {
-            line("induction head", String(format: "layer %d head %d (score %.2f%@)", i.layer, i.head, i.score, i.labelled ? "" : "; below the threshold"))
+            line(
+                "induction head",
+                String(format: "layer %d head %d (score %.2f%@)", i.layer, i.head, i.score, i.labelled ? "" : "; below the threshold"))
         }
         return lines
     }

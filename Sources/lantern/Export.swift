@@ -13,20 +13,20 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write every picture of a saved trace at once: attention grids, the overview, probabilities, funnels, logit lens.",
         discussion: """
-        Writes into output/<trace folder name>/ unless --out says otherwise:
-          attention-L<l>-all.png       every head of each recorded layer
-          attention-overview.png       every layer × every head as small maps
-          probs-step<i>.png, funnel-step<i>.png
-                                       each generated step's probabilities and sampling funnel
-          lens.png                     the logit lens, when the trace has resid_post records
-                                       (record them with --capture +resid_post)
-        Pictures the trace cannot give are skipped with a note on stderr. Each image is
-        written atomically and its path printed; a progress bar goes to stderr.
+            Writes into output/<trace folder name>/ unless --out says otherwise:
+              attention-L<l>-all.png       every head of each recorded layer
+              attention-overview.png       every layer × every head as small maps
+              probs-step<i>.png, funnel-step<i>.png
+                                           each generated step's probabilities and sampling funnel
+              lens.png                     the logit lens, when the trace has resid_post records
+                                           (record them with --capture +resid_post)
+            Pictures the trace cannot give are skipped with a note on stderr. Each image is
+            written atomically and its path printed; a progress bar goes to stderr.
 
-        Examples:
-          lantern generate "Once upon a time" --model stories15M --trace output/trace --capture +resid_post
-          lantern export --trace output/trace
-        """)
+            Examples:
+              lantern generate "Once upon a time" --model stories15M --trace output/trace --capture +resid_post
+              lantern export --trace output/trace
+            """)
 
     @Option(name: .long, help: ArgumentHelp("The saved trace to draw.", valueName: "dir"))
     var trace: String
@@ -34,14 +34,18 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The folder to write into. Default: output/<trace folder name>/.", valueName: "dir"))
     var out: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "The model, for token pieces and the logit lens, when the traced model's path no longer exists.", valueName: "path|name"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The model, for token pieces and the logit lens, when the traced model's path no longer exists.", valueName: "path|name"))
     var model: String?
 
     @Option(name: .long, help: ArgumentHelp("The tokenizer, when it is not beside the model.", valueName: "path"))
     var tokenizer: String?
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Candidates per probability picture, 1 to \(SamplingStep.listed).", valueName: "K"))
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp("Candidates per probability picture, 1 to \(SamplingStep.listed).", valueName: "K"))
     var top: Int = 10
 
     func validate() throws {
@@ -60,12 +64,14 @@ struct ExportCommand: ParsableCommand {
         let export = try TraceExport(trace: folder, metadata: metadata, bundle: bundle, modelPath: modelPath, top: top)
         try Self.prepare(target)
         if bundle == nil, !metadata.steps.isEmpty {
-            printError("note: cannot load the traced model from \(modelPath); candidate tokens not in the text are shown as #id (add --model)")
+            printError(
+                "note: cannot load the traced model from \(modelPath); candidate tokens not in the text are shown as #id (add --model)")
         }
         for note in export.skipped { printError("skipped \(note)") }
         let progress = ExportProgress(total: export.jobs.count)
         defer { progress.end() }
-        try export.write(into: target, observer: TraceExport.Observer(begin: { progress.begin($0) }, written: { progress.finished($0.path) }))
+        try export.write(
+            into: target, observer: TraceExport.Observer(begin: { progress.begin($0) }, written: { progress.finished($0.path) }))
         progress.end()
         printError("wrote \(export.jobs.count) picture\(export.jobs.count == 1 ? "" : "s") into \(target.path)")
     }

@@ -8,15 +8,15 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Generate text from a prompt, streaming it as it is produced.",
         discussion: """
-        An empty prompt starts from the model's beginning-of-text token. Generation ends at
-        --max-new-tokens, at the model's end-of-text token, at a --stop string, or when the
-        context window is full (the message says which).
+            An empty prompt starts from the model's beginning-of-text token. Generation ends at
+            --max-new-tokens, at the model's end-of-text token, at a --stop string, or when the
+            context window is full (the message says which).
 
-        Examples:
-          lantern generate "Once upon a time" --model gpt2-folder --max-new-tokens 40
-          lantern generate "Q: 2+2?" --model gpt2-folder --temperature 0.7 --top-k 40 --stop "###"
-          lantern generate "" --model stories260K.bin --tokenizer tok512.bin --greedy --json
-        """)
+            Examples:
+              lantern generate "Once upon a time" --model gpt2-folder --max-new-tokens 40
+              lantern generate "Q: 2+2?" --model gpt2-folder --temperature 0.7 --top-k 40 --stop "###"
+              lantern generate "" --model stories260K.bin --tokenizer tok512.bin --greedy --json
+            """)
 
     @Argument(help: "The prompt (may be empty).")
     var prompt: String
@@ -35,9 +35,11 @@ struct GenerateCommand: ParsableCommand {
         let promptIds = try generator.encodePrompt(prompt)
         let request = try tracing.trace.map { folder in
             try TraceFile.checkDestination(URL(fileURLWithPath: folder))
-            return try tracing.checkedRequest(config: bundle.model.config,
-                                       positions: min(promptIds.count + min(sampling.maxNewTokens, bundle.model.config.contextLength),
-                                                  bundle.model.config.contextLength))  // no overflow near Int.max
+            return try tracing.checkedRequest(
+                config: bundle.model.config,
+                positions: min(
+                    promptIds.count + min(sampling.maxNewTokens, bundle.model.config.contextLength),
+                    bundle.model.config.contextLength))  // no overflow near Int.max
         }
         if !json { FileHandle.standardOutput.write(Data(prompt.utf8)) }
         var (result, session) = try generator.generate(
@@ -64,8 +66,8 @@ struct GenerateCommand: ParsableCommand {
                 "timing": [
                     "load_seconds": result.timing.loadSeconds,
                     "prefill_tokens_per_second": result.timing.prefillTokensPerSecond,
-                    "decode_tokens_per_second": result.timing.decodeTokensPerSecond,
-                ],
+                    "decode_tokens_per_second": result.timing.decodeTokensPerSecond
+                ]
             ])
             return
         }
@@ -74,10 +76,12 @@ struct GenerateCommand: ParsableCommand {
         case .maxTokens: why = "reached --max-new-tokens \(sampling.maxNewTokens)"
         case .endOfText: why = "the model produced its end-of-text token"
         case .stopString: why = "a stop string appeared"
-        case .contextFull: why = "the context window of \(bundle.model.config.contextLength) tokens is full; shorten the prompt or lower --max-new-tokens"
+        case .contextFull:
+            why = "the context window of \(bundle.model.config.contextLength) tokens is full; shorten the prompt or lower --max-new-tokens"
         }
-        let speed = String(format: "prefill %.0f tok/s, decode %.1f tok/s",
-                           result.timing.prefillTokensPerSecond, result.timing.decodeTokensPerSecond)
+        let speed = String(
+            format: "prefill %.0f tok/s, decode %.1f tok/s",
+            result.timing.prefillTokensPerSecond, result.timing.decodeTokensPerSecond)
         printError("[\(result.promptIds.count) prompt + \(result.generatedIds.count) new tokens; stopped: \(why); \(speed)]")
     }
 }

@@ -21,27 +21,35 @@ struct GraphCommand: ParsableCommand {
         commandName: "graph",
         abstract: "Draw a model's architecture (or the architecture family tree, or the generation loop) with Graphviz.",
         discussion: """
-        Every edge is labelled with the shape of the tensor flowing along it (T = tokens
-        in the sequence), and every part with weights shows its parameter count.
-        Images go to output/ unless --out says otherwise; the path is printed.
+            Every edge is labelled with the shape of the tensor flowing along it (T = tokens
+            in the sequence), and every part with weights shows its parameter count.
+            Images go to output/ unless --out says otherwise; the path is printed.
 
-        Examples:
-          lantern graph --model path/to/gpt2
-          lantern graph --model stories15M --format svg --out llama.svg
-          lantern graph --model path/to/gpt2 --format dot > gpt2.dot
-          lantern graph --kind variations
-          lantern graph --kind loop --format svg
-        """)
+            Examples:
+              lantern graph --model path/to/gpt2
+              lantern graph --model stories15M --format svg --out llama.svg
+              lantern graph --model path/to/gpt2 --format dot > gpt2.dot
+              lantern graph --kind variations
+              lantern graph --kind loop --format svg
+            """)
 
-    @Option(name: .long, help: ArgumentHelp(
-        "A Hugging Face model folder, a llama2.c .bin checkpoint, or a model name (see `lantern models`). Needed for --kind architecture.",
-        valueName: "path|name"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A Hugging Face model folder, a llama2.c .bin checkpoint, or a model name (see `lantern models`). Needed for --kind architecture.",
+            valueName: "path|name"))
     var model: String?
 
-    @Option(name: .long, help: "What to draw: architecture (the loaded model), variations (encoder-only, encoder–decoder, decoder-only), loop (the generation loop).")
+    @Option(
+        name: .long,
+        help:
+            "What to draw: architecture (the loaded model), variations (encoder-only, encoder–decoder, decoder-only), loop (the generation loop)."
+    )
     var kind: GraphKind = .architecture
 
-    @Option(name: .long, help: "png or svg (an image), or dot (Graphviz's text, printed unless --out is given). Default: the extension of --out, else png.")
+    @Option(
+        name: .long,
+        help: "png or svg (an image), or dot (Graphviz's text, printed unless --out is given). Default: the extension of --out, else png.")
     var format: GraphFormat?
 
     @Option(name: .long, help: ArgumentHelp("Where to write the file (default: output/<kind>[-<family>].<format>).", valueName: "file"))
@@ -60,14 +68,17 @@ struct GraphCommand: ParsableCommand {
         let byExtension = GraphFormat(rawValue: suffix)
         switch (format, byExtension) {
         case (let format?, let byExtension?) where format != byExtension:
-            throw ValidationError("--out \(out) ends in .\(suffix) but --format is \(format.rawValue): drop --format (the extension chooses) or make them agree")
+            throw ValidationError(
+                "--out \(out) ends in .\(suffix) but --format is \(format.rawValue): drop --format (the extension chooses) or make them agree"
+            )
         case (let format?, _):
             return format
         case (nil, let byExtension?):
             return byExtension
         case (nil, nil):
             guard suffix.isEmpty else {
-                throw ValidationError("--out \(out): .\(suffix) is not a format graph writes; end the name in .png, .svg or .dot, or give --format")
+                throw ValidationError(
+                    "--out \(out): .\(suffix) is not a format graph writes; end the name in .png, .svg or .dot, or give --format")
             }
             return .png
         }
@@ -117,7 +128,11 @@ struct GraphCommand: ParsableCommand {
         let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw ModelLoadError.missingPath(url.path, hint: "give a Hugging Face model folder (config.json + model.safetensors), a llama2.c .bin file, or a model name (see `lantern models`)")
+            throw ModelLoadError.missingPath(
+                url.path,
+                hint:
+                    "give a Hugging Face model folder (config.json + model.safetensors), a llama2.c .bin file, or a model name (see `lantern models`)"
+            )
         }
         if isDirectory.boolValue { return try HuggingFaceConfig.load(url.appendingPathComponent("config.json")) }
         return try Llama2cCheckpoint.load(url).config

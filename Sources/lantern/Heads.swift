@@ -8,33 +8,33 @@ struct HeadsCommand: ParsableCommand {
         commandName: "heads",
         abstract: "Score every attention head: entropy, previous-token, first-token sink and induction.",
         discussion: """
-        Two inputs go through the model, one forward pass each:
-        - the prompt: entropy (nats, mean over query rows; attention spread
-          evenly over i+1 keys gives ln(i+1)), prev-token (mean attention from
-          position i to i-1) and sink (mean attention to position 0, from
-          positions 1 and on);
-        - random sequences: the beginning-of-text token, then --length random
-          tokens, then the same tokens again (--sequences of them, drawn with
-          --seed). prev (random) is the previous-token score there; induction is
-          the mean attention from each token of the second copy to the token
-          that followed its first occurrence.
-        Labels: previous-token when prev (random) > 0.5 (random tokens mean
-        nothing, so such a head looks one step back whatever the text),
-        induction when induction > 0.4, first-token sink when sink > 0.6.
-        A head may have several labels or none.
+            Two inputs go through the model, one forward pass each:
+            - the prompt: entropy (nats, mean over query rows; attention spread
+              evenly over i+1 keys gives ln(i+1)), prev-token (mean attention from
+              position i to i-1) and sink (mean attention to position 0, from
+              positions 1 and on);
+            - random sequences: the beginning-of-text token, then --length random
+              tokens, then the same tokens again (--sequences of them, drawn with
+              --seed). prev (random) is the previous-token score there; induction is
+              the mean attention from each token of the second copy to the token
+              that followed its first occurrence.
+            Labels: previous-token when prev (random) > 0.5 (random tokens mean
+            nothing, so such a head looks one step back whatever the text),
+            induction when induction > 0.4, first-token sink when sink > 0.6.
+            A head may have several labels or none.
 
-        --repeat TEXT measures the last two columns on TEXT instead: the
-        beginning-of-text token, TEXT's tokens, and the same tokens again. A
-        small model may copy only text like its training data, so a head can
-        pass on TEXT and not on random tokens; the labels then describe the
-        heads on that text, not in general.
+            --repeat TEXT measures the last two columns on TEXT instead: the
+            beginning-of-text token, TEXT's tokens, and the same tokens again. A
+            small model may copy only text like its training data, so a head can
+            pass on TEXT and not on random tokens; the labels then describe the
+            heads on that text, not in general.
 
-        Examples:
-          lantern heads --model stories260K.bin
-          lantern heads --model path/to/gpt2 --prompt "The cat sat." --json
-          lantern heads --repeat $'Mia red ball kite Tom park duck blue cup\\n'
-            (bash's $'…' quoting: the built-in model's words and a new line)
-        """)
+            Examples:
+              lantern heads --model stories260K.bin
+              lantern heads --model path/to/gpt2 --prompt "The cat sat." --json
+              lantern heads --repeat $'Mia red ball kite Tom park duck blue cup\\n'
+                (bash's $'…' quoting: the built-in model's words and a new line)
+            """)
 
     static let defaultPrompt = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her dog."
 
@@ -46,13 +46,16 @@ struct HeadsCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Seed of the random sequences (a whole number 0 or more).")
     var seed: UInt64 = 42
 
-    @Option(name: .long, parsing: .unconditional, help: "Length of the random block that is repeated (the sequence is 1 + 2 × length tokens).")
+    @Option(
+        name: .long, parsing: .unconditional, help: "Length of the random block that is repeated (the sequence is 1 + 2 × length tokens).")
     var length: Int = 25
 
     @Option(name: .long, parsing: .unconditional, help: "How many random sequences to average over.")
     var sequences: Int = 4
 
-    @Option(name: .customLong("repeat"), help: "Measure the previous-token and induction columns on this text written twice, instead of on random tokens.")
+    @Option(
+        name: .customLong("repeat"),
+        help: "Measure the previous-token and induction columns on this text written twice, instead of on random tokens.")
     var repeatText: String?
 
     @Flag(name: .long, help: "Print one JSON object (every head's scores, labels, thresholds, the sequences used) instead of a table.")
@@ -66,9 +69,10 @@ struct HeadsCommand: ParsableCommand {
     func run() throws {
         let bundle = try model.load()
         let promptIds = PromptEncoder.ids(for: prompt, tokenizer: bundle.tokenizer)
-        let summary = try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
-                                              seed: seed, length: length, sequences: sequences,
-                                              repeating: repeatText.map { bundle.tokenizer.encode($0) })
+        let summary = try HeadSummary.measure(
+            model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
+            seed: seed, length: length, sequences: sequences,
+            repeating: repeatText.map { bundle.tokenizer.encode($0) })
         if json {
             let report = HeadsReport(model: bundle.source, prompt: prompt, summary: summary)
             try printEncodable(report)
@@ -77,31 +81,43 @@ struct HeadsCommand: ParsableCommand {
         let c = bundle.model.config
         let measuredOn = repeatText == nil ? "random tokens" : "the repeated text"
         if repeatText == nil {
-            print("\(c.layers) layers × \(c.heads) heads; prompt: \(promptIds.count) tokens; random: \(sequences) sequence\(sequences == 1 ? "" : "s") of 1 + 2 × \(length) tokens (seed \(seed))")
+            print(
+                "\(c.layers) layers × \(c.heads) heads; prompt: \(promptIds.count) tokens; random: \(sequences) sequence\(sequences == 1 ? "" : "s") of 1 + 2 × \(length) tokens (seed \(seed))"
+            )
         } else {
-            print("\(c.layers) layers × \(c.heads) heads; prompt: \(promptIds.count) tokens; repeated text: 1 + 2 × \(summary.repeatLength) tokens (the prev (repeat) and induction columns are measured on it)")
+            print(
+                "\(c.layers) layers × \(c.heads) heads; prompt: \(promptIds.count) tokens; repeated text: 1 + 2 × \(summary.repeatLength) tokens (the prev (repeat) and induction columns are measured on it)"
+            )
         }
         print("")
         print("layer  head  entropy  prev-token   sink  \(repeatText == nil ? "prev (random)" : "prev (repeat)")  induction  label")
         for head in summary.heads.sorted(by: { ($0.layer, $0.head) < ($1.layer, $1.head) }) {
-            print(String(format: "%5d  %4d  %7.3f  %10.3f  %5.3f  %13.3f  %9.3f  ", head.layer, head.head, head.entropy,
-                         head.previousToken, head.firstToken, head.previousTokenOnRandom, head.induction)
-                  + (head.labels.isEmpty ? "-" : head.labels.joined(separator: ", ")))
+            print(
+                String(
+                    format: "%5d  %4d  %7.3f  %10.3f  %5.3f  %13.3f  %9.3f  ", head.layer, head.head, head.entropy,
+                    head.previousToken, head.firstToken, head.previousTokenOnRandom, head.induction)
+                    + (head.labels.isEmpty ? "-" : head.labels.joined(separator: ", ")))
         }
         print("")
         let t = summary.thresholds
         if let best = summary.strongestPreviousToken {
-            print(String(format: "strongest previous-token head: layer %d head %d (%.3f on %@, %.3f on the prompt)",
-                         best.layer, best.head, best.previousTokenOnRandom, measuredOn, best.previousToken)
-                  + (best.previousTokenOnRandom > t.previousToken ? "" : String(format: "; below the %.1f threshold", t.previousToken)))
+            print(
+                String(
+                    format: "strongest previous-token head: layer %d head %d (%.3f on %@, %.3f on the prompt)",
+                    best.layer, best.head, best.previousTokenOnRandom, measuredOn, best.previousToken)
+                    + (best.previousTokenOnRandom > t.previousToken ? "" : String(format: "; below the %.1f threshold", t.previousToken)))
         }
         if let best = summary.strongestInduction {
-            print(String(format: "strongest induction head: layer %d head %d (induction score %.3f%@)", best.layer, best.head, best.induction,
-                         repeatText == nil ? "" : " on the repeated text")
-                  + (best.induction > t.induction ? "" : String(format: "; below the %.1f threshold", t.induction)))
+            print(
+                String(
+                    format: "strongest induction head: layer %d head %d (induction score %.3f%@)", best.layer, best.head, best.induction,
+                    repeatText == nil ? "" : " on the repeated text")
+                    + (best.induction > t.induction ? "" : String(format: "; below the %.1f threshold", t.induction)))
         }
-        print(String(format: "thresholds: previous-token > %.1f (%@), induction > %.1f, first-token sink > %.1f (prompt)",
-                     t.previousToken, repeatText == nil ? "random" : "repeated text", t.induction, t.firstToken))
+        print(
+            String(
+                format: "thresholds: previous-token > %.1f (%@), induction > %.1f, first-token sink > %.1f (prompt)",
+                t.previousToken, repeatText == nil ? "random" : "repeated text", t.induction, t.firstToken))
     }
 }
 
@@ -131,7 +147,9 @@ struct HeadsReport: Encodable {
         randomSequences = summary.randomSequences
         thresholds = summary.thresholds
         heads = summary.heads
-        strongestPreviousToken = summary.strongestPreviousToken.map { Strongest(layer: $0.layer, head: $0.head, score: $0.previousTokenOnRandom) }
+        strongestPreviousToken = summary.strongestPreviousToken.map {
+            Strongest(layer: $0.layer, head: $0.head, score: $0.previousTokenOnRandom)
+        }
         strongestInduction = summary.strongestInduction.map { Strongest(layer: $0.layer, head: $0.head, score: $0.induction) }
     }
 }

@@ -15,45 +15,52 @@ struct InfoCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
-    @Flag(name: .long, help: "Also say which CPU this is and which kernels run the model's arithmetic (OpenBLAS core, matrix-vector kernels).")
+    @Flag(
+        name: .long, help: "Also say which CPU this is and which kernels run the model's arithmetic (OpenBLAS core, matrix-vector kernels)."
+    )
     var verbose = false
 
     func run() throws {
         let bundle = try model.load()
         let c = bundle.model.config
         let family = c.family.summary
-        let attention = c.kvHeads == c.heads ? "\(c.heads) heads × \(c.headSize)"
+        let attention =
+            c.kvHeads == c.heads
+            ? "\(c.heads) heads × \(c.headSize)"
             : "\(c.heads) query heads sharing \(c.kvHeads) key/value heads (grouped-query) × \(c.headSize)"
-        let inMemory = ["f32": "float32", "f16": "float16 (products in float32)", "bf16": "bfloat16 (products in float32)"][bundle.model.weightFormat.rawValue]!
+        let inMemory = ["f32": "float32", "f16": "float16 (products in float32)", "bf16": "bfloat16 (products in float32)"][
+            bundle.model.weightFormat.rawValue]!
         let megabytes = String(format: "%.1f", Double(bundle.model.decodeBytesPerToken) / 1e6)
         if json {
-            try printJSON([
-                "source": bundle.source, "family": c.family.rawValue, "layers": c.layers, "heads": c.heads,
-                "kv_heads": c.kvHeads, "width": c.width, "head_size": c.headSize, "feed_forward_width": c.feedForwardWidth,
-                "vocabulary_size": c.vocabularySize, "context_length": c.contextLength, "parameters": c.parameterCount,
-                "positional": c.positional.description, "rope_scaling": c.rotaryScaling.description,
-                "attention_score_scale": c.attentionScoreScale, "tied_embeddings": c.tiedEmbeddings,
-                "weight_dtypes": bundle.weightDTypes, "tokenizer_vocabulary_size": bundle.tokenizer.vocabularySize,
-                "weights_in_memory": bundle.model.weightFormat.rawValue,
-                "decode_bytes_per_token": bundle.model.decodeBytesPerToken,
-            ].merging(verbose ? ["kernels": KernelReport.current().jsonObject] : [:]) { a, _ in a })
+            try printJSON(
+                [
+                    "source": bundle.source, "family": c.family.rawValue, "layers": c.layers, "heads": c.heads,
+                    "kv_heads": c.kvHeads, "width": c.width, "head_size": c.headSize, "feed_forward_width": c.feedForwardWidth,
+                    "vocabulary_size": c.vocabularySize, "context_length": c.contextLength, "parameters": c.parameterCount,
+                    "positional": c.positional.description, "rope_scaling": c.rotaryScaling.description,
+                    "attention_score_scale": c.attentionScoreScale, "tied_embeddings": c.tiedEmbeddings,
+                    "weight_dtypes": bundle.weightDTypes, "tokenizer_vocabulary_size": bundle.tokenizer.vocabularySize,
+                    "weights_in_memory": bundle.model.weightFormat.rawValue,
+                    "decode_bytes_per_token": bundle.model.decodeBytesPerToken
+                ].merging(verbose ? ["kernels": KernelReport.current().jsonObject] : [:]) { a, _ in a })
             return
         }
-        print("""
-        model          \(bundle.source)
-        architecture   \(family)
-        parameters     \(c.parameterCount.formatted()) (\(String(format: "%.1f", Double(c.parameterCount) / 1e6))M)
-        layers         \(c.layers)
-        width          \(c.width)
-        attention      \(attention)
-        feed-forward   \(c.feedForwardWidth)
-        context        \(c.contextLength) tokens
-        vocabulary     \(c.vocabularySize) tokens (tokenizer: \(bundle.tokenizer.vocabularySize))
-        positions      \(c.positional)\(c.rotaryScaling == .none ? "" : "\nrope scaling   \(c.rotaryScaling)")
-        score scale    \(c.scalesAttentionScores ? "q · k ÷ √\(c.headSize)" : "q · k, not divided by √\(c.headSize) (scale_attn_weights: false)")
-        embeddings     \(c.tiedEmbeddings ? "tied (the unembedding reuses the token embedding)" : "separate unembedding matrix")
-        weights        \(bundle.weightDTypes.joined(separator: ", ")) on disk, \(inMemory) in memory (\(megabytes) MB read per decoded token)
-        """)
+        print(
+            """
+            model          \(bundle.source)
+            architecture   \(family)
+            parameters     \(c.parameterCount.formatted()) (\(String(format: "%.1f", Double(c.parameterCount) / 1e6))M)
+            layers         \(c.layers)
+            width          \(c.width)
+            attention      \(attention)
+            feed-forward   \(c.feedForwardWidth)
+            context        \(c.contextLength) tokens
+            vocabulary     \(c.vocabularySize) tokens (tokenizer: \(bundle.tokenizer.vocabularySize))
+            positions      \(c.positional)\(c.rotaryScaling == .none ? "" : "\nrope scaling   \(c.rotaryScaling)")
+            score scale    \(c.scalesAttentionScores ? "q · k ÷ √\(c.headSize)" : "q · k, not divided by √\(c.headSize) (scale_attn_weights: false)")
+            embeddings     \(c.tiedEmbeddings ? "tied (the unembedding reuses the token embedding)" : "separate unembedding matrix")
+            weights        \(bundle.weightDTypes.joined(separator: ", ")) on disk, \(inMemory) in memory (\(megabytes) MB read per decoded token)
+            """)
         if verbose { KernelReport.current().lines.forEach { print($0) } }
     }
 }

@@ -23,12 +23,14 @@ enum LanternEntry {
         } catch let error as ValidationError {
             let usage = Lantern.usageString(for: type(of: command))
             let name = usage.split(separator: " ").prefix { !$0.hasPrefix("[") && !$0.hasPrefix("<") }.joined(separator: " ")
-            FileHandle.standardError.write(Data("""
-                Error: \(error.message)
-                Usage: \(usage)
-                  See '\(name) --help' for more information.
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    Error: \(error.message)
+                    Usage: \(usage)
+                      See '\(name) --help' for more information.
 
-                """.utf8))
+                    """.utf8))
             Lantern.exit(withError: ExitCode.validationFailure)
         } catch {
             Lantern.exit(withError: error)
@@ -54,22 +56,27 @@ struct Lantern: ParsableCommand {
         commandName: "lantern",
         abstract: "Run real language models and see what happens inside them.",
         discussion: """
-        Lantern runs GPT-2 and Llama-style models on the CPU, token by token, and shows
-        what happens inside. Models are Hugging Face folders (config.json +
-        model.safetensors + tokenizer files) or llama2.c .bin checkpoints.
+            Lantern runs GPT-2 and Llama-style models on the CPU, token by token, and shows
+            what happens inside. Models are Hugging Face folders (config.json +
+            model.safetensors + tokenizer files) or llama2.c .bin checkpoints.
 
-        Run `lantern` alone on a terminal for a welcome, or `lantern lesson` for the guided lessons.
+            Run `lantern` alone on a terminal for a welcome, or `lantern lesson` for the guided lessons.
 
-        Examples:
-          lantern lesson 1
-          lantern generate "Once upon a time" --model path/to/gpt2
-          lantern tokenize "Hello world" --model path/to/gpt2
-          lantern info --model path/to/stories260K.bin
-          lantern corpus --size-mb 1 --eval output/corpus/eval
-          lantern bench
-          lantern train-tokenizer --data corpus.txt --vocab-size 4096 --out output/tok4k
-        """,
-        subcommands: [LessonCommand.self, GenerateCommand.self, StepCommand.self, TokenizeCommand.self, InfoCommand.self, TraceCommand.self, LensCommand.self, HeadsCommand.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self, PositionsCommand.self, EmbeddingsCommand.self, BranchCommand.self, GraphCommand.self, CorpusCommand.self, TrainTokenizerCommand.self, TrainCommand.self, EvaluateCommand.self, BenchCommand.self, DownloadCommand.self, ModelsCommand.self])
+            Examples:
+              lantern lesson 1
+              lantern generate "Once upon a time" --model path/to/gpt2
+              lantern tokenize "Hello world" --model path/to/gpt2
+              lantern info --model path/to/stories260K.bin
+              lantern corpus --size-mb 1 --eval output/corpus/eval
+              lantern bench
+              lantern train-tokenizer --data corpus.txt --vocab-size 4096 --out output/tok4k
+            """,
+        subcommands: [
+            LessonCommand.self, GenerateCommand.self, StepCommand.self, TokenizeCommand.self, InfoCommand.self, TraceCommand.self,
+            LensCommand.self, HeadsCommand.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self, PositionsCommand.self,
+            EmbeddingsCommand.self, BranchCommand.self, GraphCommand.self, CorpusCommand.self, TrainTokenizerCommand.self,
+            TrainCommand.self, EvaluateCommand.self, BenchCommand.self, DownloadCommand.self, ModelsCommand.self
+        ])
 
     /// Bare `lantern`: on a terminal, a welcome and the first lesson; otherwise the usual help.
     func run() throws {

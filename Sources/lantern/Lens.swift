@@ -10,23 +10,23 @@ struct LensCommand: ParsableCommand {
         commandName: "lens",
         abstract: "The logit lens: what the model would predict if it stopped after each layer.",
         discussion: """
-        Lantern reads the residual stream at every position after the embeddings
-        ("embed") and after each layer, applies the model's final norm and
-        unembedding, and shows the most likely next tokens with their
-        probabilities. The last layer's row is the model's real prediction.
-        A * marks a token that is the one that actually comes next.
+            Lantern reads the residual stream at every position after the embeddings
+            ("embed") and after each layer, applies the model's final norm and
+            unembedding, and shows the most likely next tokens with their
+            probabilities. The last layer's row is the model's real prediction.
+            A * marks a token that is the one that actually comes next.
 
-        Examples:
-          lantern lens "Once upon a time, there was a" --model stories260K.bin
-          lantern lens "The Eiffel Tower is in" --model path/to/gpt2 --top 3
-          lantern lens --trace output/trace --model stories260K.bin --json
-          lantern lens "Once upon a time" --model stories260K.bin --png
-        --png also draws the grid as a picture (output/lens.png, or the file or
-        folder given with --out): each cell shows the top token, coloured by its
-        probability; its path is printed after the grid.
-        A trace needs the residual stream:
-          lantern generate ... --trace DIR --capture +resid_post
-        """)
+            Examples:
+              lantern lens "Once upon a time, there was a" --model stories260K.bin
+              lantern lens "The Eiffel Tower is in" --model path/to/gpt2 --top 3
+              lantern lens --trace output/trace --model stories260K.bin --json
+              lantern lens "Once upon a time" --model stories260K.bin --png
+            --png also draws the grid as a picture (output/lens.png, or the file or
+            folder given with --out): each cell shows the top token, coloured by its
+            probability; its path is printed after the grid.
+            A trace needs the residual stream:
+              lantern generate ... --trace DIR --capture +resid_post
+            """)
 
     @Argument(help: "The prompt (leave out with --trace).")
     var prompt: String?
@@ -36,8 +36,10 @@ struct LensCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "How many tokens to show per cell (1 to 20).")
     var top: Int = 1
 
-    @Option(name: [.customLong("trace"), .customLong("from-trace")], help: ArgumentHelp(
-        "Read the residual stream from this saved trace instead of running a prompt (it needs resid_post).", valueName: "dir"))
+    @Option(
+        name: [.customLong("trace"), .customLong("from-trace")],
+        help: ArgumentHelp(
+            "Read the residual stream from this saved trace instead of running a prompt (it needs resid_post).", valueName: "dir"))
     var fromTrace: String?
 
     @Flag(name: .long, help: "Print one JSON object (tokens, pieces, and per layer and position the top tokens) instead of a grid.")
@@ -46,8 +48,10 @@ struct LensCommand: ParsableCommand {
     @Flag(name: .long, help: "Also draw the grid as a PNG picture (top token per cell, coloured by its probability).")
     var png = false
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Where the picture goes (implies --png): a .png file, or a folder for lens.png. Default: output/.", valueName: "file|dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Where the picture goes (implies --png): a .png file, or a folder for lens.png. Default: output/.", valueName: "file|dir"))
     var out: String?
 
     func validate() throws {
@@ -69,8 +73,9 @@ struct LensCommand: ParsableCommand {
                 bundle = try model.load()
             } else {
                 do { bundle = try model.load(path: metadata.model.source) } catch {
-                    throw CommandFailure(description: "the lens needs the traced model, which cannot be loaded (\(error)); "
-                                         + "give the model the trace was recorded with: --model PATH")
+                    throw CommandFailure(
+                        description: "the lens needs the traced model, which cannot be loaded (\(error)); "
+                            + "give the model the trace was recorded with: --model PATH")
                 }
             }
             let names = Set(metadata.tensors.map(\.name)).intersection(LogitLens.requiredRecords(config: bundle.model.config))
@@ -105,11 +110,14 @@ struct LensCommand: ParsableCommand {
             text = metadata.prompt
         }
         let name = URL(fileURLWithPath: source).lastPathComponent
-        let picture = LensPicture(lens: lens, piece: { tokenizer.displayPiece($0) },
-                                  title: "Logit lens: the top prediction after each layer",
-                                  subtitle: "\(name) · \"\(text)\" · \(lens.tokens.count) tokens, \(lens.layers.filter { $0.layer >= 0 }.count) layers")
+        let picture = LensPicture(
+            lens: lens, piece: { tokenizer.displayPiece($0) },
+            title: "Logit lens: the top prediction after each layer",
+            subtitle: "\(name) · \"\(text)\" · \(lens.tokens.count) tokens, \(lens.layers.filter { $0.layer >= 0 }.count) layers")
         let target = out ?? "output"
-        let url = target.lowercased().hasSuffix(".png") ? URL(fileURLWithPath: target)
+        let url =
+            target.lowercased().hasSuffix(".png")
+            ? URL(fileURLWithPath: target)
             : URL(fileURLWithPath: target, isDirectory: true).appendingPathComponent("lens.png")
         try PNGWriter.write(try picture.render(), to: url)
         return url
@@ -125,7 +133,9 @@ struct LensCommand: ParsableCommand {
             (fitted(label, width: labelWidth) + "  " + cells.joined(separator: "  "))
                 .replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
         }
-        print("logit lens over \(N) tokens: top \(lens.top == 1 ? "token" : "\(lens.top) tokens") and probability after each layer (* = the actual next token)")
+        print(
+            "logit lens over \(N) tokens: top \(lens.top == 1 ? "token" : "\(lens.top) tokens") and probability after each layer (* = the actual next token)"
+        )
         for blockStart in stride(from: 0, to: N, by: perBlock) {
             let positions = Array(blockStart..<min(N, blockStart + perBlock))
             print("")
@@ -134,19 +144,25 @@ struct LensCommand: ParsableCommand {
             for layer in lens.layers {
                 for rank in 0..<lens.top {
                     let label = rank == 0 ? (layer.layer < 0 ? "embed" : String(layer.layer)) : ""
-                    print(row(label, positions.map { position in
-                        let cell = layer.cells[position]
-                        guard rank < cell.top.count else { return fitted("", width: cellWidth) }
-                        let prediction = cell.top[rank]
-                        let hit = position + 1 < N && prediction.id == lens.tokens[position + 1]
-                        return fitted(tokenizer.displayPiece(prediction.id), width: pieceWidth) + (hit ? "*" : " ")
-                            + String(format: "%4.2f", prediction.probability)
-                    }))
+                    print(
+                        row(
+                            label,
+                            positions.map { position in
+                                let cell = layer.cells[position]
+                                guard rank < cell.top.count else { return fitted("", width: cellWidth) }
+                                let prediction = cell.top[rank]
+                                let hit = position + 1 < N && prediction.id == lens.tokens[position + 1]
+                                return fitted(tokenizer.displayPiece(prediction.id), width: pieceWidth) + (hit ? "*" : " ")
+                                    + String(format: "%4.2f", prediction.probability)
+                            }))
                 }
             }
-            print(row("next", positions.map { position in
-                fitted(position + 1 < N ? tokenizer.displayPiece(lens.tokens[position + 1]) : "", width: cellWidth)
-            }))
+            print(
+                row(
+                    "next",
+                    positions.map { position in
+                        fitted(position + 1 < N ? tokenizer.displayPiece(lens.tokens[position + 1]) : "", width: cellWidth)
+                    }))
         }
     }
 }
@@ -175,10 +191,13 @@ struct LensReport: Encodable {
         pieces = lens.tokens.map { tokenizer.displayPiece($0) }
         top = lens.top
         layers = lens.layers.map { layer in
-            Layer(layer: layer.layer, record: layer.record, cells: layer.cells.map { cell in
-                Cell(top: cell.top.map { Prediction(id: $0.id, piece: tokenizer.displayPiece($0.id), probability: $0.probability) },
-                     nextTokenProbability: cell.nextTokenProbability, nextTokenRank: cell.nextTokenRank)
-            })
+            Layer(
+                layer: layer.layer, record: layer.record,
+                cells: layer.cells.map { cell in
+                    Cell(
+                        top: cell.top.map { Prediction(id: $0.id, piece: tokenizer.displayPiece($0.id), probability: $0.probability) },
+                        nextTokenProbability: cell.nextTokenProbability, nextTokenRank: cell.nextTokenRank)
+                })
         }
     }
 }

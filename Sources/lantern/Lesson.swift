@@ -9,32 +9,36 @@ struct LessonCommand: ParsableCommand {
         commandName: "lesson",
         abstract: "Guided lessons on how a transformer works, run on the real engine.",
         discussion: """
-        Each lesson prints its text, runs real `lantern` commands (pictures go to output/), pauses,
-        and asks questions checked against the actual numbers. Progress is saved in
-        $LANTERN_HOME/progress.json (default ~/.lantern/progress.json).
+            Each lesson prints its text, runs real `lantern` commands (pictures go to output/), pauses,
+            and asks questions checked against the actual numbers. Progress is saved in
+            $LANTERN_HOME/progress.json (default ~/.lantern/progress.json).
 
-          lantern lesson              list the lessons with your progress
-          lantern lesson 5            start (or resume) lesson 5; an id such as `attention` works too
-          lantern lesson next         the first lesson you have not finished
-          lantern lesson reset [N]    forget all progress (or one lesson's)
-          lantern lesson --check      lint the lessons: files, ids, blocks, commands
+              lantern lesson              list the lessons with your progress
+              lantern lesson 5            start (or resume) lesson 5; an id such as `attention` works too
+              lantern lesson next         the first lesson you have not finished
+              lantern lesson reset [N]    forget all progress (or one lesson's)
+              lantern lesson --check      lint the lessons: files, ids, blocks, commands
 
-        At a question type the answer and press Enter; s skips, q stops (resume later). Answers are
-        read line by line, so a pipe or tmux works: --interactive keeps asking even when standard
-        input is not a terminal. --auto (the default when standard input is not a terminal) prints
-        the whole lesson with the answers, asks nothing, saves nothing and exits 0 (used by CI).
+            At a question type the answer and press Enter; s skips, q stops (resume later). Answers are
+            read line by line, so a pipe or tmux works: --interactive keeps asking even when standard
+            input is not a terminal. --auto (the default when standard input is not a terminal) prints
+            the whole lesson with the answers, asks nothing, saves nothing and exits 0 (used by CI).
 
-        Lessons are found in --lessons DIR, else $LANTERN_LESSONS, else ./lessons, else lessons/
-        beside the executable, else the checkout the binary was built from.
-        """)
+            Lessons are found in --lessons DIR, else $LANTERN_LESSONS, else ./lessons, else lessons/
+            beside the executable, else the checkout the binary was built from.
+            """)
 
     @Argument(help: ArgumentHelp("A lesson number or id, `next`, or `reset` [N]; nothing lists the lessons.", valueName: "lesson"))
     var selection: [String] = []
 
-    @Flag(name: .long, help: "Lint the lesson content (every file registered, ids unique, every block well formed, every command valid) and exit.")
+    @Flag(
+        name: .long,
+        help: "Lint the lesson content (every file registered, ids unique, every block well formed, every command valid) and exit.")
     var check = false
 
-    @Flag(name: .long, help: "Print the whole lesson and its answers without asking anything (the default when standard input is not a terminal).")
+    @Flag(
+        name: .long,
+        help: "Print the whole lesson and its answers without asking anything (the default when standard input is not a terminal).")
     var auto = false
 
     @Flag(name: .long, help: "Ask the questions even when standard input is not a terminal (answers from a pipe or tmux).")
@@ -46,10 +50,13 @@ struct LessonCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The lesson folder (with manifest.json). Default: see below.", valueName: "dir"))
     var lessons: String?
 
-    @Option(name: .long, help: ArgumentHelp("Run every command of the lesson on this model (passed on as --model).", valueName: "path|name"))
+    @Option(
+        name: .long, help: ArgumentHelp("Run every command of the lesson on this model (passed on as --model).", valueName: "path|name"))
     var model: String?
 
-    @Option(name: .long, help: ArgumentHelp("The tokenizer for --model, when it is not in the model folder (passed on as --tokenizer).", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The tokenizer for --model, when it is not in the model folder (passed on as --tokenizer).", valueName: "path"))
     var tokenizer: String?
 
     func validate() throws {
@@ -101,12 +108,15 @@ struct LessonCommand: ParsableCommand {
     }
 
     func start(_ library: LessonLibrary, index: Int, store: ProgressStore) throws {
-        let mode: LessonRunner.Mode = auto ? .automatic : interactive ? .interactive : (isatty(STDIN_FILENO) == 1 ? .interactive : .automatic)
+        let mode: LessonRunner.Mode =
+            auto ? .automatic : interactive ? .interactive : (isatty(STDIN_FILENO) == 1 ? .interactive : .automatic)
         try Self.runLesson(library, index: index, mode: mode, store: store, model: model, tokenizer: tokenizer, restart: restart)
     }
 
-    static func runLesson(_ library: LessonLibrary, index: Int, mode: LessonRunner.Mode, store: ProgressStore,
-                          model: String?, tokenizer: String?, restart: Bool) throws {
+    static func runLesson(
+        _ library: LessonLibrary, index: Int, mode: LessonRunner.Mode, store: ProgressStore,
+        model: String?, tokenizer: String?, restart: Bool
+    ) throws {
         let parsed = library.parse(library.entries[index])
         guard parsed.issues.isEmpty else {
             for issue in parsed.issues { printError(issue.description) }
@@ -195,7 +205,8 @@ struct LessonCommand: ParsableCommand {
     /// Bare `lantern` on a terminal: a welcome and the offer of the first unfinished lesson.
     static func welcome() throws {
         guard let folder = LessonLocator.find(explicit: nil, executable: ProcessCommandRunner.currentExecutable()),
-              let library = try? LessonLibrary(folder: folder) else {
+            let library = try? LessonLibrary(folder: folder)
+        else {
             print(Lantern.helpMessage())
             return
         }
@@ -207,7 +218,9 @@ struct LessonCommand: ParsableCommand {
         let progress = (try? store.load()) ?? LessonProgress()
         let index = library.entries.firstIndex { progress[$0.id].finished == nil } ?? 0
         let entry = library.entries[index]
-        print("Lessons: \(library.entries.count), one per stage of a transformer (`lantern lesson` lists them; `lantern --help` lists every command).")
+        print(
+            "Lessons: \(library.entries.count), one per stage of a transformer (`lantern lesson` lists them; `lantern --help` lists every command)."
+        )
         print("Start lesson \(index + 1), \(entry.title) (about \(entry.minutes ?? 7) minutes)? [Y/n] ", terminator: "")
         fflush(nil)
         guard let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased(), answer.isEmpty || answer.hasPrefix("y") else {

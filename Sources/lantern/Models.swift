@@ -7,15 +7,15 @@ struct ModelsCommand: ParsableCommand {
         commandName: "models",
         abstract: "List the models on this machine and the ones `lantern download` can fetch.",
         discussion: """
-        Local models come from Lantern's folder ($LANTERN_HOME/models, by default \
-        ~/.lantern/models) and from the Hugging Face hub cache ($HF_HUB_CACHE, else $HF_HOME/hub, \
-        else ~/.cache/huggingface/hub), so models fetched with the huggingface_hub Python library \
-        work as they are. Pass the name shown to --model.
+            Local models come from Lantern's folder ($LANTERN_HOME/models, by default \
+            ~/.lantern/models) and from the Hugging Face hub cache ($HF_HUB_CACHE, else $HF_HOME/hub, \
+            else ~/.cache/huggingface/hub), so models fetched with the huggingface_hub Python library \
+            work as they are. Pass the name shown to --model.
 
-        Examples:
-          lantern models
-          lantern models --json
-        """)
+            Examples:
+              lantern models
+              lantern models --json
+            """)
 
     @Flag(name: .long, help: "Print one JSON object ({\"local\": [...], \"downloadable\": [...]}) instead of tables.")
     var json = false
@@ -36,16 +36,16 @@ struct ModelsCommand: ParsableCommand {
                 "local": zip(local, sizes).map { model, size in
                     [
                         "name": model.name, "origin": model.origin.rawValue, "family": model.family ?? NSNull(),
-                        "bytes": size, "path": model.loadPath.path, "revision": model.revision ?? NSNull(),
+                        "bytes": size, "path": model.loadPath.path, "revision": model.revision ?? NSNull()
                     ] as [String: Any]
                 },
                 "downloadable": catalog.map { entry in
                     [
                         "name": entry.name, "repo": entry.repo, "family": entry.family, "summary": entry.summary,
                         "approximate_bytes": entry.approximateBytes, "downloaded": here.contains(entry.name),
-                        "files": entry.files.map(\.name),
+                        "files": entry.files.map(\.name)
                     ] as [String: Any]
-                },
+                }
             ])
             return
         }
@@ -56,23 +56,30 @@ struct ModelsCommand: ParsableCommand {
             print("  none yet: `lantern download gpt2` fetches one")
         } else {
             let rows = zip(local, sizes).map { model, size in
-                [model.name, model.family ?? "?", ByteCount.format(size),
-                 model.origin == .lantern ? display(model.folder) : "Hugging Face cache, \(display(model.folder))"]
+                [
+                    model.name, model.family ?? "?", ByteCount.format(size),
+                    model.origin == .lantern ? display(model.folder) : "Hugging Face cache, \(display(model.folder))"
+                ]
             }
             printTable(header: ["name", "family", "size", "where"], rows: rows)
         }
         print("")
         print("Downloadable with `lantern download NAME`:")
         let rows = catalog.map { entry in
-            [entry.name, entry.family, "~" + ByteCount.format(entry.approximateBytes),
-             entry.summary + (here.contains(entry.name) ? " (downloaded)" : "")]
+            [
+                entry.name, entry.family, "~" + ByteCount.format(entry.approximateBytes),
+                entry.summary + (here.contains(entry.name) ? " (downloaded)" : "")
+            ]
         }
         printTable(header: ["name", "family", "size", "model"], rows: rows)
         var notes: [(note: String, names: [String])] = []
         for entry in catalog {
             guard let note = entry.note else { continue }
-            if let index = notes.firstIndex(where: { $0.note == note }) { notes[index].names.append(entry.name) }
-            else { notes.append((note, [entry.name])) }
+            if let index = notes.firstIndex(where: { $0.note == note }) {
+                notes[index].names.append(entry.name)
+            } else {
+                notes.append((note, [entry.name]))
+            }
         }
         for (note, names) in notes { print("  \(names.joined(separator: ", ")): \(note)") }
     }

@@ -8,21 +8,27 @@ import Tensors
 /// that needs no model (a picture from a trace) never loads one, and one that does gets the
 /// built-in model unless told otherwise (applied at load, so `wasGiven` still tells the two apart).
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "A Hugging Face model folder (config.json, model.safetensors, tokenizer files), a llama2.c .bin checkpoint, or a model name (gpt2, openai-community/gpt2, stories15M: see `lantern models`). Default: Lantern's built-in teaching model, lantern-tiny.",
-        valueName: "path|name"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A Hugging Face model folder (config.json, model.safetensors, tokenizer files), a llama2.c .bin checkpoint, or a model name (gpt2, openai-community/gpt2, stories15M: see `lantern models`). Default: Lantern's built-in teaching model, lantern-tiny.",
+            valueName: "path|name"))
     var model: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "The tokenizer, when it is not in the model folder (llama2.c: tokenizer.bin).", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The tokenizer, when it is not in the model folder (llama2.c: tokenizer.bin).", valueName: "path"))
     var tokenizer: String?
 
     @Option(name: .long, parsing: .unconditional, help: "CPU threads for the engine (default: every core).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(name: .long, help: ArgumentHelp(
-        "How the weight matrices are kept in memory: f32 (exact, the default), f16 or bf16 (half the memory and about twice the decode speed; every product is still computed in float32, the logits differ slightly — see README).",
-        valueName: "f32|f16|bf16"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "How the weight matrices are kept in memory: f32 (exact, the default), f16 or bf16 (half the memory and about twice the decode speed; every product is still computed in float32, the logits differ slightly — see README).",
+            valueName: "f32|f16|bf16"))
     var weights: WeightFormat = .f32
 
     func validate() throws {
@@ -49,8 +55,10 @@ struct PromptOrTrace: ParsableArguments {
     @Argument(help: "The prompt to run (leave out with --trace).")
     var prompt: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Read this saved trace (a folder written by --trace) instead of running a prompt.", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Read this saved trace (a folder written by --trace) instead of running a prompt.", valueName: "dir"))
     var trace: String?
 
     func validate() throws {
@@ -75,19 +83,27 @@ struct SamplingChoices: ParsableArguments {
 
     // Numbers parse unconditionally, so `--top-k -5` reaches validation ("out of range") instead
     // of being read as an unknown flag ("missing value").
-    @Option(name: .long, parsing: .unconditional, help: "Divide the logits by this before softmax: below 1 sharper, above 1 flatter; 0 means greedy; 1 leaves the model's distribution as it is.")
+    @Option(
+        name: .long, parsing: .unconditional,
+        help:
+            "Divide the logits by this before softmax: below 1 sharper, above 1 flatter; 0 means greedy; 1 leaves the model's distribution as it is."
+    )
     var temperature: Float = Self.defaultSettings.temperature
 
     @Option(name: .long, parsing: .unconditional, help: "Sample only from the k most likely tokens (0 = off).")
     var topK: Int = Self.defaultSettings.topK
 
-    @Option(name: .long, parsing: .unconditional, help: "Then only from the fewest most likely tokens whose probabilities add up to p (1 = off).")
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: "Then only from the fewest most likely tokens whose probabilities add up to p (1 = off).")
     var topP: Float = Self.defaultSettings.topP
 
     @Flag(name: .long, help: "Always take the most likely token (same as --temperature 0).")
     var greedy = false
 
-    @Option(name: .long, parsing: .unconditional, help: "Seed of Lantern's random generator, a whole number 0 or more: the same seed gives the same draws on every machine.")
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: "Seed of Lantern's random generator, a whole number 0 or more: the same seed gives the same draws on every machine.")
     var seed: UInt64 = 42
 
     var settings: SamplingSettings {
@@ -109,7 +125,9 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Stop when this text appears (not printed). Repeatable.", valueName: "text"))
     var stop: [String] = []
 
-    @Flag(name: .long, help: "Never draw the model's end-of-text token: only --max-new-tokens, --stop or a full context window ends the text.")
+    @Flag(
+        name: .long, help: "Never draw the model's end-of-text token: only --max-new-tokens, --stop or a full context window ends the text."
+    )
     var ignoreEos = false
 
     static var defaultSettings: SamplingSettings { SamplingChoices.defaultSettings }
@@ -145,8 +163,9 @@ func printEncodable<T: Encodable>(_ value: T, snakeCaseKeys: Bool = true) throws
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     } catch EncodingError.invalidValue(let bad, let context) {
         let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-        throw CommandFailure(description: "cannot write JSON: the value at \(path.isEmpty ? "the top level" : path) is \(bad), "
-                             + "which JSON cannot hold; the model's weights or the trace hold NaN or infinite numbers")
+        throw CommandFailure(
+            description: "cannot write JSON: the value at \(path.isEmpty ? "the top level" : path) is \(bad), "
+                + "which JSON cannot hold; the model's weights or the trace hold NaN or infinite numbers")
     }
 }
 

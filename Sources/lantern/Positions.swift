@@ -11,46 +11,56 @@ struct PositionsCommand: ParsableCommand {
         commandName: "positions",
         abstract: "Draw positional encodings (learned, sinusoidal, rotary) as heatmaps, with a similarity-by-distance chart.",
         discussion: """
-        A transformer sees its tokens all at once; positional encodings tell it where each
-        one is. Three schemes:
-          learned      GPT-2: a trained vector per position (needs a GPT-2 model)
-          sinusoidal   the original paper: fixed sines and cosines (no model needed;
-                       width from the model or --width)
-          rotary       Llama: queries and keys turned by an angle that grows with the
-                       position (head size and θ from the model, else --width and 10000)
-        Each table is a heatmap (rows = position, columns = channel; blue negative, red
-        positive). A second picture plots the cosine similarity of position p with p + d,
-        averaged over p, against the distance d.
+            A transformer sees its tokens all at once; positional encodings tell it where each
+            one is. Three schemes:
+              learned      GPT-2: a trained vector per position (needs a GPT-2 model)
+              sinusoidal   the original paper: fixed sines and cosines (no model needed;
+                           width from the model or --width)
+              rotary       Llama: queries and keys turned by an angle that grows with the
+                           position (head size and θ from the model, else --width and 10000)
+            Each table is a heatmap (rows = position, columns = channel; blue negative, red
+            positive). A second picture plots the cosine similarity of position p with p + d,
+            averaged over p, against the distance d.
 
-        Pictures go into output/ (positions-SCHEME.png and positions-SCHEME-similarity.png)
-        unless --out names a folder or a .png file; their paths are printed.
+            Pictures go into output/ (positions-SCHEME.png and positions-SCHEME-similarity.png)
+            unless --out names a folder or a .png file; their paths are printed.
 
-        Examples:
-          lantern positions --scheme sinusoidal --width 128 --positions 100
-          lantern positions --model gpt2 --scheme learned
-          lantern positions --model stories15M --scheme all
-        """)
+            Examples:
+              lantern positions --scheme sinusoidal --width 128 --positions 100
+              lantern positions --model gpt2 --scheme learned
+              lantern positions --model stories15M --scheme all
+            """)
 
-    @Option(name: .long, help: ArgumentHelp(
-        "A Hugging Face model folder, a llama2.c .bin checkpoint, or a model name (see `lantern models`).", valueName: "path|name"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A Hugging Face model folder, a llama2.c .bin checkpoint, or a model name (see `lantern models`).", valueName: "path|name"))
     var model: String?
 
-    @Option(name: .long, help: ArgumentHelp("The tokenizer, when it is not in the model folder (llama2.c: tokenizer.bin).", valueName: "path"))
+    @Option(
+        name: .long, help: ArgumentHelp("The tokenizer, when it is not in the model folder (llama2.c: tokenizer.bin).", valueName: "path"))
     var tokenizer: String?
 
     @Option(name: .long, help: ArgumentHelp("learned, sinusoidal, rotary, or all (side by side).", valueName: "scheme"))
     var scheme: String = "all"
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("How many positions to draw (2 or more; at most the model's context length).", valueName: "N"))
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp("How many positions to draw (2 or more; at most the model's context length).", valueName: "N"))
     var positions: Int = 64
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Width (channels) of the sinusoidal table and head size of rotary when no model is given.",
-                                            valueName: "C"))
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp(
+            "Width (channels) of the sinusoidal table and head size of rotary when no model is given.",
+            valueName: "C"))
     var width: Int?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Where to write: a folder for the default names, or a .png file for the table (the chart goes beside it). Default: output/.",
-        valueName: "file|dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Where to write: a folder for the default names, or a .png file for the table (the chart goes beside it). Default: output/.",
+            valueName: "file|dir"))
     var out: String?
 
     static let maximumPositions = 4096
@@ -72,12 +82,17 @@ struct PositionsCommand: ParsableCommand {
     func run() throws {
         let tables = try positionTables()
         let pictures = try tables.map { try PositionPicture.heatmap($0).render() }
-        let missing = tables.contains { $0.scheme == .learned } ? ""
+        let missing =
+            tables.contains { $0.scheme == .learned }
+            ? ""
             : model == nil ? "   (learned: add --model with a GPT-2 model)" : "   (no learned table: this model uses rotary positions)"
-        let table = pictures.count == 1 ? pictures[0] : try PositionPicture.sideBySide(
-            pictures, title: "\(tables.count == 3 ? "Three" : "Two") ways to tell positions apart · \(positions) positions",
-            subtitle: tables.map { PositionPicture.seriesName($0) }.joined(separator: "   ·   ")
-                + "   —   rows = position, columns = channel; blue negative, white 0, red positive" + missing)
+        let table =
+            pictures.count == 1
+            ? pictures[0]
+            : try PositionPicture.sideBySide(
+                pictures, title: "\(tables.count == 3 ? "Three" : "Two") ways to tell positions apart · \(positions) positions",
+                subtitle: tables.map { PositionPicture.seriesName($0) }.joined(separator: "   ·   ")
+                    + "   —   rows = position, columns = channel; blue negative, white 0, red positive" + missing)
         let chart = try PositionPicture.similarityChart(tables).render()
         let (tableURL, chartURL) = outputURLs(name: "positions-\(scheme)")
         try PNGWriter.write(table, to: tableURL)
@@ -96,30 +111,38 @@ struct PositionsCommand: ParsableCommand {
             config = bundle.model.config
             name = URL(fileURLWithPath: bundle.source).lastPathComponent
             guard positions <= bundle.model.config.contextLength else {
-                throw ValidationError("--positions \(positions) is out of range: \(name) has a context of "
-                                      + "\(bundle.model.config.contextLength) positions, so use 2 to \(bundle.model.config.contextLength)")
+                throw ValidationError(
+                    "--positions \(positions) is out of range: \(name) has a context of "
+                        + "\(bundle.model.config.contextLength) positions, so use 2 to \(bundle.model.config.contextLength)")
             }
             if let table = bundle.model.learnedPositionTable {
-                learned = (PositionTable.learned(table, positions: positions,
-                                                 origin: "\(name), width \(bundle.model.config.width)"), name)
+                learned = (
+                    PositionTable.learned(
+                        table, positions: positions,
+                        origin: "\(name), width \(bundle.model.config.width)"), name
+                )
             }
         }
         let C = width ?? config?.width ?? 64
-        let sinusoidal = PositionTable.sinusoidal(positions: positions, width: C,
-                                                  origin: config == nil ? "width \(C)" : "width \(C) as in \(name)")
-        var rotary = PositionTable.rotary(positions: positions, headSize: width ?? 64, theta: 10000,
-                                          origin: "head size \(width ?? 64), θ = 10000")
+        let sinusoidal = PositionTable.sinusoidal(
+            positions: positions, width: C,
+            origin: config == nil ? "width \(C)" : "width \(C) as in \(name)")
+        var rotary = PositionTable.rotary(
+            positions: positions, headSize: width ?? 64, theta: 10000,
+            origin: "head size \(width ?? 64), θ = 10000")
         if let config, case .rotary(let theta, _) = config.positional {
             let scaled = config.rotaryScaling == .none ? "" : ", scaling \(config.rotaryScaling)"
-            rotary = PositionTable.rotary(positions: positions, headSize: config.headSize, theta: theta,
-                                          scaling: config.rotaryScaling,
-                                          origin: "\(name): head size \(config.headSize), θ = \(format(theta))\(scaled)")
+            rotary = PositionTable.rotary(
+                positions: positions, headSize: config.headSize, theta: theta,
+                scaling: config.rotaryScaling,
+                origin: "\(name): head size \(config.headSize), θ = \(format(theta))\(scaled)")
         }
         switch scheme {
         case "learned":
             guard let learned else {
-                throw ValidationError("\(name) has no learned position table: it is a \(config?.family.rawValue ?? "") model that "
-                                      + "uses rotary positions (RoPE); try --scheme rotary")
+                throw ValidationError(
+                    "\(name) has no learned position table: it is a \(config?.family.rawValue ?? "") model that "
+                        + "uses rotary positions (RoPE); try --scheme rotary")
             }
             return [learned.table]
         case "sinusoidal": return [sinusoidal]

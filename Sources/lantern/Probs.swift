@@ -13,21 +13,21 @@ struct ProbsCommand: ParsableCommand {
         commandName: "probs",
         abstract: "Draw one step's next-token probabilities and its sampling funnel as PNG pictures.",
         discussion: """
-        Two pictures of one generation step:
-          probs-stepN.png    the model's softmax over the --top most likely next tokens
-          funnel-stepN.png   the sampling funnel: after temperature, after top-k, after
-                             top-p (renormalised), with cut candidates grey, the random
-                             draw on the cumulative scale and the chosen token orange
-        Step 0 is the first generated token; for --step N Lantern first generates N
-        tokens with the same settings. The pictures are written into output/ unless
-        --out says otherwise (a folder, or a .png file for the first picture: the
-        funnel then goes beside it as NAME-funnel.png), and their paths are printed.
+            Two pictures of one generation step:
+              probs-stepN.png    the model's softmax over the --top most likely next tokens
+              funnel-stepN.png   the sampling funnel: after temperature, after top-k, after
+                                 top-p (renormalised), with cut candidates grey, the random
+                                 draw on the cumulative scale and the chosen token orange
+            Step 0 is the first generated token; for --step N Lantern first generates N
+            tokens with the same settings. The pictures are written into output/ unless
+            --out says otherwise (a folder, or a .png file for the first picture: the
+            funnel then goes beside it as NAME-funnel.png), and their paths are printed.
 
-        Examples:
-          lantern probs "Once upon a time" --model stories15M
-          lantern probs "The cat sat" --model gpt2 --step 3 --temperature 0.8 --top-k 40 --top-p 0.9
-          lantern probs --trace output/trace --step 2 --top 15
-        """)
+            Examples:
+              lantern probs "Once upon a time" --model stories15M
+              lantern probs "The cat sat" --model gpt2 --step 3 --temperature 0.8 --top-k 40 --top-p 0.9
+              lantern probs --trace output/trace --step 2 --top 15
+            """)
 
     @OptionGroup var input: PromptOrTrace
 
@@ -36,17 +36,25 @@ struct ProbsCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "The step to draw (0 is the first generated token).")
     var step: Int = 0
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("How many candidates to draw, 1 to \(SamplingStep.listed).", valueName: "K"))
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp("How many candidates to draw, 1 to \(SamplingStep.listed).", valueName: "K"))
     var top: Int = 10
 
     @OptionGroup var sampling: SamplingChoices
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Where to write: a folder for the default names, or a .png file for the probabilities (the funnel goes beside it). Default: output/.",
-        valueName: "file|dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Where to write: a folder for the default names, or a .png file for the probabilities (the funnel goes beside it). Default: output/.",
+            valueName: "file|dir"))
     var out: String?
 
-    @Flag(name: .long, help: "Print the probabilities as a bar chart in the terminal instead of writing PNGs (plain characters with NO_COLOR or when piped).")
+    @Flag(
+        name: .long,
+        help:
+            "Print the probabilities as a bar chart in the terminal instead of writing PNGs (plain characters with NO_COLOR or when piped)."
+    )
     var terminal = false
 
     var settings: SamplingSettings { sampling.settings }
@@ -54,7 +62,9 @@ struct ProbsCommand: ParsableCommand {
     func validate() throws {
         guard step >= 0 else { throw ValidationError("--step \(step) is out of range: steps count from 0 (the first generated token)") }
         guard (1...SamplingStep.listed).contains(top) else {
-            throw ValidationError("--top \(top) is out of range: use 1 to \(SamplingStep.listed) (each step records its \(SamplingStep.listed) most likely candidates)")
+            throw ValidationError(
+                "--top \(top) is out of range: use 1 to \(SamplingStep.listed) (each step records its \(SamplingStep.listed) most likely candidates)"
+            )
         }
     }
 
@@ -88,7 +98,9 @@ struct ProbsCommand: ParsableCommand {
             let modelPath = try model.model.map { try ModelHub.resolveModelArgument($0) } ?? metadata.model.source
             let bundle = try? ModelBundle.load(model: modelPath, tokenizer: model.tokenizer)
             if bundle == nil {
-                printError("note: cannot load the traced model's tokenizer from \(modelPath); tokens not in the text are shown as #id (add --model)")
+                printError(
+                    "note: cannot load the traced model's tokenizer from \(modelPath); tokens not in the text are shown as #id (add --model)"
+                )
             }
             return ProbabilitySource(trace: metadata, step: step, tokenizer: bundle?.tokenizer)
         }
@@ -98,19 +110,22 @@ struct ProbsCommand: ParsableCommand {
         let promptIds = try generator.encodePrompt(prompt)
         let context = bundle.model.config.contextLength
         guard promptIds.count + step < context else {
-            throw ValidationError("--step \(step) is out of range: the prompt has \(promptIds.count) tokens and the context "
-                                  + "\(context), so steps 0 to \(context - promptIds.count - 1) fit")
+            throw ValidationError(
+                "--step \(step) is out of range: the prompt has \(promptIds.count) tokens and the context "
+                    + "\(context), so steps 0 to \(context - promptIds.count - 1) fit")
         }
         // Generate `step` tokens with the same settings, then look at the next draw without taking it.
-        let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
-                                            settings: settings)
+        let session = try GenerationSession(
+            model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
+            settings: settings)
         for _ in 0..<step { try session.accept(session.sample()) }
         let next = session.preview()
         var pieces: [Int: String] = [:]
         for id in next.candidateIds { pieces[id] = bundle.tokenizer.displayPiece(id) }
-        return ProbabilitySource(step: next, index: step, pieces: pieces, model: bundle.source,
-                                 context: prompt + bundle.tokenizer.decode(session.generatedIds, skipSpecialTokens: true),
-                                 vocabularySize: bundle.model.config.vocabularySize)
+        return ProbabilitySource(
+            step: next, index: step, pieces: pieces, model: bundle.source,
+            context: prompt + bundle.tokenizer.decode(session.generatedIds, skipSpecialTokens: true),
+            vocabularySize: bundle.model.config.vocabularySize)
     }
 
     /// `--out` as a .png file (the funnel goes beside it as NAME-funnel.png), else a folder (default output/).

@@ -11,24 +11,24 @@ struct StepCommand: ParsableCommand {
         commandName: "step",
         abstract: "Step through generation one token at a time, seeing every choice.",
         discussion: """
-        At each step Lantern shows the text so far, the most likely next tokens with their
-        probabilities before and after the sampling filters, and the token it would sample.
-        Then type a command and press Enter (it reads plain lines, so it also works through a pipe):
+            At each step Lantern shows the text so far, the most likely next tokens with their
+            probabilities before and after the sampling filters, and the token it would sample.
+            Then type a command and press Enter (it reads plain lines, so it also works through a pipe):
 
-          Enter or s      take the sampled token
-          1 … N           take candidate number N from the list
-          t TEXT          type a token of your own (TEXT is tokenized; each piece is taken in turn)
-          temp X          set the temperature (0 = greedy)     topk N   keep the N most likely (0 = off)
-          topp X          set top-p (1 = off)                  seed N   restart the random generator
-          u               undo the last token
-          a L H           the newest token's attention in layer L, head H, as a heatmap
-          save DIR        save the trace so far (open it with `lantern trace show DIR`)
-          q               quit                                 ?        this help
+              Enter or s      take the sampled token
+              1 … N           take candidate number N from the list
+              t TEXT          type a token of your own (TEXT is tokenized; each piece is taken in turn)
+              temp X          set the temperature (0 = greedy)     topk N   keep the N most likely (0 = off)
+              topp X          set top-p (1 = off)                  seed N   restart the random generator
+              u               undo the last token
+              a L H           the newest token's attention in layer L, head H, as a heatmap
+              save DIR        save the trace so far (open it with `lantern trace show DIR`)
+              q               quit                                 ?        this help
 
-        Colour follows the terminal; NO_COLOR=1 or a pipe gives plain text.
+            Colour follows the terminal; NO_COLOR=1 or a pipe gives plain text.
 
-        Example: lantern step "Once upon a time" --model stories260K.bin --temperature 0.8
-        """)
+            Example: lantern step "Once upon a time" --model stories260K.bin --temperature 0.8
+            """)
 
     @Argument(help: "The prompt (may be empty).") var prompt: String
     @OptionGroup var model: ModelOptions
@@ -53,14 +53,17 @@ struct StepCommand: ParsableCommand {
         var spec = request.spec
         spec.kinds.insert(.pattern)
         spec.layers = nil
-        let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
-                                            settings: sampling.settings, capture: spec)
+        let session = try GenerationSession(
+            model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
+            settings: sampling.settings, capture: spec)
         if sampling.ignoreEos { session.suppressedTokens = [generator.endOfTextId] }
-        let stepper = Stepper(session: session, tokenizer: bundle.tokenizer, listed: candidates,
-                              maxNewTokens: sampling.maxNewTokens, isEndOfText: generator.isEndOfText)
-        let screen = StepperScreen(stepper: stepper, bundle: bundle, prompt: prompt,
-                                   request: CaptureRequest(kinds: spec.kinds, layers: nil),
-                                   painter: TerminalPainter(color: TerminalColor.detect()))
+        let stepper = Stepper(
+            session: session, tokenizer: bundle.tokenizer, listed: candidates,
+            maxNewTokens: sampling.maxNewTokens, isEndOfText: generator.isEndOfText)
+        let screen = StepperScreen(
+            stepper: stepper, bundle: bundle, prompt: prompt,
+            request: CaptureRequest(kinds: spec.kinds, layers: nil),
+            painter: TerminalPainter(color: TerminalColor.detect()))
         screen.showStep()
         while let line = readLine() {
             if !screen.handle(line.trimmingCharacters(in: .whitespaces)) { break }
@@ -101,7 +104,10 @@ struct StepperScreen {
         say(painter.bold("── step \(session.generatedIds.count + 1) · \(session.tokens.count)/\(session.contextLength) tokens ──"))
         say(painter.dim(prompt) + painter.bold(text))
         let s = session.settings
-        say(painter.dim("temperature \(s.temperature)\(s.isGreedy ? " (greedy)" : "") · top-k \(s.topK == 0 ? "off" : String(s.topK)) · top-p \(s.topP == 1 ? "off" : String(s.topP)) · seed \(s.seed)"))
+        say(
+            painter.dim(
+                "temperature \(s.temperature)\(s.isGreedy ? " (greedy)" : "") · top-k \(s.topK == 0 ? "off" : String(s.topK)) · top-p \(s.topP == 1 ? "off" : String(s.topP)) · seed \(s.seed)"
+            ))
         say(painter.dim(Self.cacheLine(positions: session.tokens.count, config: bundle.model.config)))
         if session.isContextFull {
             say("The context window is full (\(session.contextLength) tokens): undo (u), save, or quit (q).")
@@ -120,13 +126,21 @@ struct StepperScreen {
                 afterText = painter.dim("cut")
             }
             let marker = candidate.id == proposal.chosen ? "▶" : " "
-            say(marker + String(format: "%3d  ", index + 1) + piece + String(format: " %7.2f  ", candidate.logit) + before + "  " + afterText)
+            say(
+                marker + String(format: "%3d  ", index + 1) + piece + String(format: " %7.2f  ", candidate.logit) + before + "  "
+                    + afterText)
         }
         let filters = "top-k leaves \(proposal.countAfterTopK), top-p leaves \(proposal.countAfterTopP)"
-        let draw = proposal.randomDraw.map { String(format: "random draw %.4f", $0) }
+        let draw =
+            proposal.randomDraw.map { String(format: "random draw %.4f", $0) }
             ?? proposal.marginToRunnerUp.map { String(format: "greedy, %.2f logits ahead of the runner-up", $0) } ?? "greedy"
-        say("next: \(painter.bold(tokenizer.displayPiece(proposal.chosen))) (p \(String(format: "%.4f", proposal.chosenProbability)), rank \(proposal.chosenRank); \(filters); \(draw))")
-        say(painter.dim("[Enter] take · 1-\(listed) pick · t TEXT type · temp/topk/topp/seed N · u undo · a L H attention · save DIR · q quit · ? help"))
+        say(
+            "next: \(painter.bold(tokenizer.displayPiece(proposal.chosen))) (p \(String(format: "%.4f", proposal.chosenProbability)), rank \(proposal.chosenRank); \(filters); \(draw))"
+        )
+        say(
+            painter.dim(
+                "[Enter] take · 1-\(listed) pick · t TEXT type · temp/topk/topp/seed N · u undo · a L H attention · save DIR · q quit · ? help"
+            ))
     }
 
     func colouredBar(_ p: Float) -> String {
@@ -147,7 +161,9 @@ struct StepperScreen {
             case .undo: say(session.undo() ? "undid the last token" : "nothing to undo")
             case .type(let text):
                 let ids = try stepper.tokens(typing: text)
-                say("\"\(text)\" is \(ids.count) token\(ids.count == 1 ? "" : "s"): \(ids.map { tokenizer.displayPiece($0) }.joined(separator: " | "))")
+                say(
+                    "\"\(text)\" is \(ids.count) token\(ids.count == 1 ? "" : "s"): \(ids.map { tokenizer.displayPiece($0) }.joined(separator: " | "))"
+                )
                 taken(try stepper.force(ids))
             case .set(let setting, let value): try stepper.set(setting, value)
             case .attention(let argument):
@@ -163,10 +179,12 @@ struct StepperScreen {
         } catch let error as StepperError {
             switch error {
             case .limitReached(let limit):
-                say("error: --max-new-tokens \(limit) reached: u undoes a step, q quits (start again with a larger --max-new-tokens to go on)")
+                say(
+                    "error: --max-new-tokens \(limit) reached: u undoes a step, q quits (start again with a larger --max-new-tokens to go on)"
+                )
             case .attentionUsage, .noAttentionYet, .notListed:
                 say("\(error)")
-                return true          // nothing changed: the step is not shown again
+                return true  // nothing changed: the step is not shown again
             case .emptyText, .noTokens:
                 say("\(error)")
             case .needsNumber, .invalidSetting:
@@ -193,11 +211,15 @@ struct StepperScreen {
         let largest = weights.max() ?? 1
         for (position, weight) in weights.enumerated() {
             let label = fitted(tokenizer.displayPiece(tokens[position]), width: 14)
-            let cell = painter.background(String(format: " %5.3f ", weight), Colormap.viridis.color(weight, low: 0, high: max(largest, 1e-6)))
+            let cell = painter.background(
+                String(format: " %5.3f ", weight), Colormap.viridis.color(weight, low: 0, high: max(largest, 1e-6)))
             say(String(format: "%5d  ", position) + label + " " + cell + " " + TerminalPainter.bar(weight, width: 20))
         }
         if K > 1, weights[0] > 0.5 {
-            say(painter.dim("note: most attention sits on the first token, an \"attention sink\" — heads park attention there when nothing else is relevant."))
+            say(
+                painter.dim(
+                    "note: most attention sits on the first token, an \"attention sink\" — heads park attention there when nothing else is relevant."
+                ))
         }
     }
 

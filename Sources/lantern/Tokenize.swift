@@ -10,28 +10,32 @@ struct TokenizeCommand: ParsableCommand {
         commandName: "tokenize",
         abstract: "Show how a model's tokenizer splits text: each token's id and piece.",
         discussion: """
-        Spaces in pieces are shown as ␣, newlines as ↵, tabs as ⇥. --tokenizer alone
-        needs no model: a folder of tokenizer files (e.g. from `lantern train-tokenizer`),
-        a tokenizer.json or a llama2.c tokenizer.bin.
+            Spaces in pieces are shown as ␣, newlines as ↵, tabs as ⇥. --tokenizer alone
+            needs no model: a folder of tokenizer files (e.g. from `lantern train-tokenizer`),
+            a tokenizer.json or a llama2.c tokenizer.bin.
 
-        Examples:
-          lantern tokenize "Mia found the red ball."
-          lantern tokenize "Hello world" --model path/to/gpt2
-          lantern tokenize "Hello world" --model path/to/gpt2 --json
-          lantern tokenize "Hello world" --tokenizer output/tok4k
-        """)
+            Examples:
+              lantern tokenize "Mia found the red ball."
+              lantern tokenize "Hello world" --model path/to/gpt2
+              lantern tokenize "Hello world" --model path/to/gpt2 --json
+              lantern tokenize "Hello world" --tokenizer output/tok4k
+            """)
 
     @Argument(help: "The text to tokenize.")
     var text: String
 
-    @Option(name: .long, help: ArgumentHelp(
-        "A model folder, llama2.c .bin checkpoint or model name whose tokenizer to use (see `lantern models`). Default, when --tokenizer is not given either: the built-in lantern-tiny.",
-        valueName: "path|name"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A model folder, llama2.c .bin checkpoint or model name whose tokenizer to use (see `lantern models`). Default, when --tokenizer is not given either: the built-in lantern-tiny.",
+            valueName: "path|name"))
     var model: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "The tokenizer: a folder of tokenizer files, a tokenizer.json or a tokenizer.bin. Without --model no weights are loaded.",
-        valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The tokenizer: a folder of tokenizer files, a tokenizer.json or a tokenizer.bin. Without --model no weights are loaded.",
+            valueName: "path"))
     var tokenizer: String?
 
     @Option(name: .long, parsing: .unconditional, help: "CPU threads for the engine when a model is loaded (default: every core).")

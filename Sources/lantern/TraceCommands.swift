@@ -10,12 +10,12 @@ struct TraceCommand: ParsableCommand {
         commandName: "trace",
         abstract: "Look at saved traces: summarise, compare, replay.",
         discussion: """
-        A trace is a folder written by `lantern generate --trace DIR` or the stepper's `save`:
-        trace.json plus one NumPy .npy file per tensor. In Python:
-          import numpy as np, json
-          meta = json.load(open("DIR/trace.json"))
-          pattern = np.load("DIR/blocks.0.attn.pattern.npy")   # [head, query, key]
-        """,
+            A trace is a folder written by `lantern generate --trace DIR` or the stepper's `save`:
+            trace.json plus one NumPy .npy file per tensor. In Python:
+              import numpy as np, json
+              meta = json.load(open("DIR/trace.json"))
+              pattern = np.load("DIR/blocks.0.attn.pattern.npy")   # [head, query, key]
+            """,
         subcommands: [ShowCommand.self, DiffCommand.self, ReplayCommand.self])
 
     struct ShowCommand: ParsableCommand {
@@ -32,32 +32,42 @@ struct TraceCommand: ParsableCommand {
             let trace = try TraceFile.read(URL(fileURLWithPath: folder))
             let m = trace.metadata
             print("trace      \(folder)")
-            print("model      \(m.model.family), \(m.model.layers) layers × \(m.model.heads) heads, width \(m.model.width) (\(m.model.source))")
+            print(
+                "model      \(m.model.family), \(m.model.layers) layers × \(m.model.heads) heads, width \(m.model.width) (\(m.model.source))"
+            )
             print("prompt     \(m.promptIds.count) tokens: \(m.pieces.prefix(m.promptIds.count).joined(separator: "|"))")
             print("generated  \(m.generatedIds.count) tokens: \(m.pieces.dropFirst(m.promptIds.count).joined(separator: "|"))")
             let s = m.sampling
-            print("sampling   temperature \(s.temperature), top-k \(s.topK), top-p \(s.topP)\(s.greedy ? ", greedy" : ""), seed \(s.seed)"
-                  + (m.stopReason.map { "; stopped: \($0)" } ?? ""))
+            print(
+                "sampling   temperature \(s.temperature), top-k \(s.topK), top-p \(s.topP)\(s.greedy ? ", greedy" : ""), seed \(s.seed)"
+                    + (m.stopReason.map { "; stopped: \($0)" } ?? ""))
             print("")
             print("step  token            p(chosen)  rank  left after top-k/top-p  draw")
             for (index, step) in m.steps.enumerated() {
                 let piece = m.pieces.indices.contains(m.promptIds.count + index) ? m.pieces[m.promptIds.count + index] : "(end)"
                 let draw = step.forced ? "forced" : step.randomDraw.map { String(format: "%.4f", $0) } ?? "greedy"
-                print(String(format: "%4d  ", index) + piece.padding(toLength: 16, withPad: " ", startingAt: 0)
-                      + String(format: " %9.4f  %4d  %10d / %-10d  ", step.chosenProbability, step.chosenRank,
-                               step.countAfterTopK, step.countAfterTopP) + draw)
+                print(
+                    String(format: "%4d  ", index) + piece.padding(toLength: 16, withPad: " ", startingAt: 0)
+                        + String(
+                            format: " %9.4f  %4d  %10d / %-10d  ", step.chosenProbability, step.chosenRank,
+                            step.countAfterTopK, step.countAfterTopP) + draw)
             }
             print("")
             print("\(m.tensors.count) tensors (capture: \(m.capture.joined(separator: ", "))):")
-            print("  " + "name".padding(toLength: 28, withPad: " ", startingAt: 0) + "shape".padding(toLength: 16, withPad: " ", startingAt: 0)
-                  + "    mean  row std      min      max   ≤ 0")
+            print(
+                "  " + "name".padding(toLength: 28, withPad: " ", startingAt: 0)
+                    + "shape".padding(toLength: 16, withPad: " ", startingAt: 0)
+                    + "    mean  row std      min      max   ≤ 0")
             for entry in m.tensors {
                 let name = entry.name.padding(toLength: 28, withPad: " ", startingAt: 0)
                 let shape = "\(entry.shape)".padding(toLength: 16, withPad: " ", startingAt: 0)
                 guard let tensor = trace.tensors[entry.name], !tensor.scalars.isEmpty else { print("  \(name)\(shape)"); continue }
                 let stats = TensorSummary(tensor)
-                print("  \(name)\(shape)" + String(format: "%8.3f %8.3f %8.2f %8.2f  %3.0f%%", stats.mean, stats.rowStandardDeviation,
-                                                 stats.minimum, stats.maximum, stats.nonPositiveShare * 100))
+                print(
+                    "  \(name)\(shape)"
+                        + String(
+                            format: "%8.3f %8.3f %8.2f %8.2f  %3.0f%%", stats.mean, stats.rowStandardDeviation,
+                            stats.minimum, stats.maximum, stats.nonPositiveShare * 100))
             }
             print("")
             print("row std: the spread of each vector (last axis), averaged over the rows (a layer norm's output has")
@@ -95,9 +105,9 @@ struct TraceCommand: ParsableCommand {
             commandName: "diff",
             abstract: "Compare two traces of the same prompt: where tokens diverge, how attention and the residual stream differ.",
             discussion: """
-            Rows are compared only where both traces saw the same tokens so far.
-            Example: lantern trace diff output/cold output/hot
-            """)
+                Rows are compared only where both traces saw the same tokens so far.
+                Example: lantern trace diff output/cold output/hot
+                """)
 
         @Argument(help: "The first trace folder.") var first: String
         @Argument(help: "The second trace folder.") var second: String
@@ -149,7 +159,9 @@ struct TraceCommand: ParsableCommand {
             let bundle = try ModelBundle.load(model: model ?? metadata.model.source, tokenizer: tokenizer)
             let outcome = try Replay.run(metadata, model: bundle.model, tokenizer: bundle.tokenizer)
             if let index = outcome.firstDivergence {
-                printError("replay diverged at generated token \(index): recorded \(outcome.recordedIds[index]), replayed \(outcome.replayedIds.indices.contains(index) ? String(outcome.replayedIds[index]) : "nothing")")
+                printError(
+                    "replay diverged at generated token \(index): recorded \(outcome.recordedIds[index]), replayed \(outcome.replayedIds.indices.contains(index) ? String(outcome.replayedIds[index]) : "nothing")"
+                )
                 throw ExitCode(1)
             }
             print("replayed \(outcome.replayedIds.count) tokens: identical to the trace")

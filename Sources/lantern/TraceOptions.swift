@@ -5,13 +5,17 @@ import Transformer
 
 /// Options that make a run keep a trace (shared by generate and step).
 struct TraceOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "Save a trace of the run to this folder (trace.json + one .npy per tensor).", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Save a trace of the run to this folder (trace.json + one .npy per tensor).", valueName: "dir"))
     var trace: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Records to add or leave out of the trace, e.g. +resid_post,-pos_embed, all, none. Default: embed, pos_embed, attn.pattern.",
-        valueName: "records"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Records to add or leave out of the trace, e.g. +resid_post,-pos_embed, all, none. Default: embed, pos_embed, attn.pattern.",
+            valueName: "records"))
     var capture: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("Only record these layers, e.g. 0,5,11 (default: all).", valueName: "layers"))

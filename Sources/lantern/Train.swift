@@ -14,36 +14,36 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a small GPT-2 from plain text: tokenizer, weights, loss curve and attention snapshots.",
         discussion: """
-        Reads a text file, or every .txt file in a folder, trains a byte-level
-        BPE tokenizer on it (unless --tokenizer names one), then trains a GPT-2
-        of the shape you give from random weights: AdamW, gradient clipping,
-        warm-up and cosine learning rate, mini-batches of random windows, and a
-        validation loss on the last 5% of the text.
+            Reads a text file, or every .txt file in a folder, trains a byte-level
+            BPE tokenizer on it (unless --tokenizer names one), then trains a GPT-2
+            of the shape you give from random weights: AdamW, gradient clipping,
+            warm-up and cosine learning rate, mini-batches of random windows, and a
+            validation loss on the last 5% of the text.
 
-        The --out folder is a model folder: `--model OUT` works on it at any
-        time. It holds config.json + model.safetensors, vocab.json +
-        merges.txt, the optimiser's state, training.json (settings and log),
-        loss.png (redrawn as it trains) and snapshots/attention-step-N.png
-        (every layer and head on the probe sentence: watch heads form).
-        A checkpoint is saved every --checkpoint-every steps and at the end;
-        Ctrl-C stops after the current step and saves one. Continue a run
-        with --resume.
+            The --out folder is a model folder: `--model OUT` works on it at any
+            time. It holds config.json + model.safetensors, vocab.json +
+            merges.txt, the optimiser's state, training.json (settings and log),
+            loss.png (redrawn as it trains) and snapshots/attention-step-N.png
+            (every layer and head on the probe sentence: watch heads form).
+            A checkpoint is saved every --checkpoint-every steps and at the end;
+            Ctrl-C stops after the current step and saves one. Continue a run
+            with --resume.
 
-        Fine-tuning: --init-from MODEL starts from a trained GPT-2's weights
-        and tokenizer (lantern-tiny, or any GPT-2 folder with a tied
-        unembedding) instead of random ones; the shape and context come from
-        that model, and the optimiser starts afresh at step 0.
+            Fine-tuning: --init-from MODEL starts from a trained GPT-2's weights
+            and tokenizer (lantern-tiny, or any GPT-2 folder with a tied
+            unembedding) instead of random ones; the shape and context come from
+            that model, and the optimiser starts afresh at step 0.
 
-        Examples:
-          lantern corpus --out output/corpus/train.txt
-          lantern train --data output/corpus/train.txt --out output/my-model \\
-              --steps 500
-          lantern generate "Once upon a time" --model output/my-model
-          lantern train --data output/corpus/train.txt --out output/my-model \\
-              --resume --steps 1000
-          lantern train --init-from lantern-tiny --data facts.txt \\
-              --out output/tuned --steps 60 --lr 0.0005 --warmup 5
-        """)
+            Examples:
+              lantern corpus --out output/corpus/train.txt
+              lantern train --data output/corpus/train.txt --out output/my-model \\
+                  --steps 500
+              lantern generate "Once upon a time" --model output/my-model
+              lantern train --data output/corpus/train.txt --out output/my-model \\
+                  --resume --steps 1000
+              lantern train --init-from lantern-tiny --data facts.txt \\
+                  --out output/tuned --steps 60 --lr 0.0005 --warmup 5
+            """)
 
     @Option(name: .long, help: ArgumentHelp("A UTF-8 text file, or a folder of .txt files.", valueName: "file|dir"))
     var data: String
@@ -54,45 +54,64 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .long, help: "Continue the run saved in --out (same data and tokenizer; --steps may extend it).")
     var resume = false
 
-    @Option(name: .long, help: ArgumentHelp("Use this tokenizer folder (vocab.json + merges.txt) instead of training one.", valueName: "dir"))
+    @Option(
+        name: .long, help: ArgumentHelp("Use this tokenizer folder (vocab.json + merges.txt) instead of training one.", valueName: "dir"))
     var tokenizer: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Fine-tune: start from this trained GPT-2's weights and tokenizer (e.g. lantern-tiny, or a model folder) instead of random ones.",
-        valueName: "model"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Fine-tune: start from this trained GPT-2's weights and tokenizer (e.g. lantern-tiny, or a model folder) instead of random ones.",
+            valueName: "model"))
     var initFrom: String?
 
     // The shape options are optional so that a resumed or fine-tuned run, whose shape comes from
     // its checkpoint, can tell a value the user typed (and refuse it if it differs) from a default.
     @Option(name: .customLong("layers"), parsing: .unconditional, help: "Transformer blocks (default: \(BuiltInModelShape.layers)).")
     var layersGiven: Int?
-    @Option(name: .customLong("heads"), parsing: .unconditional, help: "Attention heads per block, dividing --width (default: \(BuiltInModelShape.heads)).")
+    @Option(
+        name: .customLong("heads"), parsing: .unconditional,
+        help: "Attention heads per block, dividing --width (default: \(BuiltInModelShape.heads)).")
     var headsGiven: Int?
     @Option(name: .customLong("width"), parsing: .unconditional, help: "Embedding width (default: \(BuiltInModelShape.width)).")
     var widthGiven: Int?
-    @Option(name: .customLong("context"), parsing: .unconditional, help: "Context length: tokens per training window (default: \(BuiltInModelShape.context)).")
+    @Option(
+        name: .customLong("context"), parsing: .unconditional,
+        help: "Context length: tokens per training window (default: \(BuiltInModelShape.context)).")
     var contextGiven: Int?
     var layers: Int { layersGiven ?? BuiltInModelShape.layers }
     var heads: Int { headsGiven ?? BuiltInModelShape.heads }
     var width: Int { widthGiven ?? BuiltInModelShape.width }
     var context: Int { contextGiven ?? BuiltInModelShape.context }
-    @Option(name: .long, parsing: .unconditional, help: "Vocabulary size of the BPE tokenizer to train (257 to 65,536).") var vocabSize = BuiltInModelShape.vocabularySize
-    @Option(name: .long, help: ArgumentHelp("Optimiser steps: the whole run's plan, which the cosine schedule spans (default: 2000; with --resume, the saved plan).", valueName: "steps"))
+    @Option(name: .long, parsing: .unconditional, help: "Vocabulary size of the BPE tokenizer to train (257 to 65,536).") var vocabSize =
+        BuiltInModelShape.vocabularySize
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Optimiser steps: the whole run's plan, which the cosine schedule spans (default: 2000; with --resume, the saved plan).",
+            valueName: "steps"))
     var steps: Int?
     /// A new run's plan when --steps is not given.
     static let defaultSteps = 2000
     @Option(name: .long, parsing: .unconditional, help: "Windows per batch.") var batch = BuiltInModelShape.batch
-    @Option(name: .long, parsing: .unconditional, help: "Peak learning rate (warm-up, then cosine decay to a tenth of it).") var lr: Float = 1e-3
+    @Option(name: .long, parsing: .unconditional, help: "Peak learning rate (warm-up, then cosine decay to a tenth of it).") var lr: Float =
+        1e-3
     @Option(name: .long, parsing: .unconditional, help: "Warm-up steps.") var warmup = 100
     @Option(name: .long, parsing: .unconditional, help: "AdamW weight decay (matrices only).") var weightDecay: Float = 0.1
-    @Option(name: .long, parsing: .unconditional, help: "Seed of the initial weights and the batch order (a whole number 0 or more).") var seed: UInt64 = 1337
+    @Option(name: .long, parsing: .unconditional, help: "Seed of the initial weights and the batch order (a whole number 0 or more).")
+    var seed: UInt64 = 1337
     @Option(name: .long, parsing: .unconditional, help: "Validation loss every N steps.") var evalEvery = 100
     @Option(name: .long, parsing: .unconditional, help: "Save a checkpoint (and redraw loss.png) every N steps.") var checkpointEvery = 250
-    @Option(name: .long, help: ArgumentHelp("Steps at which to draw the probe's attention (repeatable; default: 0, 1%, 10%, 50%, the end).", valueName: "step"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Steps at which to draw the probe's attention (repeatable; default: 0, 1%, 10%, 50%, the end).", valueName: "step"))
     var snapshot: [Int] = []
     @Option(name: .long, help: "The sentence whose attention the snapshots show.")
     var probe = "Mia found a red ball in the garden. She gave the red ball to Tom."
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Stop after this step and save, as Ctrl-C would (to split a run into sessions).", valueName: "step"))
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp("Stop after this step and save, as Ctrl-C would (to split a run into sessions).", valueName: "step"))
     var stopAfter: Int?
     @Option(name: .long, parsing: .unconditional, help: "CPU threads (default: every core).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -112,8 +131,9 @@ struct TrainCommand: ParsableCommand {
         guard (1...64).contains(heads) else { throw ValidationError("--heads \(heads) is out of range: use 1 to 64") }
         guard (1...4096).contains(width) else { throw ValidationError("--width \(width) is out of range: use 1 to 4,096") }
         guard width % heads == 0 else {
-            throw ValidationError("--width \(width) is not divisible by --heads \(heads): each head gets width ÷ heads channels; "
-                                  + "try --width \(max(heads, width / heads * heads))")
+            throw ValidationError(
+                "--width \(width) is not divisible by --heads \(heads): each head gets width ÷ heads channels; "
+                    + "try --width \(max(heads, width / heads * heads))")
         }
         guard (2...4096).contains(context) else { throw ValidationError("--context \(context) is out of range: use 2 to 4,096") }
         if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after \(stopAfter) is out of range: use 1 or more") }
@@ -163,17 +183,21 @@ struct TrainCommand: ParsableCommand {
         if let saved {
             // The shape is the checkpoint's: a different one typed with it would be ignored silently.
             let source = resume ? "the run in \(out)" : "--init-from \(initFrom ?? "")"
-            for (flag, given, actual) in [("--layers", layersGiven, saved.layers), ("--heads", headsGiven, saved.heads),
-                                          ("--width", widthGiven, saved.width), ("--context", contextGiven, saved.contextLength)] {
+            for (flag, given, actual) in [
+                ("--layers", layersGiven, saved.layers), ("--heads", headsGiven, saved.heads),
+                ("--width", widthGiven, saved.width), ("--context", contextGiven, saved.contextLength)
+            ] {
                 if let given, given != actual {
-                    throw ValidationError("\(flag) \(given) differs from \(source) (\(flag.dropFirst(2)) \(actual)): its shape is kept; leave out \(flag)")
+                    throw ValidationError(
+                        "\(flag) \(given) differs from \(source) (\(flag.dropFirst(2)) \(actual)): its shape is kept; leave out \(flag)")
                 }
             }
         }
         let vocabulary = saved?.vocabularySize ?? tokenizer.vocabularySize
         if let bad = ids.first(where: { Int($0) >= vocabulary }) {
-            throw ValidationError("the tokenizer produced id \(bad), outside the model's vocabulary of \(vocabulary): "
-                                  + "use a tokenizer with at most \(vocabulary) entries, or a larger --vocab-size")
+            throw ValidationError(
+                "the tokenizer produced id \(bad), outside the model's vocabulary of \(vocabulary): "
+                    + "use a tokenizer with at most \(vocabulary) entries, or a larger --vocab-size")
         }
         let stream = try TokenStream(tokens: ids, context: saved?.contextLength ?? context)
         ids = []
@@ -184,13 +208,15 @@ struct TrainCommand: ParsableCommand {
             // Without --steps a resume keeps the saved plan, so the schedule goes on where it was.
             if let steps, steps != run.settings.steps {
                 guard steps > run.stepsDone else {
-                    throw ValidationError("--steps \(steps) is not more than the \(run.stepsDone) steps the run in \(out) has done: "
-                                          + "give a larger --steps, or leave it out to keep the plan of \(run.settings.steps)")
+                    throw ValidationError(
+                        "--steps \(steps) is not more than the \(run.stepsDone) steps the run in \(out) has done: "
+                            + "give a larger --steps, or leave it out to keep the plan of \(run.settings.steps)")
                 }
                 try run.setTotalSteps(steps)
             }
             guard !run.isFinished else {
-                throw ValidationError("the run in \(out) already finished its \(run.settings.steps) steps; pass a larger --steps to continue it")
+                throw ValidationError(
+                    "the run in \(out) already finished its \(run.settings.steps) steps; pass a larger --steps to continue it")
             }
             printError("resuming at step \(run.stepsDone) of \(run.settings.steps)")
         } else {
@@ -198,21 +224,26 @@ struct TrainCommand: ParsableCommand {
                 printError("fine-tuning \(start.folder.path) (its weights and tokenizer; the optimiser starts afresh)")
                 run = try TrainingRun(startingFrom: start.model, settings: settings, stream: stream)
             } else {
-                run = try TrainingRun(config: .gpt2(layers: layers, heads: heads, width: width,
-                                                    vocabularySize: tokenizer.vocabularySize, contextLength: context),
-                                      settings: settings, stream: stream)
+                run = try TrainingRun(
+                    config: .gpt2(
+                        layers: layers, heads: heads, width: width,
+                        vocabularySize: tokenizer.vocabularySize, contextLength: context),
+                    settings: settings, stream: stream)
             }
             do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
                 throw ValidationError("cannot create \(out): \(PlainError.blockedFolder(folder) ?? PlainError.reason(error))")
             }
             try writeTokenizer()
         }
-        printError(String(format: "model: %d layers, %d heads, width %d, context %d, vocabulary %d — %.2fM parameters",
-                          run.config.layers, run.config.heads, run.config.width, run.config.contextLength,
-                          run.config.vocabularySize, Double(run.config.parameterCount) / 1e6))
-        printError("data: \(stream.training.count) training tokens, \(stream.validation.count) validation tokens; "
-                   + "\(run.settings.steps) steps × \(run.tokensPerStep) tokens = "
-                   + String(format: "%.1f", Double(run.settings.steps * run.tokensPerStep) / Double(stream.training.count)) + " passes")
+        printError(
+            String(
+                format: "model: %d layers, %d heads, width %d, context %d, vocabulary %d — %.2fM parameters",
+                run.config.layers, run.config.heads, run.config.width, run.config.contextLength,
+                run.config.vocabularySize, Double(run.config.parameterCount) / 1e6))
+        printError(
+            "data: \(stream.training.count) training tokens, \(stream.validation.count) validation tokens; "
+                + "\(run.settings.steps) steps × \(run.tokensPerStep) tokens = "
+                + String(format: "%.1f", Double(run.settings.steps * run.tokensPerStep) / Double(stream.training.count)) + " passes")
 
         let probeIDs = Array(tokenizer.encode(probe).prefix(run.config.contextLength)).map { Int32($0) }
         let probePieces = probeIDs.map { tokenizer.displayPiece(Int($0)) }
@@ -221,37 +252,46 @@ struct TrainCommand: ParsableCommand {
         if probeIDs.isEmpty { printError("note: --probe is empty, so no attention snapshots are drawn") }
         let unreachable = snapshot.filter { $0 > run.settings.steps }.sorted()
         if !unreachable.isEmpty {
-            printError("note: --snapshot \(unreachable.map(String.init).joined(separator: ", ")) is beyond the plan of "
-                       + "\(run.settings.steps) steps: no picture for \(unreachable.count == 1 ? "it" : "them")")
+            printError(
+                "note: --snapshot \(unreachable.map(String.init).joined(separator: ", ")) is beyond the plan of "
+                    + "\(run.settings.steps) steps: no picture for \(unreachable.count == 1 ? "it" : "them")")
         }
         let stop = InterruptFlag.install()
         let progress = TrainingProgress(total: run.settings.steps)
         let pictures = TrainingPictures(folder: folder, probe: probe, probeIDs: probeIDs, probePieces: probePieces)
-        let job = TrainingJob(run: run, folder: folder, checkpointEvery: checkpointEvery,
-                              snapshotSteps: probeIDs.isEmpty ? [] : snapshotSteps, stopAfter: stopAfter)
-        let outcome = try job.start(shouldStop: { stop.isSet }, observer: TrainingJob.Observer(
-            step: { progress.show($0, run: run) },
-            snapshot: { progress.pause(); try pictures.snapshot(run) },
-            checkpoint: { try pictures.lossCurve(run) }))
+        let job = TrainingJob(
+            run: run, folder: folder, checkpointEvery: checkpointEvery,
+            snapshotSteps: probeIDs.isEmpty ? [] : snapshotSteps, stopAfter: stopAfter)
+        let outcome = try job.start(
+            shouldStop: { stop.isSet },
+            observer: TrainingJob.Observer(
+                step: { progress.show($0, run: run) },
+                snapshot: {
+                    progress.pause(); try pictures.snapshot(run)
+                },
+                checkpoint: { try pictures.lossCurve(run) }))
         progress.end()
         let last = run.log.last
         let validation = run.log.last(where: { $0.validationLoss != nil })?.validationLoss
         print("model:      \(folder.path)  (use it with --model \(out))")
         print("loss curve: \(folder.appendingPathComponent("loss.png").path)")
         if let last {
-            print(String(format: "step %d of %d: training loss %.3f", last.step, run.settings.steps, last.loss)
-                  + (validation.map { String(format: ", validation loss %.3f", $0) } ?? "")
-                  + String(format: ", %.0f s training in all", run.trainingSeconds))
+            print(
+                String(format: "step %d of %d: training loss %.3f", last.step, run.settings.steps, last.loss)
+                    + (validation.map { String(format: ", validation loss %.3f", $0) } ?? "")
+                    + String(format: ", %.0f s training in all", run.trainingSeconds))
         }
         switch outcome {
         case .finished:
             break
         case .stoppedAfter(let step):
-            printError("stopped after step \(step) as asked; continue with:\n"
-                       + "  lantern train --data \(data) --out \(out) --resume")
+            printError(
+                "stopped after step \(step) as asked; continue with:\n"
+                    + "  lantern train --data \(data) --out \(out) --resume")
         case .interrupted(let step):
-            printError("stopped by Ctrl-C at step \(step); the checkpoint is saved. Continue with:\n"
-                       + "  lantern train --data \(data) --out \(out) --resume")
+            printError(
+                "stopped by Ctrl-C at step \(step); the checkpoint is saved. Continue with:\n"
+                    + "  lantern train --data \(data) --out \(out) --resume")
             throw ExitCode(130)
         }
     }
@@ -285,7 +325,8 @@ struct TrainCommand: ParsableCommand {
         let path = try ModelHub.resolveModelArgument(argument)
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ValidationError("--init-from \(argument): no such model folder; give a GPT-2 model folder or a model name such as lantern-tiny")
+            throw ValidationError(
+                "--init-from \(argument): no such model folder; give a GPT-2 model folder or a model name such as lantern-tiny")
         }
         let folder = URL(fileURLWithPath: path, isDirectory: true)
         do {
@@ -305,28 +346,36 @@ struct TrainCommand: ParsableCommand {
             if let tokenizer {
                 let given = URL(fileURLWithPath: tokenizer, isDirectory: true)
                 guard fm.contentsEqual(atPath: given.appendingPathComponent("merges.txt").path, andPath: merges.path) else {
-                    throw ValidationError("--tokenizer \(tokenizer) is not the tokenizer the run in \(out) was trained with; "
-                                          + "leave --tokenizer out when resuming")
+                    throw ValidationError(
+                        "--tokenizer \(tokenizer) is not the tokenizer the run in \(out) was trained with; "
+                            + "leave --tokenizer out when resuming")
                 }
             }
             return (try GPT2Tokenizer.load(vocabulary: vocabulary, merges: merges), {})
         }
         if let tokenizer {
             let given = URL(fileURLWithPath: tokenizer, isDirectory: true)
-            let loaded = try GPT2Tokenizer.load(vocabulary: given.appendingPathComponent("vocab.json"),
-                                                merges: given.appendingPathComponent("merges.txt"))
-            return (loaded, {
-                guard given.standardizedFileURL != folder.standardizedFileURL else { return }
-                for name in ["vocab.json", "merges.txt"] {
-                    let data = try Data(contentsOf: given.appendingPathComponent(name))
-                    try AtomicFile.write(data, to: folder.appendingPathComponent(name))
+            let loaded = try GPT2Tokenizer.load(
+                vocabulary: given.appendingPathComponent("vocab.json"),
+                merges: given.appendingPathComponent("merges.txt"))
+            return (
+                loaded,
+                {
+                    guard given.standardizedFileURL != folder.standardizedFileURL else { return }
+                    for name in ["vocab.json", "merges.txt"] {
+                        let data = try Data(contentsOf: given.appendingPathComponent(name))
+                        try AtomicFile.write(data, to: folder.appendingPathComponent(name))
+                    }
                 }
-            })
+            )
         }
         let trained = try trainTokenizer(text: text)
-        return (try trained.makeTokenizer(), {
-            do { _ = try trained.write(to: folder) } catch { throw ValidationError("\(error)") }
-        })
+        return (
+            try trained.makeTokenizer(),
+            {
+                do { _ = try trained.write(to: folder) } catch { throw ValidationError("\(error)") }
+            }
+        )
     }
 }
 
@@ -342,7 +391,8 @@ final class InterruptFlag: @unchecked Sendable {
         source.setEventHandler {
             if flag.isSet { exit(130) }  // a second Ctrl-C: leave now (the last checkpoint is intact)
             flag.set()
-            FileHandle.standardError.write(Data("\nCtrl-C: finishing this step and saving a checkpoint (press again to quit at once)…\n".utf8))
+            FileHandle.standardError.write(
+                Data("\nCtrl-C: finishing this step and saving a checkpoint (press again to quit at once)…\n".utf8))
         }
         source.resume()
     }

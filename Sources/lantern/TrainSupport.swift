@@ -68,11 +68,13 @@ struct TrainingPictures {
     /// loss.png: training loss (averaged into at most 300 points) and validation loss.
     func lossCurve(_ run: TrainingRun) throws {
         guard !run.log.isEmpty else { return }
-        let chart = Self.lossChart(run.log, totalSteps: run.settings.steps, vocabulary: run.config.vocabularySize,
-                                   title: "Training loss — \(folder.lastPathComponent)",
-                                   shape: String(format: "%d layer%@, %d heads, width %d, context %d, vocabulary %d (%.2fM parameters), batch %d",
-                                                 run.config.layers, run.config.layers == 1 ? "" : "s", run.config.heads, run.config.width, run.config.contextLength,
-                                                 run.config.vocabularySize, Double(run.config.parameterCount) / 1e6, run.settings.batchSize))
+        let chart = Self.lossChart(
+            run.log, totalSteps: run.settings.steps, vocabulary: run.config.vocabularySize,
+            title: "Training loss — \(folder.lastPathComponent)",
+            shape: String(
+                format: "%d layer%@, %d heads, width %d, context %d, vocabulary %d (%.2fM parameters), batch %d",
+                run.config.layers, run.config.layers == 1 ? "" : "s", run.config.heads, run.config.width, run.config.contextLength,
+                run.config.vocabularySize, Double(run.config.parameterCount) / 1e6, run.settings.batchSize))
         try PNGWriter.write(try chart.render(), to: folder.appendingPathComponent("loss.png"))
     }
 
@@ -86,16 +88,24 @@ struct TrainingPictures {
         }
         let values = training + validation.filter { !$0.isNaN }
         let high = (values.max() ?? 1) * 1.05, low = max(0, (values.min() ?? 0) * 0.9)
-        var chart = LineChart(title: title, subtitles: [shape], series: [
-            .init(name: "training loss (mean of \(bucket) step\(bucket == 1 ? "" : "s") a point)", values: training, color: ChartPalette.series[0]),
-            .init(name: "validation loss (held-out text)", values: validation, color: ChartPalette.series[1], markers: true),
-        ], xAxis: "step", yAxis: "cross-entropy (nats per token)", yRange: (low, high))
+        var chart = LineChart(
+            title: title, subtitles: [shape],
+            series: [
+                .init(
+                    name: "training loss (mean of \(bucket) step\(bucket == 1 ? "" : "s") a point)", values: training,
+                    color: ChartPalette.series[0]),
+                .init(name: "validation loss (held-out text)", values: validation, color: ChartPalette.series[1], markers: true)
+            ], xAxis: "step", yAxis: "cross-entropy (nats per token)", yRange: (low, high))
         chart.xUnit = bucket
         chart.xStart = log.first?.step ?? 1  // a point starts at the step of its first entry
         if let last = log.last {
-            chart.notes = [String(format: "step %d of %d; last training loss %.3f", last.step, totalSteps, last.loss)
-                           + (log.last(where: { $0.validationLoss != nil })?.validationLoss.map { String(format: ", validation %.3f", $0) } ?? "")
-                           + String(format: "; guessing uniformly among %d tokens would score ln %d = %.2f", vocabulary, vocabulary, logf(Float(vocabulary)))]
+            chart.notes = [
+                String(format: "step %d of %d; last training loss %.3f", last.step, totalSteps, last.loss)
+                    + (log.last(where: { $0.validationLoss != nil })?.validationLoss.map { String(format: ", validation %.3f", $0) } ?? "")
+                    + String(
+                        format: "; guessing uniformly among %d tokens would score ln %d = %.2f", vocabulary, vocabulary,
+                        logf(Float(vocabulary)))
+            ]
         }
         return chart
     }
@@ -104,10 +114,12 @@ struct TrainingPictures {
     func snapshot(_ run: TrainingRun) throws {
         let patterns = run.attentionPatterns(probeIDs)
         let sources = patterns.enumerated().map { layer, pattern in
-            AttentionSource(pattern: pattern, pieces: probePieces, layer: layer,
-                            model: "\(folder.lastPathComponent) at step \(run.stepsDone)", prompt: probe)
+            AttentionSource(
+                pattern: pattern, pieces: probePieces, layer: layer,
+                model: "\(folder.lastPathComponent) at step \(run.stepsDone)", prompt: probe)
         }
-        let url = folder.appendingPathComponent("snapshots").appendingPathComponent(String(format: "attention-step-%06d.png", run.stepsDone))
+        let url = folder.appendingPathComponent("snapshots").appendingPathComponent(
+            String(format: "attention-step-%06d.png", run.stepsDone))
         try PNGWriter.write(try OverviewPicture.render(sources), to: url)
         printError("attention at step \(run.stepsDone): \(url.path)")
     }

@@ -10,20 +10,20 @@ struct TrainTokenizerCommand: ParsableCommand {
         commandName: "train-tokenizer",
         abstract: "Learn a GPT-2 style byte-level BPE tokenizer (vocab.json + merges.txt) from plain text.",
         discussion: """
-        Reads a UTF-8 text file, or every .txt file in a folder (in name order). The text \
-        is split into words as GPT-2 does, and the most frequent adjacent pair of pieces \
-        is merged again and again until the vocabulary has --vocab-size tokens: 256 bytes, \
-        the merges, and <|endoftext|> with the last id. Equal counts go to the pair that \
-        comes first in byte order. The same data always gives the same files.
+            Reads a UTF-8 text file, or every .txt file in a folder (in name order). The text \
+            is split into words as GPT-2 does, and the most frequent adjacent pair of pieces \
+            is merged again and again until the vocabulary has --vocab-size tokens: 256 bytes, \
+            the merges, and <|endoftext|> with the last id. Equal counts go to the pair that \
+            comes first in byte order. The same data always gives the same files.
 
-        Writes vocab.json and merges.txt into --out (created if needed; both are written \
-        completely before either replaces an older file) and prints their paths and a \
-        summary. A progress bar goes to standard error on a terminal.
+            Writes vocab.json and merges.txt into --out (created if needed; both are written \
+            completely before either replaces an older file) and prints their paths and a \
+            summary. A progress bar goes to standard error on a terminal.
 
-        Examples:
-          lantern train-tokenizer --data corpus.txt --vocab-size 4096 --out output/tok4k
-          lantern tokenize "Hello world" --tokenizer output/tok4k
-        """)
+            Examples:
+              lantern train-tokenizer --data corpus.txt --vocab-size 4096 --out output/tok4k
+              lantern tokenize "Hello world" --tokenizer output/tok4k
+            """)
 
     @Option(name: .long, help: ArgumentHelp("A UTF-8 text file, or a folder of .txt files.", valueName: "file|dir"))
     var data: String
@@ -39,7 +39,9 @@ struct TrainTokenizerCommand: ParsableCommand {
 
     func validate() throws {
         guard (257...ByteLevelBPETrainer.maximumVocabularySize).contains(vocabSize) else {
-            throw ValidationError("--vocab-size \(vocabSize) is out of range: use 257 (256 bytes + <|endoftext|>) to \(ByteLevelBPETrainer.maximumVocabularySize)")
+            throw ValidationError(
+                "--vocab-size \(vocabSize) is out of range: use 257 (256 bytes + <|endoftext|>) to \(ByteLevelBPETrainer.maximumVocabularySize)"
+            )
         }
         guard minFrequency >= 1 else {
             throw ValidationError("--min-frequency \(minFrequency) is out of range: use 1 or more")
@@ -63,7 +65,9 @@ struct TrainTokenizerCommand: ParsableCommand {
         let files = try trained.write(to: folder)
 
         if trained.stopReason == .noFrequentPair {
-            printError("note: stopped at \(trained.vocabularySize) tokens: no pair of pieces occurs \(minFrequency) times any more (more text would allow more merges)")
+            printError(
+                "note: stopped at \(trained.vocabularySize) tokens: no pair of pieces occurs \(minFrequency) times any more (more text would allow more merges)"
+            )
         }
         print(files.vocabulary.path)
         print(files.merges.path)

@@ -137,8 +137,10 @@ final class AnalysisCommandTests: XCTestCase {
     func testLensFromASavedTrace() throws {
         let model = try CLI.shared("stories260K/stories260K.bin")
         let trace = scratch.appendingPathComponent("trace"), bare = scratch.appendingPathComponent("bare")
-        let made = try CLI.run(["generate", "Once upon a time", "--model", model, "--greedy", "--max-new-tokens", "6",
-                                "--trace", trace.path, "--capture", "+resid_post"])
+        let made = try CLI.run([
+            "generate", "Once upon a time", "--model", model, "--greedy", "--max-new-tokens", "6",
+            "--trace", trace.path, "--capture", "+resid_post"
+        ])
         XCTAssertEqual(made.exitCode, 0, made.stderr)
         let run = try CLI.run(["lens", "--trace", trace.path, "--model", model, "--json"])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
@@ -176,8 +178,10 @@ final class AnalysisCommandTests: XCTestCase {
     func testBranchSideBySideJSONAndReproducibility() throws {
         let model = try CLI.shared("stories260K/stories260K.bin")
         let out = scratch.appendingPathComponent("branch.json")
-        let args = ["branch", "Once upon a time", "--model", model, "--at", "3", "--candidate", "2", "--temperature", "0.8",
-                    "--seed", "5", "--max-new-tokens", "16", "--out", out.path]
+        let args = [
+            "branch", "Once upon a time", "--model", model, "--at", "3", "--candidate", "2", "--temperature", "0.8",
+            "--seed", "5", "--max-new-tokens", "16", "--out", out.path
+        ]
         let run = try CLI.run(args + ["--json"])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         XCTAssertTrue(run.stderr.contains("branch saved to \(out.path)"), run.stderr)
@@ -210,8 +214,10 @@ final class AnalysisCommandTests: XCTestCase {
     func testBranchForcedByTextAndItsErrors() throws {
         let model = try CLI.shared("stories260K/stories260K.bin")
         let out = scratch.appendingPathComponent("b.json")
-        let run = try CLI.run(["branch", "Once upon a time", "--model", model, "--at", "0", "--token", " the", "--greedy",
-                               "--max-new-tokens", "8", "--out", out.path, "--json"])
+        let run = try CLI.run([
+            "branch", "Once upon a time", "--model", model, "--at", "0", "--token", " the", "--greedy",
+            "--max-new-tokens", "8", "--out", out.path, "--json"
+        ])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         let tokens = try XCTUnwrap(((try CLI.json(run.stdout)["branch"] as? [String: Any])?["tokens"] as? [[String: Any]]))
         XCTAssertEqual(tokens.first?["piece"] as? String, "␣the")
@@ -220,7 +226,9 @@ final class AnalysisCommandTests: XCTestCase {
         let noChoice = try CLI.run(["branch", "Hi", "--model", model, "--at", "1", "--out", out.path])
         XCTAssertNotEqual(noChoice.exitCode, 0)
         XCTAssertTrue(noChoice.stderr.contains("exactly one of --token"), noChoice.stderr)
-        let tooFar = try CLI.run(["branch", "Hi", "--model", model, "--at", "9", "--candidate", "2", "--max-new-tokens", "5", "--out", out.path])
+        let tooFar = try CLI.run([
+            "branch", "Hi", "--model", model, "--at", "9", "--candidate", "2", "--max-new-tokens", "5", "--out", out.path
+        ])
         XCTAssertNotEqual(tooFar.exitCode, 0)
         XCTAssertTrue(tooFar.stderr.contains("--at 9 must be below --max-new-tokens 5"), tooFar.stderr)
         let twoTokens = try CLI.run(["branch", "Hi", "--model", model, "--at", "0", "--token", "dog", "--out", out.path])

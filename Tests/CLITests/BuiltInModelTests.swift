@@ -20,7 +20,9 @@ final class BuiltInModelTests: XCTestCase {
     }
 
     func testEvaluateRefusesOutOfRangeCounts() throws {
-        for (arguments, message) in [(["--count", "0"], "--count 0 is out of range"), (["--samples", "501"], "--samples 501 is out of range")] {
+        for (arguments, message) in [
+            (["--count", "0"], "--count 0 is out of range"), (["--samples", "501"], "--samples 501 is out of range")
+        ] {
             let run = try CLI.run(["evaluate"] + arguments)
             XCTAssertNotEqual(run.exitCode, 0)
             XCTAssertTrue(run.stderr.contains(message), run.stderr)
@@ -42,8 +44,10 @@ final class BuiltInModelTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap((report["question_answer_accuracy"] as? NSNumber)?.doubleValue), BuiltInThresholds.questions)
         // Version 2: it stays in its story world when sampled, learns label words from its
         // examples (chance with none), and answers the course's tweet prompt.
-        XCTAssertGreaterThanOrEqual(try XCTUnwrap((report["fluency_default_settings"] as? NSNumber)?.doubleValue), BuiltInThresholds.fluencyDefault)
-        XCTAssertGreaterThanOrEqual(try XCTUnwrap((report["fluency_temperature_1"] as? NSNumber)?.doubleValue), BuiltInThresholds.fluencyPlain)
+        XCTAssertGreaterThanOrEqual(
+            try XCTUnwrap((report["fluency_default_settings"] as? NSNumber)?.doubleValue), BuiltInThresholds.fluencyDefault)
+        XCTAssertGreaterThanOrEqual(
+            try XCTUnwrap((report["fluency_temperature_1"] as? NSNumber)?.doubleValue), BuiltInThresholds.fluencyPlain)
         let labels = try XCTUnwrap(report["label_word_accuracy_by_shots"] as? [String: Any])
         let number = { (key: String) in try XCTUnwrap((labels[key] as? NSNumber)?.doubleValue, key) }
         XCTAssertLessThan(try number("0"), 0.7, "no examples: the label words cannot be known")
@@ -54,7 +58,8 @@ final class BuiltInModelTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap((report["tweet_accuracy"] as? NSNumber)?.doubleValue), BuiltInThresholds.tweets)
         // Its copying circuit works on random tokens: a previous-token head (layer 3 head 2, 0.61)
         // and an induction head after it (layer 4 head 0, 0.71), both labelled by `lantern heads`.
-        for (key, threshold) in [("previous_token_head", BuiltInThresholds.previousToken), ("induction_head", BuiltInThresholds.induction)] {
+        for (key, threshold) in [("previous_token_head", BuiltInThresholds.previousToken), ("induction_head", BuiltInThresholds.induction)]
+        {
             let head = try XCTUnwrap(report[key] as? [String: Any], key)
             XCTAssertEqual(head["labelled"] as? Bool, true, "\(key): \(head)")
             XCTAssertGreaterThan(try XCTUnwrap((head["score"] as? NSNumber)?.doubleValue), threshold, key)

@@ -29,8 +29,10 @@ enum CLI {
     static func shared(_ path: String) throws -> String { try ReferenceData.url(path).path }
 
     @discardableResult
-    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
-                    in directory: URL? = nil) throws -> LanternRun {
+    static func run(
+        _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
+        in directory: URL? = nil
+    ) throws -> LanternRun {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -58,8 +60,9 @@ enum CLI {
         try out.close()
         try err.close()
         let outData = try Data(contentsOf: outURL), errData = try Data(contentsOf: errURL)
-        return LanternRun(exitCode: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                          stderr: String(decoding: errData, as: UTF8.self))
+        return LanternRun(
+            exitCode: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
     }
 
     static func json(_ text: String) throws -> [String: Any] {

@@ -48,8 +48,10 @@ final class CommandTests: XCTestCase {
     }
 
     func testInfoNamesArchitectureAndPositions() throws {
-        let gpt2 = try CLI.run(["info", "--model", CLI.fixtures.appendingPathComponent("gpt2-realvocab-f16").path,
-                                "--tokenizer", try CLI.shared("gpt2-tokenizer")])
+        let gpt2 = try CLI.run([
+            "info", "--model", CLI.fixtures.appendingPathComponent("gpt2-realvocab-f16").path,
+            "--tokenizer", try CLI.shared("gpt2-tokenizer")
+        ])
         XCTAssertEqual(gpt2.exitCode, 0, gpt2.stderr)
         for fragment in ["GPT-2", "learned absolute", "50257", "F16", "context        64 tokens"] {
             XCTAssertTrue(gpt2.stdout.contains(fragment), "missing «\(fragment)» in\n\(gpt2.stdout)")
@@ -68,12 +70,15 @@ final class CommandTests: XCTestCase {
         for fragment in ["θ = 500000", "rope scaling   llama3, factor 8.0", "original context 16", "q · k ÷ √8"] {
             XCTAssertTrue(llama.stdout.contains(fragment), "missing «\(fragment)» in\n\(llama.stdout)")
         }
-        let gpt2 = try CLI.run(["info", "--json", "--model", CLI.fixtures.appendingPathComponent("config-keys/gpt2-unscaled-attention").path])
+        let gpt2 = try CLI.run([
+            "info", "--json", "--model", CLI.fixtures.appendingPathComponent("config-keys/gpt2-unscaled-attention").path
+        ])
         XCTAssertEqual(try CLI.json(gpt2.stdout)["attention_score_scale"] as? Double, 1)
     }
 
     func testBenchRunsOnATinyWorkloadAndPrintsJSON() throws {
-        let run = try CLI.run(["bench", "--threads", "1", "--prefill-tokens", "8", "--decode-tokens", "2", "--prompt-tokens", "2", "--json"])
+        let run = try CLI.run(["bench", "--threads", "1", "--prefill-tokens", "8", "--decode-tokens", "2", "--prompt-tokens", "2", "--json"]
+        )
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         let json = try CLI.json(run.stdout)
         XCTAssertEqual(json["parameters"] as? Int, 124_439_808)
@@ -82,15 +87,19 @@ final class CommandTests: XCTestCase {
         XCTAssertGreaterThan(results[0]["decode_tokens_per_second"] as? Double ?? 0, 0)
         // Both costs the issue asks the bench to show: recording everything, and capturing nothing
         // (plus the first recorded pass, which meets fresh memory).
-        for key in ["recording_overhead_prefill_percent", "recording_overhead_decode_percent",
-                    "recording_overhead_prefill_first_pass_percent", "capture_checks_overhead_prefill_percent"] {
+        for key in [
+            "recording_overhead_prefill_percent", "recording_overhead_decode_percent",
+            "recording_overhead_prefill_first_pass_percent", "capture_checks_overhead_prefill_percent"
+        ] {
             XCTAssertTrue((results[0][key] as? Double)?.isFinite ?? false, "\(key) missing from \(results[0])")
         }
         // The limit decode runs against: memory bandwidth over the bytes each token reads.
         let bandwidth = try XCTUnwrap(results[0]["memory_read_bytes_per_second"] as? Double)
         XCTAssertGreaterThan(bandwidth, 1e8)
         XCTAssertEqual(results[0]["decode_bytes_per_token"] as? Int, 4 * (124_439_808 - 1024 * 768 - 12 * 13 * 768 - 2 * 768))
-        XCTAssertEqual(results[0]["decode_bound_tokens_per_second"] as? Double ?? 0, bandwidth / Double(results[0]["decode_bytes_per_token"] as? Int ?? 1), accuracy: 1e-6)
+        XCTAssertEqual(
+            results[0]["decode_bound_tokens_per_second"] as? Double ?? 0,
+            bandwidth / Double(results[0]["decode_bytes_per_token"] as? Int ?? 1), accuracy: 1e-6)
         XCTAssertEqual(results[0]["weights"] as? String, "f32")
         let kernels = try XCTUnwrap(json["kernels"] as? [String: Any])
         XCTAssertNotNil(kernels["blas_core"] as? String)
@@ -98,8 +107,10 @@ final class CommandTests: XCTestCase {
 
     /// `--weights bf16` halves the bytes a decoded token reads and still runs.
     func testBenchMeasuresHalfPrecisionWeights() throws {
-        let run = try CLI.run(["bench", "--threads", "1", "--weights", "bf16", "--no-recording", "--no-pictures",
-                               "--prefill-tokens", "8", "--decode-tokens", "2", "--prompt-tokens", "2", "--json"])
+        let run = try CLI.run([
+            "bench", "--threads", "1", "--weights", "bf16", "--no-recording", "--no-pictures",
+            "--prefill-tokens", "8", "--decode-tokens", "2", "--prompt-tokens", "2", "--json"
+        ])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         let results = try XCTUnwrap(try CLI.json(run.stdout)["results"] as? [[String: Any]])
         XCTAssertEqual(results.map { $0["weights"] as? String }, ["bf16"])
@@ -132,7 +143,8 @@ final class CommandTests: XCTestCase {
         let report = try CLI.run(["info", "--verbose"])
         XCTAssertEqual(report.exitCode, 0, report.stderr)
         XCTAssertTrue(report.stdout.contains("matrix×matrix  OpenBLAS,"), report.stdout)
-        let corrected = try CLI.run(["info", "--verbose", "--json"], environment: ["LANTERN_BLAS_ASSUME_CORE": "Prescott", "OPENBLAS_CORETYPE": ""])
+        let corrected = try CLI.run(
+            ["info", "--verbose", "--json"], environment: ["LANTERN_BLAS_ASSUME_CORE": "Prescott", "OPENBLAS_CORETYPE": ""])
         XCTAssertEqual(corrected.exitCode, 0, corrected.stderr)
         let kernels = try XCTUnwrap(try CLI.json(corrected.stdout)["kernels"] as? [String: Any])
         if report.stdout.contains("avx2+fma") {
@@ -187,8 +199,9 @@ final class BadInputTests: XCTestCase {
     /// An option that only the model can judge fails while the command runs: the usage shown is
     /// still the subcommand's own (it was the root's, "lantern <subcommand>").
     func testErrorsFoundWhileRunningShowTheSubcommandsUsage() throws {
-        try expectFailure(["attention", "hi", "--model", gpt2, "--layer", "99", "--head", "0"],
-                          mentions: ["--layer 99 is out of range", "Usage: lantern attention [<prompt>]", "See 'lantern attention --help'"])
+        try expectFailure(
+            ["attention", "hi", "--model", gpt2, "--layer", "99", "--head", "0"],
+            mentions: ["--layer 99 is out of range", "Usage: lantern attention [<prompt>]", "See 'lantern attention --help'"])
         let run = try CLI.run(["attention", "hi", "--model", gpt2, "--layer", "99", "--head", "0"])
         XCTAssertEqual(run.exitCode, 64, "ArgumentParser's exit code for a validation failure")
         XCTAssertFalse(run.stderr.contains("lantern <subcommand>"), run.stderr)
@@ -209,14 +222,17 @@ final class BadInputTests: XCTestCase {
         var config = try CLI.json(String(contentsOf: configURL, encoding: .utf8))
         config["max_position_embeddings"] = 1_000_000_000_000
         try JSONSerialization.data(withJSONObject: config).write(to: configURL)
-        let run = try CLI.run(["generate", "hello", "--model", folder.path, "--max-new-tokens", "9223372036854775800",
-                               "--greedy", "--json"])
+        let run = try CLI.run([
+            "generate", "hello", "--model", folder.path, "--max-new-tokens", "9223372036854775800",
+            "--greedy", "--json"
+        ])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         XCTAssertEqual(try CLI.json(run.stdout)["stop_reason"] as? String, "eos")
         // Recording it could need up to 10^12 positions of attention: refused up front, with the fix.
         let trace = folder.appendingPathComponent("run")
-        try expectFailure(["generate", "hello", "--model", folder.path, "--max-new-tokens", "9223372036854775800", "--trace", trace.path],
-                          mentions: ["budget", "--max-new-tokens"])
+        try expectFailure(
+            ["generate", "hello", "--model", folder.path, "--max-new-tokens", "9223372036854775800", "--trace", trace.path],
+            mentions: ["budget", "--max-new-tokens"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: trace.path))
     }
 

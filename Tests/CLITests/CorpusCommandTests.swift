@@ -20,7 +20,9 @@ final class CorpusCommandTests: XCTestCase {
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         let printed = run.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(printed.first, out.path)
-        for fragment in ["bytes", "documents (story ", "sentiment ", "translation ", "qa ", "repeat ", "distinct story-world words", "seed 1"] {
+        for fragment in [
+            "bytes", "documents (story ", "sentiment ", "translation ", "qa ", "repeat ", "distinct story-world words", "seed 1"
+        ] {
             XCTAssertTrue(printed[1].contains(fragment), "missing «\(fragment)» in \(printed[1])")
         }
         let text = try String(contentsOf: out, encoding: .utf8)
@@ -65,10 +67,12 @@ final class CorpusCommandTests: XCTestCase {
 
     func testCorpusRejectsBadOptionsWithoutWritingAnything() throws {
         let out = folder.appendingPathComponent("train.txt")
-        for (arguments, fragment) in [(["--size-mb", "0"], "--size-mb"), (["--size-mb", "-1"], "--size-mb"),
-                                      (["--size-mb", "5000"], "too large"), (["--size-mb", "lots"], "size-mb"),
-                                      (["--mix", "poems=1"], "no document kind 'poems'"), (["--mix", "repeat"], "KIND=SHARE"),
-                                      (["--mix", "repeat=-2"], "a number from 0 to 1,000,000"), (["--mix", "story=1e308"], "a number from 0 to 1,000,000")] {
+        for (arguments, fragment) in [
+            (["--size-mb", "0"], "--size-mb"), (["--size-mb", "-1"], "--size-mb"),
+            (["--size-mb", "5000"], "too large"), (["--size-mb", "lots"], "size-mb"),
+            (["--mix", "poems=1"], "no document kind 'poems'"), (["--mix", "repeat"], "KIND=SHARE"),
+            (["--mix", "repeat=-2"], "a number from 0 to 1,000,000"), (["--mix", "story=1e308"], "a number from 0 to 1,000,000")
+        ] {
             let run = try CLI.run(["corpus", "--out", out.path] + arguments)
             XCTAssertNotEqual(run.exitCode, 0, "\(arguments)")
             XCTAssertFalse([4, 5, 6, 11, 132, 133, 134, 139].contains(run.exitCode), "crashed with \(run.exitCode)")

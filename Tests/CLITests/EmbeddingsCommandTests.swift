@@ -46,8 +46,11 @@ final class EmbeddingsCommandTests: XCTestCase {
 
     func testEmbeddingsWithChosenTokensIntoAFolder() throws {
         let model = try CLI.shared("stories260K/stories260K.bin")
-        let run = try CLI.run(["embeddings", "the cat", "--model", model, "--tokens", "cat,dog,red,blue,happy,sad",
-                               "--out", "pics"], in: scratch)
+        let run = try CLI.run(
+            [
+                "embeddings", "the cat", "--model", model, "--tokens", "cat,dog,red,blue,happy,sad",
+                "--out", "pics"
+            ], in: scratch)
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         let paths = run.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(paths.count, 2, run.stdout)

@@ -8,8 +8,10 @@ final class EmbeddingsTraceTests: XCTestCase {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-emb-trace-\(UUID())")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let trace = scratch.appendingPathComponent("run")
-        let generate = try CLI.run(["generate", "The cat and the dog saw a ball", "--model", model, "--greedy",
-                                    "--max-new-tokens", "4", "--trace", trace.path])
+        let generate = try CLI.run([
+            "generate", "The cat and the dog saw a ball", "--model", model, "--greedy",
+            "--max-new-tokens", "4", "--trace", trace.path
+        ])
         XCTAssertEqual(generate.exitCode, 0, generate.stderr)
 
         let run = try CLI.run(["embeddings", "--trace", trace.path, "--out", scratch.appendingPathComponent("pictures").path])

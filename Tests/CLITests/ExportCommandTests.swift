@@ -19,8 +19,11 @@ final class ExportCommandTests: XCTestCase {
     func makeTrace(_ name: String, capture: [String] = []) throws -> URL {
         let model = try CLI.shared("stories260K/stories260K.bin")
         let trace = scratch.appendingPathComponent(name)
-        let made = try CLI.run(["generate", "Once upon a time", "--model", model, "--greedy", "--max-new-tokens", "3",
-                                "--trace", trace.path] + capture)
+        let made = try CLI.run(
+            [
+                "generate", "Once upon a time", "--model", model, "--greedy", "--max-new-tokens", "3",
+                "--trace", trace.path
+            ] + capture)
         XCTAssertEqual(made.exitCode, 0, made.stderr)
         return trace
     }
@@ -38,8 +41,10 @@ final class ExportCommandTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(image.width, layout.width)
 
         let model = try CLI.shared("stories260K/stories260K.bin")
-        let live = try CLI.run(["attention", "Once upon a time", "--model", model, "--heads", "overview",
-                                "--out", scratch.appendingPathComponent("live.png").path])
+        let live = try CLI.run([
+            "attention", "Once upon a time", "--model", model, "--heads", "overview",
+            "--out", scratch.appendingPathComponent("live.png").path
+        ])
         XCTAssertEqual(live.exitCode, 0, live.stderr)
         XCTAssertNoThrow(try PNGReader.read(scratch.appendingPathComponent("live.png")))
 
@@ -103,14 +108,17 @@ final class ExportCommandTests: XCTestCase {
         let damages: [(String, (URL) throws -> Void, String)] = [
             ("missing", { try FileManager.default.removeItem(at: $0) }, "is missing"),
             ("cut", { url in try Data(contentsOf: url).prefix(100).write(to: url) }, "cut short"),
-            ("lying", { url in
-                var data = try Data(contentsOf: url)
-                let header = String(decoding: data.prefix(128), as: UTF8.self)
-                let range = try XCTUnwrap(header.range(of: "'shape': ("))
-                let offset = header.distance(from: header.startIndex, to: range.upperBound)
-                data[offset] = UInt8(ascii: "9")  // the first extent now disagrees with trace.json
-                try data.write(to: url)
-            }, "shape"),
+            (
+                "lying",
+                { url in
+                    var data = try Data(contentsOf: url)
+                    let header = String(decoding: data.prefix(128), as: UTF8.self)
+                    let range = try XCTUnwrap(header.range(of: "'shape': ("))
+                    let offset = header.distance(from: header.startIndex, to: range.upperBound)
+                    data[offset] = UInt8(ascii: "9")  // the first extent now disagrees with trace.json
+                    try data.write(to: url)
+                }, "shape"
+            )
         ]
         for (name, damage, message) in damages {
             let trace = try makeTrace("trace-\(name)")
@@ -124,14 +132,18 @@ final class ExportCommandTests: XCTestCase {
     }
 
     func testBenchReportsTheOverviewRenderTime() throws {
-        let run = try CLI.run(["bench", "--threads", "1", "--prefill-tokens", "8", "--decode-tokens", "2", "--prompt-tokens", "2",
-                               "--no-recording", "--json"])
+        let run = try CLI.run([
+            "bench", "--threads", "1", "--prefill-tokens", "8", "--decode-tokens", "2", "--prompt-tokens", "2",
+            "--no-recording", "--json"
+        ])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         let json = try CLI.json(run.stdout)
         let seconds = try XCTUnwrap(json["overview_render_seconds"] as? Double)
         XCTAssertGreaterThan(seconds, 0)
-        let without = try CLI.run(["bench", "--threads", "1", "--prefill-tokens", "8", "--decode-tokens", "2", "--prompt-tokens", "2",
-                                   "--no-recording", "--no-pictures", "--json"])
+        let without = try CLI.run([
+            "bench", "--threads", "1", "--prefill-tokens", "8", "--decode-tokens", "2", "--prompt-tokens", "2",
+            "--no-recording", "--no-pictures", "--json"
+        ])
         XCTAssertEqual(without.exitCode, 0, without.stderr)
         XCTAssertNil(try CLI.json(without.stdout)["overview_render_seconds"])
     }

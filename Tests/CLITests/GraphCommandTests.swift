@@ -23,8 +23,9 @@ final class GraphCommandTests: XCTestCase {
         XCTAssertEqual(run.stdout, "output/architecture-llama.png\n")
         let png = try Data(contentsOf: folder.appendingPathComponent("output/architecture-llama.png"))
         XCTAssertEqual(Array(png.prefix(8)), Self.pngSignature)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("output").path),
-                       ["architecture-llama.png"])
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("output").path),
+            ["architecture-llama.png"])
     }
 
     /// The extension of --out chooses the format (x.svg used to get PNG bytes); a --format that
@@ -49,8 +50,10 @@ final class GraphCommandTests: XCTestCase {
         let model = try CLI.shared("stories260K/stories260K.bin")
         let run = try CLI.run(["graph", "--model", model, "--format", "dot"], in: folder)
         XCTAssertEqual(run.exitCode, 0, run.stderr)
-        for fragment in ["digraph architecture", "8 query heads, 4 key/value heads", "× 5 layers", "RMSNorm",
-                         "[8 heads, T, 8]", "[4 heads, T, 8]", "rotary positions (RoPE)", "SiLU(gate) × up"] {
+        for fragment in [
+            "digraph architecture", "8 query heads, 4 key/value heads", "× 5 layers", "RMSNorm",
+            "[8 heads, T, 8]", "[4 heads, T, 8]", "rotary positions (RoPE)", "SiLU(gate) × up"
+        ] {
             XCTAssertTrue(run.stdout.contains(fragment), "missing «\(fragment)»")
         }
     }
@@ -59,8 +62,10 @@ final class GraphCommandTests: XCTestCase {
         let model = CLI.fixtures.appendingPathComponent("gpt2-bytes-noprefix").path
         let dot = try CLI.run(["graph", "--model", model, "--format", "dot"], in: folder)
         XCTAssertEqual(dot.exitCode, 0, dot.stderr)
-        for fragment in ["LayerNorm", "learned position embedding", "[T, 48]", "[4 heads, T, T]", "[T, 192]",
-                         "its own matrix", "× 3 layers", "GELU"] {
+        for fragment in [
+            "LayerNorm", "learned position embedding", "[T, 48]", "[4 heads, T, T]", "[T, 192]",
+            "its own matrix", "× 3 layers", "GELU"
+        ] {
             XCTAssertTrue(dot.stdout.contains(fragment), "missing «\(fragment)»")
         }
         let svg = try CLI.run(["graph", "--model", model, "--format", "svg", "--out", "gpt2.svg"], in: folder)
@@ -89,7 +94,8 @@ final class GraphCommandTests: XCTestCase {
     func testArchitectureWithoutAModelDrawsTheBuiltInModel() throws {
         let run = try CLI.run(["graph", "--format", "dot"], in: folder)
         XCTAssertEqual(run.exitCode, 0, run.stderr)
-        XCTAssertTrue(run.stdout.contains("GPT-2: 6 layers, width 192, 6 heads, 3.1M params"), "the built-in model:\n\(run.stdout.prefix(800))")
+        XCTAssertTrue(
+            run.stdout.contains("GPT-2: 6 layers, width 192, 6 heads, 3.1M params"), "the built-in model:\n\(run.stdout.prefix(800))")
     }
 
     func testUnwritableOutputNamesTheFolder() throws {

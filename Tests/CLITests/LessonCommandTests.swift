@@ -33,9 +33,11 @@ final class LessonCommandTests: XCTestCase {
         let corpus = folder.appendingPathComponent("corpus.txt").path, model = folder.appendingPathComponent("model").path
         let made = try CLI.run(["corpus", "--size-mb", "0.2", "--out", corpus])
         XCTAssertEqual(made.exitCode, 0, made.stderr)
-        let trained = try CLI.run(["train", "--data", corpus, "--out", model, "--steps", "30", "--layers", "2", "--heads", "2",
-                                   "--width", "32", "--context", "128", "--batch", "4", "--vocab-size", "600", "--eval-every", "30",
-                                   "--checkpoint-every", "30"])
+        let trained = try CLI.run([
+            "train", "--data", corpus, "--out", model, "--steps", "30", "--layers", "2", "--heads", "2",
+            "--width", "32", "--context", "128", "--batch", "4", "--vocab-size", "600", "--eval-every", "30",
+            "--checkpoint-every", "30"
+        ])
         XCTAssertEqual(trained.exitCode, 0, trained.stderr)
         Self.trainedModel = model
         return ["--model", model]
@@ -100,7 +102,9 @@ final class LessonCommandTests: XCTestCase {
             XCTAssertTrue(run.stdout.contains(".png"), "lesson \(n) saves no picture")
             XCTAssertTrue(run.stdout.contains("Question: "), "lesson \(n) asks nothing")
         }
-        let pictures = try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("output").path).filter { $0.hasSuffix(".png") }
+        let pictures = try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("output").path).filter {
+            $0.hasSuffix(".png")
+        }
         XCTAssertGreaterThanOrEqual(pictures.count, 13, "\(pictures)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: work.appendingPathComponent("progress.json").path), "--auto saves nothing")
     }
@@ -120,25 +124,33 @@ final class LessonCommandTests: XCTestCase {
         let home = try scratch()
         // The answers that depend on the model, worked out the way a learner would read them.
         let headSize = try value(["info"], #"attention\s+[^\n]*× (\d+)"#, model: model, in: home)
-        let tokens = try value(["tokenize", "The teacher taught the students with the book", "--json"], #""ids":\[([0-9,]*)\]"#, model: model, in: home)
-            .split(separator: ",").count
-        let stopped = try value(["generate", "Once upon a time, there was a", "--greedy", "--max-new-tokens", "40", "--stop", ".", "--json"],
-                                #""generated_ids":\[([0-9,]*)\]"#, model: model, in: home).split(separator: ",").count
+        let tokens = try value(
+            ["tokenize", "The teacher taught the students with the book", "--json"], #""ids":\[([0-9,]*)\]"#, model: model, in: home
+        )
+        .split(separator: ",").count
+        let stopped = try value(
+            ["generate", "Once upon a time, there was a", "--greedy", "--max-new-tokens", "40", "--stop", ".", "--json"],
+            #""generated_ids":\[([0-9,]*)\]"#, model: model, in: home
+        ).split(separator: ",").count
 
         // Lesson 5, every answer right: head size, scale, (pause), mask, last row, masked cells, row sum.
-        let five = try CLI.run(["lesson", "5", "--interactive", "--lessons", lessons] + model,
-                               stdin: ["\(headSize)", "8", "", "2", "\(tokens)", "\(tokens * (tokens - 1) / 2)", "1"].joined(separator: "\n") + "\n",
-                               environment: ["LANTERN_HOME": home.path], in: home)
+        let five = try CLI.run(
+            ["lesson", "5", "--interactive", "--lessons", lessons] + model,
+            stdin: ["\(headSize)", "8", "", "2", "\(tokens)", "\(tokens * (tokens - 1) / 2)", "1"].joined(separator: "\n") + "\n",
+            environment: ["LANTERN_HOME": home.path], in: home)
         XCTAssertEqual(five.exitCode, 0, five.stderr)
         XCTAssertFalse(five.stdout.contains("Not quite"), five.stdout)
         XCTAssertTrue(five.stdout.contains("End of lesson 5: Self-attention. 6 of 6 questions right at the first try."), five.stdout)
 
         // Lesson 9: the first answer wrong, then right; the rest right.
-        let nine = try CLI.run(["lesson", "9", "--interactive", "--lessons", lessons] + model,
-                               stdin: ["1", "2", "", "3", "1", "2", "\(stopped)", ""].joined(separator: "\n") + "\n",
-                               environment: ["LANTERN_HOME": home.path], in: home)
+        let nine = try CLI.run(
+            ["lesson", "9", "--interactive", "--lessons", lessons] + model,
+            stdin: ["1", "2", "", "3", "1", "2", "\(stopped)", ""].joined(separator: "\n") + "\n",
+            environment: ["LANTERN_HOME": home.path], in: home)
         XCTAssertEqual(nine.exitCode, 0, nine.stderr)
-        XCTAssertTrue(nine.stdout.contains("✗ Not quite. You answered 1; expected 2) the same text twice: the seed fixes every random draw."), nine.stdout)
+        XCTAssertTrue(
+            nine.stdout.contains("✗ Not quite. You answered 1; expected 2) the same text twice: the seed fixes every random draw."),
+            nine.stdout)
         XCTAssertTrue(nine.stdout.contains("Try again"), nine.stdout)
         XCTAssertTrue(nine.stdout.contains("End of lesson 9: Decoding."), nine.stdout)
 
@@ -148,7 +160,8 @@ final class LessonCommandTests: XCTestCase {
         XCTAssertNotNil(attention["finished"] as? String)
         let attentionQuestions = try XCTUnwrap(attention["questions"] as? [String: [String: Any]])
         XCTAssertEqual(attentionQuestions.count, 6)
-        XCTAssertTrue(attentionQuestions.values.allSatisfy { $0["correct"] as? Bool == true && $0["wrong"] as? Int == 0 }, "\(attentionQuestions)")
+        XCTAssertTrue(
+            attentionQuestions.values.allSatisfy { $0["correct"] as? Bool == true && $0["wrong"] as? Int == 0 }, "\(attentionQuestions)")
         let decoding = try XCTUnwrap(lessonsDone["decoding"])
         XCTAssertNotNil(decoding["finished"] as? String)
         let seed = try XCTUnwrap((decoding["questions"] as? [String: [String: Any]])?["same-seed"])
@@ -175,8 +188,9 @@ final class LessonCommandTests: XCTestCase {
         let home = try scratch()
         let blocker = home.appendingPathComponent("a-file")
         try Data("x".utf8).write(to: blocker)
-        let run = try CLI.run(["lesson", "9", "--interactive", "--lessons", lessons] + model, stdin: "3\nq\n",
-                              environment: ["LANTERN_HOME": blocker.appendingPathComponent("home").path], in: home)
+        let run = try CLI.run(
+            ["lesson", "9", "--interactive", "--lessons", lessons] + model, stdin: "3\nq\n",
+            environment: ["LANTERN_HOME": blocker.appendingPathComponent("home").path], in: home)
         XCTAssertTrue(run.stdout.contains("cannot save the lesson progress"), run.stdout)
         XCTAssertTrue(run.stdout.contains("your progress could not be saved"), run.stdout)
         XCTAssertFalse(run.stdout.contains("your progress is saved"), run.stdout)
@@ -193,15 +207,18 @@ final class LessonCommandTests: XCTestCase {
     func testQuittingMidLessonResumesThere() throws {
         let model = try modelArguments()
         let home = try scratch()
-        let first = try CLI.run(["lesson", "9", "--interactive", "--lessons", lessons] + model, stdin: "3\nq\n",
-                                environment: ["LANTERN_HOME": home.path], in: home)
+        let first = try CLI.run(
+            ["lesson", "9", "--interactive", "--lessons", lessons] + model, stdin: "3\nq\n",
+            environment: ["LANTERN_HOME": home.path], in: home)
         XCTAssertEqual(first.exitCode, 0, first.stderr)
         XCTAssertTrue(first.stdout.contains("Resume with `lantern lesson 9`"), first.stdout)
-        let again = try CLI.run(["lesson", "next", "--interactive", "--lessons", lessons] + model, stdin: "q\n",
-                                environment: ["LANTERN_HOME": home.path], in: home)
+        let again = try CLI.run(
+            ["lesson", "next", "--interactive", "--lessons", lessons] + model, stdin: "q\n",
+            environment: ["LANTERN_HOME": home.path], in: home)
         XCTAssertTrue(again.stdout.contains("Lesson 1 of 13"), "next is the first unfinished lesson: \(again.stdout.prefix(300))")
-        let resumed = try CLI.run(["lesson", "9", "--interactive", "--lessons", lessons] + model, stdin: "q\n",
-                                  environment: ["LANTERN_HOME": home.path], in: home)
+        let resumed = try CLI.run(
+            ["lesson", "9", "--interactive", "--lessons", lessons] + model, stdin: "q\n",
+            environment: ["LANTERN_HOME": home.path], in: home)
         XCTAssertTrue(resumed.stdout.contains("Resuming where you left off"), resumed.stdout)
         XCTAssertFalse(resumed.stdout.contains("Greedy: always the top token"), "the part already done is not shown again")
     }
@@ -218,7 +235,8 @@ final class LessonCommandTests: XCTestCase {
         let list = try CLI.run(["lesson"], environment: ["LANTERN_LESSONS": copy.path, "LANTERN_HOME": elsewhere.path], in: elsewhere)
         XCTAssertEqual(list.exitCode, 0, list.stderr)
         XCTAssertTrue(list.stdout.contains(" 1  Prompts, completions and the generation loop"), list.stdout)
-        let missing = try CLI.run(["lesson"], environment: ["LANTERN_LESSONS": elsewhere.appendingPathComponent("nothing").path], in: elsewhere)
+        let missing = try CLI.run(
+            ["lesson"], environment: ["LANTERN_LESSONS": elsewhere.appendingPathComponent("nothing").path], in: elsewhere)
         XCTAssertNotEqual(missing.exitCode, 0)
         XCTAssertTrue(missing.stderr.contains("cannot find the lessons"), missing.stderr)
     }
@@ -254,7 +272,8 @@ final class LessonCommandTests: XCTestCase {
 
     func testResetForgetsOneLesson() throws {
         let home = try scratch()
-        let progress = #"{"format": 1, "about": "x", "lessons": {"attention": {"position": 0, "questions": {}, "started": "2026-01-01T00:00:00Z", "finished": "2026-01-01T00:05:00Z"}, "decoding": {"position": 3, "questions": {}, "started": "2026-01-01T00:00:00Z"}}}"#
+        let progress =
+            #"{"format": 1, "about": "x", "lessons": {"attention": {"position": 0, "questions": {}, "started": "2026-01-01T00:00:00Z", "finished": "2026-01-01T00:05:00Z"}, "decoding": {"position": 3, "questions": {}, "started": "2026-01-01T00:00:00Z"}}}"#
         try progress.write(to: home.appendingPathComponent("progress.json"), atomically: true, encoding: .utf8)
         let list = try CLI.run(["lesson", "--lessons", lessons], environment: ["LANTERN_HOME": home.path], in: home)
         XCTAssertTrue(list.stdout.contains("✓  5  Self-attention"), list.stdout)

@@ -21,11 +21,13 @@ final class ModelHubCommandTests: XCTestCase {
 
     /// Every folder ModelHub looks at points into the scratch folder.
     var environment: [String: String] {
-        ["HOME": scratch.appendingPathComponent("home").path,
-         "LANTERN_HOME": scratch.appendingPathComponent("lantern").path,
-         "HF_HOME": scratch.appendingPathComponent("hf").path,
-         "HF_HUB_CACHE": scratch.appendingPathComponent("hf/hub").path,
-         "HF_ENDPOINT": ""]
+        [
+            "HOME": scratch.appendingPathComponent("home").path,
+            "LANTERN_HOME": scratch.appendingPathComponent("lantern").path,
+            "HF_HOME": scratch.appendingPathComponent("hf").path,
+            "HF_HUB_CACHE": scratch.appendingPathComponent("hf/hub").path,
+            "HF_ENDPOINT": ""
+        ]
     }
 
     /// The fixture served where the hub keeps openai-community/gpt2 (tokenizer.json: 404, it is optional).
@@ -46,11 +48,16 @@ final class ModelHubCommandTests: XCTestCase {
         let folder = scratch.appendingPathComponent("lantern/models/gpt2")
         XCTAssertEqual(download.stdout, "saved gpt2 to \(folder.path)\n")
         // Standard error is not a terminal here: plain progress lines, no carriage returns.
-        XCTAssertTrue(download.stderr.contains("model.safetensors (481.6 kB): downloading from \(server.baseURL.absoluteString)/openai-community/gpt2/resolve/main/model.safetensors"), download.stderr)
+        XCTAssertTrue(
+            download.stderr.contains(
+                "model.safetensors (481.6 kB): downloading from \(server.baseURL.absoluteString)/openai-community/gpt2/resolve/main/model.safetensors"
+            ), download.stderr)
         XCTAssertTrue(download.stderr.contains("tokenizer.json: skipped (optional, and the server does not have it)"), download.stderr)
         XCTAssertFalse(download.stderr.contains("\r"))
         for file in Self.files {
-            XCTAssertEqual(try Data(contentsOf: folder.appendingPathComponent(file)), try Data(contentsOf: Self.fixture.appendingPathComponent(file)), file)
+            XCTAssertEqual(
+                try Data(contentsOf: folder.appendingPathComponent(file)), try Data(contentsOf: Self.fixture.appendingPathComponent(file)),
+                file)
         }
 
         let tokenize = try CLI.run(["tokenize", "Hi there", "--model", "gpt2", "--json"], environment: environment)
@@ -63,20 +70,25 @@ final class ModelHubCommandTests: XCTestCase {
         XCTAssertEqual(models.exitCode, 0, models.stderr)
         XCTAssertTrue(models.stdout.contains("  gpt2  gpt2    "), models.stdout)
         XCTAssertTrue(models.stdout.contains("GPT-2 small, 124M parameters (downloaded)"), models.stdout)
-        XCTAssertTrue(models.stdout.contains("stories15M, stories42M, stories110M: tokenizer.bin comes from github.com/karpathy/llama2.c"), models.stdout)
+        XCTAssertTrue(
+            models.stdout.contains("stories15M, stories42M, stories110M: tokenizer.bin comes from github.com/karpathy/llama2.c"),
+            models.stdout)
         let json = try CLI.json(CLI.run(["models", "--json"], environment: environment).stdout)
         let local = try XCTUnwrap(json["local"] as? [[String: Any]])
         XCTAssertEqual(local.map { $0["name"] as? String }, ["gpt2"])
         XCTAssertEqual(local.first?["origin"] as? String, "lantern")
         XCTAssertEqual(local.first?["family"] as? String, "gpt2")
-        XCTAssertEqual(local.first?["bytes"] as? Int, try Self.files.map {
-            try FileManager.default.attributesOfItem(atPath: Self.fixture.appendingPathComponent($0).path)[.size] as! Int
-        }.reduce(0, +))
+        XCTAssertEqual(
+            local.first?["bytes"] as? Int,
+            try Self.files.map {
+                try FileManager.default.attributesOfItem(atPath: Self.fixture.appendingPathComponent($0).path)[.size] as! Int
+            }.reduce(0, +))
         XCTAssertEqual((json["downloadable"] as? [[String: Any]])?.count, 8)
 
         // Once there, it is not fetched again.
         let requests = server.requests.count
-        let again = try CLI.run(["download", "openai-community/gpt2", "--endpoint", server.baseURL.absoluteString], environment: environment)
+        let again = try CLI.run(
+            ["download", "openai-community/gpt2", "--endpoint", server.baseURL.absoluteString], environment: environment)
         XCTAssertEqual(again.exitCode, 0, again.stderr)
         XCTAssertTrue(again.stdout.contains("gpt2 is already in"), again.stdout)
         XCTAssertEqual(server.requests.count, requests)
@@ -115,8 +127,10 @@ final class ModelHubCommandTests: XCTestCase {
         try FileManager.default.createDirectory(at: snapshot, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: repo.appendingPathComponent("blobs"), withIntermediateDirectories: true)
         for (index, file) in Self.files.enumerated() {
-            try FileManager.default.copyItem(at: Self.fixture.appendingPathComponent(file), to: repo.appendingPathComponent("blobs/blob\(index)"))
-            try FileManager.default.createSymbolicLink(atPath: snapshot.appendingPathComponent(file).path, withDestinationPath: "../../blobs/blob\(index)")
+            try FileManager.default.copyItem(
+                at: Self.fixture.appendingPathComponent(file), to: repo.appendingPathComponent("blobs/blob\(index)"))
+            try FileManager.default.createSymbolicLink(
+                atPath: snapshot.appendingPathComponent(file).path, withDestinationPath: "../../blobs/blob\(index)")
         }
         try FileManager.default.createDirectory(at: repo.appendingPathComponent("refs"), withIntermediateDirectories: true)
         try Data("0123abcd".utf8).write(to: repo.appendingPathComponent("refs/main"))

@@ -31,8 +31,11 @@ final class PictureCommandTests: XCTestCase {
 
     func testProbsFromAPromptAtAStep() throws {
         let model = try CLI.shared("stories260K/stories260K.bin")
-        let run = try CLI.run(["probs", "Once upon a time", "--model", model, "--step", "2", "--temperature", "1.2",
-                               "--top-k", "8", "--top-p", "0.9", "--top", "12"], in: scratch)
+        let run = try CLI.run(
+            [
+                "probs", "Once upon a time", "--model", model, "--step", "2", "--temperature", "1.2",
+                "--top-k", "8", "--top-p", "0.9", "--top", "12"
+            ], in: scratch)
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         let paths = Self.paths(run)
         XCTAssertEqual(paths.count, 2, run.stdout)
@@ -56,28 +59,41 @@ final class PictureCommandTests: XCTestCase {
         }
         XCTAssertGreaterThan(grey, 20, "cut candidates are grey")
         XCTAssertGreaterThan(orange, 20, "the chosen token is orange")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch.appendingPathComponent("output").path).sorted(),
-                       ["funnel-step2.png", "probs-step2.png"], "nothing half-written is left")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: scratch.appendingPathComponent("output").path).sorted(),
+            ["funnel-step2.png", "probs-step2.png"], "nothing half-written is left")
 
         // The same step replays identically: a seed gives the same pictures.
-        let again = try CLI.run(["probs", "Once upon a time", "--model", model, "--step", "2", "--temperature", "1.2",
-                                 "--top-k", "8", "--top-p", "0.9", "--top", "12", "--out", scratch.appendingPathComponent("again.png").path])
+        let again = try CLI.run([
+            "probs", "Once upon a time", "--model", model, "--step", "2", "--temperature", "1.2",
+            "--top-k", "8", "--top-p", "0.9", "--top", "12", "--out", scratch.appendingPathComponent("again.png").path
+        ])
         XCTAssertEqual(again.exitCode, 0, again.stderr)
-        XCTAssertEqual(Self.paths(again), [scratch.appendingPathComponent("again.png").path,
-                                           scratch.appendingPathComponent("again-funnel.png").path])
+        XCTAssertEqual(
+            Self.paths(again),
+            [
+                scratch.appendingPathComponent("again.png").path,
+                scratch.appendingPathComponent("again-funnel.png").path
+            ])
         XCTAssertEqual(try PNGReader.read(scratch.appendingPathComponent("again-funnel.png")), funnel)
     }
 
     func testProbsFromATraceAndGreedy() throws {
         let model = try CLI.shared("stories260K/stories260K.bin")
         let trace = scratch.appendingPathComponent("trace")
-        let generate = try CLI.run(["generate", "Once upon a time", "--model", model, "--max-new-tokens", "4",
-                                    "--temperature", "0.8", "--top-k", "5", "--trace", trace.path])
+        let generate = try CLI.run([
+            "generate", "Once upon a time", "--model", model, "--max-new-tokens", "4",
+            "--temperature", "0.8", "--top-k", "5", "--trace", trace.path
+        ])
         XCTAssertEqual(generate.exitCode, 0, generate.stderr)
         let run = try CLI.run(["probs", "--trace", trace.path, "--step", "3", "--out", scratch.path])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
-        XCTAssertEqual(Self.paths(run), [scratch.appendingPathComponent("probs-step3.png").path,
-                                         scratch.appendingPathComponent("funnel-step3.png").path])
+        XCTAssertEqual(
+            Self.paths(run),
+            [
+                scratch.appendingPathComponent("probs-step3.png").path,
+                scratch.appendingPathComponent("funnel-step3.png").path
+            ])
         XCTAssertTrue(Self.titleIsDark(try PNGReader.read(scratch.appendingPathComponent("funnel-step3.png"))))
 
         let late = try CLI.run(["probs", "--trace", trace.path, "--step", "4", "--out", scratch.path])
@@ -97,7 +113,7 @@ final class PictureCommandTests: XCTestCase {
             (["probs", "Hi", "--model", model, "--step=-1"], "--step -1 is out of range"),
             (["probs", "Hi", "--model", model, "--step", "600"], "--step 600 is out of range: the prompt has"),
             (["probs", "Hi", "--model", model, "--top-p", "0"], "--top-p 0.0 is out of range"),
-            (["probs"], "give a prompt (with --model), or a saved trace with --trace DIR"),
+            (["probs"], "give a prompt (with --model), or a saved trace with --trace DIR")
         ]
         for (arguments, message) in cases {
             let run = try CLI.run(arguments, in: scratch)
@@ -128,15 +144,21 @@ final class PictureCommandTests: XCTestCase {
 
         let all = try CLI.run(["positions", "--out", scratch.appendingPathComponent("pos.png").path])
         XCTAssertEqual(all.exitCode, 0, all.stderr)
-        XCTAssertEqual(Self.paths(all), [scratch.appendingPathComponent("pos.png").path,
-                                         scratch.appendingPathComponent("pos-similarity.png").path])
+        XCTAssertEqual(
+            Self.paths(all),
+            [
+                scratch.appendingPathComponent("pos.png").path,
+                scratch.appendingPathComponent("pos-similarity.png").path
+            ])
         // Two schemes side by side are wider than one.
         XCTAssertGreaterThan(try PNGReader.read(scratch.appendingPathComponent("pos.png")).width, table.width)
     }
 
     func testPositionsFromModels() throws {
-        let learned = try CLI.run(["positions", "--model", Self.gpt2, "--scheme", "learned", "--positions", "32",
-                                   "--out", scratch.path])
+        let learned = try CLI.run([
+            "positions", "--model", Self.gpt2, "--scheme", "learned", "--positions", "32",
+            "--out", scratch.path
+        ])
         XCTAssertEqual(learned.exitCode, 0, learned.stderr)
         XCTAssertEqual(Self.paths(learned)[0], scratch.appendingPathComponent("positions-learned.png").path)
         XCTAssertTrue(Self.titleIsDark(try PNGReader.read(scratch.appendingPathComponent("positions-learned.png"))))
@@ -147,8 +169,9 @@ final class PictureCommandTests: XCTestCase {
 
         let long = try CLI.run(["positions", "--model", Self.gpt2, "--positions", "129", "--out", scratch.path])
         XCTAssertNotEqual(long.exitCode, 0)
-        XCTAssertTrue(long.stderr.contains("--positions 129 is out of range: gpt2-bytes-noprefix has a context of 128 positions"),
-                      long.stderr)
+        XCTAssertTrue(
+            long.stderr.contains("--positions 129 is out of range: gpt2-bytes-noprefix has a context of 128 positions"),
+            long.stderr)
 
         let llama = try CLI.shared("stories260K/stories260K.bin")
         let none = try CLI.run(["positions", "--model", llama, "--scheme", "learned", "--out", scratch.path])
@@ -164,7 +187,7 @@ final class PictureCommandTests: XCTestCase {
             (["positions", "--positions", "1"], "--positions 1 is out of range: use 2 to 4096"),
             (["positions", "--positions", "5000"], "--positions 5000 is out of range"),
             (["positions", "--scheme", "alibi"], "--scheme alibi is not known: use learned, sinusoidal, rotary or all"),
-            (["positions", "--width", "7"], "--width 7 is out of range: use an even number"),
+            (["positions", "--width", "7"], "--width 7 is out of range: use an even number")
         ]
         for (arguments, message) in cases {
             let run = try CLI.run(arguments, in: scratch)

@@ -79,12 +79,16 @@ final class StepAndTraceTests: XCTestCase {
     func testGenerateTraceShowAndDiff() throws {
         let model = try CLI.shared("stories260K/stories260K.bin")
         let greedy = scratch.appendingPathComponent("greedy"), hot = scratch.appendingPathComponent("hot")
-        let first = try CLI.run(["generate", "Once upon a time", "--model", model, "--greedy", "--max-new-tokens", "12",
-                                 "--trace", greedy.path, "--capture", "+resid_post,+logits"])
+        let first = try CLI.run([
+            "generate", "Once upon a time", "--model", model, "--greedy", "--max-new-tokens", "12",
+            "--trace", greedy.path, "--capture", "+resid_post,+logits"
+        ])
         XCTAssertEqual(first.exitCode, 0, first.stderr)
         XCTAssertTrue(first.stderr.contains("trace saved to \(greedy.path)"), first.stderr)
-        try CLI.run(["generate", "Once upon a time", "--model", model, "--temperature", "2", "--seed", "9",
-                     "--max-new-tokens", "12", "--trace", hot.path, "--capture", "+resid_post"])
+        try CLI.run([
+            "generate", "Once upon a time", "--model", model, "--temperature", "2", "--seed", "9",
+            "--max-new-tokens", "12", "--trace", hot.path, "--capture", "+resid_post"
+        ])
         let json = try traceJSON(greedy)
         let tensors = try XCTUnwrap(json["tensors"] as? [[String: Any]])
         let names = Set(tensors.compactMap { $0["name"] as? String })
@@ -106,8 +110,10 @@ final class StepAndTraceTests: XCTestCase {
     func testOverBudgetCaptureIsRefusedBeforeAnythingIsWritten() throws {
         let model = try CLI.shared("stories260K/stories260K.bin")
         let folder = scratch.appendingPathComponent("big")
-        let run = try CLI.run(["generate", "Once upon a time", "--model", model, "--max-new-tokens", "400",
-                               "--trace", folder.path, "--capture", "all", "--capture-budget", "5"])
+        let run = try CLI.run([
+            "generate", "Once upon a time", "--model", model, "--max-new-tokens", "400",
+            "--trace", folder.path, "--capture", "all", "--capture-budget", "5"
+        ])
         XCTAssertNotEqual(run.exitCode, 0)
         XCTAssertEqual(run.stdout, "")
         XCTAssertTrue(run.stderr.contains("over the 5 MB budget"), run.stderr)

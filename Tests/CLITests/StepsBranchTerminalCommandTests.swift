@@ -18,8 +18,10 @@ final class StepsBranchTerminalCommandTests: XCTestCase {
 
     func makeTrace(_ model: String, newTokens: Int = 6) throws -> URL {
         let trace = scratch.appendingPathComponent("trace")
-        let generate = try CLI.run(["generate", "Once upon a time", "--model", model, "--max-new-tokens", "\(newTokens)",
-                                    "--greedy", "--trace", trace.path])
+        let generate = try CLI.run([
+            "generate", "Once upon a time", "--model", model, "--max-new-tokens", "\(newTokens)",
+            "--greedy", "--trace", trace.path
+        ])
         XCTAssertEqual(generate.exitCode, 0, generate.stderr)
         return trace
     }
@@ -46,8 +48,9 @@ final class StepsBranchTerminalCommandTests: XCTestCase {
     func testAttentionStepsInTheTerminal() throws {
         let model = try CLI.shared("stories260K/stories260K.bin")
         let trace = try makeTrace(model, newTokens: 4)
-        let run = try CLI.run(["attention", "--trace", trace.path, "--layer", "0", "--head", "0", "--steps", "--terminal"],
-                              environment: ["NO_COLOR": "", "TERM": "xterm-256color", "COLORTERM": "truecolor"], in: scratch)
+        let run = try CLI.run(
+            ["attention", "--trace", trace.path, "--layer", "0", "--head", "0", "--steps", "--terminal"],
+            environment: ["NO_COLOR": "", "TERM": "xterm-256color", "COLORTERM": "truecolor"], in: scratch)
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         XCTAssertFalse(run.stdout.contains("\u{1B}"), "a pipe gets no escape codes")
         XCTAssertTrue(run.stdout.contains("across generation steps"), run.stdout)
@@ -59,8 +62,9 @@ final class StepsBranchTerminalCommandTests: XCTestCase {
 
     func testAttentionOneHeadInTheTerminal() throws {
         let model = try CLI.shared("stories260K/stories260K.bin")
-        let run = try CLI.run(["attention", "Once upon a time", "--model", model, "--layer", "2", "--head", "3", "--terminal"],
-                              in: scratch)
+        let run = try CLI.run(
+            ["attention", "Once upon a time", "--model", model, "--layer", "2", "--head", "3", "--terminal"],
+            in: scratch)
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         XCTAssertFalse(run.stdout.contains("\u{1B}"))
         XCTAssertTrue(run.stdout.contains("Attention · layer 2, head 3"), run.stdout)
@@ -86,16 +90,22 @@ final class StepsBranchTerminalCommandTests: XCTestCase {
 
     func testBranchGraph() throws {
         let model = try CLI.shared("stories260K/stories260K.bin")
-        let run = try CLI.run(["branch", "Once upon a time", "--model", model, "--at", "2", "--candidate", "2", "--greedy",
-                               "--max-new-tokens", "5", "--graph"], in: scratch)
+        let run = try CLI.run(
+            [
+                "branch", "Once upon a time", "--model", model, "--at", "2", "--candidate", "2", "--greedy",
+                "--max-new-tokens", "5", "--graph"
+            ], in: scratch)
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         XCTAssertTrue(run.stderr.contains("branch tree saved to output/branch-tree.png"), run.stderr)
         let image = try PNGReader.read(scratch.appendingPathComponent("output/branch-tree.png"))
         XCTAssertGreaterThan(image.width, 400)
 
         let dot = scratch.appendingPathComponent("tree.dot")
-        let file = try CLI.run(["branch", "Once upon a time", "--model", model, "--at", "2", "--candidate", "2", "--greedy",
-                                "--max-new-tokens", "5", "--graph-out", dot.path], in: scratch)
+        let file = try CLI.run(
+            [
+                "branch", "Once upon a time", "--model", model, "--at", "2", "--candidate", "2", "--greedy",
+                "--max-new-tokens", "5", "--graph-out", dot.path
+            ], in: scratch)
         XCTAssertEqual(file.exitCode, 0, file.stderr)
         let text = try String(contentsOf: dot, encoding: .utf8)
         XCTAssertTrue(text.hasPrefix("digraph branch {"), text)

@@ -5,8 +5,10 @@ import XCTest
 /// model the other commands load; resume continues the run; Ctrl-C leaves a usable checkpoint; bad
 /// input is one clear line, a non-zero exit and nothing written.
 final class TrainCommandTests: XCTestCase {
-    let tiny = ["--layers", "2", "--heads", "2", "--width", "32", "--context", "32", "--batch", "4", "--vocab-size", "400",
-                "--eval-every", "5", "--checkpoint-every", "5", "--threads", "2"]
+    let tiny = [
+        "--layers", "2", "--heads", "2", "--width", "32", "--context", "32", "--batch", "4", "--vocab-size", "400",
+        "--eval-every", "5", "--checkpoint-every", "5", "--threads", "2"
+    ]
 
     private func scratch() throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-train-\(UUID().uuidString)")
@@ -23,15 +25,18 @@ final class TrainCommandTests: XCTestCase {
     }
 
     private func state(_ folder: URL) throws -> [String: Any] {
-        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("training.json"))) as? [String: Any])
+        try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("training.json"))) as? [String: Any])
     }
 
     func testTrainWritesAModelThenResumeExtendsIt() throws {
         let folder = try scratch(), data = try corpus(in: folder), out = folder.appendingPathComponent("model")
         let run = try CLI.run(["train", "--data", data.path, "--out", out.path, "--steps", "12"] + tiny)
         XCTAssertEqual(run.exitCode, 0, run.stderr)
-        for name in ["config.json", "model.safetensors", "vocab.json", "merges.txt", "optimizer.safetensors", "training.json", "loss.png",
-                     "snapshots/attention-step-000000.png", "snapshots/attention-step-000012.png"] {
+        for name in [
+            "config.json", "model.safetensors", "vocab.json", "merges.txt", "optimizer.safetensors", "training.json", "loss.png",
+            "snapshots/attention-step-000000.png", "snapshots/attention-step-000012.png"
+        ] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "\(name) is missing")
         }
         XCTAssertTrue(run.stdout.contains("step 12 of 12: training loss"), run.stdout)
@@ -60,8 +65,9 @@ final class TrainCommandTests: XCTestCase {
         // A shape typed with --resume that differs from the run's is refused (it was ignored silently).
         let reshaped = try CLI.run(["train", "--data", data.path, "--out", out.path, "--steps", "20", "--resume", "--width", "48"])
         XCTAssertNotEqual(reshaped.exitCode, 0)
-        XCTAssertTrue(reshaped.stderr.contains("--width 48 differs from the run in \(out.path) (width 32): its shape is kept; leave out --width"),
-                      reshaped.stderr)
+        XCTAssertTrue(
+            reshaped.stderr.contains("--width 48 differs from the run in \(out.path) (width 32): its shape is kept; leave out --width"),
+            reshaped.stderr)
         let finished = try CLI.run(["train", "--data", data.path, "--out", out.path, "--steps", "15", "--resume"])
         XCTAssertNotEqual(finished.exitCode, 0)
         XCTAssertTrue(finished.stderr.contains("already finished"), finished.stderr)
@@ -77,8 +83,10 @@ final class TrainCommandTests: XCTestCase {
         let baseLog = try XCTUnwrap(try state(base)["log"] as? [[String: Any]])
         let baseLast = try XCTUnwrap(baseLog.last?["loss"] as? Double), baseFirst = try XCTUnwrap(baseLog.first?["loss"] as? Double)
 
-        let run = try CLI.run(["train", "--init-from", base.path, "--data", data.path, "--out", tuned.path, "--steps", "3",
-                               "--eval-every", "3", "--checkpoint-every", "3", "--threads", "2"])
+        let run = try CLI.run([
+            "train", "--init-from", base.path, "--data", data.path, "--out", tuned.path, "--steps", "3",
+            "--eval-every", "3", "--checkpoint-every", "3", "--threads", "2"
+        ])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         XCTAssertTrue(run.stderr.contains("fine-tuning"), run.stderr)
         let log = try XCTUnwrap(try state(tuned)["log"] as? [[String: Any]])
@@ -86,17 +94,21 @@ final class TrainCommandTests: XCTestCase {
         let first = try XCTUnwrap(log.first?["loss"] as? Double)
         XCTAssertLessThan(first, (baseFirst + baseLast) / 2, "starts from the trained weights (base: \(baseFirst) → \(baseLast))")
         for name in ["vocab.json", "merges.txt"] {
-            XCTAssertEqual(try Data(contentsOf: tuned.appendingPathComponent(name)), try Data(contentsOf: base.appendingPathComponent(name)), name)
+            XCTAssertEqual(
+                try Data(contentsOf: tuned.appendingPathComponent(name)), try Data(contentsOf: base.appendingPathComponent(name)), name)
         }
         XCTAssertEqual(try CLI.run(["generate", "Once", "--model", tuned.path, "--max-new-tokens", "3", "--greedy"]).exitCode, 0)
 
         // --init-from with --resume or --tokenizer, or a folder that is not a model: one clear line.
         for (extra, message) in [(["--resume"], "use one of them"), (["--tokenizer", base.path], "leave out --tokenizer")] {
-            let bad = try CLI.run(["train", "--init-from", base.path, "--data", data.path, "--out", folder.appendingPathComponent("x").path] + extra)
+            let bad = try CLI.run(
+                ["train", "--init-from", base.path, "--data", data.path, "--out", folder.appendingPathComponent("x").path] + extra)
             XCTAssertNotEqual(bad.exitCode, 0)
             XCTAssertTrue(bad.stderr.contains(message), bad.stderr)
         }
-        let notModel = try CLI.run(["train", "--init-from", folder.path, "--data", data.path, "--out", folder.appendingPathComponent("y").path])
+        let notModel = try CLI.run([
+            "train", "--init-from", folder.path, "--data", data.path, "--out", folder.appendingPathComponent("y").path
+        ])
         XCTAssertNotEqual(notModel.exitCode, 0)
         XCTAssertTrue(notModel.stderr.contains("--init-from"), notModel.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("y").path))
@@ -168,7 +180,7 @@ final class TrainCommandTests: XCTestCase {
             (["--data", data.path, "--vocab-size", "100"], "--vocab-size 100 is out of range"),
             (["--data", data.path, "--steps", "0"], "--steps 0 is out of range"),
             (["--data", data.path, "--lr", "2"], "--lr 2.0 is out of range"),
-            (["--data", data.path, "--resume"], "holds no training run"),
+            (["--data", data.path, "--resume"], "holds no training run")
         ]
         for (index, bad) in cases.enumerated() {
             let out = folder.appendingPathComponent("out-\(index)")

@@ -20,8 +20,12 @@ final class TrainTokenizerCommandTests: XCTestCase {
         let run = try CLI.run(["train-tokenizer", "--data", Self.corpus.path, "--vocab-size", "400", "--out", out.path])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         let lines = run.stdout.split(separator: "\n").map(String.init)
-        XCTAssertEqual(Array(lines.prefix(2)), [out.appendingPathComponent("vocab.json").path,
-                                                out.appendingPathComponent("merges.txt").path])
+        XCTAssertEqual(
+            Array(lines.prefix(2)),
+            [
+                out.appendingPathComponent("vocab.json").path,
+                out.appendingPathComponent("merges.txt").path
+            ])
         for fragment in ["400 tokens (256 bytes + 143 merges + 1 special)", "tokens/byte  0.", "20000 bytes in 1 file"] {
             XCTAssertTrue(run.stdout.contains(fragment), "missing «\(fragment)» in\n\(run.stdout)")
         }
@@ -45,8 +49,9 @@ final class TrainTokenizerCommandTests: XCTestCase {
         let second = try CLI.run(["train-tokenizer", "--data", data.path, "--vocab-size", "400", "--out", again.path])
         XCTAssertEqual(second.exitCode, 0, second.stderr)
         for name in ["vocab.json", "merges.txt"] {
-            XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent(name)),
-                           try Data(contentsOf: again.appendingPathComponent(name)), name)
+            XCTAssertEqual(
+                try Data(contentsOf: out.appendingPathComponent(name)),
+                try Data(contentsOf: again.appendingPathComponent(name)), name)
         }
     }
 
@@ -54,8 +59,10 @@ final class TrainTokenizerCommandTests: XCTestCase {
         let scratch = try temporaryFolder()
         let file = scratch.appendingPathComponent("tiny.txt")
         try Data("hug hug hug pug pun bun hugs".utf8).write(to: file)
-        let run = try CLI.run(["train-tokenizer", "--data", file.path, "--vocab-size", "1000",
-                               "--out", scratch.appendingPathComponent("out").path])
+        let run = try CLI.run([
+            "train-tokenizer", "--data", file.path, "--vocab-size", "1000",
+            "--out", scratch.appendingPathComponent("out").path
+        ])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         XCTAssertTrue(run.stderr.contains("stopped at 262 tokens"), run.stderr)
         XCTAssertTrue(run.stdout.contains("262 tokens (256 bytes + 5 merges + 1 special)"), run.stdout)
@@ -66,13 +73,17 @@ final class TrainTokenizerCommandTests: XCTestCase {
     func testBadInputIsRefusedWithoutOutput() throws {
         let scratch = try temporaryFolder()
         let out = scratch.appendingPathComponent("out")
-        func expectFailure(_ data: String, vocabSize: String = "300", out outPath: String? = nil, mentions fragments: [String],
-                           line: UInt = #line) throws {
+        func expectFailure(
+            _ data: String, vocabSize: String = "300", out outPath: String? = nil, mentions fragments: [String],
+            line: UInt = #line
+        ) throws {
             let run = try CLI.run(["train-tokenizer", "--data", data, "--vocab-size", vocabSize, "--out", outPath ?? out.path])
             XCTAssertNotEqual(run.exitCode, 0, line: line)
             XCTAssertFalse([4, 5, 6, 11, 132, 133, 134, 139].contains(run.exitCode), "crashed with \(run.exitCode)", line: line)
             XCTAssertEqual(run.stdout, "", line: line)
-            let errorLines = run.stderr.split(separator: "\n").filter { !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("Help:") && !$0.hasPrefix("  See ") }
+            let errorLines = run.stderr.split(separator: "\n").filter {
+                !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("Help:") && !$0.hasPrefix("  See ")
+            }
             XCTAssertEqual(errorLines.count, 1, "one line: «\(run.stderr)»", line: line)
             for fragment in fragments {
                 XCTAssertTrue(run.stderr.contains(fragment), "«\(run.stderr)» should mention «\(fragment)»", line: line)
@@ -106,8 +117,9 @@ final class TrainTokenizerCommandTests: XCTestCase {
         try expectFailure(good.path, vocabSize: "lots", mentions: ["vocab-size"])
 
         // An output path inside a regular file can never be created.
-        try expectFailure(good.path, out: good.appendingPathComponent("out").path,
-                          mentions: ["good.txt/out", "cannot be created"])
+        try expectFailure(
+            good.path, out: good.appendingPathComponent("out").path,
+            mentions: ["good.txt/out", "cannot be created"])
         XCTAssertEqual(try Data(contentsOf: good), Data("some text to train on, some text".utf8))
     }
 }

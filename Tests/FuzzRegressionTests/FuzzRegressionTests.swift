@@ -21,8 +21,9 @@ final class FuzzRegressionTests: XCTestCase {
                 XCTAssertNotNil(error, "\(target.rawValue)/\(name) was accepted")
                 if let error {
                     let message = "\(error)"
-                    XCTAssertFalse(message.contains("NSCocoaErrorDomain") || message.isEmpty,
-                                   "\(target.rawValue)/\(name): \(message)")
+                    XCTAssertFalse(
+                        message.contains("NSCocoaErrorDomain") || message.isEmpty,
+                        "\(target.rawValue)/\(name): \(message)")
                 }
                 replayed += 1
             }

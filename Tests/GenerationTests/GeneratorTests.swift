@@ -28,9 +28,11 @@ final class GeneratorTests: XCTestCase {
         XCTAssertEqual(result.generatedIds, Array(expectedIds.prefix(result.generatedIds.count)))
         XCTAssertEqual(result.stopReason, result.generatedIds.count == 200 ? .maxTokens : .endOfText)
         XCTAssertEqual(streamed, result.text)
-        XCTAssertTrue(expectedText.hasPrefix(result.text) || expectedText.trimmingCharacters(in: .whitespacesAndNewlines)
-                      .hasPrefix(result.text.trimmingCharacters(in: .whitespacesAndNewlines)),
-                      "«\(result.text.prefix(80))» vs «\(expectedText.prefix(80))»")
+        XCTAssertTrue(
+            expectedText.hasPrefix(result.text)
+                || expectedText.trimmingCharacters(in: .whitespacesAndNewlines)
+                    .hasPrefix(result.text.trimmingCharacters(in: .whitespacesAndNewlines)),
+            "«\(result.text.prefix(80))» vs «\(expectedText.prefix(80))»")
         XCTAssertEqual(result.steps.count, result.generatedIds.count + (result.stopReason == .endOfText ? 1 : 0))
     }
 
@@ -38,8 +40,10 @@ final class GeneratorTests: XCTestCase {
         let bundle = try TestData.stories()
         let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
         func run(_ seed: UInt64) throws -> [Int] {
-            try generator.generate(prompt: "Once upon a time", maxNewTokens: 40,
-                                   settings: SamplingSettings(temperature: 1.0, topK: 40, topP: 0.95, seed: seed)).result.generatedIds
+            try generator.generate(
+                prompt: "Once upon a time", maxNewTokens: 40,
+                settings: SamplingSettings(temperature: 1.0, topK: 40, topP: 0.95, seed: seed)
+            ).result.generatedIds
         }
         XCTAssertEqual(try run(7), try run(7))
         XCTAssertNotEqual(try run(7), try run(8))
@@ -49,8 +53,10 @@ final class GeneratorTests: XCTestCase {
         let bundle = try TestData.stories()
         var streamed = ""
         let result = try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
-            .generate(prompt: "Once upon a time", maxNewTokens: 100, settings: SamplingSettings(greedy: true),
-                      stopStrings: ["Lily"], onText: { streamed += $0 }).result
+            .generate(
+                prompt: "Once upon a time", maxNewTokens: 100, settings: SamplingSettings(greedy: true),
+                stopStrings: ["Lily"], onText: { streamed += $0 }
+            ).result
         XCTAssertEqual(result.stopReason, .stopString)
         XCTAssertEqual(result.text, ", there was a little girl named ")
         XCTAssertEqual(streamed, result.text)
@@ -70,20 +76,31 @@ final class GeneratorTests: XCTestCase {
     func testPromptLongerThanTheContextIsAClearError() throws {
         let bundle = try TestData.stories()
         let prompt = String(repeating: "Lily and Ben played in the park. ", count: 100)
-        XCTAssertThrowsError(try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
-            .generate(prompt: prompt, maxNewTokens: 5, settings: SamplingSettings())) { error in
+        XCTAssertThrowsError(
+            try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
+                .generate(prompt: prompt, maxNewTokens: 5, settings: SamplingSettings())
+        ) { error in
             XCTAssertTrue("\(error)".contains("context holds 512"), "\(error)")
         }
     }
 
     func testGPT2FixtureEndToEndWithItsOwnTokenizer() throws {
         let bundle = try ModelBundle.load(model: TestData.fixtures.appendingPathComponent("gpt2-bytes-noprefix").path)
-        let reference = try JSONDecoder().decode([Int].self, from: Data(contentsOf:
-            TestData.fixtures.appendingPathComponent("gpt2-bytes-noprefix/reference/generated_ids.json")))
-        let promptIds = try JSONDecoder().decode([Int].self, from: Data(contentsOf:
-            TestData.fixtures.appendingPathComponent("gpt2-bytes-noprefix/reference/prompt_ids.json")))
-        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf:
-            TestData.fixtures.appendingPathComponent("gpt2-bytes-noprefix/reference/meta.json"))) as! [String: Any]
+        let reference = try JSONDecoder().decode(
+            [Int].self,
+            from: Data(
+                contentsOf:
+                    TestData.fixtures.appendingPathComponent("gpt2-bytes-noprefix/reference/generated_ids.json")))
+        let promptIds = try JSONDecoder().decode(
+            [Int].self,
+            from: Data(
+                contentsOf:
+                    TestData.fixtures.appendingPathComponent("gpt2-bytes-noprefix/reference/prompt_ids.json")))
+        let meta =
+            try JSONSerialization.jsonObject(
+                with: Data(
+                    contentsOf:
+                        TestData.fixtures.appendingPathComponent("gpt2-bytes-noprefix/reference/meta.json"))) as! [String: Any]
         let prompt = try XCTUnwrap(meta["prompt_text"] as? String)
         let result = try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
             .generate(prompt: prompt, maxNewTokens: reference.count, settings: SamplingSettings(greedy: true)).result
@@ -109,7 +126,9 @@ final class NonFiniteLogitTests: XCTestCase {
         let entry = try XCTUnwrap(header["h.1.mlp.c_fc.weight"] as? [String: Any])
         let start = 8 + headerLength + (try XCTUnwrap(entry["data_offsets"] as? [Int]))[0]
         for i in 0..<64 {  // a whole row's worth, so every position meets it
-            withUnsafeBytes(of: Float(3e38).bitPattern.littleEndian) { data.replaceSubrange((start + 4 * i)..<(start + 4 * i + 4), with: $0) }
+            withUnsafeBytes(of: Float(3e38).bitPattern.littleEndian) {
+                data.replaceSubrange((start + 4 * i)..<(start + 4 * i + 4), with: $0)
+            }
         }
         try data.write(to: weights)
         let bundle = try ModelBundle.load(model: folder.path)
@@ -130,18 +149,20 @@ final class Llama2cBeginningOfSequenceTests: XCTestCase {
         // dim 8, hidden 8, 1 layer, 2 heads, 2 KV heads, vocabulary 512 (negative: own classifier), context 16.
         let (C, FF, V, P, hs) = (8, 8, 512, 16, 4)
         var values: [Float] = []
-        values += [Float](repeating: 1, count: V * C)                  // token embedding: every row ones
-        values += [Float](repeating: 1, count: C)                      // rms_att
-        values += [Float](repeating: 0, count: 4 * C * C)              // wq, wk, wv, wo: attention adds nothing
-        values += [Float](repeating: 1, count: C)                      // rms_ffn
-        values += [Float](repeating: 0, count: 3 * FF * C)             // w1, w2, w3: the MLP adds nothing
-        values += [Float](repeating: 1, count: C)                      // rms_final
-        values += [Float](repeating: 0, count: P * hs)                 // legacy RoPE tables
+        values += [Float](repeating: 1, count: V * C)  // token embedding: every row ones
+        values += [Float](repeating: 1, count: C)  // rms_att
+        values += [Float](repeating: 0, count: 4 * C * C)  // wq, wk, wv, wo: attention adds nothing
+        values += [Float](repeating: 1, count: C)  // rms_ffn
+        values += [Float](repeating: 0, count: 3 * FF * C)  // w1, w2, w3: the MLP adds nothing
+        values += [Float](repeating: 1, count: C)  // rms_final
+        values += [Float](repeating: 0, count: P * hs)  // legacy RoPE tables
         var classifier = [Float](repeating: 0, count: V * C)
-        for c in 0..<C { classifier[1 * C + c] = 1 }                   // only <s> scores above 0
+        for c in 0..<C { classifier[1 * C + c] = 1 }  // only <s> scores above 0
         values += classifier
         var data = Data()
-        for field in [Int32(C), Int32(FF), 1, 2, 2, Int32(-V), Int32(P)] { withUnsafeBytes(of: field.littleEndian) { data.append(contentsOf: $0) } }
+        for field in [Int32(C), Int32(FF), 1, 2, 2, Int32(-V), Int32(P)] {
+            withUnsafeBytes(of: field.littleEndian) { data.append(contentsOf: $0) }
+        }
         values.withUnsafeBytes { data.append(contentsOf: $0) }
         let checkpoint = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-bos-\(UUID().uuidString).bin")
         try data.write(to: checkpoint)
@@ -168,15 +189,17 @@ final class Llama2cBeginningOfSequenceTests: XCTestCase {
 final class PaddedVocabularyTests: XCTestCase {
     func testIdsWithoutAPieceAreNeverChosen() throws {
         // The Llama fixture has 320 rows; the byte-level GPT-2 fixture's tokenizer has 297 entries.
-        let bundle = try ModelBundle.load(model: TestData.fixtures.appendingPathComponent("llama-tiny-gqa").path,
-                                          tokenizer: TestData.fixtures.appendingPathComponent("gpt2-bytes-noprefix").path)
+        let bundle = try ModelBundle.load(
+            model: TestData.fixtures.appendingPathComponent("llama-tiny-gqa").path,
+            tokenizer: TestData.fixtures.appendingPathComponent("gpt2-bytes-noprefix").path)
         XCTAssertEqual(bundle.model.config.vocabularySize, 320)
         XCTAssertEqual(bundle.tokenizer.vocabularySize, 297)
         let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
         var generated: [Int] = []
         for seed in UInt64(1)...4 {
-            let (result, _) = try generator.generate(prompt: "the cat sat", maxNewTokens: 40,
-                                                     settings: SamplingSettings(temperature: 3, seed: seed))
+            let (result, _) = try generator.generate(
+                prompt: "the cat sat", maxNewTokens: 40,
+                settings: SamplingSettings(temperature: 3, seed: seed))
             generated += result.generatedIds
         }
         XCTAssertGreaterThan(generated.count, 100)

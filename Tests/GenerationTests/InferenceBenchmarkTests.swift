@@ -23,7 +23,8 @@ final class InferenceBenchmarkTests: XCTestCase {
         let recording = try? XCTUnwrap(m.recording)
         XCTAssertTrue(recording?.prefillOverheadPercent.isFinite ?? false)
         XCTAssertTrue(recording?.decodeTokensPerSecond.isFinite ?? false)
-        XCTAssertNil(InferenceBenchmark(prefillTokens: 8, decodeTokens: 2, promptTokens: 2, recording: false)
-            .measure(model, threads: 1, prompt: Array(0..<8)).recording)
+        XCTAssertNil(
+            InferenceBenchmark(prefillTokens: 8, decodeTokens: 2, promptTokens: 2, recording: false)
+                .measure(model, threads: 1, prompt: Array(0..<8)).recording)
     }
 }

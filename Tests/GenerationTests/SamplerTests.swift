@@ -8,7 +8,7 @@ final class RandomSourceTests: XCTestCase {
         let expected: [UInt64: [UInt32]] = [
             42: [1456360119, 3359763283, 3393612768, 4054632243, 3283045847],
             0: [226735074, 1422150777, 2823156546, 2104363911, 2430129893],
-            1234567: [3540625527, 2750739987, 4037983143, 1993361440, 3809424708],
+            1234567: [3540625527, 2750739987, 4037983143, 1993361440, 3809424708]
         ]
         for (seed, values) in expected {
             var random = RandomSource(seed: seed)
@@ -107,14 +107,17 @@ final class SamplerTests: XCTestCase {
     func testValidationNamesTheSetting() {
         let bad: [(SamplingSettings, SamplingSetting, String)] = [
             (SamplingSettings(temperature: -1), .temperature, "-1.0"), (SamplingSettings(temperature: .nan), .temperature, "nan"),
-            (SamplingSettings(topK: -3), .topK, "-3"), (SamplingSettings(topP: 0), .topP, "0.0"), (SamplingSettings(topP: 1.5), .topP, "1.5"),
+            (SamplingSettings(topK: -3), .topK, "-3"), (SamplingSettings(topP: 0), .topP, "0.0"),
+            (SamplingSettings(topP: 1.5), .topP, "1.5")
         ]
         for (settings, setting, value) in bad {
             XCTAssertThrowsError(try settings.validate()) { error in
                 guard case .outOfRange(let named, let shown, _)? = error as? SamplingError else { return XCTFail("\(error)") }
                 XCTAssertEqual(named, setting)
                 XCTAssertEqual(shown, value)
-                XCTAssertTrue((error as! SamplingError).description { "--" + $0.rawValue }.hasPrefix("--\(setting.rawValue) \(value) is out of range"))
+                XCTAssertTrue(
+                    (error as! SamplingError).description { "--" + $0.rawValue }.hasPrefix("--\(setting.rawValue) \(value) is out of range")
+                )
             }
         }
         XCTAssertNoThrow(try SamplingSettings(temperature: 0.7, topK: 40, topP: 0.9).validate())

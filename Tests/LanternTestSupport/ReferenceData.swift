@@ -33,8 +33,10 @@ public enum ReferenceData {
 
 /// Compares `text` with the golden file `folder/name`; with `LANTERN_RECORD_GOLDEN=1` writes it
 /// instead. A difference is reported at its first differing line.
-public func assertMatchesGolden(_ text: String, _ name: String, in folder: URL,
-                                file: StaticString = #filePath, line: UInt = #line) throws {
+public func assertMatchesGolden(
+    _ text: String, _ name: String, in folder: URL,
+    file: StaticString = #filePath, line: UInt = #line
+) throws {
     let url = folder.appendingPathComponent(name)
     if ProcessInfo.processInfo.environment["LANTERN_RECORD_GOLDEN"] == "1" {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -49,7 +51,8 @@ public func assertMatchesGolden(_ text: String, _ name: String, in folder: URL,
     let got = text.split(separator: "\n", omittingEmptySubsequences: false)
     let want = expected.split(separator: "\n", omittingEmptySubsequences: false)
     let index = (0..<min(got.count, want.count)).first { got[$0] != want[$0] } ?? min(got.count, want.count)
-    XCTFail("""
+    XCTFail(
+        """
         \(name) differs from the golden file at line \(index + 1):
           expected: \(index < want.count ? String(want[index]) : "<end of file>")
           got:      \(index < got.count ? String(got[index]) : "<end of file>")

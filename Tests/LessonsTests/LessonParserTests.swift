@@ -5,50 +5,50 @@ import XCTest
 /// The block syntax: what parses into which block, and every malformed block reported with its line.
 final class LessonParserTests: XCTestCase {
     let good = """
-    # Tokens
+        # Tokens
 
-    Some text.
+        Some text.
 
-    ```lantern
-    tokenize "Mia found the ball." --json
-    capture: count = json ids.count
-    capture: first = json pieces.0
-    ```
+        ```lantern
+        tokenize "Mia found the ball." --json
+        capture: count = json ids.count
+        capture: first = json pieces.0
+        ```
 
-    ```pause
-    ```
+        ```pause
+        ```
 
-    ```question choice
-    id: same
-    ask: Which tokenizer runs at inference?
-    - a different one
-    - the same one as in training
-    answer: b
-    why: The ids only mean something to the model that learned them.
-    ```
+        ```question choice
+        id: same
+        ask: Which tokenizer runs at inference?
+        - a different one
+        - the same one as in training
+        answer: b
+        why: The ids only mean something to the model that learned them.
+        ```
 
-    ```question number
-    id: count
-    ask: How many tokens?
-    answer: {count}
-    tolerance: 0
-    why: Each piece is one token.
-    ```
+        ```question number
+        id: count
+        ask: How many tokens?
+        answer: {count}
+        tolerance: 0
+        why: Each piece is one token.
+        ```
 
-    ```question predict
-    id: top
-    ask: Which token comes first?
-    run: generate "Once" --greedy --max-new-tokens 1 --json
-    capture: next = json generated_ids.0
-    answer: {next}
-    why: Greedy takes the most likely token,
-      whatever it is.
-    ```
+        ```question predict
+        id: top
+        ask: Which token comes first?
+        run: generate "Once" --greedy --max-new-tokens 1 --json
+        capture: next = json generated_ids.0
+        answer: {next}
+        why: Greedy takes the most likely token,
+          whatever it is.
+        ```
 
-    ```sh
-    lantern generate "not a block"
-    ```
-    """
+        ```sh
+        lantern generate "not a block"
+        ```
+        """
 
     func testParsesEveryBlockKind() throws {
         let result = LessonParser.parse(good, file: "t.md")
@@ -73,43 +73,44 @@ final class LessonParserTests: XCTestCase {
 
     func testMalformedBlocksAreReportedWithFileAndLine() {
         let bad = """
-        # Bad
+            # Bad
 
-        ```question choice
-        id: q1
-        ask: Pick one
-        - only option
-        answer: 3
-        why: because
-        ```
+            ```question choice
+            id: q1
+            ask: Pick one
+            - only option
+            answer: 3
+            why: because
+            ```
 
-        ```question number
-        id: q2
-        ask: How many?
-        answer: lots
-        why: because
-        ```
+            ```question number
+            id: q2
+            ask: How many?
+            answer: lots
+            why: because
+            ```
 
-        ```question maybe
-        ```
+            ```question maybe
+            ```
 
-        ```lantern
-        generate "unbalanced
-        colour: red
-        ```
+            ```lantern
+            generate "unbalanced
+            colour: red
+            ```
 
-        ```question predict
-        id: q3
-        ask: What?
-        answer: {nothing}
-        why: because
-        ```
+            ```question predict
+            id: q3
+            ask: What?
+            answer: {nothing}
+            why: because
+            ```
 
-        ```pause
-        """
+            ```pause
+            """
         let issues = LessonParser.parse(bad, file: "lessons/99-bad.md").issues.map(\.description)
         func has(_ line: Int, _ text: String) {
-            XCTAssertTrue(issues.contains { $0.hasPrefix("lessons/99-bad.md:\(line): ") && $0.contains(text) }, "no \(line): \(text) in \(issues)")
+            XCTAssertTrue(
+                issues.contains { $0.hasPrefix("lessons/99-bad.md:\(line): ") && $0.contains(text) }, "no \(line): \(text) in \(issues)")
         }
         has(3, "two or more")
         has(7, "not one of the options")
@@ -124,30 +125,30 @@ final class LessonParserTests: XCTestCase {
 
     func testMissingFieldsAndDuplicateIds() {
         let text = """
-        ```question choice
-        id: a
-        ask: x
-        - 1
-        - 2
-        answer: 1
-        why: w
-        ```
-        ```question choice
-        id: b
-        ask: z
-        - 1
-        - 2
-        answer: 1
-        ```
-        ```question choice
-        id: a
-        ask: y
-        - 1
-        - 2
-        answer: 2
-        why: w
-        ```
-        """
+            ```question choice
+            id: a
+            ask: x
+            - 1
+            - 2
+            answer: 1
+            why: w
+            ```
+            ```question choice
+            id: b
+            ask: z
+            - 1
+            - 2
+            answer: 1
+            ```
+            ```question choice
+            id: a
+            ask: y
+            - 1
+            - 2
+            answer: 2
+            why: w
+            ```
+            """
         let issues = LessonParser.parse(text, file: "f.md").issues.map(\.description)
         XCTAssertTrue(issues.contains("f.md:1: the lesson has no title: start it with a `# Title` line"), "\(issues)")
         XCTAssertTrue(issues.contains { $0.hasPrefix("f.md:9: question is missing why:") }, "\(issues)")
@@ -157,23 +158,25 @@ final class LessonParserTests: XCTestCase {
     /// A lesson that runs `lesson` would fork lessons inside lessons without end: refused by the parser.
     func testReferencesInProseMustBeCapturedEarlier() {
         let text = """
-        # Prose
+            # Prose
 
-        Before: {count}.
+            Before: {count}.
 
-        ```lantern
-        tokenize "Mia" --json
-        capture: count = json ids.count
-        ```
+            ```lantern
+            tokenize "Mia" --json
+            capture: count = json ids.count
+            ```
 
-        After: {count} tokens,
-        and {missing}, but not {"json": 1} nor {2}.
-        """
+            After: {count} tokens,
+            and {missing}, but not {"json": 1} nor {2}.
+            """
         let issues = LessonParser.parse(text, file: "p.md").issues.map(\.description)
-        XCTAssertEqual(issues, [
-            "p.md:3: {count} in the text is not captured by an earlier block (it would be printed as it is)",
-            "p.md:11: {missing} in the text is not captured by an earlier block (it would be printed as it is)",
-        ])
+        XCTAssertEqual(
+            issues,
+            [
+                "p.md:3: {count} in the text is not captured by an earlier block (it would be printed as it is)",
+                "p.md:11: {missing} in the text is not captured by an earlier block (it would be printed as it is)"
+            ])
     }
 
     func testALessonCannotRunLessons() {
@@ -220,24 +223,24 @@ final class LessonParserTests: XCTestCase {
     /// --check and wrote wherever its --out said.
     func testLessonCommandsWriteOnlyInsideOutput() throws {
         let text = """
-        # X
+            # X
 
-        ```lantern
-        corpus --size-mb 0.001 --out /tmp/escape.txt
-        ```
+            ```lantern
+            corpus --size-mb 0.001 --out /tmp/escape.txt
+            ```
 
-        ```lantern
-        generate "hi" --trace output/../../elsewhere
-        ```
+            ```lantern
+            generate "hi" --trace output/../../elsewhere
+            ```
 
-        ```lantern
-        download gpt2
-        ```
+            ```lantern
+            download gpt2
+            ```
 
-        ```lantern
-        attention "hi" --layer 0 --head 0 --out output/lesson-5.png
-        ```
-        """
+            ```lantern
+            attention "hi" --layer 0 --head 0 --out output/lesson-5.png
+            ```
+            """
         let problems = LessonParser.parse(text, file: "x.md").issues.map(\.problem)
         XCTAssertEqual(problems.count, 3, "\(problems)")
         XCTAssertTrue(problems[0].contains("--out /tmp/escape.txt: a lesson writes only inside output/"), problems[0])
@@ -246,8 +249,9 @@ final class LessonParserTests: XCTestCase {
     }
 
     func testCommandWordsSplitLikeAShell() throws {
-        XCTAssertEqual(try CommandWords.split(#"generate "Once upon a time" --stop '.' --x=\"y\""#),
-                       ["generate", "Once upon a time", "--stop", ".", "--x=\"y\""])
+        XCTAssertEqual(
+            try CommandWords.split(#"generate "Once upon a time" --stop '.' --x=\"y\""#),
+            ["generate", "Once upon a time", "--stop", ".", "--x=\"y\""])
         XCTAssertEqual(try CommandWords.split(#"tokenize "say \"hi\"""#), ["tokenize", "say \"hi\""])
         XCTAssertEqual(try CommandWords.split(#"generate """#), ["generate", ""])
         XCTAssertThrowsError(try CommandWords.split(#"generate "open"#))

@@ -36,50 +36,50 @@ final class RunnerTests: XCTestCase {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("lessons-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let manifest = """
-        {"format": 1, "lessons": [
-          {"id": "one", "title": "One", "file": "01-one.md", "summary": "the first"},
-          {"id": "two", "title": "Two", "file": "02-two.md", "summary": "the second"}
-        ]}
-        """
+            {"format": 1, "lessons": [
+              {"id": "one", "title": "One", "file": "01-one.md", "summary": "the first"},
+              {"id": "two", "title": "Two", "file": "02-two.md", "summary": "the second"}
+            ]}
+            """
         try manifest.write(to: folder.appendingPathComponent("manifest.json"), atomically: true, encoding: .utf8)
         let lesson = """
-        # One
+            # One
 
-        Hello learner.
+            Hello learner.
 
-        ```lantern
-        tokenize "Mia found it" --json
-        capture: n = json ids.count
-        ```
+            ```lantern
+            tokenize "Mia found it" --json
+            capture: n = json ids.count
+            ```
 
-        ```question number
-        id: count
-        ask: How many tokens?
-        answer: {n}
-        why: One per piece.
-        ```
+            ```question number
+            id: count
+            ask: How many tokens?
+            answer: {n}
+            why: One per piece.
+            ```
 
-        ```pause
-        ```
+            ```pause
+            ```
 
-        ```question choice
-        id: pick
-        ask: Which?
-        - red
-        - blue
-        answer: 2
-        why: Blue is right.
-        ```
+            ```question choice
+            id: pick
+            ask: Which?
+            - red
+            - blue
+            answer: 2
+            why: Blue is right.
+            ```
 
-        ```question predict
-        id: next
-        ask: What comes next?
-        run: generate "Mia" --json
-        capture: next = json text
-        answer: {next}
-        why: The model said so.
-        ```
-        """
+            ```question predict
+            id: next
+            ask: What comes next?
+            run: generate "Mia" --json
+            capture: next = json text
+            answer: {next}
+            why: The model said so.
+            ```
+            """
         try lesson.write(to: folder.appendingPathComponent("01-one.md"), atomically: true, encoding: .utf8)
         try "# Two\n\n```lantern\ninfo\n```\n\n```question number\nid: x\nask: 1+1?\nanswer: 2\nwhy: sums\n```\n"
             .write(to: folder.appendingPathComponent("02-two.md"), atomically: true, encoding: .utf8)
@@ -89,16 +89,19 @@ final class RunnerTests: XCTestCase {
 
     let commands = [
         "tokenize": CommandOutput(exitCode: 0, stdout: #"{"ids": [1, 2, 3], "pieces": ["Mia", "␣found", "␣it"]}"#, stderr: ""),
-        "generate": CommandOutput(exitCode: 0, stdout: #"{"text": " Tom"}"#, stderr: ""),
+        "generate": CommandOutput(exitCode: 0, stdout: #"{"text": " Tom"}"#, stderr: "")
     ]
 
-    func runner(_ lines: [String], mode: LessonRunner.Mode = .interactive, store: ProgressStore) throws -> (LessonRunner, ScriptedConsole, CannedCommands) {
+    func runner(
+        _ lines: [String], mode: LessonRunner.Mode = .interactive, store: ProgressStore
+    ) throws -> (LessonRunner, ScriptedConsole, CannedCommands) {
         let library = try LessonLibrary(folder: folder)
         let parsed = library.parse(library.entries[0])
         XCTAssertEqual(parsed.issues, [])
         let console = ScriptedConsole(lines), canned = CannedCommands(commands)
-        let runner = try LessonRunner(library: library, index: 0, lesson: parsed.lesson, mode: mode, console: console, commands: canned,
-                                      prepare: { $0 + ["--model", "m"] }, store: store)
+        let runner = try LessonRunner(
+            library: library, index: 0, lesson: parsed.lesson, mode: mode, console: console, commands: canned,
+            prepare: { $0 + ["--model", "m"] }, store: store)
         return (runner, console, canned)
     }
 
@@ -110,7 +113,8 @@ final class RunnerTests: XCTestCase {
         try FileManager.default.createDirectory(at: victim.appendingPathComponent("x"), withIntermediateDirectories: true)
         try Data("keep me".utf8).write(to: victim.appendingPathComponent("x/notes.txt"))
         try FileManager.default.createSymbolicLink(at: work.appendingPathComponent("output"), withDestinationURL: victim)
-        try "# Three\n\n```lantern\ninfo\nfresh: output/x\n```\n".write(to: folder.appendingPathComponent("01-one.md"), atomically: true, encoding: .utf8)
+        try "# Three\n\n```lantern\ninfo\nfresh: output/x\n```\n".write(
+            to: folder.appendingPathComponent("01-one.md"), atomically: true, encoding: .utf8)
         let previous = FileManager.default.currentDirectoryPath
         FileManager.default.changeCurrentDirectoryPath(work.path)
         defer { FileManager.default.changeCurrentDirectoryPath(previous) }
@@ -120,8 +124,9 @@ final class RunnerTests: XCTestCase {
         XCTAssertEqual(parsed.issues, [])
         let console = ScriptedConsole([]), canned = CannedCommands(commands)
         let store = ProgressStore(file: folder.appendingPathComponent("progress.json"))
-        let runner = try LessonRunner(library: library, index: 0, lesson: parsed.lesson, mode: .automatic, console: console,
-                                      commands: canned, prepare: { $0 }, store: store)
+        let runner = try LessonRunner(
+            library: library, index: 0, lesson: parsed.lesson, mode: .automatic, console: console,
+            commands: canned, prepare: { $0 }, store: store)
         guard case .failed(let issue) = runner.run() else { return XCTFail("the lesson ran on: \(console.written)") }
         XCTAssertTrue(issue.problem.contains("leads outside output/ through a symbolic link"), issue.problem)
         XCTAssertEqual(canned.ran, [], "the command ran after the refusal")
@@ -187,8 +192,9 @@ final class RunnerTests: XCTestCase {
         let library = try LessonLibrary(folder: folder)
         let parsed = library.parse(library.entries[0])
         let canned = CannedCommands(["tokenize": CommandOutput(exitCode: 1, stdout: "", stderr: "Error: no such model")])
-        let runner = try LessonRunner(library: library, index: 0, lesson: parsed.lesson, mode: .automatic, console: ScriptedConsole([]),
-                                      commands: canned, store: nil)
+        let runner = try LessonRunner(
+            library: library, index: 0, lesson: parsed.lesson, mode: .automatic, console: ScriptedConsole([]),
+            commands: canned, store: nil)
         guard case .failed(let issue) = runner.run() else { return XCTFail("the lesson should fail") }
         XCTAssertTrue(issue.file.hasSuffix("01-one.md"))
         XCTAssertEqual(issue.line, 6)
@@ -201,26 +207,31 @@ final class RunnerTests: XCTestCase {
         let library = try LessonLibrary(folder: folder)
         let issues = library.lint { words in words.first == "info" ? "unknown subcommand" : nil }.map(\.description)
         XCTAssertTrue(issues.contains { $0.hasSuffix("03-three.md:1: this lesson file is not registered in manifest.json") }, "\(issues)")
-        XCTAssertTrue(issues.contains { $0.hasSuffix("02-two.md:4: `lantern info` is not a valid command: unknown subcommand") }, "\(issues)")
+        XCTAssertTrue(
+            issues.contains { $0.hasSuffix("02-two.md:4: `lantern info` is not a valid command: unknown subcommand") }, "\(issues)")
         // Duplicate ids and a missing file in the manifest.
         let manifest = """
-        {"format": 1, "lessons": [
-          {"id": "one", "title": "One", "file": "01-one.md", "summary": "s"},
-          {"id": "one", "title": "Two", "file": "02-two.md", "summary": "s"},
-          {"id": "four", "title": "Four", "file": "04-four.md", "summary": "s"}
-        ]}
-        """
+            {"format": 1, "lessons": [
+              {"id": "one", "title": "One", "file": "01-one.md", "summary": "s"},
+              {"id": "one", "title": "Two", "file": "02-two.md", "summary": "s"},
+              {"id": "four", "title": "Four", "file": "04-four.md", "summary": "s"}
+            ]}
+            """
         try manifest.write(to: folder.appendingPathComponent("manifest.json"), atomically: true, encoding: .utf8)
         let issues2 = try LessonLibrary(folder: folder).lint { _ in nil }.map(\.description)
         XCTAssertTrue(issues2.contains { $0.hasSuffix("manifest.json:3: lesson id \"one\" is used twice") }, "\(issues2)")
-        XCTAssertTrue(issues2.contains { $0.hasSuffix("manifest.json:4: 04-four.md does not exist in \(LessonLibrary.display(folder))") }, "\(issues2)")
+        XCTAssertTrue(
+            issues2.contains { $0.hasSuffix("manifest.json:4: 04-four.md does not exist in \(LessonLibrary.display(folder))") },
+            "\(issues2)")
     }
 
     func testProgressRoundTripsAndResets() throws {
         let store = ProgressStore(file: folder.appendingPathComponent("deep/er/progress.json"))
         var progress = LessonProgress()
         progress["one"].started = "2026-11-23T05:00:00Z"
-        progress["one"].questions["q"] = { var r = LessonProgress.QuestionRecord(); r.attempts = 2; r.wrong = 1; r.correct = true; return r }()
+        progress["one"].questions["q"] = {
+            var r = LessonProgress.QuestionRecord(); r.attempts = 2; r.wrong = 1; r.correct = true; return r
+        }()
         try store.save(progress)
         XCTAssertEqual(try store.load(), progress)
         let text = try String(contentsOf: store.file, encoding: .utf8)
@@ -236,8 +247,10 @@ final class RunnerTests: XCTestCase {
     // MARK: - What a new learner found
 
     /// A runner on a folder of its own holding one lesson, `text`.
-    func solo(_ text: String, _ lines: [String], mode: LessonRunner.Mode = .interactive, outputs: [String: CommandOutput] = [:],
-              width: Int = 80) throws -> (LessonRunner, ScriptedConsole, CannedCommands) {
+    func solo(
+        _ text: String, _ lines: [String], mode: LessonRunner.Mode = .interactive, outputs: [String: CommandOutput] = [:],
+        width: Int = 80
+    ) throws -> (LessonRunner, ScriptedConsole, CannedCommands) {
         let solo = folder.appendingPathComponent("solo")
         try FileManager.default.createDirectory(at: solo, withIntermediateDirectories: true)
         try #"{"format": 1, "lessons": [{"id": "solo", "title": "Solo", "file": "01-solo.md", "summary": "s"}]}"#
@@ -247,8 +260,9 @@ final class RunnerTests: XCTestCase {
         let parsed = library.parse(library.entries[0])
         XCTAssertEqual(parsed.issues, [])
         let console = ScriptedConsole(lines), canned = CannedCommands(outputs, console: console)
-        let runner = try LessonRunner(library: library, index: 0, lesson: parsed.lesson, mode: mode, console: console, commands: canned,
-                                      store: ProgressStore(file: solo.appendingPathComponent("home/progress.json")), width: width)
+        let runner = try LessonRunner(
+            library: library, index: 0, lesson: parsed.lesson, mode: mode, console: console, commands: canned,
+            store: ProgressStore(file: solo.appendingPathComponent("home/progress.json")), width: width)
         return (runner, console, canned)
     }
 
@@ -256,17 +270,17 @@ final class RunnerTests: XCTestCase {
         let words = (1...40).map { "word\($0)" }
         let code = "lantern generate \"a fenced line that is longer than the eighty columns of the terminal\" --json"
         let lesson = """
-        # Solo
+            # Solo
 
-        \(words[..<20].joined(separator: " "))
-        \(words[20...].joined(separator: " "))
+            \(words[..<20].joined(separator: " "))
+            \(words[20...].joined(separator: " "))
 
-        - a list item \(words[..<15].joined(separator: " "))
+            - a list item \(words[..<15].joined(separator: " "))
 
-        ```sh
-        \(code)
-        ```
-        """
+            ```sh
+            \(code)
+            ```
+            """
         let (runner, console, _) = try solo(lesson, [], mode: .automatic)
         XCTAssertEqual(runner.run(), .finished)
         let lines = console.written.components(separatedBy: "\n")
@@ -293,22 +307,22 @@ final class RunnerTests: XCTestCase {
 
     func testARevealedPredictionIsNotAskedAgain() throws {
         let lesson = """
-        # Solo
+            # Solo
 
-        ```question predict
-        id: guess
-        ask: What comes next?
-        run: generate "Mia" --json
-        capture: next = json text
-        answer: {next}
-        why: The model said so.
-        ```
+            ```question predict
+            id: guess
+            ask: What comes next?
+            run: generate "Mia" --json
+            capture: next = json text
+            answer: {next}
+            why: The model said so.
+            ```
 
-        ```pause
-        ```
+            ```pause
+            ```
 
-        After {next} it was.
-        """
+            After {next} it was.
+            """
         // A wrong prediction shows the answer: no second try; input ends at the pause.
         let (first, console, canned) = try solo(lesson, ["Anna"], outputs: commands)
         XCTAssertEqual(first.run(), .stopped)
@@ -344,22 +358,23 @@ final class RunnerTests: XCTestCase {
         let members = (0..<20).map { "\"m\($0)\":\($0)" }.joined(separator: ",")
         let json = #"{"ids":[\#(ids)],"prompt":"Mia","rest":{\#(members)}}"#
         let lesson = """
-        # Solo
+            # Solo
 
-        ```lantern
-        tokenize "Mia" --json
-        capture: n = json ids.count
-        ```
+            ```lantern
+            tokenize "Mia" --json
+            capture: n = json ids.count
+            ```
 
-        It became {n} tokens.
+            It became {n} tokens.
 
-        ```lantern
-        tokenize "Mia" --json
-        show: all
-        ```
-        """
-        let (runner, console, canned) = try solo(lesson, [], mode: .automatic,
-                                                 outputs: ["tokenize": CommandOutput(exitCode: 0, stdout: json + "\n", stderr: "")])
+            ```lantern
+            tokenize "Mia" --json
+            show: all
+            ```
+            """
+        let (runner, console, canned) = try solo(
+            lesson, [], mode: .automatic,
+            outputs: ["tokenize": CommandOutput(exitCode: 0, stdout: json + "\n", stderr: "")])
         XCTAssertEqual(runner.run(), .finished)
         XCTAssertEqual(canned.echoes, [false, true], "the runner lays out the first, the second comes as printed")
         let shown = console.written.components(separatedBy: "It became")[0]
@@ -374,22 +389,22 @@ final class RunnerTests: XCTestCase {
 
     func testInfoIsPrintedOncePerRun() throws {
         let lesson = """
-        # Solo
+            # Solo
 
-        ```question predict
-        id: scheme
-        ask: Which positions?
-        run: info
-        capture: scheme = regex positions\\s+(\\w+)
-        answer: {scheme}
-        why: It says so.
-        ```
+            ```question predict
+            id: scheme
+            ask: Which positions?
+            run: info
+            capture: scheme = regex positions\\s+(\\w+)
+            answer: {scheme}
+            why: It says so.
+            ```
 
-        ```lantern
-        info
-        capture: context = regex context\\s+(\\d+) tokens
-        ```
-        """
+            ```lantern
+            info
+            capture: context = regex context\\s+(\\d+) tokens
+            ```
+            """
         let info = CommandOutput(exitCode: 0, stdout: "positions      learned\ncontext        256 tokens\n", stderr: "")
         let (runner, console, canned) = try solo(lesson, [], mode: .automatic, outputs: ["info": info])
         XCTAssertEqual(runner.run(), .finished)

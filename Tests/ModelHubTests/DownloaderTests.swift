@@ -20,12 +20,15 @@ final class DownloaderTests: XCTestCase {
 
     /// A model of three hub files, like a GPT-2 folder: a small file, a large file and an optional one.
     func entry(weightsSize: Int64? = nil, weightsSHA256: String? = nil) -> CatalogEntry {
-        CatalogEntry(name: "tiny", repo: "test/tiny", family: "gpt2", summary: "test model", approximateBytes: 200_000, files: [
-            CatalogFile(name: "config.json", source: .hub(repo: "test/tiny", path: "config.json")),
-            CatalogFile(name: "model.safetensors", source: .hub(repo: "test/tiny", path: "model.safetensors"),
-                        size: weightsSize, sha256: weightsSHA256),
-            CatalogFile(name: "tokenizer.json", source: .hub(repo: "test/tiny", path: "tokenizer.json"), optional: true),
-        ])
+        CatalogEntry(
+            name: "tiny", repo: "test/tiny", family: "gpt2", summary: "test model", approximateBytes: 200_000,
+            files: [
+                CatalogFile(name: "config.json", source: .hub(repo: "test/tiny", path: "config.json")),
+                CatalogFile(
+                    name: "model.safetensors", source: .hub(repo: "test/tiny", path: "model.safetensors"),
+                    size: weightsSize, sha256: weightsSHA256),
+                CatalogFile(name: "tokenizer.json", source: .hub(repo: "test/tiny", path: "tokenizer.json"), optional: true)
+            ])
     }
 
     static let configPath = "/test/tiny/resolve/main/config.json"
@@ -45,8 +48,9 @@ final class DownloaderTests: XCTestCase {
     }
 
     func downloader(_ scratch: Scratch, _ server: LoopbackHTTPServer?, endpoint: URL? = nil, events: Events = Events()) -> Downloader {
-        Downloader(locations: ModelLocations(environment: scratch.environment), endpoint: endpoint ?? server!.baseURL,
-                   idleTimeout: 20, onEvent: { events.append($0) })
+        Downloader(
+            locations: ModelLocations(environment: scratch.environment), endpoint: endpoint ?? server!.baseURL,
+            idleTimeout: 20, onEvent: { events.append($0) })
     }
 
     func testFullDownloadFollowsTheHubRedirectAndVerifiesTheChecksum() throws {
@@ -56,7 +60,7 @@ final class DownloaderTests: XCTestCase {
         let server = try LoopbackHTTPServer(routes: [
             Self.configPath: .file(config, headers: ["ETag": "\"0123456789abcdef0123456789abcdef01234567\""]),
             Self.weightsPath: .redirect(to: "/blobs/\(sha)", headers: ["X-Linked-Etag": "\"\(sha)\"", "X-Linked-Size": "\(weights.count)"]),
-            "/blobs/\(sha)": .file(weights),
+            "/blobs/\(sha)": .file(weights)
         ])
         defer { server.stop() }
         let events = Events()
@@ -66,13 +70,17 @@ final class DownloaderTests: XCTestCase {
         XCTAssertEqual(result.folder.path, scratch.url("lantern/models/tiny").path)
         XCTAssertEqual(try Data(contentsOf: result.folder.appendingPathComponent("model.safetensors")), Data(weights))
         XCTAssertEqual(try Data(contentsOf: result.folder.appendingPathComponent("config.json")), Data(config))
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: result.folder.path).sorted(), ["config.json", "model.safetensors"])
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: result.folder.path).sorted(), ["config.json", "model.safetensors"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.url("lantern/models/tiny.partial").path))
         // The weights were checked against the hub's sha256; config.json's ETag is a git hash, not a sha256.
         XCTAssertEqual(events.finished, ["config.json": false, "model.safetensors": true])
         XCTAssertTrue(events.all.contains(.skipped(file: "tokenizer.json", reason: "optional, and the server does not have it")))
-        XCTAssertTrue(events.all.contains(.started(file: "model.safetensors", url: server.baseURL.appendingPathComponent(Self.weightsPath),
-                                                   expectedBytes: Int64(weights.count), resumingAt: 0)))
+        XCTAssertTrue(
+            events.all.contains(
+                .started(
+                    file: "model.safetensors", url: server.baseURL.appendingPathComponent(Self.weightsPath),
+                    expectedBytes: Int64(weights.count), resumingAt: 0)))
         XCTAssertEqual(server.requests.filter { $0.path.hasPrefix("/blobs/") }.count, 1)
         XCTAssertTrue(server.requests.allSatisfy { $0.headers["accept-encoding"] == "identity" })
 
@@ -93,7 +101,7 @@ final class DownloaderTests: XCTestCase {
             Self.configPath: .file(config),
             // Like the hub: a redirect to the blob store, whose connection drops after 70,000 of 200,000 bytes.
             Self.weightsPath: .redirect(to: blob, headers: ["X-Linked-Etag": "\"\(sha)\"", "X-Linked-Size": "\(weights.count)"]),
-            blob: .file(weights, cutAfter: 70_000),
+            blob: .file(weights, cutAfter: 70_000)
         ])
         defer { server.stop() }
         XCTAssertThrowsError(try downloader(scratch, server).download(entry())) { error in
@@ -121,8 +129,11 @@ final class DownloaderTests: XCTestCase {
         XCTAssertEqual(server.requests.filter { $0.path == blob }.map { $0.headers["range"] }, [nil, "bytes=70000-"])
         XCTAssertEqual(server.requests.filter { $0.path == Self.configPath }.count, 1, "config.json was complete: not fetched again")
         XCTAssertTrue(events.all.contains(.skipped(file: "config.json", reason: "already downloaded")))
-        XCTAssertTrue(events.all.contains(.started(file: "model.safetensors", url: server.baseURL.appendingPathComponent(Self.weightsPath),
-                                                   expectedBytes: Int64(weights.count), resumingAt: 70_000)))
+        XCTAssertTrue(
+            events.all.contains(
+                .started(
+                    file: "model.safetensors", url: server.baseURL.appendingPathComponent(Self.weightsPath),
+                    expectedBytes: Int64(weights.count), resumingAt: 70_000)))
         XCTAssertEqual(events.finished["model.safetensors"], true, "the resumed file's sha256 covers the reused part too")
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.url("lantern/models/tiny.partial").path))
     }
@@ -131,7 +142,7 @@ final class DownloaderTests: XCTestCase {
         let scratch = try Scratch()
         let server = try LoopbackHTTPServer(routes: [
             Self.configPath: .file(config),
-            Self.weightsPath: .file(weights, cutAfter: 50_000),
+            Self.weightsPath: .file(weights, cutAfter: 50_000)
         ])
         defer { server.stop() }
         XCTAssertThrowsError(try downloader(scratch, server).download(entry()))
@@ -162,17 +173,19 @@ final class DownloaderTests: XCTestCase {
         let server = try LoopbackHTTPServer(routes: [
             Self.configPath: .file(config),
             // The hub says one sha256, the bytes have another.
-            Self.weightsPath: .file(corrupted, headers: ["ETag": "\"\(SHA256.hex(weights))\""]),
+            Self.weightsPath: .file(corrupted, headers: ["ETag": "\"\(SHA256.hex(weights))\""])
         ])
         defer { server.stop() }
         XCTAssertThrowsError(try downloader(scratch, server).download(entry())) { error in
-            XCTAssertEqual(error as? ModelHubError,
-                           .checksumMismatch(file: "model.safetensors", expected: SHA256.hex(weights), found: SHA256.hex(corrupted)))
+            XCTAssertEqual(
+                error as? ModelHubError,
+                .checksumMismatch(file: "model.safetensors", expected: SHA256.hex(weights), found: SHA256.hex(corrupted)))
             XCTAssertTrue("\(error)".contains("failed its checksum"), "\(error)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.url("lantern/models/tiny").path))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.url("lantern/models/tiny.partial/model.safetensors.partial").path),
-                       "the damaged bytes are not kept for resuming")
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: scratch.url("lantern/models/tiny.partial/model.safetensors.partial").path),
+            "the damaged bytes are not kept for resuming")
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.url("lantern/models/tiny.partial/model.safetensors").path))
         XCTAssertNil(ModelLocator(locations: ModelLocations(environment: scratch.environment)).locate("tiny"))
     }
@@ -228,8 +241,9 @@ final class DownloaderTests: XCTestCase {
             XCTAssertFalse(text.contains("\n"), text)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.url("lantern/models/tiny").path))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.url("lantern/models/tiny.partial").path),
-                       "nothing arrived, so no staging folder is left behind")
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: scratch.url("lantern/models/tiny.partial").path),
+            "nothing arrived, so no staging folder is left behind")
     }
 
     func testForceReplacesAnExistingModelOnlyWhenTheNewOneIsComplete() throws {

@@ -30,8 +30,10 @@ final class Scratch {
     }
 
     /// A Hugging Face cache entry as `huggingface_hub` lays it out: files are blobs, snapshots link to them.
-    func cacheSnapshot(hub: String = "hf/hub", repo: String, revision: String, files: [String: String],
-                       main: Bool = true) throws -> URL {
+    func cacheSnapshot(
+        hub: String = "hf/hub", repo: String, revision: String, files: [String: String],
+        main: Bool = true
+    ) throws -> URL {
         let repoFolder = "\(hub)/models--\(repo.replacingOccurrences(of: "/", with: "--"))"
         for (name, content) in files {
             let blob = SHA256.hex(Array(content.utf8))
@@ -51,8 +53,12 @@ let gpt2Config = #"{"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", 
 final class CatalogTests: XCTestCase {
     func testNamesAndRepositoryIdsFindTheirEntries() throws {
         let catalog = ModelCatalog.builtIn
-        XCTAssertEqual(catalog.names, ["gpt2", "distilgpt2", "gpt2-medium", "gpt2-large", "gpt2-xl",
-                                       "stories15M", "stories42M", "stories110M"])
+        XCTAssertEqual(
+            catalog.names,
+            [
+                "gpt2", "distilgpt2", "gpt2-medium", "gpt2-large", "gpt2-xl",
+                "stories15M", "stories42M", "stories110M"
+            ])
         XCTAssertEqual(catalog.entry(named: "gpt2")?.repo, "openai-community/gpt2")
         XCTAssertEqual(catalog.entry(named: "openai-community/gpt2")?.name, "gpt2")
         XCTAssertEqual(catalog.entry(named: "OpenAI-Community/GPT2")?.name, "gpt2")
@@ -93,8 +99,9 @@ final class CatalogTests: XCTestCase {
     func testHubURLsFollowTheEndpoint() throws {
         let locations = ModelLocations(lanternModels: URL(fileURLWithPath: "/tmp/m"), huggingFaceHubCache: URL(fileURLWithPath: "/tmp/h"))
         let file = CatalogFile(name: "config.json", source: .hub(repo: "openai-community/gpt2", path: "config.json"))
-        XCTAssertEqual(Downloader(locations: locations).url(for: file).absoluteString,
-                       "https://huggingface.co/openai-community/gpt2/resolve/main/config.json")
+        XCTAssertEqual(
+            Downloader(locations: locations).url(for: file).absoluteString,
+            "https://huggingface.co/openai-community/gpt2/resolve/main/config.json")
         let local = Downloader(locations: locations, endpoint: URL(string: "http://127.0.0.1:8080/")!)
         XCTAssertEqual(local.url(for: file).absoluteString, "http://127.0.0.1:8080/openai-community/gpt2/resolve/main/config.json")
         // Files outside the hub keep their own address.
@@ -104,10 +111,12 @@ final class CatalogTests: XCTestCase {
 
     func testEndpointComesFromTheOptionThenHFEndpoint() throws {
         XCTAssertEqual(try Downloader.endpoint(option: nil, environment: [:]), Downloader.defaultEndpoint)
-        XCTAssertEqual(try Downloader.endpoint(option: nil, environment: ["HF_ENDPOINT": "https://hf-mirror.example"]).absoluteString,
-                       "https://hf-mirror.example")
-        XCTAssertEqual(try Downloader.endpoint(option: "http://127.0.0.1:9", environment: ["HF_ENDPOINT": "https://x.example"]).absoluteString,
-                       "http://127.0.0.1:9")
+        XCTAssertEqual(
+            try Downloader.endpoint(option: nil, environment: ["HF_ENDPOINT": "https://hf-mirror.example"]).absoluteString,
+            "https://hf-mirror.example")
+        XCTAssertEqual(
+            try Downloader.endpoint(option: "http://127.0.0.1:9", environment: ["HF_ENDPOINT": "https://x.example"]).absoluteString,
+            "http://127.0.0.1:9")
         XCTAssertThrowsError(try Downloader.endpoint(option: "ftp://example", environment: [:]))
     }
 }
@@ -124,8 +133,10 @@ final class LocationsTests: XCTestCase {
         XCTAssertEqual(hfHome.huggingFaceHubCache.path, "/hf/hub")
         let legacy = ModelLocations(environment: ["HOME": "/home/ada", "HF_HOME": "/hf", "HUGGINGFACE_HUB_CACHE": "/old"])
         XCTAssertEqual(legacy.huggingFaceHubCache.path, "/old")
-        let hubCache = ModelLocations(environment: ["HOME": "/home/ada", "HF_HOME": "/hf", "HUGGINGFACE_HUB_CACHE": "/old",
-                                                    "HF_HUB_CACHE": "/hub"])
+        let hubCache = ModelLocations(environment: [
+            "HOME": "/home/ada", "HF_HOME": "/hf", "HUGGINGFACE_HUB_CACHE": "/old",
+            "HF_HUB_CACHE": "/hub"
+        ])
         XCTAssertEqual(hubCache.huggingFaceHubCache.path, "/hub")
         let lantern = ModelLocations(environment: ["HOME": "/home/ada", "LANTERN_HOME": "~/lantern"])
         XCTAssertEqual(lantern.lanternModels.path, "/home/ada/lantern/models")
@@ -146,8 +157,9 @@ final class LocatorTests: XCTestCase {
 
     func testAHuggingFaceCacheSnapshotIsFoundByShortAndFullName() throws {
         let scratch = try Scratch()
-        let snapshot = try scratch.cacheSnapshot(repo: "openai-community/gpt2", revision: "607a30d783dfa663caf39e06633721c8d4cfcd7e",
-                                                 files: ["config.json": gpt2Config, "model.safetensors": "weights"])
+        let snapshot = try scratch.cacheSnapshot(
+            repo: "openai-community/gpt2", revision: "607a30d783dfa663caf39e06633721c8d4cfcd7e",
+            files: ["config.json": gpt2Config, "model.safetensors": "weights"])
         let locator = ModelLocator(locations: ModelLocations(environment: scratch.environment))
         for name in ["gpt2", "openai-community/gpt2"] {
             let model = try XCTUnwrap(locator.locate(name), name)
@@ -164,8 +176,9 @@ final class LocatorTests: XCTestCase {
     func testLegacyCacheFoldersAndOtherRepositories() throws {
         let scratch = try Scratch()
         let legacy = try scratch.cacheSnapshot(repo: "distilgpt2", revision: "aaaa", files: ["config.json": gpt2Config])
-        let other = try scratch.cacheSnapshot(repo: "someone/tiny-llama", revision: "bbbb",
-                                              files: ["config.json": #"{"model_type": "llama"}"#])
+        let other = try scratch.cacheSnapshot(
+            repo: "someone/tiny-llama", revision: "bbbb",
+            files: ["config.json": #"{"model_type": "llama"}"#])
         let locator = ModelLocator(locations: ModelLocations(environment: scratch.environment))
         XCTAssertEqual(locator.locate("distilgpt2")?.folder.path, legacy.path)
         XCTAssertEqual(locator.locate("distilbert/distilgpt2")?.folder.path, legacy.path)
@@ -178,8 +191,9 @@ final class LocatorTests: XCTestCase {
     func testRefsMainPicksTheSnapshotElseTheNewest() throws {
         let scratch = try Scratch()
         let old = try scratch.cacheSnapshot(repo: "openai-community/gpt2", revision: "1111", files: ["config.json": gpt2Config])
-        let new = try scratch.cacheSnapshot(repo: "openai-community/gpt2", revision: "2222", files: ["config.json": gpt2Config],
-                                            main: false)
+        let new = try scratch.cacheSnapshot(
+            repo: "openai-community/gpt2", revision: "2222", files: ["config.json": gpt2Config],
+            main: false)
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_000_000)], ofItemAtPath: old.path)
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 2_000_000)], ofItemAtPath: new.path)
         let locator = ModelLocator(locations: ModelLocations(environment: scratch.environment))
@@ -194,7 +208,8 @@ final class LocatorTests: XCTestCase {
     func testHFHubCacheOverridesHFHome() throws {
         let scratch = try Scratch()
         _ = try scratch.cacheSnapshot(hub: "hf/hub", repo: "openai-community/gpt2", revision: "home", files: ["config.json": gpt2Config])
-        _ = try scratch.cacheSnapshot(hub: "elsewhere", repo: "openai-community/gpt2", revision: "hubcache", files: ["config.json": gpt2Config])
+        _ = try scratch.cacheSnapshot(
+            hub: "elsewhere", repo: "openai-community/gpt2", revision: "hubcache", files: ["config.json": gpt2Config])
         var environment = scratch.environment
         XCTAssertEqual(ModelLocator(locations: ModelLocations(environment: environment)).locate("gpt2")?.revision, "home")
         environment["HF_HUB_CACHE"] = scratch.url("elsewhere").path
@@ -236,8 +251,9 @@ final class LocatorTests: XCTestCase {
 
     func testLocalModelsListsBothPlacesWithFamiliesAndSizes() throws {
         let scratch = try Scratch()
-        _ = try scratch.cacheSnapshot(repo: "openai-community/gpt2", revision: "cafe",
-                                      files: ["config.json": gpt2Config, "model.safetensors": String(repeating: "w", count: 1000)])
+        _ = try scratch.cacheSnapshot(
+            repo: "openai-community/gpt2", revision: "cafe",
+            files: ["config.json": gpt2Config, "model.safetensors": String(repeating: "w", count: 1000)])
         try scratch.write("lantern/models/stories15M/stories15M.bin", String(repeating: "c", count: 300))
         try scratch.write("lantern/models/stories15M/tokenizer.bin", String(repeating: "t", count: 20))
         try scratch.write("lantern/models/gpt2.partial/config.json", gpt2Config)

@@ -8,9 +8,9 @@
 // seconds or `maxConnections` connections, whichever comes first.
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 final class LoopbackHTTPServer: @unchecked Sendable {
@@ -146,8 +146,8 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         #if canImport(Darwin)
-        var one: Int32 = 1
-        setsockopt(connection, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
+            var one: Int32 = 1
+            setsockopt(connection, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
         #endif
         guard let request = readRequest(connection) else { return }
         lock.lock()
@@ -227,33 +227,35 @@ final class LoopbackHTTPServer: @unchecked Sendable {
     }
 
     private static func reason(_ status: Int) -> String {
-        [200: "OK", 206: "Partial Content", 302: "Found", 404: "Not Found", 416: "Range Not Satisfiable",
-         500: "Internal Server Error"][status] ?? "Status"
+        [
+            200: "OK", 206: "Partial Content", 302: "Found", 404: "Not Found", 416: "Range Not Satisfiable",
+            500: "Internal Server Error"
+        ][status] ?? "Status"
     }
 
     // MARK: - Sockets
 
     private static var streamType: Int32 {
         #if canImport(Glibc)
-        return Int32(SOCK_STREAM.rawValue)
+            return Int32(SOCK_STREAM.rawValue)
         #else
-        return SOCK_STREAM
+            return SOCK_STREAM
         #endif
     }
 
     /// A client that hangs up must not kill the test process with SIGPIPE.
     private static var noSignal: Int32 {
         #if canImport(Glibc)
-        return Int32(MSG_NOSIGNAL)
+            return Int32(MSG_NOSIGNAL)
         #else
-        return 0  // Darwin: SO_NOSIGPIPE is set on each connection instead
+            return 0  // Darwin: SO_NOSIGPIPE is set on each connection instead
         #endif
     }
 
     private static func loopback(port: UInt16) -> sockaddr_in {
         var address = sockaddr_in()
         #if canImport(Darwin)
-        address.sin_len = UInt8(MemoryLayout<sockaddr_in>.size)
+            address.sin_len = UInt8(MemoryLayout<sockaddr_in>.size)
         #endif
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian

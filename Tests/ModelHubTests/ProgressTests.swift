@@ -14,11 +14,13 @@ final class ProgressTests: XCTestCase {
         XCTAssertEqual(DownloadProgress.bar(fraction: 0, width: 10), "[>         ]")
         XCTAssertEqual(DownloadProgress.bar(fraction: 0.5, width: 10), "[#####>    ]")
         XCTAssertEqual(DownloadProgress.bar(fraction: 1, width: 10), "[##########]")
-        XCTAssertEqual(DownloadProgress.barLine(file: "model.safetensors", received: 250_000_000, expected: 500_000_000, bytesPerSecond: 10_000_000),
-                       "model.safetensors  [############>           ]   50%  250.0 MB / 500.0 MB  10.0 MB/s  ETA 0:25")
+        XCTAssertEqual(
+            DownloadProgress.barLine(file: "model.safetensors", received: 250_000_000, expected: 500_000_000, bytesPerSecond: 10_000_000),
+            "model.safetensors  [############>           ]   50%  250.0 MB / 500.0 MB  10.0 MB/s  ETA 0:25")
         XCTAssertEqual(DownloadProgress.barLine(file: "x", received: 1500, expected: nil, bytesPerSecond: nil), "x  1.5 kB  --")
-        XCTAssertEqual(DownloadProgress.plainLine(file: "x", received: 300, expected: 1000, bytesPerSecond: 100),
-                       "x: 30% (300 B of 1.0 kB, 100 B/s, ETA 0:07)")
+        XCTAssertEqual(
+            DownloadProgress.plainLine(file: "x", received: 300, expected: 1000, bytesPerSecond: 100),
+            "x: 30% (300 B of 1.0 kB, 100 B/s, ETA 0:07)")
     }
 
     /// Collects what the display writes.
@@ -63,6 +65,8 @@ final class ProgressTests: XCTestCase {
         XCTAssertTrue(text.contains("70%  700 B / 1.0 kB  300 B/s  ETA 0:01\u{1B}[K"), text)
         XCTAssertFalse(text.contains("71%"), text)
         // The summary line replaces the bar.
-        XCTAssertTrue(text.hasSuffix("ETA 0:01\u{1B}[K\rw: 1.0 kB done, 594 B/s, size checked (no published checksum) (000000000000…)\u{1B}[K\n"), text)
+        XCTAssertTrue(
+            text.hasSuffix("ETA 0:01\u{1B}[K\rw: 1.0 kB done, 594 B/s, size checked (no published checksum) (000000000000…)\u{1B}[K\n"),
+            text)
     }
 }

@@ -38,17 +38,17 @@ final class ArchitectureGraphTests: XCTestCase {
     func testGPT2LabelsShapesAndParameterCounts() {
         let dot = ArchitectureGraph.architecture(Self.gpt2Small)
         for fragment in [
-            "124.4M params",                         // the whole model, in the title
-            "lookup table 50257 × 768\\n38.6M params", // token embedding: V × C
-            "lookup table 1024 × 768",               // learned positions: P × C
-            "786.4K params",                         // 1024 × 768
+            "124.4M params",  // the whole model, in the title
+            "lookup table 50257 × 768\\n38.6M params",  // token embedding: V × C
+            "lookup table 1024 × 768",  // learned positions: P × C
+            "786.4K params",  // 1024 × 768
             "× 12 layers", "7.1M params per layer",
-            "LayerNorm\\n1536 params",               // scale and shift
-            "Linear 768 → 768\\n590.6K params",      // Q projection with bias
+            "LayerNorm\\n1536 params",  // scale and shift
+            "Linear 768 → 768\\n590.6K params",  // Q projection with bias
             "feed-forward up\\nLinear 768 → 3072\\n2.4M params",
             "\" [T, 768] \"", "\" [12 heads, T, 64] \"", "\" [12 heads, T, T] \"", "\" [T, 3072] \"",
             "\" logits [T, 50257] \"", "tied: reuses the token embedding\\n0 new params",
-            "GELU", "next-token probabilities",
+            "GELU", "next-token probabilities"
         ] {
             XCTAssertTrue(dot.contains(fragment), "missing «\(fragment)»")
         }
@@ -63,9 +63,9 @@ final class ArchitectureGraphTests: XCTestCase {
             "\" [12 heads, T, 64] \"", "\" [4 heads, T, 64] \"", "\" [12 heads, T, T] \"",
             "rotate q by its position", "rotate k by its position",
             "RMSNorm\\n768 params", "gate\\nLinear 768 → 2048", "SiLU(gate) × up", "down\\nLinear 2048 → 768",
-            "K projection\\nLinear 768 → 256\\n196.6K params",   // 768 × (4 × 64), no bias
-            "its own matrix\\n24.6M params",                     // separate unembedding 32000 × 768
-            "× 6 layers",
+            "K projection\\nLinear 768 → 256\\n196.6K params",  // 768 × (4 × 64), no bias
+            "its own matrix\\n24.6M params",  // separate unembedding 32000 × 768
+            "× 6 layers"
         ] {
             XCTAssertTrue(dot.contains(fragment), "missing «\(fragment)»")
         }
@@ -86,7 +86,9 @@ final class ArchitectureGraphTests: XCTestCase {
     }
 
     func testThePictureAccountsForEveryParameter() {
-        for config in [Self.gpt2Small, Self.llamaGQA, TransformerConfig.gpt2(layers: 2, heads: 2, width: 8, vocabularySize: 11, contextLength: 5)] {
+        for config in [
+            Self.gpt2Small, Self.llamaGQA, TransformerConfig.gpt2(layers: 2, heads: 2, width: 8, vocabularySize: 11, contextLength: 5)
+        ] {
             XCTAssertEqual(ArchitectureGraph.build(config).labelledParameters, config.parameterCount, "\(config.family)")
         }
         var untied = Self.gpt2Small
@@ -104,8 +106,10 @@ final class ArchitectureGraphTests: XCTestCase {
 
     func testVariationsHighlightDecoderOnly() {
         let dot = ArchitectureGraph.variations(highlighting: .llama)
-        for fragment in ["encoder-only", "encoder–decoder", "cross-attention", "decoder-only", "★ this model: Llama",
-                         "bidirectional self-attention", "causal self-attention"] {
+        for fragment in [
+            "encoder-only", "encoder–decoder", "cross-attention", "decoder-only", "★ this model: Llama",
+            "bidirectional self-attention", "causal self-attention"
+        ] {
             XCTAssertTrue(dot.contains(fragment), "missing «\(fragment)»")
         }
         // Only the decoder-only cluster is drawn thick.
@@ -117,8 +121,10 @@ final class ArchitectureGraphTests: XCTestCase {
 
     func testLoopFeedsTheTokenBack() {
         let dot = ArchitectureGraph.generationLoop()
-        for fragment in ["prompt", "next-token distribution", "sample one token", "append the token",
-                         "append -> model", "[T + 1], fed back in", "probabilities [V]"] {
+        for fragment in [
+            "prompt", "next-token distribution", "sample one token", "append the token",
+            "append -> model", "[T + 1], fed back in", "probabilities [V]"
+        ] {
             XCTAssertTrue(dot.contains(fragment), "missing «\(fragment)»")
         }
         XCTAssertTrue(ArchitectureGraph.generationLoop(Self.gpt2Small).contains("probabilities [50257]"))
@@ -127,7 +133,8 @@ final class ArchitectureGraphTests: XCTestCase {
     // MARK: - Golden files
 
     private func assertGolden(_ text: String, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        try assertMatchesGolden(text, name, in: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden"),
-                                file: file, line: line)
+        try assertMatchesGolden(
+            text, name, in: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden"),
+            file: file, line: line)
     }
 }

@@ -54,16 +54,19 @@ final class ChartTests: XCTestCase {
             "settings": ["temperature": 1.0, "topK": 2, "topP": 1.0, "greedy": false, "seed": 7],
             "topLogits": candidates, "afterTemperature": candidates,
             "countAfterTopK": 2, "countAfterTopP": 2,
-            "renormalised": [["id": 10, "logit": Double(logf(0.5)), "probability": 2.0 / 3],
-                             ["id": 11, "logit": Double(logf(0.25)), "probability": 1.0 / 3]],
-            "randomDraw": 0.8, "chosen": 11, "chosenProbability": 1.0 / 3, "chosenRank": 2, "forced": false,
+            "renormalised": [
+                ["id": 10, "logit": Double(logf(0.5)), "probability": 2.0 / 3],
+                ["id": 11, "logit": Double(logf(0.25)), "probability": 1.0 / 3]
+            ],
+            "randomDraw": 0.8, "chosen": 11, "chosenProbability": 1.0 / 3, "chosenRank": 2, "forced": false
         ]
         return try JSONDecoder().decode(SamplingStep.self, from: JSONSerialization.data(withJSONObject: json))
     }
 
     static func source() throws -> ProbabilitySource {
-        ProbabilitySource(step: try handMadeStep(), index: 0, pieces: [10: "␣the", 11: "␣a", 12: "␣his", 13: "␣one"],
-                          model: "/models/tiny.bin", context: "Once upon a time there was", vocabularySize: 512)
+        ProbabilitySource(
+            step: try handMadeStep(), index: 0, pieces: [10: "␣the", 11: "␣a", 12: "␣his", 13: "␣one"],
+            model: "/models/tiny.bin", context: "Once upon a time there was", vocabularySize: 512)
     }
 
     func testBarLengthsAreProportionalToTheProbabilities() throws {
@@ -88,8 +91,10 @@ final class ChartTests: XCTestCase {
         XCTAssertGreaterThan(Self.darkPixels(image, x: 0..<image.width, y: 0..<36), 100, "title")
         let first = chart.panel.barRect(row: 0, x: origin.x, y: origin.y)
         XCTAssertGreaterThan(Self.darkPixels(image, x: origin.x..<first.x, y: first.y..<(first.y + first.height)), 10, "token label")
-        XCTAssertGreaterThan(Self.darkPixels(image, x: (first.x + first.width + 2)..<(first.x + first.width + 50),
-                                             y: first.y..<(first.y + first.height)), 10, "value at the bar's end")
+        XCTAssertGreaterThan(
+            Self.darkPixels(
+                image, x: (first.x + first.width + 2)..<(first.x + first.width + 50),
+                y: first.y..<(first.y + first.height)), 10, "value at the bar's end")
     }
 
     func testFunnelGreysCutCandidatesAndHighlightsTheChoice() throws {
@@ -118,8 +123,9 @@ final class ChartTests: XCTestCase {
         let third = panels[2]
         XCTAssertEqual(third.maxValue, 1)
         let bar = third.barRect(row: 0, x: layout.panelX[2], y: layout.panelY)
-        XCTAssertEqual(Float(Self.run(image, x: bar.x, y: bar.y + 8, color: ChartPalette.bar)), Float(third.plotWidth) * 2 / 3,
-                       accuracy: 1.5)
+        XCTAssertEqual(
+            Float(Self.run(image, x: bar.x, y: bar.y + 8, color: ChartPalette.bar)), Float(third.plotWidth) * 2 / 3,
+            accuracy: 1.5)
         // The cumulative strip: 0…2/3 is ␣the, 2/3…1 is the chosen ␣a; the draw 0.8 is a black marker.
         let y = layout.stripY + layout.stripHeight - 3
         XCTAssertEqual(image.pixel(layout.stripX + 5, y), ChartPalette.bar)

@@ -131,15 +131,18 @@ final class EmbeddingPictureTests: XCTestCase {
             XCTAssertGreaterThan(Self.darkPixels(image, x: p.x + 6..<p.x + 20, y: p.y - 8..<p.y + 6), 3)
         }
         // The x-axis name under the plot.
-        XCTAssertGreaterThan(Self.darkPixels(image, x: x0..<x0 + ScatterPlot.plotSize,
-                                             y: y0 + ScatterPlot.plotSize + 24..<y0 + ScatterPlot.plotSize + 44), 100)
+        XCTAssertGreaterThan(
+            Self.darkPixels(
+                image, x: x0..<x0 + ScatterPlot.plotSize,
+                y: y0 + ScatterPlot.plotSize + 24..<y0 + ScatterPlot.plotSize + 44), 100)
     }
 
     func testLensGridCellsHaveTheViridisColourOfTheirProbability() throws {
         let probabilities: [[Float]] = [[0.05, 0.2, 0.9], [0.5, 0.75, 1.0]]
         let cells = probabilities.map { row in row.map { LensGridCell(piece: "x", probability: $0) } }
-        let picture = LensPicture(cells: cells, rowLabels: ["embed", "layer 0"], columnLabels: ["<s>", "␣The", "␣cat"],
-                                  title: "Logit lens: tiny", subtitle: "hand-made")
+        let picture = LensPicture(
+            cells: cells, rowLabels: ["embed", "layer 0"], columnLabels: ["<s>", "␣The", "␣cat"],
+            title: "Logit lens: tiny", subtitle: "hand-made")
         let image = try roundTrip(try picture.render(), "lens.png")
         let layout = try picture.layout()
         XCTAssertEqual(image.width, layout.width)
@@ -153,8 +156,11 @@ final class EmbeddingPictureTests: XCTestCase {
         }
         XCTAssertGreaterThan(Self.darkPixels(image, x: 0..<image.width, y: 0..<34), 100)
         // Row labels to the left of the grid, column labels above it.
-        XCTAssertGreaterThan(Self.darkPixels(image, x: 0..<layout.gridX - 4, y: layout.gridY..<layout.gridY + 2 * LensPicture.cellHeight), 40)
-        XCTAssertGreaterThan(Self.darkPixels(image, x: layout.gridX..<layout.gridX + 3 * LensPicture.cellWidth,
-                                             y: layout.gridY - 22..<layout.gridY - 2), 40)
+        XCTAssertGreaterThan(
+            Self.darkPixels(image, x: 0..<layout.gridX - 4, y: layout.gridY..<layout.gridY + 2 * LensPicture.cellHeight), 40)
+        XCTAssertGreaterThan(
+            Self.darkPixels(
+                image, x: layout.gridX..<layout.gridX + 3 * LensPicture.cellWidth,
+                y: layout.gridY - 22..<layout.gridY - 2), 40)
     }
 }

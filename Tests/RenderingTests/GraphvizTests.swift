@@ -32,10 +32,13 @@ final class GraphvizTests: XCTestCase {
     func testSVGContainsTheNodeLabels() throws {
         let svg = String(decoding: try Graphviz.render(ArchitectureGraph.architecture(.gpt2()), as: .svg), as: UTF8.self)
         XCTAssertTrue(svg.contains("<svg"))
-        for label in ["token embedding", "learned position embedding", "Q projection", "softmax over keys",
-                      "× 12 layers", "[12 heads, T, T]", "next&#45;token probabilities", "38.6M params"] {
-            XCTAssertTrue(svg.contains(label) || svg.contains(label.replacingOccurrences(of: "&#45;", with: "-")),
-                          "missing «\(label)» in the SVG")
+        for label in [
+            "token embedding", "learned position embedding", "Q projection", "softmax over keys",
+            "× 12 layers", "[12 heads, T, T]", "next&#45;token probabilities", "38.6M params"
+        ] {
+            XCTAssertTrue(
+                svg.contains(label) || svg.contains(label.replacingOccurrences(of: "&#45;", with: "-")),
+                "missing «\(label)» in the SVG")
         }
     }
 

@@ -22,15 +22,16 @@ final class HeatmapTests: XCTestCase {
         1.0, 0, 0, 0,
         0.5, 0.5, 0, 0,
         0.2, 0.3, 0.5, 0,
-        0.1, 0.2, 0.3, 0.4,
+        0.1, 0.2, 0.3, 0.4
     ]
     static let pieces = ["<s>", "␣The", "␣cat", "␣sat"]
 
     static func source(_ weights: [Float] = lowerTriangular, heads: Int = 1) -> AttentionSource {
         var scalars: [Float] = []
         for _ in 0..<heads { scalars += weights }
-        return AttentionSource(pattern: Tensor(shape: [heads, 4, 4], scalars: scalars), pieces: pieces, layer: 3,
-                               model: "/models/tiny.bin", prompt: "The cat sat")
+        return AttentionSource(
+            pattern: Tensor(shape: [heads, 4, 4], scalars: scalars), pieces: pieces, layer: 3,
+            model: "/models/tiny.bin", prompt: "The cat sat")
     }
 
     /// Writes and decodes `canvas`, so every check looks at what a user gets.
@@ -87,9 +88,12 @@ final class HeatmapTests: XCTestCase {
 
         // Text: the title, the query labels left of the grid, the key labels above it, the axis names.
         XCTAssertGreaterThan(Self.darkPixels(image, x: 0..<image.width, y: 0..<(layout.titleBaseline + 4)), 100, "title")
-        XCTAssertGreaterThan(Self.darkPixels(image, x: 0..<(layout.gridX - 2), y: layout.gridY..<(layout.gridY + 4 * layout.cell)), 60, "query labels")
-        XCTAssertGreaterThan(Self.darkPixels(image, x: layout.gridX..<(layout.gridX + 4 * layout.cell),
-                                             y: (layout.gridY - layout.labelWidth - 8)..<(layout.gridY - 2)), 60, "key labels")
+        XCTAssertGreaterThan(
+            Self.darkPixels(image, x: 0..<(layout.gridX - 2), y: layout.gridY..<(layout.gridY + 4 * layout.cell)), 60, "query labels")
+        XCTAssertGreaterThan(
+            Self.darkPixels(
+                image, x: layout.gridX..<(layout.gridX + 4 * layout.cell),
+                y: (layout.gridY - layout.labelWidth - 8)..<(layout.gridY - 2)), 60, "key labels")
         // The colour bar runs from viridis' last colour at the top to its first at the bottom.
         XCTAssertEqual(image.pixel(layout.barX + 8, layout.gridY), Colormap.viridis.color(1))
         XCTAssertEqual(image.pixel(layout.barX + 8, layout.gridY + layout.barHeight - 1), Colormap.viridis.color(0))
@@ -129,8 +133,9 @@ final class HeatmapTests: XCTestCase {
 
     func testManyTokensGetSmallerCellsAndThinnedLabels() throws {
         let N = 120
-        let map = Heatmap(values: [Float](repeating: 0.5, count: N * N), rows: N, cols: N,
-                          rowLabels: (0..<N).map { "t\($0)" }, columnLabels: (0..<N).map { "t\($0)" }, title: "big")
+        let map = Heatmap(
+            values: [Float](repeating: 0.5, count: N * N), rows: N, cols: N,
+            rowLabels: (0..<N).map { "t\($0)" }, columnLabels: (0..<N).map { "t\($0)" }, title: "big")
         let layout = try map.layout()
         XCTAssertLessThan(layout.cell, 13)
         XCTAssertGreaterThan(layout.labelStep, 1)
@@ -141,8 +146,9 @@ final class HeatmapTests: XCTestCase {
 
         // Up to 64 tokens every token keeps its own label.
         let n = 60
-        let medium = Heatmap(values: [Float](repeating: 0.5, count: n * n), rows: n, cols: n,
-                             rowLabels: (0..<n).map { "t\($0)" }, columnLabels: (0..<n).map { "t\($0)" }, title: "medium")
+        let medium = Heatmap(
+            values: [Float](repeating: 0.5, count: n * n), rows: n, cols: n,
+            rowLabels: (0..<n).map { "t\($0)" }, columnLabels: (0..<n).map { "t\($0)" }, title: "medium")
         XCTAssertEqual(try medium.layout().labelStep, 1)
         XCTAssertGreaterThanOrEqual(try medium.layout().cell, 12)
     }
@@ -188,8 +194,9 @@ final class HeatmapTests: XCTestCase {
         }
         let total = actual.width * actual.height
         print("\(name): largest channel difference \(largest), \(different) of \(total) pixels differ by more than 16")
-        XCTAssertLessThanOrEqual(different, total / 200,
-                                 "\(name) differs from its golden in \(different) pixels (largest difference \(largest)); "
-                                 + "if the change is intended, re-record with LANTERN_RECORD_GOLDEN=1", file: file, line: line)
+        XCTAssertLessThanOrEqual(
+            different, total / 200,
+            "\(name) differs from its golden in \(different) pixels (largest difference \(largest)); "
+                + "if the change is intended, re-record with LANTERN_RECORD_GOLDEN=1", file: file, line: line)
     }
 }

@@ -20,8 +20,9 @@ final class OverviewPictureTests: XCTestCase {
                 for k in 0...3 { weights[base + k] = 0.1 }
                 weights[base + 1] = 0.7
             }
-            return AttentionSource(pattern: Tensor(shape: [heads, N, N], scalars: weights), pieces: (0..<N).map { "t\($0)" },
-                                   layer: layer, model: "/models/tiny", prompt: "Once upon a time")
+            return AttentionSource(
+                pattern: Tensor(shape: [heads, N, N], scalars: weights), pieces: (0..<N).map { "t\($0)" },
+                layer: layer, model: "/models/tiny", prompt: "Once upon a time")
         }
     }
 
@@ -72,9 +73,12 @@ final class OverviewPictureTests: XCTestCase {
             return count
         }
         // "layer 1" left of the second row of maps, "head 3" above the fourth column, the title on top.
-        XCTAssertGreaterThan(darkPixels(x: 0..<(layout.gridX - 2), y: (layout.gridY + layout.pitchY)..<(layout.gridY + layout.pitchY + layout.side)), 20)
-        XCTAssertGreaterThan(darkPixels(x: (layout.gridX + 3 * layout.pitchX)..<(layout.gridX + 3 * layout.pitchX + layout.side),
-                                        y: (layout.gridY - 20)..<(layout.gridY - 2)), 20)
+        XCTAssertGreaterThan(
+            darkPixels(x: 0..<(layout.gridX - 2), y: (layout.gridY + layout.pitchY)..<(layout.gridY + layout.pitchY + layout.side)), 20)
+        XCTAssertGreaterThan(
+            darkPixels(
+                x: (layout.gridX + 3 * layout.pitchX)..<(layout.gridX + 3 * layout.pitchX + layout.side),
+                y: (layout.gridY - 20)..<(layout.gridY - 2)), 20)
         XCTAssertGreaterThan(darkPixels(x: 0..<image.width, y: 0..<40), 50)
     }
 

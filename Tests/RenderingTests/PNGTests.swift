@@ -69,7 +69,8 @@ final class PNGTests: XCTestCase {
         }
         defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path) }
         let before = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.contains("lantern-test") }
-        XCTAssertThrowsError(try PNGWriter.write(Canvas(width: 2, height: 2), to: folder.appendingPathComponent("lantern-test.png"))) { error in
+        XCTAssertThrowsError(try PNGWriter.write(Canvas(width: 2, height: 2), to: folder.appendingPathComponent("lantern-test.png"))) {
+            error in
             guard case PNGError.unwritable(let path, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(path, folder.path)
         }
@@ -85,8 +86,11 @@ final class PNGTests: XCTestCase {
         for y in 0..<200 {
             for x in 0..<300 {
                 state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                canvas.fillRect(x: x, y: y, width: 1, height: 1,
-                                RGB(UInt8(truncatingIfNeeded: state >> 40), UInt8(truncatingIfNeeded: state >> 48), UInt8(truncatingIfNeeded: state >> 56)))
+                canvas.fillRect(
+                    x: x, y: y, width: 1, height: 1,
+                    RGB(
+                        UInt8(truncatingIfNeeded: state >> 40), UInt8(truncatingIfNeeded: state >> 48),
+                        UInt8(truncatingIfNeeded: state >> 56)))
             }
         }
         let url = scratch.appendingPathComponent("noise.png")

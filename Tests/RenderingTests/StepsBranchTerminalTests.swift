@@ -12,11 +12,12 @@ final class StepsBranchTerminalTests: XCTestCase {
     /// row 4 (step 2) everything on key 4.
     static func source() -> AttentionSource {
         var scalars = [Float](repeating: 0, count: 25)
-        for row in 0..<5 { scalars[row * 5] = 1 }   // all on the first token
+        for row in 0..<5 { scalars[row * 5] = 1 }  // all on the first token
         scalars[4 * 5 + 0] = 0; scalars[4 * 5 + 4] = 1
-        return AttentionSource(pattern: Tensor(shape: [1, 5, 5], scalars: scalars),
-                               pieces: ["<s>", "␣Once", "␣upon", "␣a", "␣time"], layer: 2, model: "/models/tiny.bin",
-                               prompt: "Once upon", promptTokens: 3)
+        return AttentionSource(
+            pattern: Tensor(shape: [1, 5, 5], scalars: scalars),
+            pieces: ["<s>", "␣Once", "␣upon", "␣a", "␣time"], layer: 2, model: "/models/tiny.bin",
+            prompt: "Once upon", promptTokens: 3)
     }
 
     func testStepsHeatmapRowsAreTheGeneratedTokens() throws {
@@ -67,25 +68,25 @@ final class StepsBranchTerminalTests: XCTestCase {
     // MARK: - Branch tree
 
     static let branchJSON = """
-    {
-      "format": "lantern-branch", "version": 1, "model": "/models/stories260K.bin", "prompt": "Once upon a time",
-      "prompt_ids": [1, 403, 407, 261, 378], "max_new_tokens": 4, "stop_strings": [],
-      "sampling": {"greedy": true, "seed": 42, "temperature": 1, "top_k": 0, "top_p": 1},
-      "fork": {"at": 2, "forced_id": 382, "forced_piece": "␣we", "forced_probability": 0.0078, "forced_rank": 2,
-               "forced_within_filters": false, "original_id": 286, "original_piece": "␣was",
-               "original_probability": 0.9842, "original_rank": 1},
-      "main": {"stop_reason": "max_tokens", "text": ", there was a", "tokens": [
-        {"forced": false, "id": 432, "piece": ",", "probability": 0.9688, "rank": 1},
-        {"forced": false, "id": 383, "piece": "␣there", "probability": 0.9339, "rank": 1},
-        {"forced": false, "id": 286, "piece": "␣was", "probability": 0.9842, "rank": 1},
-        {"forced": false, "id": 261, "piece": "␣a", "probability": 0.9992, "rank": 1}]},
-      "branch": {"stop_reason": "max_tokens", "text": ", there we \\"re", "tokens": [
-        {"forced": false, "id": 432, "piece": ",", "probability": 0.9688, "rank": 1},
-        {"forced": false, "id": 383, "piece": "␣there", "probability": 0.9339, "rank": 1},
-        {"forced": true, "id": 382, "piece": "␣we", "probability": 0.0078, "rank": 2},
-        {"forced": false, "id": 276, "piece": "\\"re", "probability": 0.9926, "rank": 1}]}
-    }
-    """
+        {
+          "format": "lantern-branch", "version": 1, "model": "/models/stories260K.bin", "prompt": "Once upon a time",
+          "prompt_ids": [1, 403, 407, 261, 378], "max_new_tokens": 4, "stop_strings": [],
+          "sampling": {"greedy": true, "seed": 42, "temperature": 1, "top_k": 0, "top_p": 1},
+          "fork": {"at": 2, "forced_id": 382, "forced_piece": "␣we", "forced_probability": 0.0078, "forced_rank": 2,
+                   "forced_within_filters": false, "original_id": 286, "original_piece": "␣was",
+                   "original_probability": 0.9842, "original_rank": 1},
+          "main": {"stop_reason": "max_tokens", "text": ", there was a", "tokens": [
+            {"forced": false, "id": 432, "piece": ",", "probability": 0.9688, "rank": 1},
+            {"forced": false, "id": 383, "piece": "␣there", "probability": 0.9339, "rank": 1},
+            {"forced": false, "id": 286, "piece": "␣was", "probability": 0.9842, "rank": 1},
+            {"forced": false, "id": 261, "piece": "␣a", "probability": 0.9992, "rank": 1}]},
+          "branch": {"stop_reason": "max_tokens", "text": ", there we \\"re", "tokens": [
+            {"forced": false, "id": 432, "piece": ",", "probability": 0.9688, "rank": 1},
+            {"forced": false, "id": 383, "piece": "␣there", "probability": 0.9339, "rank": 1},
+            {"forced": true, "id": 382, "piece": "␣we", "probability": 0.0078, "rank": 2},
+            {"forced": false, "id": 276, "piece": "\\"re", "probability": 0.9926, "rank": 1}]}
+        }
+        """
 
     static func record() throws -> BranchRecord {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("branch-\(UUID()).json")
@@ -140,9 +141,12 @@ final class StepsBranchTerminalTests: XCTestCase {
     }
 
     func testTerminalBarChart() {
-        let panel = BarPanel(rows: [BarRow(label: "␣cat", value: 0.75, valueText: "0.750", highlighted: true),
-                                    BarRow(label: "␣dog", value: 0.25, valueText: "0.250")],
-                             maxValue: 1, axisName: "probability", labelWidth: 60, plotWidth: 200)
+        let panel = BarPanel(
+            rows: [
+                BarRow(label: "␣cat", value: 0.75, valueText: "0.750", highlighted: true),
+                BarRow(label: "␣dog", value: 0.25, valueText: "0.250")
+            ],
+            maxValue: 1, axisName: "probability", labelWidth: 60, plotWidth: 200)
         let chart = BarChart(title: "Next-token probabilities", panel: panel, notes: ["a note"])
         let plain = TerminalBarChart.render(chart, painter: TerminalPainter(color: .none), labelWidth: 6, barWidth: 8)
         XCTAssertFalse(plain.contains("\u{1B}"))
@@ -152,7 +156,8 @@ final class StepsBranchTerminalTests: XCTestCase {
     }
 
     private func assertGolden(_ text: String, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        try assertMatchesGolden(text, name, in: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden"),
-                                file: file, line: line)
+        try assertMatchesGolden(
+            text, name, in: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden"),
+            file: file, line: line)
     }
 }

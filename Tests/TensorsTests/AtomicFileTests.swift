@@ -86,7 +86,8 @@ final class AtomicFileTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("it is a folder"), "\(error)")
         }
         XCTAssertEqual(try String(contentsOf: a, encoding: .utf8), "a1")
-        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: scratch.path)), ["vocab.json", "merges.txt", "taken"],
-                       "no temporary file is left behind")
+        XCTAssertEqual(
+            Set(try FileManager.default.contentsOfDirectory(atPath: scratch.path)), ["vocab.json", "merges.txt", "taken"],
+            "no temporary file is left behind")
     }
 }

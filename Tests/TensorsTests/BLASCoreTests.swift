@@ -19,9 +19,12 @@ final class BLASCoreTests: XCTestCase {
     /// The user's OPENBLAS_CORETYPE wins (some machines set a core on purpose), and a restarted
     /// process never restarts again.
     func testTheUsersChoiceAndARestartAreRespected() {
-        XCTAssertNil(BLASCore.correction(runningCore: "Prescott", environment: ["OPENBLAS_CORETYPE": "Prescott"], avx512: true, avx2FMA: true))
-        XCTAssertNil(BLASCore.correction(runningCore: "Prescott", environment: [BLASCore.correctedMarker: "1"], avx512: true, avx2FMA: true))
-        XCTAssertEqual(BLASCore.correction(runningCore: "Prescott", environment: ["OPENBLAS_CORETYPE": ""], avx512: false, avx2FMA: true), "Haswell")
+        XCTAssertNil(
+            BLASCore.correction(runningCore: "Prescott", environment: ["OPENBLAS_CORETYPE": "Prescott"], avx512: true, avx2FMA: true))
+        XCTAssertNil(
+            BLASCore.correction(runningCore: "Prescott", environment: [BLASCore.correctedMarker: "1"], avx512: true, avx2FMA: true))
+        XCTAssertEqual(
+            BLASCore.correction(runningCore: "Prescott", environment: ["OPENBLAS_CORETYPE": ""], avx512: false, avx2FMA: true), "Haswell")
     }
 
     func testTheReportNamesTheRunningCore() {

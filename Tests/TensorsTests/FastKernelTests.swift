@@ -59,24 +59,33 @@ final class FastKernelTests: XCTestCase {
         XCTAssertEqual(causalRowBlocks(256), [0..<64, 64..<128, 128..<192, 192..<256])
         XCTAssertEqual(causalRowBlocks(9, minimumRows: 2), [0..<2, 2..<4, 4..<6, 6..<9])
         let qkv = random(B * T * 3 * C, seed: 11), dout = random(B * T * C, seed: 12)
-        var (outR, preR, attR) = ([Float](repeating: 0, count: B * T * C), [Float](repeating: 0, count: B * NH * T * T),
-                                  [Float](repeating: 0, count: B * NH * T * T))
+        var (outR, preR, attR) = (
+            [Float](repeating: 0, count: B * T * C), [Float](repeating: 0, count: B * NH * T * T),
+            [Float](repeating: 0, count: B * NH * T * T)
+        )
         attentionForward(out: &outR, preatt: &preR, att: &attR, inp: qkv, B: B, T: T, C: C, NH: NH)
-        var (dxR, dpR, daR) = ([Float](repeating: 0, count: B * T * 3 * C), [Float](repeating: 0, count: B * NH * T * T),
-                               [Float](repeating: 0, count: B * NH * T * T))
+        var (dxR, dpR, daR) = (
+            [Float](repeating: 0, count: B * T * 3 * C), [Float](repeating: 0, count: B * NH * T * T),
+            [Float](repeating: 0, count: B * NH * T * T)
+        )
         attentionBackward(dinp: &dxR, dpreatt: &dpR, datt: &daR, dout: dout, inp: qkv, att: attR, B: B, T: T, C: C, NH: NH)
         for minimumRows in [64, 2, 4] {
             let blocks = "\(causalRowBlocks(T, minimumRows: minimumRows).count) row blocks"
-            var (outF, preF, attF) = ([Float](repeating: 0, count: B * T * C), [Float](repeating: 0, count: B * NH * T * T),
-                                      [Float](repeating: 0, count: B * NH * T * T))
+            var (outF, preF, attF) = (
+                [Float](repeating: 0, count: B * T * C), [Float](repeating: 0, count: B * NH * T * T),
+                [Float](repeating: 0, count: B * NH * T * T)
+            )
             fastAttentionForward(out: &outF, preatt: &preF, att: &attF, inp: qkv, B: B, T: T, C: C, NH: NH, minimumBlockRows: minimumRows)
             assertClose(outF, outR, tolerance: 1e-5, "attention output, \(blocks)")
             assertClose(attF, attR, tolerance: 1e-5, "attention pattern, \(blocks)")
             assertClose(preF, preR, tolerance: 1e-5, "attention scores, \(blocks)")
-            var (dxF, dpF, daF) = ([Float](repeating: 0, count: B * T * 3 * C), [Float](repeating: 0, count: B * NH * T * T),
-                                   [Float](repeating: 0, count: B * NH * T * T))
-            fastAttentionBackward(dinp: &dxF, dpreatt: &dpF, datt: &daF, dout: dout, inp: qkv, att: attR, B: B, T: T, C: C, NH: NH,
-                                  minimumBlockRows: minimumRows)
+            var (dxF, dpF, daF) = (
+                [Float](repeating: 0, count: B * T * 3 * C), [Float](repeating: 0, count: B * NH * T * T),
+                [Float](repeating: 0, count: B * NH * T * T)
+            )
+            fastAttentionBackward(
+                dinp: &dxF, dpreatt: &dpF, datt: &daF, dout: dout, inp: qkv, att: attR, B: B, T: T, C: C, NH: NH,
+                minimumBlockRows: minimumRows)
             assertClose(dxF, dxR, tolerance: 1e-5, "attention q/k/v gradient, \(blocks)")
             assertClose(daF, daR, tolerance: 1e-5, "attention pattern gradient, \(blocks)")
             assertClose(dpF, dpR, tolerance: 1e-5, "attention score gradient, \(blocks)")

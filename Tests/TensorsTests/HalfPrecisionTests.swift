@@ -56,13 +56,16 @@ final class HalfPrecisionTests: XCTestCase {
     /// ties and special values included.
     func testNarrowingMatchesTheReferenceConversions() throws {
         var values = random.normals(2_003, standardDeviation: 4)
-        values += [0, -0.0, .infinity, -.infinity, 65_504, 1e-8, Float(bitPattern: 0x3F80_8000), Float(bitPattern: 0x3F81_8000),
-                   Float(bitPattern: 0x3380_0000), Float.leastNonzeroMagnitude]
+        values += [
+            0, -0.0, .infinity, -.infinity, 65_504, 1e-8, Float(bitPattern: 0x3F80_8000), Float(bitPattern: 0x3F81_8000),
+            Float(bitPattern: 0x3380_0000), Float.leastNonzeroMagnitude
+        ]
         let n = values.count
         for format in [WeightFormat.f16, .bf16] {
             let fast = try WeightMatrix(values, rows: 1, columns: n, format: format).floats()
             for i in 0..<n {
-                let expected = format == .f16 ? Float(Float16(values[i])) : HalfPrecision.float(bfloat16: HalfPrecision.bfloat16Bits(values[i]))
+                let expected =
+                    format == .f16 ? Float(Float16(values[i])) : HalfPrecision.float(bfloat16: HalfPrecision.bfloat16Bits(values[i]))
                 XCTAssertEqual(fast[i].bitPattern, expected.bitPattern, "\(format) value \(values[i])")
             }
         }
@@ -80,7 +83,8 @@ final class HalfPrecisionTests: XCTestCase {
                 HalfPrecision.forcePortable = portable
                 let widened = matrix.floats()
                 for i in 0..<n {
-                    let expected = format == .f16 ? Float(Float16(values[i])) : HalfPrecision.float(bfloat16: HalfPrecision.bfloat16Bits(values[i]))
+                    let expected =
+                        format == .f16 ? Float(Float16(values[i])) : HalfPrecision.float(bfloat16: HalfPrecision.bfloat16Bits(values[i]))
                     XCTAssertEqual(widened[i], expected, "\(format) value \(i), portable \(portable)")
                 }
                 let relative = zip(values, widened).map { abs($0 - $1) / max(abs($0), 1e-3) }.max()!

@@ -48,8 +48,9 @@ final class KernelTests: XCTestCase {
         let T = 3, C = 16
         let x = random.normals(T * C, standardDeviation: 3)
         var out = [Float](repeating: 0, count: T * C)
-        layerNormForward(out: &out, input: x, weight: [Float](repeating: 1, count: C), bias: [Float](repeating: 0, count: C),
-                         T: T, C: C, eps: 1e-5)
+        layerNormForward(
+            out: &out, input: x, weight: [Float](repeating: 1, count: C), bias: [Float](repeating: 0, count: C),
+            T: T, C: C, eps: 1e-5)
         for t in 0..<T {
             let row = out[(t * C)..<((t + 1) * C)]
             let mean = row.reduce(0, +) / Float(C)
@@ -132,8 +133,10 @@ final class KernelTests: XCTestCase {
             data.append(contentsOf: [UInt8](repeating: 0, count: payloadBytes))
             return data
         }
-        let cases = [("(-3, 4)", "negative extent"), ("(4294967296, 4294967296, 16)", "more elements"),
-                     ("(100000, 1000000)", "data shorter"), ("(5,)", "data shorter")]
+        let cases = [
+            ("(-3, 4)", "negative extent"), ("(4294967296, 4294967296, 16)", "more elements"),
+            ("(100000, 1000000)", "data shorter"), ("(5,)", "data shorter")
+        ]
         for (shape, reason) in cases {
             XCTAssertThrowsError(try NPY.decode(file(shape: shape))) { error in
                 XCTAssertTrue("\(error)".contains(reason), "\(shape): \(error)")

@@ -15,10 +15,10 @@ final class ProgressLineTests: XCTestCase {
         line.draw("a")
         line.draw("b")
         line.clear()
-        line.clear()                       // nothing shown: nothing to erase
+        line.clear()  // nothing shown: nothing to erase
         line.draw("c")
         line.replace(with: "done")
-        line.end()                         // already moved on
+        line.end()  // already moved on
         line.draw("d")
         line.end()
         XCTAssertEqual(screen.text, "\ra\u{1B}[K\rb\u{1B}[K\r\u{1B}[K\rc\u{1B}[K\rdone\u{1B}[K\n\rd\u{1B}[K\n")

@@ -15,9 +15,9 @@ final class BPEMergeTests: XCTestCase {
 
     func testLowestRankJoinsFirstAndOverlapsGoLeftToRight() throws {
         let bpe = try tokenizer(extra: ["aa", "aaa"], merges: [("a", "a"), ("aa", "a")])
-        XCTAssertEqual(bpe.encode("aaa"), [258])               // aa·a → aaa
-        XCTAssertEqual(bpe.encode("aaaa"), [257, 257])         // aa aa (no rule joins them)
-        XCTAssertEqual(bpe.encode("aaaaa"), [257, 258])        // aa aa a → aa aaa
+        XCTAssertEqual(bpe.encode("aaa"), [258])  // aa·a → aaa
+        XCTAssertEqual(bpe.encode("aaaa"), [257, 257])  // aa aa (no rule joins them)
+        XCTAssertEqual(bpe.encode("aaaaa"), [257, 258])  // aa aa a → aa aaa
     }
 
     /// OpenAI's encoder joins every occurrence of the best pair in one pass

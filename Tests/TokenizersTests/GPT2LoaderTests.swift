@@ -24,13 +24,19 @@ final class GPT2LoaderTests: XCTestCase {
         let merges: [Any] = mergesAsPairs ? lines.map { $0.split(separator: " ").map(String.init) } : lines
         let document: [String: Any] = [
             "version": "1.0",
-            "added_tokens": [["id": 50256, "content": "<|endoftext|>", "single_word": false, "lstrip": false,
-                              "rstrip": false, "normalized": true, "special": true]],
+            "added_tokens": [
+                [
+                    "id": 50256, "content": "<|endoftext|>", "single_word": false, "lstrip": false,
+                    "rstrip": false, "normalized": true, "special": true
+                ]
+            ],
             "normalizer": NSNull(),
             "pre_tokenizer": ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true],
             "decoder": ["type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true],
-            "model": ["type": modelType, "dropout": NSNull(), "unk_token": NSNull(), "vocab": vocabulary,
-                      "merges": merges],
+            "model": [
+                "type": modelType, "dropout": NSNull(), "unk_token": NSNull(), "vocab": vocabulary,
+                "merges": merges
+            ]
         ]
         try JSONSerialization.data(withJSONObject: document).write(to: url)
     }
@@ -39,9 +45,11 @@ final class GPT2LoaderTests: XCTestCase {
         try FileManager.default.copyItem(at: source, to: folder.appendingPathComponent(name))
     }
 
-    private func assertThrows(_ expression: @autoclosure () throws -> GPT2Tokenizer,
-                              file: StaticString = #filePath, line: UInt = #line,
-                              _ check: (TokenizerError) -> Bool) {
+    private func assertThrows(
+        _ expression: @autoclosure () throws -> GPT2Tokenizer,
+        file: StaticString = #filePath, line: UInt = #line,
+        _ check: (TokenizerError) -> Bool
+    ) {
         XCTAssertThrowsError(try expression(), file: file, line: line) { error in
             guard let error = error as? TokenizerError else {
                 return XCTFail("not a TokenizerError: \(error)", file: file, line: line)
@@ -91,8 +99,10 @@ final class GPT2LoaderTests: XCTestCase {
         let url = folder.appendingPathComponent("tokenizer.json")
         try writeTokenizerJSON(to: url, mergesAsPairs: true)
         var document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-        document["added_tokens"] = [["id": 50256, "content": "<|endoftext|>", "special": true],
-                                    ["id": 50257, "content": "<|pad|>", "special": true]]
+        document["added_tokens"] = [
+            ["id": 50256, "content": "<|endoftext|>", "special": true],
+            ["id": 50257, "content": "<|pad|>", "special": true]
+        ]
         try JSONSerialization.data(withJSONObject: document).write(to: url)
         let tokenizer = try GPT2Tokenizer.load(folder: folder)
         XCTAssertEqual(tokenizer.vocabularySize, 50258)
@@ -163,7 +173,7 @@ final class GPT2LoaderTests: XCTestCase {
         // Blank lines and Windows line ends are fine.
         try Data("#version: 0.2\r\nĠ t\r\n\r\nh e\r\n".utf8).write(to: merges)
         let tokenizer = try GPT2Tokenizer.load(vocabulary: encoderJSON, merges: merges)
-        XCTAssertEqual(tokenizer.encode(" the"), [256, 258])   // "Ġt" + "he", then no rule joins them
+        XCTAssertEqual(tokenizer.encode(" the"), [256, 258])  // "Ġt" + "he", then no rule joins them
     }
 
     func testBadMergesInTokenizerJSON() throws {
@@ -175,7 +185,7 @@ final class GPT2LoaderTests: XCTestCase {
         vocabulary["ab"] = 257
         for (merges, expected) in [
             ([["a", "b"], ["a", "b", "c"]] as [Any], TokenizerError.malformedMerge(path: url.path, line: 2, text: "a b c")),
-            (["a b", "b c"], TokenizerError.unknownMergePiece(path: url.path, line: 2, piece: "bc")),
+            (["a b", "b c"], TokenizerError.unknownMergePiece(path: url.path, line: 2, piece: "bc"))
         ] {
             let document: [String: Any] = ["model": ["type": "BPE", "vocab": vocabulary, "merges": merges]]
             try JSONSerialization.data(withJSONObject: document).write(to: url)
@@ -235,14 +245,22 @@ final class ByteLevelPreTokenizerTests: XCTestCase {
     }
 
     func testOtherSplitsAreRefusedByName() throws {
-        let llama3Split: [String: Any] = ["type": "Split", "behavior": "Isolated", "invert": false,
-                                          "pattern": ["Regex": "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"]]
+        let llama3Split: [String: Any] = [
+            "type": "Split", "behavior": "Isolated", "invert": false,
+            "pattern": ["Regex": "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"]
+        ]
         let cases: [(String, Any, String)] = [
-            ("pre_tokenizer", ["type": "Sequence", "pretokenizers": [llama3Split, ["type": "ByteLevel", "add_prefix_space": false, "use_regex": false]]],
-             "pre_tokenizer Sequence of Split + ByteLevel is not supported"),
+            (
+                "pre_tokenizer",
+                ["type": "Sequence", "pretokenizers": [llama3Split, ["type": "ByteLevel", "add_prefix_space": false, "use_regex": false]]],
+                "pre_tokenizer Sequence of Split + ByteLevel is not supported"
+            ),
             ("pre_tokenizer", ["type": "ByteLevel", "add_prefix_space": false, "use_regex": false], "use_regex: false"),
-            ("pre_tokenizer", ["type": "ByteLevel", "add_prefix_space": true, "use_regex": true], "add_prefix_space: true is not supported"),
-            ("normalizer", ["type": "NFC"], "normalizer \"NFC\" is not supported"),
+            (
+                "pre_tokenizer", ["type": "ByteLevel", "add_prefix_space": true, "use_regex": true],
+                "add_prefix_space: true is not supported"
+            ),
+            ("normalizer", ["type": "NFC"], "normalizer \"NFC\" is not supported")
         ]
         for (key, value, message) in cases {
             XCTAssertThrowsError(try load(changing: key, to: value)) { error in
@@ -250,8 +268,15 @@ final class ByteLevelPreTokenizerTests: XCTestCase {
             }
         }
         // GPT-2's own layouts load: ByteLevel alone, or alone inside a Sequence.
-        XCTAssertNoThrow(try load(changing: "pre_tokenizer", to: ["type": "Sequence", "pretokenizers": [
-            ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true]]]))
+        XCTAssertNoThrow(
+            try load(
+                changing: "pre_tokenizer",
+                to: [
+                    "type": "Sequence",
+                    "pretokenizers": [
+                        ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true]
+                    ]
+                ]))
         XCTAssertNoThrow(try load(changing: "normalizer", to: NSNull()))
     }
 }

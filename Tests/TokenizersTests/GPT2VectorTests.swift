@@ -25,7 +25,7 @@ final class GPT2VectorTests: XCTestCase {
         }
 
         var lines = output.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        if lines.last?.isEmpty == true { lines.removeLast() }   // the file ends with a newline
+        if lines.last?.isEmpty == true { lines.removeLast() }  // the file ends with a newline
         let ids = lines.map { line in
             String(decoding: line, as: UTF8.self).split(separator: " ").compactMap { Int($0) }
         }
@@ -38,16 +38,18 @@ final class GPT2VectorTests: XCTestCase {
         let vectors = try Self.vectors()
         XCTAssertEqual(vectors.count, 46)
         for (number, vector) in vectors.enumerated() {
-            XCTAssertEqual(tokenizer.encode(vector.text), vector.ids,
-                           "case \(number + 1): \"\(escaped(vector.text))\"")
+            XCTAssertEqual(
+                tokenizer.encode(vector.text), vector.ids,
+                "case \(number + 1): \"\(escaped(vector.text))\"")
         }
     }
 
     func testAllLlamaCppVectorsDecodeBack() throws {
         let tokenizer = try SharedData.gpt2()
         for (number, vector) in try Self.vectors().enumerated() {
-            XCTAssertEqual(Array(tokenizer.decode(vector.ids).utf8), Array(vector.text.utf8),
-                           "case \(number + 1): \"\(escaped(vector.text))\"")
+            XCTAssertEqual(
+                Array(tokenizer.decode(vector.ids).utf8), Array(vector.text.utf8),
+                "case \(number + 1): \"\(escaped(vector.text))\"")
         }
     }
 }

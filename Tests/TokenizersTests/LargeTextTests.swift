@@ -12,9 +12,11 @@ final class LargeTextTests: XCTestCase {
     func testHundredKilobytesRoundTrip() throws {
         let tokenizer = try SharedData.gpt2()
         // Story-like text from a seeded word list, with numbers, punctuation and some Unicode.
-        let words = ["the", "little", "girl", "named", "Lily", "loved", "to", "play", "outside", "in", "park",
-                     "One", "day", "she", "saw", "a", "big", "red", "ball", "didn't", "want", "it's", "and",
-                     "1984", "3.5", "café", "naïve", "日本語", "🤗", "—", "\"quoted\"", "(aside)", "well,", "end.\n"]
+        let words = [
+            "the", "little", "girl", "named", "Lily", "loved", "to", "play", "outside", "in", "park",
+            "One", "day", "she", "saw", "a", "big", "red", "ball", "didn't", "want", "it's", "and",
+            "1984", "3.5", "café", "naïve", "日本語", "🤗", "—", "\"quoted\"", "(aside)", "well,", "end.\n"
+        ]
         var generator = SeededGenerator(seed: 1)
         var text = ""
         while text.utf8.count < 100_000 {

@@ -38,16 +38,22 @@ final class Llama2cTokenizerTests: XCTestCase {
     func testEncodesLikeRunC() throws {
         let tokenizer = try SharedData.tok512()
         let cases: [(String, [Int])] = [
-            ("Once upon a time, there was a little girl named Lily.",
-             [1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426]),
-            ("Tom and Sue played with a big red ball in the park!",
-             [1, 274, 287, 269, 301, 425, 411, 337, 266, 335, 261, 370, 352, 266, 268, 388, 322, 265, 282, 295, 433, 443]),
-            ("She said: \"Don't be sad.\"\nThey hugged.",
-             [1, 338, 336, 467, 313, 455, 289, 439, 413, 329, 296, 418, 426, 436, 13, 434, 260, 422, 270, 425, 428, 428, 266, 426]),
+            (
+                "Once upon a time, there was a little girl named Lily.",
+                [1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426]
+            ),
+            (
+                "Tom and Sue played with a big red ball in the park!",
+                [1, 274, 287, 269, 301, 425, 411, 337, 266, 335, 261, 370, 352, 266, 268, 388, 322, 265, 282, 295, 433, 443]
+            ),
+            (
+                "She said: \"Don't be sad.\"\nThey hugged.",
+                [1, 338, 336, 467, 313, 455, 289, 439, 413, 329, 296, 418, 426, 436, 13, 434, 260, 422, 270, 425, 428, 428, 266, 426]
+            ),
             // é, —, 😀 and ï are not pieces: they fall back to <0xXX> byte ids (byte + 3).
             ("café — 😀 naïve", [1, 280, 412, 431, 485, 410, 481, 410, 243, 162, 155, 131, 297, 412, 198, 178, 360]),
             ("  two  spaces ", [1, 410, 410, 259, 424, 414, 410, 262, 427, 412, 331, 419, 410]),
-            ("", [1]),
+            ("", [1])
         ]
         for (text, ids) in cases {
             XCTAssertEqual(tokenizer.encode(text), ids, "\"\(escaped(text))\"")
@@ -62,7 +68,8 @@ final class Llama2cTokenizerTests: XCTestCase {
     func testTiesJoinLeftmostFirst() throws {
         let extra = ["a", "b", " ", "ab", "ba", "aa", "bb", "aba", "bab", " a", " b", "abab", "aaa", " ab", "bba", "  "]
         let extraScores: [Float] = [0, 0, 0, -1, -1, -1, -1, -2, -2, -1, -1, -3, -2, -2, -2, -1]
-        let pieces = ["<unk>", "\n<s>\n", "\n</s>\n"].map { Array($0.utf8) }
+        let pieces =
+            ["<unk>", "\n<s>\n", "\n</s>\n"].map { Array($0.utf8) }
             + (0..<256).map { Array(PieceDisplay.byteName(UInt8($0)).utf8) } + extra.map { Array($0.utf8) }
         let scores = [Float](repeating: 0, count: 259) + extraScores
         let tokenizer = try Llama2cTokenizer(pieces: pieces, scores: scores)
@@ -72,7 +79,7 @@ final class Llama2cTokenizerTests: XCTestCase {
             ("   abb   a a baa ", [1, 274, 274, 262, 260, 274, 268, 268, 269, 264, 261]),
             (" ba b    aab  ", [1, 274, 263, 269, 274, 274, 264, 260, 274]),
             ("   aa a   b   aa    bbaaa  a ", [1, 274, 274, 264, 268, 274, 269, 274, 268, 259, 274, 274, 265, 271, 274, 259, 261]),
-            ("b b   a bb b b  ", [1, 269, 269, 274, 268, 269, 260, 269, 269, 274]),
+            ("b b   a bb b b  ", [1, 269, 269, 274, 268, 269, 260, 269, 269, 274])
         ]
         for (text, ids) in cases {
             XCTAssertEqual(tokenizer.encode(text), ids, "\"\(text)\"")
@@ -81,10 +88,12 @@ final class Llama2cTokenizerTests: XCTestCase {
 
     func testPlainSentencesRoundTrip() throws {
         let tokenizer = try SharedData.tok512()
-        for text in ["Once upon a time, there was a little girl named Lily.",
-                     "The cat sat on the mat. It was happy!",
-                     "\"Can I play?\" asked Tim.\nHis mom said yes.",
-                     "Numbers 1, 2 and 3; symbols #@%; and ünïcödé ✨"] {
+        for text in [
+            "Once upon a time, there was a little girl named Lily.",
+            "The cat sat on the mat. It was happy!",
+            "\"Can I play?\" asked Tim.\nHis mom said yes.",
+            "Numbers 1, 2 and 3; symbols #@%; and ünïcödé ✨"
+        ] {
             XCTAssertEqual(tokenizer.decode(tokenizer.encode(text), skipSpecialTokens: true), text)
         }
     }
@@ -174,7 +183,8 @@ final class Llama2cTokenizerTests: XCTestCase {
     /// (hours for this file); now one pass per piece. Joins still work beside it.
     func testAVeryLongPieceLoadsAndJoins() throws {
         let long = [UInt8](repeating: UInt8(ascii: "a"), count: 1 << 20)
-        let pieces = ["<unk>", "\n<s>\n", "\n</s>\n"].map { Array($0.utf8) }
+        let pieces =
+            ["<unk>", "\n<s>\n", "\n</s>\n"].map { Array($0.utf8) }
             + (0..<256).map { Array(PieceDisplay.byteName(UInt8($0)).utf8) } + [Array("a".utf8), Array("aa".utf8), long]
         let tokenizer = try Llama2cTokenizer(pieces: pieces, scores: [Float](repeating: 0, count: pieces.count))
         XCTAssertEqual(tokenizer.vocabularySize, 262)

@@ -19,7 +19,7 @@ final class RoundTripTests: XCTestCase {
         "עברית", "العربية", "हिन्दी", "ไทย",
         "\u{0}", "\u{1}", "\u{1B}", "\u{1F}", "\u{7F}", "\u{9F}",
         "\u{10000}", "\u{10FFFD}", "\u{E000}",
-        "<|endoftext|>", "<|endof", "|>",
+        "<|endoftext|>", "<|endof", "|>"
     ]
 
     static func generatedStrings(count: Int, seed: UInt64) -> [String] {
@@ -50,8 +50,9 @@ final class RoundTripTests: XCTestCase {
                 scalars.append(Unicode.Scalar(value) ?? "?")
             }
             let text = String(scalars)
-            XCTAssertEqual(Array(tokenizer.decode(tokenizer.encode(text)).utf8), Array(text.utf8),
-                           "\"\(escaped(text))\"")
+            XCTAssertEqual(
+                Array(tokenizer.decode(tokenizer.encode(text)).utf8), Array(text.utf8),
+                "\"\(escaped(text))\"")
         }
     }
 
@@ -64,8 +65,9 @@ final class RoundTripTests: XCTestCase {
             XCTAssertEqual(Array(tokenizer.decode(plain).utf8), Array(expected.utf8), "\"\(escaped(text))\"")
             // After <s> the dummy space is dropped, as llama2.c prints it.
             let withBOS = tokenizer.encode(text)
-            XCTAssertEqual(Array(tokenizer.decode(withBOS, skipSpecialTokens: true).utf8), Array(text.utf8),
-                           "\"\(escaped(text))\"")
+            XCTAssertEqual(
+                Array(tokenizer.decode(withBOS, skipSpecialTokens: true).utf8), Array(text.utf8),
+                "\"\(escaped(text))\"")
         }
     }
 }

@@ -88,15 +88,18 @@ final class SentencePieceReferenceTests: XCTestCase {
     func testVariantCasesMatchHuggingFace() throws {
         let url = try Fixtures.llamaFolder.appendingPathComponent("reference/sentencepiece_cases.json")
         let file = try JSONDecoder().decode(VariantFile.self, from: Data(contentsOf: url))
-        XCTAssertEqual(file.variants.map(\.name), [
-            "fixture", "fixture-metaspace-always", "fixture-legacy-normalizer",
-            "hand-first", "hand-legacy-unk", "hand-replace-only",
-        ])
+        XCTAssertEqual(
+            file.variants.map(\.name),
+            [
+                "fixture", "fixture-metaspace-always", "fixture-legacy-normalizer",
+                "hand-first", "hand-legacy-unk", "hand-replace-only"
+            ])
         var checked = 0
         for variant in file.variants {
-            let tokenizer = try variant.tokenizerJSON.map {
-                try SentencePieceBPETokenizer(tokenizerJSON: Data($0.utf8), path: variant.name)
-            } ?? Fixtures.llama()
+            let tokenizer =
+                try variant.tokenizerJSON.map {
+                    try SentencePieceBPETokenizer(tokenizerJSON: Data($0.utf8), path: variant.name)
+                } ?? Fixtures.llama()
             XCTAssertGreaterThan(variant.cases.count, 200)
             for item in variant.cases {
                 XCTAssertEqual(tokenizer.encode(item.text), item.ids, "\(variant.name): \"\(escaped(item.text))\"")
@@ -114,8 +117,10 @@ final class SentencePieceReferenceTests: XCTestCase {
     /// So "<unk> written" decodes to " written" here but "written" there, and
     /// "a <s> b" to "a b" here but "a  b" there. For such texts the two may
     /// differ only in spaces.
-    private func assertDecodes(_ tokenizer: SentencePieceBPETokenizer, _ item: Case, _ label: String,
-                               file: StaticString = #filePath, line: UInt = #line) {
+    private func assertDecodes(
+        _ tokenizer: SentencePieceBPETokenizer, _ item: Case, _ label: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         let decoded = tokenizer.decode(item.ids, skipSpecialTokens: true)
         let message = "\(label)\"\(escaped(item.text))\""
         // Searched by scalars: "<s>" followed by a combining mark is no Character match.

@@ -39,7 +39,7 @@ final class SentencePieceTokenizerTests: XCTestCase {
         " ", " ", " ", "  ", "   ", "\n", "\n\n", "\t", "\r\n",
         ".", ",", "!", "?", "'", "\"", "-", "0", "42", "3.14",
         "é", "e\u{301}", "ï", "—", "ß", "Ω", "я", "日本", "中文", "한국어", "😀", "👍🏽", "🇫🇷", "👨‍👩‍👧", "𝄞",
-        "\u{A0}", "\u{3000}", "\u{200B}", "\u{0}", "\u{1B}", "\u{7F}", "\u{10FFFD}",
+        "\u{A0}", "\u{3000}", "\u{200B}", "\u{0}", "\u{1B}", "\u{7F}", "\u{10FFFD}"
     ]
 
     static func generatedStrings(count: Int, seed: UInt64) -> [String] {
@@ -57,7 +57,7 @@ final class SentencePieceTokenizerTests: XCTestCase {
         XCTAssertEqual(tokenizer.vocabularySize, 320)
         XCTAssertEqual(tokenizer.beginningOfText, 1)
         XCTAssertEqual(tokenizer.endOfText, 2)
-        XCTAssertNil(tokenizer.unknown)               // the fixture's unk_token is null
+        XCTAssertNil(tokenizer.unknown)  // the fixture's unk_token is null
         XCTAssertEqual(tokenizer.prefixIds, [1])
         XCTAssertEqual(tokenizer.suffixIds, [])
         XCTAssertEqual(tokenizer.addedTokens, ["<unk>": 0, "<s>": 1, "</s>": 2])
@@ -72,8 +72,9 @@ final class SentencePieceTokenizerTests: XCTestCase {
     func testEncodingWithoutTheTemplate() throws {
         let tokenizer = try Fixtures.llama()
         // "Hello world" from tokenizer_cases.json, without the <s> in front.
-        XCTAssertEqual(tokenizer.encode("Hello world", addSpecialTokens: false),
-                       [284, 75, 266, 272, 272, 275, 293, 275, 277, 272, 265])
+        XCTAssertEqual(
+            tokenizer.encode("Hello world", addSpecialTokens: false),
+            [284, 75, 266, 272, 272, 275, 293, 275, 277, 272, 265])
         XCTAssertEqual(tokenizer.encode("", addSpecialTokens: false), [])
         XCTAssertEqual(tokenizer.encode(""), [1])
         // A control token written in the text is still matched.
@@ -84,9 +85,9 @@ final class SentencePieceTokenizerTests: XCTestCase {
 
     func testDecodingPieces() throws {
         let tokenizer = try Fixtures.llama()
-        XCTAssertEqual(tokenizer.bytes(of: 284), [0x20])                  // "▁"
-        XCTAssertEqual(tokenizer.bytes(of: 287), Array(" the".utf8))      // "▁the"
-        XCTAssertEqual(tokenizer.bytes(of: 13), [0x0A])                   // "<0x0A>"
+        XCTAssertEqual(tokenizer.bytes(of: 284), [0x20])  // "▁"
+        XCTAssertEqual(tokenizer.bytes(of: 287), Array(" the".utf8))  // "▁the"
+        XCTAssertEqual(tokenizer.bytes(of: 13), [0x0A])  // "<0x0A>"
         XCTAssertEqual(tokenizer.bytes(of: 3 + 0xE2), [0xE2])
         XCTAssertEqual(tokenizer.bytes(of: 1), Array("<s>".utf8))
         XCTAssertEqual(tokenizer.bytes(of: 320), [])
@@ -94,7 +95,7 @@ final class SentencePieceTokenizerTests: XCTestCase {
         // After <s> a piece loses the space that encoding put in front of the text…
         XCTAssertEqual(tokenizer.bytes(of: 287, following: 1), Array("the".utf8))
         XCTAssertEqual(tokenizer.bytes(of: 284, following: 1), [])
-        XCTAssertEqual(tokenizer.bytes(of: 3 + 0x20, following: 1), [])   // <0x20> is a space too
+        XCTAssertEqual(tokenizer.bytes(of: 3 + 0x20, following: 1), [])  // <0x20> is a space too
         // …and only there.
         XCTAssertEqual(tokenizer.bytes(of: 287, following: nil), Array(" the".utf8))
         XCTAssertEqual(tokenizer.bytes(of: 287, following: 284), Array(" the".utf8))
@@ -114,8 +115,9 @@ final class SentencePieceTokenizerTests: XCTestCase {
         let tokenizer = try Fixtures.llama()
         // Hugging Face: "written" and "special  and  in text".
         XCTAssertEqual(tokenizer.decode(tokenizer.encode("<unk> written"), skipSpecialTokens: true), " written")
-        XCTAssertEqual(tokenizer.decode(tokenizer.encode("special <s> and </s> in text"), skipSpecialTokens: true),
-                       "special and  in text")
+        XCTAssertEqual(
+            tokenizer.decode(tokenizer.encode("special <s> and </s> in text"), skipSpecialTokens: true),
+            "special and  in text")
     }
 
     func testDisplayPiece() throws {
@@ -158,8 +160,9 @@ final class SentencePieceTokenizerTests: XCTestCase {
             XCTAssertEqual(ids.first, 1)
             XCTAssertTrue(ids.allSatisfy { (0..<tokenizer.vocabularySize).contains($0) })
             let expected = text.unicodeScalars.first == " " ? String(text.unicodeScalars.dropFirst()) : text
-            XCTAssertEqual(Array(tokenizer.decode(ids, skipSpecialTokens: true).utf8), Array(expected.utf8),
-                           "\"\(escaped(text))\"")
+            XCTAssertEqual(
+                Array(tokenizer.decode(ids, skipSpecialTokens: true).utf8), Array(expected.utf8),
+                "\"\(escaped(text))\"")
             // Token by token, as generation prints it.
             var decoder = StreamingDecoder(tokenizer: tokenizer, skipSpecialTokens: true)
             var streamed = ids.map { decoder.push($0) }.joined()
@@ -172,8 +175,9 @@ final class SentencePieceTokenizerTests: XCTestCase {
     func testLegacyNormalizerRoundTripsEverything() throws {
         let tokenizer = try Self.variant("fixture-legacy-normalizer")
         for text in Self.generatedStrings(count: 500, seed: 12) + ["", " ", "  x", " x ", "\n", " \n "] {
-            XCTAssertEqual(Array(tokenizer.decode(tokenizer.encode(text), skipSpecialTokens: true).utf8),
-                           Array(text.utf8), "\"\(escaped(text))\"")
+            XCTAssertEqual(
+                Array(tokenizer.decode(tokenizer.encode(text), skipSpecialTokens: true).utf8),
+                Array(text.utf8), "\"\(escaped(text))\"")
         }
     }
 
@@ -182,7 +186,7 @@ final class SentencePieceTokenizerTests: XCTestCase {
         var generator = SeededGenerator(seed: 13)
         for _ in 0..<300 {
             var scalars = String.UnicodeScalarView()
-            scalars.append("x")   // not a space, so nothing is absorbed at the start
+            scalars.append("x")  // not a space, so nothing is absorbed at the start
             for _ in 0..<Int.random(in: 1...30, using: &generator) {
                 let value = UInt32.random(in: 0...0x10FFFF, using: &generator)
                 scalars.append(Unicode.Scalar(value) ?? "?")
@@ -190,8 +194,9 @@ final class SentencePieceTokenizerTests: XCTestCase {
             // "▁" in the input decodes as a space, and "<s>"-like text is matched: keep them out.
             let text = String(scalars).replacingOccurrences(of: "\u{2581}", with: "_")
                 .replacingOccurrences(of: "<", with: "(")
-            XCTAssertEqual(Array(tokenizer.decode(tokenizer.encode(text), skipSpecialTokens: true).utf8),
-                           Array(text.utf8), "\"\(escaped(text))\"")
+            XCTAssertEqual(
+                Array(tokenizer.decode(tokenizer.encode(text), skipSpecialTokens: true).utf8),
+                Array(text.utf8), "\"\(escaped(text))\"")
         }
     }
 
@@ -201,8 +206,9 @@ final class SentencePieceTokenizerTests: XCTestCase {
         let tokenizer = try Fixtures.llama()
         let unit = tokenizer.encode(" the book", addSpecialTokens: false)
         XCTAssertEqual(unit, [287, 292, 315])
-        XCTAssertEqual(tokenizer.encode(String(repeating: " the book", count: 5_000)),
-                       [1] + Array([[Int]](repeating: unit, count: 5_000).joined()))
+        XCTAssertEqual(
+            tokenizer.encode(String(repeating: " the book", count: 5_000)),
+            [1] + Array([[Int]](repeating: unit, count: 5_000).joined()))
         // No spaces at all: 20,000 CJK characters, each three byte tokens.
         let cjk = String(repeating: "日本", count: 10_000)
         let ids = tokenizer.encode(cjk)
@@ -254,17 +260,26 @@ final class SentencePieceTokenizerTests: XCTestCase {
     /// [1, 287] and [1, 287, 2]).
     func testPostProcessors() throws {
         let template = try XCTUnwrap(Self.llamaDocument()["post_processor"])
-        let sequence = try Self.fixtureVariant(["post_processor": ["type": "Sequence", "processors": [
-            ["type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true], template]]])
+        let sequence = try Self.fixtureVariant([
+            "post_processor": [
+                "type": "Sequence",
+                "processors": [
+                    ["type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true], template
+                ]
+            ]
+        ])
         XCTAssertEqual(sequence.encode("the"), [1, 287])
-        let roberta = try Self.fixtureVariant(["post_processor": [
-            "type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 1], "trim_offsets": true]])
+        let roberta = try Self.fixtureVariant([
+            "post_processor": [
+                "type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 1], "trim_offsets": true
+            ]
+        ])
         XCTAssertEqual(roberta.encode("the"), [1, 287, 2])
         XCTAssertEqual(roberta.prefixIds, [1])
         XCTAssertEqual(roberta.suffixIds, [2])
         let none = try Self.fixtureVariant(["post_processor": NSNull()])
         XCTAssertEqual(none.encode("the"), [287])
-        XCTAssertEqual(none.beginningOfText, 1)   // still <s>, found by name
+        XCTAssertEqual(none.beginningOfText, 1)  // still <s>, found by name
         XCTAssertThrowsError(try Self.fixtureVariant(["post_processor": ["type": "Sequence", "processors": [template, template]]])) {
             guard case TokenizerError.unsupportedModel = $0 else { return XCTFail("got \($0)") }
         }
@@ -281,10 +296,10 @@ final class SentencePieceTokenizerTests: XCTestCase {
         XCTAssertEqual(inferred.bytes(of: 287, following: 1), Array("the".utf8))
         let never = try Self.fixtureVariant([
             "decoder": NSNull(),
-            "pre_tokenizer": ["type": "Metaspace", "replacement": "▁", "prepend_scheme": "never", "split": false],
+            "pre_tokenizer": ["type": "Metaspace", "replacement": "▁", "prepend_scheme": "never", "split": false]
         ])
         XCTAssertEqual(never.bytes(of: 287, following: 1), Array(" the".utf8))
-        XCTAssertEqual(never.encode("the"), [1, 279, 286])   // "t" "he": no "▁" in front
+        XCTAssertEqual(never.encode("the"), [1, 279, 286])  // "t" "he": no "▁" in front
     }
 
     /// Without byte tokens or <unk>, a character the vocabulary lacks is left
@@ -295,7 +310,7 @@ final class SentencePieceTokenizerTests: XCTestCase {
         model["byte_fallback"] = false
         document["model"] = model
         let noFallback = try SentencePieceBPETokenizer(tokenizerJSON: JSONSerialization.data(withJSONObject: document))
-        XCTAssertEqual(noFallback.encode("a日b"), [1, 288, 263])   // "▁a" "b"
+        XCTAssertEqual(noFallback.encode("a日b"), [1, 288, 263])  // "▁a" "b"
         // With <unk>: one per unknown character, or one per run with fuse_unk.
         model["unk_token"] = "<unk>"
         for (fuse, expected) in [(false, [1, 288, 0, 0, 263]), (true, [1, 288, 0, 263])] {

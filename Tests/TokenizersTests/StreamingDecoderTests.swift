@@ -22,8 +22,10 @@ final class StreamingDecoderTests: XCTestCase {
 
     func testAMultiByteCharacterSplitAcrossTokensComesOutWhole() {
         // "€" is E2 82 AC; "😀" is F0 9F 98 80.
-        let tokenizer = BytesTokenizer(pieces: [Array("<s>".utf8), [0x41, 0xE2], [0x82], [0xAC, 0x42],
-                                                [0xF0], [0x9F, 0x98], [0x80]])
+        let tokenizer = BytesTokenizer(pieces: [
+            Array("<s>".utf8), [0x41, 0xE2], [0x82], [0xAC, 0x42],
+            [0xF0], [0x9F, 0x98], [0x80]
+        ])
         XCTAssertEqual(stream([1, 2, 3, 4, 5, 6], tokenizer), ["A", "", "€B", "", "", "😀", ""])
     }
 
@@ -40,9 +42,9 @@ final class StreamingDecoderTests: XCTestCase {
 
     func testInvalidBytesBecomeReplacementCharacters() {
         let tokenizer = BytesTokenizer(pieces: [[], [0xFF], [0xE2, 0x82], [0x41], [0xF0, 0x9F]])
-        XCTAssertEqual(stream([1], tokenizer), ["\u{FFFD}", ""])                  // never valid: out at once
-        XCTAssertEqual(stream([2, 3], tokenizer), ["", "\u{FFFD}A", ""])         // cut short by "A"
-        XCTAssertEqual(stream([3, 4], tokenizer), ["A", "", "\u{FFFD}"])         // unfinished at the end
+        XCTAssertEqual(stream([1], tokenizer), ["\u{FFFD}", ""])  // never valid: out at once
+        XCTAssertEqual(stream([2, 3], tokenizer), ["", "\u{FFFD}A", ""])  // cut short by "A"
+        XCTAssertEqual(stream([3, 4], tokenizer), ["A", "", "\u{FFFD}"])  // unfinished at the end
     }
 
     func testSpecialTokensCanBeSkipped() {
@@ -58,8 +60,9 @@ final class StreamingDecoderTests: XCTestCase {
         for _ in 0..<2_000 {
             let pieces = (0..<Int.random(in: 1...8, using: &generator)).map { _ in
                 (0..<Int.random(in: 0...3, using: &generator)).map { _ in
-                    Bool.random(using: &generator) ? interesting.randomElement(using: &generator)!
-                                                   : UInt8.random(in: 0...255, using: &generator)
+                    Bool.random(using: &generator)
+                        ? interesting.randomElement(using: &generator)!
+                        : UInt8.random(in: 0...255, using: &generator)
                 }
             }
             let tokenizer = BytesTokenizer(pieces: [[]] + pieces)

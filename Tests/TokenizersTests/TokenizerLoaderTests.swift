@@ -7,9 +7,11 @@ import XCTest
 final class TokenizerLoaderTests: XCTestCase {
     // MARK: Helpers
 
-    private func assertError<T>(_ expression: @autoclosure () throws -> T,
-                                file: StaticString = #filePath, line: UInt = #line,
-                                _ check: (TokenizerError) -> Bool) {
+    private func assertError<T>(
+        _ expression: @autoclosure () throws -> T,
+        file: StaticString = #filePath, line: UInt = #line,
+        _ check: (TokenizerError) -> Bool
+    ) {
         XCTAssertThrowsError(try expression(), file: file, line: line) { error in
             guard let error = error as? TokenizerError else {
                 return XCTFail("not a TokenizerError: \(error)", file: file, line: line)
@@ -46,11 +48,15 @@ final class TokenizerLoaderTests: XCTestCase {
         let llama = try XCTUnwrap(tokenizer as? SentencePieceBPETokenizer, "got \(type(of: tokenizer))")
         XCTAssertEqual(llama.vocabularySize, 320)
         // The prompt of the fixture's reference run.
-        let promptIds = try JSONDecoder().decode([Int].self, from: Data(contentsOf:
-            folder.appendingPathComponent("reference/prompt_ids.json")))
+        let promptIds = try JSONDecoder().decode(
+            [Int].self,
+            from: Data(
+                contentsOf:
+                    folder.appendingPathComponent("reference/prompt_ids.json")))
         XCTAssertEqual(tokenizer.encode("Once upon a time there was a little robot"), promptIds)
-        XCTAssertEqual(try TokenizerLoader.kind(ofTokenizerJSON: folder.appendingPathComponent("tokenizer.json")),
-                       .sentencePieceBPE)
+        XCTAssertEqual(
+            try TokenizerLoader.kind(ofTokenizerJSON: folder.appendingPathComponent("tokenizer.json")),
+            .sentencePieceBPE)
     }
 
     func testPicksGPT2ForAByteLevelTokenizerJSON() throws {
@@ -58,8 +64,9 @@ final class TokenizerLoaderTests: XCTestCase {
         let tokenizer = try TokenizerLoader.load(folder: folder)
         XCTAssertTrue(tokenizer is GPT2Tokenizer, "got \(type(of: tokenizer))")
         try assertMatchesCases(tokenizer, folder)
-        XCTAssertEqual(try TokenizerLoader.kind(ofTokenizerJSON: folder.appendingPathComponent("tokenizer.json")),
-                       .byteLevelBPE)
+        XCTAssertEqual(
+            try TokenizerLoader.kind(ofTokenizerJSON: folder.appendingPathComponent("tokenizer.json")),
+            .byteLevelBPE)
     }
 
     func testPicksGPT2ForVocabAndMerges() throws {
@@ -70,8 +77,10 @@ final class TokenizerLoaderTests: XCTestCase {
     }
 
     /// The GPT-2 fixtures' `tokenizer_cases.json` (Hugging Face ids, no special tokens added).
-    private func assertMatchesCases(_ tokenizer: any Tokenizer, _ folder: URL,
-                                    file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertMatchesCases(
+        _ tokenizer: any Tokenizer, _ folder: URL,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let url = folder.appendingPathComponent("reference/tokenizer_cases.json")
         let cases = try JSONDecoder().decode(SentencePieceReferenceTests.CaseFile.self, from: Data(contentsOf: url)).cases
         XCTAssertFalse(cases.isEmpty, file: file, line: line)
@@ -81,7 +90,7 @@ final class TokenizerLoaderTests: XCTestCase {
     }
 
     func testAFolderWithoutTokenizerFiles() throws {
-        let folder = try Fixtures.folder("gpt2-realvocab-f16")   // its tokenizer lives in shared/data
+        let folder = try Fixtures.folder("gpt2-realvocab-f16")  // its tokenizer lives in shared/data
         assertError(try TokenizerLoader.load(folder: folder)) { $0 == .noTokenizerFiles(folder: folder.path) }
     }
 
@@ -100,12 +109,14 @@ final class TokenizerLoaderTests: XCTestCase {
         let folder = try makeTemporaryFolder(self)
         let noprefix = try Fixtures.folder("gpt2-bytes-noprefix")
         for name in ["vocab.json", "merges.txt"] {
-            try FileManager.default.copyItem(at: noprefix.appendingPathComponent(name),
-                                             to: folder.appendingPathComponent(name))
+            try FileManager.default.copyItem(
+                at: noprefix.appendingPathComponent(name),
+                to: folder.appendingPathComponent(name))
         }
         XCTAssertTrue(try TokenizerLoader.load(folder: folder) is GPT2Tokenizer)
-        try FileManager.default.copyItem(at: Fixtures.llamaFolder.appendingPathComponent("tokenizer.json"),
-                                         to: folder.appendingPathComponent("tokenizer.json"))
+        try FileManager.default.copyItem(
+            at: Fixtures.llamaFolder.appendingPathComponent("tokenizer.json"),
+            to: folder.appendingPathComponent("tokenizer.json"))
         XCTAssertTrue(try TokenizerLoader.load(folder: folder) is SentencePieceBPETokenizer)
     }
 
@@ -120,8 +131,9 @@ final class TokenizerLoaderTests: XCTestCase {
             if case .unreadable(file.path, _) = $0 { return true } else { return false }
         }
         // Half a pair: the missing half is named.
-        try FileManager.default.copyItem(at: Fixtures.folder("gpt2-bytes-noprefix").appendingPathComponent("vocab.json"),
-                                         to: folder.appendingPathComponent("vocab.json"))
+        try FileManager.default.copyItem(
+            at: Fixtures.folder("gpt2-bytes-noprefix").appendingPathComponent("vocab.json"),
+            to: folder.appendingPathComponent("vocab.json"))
         assertError(try TokenizerLoader.load(folder: folder)) {
             $0 == .fileNotFound(path: folder.appendingPathComponent("merges.txt").path)
         }
@@ -149,7 +161,7 @@ final class TokenizerLoaderTests: XCTestCase {
             (["model": ["vocab": [["<unk>", 0.0], ["a", -1.5]]]], "Unigram"),
             (["model": ["type": "WordLevel", "vocab": ["a": 0]]], "WordLevel"),
             // BPE with neither ByteLevel nor anything "▁".
-            (["model": ["type": "BPE", "vocab": ["a": 0, "</s>": 1], "merges": []]], "ByteLevel"),
+            (["model": ["type": "BPE", "vocab": ["a": 0, "</s>": 1], "merges": []]], "ByteLevel")
         ]
         for (document, word) in documents {
             try write(document, to: url)
@@ -195,15 +207,25 @@ final class TokenizerLoaderTests: XCTestCase {
         }
         let cases: [([String: Any], String)] = [
             (with("normalizer", ["type": "NFKC"]), "NFKC"),
-            (with("normalizer", ["type": "Sequence", "normalizers": [["type": "Prepend", "prepend": "▁"], ["type": "Lowercase"]]]),
-             "Lowercase"),
+            (
+                with("normalizer", ["type": "Sequence", "normalizers": [["type": "Prepend", "prepend": "▁"], ["type": "Lowercase"]]]),
+                "Lowercase"
+            ),
             (with("normalizer", ["type": "Replace", "pattern": ["Regex": " +"], "content": "▁"]), "regular expression"),
             (with("pre_tokenizer", ["type": "Split", "pattern": ["String": " "], "behavior": "Isolated"]), "Split"),
-            (with("pre_tokenizer", ["type": "Sequence", "pretokenizers": [
-                ["type": "Digits", "individual_digits": true], ["type": "Metaspace", "replacement": "▁"]]]), "Sequence"),
+            (
+                with(
+                    "pre_tokenizer",
+                    [
+                        "type": "Sequence",
+                        "pretokenizers": [
+                            ["type": "Digits", "individual_digits": true], ["type": "Metaspace", "replacement": "▁"]
+                        ]
+                    ]), "Sequence"
+            ),
             (with("post_processor", ["type": "Mystery"]), "Mystery"),
             (withModel("dropout", 0.1), "dropout"),
-            (withModel("continuing_subword_prefix", "##"), "continuing_subword_prefix"),
+            (withModel("continuing_subword_prefix", "##"), "continuing_subword_prefix")
         ]
         for (document, word) in cases {
             try write(document, to: url)
@@ -256,10 +278,19 @@ final class TokenizerLoaderTests: XCTestCase {
             (with("added_tokens", [["content": "<s>"]]), "added_tokens[0]"),
             (with("pre_tokenizer", ["type": "Metaspace", "prepend_scheme": "sometimes"]), "prepend_scheme"),
             (with("pre_tokenizer", ["type": "Metaspace", "replacement": "__"]), "replacement"),
-            (with("post_processor", ["type": "TemplateProcessing", "single": [["SpecialToken": ["id": "<bos>"]],
-                                                                            ["Sequence": ["id": "A"]]],
-                                     "special_tokens": [:]]), "<bos>"),
-            (with("post_processor", ["type": "TemplateProcessing", "single": [], "special_tokens": [:]]), "Sequence"),
+            (
+                with(
+                    "post_processor",
+                    [
+                        "type": "TemplateProcessing",
+                        "single": [
+                            ["SpecialToken": ["id": "<bos>"]],
+                            ["Sequence": ["id": "A"]]
+                        ],
+                        "special_tokens": [:]
+                    ]), "<bos>"
+            ),
+            (with("post_processor", ["type": "TemplateProcessing", "single": [], "special_tokens": [:]]), "Sequence")
         ]
         for (document, word) in cases {
             try write(document, to: url)
@@ -290,7 +321,7 @@ final class TokenizerLoaderTests: XCTestCase {
         assertError(try load { $0["merges"] = ["▁ t", "x y"] }) {
             $0 == .unknownMergePiece(path: url.path, line: 2, piece: "x")
         }
-        assertError(try load { $0["merges"] = [["t", "w"]] }) {   // "tw" is not a piece
+        assertError(try load { $0["merges"] = [["t", "w"]] }) {  // "tw" is not a piece
             $0 == .unknownMergePiece(path: url.path, line: 1, piece: "tw")
         }
         assertError(try load { $0["unk_token"] = "<nope>" }) { self.reason($0).contains("<nope>") }
@@ -313,7 +344,8 @@ final class TokenizerLoaderTests: XCTestCase {
     // MARK: The JSON reader
 
     func testJSONReaderKeepsKeysAndDecodesEscapes() throws {
-        let text = #"{"\u00e0": 1, "a\u0300": 2, "s": "tab\there \"q\" \\ \/ \ud83d\ude00 \ud800 é", "n": [-1, 2.5e3, 0], "z": null, "t": true}"#
+        let text =
+            #"{"\u00e0": 1, "a\u0300": 2, "s": "tab\there \"q\" \\ \/ \ud83d\ude00 \ud800 é", "n": [-1, 2.5e3, 0], "z": null, "t": true}"#
         let value = try JSONValue.parse(Array(text.utf8))
         let keys = try XCTUnwrap(value.members).map { Array($0.key.unicodeScalars.map(\.value)) }
         XCTAssertEqual(keys, [[0xE0], [0x61, 0x300], [0x73], [0x6E], [0x7A], [0x74]])
@@ -332,7 +364,7 @@ final class TokenizerLoaderTests: XCTestCase {
     func testJSONReaderErrorsSayWhere() {
         let cases: [(String, Int)] = [
             ("", 0), ("{", 1), ("[1,]", 3), ("{\"a\" 1}", 5), ("[1] 2", 4), ("\"abc", 4), ("[01x]", 3),
-            ("[\"\\q\"]", 2), ("[tru]", 1), ("{\"a\":1,}", 7), ("[-]", 2), ("[\"\u{1}\"]", 2),
+            ("[\"\\q\"]", 2), ("[tru]", 1), ("{\"a\":1,}", 7), ("[-]", 2), ("[\"\u{1}\"]", 2)
         ]
         for (text, offset) in cases {
             XCTAssertThrowsError(try JSONValue.parse(Array(text.utf8)), "\"\(escaped(text))\"") { error in

@@ -7,11 +7,14 @@ import Transformer
 import XCTest
 
 final class BranchTests: XCTestCase {
-    func branch(_ bundle: ModelBundle, settings: SamplingSettings, at: Int, choice: BranchChoice,
-                maxNewTokens: Int = 12, stops: [String] = []) throws -> BranchRecord {
-        try BranchRecord.generate(generator: Generator(model: bundle.model, tokenizer: bundle.tokenizer), prompt: "Once upon a time",
-                                  settings: settings, maxNewTokens: maxNewTokens, stopStrings: stops, at: at, choice: choice,
-                                  source: "fixture")
+    func branch(
+        _ bundle: ModelBundle, settings: SamplingSettings, at: Int, choice: BranchChoice,
+        maxNewTokens: Int = 12, stops: [String] = []
+    ) throws -> BranchRecord {
+        try BranchRecord.generate(
+            generator: Generator(model: bundle.model, tokenizer: bundle.tokenizer), prompt: "Once upon a time",
+            settings: settings, maxNewTokens: maxNewTokens, stopStrings: stops, at: at, choice: choice,
+            source: "fixture")
     }
 
     /// The branch shares the main line's first n tokens, has the forced token at n, and the main line
@@ -86,8 +89,9 @@ final class BranchTests: XCTestCase {
         // Stop at the first character the greedy line prints: it ends after k tokens, so no fork at k.
         let free = try branch(bundle, settings: SamplingSettings(greedy: true), at: 0, choice: .candidate(2))
         let stop = String(try XCTUnwrap(free.main.text.first, "the greedy line prints something"))
-        let (stopped, _) = try generator.generate(prompt: "Once upon a time", maxNewTokens: 12,
-                                                  settings: SamplingSettings(greedy: true), stopStrings: [stop])
+        let (stopped, _) = try generator.generate(
+            prompt: "Once upon a time", maxNewTokens: 12,
+            settings: SamplingSettings(greedy: true), stopStrings: [stop])
         XCTAssertEqual(stopped.stopReason, .stopString)
         let k = stopped.generatedIds.count
         XCTAssertThrowsError(try branch(bundle, settings: SamplingSettings(greedy: true), at: k, choice: .candidate(2), stops: [stop])) {
@@ -107,8 +111,9 @@ final class BranchTests: XCTestCase {
         let url = folder.appendingPathComponent("nested/branch.json")
         try record.write(to: url)
         try record.write(to: url)  // replacing an existing file is fine
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path), ["branch.json"],
-                       "no temporary file is left behind")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path), ["branch.json"],
+            "no temporary file is left behind")
         let loaded = try BranchRecord.read(from: url)
         XCTAssertEqual(loaded.main, record.main)
         XCTAssertEqual(loaded.branch, record.branch)

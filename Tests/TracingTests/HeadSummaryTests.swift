@@ -79,8 +79,9 @@ final class HeadSummaryTests: XCTestCase {
     func testLabelsFollowTheDocumentedThresholds() {
         let t = HeadSummary.Thresholds()
         XCTAssertEqual([t.previousToken, t.induction, t.firstToken], [0.5, 0.4, 0.6])
-        var head = HeadSummary.Head(layer: 0, head: 0, entropy: 1, previousToken: 0.9, firstToken: 0.61,
-                                    previousTokenOnRandom: 0.51, induction: 0.41, labels: [])
+        var head = HeadSummary.Head(
+            layer: 0, head: 0, entropy: 1, previousToken: 0.9, firstToken: 0.61,
+            previousTokenOnRandom: 0.51, induction: 0.41, labels: [])
         XCTAssertEqual(HeadSummary.labels(head, thresholds: t), ["previous-token", "induction", "first-token sink"])
         head.previousTokenOnRandom = 0.5; head.induction = 0.1; head.firstToken = 0.2
         XCTAssertEqual(HeadSummary.labels(head, thresholds: t), [], "the previous-token label reads the random sequences, not the prompt")
@@ -93,8 +94,9 @@ final class HeadSummaryTests: XCTestCase {
             let bundle = try AnalysisFixtures.bundle(fixture)
             let c = bundle.model.config
             let promptIds = try AnalysisFixtures.ids(fixture, "prompt_ids.json")
-            let summary = try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
-                                                  seed: 3, length: 10, sequences: 2)
+            let summary = try HeadSummary.measure(
+                model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
+                seed: 3, length: 10, sequences: 2)
             XCTAssertEqual(summary.heads.count, c.layers * c.heads)
             XCTAssertEqual(summary.heads.map { [$0.layer, $0.head] }, (0..<c.layers).flatMap { l in (0..<c.heads).map { [l, $0] } })
             for head in summary.heads {
@@ -112,8 +114,9 @@ final class HeadSummaryTests: XCTestCase {
                 XCTAssertTrue(sequence.dropFirst().allSatisfy(pool.contains))
             }
             XCTAssertNotEqual(summary.randomSequences[0], summary.randomSequences[1])
-            let again = try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
-                                                seed: 3, length: 10, sequences: 2)
+            let again = try HeadSummary.measure(
+                model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
+                seed: 3, length: 10, sequences: 2)
             XCTAssertEqual(again.randomSequences, summary.randomSequences)
             XCTAssertEqual(again.heads, summary.heads)
         }
@@ -133,7 +136,8 @@ final class HeadSummaryTests: XCTestCase {
     func testBadArgumentsAreClearErrors() throws {
         let bundle = try AnalysisFixtures.bundle("llama-tiny-gqa")
         let context = bundle.model.config.contextLength
-        XCTAssertThrowsError(try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [1, 5], length: context)) {
+        XCTAssertThrowsError(try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [1, 5], length: context))
+        {
             XCTAssertTrue("\($0)".contains("--length \(context) is out of range"), "\($0)")
         }
         XCTAssertThrowsError(try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [1])) {
@@ -146,10 +150,12 @@ final class HeadSummaryTests: XCTestCase {
     func testStoriesModelHeads() throws {
         let bundle = try AnalysisFixtures.stories()
         let c = bundle.model.config
-        let promptIds = PromptEncoder.ids(for: "Once upon a time, there was a little girl named Lily. She loved to play outside.",
-                                          tokenizer: bundle.tokenizer)
-        let summary = try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
-                                              seed: 42, length: 25, sequences: 4)
+        let promptIds = PromptEncoder.ids(
+            for: "Once upon a time, there was a little girl named Lily. She loved to play outside.",
+            tokenizer: bundle.tokenizer)
+        let summary = try HeadSummary.measure(
+            model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
+            seed: 42, length: 25, sequences: 4)
         XCTAssertEqual(summary.heads.count, c.layers * c.heads)
         for head in summary.heads {
             XCTAssertTrue(head.entropy >= 0 && head.entropy <= log(Float(promptIds.count)) + 1e-4, "\(head)")
@@ -158,8 +164,10 @@ final class HeadSummaryTests: XCTestCase {
             }
         }
         let previous = try XCTUnwrap(summary.strongestPreviousToken), induction = try XCTUnwrap(summary.strongestInduction)
-        print(String(format: "stories260K: strongest previous-token head L%dH%d %.3f; strongest induction head L%dH%d %.3f",
-                     previous.layer, previous.head, previous.previousTokenOnRandom, induction.layer, induction.head, induction.induction))
+        print(
+            String(
+                format: "stories260K: strongest previous-token head L%dH%d %.3f; strongest induction head L%dH%d %.3f",
+                previous.layer, previous.head, previous.previousTokenOnRandom, induction.layer, induction.head, induction.induction))
         // Checked over seeds 1, 2, 3, 42 and 16 sequences: some head looks one step back on random tokens.
         XCTAssertGreaterThan(previous.previousTokenOnRandom, 0.5)
     }

@@ -43,7 +43,7 @@ final class LogitLensTests: XCTestCase {
             let bundle = try AnalysisFixtures.bundle(fixture)
             let model = bundle.model
             let sequence = try AnalysisFixtures.ids(fixture, "prompt_ids.json") + AnalysisFixtures.ids(fixture, "generated_ids.json")
-            let reference = try AnalysisFixtures.array(fixture, "logits.npy")             // [T, V], transformers
+            let reference = try AnalysisFixtures.array(fixture, "logits.npy")  // [T, V], transformers
             let referenceResidual = try AnalysisFixtures.array(fixture, "resid_final.npy")  // [T, C]
             let N = sequence.count, V = model.config.vocabularySize, L = model.config.layers
 
@@ -70,8 +70,12 @@ final class LogitLensTests: XCTestCase {
                 let probabilities = softmax(Array(reference.row(position)))
                 let cell = last.cells[position]
                 XCTAssertEqual(cell.top.count, 5)
-                XCTAssertEqual(cell.top.first?.id, probabilities.indices.max { probabilities[$0] < probabilities[$1] }, "\(fixture) position \(position)")
-                for prediction in cell.top { worstProbability = max(worstProbability, abs(prediction.probability - probabilities[prediction.id])) }
+                XCTAssertEqual(
+                    cell.top.first?.id, probabilities.indices.max { probabilities[$0] < probabilities[$1] },
+                    "\(fixture) position \(position)")
+                for prediction in cell.top {
+                    worstProbability = max(worstProbability, abs(prediction.probability - probabilities[prediction.id]))
+                }
                 XCTAssertEqual(zip(cell.top, cell.top.dropFirst()).allSatisfy { $0.probability >= $1.probability }, true)
                 if position + 1 < N {
                     let next = sequence[position + 1]
@@ -82,7 +86,8 @@ final class LogitLensTests: XCTestCase {
                 }
             }
             XCTAssertLessThanOrEqual(worstProbability, 1e-4, "\(fixture) lens probabilities")
-            print("\(fixture): max |Δlogit| lens vs transformers \(worstReference), vs forward \(worstForward); max |Δp| \(worstProbability)")
+            print(
+                "\(fixture): max |Δlogit| lens vs transformers \(worstReference), vs forward \(worstForward); max |Δp| \(worstProbability)")
         }
     }
 
@@ -115,9 +120,11 @@ final class LogitLensTests: XCTestCase {
             let bundle = try AnalysisFixtures.bundle(fixture)
             let request = try CaptureRequest.parse(["+resid_post"])
             let (result, session) = try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
-                .generate(prompt: "Once upon a time", maxNewTokens: 6, settings: SamplingSettings(temperature: 0.9, seed: 5),
-                          capture: request.spec)
-            let trace = Trace(session: session, prompt: "Once upon a time", source: fixture, request: request, stopReason: result.stopReason)
+                .generate(
+                    prompt: "Once upon a time", maxNewTokens: 6, settings: SamplingSettings(temperature: 0.9, seed: 5),
+                    capture: request.spec)
+            let trace = Trace(
+                session: session, prompt: "Once upon a time", source: fixture, request: request, stopReason: result.stopReason)
             let folder = AnalysisFixtures.temporaryFolder()
             defer { try? FileManager.default.removeItem(at: folder) }
             try TraceFile.write(trace, to: folder)
@@ -132,7 +139,9 @@ final class LogitLensTests: XCTestCase {
                 for (a, b) in zip(other.layers, live.layers) {
                     XCTAssertEqual(a.record, b.record)
                     for (x, y) in zip(a.cells, b.cells) {
-                        for (p, q) in zip(x.top, y.top) { XCTAssertEqual(p.probability, q.probability, accuracy: 1e-4, "\(fixture) \(a.record)") }
+                        for (p, q) in zip(x.top, y.top) {
+                            XCTAssertEqual(p.probability, q.probability, accuracy: 1e-4, "\(fixture) \(a.record)")
+                        }
                         XCTAssertEqual(x.nextTokenProbability ?? -1, y.nextTokenProbability ?? -1, accuracy: 1e-4)
                     }
                 }

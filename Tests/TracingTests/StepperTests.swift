@@ -28,9 +28,10 @@ final class StepperTests: XCTestCase {
 
     func testCommandsChangeTheSession() throws {
         let bundle = try ModelBundle.load(model: Repository.fixtures.appendingPathComponent("gpt2-bytes-noprefix").path)
-        let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer,
-                                            promptIds: PromptEncoder.ids(for: "Once upon", tokenizer: bundle.tokenizer),
-                                            settings: SamplingSettings(temperature: 1, topK: 0, topP: 1), capture: CaptureSpec(kinds: [.pattern]))
+        let session = try GenerationSession(
+            model: bundle.model, tokenizer: bundle.tokenizer,
+            promptIds: PromptEncoder.ids(for: "Once upon", tokenizer: bundle.tokenizer),
+            settings: SamplingSettings(temperature: 1, topK: 0, topP: 1), capture: CaptureSpec(kinds: [.pattern]))
         let stepper = Stepper(session: session, tokenizer: bundle.tokenizer, listed: 5, maxNewTokens: 4, isEndOfText: { _ in false })
 
         // Candidate 2 of the list is the second most likely token after temperature.

@@ -31,21 +31,27 @@ final class TraceTests: XCTestCase {
             let bundle = try TraceFixtures.bundle(fixture)
             let prompt = try TraceFixtures.ids(fixture, "prompt_ids.json")
             let generated = try TraceFixtures.ids(fixture, "generated_ids.json")
-            let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: prompt,
-                                                settings: SamplingSettings(greedy: true),
-                                                capture: CaptureRequest(kinds: [.pattern, .logits]).spec)
+            let session = try GenerationSession(
+                model: bundle.model, tokenizer: bundle.tokenizer, promptIds: prompt,
+                settings: SamplingSettings(greedy: true),
+                capture: CaptureRequest(kinds: [.pattern, .logits]).spec)
             for token in generated.dropLast() { try session.accept(session.forcedStep(token)) }
             let trace = Trace(session: session, prompt: "", source: fixture, request: CaptureRequest(kinds: [.pattern, .logits]))
             let N = prompt.count + generated.count - 1
             for layer in 0..<bundle.model.config.layers {
                 let recorded = try trace.tensor("blocks.\(layer).attn.pattern")
-                let reference = try NPY.read(TraceFixtures.fixtures.appendingPathComponent("\(fixture)/reference/attn_pattern.\(layer).npy"))
+                let reference = try NPY.read(
+                    TraceFixtures.fixtures.appendingPathComponent("\(fixture)/reference/attn_pattern.\(layer).npy"))
                 let H = reference.shape[0], T = reference.shape[1]
                 XCTAssertEqual(recorded.shape, [H, N, N])
                 var worst: Float = 0
-                for h in 0..<H { for q in 0..<N { for k in 0..<N {
-                    worst = max(worst, abs(recorded.scalars[(h * N + q) * N + k] - reference.scalars[(h * T + q) * T + k]))
-                } } }
+                for h in 0..<H {
+                    for q in 0..<N {
+                        for k in 0..<N {
+                            worst = max(worst, abs(recorded.scalars[(h * N + q) * N + k] - reference.scalars[(h * T + q) * T + k]))
+                        }
+                    }
+                }
                 XCTAssertLessThanOrEqual(worst, 1e-4, "\(fixture) layer \(layer)")
             }
             let logits = try trace.tensor("logits")
@@ -56,8 +62,9 @@ final class TraceTests: XCTestCase {
     func testWriteReadRoundTripAndNumPyFiles() throws {
         let bundle = try TraceFixtures.bundle()
         let (result, session) = try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
-            .generate(prompt: "Once upon", maxNewTokens: 6, settings: SamplingSettings(temperature: 0.9, seed: 3),
-                      capture: CaptureRequest.parse(["+resid_post"]).spec)
+            .generate(
+                prompt: "Once upon", maxNewTokens: 6, settings: SamplingSettings(temperature: 0.9, seed: 3),
+                capture: CaptureRequest.parse(["+resid_post"]).spec)
         let request = try CaptureRequest.parse(["+resid_post"])
         let trace = Trace(session: session, prompt: "Once upon", source: "fixture", request: request, stopReason: result.stopReason)
         let folder = TraceFixtures.temporaryFolder()
@@ -73,7 +80,8 @@ final class TraceTests: XCTestCase {
         // Every tensor is a file numpy can open: check the magic and the header's shape.
         let npy = try Data(contentsOf: folder.appendingPathComponent("blocks.0.attn.pattern.npy"))
         XCTAssertEqual(Array(npy.prefix(6)), [0x93] + Array("NUMPY".utf8))
-        XCTAssertTrue(String(decoding: npy.prefix(128), as: UTF8.self).contains("'shape': (4, \(session.tokens.count), \(session.tokens.count))"))
+        XCTAssertTrue(
+            String(decoding: npy.prefix(128), as: UTF8.self).contains("'shape': (4, \(session.tokens.count), \(session.tokens.count))"))
         // The metadata is plain JSON with snake_case keys.
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("trace.json"))) as! [String: Any]
         XCTAssertEqual(json["prompt_ids"] as? [Int], session.promptIds)
@@ -83,8 +91,9 @@ final class TraceTests: XCTestCase {
     /// A three-token trace of the fixture model, recording the default capture.
     func smallTrace() throws -> Trace {
         let bundle = try TraceFixtures.bundle()
-        let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [1, 2, 3],
-                                            settings: SamplingSettings(), capture: CaptureRequest().spec)
+        let session = try GenerationSession(
+            model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [1, 2, 3],
+            settings: SamplingSettings(), capture: CaptureRequest().spec)
         return Trace(session: session, prompt: "", source: "fixture", request: CaptureRequest())
     }
 
@@ -164,8 +173,9 @@ final class TraceTests: XCTestCase {
     /// tokens) is refused when read, before any reader indexes by position (they used to trap).
     func testSelfContradictoryTracesAreRefusedWhenRead() throws {
         let bundle = try TraceFixtures.bundle()
-        let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [1, 2, 3],
-                                            settings: SamplingSettings(), capture: CaptureRequest().spec)
+        let session = try GenerationSession(
+            model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [1, 2, 3],
+            settings: SamplingSettings(), capture: CaptureRequest().spec)
         for _ in 0..<2 { try session.accept(session.sample()) }
         let trace = Trace(session: session, prompt: "", source: "fixture", request: CaptureRequest())
         let root = TraceFixtures.temporaryFolder()
@@ -178,29 +188,46 @@ final class TraceTests: XCTestCase {
         let damages: [(String, (inout [String: Any]) -> Void)] = [
             ("pieces for", { $0["pieces"] = Array(($0["pieces"] as! [String]).dropLast()) }),
             ("outside the vocabulary", { $0["prompt_ids"] = [1, 2, 1_000_000] }),
-            ("prompt_ids is empty", { $0["prompt_ids"] = [Int](); $0["pieces"] = [String]() }),
-            ("covers", { json in
-                var tensors = json["tensors"] as! [[String: Any]]
-                let index = tensors.firstIndex { ($0["name"] as! String).hasSuffix("attn.pattern") }!
-                tensors[index]["shape"] = [4, 9, 9]
-                json["tensors"] = tensors
-            }),
-            ("step 0 chose token", { json in
-                var steps = json["steps"] as! [[String: Any]]
-                let generated = json["generated_ids"] as! [Int]
-                steps[0]["chosen"] = generated[0] == 0 ? 1 : 0
-                json["steps"] = steps
-            }),
-            ("sampling settings are impossible", { json in
-                var sampling = json["sampling"] as! [String: Any]
-                sampling["top_k"] = -2
-                json["sampling"] = sampling
-            }),
-            ("not a file name inside the trace folder", { json in
-                var tensors = json["tensors"] as! [[String: Any]]
-                tensors[0]["file"] = "../../elsewhere.npy"
-                json["tensors"] = tensors
-            }),
+            (
+                "prompt_ids is empty",
+                {
+                    $0["prompt_ids"] = [Int](); $0["pieces"] = [String]()
+                }
+            ),
+            (
+                "covers",
+                { json in
+                    var tensors = json["tensors"] as! [[String: Any]]
+                    let index = tensors.firstIndex { ($0["name"] as! String).hasSuffix("attn.pattern") }!
+                    tensors[index]["shape"] = [4, 9, 9]
+                    json["tensors"] = tensors
+                }
+            ),
+            (
+                "step 0 chose token",
+                { json in
+                    var steps = json["steps"] as! [[String: Any]]
+                    let generated = json["generated_ids"] as! [Int]
+                    steps[0]["chosen"] = generated[0] == 0 ? 1 : 0
+                    json["steps"] = steps
+                }
+            ),
+            (
+                "sampling settings are impossible",
+                { json in
+                    var sampling = json["sampling"] as! [String: Any]
+                    sampling["top_k"] = -2
+                    json["sampling"] = sampling
+                }
+            ),
+            (
+                "not a file name inside the trace folder",
+                { json in
+                    var tensors = json["tensors"] as! [[String: Any]]
+                    tensors[0]["file"] = "../../elsewhere.npy"
+                    json["tensors"] = tensors
+                }
+            )
         ]
         for (message, damage) in damages {
             var json = try XCTUnwrap(JSONSerialization.jsonObject(with: original) as? [String: Any])
@@ -228,8 +255,9 @@ final class TraceTests: XCTestCase {
 
     func testReplayReproducesSampledAndForcedTokens() throws {
         let bundle = try TraceFixtures.bundle()
-        let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [10, 20, 30],
-                                            settings: SamplingSettings(temperature: 1.1, topK: 50, seed: 99))
+        let session = try GenerationSession(
+            model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [10, 20, 30],
+            settings: SamplingSettings(temperature: 1.1, topK: 50, seed: 99))
         try session.accept(session.sample())
         try session.accept(session.forcedStep(65))
         session.settings.temperature = 0.6
@@ -245,8 +273,9 @@ final class TraceTests: XCTestCase {
 
     func testUndoRestoresTokensRecordsAndRandomState() throws {
         let bundle = try TraceFixtures.bundle()
-        let session = try GenerationSession(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [10, 20, 30],
-                                            settings: SamplingSettings(temperature: 1, seed: 4), capture: CaptureRequest().spec)
+        let session = try GenerationSession(
+            model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [10, 20, 30],
+            settings: SamplingSettings(temperature: 1, seed: 4), capture: CaptureRequest().spec)
         try session.accept(session.sample())
         let before = (session.generatedIds, session.logits, session.forwardRecords.count)
         let next = session.sample()
@@ -262,8 +291,9 @@ final class TraceTests: XCTestCase {
         let bundle = try TraceFixtures.bundle()
         func trace(_ settings: SamplingSettings, _ b: ModelBundle) throws -> Trace {
             let (_, session) = try Generator(model: b.model, tokenizer: b.tokenizer)
-                .generate(prompt: "Once upon a time", maxNewTokens: 10, settings: settings,
-                          capture: CaptureRequest.parse(["+resid_post"]).spec)
+                .generate(
+                    prompt: "Once upon a time", maxNewTokens: 10, settings: settings,
+                    capture: CaptureRequest.parse(["+resid_post"]).spec)
             return Trace(session: session, prompt: "Once upon a time", source: "", request: try CaptureRequest.parse(["+resid_post"]))
         }
         let greedy = try trace(SamplingSettings(greedy: true), bundle)

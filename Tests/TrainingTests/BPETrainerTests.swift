@@ -76,8 +76,8 @@ final class BPETrainerTests: XCTestCase {
         let trained = try ByteLevelBPETrainer(vocabularySize: 257).train(text: "abc")
         XCTAssertEqual(trained.pieces[0], "!")
         XCTAssertEqual(trained.pieces[187], "ÿ")
-        XCTAssertEqual(trained.pieces[188], "Ā")          // byte 0x00
-        XCTAssertEqual(trained.pieces[188 + 32], "Ġ")     // byte 0x20, the space
+        XCTAssertEqual(trained.pieces[188], "Ā")  // byte 0x00
+        XCTAssertEqual(trained.pieces[188 + 32], "Ġ")  // byte 0x20, the space
         XCTAssertEqual(trained.pieces[256], "<|endoftext|>")
         XCTAssertTrue(trained.merges.isEmpty)
 
@@ -126,10 +126,11 @@ final class BPETrainerTests: XCTestCase {
     /// Every distinct training word encodes with the loaded tokenizer to exactly
     /// the pieces training ended with; so the token count of the whole text too.
     func testTrainingSegmentationEqualsTheLoadedTokenizer() throws {
-        let mixed = Self.corpus.prefix(6000) + """
-            Ünïcödé wörds, naïve café, 日本語のテキストと中文文本。 🦊🦊 🎉🎉 e\u{301}e\u{301} \u{00A0}nbsp
-            Numbers ½ ¾ ٣٤ and spaces\u{3000}\u{3000}ideographic; straße STRASSE İstanbul ǅ
-            """ + String(repeating: "日本語 テキスト 🦊🎉 café ", count: 20)
+        let mixed =
+            Self.corpus.prefix(6000) + """
+                Ünïcödé wörds, naïve café, 日本語のテキストと中文文本。 🦊🦊 🎉🎉 e\u{301}e\u{301} \u{00A0}nbsp
+                Numbers ½ ¾ ٣٤ and spaces\u{3000}\u{3000}ideographic; straße STRASSE İstanbul ǅ
+                """ + String(repeating: "日本語 テキスト 🦊🎉 café ", count: 20)
         for (text, size) in [(Self.corpus, 1024), (String(mixed), 700)] {
             let (trained, tokenizer) = try trainAndLoad(text, vocabularySize: size)
             var mismatches = 0
@@ -153,7 +154,7 @@ final class BPETrainerTests: XCTestCase {
             "🦊🎉 family: 👨‍👩‍👧 flags 🇫🇷🇯🇵", "日本語のテキスト、中文文本。한국어",
             "  multiple   spaces\n\n\ttabs\r\nand CRLF ", "e\u{301} vs é (NFD vs NFC)",
             "control \u{0} \u{1} \u{7F} \u{1C} \u{85} \u{A0} \u{AD}", "<|endoftext|>", "a<|endoftext|>b<|endoftext|>",
-            "<|endoftext", String(repeating: "the ", count: 100), "\u{10FFFF}\u{E000}",
+            "<|endoftext", String(repeating: "the ", count: 100), "\u{10FFFF}\u{E000}"
         ]
         for sample in samples {
             let ids = tokenizer.encode(sample)
@@ -209,8 +210,9 @@ final class BPETrainerTests: XCTestCase {
         try first.write(to: folderA)
         try second.write(to: folderB)
         for name in ["vocab.json", "merges.txt"] {
-            XCTAssertEqual(try Data(contentsOf: folderA.appendingPathComponent(name)),
-                           try Data(contentsOf: folderB.appendingPathComponent(name)), name)
+            XCTAssertEqual(
+                try Data(contentsOf: folderA.appendingPathComponent(name)),
+                try Data(contentsOf: folderB.appendingPathComponent(name)), name)
         }
     }
 
@@ -302,13 +304,13 @@ final class TextCorpusReaderTests: XCTestCase {
         expect(binary.path, .binary(path: binary.path, offset: 2))
 
         let latin1 = folder.appendingPathComponent("latin1.txt")
-        try Data([0x63, 0x61, 0x66, 0xE9, 0x20]).write(to: latin1)   // "café " in Latin-1
+        try Data([0x63, 0x61, 0x66, 0xE9, 0x20]).write(to: latin1)  // "café " in Latin-1
         expect(latin1.path, .notUTF8(path: latin1.path, offset: 3))
         XCTAssertTrue("\(TextCorpusError.notUTF8(path: "x", offset: 3))".contains("not UTF-8 text"))
 
         XCTAssertNil(TextCorpusReader.firstInvalidUTF8Offset(Array("ok 日本 🦊".utf8)))
-        XCTAssertEqual(TextCorpusReader.firstInvalidUTF8Offset([0x61, 0xED, 0xA0, 0x80]), 1)   // a surrogate
-        XCTAssertEqual(TextCorpusReader.firstInvalidUTF8Offset([0x61, 0xC0, 0xAF]), 1)         // overlong "/"
-        XCTAssertEqual(TextCorpusReader.firstInvalidUTF8Offset([0x61, 0xE6, 0x97]), 1)         // cut short
+        XCTAssertEqual(TextCorpusReader.firstInvalidUTF8Offset([0x61, 0xED, 0xA0, 0x80]), 1)  // a surrogate
+        XCTAssertEqual(TextCorpusReader.firstInvalidUTF8Offset([0x61, 0xC0, 0xAF]), 1)  // overlong "/"
+        XCTAssertEqual(TextCorpusReader.firstInvalidUTF8Offset([0x61, 0xE6, 0x97]), 1)  // cut short
     }
 }

@@ -30,8 +30,9 @@ final class CorpusTests: XCTestCase {
     func testSeedOneFingerprintIsStable() {
         let text = TeachingCorpus(seed: 1, targetBytes: 200_000).generate().text
         let fingerprint = String(stableHash(text), radix: 16)
-        XCTAssertEqual(fingerprint, CorpusTests.recordedFingerprint,
-                       "seed 1 now gives different text; if the corpus changed on purpose, record \(fingerprint)")
+        XCTAssertEqual(
+            fingerprint, CorpusTests.recordedFingerprint,
+            "seed 1 now gives different text; if the corpus changed on purpose, record \(fingerprint)")
     }
 
     static let recordedFingerprint = "37b1193352f84f63"
@@ -73,7 +74,8 @@ final class CorpusTests: XCTestCase {
     /// Tells a document's kind from its text.
     static func kind(of text: String) -> CorpusDocumentKind {
         let lines = text.split(separator: "\n").map(String.init)
-        if lines.allSatisfy({ $0.hasPrefix("Review: ") && ($0.hasSuffix(" Sentiment: positive") || $0.hasSuffix(" Sentiment: negative")) }) {
+        if lines.allSatisfy({ $0.hasPrefix("Review: ") && ($0.hasSuffix(" Sentiment: positive") || $0.hasSuffix(" Sentiment: negative")) })
+        {
             return .sentiment
         }
         if symbolLabels(lines) != nil { return .sentiment }
@@ -113,7 +115,8 @@ final class CorpusTests: XCTestCase {
                     let passage = String(characters[start..<(start + length)])
                     let repeated = Array(repeating: passage, count: copies).joined(separator: separator)
                     if !passage.contains("\n"), String(characters[start...]) == repeated,
-                       start == 0 || characters[start - 1] == " " {
+                        start == 0 || characters[start - 1] == " "
+                    {
                         let lead = start == 0 ? "" : String(characters[..<(start - 1)])
                         if !lead.contains("\n") { return (lead, passage, separator, copies) }
                     }
@@ -189,8 +192,9 @@ final class CorpusTests: XCTestCase {
         let mix = try CorpusMix(parsing: "story=1, repeat=1,sentiment=0")
         XCTAssertEqual(mix.share(of: .sentiment), 0)
         XCTAssertEqual(mix.share(of: .story) / mix.share(of: .repetition), 1, accuracy: 1e-12)
-        XCTAssertEqual(mix.share(of: .translation),
-                       CorpusMix().translation / (2 + CorpusMix().tweet + CorpusMix().translation + CorpusMix().questionAnswer), accuracy: 1e-12)
+        XCTAssertEqual(
+            mix.share(of: .translation),
+            CorpusMix().translation / (2 + CorpusMix().tweet + CorpusMix().translation + CorpusMix().questionAnswer), accuracy: 1e-12)
         XCTAssertThrowsError(try CorpusMix(parsing: "story")) { XCTAssertEqual($0 as? CorpusMixError, .malformed("story")) }
         XCTAssertThrowsError(try CorpusMix(parsing: "poems=0.2")) { XCTAssertEqual($0 as? CorpusMixError, .unknownKind("poems")) }
         XCTAssertThrowsError(try CorpusMix(parsing: "qa=-1")) { XCTAssertEqual($0 as? CorpusMixError, .badShare(kind: "qa", value: "-1")) }
@@ -224,25 +228,30 @@ final class CorpusTests: XCTestCase {
             let story = TeachingCorpus.story(seed: seed)
             XCTAssertEqual(CorpusGrammar.sentences(in: story.text), story.sentences, story.text)
         }
-        XCTAssertEqual(CorpusGrammar.sentences(in: "\"Here it is!\" said Tom. Mia smiled.\n<|endoftext|>\nTom said, \"Run, Mia!\" They ran"),
-                       ["\"Here it is!\" said Tom.", "Mia smiled.", "Tom said, \"Run, Mia!\"", "They ran"])
+        XCTAssertEqual(
+            CorpusGrammar.sentences(in: "\"Here it is!\" said Tom. Mia smiled.\n<|endoftext|>\nTom said, \"Run, Mia!\" They ran"),
+            ["\"Here it is!\" said Tom.", "Mia smiled.", "Tom said, \"Run, Mia!\"", "They ran"])
     }
 
     func testScrambledAndWrongSentencesAreRejected() {
         let grammar = CorpusGrammar.shared
-        for sentence in ["Mia had a red ball.", "\"Can you help me find my kite?\" asked Tom.",
-                         "At last, Ben found the blue drum under the bed.", "She was very sad.",
-                         "Once upon a time, there was a little girl named Lily."] {
+        for sentence in [
+            "Mia had a red ball.", "\"Can you help me find my kite?\" asked Tom.",
+            "At last, Ben found the blue drum under the bed.", "She was very sad.",
+            "Once upon a time, there was a little girl named Lily."
+        ] {
             XCTAssertTrue(grammar.accepts(sentence), sentence)
         }
-        for sentence in ["Mia lost his red ball.",                 // Mia is a she
-                         "Once upon a time, there was a little boy named Lily.",
-                         "Mia had a red zebra.",                    // unknown word
-                         "Mia had a red ball",                      // no full stop
-                         "mia had a red ball.",                     // names are capitalised
-                         "Mia and Mia looked everywhere.",          // hero and friend are two people
-                         "Mia had a red ball and a blue kite.",     // no such template
-                         "The red ball was broken, and the blue ball was fine."] {
+        for sentence in [
+            "Mia lost his red ball.",  // Mia is a she
+            "Once upon a time, there was a little boy named Lily.",
+            "Mia had a red zebra.",  // unknown word
+            "Mia had a red ball",  // no full stop
+            "mia had a red ball.",  // names are capitalised
+            "Mia and Mia looked everywhere.",  // hero and friend are two people
+            "Mia had a red ball and a blue kite.",  // no such template
+            "The red ball was broken, and the blue ball was fine."
+        ] {
             XCTAssertFalse(grammar.accepts(sentence), sentence)
         }
         // Every accepted training sentence, with its words shuffled, is rejected (unless the
@@ -279,9 +288,10 @@ final class CorpusTests: XCTestCase {
         // Exact lines and documents of the training text, looked up in sets (fast even in debug builds).
         let lines = Set(CorpusTests.text.split(separator: "\n").map(String.init))
         let documents = Set(CorpusTests.documents.map(\.text))
-        let stories = Set(CorpusTests.documents.filter { $0.kind == .story || $0.kind == .questionAnswer }.map {
-            $0.text.components(separatedBy: "\nQ: ")[0]
-        })
+        let stories = Set(
+            CorpusTests.documents.filter { $0.kind == .story || $0.kind == .questionAnswer }.map {
+                $0.text.components(separatedBy: "\nQ: ")[0]
+            })
         for shots in [0, 1, 4] {
             let items = TeachingCorpus.sentimentEvaluation(count: 100, seed: 3, shots: shots)
             XCTAssertEqual(items.filter { $0.expected == " positive" }.count, 50)
@@ -378,8 +388,9 @@ final class CorpusTests: XCTestCase {
         for seed in 0..<500 as Range<UInt64> {
             let story = TeachingCorpus.story(seed: seed)
             for use in story.pronouns {
-                XCTAssertTrue([use.character.gender.subject, use.character.gender.possessive, use.character.gender.object]
-                    .contains(use.word.lowercased()), "«\(use.word)» for \(use.character.name) in\n\(story.text)")
+                XCTAssertTrue(
+                    [use.character.gender.subject, use.character.gender.possessive, use.character.gender.object]
+                        .contains(use.word.lowercased()), "«\(use.word)» for \(use.character.name) in\n\(story.text)")
             }
             // Every pronoun in the text is one the writer chose for a character.
             let words = CorpusGrammar.words(in: story.text).map { $0.lowercased() }.filter { pronouns.contains($0) }

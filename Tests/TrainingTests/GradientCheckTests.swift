@@ -25,8 +25,9 @@ final class GradientCheckTests: XCTestCase {
 
         let loss = model.forward(inputs: inputs, targets: targets, activations: activations)!
         var gradients = GPT2Parameters(zerosFor: config)
-        model.backward(inputs: inputs, targets: targets, activations: activations,
-                       activationGradients: activationGradients, gradients: &gradients)
+        model.backward(
+            inputs: inputs, targets: targets, activations: activations,
+            activationGradients: activationGradients, gradients: &gradients)
         XCTAssertGreaterThan(loss, 0)
 
         let h: Float = 1e-2

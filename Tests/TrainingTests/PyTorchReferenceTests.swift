@@ -28,8 +28,9 @@ final class PyTorchReferenceTests: XCTestCase {
         let activationGradients = GPT2Activations(config: config, B: B, T: T)
         let loss = try XCTUnwrap(model.forward(inputs: inputs, targets: targets, activations: activations))
         var gradients = GPT2Parameters(zerosFor: config)
-        model.backward(inputs: inputs, targets: targets, activations: activations,
-                       activationGradients: activationGradients, gradients: &gradients)
+        model.backward(
+            inputs: inputs, targets: targets, activations: activations,
+            activationGradients: activationGradients, gradients: &gradients)
 
         XCTAssertEqual(Double(loss), batch.loss, accuracy: 1e-5)
         let gradientFile = try SafetensorsFile(url: folder.appendingPathComponent("gradients.safetensors"))
@@ -48,8 +49,9 @@ final class PyTorchReferenceTests: XCTestCase {
             report.append("\(tensor): max|Δ| \(maxDifference), max|grad| \(maxReference), relative \(relative)")
             XCTAssertLessThan(relative, 1e-5, "\(tensor): gradient disagrees with PyTorch")
         }
-        print("Gradients vs PyTorch, loss \(loss) (PyTorch \(batch.loss)):\n  " + report.joined(separator: "\n  ")
-              + "\n  worst relative error \(worst)")
+        print(
+            "Gradients vs PyTorch, loss \(loss) (PyTorch \(batch.loss)):\n  " + report.joined(separator: "\n  ")
+                + "\n  worst relative error \(worst)")
     }
 }
 
@@ -77,18 +79,23 @@ final class TrainingTrajectoryTests: XCTestCase {
         var worstLoss = 0.0, worstNorm = 0.0
         for (index, reference) in trajectory.steps.enumerated() {
             let entry = run.step()
-            XCTAssertEqual(Double(entry.learningRate), reference.learning_rate, accuracy: 1e-6 * reference.learning_rate, "step \(index + 1): learning rate")
+            XCTAssertEqual(
+                Double(entry.learningRate), reference.learning_rate, accuracy: 1e-6 * reference.learning_rate,
+                "step \(index + 1): learning rate")
             XCTAssertEqual(Double(entry.loss), reference.loss, accuracy: 2e-5, "step \(index + 1): loss")
             XCTAssertEqual(Double(entry.gradientNorm), reference.norm, accuracy: 5e-5 * reference.norm, "step \(index + 1): gradient norm")
             worstLoss = max(worstLoss, abs(Double(entry.loss) - reference.loss))
             worstNorm = max(worstNorm, abs(Double(entry.gradientNorm) - reference.norm) / reference.norm)
         }
         XCTAssertTrue(run.isFinished)
-        XCTAssertGreaterThan(trajectory.steps.filter { $0.norm > Double(trajectory.settings.gradientClip) }.count, 0, "some steps are clipped")
+        XCTAssertGreaterThan(
+            trajectory.steps.filter { $0.norm > Double(trajectory.settings.gradientClip) }.count, 0, "some steps are clipped")
         XCTAssertGreaterThan(trajectory.steps.filter { $0.norm < Double(trajectory.settings.gradientClip) }.count, 0, "some are not")
 
-        let final = try GPT2Parameters(config: model.config, store: WeightStore(
-            files: [try SafetensorsFile(url: folder.appendingPathComponent("final.safetensors"))], strippingPrefixes: ["transformer."]))
+        let final = try GPT2Parameters(
+            config: model.config,
+            store: WeightStore(
+                files: [try SafetensorsFile(url: folder.appendingPathComponent("final.safetensors"))], strippingPrefixes: ["transformer."]))
         var worstWeight: Float = 0, report: [String] = []
         let C = model.config.width
         for tensor in GPT2ParameterTensor.allCases {
@@ -107,7 +114,8 @@ final class TrainingTrajectoryTests: XCTestCase {
             report.append("\(tensor) \(difference / moved)")
             XCTAssertLessThan(difference / moved, 1e-3, "\(tensor): weights after 30 steps differ from PyTorch's")
         }
-        print("Training trajectory vs PyTorch, 30 steps: worst loss difference \(worstLoss), worst relative norm difference \(worstNorm), "
-              + "worst weight difference \(worstWeight) of the distance trained (" + report.joined(separator: ", ") + ")")
+        print(
+            "Training trajectory vs PyTorch, 30 steps: worst loss difference \(worstLoss), worst relative norm difference \(worstNorm), "
+                + "worst weight difference \(worstWeight) of the distance trained (" + report.joined(separator: ", ") + ")")
     }
 }

@@ -50,9 +50,10 @@ final class ReportCardTests: XCTestCase {
     func testTheCardHoldsTheTasksRunUnderTheirJSONNames() throws {
         let bundle = try ModelBundle.load(model: Repository.fixtures.appendingPathComponent("gpt2-bytes-noprefix").path)
         var heard: [String] = []
-        let card = try ReportCard.evaluate(model: bundle.model, tokenizer: bundle.tokenizer, source: "fixture", tasks: [.loss, .sentiment],
-                                           count: 2, samples: 1, seed: 3, defaultSampling: SamplingSettings(temperature: 0.8),
-                                           headsPrompt: "", progress: { heard.append($0) })
+        let card = try ReportCard.evaluate(
+            model: bundle.model, tokenizer: bundle.tokenizer, source: "fixture", tasks: [.loss, .sentiment],
+            count: 2, samples: 1, seed: 3, defaultSampling: SamplingSettings(temperature: 0.8),
+            headsPrompt: "", progress: { heard.append($0) })
         XCTAssertEqual(heard.count, 2)
         XCTAssertNotNil(card.heldOutLoss)
         XCTAssertEqual(Set(card.sentimentAccuracyByShots?.keys.map { $0 } ?? []), ["0", "1", "4"])

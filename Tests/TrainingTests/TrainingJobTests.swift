@@ -25,15 +25,23 @@ final class TrainingJobTests: XCTestCase {
         let run = try makeRun(steps: 10), out = folder()
         var steps: [Int] = [], snapshots: [Int] = [], checkpoints: [Int] = []
         let job = TrainingJob(run: run, folder: out, checkpointEvery: 4, snapshotSteps: [0, 5, 10])
-        let outcome = try job.start(shouldStop: { false }, observer: TrainingJob.Observer(
-            step: { steps.append($0.step) }, snapshot: { snapshots.append(run.stepsDone) }, checkpoint: { checkpoints.append(run.stepsDone) }))
+        let outcome = try job.start(
+            shouldStop: { false },
+            observer: TrainingJob.Observer(
+                step: { steps.append($0.step) }, snapshot: { snapshots.append(run.stepsDone) },
+                checkpoint: { checkpoints.append(run.stepsDone) }))
         XCTAssertEqual(outcome, .finished)
         XCTAssertEqual(steps, Array(1...10))
         XCTAssertEqual(snapshots, [0, 5, 10])
         XCTAssertEqual(checkpoints, [4, 8, 10], "every 4 steps, and at the end")
         XCTAssertTrue(TrainingRun.hasCheckpoint(in: out))
-        XCTAssertEqual(try TrainingRun.resume(from: out, stream: TokenStream(tokens: (0..<400).map { Int32($0 * 7 % 13) }, context: 8,
-                                                                              validationFraction: 0.1)).stepsDone, 10)
+        XCTAssertEqual(
+            try TrainingRun.resume(
+                from: out,
+                stream: TokenStream(
+                    tokens: (0..<400).map { Int32($0 * 7 % 13) }, context: 8,
+                    validationFraction: 0.1)
+            ).stepsDone, 10)
     }
 
     func testStoppingEarlyOrByRequestSavesWhereItStopped() throws {

@@ -33,8 +33,9 @@ final class TrainingLoopTests: XCTestCase {
             }
             let loss = model.forward(inputs: inputs, targets: targets, activations: activations)!
             gradients.zero()
-            model.backward(inputs: inputs, targets: targets, activations: activations,
-                           activationGradients: activationGradients, gradients: &gradients)
+            model.backward(
+                inputs: inputs, targets: targets, activations: activations,
+                activationGradients: activationGradients, gradients: &gradients)
             clipByGlobalNorm(&gradients.values, maxNorm: 1)
             optimizer.update(&model.parameters, gradients: gradients, learningRate: schedule.rate(at: step))
             losses.append(loss)

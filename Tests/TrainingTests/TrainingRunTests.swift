@@ -77,10 +77,12 @@ final class TrainingRunTests: XCTestCase {
         let committed = folder.appendingPathComponent(".checkpoint-committed-test")
         try FileManager.default.copyItem(at: newer, to: committed)
         try FileManager.default.removeItem(at: folder.appendingPathComponent("optimizer.safetensors"))
-        try FileManager.default.moveItem(at: committed.appendingPathComponent("optimizer.safetensors"),
-                                         to: folder.appendingPathComponent("optimizer.safetensors"))
+        try FileManager.default.moveItem(
+            at: committed.appendingPathComponent("optimizer.safetensors"),
+            to: folder.appendingPathComponent("optimizer.safetensors"))
         // And a staging folder from a save that never committed.
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent(".checkpoint-staging-old"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent(".checkpoint-staging-old"), withIntermediateDirectories: true)
 
         let resumed = try TrainingRun.resume(from: folder, stream: try stream())
         XCTAssertEqual(resumed.stepsDone, 2)
@@ -111,8 +113,11 @@ final class TrainingRunTests: XCTestCase {
     }
 
     func testBadShapesAndTinyCorporaAreClearErrors() throws {
-        XCTAssertThrowsError(try TrainingRun(config: .gpt2(layers: 1, heads: 3, width: 16, vocabularySize: 13, contextLength: 8),
-                                             settings: settings(steps: 5), stream: try stream())) { error in
+        XCTAssertThrowsError(
+            try TrainingRun(
+                config: .gpt2(layers: 1, heads: 3, width: 16, vocabularySize: 13, contextLength: 8),
+                settings: settings(steps: 5), stream: try stream())
+        ) { error in
             XCTAssertTrue("\(error)".contains("not divisible by 3 heads"), "\(error)")
         }
         XCTAssertThrowsError(try TokenStream(tokens: [1, 2, 3, 4, 5], context: 8)) { error in

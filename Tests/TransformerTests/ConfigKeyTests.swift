@@ -52,8 +52,9 @@ final class ConfigKeyTests: XCTestCase {
             defer { try? FileManager.default.removeItem(at: copy) }
             try FileManager.default.copyItem(at: Self.folder(name), to: copy)
             try FileManager.default.removeItem(at: copy.appendingPathComponent("config.json"))
-            try FileManager.default.copyItem(at: copy.appendingPathComponent("reference/config_transformers4.json"),
-                                             to: copy.appendingPathComponent("config.json"))
+            try FileManager.default.copyItem(
+                at: copy.appendingPathComponent("reference/config_transformers4.json"),
+                to: copy.appendingPathComponent("config.json"))
             let legacy = try HuggingFaceConfig.load(copy.appendingPathComponent("config.json"))
             let current = try HuggingFaceConfig.load(Self.folder(name).appendingPathComponent("config.json"))
             XCTAssertEqual(legacy, current, name)
@@ -71,23 +72,34 @@ final class ConfigKeyTests: XCTestCase {
 
     func parse(_ json: [String: Any]) throws -> TransformerConfig { try HuggingFaceConfig.parse(json, file: "config.json") }
 
-    static var llama: [String: Any] { ["architectures": ["LlamaForCausalLM"], "hidden_size": 32, "num_attention_heads": 4,
-                                       "num_hidden_layers": 2, "intermediate_size": 48, "vocab_size": 320,
-                                       "max_position_embeddings": 128] }
-    static var gpt2: [String: Any] { ["architectures": ["GPT2LMHeadModel"], "n_embd": 32, "n_head": 4, "n_layer": 2,
-                                      "vocab_size": 297, "n_positions": 64] }
+    static var llama: [String: Any] {
+        [
+            "architectures": ["LlamaForCausalLM"], "hidden_size": 32, "num_attention_heads": 4,
+            "num_hidden_layers": 2, "intermediate_size": 48, "vocab_size": 320,
+            "max_position_embeddings": 128
+        ]
+    }
+    static var gpt2: [String: Any] {
+        [
+            "architectures": ["GPT2LMHeadModel"], "n_embd": 32, "n_head": 4, "n_layer": 2,
+            "vocab_size": 297, "n_positions": 64
+        ]
+    }
 
     /// Valid settings Lantern does not run are refused by name, never run as something else.
     func testSettingsLanternDoesNotRunAreRefusedByName() throws {
         let refused: [([String: Any], String)] = [
-            (Self.llama.merging(["rope_parameters": ["rope_type": "yarn", "rope_theta": 10000, "factor": 4]]) { $1 }, "RoPE scaling \"yarn\" is not supported"),
+            (
+                Self.llama.merging(["rope_parameters": ["rope_type": "yarn", "rope_theta": 10000, "factor": 4]]) { $1 },
+                "RoPE scaling \"yarn\" is not supported"
+            ),
             (Self.llama.merging(["rope_scaling": ["type": "dynamic", "factor": 2]]) { $1 }, "RoPE scaling \"dynamic\" is not supported"),
             (Self.llama.merging(["partial_rotary_factor": 0.5]) { $1 }, "partial_rotary_factor 0.5 is not supported"),
             (Self.llama.merging(["attention_bias": true]) { $1 }, "attention_bias: true is not supported"),
             (Self.llama.merging(["hidden_act": "gelu"]) { $1 }, "hidden_act \"gelu\" is not supported"),
             (Self.gpt2.merging(["add_cross_attention": true]) { $1 }, "add_cross_attention: true is not supported"),
             (Self.gpt2.merging(["scale_attn_by_inverse_layer_idx": true]) { $1 }, "scale_attn_by_inverse_layer_idx: true is not supported"),
-            (Self.gpt2.merging(["activation_function": "relu"]) { $1 }, "activation_function \"relu\" is not supported"),
+            (Self.gpt2.merging(["activation_function": "relu"]) { $1 }, "activation_function \"relu\" is not supported")
         ]
         for (json, message) in refused {
             XCTAssertThrowsError(try parse(json)) { error in
@@ -96,9 +108,11 @@ final class ConfigKeyTests: XCTestCase {
             }
         }
         // Zero heads or widths are malformed (num_key_value_heads: 0 used to divide by zero).
-        for (json, key) in [(Self.llama.merging(["num_key_value_heads": 0]) { $1 }, "num_key_value_heads"),
-                            (Self.llama.merging(["head_dim": 0]) { $1 }, "head_dim"),
-                            (Self.gpt2.merging(["n_inner": 0]) { $1 }, "n_inner")] {
+        for (json, key) in [
+            (Self.llama.merging(["num_key_value_heads": 0]) { $1 }, "num_key_value_heads"),
+            (Self.llama.merging(["head_dim": 0]) { $1 }, "head_dim"),
+            (Self.gpt2.merging(["n_inner": 0]) { $1 }, "n_inner")
+        ] {
             XCTAssertThrowsError(try parse(json)) { error in
                 XCTAssertTrue("\(error)".contains("\"\(key)\" must be positive"), "\(error)")
             }
@@ -111,8 +125,9 @@ final class ConfigKeyTests: XCTestCase {
         let plain = try parse(Self.llama.merging(["rope_parameters": ["rope_type": "default", "rope_theta": 250_000]]) { $1 })
         XCTAssertEqual(plain.positional, .rotary(theta: 250_000, layout: .halfSplit))
         XCTAssertEqual(plain.rotaryScaling, .none)
-        XCTAssertEqual(try parse(Self.llama.merging(["rope_scaling": NSNull(), "rope_theta": 5000]) { $1 }).positional,
-                       .rotary(theta: 5000, layout: .halfSplit))
+        XCTAssertEqual(
+            try parse(Self.llama.merging(["rope_scaling": NSNull(), "rope_theta": 5000]) { $1 }).positional,
+            .rotary(theta: 5000, layout: .halfSplit))
         XCTAssertTrue(try parse(Self.gpt2).scalesAttentionScores)
     }
 
@@ -125,9 +140,13 @@ final class ConfigKeyTests: XCTestCase {
             .inverseFrequencies(headSize: hs, theta: theta)
         for j in 0..<(hs / 2) {
             let wavelength = 2 * Float.pi / plain[j]
-            if wavelength < 8192 / 4 { XCTAssertEqual(scaled[j], plain[j]) }
-            else if wavelength > 8192 { XCTAssertEqual(scaled[j], plain[j] / 8, accuracy: plain[j] * 1e-6) }
-            else { XCTAssertTrue(scaled[j] < plain[j] && scaled[j] > plain[j] / 8, "pair \(j) blends") }
+            if wavelength < 8192 / 4 {
+                XCTAssertEqual(scaled[j], plain[j])
+            } else if wavelength > 8192 {
+                XCTAssertEqual(scaled[j], plain[j] / 8, accuracy: plain[j] * 1e-6)
+            } else {
+                XCTAssertTrue(scaled[j] < plain[j] && scaled[j] > plain[j] / 8, "pair \(j) blends")
+            }
         }
     }
 }

@@ -29,7 +29,8 @@ extension Tensor {
     /// Rows `range` of a `[rows, width]` tensor.
     func rows(_ range: Range<Int>) -> Tensor {
         let width = count / shape[0]
-        return Tensor(shape: [range.count] + shape.dropFirst(), scalars: Array(scalars[(range.lowerBound * width)..<(range.upperBound * width)]))
+        return Tensor(
+            shape: [range.count] + shape.dropFirst(), scalars: Array(scalars[(range.lowerBound * width)..<(range.upperBound * width)]))
     }
 
     /// `[head, query, key]` → the rows `queries` of every head, keys cut to `keys`.
@@ -46,8 +47,9 @@ extension TransformerConfig {
     /// A small Llama with grouped-query attention (4 query heads over 2 key/value heads), for
     /// tests that need both families.
     static func tinyLlama(vocabularySize: Int = 40, contextLength: Int = 32) -> TransformerConfig {
-        TransformerConfig(family: .llama, layers: 2, heads: 4, kvHeads: 2, width: 16, headSize: 4, feedForwardWidth: 24,
-                          vocabularySize: vocabularySize, contextLength: contextLength, normEpsilon: 1e-5,
-                          positional: .rotary(theta: 10000, layout: .halfSplit), tiedEmbeddings: false)
+        TransformerConfig(
+            family: .llama, layers: 2, heads: 4, kvHeads: 2, width: 16, headSize: 4, feedForwardWidth: 24,
+            vocabularySize: vocabularySize, contextLength: contextLength, normEpsilon: 1e-5,
+            positional: .rotary(theta: 10000, layout: .halfSplit), tiedEmbeddings: false)
     }
 }

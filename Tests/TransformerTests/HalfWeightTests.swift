@@ -20,7 +20,7 @@ final class HalfWeightTests: XCTestCase {
         let prompt = try Fixtures.ids(fixture, "prompt_ids.json")
         let sequence = prompt + (try Fixtures.ids(fixture, "generated_ids.json"))
         let reference = try Fixtures.array(fixture, "logits_weights_\(format).npy")  // [T, V]
-        let exact = try Fixtures.array(fixture, "logits.npy")                          // float32 weights
+        let exact = try Fixtures.array(fixture, "logits.npy")  // float32 weights
         for portable in [false, true] {
             HalfPrecision.forcePortable = portable
             for threads in [1, 2] {
@@ -40,7 +40,9 @@ final class HalfWeightTests: XCTestCase {
                 XCTAssertLessThanOrEqual(worstPrefill, 1e-4, "\(label): prefill", file: file, line: line)
                 XCTAssertLessThanOrEqual(worstDecode, 1e-4, "\(label): decode", file: file, line: line)
                 if !portable && threads == 1 {
-                    print("\(label): max |Δlogit| vs HF (rounded weights) prefill \(worstPrefill), decode \(worstDecode); vs float32 weights \(prefill.maxAbsDifference(exact))")
+                    print(
+                        "\(label): max |Δlogit| vs HF (rounded weights) prefill \(worstPrefill), decode \(worstDecode); vs float32 weights \(prefill.maxAbsDifference(exact))"
+                    )
                 }
             }
         }

@@ -17,14 +17,20 @@ final class HeadOutputTests: XCTestCase {
             var cache = model.makeCache()
             let prefill = model.forward(Array(tokens.prefix(8)), cache: &cache, capture: every, allLogits: false).records
             let prefillValues = prefill.filter { $0.key.hasSuffix("attn.v") }
-            let decoded = model.forward([tokens[8]], cache: &cache, capture: CaptureSpec(kinds: [.pattern, .v, .z], lastRowOnly: true),
-                                        allLogits: false).records
+            let decoded = model.forward(
+                [tokens[8]], cache: &cache, capture: CaptureSpec(kinds: [.pattern, .v, .z], lastRowOnly: true),
+                allLogits: false
+            ).records
             for l in 0..<config.layers {
                 let name = { (kind: RecordKind) in kind.name(layer: l) }
-                check(config, z: prefill[name(.z)]!, pattern: prefill[name(.pattern)]!, values: prefill[name(.v)]!, "\(config.family) prefill layer \(l)")
+                check(
+                    config, z: prefill[name(.z)]!, pattern: prefill[name(.pattern)]!, values: prefill[name(.v)]!,
+                    "\(config.family) prefill layer \(l)")
                 // A decoded row attends over every cached value: the prefill's and its own.
                 let allValues = concatenatePositions(prefillValues[name(.v)]!, decoded[name(.v)]!)
-                check(config, z: decoded[name(.z)]!, pattern: decoded[name(.pattern)]!, values: allValues, "\(config.family) decoded layer \(l)")
+                check(
+                    config, z: decoded[name(.z)]!, pattern: decoded[name(.pattern)]!, values: allValues,
+                    "\(config.family) decoded layer \(l)")
             }
         }
     }

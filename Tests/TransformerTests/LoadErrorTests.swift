@@ -26,7 +26,7 @@ final class LoadErrorTests: XCTestCase {
             ("h.0.ln_1.weight", [4]), ("h.0.ln_1.bias", [4]), ("h.0.attn.c_attn.weight", [4, 12]),
             ("h.0.attn.c_attn.bias", [12]), ("h.0.attn.c_proj.weight", [4, 4]), ("h.0.attn.c_proj.bias", [4]),
             ("h.0.ln_2.weight", [4]), ("h.0.ln_2.bias", [4]), ("h.0.mlp.c_fc.weight", [4, 16]),
-            ("h.0.mlp.c_fc.bias", [16]), ("h.0.mlp.c_proj.weight", [16, 4]), ("h.0.mlp.c_proj.bias", [4]),
+            ("h.0.mlp.c_fc.bias", [16]), ("h.0.mlp.c_proj.weight", [16, 4]), ("h.0.mlp.c_proj.bias", [4])
         ]
         return shapes.map { ($0.0, $0.1, (0..<$0.1.reduce(1, *)).map { Float($0 % 7) * 0.1 }) }
     }
@@ -110,9 +110,12 @@ final class LoadErrorTests: XCTestCase {
         expectError(["config.json", "not a JSON object"])
         try write(config: #"{"architectures": ["GPT2LMHeadModel"], "n_embd": 4}"#)
         expectError(["config.json", "missing \"n_head\""])
-        try write(config: #"{"architectures": ["GPT2LMHeadModel"], "n_embd": 6, "n_layer": 1, "n_head": 4, "n_positions": 8, "vocab_size": 5}"#)
+        try write(
+            config: #"{"architectures": ["GPT2LMHeadModel"], "n_embd": 6, "n_layer": 1, "n_head": 4, "n_positions": 8, "vocab_size": 5}"#)
         expectError(["not divisible"])
-        try write(config: #"{"architectures": ["GPT2LMHeadModel"], "n_embd": "four", "n_layer": 1, "n_head": 2, "n_positions": 8, "vocab_size": 5}"#)
+        try write(
+            config:
+                #"{"architectures": ["GPT2LMHeadModel"], "n_embd": "four", "n_layer": 1, "n_head": 2, "n_positions": 8, "vocab_size": 5}"#)
         expectError(["n_embd", "whole number"])
     }
 

@@ -32,7 +32,7 @@ final class PositionalTableTests: XCTestCase {
     func testRotaryAnglesGrowLinearlyWithPosition() {
         let angles = PositionalTables.rotaryAngles(positions: 8, headSize: 8, theta: 10000)
         XCTAssertEqual(angles.shape, [8, 4])
-        XCTAssertEqual(angles.scalars[4 + 0], 1, accuracy: 1e-6)         // position 1, pair 0
+        XCTAssertEqual(angles.scalars[4 + 0], 1, accuracy: 1e-6)  // position 1, pair 0
         XCTAssertEqual(angles.scalars[5 * 4 + 1], 5 * powf(10000, -0.25), accuracy: 1e-5)
     }
 }

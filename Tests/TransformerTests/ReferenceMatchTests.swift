@@ -38,11 +38,15 @@ final class ReferenceMatchTests: XCTestCase {
             worstLogit = max(worstLogit, step.logits.maxAbsDifference(logits.rows(position..<(position + 1))))
             for l in 0..<model.config.layers {
                 let recorded = try XCTUnwrap(step.records["blocks.\(l).attn.pattern"], file: file, line: line)
-                worstPattern = max(worstPattern, recorded.maxAbsDifference(
-                    patterns[l].attentionRows(position..<(position + 1), keys: position + 1)))
+                worstPattern = max(
+                    worstPattern,
+                    recorded.maxAbsDifference(
+                        patterns[l].attentionRows(position..<(position + 1), keys: position + 1)))
             }
         }
-        print("\(fixture) (\(reference), \(Parallelism.threads) threads): max |Δlogit| = \(worstLogit), max |Δpattern| = \(worstPattern) over \(sequence.count) positions")
+        print(
+            "\(fixture) (\(reference), \(Parallelism.threads) threads): max |Δlogit| = \(worstLogit), max |Δpattern| = \(worstPattern) over \(sequence.count) positions"
+        )
         XCTAssertLessThanOrEqual(worstLogit, Self.tolerance, "\(fixture) logits", file: file, line: line)
         XCTAssertLessThanOrEqual(worstPattern, Self.tolerance, "\(fixture) attention", file: file, line: line)
 
@@ -93,7 +97,8 @@ final class ReferenceMatchTests: XCTestCase {
                 XCTAssertLessThanOrEqual(recorded.maxAbsDifference(reference(l + 1)), 1e-4, "\(fixture) resid_post \(l)")
             }
             let lastBlock = try XCTUnwrap(result.records["blocks.\(L - 1).resid_post"])
-            XCTAssertLessThanOrEqual(lastBlock.maxAbsDifference(try Fixtures.array(fixture, "resid_final.npy")), 1e-4, "\(fixture) last resid_post")
+            XCTAssertLessThanOrEqual(
+                lastBlock.maxAbsDifference(try Fixtures.array(fixture, "resid_final.npy")), 1e-4, "\(fixture) last resid_post")
             XCTAssertLessThanOrEqual(try XCTUnwrap(result.records["ln_final"]).maxAbsDifference(reference(L)), 1e-4, "\(fixture) ln_final")
         }
     }

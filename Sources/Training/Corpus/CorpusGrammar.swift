@@ -45,7 +45,7 @@ public struct CorpusGrammar: Sendable {
     }
 
     private func matches(_ pattern: [TemplateToken], _ words: [String]) -> Bool {
-        var names: [String?] = [nil, nil]                       // by StoryRole.rawValue
+        var names: [String?] = [nil, nil]  // by StoryRole.rawValue
         var genders: [CorpusGender?] = [nil, nil]
         var bound = [String?](repeating: nil, count: WordClass.allCases.count)
         func agree(_ role: StoryRole, _ gender: CorpusGender) -> Bool {

@@ -20,7 +20,8 @@
 
 enum RepetitionWriter {
     /// Content words of the story world, for the random word lists.
-    static let words: [String] = StoryLexicon.characters.map(\.name) + StoryLexicon.objects + StoryLexicon.colours
+    static let words: [String] =
+        StoryLexicon.characters.map(\.name) + StoryLexicon.objects + StoryLexicon.colours
         + StoryLexicon.places + WordClass.pet.words + WordClass.food.words + WordClass.thing.words
 
     static func document(_ random: inout CorpusRandom) -> String {

@@ -27,12 +27,15 @@ enum SentimentWriter {
     }
 
     static let groups: [Group] = [
-        Group(subjects: ["soup", "cake", "pizza", "bread", "tea", "food"],
-              positive: ["tasty", "fresh", "sweet", "warm"], negative: ["stale", "sour", "cold", "salty"]),
-        Group(subjects: ["movie", "book", "song", "show", "music", "game", "lesson"],
-              positive: ["funny", "clever", "lovely", "gripping"], negative: ["boring", "dull", "slow", "silly"]),
-        Group(subjects: ["room", "bus", "park", "shop", "hotel"],
-              positive: ["clean", "quiet", "bright", "cozy"], negative: ["dirty", "noisy", "crowded", "smelly"]),
+        Group(
+            subjects: ["soup", "cake", "pizza", "bread", "tea", "food"],
+            positive: ["tasty", "fresh", "sweet", "warm"], negative: ["stale", "sour", "cold", "salty"]),
+        Group(
+            subjects: ["movie", "book", "song", "show", "music", "game", "lesson"],
+            positive: ["funny", "clever", "lovely", "gripping"], negative: ["boring", "dull", "slow", "silly"]),
+        Group(
+            subjects: ["room", "bus", "park", "shop", "hotel"],
+            positive: ["clean", "quiet", "bright", "cozy"], negative: ["dirty", "noisy", "crowded", "smelly"])
     ]
     static let generalPositive = ["good", "great", "nice", "wonderful", "perfect"]
     static let generalNegative = ["bad", "terrible", "horrible", "poor", "nasty"]
@@ -131,11 +134,13 @@ public struct LabelWords: Sendable, Hashable, Codable {
     public func word(for label: SentimentLabel) -> String { label == .positive ? positive : negative }
 
     /// Everyday words with no sentiment of their own: colours, animals, things, places.
-    static let pool = ["blue", "red", "green", "yellow", "pink", "purple", "brown", "white", "black", "orange",
-                       "cat", "dog", "bird", "frog", "duck", "fish", "horse", "cow", "bee", "fox",
-                       "ball", "kite", "hat", "book", "cup", "box", "key", "drum", "boat", "shoe",
-                       "tree", "rock", "door", "lamp", "chair", "spoon", "river", "hill", "moon", "star",
-                       "one", "two", "left", "right", "up", "down", "north", "south", "apple", "pear"]
+    static let pool = [
+        "blue", "red", "green", "yellow", "pink", "purple", "brown", "white", "black", "orange",
+        "cat", "dog", "bird", "frog", "duck", "fish", "horse", "cow", "bee", "fox",
+        "ball", "kite", "hat", "book", "cup", "box", "key", "drum", "boat", "shoe",
+        "tree", "rock", "door", "lamp", "chair", "spoon", "river", "hill", "moon", "star",
+        "one", "two", "left", "right", "up", "down", "north", "south", "apple", "pear"
+    ]
 
     /// Two different words from the pool, assigned to the labels at random.
     static func draw(_ random: inout CorpusRandom) -> LabelWords {

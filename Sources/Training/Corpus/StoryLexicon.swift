@@ -84,11 +84,15 @@ enum StoryLexicon {
         return girls.map { CorpusCharacter(name: $0, gender: .female) } + boys.map { CorpusCharacter(name: $0, gender: .male) }
     }()
 
-    static let objects = ["ball", "kite", "hat", "book", "doll", "car", "cup", "bag",
-                          "drum", "boat", "key", "truck", "shell", "ring", "robot", "balloon"]
+    static let objects = [
+        "ball", "kite", "hat", "book", "doll", "car", "cup", "bag",
+        "drum", "boat", "key", "truck", "shell", "ring", "robot", "balloon"
+    ]
     static let colours = ["red", "blue", "green", "yellow", "pink", "purple", "brown", "white"]
-    static let places = ["garden", "park", "forest", "yard", "field", "kitchen",
-                         "library", "classroom", "shop", "playground", "meadow", "barn"]
+    static let places = [
+        "garden", "park", "forest", "yard", "field", "kitchen",
+        "library", "classroom", "shop", "playground", "meadow", "barn"
+    ]
 
     /// Name → character, for the grammar's checks (looked up, never iterated).
     static let characterByName: [String: CorpusCharacter] = {

@@ -42,8 +42,8 @@ public struct CorpusStory: Sendable {
 
 /// Renders templates for one story and records what it wrote.
 struct StoryRenderer {
-    let cast: [CorpusCharacter]          // indexed by StoryRole.rawValue
-    let bound: [String]                  // indexed by WordClass.rawValue (bound classes only)
+    let cast: [CorpusCharacter]  // indexed by StoryRole.rawValue
+    let bound: [String]  // indexed by WordClass.rawValue (bound classes only)
     var paragraphs: [[String]] = [[]]
     var pronouns: [CorpusPronounUse] = []
 
@@ -115,7 +115,7 @@ struct StoryRenderer {
 enum StoryWriter {
     /// Plot weights for ordinary stories (lost-and-found, broken toy, sharing, animal, present, rain).
     static let plotWeights: [(CorpusStory.Plot, Int)] = [
-        (.lostAndFound, 30), (.brokenToy, 15), (.sharing, 15), (.animal, 15), (.present, 12), (.rain, 13),
+        (.lostAndFound, 30), (.brokenToy, 15), (.sharing, 15), (.animal, 15), (.present, 12), (.rain, 13)
     ]
 
     static func randomPlot(_ random: inout CorpusRandom) -> CorpusStory.Plot {
@@ -182,7 +182,7 @@ enum StoryWriter {
                 CorpusQuestion(question: "Where were \(a) and \(b)?", answer: "in the \(place)"),
                 CorpusQuestion(question: "How did \(a) feel when \(hero.gender.subject) lost the \(obj)?", answer: r.word(.sadFeeling)),
                 CorpusQuestion(question: "How did \(a) feel at the end?", answer: r.word(.happyFeeling)),
-                CorpusQuestion(question: "Who helped \(a)?", answer: b),
+                CorpusQuestion(question: "Who helped \(a)?", answer: b)
             ]
         case .brokenToy:
             story.maybe(0.6, .outing, &random)
@@ -223,7 +223,7 @@ enum StoryWriter {
                 CorpusQuestion(question: "Where did \(a) see the \(pet)?", answer: "in the \(place)"),
                 CorpusQuestion(question: "What did the \(pet) get to eat?", answer: r.word(.food)),
                 CorpusQuestion(question: "Who came to see the \(pet)?", answer: b),
-                CorpusQuestion(question: "What colour was the \(obj)?", answer: col),
+                CorpusQuestion(question: "What colour was the \(obj)?", answer: col)
             ]
         case .present:
             story.say(.birthday, &random)
@@ -248,7 +248,8 @@ enum StoryWriter {
             story.maybe(0.6, .rainbow, &random)
             story.say(.rainEnd, &random)
         }
-        return CorpusStory(plot: plot, hero: hero, friend: friend, object: obj, colour: col, place: place,
-                           text: story.text, sentences: story.sentences, questions: questions, pronouns: story.pronouns)
+        return CorpusStory(
+            plot: plot, hero: hero, friend: friend, object: obj, colour: col, place: place,
+            text: story.text, sentences: story.sentences, questions: questions, pronouns: story.pronouns)
     }
 }

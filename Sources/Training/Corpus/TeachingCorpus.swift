@@ -4,7 +4,6 @@
 // in the evaluation sets below.
 import Foundation
 
-
 /// The six kinds of documents.
 public enum CorpusDocumentKind: String, CaseIterable, Sendable, Codable {
     /// A short story: beginning, problem, end, with dialogue.
@@ -292,8 +291,9 @@ public struct TeachingCorpus: Sendable {
                 SentimentWriter.review(j % 2 == 0 ? first : first.opposite, split: .training, &shotRandom).line
             }
             let queryLine = "Review: \(query.text) Sentiment:"
-            return CorpusEvaluationItem(kind: .sentiment, prompt: (shotLines + [queryLine]).joined(separator: "\n"),
-                                        expected: " " + label.rawValue, shots: shots, query: queryLine)
+            return CorpusEvaluationItem(
+                kind: .sentiment, prompt: (shotLines + [queryLine]).joined(separator: "\n"),
+                expected: " " + label.rawValue, shots: shots, query: queryLine)
         }
     }
 
@@ -302,8 +302,11 @@ public struct TeachingCorpus: Sendable {
     /// only the shots tell which word is right. `expected` is the right word with a leading space;
     /// `words` gives both. The queries and label words depend only on `count` and `seed`, and the
     /// shots of a smaller `shots` are a prefix of a larger one's (labels alternate from a random start).
-    public static func labelWordEvaluation(count: Int, seed: UInt64, shots: Int, cue: String = "Label")
-        -> [(item: CorpusEvaluationItem, words: LabelWords)] {
+    public static func labelWordEvaluation(
+        count: Int, seed: UInt64, shots: Int, cue: String = "Label"
+    )
+        -> [(item: CorpusEvaluationItem, words: LabelWords)]
+    {
         var random = CorpusRandom(seed: seed ^ stableHash("label-word evaluation"))
         return (0..<count).map { i in
             var queryRandom = random.child(), shotRandom = random.child(), wordRandom = random.child()
@@ -317,8 +320,9 @@ public struct TeachingCorpus: Sendable {
                 return "Review: \(text) \(cue): \(words.word(for: shotLabel))"
             }
             let queryLine = "Review: \(query.text) \(cue):"
-            let item = CorpusEvaluationItem(kind: .sentiment, prompt: (shotLines + [queryLine]).joined(separator: "\n"),
-                                            expected: " " + words.word(for: label), shots: shots, query: queryLine)
+            let item = CorpusEvaluationItem(
+                kind: .sentiment, prompt: (shotLines + [queryLine]).joined(separator: "\n"),
+                expected: " " + words.word(for: label), shots: shots, query: queryLine)
             return (item, words)
         }
     }
@@ -336,8 +340,9 @@ public struct TeachingCorpus: Sendable {
             let shots = order.map { TweetWriter.tweet($0, split: .training, &shotRandom).lines + "\n" + TweetWriter.separator }
             let queryLine = "Tweet: \"\(query.text)\"\nSentiment:"
             let prompt = ([TweetWriter.header] + shots + [queryLine]).joined(separator: "\n")
-            return CorpusEvaluationItem(kind: .tweet, prompt: prompt, expected: " " + query.label.rawValue,
-                                        shots: shots.count, query: queryLine)
+            return CorpusEvaluationItem(
+                kind: .tweet, prompt: prompt, expected: " " + query.label.rawValue,
+                shots: shots.count, query: queryLine)
         }
     }
 
@@ -349,8 +354,9 @@ public struct TeachingCorpus: Sendable {
             var queryRandom = random.child(), shotRandom = random.child()
             let query = TranslationWriter.sentence(split: .heldOut, &queryRandom)
             let shotLines = (0..<shots).map { _ in TranslationWriter.sentence(split: .training, &shotRandom).line }
-            return CorpusEvaluationItem(kind: .translation, prompt: (shotLines + [query.query]).joined(separator: "\n"),
-                                        expected: query.answer, shots: shots, query: query.query)
+            return CorpusEvaluationItem(
+                kind: .translation, prompt: (shotLines + [query.query]).joined(separator: "\n"),
+                expected: query.answer, shots: shots, query: query.query)
         }
     }
 
@@ -366,8 +372,9 @@ public struct TeachingCorpus: Sendable {
             let question = picked.last!
             let queryLine = "Q: \(question.question) A:"
             let lines = [story.text] + picked.dropLast().map(\.line) + [queryLine]
-            return CorpusEvaluationItem(kind: .questionAnswer, prompt: lines.joined(separator: "\n"),
-                                        expected: " " + question.answer, shots: picked.count - 1, query: queryLine)
+            return CorpusEvaluationItem(
+                kind: .questionAnswer, prompt: lines.joined(separator: "\n"),
+                expected: " " + question.answer, shots: picked.count - 1, query: queryLine)
         }
     }
 }

@@ -23,21 +23,21 @@ enum TranslationWriter {
         ("lapin", "rabbit", false), ("cheval", "horse", false), ("livre", "book", false), ("bateau", "boat", false),
         ("chapeau", "hat", false), ("gateau", "cake", false), ("balle", "ball", true), ("maison", "house", true),
         ("fleur", "flower", true), ("voiture", "car", true), ("pomme", "apple", true), ("table", "table", true),
-        ("boite", "box", true), ("souris", "mouse", true),
+        ("boite", "box", true), ("souris", "mouse", true)
     ].map { FrenchNoun(french: $0.0, english: $0.1, feminine: $0.2) }
 
     static let colours: [FrenchColour] = [
         ("rouge", "rouge", "red"), ("bleu", "bleue", "blue"), ("vert", "verte", "green"), ("jaune", "jaune", "yellow"),
-        ("noir", "noire", "black"), ("blanc", "blanche", "white"), ("gris", "grise", "grey"), ("rose", "rose", "pink"),
+        ("noir", "noire", "black"), ("blanc", "blanche", "white"), ("gris", "grise", "grey"), ("rose", "rose", "pink")
     ].map { FrenchColour(masculine: $0.0, feminine: $0.1, english: $0.2) }
 
     static let verbs: [(french: String, english: String)] = [
         ("voit", "sees"), ("mange", "eats"), ("aime", "likes"), ("prend", "takes"),
-        ("trouve", "finds"), ("suit", "follows"), ("tient", "holds"), ("pousse", "pushes"),
+        ("trouve", "finds"), ("suit", "follows"), ("tient", "holds"), ("pousse", "pushes")
     ]
 
     static let prepositions: [(french: String, english: String)] = [
-        ("sous", "under"), ("sur", "on"), ("dans", "in"), ("derriere", "behind"),
+        ("sous", "under"), ("sur", "on"), ("dans", "in"), ("derriere", "behind")
     ]
 
     static func isReserved(noun: Int, colour: Int) -> Bool { (noun + 3 * colour) % 8 == 0 }
@@ -53,8 +53,10 @@ enum TranslationWriter {
         var answer: String { " " + english.joined(separator: " ") }
     }
 
-    private static func nounPhrase(into sentence: inout Sentence, definite: Bool? = nil, colourChance: Double = 0.6,
-                                   _ random: inout CorpusRandom) {
+    private static func nounPhrase(
+        into sentence: inout Sentence, definite: Bool? = nil, colourChance: Double = 0.6,
+        _ random: inout CorpusRandom
+    ) {
         let n = random.below(nouns.count), noun = nouns[n]
         let definite = definite ?? random.chance(0.7)
         let colour: Int? = random.chance(colourChance) ? random.below(colours.count) : nil

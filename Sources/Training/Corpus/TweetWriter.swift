@@ -30,12 +30,16 @@ enum TweetWriter {
     /// The course's query: held out of training, asked in lesson 11.
     static let courseQuery = "Eating watermelon in the summer brings me immense joy"
 
-    static let foods = ["spinach", "watermelon", "pizza", "soup", "cake", "broccoli", "pasta", "apples",
-                        "strawberries", "pancakes", "cheese", "carrots", "ice cream", "chocolate"]
+    static let foods = [
+        "spinach", "watermelon", "pizza", "soup", "cake", "broccoli", "pasta", "apples",
+        "strawberries", "pancakes", "cheese", "carrots", "ice cream", "chocolate"
+    ]
     static let seasons = ["summer", "winter", "spring", "autumn"]
     static let amounts = ["immense", "so much", "great", "pure"]
-    static let activities = ["Swimming", "Dancing", "Reading", "Walking the dog", "Playing football", "Cooking",
-                             "Singing", "Painting"]
+    static let activities = [
+        "Swimming", "Dancing", "Reading", "Walking the dog", "Playing football", "Cooking",
+        "Singing", "Painting"
+    ]
     static let places = ["beach", "park", "library", "office", "gym", "zoo", "market", "station"]
     static let things = ["phone", "bike", "laptop", "shoes", "car", "umbrella", "watch", "chair"]
     // (Words that take "a", not "an": the templates write "What a … day".)

@@ -109,8 +109,9 @@ public struct TeachingEvaluator {
         var right = 0
         for item in items {
             let prompt = TeachingCorpus.endOfText + "\n" + item.prompt
-            let (result, _) = try generator.generate(prompt: prompt, maxNewTokens: Self.answerTokens, settings: SamplingSettings(greedy: true),
-                                                     stopStrings: ["\n"])
+            let (result, _) = try generator.generate(
+                prompt: prompt, maxNewTokens: Self.answerTokens, settings: SamplingSettings(greedy: true),
+                stopStrings: ["\n"])
             if result.text == item.expected { right += 1 }
         }
         return Double(right) / Double(max(1, items.count))
@@ -121,8 +122,9 @@ public struct TeachingEvaluator {
         let generator = Generator(model: model, tokenizer: tokenizer)
         var text = ""
         for sample in 1...samples {
-            let (result, _) = try generator.generate(prompt: TeachingCorpus.endOfText + "\nOnce upon a time,", maxNewTokens: 120,
-                                                     settings: SamplingSettings(temperature: 0.8, topK: 40, seed: UInt64(sample)))
+            let (result, _) = try generator.generate(
+                prompt: TeachingCorpus.endOfText + "\nOnce upon a time,", maxNewTokens: 120,
+                settings: SamplingSettings(temperature: 0.8, topK: 40, seed: UInt64(sample)))
             text += "Once upon a time," + result.text + "\n"
         }
         return CorpusGrammar.shared.acceptance(of: text)
@@ -142,9 +144,11 @@ public struct FluencyCheck {
         self.tokenizer = tokenizer
     }
 
-    public static let prompts = ["Once upon a time, Mia", "Mia found a shiny stone.", "Tom and his dog went to the park.",
-                          "One day, Lily", "Ben was sad.", "Zoe had a red kite.", "Once upon a time, there was a little bird.",
-                          "Max lost his ball.", "In the garden,", "Sam and Anna"]
+    public static let prompts = [
+        "Once upon a time, Mia", "Mia found a shiny stone.", "Tom and his dog went to the park.",
+        "One day, Lily", "Ben was sad.", "Zoe had a red kite.", "Once upon a time, there was a little bird.",
+        "Max lost his ball.", "In the garden,", "Sam and Anna"
+    ]
     public static let seeds: [UInt64] = [1, 2, 3, 4, 5]
     public static let newTokens = 30
 
@@ -174,7 +178,8 @@ public struct FluencyCheck {
 
     /// The share of fluent samples, how many were drawn, the failures (`prompt|continuation
     /// (why)`) and the fluent samples per prompt.
-    public func share(settings base: SamplingSettings) throws -> (share: Double, samples: Int, failures: [String], byPrompt: [String: Int]) {
+    public func share(settings base: SamplingSettings) throws -> (share: Double, samples: Int, failures: [String], byPrompt: [String: Int])
+    {
         let generator = Generator(model: model, tokenizer: tokenizer)
         var fluent = 0, failures: [String] = [], byPrompt: [String: Int] = [:]
         for prompt in Self.prompts {
@@ -262,9 +267,11 @@ public struct ReportCard: Encodable, Sendable {
     /// sampled stories for the grammar. `defaultSampling`: the settings fluency is measured at
     /// besides plain temperature 1; `headsPrompt`: the text the heads task measures on.
     /// `progress` hears which task starts.
-    public static func evaluate(model: any LanguageModel, tokenizer: any Tokenizer, source: String, tasks: [EvaluationTask],
-                                count: Int, samples: Int, seed: UInt64, defaultSampling: SamplingSettings, headsPrompt: String,
-                                progress: (String) -> Void = { _ in }) throws -> ReportCard {
+    public static func evaluate(
+        model: any LanguageModel, tokenizer: any Tokenizer, source: String, tasks: [EvaluationTask],
+        count: Int, samples: Int, seed: UInt64, defaultSampling: SamplingSettings, headsPrompt: String,
+        progress: (String) -> Void = { _ in }
+    ) throws -> ReportCard {
         let evaluator = TeachingEvaluator(model: model, tokenizer: tokenizer)
         var card = ReportCard(model: source, itemsPerTask: count, seed: seed)
         var asked: [String: Int] = [:]
@@ -311,7 +318,8 @@ public struct ReportCard: Encodable, Sendable {
                     (accuracy["\(shots)"], probability["\(shots)"]) = (result.accuracy, result.meanProbability)
                 }
                 (card.labelWordAccuracyByShots, card.labelWordProbabilityByShots) = (accuracy, probability)
-                asked["label words"] = evaluator.fitting(TeachingCorpus.labelWordEvaluation(count: count, seed: seed, shots: 8).map(\.item)).count
+                asked["label words"] =
+                    evaluator.fitting(TeachingCorpus.labelWordEvaluation(count: count, seed: seed, shots: 8).map(\.item)).count
             case .tweets:
                 card.tweetAccuracy = try exactMatch("tweets", TeachingCorpus.tweetEvaluation(count: count, seed: seed))
             case .translation:
@@ -322,16 +330,19 @@ public struct ReportCard: Encodable, Sendable {
                 progress("heads…")
                 // As `lantern heads` measures them, shortened to fit a small context.
                 let context = model.config.contextLength
-                let heads = try HeadSummary.measure(model: model, tokenizer: tokenizer,
-                                                    promptIds: Array(PromptEncoder.ids(for: headsPrompt, tokenizer: tokenizer).prefix(context)),
-                                                    length: max(2, min(25, (context - 1) / 2)))
+                let heads = try HeadSummary.measure(
+                    model: model, tokenizer: tokenizer,
+                    promptIds: Array(PromptEncoder.ids(for: headsPrompt, tokenizer: tokenizer).prefix(context)),
+                    length: max(2, min(25, (context - 1) / 2)))
                 if let p = heads.strongestPreviousToken {
-                    card.previousTokenHead = HeadFinding(layer: p.layer, head: p.head, score: Double(p.previousTokenOnRandom),
-                                                         labelled: p.labels.contains("previous-token"))
+                    card.previousTokenHead = HeadFinding(
+                        layer: p.layer, head: p.head, score: Double(p.previousTokenOnRandom),
+                        labelled: p.labels.contains("previous-token"))
                 }
                 if let i = heads.strongestInduction {
-                    card.inductionHead = HeadFinding(layer: i.layer, head: i.head, score: Double(i.induction),
-                                                     labelled: i.labels.contains("induction"))
+                    card.inductionHead = HeadFinding(
+                        layer: i.layer, head: i.head, score: Double(i.induction),
+                        labelled: i.labels.contains("induction"))
                 }
             }
         }
