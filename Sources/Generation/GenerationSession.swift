@@ -52,6 +52,7 @@ public final class GenerationSession {
         model: any LanguageModel, tokenizer: any Tokenizer, promptIds: [Int],
         settings: SamplingSettings, capture: CaptureSpec = .nothing
     ) throws {
+        guard model.config.isCausal else { throw GenerationError.encoderDoesNotGenerate(family: model.config.family.displayName) }
         try settings.validate()
         let context = model.config.contextLength
         guard !promptIds.isEmpty else { throw GenerationError.promptTooLong(tokens: 0, context: context) }

@@ -36,9 +36,14 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError {
     case tokenOutOfRange(Int, vocabulary: Int)
     case contextFull(Int)
     case nonFiniteLogits(position: Int, value: Float)
+    /// Generation asked of an encoder (BERT), which reads a whole text and does not write one.
+    case encoderDoesNotGenerate(family: String)
 
     public var description: String {
         switch self {
+        case .encoderDoesNotGenerate(let family):
+            return
+                "this model is an encoder (\(family)): it reads a whole text at once, every word attending to the words before and after it, and does not write text; fill in a blank with `lantern fill \"The cat sat on the [MASK].\"` (models with a masked-language head) or compare sentences with `lantern embed \"one sentence\" \"another\"`; attention, heads, lens and embeddings work on encoders too"
         case .nonFiniteLogits(let position, let value):
             return
                 "the model computed \(value) among the logits for position \(position): its weights or activations hold NaN or infinity (a damaged or mis-converted checkpoint), so no token can be chosen; check the weights file"

@@ -20,10 +20,10 @@ public struct InferenceBenchmark {
     }
 
     /// GPT-2 small, or a Llama of similar size (12 layers, 768 wide, 12 query heads over 4
-    /// key/value heads, SwiGLU 2048, 32,000 tokens).
+    /// key/value heads, SwiGLU 2048, 32,000 tokens). Decoders only: the benchmark decodes.
     public static func config(for family: ModelFamily) -> TransformerConfig {
         switch family {
-        case .gpt2: return .gpt2()
+        case .gpt2, .bert: return .gpt2()
         case .llama:
             return TransformerConfig(
                 family: .llama, layers: 12, heads: 12, kvHeads: 4, width: 768, headSize: 64,

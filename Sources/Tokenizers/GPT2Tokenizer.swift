@@ -253,6 +253,28 @@ struct SpecialTokenMatcher: Sendable {
         return segments
     }
 
+    /// Text cut at the added tokens; tokens with `lstrip` / `rstrip` (ids in `stripsLeft` /
+    /// `stripsRight`) take the whitespace next to them out of the text around them.
+    func segments(of scalars: [Unicode.Scalar], stripsLeft: Set<Int>, stripsRight: Set<Int>) -> [Segment] {
+        var segments = segments(of: scalars)
+        guard !stripsLeft.isEmpty || !stripsRight.isEmpty else { return segments }
+        for index in segments.indices {
+            guard case .text(var range) = segments[index] else { continue }
+            if index > 0, case .special(let id) = segments[index - 1], stripsRight.contains(id) {
+                while !range.isEmpty, scalars[range.lowerBound].properties.isWhitespace {
+                    range = (range.lowerBound + 1)..<range.upperBound
+                }
+            }
+            if index + 1 < segments.count, case .special(let id) = segments[index + 1], stripsLeft.contains(id) {
+                while !range.isEmpty, scalars[range.upperBound - 1].properties.isWhitespace {
+                    range = range.lowerBound..<(range.upperBound - 1)
+                }
+            }
+            segments[index] = .text(range)
+        }
+        return segments.filter { if case .text(let range) = $0 { return !range.isEmpty } else { return true } }
+    }
+
     private func match(_ scalars: [Unicode.Scalar], at index: Int) -> (Int, Int)? {
         for (token, id) in tokens where index + token.count <= scalars.count {
             if scalars[index..<(index + token.count)].elementsEqual(token) { return (token.count, id) }

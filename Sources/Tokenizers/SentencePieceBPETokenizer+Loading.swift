@@ -117,9 +117,8 @@ struct TokenizerJSONReader {
         parts.addedTokens = try addedTokens()
         parts.text.normalizer = try document["normalizer"].map { try normalizerSteps($0, at: "normalizer") } ?? []
         parts.text.metaspace = try document["pre_tokenizer"].flatMap { try metaspace($0, at: "pre_tokenizer") }
-        if let processor = document["post_processor"] {
-            (parts.prefix, parts.suffix) = try template(processor, at: "post_processor")
-        }
+        let template = try postProcessorTemplate()
+        (parts.prefix, parts.suffix) = ([template.singlePrefix], [template.singleSuffix])
         parts.decoderStripsLeadingSpace = document["decoder"].map(stripsLeadingSpace)
         parts.decoderHasByteFallback = componentTypes("decoder").contains("ByteFallback")
         return parts
@@ -266,52 +265,6 @@ struct TokenizerJSONReader {
     }
 
     // MARK: Post-processor and decoder
-
-    /// The ids a post-processor puts before and after the text.
-    private func template(_ value: JSONValue, at place: String) throws -> (prefix: [[Int]], suffix: [[Int]]) {
-        guard let type = value["type"]?.string else { throw malformed("\(place).type is missing") }
-        switch type {
-        case "TemplateProcessing":
-            guard let single = value["single"]?.array else { throw malformed("\(place).single is missing") }
-            var prefix: [[Int]] = [], suffix: [[Int]] = []
-            var seenText = false
-            for (index, item) in single.enumerated() {
-                if item["Sequence"] != nil {
-                    seenText = true
-                } else if let name = item["SpecialToken"]?["id"]?.string {
-                    guard let ids = value["special_tokens"]?[name]?["ids"]?.array?.compactMap(\.int) else {
-                        throw malformed("\(place).special_tokens has no ids for \(quotedPiece(name))")
-                    }
-                    if seenText { suffix.append(ids) } else { prefix.append(ids) }
-                } else {
-                    throw malformed("\(place).single[\(index)] is neither a SpecialToken nor a Sequence")
-                }
-            }
-            guard seenText else { throw malformed("\(place).single has no Sequence for the text") }
-            return (prefix, suffix)
-        case "BertProcessing", "RobertaProcessing":
-            // ["[CLS]", 101] before, ["[SEP]", 102] after.
-            guard let cls = value["cls"]?.array?.last?.int, let sep = value["sep"]?.array?.last?.int else {
-                throw malformed("\(place) needs cls and sep as [token, id]")
-            }
-            return ([[cls]], [[sep]])
-        case "ByteLevel":
-            return ([], [])  // changes offsets only
-        case "Sequence":
-            guard let items = value["processors"]?.array else { throw malformed("\(place).processors is missing") }
-            // Real files pair one template with ByteLevel (offsets only);
-            // two templates in a row do not even run in the reference.
-            let templates = try items.enumerated().map { index, item in
-                try template(item, at: "\(place).processors[\(index)]")
-            }.filter { !$0.prefix.isEmpty || !$0.suffix.isEmpty }
-            guard templates.count <= 1 else {
-                throw unsupported("\(place) is a Sequence of \(templates.count) processors that add tokens")
-            }
-            return templates.first ?? ([], [])
-        default:
-            throw unsupported("post_processor \"\(type)\" at \(place) is not implemented")
-        }
-    }
 
     /// Whether the decoder drops the space in front of the decoded text
     /// (`Strip` of a leading " ", or a `Metaspace` decoder that prepends).

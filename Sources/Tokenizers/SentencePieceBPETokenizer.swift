@@ -434,26 +434,9 @@ public struct SentencePieceBPETokenizer: Tokenizer {
         return ids
     }
 
-    /// Text cut at the added tokens a matcher knows; tokens with `lstrip` /
-    /// `rstrip` take the whitespace next to them out of the text around them.
+    /// Text cut at the added tokens a matcher knows, `lstrip` / `rstrip` applied.
     private func segments(of scalars: [Unicode.Scalar], _ matcher: SpecialTokenMatcher) -> [SpecialTokenMatcher.Segment] {
-        var segments = matcher.segments(of: scalars)
-        guard !stripsLeft.isEmpty || !stripsRight.isEmpty else { return segments }
-        for index in segments.indices {
-            guard case .text(var range) = segments[index] else { continue }
-            if index > 0, case .special(let id) = segments[index - 1], stripsRight.contains(id) {
-                while !range.isEmpty, scalars[range.lowerBound].properties.isWhitespace {
-                    range = (range.lowerBound + 1)..<range.upperBound
-                }
-            }
-            if index + 1 < segments.count, case .special(let id) = segments[index + 1], stripsLeft.contains(id) {
-                while !range.isEmpty, scalars[range.upperBound - 1].properties.isWhitespace {
-                    range = range.lowerBound..<(range.upperBound - 1)
-                }
-            }
-            segments[index] = .text(range)
-        }
-        return segments.filter { if case .text(let range) = $0 { return !range.isEmpty } else { return true } }
+        matcher.segments(of: scalars, stripsLeft: stripsLeft, stripsRight: stripsRight)
     }
 
     /// One word → ids: a symbol per scalar (or per byte, or `<unk>`), then merges.

@@ -22,6 +22,9 @@ public protocol Tokenizer: Sendable {
     /// Whether `id` is a control token (`<|endoftext|>`, `<s>`, `</s>`, `<unk>`)
     /// rather than a piece of text. Decoders can skip these. Defaults to `false`.
     func isSpecialToken(_ id: Int) -> Bool
+    /// The id that hides a token for a masked-language model to guess (BERT's `[MASK]`); nil
+    /// for tokenizers without one (every decoder's). Defaults to nil.
+    var maskTokenId: Int? { get }
 }
 
 // MARK: - Defaults
@@ -41,6 +44,8 @@ extension Tokenizer {
     public func isSpecialToken(_ id: Int) -> Bool {
         false
     }
+
+    public var maskTokenId: Int? { nil }
 
     /// Ids → text: the pieces' bytes joined and read as UTF-8, with any byte
     /// sequence that is not valid UTF-8 shown as U+FFFD.

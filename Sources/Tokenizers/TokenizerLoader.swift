@@ -12,6 +12,8 @@ import Foundation
 /// | `vocab.json` + `merges.txt`    | `GPT2Tokenizer`                             |
 /// | `encoder.json` + `vocab.bpe`   | `GPT2Tokenizer`                             |
 /// | `tokenizer.bin`                | `Llama2cTokenizer` (llama2.c)               |
+/// | `tokenizer.json`, WordPiece    | `WordPieceTokenizer` (BERT)                  |
+/// | `vocab.txt`                    | `WordPieceTokenizer` (BERT)                  |
 ///
 /// `tokenizer.json` wins when a folder holds several sets, as in Hugging Face.
 public enum TokenizerLoader {
@@ -21,6 +23,8 @@ public enum TokenizerLoader {
         case byteLevelBPE = "byte-level BPE"
         /// BPE over characters with "▁" for spaces and `<0xXX>` byte fallback: Llama.
         case sentencePieceBPE = "SentencePiece-style BPE"
+        /// WordPiece with `##` continuations, BertNormalizer and BertPreTokenizer: BERT.
+        case wordPiece = "WordPiece"
     }
 
     /// Loads the tokenizer of a model folder (see the table above).
@@ -47,6 +51,9 @@ public enum TokenizerLoader {
             // Also names the missing half of a pair.
             return try GPT2Tokenizer.load(folder: folder)
         }
+        if has("vocab.txt") {
+            return try WordPieceTokenizer.load(vocabularyFile: folder.appendingPathComponent("vocab.txt"))
+        }
         if has("tokenizer.bin") {
             return try Llama2cTokenizer.load(folder.appendingPathComponent("tokenizer.bin"))
         }
@@ -67,6 +74,8 @@ public enum TokenizerLoader {
             return try GPT2Tokenizer.load(tokenizerJSON: url)
         case .sentencePieceBPE:
             return try SentencePieceBPETokenizer(document: document, path: url.path)
+        case .wordPiece:
+            return try WordPieceTokenizer(document: document, path: url.path)
         }
     }
 
@@ -79,8 +88,9 @@ public enum TokenizerLoader {
     static func kind(of document: JSONValue, path: String) throws -> Kind {
         let reader = TokenizerJSONReader(document: document, path: path)
         let type = try reader.modelType()
+        if type == "WordPiece" { return .wordPiece }
         guard type == "BPE" else {
-            throw TokenizerError.unsupportedModel(path: path, reason: "model.type is \"\(type)\", not \"BPE\"")
+            throw TokenizerError.unsupportedModel(path: path, reason: "model.type is \"\(type)\", not \"BPE\" or \"WordPiece\"")
         }
         let preTokenizers = reader.componentTypes("pre_tokenizer")
         if preTokenizers.contains("ByteLevel") { return .byteLevelBPE }

@@ -51,7 +51,7 @@ public struct CaptureRequest: Sendable, Equatable {
         for kind in kinds {
             let perLayer: Double
             switch kind {
-            case .embed, .lnFinal: floats += n * Double(c.width); continue
+            case .embed, .lnFinal, .embedNorm: floats += n * Double(c.width); continue
             case .posEmbed: floats += c.hasLearnedPositions ? n * Double(c.width) : 0; continue
             case .logits: floats += n * Double(c.vocabularySize); continue
             case .q, .z: perLayer = Double(c.heads) * n * Double(c.headSize)

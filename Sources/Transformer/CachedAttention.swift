@@ -1,7 +1,8 @@
 import Tensors
 
-/// Causal self-attention for `T` new rows at positions `start..<start+T`, over every cached key,
-/// shared by both families. Letters: NH query heads, NKV key/value heads (NH is a multiple of
+/// Self-attention for `T` new rows at positions `start..<start+T`, over every cached key, shared
+/// by every family: causal (decoders: row `t` sees keys up to its own position) or, with
+/// `causal: false`, bidirectional (encoders: every row sees every key). Letters: NH query heads, NKV key/value heads (NH is a multiple of
 /// NKV; query head `h` reads key/value head `h / (NH / NKV)`), hs head size, K = start + T keys.
 ///
 /// - `q`: `[T, qStride]`, query head `h` at columns `h·hs ..< (h+1)·hs`.
@@ -10,10 +11,10 @@ import Tensors
 /// - `scale`: what every score `q · k` is multiplied by (1/√hs, unless the config says otherwise).
 /// - `scores`, `pattern`: when given, `[NH, T, K]` receive the scaled, masked scores and the
 ///   softmax probabilities (masked cells: −∞ in scores, 0 in the pattern).
-func causalSelfAttention(
+func selfAttention(
     q: UnsafePointer<Float>, qStride: Int,
     keys: UnsafePointer<Float>, values: UnsafePointer<Float>, capacity P: Int,
-    start: Int, T: Int, NH: Int, NKV: Int, hs: Int, scale: Float,
+    start: Int, T: Int, NH: Int, NKV: Int, hs: Int, scale: Float, causal: Bool = true,
     out: UnsafeMutablePointer<Float>,
     scores recordedScores: UnsafeMutablePointer<Float>? = nil,
     pattern recordedPattern: UnsafeMutablePointer<Float>? = nil
@@ -38,11 +39,12 @@ func causalSelfAttention(
         }
         for t in 0..<T {
             let row = weights + t * K
-            // Row t sits at position start+t and may look at keys 0...start+t only.
-            for j in (start + t + 1)..<max(K, start + t + 1) { row[j] = -.infinity }
+            // Row t sits at position start+t and, when causal, may look at keys 0...start+t only.
+            let visible = causal ? start + t + 1 : K
+            for j in visible..<max(K, visible) { row[j] = -.infinity }
             recordedScores?.advanced(by: (h * T + t) * K).update(from: row, count: K)
-            softmaxInPlace(row, count: start + t + 1)
-            for j in (start + t + 1)..<max(K, start + t + 1) { row[j] = 0 }
+            softmaxInPlace(row, count: visible)
+            for j in visible..<max(K, visible) { row[j] = 0 }
         }
         // out_h[T, hs] = weights[T, K] · V_h[K, hs]
         if T == 1 {
@@ -72,11 +74,11 @@ func causalSelfAttention(
     }
 }
 
-/// Runs `causalSelfAttention` for one layer and records its scores and pattern when asked,
+/// Runs `selfAttention` for one layer and records its scores and pattern when asked,
 /// as `[NH, rows kept, K]`.
 func recordedAttention(
     layer l: Int, q: UnsafePointer<Float>, qStride: Int, cache: KVCache, start: Int, T: Int,
-    heads NH: Int, kvHeads NKV: Int, headSize hs: Int, scale: Float,
+    heads NH: Int, kvHeads NKV: Int, headSize hs: Int, scale: Float, causal: Bool = true,
     out: UnsafeMutablePointer<Float>, recorder: inout Recorder
 ) {
     let K = start + T
@@ -90,9 +92,10 @@ func recordedAttention(
         cache.values[l].withUnsafeBufferPointer { values in
             scores.withUnsafeMutableBufferPointer { scoresOut in
                 pattern.withUnsafeMutableBufferPointer { patternOut in
-                    causalSelfAttention(
+                    selfAttention(
                         q: q, qStride: qStride, keys: keys.baseAddress!, values: values.baseAddress!,
-                        capacity: cache.capacity, start: start, T: T, NH: NH, NKV: NKV, hs: hs, scale: scale, out: out,
+                        capacity: cache.capacity, start: start, T: T, NH: NH, NKV: NKV, hs: hs, scale: scale, causal: causal,
+                        out: out,
                         scores: wantsScores ? scoresOut.baseAddress : nil,
                         pattern: wantsPattern ? patternOut.baseAddress : nil)
                 }

@@ -4,12 +4,13 @@ import Tensors
 /// T = the rows (tokens) this call processes and K = every key position so far (cached + new).
 public enum RecordKind: String, Sendable, CaseIterable, Codable {
     case embed = "embed"  // [T, C] token embeddings
-    case posEmbed = "pos_embed"  // [T, C] learned position embeddings (GPT-2 only)
-    case ln1 = "ln1"  // [T, C] input to attention, after the first norm
+    case posEmbed = "pos_embed"  // [T, C] learned position embeddings (GPT-2, BERT)
+    case embedNorm = "embed_ln"  // [T, C] the embeddings' sum after its LayerNorm (BERT): the stream entering block 0
+    case ln1 = "ln1"  // [T, C] input to attention, after the first norm (pre-LN families; BERT normalises after, into resid_mid)
     case q = "attn.q"  // [NH, T, hs] queries (after RoPE for Llama)
     case k = "attn.k"  // [NKV, T, hs] keys of the new rows (after RoPE)
     case v = "attn.v"  // [NKV, T, hs] values of the new rows
-    case scores = "attn.scores"  // [NH, T, K] scaled scores, causal mask as -inf
+    case scores = "attn.scores"  // [NH, T, K] scaled scores, causal mask as -inf (encoders: no mask)
     case pattern = "attn.pattern"  // [NH, T, K] softmax of the scores, masked cells 0
     case z = "attn.z"  // [NH, T, hs] each head's output (pattern · values), before the output projection
     case attnOut = "attn.out"  // [T, C] attention output after the output projection
@@ -24,7 +25,7 @@ public enum RecordKind: String, Sendable, CaseIterable, Codable {
     /// Whether the record exists once per layer (`blocks.L.<name>`).
     public var isPerLayer: Bool {
         switch self {
-        case .embed, .posEmbed, .lnFinal, .logits: return false
+        case .embed, .posEmbed, .embedNorm, .lnFinal, .logits: return false
         default: return true
         }
     }

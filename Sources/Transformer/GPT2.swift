@@ -164,7 +164,7 @@ public final class GPT2Model: LanguageModel {
             tokens: tokens, sequenceLength: T, firstPosition: start, weights.view, config: config,
             embedded: x, layers: { _ in layer }, finalNorm: normed.pointer, elementwise: .exact,
             attention: { l, qkv, heads, recorder in
-                self.storeKeysAndValues(qkv, cache: &cache, layer: l, start: start, T: T)
+                cache.store(keys: qkv + C, values: qkv + 2 * C, rowStride: 3 * C, layer: l, start: start, rows: T)
                 self.attend(layer: l, q: qkv, qStride: 3 * C, cache: cache, start: start, T: T, out: heads, recorder: &recorder)
             },
             recorder: &recorder)
@@ -189,22 +189,6 @@ public final class GPT2Model: LanguageModel {
             out: &logits, input: normed, weight: weights.separateUnembedding ?? weights.tokenEmbedding, bias: nil,
             T: T, C: C, OC: V)
         return Tensor(shape: [T, V], scalars: logits)
-    }
-
-    /// Copies the new rows' keys and values (`qkv[T, 3C]`, k at column C, v at 2C) into the cache.
-    private func storeKeysAndValues(_ qkv: UnsafePointer<Float>, cache: inout KVCache, layer l: Int, start: Int, T: Int) {
-        let C = config.width, NH = config.heads, hs = config.headSize, P = cache.capacity
-        cache.keys[l].withUnsafeMutableBufferPointer { keys in
-            cache.values[l].withUnsafeMutableBufferPointer { values in
-                for t in 0..<T {
-                    for h in 0..<NH {
-                        let destination = (h * P + start + t) * hs
-                        (keys.baseAddress! + destination).update(from: qkv + t * 3 * C + C + h * hs, count: hs)
-                        (values.baseAddress! + destination).update(from: qkv + t * 3 * C + 2 * C + h * hs, count: hs)
-                    }
-                }
-            }
-        }
     }
 
     private func attend(

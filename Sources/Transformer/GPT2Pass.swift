@@ -102,20 +102,16 @@ enum GPT2Pass {
         layer l: Int, _ w: GPT2BlockView, input: UnsafePointer<Float>, _ b: GPT2LayerBuffers, rows N: Int,
         config: TransformerConfig, elementwise: ElementwiseKernels, attention: Attention, recorder: inout Recorder
     ) {
-        let C = config.width, NH = config.heads, hs = config.headSize, FF = config.feedForwardWidth, eps = config.normEpsilon
+        let C = config.width, FF = config.feedForwardWidth, eps = config.normEpsilon
         // Attention sub-block.
         fastLayerNormForward(
             out: b.ln1, input: input, weight: w.ln1Weight, bias: w.ln1Bias, T: N, C: C, eps: eps,
             mean: b.ln1Mean, rstd: b.ln1Rstd)
         recorder.rowMajor(.ln1, layer: l, b.ln1, width: C)
-        linearForward(out: b.qkv, input: b.ln1, weight: w.qkvWeight, bias: w.qkvBias, T: N, C: C, OC: 3 * C)
-        recorder.perHead(.q, layer: l, b.qkv, stride: 3 * C, offset: 0, heads: NH, headSize: hs)
-        recorder.perHead(.k, layer: l, b.qkv, stride: 3 * C, offset: C, heads: NH, headSize: hs)
-        recorder.perHead(.v, layer: l, b.qkv, stride: 3 * C, offset: 2 * C, heads: NH, headSize: hs)
-        attention(l, b.qkv, b.heads, &recorder)
-        recorder.perHead(.z, layer: l, b.heads, stride: C, offset: 0, heads: NH, headSize: hs)
-        linearForward(out: b.attnProj, input: b.heads, weight: w.attnProjWeight, bias: w.attnProjBias, T: N, C: C, OC: C)
-        recorder.rowMajor(.attnOut, layer: l, b.attnProj, width: C)
+        FusedQKVAttention.forward(
+            layer: l, input: b.ln1, rows: N, config: config, qkvWeight: w.qkvWeight, qkvBias: w.qkvBias,
+            projWeight: w.attnProjWeight, projBias: w.attnProjBias, qkv: b.qkv, heads: b.heads, out: b.attnProj,
+            attention: attention, recorder: &recorder)
         fastResidualForward(out: b.residualMid, inp1: input, inp2: b.attnProj, N: N * C)
         recorder.rowMajor(.residMid, layer: l, b.residualMid, width: C)
 

@@ -15,6 +15,7 @@ import Tensors
 ///   linear, llama3) from transformers 5's `rope_parameters` or transformers 4's `rope_theta` +
 ///   `rope_scaling`; refused: other RoPE kinds, `partial_rotary_factor` ≠ 1, `attention_bias`,
 ///   `mlp_bias`. (`pretraining_tp` only splits the same products.)
+/// - BERT: see `bert(_:head:)`.
 public enum HuggingFaceConfig {
     public static func load(_ url: URL) throws -> TransformerConfig {
         guard FileManager.default.fileExists(atPath: url.path) else {
@@ -39,6 +40,14 @@ public enum HuggingFaceConfig {
             return try gpt2(reader)
         case ("LlamaForCausalLM", _), (nil, "llama"):
             return try llama(reader)
+        case ("BertForMaskedLM", _), ("BertForPreTraining", _):
+            return try bert(reader, head: .maskedToken)
+        case ("BertModel", _), (nil, "bert"):
+            return try bert(reader, head: .none)
+        case (let name?, "bert"):
+            throw ModelLoadError.unsupportedSetting(
+                file: file, setting: "architectures [\"\(name)\"]",
+                hint: "Lantern runs BERT checkpoints as BertModel (an encoder) or BertForMaskedLM (with its MLM head)")
         default:
             throw ModelLoadError.unsupportedArchitecture(file: file, found: architecture ?? modelType ?? "(none named)")
         }
@@ -66,6 +75,37 @@ public enum HuggingFaceConfig {
             tiedEmbeddings: r.json["tie_word_embeddings"] as? Bool ?? true,
             bosTokenId: try r.optionalInt("bos_token_id"), eosTokenId: try r.optionalInt("eos_token_id"))
         config.scalesAttentionScores = try r.optionalBool("scale_attn_weights") ?? true
+        return config
+    }
+
+    /// BERT-family encoders (BERT, MiniLM…). Read: `hidden_size`, `num_attention_heads`,
+    /// `num_hidden_layers`, `intermediate_size`, `vocab_size`, `max_position_embeddings`,
+    /// `type_vocab_size`, `layer_norm_eps`, `hidden_act` (gelu), `tie_word_embeddings`,
+    /// `pad_token_id`; refused: other activations, `position_embedding_type` other than absolute,
+    /// `is_decoder`, `add_cross_attention`. (Dropout probabilities do nothing at inference;
+    /// `chunk_size_feed_forward` splits the same products.)
+    private static func bert(_ r: Reader, head: OutputHead) throws -> TransformerConfig {
+        let C = try r.int("hidden_size"), NH = try r.int("num_attention_heads")
+        guard C % NH == 0 else { throw r.problem("hidden_size \(C) is not divisible by num_attention_heads \(NH)") }
+        let activation = r.json["hidden_act"] as? String ?? "gelu"
+        guard activation == "gelu" else {
+            throw r.unsupported("hidden_act \"\(activation)\"", "Lantern's BERT runs the exact (erf) GELU, \"gelu\"")
+        }
+        let positions = r.json["position_embedding_type"] as? String ?? "absolute"
+        guard positions == "absolute" else {
+            throw r.unsupported("position_embedding_type \"\(positions)\"", "Lantern's BERT adds learned absolute positions")
+        }
+        for key in ["is_decoder", "add_cross_attention"] where r.json[key] as? Bool == true {
+            throw r.unsupported("\(key): true", "Lantern runs BERT as an encoder, attending both ways, without cross-attention")
+        }
+        var config = TransformerConfig(
+            family: .bert, layers: try r.int("num_hidden_layers"), heads: NH, kvHeads: NH, width: C, headSize: C / NH,
+            feedForwardWidth: try r.int("intermediate_size"), vocabularySize: try r.int("vocab_size"),
+            contextLength: try r.int("max_position_embeddings"), normEpsilon: try r.optionalFloat("layer_norm_eps") ?? 1e-12,
+            positional: .learnedAbsolute, tiedEmbeddings: r.json["tie_word_embeddings"] as? Bool ?? true)
+        config.head = head
+        config.tokenTypes = try r.optionalPositiveInt("type_vocab_size") ?? 2
+        config.paddingTokenId = try r.optionalInt("pad_token_id")
         return config
     }
 

@@ -52,6 +52,26 @@ public struct KVCache: Sendable {
         capacity = newCapacity
     }
 
+    /// Copies `T` new rows' keys and values into layer `l` at positions `start..<start+T`. Row `t`'s
+    /// key/value head `h` is read at `keys/values + t·rowStride + h·hs` (GPT-2 and BERT read them
+    /// out of their `[T, 3C]` q, k, v rows; Llama from its own `[T, NKV·hs]` buffers).
+    public mutating func store(
+        keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>, rowStride: Int, layer l: Int, start: Int, rows T: Int
+    ) {
+        let NKV = kvHeads, hs = headSize, P = capacity
+        keys[l].withUnsafeMutableBufferPointer { keys in
+            values[l].withUnsafeMutableBufferPointer { values in
+                for t in 0..<T {
+                    for h in 0..<NKV {
+                        let destination = (h * P + start + t) * hs
+                        (keys.baseAddress! + destination).update(from: k + t * rowStride + h * hs, count: hs)
+                        (values.baseAddress! + destination).update(from: v + t * rowStride + h * hs, count: hs)
+                    }
+                }
+            }
+        }
+    }
+
     /// Forgets positions from `position` on (undo in the stepper, or a branch).
     public mutating func truncate(to position: Int) {
         count = min(count, max(0, position))

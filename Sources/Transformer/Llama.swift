@@ -130,7 +130,7 @@ public final class LlamaModel: LanguageModel {
             recorder.perHead(.q, layer: l, q.pointer, stride: qWidth, offset: 0, heads: NH, headSize: hs)
             recorder.perHead(.k, layer: l, k.pointer, stride: kvWidth, offset: 0, heads: NKV, headSize: hs, group: NH / NKV)
             recorder.perHead(.v, layer: l, v.pointer, stride: kvWidth, offset: 0, heads: NKV, headSize: hs, group: NH / NKV)
-            storeKeysAndValues(k: k.pointer, v: v.pointer, cache: &cache, layer: l, start: start, T: T)
+            cache.store(keys: k.pointer, values: v.pointer, rowStride: config.kvHeads * config.headSize, layer: l, start: start, rows: T)
             recordedAttention(
                 layer: l, q: q.pointer, qStride: qWidth, cache: cache, start: start, T: T,
                 heads: NH, kvHeads: NKV, headSize: hs, scale: config.attentionScoreScale,
@@ -177,23 +177,5 @@ public final class LlamaModel: LanguageModel {
             out: &logits, input: normed, weight: weights.separateUnembedding ?? weights.tokenEmbedding, bias: nil,
             T: T, C: C, OC: V)
         return Tensor(shape: [T, V], scalars: logits)
-    }
-
-    private func storeKeysAndValues(
-        k: UnsafePointer<Float>, v: UnsafePointer<Float>, cache: inout KVCache,
-        layer l: Int, start: Int, T: Int
-    ) {
-        let NKV = config.kvHeads, hs = config.headSize, P = cache.capacity, kvWidth = NKV * hs
-        cache.keys[l].withUnsafeMutableBufferPointer { keys in
-            cache.values[l].withUnsafeMutableBufferPointer { values in
-                for t in 0..<T {
-                    for h in 0..<NKV {
-                        let destination = (h * P + start + t) * hs
-                        (keys.baseAddress! + destination).update(from: k + t * kvWidth + h * hs, count: hs)
-                        (values.baseAddress! + destination).update(from: v + t * kvWidth + h * hs, count: hs)
-                    }
-                }
-            }
-        }
     }
 }

@@ -25,6 +25,9 @@ public enum ModelLoader {
         case .llama:
             let store = try WeightStore.open(folder: folder, strippingPrefixes: [])
             return try LlamaModel(config: config, store: store, format: format)
+        case .bert:
+            let store = try WeightStore.open(folder: folder, strippingPrefixes: ["bert."])
+            return try BertModel(config: config, store: store, format: format)
         }
     }
 }

@@ -13,9 +13,9 @@ public enum RandomModels {
             try! WeightMatrix(normal(rows * columns), rows: rows, columns: columns, format: format)
         }
         let ones = [Float](repeating: 1, count: C), zeros = [Float](repeating: 0, count: C)
+        func filled(_ value: Float, _ count: Int = C) -> ParameterVector { ParameterVector([Float](repeating: value, count: count)) }
         switch config.family {
         case .gpt2:
-            func filled(_ value: Float, _ count: Int = C) -> ParameterVector { ParameterVector([Float](repeating: value, count: count)) }
             let blocks = (0..<config.layers).map { _ in
                 GPT2BlockWeights(
                     ln1Weight: filled(1), ln1Bias: filled(0), qkvWeight: matrix(3 * C, C), qkvBias: filled(0, 3 * C),
@@ -40,6 +40,24 @@ public enum RandomModels {
                 weights: LlamaWeights(
                     tokenEmbedding: matrix(V, C), blocks: blocks, finalNorm: ones,
                     separateUnembedding: config.tiedEmbeddings ? nil : matrix(V, C)))
+        case .bert:
+            let blocks = (0..<config.layers).map { _ in
+                BertBlockWeights(
+                    qkvWeight: matrix(3 * C, C), qkvBias: filled(0, 3 * C), attnProjWeight: matrix(C, C), attnProjBias: filled(0),
+                    attnNormWeight: filled(1), attnNormBias: filled(0), fcWeight: matrix(FF, C), fcBias: filled(0, FF),
+                    mlpProjWeight: matrix(C, FF), mlpProjBias: filled(0), mlpNormWeight: filled(1), mlpNormBias: filled(0))
+            }
+            let head =
+                config.head == .maskedToken
+                ? BertMaskedLanguageHead(
+                    denseWeight: matrix(C, C), denseBias: filled(0), normWeight: filled(1), normBias: filled(0),
+                    decoderBias: filled(0, V), separateDecoder: config.tiedEmbeddings ? nil : matrix(V, C)) : nil
+            return BertModel(
+                config: config,
+                weights: BertWeights(
+                    tokenEmbedding: matrix(V, C), positionEmbedding: ParameterVector(normal(config.contextLength * C)),
+                    typeEmbedding: ParameterVector(normal(max(1, config.tokenTypes) * C)), embedNormWeight: filled(1),
+                    embedNormBias: filled(0), blocks: blocks, maskedLanguageHead: head))
         }
     }
 }

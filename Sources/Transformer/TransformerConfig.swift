@@ -1,17 +1,21 @@
 import Tensors
 
-/// The two decoder-only families Lantern's engine runs.
+/// The families Lantern's engine runs: two decoder-only, one encoder-only.
 public enum ModelFamily: String, Sendable, Codable, CaseIterable {
     /// GPT-2: LayerNorm, learned absolute positions, multi-head attention, GELU MLP, biases.
     case gpt2
     /// Llama: RMSNorm, rotary positions, grouped-query attention, SwiGLU MLP, no biases.
     case llama
+    /// BERT (and its descendants: MiniLM…): encoder-only, attention both ways, LayerNorm after
+    /// each sub-block, learned absolute and token-type embeddings, exact (erf) GELU, biases.
+    case bert
 
     /// One line for `lantern info`: the family and what sets it apart.
     public var summary: String {
         switch self {
         case .gpt2: "GPT-2 (decoder-only; LayerNorm, GELU MLP, biases)"
         case .llama: "Llama (decoder-only; RMSNorm, SwiGLU MLP, no biases)"
+        case .bert: "BERT (encoder-only; attention both ways, LayerNorm after each sub-block, GELU MLP, biases)"
         }
     }
 }
@@ -26,20 +30,36 @@ public enum NormalizationKind: String, Sendable {
 
 /// What the feed-forward sub-block computes.
 public enum FeedForwardKind: Sendable {
-    /// `down(gelu(up(x)))` (GPT-2).
+    /// `down(gelu(up(x)))`: GPT-2's tanh-approximated GELU, BERT's exact (erf) one.
     case gelu
     /// `down(silu(gate(x)) ⊙ up(x))` (Llama).
     case swiGLU
 }
 
 extension ModelFamily {
+    /// Whether the family's models are decoders, which generate (GPT-2, Llama), rather than
+    /// encoders, which read a whole text at once (BERT).
+    public var isCausal: Bool { self != .bert }
+
     /// The family's name as people write it ("GPT-2", "Llama").
     public var displayName: String {
         switch self {
         case .gpt2: "GPT-2"
         case .llama: "Llama"
+        case .bert: "BERT"
         }
     }
+}
+
+/// What a model computes from its last hidden rows.
+public enum OutputHead: String, Sendable, Codable {
+    /// Scores for the next token (decoders).
+    case nextToken
+    /// Scores for the token hidden behind each `[MASK]` (BERT's MLM head: dense, GELU, LayerNorm,
+    /// then the tied word embeddings and a bias).
+    case maskedToken
+    /// None: the hidden rows themselves (an encoder for sentence embeddings, e.g. MiniLM).
+    case none
 }
 
 /// How a model tells positions apart.
@@ -82,10 +102,22 @@ public struct TransformerConfig: Sendable, Equatable {
     }
     /// The family's building blocks, for code outside Transformer that draws or describes a
     /// model (it never tests the family itself).
-    public var normalization: NormalizationKind { family == .gpt2 ? .layerNorm : .rmsNorm }
-    public var feedForward: FeedForwardKind { family == .gpt2 ? .gelu : .swiGLU }
-    /// Whether the linear layers add a bias (GPT-2's do, Llama's do not).
-    public var linearsHaveBias: Bool { family == .gpt2 }
+    public var normalization: NormalizationKind { family == .llama ? .rmsNorm : .layerNorm }
+    public var feedForward: FeedForwardKind { family == .llama ? .swiGLU : .gelu }
+    /// Whether the linear layers add a bias (GPT-2's and BERT's do, Llama's do not).
+    public var linearsHaveBias: Bool { family != .llama }
+    /// Whether a position sees only the positions before it (decoders, which generate) or every
+    /// position (encoders, which read a whole text at once and do not generate).
+    public var isCausal: Bool { family.isCausal }
+    /// Where each sub-block's norm sits: before it, on the branch (GPT-2, Llama: "pre-LN"), or
+    /// after the residual addition, on the stream itself (BERT: "post-LN").
+    public var normalizesAfterSublayer: Bool { family == .bert }
+    /// What the model's output rows are scored as.
+    public var head: OutputHead = .nextToken
+    /// How many token types (segments) the embedding knows: BERT's `type_vocab_size`, 0 otherwise.
+    public var tokenTypes = 0
+    /// The padding id the checkpoint names (BERT's `[PAD]`), if any.
+    public var paddingTokenId: Int?
     /// How rotary frequencies are stretched for a longer context (`.none` unless the config says).
     public var rotaryScaling: RotaryScaling = .none
     /// Whether a generated beginning-of-sequence token ends the text, as llama2.c's run.c does
@@ -135,6 +167,11 @@ public struct TransformerConfig: Sendable, Equatable {
         case .llama:
             let block = C + C * qWidth + 2 * C * kvWidth + qWidth * C + C + 3 * C * FF
             return vocabularySize * C + layers * block + C + (tiedEmbeddings ? 0 : vocabularySize * C)
+        case .bert:
+            let block = (C * 3 * C + 3 * C) + (C * C + C) + 2 * C + (C * FF + FF) + (FF * C + C) + 2 * C
+            let embeddings = (vocabularySize + contextLength + tokenTypes) * C + 2 * C
+            let headParameters = head == .maskedToken ? (C * C + C) + 2 * C + vocabularySize : 0
+            return embeddings + layers * block + headParameters
         }
     }
 }

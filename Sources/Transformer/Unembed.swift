@@ -1,10 +1,10 @@
 import Tensors
 
-/// Final step shared by both drivers: logits `[rows, V] = normed[rows, C] · table[V, C]ᵀ`,
+/// Final step shared by every driver: logits `[rows, V] = normed[rows, C] · table[V, C]ᵀ (+ bias)`,
 /// computed only for the last row unless more are wanted (prefill needs one row; a
 /// full-sequence comparison needs them all, a `logits` record the rows it keeps).
 func unembed(
-    normed: UnsafePointer<Float>, T: Int, V: Int, C: Int, table: WeightMatrix,
+    normed: UnsafePointer<Float>, T: Int, V: Int, C: Int, table: WeightMatrix, bias: UnsafePointer<Float>? = nil,
     capture: CaptureSpec, allLogits: Bool, recorder: inout Recorder
 ) -> ForwardResult {
     // From the first row a logits record keeps (or every row), else the last row only.
@@ -13,7 +13,7 @@ func unembed(
     let rows = T - firstRow
     var logits = [Float](repeating: 0, count: rows * V)
     logits.withUnsafeMutableBufferPointer { out in
-        linearForward(out: out.baseAddress!, input: normed + firstRow * C, weight: table, bias: nil, T: rows, C: C, OC: V)
+        linearForward(out: out.baseAddress!, input: normed + firstRow * C, weight: table, bias: bias, T: rows, C: C, OC: V)
     }
     let all = Tensor(shape: [rows, V], scalars: logits)
     let last = rows == 1 ? all : Tensor(shape: [1, V], scalars: Array(logits[((rows - 1) * V)...]))

@@ -90,7 +90,9 @@ struct BenchCommand: ParsableCommand {
     var trainShape: TrainBenchShape
 
     func validate() throws {
-        guard ModelFamily(rawValue: family) != nil else { throw ValidationError("--family \(family) is unknown: use gpt2 or llama") }
+        guard let chosen = ModelFamily(rawValue: family), chosen.isCausal else {
+            throw ValidationError("--family \(family) is not one bench times (it times decoding): use gpt2 or llama")
+        }
         guard threads.allSatisfy({ (1...256).contains($0) }) else { throw ValidationError("--threads must be between 1 and 256") }
         guard prefillTokens >= 1, decodeTokens >= 1, promptTokens >= 1 else {
             throw ValidationError("--prefill-tokens, --decode-tokens and --prompt-tokens must be 1 or more")

@@ -67,7 +67,10 @@ struct DownloadCommand: ParsableCommand {
             throw error
         }
         print("saved \(entry.name) to \(shown)")
-        let example = entry.family == "llama" ? "Once upon a time" : "Hello, I am"
-        printError("try: lantern generate \"\(example)\" --model \(entry.name)")
+        switch entry.family {
+        case "bert": printError("try: lantern embed \"A cat sat on the mat.\" \"A kitten rested on the rug.\" --model \(entry.name)")
+        case "llama": printError("try: lantern generate \"Once upon a time\" --model \(entry.name)")
+        default: printError("try: lantern generate \"Hello, I am\" --model \(entry.name)")
+        }
     }
 }

