@@ -91,6 +91,8 @@ public final class Generator {
 
     /// The prompt's ids, checked to fit the context and the vocabulary.
     public func encodePrompt(_ prompt: String) throws -> [Int] {
+        // First, so that a command refusing an encoder has printed nothing yet.
+        guard model.config.isCausal else { throw GenerationError.encoderDoesNotGenerate(family: model.config.family.displayName) }
         let promptIds = PromptEncoder.ids(for: prompt, tokenizer: tokenizer)
         let context = model.config.contextLength
         guard promptIds.count <= context else { throw GenerationError.promptTooLong(tokens: promptIds.count, context: context) }

@@ -53,7 +53,25 @@ public enum ArchitectureGraph {
             dot.edge("embed", "embed_add", stream)
             dot.edge("pos_embed", "embed_add", stream)
         }
-        let blockInput = learnedPositions ? "embed_add" : "embed"
+        var blockInput = learnedPositions ? "embed_add" : "embed"
+        var embeddingParameters = V * C + (learnedPositions ? P * C : 0)
+        if c.tokenTypes > 0 {
+            // BERT: which segment (sentence A or B) each token belongs to, added too.
+            let TT = c.tokenTypes
+            dot.node(
+                "type_embed", "token-type embedding\nlookup table \(TT) × \(C) (sentence A or B)\n\(formatParameters(TT * C))",
+                kind: .embedding)
+            dot.edge("tokens", "type_embed", "token types [T]")
+            dot.edge("type_embed", blockInput, stream)
+            embeddingParameters += TT * C
+        }
+        if c.normalizesEmbeddings {
+            dot.node("embed_ln", "\(normName) of the embeddings\n\(formatParameters(normParams))", kind: .norm)
+            dot.edge(blockInput, "embed_ln", stream)
+            blockInput = "embed_ln"
+            embeddingParameters += normParams
+        }
+        let postNorm = c.normalizesAfterSublayer
 
         // One block, expanded.
         let q = C * qWidth + (bias ? qWidth : 0), kv = C * kvWidth + (bias ? kvWidth : 0)
@@ -74,20 +92,25 @@ public enum ArchitectureGraph {
         dot.beginCluster(
             "block", "× \(c.layers) layers (every layer has this shape and its own weights: \(formatParameters(perLayer)) per layer)")
         dot.node("resid_in", "residual stream in", kind: .data)
-        dot.node("ln1", "\(normName)\n\(formatParameters(normParams))", kind: .norm)
-        dot.edge("resid_in", "ln1", stream)
+        // Pre-LN (GPT-2, Llama): each sub-block reads a normalised copy of the stream. Post-LN
+        // (BERT): the sub-block reads the stream itself and the norm follows the addition.
+        let attentionInput = postNorm ? "resid_in" : "ln1"
+        if !postNorm {
+            dot.node("ln1", "\(normName)\n\(formatParameters(normParams))", kind: .norm)
+            dot.edge("resid_in", "ln1", stream)
+        }
 
         dot.beginCluster(
             "attention",
-            "causal self-attention: \(attentionSummary) of size \(hs)"
+            (c.isCausal ? "causal self-attention: " : "self-attention both ways (encoder): ") + "\(attentionSummary) of size \(hs)"
                 + (grouped ? "\n(each key/value head is shared by \(NH / max(NKV, 1)) query heads: grouped-query)" : ""))
         dot.node("q_proj", "Q projection\nLinear \(C) → \(qWidth)\n\(formatParameters(q))", kind: .attention)
         dot.node("k_proj", "K projection\nLinear \(C) → \(kvWidth)\n\(formatParameters(kv))", kind: .attention)
         dot.node("v_proj", "V projection\nLinear \(C) → \(kvWidth)\n\(formatParameters(kv))", kind: .attention)
         dot.sameRank(["q_proj", "k_proj", "v_proj"])
-        dot.edge("ln1", "q_proj", stream)
-        dot.edge("ln1", "k_proj", stream)
-        dot.edge("ln1", "v_proj", stream)
+        dot.edge(attentionInput, "q_proj", stream)
+        dot.edge(attentionInput, "k_proj", stream)
+        dot.edge(attentionInput, "v_proj", stream)
         var qSource = "q_proj", kSource = "k_proj"
         if !learnedPositions {
             // No position table: positions enter here, by rotating q and k.
@@ -98,7 +121,10 @@ public enum ArchitectureGraph {
             dot.edge("k_proj", "rope_k", kvShape)
             qSource = "rope_q"; kSource = "rope_k"
         }
-        dot.node("scores", "scores = q · kᵀ / √\(hs)\ncausal mask: no looking ahead", kind: .operation)
+        dot.node(
+            "scores",
+            "scores = q · kᵀ / √\(hs)\n" + (c.isCausal ? "causal mask: no looking ahead" : "no mask: every token sees every token"),
+            kind: .operation)
         dot.edge(qSource, "scores", qShape)
         dot.edge(kSource, "scores", kvShape)
         dot.node("softmax_attn", "softmax over keys\n(attention pattern, rows sum to 1)", kind: .softmax)
@@ -113,21 +139,24 @@ public enum ArchitectureGraph {
         dot.node("add1", "+", kind: .add)
         dot.edge("o_proj", "add1", stream)
         dot.edge("resid_in", "add1", "\(stream) residual", style: .residual)
-        dot.node("ln2", "\(normName)\n\(formatParameters(normParams))", kind: .norm)
-        dot.edge("add1", "ln2", stream)
+        // Post-LN: ln1 normalises the sum, and the normalised stream goes on (residual included).
+        let mid = postNorm ? "ln1" : "add1", mlpInput = postNorm ? "ln1" : "ln2"
+        dot.node(
+            postNorm ? "ln1" : "ln2", "\(normName)\(postNorm ? " (after the addition)" : "")\n\(formatParameters(normParams))", kind: .norm)
+        dot.edge("add1", postNorm ? "ln1" : "ln2", stream)
 
         dot.beginCluster("ffn", gelu ? "feed-forward (MLP with GELU)" : "feed-forward (SwiGLU)")
         for part in ffn { dot.node(part.id, "\(part.label)\n\(formatParameters(part.params))", kind: .feedForward) }
         if gelu {
             dot.node("gelu", "GELU", kind: .operation)
-            dot.edge("ln2", "mlp_up", stream)
+            dot.edge(mlpInput, "mlp_up", stream)
             dot.edge("mlp_up", "gelu", shape("T", FF))
             dot.edge("gelu", "mlp_down", shape("T", FF))
         } else {
             dot.sameRank(["mlp_gate", "mlp_up"])
             dot.node("swiglu", "SiLU(gate) × up", kind: .operation)
-            dot.edge("ln2", "mlp_gate", stream)
-            dot.edge("ln2", "mlp_up", stream)
+            dot.edge(mlpInput, "mlp_gate", stream)
+            dot.edge(mlpInput, "mlp_up", stream)
             dot.edge("mlp_gate", "swiglu", shape("T", FF))
             dot.edge("mlp_up", "swiglu", shape("T", FF))
             dot.edge("swiglu", "mlp_down", shape("T", FF))
@@ -136,12 +165,22 @@ public enum ArchitectureGraph {
 
         dot.node("add2", "+", kind: .add)
         dot.edge("mlp_down", "add2", stream)
-        dot.edge("add1", "add2", "\(stream) residual", style: .residual)
+        dot.edge(mid, "add2", "\(stream) residual", style: .residual)
         dot.node("resid_out", "residual stream out\n(input to the next layer)", kind: .data)
-        dot.edge("add2", "resid_out", stream)
+        if postNorm {
+            dot.node("ln2", "\(normName) (after the addition)\n\(formatParameters(normParams))", kind: .norm)
+            dot.edge("add2", "ln2", stream)
+            dot.edge("ln2", "resid_out", stream)
+        } else {
+            dot.edge("add2", "resid_out", stream)
+        }
         dot.endCluster()
 
         dot.edge(blockInput, "resid_in", stream)
+        guard c.isCausal else {
+            let head = encoderHead(c, dot: &dot, stream: stream)
+            return (dot.finished, embeddingParameters + c.layers * perLayer + head)
+        }
 
         // Output head.
         dot.node("ln_final", "final \(normName)\n\(formatParameters(normParams))", kind: .norm)
@@ -157,8 +196,39 @@ public enum ArchitectureGraph {
         dot.edge("unembed", "softmax_out", "logits " + shape("T", V))
         dot.node("probs", "next-token probabilities\n(each position predicts the token after it)", kind: .data)
         dot.edge("softmax_out", "probs", shape("T", V))
-        let labelled = V * C + (learnedPositions ? P * C : 0) + c.layers * perLayer + normParams + (c.tiedEmbeddings ? 0 : V * C)
+        let labelled = embeddingParameters + c.layers * perLayer + normParams + (c.tiedEmbeddings ? 0 : V * C)
         return (dot.finished, labelled)
+    }
+
+    /// An encoder's output: no final norm (BERT's last block ends with one); the masked-language
+    /// head, or the hidden states themselves for a sentence encoder. Returns the head's parameters.
+    private static func encoderHead(_ c: TransformerConfig, dot: inout DOTWriter, stream: String) -> Int {
+        let C = c.width, V = c.vocabularySize
+        guard c.head == .maskedToken else {
+            dot.node(
+                "hidden", "hidden states, one vector per token\n(a sentence encoder pools them into one: `lantern embed`)", kind: .data)
+            dot.edge("resid_out", "hidden", "\(stream) after \(c.layers) layers")
+            return 0
+        }
+        let transform = C * C + C + 2 * C
+        dot.node(
+            "mlm_transform", "masked-language head: Linear \(C) → \(C), GELU,\nLayerNorm\n\(formatParameters(transform))",
+            kind: .feedForward)
+        dot.edge("resid_out", "mlm_transform", "\(stream) after \(c.layers) layers")
+        let decoder = c.tiedEmbeddings ? V : V * C + V
+        dot.node(
+            "unembed",
+            c.tiedEmbeddings
+                ? "decoder\nLinear \(C) → \(V), tied: reuses the token embedding\n+ bias \(V): \(formatParameters(V))"
+                : "decoder\nLinear \(C) → \(V), its own matrix, + bias\n\(formatParameters(decoder))",
+            kind: .embedding)
+        dot.edge("mlm_transform", "unembed", stream)
+        if c.tiedEmbeddings { dot.edge("embed", "unembed", "same \(V) × \(C) weights", style: .tied) }
+        dot.node("softmax_out", "softmax\n(logits → probabilities)", kind: .softmax)
+        dot.edge("unembed", "softmax_out", "logits " + shape("T", V))
+        dot.node("probs", "token probabilities at every position\n(for a [MASK]: the hidden word)", kind: .data)
+        dot.edge("softmax_out", "probs", shape("T", V))
+        return transform + decoder
     }
 
     // MARK: - The three architecture variations

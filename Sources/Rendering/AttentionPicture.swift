@@ -19,8 +19,12 @@ public struct AttentionSource: Sendable {
     public var prompt: String
     /// How many of the tokens are the prompt's (the rest were generated), when known.
     public var promptTokens: Int?
+    /// Whether a query saw only the keys up to itself (decoders) or every key (encoders).
+    public var causal: Bool
 
-    public init(pattern: Tensor, pieces: [String], layer: Int, model: String, prompt: String, promptTokens: Int? = nil) {
+    public init(
+        pattern: Tensor, pieces: [String], layer: Int, model: String, prompt: String, promptTokens: Int? = nil, causal: Bool = true
+    ) {
         precondition(pattern.shape.count == 3 && pattern.shape[1] == pattern.shape[2], "attention pattern must be [head, query, key]")
         precondition(pieces.count == pattern.shape[1], "one piece per token")
         self.pattern = pattern
@@ -29,7 +33,15 @@ public struct AttentionSource: Sendable {
         self.model = model
         self.prompt = prompt
         self.promptTokens = promptTokens
+        self.causal = causal
     }
+
+    /// What the legend says about masked cells: the causal mask, or that there is none.
+    var maskLegend: String {
+        causal ? "masked: a token cannot look at later tokens (key after query)" : Self.noMaskNote
+    }
+
+    static let noMaskNote = "no mask: an encoder's tokens look both ways, at every token"
 
     /// "17 tokens (5 prompt + 12 generated)", or "13 tokens".
     var tokenCount: String {
@@ -75,7 +87,8 @@ public enum AttentionPicture {
             title: "Attention · layer \(source.layer), head \(h) · \(source.modelName)",
             subtitle: "\(source.promptExcerpt) — \(source.tokenCount); each row shows where that token looks (sums to 1)",
             scale: .sequential(max: max(weights.max() ?? 1, 1e-6)))
-        map.causalMask = true
+        map.causalMask = source.causal
+        if !source.causal { map.notes.append(AttentionSource.noMaskNote) }
         let sink = AttentionMetrics.firstToken(source.pattern, head: h)
         if N > 1 && sink > sinkThreshold {
             map.notes.append(sinkNote + String(format: " (%.0f%% on average)", sink * 100))
@@ -114,7 +127,7 @@ public enum AttentionPicture {
         let barHeight = max(150, min(gridHeight - panelTitle, 300))
         let legendY = headerHeight + max(gridHeight, barHeight + panelTitle) + 24
         let widestLine: Int = lines.map { line in line.1.width(line.0, size: line.2) }.max() ?? 0
-        let legendWidth: Int = 20 + font.width("masked: a token cannot look at later tokens (key after query)", size: 12)
+        let legendWidth: Int = 20 + font.width(source.maskLegend, size: 12)
         let width = max(barX + 80 + m, 2 * m + 8 + max(widestLine, legendWidth))
         var canvas = Canvas(width: width, height: legendY + 20 + m, background: Palette.background)
 
@@ -140,7 +153,7 @@ public enum AttentionPicture {
             }
             for q in 0..<N {
                 for k in 0..<N {
-                    if k > q {
+                    if source.causal && k > q {
                         canvas.maskedCell(x: gx + k * cell, y: gy + q * cell, width: cell, height: cell)
                     } else {
                         canvas.fillRect(
@@ -152,11 +165,11 @@ public enum AttentionPicture {
             canvas.strokeRect(x: gx - 1, y: gy - 1, width: side + 2, height: side + 2, Palette.frame)
         }
         canvas.colorBar(scale, x: barX, y: headerHeight + panelTitle, height: barHeight, title: "attention", font: font, bold: bold)
-        canvas.maskedCell(x: m, y: legendY - 12, width: 14, height: 14)
-        canvas.strokeRect(x: m, y: legendY - 12, width: 14, height: 14, Palette.frame)
-        canvas.text(
-            "masked: a token cannot look at later tokens (key after query)", x: m + 20, y: legendY, size: 12,
-            color: Palette.secondaryText, font: font)
+        if source.causal {
+            canvas.maskedCell(x: m, y: legendY - 12, width: 14, height: 14)
+            canvas.strokeRect(x: m, y: legendY - 12, width: 14, height: 14, Palette.frame)
+        }
+        canvas.text(source.maskLegend, x: source.causal ? m + 20 : m, y: legendY, size: 12, color: Palette.secondaryText, font: font)
         return canvas
     }
 

@@ -20,7 +20,8 @@ public enum AttentionSources {
         let loaded = try TraceFile.read(folder, metadata: metadata, names: [name])
         return AttentionSource(
             pattern: try loaded.tensor(name, folder: folder.path), pieces: metadata.pieces, layer: layer,
-            model: metadata.model.source, prompt: metadata.prompt, promptTokens: metadata.promptIds.count)
+            model: metadata.model.source, prompt: metadata.prompt, promptTokens: metadata.promptIds.count,
+            causal: ModelFamily(rawValue: metadata.model.family)?.isCausal ?? true)
     }
 
     /// Layer `layer`'s pattern over `prompt`, from one forward pass of `bundle`'s model.
@@ -45,7 +46,8 @@ public enum AttentionSources {
         return try found.map { layer, name in
             AttentionSource(
                 pattern: try loaded.tensor(name, folder: folder.path), pieces: metadata.pieces, layer: layer,
-                model: metadata.model.source, prompt: metadata.prompt, promptTokens: metadata.promptIds.count)
+                model: metadata.model.source, prompt: metadata.prompt, promptTokens: metadata.promptIds.count,
+                causal: ModelFamily(rawValue: metadata.model.family)?.isCausal ?? true)
         }
     }
 
@@ -68,7 +70,8 @@ public enum AttentionSources {
         return layers.map { layer in
             // The driver records every layer the spec names: a missing one would be a driver bug.
             let pattern = result.records[RecordKind.pattern.name(layer: layer)]!
-            return AttentionSource(pattern: pattern, pieces: pieces, layer: layer, model: bundle.source, prompt: prompt)
+            return AttentionSource(
+                pattern: pattern, pieces: pieces, layer: layer, model: bundle.source, prompt: prompt, causal: config.isCausal)
         }
     }
 }

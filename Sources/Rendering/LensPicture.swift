@@ -28,6 +28,8 @@ public struct LensPicture: Sendable {
     public var columnLabels: [String]
     public var title: String
     public var subtitle: String?
+    /// The lines under the grid (what a cell and ✓ mean).
+    public var legend = LensPicture.decoderLegend
     public let scale = ColorScale.sequential(max: 1)
 
     public static let margin = 16, cellWidth = 78, cellHeight = 30, pieceSize = 12, labelSize = 12
@@ -44,18 +46,19 @@ public struct LensPicture: Sendable {
 
     /// The grid of `lens`, pieces from `piece` (e.g. the tokenizer's display piece).
     public init(lens: LogitLens, piece: (Int) -> String, title: String, subtitle: String? = nil) {
-        let N = lens.tokens.count
+        let N = lens.tokens.count, offset = lens.predictsNextToken ? 1 : 0
         let cells = lens.layers.map { layer in
             layer.cells.enumerated().map { position, cell in
                 let best = cell.top.first
                 return LensGridCell(
                     piece: best.map { piece($0.id) } ?? "", probability: best?.probability ?? 0,
-                    hit: best != nil && position + 1 < N && best!.id == lens.tokens[position + 1])
+                    hit: best != nil && position + offset < N && best!.id == lens.tokens[position + offset])
             }
         }
         self.init(
             cells: cells, rowLabels: lens.layers.map { $0.layer < 0 ? "embed" : "layer \($0.layer)" },
             columnLabels: lens.tokens.map(piece), title: title, subtitle: subtitle)
+        if !lens.predictsNextToken { legend = Self.encoderLegend }
     }
 
     public struct Layout: Sendable, Equatable {
@@ -69,9 +72,13 @@ public struct LensPicture: Sendable {
     }
 
     static let rowAxis = "after layer ↓", columnAxis = "input token at each position →"
-    static let legend = [
+    static let decoderLegend = [
         "each cell: the most likely next token if the model stopped after that layer (final norm + unembedding applied early)",
         "the colour is its probability; the last row is the model's real prediction; ✓ = it is the token that actually comes next"
+    ]
+    static let encoderLegend = [
+        "each cell: the token the masked-language head reads at that position if the model stopped after that layer",
+        "the colour is its probability; the last row is the model's real output; ✓ = it is the token actually there"
     ]
 
     public func layout() throws -> Layout {
@@ -90,10 +97,10 @@ public struct LensPicture: Sendable {
         let barHeight = max(gridH, 150)
         let barX = gridX + gridW + 28
         let legendY = gridY + max(gridH, barHeight) + 26
-        let height = legendY + Self.legend.count * 18 + m
+        let height = legendY + legend.count * 18 + m
         let textWidth =
             ([bold.width(title, size: 16), font.width(subtitle ?? "", size: 12)]
-            + Self.legend.map { font.width($0, size: 12) }).max() ?? 0
+            + legend.map { font.width($0, size: 12) }).max() ?? 0
         let width = max(barX + 16 + 8 + font.width("0.00", size: 12) + 20 + m, textWidth + 2 * m)
         return Layout(width: width, height: height, gridX: gridX, gridY: gridY, barX: barX, barHeight: barHeight, legendY: legendY)
     }
@@ -151,7 +158,7 @@ public struct LensPicture: Sendable {
             x: l.gridX - 1, y: l.gridY - 1, width: columnLabels.count * Self.cellWidth + 2,
             height: rowLabels.count * Self.cellHeight + 2, Palette.frame)
         canvas.colorBar(scale, x: l.barX, y: l.gridY, height: l.barHeight, title: "probability", font: font, bold: bold)
-        for (i, line) in Self.legend.enumerated() {
+        for (i, line) in legend.enumerated() {
             canvas.text(line, x: m, y: l.legendY + i * 18, size: 12, color: Palette.secondaryText, font: font)
         }
         return canvas

@@ -97,7 +97,7 @@ public enum OverviewPicture {
         // The maps: one pass over every pixel of every map, straight into the pixel buffer.
         let table = ColormapTables.viridis, top = scale.range.high
         let width = canvas.width, cell = l.cell
-        let maskFill = Palette.maskFill, hatch = Palette.maskHatch
+        let maskFill = Palette.maskFill, hatch = Palette.maskHatch, causal = layers.first?.causal ?? true
         canvas.pixels.withUnsafeMutableBufferPointer { pixels in
             for (row, source) in layers.enumerated() {
                 source.pattern.scalars.withUnsafeBufferPointer { weights in
@@ -109,7 +109,7 @@ public enum OverviewPicture {
                                 let py = y0 + q * cell + dy
                                 var offset = (py * width + x0) * 4
                                 for k in 0..<N {
-                                    if k > q {
+                                    if causal && k > q {
                                         for dx in 0..<cell {
                                             let c = (x0 + k * cell + dx + py) % 6 == 0 ? hatch : maskFill
                                             pixels[offset] = c.r; pixels[offset + 1] = c.g; pixels[offset + 2] = c.b
@@ -137,11 +137,12 @@ public enum OverviewPicture {
             }
         }
         canvas.colorBar(scale, x: l.barX, y: l.barY, height: l.barHeight, title: "attention", font: font, bold: bold)
-        canvas.maskedCell(x: m, y: l.legendY - 12, width: 14, height: 14)
-        canvas.strokeRect(x: m, y: l.legendY - 12, width: 14, height: 14, Palette.frame)
+        if causal {
+            canvas.maskedCell(x: m, y: l.legendY - 12, width: 14, height: 14)
+            canvas.strokeRect(x: m, y: l.legendY - 12, width: 14, height: 14, Palette.frame)
+        }
         canvas.text(
-            "masked: a token cannot look at later tokens (key after query)", x: m + 20, y: l.legendY, size: 12,
-            color: Palette.secondaryText, font: font)
+            layers.first?.maskLegend ?? "", x: causal ? m + 20 : m, y: l.legendY, size: 12, color: Palette.secondaryText, font: font)
         return canvas
     }
 

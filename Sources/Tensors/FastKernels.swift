@@ -70,11 +70,12 @@ public func causalRowBlocks(_ T: Int, minimumRows: Int = 64) -> [Range<Int>] {
 /// each over causal row blocks (`causalRowBlocks`).
 public func fastAttentionForward(
     out: UnsafeMutablePointer<Float>, preatt: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>,
-    inp: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int, minimumBlockRows: Int = 64
+    inp: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int, causal: Bool = true, minimumBlockRows: Int = 64
 ) {
     let C3 = 3 * C, hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
-    let blocks = causalRowBlocks(T, minimumRows: minimumBlockRows)
+    // Without the mask every row sees every key: one block, nothing to skip.
+    let blocks = causal ? causalRowBlocks(T, minimumRows: minimumBlockRows) : [0..<T]
     nonisolated(unsafe) let (y, pre, pattern, x) = (out, preatt, att, inp)
     splitOverWorkers(B * NH) { pairs in
         for pair in pairs {
@@ -82,24 +83,24 @@ public func fastAttentionForward(
             let q = x + b * T * C3 + h * hs, k = q + C, v = q + 2 * C
             let scores = pre + pair * T * T, weights = pattern + pair * T * T
             for rows in blocks {
-                let r0 = rows.lowerBound, keys = rows.upperBound
+                let r0 = rows.lowerBound, keys = causal ? rows.upperBound : T
                 // scores[rows, 0..<keys] = scale · Q[rows] · K[0..<keys]ᵀ
                 gemm(
                     transA: false, transB: true, M: rows.count, N: keys, K: hs, alpha: scale, A: q + r0 * C3, lda: C3,
                     B: k, ldb: C3, beta: 0, C: scores + r0 * T, ldc: T)
                 for t in rows {
-                    let s = scores + t * T, a = weights + t * T
+                    let s = scores + t * T, a = weights + t * T, visible = causal ? t + 1 : T
                     if cpuHasAVX2 {
-                        lantern_softmax_row_avx2(s, a, t + 1)
+                        lantern_softmax_row_avx2(s, a, visible)
                     } else {
                         var maxValue = -Float.infinity
-                        for j in 0...t { maxValue = max(maxValue, s[j]) }
+                        for j in 0..<visible { maxValue = max(maxValue, s[j]) }
                         var sum: Float = 0
-                        for j in 0...t { let e = expf(s[j] - maxValue); a[j] = e; sum += e }
+                        for j in 0..<visible { let e = expf(s[j] - maxValue); a[j] = e; sum += e }
                         let inv = 1 / sum
-                        for j in 0...t { a[j] *= inv }
+                        for j in 0..<visible { a[j] *= inv }
                     }
-                    for j in (t + 1)..<T { a[j] = 0; s[j] = 0 }
+                    for j in visible..<T { a[j] = 0; s[j] = 0 }
                 }
                 // out[rows] = att[rows, 0..<keys] · V[0..<keys]
                 gemm(
@@ -116,11 +117,11 @@ public func fastAttentionForward(
 public func fastAttentionBackward(
     dinp: UnsafeMutablePointer<Float>, dpreatt: UnsafeMutablePointer<Float>, datt: UnsafeMutablePointer<Float>,
     dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, att: UnsafePointer<Float>,
-    B: Int, T: Int, C: Int, NH: Int, minimumBlockRows: Int = 64
+    B: Int, T: Int, C: Int, NH: Int, causal: Bool = true, minimumBlockRows: Int = 64
 ) {
     let C3 = 3 * C, hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
-    let blocks = causalRowBlocks(T, minimumRows: minimumBlockRows)
+    let blocks = causal ? causalRowBlocks(T, minimumRows: minimumBlockRows) : [0..<T]
     nonisolated(unsafe) let (dx, dpre, dpattern, dy, x, pattern) = (dinp, dpreatt, datt, dout, inp, att)
     splitOverWorkers(B * NH) { pairs in
         for pair in pairs {
@@ -130,7 +131,7 @@ public func fastAttentionBackward(
             let d = dy + b * T * C + h * hs
             let a = pattern + pair * T * T, da = dpattern + pair * T * T, dp = dpre + pair * T * T
             for rows in blocks {
-                let r0 = rows.lowerBound, keys = rows.upperBound, n = rows.count
+                let r0 = rows.lowerBound, keys = causal ? rows.upperBound : T, n = rows.count
                 // datt[rows, 0..<keys] += dout[rows] · V[0..<keys]ᵀ;  dV[0..<keys] += att[rows, 0..<keys]ᵀ · dout[rows]
                 gemm(
                     transA: false, transB: true, M: n, N: keys, K: hs, alpha: 1, A: d + r0 * C, lda: C, B: v, ldb: C3,
@@ -139,12 +140,12 @@ public func fastAttentionBackward(
                     transA: true, transB: false, M: keys, N: hs, K: n, alpha: 1, A: a + r0 * T, lda: T, B: d + r0 * C, ldb: C,
                     beta: 1, C: dv, ldc: C3)
                 for t in rows {
-                    let aRow = a + t * T, daRow = da + t * T, dpRow = dp + t * T
+                    let aRow = a + t * T, daRow = da + t * T, dpRow = dp + t * T, visible = causal ? t + 1 : T
                     // Later keys take no part (the reference kernel never writes them).
-                    for j in (t + 1)..<T { daRow[j] = 0 }
+                    for j in visible..<T { daRow[j] = 0 }
                     var weighted: Float = 0
-                    for j in 0...t { weighted += aRow[j] * daRow[j] }
-                    for j in 0...t { dpRow[j] += aRow[j] * (daRow[j] - weighted) }
+                    for j in 0..<visible { weighted += aRow[j] * daRow[j] }
+                    for j in 0..<visible { dpRow[j] += aRow[j] * (daRow[j] - weighted) }
                 }
                 // dQ[rows] += scale · dpreatt[rows, 0..<keys] · K[0..<keys];  dK[0..<keys] += scale · dpreatt[rows, 0..<keys]ᵀ · Q[rows]
                 gemm(

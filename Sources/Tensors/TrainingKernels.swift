@@ -103,19 +103,21 @@ public func matmulBackward(
 /// `att[B, NH, T, T]` (softmax over keys ≤ query; later keys stay 0) and `out[B, T, C]`.
 public func attentionForward(
     out: UnsafeMutablePointer<Float>, preatt: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>,
-    inp: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int
+    inp: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int, causal: Bool = true
 ) {
     let C3 = 3 * C, hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
     for b in 0..<B {
         for t in 0..<T {
+            // Row t sees keys 0...last: its own position and before (causal), or every key.
+            let last = causal ? t : T - 1
             for h in 0..<NH {
                 let q = inp + (b * T + t) * C3 + h * hs
                 let preattRow = preatt + ((b * NH + h) * T + t) * T
                 let attRow = att + ((b * NH + h) * T + t) * T
-                // Scores against keys 0...t; subtract the maximum for numerical stability.
+                // Scores against keys 0...last; subtract the maximum for numerical stability.
                 var maxValue = -Float.infinity
-                for t2 in 0...t {
+                for t2 in 0...last {
                     let k = inp + (b * T + t2) * C3 + h * hs + C
                     var dot: Float = 0
                     for i in 0..<hs { dot += q[i] * k[i] }
@@ -124,19 +126,19 @@ public func attentionForward(
                     maxValue = max(maxValue, dot)
                 }
                 var sum: Float = 0
-                for t2 in 0...t {
+                for t2 in 0...last {
                     let e = expf(preattRow[t2] - maxValue)
                     attRow[t2] = e
                     sum += e
                 }
                 let inv = 1 / sum
                 for t2 in 0..<T {
-                    if t2 <= t { attRow[t2] *= inv } else { attRow[t2] = 0; preattRow[t2] = 0 }
+                    if t2 <= last { attRow[t2] *= inv } else { attRow[t2] = 0; preattRow[t2] = 0 }
                 }
                 // Weighted sum of the values.
                 let o = out + (b * T + t) * C + h * hs
                 for i in 0..<hs { o[i] = 0 }
-                for t2 in 0...t {
+                for t2 in 0...last {
                     let v = inp + (b * T + t2) * C3 + h * hs + 2 * C
                     let a = attRow[t2]
                     for i in 0..<hs { o[i] += a * v[i] }
@@ -152,12 +154,13 @@ public func attentionForward(
 public func attentionBackward(
     dinp: UnsafeMutablePointer<Float>, dpreatt: UnsafeMutablePointer<Float>, datt: UnsafeMutablePointer<Float>,
     dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, att: UnsafePointer<Float>,
-    B: Int, T: Int, C: Int, NH: Int
+    B: Int, T: Int, C: Int, NH: Int, causal: Bool = true
 ) {
     let C3 = 3 * C, hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
     for b in 0..<B {
         for t in 0..<T {
+            let last = causal ? t : T - 1
             for h in 0..<NH {
                 let attRow = att + ((b * NH + h) * T + t) * T
                 let dattRow = datt + ((b * NH + h) * T + t) * T
@@ -166,7 +169,7 @@ public func attentionBackward(
                 let dq = dinp + (b * T + t) * C3 + h * hs
                 let d = dout + (b * T + t) * C + h * hs
                 // out = Σ att·v
-                for t2 in 0...t {
+                for t2 in 0...last {
                     let v = inp + (b * T + t2) * C3 + h * hs + 2 * C
                     let dv = dinp + (b * T + t2) * C3 + h * hs + 2 * C
                     for i in 0..<hs {
@@ -176,10 +179,10 @@ public func attentionBackward(
                 }
                 // Softmax: dpreatt[j] = att[j] · (datt[j] − Σᵢ att[i]·datt[i]).
                 var weighted: Float = 0
-                for t2 in 0...t { weighted += attRow[t2] * dattRow[t2] }
-                for t2 in 0...t { dpreattRow[t2] += attRow[t2] * (dattRow[t2] - weighted) }
+                for t2 in 0...last { weighted += attRow[t2] * dattRow[t2] }
+                for t2 in 0...last { dpreattRow[t2] += attRow[t2] * (dattRow[t2] - weighted) }
                 // preatt = scale · q·k
-                for t2 in 0...t {
+                for t2 in 0...last {
                     let k = inp + (b * T + t2) * C3 + h * hs + C
                     let dk = dinp + (b * T + t2) * C3 + h * hs + C
                     let g = dpreattRow[t2] * scale
@@ -206,6 +209,16 @@ public func geluBackward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<F
         let sech2 = 1 - tanhU * tanhU
         let du = geluScale * (1 + 3 * 0.044715 * x * x)
         dinp[i] += dout[i] * (0.5 * (1 + tanhU) + 0.5 * x * sech2 * du)
+    }
+}
+
+/// Backward of the exact GELU (`geluErfForward`): `d/dx [x·Φ(x)] = Φ(x) + x·φ(x)`, ADDED into `dinp`.
+public func geluErfBackward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, N: Int) {
+    let inverseRoot2: Float = 0.70710678118654752, inverseRoot2Pi: Float = 0.39894228040143268
+    for i in 0..<N {
+        let x = inp[i]
+        let cdf = 0.5 * (1 + erff(x * inverseRoot2)), pdf = inverseRoot2Pi * expf(-0.5 * x * x)
+        dinp[i] += dout[i] * (cdf + x * pdf)
     }
 }
 

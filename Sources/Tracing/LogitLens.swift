@@ -22,9 +22,10 @@ public struct LensPrediction: Sendable, Codable, Equatable {
 
 /// What the lens reads at one layer and position.
 public struct LensCell: Sendable, Codable, Equatable {
-    /// The most likely next tokens, most likely first.
+    /// The most likely tokens, most likely first.
     public var top: [LensPrediction]
-    /// Probability of the token that actually comes next in the sequence (nil at the last position).
+    /// Probability of the actual token: the one that comes next in the sequence for a decoder
+    /// (nil at the last position), the one at this position for an encoder.
     public var nextTokenProbability: Float?
     /// 1-based rank of that token among all V (nil at the last position).
     public var nextTokenRank: Int?
@@ -47,16 +48,21 @@ public struct LogitLens: Sendable, Codable {
     public var tokens: [Int]
     /// How many predictions each cell keeps.
     public var top: Int
+    /// What a cell's "actual token" is: the next one (decoders predict it) or the one at the
+    /// cell's own position (an encoder's MLM head reconstructs the token it reads, or the one a
+    /// [MASK] hides).
+    public var predictsNextToken = true
     public var layers: [LensLayer]
 
     /// The record names the lens needs for a model with `layers` blocks (and `pos_embed` where
-    /// learned positions are added to the embedding).
+    /// learned positions are added to the embedding; `embed_ln` where the sum is normalised).
     public static func requiredRecords(config: TransformerConfig) -> [String] {
-        ["embed"] + (config.hasLearnedPositions ? ["pos_embed"] : []) + (0..<config.layers).map { "blocks.\($0).resid_post" }
+        (config.normalizesEmbeddings ? ["embed_ln"] : ["embed"] + (config.hasLearnedPositions ? ["pos_embed"] : []))
+            + (0..<config.layers).map { "blocks.\($0).resid_post" }
     }
 
     /// The capture a forward pass needs so the lens can be read from its records.
-    public static let capture = CaptureSpec(kinds: [.embed, .posEmbed, .residPost])
+    public static let capture = CaptureSpec(kinds: [.embed, .posEmbed, .embedNorm, .residPost])
 
     // MARK: - Building the lens
 
@@ -69,6 +75,7 @@ public struct LogitLens: Sendable, Codable {
     ) throws {
         let config = model.config
         let N = tokens.count, C = config.width
+        guard config.head != .none else { throw LogitLensError.noOutputHead }
         guard top >= 1 else { throw LogitLensError.badTop(top) }
         guard N > 0 else { throw LogitLensError.noTokens }
         func stream(_ name: String) throws -> Tensor {
@@ -78,22 +85,26 @@ public struct LogitLens: Sendable, Codable {
             }
             return tensor
         }
-        var embedded = try stream("embed")
-        if config.hasLearnedPositions {
+        var embedded = try stream(config.normalizesEmbeddings ? "embed_ln" : "embed")
+        if config.hasLearnedPositions && !config.normalizesEmbeddings {
             // The stream starts as token embedding + learned position embedding (GPT-2).
             let positions = try stream("pos_embed")
             for i in 0..<embedded.count { embedded.scalars[i] += positions.scalars[i] }
         }
-        var streams: [(layer: Int, record: String, rows: Tensor)] = [(-1, "embed", embedded)]
+        var streams: [(layer: Int, record: String, rows: Tensor)] = [
+            (-1, config.normalizesEmbeddings ? "embed_ln" : "embed", embedded)
+        ]
         for l in 0..<config.layers {
             let name = "blocks.\(l).resid_post"
             streams.append((l, name, try stream(name)))
         }
         self.tokens = tokens
         self.top = top
+        self.predictsNextToken = config.isCausal
+        let offset = config.isCausal ? 1 : 0
         self.layers = streams.map { layer, record, rows in
             let logits = model.unembedResidual(rows)
-            return LensLayer(layer: layer, record: record, cells: Self.read(logits: logits, tokens: tokens, top: top))
+            return LensLayer(layer: layer, record: record, cells: Self.read(logits: logits, tokens: tokens, top: top, targetOffset: offset))
         }
     }
 
@@ -130,8 +141,9 @@ public struct LogitLens: Sendable, Codable {
         try self.init(records: trace.tensors, tokens: trace.metadata.tokens, model: model, top: top, source: "trace \(folder)")
     }
 
-    /// Softmax, top-k and the next token's probability and rank for every row of `logits[N, V]`.
-    static func read(logits: Tensor, tokens: [Int], top: Int) -> [LensCell] {
+    /// Softmax, top-k and the actual token's probability and rank for every row of `logits[N, V]`:
+    /// the token `targetOffset` positions on (1: the next token; 0: the token itself).
+    static func read(logits: Tensor, tokens: [Int], top: Int, targetOffset: Int = 1) -> [LensCell] {
         let N = logits.shape[0], V = logits.shape[1]
         var cells: [LensCell] = []
         cells.reserveCapacity(N)
@@ -139,8 +151,8 @@ public struct LogitLens: Sendable, Codable {
             let probabilities = softmax(Array(logits.row(position)))
             let best = topIndices(probabilities, count: min(top, V))
             var cell = LensCell(top: best.map { LensPrediction(id: $0, probability: probabilities[$0]) })
-            if position + 1 < N {
-                let next = tokens[position + 1]
+            if position + targetOffset < N {
+                let next = tokens[position + targetOffset]
                 let p = probabilities[next]
                 cell.nextTokenProbability = p
                 cell.nextTokenRank = 1 + probabilities.reduce(0) { $1 > p ? $0 + 1 : $0 }
@@ -165,9 +177,13 @@ public enum LogitLensError: Error, CustomStringConvertible, LocalizedError {
     case badTop(Int)
     case noTokens
     case lastRowOnly
+    case noOutputHead
 
     public var description: String {
         switch self {
+        case .noOutputHead:
+            return
+                "this encoder has no output head (a sentence encoder): the logit lens reads the stream through the model's head, and there is none to read it with; try a model with a masked-language head"
         case .missingRecord(let name, let source):
             let kind = name.hasPrefix("blocks.") ? "resid_post" : name
             return "\(source) has no \(name): the logit lens reads the residual stream; capture it with --capture +\(kind) "

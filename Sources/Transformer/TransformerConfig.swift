@@ -112,6 +112,9 @@ public struct TransformerConfig: Sendable, Equatable {
     /// Where each sub-block's norm sits: before it, on the branch (GPT-2, Llama: "pre-LN"), or
     /// after the residual addition, on the stream itself (BERT: "post-LN").
     public var normalizesAfterSublayer: Bool { family == .bert }
+    /// Whether the embeddings' sum is normalised before the first block (BERT's `embeddings.LayerNorm`,
+    /// recorded as `embed_ln`): the stream entering block 0 is then that, not `embed` + `pos_embed`.
+    public var normalizesEmbeddings: Bool { family == .bert }
     /// What the model's output rows are scored as.
     public var head: OutputHead = .nextToken
     /// How many token types (segments) the embedding knows: BERT's `type_vocab_size`, 0 otherwise.
@@ -170,7 +173,8 @@ public struct TransformerConfig: Sendable, Equatable {
         case .bert:
             let block = (C * 3 * C + 3 * C) + (C * C + C) + 2 * C + (C * FF + FF) + (FF * C + C) + 2 * C
             let embeddings = (vocabularySize + contextLength + tokenTypes) * C + 2 * C
-            let headParameters = head == .maskedToken ? (C * C + C) + 2 * C + vocabularySize : 0
+            let decoder = tiedEmbeddings ? vocabularySize : vocabularySize * C + vocabularySize
+            let headParameters = head == .maskedToken ? (C * C + C) + 2 * C + decoder : 0
             return embeddings + layers * block + headParameters
         }
     }

@@ -41,7 +41,8 @@ struct InfoCommand: ParsableCommand {
                     "attention_score_scale": c.attentionScoreScale, "tied_embeddings": c.tiedEmbeddings,
                     "weight_dtypes": bundle.weightDTypes, "tokenizer_vocabulary_size": bundle.tokenizer.vocabularySize,
                     "weights_in_memory": bundle.model.weightFormat.rawValue,
-                    "decode_bytes_per_token": bundle.model.decodeBytesPerToken
+                    "decode_bytes_per_token": bundle.model.decodeBytesPerToken, "causal": c.isCausal, "head": c.head.rawValue,
+                    "token_types": c.tokenTypes
                 ].merging(verbose ? ["kernels": KernelReport.current().jsonObject] : [:]) { a, _ in a })
             return
         }
@@ -58,9 +59,30 @@ struct InfoCommand: ParsableCommand {
             vocabulary     \(c.vocabularySize) tokens (tokenizer: \(bundle.tokenizer.vocabularySize))
             positions      \(c.positional)\(c.rotaryScaling == .none ? "" : "\nrope scaling   \(c.rotaryScaling)")
             score scale    \(c.scalesAttentionScores ? "q · k ÷ √\(c.headSize)" : "q · k, not divided by √\(c.headSize) (scale_attn_weights: false)")
-            embeddings     \(c.tiedEmbeddings ? "tied (the unembedding reuses the token embedding)" : "separate unembedding matrix")
-            weights        \(bundle.weightDTypes.joined(separator: ", ")) on disk, \(inMemory) in memory (\(megabytes) MB read per decoded token)
+            \(c.isCausal ? decoderOutput(c) : encoderOutput(c))
+            weights        \(bundle.weightDTypes.joined(separator: ", ")) on disk, \(inMemory) in memory\(c.isCausal ? " (\(megabytes) MB read per decoded token)" : "")
             """)
         if verbose { KernelReport.current().lines.forEach { print($0) } }
+    }
+
+    private func decoderOutput(_ c: TransformerConfig) -> String {
+        "embeddings     " + (c.tiedEmbeddings ? "tied (the unembedding reuses the token embedding)" : "separate unembedding matrix")
+    }
+
+    /// An encoder: its token types, where its norms sit, and what its output is.
+    private func encoderOutput(_ c: TransformerConfig) -> String {
+        let head: String
+        switch c.head {
+        case .maskedToken:
+            head =
+                "masked-language head (dense, GELU, LayerNorm, then the \(c.tiedEmbeddings ? "tied token embedding" : "decoder") + bias): `lantern fill`"
+        case .none, .nextToken:
+            head = "none: a sentence encoder (hidden states, pooled into one vector by `lantern embed`)"
+        }
+        return """
+            token types    \(c.tokenTypes) (sentence A / B, added to the embedding)
+            norms          LayerNorm after each residual addition (post-LN), and on the embeddings
+            output         \(head)
+            """
     }
 }

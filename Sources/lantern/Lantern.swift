@@ -56,8 +56,8 @@ struct Lantern: ParsableCommand {
         commandName: "lantern",
         abstract: "Run real language models and see what happens inside them.",
         discussion: """
-            Lantern runs GPT-2 and Llama-style models on the CPU, token by token, and shows
-            what happens inside. Models are Hugging Face folders (config.json +
+            Lantern runs GPT-2 and Llama-style models (decoders) and BERT-style encoders on the
+            CPU, token by token, and shows what happens inside. Models are Hugging Face folders (config.json +
             model.safetensors + tokenizer files) or llama2.c .bin checkpoints.
 
             Run `lantern` alone on a terminal for a welcome, or `lantern lesson` for the guided lessons.
@@ -74,7 +74,8 @@ struct Lantern: ParsableCommand {
         subcommands: [
             LessonCommand.self, GenerateCommand.self, StepCommand.self, TokenizeCommand.self, InfoCommand.self, TraceCommand.self,
             LensCommand.self, HeadsCommand.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self, PositionsCommand.self,
-            EmbeddingsCommand.self, BranchCommand.self, GraphCommand.self, CorpusCommand.self, TrainTokenizerCommand.self,
+            EmbeddingsCommand.self, FillCommand.self, EmbedCommand.self, BranchCommand.self, GraphCommand.self, CorpusCommand.self,
+            TrainTokenizerCommand.self,
             TrainCommand.self, EvaluateCommand.self, BenchCommand.self, DownloadCommand.self, ModelsCommand.self
         ])
 

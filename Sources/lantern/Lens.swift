@@ -134,7 +134,7 @@ struct LensCommand: ParsableCommand {
                 .replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
         }
         print(
-            "logit lens over \(N) tokens: top \(lens.top == 1 ? "token" : "\(lens.top) tokens") and probability after each layer (* = the actual next token)"
+            "logit lens over \(N) tokens: top \(lens.top == 1 ? "token" : "\(lens.top) tokens") and probability after each layer (* = the actual \(lens.predictsNextToken ? "next token" : "token at that position"))"
         )
         for blockStart in stride(from: 0, to: N, by: perBlock) {
             let positions = Array(blockStart..<min(N, blockStart + perBlock))

@@ -176,3 +176,18 @@ func printJSON(_ value: Any) throws {
 }
 
 extension WeightFormat: ExpressibleByArgument {}
+
+/// Where a picture command writes: `--out` names a `.png` file, or a folder for the command's
+/// default file name (default folder: `output/`).
+struct PictureOutput: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp("A .png file to write, or a folder for the default file name (default: output/).", valueName: "path"))
+    var out: String?
+
+    func url(defaultName: String) -> URL {
+        let target = out ?? "output"
+        if target.lowercased().hasSuffix(".png") { return URL(fileURLWithPath: target) }
+        return URL(fileURLWithPath: target, isDirectory: true).appendingPathComponent(defaultName)
+    }
+}

@@ -94,6 +94,34 @@ final class ArchitectureGraphTests: XCTestCase {
         var untied = Self.gpt2Small
         untied.tiedEmbeddings = false
         XCTAssertEqual(ArchitectureGraph.build(untied).labelledParameters, untied.parameterCount)
+        // Encoders: a masked-language head (tied or not) or none (a sentence encoder).
+        for (head, tied) in [(OutputHead.maskedToken, true), (.maskedToken, false), (.none, true)] {
+            let config = Self.bert(head: head, tied: tied)
+            XCTAssertEqual(ArchitectureGraph.build(config).labelledParameters, config.parameterCount, "BERT \(head), tied \(tied)")
+        }
+    }
+
+    /// bert-base's shape (BertConfig's defaults: 12 layers, 768 wide, 3,072 feed-forward, 2 token types).
+    static func bert(head: OutputHead, tied: Bool = true) -> TransformerConfig {
+        var config = TransformerConfig(
+            family: .bert, layers: 12, heads: 12, kvHeads: 12, width: 768, headSize: 64, feedForwardWidth: 3072,
+            vocabularySize: 30522, contextLength: 512, normEpsilon: 1e-12, positional: .learnedAbsolute, tiedEmbeddings: tied)
+        config.head = head
+        config.tokenTypes = 2
+        return config
+    }
+
+    func testTheEncoderIsDrawnPostNormWithoutAMask() {
+        let dot = ArchitectureGraph.architecture(Self.bert(head: .maskedToken))
+        XCTAssertTrue(dot.contains("self-attention both ways (encoder)"))
+        XCTAssertTrue(dot.contains("no mask: every token sees every token"))
+        XCTAssertFalse(dot.contains("causal"))
+        XCTAssertTrue(dot.contains("LayerNorm (after the addition)"))
+        XCTAssertTrue(dot.contains("token-type embedding"))
+        XCTAssertFalse(dot.contains("final LayerNorm"))
+        XCTAssertTrue(dot.contains("masked-language head"))
+        // bert-base-uncased as torch counts BertForMaskedLM's parameters (tied decoder, no pooler).
+        XCTAssertEqual(Self.bert(head: .maskedToken).parameterCount, 109_514_298)
     }
 
     func testParameterFormatting() {

@@ -53,8 +53,21 @@ final class FastKernelTests: XCTestCase {
     }
 
     /// Whole rows at once (one block), and causal row blocks of 2–3 and 4–5 rows, each of which
-    /// skips the keys after it.
+    /// skips the keys after it; and without the mask (encoders), every row over every key.
     func testAttentionForwardAndBackwardMatchTheReference() {
+        for causal in [true, false] { checkAttention(causal: causal) }
+        // Without the mask, a row's weights are spread over every key.
+        let (B, T, C, NH) = (1, 4, 4, 1)
+        let qkv = random(B * T * 3 * C, seed: 31)
+        var (out, pre, att) = (
+            [Float](repeating: 0, count: T * C), [Float](repeating: 0, count: T * T), [Float](repeating: 0, count: T * T)
+        )
+        attentionForward(out: &out, preatt: &pre, att: &att, inp: qkv, B: B, T: T, C: C, NH: NH, causal: false)
+        XCTAssertGreaterThan(att[T - 1], 0, "row 0 attends to the last key")
+        for t in 0..<T { XCTAssertEqual(att[(t * T)..<((t + 1) * T)].reduce(0, +), 1, accuracy: 1e-6) }
+    }
+
+    private func checkAttention(causal: Bool) {
         let B = 3, T = 9, C = 12, NH = 3
         XCTAssertEqual(causalRowBlocks(256), [0..<64, 64..<128, 128..<192, 192..<256])
         XCTAssertEqual(causalRowBlocks(9, minimumRows: 2), [0..<2, 2..<4, 4..<6, 6..<9])
@@ -63,19 +76,20 @@ final class FastKernelTests: XCTestCase {
             [Float](repeating: 0, count: B * T * C), [Float](repeating: 0, count: B * NH * T * T),
             [Float](repeating: 0, count: B * NH * T * T)
         )
-        attentionForward(out: &outR, preatt: &preR, att: &attR, inp: qkv, B: B, T: T, C: C, NH: NH)
+        attentionForward(out: &outR, preatt: &preR, att: &attR, inp: qkv, B: B, T: T, C: C, NH: NH, causal: causal)
         var (dxR, dpR, daR) = (
             [Float](repeating: 0, count: B * T * 3 * C), [Float](repeating: 0, count: B * NH * T * T),
             [Float](repeating: 0, count: B * NH * T * T)
         )
-        attentionBackward(dinp: &dxR, dpreatt: &dpR, datt: &daR, dout: dout, inp: qkv, att: attR, B: B, T: T, C: C, NH: NH)
+        attentionBackward(dinp: &dxR, dpreatt: &dpR, datt: &daR, dout: dout, inp: qkv, att: attR, B: B, T: T, C: C, NH: NH, causal: causal)
         for minimumRows in [64, 2, 4] {
-            let blocks = "\(causalRowBlocks(T, minimumRows: minimumRows).count) row blocks"
+            let blocks = causal ? "\(causalRowBlocks(T, minimumRows: minimumRows).count) row blocks" : "no mask"
             var (outF, preF, attF) = (
                 [Float](repeating: 0, count: B * T * C), [Float](repeating: 0, count: B * NH * T * T),
                 [Float](repeating: 0, count: B * NH * T * T)
             )
-            fastAttentionForward(out: &outF, preatt: &preF, att: &attF, inp: qkv, B: B, T: T, C: C, NH: NH, minimumBlockRows: minimumRows)
+            fastAttentionForward(
+                out: &outF, preatt: &preF, att: &attF, inp: qkv, B: B, T: T, C: C, NH: NH, causal: causal, minimumBlockRows: minimumRows)
             assertClose(outF, outR, tolerance: 1e-5, "attention output, \(blocks)")
             assertClose(attF, attR, tolerance: 1e-5, "attention pattern, \(blocks)")
             assertClose(preF, preR, tolerance: 1e-5, "attention scores, \(blocks)")
@@ -85,10 +99,26 @@ final class FastKernelTests: XCTestCase {
             )
             fastAttentionBackward(
                 dinp: &dxF, dpreatt: &dpF, datt: &daF, dout: dout, inp: qkv, att: attR, B: B, T: T, C: C, NH: NH,
-                minimumBlockRows: minimumRows)
+                causal: causal, minimumBlockRows: minimumRows)
             assertClose(dxF, dxR, tolerance: 1e-5, "attention q/k/v gradient, \(blocks)")
             assertClose(daF, daR, tolerance: 1e-5, "attention pattern gradient, \(blocks)")
             assertClose(dpF, dpR, tolerance: 1e-5, "attention score gradient, \(blocks)")
+        }
+    }
+
+    /// The exact GELU's derivative against central differences of `geluErfForward` (in Double).
+    func testGeluErfBackwardMatchesFiniteDifferences() {
+        let x: [Float] = [-4, -2.5, -1, -0.3, 0, 0.2, 0.7, 1.5, 3, 6]
+        var gradient = [Float](repeating: 0, count: x.count)
+        geluErfBackward(dinp: &gradient, inp: x, dout: [Float](repeating: 1, count: x.count), N: x.count)
+        for (i, v) in x.enumerated() {
+            func gelu(_ t: Double) -> Double { 0.5 * t * (1 + erf(t / 2.0.squareRoot())) }
+            let h = 1e-4, numeric = (gelu(Double(v) + h) - gelu(Double(v) - h)) / (2 * h)
+            XCTAssertEqual(Double(gradient[i]), numeric, accuracy: 1e-5, "at \(v)")
+            var y: Float = 0
+            var input = v
+            geluErfForward(out: &y, input: &input, count: 1)
+            XCTAssertEqual(Double(y), gelu(Double(v)), accuracy: 1e-6, "forward at \(v)")
         }
     }
 
