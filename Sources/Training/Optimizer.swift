@@ -13,7 +13,7 @@ public struct AdamWSettings: Sendable, Equatable {
     /// 0.95 for GPT-style pre-training; 0.999 is PyTorch's default.
     public var beta2: Float = 0.95
     public var epsilon: Float = 1e-8
-    /// Decoupled weight decay, applied to matrices only (see `GPT2ParameterTensor.isMatrix`).
+    /// Decoupled weight decay, applied to matrices only (see `ParameterTensorKind.isMatrix`).
     public var weightDecay: Float = 0.1
 
     public init(beta1: Float = 0.9, beta2: Float = 0.95, epsilon: Float = 1e-8, weightDecay: Float = 0.1) {
@@ -40,29 +40,29 @@ public func adamWUpdate(
     }
 }
 
-/// AdamW over a GPT-2's parameters: the moment buffers, the step count, and the decay mask.
-public struct AdamW: Sendable {
+/// AdamW over a model's flat parameters (any family's layout): the moment buffers, the step count, and the decay mask.
+public struct AdamW<Kind: ParameterTensorKind>: Sendable {
     public var settings: AdamWSettings
     /// First and second moments, laid out like the parameters.
-    public var m: GPT2Parameters, v: GPT2Parameters
+    public var m: FlatParameters<Kind>, v: FlatParameters<Kind>
     /// Updates made so far.
     public private(set) var step = 0
 
-    public init(for parameters: GPT2Parameters, settings: AdamWSettings = AdamWSettings()) {
+    public init(for parameters: FlatParameters<Kind>, settings: AdamWSettings = AdamWSettings()) {
         self.settings = settings
-        m = GPT2Parameters(zerosFor: parameters.layout.config)
+        m = FlatParameters(zerosFor: parameters.layout.config)
         v = m
     }
 
     /// An optimiser restored from a checkpoint: its moments and the number of updates already made.
-    public init(m: GPT2Parameters, v: GPT2Parameters, step: Int, settings: AdamWSettings) {
+    public init(m: FlatParameters<Kind>, v: FlatParameters<Kind>, step: Int, settings: AdamWSettings) {
         precondition(m.layout == v.layout && step >= 0, "AdamW: moments laid out differently, or a negative step")
         self.settings = settings
         self.m = m; self.v = v; self.step = step
     }
 
     /// One update of every tensor; weight decay only on matrices.
-    public mutating func update(_ parameters: inout GPT2Parameters, gradients: GPT2Parameters, learningRate: Float) {
+    public mutating func update(_ parameters: inout FlatParameters<Kind>, gradients: FlatParameters<Kind>, learningRate: Float) {
         precondition(
             parameters.layout == m.layout && gradients.layout == m.layout, "AdamW.update: buffers laid out for another configuration")
         step += 1
@@ -72,11 +72,11 @@ public struct AdamW: Sendable {
                 m.values.withUnsafeMutableBufferPointer { m in
                     v.values.withUnsafeMutableBufferPointer { v in
                         nonisolated(unsafe) let (theta, g, m, v) = (theta.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!)
-                        for tensor in GPT2ParameterTensor.allCases {
-                            let start = layout.offsets[tensor.rawValue]
+                        for tensor in Kind.allCases {
+                            let start = layout.offsets[tensor.index]
                             let weightDecay = tensor.isMatrix ? s.weightDecay : 0
                             // Element by element, so splitting over the workers changes no result.
-                            splitOverWorkers(layout.counts[tensor.rawValue], minimumPerPart: 1 << 15) { range in
+                            splitOverWorkers(layout.counts[tensor.index], minimumPerPart: 1 << 15) { range in
                                 let o = start + range.lowerBound
                                 adamWUpdate(
                                     parameters: theta + o, gradients: g + o, m: m + o, v: v + o, count: range.count,

@@ -70,7 +70,7 @@ public final class TrainingRun {
     public let config: TransformerConfig
     public private(set) var settings: TrainingSettings
     public private(set) var model: GPT2TrainingModel
-    public private(set) var optimizer: AdamW
+    public private(set) var optimizer: AdamW<GPT2ParameterTensor>
     public private(set) var log: [TrainingLogEntry] = []
     /// Seconds spent training, over every session of this run.
     public private(set) var trainingSeconds: Double = 0
@@ -107,7 +107,7 @@ public final class TrainingRun {
     }
 
     private init(
-        model: GPT2TrainingModel, optimizer: AdamW, settings: TrainingSettings, stream: TokenStream,
+        model: GPT2TrainingModel, optimizer: AdamW<GPT2ParameterTensor>, settings: TrainingSettings, stream: TokenStream,
         log: [TrainingLogEntry], seconds: Double
     ) {
         self.config = model.config

@@ -13,7 +13,7 @@ import Tensors
 
 /// The parameter tensors, in the order they lie in the flat buffer (llm.c's order). Per-layer
 /// tensors have a leading `L`; weights are in the nn.Linear layout `[out, in]`.
-public enum GPT2ParameterTensor: Int, CaseIterable, Sendable {
+public enum GPT2ParameterTensor: Int, ParameterTensorKind {
     case wte  // (V, C)       token embedding, also the unembedding (tied)
     case wpe  // (P, C)       position embedding
     case ln1w  // (L, C)
@@ -52,40 +52,15 @@ public enum GPT2ParameterTensor: Int, CaseIterable, Sendable {
 
     /// Matrices (embeddings and linear weights) get weight decay; biases and norm gains do not.
     public var isMatrix: Bool { [.wte, .wpe, .qkvw, .attprojw, .fcw, .fcprojw].contains(self) }
-}
 
-/// Where each tensor lies in the flat buffer.
-public struct GPT2ParameterLayout: Sendable, Equatable {
-    public let config: TransformerConfig
-    /// Start of each tensor, indexed by `GPT2ParameterTensor.rawValue`.
-    public let offsets: [Int]
-    /// Element count of each tensor (all layers together).
-    public let counts: [Int]
-    /// Total number of parameters.
-    public let count: Int
-
-    public init(config: TransformerConfig) {
-        precondition(
-            config.family == .gpt2 && config.tiedEmbeddings && config.heads * config.headSize == config.width,
-            "GPT2ParameterLayout: needs a GPT-2 configuration with tied embeddings and C = NH·hs")
-        self.config = config
-        counts = GPT2ParameterTensor.allCases.map { $0.shape(config).reduce(1, *) }
-        var running = 0
-        offsets = counts.map { count in
-            defer { running += count }; return running
-        }
-        count = running
-    }
-
-    public func range(_ tensor: GPT2ParameterTensor) -> Range<Int> {
-        offsets[tensor.rawValue]..<(offsets[tensor.rawValue] + counts[tensor.rawValue])
-    }
-
-    /// Offset of layer `l`'s slice of a per-layer tensor (or of the whole tensor).
-    public func offset(_ tensor: GPT2ParameterTensor, layer l: Int = 0) -> Int {
-        offsets[tensor.rawValue] + (tensor.isPerLayer ? l * counts[tensor.rawValue] / config.layers : 0)
+    public static func unsupported(_ config: TransformerConfig) -> String? {
+        config.family == .gpt2 && config.tiedEmbeddings && config.heads * config.headSize == config.width
+            ? nil : "needs a GPT-2 configuration with tied embeddings and C = NH·hs"
     }
 }
+
+public typealias GPT2ParameterLayout = ParameterLayout<GPT2ParameterTensor>
+public typealias GPT2Parameters = FlatParameters<GPT2ParameterTensor>
 
 extension GPT2ParameterLayout {
     /// GPT2Pass's view of the flat buffer at `base` (a parameter buffer).
@@ -115,17 +90,7 @@ extension GPT2ParameterLayout {
     }
 }
 
-/// One flat buffer of parameters (or of their gradients, or of optimiser moments) with named views.
-public struct GPT2Parameters: Sendable, Equatable {
-    public let layout: GPT2ParameterLayout
-    public var values: [Float]
-
-    /// All zeros: a gradient buffer.
-    public init(zerosFor config: TransformerConfig) {
-        layout = GPT2ParameterLayout(config: config)
-        values = [Float](repeating: 0, count: layout.count)
-    }
-
+extension GPT2Parameters {
     /// GPT-2's initialisation: normal with std 0.02, the two residual projections scaled by
     /// 1/√(2L) (so the residual stream's variance does not grow with depth), norm gains 1, biases 0.
     public init(randomFor config: TransformerConfig, seed: UInt64) {
@@ -145,21 +110,6 @@ public struct GPT2Parameters: Sendable, Equatable {
                 break
             }
         }
-    }
-
-    /// A copy of one tensor's values.
-    public subscript(tensor: GPT2ParameterTensor) -> [Float] {
-        get { Array(values[layout.range(tensor)]) }
-        set {
-            precondition(
-                newValue.count == layout.counts[tensor.rawValue], "GPT2Parameters: \(tensor) needs \(layout.counts[tensor.rawValue]) values"
-            )
-            values.replaceSubrange(layout.range(tensor), with: newValue)
-        }
-    }
-
-    public mutating func zero() {
-        for i in values.indices { values[i] = 0 }
     }
 }
 
