@@ -177,7 +177,7 @@ public final class BertModel: LanguageModel {
 
         BertPass.forward(
             tokens: tokens, tokenTypes: tokenTypes, sequenceLength: T, weights.view, config: config,
-            embedded: embedded.pointer, layers: { _ in layer },
+            embedded: embedded.pointer, embeddedNorm: x, layers: { _ in layer },
             attention: { l, qkv, heads, recorder in
                 cache.store(keys: qkv + C, values: qkv + 2 * C, rowStride: 3 * C, layer: l, start: 0, rows: T)
                 recordedAttention(

@@ -36,17 +36,21 @@ struct BertParameterView {
 /// Where one block's intermediates go, each `[N, ·]`. Inference gives every layer the same
 /// scratch: `attnSum == attnProj` and `mlpSum == mlpProj` (the residual added in place),
 /// `mlpHidden == fcHidden` (GELU in place) and `residualMid == residualPost ==` the block's input.
+/// Training gives every layer its own slices of `BertActivations`, with the norms' statistics;
+/// the same struct over the activations' gradients names where the backward pass writes them.
 struct BertLayerBuffers {
     var qkv: UnsafeMutablePointer<Float>  // [N, 3C]  q, k, v side by side
     var heads: UnsafeMutablePointer<Float>  // [N, C]   heads' outputs (attn.z)
     var attnProj: UnsafeMutablePointer<Float>  // [N, C]
     var attnSum: UnsafeMutablePointer<Float>  // [N, C]   input + attnProj, before the norm
     var residualMid: UnsafeMutablePointer<Float>  // [N, C]   LayerNorm(attnSum)
+    var attnNormMean: UnsafeMutablePointer<Float>? = nil, attnNormRstd: UnsafeMutablePointer<Float>? = nil  // [N]
     var fcHidden: UnsafeMutablePointer<Float>  // [N, FF]  before GELU
     var mlpHidden: UnsafeMutablePointer<Float>  // [N, FF]  after GELU
     var mlpProj: UnsafeMutablePointer<Float>  // [N, C]
     var mlpSum: UnsafeMutablePointer<Float>  // [N, C]   residualMid + mlpProj, before the norm
     var residualPost: UnsafeMutablePointer<Float>  // [N, C]   LayerNorm(mlpSum)
+    var mlpNormMean: UnsafeMutablePointer<Float>? = nil, mlpNormRstd: UnsafeMutablePointer<Float>? = nil  // [N]
 }
 
 enum BertPass {
@@ -55,11 +59,14 @@ enum BertPass {
 
     /// The forward pass from token ids (and their token types) to the last block's output, which
     /// the driver finds at `layers(L − 1).residualPost`. `tokens` are B sequences of
-    /// `sequenceLength` rows; row `n` sits at position `n mod sequenceLength`.
+    /// `sequenceLength` rows; row `n` sits at position `n mod sequenceLength`. `embedded[N, C]`
+    /// receives the embeddings' sum, `embeddedNorm[N, C]` its LayerNorm (the stream entering block
+    /// 0; inference passes its residual buffer, which the blocks then update in place).
     static func forward(
         tokens: [Int], tokenTypes: [Int], sequenceLength T: Int, _ p: BertParameterView, config: TransformerConfig,
-        embedded: UnsafeMutablePointer<Float>, layers: (Int) -> BertLayerBuffers,
-        attention: Attention, recorder: inout Recorder
+        embedded: UnsafeMutablePointer<Float>, embeddedNorm: UnsafeMutablePointer<Float>,
+        embeddedMean: UnsafeMutablePointer<Float>? = nil, embeddedRstd: UnsafeMutablePointer<Float>? = nil,
+        layers: (Int) -> BertLayerBuffers, attention: Attention, recorder: inout Recorder
     ) {
         let N = tokens.count, C = config.width
         // Token embedding, then the position and token-type embeddings added, then LayerNorm.
@@ -70,13 +77,12 @@ enum BertPass {
             addInPlace(embedded + n * C, p.positionEmbedding + (n % T) * C, count: C)
             addInPlace(embedded + n * C, p.typeEmbedding + tokenTypes[n] * C, count: C)
         }
-        let first = layers(0)
         fastLayerNormForward(
-            out: first.residualPost, input: embedded, weight: p.embedNormWeight, bias: p.embedNormBias,
-            T: N, C: C, eps: config.normEpsilon)
-        recorder.rowMajor(.embedNorm, first.residualPost, width: C)
+            out: embeddedNorm, input: embedded, weight: p.embedNormWeight, bias: p.embedNormBias,
+            T: N, C: C, eps: config.normEpsilon, mean: embeddedMean, rstd: embeddedRstd)
+        recorder.rowMajor(.embedNorm, embeddedNorm, width: C)
 
-        var input = UnsafePointer(first.residualPost)
+        var input = UnsafePointer(embeddedNorm)
         for l in 0..<config.layers {
             let buffers = layers(l)
             block(layer: l, p.blocks[l], input: input, buffers, rows: N, config: config, attention: attention, recorder: &recorder)
@@ -97,7 +103,9 @@ enum BertPass {
             projWeight: w.attnProjWeight, projBias: w.attnProjBias, qkv: b.qkv, heads: b.heads, out: b.attnProj,
             attention: attention, recorder: &recorder)
         fastResidualForward(out: b.attnSum, inp1: input, inp2: b.attnProj, N: N * C)
-        fastLayerNormForward(out: b.residualMid, input: b.attnSum, weight: w.attnNormWeight, bias: w.attnNormBias, T: N, C: C, eps: eps)
+        fastLayerNormForward(
+            out: b.residualMid, input: b.attnSum, weight: w.attnNormWeight, bias: w.attnNormBias, T: N, C: C, eps: eps,
+            mean: b.attnNormMean, rstd: b.attnNormRstd)
         recorder.rowMajor(.residMid, layer: l, b.residualMid, width: C)
 
         // MLP sub-block.
@@ -108,7 +116,65 @@ enum BertPass {
         linearForward(out: b.mlpProj, input: b.mlpHidden, weight: w.mlpProjWeight, bias: w.mlpProjBias, T: N, C: FF, OC: C)
         recorder.rowMajor(.mlpOut, layer: l, b.mlpProj, width: C)
         fastResidualForward(out: b.mlpSum, inp1: b.residualMid, inp2: b.mlpProj, N: N * C)
-        fastLayerNormForward(out: b.residualPost, input: b.mlpSum, weight: w.mlpNormWeight, bias: w.mlpNormBias, T: N, C: C, eps: eps)
+        fastLayerNormForward(
+            out: b.residualPost, input: b.mlpSum, weight: w.mlpNormWeight, bias: w.mlpNormBias, T: N, C: C, eps: eps,
+            mean: b.mlpNormMean, rstd: b.mlpNormRstd)
         recorder.rowMajor(.residPost, layer: l, b.residualPost, width: C)
+    }
+}
+
+// MARK: - Backward
+
+/// Where one block's parameter gradients accumulate (the same tensors as `BertBlockView`).
+struct BertBlockGradients {
+    var qkvWeight: UnsafeMutablePointer<Float>, qkvBias: UnsafeMutablePointer<Float>
+    var attnProjWeight: UnsafeMutablePointer<Float>, attnProjBias: UnsafeMutablePointer<Float>
+    var attnNormWeight: UnsafeMutablePointer<Float>, attnNormBias: UnsafeMutablePointer<Float>
+    var fcWeight: UnsafeMutablePointer<Float>, fcBias: UnsafeMutablePointer<Float>
+    var mlpProjWeight: UnsafeMutablePointer<Float>, mlpProjBias: UnsafeMutablePointer<Float>
+    var mlpNormWeight: UnsafeMutablePointer<Float>, mlpNormBias: UnsafeMutablePointer<Float>
+}
+
+extension BertPass {
+    /// The backward of `block`: from `g.residualPost` (the gradient flowing into the block's output)
+    /// to `inputGradient`, ADDING every parameter's gradient into `d`. `a` holds the forward's
+    /// activations of this layer (with the norms' statistics) and `g` their gradients (zeroed
+    /// scratch, accumulated).
+    static func blockBackward(
+        layer l: Int, _ w: BertBlockView, _ d: BertBlockGradients, input: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>, _ a: BertLayerBuffers, _ g: BertLayerBuffers, rows N: Int,
+        config: TransformerConfig,
+        attentionBackward: (_ qkvGradient: UnsafeMutablePointer<Float>, _ headsGradient: UnsafePointer<Float>) -> Void
+    ) {
+        let C = config.width, FF = config.feedForwardWidth
+        guard let attnMean = a.attnNormMean, let attnRstd = a.attnNormRstd, let mlpMean = a.mlpNormMean, let mlpRstd = a.mlpNormRstd
+        else { preconditionFailure("BertPass.blockBackward: the forward pass did not keep the norms' statistics") }
+        // MLP sub-block, in reverse: the norm after the addition first.
+        fastLayerNormBackward(
+            dinp: g.mlpSum, dweight: d.mlpNormWeight, dbias: d.mlpNormBias, dout: g.residualPost,
+            inp: a.mlpSum, weight: w.mlpNormWeight, mean: mlpMean, rstd: mlpRstd, N: N, C: C)
+        fastResidualBackward(dinp1: g.residualMid, dinp2: g.mlpProj, dout: g.mlpSum, N: N * C)
+        fastMatmulBackward(
+            dinp: g.mlpHidden, dweight: d.mlpProjWeight, dbias: d.mlpProjBias, dout: g.mlpProj,
+            inp: a.mlpHidden, weight: w.mlpProjWeight.trainingFloats, N: N, C: FF, OC: C)
+        nonisolated(unsafe) let (dHidden, hidden, dActivated) = (g.fcHidden, UnsafePointer(a.fcHidden), UnsafePointer(g.mlpHidden))
+        parallelChunks(rows: N, width: FF) { offset, count in
+            geluErfBackward(dinp: dHidden + offset, inp: hidden + offset, dout: dActivated + offset, N: count)
+        }
+        fastMatmulBackward(
+            dinp: g.residualMid, dweight: d.fcWeight, dbias: d.fcBias, dout: g.fcHidden,
+            inp: a.residualMid, weight: w.fcWeight.trainingFloats, N: N, C: C, OC: FF)
+        // Attention sub-block, in reverse.
+        fastLayerNormBackward(
+            dinp: g.attnSum, dweight: d.attnNormWeight, dbias: d.attnNormBias, dout: g.residualMid,
+            inp: a.attnSum, weight: w.attnNormWeight, mean: attnMean, rstd: attnRstd, N: N, C: C)
+        fastResidualBackward(dinp1: inputGradient, dinp2: g.attnProj, dout: g.attnSum, N: N * C)
+        fastMatmulBackward(
+            dinp: g.heads, dweight: d.attnProjWeight, dbias: d.attnProjBias, dout: g.attnProj,
+            inp: a.heads, weight: w.attnProjWeight.trainingFloats, N: N, C: C, OC: C)
+        attentionBackward(g.qkv, g.heads)
+        fastMatmulBackward(
+            dinp: inputGradient, dweight: d.qkvWeight, dbias: d.qkvBias, dout: g.qkv,
+            inp: input, weight: w.qkvWeight.trainingFloats, N: N, C: C, OC: 3 * C)
     }
 }
