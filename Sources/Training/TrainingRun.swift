@@ -21,6 +21,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var evaluationBatches: Int = 8
     /// Seed of the initial weights and of the batch order.
     public var seed: UInt64 = 1337
+    /// What the run teaches; nil (files from before encoders) means the next token.
+    public var objective: TrainingObjective? = nil
 
     public init() {}
 
@@ -65,67 +67,74 @@ public struct TrainingLogEntry: Codable, Sendable, Equatable {
 
 /// A training run in memory: the model, the optimiser, the data and the log, with the buffers for
 /// one batch allocated once. `step()` trains one batch; `save(to:)` and `resume(from:)` make it
-/// survive interruptions.
+/// survive interruptions. A GPT-2 learns the next token; a BERT, masked tokens (`objective`).
 public final class TrainingRun {
     public let config: TransformerConfig
     public private(set) var settings: TrainingSettings
-    public private(set) var model: GPT2TrainingModel
-    public private(set) var optimizer: AdamW<GPT2ParameterTensor>
     public private(set) var log: [TrainingLogEntry] = []
     /// Seconds spent training, over every session of this run.
     public private(set) var trainingSeconds: Double = 0
     public let stream: TokenStream
-
-    private let activations: GPT2Activations
-    private let activationGradients: GPT2Activations
-    private var gradients: GPT2Parameters
+    private let trainer: any TrainingDriver
 
     /// Updates made so far.
-    public var stepsDone: Int { optimizer.step }
+    public var stepsDone: Int { trainer.updates }
     public var isFinished: Bool { stepsDone >= settings.steps }
     /// Tokens per batch.
     public var tokensPerStep: Int { settings.batchSize * config.contextLength }
+    public var objective: TrainingObjective { settings.objective ?? .nextToken }
+    /// Every parameter, in the family's flat layout.
+    public var parameterValues: [Float] { trainer.parameterValues }
 
-    /// A fresh run: GPT-2-initialised weights from `settings.seed`.
+    /// The parameters in `kind`'s layout (the run's family).
+    public func parameters<Kind: ParameterTensorKind>(_ kind: Kind.Type) -> FlatParameters<Kind> {
+        var parameters = FlatParameters<Kind>(zerosFor: config)
+        parameters.values = trainer.parameterValues
+        return parameters
+    }
+
+    /// A fresh run: weights initialised as the family does, from `settings.seed`.
     public convenience init(config: TransformerConfig, settings: TrainingSettings, stream: TokenStream) throws {
-        try Self.validate(config)
+        try Self.validate(config, objective: settings.objective ?? .nextToken)
         try settings.validate()
-        let model = GPT2TrainingModel(config: config, seed: settings.seed)
-        self.init(
-            model: model, optimizer: AdamW(for: model.parameters, settings: Self.adamW(settings)),
-            settings: settings, stream: stream, log: [], seconds: 0)
+        switch config.family {
+        case .bert: try self.init(startingFrom: BertTrainingModel(config: config, seed: settings.seed), settings: settings, stream: stream)
+        default: try self.init(startingFrom: GPT2TrainingModel(config: config, seed: settings.seed), settings: settings, stream: stream)
+        }
     }
 
     /// A fresh run that starts from the weights of `model` (fresh optimiser state, step 0), e.g. a
     /// checkpoint made elsewhere that a comparison must start from exactly.
-    public convenience init(startingFrom model: GPT2TrainingModel, settings: TrainingSettings, stream: TokenStream) throws {
-        try Self.validate(model.config)
+    public convenience init<Model: TrainableModel>(startingFrom model: Model, settings: TrainingSettings, stream: TokenStream) throws {
+        try Self.validate(model.config, objective: settings.objective ?? .nextToken)
         try settings.validate()
-        self.init(
-            model: model, optimizer: AdamW(for: model.parameters, settings: Self.adamW(settings)),
-            settings: settings, stream: stream, log: [], seconds: 0)
+        let trainer = ModelTrainer(
+            model: model, optimizer: AdamW(for: model.parameters, settings: Self.adamW(settings)), B: settings.batchSize,
+            T: model.config.contextLength)
+        self.init(trainer: trainer, settings: settings, stream: stream, log: [], seconds: 0)
     }
 
-    private init(
-        model: GPT2TrainingModel, optimizer: AdamW<GPT2ParameterTensor>, settings: TrainingSettings, stream: TokenStream,
-        log: [TrainingLogEntry], seconds: Double
-    ) {
-        self.config = model.config
-        self.model = model; self.optimizer = optimizer; self.settings = settings; self.stream = stream
+    private init(trainer: any TrainingDriver, settings: TrainingSettings, stream: TokenStream, log: [TrainingLogEntry], seconds: Double) {
+        self.config = trainer.config
+        self.trainer = trainer; self.settings = settings; self.stream = stream
         self.log = log; self.trainingSeconds = seconds
-        activations = GPT2Activations(config: config, B: settings.batchSize, T: config.contextLength)
-        activationGradients = GPT2Activations(config: config, B: settings.batchSize, T: config.contextLength)
-        gradients = GPT2Parameters(zerosFor: config)
     }
 
     static func adamW(_ settings: TrainingSettings) -> AdamWSettings {
         AdamWSettings(beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: settings.weightDecay)
     }
 
-    /// Shapes the trainer can build: positive sizes, width divisible by heads.
-    public static func validate(_ config: TransformerConfig) throws {
-        guard config.family == .gpt2, config.tiedEmbeddings else {
-            throw TrainingError.impossibleShape("training builds GPT-2 models with tied embeddings")
+    /// Shapes the trainer can build: GPT-2 learning the next token, or BERT learning masked
+    /// tokens; positive sizes, width divisible by heads.
+    public static func validate(_ config: TransformerConfig, objective: TrainingObjective = .nextToken) throws {
+        switch (config.family, objective) {
+        case (.gpt2, .nextToken):
+            guard config.tiedEmbeddings else { throw TrainingError.impossibleShape("training builds GPT-2 models with tied embeddings") }
+        case (.bert, .maskedLanguage):
+            if let problem = BertParameterTensor.unsupported(config) { throw TrainingError.impossibleShape(problem) }
+        default:
+            throw TrainingError.impossibleShape(
+                "training builds GPT-2 decoders learning the next token and BERT encoders learning masked tokens")
         }
         guard config.layers >= 1, config.heads >= 1, config.width >= 1, config.contextLength >= 2, config.vocabularySize >= 2 else {
             throw TrainingError.impossibleShape(
@@ -147,15 +156,11 @@ public final class TrainingRun {
     public func step() -> TrainingLogEntry {
         let started = DispatchTime.now().uptimeNanoseconds
         let index = stepsDone
-        let batch = stream.trainingBatch(B: settings.batchSize, T: config.contextLength, step: index, seed: settings.seed)
-        let loss = model.forward(inputs: batch.inputs, targets: batch.targets, activations: activations)!
-        gradients.zero()
-        model.backward(
-            inputs: batch.inputs, targets: batch.targets, activations: activations,
-            activationGradients: activationGradients, gradients: &gradients)
-        let norm = clipByGlobalNorm(&gradients.values, maxNorm: settings.gradientClip)
+        let T = config.contextLength, B = settings.batchSize
+        let windows = stream.trainingBatch(B: B, T: T, step: index, seed: settings.seed)
+        let batch = objective.batch(windows, B: B, T: T, step: index, seed: settings.seed)
         let rate = settings.schedule.rate(at: index)
-        optimizer.update(&model.parameters, gradients: gradients, learningRate: rate)
+        let (loss, norm) = trainer.train(inputs: batch.inputs, targets: batch.targets, learningRate: rate, clip: settings.gradientClip)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         trainingSeconds += seconds
         var entry = TrainingLogEntry(
@@ -170,10 +175,13 @@ public final class TrainingRun {
 
     /// Mean loss over the fixed validation batches.
     public func validationLoss() -> Float {
-        let batches = stream.validationBatches(B: settings.batchSize, T: config.contextLength, count: settings.evaluationBatches)
+        let B = settings.batchSize, T = config.contextLength
+        let batches = stream.validationBatches(B: B, T: T, count: settings.evaluationBatches)
         var total: Float = 0
-        for batch in batches {
-            total += model.forward(inputs: batch.inputs, targets: batch.targets, activations: activations)!
+        for (index, windows) in batches.enumerated() {
+            // The same masks every time: validation losses at different steps compare like with like.
+            let batch = objective.batch(windows, B: B, T: T, step: -1 - index, seed: settings.seed)
+            total += trainer.loss(inputs: batch.inputs, targets: batch.targets)
         }
         return total / Float(batches.count)
     }
@@ -191,7 +199,7 @@ public final class TrainingRun {
 
     /// Attention patterns of `tokens` (at most the context), one `[head, query, key]` tensor per layer.
     public func attentionPatterns(_ tokens: [Int32]) -> [Tensor] {
-        let records = model.records(of: tokens, capture: CaptureSpec(kinds: [.pattern]))
+        let records = trainer.records(of: tokens, capture: CaptureSpec(kinds: [.pattern]))
         return (0..<config.layers).map { records[RecordKind.pattern.name(layer: $0)]! }
     }
 
@@ -202,6 +210,8 @@ public final class TrainingRun {
     /// What `training.json` holds besides the weights.
     struct State: Codable {
         var format = 1
+        /// `bert` for an encoder; absent (files from before encoders) for GPT-2.
+        var family: String?
         var step: Int
         var settings: TrainingSettings
         var layers: Int, heads: Int, width: Int, context: Int, vocabularySize: Int
@@ -215,8 +225,10 @@ public final class TrainingRun {
     /// in every file, so a set mixed by hand is still caught on resume.
     public func save(to folder: URL) throws {
         let stamp = ["format": "pt", "lantern.step": "\(stepsDone)"]
+        let moments = trainer.moments
         let state = State(
-            step: stepsDone, settings: settings, layers: config.layers, heads: config.heads, width: config.width,
+            family: config.family == .gpt2 ? nil : config.family.rawValue, step: stepsDone, settings: settings, layers: config.layers,
+            heads: config.heads, width: config.width,
             context: config.contextLength, vocabularySize: config.vocabularySize,
             trainingSeconds: trainingSeconds, log: log)
         let encoder = JSONEncoder()
@@ -224,11 +236,11 @@ public final class TrainingRun {
         try CheckpointUnit.save(into: folder) { staging in
             try SafetensorsFile.write(
                 [
-                    ("adam.m", [optimizer.m.values.count], optimizer.m.values),
-                    ("adam.v", [optimizer.v.values.count], optimizer.v.values)
+                    ("adam.m", [moments.m.count], moments.m),
+                    ("adam.v", [moments.v.count], moments.v)
                 ],
                 metadata: stamp, to: staging.appendingPathComponent(Self.optimizerFile))
-            try model.exportHuggingFace(to: staging, metadata: stamp)
+            try trainer.export(to: staging, metadata: stamp)
             try encoder.encode(state).write(to: staging.appendingPathComponent(Self.stateFile))
         }
     }
@@ -243,6 +255,11 @@ public final class TrainingRun {
     /// The shape a checkpoint was trained with (for checking a resume against the command line).
     public static func checkpointConfig(in folder: URL) throws -> TransformerConfig {
         let state = try readState(folder)
+        if state.family == ModelFamily.bert.rawValue {
+            do { return try HuggingFaceConfig.load(folder.appendingPathComponent("config.json")) } catch {
+                throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(error)")
+            }
+        }
         return .gpt2(
             layers: state.layers, heads: state.heads, width: state.width,
             vocabularySize: state.vocabularySize, contextLength: state.context)
@@ -276,21 +293,30 @@ public final class TrainingRun {
     public static func resume(from folder: URL, stream: TokenStream) throws -> TrainingRun {
         try CheckpointUnit.recover(folder)
         let state = try readState(folder)
-        let config = TransformerConfig.gpt2(
-            layers: state.layers, heads: state.heads, width: state.width,
-            vocabularySize: state.vocabularySize, contextLength: state.context)
-        let model: GPT2TrainingModel
+        switch state.family {
+        case nil, ModelFamily.gpt2.rawValue: return try resume(GPT2TrainingModel.self, from: folder, state: state, stream: stream)
+        case ModelFamily.bert.rawValue: return try resume(BertTrainingModel.self, from: folder, state: state, stream: stream)
+        case let other?:
+            throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(stateFile) names the family \"\(other)\"")
+        }
+    }
+
+    private static func resume<Model: TrainableModel>(
+        _ type: Model.Type, from folder: URL, state: State, stream: TokenStream
+    ) throws -> TrainingRun {
+        let model: Model
         let optimizerFile: SafetensorsFile
         do {
-            model = try GPT2TrainingModel(huggingFaceFolder: folder)
+            model = try Model(huggingFaceFolder: folder)
             optimizerFile = try SafetensorsFile(url: folder.appendingPathComponent(Self.optimizerFile))
         } catch let error as TrainingError {
             throw error
         } catch {
             throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(error)")
         }
-        guard model.config.layers == config.layers, model.config.width == config.width, model.config.heads == config.heads,
-            model.config.contextLength == config.contextLength, model.config.vocabularySize == config.vocabularySize
+        let config = model.config
+        guard config.layers == state.layers, config.width == state.width, config.heads == state.heads,
+            config.contextLength == state.context, config.vocabularySize == state.vocabularySize
         else {
             throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "config.json and \(stateFile) describe different models")
         }
@@ -304,7 +330,7 @@ public final class TrainingRun {
                 folder: folder.path,
                 problem: "its files come from different steps (an interrupted save); delete the folder and start again")
         }
-        var m = GPT2Parameters(zerosFor: config), v = m
+        var m = FlatParameters<Model.Kind>(zerosFor: config), v = m
         do {
             m.values = try store.tensor("adam.m", shape: [m.values.count])
             v.values = try store.tensor("adam.v", shape: [v.values.count])
@@ -312,8 +338,7 @@ public final class TrainingRun {
             throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(Self.optimizerFile): \(error)")
         }
         let optimizer = AdamW(m: m, v: v, step: state.step, settings: adamW(state.settings))
-        return TrainingRun(
-            model: model, optimizer: optimizer, settings: state.settings, stream: stream,
-            log: state.log, seconds: state.trainingSeconds)
+        let trainer = ModelTrainer(model: model, optimizer: optimizer, B: state.settings.batchSize, T: config.contextLength)
+        return TrainingRun(trainer: trainer, settings: state.settings, stream: stream, log: state.log, seconds: state.trainingSeconds)
     }
 }

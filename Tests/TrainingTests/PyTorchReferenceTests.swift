@@ -99,7 +99,7 @@ final class TrainingTrajectoryTests: XCTestCase {
         var worstWeight: Float = 0, report: [String] = []
         let C = model.config.width
         for tensor in GPT2ParameterTensor.allCases {
-            let ours = run.model.parameters[tensor], theirs = final[tensor], start = model.parameters[tensor]
+            let ours = run.parameters(GPT2ParameterTensor.self)[tensor], theirs = final[tensor], start = model.parameters[tensor]
             var difference: Float = 0, moved: Float = 0
             // The key bias cannot change a softmax (it adds the same amount to every score of a row), so
             // its true gradient is 0 and what moves it is rounding noise, normalised up by Adam: float32

@@ -35,7 +35,7 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(resumed.stepsDone, 12)
         while !resumed.isFinished { resumed.step() }
 
-        XCTAssertEqual(resumed.model.parameters.values, whole.model.parameters.values)
+        XCTAssertEqual(resumed.parameterValues, whole.parameterValues)
         XCTAssertEqual(resumed.log.map(\.loss), whole.log.map(\.loss))
         XCTAssertEqual(resumed.log.compactMap(\.validationLoss), whole.log.compactMap(\.validationLoss))
         XCTAssertEqual(whole.log.compactMap(\.validationLoss).count, 3, "validation at steps 10, 20 and the last")
@@ -86,7 +86,7 @@ final class TrainingRunTests: XCTestCase {
 
         let resumed = try TrainingRun.resume(from: folder, stream: try stream())
         XCTAssertEqual(resumed.stepsDone, 2)
-        XCTAssertEqual(resumed.model.parameters.values, run.model.parameters.values)
+        XCTAssertEqual(resumed.parameterValues, run.parameterValues)
         let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".checkpoint") }
         XCTAssertEqual(left, [], "staging and committed folders are cleaned up")
     }

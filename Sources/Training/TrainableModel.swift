@@ -1,0 +1,89 @@
+import Foundation
+import Tensors
+import Transformer
+
+/// A family's training model as a run drives it: flat parameters, its activations, the forward
+/// pass with its loss and the backward pass (GPT2TrainingModel, BertTrainingModel).
+public protocol TrainableModel: Sendable {
+    associatedtype Kind: ParameterTensorKind
+    associatedtype Activations: AnyObject
+    var config: TransformerConfig { get }
+    var parameters: FlatParameters<Kind> { get set }
+    init(config: TransformerConfig, seed: UInt64)
+    init(huggingFaceFolder: URL) throws
+    static func activations(config: TransformerConfig, B: Int, T: Int) -> Activations
+    func forward(inputs: [Int32], targets: [Int32]?, activations: Activations) -> Float?
+    func backward(
+        inputs: [Int32], targets: [Int32], activations: Activations, activationGradients: Activations,
+        gradients: inout FlatParameters<Kind>)
+    func records(of tokens: [Int32], capture: CaptureSpec) -> [String: Tensor]
+    func exportHuggingFace(to folder: URL, metadata: [String: String]) throws
+}
+
+extension GPT2TrainingModel: TrainableModel {
+    public static func activations(config: TransformerConfig, B: Int, T: Int) -> GPT2Activations {
+        GPT2Activations(config: config, B: B, T: T)
+    }
+}
+
+extension BertTrainingModel: TrainableModel {
+    public static func activations(config: TransformerConfig, B: Int, T: Int) -> BertActivations {
+        BertActivations(config: config, B: B, T: T)
+    }
+}
+
+/// What a `TrainingRun` needs of its model and optimiser, whatever the family (so the run itself
+/// is not generic): one update, the loss of a batch, records, and the state to save.
+protocol TrainingDriver: AnyObject {
+    var config: TransformerConfig { get }
+    var parameterValues: [Float] { get }
+    /// Updates made so far.
+    var updates: Int { get }
+    var moments: (m: [Float], v: [Float]) { get }
+    /// Forward, backward, clipping and one AdamW update; returns the batch's loss (before the
+    /// update) and the gradient norm before clipping.
+    func train(inputs: [Int32], targets: [Int32], learningRate: Float, clip: Float) -> (loss: Float, norm: Float)
+    func loss(inputs: [Int32], targets: [Int32]) -> Float
+    func records(of tokens: [Int32], capture: CaptureSpec) -> [String: Tensor]
+    func export(to folder: URL, metadata: [String: String]) throws
+}
+
+/// A model, its optimiser and the buffers of one batch shape, allocated once.
+final class ModelTrainer<Model: TrainableModel>: TrainingDriver {
+    private(set) var model: Model
+    private(set) var optimizer: AdamW<Model.Kind>
+    private let activations: Model.Activations, activationGradients: Model.Activations
+    private var gradients: FlatParameters<Model.Kind>
+
+    init(model: Model, optimizer: AdamW<Model.Kind>, B: Int, T: Int) {
+        self.model = model
+        self.optimizer = optimizer
+        activations = Model.activations(config: model.config, B: B, T: T)
+        activationGradients = Model.activations(config: model.config, B: B, T: T)
+        gradients = FlatParameters(zerosFor: model.config)
+    }
+
+    var config: TransformerConfig { model.config }
+    var parameterValues: [Float] { model.parameters.values }
+    var updates: Int { optimizer.step }
+    var moments: (m: [Float], v: [Float]) { (optimizer.m.values, optimizer.v.values) }
+
+    func train(inputs: [Int32], targets: [Int32], learningRate: Float, clip: Float) -> (loss: Float, norm: Float) {
+        let loss = loss(inputs: inputs, targets: targets)
+        gradients.zero()
+        model.backward(
+            inputs: inputs, targets: targets, activations: activations, activationGradients: activationGradients, gradients: &gradients)
+        let norm = clipByGlobalNorm(&gradients.values, maxNorm: clip)
+        optimizer.update(&model.parameters, gradients: gradients, learningRate: learningRate)
+        return (loss, norm)
+    }
+
+    func loss(inputs: [Int32], targets: [Int32]) -> Float {
+        // A batch with nothing to score (every masked-language target −1) has no loss: 0.
+        model.forward(inputs: inputs, targets: targets, activations: activations) ?? 0
+    }
+
+    func records(of tokens: [Int32], capture: CaptureSpec) -> [String: Tensor] { model.records(of: tokens, capture: capture) }
+
+    func export(to folder: URL, metadata: [String: String]) throws { try model.exportHuggingFace(to: folder, metadata: metadata) }
+}
