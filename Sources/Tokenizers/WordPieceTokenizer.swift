@@ -158,7 +158,7 @@ public struct WordPieceTokenizer: Tokenizer {
     }
 
     /// `BertNormalizer` on one stretch of text.
-    func normalize(_ stretch: ArraySlice<Unicode.Scalar>) -> [Unicode.Scalar] {
+    public func normalize(_ stretch: ArraySlice<Unicode.Scalar>) -> [Unicode.Scalar] {
         var scalars: [Unicode.Scalar] = []
         scalars.reserveCapacity(stretch.count)
         for scalar in stretch {
@@ -187,7 +187,7 @@ public struct WordPieceTokenizer: Tokenizer {
     }
 
     /// `BertPreTokenizer`: words split at whitespace (dropped) and around punctuation (kept, one each).
-    static func words(of scalars: [Unicode.Scalar]) -> [ArraySlice<Unicode.Scalar>] {
+    public static func words(of scalars: [Unicode.Scalar]) -> [ArraySlice<Unicode.Scalar>] {
         var words: [ArraySlice<Unicode.Scalar>] = []
         var start = 0
         for (index, scalar) in scalars.enumerated() {
@@ -242,7 +242,7 @@ public struct WordPieceTokenizer: Tokenizer {
     }
 
     /// ASCII punctuation (which includes `$`, `+`, `^`, `` ` `` …) and Unicode's P* categories.
-    static func isPunctuation(_ scalar: Unicode.Scalar) -> Bool {
+    public static func isPunctuation(_ scalar: Unicode.Scalar) -> Bool {
         if scalar.isASCII {
             let v = scalar.value
             return (33...47).contains(v) || (58...64).contains(v) || (91...96).contains(v) || (123...126).contains(v)

@@ -12,6 +12,7 @@ public enum TrainingSetting: String, Sendable, CaseIterable {
     case gradientClip = "gradient clip"
     case evaluationInterval = "evaluation interval"
     case evaluationBatches = "evaluation batches"
+    case vocabularySize = "vocabulary size"
 }
 
 /// Problems with a training run's inputs, shapes or checkpoints, each saying what to do instead.

@@ -1,5 +1,6 @@
 import Foundation
 import Tensors
+import Tokenizers
 import Transformer
 
 /// What a run teaches the model: to predict the next token (a decoder, GPT-2) or to recover
@@ -69,5 +70,45 @@ public struct MaskingPolicy: Codable, Sendable, Equatable {
             inputs[1] = mask
         }
         return (inputs, targets)
+    }
+}
+
+/// What a masked-language run needs from its tokenizer and corpus, in one place.
+public enum MaskedLanguageSetup {
+    /// BERT's masking over this tokenizer's ids: the five specials first, every other id a
+    /// possible random replacement.
+    public static func policy(for tokenizer: WordPieceTokenizer) throws -> MaskingPolicy {
+        guard let mask = tokenizer.maskTokenId else {
+            throw TrainingError.impossibleShape("the tokenizer has no [MASK] token, which masked-language training hides words with")
+        }
+        let specials = WordPieceVocabulary.specials.compactMap { tokenizer.id(ofPiece: $0) }
+        return MaskingPolicy(
+            mask: Int32(mask), cls: Int32(tokenizer.beginningOfText), sep: Int32(tokenizer.endOfText),
+            firstOrdinaryId: Int32((specials.max() ?? 0) + 1), vocabularySize: Int32(tokenizer.vocabularySize))
+    }
+
+    /// The corpus as one stream of ids: each document (the text between `<|endoftext|>` lines)
+    /// encoded without [CLS]/[SEP], documents joined by [SEP] as BERT's pre-training joins them.
+    public static func tokens(of text: String, tokenizer: WordPieceTokenizer) -> [Int32] {
+        var ids: [Int32] = []
+        for document in text.components(separatedBy: "<|endoftext|>") {
+            let encoded = tokenizer.encode(document, addSpecialTokens: false)
+            guard !encoded.isEmpty else { continue }
+            if !ids.isEmpty { ids.append(Int32(tokenizer.endOfText)) }
+            ids += encoded.map(Int32.init)
+        }
+        return ids
+    }
+
+    /// A BERT of this shape for `vocabulary` tokens (FF = 4C, two token types, tied MLM head).
+    public static func config(layers: Int, heads: Int, width: Int, context: Int, vocabulary: Int, padding: Int?) -> TransformerConfig {
+        var config = TransformerConfig(
+            family: .bert, layers: layers, heads: heads, kvHeads: heads, width: width, headSize: width / max(heads, 1),
+            feedForwardWidth: 4 * width, vocabularySize: vocabulary, contextLength: context, normEpsilon: 1e-12,
+            positional: .learnedAbsolute, tiedEmbeddings: true)
+        config.head = .maskedToken
+        config.tokenTypes = 2
+        config.paddingTokenId = padding
+        return config
     }
 }

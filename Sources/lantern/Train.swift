@@ -29,6 +29,15 @@ struct TrainCommand: ParsableCommand {
             Ctrl-C stops after the current step and saves one. Continue a run
             with --resume.
 
+            An encoder: --objective mlm trains a BERT instead (attention both ways,
+            LayerNorm after each sub-block) to recover masked words: each window
+            becomes [CLS] … [SEP], 15% of its tokens are chosen and 80% of those
+            replaced by [MASK], 10% by a random token, 10% left as they are; the
+            loss counts the chosen ones only. Its tokenizer is a WordPiece
+            vocabulary built from the text (the most frequent whole words,
+            lower-cased, with word endings and characters for the rest; written
+            as tokenizer.json + vocab.txt), and `lantern fill` runs the result.
+
             Fine-tuning: --init-from MODEL starts from a trained GPT-2's weights
             and tokenizer (lantern-tiny, or any GPT-2 folder with a tied
             unembedding) instead of random ones; the shape and context come from
@@ -43,7 +52,23 @@ struct TrainCommand: ParsableCommand {
                   --resume --steps 1000
               lantern train --init-from lantern-tiny --data facts.txt \\
                   --out output/tuned --steps 60 --lr 0.0005 --warmup 5
+              lantern train --objective mlm --data output/corpus/train.txt \\
+                  --out output/my-encoder --context 64 --steps 2000
+              lantern fill "Mia found a red [MASK] in the garden." --model output/my-encoder
             """)
+
+    /// What the model learns: the next token (a GPT-2) or masked tokens (a BERT).
+    enum Objective: String, ExpressibleByArgument, CaseIterable {
+        case nextToken = "next-token"
+        case mlm
+    }
+
+    @Option(
+        name: .customLong("objective"),
+        help: ArgumentHelp(
+            "next-token (a GPT-2 decoder, the default) or mlm (a BERT encoder learning masked words; with --resume, the run's own).",
+            valueName: "next-token|mlm"))
+    var objectiveGiven: Objective?
 
     @Option(name: .long, help: ArgumentHelp("A UTF-8 text file, or a folder of .txt files.", valueName: "file|dir"))
     var data: String
@@ -124,7 +149,14 @@ struct TrainCommand: ParsableCommand {
         if initFrom != nil, tokenizer != nil {
             throw ValidationError("--init-from brings its model's tokenizer; leave out --tokenizer")
         }
-        guard (257...65_536).contains(vocabSize) else {
+        if initFrom != nil, objectiveGiven == .mlm {
+            throw ValidationError(
+                "--init-from fine-tunes a GPT-2; fine-tuning an encoder is not implemented yet: train one without --init-from")
+        }
+        guard objectiveGiven != .mlm || (16...65_536).contains(vocabSize) else {
+            throw ValidationError("--vocab-size \(vocabSize) is out of range for a WordPiece vocabulary: use 16 to 65,536")
+        }
+        guard objectiveGiven == .mlm || (257...65_536).contains(vocabSize) else {
             throw ValidationError("--vocab-size \(vocabSize) is out of range: use 257 (the 256 bytes and <|endoftext|>) to 65,536")
         }
         guard (1...64).contains(layers) else { throw ValidationError("--layers \(layers) is out of range: use 1 to 64") }
@@ -156,6 +188,7 @@ struct TrainCommand: ParsableCommand {
         case .gradientClip: "the gradient clip"
         case .evaluationInterval: "--eval-every"
         case .evaluationBatches: "the evaluation batches"
+        case .vocabularySize: "--vocab-size"
         }
     }
 
@@ -175,11 +208,26 @@ struct TrainCommand: ParsableCommand {
         printError("reading \(data)…")
         let text = try TextCorpusReader.read(path: data)
         let start = try initFrom.map(loadStartingModel)
-        let (tokenizer, writeTokenizer) = try prepareTokenizer(text: text, folder: folder, given: start?.folder.path ?? self.tokenizer)
-        printError("tokenizing \(text.utf8.count) bytes…")
-        var ids = tokenizer.encode(text).map { Int32($0) }
         // The model has one row per tokenizer entry; a resumed run must see the same tokenizer.
         let saved = resume ? try TrainingRun.checkpointConfig(in: folder) : start?.model.config
+        let objective: Objective = saved.map { $0.family == .bert ? .mlm : .nextToken } ?? objectiveGiven ?? .nextToken
+        if let objectiveGiven, objectiveGiven != objective {
+            throw ValidationError(
+                "--objective \(objectiveGiven.rawValue) differs from the run in \(out) (\(objective.rawValue)); leave it out")
+        }
+        let tokenizer: any Tokenizer, writeTokenizer: () throws -> Void
+        var ids: [Int32]
+        if objective == .mlm {
+            let wordPiece: WordPieceTokenizer
+            (wordPiece, writeTokenizer) = try prepareWordPiece(text: text, folder: folder)
+            tokenizer = wordPiece
+            printError("tokenizing \(text.utf8.count) bytes…")
+            ids = MaskedLanguageSetup.tokens(of: text, tokenizer: wordPiece)
+        } else {
+            (tokenizer, writeTokenizer) = try prepareTokenizer(text: text, folder: folder, given: start?.folder.path ?? self.tokenizer)
+            printError("tokenizing \(text.utf8.count) bytes…")
+            ids = tokenizer.encode(text).map { Int32($0) }
+        }
         if let saved {
             // The shape is the checkpoint's: a different one typed with it would be ignored silently.
             let source = resume ? "the run in \(out)" : "--init-from \(initFrom ?? "")"
@@ -223,6 +271,14 @@ struct TrainCommand: ParsableCommand {
             if let start {
                 printError("fine-tuning \(start.folder.path) (its weights and tokenizer; the optimiser starts afresh)")
                 run = try TrainingRun(startingFrom: start.model, settings: settings, stream: stream)
+            } else if objective == .mlm, let wordPiece = tokenizer as? WordPieceTokenizer {
+                var settings = settings
+                settings.objective = .maskedLanguage(try MaskedLanguageSetup.policy(for: wordPiece))
+                run = try TrainingRun(
+                    config: MaskedLanguageSetup.config(
+                        layers: layers, heads: heads, width: width, context: context, vocabulary: wordPiece.vocabularySize,
+                        padding: wordPiece.padding),
+                    settings: settings, stream: stream)
             } else {
                 run = try TrainingRun(
                     config: .gpt2(
@@ -246,6 +302,9 @@ struct TrainCommand: ParsableCommand {
                 + String(format: "%.1f", Double(run.settings.steps * run.tokensPerStep) / Double(stream.training.count)) + " passes")
 
         let probeIDs = Array(tokenizer.encode(probe).prefix(run.config.contextLength)).map { Int32($0) }
+        if objective == .mlm {
+            printError("objective: masked words (15% of each window's tokens chosen; 80% [MASK], 10% random, 10% kept)")
+        }
         let probePieces = probeIDs.map { tokenizer.displayPiece(Int($0)) }
         let snapshotSteps = snapshot.isEmpty ? TrainingJob.defaultSnapshotSteps(run.settings.steps) : Set(snapshot)
         // Say so when no attention snapshot can be drawn, rather than finishing without them.
@@ -407,4 +466,36 @@ final class FlagBox: @unchecked Sendable {
     private var value = false
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
     func set() { lock.lock(); value = true; lock.unlock() }
+}
+
+extension TrainCommand {
+    /// An encoder's WordPiece tokenizer: the resumed run's, the one --tokenizer names, or one
+    /// built from the text now; and how to put its files into the model folder.
+    func prepareWordPiece(text: String, folder: URL) throws -> (WordPieceTokenizer, write: () throws -> Void) {
+        func wordPiece(_ folder: URL, _ what: String) throws -> WordPieceTokenizer {
+            guard let loaded = try TokenizerLoader.load(folder: folder) as? WordPieceTokenizer else {
+                throw ValidationError("\(what) holds no WordPiece tokenizer (tokenizer.json or vocab.txt), which --objective mlm needs")
+            }
+            return loaded
+        }
+        if resume { return (try wordPiece(folder, "the run in \(out)"), {}) }
+        if let tokenizer {
+            let given = URL(fileURLWithPath: tokenizer, isDirectory: true)
+            let loaded = try wordPiece(given, "--tokenizer \(tokenizer)")
+            return (
+                loaded,
+                {
+                    guard given.standardizedFileURL != folder.standardizedFileURL else { return }
+                    for name in ["tokenizer.json", "vocab.txt", "tokenizer_config.json"]
+                    where FileManager.default.fileExists(atPath: given.appendingPathComponent(name).path) {
+                        try AtomicFile.write(
+                            try Data(contentsOf: given.appendingPathComponent(name)), to: folder.appendingPathComponent(name))
+                    }
+                }
+            )
+        }
+        printError("building a WordPiece vocabulary of up to \(vocabSize) pieces…")
+        let vocabulary = try WordPieceVocabulary.build(text: text, size: vocabSize)
+        return (try vocabulary.tokenizer(), { try vocabulary.write(to: folder) })
+    }
 }

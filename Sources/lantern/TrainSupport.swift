@@ -116,7 +116,7 @@ struct TrainingPictures {
         let sources = patterns.enumerated().map { layer, pattern in
             AttentionSource(
                 pattern: pattern, pieces: probePieces, layer: layer,
-                model: "\(folder.lastPathComponent) at step \(run.stepsDone)", prompt: probe)
+                model: "\(folder.lastPathComponent) at step \(run.stepsDone)", prompt: probe, causal: run.config.isCausal)
         }
         let url = folder.appendingPathComponent("snapshots").appendingPathComponent(
             String(format: "attention-step-%06d.png", run.stepsDone))
