@@ -69,7 +69,7 @@ public enum TokenizerError: Error, Equatable, Sendable {
             return "the file may be truncated or not the file you meant; download it again"
         case .unsupportedModel:
             return
-                "Lantern reads byte-level BPE (GPT-2 style) and SentencePiece-style BPE (Llama style: \"▁\" for spaces, byte fallback) tokenizers; WordPiece and Unigram models are not supported yet"
+                "Lantern reads byte-level BPE (GPT-2 style), SentencePiece-style BPE (Llama style: \"▁\" for spaces, byte fallback) and WordPiece (BERT style: BertNormalizer, BertPreTokenizer) tokenizers; Unigram models are not supported yet"
         case .invalidVocabulary:
             return "the file may belong to another kind of tokenizer or be edited by hand; use the file that came with the model"
         case .malformedMerge:

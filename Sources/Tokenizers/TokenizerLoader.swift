@@ -30,7 +30,7 @@ public enum TokenizerLoader {
     /// Loads the tokenizer of a model folder (see the table above).
     /// - Throws: `TokenizerError.noTokenizerFiles` when the folder has none of
     ///   the files, `.unsupportedModel` for a `tokenizer.json` of another kind
-    ///   (WordPiece, Unigram…), or the chosen loader's error.
+    ///   (Unigram…), or the chosen loader's error.
     public static func load(folder: URL) throws -> any Tokenizer {
         let fileManager = FileManager.default
         var isFolder: ObjCBool = false

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Generation
+import ModelHub
 import Rendering
 import Transformer
 
@@ -40,7 +41,7 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func run() throws {
-        let bundle = try model.load()
+        let bundle = try model.load(defaultModel: BuiltInModel.encoder.name)
         let pooling = try SentencePooling.load(folder: URL(fileURLWithPath: bundle.source))
         let result = try SentenceEmbeddings.embed(sentences, model: bundle.model, tokenizer: bundle.tokenizer, pooling: pooling)
         for (sentence, cut) in zip(sentences, result.truncated) where cut {
@@ -73,7 +74,7 @@ struct EmbedCommand: ParsableCommand {
             "\(result.sentences.count) sentences → vectors of \(result.vectors.first?.count ?? 0) (\(pooling.mode.rawValue) pooling\(pooling.normalizes ? ", normalised" : ""); \(pooling.source))"
         )
         for (index, sentence) in result.sentences.enumerated() {
-            print(String(format: "%3d  ", index + 1) + "\(sentence)  (\(result.tokenCounts[index]) tokens)")
+            print(String(format: "%3d  ", index + 1) + "\(shortened(sentence, 70))  (\(result.tokenCounts[index]) tokens)")
         }
         guard result.sentences.count > 1 else { return }
         print("")

@@ -36,6 +36,12 @@ struct EvaluateCommand: ParsableCommand {
               heads          the strongest previous-token and induction heads
                              (as `lantern heads` finds them)
 
+            An encoder (a BERT trained with --objective mlm) gets its own card:
+              fill-in        each single-piece word of held-out stories masked in
+                             turn: is it the first guess, among the five best? —
+                             beside always guessing the most frequent words
+              looking ahead  the head whose attention goes most to later tokens
+
             Examples:
               lantern evaluate
               lantern evaluate --model output/my-model --count 50 --json
@@ -78,6 +84,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let bundle = try model.load()
+        if !bundle.model.config.isCausal { return try evaluateEncoder(bundle) }
         let card = try ReportCard.evaluate(
             model: bundle.model, tokenizer: bundle.tokenizer, source: bundle.source, tasks: tasks(),
             count: count, samples: samples, seed: seed,
@@ -142,5 +149,24 @@ struct EvaluateCommand: ParsableCommand {
                 String(format: "layer %d head %d (score %.2f%@)", i.layer, i.head, i.score, i.labelled ? "" : "; below the threshold"))
         }
         return lines
+    }
+
+    /// The encoder's card: filling in masked words of held-out stories, and the head that looks ahead.
+    func evaluateEncoder(_ bundle: ModelBundle) throws {
+        guard let tokenizer = bundle.tokenizer as? WordPieceTokenizer else {
+            throw ValidationError("this encoder's tokenizer is not WordPiece; the fill-in card needs [MASK]")
+        }
+        let stories = TeachingCorpus.heldOutStories(count: count, seed: seed).map(\.text)
+        printError("masking every word of \(stories.count) held-out stories in turn…")
+        let report = try MaskedWordEvaluation.evaluate(model: bundle.model, tokenizer: tokenizer, stories: stories)
+        if json { return try printEncodable(report, snakeCaseKeys: false) }
+        func percent(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
+        print("model: \(bundle.source)   (\(stories.count) held-out stories, seed \(seed))")
+        print(
+            "fill-in                top-1 \(percent(report.top1)), top-5 \(percent(report.top5)) of \(report.words) masked words; "
+                + "always guessing the most frequent words: top-1 \(percent(report.unigramTop1)), top-5 \(percent(report.unigramTop5))")
+        print(
+            "looking ahead          layer \(report.laterHeadLayer) head \(report.laterHead): \(percent(report.laterShare)) of its attention on later tokens, "
+                + "\(percent(report.nextTokenShare)) on the next one (a decoder's: 0%)")
     }
 }
