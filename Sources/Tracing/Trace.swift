@@ -42,6 +42,9 @@ public struct TraceMetadata: Codable, Sendable {
     public var generatedIds: [Int]
     /// Display form of every token's piece, prompt first (spaces as ␣).
     public var pieces: [String]
+    /// The raw text each token stands for, prompt first: its bytes read as UTF-8 (a token that
+    /// holds part of a character shows U+FFFD for it). Absent in traces written before it existed.
+    public var texts: [String]?
     public var sampling: SamplingSettings
     /// The sampling funnel of every generated token, in order.
     public var steps: [SamplingStep]
@@ -75,12 +78,13 @@ public struct Trace: Sendable {
         let config = session.model.config
         let tensors = TraceAssembler.assemble(session.forwardRecords, positions: session.tokens.count)
         let pieces = session.tokens.map { session.tokenizer.displayPiece($0) }
+        let texts = session.tokens.map { String(decoding: session.tokenizer.bytes(of: $0), as: UTF8.self) }
         let entries = tensors.keys.sorted().map { name in
             TraceTensorEntry(name: name, shape: tensors[name]!.shape, dtype: "float32", file: name + ".npy")
         }
         metadata = TraceMetadata(
             model: TraceModel(source: source, config: config), prompt: prompt, promptIds: session.promptIds,
-            generatedIds: session.generatedIds, pieces: pieces, sampling: session.settings, steps: session.steps,
+            generatedIds: session.generatedIds, pieces: pieces, texts: texts, sampling: session.settings, steps: session.steps,
             stopReason: stopReason?.rawValue, capture: request.kinds.map(\.rawValue).sorted(),
             layers: request.layers.map { $0.sorted() }, tensors: entries)
         self.tensors = tensors

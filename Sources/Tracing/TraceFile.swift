@@ -170,6 +170,7 @@ public enum TraceFile {
             return "its sampling settings are impossible (" + "\(error)".replacingOccurrences(of: "--", with: "") + ")"
         }
         if m.pieces.count != tokens { return "\(m.pieces.count) pieces for \(tokens) tokens" }
+        if let texts = m.texts, texts.count != tokens { return "\(texts.count) texts for \(tokens) tokens" }
         if let bad = m.tokens.first(where: { !(0..<V).contains($0) }) { return "token id \(bad) is outside the vocabulary of \(V)" }
         if m.steps.count > m.generatedIds.count + 1 {
             return "\(m.steps.count) sampling steps for \(m.generatedIds.count) generated tokens"

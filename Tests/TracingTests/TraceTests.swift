@@ -86,6 +86,17 @@ final class TraceTests: XCTestCase {
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("trace.json"))) as! [String: Any]
         XCTAssertEqual(json["prompt_ids"] as? [Int], session.promptIds)
         XCTAssertNotNil((json["steps"] as? [[String: Any]])?.first?["count_after_top_k"])
+        // Raw token text beside the display pieces: joined, it is the text itself.
+        let texts = try XCTUnwrap(json["texts"] as? [String])
+        XCTAssertEqual(texts.count, session.tokens.count)
+        XCTAssertEqual(texts.joined(), bundle.tokenizer.decode(session.tokens))
+        XCTAssertEqual(loaded.metadata.texts, texts)
+        XCTAssertTrue((json["pieces"] as? [String])?.contains { $0.contains("␣") } ?? false, "pieces show spaces as ␣")
+        // A trace written before texts existed still reads.
+        var old = json
+        old["texts"] = nil
+        try JSONSerialization.data(withJSONObject: old).write(to: folder.appendingPathComponent("trace.json"))
+        XCTAssertNil(try TraceFile.read(folder).metadata.texts)
     }
 
     /// A three-token trace of the fixture model, recording the default capture.
