@@ -234,6 +234,16 @@ public struct BranchRecord: Sendable, Codable {
     }
 }
 
+/// A branch setting, named as people say it; an interface names it its own way (the command
+/// line by its flags: --at, --candidate, --token, --max-new-tokens, --out).
+public enum BranchSetting: String, Sendable {
+    case fork = "the fork point"
+    case candidate = "the candidate"
+    case token = "the forced token"
+    case maxNewTokens = "the number of new tokens"
+    case output = "the branch record's file"
+}
+
 public enum BranchError: Error, CustomStringConvertible, LocalizedError {
     case forkOutOfRange(Int, maxNewTokens: Int)
     case mainLineEndedEarly(generated: Int, reason: StopReason, at: Int)
@@ -243,28 +253,30 @@ public enum BranchError: Error, CustomStringConvertible, LocalizedError {
     case unwritable(String, problem: String)
     case notABranch(String, problem: String)
 
-    public var description: String {
+    /// The message with each setting named by `name` (e.g. its command-line flag).
+    public func description(naming name: (BranchSetting) -> String) -> String {
         switch self {
         case .forkOutOfRange(let at, let maxNewTokens):
-            return "--at \(at) is out of range: it counts the generated tokens kept before the fork (0 forces the first one), "
-                + "so use 0 to \(maxNewTokens - 1), or raise --max-new-tokens"
+            return "\(name(.fork)) \(at) is out of range: it counts the generated tokens kept before the fork (0 forces the first one), "
+                + "so use 0 to \(maxNewTokens - 1), or raise \(name(.maxNewTokens))"
         case .mainLineEndedEarly(let generated, let reason, let at):
             return "the main line ended after \(generated) generated token\(generated == 1 ? "" : "s") (\(reason.rawValue)), "
-                + "before token \(at) could be forced; fork earlier (--at \(max(0, generated - 1)) or less) or change the seed"
+                + "before token \(at) could be forced; fork earlier (\(name(.fork)) \(max(0, generated - 1)) or less) or change the seed"
         case .candidateOutOfRange(let k, let vocabulary):
-            return "--candidate \(k) is out of range: use 1 (the most likely token) to \(vocabulary)"
+            return "\(name(.candidate)) \(k) is out of range: use 1 (the most likely token) to \(vocabulary)"
         case .notOneToken(let text, let pieces):
-            return "--token \"\(text)\" is \(pieces.count) tokens (\(pieces.joined(separator: " | "))), not one; "
-                + "give a single token (`lantern tokenize` shows how text splits), or use --candidate K"
+            return "\(name(.token)) \"\(text)\" is \(pieces.count) tokens (\(pieces.joined(separator: " | "))), not one; "
+                + "give a single token (`lantern tokenize` shows how text splits), or choose a candidate by rank"
         case .notReproducible(let index, let main, let again):
             return
                 "generating again from the same seed gave token \(again) instead of \(main) at step \(index); the engine is not deterministic here"
         case .unwritable(let path, let problem):
-            return "cannot write \(path): \(problem); choose another file with --out"
+            return "cannot write \(path): \(problem); choose another place for \(name(.output))"
         case .notABranch(let path, let problem):
             return "\(path) is not a Lantern branch record: \(problem); branch records are written by `lantern branch`"
         }
     }
 
+    public var description: String { description(naming: \.rawValue) }
     public var errorDescription: String? { description }
 }

@@ -95,12 +95,16 @@ struct BranchCommand: ParsableCommand {
             choice = .text(token ?? "")
         }
         let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
-        let record = try BranchRecord.generate(
-            generator: generator, prompt: prompt, settings: sampling.settings,
-            maxNewTokens: sampling.maxNewTokens, stopStrings: sampling.stop,
-            at: at, choice: choice, source: bundle.source)
-        let url = URL(fileURLWithPath: out)
-        try record.write(to: url)
+        let record: BranchRecord
+        do {
+            record = try BranchRecord.generate(
+                generator: generator, prompt: prompt, settings: sampling.settings,
+                maxNewTokens: sampling.maxNewTokens, stopStrings: sampling.stop,
+                at: at, choice: choice, source: bundle.source)
+            try record.write(to: URL(fileURLWithPath: out))
+        } catch let error as BranchError {
+            throw CommandFailure(description: error.description(naming: Self.flag))
+        }
         if json {
             print(String(decoding: try record.jsonData(), as: UTF8.self))
         } else {
@@ -113,6 +117,17 @@ struct BranchCommand: ParsableCommand {
             let format = GraphFormat(rawValue: url.pathExtension.lowercased()) ?? .png
             try BranchGraph.write(record, as: format, to: url)
             printError("branch tree saved to \(path)")
+        }
+    }
+
+    /// The flag that sets each branch setting.
+    static func flag(_ setting: BranchSetting) -> String {
+        switch setting {
+        case .fork: "--at"
+        case .candidate: "--candidate"
+        case .token: "--token"
+        case .maxNewTokens: "--max-new-tokens"
+        case .output: "--out"
         }
     }
 

@@ -73,7 +73,10 @@ final class BranchTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("not one"), "\($0)")
         }
         XCTAssertThrowsError(try branch(bundle, settings: settings, at: 12, choice: .candidate(2))) {
-            XCTAssertTrue("\($0)".contains("--at 12 is out of range"), "\($0)")
+            // The library names the setting in words; the command line names its flag.
+            XCTAssertTrue("\($0)".contains("the fork point 12 is out of range"), "\($0)")
+            let flagged = ($0 as? BranchError)?.description { $0 == .fork ? "--at" : "--max-new-tokens" }
+            XCTAssertTrue(flagged?.contains("--at 12 is out of range") ?? false, flagged ?? "\($0)")
         }
         XCTAssertThrowsError(try branch(bundle, settings: settings, at: 0, choice: .candidate(0)))
     }
