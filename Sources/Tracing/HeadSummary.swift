@@ -233,6 +233,14 @@ public struct HeadSummary: Sendable, Codable {
     }
 }
 
+/// A setting of the head measure, named as people say it; an interface names it its own way
+/// (the command line: --length, --sequences, --repeat).
+public enum HeadSummarySetting: String, Sendable {
+    case length = "the random block's length"
+    case sequences = "the number of random sequences"
+    case repeatedText = "the repeated text"
+}
+
 public enum HeadSummaryError: Error, CustomStringConvertible, LocalizedError {
     case promptTooShort(Int)
     case badLength(Int, maximum: Int)
@@ -241,25 +249,28 @@ public enum HeadSummaryError: Error, CustomStringConvertible, LocalizedError {
     case repeatTooShort(Int)
     case repeatTooLong(Int, maximum: Int)
 
-    public var description: String {
+    /// The message with each setting named by `name` (e.g. its command-line flag).
+    public func description(naming name: (HeadSummarySetting) -> String) -> String {
         switch self {
         case .promptTooShort(let count):
             return
                 "the prompt is \(count) token\(count == 1 ? "" : "s"); head scores compare positions, so give a prompt of at least 2 tokens"
         case .badLength(let length, let maximum):
             return
-                "--length \(length) is out of range: the random block is repeated after a first token, so use 2 to \(maximum) for this model's context"
+                "\(name(.length)) \(length) is out of range: the random block is repeated after a first token, so use 2 to \(maximum) for this model's context"
         case .badSequences(let count):
-            return "--sequences \(count) is out of range: use 1 or more"
+            return "\(name(.sequences)) \(count) is out of range: use 1 or more"
         case .repeatTooShort(let count):
-            return "--repeat is \(count) token\(count == 1 ? "" : "s"); an induction score needs a text of at least 2 tokens to repeat"
+            return
+                "\(name(.repeatedText)) is \(count) token\(count == 1 ? "" : "s"); an induction score needs a text of at least 2 tokens to repeat"
         case .repeatTooLong(let count, let maximum):
             return
-                "--repeat is \(count) tokens; written twice after a first token it does not fit this model's context, so give a text of at most \(maximum) tokens"
+                "\(name(.repeatedText)) is \(count) tokens; written twice after a first token it does not fit this model's context, so give a text of at most \(maximum) tokens"
         case .noRandomTokens:
             return "the tokenizer has too few ordinary tokens to draw a random sequence from"
         }
     }
 
+    public var description: String { description(naming: \.rawValue) }
     public var errorDescription: String? { description }
 }

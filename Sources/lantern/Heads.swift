@@ -66,13 +66,27 @@ struct HeadsCommand: ParsableCommand {
         guard (1...64).contains(sequences) else { throw ValidationError("--sequences \(sequences) is out of range: use 1 to 64") }
     }
 
+    /// The flag that sets each setting of the measure.
+    static func flag(_ setting: HeadSummarySetting) -> String {
+        switch setting {
+        case .length: "--length"
+        case .sequences: "--sequences"
+        case .repeatedText: "--repeat"
+        }
+    }
+
     func run() throws {
         let bundle = try model.load()
         let promptIds = PromptEncoder.ids(for: prompt, tokenizer: bundle.tokenizer)
-        let summary = try HeadSummary.measure(
-            model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
-            seed: seed, length: length, sequences: sequences,
-            repeating: repeatText.map { bundle.tokenizer.encode($0) })
+        let summary: HeadSummary
+        do {
+            summary = try HeadSummary.measure(
+                model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
+                seed: seed, length: length, sequences: sequences,
+                repeating: repeatText.map { bundle.tokenizer.encode($0) })
+        } catch let error as HeadSummaryError {
+            throw CommandFailure(description: error.description(naming: Self.flag))
+        }
         if json {
             let report = HeadsReport(model: bundle.source, prompt: prompt, summary: summary)
             try printEncodable(report)

@@ -138,7 +138,7 @@ final class HeadSummaryTests: XCTestCase {
         let context = bundle.model.config.contextLength
         XCTAssertThrowsError(try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [1, 5], length: context))
         {
-            XCTAssertTrue("\($0)".contains("--length \(context) is out of range"), "\($0)")
+            XCTAssertTrue("\($0)".contains("the random block's length \(context) is out of range"), "\($0)")
         }
         XCTAssertThrowsError(try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: [1])) {
             XCTAssertTrue("\($0)".contains("at least 2 tokens"), "\($0)")
