@@ -20,12 +20,12 @@ public enum ModelHub {
     ) throws -> String {
         // An empty argument would be read as the current folder ("missing file ./config.json").
         guard !argument.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw ModelHubError.unknownModel("\"\"", known: [BuiltInModel.name] + catalog.entries.map(\.name))
+            throw ModelHubError.unknownModel("\"\"", known: BuiltInModel.all.map(\.name) + catalog.entries.map(\.name))
         }
         let expanded = ModelLocations.expandingTilde(argument, environment: environment)
         if FileManager.default.fileExists(atPath: expanded) { return argument }
-        if argument == BuiltInModel.name {
-            guard let folder = BuiltInModel.folder(environment: environment) else { throw ModelHubError.builtInMissing }
+        if let builtIn = BuiltInModel.named(argument) {
+            guard let folder = builtIn.folder(environment: environment) else { throw ModelHubError.builtInMissing(builtIn) }
             return folder.path
         }
         guard ModelLocator.isModelName(argument) else { return argument }

@@ -22,7 +22,7 @@ public enum ModelHubError: Error, CustomStringConvertible, LocalizedError, Equat
     /// Reading or writing the model folders failed.
     case fileSystem(path: String, problem: String)
     /// The built-in model's folder is not where this build expects it.
-    case builtInMissing
+    case builtInMissing(BuiltInModel)
 
     public var description: String {
         switch self {
@@ -58,8 +58,8 @@ public enum ModelHubError: Error, CustomStringConvertible, LocalizedError, Equat
                 + "check that the model is public and the address right, then run the command again"
         case .fileSystem(let path, let problem):
             return "\(path): \(problem)"
-        case .builtInMissing:
-            return BuiltInModel.missingMessage
+        case .builtInMissing(let model):
+            return model.missingMessage
         }
     }
 

@@ -194,7 +194,7 @@ public enum LogitLensError: Error, CustomStringConvertible, LocalizedError {
             return
                 "the trace was recorded with a different model (\(trace)) than the one given (\(model)); pass the trace's model with --model"
         case .badTop(let top):
-            return "--top \(top) is out of range: use 1 or more"
+            return "the number of predictions per cell, \(top), is out of range: use 1 or more"
         case .noTokens:
             return "there are no tokens to read"
         case .lastRowOnly:

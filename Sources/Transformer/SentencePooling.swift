@@ -28,7 +28,7 @@ public struct SentencePooling: Sendable, Equatable {
 
     public static let standard = SentencePooling(
         mode: .mean, normalizes: true, maximumTokens: nil,
-        source: "the default for a folder without sentence-transformers files: mean pooling, normalised")
+        source: "no sentence-transformers files in the folder: the usual default")
 
     /// The pooling a model folder describes; `.standard` when it has no `modules.json`.
     public static func load(folder: URL) throws -> SentencePooling {

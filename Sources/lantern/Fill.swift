@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Generation
+import ModelHub
 
 struct FillCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,7 +37,7 @@ struct FillCommand: ParsableCommand {
     }
 
     func run() throws {
-        let bundle = try model.load()
+        let bundle = try model.load(defaultModel: BuiltInModel.encoder.name)
         let result = try MaskFilling.fill(text, model: bundle.model, tokenizer: bundle.tokenizer, top: top)
         if json {
             try printEncodable(["masks": result.masks])

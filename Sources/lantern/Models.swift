@@ -17,7 +17,7 @@ struct ModelsCommand: ParsableCommand {
               lantern models --json
             """)
 
-    @Flag(name: .long, help: "Print one JSON object ({\"local\": [...], \"downloadable\": [...]}) instead of tables.")
+    @Flag(name: .long, help: "Print one JSON object ({\"built_in\": [...], \"local\": [...], \"downloadable\": [...]}) instead of tables.")
     var json = false
 
     func run() throws {
@@ -31,6 +31,7 @@ struct ModelsCommand: ParsableCommand {
 
         if json {
             try printJSON([
+                "built_in": BuiltInModel.all.map(\.name),
                 "lantern_models_folder": locations.lanternModels.path,
                 "huggingface_cache": locations.huggingFaceHubCache.path,
                 "local": zip(local, sizes).map { model, size in
@@ -51,6 +52,14 @@ struct ModelsCommand: ParsableCommand {
         }
 
         let display = { (url: URL) in ModelLocations.display(url, environment: environment) }
+        print("Built in (no download):")
+        printTable(
+            header: ["name", "family", "model"],
+            rows: [
+                [BuiltInModel.teaching.name, "gpt2", "the teaching decoder: the default --model"],
+                [BuiltInModel.encoder.name, "bert", "the teaching encoder: the default of `lantern fill` and `lantern embed`"]
+            ])
+        print("")
         print("On this machine (\(display(locations.lanternModels)), \(display(locations.huggingFaceHubCache))):")
         if local.isEmpty {
             print("  none yet: `lantern download gpt2` fetches one")

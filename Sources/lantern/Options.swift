@@ -39,8 +39,14 @@ struct ModelOptions: ParsableArguments {
     var wasGiven: Bool { model != nil || tokenizer != nil }
 
     func load() throws -> ModelBundle {
+        try load(defaultModel: BuiltInModel.name)
+    }
+
+    /// Loads --model, or `defaultModel` when it is left out (`fill` and `embed` default to the
+    /// built-in encoder).
+    func load(defaultModel: String) throws -> ModelBundle {
         // A path that exists wins; otherwise a model name (Lantern's folder, the Hugging Face cache).
-        try load(path: ModelHub.resolveModelArgument(model ?? BuiltInModel.name))
+        try load(path: ModelHub.resolveModelArgument(model ?? defaultModel))
     }
 
     /// Loads the model at `path` (a trace's own model) with these options' tokenizer, weights and threads.
