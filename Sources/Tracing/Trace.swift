@@ -90,6 +90,24 @@ public struct Trace: Sendable {
         self.tensors = tensors
     }
 
+    /// A trace of one forward pass over a whole input, nothing generated: what an encoder
+    /// (`lantern fill --trace`) records. `records` are the pass's, every row kept.
+    public init(
+        forward tokens: [Int], records: [String: Tensor], tokenizer: any Tokenizer, config: TransformerConfig, prompt: String,
+        source: String, request: CaptureRequest
+    ) {
+        let entries = records.keys.sorted().map { name in
+            TraceTensorEntry(name: name, shape: records[name]!.shape, dtype: "float32", file: name + ".npy")
+        }
+        metadata = TraceMetadata(
+            model: TraceModel(source: source, config: config), prompt: prompt, promptIds: tokens, generatedIds: [],
+            pieces: tokens.map { tokenizer.displayPiece($0) },
+            texts: tokens.map { String(decoding: tokenizer.bytes(of: $0), as: UTF8.self) }, sampling: SamplingSettings(), steps: [],
+            stopReason: nil, capture: request.kinds.map(\.rawValue).sorted(), layers: request.layers.map { $0.sorted() },
+            tensors: entries)
+        self.tensors = records
+    }
+
     /// The tensor `name`, or an error saying how to capture it.
     public func tensor(_ name: String, folder: String = "this trace") throws -> Tensor {
         guard let tensor = tensors[name] else { throw TraceError.missingTensor(name, folder: folder) }

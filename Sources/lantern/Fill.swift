@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Generation
+import Tracing
 import ModelHub
 
 struct FillCommand: ParsableCommand {
@@ -19,12 +20,15 @@ struct FillCommand: ParsableCommand {
               lantern fill "The cat sat on the [MASK]." --model path/to/bert-base-uncased
               lantern fill "Paris is the [MASK] of [MASK]." --model path/to/bert --top 3
               lantern fill "The cat sat on the [MASK]." --model path/to/bert --json
+              lantern fill "Mia [MASK] the red ball to Tom." --trace output/fill --capture +resid_post,+embed_ln
+              lantern export --trace output/fill
             """)
 
     @Argument(help: "The text, with [MASK] where each hidden word goes.")
     var text: String
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var tracing: TraceOptions
 
     @Option(name: .long, parsing: .unconditional, help: "How many guesses to show for each [MASK] (1 to 100).")
     var top = 5
@@ -38,7 +42,21 @@ struct FillCommand: ParsableCommand {
 
     func run() throws {
         let bundle = try model.load(defaultModel: BuiltInModel.encoder.name)
-        let result = try MaskFilling.fill(text, model: bundle.model, tokenizer: bundle.tokenizer, top: top)
+        // A trace records the one forward pass: checked (folder, budget) before any work.
+        let request = try tracing.trace.map { folder in
+            try TraceFile.checkDestination(URL(fileURLWithPath: folder))
+            return try tracing.checkedRequest(
+                config: bundle.model.config, positions: min(bundle.tokenizer.encode(text).count, bundle.model.config.contextLength))
+        }
+        let result = try MaskFilling.fill(
+            text, model: bundle.model, tokenizer: bundle.tokenizer, top: top, capture: request?.spec ?? .nothing)
+        if let folder = tracing.trace, let request {
+            let trace = Trace(
+                forward: result.tokens, records: result.records, tokenizer: bundle.tokenizer, config: bundle.model.config, prompt: text,
+                source: bundle.source, request: request)
+            try TraceFile.write(trace, to: URL(fileURLWithPath: folder))
+            printError("trace saved to \(folder) (\(trace.tensors.count) tensors)")
+        }
         if json {
             try printEncodable(["masks": result.masks])
             return

@@ -44,7 +44,7 @@ final class EncoderCommandTests: XCTestCase {
         let cases: [([String], String)] = [
             (["fill", "no blank here", "--model", masked], "write [MASK] where the hidden word goes"),
             (["fill", "The [MASK] sat.", "--model", sentenceEncoder], "no masked-language head"),
-            (["fill", "The [MASK] sat."], "this model is a decoder (GPT-2)"),
+            (["fill", "The [MASK] sat.", "--model", "lantern-tiny"], "this model is a decoder (GPT-2)"),
             (["fill", "The [MASK] sat.", "--model", masked, "--top", "0"], "--top 0 is out of range")
         ]
         for (arguments, message) in cases {
@@ -88,7 +88,7 @@ final class EncoderCommandTests: XCTestCase {
         XCTAssertEqual(cosine[0][1], zip(vectors[0], vectors[1]).reduce(0) { $0 + $1.0 * $1.1 }, accuracy: 1e-5)
         XCTAssertEqual(cosine[0][0], 1, accuracy: 1e-5)
 
-        let decoder = try CLI.run(["embed", "A cat sat."], in: scratch)
+        let decoder = try CLI.run(["embed", "A cat sat.", "--model", "lantern-tiny"], in: scratch)
         XCTAssertNotEqual(decoder.exitCode, 0)
         XCTAssertTrue(decoder.stderr.contains("this model is a decoder"), decoder.stderr)
     }
@@ -106,5 +106,33 @@ final class EncoderCommandTests: XCTestCase {
         let lens = try CLI.run(["lens", "The cat sat.", "--model", sentenceEncoder])
         XCTAssertNotEqual(lens.exitCode, 0)
         XCTAssertTrue(lens.stderr.contains("no output head"), lens.stderr)
+    }
+
+    /// An encoder's forward pass as a trace: the records of the whole input, nothing generated;
+    /// `trace show`, `attention --trace`, `lens --trace` and `export` read it.
+    func testFillTraceIsReadByTheTraceTools() throws {
+        let folder = scratch.appendingPathComponent("fill-trace").path
+        let run = try CLI.run([
+            "fill", "Mia [MASK] the red ball to Tom.", "--model", masked, "--trace", folder, "--capture", "+resid_post,+embed_ln"
+        ])
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("trace saved to"), run.stderr)
+        let trace = try CLI.json(String(decoding: try Data(contentsOf: URL(fileURLWithPath: folder + "/trace.json")), as: UTF8.self))
+        XCTAssertEqual((trace["generated_ids"] as? [Int])?.count, 0)
+        XCTAssertEqual((trace["prompt_ids"] as? [Int])?.count, (trace["texts"] as? [String])?.count)
+        XCTAssertTrue((trace["texts"] as? [String])?.contains("[MASK]") ?? false)
+        let show = try CLI.run(["trace", "show", folder])
+        XCTAssertEqual(show.exitCode, 0, show.stderr)
+        let picture = try CLI.run([
+            "attention", "--trace", folder, "--layer", "0", "--head", "1", "--out", scratch.appendingPathComponent("t.png").path
+        ])
+        XCTAssertEqual(picture.exitCode, 0, picture.stderr)
+        let lens = try CLI.run(["lens", "--trace", folder, "--model", masked])
+        XCTAssertEqual(lens.exitCode, 0, lens.stderr)
+        XCTAssertTrue(lens.stdout.contains("the actual token at that position"), lens.stdout)
+        let export = try CLI.run(["export", "--trace", folder, "--model", masked])
+        XCTAssertEqual(export.exitCode, 0, export.stderr)
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: folder + "/attention-L0-all.png") || export.stdout.contains(".png"), export.stdout)
     }
 }

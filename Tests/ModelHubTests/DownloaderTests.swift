@@ -260,3 +260,33 @@ final class DownloaderTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch.url("lantern/models").path).sorted(), ["tiny"])
     }
 }
+
+/// A sentence encoder's folder has a file in a subfolder (`1_Pooling/config.json`).
+final class SubfolderDownloadTests: XCTestCase {
+    func testAFileInASubfolderIsFetchedIntoItsSubfolder() throws {
+        let scratch = try Scratch()
+        let pooling = Array(#"{"pooling_mode_mean_tokens": true}"#.utf8)
+        let weights = DownloaderTests.bytes(5_000)
+        let server = try LoopbackHTTPServer(routes: [
+            "/test/encoder/resolve/main/config.json": .file(Array(#"{"model_type": "bert"}"#.utf8)),
+            "/test/encoder/resolve/main/model.safetensors": .file(weights),
+            "/test/encoder/resolve/main/1_Pooling/config.json": .file(pooling)
+        ])
+        defer { server.stop() }
+        let entry = CatalogEntry(
+            name: "encoder", repo: "test/encoder", family: "bert", summary: "test encoder", approximateBytes: 5_000,
+            files: ["config.json", "model.safetensors", "1_Pooling/config.json"].map {
+                CatalogFile(name: $0, source: .hub(repo: "test/encoder", path: $0))
+            })
+        let result = try Downloader(locations: ModelLocations(environment: scratch.environment), endpoint: server.baseURL, idleTimeout: 20)
+            .download(entry)
+        XCTAssertEqual(try Data(contentsOf: result.folder.appendingPathComponent("1_Pooling/config.json")), Data(pooling))
+        XCTAssertEqual(try Data(contentsOf: result.folder.appendingPathComponent("model.safetensors")), Data(weights))
+        // The catalog's all-MiniLM-L6-v2 lists its pooling files and pins its weights.
+        let miniLM = try XCTUnwrap(ModelCatalog.builtIn.entry(named: "all-minilm-l6-v2"))
+        XCTAssertEqual(miniLM.family, "bert")
+        XCTAssertTrue(miniLM.files.contains { $0.name == "1_Pooling/config.json" && !$0.optional })
+        XCTAssertEqual(miniLM.files.first { $0.name == "model.safetensors" }?.sha256?.count, 64)
+        XCTAssertEqual(ModelCatalog.builtIn.entry(named: "sentence-transformers/all-MiniLM-L6-v2")?.name, "all-minilm-l6-v2")
+    }
+}
