@@ -100,11 +100,7 @@ extension BertTrainingModel {
 
     /// Writes `config.json` and `model.safetensors` into `folder` (created if needed), each atomically.
     public func exportHuggingFace(to folder: URL, metadata: [String: String] = ["format": "pt"]) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let json = try JSONSerialization.data(withJSONObject: huggingFaceConfig(), options: [.prettyPrinted, .sortedKeys])
-        try AtomicFile.write(json, to: folder.appendingPathComponent("config.json"))
-        try SafetensorsFile.write(
-            parameters.huggingFaceTensors(), metadata: metadata, to: folder.appendingPathComponent("model.safetensors"))
+        try writeHuggingFaceFolder(folder, config: huggingFaceConfig(), tensors: parameters.huggingFaceTensors(), metadata: metadata)
     }
 
     /// Loads a Hugging Face BertForMaskedLM folder into the training layout.

@@ -99,12 +99,7 @@ extension GPT2TrainingModel {
 
     /// Writes `config.json` and `model.safetensors` into `folder` (created if needed), each atomically.
     public func exportHuggingFace(to folder: URL, metadata: [String: String] = ["format": "pt"]) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let json = try JSONSerialization.data(withJSONObject: huggingFaceConfig(), options: [.prettyPrinted, .sortedKeys])
-        try AtomicFile.write(json, to: folder.appendingPathComponent("config.json"))
-        try SafetensorsFile.write(
-            parameters.huggingFaceTensors(), metadata: metadata,
-            to: folder.appendingPathComponent("model.safetensors"))
+        try writeHuggingFaceFolder(folder, config: huggingFaceConfig(), tensors: parameters.huggingFaceTensors(), metadata: metadata)
     }
 
     /// Loads a Hugging Face GPT-2 folder into the training layout (to fine-tune it, or to check an export).
@@ -119,6 +114,17 @@ extension GPT2TrainingModel {
         let store = try WeightStore.open(folder: folder, strippingPrefixes: ["transformer."])
         self.init(config: config, parameters: try GPT2Parameters(config: config, store: store))
     }
+}
+
+/// Writes a Hugging Face model folder: `config.json` and `model.safetensors` (created if needed),
+/// each atomically. Shared by every family's export.
+func writeHuggingFaceFolder(
+    _ folder: URL, config: [String: Any], tensors: [(name: String, shape: [Int], values: [Float])], metadata: [String: String]
+) throws {
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+    try AtomicFile.write(json, to: folder.appendingPathComponent("config.json"))
+    try SafetensorsFile.write(tensors, metadata: metadata, to: folder.appendingPathComponent("model.safetensors"))
 }
 
 /// Transposes a row-major `[rows, cols]` matrix.

@@ -8,14 +8,7 @@ import XCTest
 final class MaskedLanguageTrainingTests: XCTestCase {
     static let policy = MaskingPolicy(mask: 4, cls: 2, sep: 3, firstOrdinaryId: 5, vocabularySize: 17)
 
-    static var config: TransformerConfig {
-        var config = TransformerConfig(
-            family: .bert, layers: 2, heads: 2, kvHeads: 2, width: 16, headSize: 8, feedForwardWidth: 32, vocabularySize: 17,
-            contextLength: 10, normEpsilon: 1e-12, positional: .learnedAbsolute, tiedEmbeddings: true)
-        config.head = .maskedToken
-        config.tokenTypes = 2
-        return config
-    }
+    static let config = MaskedLanguageSetup.config(layers: 2, heads: 2, width: 16, context: 10, vocabulary: 17, padding: nil)
 
     func testMaskingFollowsBERTsRecipe() {
         let B = 64, T = 34
