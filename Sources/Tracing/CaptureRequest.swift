@@ -59,6 +59,10 @@ public struct CaptureRequest: Sendable, Equatable {
             case .scores, .pattern: perLayer = Double(c.heads) * n * n
             case .mlpHidden: perLayer = n * Double(c.feedForwardWidth)
             case .ln1, .ln2, .attnOut, .residMid, .mlpOut, .residPost: perLayer = n * Double(c.width)
+            // Cross-attention (encoder–decoders only), counting the source as long as the target.
+            case .crossQ, .crossK, .crossV, .crossZ: perLayer = c.isEncoderDecoder ? Double(c.heads) * n * Double(c.headSize) : 0
+            case .crossScores, .crossPattern: perLayer = c.isEncoderDecoder ? Double(c.heads) * n * n : 0
+            case .lnCross, .crossOut, .residCross: perLayer = c.isEncoderDecoder ? n * Double(c.width) : 0
             }
             floats += perLayer * layerCount
         }

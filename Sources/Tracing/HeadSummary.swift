@@ -5,7 +5,8 @@ import Tokenizers
 import Transformer
 
 // What each attention head tends to do, in a few numbers a learner can compare across heads.
-// Patterns are `[H, N, N]` (`[head, query, key]`, each row sums to 1 over keys 0…query).
+// Patterns are `[H, N, N]` (`[head, query, key]`, each row sums to 1 over the keys it may see: 0…query
+// in a decoder, all N in an encoder).
 // Letters: H heads, N positions, n the length of the random block that is repeated.
 
 // MARK: - Metrics of one pattern
@@ -13,15 +14,16 @@ import Transformer
 /// Scores of one head computed from its attention pattern `[H, N, N]`.
 public enum AttentionMetrics {
     /// Mean over every query row i (0…N−1) of the row's entropy −Σⱼ pᵢⱼ ln pᵢⱼ, in nats.
-    /// Row i can spread over i+1 keys, so its entropy lies in 0…ln(i+1): a uniform head averages
-    /// ln(i+1) over the rows, a head that looks at one key scores 0.
+    /// In a decoder row i can spread over i+1 keys, so its entropy lies in 0…ln(i+1); in an encoder
+    /// every row spreads over all N keys (0…ln N). A head that looks at one key scores 0. Masked
+    /// keys hold exactly 0 and add nothing, so one sum over all N keys serves both.
     public static func entropy(_ pattern: Tensor, head h: Int) -> Float {
         let N = pattern.shape[1]
         var total: Double = 0
         for q in 0..<N {
             let row = (h * N + q) * N
             var rowEntropy: Double = 0
-            for k in 0...q {
+            for k in 0..<N {
                 let p = Double(pattern.scalars[row + k])
                 if p > 0 { rowEntropy -= p * log(p) }
             }
@@ -37,6 +39,16 @@ public enum AttentionMetrics {
         guard N > 1 else { return 0 }
         var total: Double = 0
         for q in 1..<N { total += Double(pattern.scalars[(h * N + q) * N + q - 1]) }
+        return Float(total / Double(N - 1))
+    }
+
+    /// Mean attention from each position i ≤ N−2 to position i+1 (the first super-diagonal): what
+    /// only an encoder can do, since a decoder's mask hides later tokens. A pure next-token head scores 1.
+    public static func nextToken(_ pattern: Tensor, head h: Int) -> Float {
+        let N = pattern.shape[1]
+        guard N > 1 else { return 0 }
+        var total: Double = 0
+        for q in 0..<(N - 1) { total += Double(pattern.scalars[(h * N + q) * N + q + 1]) }
         return Float(total / Double(N - 1))
     }
 
@@ -73,7 +85,8 @@ public enum AttentionMetrics {
 public struct HeadSummary: Sendable, Codable {
     /// When a label applies. A head can carry several labels, or none.
     public struct Thresholds: Sendable, Codable, Equatable {
-        /// "previous-token": mean attention to the previous position on the random sequence above this.
+        /// "previous-token" ("next-token" in an encoder): mean attention to the previous (next)
+        /// position on the random sequence above this.
         public var previousToken: Float = 0.5
         /// "induction": induction score above this.
         public var induction: Float = 0.4
@@ -97,15 +110,18 @@ public struct HeadSummary: Sendable, Codable {
         public var previousTokenOnRandom: Float
         /// On the repeated random sequences: attention to the token after the earlier occurrence.
         public var induction: Float
+        /// Encoders only (nil for a decoder, whose mask hides later tokens): on the random
+        /// sequences, mean attention from i to i+1.
+        public var nextTokenOnRandom: Float?
         public var labels: [String]
 
         public init(
             layer: Int, head: Int, entropy: Float, previousToken: Float, firstToken: Float,
-            previousTokenOnRandom: Float, induction: Float, labels: [String] = []
+            previousTokenOnRandom: Float, induction: Float, nextTokenOnRandom: Float? = nil, labels: [String] = []
         ) {
             self.layer = layer; self.head = head; self.entropy = entropy; self.previousToken = previousToken
             self.firstToken = firstToken; self.previousTokenOnRandom = previousTokenOnRandom
-            self.induction = induction; self.labels = labels
+            self.induction = induction; self.nextTokenOnRandom = nextTokenOnRandom; self.labels = labels
         }
     }
 
@@ -121,6 +137,10 @@ public struct HeadSummary: Sendable, Codable {
 
     /// The head with the highest previous-token score on the random sequences.
     public var strongestPreviousToken: Head? { heads.max { $0.previousTokenOnRandom < $1.previousTokenOnRandom } }
+    /// Encoders only: the head with the highest next-token score on the random sequences.
+    public var strongestNextToken: Head? {
+        heads.filter { $0.nextTokenOnRandom != nil }.max { $0.nextTokenOnRandom! < $1.nextTokenOnRandom! }
+    }
     /// The head with the highest induction score.
     public var strongestInduction: Head? { heads.max { $0.induction < $1.induction } }
 
@@ -171,11 +191,13 @@ public struct HeadSummary: Sendable, Codable {
         let L = config.layers, H = config.heads
         let promptPatterns = patterns(model: model, tokens: promptIds)
         var previousOnRandom = [Float](repeating: 0, count: L * H), induction = [Float](repeating: 0, count: L * H)
+        var nextOnRandom = [Float](repeating: 0, count: L * H)
         for sequence in randomSequences {
             let patterns = patterns(model: model, tokens: sequence)
             for l in 0..<L {
                 for h in 0..<H {
                     previousOnRandom[l * H + h] += AttentionMetrics.previousToken(patterns[l], head: h) / Float(randomSequences.count)
+                    nextOnRandom[l * H + h] += AttentionMetrics.nextToken(patterns[l], head: h) / Float(randomSequences.count)
                     induction[l * H + h] += AttentionMetrics.induction(patterns[l], head: h, period: length) / Float(randomSequences.count)
                 }
             }
@@ -189,7 +211,8 @@ public struct HeadSummary: Sendable, Codable {
                     previousToken: AttentionMetrics.previousToken(promptPatterns[l], head: h),
                     firstToken: AttentionMetrics.firstToken(promptPatterns[l], head: h),
                     previousTokenOnRandom: previousOnRandom[l * H + h],
-                    induction: induction[l * H + h], labels: [])
+                    induction: induction[l * H + h],
+                    nextTokenOnRandom: config.isCausal ? nil : nextOnRandom[l * H + h], labels: [])
                 head.labels = labels(head, thresholds: thresholds)
                 heads.append(head)
             }
@@ -203,6 +226,7 @@ public struct HeadSummary: Sendable, Codable {
     public static func labels(_ head: Head, thresholds: Thresholds) -> [String] {
         var labels: [String] = []
         if head.previousTokenOnRandom > thresholds.previousToken { labels.append("previous-token") }
+        if let next = head.nextTokenOnRandom, next > thresholds.previousToken { labels.append("next-token") }
         if head.induction > thresholds.induction { labels.append("induction") }
         if head.firstToken > thresholds.firstToken { labels.append("first-token sink") }
         return labels

@@ -9,17 +9,22 @@ import Tensors
 /// - `keys`, `values`: one layer of the cache, `[NKV, P, hs]`, already holding the new rows.
 /// - `out`: `[T, NH·hs]`, the heads' outputs side by side (before the output projection).
 /// - `scale`: what every score `q · k` is multiplied by (1/√hs, unless the config says otherwise).
+/// - `bias`: added to the scaled scores before the mask, `[NH, T, K]` (T5's relative positions).
+/// - `keyCount`: attend over this many keys instead of `start + T`, without a mask (cross-attention:
+///   the decoder's rows over every position of the encoder's output).
 /// - `scores`, `pattern`: when given, `[NH, T, K]` receive the scaled, masked scores and the
 ///   softmax probabilities (masked cells: −∞ in scores, 0 in the pattern).
 func selfAttention(
     q: UnsafePointer<Float>, qStride: Int,
     keys: UnsafePointer<Float>, values: UnsafePointer<Float>, capacity P: Int,
     start: Int, T: Int, NH: Int, NKV: Int, hs: Int, scale: Float, causal: Bool = true,
+    bias: UnsafePointer<Float>? = nil, keyCount: Int? = nil,
     out: UnsafeMutablePointer<Float>,
     scores recordedScores: UnsafeMutablePointer<Float>? = nil,
     pattern recordedPattern: UnsafeMutablePointer<Float>? = nil
 ) {
-    let K = start + T
+    precondition(keyCount == nil || !causal, "selfAttention: a given key count (cross-attention) has no causal mask")
+    let K = keyCount ?? start + T
     let groupSize = NH / NKV
 
     /// One head, using `scratch` (`[T, K]`) unless the pattern is recorded: then the head's slice
@@ -39,6 +44,7 @@ func selfAttention(
         }
         for t in 0..<T {
             let row = weights + t * K
+            if let bias { addInPlace(row, bias + (h * T + t) * K, count: K) }
             // Row t sits at position start+t and, when causal, may look at keys 0...start+t only.
             let visible = causal ? start + t + 1 : K
             for j in visible..<max(K, visible) { row[j] = -.infinity }
@@ -74,28 +80,43 @@ func selfAttention(
     }
 }
 
-/// Runs `selfAttention` for one layer and records its scores and pattern when asked,
-/// as `[NH, rows kept, K]`.
+/// Runs `selfAttention` for one layer over the cache and records its scores and pattern when
+/// asked, as `[NH, rows kept, K]`.
 func recordedAttention(
     layer l: Int, q: UnsafePointer<Float>, qStride: Int, cache: KVCache, start: Int, T: Int,
     heads NH: Int, kvHeads NKV: Int, headSize hs: Int, scale: Float, causal: Bool = true,
+    bias: UnsafePointer<Float>? = nil, out: UnsafeMutablePointer<Float>, recorder: inout Recorder
+) {
+    recordedAttention(
+        layer: l, q: q, qStride: qStride, keys: cache.keys[l], values: cache.values[l], capacity: cache.capacity,
+        start: start, T: T, heads: NH, kvHeads: NKV, headSize: hs, scale: scale, causal: causal, bias: bias,
+        out: out, recorder: &recorder)
+}
+
+/// Runs `selfAttention` over one layer's `keys` and `values` (`[NKV, capacity, hs]`) and records
+/// its scores and pattern as `records` names them (self-attention's, or cross-attention's with
+/// `keyCount` set).
+func recordedAttention(
+    layer l: Int, q: UnsafePointer<Float>, qStride: Int, keys layerKeys: [Float], values layerValues: [Float], capacity: Int,
+    start: Int, T: Int, heads NH: Int, kvHeads NKV: Int, headSize hs: Int, scale: Float, causal: Bool = true,
+    bias: UnsafePointer<Float>? = nil, keyCount: Int? = nil, records: (scores: RecordKind, pattern: RecordKind) = (.scores, .pattern),
     out: UnsafeMutablePointer<Float>, recorder: inout Recorder
 ) {
-    let K = start + T
-    let wantsScores = recorder.records(.scores, layer: l), wantsPattern = recorder.records(.pattern, layer: l)
+    let K = keyCount ?? start + T
+    let wantsScores = recorder.records(records.scores, layer: l), wantsPattern = recorder.records(records.pattern, layer: l)
     // The kernel writes every cell (masked ones included), so the buffers start uninitialised.
     func buffer(_ wanted: Bool) -> [Float] {
         wanted ? RecordStorage.make(count: NH * T * K) { _ in } : []
     }
     var scores = buffer(wantsScores), pattern = buffer(wantsPattern)
-    cache.keys[l].withUnsafeBufferPointer { keys in
-        cache.values[l].withUnsafeBufferPointer { values in
+    layerKeys.withUnsafeBufferPointer { keys in
+        layerValues.withUnsafeBufferPointer { values in
             scores.withUnsafeMutableBufferPointer { scoresOut in
                 pattern.withUnsafeMutableBufferPointer { patternOut in
                     selfAttention(
                         q: q, qStride: qStride, keys: keys.baseAddress!, values: values.baseAddress!,
-                        capacity: cache.capacity, start: start, T: T, NH: NH, NKV: NKV, hs: hs, scale: scale, causal: causal,
-                        out: out,
+                        capacity: capacity, start: start, T: T, NH: NH, NKV: NKV, hs: hs, scale: scale, causal: causal,
+                        bias: bias, keyCount: keyCount, out: out,
                         scores: wantsScores ? scoresOut.baseAddress : nil,
                         pattern: wantsPattern ? patternOut.baseAddress : nil)
                 }
@@ -105,11 +126,11 @@ func recordedAttention(
     // The whole buffer when every row and head is kept (no copy); otherwise the kept ones.
     func keep(_ kind: RecordKind, _ values: [Float]) {
         guard recorder.keptRows < T || recorder.spec.heads != nil else {
-            recorder.records[kind.name(layer: l)] = Tensor(shape: [NH, T, K], scalars: values)
+            recorder.records[recorder.name(kind, layer: l)] = Tensor(shape: [NH, T, K], scalars: values)
             return
         }
         values.withUnsafeBufferPointer { recorder.perHeadRows(kind, layer: l, $0.baseAddress!, heads: NH, keys: K) }
     }
-    if wantsScores { keep(.scores, scores) }
-    if wantsPattern { keep(.pattern, pattern) }
+    if wantsScores { keep(records.scores, scores) }
+    if wantsPattern { keep(records.pattern, pattern) }
 }

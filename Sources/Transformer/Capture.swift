@@ -15,6 +15,16 @@ public enum RecordKind: String, Sendable, CaseIterable, Codable {
     case z = "attn.z"  // [NH, T, hs] each head's output (pattern · values), before the output projection
     case attnOut = "attn.out"  // [T, C] attention output after the output projection
     case residMid = "resid_mid"  // [T, C] residual stream after attention is added
+    // Encoder–decoders: each decoder block's cross-attention, from its rows to the encoder's output (S source positions).
+    case lnCross = "ln_cross"  // [T, C] input to cross-attention, after its norm (pre-LN: T5)
+    case crossQ = "cross_attn.q"  // [NH, T, hs] the decoder rows' queries
+    case crossK = "cross_attn.k"  // [NH, S, hs] keys of the encoder's output (recorded once, when the source is encoded)
+    case crossV = "cross_attn.v"  // [NH, S, hs] values of the encoder's output (likewise)
+    case crossScores = "cross_attn.scores"  // [NH, T, S] scaled scores (no mask: every source position is visible)
+    case crossPattern = "cross_attn.pattern"  // [NH, T, S] softmax of the scores: where each target row looks in the source
+    case crossZ = "cross_attn.z"  // [NH, T, hs] each head's output
+    case crossOut = "cross_attn.out"  // [T, C] after the output projection
+    case residCross = "resid_cross"  // [T, C] residual stream after cross-attention is added
     case ln2 = "ln2"  // [T, C] input to the MLP, after the second norm
     case mlpHidden = "mlp.hidden"  // [T, FF] MLP activations after GELU / SwiGLU
     case mlpOut = "mlp.out"  // [T, C] MLP output
@@ -39,14 +49,20 @@ public enum RecordKind: String, Sendable, CaseIterable, Codable {
 
     public var axes: Axes {
         switch self {
-        case .q, .k, .v, .z: return .headPositions
-        case .scores, .pattern: return .headQueryKey
+        case .q, .k, .v, .z, .crossQ, .crossK, .crossV, .crossZ: return .headPositions
+        case .scores, .pattern, .crossScores, .crossPattern: return .headQueryKey
         default: return .positionRows
         }
     }
 
-    /// The kind of a full record name (`blocks.3.attn.z` → `.z`, `ln_final` → `.lnFinal`).
-    public init?(recordName name: String) {
+    /// The scope of an encoder–decoder's encoder records (`encoder.blocks.0.attn.pattern`,
+    /// `encoder.embed`); the decoder's records keep the plain names, as every decoder's do.
+    public static let encoderScope = "encoder."
+
+    /// The kind of a full record name (`blocks.3.attn.z` → `.z`, `ln_final` → `.lnFinal`,
+    /// `encoder.blocks.0.attn.q` → `.q`).
+    public init?(recordName fullName: String) {
+        let name = fullName.hasPrefix(Self.encoderScope) ? String(fullName.dropFirst(Self.encoderScope.count)) : fullName
         let parts = name.split(separator: ".", maxSplits: 2)
         if parts.count == 3, parts[0] == "blocks", Int(parts[1]) != nil {
             self.init(rawValue: String(parts[2]))
@@ -115,11 +131,15 @@ struct Recorder {
     /// stepping; the call's rows inside `spec.positions`).
     let firstRow: Int, keptRows: Int
     var records: [String: Tensor] = [:]
+    /// Put before every record name: "" for a decoder or encoder alone, `RecordKind.encoderScope`
+    /// for an encoder–decoder's encoder.
+    let scope: String
 
     /// `start`: the position of the call's first row (the cache's length before it).
-    init(spec: CaptureSpec, rows: Int, start: Int = 0) {
+    init(spec: CaptureSpec, rows: Int, start: Int = 0, scope: String = "") {
         self.spec = spec
         self.rows = rows
+        self.scope = scope
         var first = spec.lastRowOnly ? rows - 1 : 0, end = rows
         if let positions = spec.positions {
             first = max(first, positions.lowerBound - start)
@@ -141,11 +161,14 @@ struct Recorder {
         return Set(chosen.filter { $0 >= 0 && $0 < heads * group }.map { $0 / group }).sorted()
     }
 
+    /// The full name of `kind`'s record at `layer`, in this recorder's scope.
+    func name(_ kind: RecordKind, layer: Int?) -> String { scope + kind.name(layer: layer) }
+
     /// Keeps rows of a `[T, width]` buffer.
     mutating func rowMajor(_ kind: RecordKind, layer: Int? = nil, _ buffer: UnsafePointer<Float>, width: Int) {
         guard records(kind, layer: layer) else { return }
         let start = buffer + firstRow * width, kept = keptRows
-        records[kind.name(layer: layer)] = Tensor(
+        records[name(kind, layer: layer)] = Tensor(
             shape: [kept, width],
             scalars: RecordStorage.make(count: kept * width) {
                 $0.baseAddress!.initialize(from: start, count: kept * width)
@@ -169,7 +192,7 @@ struct Recorder {
                 }
             }
         }
-        records[kind.name(layer: layer)] = Tensor(shape: [chosen.count, kept, hs], scalars: out)
+        records[name(kind, layer: layer)] = Tensor(shape: [chosen.count, kept, hs], scalars: out)
     }
 
     /// Keeps the query rows of a `[heads, T, K]` buffer (attention scores or pattern, keys last)
@@ -192,6 +215,6 @@ struct Recorder {
                 }
             }
         }
-        records[kind.name(layer: layer)] = Tensor(shape: [chosen.count, kept, K], scalars: out)
+        records[name(kind, layer: layer)] = Tensor(shape: [chosen.count, kept, K], scalars: out)
     }
 }

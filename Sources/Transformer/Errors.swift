@@ -28,7 +28,8 @@ public enum ModelLoadError: Error, CustomStringConvertible, LocalizedError {
         case .malformedConfig(let file, let problem):
             return "\(file): malformed model configuration: \(problem)"
         case .unsupportedArchitecture(let file, let found):
-            return "\(file): unsupported architecture \(found); Lantern runs GPT-2 (GPT2LMHeadModel) and Llama (LlamaForCausalLM) models"
+            return
+                "\(file): unsupported architecture \(found); Lantern runs GPT-2 (GPT2LMHeadModel), Llama (LlamaForCausalLM), BERT (BertModel, BertForMaskedLM), T5 (T5ForConditionalGeneration) and BART (BartForConditionalGeneration) models"
         case .unsupportedSetting(let file, let setting, let hint):
             return "\(file): \(setting) is not supported: \(hint)"
         case .malformedWeights(let file, let problem):

@@ -15,7 +15,7 @@ import Tensors
 ///   linear, llama3) from transformers 5's `rope_parameters` or transformers 4's `rope_theta` +
 ///   `rope_scaling`; refused: other RoPE kinds, `partial_rotary_factor` ≠ 1, `attention_bias`,
 ///   `mlp_bias`. (`pretraining_tp` only splits the same products.)
-/// - BERT: see `bert(_:head:)`.
+/// - BERT: see `bert(_:head:)`; T5: `t5(_:)`; BART: `bart(_:)`.
 public enum HuggingFaceConfig {
     public static func load(_ url: URL) throws -> TransformerConfig {
         guard FileManager.default.fileExists(atPath: url.path) else {
@@ -28,7 +28,24 @@ public enum HuggingFaceConfig {
         guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw ModelLoadError.malformedConfig(file: url.path, problem: "not a JSON object")
         }
-        return try parse(json, file: url.path)
+        var config = try parse(json, file: url.path)
+        if config.isEncoderDecoder {
+            try readGenerationConfig(beside: url, into: &config)
+        }
+        return config
+    }
+
+    /// transformers 5 keeps generation settings (BART's forced first and last tokens) in
+    /// `generation_config.json`; where it names them, they win over `config.json`'s.
+    static func readGenerationConfig(beside url: URL, into config: inout TransformerConfig) throws {
+        let file = url.deletingLastPathComponent().appendingPathComponent("generation_config.json")
+        guard FileManager.default.fileExists(atPath: file.path) else { return }
+        guard let data = try? RegularFile.read(file), let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else { throw ModelLoadError.malformedConfig(file: file.path, problem: "not a JSON object") }
+        let r = Reader(json: json, file: file.path)
+        config.forcedFirstTokenId = try r.optionalInt("forced_bos_token_id") ?? config.forcedFirstTokenId
+        config.forcedLastTokenId = try r.optionalInt("forced_eos_token_id") ?? config.forcedLastTokenId
+        config.decoderStartTokenId = try r.optionalInt("decoder_start_token_id") ?? config.decoderStartTokenId
     }
 
     public static func parse(_ json: [String: Any], file: String) throws -> TransformerConfig {
@@ -44,6 +61,14 @@ public enum HuggingFaceConfig {
             return try bert(reader, head: .maskedToken)
         case ("BertModel", _), (nil, "bert"):
             return try bert(reader, head: .none)
+        case ("T5ForConditionalGeneration", _), (nil, "t5"):
+            return try t5(reader)
+        case ("BartForConditionalGeneration", _), (nil, "bart"):
+            return try bart(reader)
+        case (let name?, "t5"), (let name?, "bart"):
+            throw ModelLoadError.unsupportedSetting(
+                file: file, setting: "architectures [\"\(name)\"]",
+                hint: "Lantern runs T5 and BART as T5ForConditionalGeneration and BartForConditionalGeneration (encoder, decoder and head)")
         case (let name?, "bert"):
             throw ModelLoadError.unsupportedSetting(
                 file: file, setting: "architectures [\"\(name)\"]",
@@ -105,6 +130,87 @@ public enum HuggingFaceConfig {
             positional: .learnedAbsolute, tiedEmbeddings: r.json["tie_word_embeddings"] as? Bool ?? true)
         config.head = head
         config.tokenTypes = try r.optionalPositiveInt("type_vocab_size") ?? 2
+        config.paddingTokenId = try r.optionalInt("pad_token_id")
+        return config
+    }
+
+    /// T5 (v1.0, v1.1, FLAN-T5). Read: `d_model`, `d_kv`, `d_ff`, `num_heads`, `num_layers`,
+    /// `num_decoder_layers`, `vocab_size`, `relative_attention_num_buckets`,
+    /// `relative_attention_max_distance`, `feed_forward_proj` (relu, gated-gelu),
+    /// `layer_norm_epsilon`, `tie_word_embeddings`, `scale_decoder_outputs`, `n_positions` (the
+    /// longest input Lantern accepts: T5's relative positions set no limit of their own),
+    /// `decoder_start_token_id`, `eos_token_id`; refused: other feed-forwards, `is_decoder`.
+    private static func t5(_ r: Reader) throws -> TransformerConfig {
+        let C = try r.int("d_model"), NH = try r.int("num_heads"), hs = try r.int("d_kv")
+        let projection = r.json["feed_forward_proj"] as? String ?? "relu"
+        let feedForward: FeedForwardKind
+        switch projection {
+        case "relu": feedForward = .relu
+        case "gated-gelu": feedForward = .gatedGELU
+        default:
+            throw r.unsupported(
+                "feed_forward_proj \"\(projection)\"", "Lantern's T5 runs \"relu\" (T5 v1.0) and \"gated-gelu\" (v1.1, FLAN-T5)")
+        }
+        if r.json["is_decoder"] as? Bool == true {
+            throw r.unsupported("is_decoder: true", "Lantern runs T5 as an encoder–decoder")
+        }
+        let layers = try r.int("num_layers")
+        let tied = r.json["tie_word_embeddings"] as? Bool ?? true
+        var config = TransformerConfig(
+            family: .t5, layers: try r.optionalPositiveInt("num_decoder_layers") ?? layers, heads: NH, kvHeads: NH, width: C,
+            headSize: hs, feedForwardWidth: try r.int("d_ff"), vocabularySize: try r.int("vocab_size"),
+            contextLength: try r.optionalPositiveInt("n_positions") ?? 512,
+            normEpsilon: try r.optionalFloat("layer_norm_epsilon") ?? 1e-6,
+            positional: .relativeBuckets(
+                buckets: try r.optionalPositiveInt("relative_attention_num_buckets") ?? 32,
+                maxDistance: try r.optionalPositiveInt("relative_attention_max_distance") ?? 128),
+            tiedEmbeddings: tied, eosTokenId: try r.optionalInt("eos_token_id") ?? 1)
+        config.encoderLayers = layers
+        config.feedForwardChoice = feedForward
+        // T5 folds 1/√d into its initialisation: scores are plain q · k.
+        config.scalesAttentionScores = false
+        config.scalesOutputsBeforeHead = try r.optionalBool("scale_decoder_outputs") ?? tied
+        config.decoderStartTokenId = try r.optionalInt("decoder_start_token_id") ?? r.optionalInt("pad_token_id") ?? 0
+        config.paddingTokenId = try r.optionalInt("pad_token_id")
+        return config
+    }
+
+    /// BART. Read: `d_model`, `encoder_layers`, `decoder_layers`, `encoder_attention_heads` and
+    /// `decoder_attention_heads` (equal), `encoder_ffn_dim` and `decoder_ffn_dim` (equal),
+    /// `max_position_embeddings`, `vocab_size`, `activation_function` (gelu), `scale_embedding`,
+    /// `tie_word_embeddings`, `decoder_start_token_id`, `forced_bos_token_id`,
+    /// `forced_eos_token_id`, `bos/eos/pad_token_id`; refused: other activations,
+    /// `normalize_before` and `add_final_layer_norm` (mBART's pre-LN layout), `add_bias_logits`,
+    /// `static_position_embeddings`. LayerNorm ε is PyTorch's default, 1e-5.
+    private static func bart(_ r: Reader) throws -> TransformerConfig {
+        let C = try r.int("d_model"), NH = try r.int("decoder_attention_heads")
+        guard try r.int("encoder_attention_heads") == NH else {
+            throw r.unsupported("encoder_attention_heads ≠ decoder_attention_heads", "Lantern's BART gives both stacks the same heads")
+        }
+        guard C % NH == 0 else { throw r.problem("d_model \(C) is not divisible by decoder_attention_heads \(NH)") }
+        let FF = try r.int("decoder_ffn_dim")
+        guard try r.int("encoder_ffn_dim") == FF else {
+            throw r.unsupported("encoder_ffn_dim ≠ decoder_ffn_dim", "Lantern's BART gives both stacks the same feed-forward width")
+        }
+        let activation = r.json["activation_function"] as? String ?? "gelu"
+        guard activation == "gelu" else {
+            throw r.unsupported("activation_function \"\(activation)\"", "Lantern's BART runs the exact (erf) GELU, \"gelu\"")
+        }
+        for key in ["normalize_before", "add_final_layer_norm", "add_bias_logits", "static_position_embeddings"]
+        where r.json[key] as? Bool == true {
+            throw r.unsupported("\(key): true", "Lantern runs BART's own layout (LayerNorm after each sub-block, learned positions)")
+        }
+        var config = TransformerConfig(
+            family: .bart, layers: try r.int("decoder_layers"), heads: NH, kvHeads: NH, width: C, headSize: C / NH,
+            feedForwardWidth: FF, vocabularySize: try r.int("vocab_size"), contextLength: try r.int("max_position_embeddings"),
+            normEpsilon: 1e-5, positional: .learnedAbsolute, tiedEmbeddings: r.json["tie_word_embeddings"] as? Bool ?? true,
+            bosTokenId: try r.optionalInt("bos_token_id"), eosTokenId: try r.optionalInt("eos_token_id"))
+        config.encoderLayers = try r.int("encoder_layers")
+        config.positionOffset = 2
+        config.scalesEmbeddings = try r.optionalBool("scale_embedding") ?? false
+        config.decoderStartTokenId = try r.optionalInt("decoder_start_token_id") ?? config.eosTokenId
+        config.forcedFirstTokenId = try r.optionalInt("forced_bos_token_id")
+        config.forcedLastTokenId = try r.optionalInt("forced_eos_token_id")
         config.paddingTokenId = try r.optionalInt("pad_token_id")
         return config
     }

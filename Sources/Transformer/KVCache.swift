@@ -16,6 +16,15 @@ public struct KVCache: Sendable {
     /// Positions filled so far (the next token's position).
     public var count: Int = 0
 
+    // Encoder–decoders: what every decoder layer's cross-attention reads, computed once per
+    // input when the encoder runs (`LanguageModel.encode(source:capture:)`).
+    /// The encoder's input ids (S of them); empty until a source is encoded.
+    public var sourceIds: [Int] = []
+    /// Per decoder layer, the encoder output's keys and values: L × `[NH, S, hs]`.
+    public var crossKeys: [[Float]] = [], crossValues: [[Float]] = []
+    /// S, the source length.
+    public var sourceLength: Int { sourceIds.count }
+
     /// Room for this many positions at first (or the whole context when smaller).
     static let initialCapacity = 256
 

@@ -28,10 +28,24 @@ public protocol LanguageModel: AnyObject, Sendable {
     /// The learned position table `[P, C]` of a family that adds one to the token embedding
     /// (GPT-2); nil for families that encode positions otherwise (rotary in Llama).
     var learnedPositionTable: Tensor? { get }
+
+    /// Encoder–decoders: runs the encoder over `source` once and returns the cache the decoder
+    /// starts from (empty, holding every decoder layer's cross-attention keys and values) with
+    /// the encoder's records (named `encoder.…`) and the cross-attention keys and values
+    /// (`blocks.L.cross_attn.k/v`). nil for every other family.
+    func encode(source: [Int], capture: CaptureSpec) -> EncodedSource?
+}
+
+/// What an encoder–decoder's encoder leaves for its decoder.
+public struct EncodedSource: Sendable {
+    /// Empty self-attention, full cross-attention memory (`KVCache.crossKeys`).
+    public var cache: KVCache
+    public var records: [String: Tensor]
 }
 
 extension LanguageModel {
     public var learnedPositionTable: Tensor? { nil }
+    public func encode(source: [Int], capture: CaptureSpec) -> EncodedSource? { nil }
 
     public func makeCache() -> KVCache { KVCache(for: config) }
 

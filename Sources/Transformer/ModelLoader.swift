@@ -28,6 +28,12 @@ public enum ModelLoader {
         case .bert:
             let store = try WeightStore.open(folder: folder, strippingPrefixes: ["bert."])
             return try BertModel(config: config, store: store, format: format)
+        case .t5:
+            return try EncoderDecoderModel.loadT5(
+                config: config, store: try WeightStore.open(folder: folder, strippingPrefixes: []), format: format)
+        case .bart:
+            let store = try WeightStore.open(folder: folder, strippingPrefixes: ["model."])
+            return try EncoderDecoderModel.loadBART(config: config, store: store, format: format)
         }
     }
 }

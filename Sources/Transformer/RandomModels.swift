@@ -58,6 +58,40 @@ public enum RandomModels {
                     tokenEmbedding: matrix(V, C), positionEmbedding: ParameterVector(normal(config.contextLength * C)),
                     typeEmbedding: ParameterVector(normal(max(1, config.tokenTypes) * C)), embedNormWeight: filled(1),
                     embedNormBias: filled(0), blocks: blocks, maskedLanguageHead: head))
+        case .t5, .bart:
+            let biased = config.linearsHaveBias
+            func bias(_ count: Int) -> ParameterVector? { biased ? filled(0, count) : nil }
+            func norm() -> NormWeights { NormWeights(weight: filled(1), bias: config.normalization == .layerNorm ? filled(0) : nil) }
+            func attention() -> AttentionWeights {
+                AttentionWeights(
+                    q: matrix(qWidth, C), k: matrix(qWidth, C), v: matrix(qWidth, C), o: matrix(C, qWidth), qBias: bias(qWidth),
+                    kBias: bias(qWidth), vBias: bias(qWidth), oBias: bias(C))
+            }
+            func stack(layers: Int, decoder: Bool) -> StackWeights {
+                let blocks = (0..<layers).map { _ in
+                    EncoderDecoderBlockWeights(
+                        selfAttention: attention(), selfNorm: norm(), cross: decoder ? attention() : nil, crossNorm: decoder ? norm() : nil,
+                        feedForward: FeedForwardWeights(
+                            up: matrix(FF, C), upBias: bias(FF), gate: config.feedForward == .gatedGELU ? matrix(FF, C) : nil,
+                            down: matrix(C, FF), downBias: bias(C)),
+                        feedForwardNorm: norm())
+                }
+                var relativeBias: ParameterVector? = nil
+                if case .relativeBuckets(let buckets, _) = config.positional {
+                    relativeBias = ParameterVector(normal(buckets * config.heads))
+                }
+                return StackWeights(
+                    positions: config.hasLearnedPositions
+                        ? ParameterVector(normal((config.contextLength + config.positionOffset) * C)) : nil,
+                    embedNorm: config.normalizesEmbeddings ? norm() : nil, relativeBias: relativeBias, blocks: blocks,
+                    finalNorm: config.hasFinalNorm ? norm() : nil)
+            }
+            return EncoderDecoderModel(
+                config: config,
+                weights: EncoderDecoderWeights(
+                    tokenEmbedding: matrix(V, C), encoder: stack(layers: config.encoderLayers, decoder: false),
+                    decoder: stack(layers: config.layers, decoder: true), head: config.tiedEmbeddings ? nil : matrix(V, C),
+                    logitsBias: config.family == .bart ? filled(0, V) : nil))
         }
     }
 }

@@ -1,6 +1,7 @@
 import Tensors
 
-/// The families Lantern's engine runs: two decoder-only, one encoder-only.
+/// The families Lantern's engine runs: two decoder-only, one encoder-only, and the two
+/// encoder–decoder layouts (T5, BART) of one definition (EncoderDecoderPass).
 public enum ModelFamily: String, Sendable, Codable, CaseIterable {
     /// GPT-2: LayerNorm, learned absolute positions, multi-head attention, GELU MLP, biases.
     case gpt2
@@ -9,6 +10,12 @@ public enum ModelFamily: String, Sendable, Codable, CaseIterable {
     /// BERT (and its descendants: MiniLM…): encoder-only, attention both ways, LayerNorm after
     /// each sub-block, learned absolute and token-type embeddings, exact (erf) GELU, biases.
     case bert
+    /// T5 (and FLAN-T5): encoder–decoder; RMS-style norm before each sub-block, relative position
+    /// buckets added to the attention scores, no biases, ReLU or gated-GELU feed-forward.
+    case t5
+    /// BART: encoder–decoder; learned positions (offset 2), a LayerNorm on the embeddings and after
+    /// each sub-block, GELU feed-forward, biases.
+    case bart
 
     /// One line for `lantern info`: the family and what sets it apart.
     public var summary: String {
@@ -16,6 +23,8 @@ public enum ModelFamily: String, Sendable, Codable, CaseIterable {
         case .gpt2: "GPT-2 (decoder-only; LayerNorm, GELU MLP, biases)"
         case .llama: "Llama (decoder-only; RMSNorm, SwiGLU MLP, no biases)"
         case .bert: "BERT (encoder-only; attention both ways, LayerNorm after each sub-block, GELU MLP, biases)"
+        case .t5: "T5 (encoder–decoder; cross-attention, RMS norm before each sub-block, relative position buckets, no biases)"
+        case .bart: "BART (encoder–decoder; cross-attention, LayerNorm after each sub-block, learned positions, GELU MLP, biases)"
         }
     }
 }
@@ -34,12 +43,21 @@ public enum FeedForwardKind: Sendable {
     case gelu
     /// `down(silu(gate(x)) ⊙ up(x))` (Llama).
     case swiGLU
+    /// `down(relu(up(x)))` (T5 v1.0).
+    case relu
+    /// `down(gelu(gate(x)) ⊙ up(x))` with the tanh GELU (T5 v1.1, FLAN-T5's "gated-gelu").
+    case gatedGELU
 }
 
 extension ModelFamily {
     /// Whether the family's models are decoders, which generate (GPT-2, Llama), rather than
     /// encoders, which read a whole text at once (BERT).
+    /// An encoder–decoder counts as causal: its decoder generates.
     public var isCausal: Bool { self != .bert }
+
+    /// Whether the family has an encoder for the input and a decoder, with cross-attention, for
+    /// the output (T5, BART).
+    public var isEncoderDecoder: Bool { self == .t5 || self == .bart }
 
     /// The family's name as people write it ("GPT-2", "Llama").
     public var displayName: String {
@@ -47,6 +65,8 @@ extension ModelFamily {
         case .gpt2: "GPT-2"
         case .llama: "Llama"
         case .bert: "BERT"
+        case .t5: "T5"
+        case .bart: "BART"
         }
     }
 }
@@ -68,6 +88,9 @@ public enum PositionalScheme: Sendable, Equatable, CustomStringConvertible {
     case learnedAbsolute
     /// Queries and keys rotated by a position-dependent angle in every layer (Llama).
     case rotary(theta: Float, layout: RotaryLayout)
+    /// A learned bias per head and bucket of the distance key − query, added to the attention
+    /// scores (T5): exact buckets for near distances, logarithmic ones up to `maxDistance`.
+    case relativeBuckets(buckets: Int, maxDistance: Int)
 
     public var description: String {
         switch self {
@@ -75,6 +98,8 @@ public enum PositionalScheme: Sendable, Equatable, CustomStringConvertible {
         case .rotary(let theta, let layout):
             return
                 "rotary (RoPE, θ = \(theta), \(layout == .interleaved ? "interleaved pairs, llama2.c layout" : "half-split pairs, Hugging Face layout"))"
+        case .relativeBuckets(let buckets, let maxDistance):
+            return "relative (a learned bias per head for each of \(buckets) distance buckets, up to \(maxDistance) apart)"
         }
     }
 }
@@ -102,19 +127,41 @@ public struct TransformerConfig: Sendable, Equatable {
     }
     /// The family's building blocks, for code outside Transformer that draws or describes a
     /// model (it never tests the family itself).
-    public var normalization: NormalizationKind { family == .llama ? .rmsNorm : .layerNorm }
-    public var feedForward: FeedForwardKind { family == .llama ? .swiGLU : .gelu }
-    /// Whether the linear layers add a bias (GPT-2's and BERT's do, Llama's do not).
-    public var linearsHaveBias: Bool { family != .llama }
+    public var normalization: NormalizationKind { family == .llama || family == .t5 ? .rmsNorm : .layerNorm }
+    public var feedForward: FeedForwardKind { feedForwardChoice ?? (family == .llama ? .swiGLU : .gelu) }
+    /// The feed-forward the checkpoint chose, where the family offers several (T5's `feed_forward_proj`).
+    public var feedForwardChoice: FeedForwardKind?
+    /// Whether the linear layers add a bias (GPT-2's, BERT's and BART's do, Llama's and T5's do not).
+    public var linearsHaveBias: Bool { family != .llama && family != .t5 }
+    /// Whether the last block's output is normalised before the head (decoder-only families and
+    /// T5; BERT and BART end on a post-LN block's own norm).
+    public var hasFinalNorm: Bool { family != .bert && family != .bart }
     /// Whether a position sees only the positions before it (decoders, which generate) or every
     /// position (encoders, which read a whole text at once and do not generate).
     public var isCausal: Bool { family.isCausal }
     /// Where each sub-block's norm sits: before it, on the branch (GPT-2, Llama: "pre-LN"), or
     /// after the residual addition, on the stream itself (BERT: "post-LN").
-    public var normalizesAfterSublayer: Bool { family == .bert }
+    public var normalizesAfterSublayer: Bool { family == .bert || family == .bart }
     /// Whether the embeddings' sum is normalised before the first block (BERT's `embeddings.LayerNorm`,
     /// recorded as `embed_ln`): the stream entering block 0 is then that, not `embed` + `pos_embed`.
-    public var normalizesEmbeddings: Bool { family == .bert }
+    public var normalizesEmbeddings: Bool { family == .bert || family == .bart }
+    /// Whether an encoder reads the input and the decoder attends to it (cross-attention).
+    public var isEncoderDecoder: Bool { family.isEncoderDecoder }
+    /// Encoder–decoders: the encoder's blocks (`layers` counts the decoder's, the ones that generate).
+    public var encoderLayers = 0
+    /// Encoder–decoders: the token the decoder starts from (T5: the pad token; BART: EOS).
+    public var decoderStartTokenId: Int?
+    /// The token generation must write first (BART's `forced_bos_token_id`), and the one it must
+    /// write last when the length limit is reached (`forced_eos_token_id`).
+    public var forcedFirstTokenId: Int?
+    public var forcedLastTokenId: Int?
+    /// Where position 0 sits in a learned position table (BART: row 2; the first two rows are
+    /// a leftover of fairseq's padding offset).
+    public var positionOffset = 0
+    /// Whether token embeddings are multiplied by √C before positions are added (BART's `scale_embedding`).
+    public var scalesEmbeddings = false
+    /// Whether the decoder's last rows are multiplied by C^−½ before a tied head (T5's `scale_decoder_outputs`).
+    public var scalesOutputsBeforeHead = false
     /// What the model's output rows are scored as.
     public var head: OutputHead = .nextToken
     /// How many token types (segments) the embedding knows: BERT's `type_vocab_size`, 0 otherwise.
@@ -176,6 +223,19 @@ public struct TransformerConfig: Sendable, Equatable {
             let decoder = tiedEmbeddings ? vocabularySize : vocabularySize * C + vocabularySize
             let headParameters = head == .maskedToken ? (C * C + C) + 2 * C + decoder : 0
             return embeddings + layers * block + headParameters
+        case .t5:
+            let A = qWidth, attention = 4 * C * A, ff = (feedForward == .gatedGELU ? 3 : 2) * C * FF
+            var buckets = 0
+            if case .relativeBuckets(let count, _) = positional { buckets = count * heads }
+            let encoder = encoderLayers * (attention + ff + 2 * C) + buckets + C
+            let decoder = layers * (2 * attention + ff + 3 * C) + buckets + C
+            return vocabularySize * C + encoder + decoder + (tiedEmbeddings ? 0 : vocabularySize * C)
+        case .bart:
+            let attention = 4 * (C * C + C), ff = C * FF + FF + FF * C + C, norm = 2 * C
+            let positions = (contextLength + positionOffset) * C
+            let encoder = positions + norm + encoderLayers * (attention + ff + 2 * norm)
+            let decoder = positions + norm + layers * (2 * attention + ff + 3 * norm)
+            return vocabularySize * C + encoder + decoder + vocabularySize + (tiedEmbeddings ? 0 : vocabularySize * C)
         }
     }
 }

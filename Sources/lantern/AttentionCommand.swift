@@ -13,17 +13,16 @@ struct AttentionCommand: ParsableCommand {
         commandName: "attention",
         abstract: "Draw attention patterns as PNG heatmaps: one head, or every head of a layer.",
         discussion: """
-            Each row of a map is a query token and shows how much it attends to
-            every earlier key token (the row sums to 1). Cells after the query are
-            masked (a token cannot look ahead) and drawn hatched grey, not as zero.
-            The picture is written into output/ unless --out says otherwise, and its
-            path is printed.
+            Each row of a map is a query token and shows how much it attends to every
+            earlier key token (the row sums to 1). Cells after the query are masked (a
+            token cannot look ahead) and drawn hatched grey, not as zero. The picture is
+            written into output/ unless --out says otherwise, and its path is printed.
 
             Examples:
               lantern attention "Once upon a time" --model stories15M --layer 2 --head 3
               lantern attention "The cat sat." --model gpt2 --layer 5 --heads all
               lantern attention --trace output/trace --layer 0 --head 1 --out l0h1.png
-              lantern attention --trace output/trace --heads overview   (every layer × every head)
+              lantern attention --trace output/trace --heads overview  (all layers × heads)
             A trace holds every layer's attention pattern by default:
               lantern generate "Once upon a time" --model gpt2 --trace output/trace
             """)

@@ -10,37 +10,35 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure prefill and decode speed on a GPT-2-small-sized model built in memory.",
         discussion: """
-            Builds a model from seeded random weights (no download): GPT-2 small
-            (124M parameters: 12 layers, 768 wide, 12 heads, 50,257 tokens) or,
-            with --family llama, a Llama of similar size (12 layers, 768 wide,
-            12 query heads over 4 key/value heads, SwiGLU 2048, 32,000 tokens).
-            Reports prefill tokens/s (one pass over a 512-token prompt, best of 3,
-            or of 5 while also measuring recording) and decode tokens/s (128
-            greedy tokens after a 16-token prompt, through the KV cache and the
-            sampler, best of 2) for each thread count, and the peak
-            memory of the process. Compare with Hugging Face:
-            python scripts/bench_hf.py (same shapes).
+            Builds a model from seeded random weights (no download): GPT-2 small (124M
+            parameters: 12 layers, 768 wide, 12 heads, 50,257 tokens) or, with --family
+            llama, a Llama of similar size (12 layers, 768 wide, 12 query heads over 4
+            key/value heads, SwiGLU 2048, 32,000 tokens). Reports prefill tokens/s (one
+            pass over a 512-token prompt, best of 3, or of 5 while also measuring
+            recording) and decode tokens/s (128 greedy tokens after a 16-token prompt,
+            through the KV cache and the sampler, best of 2) for each thread count, and the
+            peak memory of the process. Compare with Hugging Face: python
+            scripts/bench_hf.py (same shapes).
 
-            It says which kernels run (OpenBLAS core, matrix-vector kernels) and
-            measures how fast this machine reads memory with the same threads:
-            decode reads every weight once per token, so bandwidth ÷ bytes per
-            token is the fastest decode possible, and decode is printed as a
-            fraction of that bound. --weights f16 or bf16 (repeatable) keeps the
-            weight matrices in 16 bits, halving the bytes per token.
+            It says which kernels run (OpenBLAS core, matrix-vector kernels) and measures
+            how fast this machine reads memory with the same threads: decode reads every
+            weight once per token, so bandwidth ÷ bytes per token is the fastest decode
+            possible, and decode is printed as a fraction of that bound. --weights f16 or
+            bf16 (repeatable) keeps the weight matrices in 16 bits, halving the bytes per
+            token.
 
-            It also reports what recording costs: prefill passes that record every
-            record of every layer against plain ones (alternating, best of each),
-            decoding with every record against plain decoding (token by token side
-            by side), the process's first recorded prefill separately (its records
-            need fresh memory), and passes that run every capture check but keep
-            nothing (what capturing nothing costs). --no-recording skips the
-            recording passes.
+            It also reports what recording costs: prefill passes that record every record
+            of every layer against plain ones (alternating, best of each), decoding with
+            every record against plain decoding (token by token side by side), the
+            process's first recorded prefill separately (its records need fresh memory),
+            and passes that run every capture check but keep nothing (what capturing
+            nothing costs). --no-recording skips the recording passes.
 
-            With --train it measures training instead: forward, backward, clipping
-            and AdamW on random tokens, in the built-in model's shape unless the
-            --train-* options say otherwise. --compare-pytorch PYTHON runs
-            scripts/bench_train_torch.py on the same configuration in the same
-            run and prints both.
+            With --train it measures training instead: forward, backward, clipping and
+            AdamW on random tokens, in the built-in model's shape unless the --train-*
+            options say otherwise. --compare-pytorch PYTHON runs
+            scripts/bench_train_torch.py on the same configuration in the same run and
+            prints both.
 
             Examples:
               lantern bench --threads 1 --threads 2 --json

@@ -9,15 +9,15 @@ struct BranchCommand: ParsableCommand {
         commandName: "branch",
         abstract: "What if the model had picked another token? Fork a generation and compare both continuations.",
         discussion: """
-            Lantern generates from the prompt (the main line), then starts again with
-            the same settings and seed, keeps the first --at generated tokens, forces
-            another token in place of the next one and lets the model continue. Both
-            continuations are printed side by side with the probability of every
-            token, and saved as JSON (--out). --at 0 forces the first generated token.
+            Lantern generates from the prompt (the main line), then starts again with the
+            same settings and seed, keeps the first --at generated tokens, forces another
+            token in place of the next one and lets the model continue. Both continuations
+            are printed side by side with the probability of every token, and saved as JSON
+            (--out). --at 0 forces the first generated token.
 
             The forced token is one you type (--token TEXT: a single token; mind the
-            leading space most words carry, e.g. " the"), an id (--token-id N), or
-            the K-th most likely token there (--candidate K; 1 = the most likely).
+            leading space most words carry, e.g. " the"), an id (--token-id N), or the K-th
+            most likely token there (--candidate K; 1 = the most likely).
 
             Examples:
               lantern branch "Once upon a time" --model stories260K.bin \\

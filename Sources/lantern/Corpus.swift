@@ -14,21 +14,22 @@ struct CorpusCommand: ParsableCommand {
         commandName: "corpus",
         abstract: "Write the teaching corpus: stories, sentiment, tweets, toy translation, questions and repeats, from a seed.",
         discussion: """
-            The same seed gives the same bytes on every machine. Each document is
-            followed by a line <|endoftext|>. About \(percent(\.story)) of the bytes are stories,
-            \(percent(\.sentiment)) few-shot review lines (two thirds of them with two label
-            words drawn afresh for each document, so only the examples tell which
-            is which), \(percent(\.tweet)) few-shot tweets in the course's format, \(percent(\.translation)) toy
-            "French" translation lines, \(percent(\.questionAnswer)) stories with questions and answers,
-            \(percent(\.repetition)) repeated passages (word lists, sentences, made-up words and "token
-            soup", written 2 or 3 times; made-up words and soup only ever open a
-            document); --mix changes the shares (e.g. --mix repeat=0.3).
+            The same seed gives the same bytes on every machine. Each document is followed
+            by a line <|endoftext|>. About \(percent(\.story)) of the bytes are stories,
+            \(percent(\.sentiment)) few-shot review lines (two thirds of them with two
+            label words drawn afresh for each document, so only the examples tell which is
+            which), \(percent(\.tweet)) few-shot tweets in the course's format,
+            \(percent(\.translation)) toy "French" translation lines,
+            \(percent(\.questionAnswer)) stories with questions and answers,
+            \(percent(\.repetition)) repeated passages (word lists, sentences, made-up
+            words and "token soup", written 2 or 3 times; made-up words and soup only ever
+            open a document); --mix changes the shares (e.g. --mix repeat=0.3).
 
-            Some combinations (hero-object pairs, review phrases, noun-colour pairs)
-            are held out: they never appear in the training text and make up the
-            --eval sets, written as JSON lines: sentiment.jsonl (0, 1 and 4 shots),
-            label-words.jsonl (0, 1, 2, 4 and 8 shots), tweets.jsonl,
-            translation.jsonl, qa.jsonl and stories.jsonl.
+            Some combinations (hero-object pairs, review phrases, noun-colour pairs) are
+            held out: they never appear in the training text and make up the --eval sets,
+            written as JSON lines: sentiment.jsonl (0, 1 and 4 shots), label-words.jsonl
+            (0, 1, 2, 4 and 8 shots), tweets.jsonl, translation.jsonl, qa.jsonl and
+            stories.jsonl.
 
             Examples:
               lantern corpus

@@ -7,15 +7,17 @@ struct DownloadCommand: ParsableCommand {
         commandName: "download",
         abstract: "Download a model from the Hugging Face hub into Lantern's models folder.",
         discussion: """
-            Models land in $LANTERN_HOME/models/NAME (by default ~/.lantern/models/NAME), where \
-            --model NAME finds them. Files arrive in NAME.partial/ first: an interrupted download \
-            resumes where it stopped when you run the same command again; each file is checked \
-            against its size and, where one is published, its SHA-256; and the folder takes its \
-            final name only when every file is complete. Progress goes to standard error.
+            Models land in $LANTERN_HOME/models/NAME (by default ~/.lantern/models/NAME),
+            where --model NAME finds them. Files arrive in NAME.partial/ first: an
+            interrupted download resumes where it stopped when you run the same command
+            again; each file is checked against its size and, where one is published, its
+            SHA-256; and the folder takes its final name only when every file is complete.
+            Progress goes to standard error.
 
-            Models: gpt2, distilgpt2, gpt2-medium, gpt2-large, gpt2-xl (GPT-2, safetensors) and \
-            stories15M, stories42M, stories110M (llama2.c TinyStories checkpoints, with llama2.c's \
-            tokenizer.bin from GitHub). `lantern models` lists them with their sizes.
+            Models: gpt2, distilgpt2, gpt2-medium, gpt2-large, gpt2-xl (GPT-2,
+            safetensors), stories15M, stories42M, stories110M (llama2.c TinyStories
+            checkpoints, with llama2.c's tokenizer.bin from GitHub) and all-minilm-l6-v2 (a
+            sentence encoder). `lantern models` lists them with their sizes.
 
             Examples:
               lantern download gpt2

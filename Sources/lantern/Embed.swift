@@ -10,15 +10,17 @@ struct EmbedCommand: ParsableCommand {
         commandName: "embed",
         abstract: "Turn sentences into vectors with an encoder and show how alike they are.",
         discussion: """
-            Each sentence runs through the encoder alone; its tokens' last hidden vectors are
-            pooled into one vector (as the model folder's sentence-transformers files say:
-            all-MiniLM-L6-v2 takes the mean and scales it to length 1; a folder without them
-            gets the same, and is told so). Sentences that mean alike point alike: the table
-            and the heatmap show the cosine similarity of every pair (1: same direction).
+            Each sentence runs through the encoder alone; its tokens' last hidden vectors
+            are pooled into one vector (as the model folder's sentence-transformers files
+            say: all-MiniLM-L6-v2 takes the mean and scales it to length 1; a folder
+            without them gets the same, and is told so). Sentences that mean alike point
+            alike: the table and the heatmap show the cosine similarity of every pair (1:
+            same direction).
 
             Examples:
               lantern download all-minilm-l6-v2
-              lantern embed "A cat sat on the mat." "A kitten rested on the rug." "Stocks fell." --model all-minilm-l6-v2
+              lantern embed "A cat sat on the mat." "A kitten rested on the rug." \\
+                "Stocks fell." --model all-minilm-l6-v2
               lantern embed "one" "two" --model all-minilm-l6-v2 --out slides/similarity.png
               lantern embed "one" "two" --model all-minilm-l6-v2 --json
             """)
@@ -59,7 +61,7 @@ struct EmbedCommand: ParsableCommand {
             values: result.cosine.flatMap { $0 }, rows: sentences.count, cols: sentences.count, rowLabels: labels, columnLabels: labels,
             title: "Sentence embeddings: cosine similarity of every pair",
             subtitle:
-                "\(bundle.source) · \(pooling.mode.rawValue) pooling\(pooling.normalizes ? ", normalised" : "") · one vector per sentence",
+                "\(URL(fileURLWithPath: bundle.source).lastPathComponent) · \(pooling.mode.rawValue) pooling\(pooling.normalizes ? ", normalised" : "") · one vector per sentence",
             scale: .diverging(limit: 1))
         map.rowAxis = "sentence ↓"
         map.columnAxis = "sentence →"
@@ -70,24 +72,32 @@ struct EmbedCommand: ParsableCommand {
     }
 
     private func printTable(_ result: SentenceEmbeddings, pooling: SentencePooling) {
+        let count = result.sentences.count
         print(
-            "\(result.sentences.count) sentences → vectors of \(result.vectors.first?.count ?? 0) (\(pooling.mode.rawValue) pooling\(pooling.normalizes ? ", normalised" : ""); \(pooling.source))"
+            "\(count) sentence\(count == 1 ? "" : "s") → vectors of \(result.vectors.first?.count ?? 0) (\(pooling.mode.rawValue) pooling\(pooling.normalizes ? ", normalised" : ""))"
         )
+        print("pooling: \(pooling.source)")
         for (index, sentence) in result.sentences.enumerated() {
-            print(String(format: "%3d  ", index + 1) + "\(shortened(sentence, 70))  (\(result.tokenCounts[index]) tokens)")
+            print(String(format: "%3d  ", index + 1) + "\(shortened(sentence, 58))  (\(result.tokenCounts[index]) tokens)")
         }
-        guard result.sentences.count > 1 else { return }
+        guard count > 1 else { return }
         print("")
-        print("cosine similarity:")
-        print("     " + (1...result.sentences.count).map { String(format: "%7d", $0) }.joined())
-        for (index, row) in result.cosine.enumerated() {
-            print(String(format: "%3d  ", index + 1) + row.map { String(format: "%7.3f", $0) }.joined())
+        // The table fits 80 columns: 3 decimals up to 10 sentences, 2 up to 12; beyond that the
+        // picture (and --json) carry every pair and the terminal gets the closest ones.
+        if let (cell, decimals) = count <= 10 ? (7, 3) : count <= 12 ? (6, 2) : nil {
+            print("cosine similarity:")
+            print("     " + (1...count).map { String(format: "%\(cell)d", $0) }.joined())
+            for (index, row) in result.cosine.enumerated() {
+                print(String(format: "%3d  ", index + 1) + row.map { String(format: "%\(cell).\(decimals)f", $0) }.joined())
+            }
+        } else {
+            print("cosine similarity: \(count) × \(count), too wide to print here; see the picture or --json")
         }
-        var best: (Int, Int, Float)? = nil
-        for i in result.cosine.indices {
-            for j in (i + 1)..<result.cosine.count where best == nil || result.cosine[i][j] > best!.2 { best = (i, j, result.cosine[i][j]) }
+        let pairs = result.cosine.indices.flatMap { i in ((i + 1)..<count).map { (i, $0, result.cosine[i][$0]) } }
+        let closest = pairs.sorted { $0.2 > $1.2 }.prefix(count <= 12 ? 1 : 5)
+        for (rank, (i, j, value)) in closest.enumerated() {
+            print("\(rank == 0 ? "closest pair" : "next closest"): \(i + 1) and \(j + 1) (\(String(format: "%.3f", value)))")
         }
-        if let (i, j, value) = best { print("closest pair: \(i + 1) and \(j + 1) (\(String(format: "%.3f", value)))") }
     }
 
     private func shortened(_ text: String, _ limit: Int) -> String {

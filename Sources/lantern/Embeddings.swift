@@ -21,14 +21,15 @@ struct EmbeddingsCommand: ParsableCommand {
                                           −1 opposite)
               embeddings-pca.png          the chosen tokens projected onto the two
                                           directions along which they differ most (PCA)
-            The scatter shows the prompt's tokens, or the words given with --tokens
-            (each word is tokenized and its first token is used).
+            The scatter shows the prompt's tokens, or the words given with --tokens (each
+            word is tokenized and its first token is used).
 
             Pictures go into output/ unless --out names a folder; their paths are printed.
 
             Examples:
               lantern embeddings "Once upon a time there was a cat" --model stories15M
-              lantern embeddings "the cat" --model gpt2 --tokens " cat, dog, horse, red, blue, green, one, two, three"
+              lantern embeddings "the cat" --model gpt2 \\
+                --tokens " cat, dog, horse, red, blue, green, one, two, three"
               lantern embeddings --trace output/run
             """)
 

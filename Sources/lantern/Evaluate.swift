@@ -12,8 +12,8 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Measure a model on the teaching corpus's held-out tasks (the built-in model's report card).",
         discussion: """
-            Everything here is held out: the corpus generator reserves combinations
-            that it never writes into training text (see `lantern corpus`).
+            Everything here is held out: the corpus generator reserves combinations that it
+            never writes into training text (see `lantern corpus`).
               held-out loss  cross-entropy (nats per token) on held-out stories
               grammar        share of the sentences of sampled stories that the
                              corpus grammar accepts (temperature 0.8, top-k 40)

@@ -14,17 +14,19 @@ struct ExportCommand: ParsableCommand {
         abstract: "Write every picture of a saved trace at once: attention grids, the overview, probabilities, funnels, logit lens.",
         discussion: """
             Writes into output/<trace folder name>/ unless --out says otherwise:
-              attention-L<l>-all.png       every head of each recorded layer
-              attention-overview.png       every layer × every head as small maps
+              attention-L<l>-all.png   every head of each recorded layer
+              attention-overview.png   every layer × every head as small maps
               probs-step<i>.png, funnel-step<i>.png
-                                           each generated step's probabilities and sampling funnel
-              lens.png                     the logit lens, when the trace has resid_post records
-                                           (record them with --capture +resid_post)
+                                       each generated step's probabilities and
+                                       sampling funnel
+              lens.png                 the logit lens, when the trace has resid_post
+                                       records (record them with --capture +resid_post)
             Pictures the trace cannot give are skipped with a note on stderr. Each image is
             written atomically and its path printed; a progress bar goes to stderr.
 
             Examples:
-              lantern generate "Once upon a time" --model stories15M --trace output/trace --capture +resid_post
+              lantern generate "Once upon a time" --model stories15M --trace output/trace \\
+                --capture +resid_post
               lantern export --trace output/trace
             """)
 

@@ -9,18 +9,19 @@ struct FillCommand: ParsableCommand {
         commandName: "fill",
         abstract: "Fill in the blanks: what a masked-language model (BERT) guesses for each [MASK].",
         discussion: """
-            An encoder reads the whole text at once, so its guess for a [MASK] uses the words
-            after the blank as well as before it — which a decoder, reading left to right,
-            cannot. Write [MASK] where a word is hidden (several are allowed); each gets the
-            model's most probable tokens. Needs a model with a masked-language head
-            (BertForMaskedLM); sentence encoders such as all-MiniLM-L6-v2 have none (use
-            `lantern embed`).
+            An encoder reads the whole text at once, so its guess for a [MASK] uses the
+            words after the blank as well as before it — which a decoder, reading left to
+            right, cannot. Write [MASK] where a word is hidden (several are allowed); each
+            gets the model's most probable tokens. Needs a model with a masked-language
+            head (BertForMaskedLM); sentence encoders such as all-MiniLM-L6-v2 have none
+            (use `lantern embed`).
 
             Examples:
               lantern fill "The cat sat on the [MASK]." --model path/to/bert-base-uncased
               lantern fill "Paris is the [MASK] of [MASK]." --model path/to/bert --top 3
               lantern fill "The cat sat on the [MASK]." --model path/to/bert --json
-              lantern fill "Mia [MASK] the red ball to Tom." --trace output/fill --capture +resid_post,+embed_ln
+              lantern fill "Mia [MASK] the red ball to Tom." --trace output/fill \\
+                --capture +resid_post,+embed_ln
               lantern export --trace output/fill
             """)
 

@@ -8,14 +8,16 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Generate text from a prompt, streaming it as it is produced.",
         discussion: """
-            An empty prompt starts from the model's beginning-of-text token. Generation ends at
-            --max-new-tokens, at the model's end-of-text token, at a --stop string, or when the
-            context window is full (the message says which).
+            An empty prompt starts from the model's beginning-of-text token. Generation
+            ends at --max-new-tokens, at the model's end-of-text token, at a --stop string,
+            or when the context window is full (the message says which).
 
             Examples:
               lantern generate "Once upon a time" --model gpt2-folder --max-new-tokens 40
-              lantern generate "Q: 2+2?" --model gpt2-folder --temperature 0.7 --top-k 40 --stop "###"
-              lantern generate "" --model stories260K.bin --tokenizer tok512.bin --greedy --json
+              lantern generate "Q: 2+2?" --model gpt2-folder --temperature 0.7 --top-k 40 \\
+                --stop "###"
+              lantern generate "" --model stories260K.bin --tokenizer tok512.bin --greedy \\
+                --json
             """)
 
     @Argument(help: "The prompt (may be empty).")

@@ -21,8 +21,8 @@ struct GraphCommand: ParsableCommand {
         commandName: "graph",
         abstract: "Draw a model's architecture (or the architecture family tree, or the generation loop) with Graphviz.",
         discussion: """
-            Every edge is labelled with the shape of the tensor flowing along it (T = tokens
-            in the sequence), and every part with weights shows its parameter count.
+            Every edge is labelled with the shape of the tensor flowing along it (T =
+            tokens in the sequence), and every part with weights shows its parameter count.
             Images go to output/ unless --out says otherwise; the path is printed.
 
             Examples:

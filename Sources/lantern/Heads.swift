@@ -10,24 +10,25 @@ struct HeadsCommand: ParsableCommand {
         discussion: """
             Two inputs go through the model, one forward pass each:
             - the prompt: entropy (nats, mean over query rows; attention spread
-              evenly over i+1 keys gives ln(i+1)), prev-token (mean attention from
-              position i to i-1) and sink (mean attention to position 0, from
-              positions 1 and on);
+              evenly over i+1 keys gives ln(i+1), over all N keys of an encoder
+              ln N), prev-token (mean attention from position i to i-1) and sink
+              (mean attention to position 0, from positions 1 and on);
             - random sequences: the beginning-of-text token, then --length random
               tokens, then the same tokens again (--sequences of them, drawn with
               --seed). prev (random) is the previous-token score there; induction is
               the mean attention from each token of the second copy to the token
-              that followed its first occurrence.
-            Labels: previous-token when prev (random) > 0.5 (random tokens mean
-            nothing, so such a head looks one step back whatever the text),
-            induction when induction > 0.4, first-token sink when sink > 0.6.
-            A head may have several labels or none.
+              that followed its first occurrence. An encoder also gets next
+              (random): attention from i to i+1, which a decoder's mask forbids.
+            Labels: previous-token when prev (random) > 0.5 (random tokens mean nothing, so
+            such a head looks one step back whatever the text), next-token likewise,
+            induction when induction > 0.4, first-token sink when sink > 0.6. A head may
+            have several labels or none.
 
             --repeat TEXT measures the last two columns on TEXT instead: the
-            beginning-of-text token, TEXT's tokens, and the same tokens again. A
-            small model may copy only text like its training data, so a head can
-            pass on TEXT and not on random tokens; the labels then describe the
-            heads on that text, not in general.
+            beginning-of-text token, TEXT's tokens, and the same tokens again. A small
+            model may copy only text like its training data, so a head can pass on TEXT and
+            not on random tokens; the labels then describe the heads on that text, not in
+            general.
 
             Examples:
               lantern heads --model stories260K.bin
@@ -104,12 +105,18 @@ struct HeadsCommand: ParsableCommand {
             )
         }
         print("")
-        print("layer  head  entropy  prev-token   sink  \(repeatText == nil ? "prev (random)" : "prev (repeat)")  induction  label")
+        // An encoder sees later tokens too, so it gets a next-token column beside prev.
+        let isEncoder = !c.isCausal
+        let onWhat = repeatText == nil ? "random" : "repeat"
+        print(
+            "layer  head  entropy  prev-token   sink  prev (\(onWhat))  \(isEncoder ? "next (\(onWhat))  " : "")induction  label")
         for head in summary.heads.sorted(by: { ($0.layer, $0.head) < ($1.layer, $1.head) }) {
             print(
                 String(
-                    format: "%5d  %4d  %7.3f  %10.3f  %5.3f  %13.3f  %9.3f  ", head.layer, head.head, head.entropy,
-                    head.previousToken, head.firstToken, head.previousTokenOnRandom, head.induction)
+                    format: "%5d  %4d  %7.3f  %10.3f  %5.3f  %13.3f  ", head.layer, head.head, head.entropy,
+                    head.previousToken, head.firstToken, head.previousTokenOnRandom)
+                    + (head.nextTokenOnRandom.map { String(format: "%13.3f  ", $0) } ?? "")
+                    + String(format: "%9.3f  ", head.induction)
                     + (head.labels.isEmpty ? "-" : head.labels.joined(separator: ", ")))
         }
         print("")
@@ -121,6 +128,13 @@ struct HeadsCommand: ParsableCommand {
                     best.layer, best.head, best.previousTokenOnRandom, measuredOn, best.previousToken)
                     + (best.previousTokenOnRandom > t.previousToken ? "" : String(format: "; below the %.1f threshold", t.previousToken)))
         }
+        if let best = summary.strongestNextToken, let score = best.nextTokenOnRandom {
+            print(
+                String(
+                    format: "strongest next-token head: layer %d head %d (%.3f on %@; only an encoder can look ahead)",
+                    best.layer, best.head, score, measuredOn)
+                    + (score > t.previousToken ? "" : String(format: "; below the %.1f threshold", t.previousToken)))
+        }
         if let best = summary.strongestInduction {
             print(
                 String(
@@ -130,7 +144,8 @@ struct HeadsCommand: ParsableCommand {
         }
         print(
             String(
-                format: "thresholds: previous-token > %.1f (%@), induction > %.1f, first-token sink > %.1f (prompt)",
+                format:
+                    "thresholds: previous-token\(isEncoder ? " and next-token" : "") > %.1f (%@), induction > %.1f, first-token sink > %.1f (prompt)",
                 t.previousToken, repeatText == nil ? "random" : "repeated text", t.induction, t.firstToken))
     }
 }
@@ -151,6 +166,8 @@ struct HeadsReport: Encodable {
     var heads: [HeadSummary.Head]
     var strongestPreviousToken: Strongest?
     var strongestInduction: Strongest?
+    /// Encoders only.
+    var strongestNextToken: Strongest?
 
     init(model: String, prompt: String, summary: HeadSummary) {
         self.model = model
@@ -165,5 +182,6 @@ struct HeadsReport: Encodable {
             Strongest(layer: $0.layer, head: $0.head, score: $0.previousTokenOnRandom)
         }
         strongestInduction = summary.strongestInduction.map { Strongest(layer: $0.layer, head: $0.head, score: $0.induction) }
+        strongestNextToken = summary.strongestNextToken.map { Strongest(layer: $0.layer, head: $0.head, score: $0.nextTokenOnRandom ?? 0) }
     }
 }

@@ -56,11 +56,13 @@ struct Lantern: ParsableCommand {
         commandName: "lantern",
         abstract: "Run real language models and see what happens inside them.",
         discussion: """
-            Lantern runs GPT-2 and Llama-style models (decoders) and BERT-style encoders on the
-            CPU, token by token, and shows what happens inside. Models are Hugging Face folders (config.json +
-            model.safetensors + tokenizer files) or llama2.c .bin checkpoints.
+            Lantern runs GPT-2 and Llama-style models (decoders) and BERT-style encoders on
+            the CPU, token by token, and shows what happens inside. Models are Hugging Face
+            folders (config.json + model.safetensors + tokenizer files) or llama2.c .bin
+            checkpoints.
 
-            Run `lantern` alone on a terminal for a welcome, or `lantern lesson` for the guided lessons.
+            Run `lantern` alone on a terminal for a welcome, or `lantern lesson` for the
+            guided lessons.
 
             Examples:
               lantern lesson 1

@@ -11,20 +11,19 @@ struct LensCommand: ParsableCommand {
         abstract: "The logit lens: what the model would predict if it stopped after each layer.",
         discussion: """
             Lantern reads the residual stream at every position after the embeddings
-            ("embed") and after each layer, applies the model's final norm and
-            unembedding, and shows the most likely next tokens with their
-            probabilities. The last layer's row is the model's real prediction.
-            A * marks a token that is the one that actually comes next.
+            ("embed") and after each layer, applies the model's final norm and unembedding,
+            and shows the most likely next tokens with their probabilities. The last
+            layer's row is the model's real prediction. A * marks a token that is the one
+            that actually comes next.
 
             Examples:
               lantern lens "Once upon a time, there was a" --model stories260K.bin
               lantern lens "The Eiffel Tower is in" --model path/to/gpt2 --top 3
               lantern lens --trace output/trace --model stories260K.bin --json
               lantern lens "Once upon a time" --model stories260K.bin --png
-            --png also draws the grid as a picture (output/lens.png, or the file or
-            folder given with --out): each cell shows the top token, coloured by its
-            probability; its path is printed after the grid.
-            A trace needs the residual stream:
+            --png also draws the grid as a picture (output/lens.png, or the file or folder
+            given with --out): each cell shows the top token, coloured by its probability;
+            its path is printed after the grid. A trace needs the residual stream:
               lantern generate ... --trace DIR --capture +resid_post
             """)
 

@@ -9,23 +9,25 @@ struct LessonCommand: ParsableCommand {
         commandName: "lesson",
         abstract: "Guided lessons on how a transformer works, run on the real engine.",
         discussion: """
-            Each lesson prints its text, runs real `lantern` commands (pictures go to output/), pauses,
-            and asks questions checked against the actual numbers. Progress is saved in
-            $LANTERN_HOME/progress.json (default ~/.lantern/progress.json).
+            Each lesson prints its text, runs real `lantern` commands (pictures go to
+            output/), pauses, and asks questions checked against the actual numbers.
+            Progress is saved in $LANTERN_HOME/progress.json (default
+            ~/.lantern/progress.json).
 
               lantern lesson              list the lessons with your progress
-              lantern lesson 5            start (or resume) lesson 5; an id such as `attention` works too
+              lantern lesson 5            start (or resume) lesson 5; or by id: `attention`
               lantern lesson next         the first lesson you have not finished
               lantern lesson reset [N]    forget all progress (or one lesson's)
               lantern lesson --check      lint the lessons: files, ids, blocks, commands
 
-            At a question type the answer and press Enter; s skips, q stops (resume later). Answers are
-            read line by line, so a pipe or tmux works: --interactive keeps asking even when standard
-            input is not a terminal. --auto (the default when standard input is not a terminal) prints
-            the whole lesson with the answers, asks nothing, saves nothing and exits 0 (used by CI).
+            At a question type the answer and press Enter; s skips, q stops (resume later).
+            Answers are read line by line, so a pipe or tmux works: --interactive keeps
+            asking even when standard input is not a terminal. --auto (the default when
+            standard input is not a terminal) prints the whole lesson with the answers,
+            asks nothing, saves nothing and exits 0 (used by CI).
 
-            Lessons are found in --lessons DIR, else $LANTERN_LESSONS, else ./lessons, else lessons/
-            beside the executable, else the checkout the binary was built from.
+            Lessons are found in --lessons DIR, else $LANTERN_LESSONS, else ./lessons, else
+            lessons/ beside the executable, else the checkout the binary was built from.
             """)
 
     @Argument(help: ArgumentHelp("A lesson number or id, `next`, or `reset` [N]; nothing lists the lessons.", valueName: "lesson"))

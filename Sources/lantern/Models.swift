@@ -7,10 +7,11 @@ struct ModelsCommand: ParsableCommand {
         commandName: "models",
         abstract: "List the models on this machine and the ones `lantern download` can fetch.",
         discussion: """
-            Local models come from Lantern's folder ($LANTERN_HOME/models, by default \
-            ~/.lantern/models) and from the Hugging Face hub cache ($HF_HUB_CACHE, else $HF_HOME/hub, \
-            else ~/.cache/huggingface/hub), so models fetched with the huggingface_hub Python library \
-            work as they are. Pass the name shown to --model.
+            Local models come from Lantern's folder ($LANTERN_HOME/models, by default
+            ~/.lantern/models) and from the Hugging Face hub cache ($HF_HUB_CACHE, else
+            $HF_HOME/hub, else ~/.cache/huggingface/hub), so models fetched with the
+            huggingface_hub Python library work as they are. Pass the name shown to
+            --model.
 
             Examples:
               lantern models

@@ -11,19 +11,21 @@ struct PositionsCommand: ParsableCommand {
         commandName: "positions",
         abstract: "Draw positional encodings (learned, sinusoidal, rotary) as heatmaps, with a similarity-by-distance chart.",
         discussion: """
-            A transformer sees its tokens all at once; positional encodings tell it where each
-            one is. Three schemes:
+            A transformer sees its tokens all at once; positional encodings tell it where
+            each one is. Three schemes:
               learned      GPT-2: a trained vector per position (needs a GPT-2 model)
               sinusoidal   the original paper: fixed sines and cosines (no model needed;
                            width from the model or --width)
               rotary       Llama: queries and keys turned by an angle that grows with the
-                           position (head size and θ from the model, else --width and 10000)
+                           position (head size and θ from the model, else --width
+                           and 10000)
             Each table is a heatmap (rows = position, columns = channel; blue negative, red
-            positive). A second picture plots the cosine similarity of position p with p + d,
-            averaged over p, against the distance d.
+            positive). A second picture plots the cosine similarity of position p with p +
+            d, averaged over p, against the distance d.
 
-            Pictures go into output/ (positions-SCHEME.png and positions-SCHEME-similarity.png)
-            unless --out names a folder or a .png file; their paths are printed.
+            Pictures go into output/ (positions-SCHEME.png and
+            positions-SCHEME-similarity.png) unless --out names a folder or a .png file;
+            their paths are printed.
 
             Examples:
               lantern positions --scheme sinusoidal --width 128 --positions 100

@@ -25,7 +25,8 @@ struct ProbsCommand: ParsableCommand {
 
             Examples:
               lantern probs "Once upon a time" --model stories15M
-              lantern probs "The cat sat" --model gpt2 --step 3 --temperature 0.8 --top-k 40 --top-p 0.9
+              lantern probs "The cat sat" --model gpt2 --step 3 --temperature 0.8 \\
+                --top-k 40 --top-p 0.9
               lantern probs --trace output/trace --step 2 --top 15
             """)
 

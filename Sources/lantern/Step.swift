@@ -11,23 +11,31 @@ struct StepCommand: ParsableCommand {
         commandName: "step",
         abstract: "Step through generation one token at a time, seeing every choice.",
         discussion: """
-            At each step Lantern shows the text so far, the most likely next tokens with their
-            probabilities before and after the sampling filters, and the token it would sample.
-            Then type a command and press Enter (it reads plain lines, so it also works through a pipe):
+            At each step Lantern shows the text so far, the most likely next tokens with
+            their probabilities before and after the sampling filters, and the token it
+            would sample. Then type a command and press Enter (it reads plain lines, so it
+            also works through a pipe):
 
               Enter or s      take the sampled token
               1 … N           take candidate number N from the list
-              t TEXT          type a token of your own (TEXT is tokenized; each piece is taken in turn)
-              temp X          set the temperature (0 = greedy)     topk N   keep the N most likely (0 = off)
-              topp X          set top-p (1 = off)                  seed N   restart the random generator
+              t TEXT          type a token of your own (TEXT is tokenized; each
+                              piece is taken in turn)
+              temp X          set the temperature (0 = greedy)
+              topk N          keep the N most likely (0 = off)
+              topp X          set top-p (1 = off)
+              seed N          restart the random generator
               u               undo the last token
-              a L H           the newest token's attention in layer L, head H, as a heatmap
-              save DIR        save the trace so far (open it with `lantern trace show DIR`)
-              q               quit                                 ?        this help
+              a L H           the newest token's attention in layer L, head H, as a
+                              heatmap
+              save DIR        save the trace so far (open it with
+                              `lantern trace show DIR`)
+              q               quit
+              ?               this help
 
             Colour follows the terminal; NO_COLOR=1 or a pipe gives plain text.
 
-            Example: lantern step "Once upon a time" --model stories260K.bin --temperature 0.8
+            Example:
+              lantern step "Once upon a time" --model stories260K.bin --temperature 0.8
             """)
 
     @Argument(help: "The prompt (may be empty).") var prompt: String

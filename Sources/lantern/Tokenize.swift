@@ -11,8 +11,8 @@ struct TokenizeCommand: ParsableCommand {
         abstract: "Show how a model's tokenizer splits text: each token's id and piece.",
         discussion: """
             Spaces in pieces are shown as ␣, newlines as ↵, tabs as ⇥. --tokenizer alone
-            needs no model: a folder of tokenizer files (e.g. from `lantern train-tokenizer`),
-            a tokenizer.json or a llama2.c tokenizer.bin.
+            needs no model: a folder of tokenizer files (e.g. from `lantern
+            train-tokenizer`), a tokenizer.json or a llama2.c tokenizer.bin.
 
             Examples:
               lantern tokenize "Mia found the red ball."

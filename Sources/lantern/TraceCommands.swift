@@ -10,8 +10,8 @@ struct TraceCommand: ParsableCommand {
         commandName: "trace",
         abstract: "Look at saved traces: summarise, compare, replay.",
         discussion: """
-            A trace is a folder written by `lantern generate --trace DIR` or the stepper's `save`:
-            trace.json plus one NumPy .npy file per tensor. In Python:
+            A trace is a folder written by `lantern generate --trace DIR` or the stepper's
+            `save`: trace.json plus one NumPy .npy file per tensor. In Python:
               import numpy as np, json
               meta = json.load(open("DIR/trace.json"))
               pattern = np.load("DIR/blocks.0.attn.pattern.npy")   # [head, query, key]

@@ -12,36 +12,35 @@ import Transformer
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a small GPT-2 from plain text: tokenizer, weights, loss curve and attention snapshots.",
+        abstract: "Train a small GPT-2 (or a BERT: --objective mlm) from plain text, with loss curve and snapshots.",
         discussion: """
-            Reads a text file, or every .txt file in a folder, trains a byte-level
-            BPE tokenizer on it (unless --tokenizer names one), then trains a GPT-2
-            of the shape you give from random weights: AdamW, gradient clipping,
-            warm-up and cosine learning rate, mini-batches of random windows, and a
-            validation loss on the last 5% of the text.
+            Reads a text file, or every .txt file in a folder, trains a byte-level BPE
+            tokenizer on it (unless --tokenizer names one), then trains a GPT-2 of the
+            shape you give from random weights: AdamW, gradient clipping, warm-up and
+            cosine learning rate, mini-batches of random windows, and a validation loss on
+            the last 5% of the text.
 
-            The --out folder is a model folder: `--model OUT` works on it at any
-            time. It holds config.json + model.safetensors, vocab.json +
-            merges.txt, the optimiser's state, training.json (settings and log),
-            loss.png (redrawn as it trains) and snapshots/attention-step-N.png
-            (every layer and head on the probe sentence: watch heads form).
-            A checkpoint is saved every --checkpoint-every steps and at the end;
-            Ctrl-C stops after the current step and saves one. Continue a run
-            with --resume.
+            The --out folder is a model folder: `--model OUT` works on it at any time. It
+            holds config.json + model.safetensors, vocab.json + merges.txt, the optimiser's
+            state, training.json (settings and log), loss.png (redrawn as it trains) and
+            snapshots/attention-step-N.png (every layer and head on the probe sentence:
+            watch heads form). A checkpoint is saved every --checkpoint-every steps and at
+            the end; Ctrl-C stops after the current step and saves one. Continue a run with
+            --resume.
 
             An encoder: --objective mlm trains a BERT instead (attention both ways,
-            LayerNorm after each sub-block) to recover masked words: each window
-            becomes [CLS] … [SEP], 15% of its tokens are chosen and 80% of those
-            replaced by [MASK], 10% by a random token, 10% left as they are; the
-            loss counts the chosen ones only. Its tokenizer is a WordPiece
-            vocabulary built from the text (the most frequent whole words,
-            lower-cased, with word endings and characters for the rest; written
-            as tokenizer.json + vocab.txt), and `lantern fill` runs the result.
+            LayerNorm after each sub-block) to recover masked words: each window becomes
+            [CLS] … [SEP], 15% of its tokens are chosen and 80% of those replaced by
+            [MASK], 10% by a random token, 10% left as they are; the loss counts the chosen
+            ones only. Its tokenizer is a WordPiece vocabulary built from the text (the
+            most frequent whole words, lower-cased, with word endings and characters for
+            the rest; written as tokenizer.json + vocab.txt), and `lantern fill` runs the
+            result.
 
-            Fine-tuning: --init-from MODEL starts from a trained GPT-2's weights
-            and tokenizer (lantern-tiny, or any GPT-2 folder with a tied
-            unembedding) instead of random ones; the shape and context come from
-            that model, and the optimiser starts afresh at step 0.
+            Fine-tuning: --init-from MODEL starts from a trained GPT-2's weights and
+            tokenizer (lantern-tiny, or any GPT-2 folder with a tied unembedding) instead
+            of random ones; the shape and context come from that model, and the optimiser
+            starts afresh at step 0.
 
             Examples:
               lantern corpus --out output/corpus/train.txt

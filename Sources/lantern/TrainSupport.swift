@@ -70,6 +70,7 @@ struct TrainingPictures {
         guard !run.log.isEmpty else { return }
         let chart = Self.lossChart(
             run.log, totalSteps: run.settings.steps, vocabulary: run.config.vocabularySize,
+            perWhat: run.objective == .nextToken ? "per token" : "per masked token",
             title: "Training loss — \(folder.lastPathComponent)",
             shape: String(
                 format: "%d layer%@, %d heads, width %d, context %d, vocabulary %d (%.2fM parameters), batch %d",
@@ -78,7 +79,10 @@ struct TrainingPictures {
         try PNGWriter.write(try chart.render(), to: folder.appendingPathComponent("loss.png"))
     }
 
-    static func lossChart(_ log: [TrainingLogEntry], totalSteps: Int, vocabulary: Int, title: String, shape: String) -> LineChart {
+    /// `perWhat` says what the loss averages over: every token for a decoder, the masked ones for an encoder.
+    static func lossChart(
+        _ log: [TrainingLogEntry], totalSteps: Int, vocabulary: Int, perWhat: String = "per token", title: String, shape: String
+    ) -> LineChart {
         let bucket = max(1, (log.count + 299) / 300)
         var training: [Float] = [], validation: [Float] = []
         for start in stride(from: 0, to: log.count, by: bucket) {
@@ -95,7 +99,7 @@ struct TrainingPictures {
                     name: "training loss (mean of \(bucket) step\(bucket == 1 ? "" : "s") a point)", values: training,
                     color: ChartPalette.series[0]),
                 .init(name: "validation loss (held-out text)", values: validation, color: ChartPalette.series[1], markers: true)
-            ], xAxis: "step", yAxis: "cross-entropy (nats per token)", yRange: (low, high))
+            ], xAxis: "step", yAxis: "cross-entropy (nats \(perWhat))", yRange: (low, high))
         chart.xUnit = bucket
         chart.xStart = log.first?.step ?? 1  // a point starts at the step of its first entry
         if let last = log.last {

@@ -10,15 +10,16 @@ struct TrainTokenizerCommand: ParsableCommand {
         commandName: "train-tokenizer",
         abstract: "Learn a GPT-2 style byte-level BPE tokenizer (vocab.json + merges.txt) from plain text.",
         discussion: """
-            Reads a UTF-8 text file, or every .txt file in a folder (in name order). The text \
-            is split into words as GPT-2 does, and the most frequent adjacent pair of pieces \
-            is merged again and again until the vocabulary has --vocab-size tokens: 256 bytes, \
-            the merges, and <|endoftext|> with the last id. Equal counts go to the pair that \
-            comes first in byte order. The same data always gives the same files.
+            Reads a UTF-8 text file, or every .txt file in a folder (in name order). The
+            text is split into words as GPT-2 does, and the most frequent adjacent pair of
+            pieces is merged again and again until the vocabulary has --vocab-size tokens:
+            256 bytes, the merges, and <|endoftext|> with the last id. Equal counts go to
+            the pair that comes first in byte order. The same data always gives the same
+            files.
 
-            Writes vocab.json and merges.txt into --out (created if needed; both are written \
-            completely before either replaces an older file) and prints their paths and a \
-            summary. A progress bar goes to standard error on a terminal.
+            Writes vocab.json and merges.txt into --out (created if needed; both are
+            written completely before either replaces an older file) and prints their paths
+            and a summary. A progress bar goes to standard error on a terminal.
 
             Examples:
               lantern train-tokenizer --data corpus.txt --vocab-size 4096 --out output/tok4k

@@ -70,8 +70,13 @@ final class EncoderCommandTests: XCTestCase {
         let run = try CLI.run(["embed", "A cat sat.", "A dog ran.", "Stocks fell.", "--model", sentenceEncoder], in: scratch)
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         XCTAssertTrue(
-            run.stdout.contains("3 sentences → vectors of 48 (mean pooling, normalised; no sentence-transformers files in the folder"),
+            run.stdout.contains(
+                "3 sentences → vectors of 48 (mean pooling, normalised)\npooling: no sentence-transformers files in the folder"),
             run.stdout)
+        // Every line but the picture's path fits 80 columns (the long sentence is shortened).
+        let long = try CLI.run(["embed", String(repeating: "word ", count: 40), "two", "--model", sentenceEncoder], in: scratch)
+        let lines: [Substring] = long.stdout.split(separator: "\n" as Character)
+        XCTAssertTrue(lines.dropLast().allSatisfy { $0.count <= 80 }, long.stdout)
         let path = try XCTUnwrap(run.stdout.split(separator: "\n").last.map(String.init))
         XCTAssertTrue(path.hasSuffix("output/sentence-similarity.png"), path)
         let picture = try PNGReader.read(URL(fileURLWithPath: path))

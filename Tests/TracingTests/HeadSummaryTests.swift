@@ -1,5 +1,6 @@
 import Foundation
 import Generation
+import LanternTestSupport
 import Tensors
 import Tokenizers
 import Tracing
@@ -52,6 +53,41 @@ final class HeadSummaryTests: XCTestCase {
         XCTAssertEqual(AttentionMetrics.firstToken(p, head: 0), share, accuracy: 1e-6)
     }
 
+    /// An encoder's rows spread over all N keys: a uniform square scores ln N in every row (the
+    /// causal bound ln(i+1) would undercount), and a head that looks one step ahead scores 1 on
+    /// next-token and 0 on previous-token.
+    func testFullSquarePatternsOfAnEncoder() {
+        let N = 8
+        let uniform = Tensor(shape: [1, N, N], scalars: [Float](repeating: 1 / Float(N), count: N * N))
+        XCTAssertEqual(AttentionMetrics.entropy(uniform, head: 0), log(Float(N)), accuracy: 1e-5)
+        XCTAssertEqual(AttentionMetrics.nextToken(uniform, head: 0), 1 / Float(N), accuracy: 1e-6)
+        var ahead = [Float](repeating: 0, count: N * N)
+        for q in 0..<N { ahead[q * N + min(q + 1, N - 1)] = 1 }
+        let next = Tensor(shape: [1, N, N], scalars: ahead)
+        XCTAssertEqual(AttentionMetrics.nextToken(next, head: 0), 1, accuracy: 1e-6)
+        XCTAssertEqual(AttentionMetrics.previousToken(next, head: 0), 0, accuracy: 1e-6)
+        XCTAssertEqual(AttentionMetrics.entropy(next, head: 0), 0, accuracy: 1e-6)
+        var head = HeadSummary.Head(
+            layer: 0, head: 0, entropy: 0, previousToken: 0, firstToken: 0, previousTokenOnRandom: 0, induction: 0,
+            nextTokenOnRandom: 0.9)
+        XCTAssertEqual(HeadSummary.labels(head, thresholds: .init()), ["next-token"])
+        head.nextTokenOnRandom = nil
+        XCTAssertEqual(HeadSummary.labels(head, thresholds: .init()), [])
+    }
+
+    /// The built-in encoder gets a next-token score per head (a decoder gets none), and its
+    /// entropies use the whole row: some exceed the causal average bound.
+    func testEncoderHeadsGetNextTokenScores() throws {
+        let bundle = try ModelBundle.load(model: Repository.root.appendingPathComponent("Sources/ModelHub/lantern-tiny-encoder").path)
+        let ids = bundle.tokenizer.encode("Mia gave the red ball to Tom. Tom said thank you.")
+        let summary = try HeadSummary.measure(model: bundle.model, tokenizer: bundle.tokenizer, promptIds: ids, length: 10, sequences: 2)
+        XCTAssertTrue(summary.heads.allSatisfy { $0.nextTokenOnRandom != nil && (0...1.0001).contains($0.nextTokenOnRandom!) })
+        XCTAssertNotNil(summary.strongestNextToken)
+        let causalBound = (0..<ids.count).map { log(Float($0 + 1)) }.reduce(0, +) / Float(ids.count)
+        XCTAssertTrue(summary.heads.contains { $0.entropy > causalBound }, "encoder entropies: \(summary.heads.map(\.entropy))")
+        XCTAssertTrue(summary.heads.allSatisfy { $0.entropy <= log(Float(ids.count)) + 1e-4 })
+    }
+
     /// [first, r, r] with n = 5: a perfect induction head sends every second-copy token at q to
     /// q − n + 1 (the token after its first occurrence); the first copy, with nothing to copy, looks at 0.
     func testInductionScoreOnAHandMadePattern() {
@@ -101,6 +137,7 @@ final class HeadSummaryTests: XCTestCase {
             XCTAssertEqual(summary.heads.map { [$0.layer, $0.head] }, (0..<c.layers).flatMap { l in (0..<c.heads).map { [l, $0] } })
             for head in summary.heads {
                 XCTAssertTrue((0...log(Float(promptIds.count)) + 1e-4).contains(head.entropy), "\(head)")
+                XCTAssertNil(head.nextTokenOnRandom, "a decoder cannot look ahead")
                 for score in [head.previousToken, head.firstToken, head.previousTokenOnRandom, head.induction] {
                     XCTAssertTrue((0...1.0001).contains(score), "\(fixture) \(head)")
                 }

@@ -120,8 +120,11 @@ final class LoadErrorTests: XCTestCase {
     }
 
     func testUnknownArchitecture() throws {
-        try write(config: #"{"architectures": ["T5ForConditionalGeneration"], "hidden_size": 4}"#)
-        expectError(["unsupported architecture T5ForConditionalGeneration"])
+        try write(config: #"{"architectures": ["MambaForCausalLM"], "hidden_size": 4}"#)
+        expectError(["unsupported architecture MambaForCausalLM"])
+        // A known family's other heads are refused by name.
+        try write(config: #"{"architectures": ["T5EncoderModel"], "model_type": "t5", "d_model": 4}"#)
+        expectError(["T5EncoderModel", "T5ForConditionalGeneration"])
     }
 
     func testMissingWeights() throws {
