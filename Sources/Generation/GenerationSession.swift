@@ -16,10 +16,20 @@ public struct ForwardRecord: Sendable {
 /// One sequence being generated step by step: the state that `generate`, the interactive
 /// stepper and traces share. Prefill runs the prompt as one pass; each accepted token then
 /// runs one cached pass. Every step can be undone, and the settings can change between steps.
+///
+/// An encoder–decoder reads the prompt with its encoder (once) and writes with its decoder,
+/// which starts from the model's decoder start token: `promptIds` are the encoder's input,
+/// `decoderTokens` the decoder's sequence (start token, then what was generated).
 public final class GenerationSession {
     public let model: any LanguageModel
     public let tokenizer: any Tokenizer
     public let promptIds: [Int]
+    /// What the decoder starts from before anything is generated: empty for a decoder-only model
+    /// (its prompt is its start), the decoder start token for an encoder–decoder.
+    public let decoderPrefix: [Int]
+    /// Encoder–decoders: the encoder's records (`encoder.…`) and the cross-attention keys and
+    /// values of the source (`blocks.L.cross_attn.k/v`), from its one pass over the prompt.
+    public private(set) var encoderRecords: [String: Tensor] = [:]
     public let capture: CaptureSpec
     public private(set) var generatedIds: [Int] = []
     /// The sampling funnel of each generated token (forced tokens included, marked `forced`).
@@ -65,18 +75,34 @@ public final class GenerationSession {
         self.promptIds = promptIds
         self.capture = capture
         self.sampler = Sampler(settings: settings)
-        self.cache = model.makeCache()
         let start = Date()
-        let result = model.forward(promptIds, cache: &cache, capture: capture, allLogits: false)
+        if model.config.isEncoderDecoder {
+            guard let first = model.config.decoderStartTokenId ?? model.config.bosTokenId,
+                let encoded = model.encode(source: promptIds, capture: capture)
+            else { throw GenerationError.noDecoderStart(family: model.config.family.displayName) }
+            cache = encoded.cache
+            encoderRecords = encoded.records
+            decoderPrefix = [first]
+        } else {
+            cache = model.makeCache()
+            decoderPrefix = []
+        }
+        let firstIds = decoderPrefix.isEmpty ? promptIds : decoderPrefix
+        let result = model.forward(firstIds, cache: &cache, capture: capture, allLogits: false)
         prefillSeconds = Date().timeIntervalSince(start)
         logits = result.logits.scalars
-        if !capture.isEmpty { forwardRecords.append(ForwardRecord(start: 0, rows: promptIds.count, records: result.records)) }
+        if !capture.isEmpty { forwardRecords.append(ForwardRecord(start: 0, rows: firstIds.count, records: result.records)) }
     }
 
+    /// The whole text so far: the prompt, then what was generated (for an encoder–decoder, the
+    /// source, then the target without its start token).
     public var tokens: [Int] { promptIds + generatedIds }
+    /// The sequence the decoder has run: `tokens` for a decoder-only model; the decoder start
+    /// token, then what was generated, for an encoder–decoder. Its records' rows are these.
+    public var decoderTokens: [Int] { decoderPrefix.isEmpty ? tokens : decoderPrefix + generatedIds }
     public var contextLength: Int { model.config.contextLength }
-    /// True when no further token fits in the context window.
-    public var isContextFull: Bool { tokens.count >= contextLength }
+    /// True when no further token fits in the context window (the decoder's, for an encoder–decoder).
+    public var isContextFull: Bool { decoderTokens.count >= contextLength }
     public var canUndo: Bool { !history.isEmpty }
     /// Ids never drawn (e.g. end-of-text, for `--ignore-eos`); the funnel shows them at probability 0.
     public var suppressedTokens: Set<Int> = []

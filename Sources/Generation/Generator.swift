@@ -38,9 +38,14 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError {
     case nonFiniteLogits(position: Int, value: Float)
     /// Generation asked of an encoder (BERT), which reads a whole text and does not write one.
     case encoderDoesNotGenerate(family: String)
+    /// An encoder–decoder whose config names no token for its decoder to start from.
+    case noDecoderStart(family: String)
 
     public var description: String {
         switch self {
+        case .noDecoderStart(let family):
+            return
+                "this \(family) model's config.json names no decoder_start_token_id (nor a bos_token_id), so its decoder has nothing to start from; add the checkpoint's decoder_start_token_id to config.json"
         case .encoderDoesNotGenerate(let family):
             return
                 "this model is an encoder (\(family)): it reads a whole text at once, every word attending to the words before and after it, and does not write text; fill in a blank with `lantern fill \"The cat sat on the [MASK].\"` (models with a masked-language head) or compare sentences with `lantern embed \"one sentence\" \"another\"`; attention, heads, lens and embeddings work on encoders too"
@@ -102,6 +107,16 @@ public final class Generator {
         return promptIds
     }
 
+    /// The token the model's generation config forces at this step, if any: BART writes
+    /// `forced_bos_token_id` first and `forced_eos_token_id` when the length limit is reached
+    /// (as transformers' ForcedBOS/ForcedEOS logits processors do).
+    func forcedToken(session: GenerationSession, maxNewTokens: Int) -> Int? {
+        let c = model.config
+        if session.generatedIds.isEmpty, let first = c.forcedFirstTokenId { return first }
+        if session.generatedIds.count == maxNewTokens - 1, let last = c.forcedLastTokenId { return last }
+        return nil
+    }
+
     /// Generates up to `maxNewTokens` tokens. With `ignoringEndOfText` the model's end-of-text
     /// token is never drawn (llama.cpp's `--ignore-eos`), so only the limit, a stop string or a
     /// full context window ends the text.
@@ -119,7 +134,7 @@ public final class Generator {
             if model.config.beginningOfSequenceEndsText, let bos = model.config.bosTokenId { session.suppressedTokens.insert(bos) }
         }
         // Told the last prompt token, so llama2.c drops the leading space of a piece after <s> as run.c does.
-        var decoder = StreamingDecoder(tokenizer: tokenizer, skipSpecialTokens: true, following: session.promptIds.last)
+        var decoder = StreamingDecoder(tokenizer: tokenizer, skipSpecialTokens: true, following: session.decoderTokens.last)
         var filter = StopStringFilter(stops: stopStrings)
         var text = ""
         var stopReason = StopReason.maxTokens
@@ -135,7 +150,7 @@ public final class Generator {
             if let bad = session.logits.first(where: { !$0.isFinite }) {
                 throw GenerationError.nonFiniteLogits(position: session.tokens.count, value: bad)
             }
-            let step = session.sample()
+            let step = forcedToken(session: session, maxNewTokens: maxNewTokens).map(session.forcedStep) ?? session.sample()
             if isEndOfText(step.chosen) { session.recordFinalStep(step); stopReason = .endOfText; break }
             // The sequence never grows past the context.
             if session.isContextFull { stopReason = .contextFull; break }

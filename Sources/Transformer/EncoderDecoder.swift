@@ -209,19 +209,27 @@ public final class EncoderDecoderModel: LanguageModel {
     private struct Scratch {
         let x: ScratchBuffer, normed: ScratchBuffer, q: ScratchBuffer, k: ScratchBuffer, v: ScratchBuffer
         let heads: ScratchBuffer, out: ScratchBuffer, hidden: ScratchBuffer, gate: ScratchBuffer
+        let gated: Bool
 
         init(rows N: Int, config: TransformerConfig) {
             let C = config.width, A = config.heads * config.headSize, FF = config.feedForwardWidth
             x = ScratchBuffer(N * C); normed = ScratchBuffer(N * C)
             q = ScratchBuffer(N * A); k = ScratchBuffer(N * A); v = ScratchBuffer(N * A); heads = ScratchBuffer(N * A)
             out = ScratchBuffer(N * C); hidden = ScratchBuffer(N * FF)
-            gate = ScratchBuffer(config.feedForward == .gatedGELU ? N * FF : 1)
+            gated = config.feedForward == .gatedGELU
+            gate = ScratchBuffer(gated ? N * FF : 1)
         }
 
-        var buffers: EncoderDecoderBuffers {
-            EncoderDecoderBuffers(
-                normed: normed.pointer, q: q.pointer, k: k.pointer, v: v.pointer, heads: heads.pointer, out: out.pointer,
-                hidden: hidden.pointer, gateHidden: gate.pointer)
+        /// Every layer's buffers: the stream `x` updated in place, the rest shared.
+        var layer: EncoderDecoderLayerBuffers {
+            let attention = AttentionBuffers(q: q.pointer, k: k.pointer, v: v.pointer, heads: heads.pointer)
+            let sublayer = SublayerBuffers(normed: normed.pointer, out: out.pointer, sum: x.pointer, result: x.pointer)
+            return EncoderDecoderLayerBuffers(
+                selfAttention: attention, selfSublayer: sublayer, crossAttention: attention, crossSublayer: sublayer,
+                // In place: over the gate when gated (hidden is still to be multiplied in), else over hidden.
+                feedForward: FeedForwardBuffers(
+                    hidden: hidden.pointer, gate: gate.pointer, activated: gated ? gate.pointer : hidden.pointer),
+                feedForwardSublayer: sublayer)
         }
 
         func free() { [x, normed, q, k, v, heads, out, hidden, gate].forEach { $0.free() } }
@@ -253,8 +261,9 @@ public final class EncoderDecoderModel: LanguageModel {
             tokens: source, start: 0, table: .matrix(weights.tokenEmbedding), stack: weights.encoder.view, config: config, x: x,
             recorder: &recorder)
         bias.withOptionalPointer { bias in
+            let layer = scratch.layer
             EncoderDecoderPass.blocks(
-                weights.encoder.view, x: x, rows: S, config: config, scratch.buffers,
+                weights.encoder.view, input: x, output: x, rows: S, config: config, layers: { _ in layer },
                 selfAttention: { l, b, recorder in
                     selfCache.store(keys: b.k, values: b.v, rowStride: A, layer: l, start: 0, rows: S)
                     recordedAttention(
@@ -309,8 +318,9 @@ public final class EncoderDecoderModel: LanguageModel {
             recorder: &recorder)
         let crossKeys = cache.crossKeys, crossValues = cache.crossValues
         bias.withOptionalPointer { bias in
+            let layer = scratch.layer
             EncoderDecoderPass.blocks(
-                weights.decoder.view, x: x, rows: T, config: config, scratch.buffers,
+                weights.decoder.view, input: x, output: x, rows: T, config: config, layers: { _ in layer },
                 selfAttention: { l, b, recorder in
                     cache.store(keys: b.k, values: b.v, rowStride: A, layer: l, start: start, rows: T)
                     recordedAttention(

@@ -25,9 +25,13 @@ struct NormView {
     var weight: UnsafePointer<Float>  // [C]
     var bias: UnsafePointer<Float>?  // [C] (LayerNorm only)
 
-    func apply(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, rows N: Int, C: Int, eps: Float) {
+    /// `mean` and `rstd` `[N]` keep a LayerNorm's statistics for the backward pass.
+    func apply(
+        _ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, rows N: Int, C: Int, eps: Float,
+        mean: UnsafeMutablePointer<Float>? = nil, rstd: UnsafeMutablePointer<Float>? = nil
+    ) {
         if let bias {
-            layerNormForward(out: out, input: input, weight: weight, bias: bias, T: N, C: C, eps: eps)
+            layerNormForward(out: out, input: input, weight: weight, bias: bias, T: N, C: C, eps: eps, mean: mean, rstd: rstd)
         } else {
             rmsNormForward(out: out, input: input, weight: weight, T: N, C: C, eps: eps)
         }
@@ -64,117 +68,159 @@ struct StackView {
     var finalNorm: NormView?  // T5's final_layer_norm
 }
 
-/// Where one block's intermediates go, each `[N, ·]`; inference gives every layer the same.
-/// The stream `x` is updated in place: pre-LN adds each sub-block's output to it, post-LN
-/// replaces it by the norm of the sum.
-struct EncoderDecoderBuffers {
-    var normed: UnsafeMutablePointer<Float>  // [N, C]  a sub-block's input after its norm (pre-LN)
-    var q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>  // [N, A] each
+/// Where one sub-block (attention or feed-forward) writes, each `[N, C]`. Inference points
+/// `sum` and `result` at the stream itself (updated in place) and shares the rest between
+/// layers; training gives every sub-block of every layer its own, with the norm's statistics.
+struct SublayerBuffers {
+    var normed: UnsafeMutablePointer<Float>  // the input after its norm (pre-LN only)
+    var out: UnsafeMutablePointer<Float>  // the sub-block's output
+    var sum: UnsafeMutablePointer<Float>  // input + out
+    var result: UnsafeMutablePointer<Float>  // the stream after: sum (pre-LN) or norm(sum) (post-LN)
+    var mean: UnsafeMutablePointer<Float>? = nil, rstd: UnsafeMutablePointer<Float>? = nil  // [N] (training, post-LN)
+}
+
+/// An attention's intermediates.
+struct AttentionBuffers {
+    var q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>  // [N, A] (cross: k, v unused)
     var heads: UnsafeMutablePointer<Float>  // [N, A]
-    var out: UnsafeMutablePointer<Float>  // [N, C]  a sub-block's output
-    var hidden: UnsafeMutablePointer<Float>, gateHidden: UnsafeMutablePointer<Float>  // [N, FF] each
+}
+
+/// The feed-forward's intermediates, `[N, FF]` each (inference: `activated == hidden`).
+struct FeedForwardBuffers {
+    var hidden: UnsafeMutablePointer<Float>  // up(x), before the activation
+    var gate: UnsafeMutablePointer<Float>  // gate(x) (gated only)
+    var activated: UnsafeMutablePointer<Float>  // act(hidden), or act(gate) ⊙ hidden
+}
+
+/// One block's buffers; `cross` and `crossAttention` only in the decoder's.
+struct EncoderDecoderLayerBuffers {
+    var selfAttention: AttentionBuffers, selfSublayer: SublayerBuffers
+    var crossAttention: AttentionBuffers?, crossSublayer: SublayerBuffers?
+    var feedForward: FeedForwardBuffers, feedForwardSublayer: SublayerBuffers
 }
 
 enum EncoderDecoderPass {
     /// Self-attention for one layer: reads `q`, `k`, `v` `[N, A]` of the new rows, writes the
     /// heads' outputs `[N, A]` (the driver caches keys and values and adds any position bias).
-    typealias SelfAttention = (_ layer: Int, _ b: EncoderDecoderBuffers, _ recorder: inout Recorder) -> Void
+    typealias SelfAttention = (_ layer: Int, _ b: AttentionBuffers, _ recorder: inout Recorder) -> Void
     /// Cross-attention for one decoder layer: reads the rows' queries `b.q`, writes `b.heads`.
     typealias CrossAttention = SelfAttention
 
     /// Token embeddings (× √C when the config scales them), the learned positions of rows at
     /// `start..<start+N` (offset as the config says), then the embedding norm: into `x[N, C]`.
+    /// Training passes `embedded` (the sum before the norm) and the norm's statistics.
     static func embed(
         tokens: [Int], start: Int, table: LinearWeight, stack: StackView, config: TransformerConfig,
-        x: UnsafeMutablePointer<Float>, recorder: inout Recorder
+        x: UnsafeMutablePointer<Float>, embedded: UnsafeMutablePointer<Float>? = nil,
+        mean: UnsafeMutablePointer<Float>? = nil, rstd: UnsafeMutablePointer<Float>? = nil, recorder: inout Recorder
     ) {
         let N = tokens.count, C = config.width
-        for n in 0..<N { table.copyRow(tokens[n], columns: C, into: x + n * C) }
+        let sum = stack.embedNorm == nil ? x : (embedded ?? x)
+        for n in 0..<N { table.copyRow(tokens[n], columns: C, into: sum + n * C) }
         if config.scalesEmbeddings {
             let scale = Float(C).squareRoot()
-            for i in 0..<(N * C) { x[i] *= scale }
+            for i in 0..<(N * C) { sum[i] *= scale }
         }
-        recorder.rowMajor(.embed, x, width: C)
+        recorder.rowMajor(.embed, sum, width: C)
         if let positions = stack.positions {
             let first = positions + (start + config.positionOffset) * C
             recorder.rowMajor(.posEmbed, first, width: C)
-            for n in 0..<N { addInPlace(x + n * C, first + n * C, count: C) }
+            for n in 0..<N { addInPlace(sum + n * C, first + n * C, count: C) }
         }
         if let norm = stack.embedNorm {
-            norm.apply(x, x, rows: N, C: C, eps: config.normEpsilon)
+            norm.apply(x, sum, rows: N, C: C, eps: config.normEpsilon, mean: mean, rstd: rstd)
             recorder.rowMajor(.embedNorm, x, width: C)
         }
     }
 
-    /// The blocks of one stack over `x[N, C]`, then its final norm: the encoder's output, or the
-    /// decoder's rows ready for the head. `cross` is nil for the encoder.
+    /// The blocks of one stack from `input[N, C]` (the embeddings), then its final norm into
+    /// `output`: the encoder's output, or the decoder's rows ready for the head. `cross` is nil
+    /// for the encoder. Inference passes one `x` as input, output and every layer's stream.
     static func blocks(
-        _ stack: StackView, x: UnsafeMutablePointer<Float>, rows N: Int, config: TransformerConfig, _ b: EncoderDecoderBuffers,
-        selfAttention: SelfAttention, cross: CrossAttention?, recorder: inout Recorder
+        _ stack: StackView, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, rows N: Int, config: TransformerConfig,
+        layers: (Int) -> EncoderDecoderLayerBuffers, selfAttention: SelfAttention, cross: CrossAttention?, recorder: inout Recorder
     ) {
+        var x = input
         for (l, block) in stack.blocks.enumerated() {
+            let buffers = layers(l)
             self.block(
-                layer: l, block, x: x, rows: N, config: config, b, selfAttention: selfAttention, cross: cross, recorder: &recorder)
+                layer: l, block, input: x, buffers, rows: N, config: config, selfAttention: selfAttention, cross: cross, recorder: &recorder
+            )
+            x = UnsafePointer(buffers.feedForwardSublayer.result)
         }
         if let norm = stack.finalNorm {
-            norm.apply(x, x, rows: N, C: config.width, eps: config.normEpsilon)
-            recorder.rowMajor(.lnFinal, x, width: config.width)
+            norm.apply(output, x, rows: N, C: config.width, eps: config.normEpsilon)
+            recorder.rowMajor(.lnFinal, output, width: config.width)
+        } else if output != UnsafeMutablePointer(mutating: x) {
+            output.update(from: x, count: N * config.width)
         }
     }
 
     /// One block: self-attention, cross-attention (decoder), feed-forward, each wrapped in its
     /// norm and residual addition.
     static func block(
-        layer l: Int, _ w: EncoderDecoderBlockView, x: UnsafeMutablePointer<Float>, rows N: Int, config: TransformerConfig,
-        _ b: EncoderDecoderBuffers, selfAttention: SelfAttention, cross: CrossAttention?, recorder: inout Recorder
+        layer l: Int, _ w: EncoderDecoderBlockView, input: UnsafePointer<Float>, _ b: EncoderDecoderLayerBuffers, rows N: Int,
+        config: TransformerConfig, selfAttention: SelfAttention, cross: CrossAttention?, recorder: inout Recorder
     ) {
-        sublayer(layer: l, norm: w.selfNorm, normRecord: .ln1, sumRecord: .residMid, x: x, rows: N, config: config, b, &recorder) {
-            input, recorder in
+        sublayer(layer: l, norm: w.selfNorm, records: (.ln1, .residMid), input: input, b.selfSublayer, rows: N, config: config, &recorder) {
+            normed, recorder in
             attention(
-                layer: l, w.selfAttention, input: input, projectsKeys: true, rows: N, config: config, b,
-                records: (.q, .k, .v, .z, .attnOut), attend: selfAttention, recorder: &recorder)
+                layer: l, w.selfAttention, input: normed, projectsKeys: true, rows: N, config: config, b.selfAttention,
+                out: b.selfSublayer.out, records: (.q, .k, .v, .z, .attnOut), attend: selfAttention, recorder: &recorder)
         }
-        if let cross, let crossWeights = w.cross, let crossNorm = w.crossNorm {
-            sublayer(layer: l, norm: crossNorm, normRecord: .lnCross, sumRecord: .residCross, x: x, rows: N, config: config, b, &recorder) {
-                input, recorder in
+        var x = UnsafePointer(b.selfSublayer.result)
+        if let cross, let crossWeights = w.cross, let crossNorm = w.crossNorm, let crossBuffers = b.crossAttention,
+            let crossSublayer = b.crossSublayer
+        {
+            sublayer(
+                layer: l, norm: crossNorm, records: (.lnCross, .residCross), input: x, crossSublayer, rows: N, config: config, &recorder
+            ) {
+                normed, recorder in
                 attention(
-                    layer: l, crossWeights, input: input, projectsKeys: false, rows: N, config: config, b,
-                    records: (.crossQ, .crossK, .crossV, .crossZ, .crossOut), attend: cross, recorder: &recorder)
+                    layer: l, crossWeights, input: normed, projectsKeys: false, rows: N, config: config, crossBuffers,
+                    out: crossSublayer.out, records: (.crossQ, .crossK, .crossV, .crossZ, .crossOut), attend: cross, recorder: &recorder)
             }
+            x = UnsafePointer(crossSublayer.result)
         }
-        sublayer(layer: l, norm: w.feedForwardNorm, normRecord: .ln2, sumRecord: .residPost, x: x, rows: N, config: config, b, &recorder) {
-            input, recorder in
-            feedForward(layer: l, w.feedForward, input: input, rows: N, config: config, b, recorder: &recorder)
+        sublayer(
+            layer: l, norm: w.feedForwardNorm, records: (.ln2, .residPost), input: x, b.feedForwardSublayer, rows: N, config: config,
+            &recorder
+        ) {
+            normed, recorder in
+            feedForward(
+                layer: l, w.feedForward, input: normed, rows: N, config: config, b.feedForward, out: b.feedForwardSublayer.out,
+                recorder: &recorder)
         }
     }
 
-    /// A sub-block with its norm and residual: pre-LN `x += f(norm(x))` (the norm recorded as
-    /// `normRecord`), post-LN `x = norm(x + f(x))`; `f` writes `b.out`. The stream after it is
-    /// recorded as `sumRecord`.
+    /// A sub-block with its norm and residual: pre-LN `result = input + f(norm(input))` (the
+    /// norm recorded as `records.norm`), post-LN `result = norm(input + f(input))`; `f` writes
+    /// `b.out`. The stream after it is recorded as `records.stream`.
     private static func sublayer(
-        layer l: Int, norm: NormView, normRecord: RecordKind, sumRecord: RecordKind, x: UnsafeMutablePointer<Float>, rows N: Int,
-        config: TransformerConfig, _ b: EncoderDecoderBuffers, _ recorder: inout Recorder,
+        layer l: Int, norm: NormView, records: (norm: RecordKind, stream: RecordKind), input: UnsafePointer<Float>, _ b: SublayerBuffers,
+        rows N: Int, config: TransformerConfig, _ recorder: inout Recorder,
         _ f: (_ input: UnsafePointer<Float>, _ recorder: inout Recorder) -> Void
     ) {
         let C = config.width
         if config.normalizesAfterSublayer {
-            f(x, &recorder)
-            addInPlace(x, b.out, count: N * C)
-            norm.apply(x, x, rows: N, C: C, eps: config.normEpsilon)
+            f(input, &recorder)
+            fastResidualForward(out: b.sum, inp1: input, inp2: b.out, N: N * C)
+            norm.apply(b.result, b.sum, rows: N, C: C, eps: config.normEpsilon, mean: b.mean, rstd: b.rstd)
         } else {
-            norm.apply(b.normed, x, rows: N, C: C, eps: config.normEpsilon)
-            recorder.rowMajor(normRecord, layer: l, b.normed, width: C)
+            norm.apply(b.normed, input, rows: N, C: C, eps: config.normEpsilon)
+            recorder.rowMajor(records.norm, layer: l, b.normed, width: C)
             f(b.normed, &recorder)
-            addInPlace(x, b.out, count: N * C)
+            fastResidualForward(out: b.result, inp1: input, inp2: b.out, N: N * C)
         }
-        recorder.rowMajor(sumRecord, layer: l, x, width: C)
+        recorder.rowMajor(records.stream, layer: l, b.result, width: C)
     }
 
-    /// Projections, the driver's attention, the output projection. Cross-attention projects only
-    /// the queries (the encoder's keys and values were projected once, when it ran).
+    /// Projections, the driver's attention, the output projection into `out`. Cross-attention
+    /// projects only the queries (the encoder's keys and values were projected once, when it ran).
     private static func attention(
         layer l: Int, _ w: AttentionView, input: UnsafePointer<Float>, projectsKeys: Bool, rows N: Int, config: TransformerConfig,
-        _ b: EncoderDecoderBuffers, records: (q: RecordKind, k: RecordKind, v: RecordKind, z: RecordKind, out: RecordKind),
+        _ b: AttentionBuffers, out: UnsafeMutablePointer<Float>,
+        records: (q: RecordKind, k: RecordKind, v: RecordKind, z: RecordKind, out: RecordKind),
         attend: SelfAttention, recorder: inout Recorder
     ) {
         let C = config.width, NH = config.heads, hs = config.headSize, A = NH * hs
@@ -188,32 +234,32 @@ enum EncoderDecoderPass {
         }
         attend(l, b, &recorder)
         recorder.perHead(records.z, layer: l, b.heads, stride: A, offset: 0, heads: NH, headSize: hs)
-        linearForward(out: b.out, input: b.heads, weight: w.o, bias: w.oBias, T: N, C: A, OC: C)
-        recorder.rowMajor(records.out, layer: l, b.out, width: C)
+        linearForward(out: out, input: b.heads, weight: w.o, bias: w.oBias, T: N, C: A, OC: C)
+        recorder.rowMajor(records.out, layer: l, out, width: C)
     }
 
     private static func feedForward(
         layer l: Int, _ w: FeedForwardView, input: UnsafePointer<Float>, rows N: Int, config: TransformerConfig,
-        _ b: EncoderDecoderBuffers, recorder: inout Recorder
+        _ b: FeedForwardBuffers, out: UnsafeMutablePointer<Float>, recorder: inout Recorder
     ) {
         let C = config.width, FF = config.feedForwardWidth, count = N * FF
         linearForward(out: b.hidden, input: input, weight: w.up, bias: w.upBias, T: N, C: C, OC: FF)
         switch config.feedForward {
         case .relu:
-            for i in 0..<count { b.hidden[i] = max(0, b.hidden[i]) }
+            for i in 0..<count { b.activated[i] = max(0, b.hidden[i]) }
         case .gatedGELU:
             guard let gate = w.gate else { preconditionFailure("EncoderDecoderPass: a gated feed-forward without its gate") }
-            linearForward(out: b.gateHidden, input: input, weight: gate, bias: nil, T: N, C: C, OC: FF)
-            geluForward(out: b.gateHidden, input: b.gateHidden, count: count)
-            for i in 0..<count { b.hidden[i] *= b.gateHidden[i] }
+            linearForward(out: b.gate, input: input, weight: gate, bias: nil, T: N, C: C, OC: FF)
+            geluForward(out: b.activated, input: b.gate, count: count)
+            for i in 0..<count { b.activated[i] *= b.hidden[i] }
         case .gelu:
-            geluErfForward(out: b.hidden, input: b.hidden, count: count)
+            geluErfForward(out: b.activated, input: b.hidden, count: count)
         case .swiGLU:
             preconditionFailure("EncoderDecoderPass: SwiGLU is Llama's")
         }
-        recorder.rowMajor(.mlpHidden, layer: l, b.hidden, width: FF)
-        linearForward(out: b.out, input: b.hidden, weight: w.down, bias: w.downBias, T: N, C: FF, OC: C)
-        recorder.rowMajor(.mlpOut, layer: l, b.out, width: C)
+        recorder.rowMajor(.mlpHidden, layer: l, b.activated, width: FF)
+        linearForward(out: out, input: b.activated, weight: w.down, bias: w.downBias, T: N, C: FF, OC: C)
+        recorder.rowMajor(.mlpOut, layer: l, out, width: C)
     }
 }
 
