@@ -33,6 +33,11 @@ they enter block 0, then each block's output; T5's last entry is after the final
 cache (``past_key_values``), ``greedy.json``: ``model.generate`` greedy (num_beams 1, no
 n-gram rule) for 16 new tokens — the ids after the start token — and ``meta.json``.
 
+``bart-tiny/reference/training.json``: the gradient Lantern's sequence-to-sequence trainer must
+reproduce. Two pairs of different lengths as one padded batch (attention_mask on the sources,
+labels padded with -100): the mean cross-entropy over every label, and each parameter's Hugging
+Face name and size, in the order of ``gradients.npy`` (every gradient, float32, concatenated).
+
 How to run
 ----------
 From the repository root::
@@ -119,6 +124,26 @@ def write_reference(folder: Path, model_cls, source: list[int], decoder: list[in
         "parameters": sum(p.numel() for p in model.parameters())}, indent=1) + "\n")
 
 
+def write_training_reference(folder: Path) -> None:
+    model = BartForConditionalGeneration.from_pretrained(folder, attn_implementation="eager").float()
+    model.train()  # dropout is 0 in the config: train mode changes nothing but the autograd bookkeeping
+    pairs = [([0, 17, 45, 9, 88, 2], [31, 64, 7, 2]), ([0, 5, 99, 23, 61, 14, 70, 33, 2], [12, 90, 2])]
+    width = max(len(s) for s, _ in pairs)
+    label_width = max(len(t) for _, t in pairs)
+    inputs = torch.tensor([s + [1] * (width - len(s)) for s, _ in pairs])
+    mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s, _ in pairs])
+    labels = torch.tensor([t + [-100] * (label_width - len(t)) for _, t in pairs])
+    model.zero_grad()
+    out = model(input_ids=inputs, attention_mask=mask, labels=labels)
+    out.loss.backward()
+    # The tied head's gradient lands on the shared embedding (one parameter in torch).
+    named = [(name, p.grad.flatten()) for name, p in model.named_parameters() if p.grad is not None]
+    np.save(folder / "reference" / "gradients.npy", torch.cat([g for _, g in named]).numpy().astype(np.float32))
+    (folder / "reference" / "training.json").write_text(json.dumps({
+        "pairs": [{"source": s, "labels": t} for s, t in pairs], "loss": out.loss.item(),
+        "gradients": [{"name": name, "count": g.numel()} for name, g in named]}, indent=1) + "\n")
+
+
 def source_ids(rng: np.random.Generator, eos: int, count: int = 70) -> list[int]:
     # Ordinary ids (3 and up: 0 pad, 1/2 the special ids of both layouts), EOS last.
     return [int(i) for i in rng.integers(3, VOCAB, size=count - 1)] + [eos]
@@ -176,6 +201,7 @@ def main() -> None:
     source = [0] + source_ids(rng, eos=2, count=40)
     decoder = [2, 0] + [int(i) for i in rng.integers(3, VOCAB, size=10)]
     write_reference(bart, BartForConditionalGeneration, source, decoder)
+    write_training_reference(bart)
     print("wrote", t5, gated, bart)
 
 

@@ -196,6 +196,86 @@ public func attentionBackward(
     }
 }
 
+// MARK: - Attention over separate queries, keys and values
+
+/// Attention of `Tq` query rows over `Tk` key/value rows held apart (an encoder–decoder's
+/// training: encoder self-attention, decoder self-attention with `causal`, cross-attention from
+/// decoder rows to encoder rows). Head `h` sits at columns `h·hs ..< (h+1)·hs` of `q[Tq, A]`,
+/// `k[Tk, A]`, `v[Tk, A]` and `out[Tq, A]` (A = NH·hs); `probs[NH, Tq, Tk]` keeps the softmax
+/// for the backward pass (0 where the causal mask hides a key, when `causal`: Tq == Tk).
+public func separateAttentionForward(
+    out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+    q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+    Tq: Int, Tk: Int, NH: Int, hs: Int, scale: Float, causal: Bool
+) {
+    let A = NH * hs
+    for h in 0..<NH {
+        for t in 0..<Tq {
+            let row = probs + (h * Tq + t) * Tk, query = q + t * A + h * hs
+            let visible = causal ? t + 1 : Tk
+            var largest = -Float.infinity
+            for j in 0..<visible {
+                var dot: Float = 0
+                let key = k + j * A + h * hs
+                for i in 0..<hs { dot += query[i] * key[i] }
+                row[j] = dot * scale
+                largest = max(largest, row[j])
+            }
+            var total: Float = 0
+            for j in 0..<visible {
+                row[j] = expf(row[j] - largest)
+                total += row[j]
+            }
+            for j in 0..<visible { row[j] /= total }
+            for j in visible..<Tk { row[j] = 0 }
+            let o = out + t * A + h * hs
+            for i in 0..<hs { o[i] = 0 }
+            for j in 0..<visible {
+                let value = v + j * A + h * hs, p = row[j]
+                for i in 0..<hs { o[i] += p * value[i] }
+            }
+        }
+    }
+}
+
+/// The backward of `separateAttentionForward`, ADDING into `dq[Tq, A]`, `dk[Tk, A]`, `dv[Tk, A]`:
+/// `dv += pᵀ·dout`, `dp = dout·vᵀ`, `ds = p ⊙ (dp − Σⱼ p·dp)`, `dq += scale·ds·k`, `dk += scale·dsᵀ·q`.
+public func separateAttentionBackward(
+    dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+    dout: UnsafePointer<Float>, probs: UnsafePointer<Float>,
+    q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+    Tq: Int, Tk: Int, NH: Int, hs: Int, scale: Float, causal: Bool
+) {
+    let A = NH * hs
+    var dp = [Float](repeating: 0, count: Tk)
+    for h in 0..<NH {
+        for t in 0..<Tq {
+            let row = probs + (h * Tq + t) * Tk, d = dout + t * A + h * hs
+            let visible = causal ? t + 1 : Tk
+            var weighted: Float = 0
+            for j in 0..<visible {
+                let value = v + j * A + h * hs, dvalue = dv + j * A + h * hs, p = row[j]
+                var dot: Float = 0
+                for i in 0..<hs {
+                    dot += d[i] * value[i]
+                    dvalue[i] += p * d[i]
+                }
+                dp[j] = dot
+                weighted += p * dot
+            }
+            let query = q + t * A + h * hs, dquery = dq + t * A + h * hs
+            for j in 0..<visible {
+                let ds = row[j] * (dp[j] - weighted) * scale
+                let key = k + j * A + h * hs, dkey = dk + j * A + h * hs
+                for i in 0..<hs {
+                    dquery[i] += ds * key[i]
+                    dkey[i] += ds * query[i]
+                }
+            }
+        }
+    }
+}
+
 // MARK: - GELU (tanh approximation; the forward is `geluForward` in Kernels.swift)
 
 private let geluScale = Float((2.0 / Double.pi).squareRoot())

@@ -299,3 +299,132 @@ func relativePositionBias(
     }
     return bias
 }
+
+// MARK: - Backward (training: the post-LN layout, LayerNorm, erf GELU or ReLU)
+
+struct NormGradients {
+    var weight: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>  // [C]
+}
+
+struct AttentionGradients {
+    var q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>  // [A, C]
+    var o: UnsafeMutablePointer<Float>  // [C, A]
+    var qBias: UnsafeMutablePointer<Float>, kBias: UnsafeMutablePointer<Float>, vBias: UnsafeMutablePointer<Float>  // [A]
+    var oBias: UnsafeMutablePointer<Float>  // [C]
+}
+
+struct FeedForwardGradients {
+    var up: UnsafeMutablePointer<Float>, upBias: UnsafeMutablePointer<Float>  // [FF, C], [FF]
+    var down: UnsafeMutablePointer<Float>, downBias: UnsafeMutablePointer<Float>  // [C, FF], [C]
+}
+
+/// Where one block's parameter gradients accumulate (the tensors of `EncoderDecoderBlockView`).
+struct EncoderDecoderBlockGradients {
+    var selfAttention: AttentionGradients, selfNorm: NormGradients
+    var cross: AttentionGradients?, crossNorm: NormGradients?
+    var feedForward: FeedForwardGradients, feedForwardNorm: NormGradients
+}
+
+extension EncoderDecoderPass {
+    /// The attention core's backward for one layer: from `g.heads` to `g.q` (and, for
+    /// self-attention, `g.k`, `g.v`), given the forward's buffers `a`. Cross-attention's keys
+    /// and values belong to the driver, which collects their gradients itself.
+    typealias AttentionBackward = (_ layer: Int, _ a: AttentionBuffers, _ g: AttentionBuffers) -> Void
+
+    /// The backward of `block` for the post-LN layout: from `g.feedForwardSublayer.result` (the
+    /// gradient reaching the block's output) to `inputGradient`, ADDING every parameter's
+    /// gradient into `d`. `a` holds the forward's buffers of this layer (with the norms'
+    /// statistics), `g` the same shapes for their gradients (zeroed, accumulated).
+    static func blockBackward(
+        layer l: Int, _ w: EncoderDecoderBlockView, _ d: EncoderDecoderBlockGradients, input: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>, _ a: EncoderDecoderLayerBuffers, _ g: EncoderDecoderLayerBuffers, rows N: Int,
+        config: TransformerConfig, selfAttention: AttentionBackward, cross: AttentionBackward?
+    ) {
+        precondition(config.normalizesAfterSublayer, "EncoderDecoderPass.blockBackward: training runs the post-LN (BART) layout")
+        let hasCross = cross != nil && w.cross != nil
+        // The feed-forward's input is the stream after cross-attention (decoder) or self-attention.
+        let ffInput = hasCross ? a.crossSublayer!.result : a.selfSublayer.result
+        let ffInputGradient = hasCross ? g.crossSublayer!.result : g.selfSublayer.result
+        sublayerBackward(
+            w.feedForwardNorm, d.feedForwardNorm, input: ffInput, inputGradient: ffInputGradient, a.feedForwardSublayer,
+            g.feedForwardSublayer, rows: N, config: config
+        ) { dOut in
+            feedForwardBackward(
+                w.feedForward, d.feedForward, input: ffInput, inputGradient: ffInputGradient, a.feedForward, g.feedForward, dOut: dOut,
+                rows: N, config: config)
+        }
+        if hasCross, let cross, let crossWeights = w.cross, let crossNorm = w.crossNorm, let crossGradients = d.cross,
+            let crossNormGradients = d.crossNorm, let aCross = a.crossSublayer, let gCross = g.crossSublayer,
+            let aAttention = a.crossAttention, let gAttention = g.crossAttention
+        {
+            let crossInput = a.selfSublayer.result, crossInputGradient = g.selfSublayer.result
+            sublayerBackward(
+                crossNorm, crossNormGradients, input: crossInput, inputGradient: crossInputGradient, aCross, gCross, rows: N, config: config
+            ) { dOut in
+                attentionBackward(
+                    layer: l, crossWeights, crossGradients, input: crossInput, inputGradient: crossInputGradient, projectsKeys: false,
+                    aAttention, gAttention, dOut: dOut, rows: N, config: config, core: cross)
+            }
+        }
+        sublayerBackward(
+            w.selfNorm, d.selfNorm, input: input, inputGradient: inputGradient, a.selfSublayer, g.selfSublayer, rows: N, config: config
+        ) { dOut in
+            attentionBackward(
+                layer: l, w.selfAttention, d.selfAttention, input: input, inputGradient: inputGradient, projectsKeys: true,
+                a.selfAttention, g.selfAttention, dOut: dOut, rows: N, config: config, core: selfAttention)
+        }
+    }
+
+    /// Post-LN: `result = LayerNorm(input + f(input))`. From `g.result` into `g.sum`, then to
+    /// `inputGradient` directly and through `f` (given `g.sum` as its output's gradient).
+    private static func sublayerBackward(
+        _ norm: NormView, _ d: NormGradients, input: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>,
+        _ a: SublayerBuffers, _ g: SublayerBuffers, rows N: Int, config: TransformerConfig, _ f: (_ dOut: UnsafePointer<Float>) -> Void
+    ) {
+        let C = config.width
+        guard let mean = a.mean, let rstd = a.rstd else {
+            preconditionFailure("EncoderDecoderPass: the forward pass did not keep the norms' statistics")
+        }
+        layerNormBackward(
+            dinp: g.sum, dweight: d.weight, dbias: d.bias, dout: g.result, inp: a.sum, weight: norm.weight, mean: mean, rstd: rstd, N: N,
+            C: C)
+        addInPlace(inputGradient, g.sum, count: N * C)
+        f(g.sum)
+    }
+
+    private static func attentionBackward(
+        layer l: Int, _ w: AttentionView, _ d: AttentionGradients, input: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>,
+        projectsKeys: Bool, _ a: AttentionBuffers, _ g: AttentionBuffers, dOut: UnsafePointer<Float>, rows N: Int,
+        config: TransformerConfig,
+        core: AttentionBackward
+    ) {
+        let C = config.width, A = config.heads * config.headSize
+        matmulBackward(dinp: g.heads, dweight: d.o, dbias: d.oBias, dout: dOut, inp: a.heads, weight: w.o.trainingFloats, N: N, C: A, OC: C)
+        core(l, a, g)
+        matmulBackward(
+            dinp: inputGradient, dweight: d.q, dbias: d.qBias, dout: g.q, inp: input, weight: w.q.trainingFloats, N: N, C: C, OC: A)
+        guard projectsKeys else { return }
+        matmulBackward(
+            dinp: inputGradient, dweight: d.k, dbias: d.kBias, dout: g.k, inp: input, weight: w.k.trainingFloats, N: N, C: C, OC: A)
+        matmulBackward(
+            dinp: inputGradient, dweight: d.v, dbias: d.vBias, dout: g.v, inp: input, weight: w.v.trainingFloats, N: N, C: C, OC: A)
+    }
+
+    private static func feedForwardBackward(
+        _ w: FeedForwardView, _ d: FeedForwardGradients, input: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>,
+        _ a: FeedForwardBuffers, _ g: FeedForwardBuffers, dOut: UnsafePointer<Float>, rows N: Int, config: TransformerConfig
+    ) {
+        let C = config.width, FF = config.feedForwardWidth, count = N * FF
+        matmulBackward(
+            dinp: g.activated, dweight: d.down, dbias: d.downBias, dout: dOut, inp: a.activated, weight: w.down.trainingFloats, N: N, C: FF,
+            OC: C)
+        switch config.feedForward {
+        case .gelu: geluErfBackward(dinp: g.hidden, inp: a.hidden, dout: g.activated, N: count)
+        case .relu: for i in 0..<count where a.hidden[i] > 0 { g.hidden[i] += g.activated[i] }
+        case .gatedGELU, .swiGLU: preconditionFailure("EncoderDecoderPass: training runs GELU or ReLU feed-forwards")
+        }
+        matmulBackward(
+            dinp: inputGradient, dweight: d.up, dbias: d.upBias, dout: g.hidden, inp: input, weight: w.up.trainingFloats, N: N, C: C, OC: FF
+        )
+    }
+}

@@ -12,6 +12,9 @@ public protocol ParameterTensorKind: CaseIterable, Hashable, Sendable where AllC
     /// Full shape, with the leading `L` for per-layer tensors.
     func shape(_ config: TransformerConfig) -> [Int]
     var isPerLayer: Bool { get }
+    /// How many layers a per-layer tensor has (its leading `L`): `config.layers` unless the family
+    /// has stacks of different depths (an encoder–decoder's encoder tensors).
+    func layerCount(_ config: TransformerConfig) -> Int
     /// Whether weight decay applies (embeddings and linear weights; not biases or norm gains).
     var isMatrix: Bool { get }
     /// Why `config` cannot be laid out with these tensors, or nil when it can.
@@ -20,6 +23,10 @@ public protocol ParameterTensorKind: CaseIterable, Hashable, Sendable where AllC
 
 extension ParameterTensorKind where Self: RawRepresentable, RawValue == Int {
     public var index: Int { rawValue }
+}
+
+extension ParameterTensorKind {
+    public func layerCount(_ config: TransformerConfig) -> Int { config.layers }
 }
 
 /// Where each tensor lies in the flat buffer.
@@ -49,7 +56,7 @@ public struct ParameterLayout<Kind: ParameterTensorKind>: Sendable, Equatable {
 
     /// Offset of layer `l`'s slice of a per-layer tensor (or of the whole tensor).
     public func offset(_ tensor: Kind, layer l: Int = 0) -> Int {
-        offsets[tensor.index] + (tensor.isPerLayer ? l * counts[tensor.index] / config.layers : 0)
+        offsets[tensor.index] + (tensor.isPerLayer ? l * counts[tensor.index] / tensor.layerCount(config) : 0)
     }
 }
 
