@@ -46,7 +46,9 @@ let package = Package(
         .target(name: "Transformer", dependencies: ["Tensors"], swiftSettings: numericRelease),
         // Finding models by name (Lantern's folder, the Hugging Face cache) and downloading them.
         // The built-in teaching models (lantern-tiny, lantern-tiny-encoder) ship as resources of this module.
-        .target(name: "ModelHub", dependencies: ["Tensors"], resources: [.copy("lantern-tiny"), .copy("lantern-tiny-encoder")]),
+        .target(
+            name: "ModelHub", dependencies: ["Tensors"],
+            resources: [.copy("lantern-tiny"), .copy("lantern-tiny-encoder"), .copy("lantern-tiny-translate")]),
         .target(name: "Generation", dependencies: ["Transformer", "Tokenizers", "Tensors"]),
         // Traces: capture specifications, trace folders (trace.json + .npy), replay, diff, analysis.
         .target(name: "Tracing", dependencies: ["Generation", "Transformer", "Tokenizers", "Tensors"]),

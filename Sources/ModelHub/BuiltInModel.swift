@@ -5,7 +5,9 @@ import Foundation
 /// this module, so every command works on a fresh machine with no download:
 /// - `lantern-tiny`, a small GPT-2 (a decoder): the default `--model`;
 /// - `lantern-tiny-encoder`, a small BERT (an encoder) trained to fill in masked words: the
-///   default of `lantern fill` and `lantern embed`.
+///   default of `lantern fill` and `lantern embed`;
+/// - `lantern-tiny-translate`, a small BART (an encoder–decoder) trained to translate the
+///   corpus's toy "French" into English.
 public struct BuiltInModel: Sendable, Equatable {
     /// The name that selects it (`--model lantern-tiny`), also its resource folder's name.
     public let name: String
@@ -16,7 +18,9 @@ public struct BuiltInModel: Sendable, Equatable {
         name: "lantern-tiny", requiredFiles: ["config.json", "model.safetensors", "vocab.json", "merges.txt"])
     public static let encoder = BuiltInModel(
         name: "lantern-tiny-encoder", requiredFiles: ["config.json", "model.safetensors", "tokenizer.json", "vocab.txt"])
-    public static let all = [teaching, encoder]
+    public static let translator = BuiltInModel(
+        name: "lantern-tiny-translate", requiredFiles: ["config.json", "model.safetensors", "tokenizer.json", "vocab.txt"])
+    public static let all = [teaching, encoder, translator]
 
     /// The default model's name (`--model` left out): the teaching decoder.
     public static var name: String { teaching.name }

@@ -20,6 +20,7 @@ public enum ArchitectureGraph {
     /// The DOT text and the sum of every parameter count written on it (which must equal
     /// `config.parameterCount`: the picture accounts for every weight).
     static func build(_ config: TransformerConfig) -> (dot: String, labelledParameters: Int) {
+        if config.isEncoderDecoder { return encoderDecoder(config) }
         let c = config, C = c.width, NH = c.heads, NKV = c.kvHeads, hs = c.headSize, FF = c.feedForwardWidth
         let V = c.vocabularySize, P = c.contextLength
         let bias = c.linearsHaveBias
@@ -229,6 +230,159 @@ public enum ArchitectureGraph {
         dot.node("probs", "token probabilities at every position\n(for a [MASK]: the hidden word)", kind: .data)
         dot.edge("softmax_out", "probs", shape("T", V))
         return transform + decoder
+    }
+
+    // MARK: - Encoder–decoders
+
+    /// The source through the encoder's stack, the target through the decoder's, and the
+    /// encoder's output feeding every decoder block's cross-attention (keys and values).
+    /// Sub-blocks are drawn whole (attention, feed-forward), each with its norm and residual.
+    static func encoderDecoder(_ c: TransformerConfig) -> (dot: String, labelledParameters: Int) {
+        let C = c.width, NH = c.heads, hs = c.headSize, A = NH * hs, FF = c.feedForwardWidth, V = c.vocabularySize
+        let P = c.contextLength + c.positionOffset
+        let bias = c.linearsHaveBias, postNorm = c.normalizesAfterSublayer
+        let normName = c.normalization.rawValue
+        let normParams = c.normalization == .layerNorm ? 2 * C : C
+        let attentionParams = 4 * C * A + (bias ? 3 * A + C : 0)
+        let ffParams = (c.feedForward == .gatedGELU ? 3 : 2) * C * FF + (bias ? FF + C : 0)
+        let ffName: String
+        switch c.feedForward {
+        case .relu: ffName = "ReLU"
+        case .gatedGELU: ffName = "gated GELU"
+        default: ffName = "GELU"
+        }
+        var buckets = 0
+        if case .relativeBuckets(let count, _) = c.positional { buckets = count * NH }
+        let source = shape("S", C), target = shape("T", C)
+
+        var dot = DOTWriter(name: "architecture")
+        dot.graphLabel(
+            "\(c.family.displayName): \(c.encoderLayers) encoder + \(c.layers) decoder layers, width \(C), \(NH) heads, \(formatParameters(c.parameterCount))\n"
+                + "edges show the tensor shape; S = source tokens (read), T = target tokens (written)")
+        var labelled = V * C
+
+        /// One stack's input: embeddings (shared table), positions, the embedding norm.
+        func inputs(_ prefix: String, _ what: String, _ rows: String, _ shapeText: String) -> String {
+            dot.node("\(prefix)_tokens", what, kind: .data)
+            var last = "embed"
+            dot.edge("\(prefix)_tokens", "embed", "[\(rows)]")
+            if c.hasLearnedPositions {
+                dot.node(
+                    "\(prefix)_pos",
+                    "\(prefix) positions\nlookup table \(P) × \(C)\(c.positionOffset > 0 ? " (from row \(c.positionOffset))" : "")\n\(formatParameters(P * C))",
+                    kind: .embedding)
+                dot.node("\(prefix)_add", "+", kind: .add)
+                dot.edge("\(prefix)_tokens", "\(prefix)_pos", "positions 0…\(rows)-1")
+                dot.edge("embed", "\(prefix)_add", shapeText)
+                dot.edge("\(prefix)_pos", "\(prefix)_add", shapeText)
+                last = "\(prefix)_add"
+                labelled += P * C
+            }
+            if c.normalizesEmbeddings {
+                dot.node("\(prefix)_embed_ln", "\(normName) of the embeddings\n\(formatParameters(normParams))", kind: .norm)
+                dot.edge(last, "\(prefix)_embed_ln", shapeText)
+                last = "\(prefix)_embed_ln"
+                labelled += normParams
+            }
+            return last
+        }
+        /// A sub-block with its norm and residual, from `input`; returns its output node.
+        func sublayer(_ id: String, _ label: String, kind: DOTWriter.NodeKind, params: Int, input: String, shapeText: String) -> String {
+            let normLabel = "\(normName)\(postNorm ? " (after the addition)" : "")\n\(formatParameters(normParams))"
+            dot.node(id, "\(label)\n\(formatParameters(params))", kind: kind)
+            dot.node("\(id)_add", "+", kind: .add)
+            dot.node("\(id)_ln", normLabel, kind: .norm)
+            if postNorm {
+                dot.edge(input, id, shapeText)
+                dot.edge(id, "\(id)_add", shapeText)
+                dot.edge(input, "\(id)_add", "residual", style: .residual)
+                dot.edge("\(id)_add", "\(id)_ln", shapeText)
+                return "\(id)_ln"
+            }
+            dot.edge(input, "\(id)_ln", shapeText)
+            dot.edge("\(id)_ln", id, shapeText)
+            dot.edge(id, "\(id)_add", shapeText)
+            dot.edge(input, "\(id)_add", "residual", style: .residual)
+            return "\(id)_add"
+        }
+
+        dot.node(
+            "embed",
+            "token embedding (shared by both stacks\(c.tiedEmbeddings ? " and the output" : ""))\nlookup table \(V) × \(C)\n\(formatParameters(V * C))",
+            kind: .embedding)
+        let encoderIn = inputs("source", "source token ids\n(the prompt, read once)", "S", source)
+        let positionNote =
+            buckets > 0
+            ? "; scores + a learned bias per head and distance bucket (\(formatParameters(buckets)), shared by the stack's layers)" : ""
+
+        let encoderLayer = attentionParams + ffParams + 2 * normParams
+        dot.beginCluster("encoder", "encoder × \(c.encoderLayers) layers (\(formatParameters(encoderLayer)) per layer)")
+        dot.node("enc_in", "residual stream in", kind: .data)
+        var x = sublayer(
+            "enc_attn",
+            "self-attention both ways: \(NH) heads of \(hs)\nno mask: every source token sees every source token" + positionNote,
+            kind: .attention, params: attentionParams, input: "enc_in", shapeText: source)
+        x = sublayer(
+            "enc_ff", "feed-forward (\(ffName))\nLinear \(C) → \(FF) → \(C)", kind: .feedForward, params: ffParams, input: x,
+            shapeText: source)
+        dot.node("enc_out", "encoder output\n(one vector per source token)", kind: .data)
+        dot.edge(x, "enc_out", source)
+        dot.endCluster()
+        dot.edge(encoderIn, "enc_in", source)
+        labelled += c.encoderLayers * encoderLayer + buckets
+        var encoderOut = "enc_out"
+        if c.hasFinalNorm {
+            dot.node("enc_final", "final \(normName) of the encoder\n\(formatParameters(normParams))", kind: .norm)
+            dot.edge("enc_out", "enc_final", "\(source) after \(c.encoderLayers) layers")
+            encoderOut = "enc_final"
+            labelled += normParams
+        }
+
+        let decoderIn = inputs("target", "target token ids\n(start token, then each word written)", "T", target)
+        let decoderLayer = 2 * attentionParams + ffParams + 3 * normParams
+        dot.beginCluster("decoder", "decoder × \(c.layers) layers (\(formatParameters(decoderLayer)) per layer)")
+        dot.node("dec_in", "residual stream in", kind: .data)
+        x = sublayer(
+            "dec_attn", "causal self-attention: \(NH) heads of \(hs)\nmask: a written token sees only the ones before it" + positionNote,
+            kind: .attention, params: attentionParams, input: "dec_in", shapeText: target)
+        x = sublayer(
+            "cross", "cross-attention: \(NH) heads of \(hs)\nqueries from the target, keys and values from the encoder output",
+            kind: .attention, params: attentionParams, input: x, shapeText: target)
+        x = sublayer(
+            "dec_ff", "feed-forward (\(ffName))\nLinear \(C) → \(FF) → \(C)", kind: .feedForward, params: ffParams, input: x,
+            shapeText: target)
+        dot.node("dec_out", "residual stream out", kind: .data)
+        dot.edge(x, "dec_out", target)
+        dot.endCluster()
+        dot.edge(decoderIn, "dec_in", target)
+        dot.edge(encoderOut, "cross", "keys, values from \(source)", style: .loop)
+        labelled += c.layers * decoderLayer + buckets
+
+        var last = "dec_out"
+        if c.hasFinalNorm {
+            dot.node(
+                "dec_final", "final \(normName)\(c.scalesOutputsBeforeHead ? ", then × 1/√\(C)" : "")\n\(formatParameters(normParams))",
+                kind: .norm)
+            dot.edge("dec_out", "dec_final", "\(target) after \(c.layers) layers")
+            last = "dec_final"
+            labelled += normParams
+        }
+        let logitsBias = c.family == .bart
+        dot.node(
+            "unembed",
+            (c.tiedEmbeddings
+                ? "unembedding\nLinear \(C) → \(V), tied: reuses the token embedding" : "unembedding\nLinear \(C) → \(V), its own matrix")
+                + (logitsBias ? "\n+ a bias per token" : "")
+                + "\n\(formatParameters((c.tiedEmbeddings ? 0 : V * C) + (logitsBias ? V : 0)))",
+            kind: .embedding)
+        dot.edge(last, "unembed", target)
+        if c.tiedEmbeddings { dot.edge("embed", "unembed", "same \(V) × \(C) weights", style: .tied) }
+        labelled += (c.tiedEmbeddings ? 0 : V * C) + (logitsBias ? V : 0)
+        dot.node("softmax_out", "softmax\n(logits → probabilities)", kind: .softmax)
+        dot.edge("unembed", "softmax_out", "logits " + shape("T", V))
+        dot.node("probs", "next-token probabilities\n(each written position predicts the next word)", kind: .data)
+        dot.edge("softmax_out", "probs", shape("T", V))
+        return (dot.finished, labelled)
     }
 
     // MARK: - The three architecture variations

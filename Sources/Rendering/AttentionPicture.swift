@@ -3,16 +3,33 @@ import Tensors
 import Tracing
 
 // Attention pictures: one head as a labelled heatmap, or every head of a layer as a grid of
-// small maps sharing one colour bar. A pattern is `[H, N, N]` (`[head, query, key]`): row i
-// holds how much query token i attends to each key token 0…i (each row sums to 1).
-// Letters: H heads, N tokens.
+// small maps sharing one colour bar. A pattern is `[H, N, K]` (`[head, query, key]`): row i
+// holds how much query token i attends to each key token (each row sums to 1). Self-attention
+// is square (K = N; a decoder's row i sees keys 0…i); cross-attention's rows are the tokens an
+// encoder–decoder writes and its keys the source tokens it reads.
+// Letters: H heads, N query tokens, K key tokens.
+
+/// Which attention of a model a picture shows.
+public enum AttentionPart: String, Sendable, CaseIterable {
+    /// A decoder's or an encoder's own (for an encoder–decoder: its decoder's).
+    case selfAttention = "self"
+    /// An encoder–decoder's encoder reading the source.
+    case encoder
+    /// An encoder–decoder's decoder over what it has written (masked, as any decoder's).
+    case decoder
+    /// An encoder–decoder's decoder looking at the source while it writes.
+    case cross
+}
 
 /// What an attention picture shows and where it came from.
 public struct AttentionSource: Sendable {
-    /// `[H, N, N]` attention weights of one layer.
+    /// `[H, N, K]` attention weights of one layer.
     public var pattern: Tensor
-    /// Every token's display piece (spaces as ␣), N of them.
+    /// Every query token's display piece (spaces as ␣), N of them.
     public var pieces: [String]
+    /// The key tokens' pieces when they are not the queries' (cross-attention: the source), K of them.
+    public var keyPieces: [String]?
+    public var part: AttentionPart = .selfAttention
     public var layer: Int
     /// The model's name or path, for the title.
     public var model: String
@@ -25,7 +42,7 @@ public struct AttentionSource: Sendable {
     public init(
         pattern: Tensor, pieces: [String], layer: Int, model: String, prompt: String, promptTokens: Int? = nil, causal: Bool = true
     ) {
-        precondition(pattern.shape.count == 3 && pattern.shape[1] == pattern.shape[2], "attention pattern must be [head, query, key]")
+        precondition(pattern.shape.count == 3 && pattern.shape[1] == pattern.shape[2], "self-attention must be [head, query, key], square")
         precondition(pieces.count == pattern.shape[1], "one piece per token")
         self.pattern = pattern
         self.pieces = pieces
@@ -36,27 +53,71 @@ public struct AttentionSource: Sendable {
         self.causal = causal
     }
 
+    /// Cross-attention `[H, N, K]`: rows are the `written` tokens, keys the `source` tokens.
+    public init(crossPattern pattern: Tensor, written: [String], source: [String], layer: Int, model: String, prompt: String) {
+        precondition(
+            pattern.shape.count == 3 && pattern.shape[1] == written.count && pattern.shape[2] == source.count,
+            "cross-attention must be [head, written, source]")
+        self.pattern = pattern
+        self.pieces = written
+        self.keyPieces = source
+        self.part = .cross
+        self.layer = layer
+        self.model = model
+        self.prompt = prompt
+        self.causal = false
+    }
+
     /// What the legend says about masked cells: the causal mask, or that there is none.
     var maskLegend: String {
-        causal ? "masked: a token cannot look at later tokens (key after query)" : Self.noMaskNote
+        if part == .cross { return Self.crossNote }
+        return causal ? "masked: a token cannot look at later tokens (key after query)" : Self.noMaskNote
+    }
+
+    static let crossNote = "no mask: while writing each word the decoder may look at every source word"
+    /// "Attention", "Encoder attention" or "Cross-attention", for titles.
+    var kindTitle: String {
+        switch part {
+        case .selfAttention: "Attention"
+        case .encoder: "Encoder self-attention"
+        case .decoder: "Decoder self-attention"
+        case .cross: "Cross-attention"
+        }
     }
 
     static let noMaskNote = "no mask: an encoder's tokens look both ways, at every token"
 
-    /// "17 tokens (5 prompt + 12 generated)", or "13 tokens".
+    /// "17 tokens (5 prompt + 12 generated)", or "13 tokens"; cross-attention: "7 written, 9 source tokens".
     var tokenCount: String {
+        if part == .cross { return "\(tokens) written, \(keys) source tokens" }
         guard let p = promptTokens, p < tokens else { return tokens == 1 ? "1 token" : "\(tokens) tokens" }
         return "\(tokens) tokens (\(p) prompt + \(tokens - p) generated)"
     }
 
     public var heads: Int { pattern.shape[0] }
     public var tokens: Int { pattern.shape[1] }
+    public var keys: Int { pattern.shape[2] }
+    var columnPieces: [String] { keyPieces ?? pieces }
 
-    /// The `[N, N]` weights of `head`, row-major.
+    /// The `[N, K]` weights of `head`, row-major.
     public func weights(head h: Int) -> [Float] {
-        let N = tokens
-        return Array(pattern.scalars[(h * N * N)..<((h + 1) * N * N)])
+        let N = tokens, K = keys
+        return Array(pattern.scalars[(h * N * K)..<((h + 1) * N * K)])
     }
+
+    /// The mean over heads, as a one-head source (titled as such by `meanOfHeads`).
+    public var meanOverHeads: AttentionSource {
+        let H = heads, size = tokens * keys
+        var mean = [Float](repeating: 0, count: size)
+        for h in 0..<H { for i in 0..<size { mean[i] += pattern.scalars[h * size + i] / Float(H) } }
+        var copy = self
+        copy.pattern = Tensor(shape: [1, tokens, keys], scalars: mean)
+        copy.meanOf = H
+        return copy
+    }
+
+    /// How many heads this one-head source averages (nil: a real head).
+    public var meanOf: Int?
 
     /// The prompt shortened for a subtitle, in quotes.
     var promptExcerpt: String {
@@ -82,11 +143,20 @@ public enum AttentionPicture {
         precondition((0..<source.heads).contains(h), "head \(h) out of range")
         let N = source.tokens
         let weights = source.weights(head: h)
+        let headName = source.meanOf.map { "mean of \($0) heads" } ?? "head \(h)"
         var map = Heatmap(
-            values: weights, rows: N, cols: N, rowLabels: source.pieces, columnLabels: source.pieces,
-            title: "Attention · layer \(source.layer), head \(h) · \(source.modelName)",
-            subtitle: "\(source.promptExcerpt) — \(source.tokenCount); each row shows where that token looks (sums to 1)",
+            values: weights, rows: N, cols: source.keys, rowLabels: source.pieces, columnLabels: source.columnPieces,
+            title: "\(source.kindTitle) · layer \(source.layer), \(headName) · \(source.modelName)",
+            subtitle: source.part == .cross
+                ? "\(source.promptExcerpt) — each row: a word being written, and where in the source it looked (sums to 1)"
+                : "\(source.promptExcerpt) — \(source.tokenCount); each row shows where that token looks (sums to 1)",
             scale: .sequential(max: max(weights.max() ?? 1, 1e-6)))
+        if source.part == .cross {
+            map.rowAxis = "word being written ↓"
+            map.columnAxis = "source word →"
+            map.notes.append(AttentionSource.crossNote)
+            return map
+        }
         map.causalMask = source.causal
         if !source.causal { map.notes.append(AttentionSource.noMaskNote) }
         let sink = AttentionMetrics.firstToken(source.pattern, head: h)
@@ -99,10 +169,10 @@ public enum AttentionPicture {
     /// Every head of the layer as small maps in a grid, with one colour bar for all of them.
     public static func layer(_ source: AttentionSource) throws -> Canvas {
         let font = try Font.shared(), bold = try Font.shared(.bold)
-        let H = source.heads, N = source.tokens
+        let H = source.heads, N = source.tokens, K = source.keys
         let scale = ColorScale.sequential(max: max(source.pattern.scalars.max() ?? 1, 1e-6))
-        let cell = max(2, min(24, 180 / max(N, 1)))
-        let side = N * cell
+        let cell = max(2, min(24, 180 / max(N, K, 1)))
+        let side = K * cell, sideDown = N * cell
         let columns = H <= 4 ? H : H <= 9 ? 3 : 4
         let gridRows = (H + columns - 1) / columns
         let m = Heatmap.margin, gap = 22
@@ -115,14 +185,29 @@ public enum AttentionPicture {
         let panelWidth = numberWidth + max(side, font.width("sink: 100% on first token", size: 11) + 4)
 
         var lines: [(String, Font, Int, RGB)] = [
-            ("Attention · layer \(source.layer), all \(H) heads · \(source.modelName)", bold, 16, Palette.text),
+            ("\(source.kindTitle) · layer \(source.layer), all \(H) heads · \(source.modelName)", bold, 16, Palette.text),
             ("\(source.promptExcerpt) — \(source.tokenCount)", font, 12, Palette.secondaryText),
-            ("In each map: rows = query token ↓, columns = key token →; numbers are token positions", font, 12, Palette.text)
+            (
+                source.part == .cross
+                    ? "In each map: rows = word being written ↓, columns = source word →; numbers are positions"
+                    : "In each map: rows = query token ↓, columns = key token →; numbers are token positions", font, 12, Palette.text
+            )
         ]
-        lines.append(contentsOf: tokenLines(source.pieces, maxWidth: 760, font: font).map { ($0, font, 12, Palette.secondaryText) })
+        if source.part == .cross {
+            lines.append(
+                contentsOf: tokenLines(source.columnPieces, maxWidth: 760, font: font, heading: "source:").map {
+                    ($0, font, 12, Palette.secondaryText)
+                })
+            lines.append(
+                contentsOf: tokenLines(source.pieces, maxWidth: 760, font: font, heading: "written:").map {
+                    ($0, font, 12, Palette.secondaryText)
+                })
+        } else {
+            lines.append(contentsOf: tokenLines(source.pieces, maxWidth: 760, font: font).map { ($0, font, 12, Palette.secondaryText) })
+        }
         let headerHeight = m + lines.count * 20 + 10
         let gridWidth = columns * panelWidth + (columns - 1) * gap
-        let gridHeight = gridRows * (side + panelTitle) + (gridRows - 1) * gap
+        let gridHeight = gridRows * (sideDown + panelTitle) + (gridRows - 1) * gap
         let barX = m + gridWidth + 30
         let barHeight = max(150, min(gridHeight - panelTitle, 300))
         let legendY = headerHeight + max(gridHeight, barHeight + panelTitle) + 24
@@ -139,30 +224,34 @@ public enum AttentionPicture {
 
         for h in 0..<H {
             let px = m + (h % columns) * (panelWidth + gap)
-            let py = headerHeight + (h / columns) * (side + panelTitle + gap)
-            let sink = AttentionMetrics.firstToken(source.pattern, head: h)
+            let py = headerHeight + (h / columns) * (sideDown + panelTitle + gap)
+            let sink = source.part == .cross ? 0 : AttentionMetrics.firstToken(source.pattern, head: h)
             canvas.text("head \(h)", x: px + numberWidth, y: py + 14, size: 13, color: Palette.text, font: bold)
             let caption = N > 1 && sink > sinkThreshold ? String(format: "sink: %.0f%% on first token", sink * 100) : ""
             canvas.text(caption, x: px + numberWidth, y: py + 29, size: 11, color: Palette.note, font: font)
             let gx = px + numberWidth, gy = py + panelTitle
             for position in stride(from: 0, to: N, by: step) {
-                let centre = position * cell + cell / 2
                 canvas.text(
-                    "\(position)", x: gx - 4, y: gy + centre + 4, size: 11, color: Palette.secondaryText, font: font, anchor: .right)
-                canvas.text("\(position)", x: gx + centre, y: gy - 4, size: 11, color: Palette.secondaryText, font: font, anchor: .center)
+                    "\(position)", x: gx - 4, y: gy + position * cell + cell / 2 + 4, size: 11, color: Palette.secondaryText, font: font,
+                    anchor: .right)
+            }
+            for position in stride(from: 0, to: K, by: step) {
+                canvas.text(
+                    "\(position)", x: gx + position * cell + cell / 2, y: gy - 4, size: 11, color: Palette.secondaryText, font: font,
+                    anchor: .center)
             }
             for q in 0..<N {
-                for k in 0..<N {
+                for k in 0..<K {
                     if source.causal && k > q {
                         canvas.maskedCell(x: gx + k * cell, y: gy + q * cell, width: cell, height: cell)
                     } else {
                         canvas.fillRect(
                             x: gx + k * cell, y: gy + q * cell, width: cell, height: cell,
-                            scale.color(source.pattern.scalars[(h * N + q) * N + k]))
+                            scale.color(source.pattern.scalars[(h * N + q) * K + k]))
                     }
                 }
             }
-            canvas.strokeRect(x: gx - 1, y: gy - 1, width: side + 2, height: side + 2, Palette.frame)
+            canvas.strokeRect(x: gx - 1, y: gy - 1, width: side + 2, height: sideDown + 2, Palette.frame)
         }
         canvas.colorBar(scale, x: barX, y: headerHeight + panelTitle, height: barHeight, title: "attention", font: font, bold: bold)
         if source.causal {
@@ -174,8 +263,8 @@ public enum AttentionPicture {
     }
 
     /// "tokens: 0 Once  1 ␣upon …" wrapped to lines of at most `maxWidth` pixels (at most 3 lines).
-    static func tokenLines(_ pieces: [String], maxWidth: Int, font: Font) -> [String] {
-        var lines: [String] = [], current = "tokens:"
+    static func tokenLines(_ pieces: [String], maxWidth: Int, font: Font, heading: String = "tokens:") -> [String] {
+        var lines: [String] = [], current = heading
         for (i, piece) in pieces.enumerated() {
             let item = "  \(i) " + (piece.count > 12 ? String(piece.prefix(11)) + "…" : piece)
             if font.width(current + item, size: 12) > maxWidth {

@@ -24,11 +24,61 @@ public enum AttentionSources {
             causal: ModelFamily(rawValue: metadata.model.family)?.isCausal ?? true)
     }
 
-    /// Layer `layer`'s pattern over `prompt`, from one forward pass of `bundle`'s model.
-    public static func layer(_ layer: Int, prompt: String, bundle: ModelBundle) throws -> AttentionSource {
-        let layers = bundle.model.config.layers
-        guard layer < layers else { throw AttentionSourceError.layerOutOfRange(layer, layers: layers, of: "this model") }
+    /// Layer `layer`'s pattern over `prompt`, from one forward pass of `bundle`'s model (for an
+    /// encoder–decoder, `part` of it while it translates `prompt`).
+    public static func layer(
+        _ layer: Int, prompt: String, bundle: ModelBundle, part: AttentionPart = .selfAttention
+    ) throws -> AttentionSource {
+        let config = bundle.model.config
+        let layers = part == .encoder ? config.encoderLayers : config.layers
+        guard layer < layers else {
+            throw AttentionSourceError.layerOutOfRange(layer, layers: layers, of: part == .encoder ? "this model's encoder" : "this model")
+        }
+        if config.isEncoderDecoder { return try translation(prompt, bundle: bundle, part: part, layers: [layer])[0] }
         return try run(prompt, bundle: bundle, layers: [layer])[0]
+    }
+
+    /// An encoder–decoder's attention while it translates `prompt` (greedily, up to its end
+    /// token or 48 tokens): the encoder's over the source, the decoder's over what it wrote
+    /// (rows: the start token, then each written token), or cross-attention (rows: each written
+    /// token, while it was being chosen; keys: the source).
+    public static func translation(_ prompt: String, bundle: ModelBundle, part: AttentionPart, layers: [Int]) throws -> [AttentionSource] {
+        let model = bundle.model, tokenizer = bundle.tokenizer, config = model.config
+        let generator = Generator(model: model, tokenizer: tokenizer)
+        let (result, session) = try generator.generate(
+            prompt: prompt, maxNewTokens: min(48, config.contextLength - 1), settings: SamplingSettings(greedy: true))
+        let sourceIds = session.promptIds
+        let capture = CaptureSpec(kinds: [.pattern, .crossPattern], layers: Set(layers))
+        guard let encoded = model.encode(source: sourceIds, capture: capture) else { throw AttentionSourceError.notEncoderDecoder }
+        let sourcePieces = sourceIds.map { tokenizer.displayPiece($0) }
+        if part == .encoder {
+            return layers.map { layer in
+                var source = AttentionSource(
+                    pattern: encoded.records[RecordKind.encoderScope + RecordKind.pattern.name(layer: layer)]!, pieces: sourcePieces,
+                    layer: layer, model: bundle.source, prompt: prompt, causal: false)
+                source.part = .encoder
+                return source
+            }
+        }
+        // Rows that chose each written token: the start token, then all but the last written one.
+        let written = result.generatedIds.isEmpty ? [] : result.generatedIds
+        let rows = session.decoderPrefix + written.dropLast()
+        guard !rows.isEmpty, !written.isEmpty else { throw AttentionSourceError.nothingWritten(prompt: prompt) }
+        var cache = encoded.cache
+        let records = model.forward(rows, cache: &cache, capture: capture, allLogits: false).records
+        let writtenPieces = written.map { tokenizer.displayPiece($0) }
+        return layers.map { layer in
+            if part == .cross {
+                return AttentionSource(
+                    crossPattern: records[RecordKind.crossPattern.name(layer: layer)]!, written: writtenPieces, source: sourcePieces,
+                    layer: layer, model: bundle.source, prompt: prompt)
+            }
+            var source = AttentionSource(
+                pattern: records[RecordKind.pattern.name(layer: layer)]!, pieces: rows.map { tokenizer.displayPiece($0) }, layer: layer,
+                model: bundle.source, prompt: prompt, causal: true)
+            source.part = .decoder
+            return source
+        }
     }
 
     /// Every layer a trace recorded (for the overview), in layer order.
@@ -51,9 +101,14 @@ public enum AttentionSources {
         }
     }
 
-    /// Every layer's pattern over `prompt`, from one forward pass.
-    public static func everyLayer(prompt: String, bundle: ModelBundle) throws -> [AttentionSource] {
-        try run(prompt, bundle: bundle, layers: Array(0..<bundle.model.config.layers))
+    /// Every layer's pattern over `prompt`, from one forward pass (an encoder–decoder's `part`).
+    public static func everyLayer(prompt: String, bundle: ModelBundle, part: AttentionPart = .selfAttention) throws -> [AttentionSource] {
+        let config = bundle.model.config
+        if config.isEncoderDecoder {
+            return try translation(
+                prompt, bundle: bundle, part: part, layers: Array(0..<(part == .encoder ? config.encoderLayers : config.layers)))
+        }
+        return try run(prompt, bundle: bundle, layers: Array(0..<config.layers))
     }
 
     private static func run(_ prompt: String, bundle: ModelBundle, layers: [Int]) throws -> [AttentionSource] {
@@ -81,6 +136,8 @@ public enum AttentionSourceError: Error, CustomStringConvertible, Equatable {
     case layerOutOfRange(Int, layers: Int, of: String)
     case layerNotTraced(Int, trace: String, recorded: [Int])
     case noPatterns(trace: String)
+    case notEncoderDecoder
+    case nothingWritten(prompt: String)
 
     public var description: String {
         switch self {
@@ -91,6 +148,10 @@ public enum AttentionSourceError: Error, CustomStringConvertible, Equatable {
                 + "\(recorded.map(String.init).joined(separator: ", "))"
         case .noPatterns(let trace):
             return "trace \(trace) holds no attention patterns (record them with --capture pattern)"
+        case .notEncoderDecoder:
+            return "only an encoder–decoder (T5, BART, lantern-tiny-translate) has an encoder part and cross-attention"
+        case .nothingWritten(let prompt):
+            return "the model wrote nothing for “\(prompt)” (its first token was its end token), so there is no cross-attention to draw"
         }
     }
 }

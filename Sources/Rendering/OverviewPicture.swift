@@ -56,21 +56,25 @@ public enum OverviewPicture {
         precondition(!layers.isEmpty, "an overview needs at least one layer")
         let font = try Font.shared(), bold = try Font.shared(.bold)
         let first = layers[0]
-        let H = layers.map(\.heads).max() ?? 1, N = first.tokens
-        precondition(layers.allSatisfy { $0.tokens == N }, "every layer must have the same tokens")
+        // Cross-attention maps are N written rows by K source columns; self-attention's are square.
+        let H = layers.map(\.heads).max() ?? 1, N = first.tokens, K = first.keys
+        precondition(layers.allSatisfy { $0.tokens == N && $0.keys == K }, "every layer must have the same tokens")
         let lines: [(String, Font, Int, RGB)] = [
             (
-                "Attention overview · \(layers.count) layer\(layers.count == 1 ? "" : "s") × \(H) heads · \(first.modelName)", bold, 16,
+                "\(first.kindTitle) overview · \(layers.count) layer\(layers.count == 1 ? "" : "s") × \(H) heads · \(first.modelName)",
+                bold, 16,
                 Palette.text
             ),
             ("\(first.promptExcerpt) — \(first.tokenCount)", font, 12, Palette.secondaryText),
             (
-                "Each map: rows = query token ↓, columns = key token → (token 0 at the top left); one colour scale for all maps",
+                first.part == .cross
+                    ? "Each map: rows = word being written ↓, columns = source word → (word 0 at the top left); one colour scale for all maps"
+                    : "Each map: rows = query token ↓, columns = key token → (token 0 at the top left); one colour scale for all maps",
                 font, 12, Palette.text
             )
         ]
         let titleWidth = lines.map { $0.1.width($0.0, size: $0.2) }.max() ?? 0
-        let l = try layout(layers: layers.count, heads: H, tokens: N, titleWidth: titleWidth)
+        let l = try layout(layers: layers.count, heads: H, tokens: max(N, K), titleWidth: titleWidth)
         var canvas = Canvas(width: l.width, height: l.height, background: Palette.background)
         let m = Heatmap.margin
         var y = m
@@ -104,11 +108,11 @@ public enum OverviewPicture {
                     for h in 0..<source.heads {
                         let x0 = l.gridX + h * l.pitchX, y0 = l.gridY + row * l.pitchY
                         for q in 0..<N {
-                            let base = (h * N + q) * N
+                            let base = (h * N + q) * K
                             for dy in 0..<cell {
                                 let py = y0 + q * cell + dy
                                 var offset = (py * width + x0) * 4
-                                for k in 0..<N {
+                                for k in 0..<K {
                                     if causal && k > q {
                                         for dx in 0..<cell {
                                             let c = (x0 + k * cell + dx + py) % 6 == 0 ? hatch : maskFill
@@ -132,8 +136,8 @@ public enum OverviewPicture {
         for row in 0..<layers.count {
             for h in 0..<layers[row].heads {
                 canvas.strokeRect(
-                    x: l.gridX + h * l.pitchX - 1, y: l.gridY + row * l.pitchY - 1, width: l.side + 2,
-                    height: l.side + 2, Palette.frame)
+                    x: l.gridX + h * l.pitchX - 1, y: l.gridY + row * l.pitchY - 1, width: K * l.cell + 2,
+                    height: N * l.cell + 2, Palette.frame)
             }
         }
         canvas.colorBar(scale, x: l.barX, y: l.barY, height: l.barHeight, title: "attention", font: font, bold: bold)

@@ -32,6 +32,37 @@ extension BertTrainingModel: TrainableModel {
     }
 }
 
+/// A sequence-to-sequence batch is `[B, P]` rows of sources (`inputs`) and labels (`targets`),
+/// −1 padded (`PairFormat.pairs`); the pairs run one at a time through one pair's activations.
+extension Seq2SeqTrainingModel: TrainableModel {
+    public static func activations(config: TransformerConfig, B: Int, T: Int) -> Seq2SeqActivations {
+        Seq2SeqActivations(config: config)
+    }
+
+    public func forward(inputs: [Int32], targets: [Int32]?, activations: Seq2SeqActivations) -> Float? {
+        forward(inputs: inputs, targets: targets, B: inputs.count / config.contextLength, activations: activations)
+    }
+
+    public func backward(
+        inputs: [Int32], targets: [Int32], activations: Seq2SeqActivations, activationGradients: Seq2SeqActivations,
+        gradients: inout Seq2SeqParameters
+    ) {
+        backward(
+            inputs: inputs, targets: targets, B: inputs.count / config.contextLength, activations: activations,
+            activationGradients: activationGradients, gradients: &gradients)
+    }
+
+    /// Attention snapshots show the encoder reading `tokens` (its records under the plain names).
+    public func records(of tokens: [Int32], capture: CaptureSpec) -> [String: Tensor] {
+        let pair = SequencePair(source: tokens.map(Int.init), labels: [config.eosTokenId ?? 0])
+        var plain: [String: Tensor] = [:]
+        for (name, tensor) in records(of: pair, capture: capture) where name.hasPrefix(RecordKind.encoderScope) {
+            plain[String(name.dropFirst(RecordKind.encoderScope.count))] = tensor
+        }
+        return plain
+    }
+}
+
 /// What a `TrainingRun` needs of its model and optimiser, whatever the family (so the run itself
 /// is not generic): one update, the loss of a batch, records, and the state to save.
 protocol TrainingDriver: AnyObject {

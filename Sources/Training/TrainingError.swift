@@ -30,11 +30,14 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equat
     case unreadableCheckpoint(folder: String, problem: String)
     /// A checkpoint could not be saved (the previous one is left whole).
     case unwritableCheckpoint(folder: String, problem: String)
+    /// A line of a sequence-to-sequence corpus that is not `source<TAB>target`.
+    case badPairs(line: Int, text: String)
 
     public var description: String {
         switch self {
         case .unsupportedModel(let folder, let problem):
-            return "\(folder): cannot train this model: \(problem); training supports GPT-2 with tied embeddings"
+            return
+                "\(folder): cannot train this model: \(problem); training supports GPT-2 with tied embeddings, BERT with its masked-language head and BART"
         case .corpusTooSmall(let tokens, let needed, let context):
             return "the corpus is too small: \(tokens) tokens, but a context of \(context) needs at least \(needed) "
                 + "(one training and one validation window); add text or lower --context"
@@ -46,6 +49,9 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equat
             return "cannot resume from \(folder): \(problem); start a new run with another --out, or resume with the same settings"
         case .unreadableCheckpoint(let folder, let problem):
             return "cannot read the checkpoint in \(folder): \(problem)"
+        case .badPairs(let line, let text):
+            return
+                "line \(line) (\"\(text)\") is not a pair: a sequence-to-sequence corpus has one source and one target per line, separated by a tab (make one with `lantern corpus --pairs translation`)"
         case .unwritableCheckpoint(let folder, let problem):
             return
                 "cannot save a checkpoint in \(folder): \(problem); the previous checkpoint there is unchanged (free space or choose another --out)"

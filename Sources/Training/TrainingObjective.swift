@@ -8,6 +8,8 @@ import Transformer
 public enum TrainingObjective: Codable, Sendable, Equatable {
     case nextToken
     case maskedLanguage(MaskingPolicy)
+    /// An encoder–decoder learning to write each pair's target from its source (translation).
+    case sequenceToSequence(PairFormat)
 
     /// The batch a step trains on, from `B` corpus windows (`inputs` and `targets` `[B, T]`,
     /// targets shifted by one): as they are for the next token; masked for an encoder.
@@ -19,7 +21,43 @@ public enum TrainingObjective: Codable, Sendable, Equatable {
         switch self {
         case .nextToken: return windows
         case .maskedLanguage(let policy): return policy.mask(windows.inputs, B: B, T: T, step: step, seed: seed)
+        case .sequenceToSequence(let format): return format.pairs(windows.inputs, B: B, T: T)
         }
+    }
+}
+
+/// How translation pairs lie in a sequence-to-sequence corpus stream: each is
+/// `start source end target end` (`[CLS] le chat rouge [SEP] the red cat [SEP]` with a
+/// WordPiece vocabulary). The encoder reads `start source end`; the decoder, starting from
+/// `start`, learns to write `target end`.
+public struct PairFormat: Codable, Sendable, Equatable {
+    public var start: Int32, end: Int32
+
+    public init(start: Int32, end: Int32) {
+        self.start = start
+        self.end = end
+    }
+
+    /// The ids of one pair in the stream.
+    public func encode(source: [Int], target: [Int]) -> [Int32] {
+        ([Int(start)] + source + [Int(end)] + target + [Int(end)]).map(Int32.init)
+    }
+
+    /// `[B, T]` sources (`inputs`) and labels (`targets`), −1 padded: from each of the `B` windows,
+    /// the first whole pair (a window of a context long enough for two pairs always holds one;
+    /// a row without one stays empty and is skipped).
+    public func pairs(_ windows: [Int32], B: Int, T: Int) -> (inputs: [Int32], targets: [Int32]) {
+        var inputs = [Int32](repeating: -1, count: B * T), targets = inputs
+        for b in 0..<B {
+            let row = Array(windows[(b * T)..<((b + 1) * T)])
+            guard let first = row.firstIndex(of: start), let middle = row[(first + 1)...].firstIndex(of: end),
+                let last = row[(middle + 1)...].firstIndex(of: end), middle > first + 1, last > middle + 1
+            else { continue }
+            let source = row[first...middle], labels = row[(middle + 1)...last]
+            for (i, id) in source.enumerated() { inputs[b * T + i] = id }
+            for (i, id) in labels.enumerated() { targets[b * T + i] = id }
+        }
+        return (inputs, targets)
     }
 }
 
@@ -108,6 +146,56 @@ public enum MaskedLanguageSetup {
             positional: .learnedAbsolute, tiedEmbeddings: true)
         config.head = .maskedToken
         config.tokenTypes = 2
+        config.paddingTokenId = padding
+        return config
+    }
+}
+
+/// What a sequence-to-sequence run needs from its tokenizer and its pairs, in one place.
+public enum SequenceToSequenceSetup {
+    /// The pairs of a tab-separated text: one `source<TAB>target` per line (blank lines skipped).
+    /// - Throws: `TrainingError.badPairs` naming the first line that is not a pair.
+    public static func pairs(of text: String) throws -> [(source: String, target: String)] {
+        var pairs: [(source: String, target: String)] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { continue }
+            let parts = line.split(separator: "\t", omittingEmptySubsequences: false)
+            let source = parts.first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            let target = parts.count == 2 ? parts[1].trimmingCharacters(in: .whitespacesAndNewlines) : ""
+            guard parts.count == 2, !source.isEmpty, !target.isEmpty else {
+                throw TrainingError.badPairs(line: index + 1, text: String(trimmed.prefix(60)))
+            }
+            pairs.append((source, target))
+        }
+        return pairs
+    }
+
+    /// The pair layout over a WordPiece vocabulary: `[CLS] source [SEP] target [SEP]`.
+    public static func format(for tokenizer: WordPieceTokenizer) -> PairFormat {
+        PairFormat(start: Int32(tokenizer.beginningOfText), end: Int32(tokenizer.endOfText))
+    }
+
+    /// Every pair as one stream (`PairFormat.encode`), in order.
+    public static func tokens(of pairs: [(source: String, target: String)], tokenizer: WordPieceTokenizer, format: PairFormat) -> [Int32] {
+        pairs.flatMap {
+            format.encode(
+                source: tokenizer.encode($0.source, addSpecialTokens: false), target: tokenizer.encode($0.target, addSpecialTokens: false))
+        }
+    }
+
+    /// A BART of this shape (encoder and decoder `layers` deep, FF = 4C, learned positions offset
+    /// by 2) whose decoder starts from `format.start` and stops at `format.end`.
+    public static func config(
+        layers: Int, heads: Int, width: Int, context: Int, vocabulary: Int, format: PairFormat, padding: Int?
+    ) -> TransformerConfig {
+        var config = TransformerConfig(
+            family: .bart, layers: layers, heads: heads, kvHeads: heads, width: width, headSize: width / max(heads, 1),
+            feedForwardWidth: 4 * width, vocabularySize: vocabulary, contextLength: context, normEpsilon: 1e-5,
+            positional: .learnedAbsolute, tiedEmbeddings: true, bosTokenId: Int(format.start), eosTokenId: Int(format.end))
+        config.encoderLayers = layers
+        config.positionOffset = 2
+        config.decoderStartTokenId = Int(format.start)
         config.paddingTokenId = padding
         return config
     }

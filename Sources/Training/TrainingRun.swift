@@ -99,6 +99,8 @@ public final class TrainingRun {
         try settings.validate()
         switch config.family {
         case .bert: try self.init(startingFrom: BertTrainingModel(config: config, seed: settings.seed), settings: settings, stream: stream)
+        case .bart:
+            try self.init(startingFrom: Seq2SeqTrainingModel(config: config, seed: settings.seed), settings: settings, stream: stream)
         default: try self.init(startingFrom: GPT2TrainingModel(config: config, seed: settings.seed), settings: settings, stream: stream)
         }
     }
@@ -132,9 +134,12 @@ public final class TrainingRun {
             guard config.tiedEmbeddings else { throw TrainingError.impossibleShape("training builds GPT-2 models with tied embeddings") }
         case (.bert, .maskedLanguage):
             if let problem = BertParameterTensor.unsupported(config) { throw TrainingError.impossibleShape(problem) }
+        case (.bart, .sequenceToSequence):
+            if let problem = Seq2SeqParameterTensor.unsupported(config) { throw TrainingError.impossibleShape(problem) }
         default:
             throw TrainingError.impossibleShape(
-                "training builds GPT-2 decoders learning the next token and BERT encoders learning masked tokens")
+                "training builds GPT-2 decoders learning the next token, BERT encoders learning masked tokens and BART encoder–decoders learning pairs"
+            )
         }
         guard config.layers >= 1, config.heads >= 1, config.width >= 1, config.contextLength >= 2, config.vocabularySize >= 2 else {
             throw TrainingError.impossibleShape(
@@ -200,7 +205,9 @@ public final class TrainingRun {
     /// Attention patterns of `tokens` (at most the context), one `[head, query, key]` tensor per layer.
     public func attentionPatterns(_ tokens: [Int32]) -> [Tensor] {
         let records = trainer.records(of: tokens, capture: CaptureSpec(kinds: [.pattern]))
-        return (0..<config.layers).map { records[RecordKind.pattern.name(layer: $0)]! }
+        // An encoder–decoder shows its encoder reading the tokens.
+        let layers = config.isEncoderDecoder ? config.encoderLayers : config.layers
+        return (0..<layers).map { records[RecordKind.pattern.name(layer: $0)]! }
     }
 
     // MARK: Checkpoints
@@ -255,7 +262,7 @@ public final class TrainingRun {
     /// The shape a checkpoint was trained with (for checking a resume against the command line).
     public static func checkpointConfig(in folder: URL) throws -> TransformerConfig {
         let state = try readState(folder)
-        if state.family == ModelFamily.bert.rawValue {
+        if state.family == ModelFamily.bert.rawValue || state.family == ModelFamily.bart.rawValue {
             do { return try HuggingFaceConfig.load(folder.appendingPathComponent("config.json")) } catch {
                 throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(error)")
             }
@@ -296,6 +303,7 @@ public final class TrainingRun {
         switch state.family {
         case nil, ModelFamily.gpt2.rawValue: return try resume(GPT2TrainingModel.self, from: folder, state: state, stream: stream)
         case ModelFamily.bert.rawValue: return try resume(BertTrainingModel.self, from: folder, state: state, stream: stream)
+        case ModelFamily.bart.rawValue: return try resume(Seq2SeqTrainingModel.self, from: folder, state: state, stream: stream)
         case let other?:
             throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(stateFile) names the family \"\(other)\"")
         }

@@ -25,6 +25,14 @@ struct AttentionCommand: ParsableCommand {
               lantern attention --trace output/trace --heads overview  (all layers × heads)
             A trace holds every layer's attention pattern by default:
               lantern generate "Once upon a time" --model gpt2 --trace output/trace
+
+            An encoder–decoder (lantern-tiny-translate, T5, BART) first translates the
+            prompt (greedily), then draws --part: cross (the default: rows are the words
+            it wrote, columns the source words, each row where it looked while writing
+            that word), encoder (the source reading itself, no mask) or decoder (the
+            decoder over what it wrote, masked). --heads mean averages the layer's heads.
+              lantern attention "la balle rouge" --model lantern-tiny-translate \\
+                  --layer 1 --head 1
             """)
 
     @OptionGroup var input: PromptOrTrace
@@ -40,9 +48,16 @@ struct AttentionCommand: ParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Draw every head of the layer in one picture (all), or every head of every layer as small maps (overview, written to attention-overview.png).",
-            valueName: "all|overview"))
+            "Draw every head of the layer in one picture (all), their mean (mean), or every head of every layer as small maps (overview, written to attention-overview.png).",
+            valueName: "all|mean|overview"))
     var heads: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "For an encoder–decoder: cross (the default), encoder or decoder (each one's self-attention).",
+            valueName: "cross|encoder|decoder"))
+    var part: AttentionPart?
 
     @Option(
         name: .long,
@@ -80,9 +95,9 @@ struct AttentionCommand: ParsableCommand {
         case (nil, nil): throw ValidationError("say which head: --head H, or --heads all for every head of the layer")
         case (.some, .some): throw ValidationError("give --head or --heads all, not both")
         case (.some(let h), nil) where h < 0: throw ValidationError("--head \(h) is out of range: heads count from 0")
-        case (nil, .some(let value)) where value != "all":
+        case (nil, .some(let value)) where value != "all" && value != "mean":
             throw ValidationError(
-                "--heads takes only \"all\" (every head of the layer) or \"overview\" (every layer); for one head use --head \(Int(value).map(String.init) ?? "H")"
+                "--heads takes only \"all\" (every head of the layer), \"mean\" (their average) or \"overview\" (every layer); for one head use --head \(Int(value).map(String.init) ?? "H")"
             )
         default: break
         }
@@ -123,8 +138,12 @@ struct AttentionCommand: ParsableCommand {
             print(url.path)
             return
         }
-        let canvas = try head.map { try AttentionPicture.head(source, head: $0) } ?? AttentionPicture.layer(source)
-        let url = outputURL(defaultName: "attention-L\(layer)-" + (head.map { "H\($0)" } ?? "all") + ".png")
+        let canvas =
+            try heads == "mean"
+            ? AttentionPicture.head(source.meanOverHeads, head: 0)
+            : head.map { try AttentionPicture.head(source, head: $0) } ?? AttentionPicture.layer(source)
+        let prefix = source.part == .selfAttention ? "attention" : "\(source.part.rawValue)-attention"
+        let url = outputURL(defaultName: "\(prefix)-L\(layer)-" + (heads == "mean" ? "mean" : head.map { "H\($0)" } ?? "all") + ".png")
         try PNGWriter.write(canvas, to: url)
         print(url.path)
     }
@@ -133,21 +152,40 @@ struct AttentionCommand: ParsableCommand {
     func attentionSource(layer: Int) throws -> AttentionSource {
         do {
             if let folder = input.traceFolder { return try AttentionSources.layer(layer, trace: folder) }
-            return try AttentionSources.layer(layer, prompt: input.prompt ?? "", bundle: model.load())
+            let bundle = try model.load()
+            return try AttentionSources.layer(layer, prompt: input.prompt ?? "", bundle: bundle, part: try chosenPart(bundle))
         } catch let error as AttentionSourceError {
             // A layer only the model or the trace can judge: a usage error of --layer.
             switch error {
             case .layerOutOfRange: throw ValidationError("--\(error)")
             case .layerNotTraced: throw ValidationError("\(error); choose one of them with --layer")
-            case .noPatterns: throw error
+            case .noPatterns, .notEncoderDecoder, .nothingWritten: throw error
             }
         }
+    }
+
+    /// `--part`, checked against the model: cross by default for an encoder–decoder, self otherwise.
+    func chosenPart(_ bundle: ModelBundle) throws -> AttentionPart {
+        guard bundle.model.config.isEncoderDecoder else {
+            if let part, part != .selfAttention {
+                throw ValidationError(
+                    "--part \(part.rawValue) needs an encoder–decoder (e.g. --model lantern-tiny-translate); this model has only self-attention"
+                )
+            }
+            return .selfAttention
+        }
+        if part == .selfAttention {
+            throw ValidationError(
+                "an encoder–decoder has two self-attentions: say --part encoder or --part decoder (or cross, the default)")
+        }
+        return part ?? .cross
     }
 
     /// Every recorded layer's pattern, from the trace or one forward pass recording all layers.
     func overviewSources() throws -> [AttentionSource] {
         if let folder = input.traceFolder { return try AttentionSources.everyLayer(trace: folder) }
-        return try AttentionSources.everyLayer(prompt: input.prompt ?? "", bundle: model.load())
+        let bundle = try model.load()
+        return try AttentionSources.everyLayer(prompt: input.prompt ?? "", bundle: bundle, part: try chosenPart(bundle))
     }
 
     /// `--out` as a file when it ends in .png, else as a folder (default output/) for `defaultName`.
@@ -157,3 +195,5 @@ struct AttentionCommand: ParsableCommand {
         return URL(fileURLWithPath: target, isDirectory: true).appendingPathComponent(defaultName)
     }
 }
+
+extension AttentionPart: ExpressibleByArgument {}

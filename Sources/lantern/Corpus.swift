@@ -31,9 +31,15 @@ struct CorpusCommand: ParsableCommand {
             (0, 1, 2, 4 and 8 shots), tweets.jsonl, translation.jsonl, qa.jsonl and
             stories.jsonl.
 
+            --pairs translation writes pairs for an encoder–decoder instead: --pair-count
+            lines `french<TAB>english` of the toy translation language (never a held-out
+            noun–colour pair), and with --eval a file translation-heldout.tsv of
+            --eval-count pairs that each use one.
+
             Examples:
               lantern corpus
               lantern corpus --seed 7 --size-mb 1 --out corpus.txt --eval eval/
+              lantern corpus --pairs translation --out output/pairs/train.tsv --eval output/pairs
             """)
 
     @Option(
@@ -63,6 +69,19 @@ struct CorpusCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "How many items each evaluation set has (with --eval).")
     var evalCount: Int = 200
 
+    /// What `--pairs` writes: source–target pairs of one corpus task.
+    enum PairTask: String, ExpressibleByArgument {
+        case translation
+    }
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Write tab-separated source–target pairs of a task (translation) instead of the text.", valueName: "task"))
+    var pairs: PairTask?
+
+    @Option(name: .long, parsing: .unconditional, help: "How many pairs --pairs writes.")
+    var pairCount = 20_000
+
     static let maximumMegabytes = 1_000.0
 
     func validate() throws {
@@ -76,6 +95,9 @@ struct CorpusCommand: ParsableCommand {
             throw ValidationError("--eval-count \(evalCount) is out of range: use 1 to 100000")
         }
         guard !out.isEmpty else { throw ValidationError("--out needs a file name") }
+        guard (1...10_000_000).contains(pairCount) else {
+            throw ValidationError("--pair-count \(pairCount) is out of range: use 1 to 10,000,000")
+        }
         _ = try corpusMix()
     }
 
@@ -96,6 +118,22 @@ struct CorpusCommand: ParsableCommand {
         let evalURL = eval.map { URL(fileURLWithPath: $0) }
         if let evalURL { try CorpusCommand.prepareFolder(evalURL, for: "--eval") }
 
+        if pairs != nil {
+            func tsv(_ rows: [(french: String, english: String)]) -> Data {
+                Data(rows.map { "\($0.french)\t\($0.english)\n" }.joined().utf8)
+            }
+            let training = TeachingCorpus.translationPairs(count: pairCount, seed: seed, split: .training)
+            try CorpusCommand.writeAtomically(tsv(training), to: outURL, option: "--out")
+            print(outURL.path)
+            print("\(training.count) translation pairs (French → English), seed \(seed)")
+            if let evalURL {
+                let heldOut = TeachingCorpus.translationPairs(count: evalCount, seed: seed, split: .heldOut)
+                let url = evalURL.appendingPathComponent("translation-heldout.tsv")
+                try CorpusCommand.writeAtomically(tsv(heldOut), to: url, option: "--eval")
+                print("\(url.path): \(heldOut.count) held-out pairs (each uses a noun–colour pair never seen in training)")
+            }
+            return
+        }
         let clock = ContinuousClock(), start = clock.now
         let corpus = TeachingCorpus(seed: seed, targetBytes: max(1, Int((sizeMb * 1_000_000).rounded())), mix: try corpusMix())
         let (text, summary) = corpus.generate()

@@ -42,6 +42,13 @@ struct EvaluateCommand: ParsableCommand {
                              beside always guessing the most frequent words
               looking ahead  the head whose attention goes most to later tokens
 
+            An encoder–decoder (a BART trained with --objective seq2seq) gets its own:
+              held-out       toy French → English, greedy, exact match, on phrases
+                             with a noun–colour pair never seen in training
+              fresh          the same on new phrases of the training kind
+              alignment      the cross-attention head that, writing an English
+                             word, looks hardest at the French word it translates
+
             Examples:
               lantern evaluate
               lantern evaluate --model output/my-model --count 50 --json
@@ -85,6 +92,7 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let bundle = try model.load()
         if !bundle.model.config.isCausal { return try evaluateEncoder(bundle) }
+        if bundle.model.config.isEncoderDecoder { return try evaluateTranslator(bundle) }
         let card = try ReportCard.evaluate(
             model: bundle.model, tokenizer: bundle.tokenizer, source: bundle.source, tasks: tasks(),
             count: count, samples: samples, seed: seed,
@@ -149,6 +157,34 @@ struct EvaluateCommand: ParsableCommand {
                 String(format: "layer %d head %d (score %.2f%@)", i.layer, i.head, i.score, i.labelled ? "" : "; below the threshold"))
         }
         return lines
+    }
+
+    /// The encoder–decoder's card: exact translations of held-out and fresh phrases, and the
+    /// cross-attention head that follows the word alignment.
+    func evaluateTranslator(_ bundle: ModelBundle) throws {
+        let heldOut = TeachingCorpus.translationPairs(count: count, seed: seed, split: .heldOut)
+        let fresh = TeachingCorpus.translationPairs(count: count, seed: seed, split: .training)
+        printError("translating \(heldOut.count) held-out and \(fresh.count) fresh phrases…")
+        let report = try TranslationEvaluation.evaluate(model: bundle.model, tokenizer: bundle.tokenizer, heldOut: heldOut, fresh: fresh)
+        if json { return try printEncodable(report, snakeCaseKeys: false) }
+        func percent(_ part: Int, _ whole: Int) -> String { String(format: "%.1f%%", whole == 0 ? 0 : Double(part) / Double(whole) * 100) }
+        print("model: \(bundle.source)   (\(count) phrases per set, seed \(seed))")
+        print(
+            "held-out     \(percent(report.heldOutCorrect, report.heldOut)) exact (\(report.heldOutCorrect) of \(report.heldOut); each uses a noun–colour pair never seen in training)"
+        )
+        print(
+            "fresh        \(percent(report.freshCorrect, report.fresh)) exact (\(report.freshCorrect) of \(report.fresh) new phrases of the training kind)"
+        )
+        print(
+            String(
+                format: "alignment    layer %d head %d: its strongest source word is the one being translated for %.1f%% of %d words "
+                    + "(the same position would be: %.1f%%)", report.alignmentLayer, report.alignmentHead, report.alignmentShare * 100,
+                report.alignedWords, report.samePositionShare * 100))
+        print(
+            "             by layer (mean over heads): "
+                + report.alignmentShareByLayer.enumerated().map { String(format: "layer %d %.1f%%", $0.offset, $0.element * 100) }.joined(
+                    separator: ", "))
+        for mistake in report.mistakes { print("  wrong: \(mistake.source) → \(mistake.output)   (expected \(mistake.expected))") }
     }
 
     /// The encoder's card: filling in masked words of held-out stories, and the head that looks ahead.

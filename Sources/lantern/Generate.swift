@@ -35,6 +35,11 @@ struct GenerateCommand: ParsableCommand {
         let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
         // Fail before anything is printed: a prompt that does not fit, a trace over budget.
         let promptIds = try generator.encodePrompt(prompt)
+        if tracing.trace != nil, bundle.model.config.isEncoderDecoder {
+            throw ValidationError(
+                "--trace does not record encoder–decoders yet (their encoder and cross-attention records have no place in a trace file); run without --trace"
+            )
+        }
         let request = try tracing.trace.map { folder in
             try TraceFile.checkDestination(URL(fileURLWithPath: folder))
             return try tracing.checkedRequest(
@@ -43,7 +48,9 @@ struct GenerateCommand: ParsableCommand {
                     promptIds.count + min(sampling.maxNewTokens, bundle.model.config.contextLength),
                     bundle.model.config.contextLength))  // no overflow near Int.max
         }
-        if !json { FileHandle.standardOutput.write(Data(prompt.utf8)) }
+        // A decoder continues the prompt; an encoder–decoder writes a new text from it (a translation).
+        let isEncoderDecoder = bundle.model.config.isEncoderDecoder
+        if !json { FileHandle.standardOutput.write(Data((isEncoderDecoder ? prompt + "\n→ " : prompt).utf8)) }
         var (result, session) = try generator.generate(
             prompt: prompt, maxNewTokens: sampling.maxNewTokens, settings: sampling.settings, stopStrings: sampling.stop,
             ignoringEndOfText: sampling.ignoreEos, capture: request?.spec ?? .nothing,
@@ -84,6 +91,10 @@ struct GenerateCommand: ParsableCommand {
         let speed = String(
             format: "prefill %.0f tok/s, decode %.1f tok/s",
             result.timing.prefillTokensPerSecond, result.timing.decodeTokensPerSecond)
-        printError("[\(result.promptIds.count) prompt + \(result.generatedIds.count) new tokens; stopped: \(why); \(speed)]")
+        let counts =
+            isEncoderDecoder
+            ? "\(result.promptIds.count) source tokens read by the encoder, \(result.generatedIds.count) written by the decoder"
+            : "\(result.promptIds.count) prompt + \(result.generatedIds.count) new tokens"
+        printError("[\(counts); stopped: \(why); \(speed)]")
     }
 }

@@ -42,7 +42,7 @@ struct InfoCommand: ParsableCommand {
                     "weight_dtypes": bundle.weightDTypes, "tokenizer_vocabulary_size": bundle.tokenizer.vocabularySize,
                     "weights_in_memory": bundle.model.weightFormat.rawValue,
                     "decode_bytes_per_token": bundle.model.decodeBytesPerToken, "causal": c.isCausal, "head": c.head.rawValue,
-                    "token_types": c.tokenTypes
+                    "token_types": c.tokenTypes, "encoder_decoder": c.isEncoderDecoder, "encoder_layers": c.encoderLayers
                 ].merging(verbose ? ["kernels": KernelReport.current().jsonObject] : [:]) { a, _ in a })
             return
         }
@@ -51,15 +51,15 @@ struct InfoCommand: ParsableCommand {
             model          \(bundle.source)
             architecture   \(family)
             parameters     \(c.parameterCount.formatted()) (\(String(format: "%.1f", Double(c.parameterCount) / 1e6))M)
-            layers         \(c.layers)
+            layers         \(c.isEncoderDecoder ? "\(c.encoderLayers) encoder + \(c.layers) decoder (each decoder block: self-attention, cross-attention, feed-forward)" : "\(c.layers)")
             width          \(c.width)
             attention      \(attention)
             feed-forward   \(c.feedForwardWidth)
             context        \(c.contextLength) tokens
             vocabulary     \(c.vocabularySize) tokens (tokenizer: \(bundle.tokenizer.vocabularySize))
             positions      \(c.positional)\(c.rotaryScaling == .none ? "" : "\nrope scaling   \(c.rotaryScaling)")
-            score scale    \(c.scalesAttentionScores ? "q · k ÷ √\(c.headSize)" : "q · k, not divided by √\(c.headSize) (scale_attn_weights: false)")
-            \(c.isCausal ? decoderOutput(c) : encoderOutput(c))
+            score scale    \(c.scalesAttentionScores ? "q · k ÷ √\(c.headSize)" : "q · k, not divided by √\(c.headSize)\(c.family == .t5 ? " (T5 folds it into the weights)" : " (scale_attn_weights: false)")")
+            \(c.isEncoderDecoder ? encoderDecoderOutput(c) : c.isCausal ? decoderOutput(c) : encoderOutput(c))
             weights        \(bundle.weightDTypes.joined(separator: ", ")) on disk, \(inMemory) in memory\(c.isCausal ? " (\(megabytes) MB read per decoded token)" : "")
             """)
         if verbose { KernelReport.current().lines.forEach { print($0) } }
@@ -67,6 +67,15 @@ struct InfoCommand: ParsableCommand {
 
     private func decoderOutput(_ c: TransformerConfig) -> String {
         "embeddings     " + (c.tiedEmbeddings ? "tied (the unembedding reuses the token embedding)" : "separate unembedding matrix")
+    }
+
+    /// An encoder–decoder: what it reads and writes, and where its decoder starts.
+    private func encoderDecoderOutput(_ c: TransformerConfig) -> String {
+        """
+        \(decoderOutput(c))
+        norms          \(c.normalizesAfterSublayer ? "LayerNorm after each residual addition (post-LN)\(c.normalizesEmbeddings ? ", and on the embeddings" : "")" : "\(c.normalization.rawValue) before each sub-block (pre-LN), and after each stack")
+        output         a new text written from the input: the encoder reads the prompt once, the decoder writes from token \(c.decoderStartTokenId.map(String.init) ?? "?") and looks back at it through cross-attention (`lantern generate`, `lantern attention --part cross`)
+        """
     }
 
     /// An encoder: its token types, where its norms sit, and what its output is.

@@ -58,7 +58,8 @@ struct ModelsCommand: ParsableCommand {
             header: ["name", "family", "model"],
             rows: [
                 [BuiltInModel.teaching.name, "gpt2", "the teaching decoder: the default --model"],
-                [BuiltInModel.encoder.name, "bert", "the teaching encoder: the default of `lantern fill` and `lantern embed`"]
+                [BuiltInModel.encoder.name, "bert", "the teaching encoder: the default of `lantern fill` and `lantern embed`"],
+                [BuiltInModel.translator.name, "bart", "the teaching translator (toy French → English): --model lantern-tiny-translate"]
             ])
         print("")
         print("On this machine (\(display(locations.lanternModels)), \(display(locations.huggingFaceHubCache))):")

@@ -37,6 +37,15 @@ struct TrainCommand: ParsableCommand {
             the rest; written as tokenizer.json + vocab.txt), and `lantern fill` runs the
             result.
 
+            An encoder–decoder: --objective seq2seq trains a BART (an encoder reading the
+            source, a decoder writing the target with cross-attention to it) on pairs:
+            --data is a text of `source<TAB>target` lines (`lantern corpus --pairs
+            translation` writes the teaching corpus's toy translation). Each pair is
+            [CLS] source [SEP] for the encoder and target [SEP] for the decoder, which
+            starts from [CLS]; the loss counts every target token. The tokenizer is a
+            WordPiece vocabulary built from both sides; `lantern generate "le chat rouge"
+            --model OUT` translates with the result.
+
             Fine-tuning: --init-from MODEL starts from a trained GPT-2's weights and
             tokenizer (lantern-tiny, or any GPT-2 folder with a tied unembedding) instead
             of random ones; the shape and context come from that model, and the optimiser
@@ -54,19 +63,27 @@ struct TrainCommand: ParsableCommand {
               lantern train --objective mlm --data output/corpus/train.txt \\
                   --out output/my-encoder --context 64 --steps 2000
               lantern fill "Mia found a red [MASK] in the garden." --model output/my-encoder
+              lantern corpus --pairs translation --out output/pairs/train.tsv
+              lantern train --objective seq2seq --data output/pairs/train.tsv \\
+                  --out output/my-translator --context 64 --steps 1500
             """)
 
-    /// What the model learns: the next token (a GPT-2) or masked tokens (a BERT).
+    /// What the model learns: the next token (a GPT-2), masked tokens (a BERT) or a pair's
+    /// target from its source (a BART).
     enum Objective: String, ExpressibleByArgument, CaseIterable {
         case nextToken = "next-token"
         case mlm
+        case seq2seq
+
+        /// Objectives whose tokenizer is a WordPiece vocabulary built from the text.
+        var usesWordPiece: Bool { self != .nextToken }
     }
 
     @Option(
         name: .customLong("objective"),
         help: ArgumentHelp(
-            "next-token (a GPT-2 decoder, the default) or mlm (a BERT encoder learning masked words; with --resume, the run's own).",
-            valueName: "next-token|mlm"))
+            "next-token (a GPT-2 decoder, the default), mlm (a BERT encoder learning masked words) or seq2seq (a BART learning source→target pairs); with --resume, the run's own.",
+            valueName: "next-token|mlm|seq2seq"))
     var objectiveGiven: Objective?
 
     @Option(name: .long, help: ArgumentHelp("A UTF-8 text file, or a folder of .txt files.", valueName: "file|dir"))
@@ -148,14 +165,16 @@ struct TrainCommand: ParsableCommand {
         if initFrom != nil, tokenizer != nil {
             throw ValidationError("--init-from brings its model's tokenizer; leave out --tokenizer")
         }
-        if initFrom != nil, objectiveGiven == .mlm {
+        if initFrom != nil, let objectiveGiven, objectiveGiven != .nextToken {
             throw ValidationError(
-                "--init-from fine-tunes a GPT-2; fine-tuning an encoder is not implemented yet: train one without --init-from")
+                "--init-from fine-tunes a GPT-2; fine-tuning an encoder or an encoder–decoder is not implemented yet: train one without --init-from"
+            )
         }
-        guard objectiveGiven != .mlm || (16...65_536).contains(vocabSize) else {
+        let wordPiece = objectiveGiven?.usesWordPiece ?? false
+        guard !wordPiece || (16...65_536).contains(vocabSize) else {
             throw ValidationError("--vocab-size \(vocabSize) is out of range for a WordPiece vocabulary: use 16 to 65,536")
         }
-        guard objectiveGiven == .mlm || (257...65_536).contains(vocabSize) else {
+        guard wordPiece || (257...65_536).contains(vocabSize) else {
             throw ValidationError("--vocab-size \(vocabSize) is out of range: use 257 (the 256 bytes and <|endoftext|>) to 65,536")
         }
         guard (1...64).contains(layers) else { throw ValidationError("--layers \(layers) is out of range: use 1 to 64") }
@@ -209,7 +228,8 @@ struct TrainCommand: ParsableCommand {
         let start = try initFrom.map(loadStartingModel)
         // The model has one row per tokenizer entry; a resumed run must see the same tokenizer.
         let saved = resume ? try TrainingRun.checkpointConfig(in: folder) : start?.model.config
-        let objective: Objective = saved.map { $0.family == .bert ? .mlm : .nextToken } ?? objectiveGiven ?? .nextToken
+        let objective: Objective =
+            saved.map { $0.family == .bert ? .mlm : $0.family == .bart ? .seq2seq : .nextToken } ?? objectiveGiven ?? .nextToken
         if let objectiveGiven, objectiveGiven != objective {
             throw ValidationError(
                 "--objective \(objectiveGiven.rawValue) differs from the run in \(out) (\(objective.rawValue)); leave it out")
@@ -222,6 +242,13 @@ struct TrainCommand: ParsableCommand {
             tokenizer = wordPiece
             printError("tokenizing \(text.utf8.count) bytes…")
             ids = MaskedLanguageSetup.tokens(of: text, tokenizer: wordPiece)
+        } else if objective == .seq2seq {
+            let pairs = try SequenceToSequenceSetup.pairs(of: text)
+            let wordPiece: WordPieceTokenizer
+            (wordPiece, writeTokenizer) = try prepareWordPiece(text: text, folder: folder)
+            tokenizer = wordPiece
+            printError("tokenizing \(pairs.count) pairs…")
+            ids = SequenceToSequenceSetup.tokens(of: pairs, tokenizer: wordPiece, format: SequenceToSequenceSetup.format(for: wordPiece))
         } else {
             (tokenizer, writeTokenizer) = try prepareTokenizer(text: text, folder: folder, given: start?.folder.path ?? self.tokenizer)
             printError("tokenizing \(text.utf8.count) bytes…")
@@ -270,6 +297,15 @@ struct TrainCommand: ParsableCommand {
             if let start {
                 printError("fine-tuning \(start.folder.path) (its weights and tokenizer; the optimiser starts afresh)")
                 run = try TrainingRun(startingFrom: start.model, settings: settings, stream: stream)
+            } else if objective == .seq2seq, let wordPiece = tokenizer as? WordPieceTokenizer {
+                var settings = settings
+                let format = SequenceToSequenceSetup.format(for: wordPiece)
+                settings.objective = .sequenceToSequence(format)
+                run = try TrainingRun(
+                    config: SequenceToSequenceSetup.config(
+                        layers: layers, heads: heads, width: width, context: context, vocabulary: wordPiece.vocabularySize,
+                        format: format, padding: wordPiece.padding),
+                    settings: settings, stream: stream)
             } else if objective == .mlm, let wordPiece = tokenizer as? WordPieceTokenizer {
                 var settings = settings
                 settings.objective = .maskedLanguage(try MaskedLanguageSetup.policy(for: wordPiece))
@@ -303,6 +339,8 @@ struct TrainCommand: ParsableCommand {
         let probeIDs = Array(tokenizer.encode(probe).prefix(run.config.contextLength)).map { Int32($0) }
         if objective == .mlm {
             printError("objective: masked words (15% of each window's tokens chosen; 80% [MASK], 10% random, 10% kept)")
+        } else if objective == .seq2seq {
+            printError("objective: each pair's target from its source ([CLS] source [SEP] → target [SEP]; one pair per window)")
         }
         let probePieces = probeIDs.map { tokenizer.displayPiece(Int($0)) }
         let snapshotSteps = snapshot.isEmpty ? TrainingJob.defaultSnapshotSteps(run.settings.steps) : Set(snapshot)
@@ -473,7 +511,8 @@ extension TrainCommand {
     func prepareWordPiece(text: String, folder: URL) throws -> (WordPieceTokenizer, write: () throws -> Void) {
         func wordPiece(_ folder: URL, _ what: String) throws -> WordPieceTokenizer {
             guard let loaded = try TokenizerLoader.load(folder: folder) as? WordPieceTokenizer else {
-                throw ValidationError("\(what) holds no WordPiece tokenizer (tokenizer.json or vocab.txt), which --objective mlm needs")
+                throw ValidationError(
+                    "\(what) holds no WordPiece tokenizer (tokenizer.json or vocab.txt), which --objective mlm and seq2seq need")
             }
             return loaded
         }

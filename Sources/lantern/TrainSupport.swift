@@ -70,11 +70,20 @@ struct TrainingPictures {
         guard !run.log.isEmpty else { return }
         let chart = Self.lossChart(
             run.log, totalSteps: run.settings.steps, vocabulary: run.config.vocabularySize,
-            perWhat: run.objective == .nextToken ? "per token" : "per masked token",
+            perWhat: {
+                switch run.objective {
+                case .nextToken: "per token"
+                case .maskedLanguage: "per masked token"
+                case .sequenceToSequence: "per target token"
+                }
+            }(),
             title: "Training loss — \(folder.lastPathComponent)",
             shape: String(
-                format: "%d layer%@, %d heads, width %d, context %d, vocabulary %d (%.2fM parameters), batch %d",
-                run.config.layers, run.config.layers == 1 ? "" : "s", run.config.heads, run.config.width, run.config.contextLength,
+                format: "%@, %d heads, width %d, context %d, vocabulary %d (%.2fM parameters), batch %d",
+                run.config.isEncoderDecoder
+                    ? "\(run.config.encoderLayers) encoder + \(run.config.layers) decoder layers"
+                    : "\(run.config.layers) layer\(run.config.layers == 1 ? "" : "s")", run.config.heads, run.config.width,
+                run.config.contextLength,
                 run.config.vocabularySize, Double(run.config.parameterCount) / 1e6, run.settings.batchSize))
         try PNGWriter.write(try chart.render(), to: folder.appendingPathComponent("loss.png"))
     }

@@ -101,6 +101,24 @@ final class ArchitectureGraphTests: XCTestCase {
         }
     }
 
+    /// Encoder–decoders (the fixtures' T5 v1.0 and v1.1 and BART): the picture accounts for every
+    /// parameter, the count is Hugging Face's (torch's `parameters()`, which leaves out BART's
+    /// `final_logits_bias` buffer), and the encoder's output feeds the cross-attention.
+    func testEncoderDecodersAccountForEveryParameter() throws {
+        for fixture in ["t5-tiny", "t5-tiny-gated", "bart-tiny"] {
+            let folder = Repository.fixtures.appendingPathComponent(fixture)
+            let config = try HuggingFaceConfig.load(folder.appendingPathComponent("config.json"))
+            let (dot, labelled) = ArchitectureGraph.build(config)
+            XCTAssertEqual(labelled, config.parameterCount, fixture)
+            struct Meta: Decodable { var parameters: Int }
+            let meta = try JSONDecoder().decode(Meta.self, from: Data(contentsOf: folder.appendingPathComponent("reference/meta.json")))
+            let buffers = config.family == .bart ? config.vocabularySize : 0
+            XCTAssertEqual(config.parameterCount - buffers, meta.parameters, fixture)
+            XCTAssertTrue(dot.contains("enc_out -> cross") || dot.contains("enc_final -> cross"), fixture)
+            XCTAssertTrue(dot.contains("encoder × 2 layers") && dot.contains("decoder × 3 layers") || fixture == "bart-tiny", fixture)
+        }
+    }
+
     /// bert-base's shape (BertConfig's defaults: 12 layers, 768 wide, 3,072 feed-forward, 2 token types).
     static func bert(head: OutputHead, tied: Bool = true) -> TransformerConfig {
         var config = TransformerConfig(

@@ -360,6 +360,18 @@ public struct TeachingCorpus: Sendable {
         }
     }
 
+    /// Sentences of the toy translation language as (French, English) pairs, for training an
+    /// encoder–decoder (`lantern corpus --pairs`): from the training split (never a held-out
+    /// noun–colour pair), or the held-out one (always one). The word order differs between the
+    /// two sides: the colour comes after the noun in French, before it in English.
+    public static func translationPairs(count: Int, seed: UInt64, split: CorpusSplit) -> [(french: String, english: String)] {
+        var random = CorpusRandom(seed: seed ^ stableHash("translation pairs \(split.rawValue)"))
+        return (0..<count).map { _ in
+            let sentence = TranslationWriter.sentence(split: split, &random)
+            return (sentence.french.joined(separator: " "), sentence.english.joined(separator: " "))
+        }
+    }
+
     /// Question–answer items: a held-out story, `shots` answered questions about it, then
     /// `Q: … A:`; expected the answer with a leading space (`" Mia"`, `" under the bed"`).
     public static func questionAnswerEvaluation(count: Int, seed: UInt64, shots: Int = 0) -> [CorpusEvaluationItem] {
