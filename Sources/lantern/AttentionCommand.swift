@@ -130,6 +130,7 @@ struct AttentionCommand: ParsableCommand {
                     ? { StepsPicture.isMasked(source, row: $0, col: $1) }
                     : { map.isMasked(row: $0, col: $1) }
                 print(TerminalHeatmap.render(map, painter: painter, isMasked: masked), terminator: "")
+                if source.part == .cross { print(Self.strongestSourceWords(source, head: head)) }
                 return
             }
             let canvas = try StepsPicture.render(source, head: head)
@@ -162,6 +163,19 @@ struct AttentionCommand: ParsableCommand {
             case .noPatterns, .notEncoderDecoder, .nothingWritten: throw error
             }
         }
+    }
+
+    /// Cross-attention read off as an alignment: for each written word, the source word its row
+    /// weighs most ("red ← rouge (0.99)").
+    static func strongestSourceWords(_ source: AttentionSource, head: Int) -> String {
+        let weights = source.weights(head: head), K = source.keys
+        let sourcePieces = source.keyPieces ?? source.pieces
+        let links = source.pieces.enumerated().map { row, written -> String in
+            let values = weights[(row * K)..<((row + 1) * K)]
+            let best = values.indices.max { values[$0] < values[$1] } ?? row * K
+            return "\(written) ← \(sourcePieces[best - row * K]) (\(String(format: "%.2f", values[best])))"
+        }
+        return "strongest source word for each written word:\n  " + links.joined(separator: "\n  ")
     }
 
     /// `--part`, checked against the model: cross by default for an encoder–decoder, self otherwise.
