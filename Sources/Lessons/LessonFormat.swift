@@ -12,6 +12,7 @@ import Foundation
 //   input: q                                     ← a line for the command's standard input (repeatable)
 //   fresh: output/lesson-12                      ← remove this folder under output/ first (repeatable)
 //   show: captures                               ← print only the captured values, not the output
+//   needs: model all-minilm-l6-v2                ← run only where this model is here (else say so, skip)
 //   ```
 //
 // Without a show: line the output is shown as it comes, except that a `--json` command's JSON is
@@ -120,6 +121,10 @@ public struct CommandStep: Sendable, Equatable {
     public var fresh: [String] = []
     /// What the learner sees of the output (`show:`).
     public var show: OutputShown = .standard
+    /// A model the command needs that may not be on the learner's machine (`needs: model NAME`):
+    /// where `lantern info --model NAME` fails, the block is skipped with a note saying how to
+    /// fetch it. Such a block captures nothing (later blocks could not rely on it).
+    public var needsModel: String?
     public var line: Int
 
     /// false with `show: captures`: the output is long and only the captured values are shown.

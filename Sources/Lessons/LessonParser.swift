@@ -8,7 +8,7 @@ public enum LessonParser {
         public var issues: [LessonIssue]
     }
 
-    static let commandKeys: Set<String> = ["capture", "input", "fresh", "show"]
+    static let commandKeys: Set<String> = ["capture", "input", "fresh", "show", "needs"]
     /// Options whose value is a path a command writes (or reads from what an earlier step wrote).
     static let writingFlags: Set<String> = ["--out", "--trace", "--eval"]
     static let questionKeys: [QuestionKind: Set<String>] = [
@@ -159,10 +159,13 @@ public enum LessonParser {
         var step = commandStep(commandLine, line: firstLine + firstIndex, problem: problem)
         for key in parsed.keys {
             guard commandKeys.contains(key.key) else {
-                problem(key.line, "unknown key \"\(key.key)\" in a ```lantern block (use capture, input, fresh or show)")
+                problem(key.line, "unknown key \"\(key.key)\" in a ```lantern block (use capture, input, fresh, show or needs)")
                 continue
             }
             apply(key, to: &step, problem: problem)
+        }
+        if step.needsModel != nil, !step.captures.isEmpty {
+            problem(firstLine, "a block with `needs:` may be skipped, so it cannot capture values")
         }
         return step
     }
@@ -206,6 +209,13 @@ public enum LessonParser {
             case "all": step.show = .all
             case "captures": step.show = .captures
             default: problem(key.line, "show: takes all or captures (found \"\(key.value)\")")
+            }
+        case "needs":
+            let words = key.value.split(separator: " ")
+            if words.count == 2, words[0] == "model" {
+                step.needsModel = String(words[1])
+            } else {
+                problem(key.line, "needs: takes `model NAME` (found \"\(key.value)\")")
             }
         case "fresh":
             let path = key.value

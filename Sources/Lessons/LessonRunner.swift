@@ -211,6 +211,16 @@ public final class LessonRunner {
 
     /// Runs a command (its {captures} filled in), showing it and its output, and records its captures.
     func execute(_ step: CommandStep, echo: Bool) -> Outcome {
+        if let model = step.needsModel, (try? commands.run(["info", "--model", model], input: [], echo: false))?.exitCode != 0 {
+            if echo {
+                say(
+                    painter.dim(
+                        "(skipped: `lantern \(CommandWords.join(step.arguments))` needs the model \(model), which is not on this machine; `lantern download \(model)` fetches it)"
+                    ))
+                say("")
+            }
+            return .finished
+        }
         let words = prepare(step.arguments.map { Interpolation.fill($0, captured) })
         let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         for folder in step.fresh {

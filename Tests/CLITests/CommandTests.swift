@@ -201,7 +201,7 @@ final class BadInputTests: XCTestCase {
     func testErrorsFoundWhileRunningShowTheSubcommandsUsage() throws {
         try expectFailure(
             ["attention", "hi", "--model", gpt2, "--layer", "99", "--head", "0"],
-            mentions: ["--layer 99 is out of range", "Usage: lantern attention [<prompt>]", "See 'lantern attention --help'"])
+            mentions: ["--layer 99 is out of range", "Usage: lantern attention [<options>] [<prompt>]", "See 'lantern attention --help'"])
         let run = try CLI.run(["attention", "hi", "--model", gpt2, "--layer", "99", "--head", "0"])
         XCTAssertEqual(run.exitCode, 64, "ArgumentParser's exit code for a validation failure")
         XCTAssertFalse(run.stderr.contains("lantern <subcommand>"), run.stderr)
@@ -246,8 +246,8 @@ final class BadInputTests: XCTestCase {
         try expectFailure(["generate", "hi", "--model", folder.path], mentions: ["model.safetensors", "truncated"])
         try Data("{\"architectures\": [\"GPT2LMHeadModel\"], \"n_embd\": 48".utf8).write(to: folder.appendingPathComponent("config.json"))
         try expectFailure(["info", "--model", folder.path], mentions: ["config.json", "malformed"])
-        try Data("{\"architectures\": [\"T5ForConditionalGeneration\"]}".utf8).write(to: folder.appendingPathComponent("config.json"))
-        try expectFailure(["info", "--model", folder.path], mentions: ["unsupported architecture T5ForConditionalGeneration"])
+        try Data("{\"architectures\": [\"MambaForCausalLM\"]}".utf8).write(to: folder.appendingPathComponent("config.json"))
+        try expectFailure(["info", "--model", folder.path], mentions: ["unsupported architecture MambaForCausalLM"])
     }
 
     func testMissingTokenizer() throws {

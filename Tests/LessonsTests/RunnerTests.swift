@@ -133,6 +133,34 @@ final class RunnerTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: victim.appendingPathComponent("x/notes.txt"), encoding: .utf8), "keep me")
     }
 
+    /// `needs: model NAME`: the block runs where `info --model NAME` succeeds and is skipped,
+    /// with a note saying how to fetch the model, where it fails; such a block may not capture.
+    func testABlockThatNeedsAModelIsSkippedWithoutIt() throws {
+        try "# Three\n\n```lantern\nembed \"a\" \"b\" --model mini\nneeds: model mini\n```\n\nAfter.\n".write(
+            to: folder.appendingPathComponent("01-one.md"), atomically: true, encoding: .utf8)
+        let library = try LessonLibrary(folder: folder)
+        let parsed = library.parse(library.entries[0])
+        XCTAssertEqual(parsed.issues, [])
+        let store = ProgressStore(file: folder.appendingPathComponent("progress.json"))
+        for (infoExit, runsEmbed) in [(Int32(1), false), (0, true)] {
+            let console = ScriptedConsole([])
+            let canned = CannedCommands(["info": CommandOutput(exitCode: infoExit, stdout: "", stderr: "")])
+            let runner = try LessonRunner(
+                library: library, index: 0, lesson: parsed.lesson, mode: .automatic, console: console, commands: canned,
+                prepare: { $0 }, store: store)
+            XCTAssertEqual(runner.run(), .finished)
+            XCTAssertEqual(canned.ran.map(\.first), runsEmbed ? ["info", "embed"] : ["info"])
+            XCTAssertEqual(canned.ran.first, ["info", "--model", "mini"])
+            XCTAssertEqual(
+                console.written.contains("skipped") && console.written.contains("lantern download mini"), !runsEmbed, console.written)
+            XCTAssertTrue(console.written.contains("After."))
+        }
+        try "# Three\n\n```lantern\nembed \"a\" --model mini\nneeds: model mini\ncapture: x = regex (a)\n```\n".write(
+            to: folder.appendingPathComponent("01-one.md"), atomically: true, encoding: .utf8)
+        let refused = try LessonLibrary(folder: folder)
+        XCTAssertTrue(refused.parse(refused.entries[0]).issues.contains { $0.problem.contains("cannot capture") })
+    }
+
     func testInteractiveRunRecordsWrongThenRightAnswers() throws {
         let store = ProgressStore(file: folder.appendingPathComponent("home/progress.json"))
         let (runner, console, canned) = try runner(["4", "3", "", "1", "2", "tom"], store: store)
