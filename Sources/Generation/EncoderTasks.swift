@@ -8,7 +8,7 @@ import Transformer
 
 /// Why an encoder task cannot run, each with what to do instead.
 public enum EncoderTaskError: Error, CustomStringConvertible, LocalizedError, Equatable {
-    case needsEncoder(family: String, task: String)
+    case needsEncoder(family: String, task: String, encoderDecoder: Bool = false)
     case noMaskedLanguageHead
     case noMaskToken
     case noMaskInText
@@ -17,9 +17,9 @@ public enum EncoderTaskError: Error, CustomStringConvertible, LocalizedError, Eq
 
     public var description: String {
         switch self {
-        case .needsEncoder(let family, let task):
+        case .needsEncoder(let family, let task, let encoderDecoder):
             return
-                "this model is a decoder (\(family)): each word sees only the words before it, so it cannot \(task); use an encoder (BERT family), e.g. a BertForMaskedLM folder, or all-minilm-l6-v2 for sentences"
+                "this model \(encoderDecoder ? "is an encoder–decoder (\(family)): it writes a new text, and its decoder's words see only the words before them" : "is a decoder (\(family)): each word sees only the words before it"), so it cannot \(task); use an encoder (BERT family), e.g. a BertForMaskedLM folder, or all-minilm-l6-v2 for sentences"
         case .noMaskedLanguageHead:
             return
                 "this encoder has no masked-language head (it was published for sentence embeddings): it cannot score words for a [MASK]; try `lantern embed`, or a model with an MLM head (BertForMaskedLM)"
@@ -65,7 +65,9 @@ public enum MaskFilling {
         _ text: String, model: any LanguageModel, tokenizer: any Tokenizer, top: Int, capture: CaptureSpec = .nothing
     ) throws -> Result {
         guard !model.config.isCausal else {
-            throw EncoderTaskError.needsEncoder(family: model.config.family.displayName, task: "use the words after a blank to fill it")
+            throw EncoderTaskError.needsEncoder(
+                family: model.config.family.displayName, task: "use the words after a blank to fill it",
+                encoderDecoder: model.config.isEncoderDecoder)
         }
         guard model.config.head == .maskedToken else { throw EncoderTaskError.noMaskedLanguageHead }
         guard let mask = tokenizer.maskTokenId else { throw EncoderTaskError.noMaskToken }
@@ -113,7 +115,9 @@ public struct SentenceEmbeddings: Sendable {
         progress: (Int) -> Void = { _ in }
     ) throws -> SentenceEmbeddings {
         guard !model.config.isCausal else {
-            throw EncoderTaskError.needsEncoder(family: model.config.family.displayName, task: "read a sentence both ways into one vector")
+            throw EncoderTaskError.needsEncoder(
+                family: model.config.family.displayName, task: "read a sentence both ways into one vector",
+                encoderDecoder: model.config.isEncoderDecoder)
         }
         guard !sentences.isEmpty else { throw EncoderTaskError.noSentences }
         let limit = min(pooling.maximumTokens ?? model.config.contextLength, model.config.contextLength)

@@ -7,21 +7,58 @@ import Transformer
 /// Where attention pictures get their patterns: a saved trace, or one forward pass of a prompt
 /// that records only the layers drawn.
 public enum AttentionSources {
-    /// Layer `layer`'s pattern as a trace recorded it.
-    public static func layer(_ layer: Int, trace folder: URL) throws -> AttentionSource {
+    /// Layer `layer`'s pattern as a trace recorded it (for an encoder–decoder's trace, `part`).
+    public static func layer(_ layer: Int, trace folder: URL, part: AttentionPart = .selfAttention) throws -> AttentionSource {
         let metadata = try TraceFile.readMetadata(folder)
-        guard layer < metadata.model.layers else {
-            throw AttentionSourceError.layerOutOfRange(layer, layers: metadata.model.layers, of: "the traced model")
+        let layers = part == .encoder ? metadata.model.encoderLayers ?? 0 : metadata.model.layers
+        guard layer < layers else {
+            throw AttentionSourceError.layerOutOfRange(
+                layer, layers: layers, of: part == .encoder ? "the traced model's encoder" : "the traced model")
         }
         if let layers = metadata.layers, !layers.contains(layer) {
             throw AttentionSourceError.layerNotTraced(layer, trace: folder.path, recorded: layers)
         }
-        let name = RecordKind.pattern.name(layer: layer)
+        let name = tensorName(part, layer: layer)
         let loaded = try TraceFile.read(folder, metadata: metadata, names: [name])
-        return AttentionSource(
-            pattern: try loaded.tensor(name, folder: folder.path), pieces: metadata.pieces, layer: layer,
-            model: metadata.model.source, prompt: metadata.prompt, promptTokens: metadata.promptIds.count,
-            causal: ModelFamily(rawValue: metadata.model.family)?.isCausal ?? true)
+        return try source(part, layer: layer, pattern: loaded.tensor(name, folder: folder.path), metadata: metadata)
+    }
+
+    /// The record a part of the model keeps its pattern in.
+    static func tensorName(_ part: AttentionPart, layer: Int) -> String {
+        switch part {
+        case .selfAttention, .decoder: RecordKind.pattern.name(layer: layer)
+        case .encoder: RecordKind.encoderScope + RecordKind.pattern.name(layer: layer)
+        case .cross: RecordKind.crossPattern.name(layer: layer)
+        }
+    }
+
+    /// A traced pattern with the pieces of its rows and keys. An encoder–decoder's decoder rows
+    /// are its start token then each generated one; a cross-attention row is labelled with the
+    /// token it chose (the last row's: the end token, or "(next)" when the length limit stopped it).
+    static func source(_ part: AttentionPart, layer: Int, pattern: Tensor, metadata m: TraceMetadata) throws -> AttentionSource {
+        let causal = ModelFamily(rawValue: m.model.family)?.isCausal ?? true
+        guard m.model.isEncoderDecoder, let decoderPieces = m.decoderPieces else {
+            return AttentionSource(
+                pattern: pattern, pieces: m.pieces, layer: layer, model: m.model.source, prompt: m.prompt,
+                promptTokens: m.promptIds.count, causal: causal)
+        }
+        let sourcePieces = Array(m.pieces.prefix(m.promptIds.count))
+        switch part {
+        case .encoder:
+            var source = AttentionSource(
+                pattern: pattern, pieces: sourcePieces, layer: layer, model: m.model.source, prompt: m.prompt, causal: false)
+            source.part = .encoder
+            return source
+        case .cross:
+            let written = Array(m.pieces.dropFirst(m.promptIds.count)) + [m.stopReason == "eos" ? "(end)" : "(next)"]
+            return AttentionSource(
+                crossPattern: pattern, written: written, source: sourcePieces, layer: layer, model: m.model.source, prompt: m.prompt)
+        case .selfAttention, .decoder:
+            var source = AttentionSource(
+                pattern: pattern, pieces: decoderPieces, layer: layer, model: m.model.source, prompt: m.prompt, causal: true)
+            source.part = .decoder
+            return source
+        }
     }
 
     /// Layer `layer`'s pattern over `prompt`, from one forward pass of `bundle`'s model (for an
@@ -82,22 +119,22 @@ public enum AttentionSources {
     }
 
     /// Every layer a trace recorded (for the overview), in layer order.
-    public static func everyLayer(trace folder: URL) throws -> [AttentionSource] {
-        try everyLayer(trace: folder, metadata: TraceFile.readMetadata(folder))
+    public static func everyLayer(trace folder: URL, part: AttentionPart = .selfAttention) throws -> [AttentionSource] {
+        try everyLayer(trace: folder, metadata: TraceFile.readMetadata(folder), part: part)
     }
 
-    /// The same, from metadata already read.
-    public static func everyLayer(trace folder: URL, metadata: TraceMetadata) throws -> [AttentionSource] {
-        let layers = (metadata.layers ?? Array(0..<metadata.model.layers)).sorted()
+    /// The same, from metadata already read (for an encoder–decoder's trace, `part`).
+    public static func everyLayer(
+        trace folder: URL, metadata: TraceMetadata, part: AttentionPart = .selfAttention
+    ) throws -> [AttentionSource] {
+        let count = part == .encoder ? metadata.model.encoderLayers ?? 0 : metadata.model.layers
+        let layers = (metadata.layers ?? Array(0..<count)).filter { $0 < count }.sorted()
         let present = Set(metadata.tensors.map(\.name))
-        let found = layers.map { ($0, RecordKind.pattern.name(layer: $0)) }.filter { present.contains($0.1) }
+        let found = layers.map { ($0, tensorName(part, layer: $0)) }.filter { present.contains($0.1) }
         guard !found.isEmpty else { throw AttentionSourceError.noPatterns(trace: folder.path) }
         let loaded = try TraceFile.read(folder, metadata: metadata, names: Set(found.map(\.1)))
         return try found.map { layer, name in
-            AttentionSource(
-                pattern: try loaded.tensor(name, folder: folder.path), pieces: metadata.pieces, layer: layer,
-                model: metadata.model.source, prompt: metadata.prompt, promptTokens: metadata.promptIds.count,
-                causal: ModelFamily(rawValue: metadata.model.family)?.isCausal ?? true)
+            try source(part, layer: layer, pattern: loaded.tensor(name, folder: folder.path), metadata: metadata)
         }
     }
 

@@ -29,7 +29,19 @@ public struct TraceExport {
         let present = Set(metadata.tensors.map(\.name))
         // A trace that lists patterns must provide them: a missing, truncated or mismatched .npy is
         // an error naming the file (before anything is written), not "no attention patterns".
-        if present.contains(where: { $0.hasSuffix(".attn.pattern") }) {
+        if metadata.model.isEncoderDecoder {
+            // An encoder–decoder: its cross-attention, its encoder's and its decoder's, each part it recorded.
+            for part in [AttentionPart.cross, .encoder, .decoder] {
+                guard let sources = try? AttentionSources.everyLayer(trace: folder, metadata: metadata, part: part) else { continue }
+                for source in sources {
+                    jobs.append(Job(name: "\(part.rawValue)-attention-L\(source.layer)-all.png") { try AttentionPicture.layer(source) })
+                }
+                jobs.append(Job(name: "\(part.rawValue)-attention-overview.png") { try OverviewPicture.render(sources) })
+            }
+            if jobs.isEmpty {
+                skipped.append("attention pictures: the trace has no attention patterns (record them with --capture +pattern)")
+            }
+        } else if present.contains(where: { $0.hasSuffix(".attn.pattern") }) {
             let sources = try AttentionSources.everyLayer(trace: folder, metadata: metadata)
             for source in sources {
                 jobs.append(Job(name: "attention-L\(source.layer)-all.png") { try AttentionPicture.layer(source) })
@@ -50,7 +62,9 @@ public struct TraceExport {
             }
         }
 
-        if !present.contains(where: { $0.hasSuffix(".resid_post") }) {
+        if metadata.model.isEncoderDecoder {
+            skipped.append("logit lens: not drawn for encoder–decoders yet")
+        } else if !present.contains(where: { $0.hasSuffix(".resid_post") }) {
             skipped.append("logit lens: the trace has no resid_post records (record them with --capture +resid_post)")
         } else if let bundle {
             let name = URL(fileURLWithPath: metadata.model.source).lastPathComponent

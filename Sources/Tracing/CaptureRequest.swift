@@ -2,13 +2,14 @@ import Transformer
 
 /// What a trace keeps, as the user names it with `--capture`, and its memory estimate.
 ///
-/// The default is what a learner looks at first: every layer's attention pattern and the
-/// token (and position) embeddings; the sampling funnel is always kept. `--capture` adds or
+/// The default is what a learner looks at first: every layer's attention pattern (and an
+/// encoder–decoder's cross-attention pattern) and the token (and position) embeddings; the
+/// sampling funnel is always kept. `--capture` adds or
 /// removes record kinds: `resid_post` or `+resid_post` adds, `-pos_embed` removes, `all` takes
 /// everything, `none` starts from nothing. Names are those of `RecordKind` (`attn.scores`,
 /// `mlp.hidden`, `logits`, …).
 public struct CaptureRequest: Sendable, Equatable {
-    public static let defaultKinds: Set<RecordKind> = [.embed, .posEmbed, .pattern]
+    public static let defaultKinds: Set<RecordKind> = [.embed, .posEmbed, .pattern, .crossPattern]
 
     public var kinds: Set<RecordKind>
     /// Layers to record; nil means all.

@@ -155,6 +155,7 @@ public struct HeadSummary: Sendable, Codable {
     ) throws -> HeadSummary {
         let config = model.config
         let context = config.contextLength
+        guard !config.isEncoderDecoder else { throw HeadSummaryError.encoderDecoder }
         guard promptIds.count >= 2 else { throw HeadSummaryError.promptTooShort(promptIds.count) }
         guard promptIds.count <= context else { throw GenerationError.promptTooLong(tokens: promptIds.count, context: context) }
         if let bad = promptIds.first(where: { $0 < 0 || $0 >= config.vocabularySize }) {
@@ -272,6 +273,7 @@ public enum HeadSummaryError: Error, CustomStringConvertible, LocalizedError {
     case noRandomTokens
     case repeatTooShort(Int)
     case repeatTooLong(Int, maximum: Int)
+    case encoderDecoder
 
     /// The message with each setting named by `name` (e.g. its command-line flag).
     public func description(naming name: (HeadSummarySetting) -> String) -> String {
@@ -290,6 +292,9 @@ public enum HeadSummaryError: Error, CustomStringConvertible, LocalizedError {
         case .repeatTooLong(let count, let maximum):
             return
                 "\(name(.repeatedText)) is \(count) tokens; written twice after a first token it does not fit this model's context, so give a text of at most \(maximum) tokens"
+        case .encoderDecoder:
+            return
+                "head scores are measured on one stack's self-attention; an encoder–decoder has two and a cross-attention: draw them with `lantern attention --part encoder|decoder|cross` (head scores for them are not built yet)"
         case .noRandomTokens:
             return "the tokenizer has too few ordinary tokens to draw a random sequence from"
         }

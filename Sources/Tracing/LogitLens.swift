@@ -111,6 +111,7 @@ public struct LogitLens: Sendable, Codable {
     /// Runs `tokens` through `model` in one pass, capturing the residual stream, and reads the lens.
     public static func run(model: any LanguageModel, tokens: [Int], top: Int = 5) throws -> LogitLens {
         let context = model.config.contextLength
+        guard !model.config.isEncoderDecoder else { throw LogitLensError.encoderDecoder }
         guard !tokens.isEmpty else { throw LogitLensError.noTokens }
         guard tokens.count <= context else { throw GenerationError.promptTooLong(tokens: tokens.count, context: context) }
         if let bad = tokens.first(where: { $0 < 0 || $0 >= model.config.vocabularySize }) {
@@ -133,6 +134,7 @@ public struct LogitLens: Sendable, Codable {
     /// A trace keeps no weights, so the model it came from supplies the final norm and unembedding.
     public init(trace: Trace, model: any LanguageModel, top: Int = 5, folder: String = "this trace") throws {
         let m = trace.metadata.model, c = model.config
+        guard !m.isEncoderDecoder else { throw LogitLensError.encoderDecoder }
         guard m.width == c.width, m.layers == c.layers, m.vocabularySize == c.vocabularySize, m.family == c.family.rawValue else {
             throw LogitLensError.modelMismatch(
                 trace: "\(m.family), \(m.layers) layers, width \(m.width), vocabulary \(m.vocabularySize)",
@@ -178,9 +180,14 @@ public enum LogitLensError: Error, CustomStringConvertible, LocalizedError {
     case noTokens
     case lastRowOnly
     case noOutputHead
+    /// The lens of an encoder–decoder (its decoder's stream over its source) is not built yet.
+    case encoderDecoder
 
     public var description: String {
         switch self {
+        case .encoderDecoder:
+            return
+                "the logit lens is not built for encoder–decoders yet; see what the decoder weighed with `lantern probs` and where it looked with `lantern attention --part cross`"
         case .noOutputHead:
             return
                 "this encoder has no output head (a sentence encoder): the logit lens reads the stream through the model's head, and there is none to read it with; try a model with a masked-language head"

@@ -11,6 +11,8 @@ public struct TraceModel: Codable, Sendable, Equatable {
     public var layers: Int, heads: Int, kvHeads: Int, width: Int, headSize: Int
     public var feedForwardWidth: Int, vocabularySize: Int, contextLength: Int
     public var positional: String
+    /// Encoder–decoders: the encoder's blocks (`layers` counts the decoder's); nil otherwise.
+    public var encoderLayers: Int?
 
     public init(source: String, config c: TransformerConfig) {
         self.source = source
@@ -18,7 +20,12 @@ public struct TraceModel: Codable, Sendable, Equatable {
         layers = c.layers; heads = c.heads; kvHeads = c.kvHeads; width = c.width; headSize = c.headSize
         feedForwardWidth = c.feedForwardWidth; vocabularySize = c.vocabularySize; contextLength = c.contextLength
         positional = c.positional.description
+        encoderLayers = c.isEncoderDecoder ? c.encoderLayers : nil
     }
+
+    /// Whether the traced model was an encoder–decoder (its records are the decoder's, its
+    /// `encoder.` ones the encoder's).
+    public var isEncoderDecoder: Bool { ModelFamily(rawValue: family)?.isEncoderDecoder ?? false }
 }
 
 /// One tensor of a trace folder: its record name, shape and file.
@@ -49,6 +56,11 @@ public struct TraceMetadata: Codable, Sendable {
     /// The sampling funnel of every generated token, in order.
     public var steps: [SamplingStep]
     public var stopReason: String?
+    /// Encoder–decoders: the decoder's rows (its start token, then every generated token), whose
+    /// records the decoder's tensors hold, and their display pieces; the prompt is the source the
+    /// encoder read (`encoder.` tensors, `[…, S, …]`). nil for other models.
+    public var decoderIds: [Int]?
+    public var decoderPieces: [String]?
     /// Record kinds captured, and the layers (nil: all).
     public var capture: [String]
     public var layers: [Int]?
@@ -76,7 +88,9 @@ public struct Trace: Sendable {
         stopReason: StopReason? = nil
     ) {
         let config = session.model.config
-        let tensors = TraceAssembler.assemble(session.forwardRecords, positions: session.tokens.count)
+        // An encoder–decoder's decoder records cover its own rows; the encoder's ran once, whole.
+        var tensors = TraceAssembler.assemble(session.forwardRecords, positions: session.decoderTokens.count)
+        tensors.merge(session.encoderRecords) { first, _ in first }
         let pieces = session.tokens.map { session.tokenizer.displayPiece($0) }
         let texts = session.tokens.map { String(decoding: session.tokenizer.bytes(of: $0), as: UTF8.self) }
         let entries = tensors.keys.sorted().map { name in
@@ -87,6 +101,10 @@ public struct Trace: Sendable {
             generatedIds: session.generatedIds, pieces: pieces, texts: texts, sampling: session.settings, steps: session.steps,
             stopReason: stopReason?.rawValue, capture: request.kinds.map(\.rawValue).sorted(),
             layers: request.layers.map { $0.sorted() }, tensors: entries)
+        if config.isEncoderDecoder {
+            metadata.decoderIds = session.decoderTokens
+            metadata.decoderPieces = session.decoderTokens.map { session.tokenizer.displayPiece($0) }
+        }
         self.tensors = tensors
     }
 
@@ -127,21 +145,24 @@ public enum TraceAssembler {
             guard let first = parts.first?.1 else { continue }
             switch kind?.axes ?? .positionRows {
             case .headQueryKey:
-                // [H, rows kept, K] → [H, N, N]; rows kept are the call's last ones.
+                // [H, rows kept, K] → [H, N, N]; rows kept are the call's last ones. Cross-attention
+                // keys are the source's S positions in every call: [H, N, S].
                 let H = first.shape[0]
+                let isCross = kind == .crossPattern || kind == .crossScores
+                let width = isCross ? first.shape[2] : N
                 let fill: Float = kind == .scores ? -.infinity : 0
-                var full = [Float](repeating: fill, count: H * N * N)
+                var full = [Float](repeating: fill, count: H * N * width)
                 for (call, tensor) in parts {
                     let kept = tensor.shape[1], K = tensor.shape[2]
                     let firstQuery = call.start + call.rows - kept
                     for h in 0..<H {
                         for r in 0..<kept {
-                            let source = (h * kept + r) * K, target = (h * N + firstQuery + r) * N
+                            let source = (h * kept + r) * K, target = (h * N + firstQuery + r) * width
                             for j in 0..<K { full[target + j] = tensor.scalars[source + j] }
                         }
                     }
                 }
-                out[name] = Tensor(shape: [H, N, N], scalars: full)
+                out[name] = Tensor(shape: [H, N, width], scalars: full)
             case .headPositions:
                 // [H, rows kept, hs] → [H, N, hs]
                 let H = first.shape[0], hs = first.shape[2]

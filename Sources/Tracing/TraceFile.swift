@@ -171,6 +171,12 @@ public enum TraceFile {
         }
         if m.pieces.count != tokens { return "\(m.pieces.count) pieces for \(tokens) tokens" }
         if let texts = m.texts, texts.count != tokens { return "\(texts.count) texts for \(tokens) tokens" }
+        if let rows = m.decoderIds {
+            if rows.count != m.generatedIds.count + 1 { return "\(rows.count) decoder rows for \(m.generatedIds.count) generated tokens" }
+            if m.decoderPieces?.count != rows.count {
+                return "\(m.decoderPieces?.count ?? 0) decoder pieces for \(rows.count) decoder rows"
+            }
+        }
         if let bad = m.tokens.first(where: { !(0..<V).contains($0) }) { return "token id \(bad) is outside the vocabulary of \(V)" }
         if m.steps.count > m.generatedIds.count + 1 {
             return "\(m.steps.count) sampling steps for \(m.generatedIds.count) generated tokens"

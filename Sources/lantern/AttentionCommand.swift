@@ -152,9 +152,14 @@ struct AttentionCommand: ParsableCommand {
     /// The layer's pattern `[H, N, N]` with its tokens, from the trace or a forward pass.
     func attentionSource(layer: Int) throws -> AttentionSource {
         do {
-            if let folder = input.traceFolder { return try AttentionSources.layer(layer, trace: folder) }
+            if let folder = input.traceFolder {
+                let traced = try TraceFile.readMetadata(folder).model.isEncoderDecoder
+                return try AttentionSources.layer(layer, trace: folder, part: try chosenPart(encoderDecoder: traced))
+            }
             let bundle = try model.load()
-            return try AttentionSources.layer(layer, prompt: input.prompt ?? "", bundle: bundle, part: try chosenPart(bundle))
+            return try AttentionSources.layer(
+                layer, prompt: input.prompt ?? "", bundle: bundle,
+                part: try chosenPart(encoderDecoder: bundle.model.config.isEncoderDecoder))
         } catch let error as AttentionSourceError {
             // A layer only the model or the trace can judge: a usage error of --layer.
             switch error {
@@ -179,8 +184,8 @@ struct AttentionCommand: ParsableCommand {
     }
 
     /// `--part`, checked against the model: cross by default for an encoder–decoder, self otherwise.
-    func chosenPart(_ bundle: ModelBundle) throws -> AttentionPart {
-        guard bundle.model.config.isEncoderDecoder else {
+    func chosenPart(encoderDecoder: Bool) throws -> AttentionPart {
+        guard encoderDecoder else {
             if let part, part != .selfAttention {
                 throw ValidationError(
                     "--part \(part.rawValue) needs an encoder–decoder (e.g. --model lantern-tiny-translate); this model has only self-attention"
@@ -197,9 +202,13 @@ struct AttentionCommand: ParsableCommand {
 
     /// Every recorded layer's pattern, from the trace or one forward pass recording all layers.
     func overviewSources() throws -> [AttentionSource] {
-        if let folder = input.traceFolder { return try AttentionSources.everyLayer(trace: folder) }
+        if let folder = input.traceFolder {
+            let traced = try TraceFile.readMetadata(folder).model.isEncoderDecoder
+            return try AttentionSources.everyLayer(trace: folder, part: try chosenPart(encoderDecoder: traced))
+        }
         let bundle = try model.load()
-        return try AttentionSources.everyLayer(prompt: input.prompt ?? "", bundle: bundle, part: try chosenPart(bundle))
+        return try AttentionSources.everyLayer(
+            prompt: input.prompt ?? "", bundle: bundle, part: try chosenPart(encoderDecoder: bundle.model.config.isEncoderDecoder))
     }
 
     /// `--out` as a file when it ends in .png, else as a folder (default output/) for `defaultName`.

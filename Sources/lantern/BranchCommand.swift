@@ -108,7 +108,7 @@ struct BranchCommand: ParsableCommand {
         if json {
             print(String(decoding: try record.jsonData(), as: UTF8.self))
         } else {
-            show(record)
+            show(record, encoderDecoder: bundle.model.config.isEncoderDecoder)
         }
         printError("branch saved to \(out)")
         if graph || graphOut != nil {
@@ -131,7 +131,7 @@ struct BranchCommand: ParsableCommand {
         }
     }
 
-    func show(_ record: BranchRecord) {
+    func show(_ record: BranchRecord, encoderDecoder: Bool) {
         let f = record.fork
         print("prompt  \"\(record.prompt)\" (\(record.promptIds.count) tokens)")
         let p = { (value: Float) in String(format: "%.4f", value) }
@@ -163,9 +163,11 @@ struct BranchCommand: ParsableCommand {
             print(line.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
         }
         print("")
-        print("main    " + record.prompt + record.main.text)
+        // An encoder–decoder writes a new text from the prompt rather than continuing it.
+        let lead = encoderDecoder ? record.prompt + " → " : record.prompt
+        print("main    " + lead + record.main.text)
         print("        [stopped: \(record.main.stopReason.rawValue)]")
-        print("branch  " + record.prompt + record.branch.text)
+        print("branch  " + lead + record.branch.text)
         print("        [stopped: \(record.branch.stopReason.rawValue)]")
     }
 }

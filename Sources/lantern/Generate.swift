@@ -35,11 +35,6 @@ struct GenerateCommand: ParsableCommand {
         let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
         // Fail before anything is printed: a prompt that does not fit, a trace over budget.
         let promptIds = try generator.encodePrompt(prompt)
-        if tracing.trace != nil, bundle.model.config.isEncoderDecoder {
-            throw ValidationError(
-                "--trace does not record encoder–decoders yet (their encoder and cross-attention records have no place in a trace file); run without --trace"
-            )
-        }
         let request = try tracing.trace.map { folder in
             try TraceFile.checkDestination(URL(fileURLWithPath: folder))
             return try tracing.checkedRequest(

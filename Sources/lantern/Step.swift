@@ -109,14 +109,16 @@ struct StepperScreen {
     func showStep() {
         let text = tokenizer.decode(session.generatedIds, skipSpecialTokens: true)
         say("")
-        say(painter.bold("── step \(session.generatedIds.count + 1) · \(session.tokens.count)/\(session.contextLength) tokens ──"))
-        say(painter.dim(prompt) + painter.bold(text))
+        // An encoder–decoder writes a new text: its decoder's tokens fill the context, the source is read once.
+        let written = session.decoderTokens.count
+        say(painter.bold("── step \(session.generatedIds.count + 1) · \(written)/\(session.contextLength) tokens ──"))
+        say(session.decoderPrefix.isEmpty ? painter.dim(prompt) + painter.bold(text) : painter.dim(prompt + "\n→ ") + painter.bold(text))
         let s = session.settings
         say(
             painter.dim(
                 "temperature \(s.temperature)\(s.isGreedy ? " (greedy)" : "") · top-k \(s.topK == 0 ? "off" : String(s.topK)) · top-p \(s.topP == 1 ? "off" : String(s.topP)) · seed \(s.seed)"
             ))
-        say(painter.dim(Self.cacheLine(positions: session.tokens.count, config: bundle.model.config)))
+        say(painter.dim(Self.cacheLine(positions: written, config: bundle.model.config)))
         if session.isContextFull {
             say("The context window is full (\(session.contextLength) tokens): undo (u), save, or quit (q).")
             return
@@ -211,7 +213,8 @@ struct StepperScreen {
 
     func showAttention(_ newest: (layer: Int, head: Int, weights: [Float])) {
         let (layer, head, weights) = newest
-        let tokens = session.tokens
+        // The decoder's own tokens: an encoder–decoder's start token and what it wrote.
+        let tokens = session.decoderTokens
         let K = weights.count
         let newestPiece = tokenizer.displayPiece(tokens[K - 1])
         say(painter.bold("attention of the newest token \"\(newestPiece)\" (query, position \(K - 1)) in layer \(layer), head \(head):"))

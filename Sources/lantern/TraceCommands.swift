@@ -33,7 +33,7 @@ struct TraceCommand: ParsableCommand {
             let m = trace.metadata
             print("trace      \(folder)")
             print(
-                "model      \(m.model.family), \(m.model.layers) layers × \(m.model.heads) heads, width \(m.model.width) (\(m.model.source))"
+                "model      \(m.model.family), \(m.model.encoderLayers.map { "\($0) encoder + \(m.model.layers) decoder" } ?? "\(m.model.layers)") layers × \(m.model.heads) heads, width \(m.model.width) (\(m.model.source))"
             )
             print("prompt     \(m.promptIds.count) tokens: \(m.pieces.prefix(m.promptIds.count).joined(separator: "|"))")
             print("generated  \(m.generatedIds.count) tokens: \(m.pieces.dropFirst(m.promptIds.count).joined(separator: "|"))")

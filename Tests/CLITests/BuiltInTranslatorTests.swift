@@ -71,12 +71,37 @@ final class BuiltInTranslatorTests: XCTestCase {
         let decoderOnly = try CLI.run(["attention", "the cat", "--layer", "0", "--head", "0", "--part", "cross"])
         XCTAssertNotEqual(decoderOnly.exitCode, 0)
         XCTAssertTrue(decoderOnly.stderr.contains("needs an encoder–decoder"), decoderOnly.stderr)
-        // Not yet recorded in traces: said so, nothing written.
+    }
+
+    /// A traced translation holds the encoder's records, the decoder's and the cross-attention:
+    /// the pictures come from it as from a live run, `export` draws every part, replay gives the
+    /// same tokens, and the commands not built for encoder–decoders say so.
+    func testATracedTranslation() throws {
         let trace = scratch.appendingPathComponent("trace")
-        let traced = try CLI.run(["generate", "le chat", "--model", "lantern-tiny-translate", "--trace", trace.path])
-        XCTAssertNotEqual(traced.exitCode, 0)
-        XCTAssertEqual(traced.stdout, "")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: trace.path))
+        let run = try CLI.run(["generate", "la balle rouge", "--model", "lantern-tiny-translate", "--greedy", "--trace", trace.path])
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        let metadata = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: trace.appendingPathComponent("trace.json"))) as? [String: Any])
+        XCTAssertEqual((metadata["decoder_ids"] as? [Int])?.count, 4, "[CLS] the red ball")
+        let names = try XCTUnwrap(metadata["tensors"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+        XCTAssertTrue(names.contains("blocks.1.cross_attn.pattern") && names.contains("encoder.blocks.0.attn.pattern"), "\(names)")
+        let cross = try CLI.run(["attention", "--trace", trace.path, "--layer", "1", "--head", "1", "--terminal"])
+        XCTAssertEqual(cross.exitCode, 0, cross.stderr)
+        XCTAssertTrue(cross.stdout.contains("red ← rouge") && cross.stdout.contains("ball ← balle"), cross.stdout)
+        let export = try CLI.run(["export", "--trace", trace.path, "--out", scratch.appendingPathComponent("pictures").path])
+        XCTAssertEqual(export.exitCode, 0, export.stderr)
+        for name in ["cross-attention-L1-all.png", "encoder-attention-overview.png", "decoder-attention-L0-all.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("pictures/\(name)").path), name)
+        }
+        let replay = try CLI.run(["trace", "replay", trace.path])
+        XCTAssertEqual(replay.exitCode, 0, replay.stderr)
+        XCTAssertTrue(replay.stdout.contains("identical"), replay.stdout)
+        for command in [["lens", "--trace", trace.path], ["heads", "--model", "lantern-tiny-translate"]] {
+            let refused = try CLI.run(command)
+            XCTAssertNotEqual(refused.exitCode, 0, command[0])
+            XCTAssertTrue(refused.stderr.contains("encoder–decoder"), refused.stderr)
+            XCTAssertFalse(refused.stderr.contains("Fatal"), refused.stderr)
+        }
     }
 
     func testTheTranslationCard() throws {
