@@ -79,7 +79,8 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "TokenizersTests", dependencies: ["LanternTestSupport", "Tokenizers"]),
         // Fixtures are read in place (see Tests/TransformerTests/Fixtures/README.md), not copied.
-        .testTarget(name: "TransformerTests", dependencies: ["LanternTestSupport", "Transformer", "Tensors"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "TransformerTests", dependencies: ["LanternTestSupport", "Transformer", "Tensors", "Generation"], exclude: ["Fixtures"]),
         .testTarget(name: "GenerationTests", dependencies: ["LanternTestSupport", "Generation", "Transformer", "Tokenizers"]),
         .testTarget(name: "ModelHubTests", dependencies: ["ModelHub"]),
         // Golden images and DOT files are read in place by the tests.

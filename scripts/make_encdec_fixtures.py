@@ -6,7 +6,9 @@ What it builds
 Under ``Tests/TransformerTests/Fixtures/``, three random-weight models written by
 ``save_pretrained`` (float32 safetensors, tied weights stored once):
 
-1. ``t5-tiny``        T5ForConditionalGeneration as T5 v1.0: ReLU feed-forward, head tied to
+1. ``t5-tiny``        T5ForConditionalGeneration as T5 v1.0, with the T5-style Unigram tokenizer
+   of ``t5-unigram`` (make it first: ``scripts/make_unigram_fixtures.py``; 230 ids, so the
+   model has 230 rows): ReLU feed-forward, head tied to
    the shared embedding (so the decoder's output is scaled by d_model^-0.5 before it),
    d_model 48, d_kv 16 with 4 heads (inner width 64, not d_model: the two must not be
    confused), d_ff 96, 2 encoder and 3 decoder layers, 8 relative-position buckets with
@@ -32,6 +34,8 @@ they enter block 0, then each block's output; T5's last entry is after the final
 ``cached_logits.npy`` [T, V]: the same decoder rows computed one at a time with the KV
 cache (``past_key_values``), ``greedy.json``: ``model.generate`` greedy (num_beams 1, no
 n-gram rule) for 16 new tokens — the ids after the start token — and ``meta.json``.
+``t5-tiny/reference/text_greedy.json``: the same from a text prompt, end to end through the
+tokenizer: the text, its ids, the generated ids and their decoding (special tokens skipped).
 
 ``bart-tiny/reference/training.json``: the gradient Lantern's sequence-to-sequence trainer must
 reproduce. Two pairs of different lengths as one padded batch (attention_mask on the sources,
@@ -56,11 +60,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import transformers
-from transformers import DynamicCache, EncoderDecoderCache, BartConfig, BartForConditionalGeneration, T5Config, T5ForConditionalGeneration
+from transformers import DynamicCache, EncoderDecoderCache, T5TokenizerFast, BartConfig, BartForConditionalGeneration, T5Config, T5ForConditionalGeneration
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "Tests/TransformerTests/Fixtures"
 VOCAB = 120
+UNIGRAM = FIXTURES / "t5-unigram"
 
 
 def fresh(folder: Path) -> Path:
@@ -155,8 +160,9 @@ def main() -> None:
 
     # 1. T5 v1.0: ReLU, tied head.
     t5 = fresh(FIXTURES / "t5-tiny")
+    tokenizer = T5TokenizerFast.from_pretrained(UNIGRAM)
     config = T5Config(
-        vocab_size=VOCAB, d_model=48, d_kv=16, d_ff=96, num_layers=2, num_decoder_layers=3, num_heads=4,
+        vocab_size=len(tokenizer), d_model=48, d_kv=16, d_ff=96, num_layers=2, num_decoder_layers=3, num_heads=4,
         relative_attention_num_buckets=8, relative_attention_max_distance=20, feed_forward_proj="relu",
         layer_norm_epsilon=1e-6, tie_word_embeddings=True, pad_token_id=0, eos_token_id=1,
         decoder_start_token_id=0, dropout_rate=0.0, n_positions=128)
@@ -166,6 +172,17 @@ def main() -> None:
     model.save_pretrained(t5)
     decoder = [0] + [int(i) for i in rng.integers(2, VOCAB, size=11)]
     write_reference(t5, T5ForConditionalGeneration, source_ids(rng, eos=1), decoder)
+    for name in ["tokenizer.json", "tokenizer_config.json"]:
+        shutil.copy(UNIGRAM / name, t5 / name)
+    model = T5ForConditionalGeneration.from_pretrained(t5, attn_implementation="eager").float().eval()
+    text = "translate English to German: Mia found a red ball."
+    ids = tokenizer(text)["input_ids"]
+    with torch.no_grad():
+        out = model.generate(torch.tensor([ids]), max_new_tokens=16, do_sample=False, num_beams=1, no_repeat_ngram_size=0,
+                             past_key_values=EncoderDecoderCache(DynamicCache(), DynamicCache()))[0].tolist()
+    (t5 / "reference" / "text_greedy.json").write_text(json.dumps({
+        "text": text, "ids": ids, "generated": out[1:],
+        "decoded": tokenizer.decode(out[1:], skip_special_tokens=True)}, ensure_ascii=False) + "\n")
 
     # 2. T5 v1.1 / FLAN-T5: gated-gelu, untied head.
     gated = fresh(FIXTURES / "t5-tiny-gated")

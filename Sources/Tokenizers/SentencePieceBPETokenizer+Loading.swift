@@ -229,7 +229,7 @@ struct TokenizerJSONReader {
     }
 
     /// The `Metaspace` pre-tokenizer, alone or as the only step of a `Sequence`.
-    private func metaspace(_ value: JSONValue, at place: String) throws -> TextRules.Metaspace? {
+    func metaspace(_ value: JSONValue, at place: String) throws -> TextRules.Metaspace? {
         guard let type = value["type"]?.string else { throw malformed("\(place).type is missing") }
         switch type {
         case "Sequence":

@@ -13,6 +13,7 @@ import Foundation
 /// | `encoder.json` + `vocab.bpe`   | `GPT2Tokenizer`                             |
 /// | `tokenizer.bin`                | `Llama2cTokenizer` (llama2.c)               |
 /// | `tokenizer.json`, WordPiece    | `WordPieceTokenizer` (BERT)                  |
+/// | `tokenizer.json`, Unigram      | `UnigramTokenizer` (T5)                      |
 /// | `vocab.txt`                    | `WordPieceTokenizer` (BERT)                  |
 ///
 /// `tokenizer.json` wins when a folder holds several sets, as in Hugging Face.
@@ -25,6 +26,8 @@ public enum TokenizerLoader {
         case sentencePieceBPE = "SentencePiece-style BPE"
         /// WordPiece with `##` continuations, BertNormalizer and BertPreTokenizer: BERT.
         case wordPiece = "WordPiece"
+        /// SentencePiece Unigram with Metaspace (and SentencePiece's precompiled normalization): T5.
+        case unigram = "Unigram"
     }
 
     /// Loads the tokenizer of a model folder (see the table above).
@@ -76,6 +79,8 @@ public enum TokenizerLoader {
             return try SentencePieceBPETokenizer(document: document, path: url.path)
         case .wordPiece:
             return try WordPieceTokenizer(document: document, path: url.path)
+        case .unigram:
+            return try UnigramTokenizer(document: document, path: url.path)
         }
     }
 
@@ -89,8 +94,10 @@ public enum TokenizerLoader {
         let reader = TokenizerJSONReader(document: document, path: path)
         let type = try reader.modelType()
         if type == "WordPiece" { return .wordPiece }
+        if type == "Unigram" { return .unigram }
         guard type == "BPE" else {
-            throw TokenizerError.unsupportedModel(path: path, reason: "model.type is \"\(type)\", not \"BPE\" or \"WordPiece\"")
+            throw TokenizerError.unsupportedModel(
+                path: path, reason: "model.type is \"\(type)\", not \"BPE\", \"WordPiece\" or \"Unigram\"")
         }
         let preTokenizers = reader.componentTypes("pre_tokenizer")
         if preTokenizers.contains("ByteLevel") { return .byteLevelBPE }

@@ -1,4 +1,5 @@
 import Foundation
+import Generation
 import Tensors
 import Transformer
 import XCTest
@@ -118,6 +119,28 @@ final class EncoderDecoderReferenceTests: XCTestCase {
             Parallelism.setThreads(threads)
             try check("bart-tiny")
         }
+    }
+
+    /// From text to text: T5-tiny with its Unigram tokenizer, greedy through Lantern's generator,
+    /// gives transformers' ids and decoded text.
+    func testT5FromTextToTextMatchesHuggingFace() throws {
+        struct TextGreedy: Decodable {
+            var text: String
+            var ids: [Int]
+            var generated: [Int]
+            var decoded: String
+        }
+        let folder = Fixtures.folder("t5-tiny")
+        let reference = try JSONDecoder().decode(
+            TextGreedy.self, from: Data(contentsOf: folder.appendingPathComponent("reference/text_greedy.json")))
+        let bundle = try ModelBundle.load(model: folder.path)
+        XCTAssertEqual(bundle.tokenizer.encode(reference.text), reference.ids)
+        let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
+        let (result, _) = try generator.generate(
+            prompt: reference.text, maxNewTokens: reference.generated.count, settings: SamplingSettings(greedy: true))
+        XCTAssertEqual(result.promptIds, reference.ids)
+        XCTAssertEqual(result.generatedIds, reference.generated)
+        XCTAssertEqual(result.text, reference.decoded)
     }
 
     /// Transformers' bucket function on the fixture's settings (8 buckets, max distance 20) and
