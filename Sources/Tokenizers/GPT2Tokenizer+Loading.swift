@@ -56,9 +56,19 @@ extension GPT2Tokenizer {
         var specials: [String: Int] = [:]
         for token in document.addedTokens ?? [] { specials[token.content] = token.id }
         if specials.isEmpty, let id = vocabulary[endOfTextPiece] { specials[endOfTextPiece] = id }
+        // The post-processor (RoBERTa's and BART's <s> $A </s>) and the added tokens that take
+        // the whitespace beside them (BART's <mask>).
+        let value = try readJSONDocument(url)
+        let template = try TokenizerJSONReader(document: value, path: url.path).postProcessorTemplate()
+        var stripsLeft = Set<Int>(), stripsRight = Set<Int>()
+        for item in value["added_tokens"]?.array ?? [] {
+            guard let id = item["id"]?.int else { continue }
+            if item["lstrip"]?.bool == true { stripsLeft.insert(id) }
+            if item["rstrip"]?.bool == true { stripsRight.insert(id) }
+        }
         return try GPT2Tokenizer(
             vocabulary: vocabulary, mergeRules: rules, specialTokens: specials,
-            vocabularyFile: url.path, mergesFile: url.path)
+            vocabularyFile: url.path, mergesFile: url.path, template: template, stripsLeft: stripsLeft, stripsRight: stripsRight)
     }
 
     /// The file sets a model folder may hold, in the order they are tried.

@@ -13,6 +13,9 @@ public struct GPT2Tokenizer: Tokenizer {
     public let beginningOfText: Int
     /// …and emits it when a document ends.
     public let endOfText: Int
+    /// Ids the post-processor puts before and after the text (BART: `<s>`, `</s>`; GPT-2: none).
+    public let prefixIds: [Int], suffixIds: [Int]
+    private let stripsLeft: Set<Int>, stripsRight: Set<Int>
     /// Tokens matched as whole strings in the input before any other rule
     /// (text → id), e.g. `["<|endoftext|>": 50256]`.
     public let specialTokens: [String: Int]
@@ -53,9 +56,15 @@ public struct GPT2Tokenizer: Tokenizer {
             vocabularyFile: "<vocabulary>", mergesFile: "<merges>")
     }
 
+    /// - Parameters:
+    ///   - template: what the post-processor puts around the text (BART's and RoBERTa's
+    ///     `<s> $A </s>`; nothing for GPT-2).
+    ///   - stripsLeft, stripsRight: added tokens that take the whitespace beside them (BART's
+    ///     `<mask>` is `lstrip`).
     init(
         vocabulary: [String: Int], mergeRules: [MergeRule], specialTokens: [String: Int]?,
-        vocabularyFile: String, mergesFile: String
+        vocabularyFile: String, mergesFile: String, template: PostProcessorTemplate = .none,
+        stripsLeft: Set<Int> = [], stripsRight: Set<Int> = []
     ) throws {
         let specials = specialTokens ?? vocabulary.filter { $0.key == Self.endOfTextPiece }
         let allIds = Array(vocabulary.values) + Array(specials.values)
@@ -111,13 +120,20 @@ public struct GPT2Tokenizer: Tokenizer {
             table[Self.pairKey(left, right)] = Merge(rank: rank, result: result)
         }
 
-        guard let endOfText = specials[Self.endOfTextPiece] ?? vocabulary[Self.endOfTextPiece] else {
-            throw TokenizerError.invalidVocabulary(path: vocabularyFile, reason: "no \(Self.endOfTextPiece) token")
+        // GPT-2's <|endoftext|> both starts and ends a text; BART's and RoBERTa's files have
+        // <s> and </s> instead, which their post-processor puts around the text.
+        let gptEnd = specials[Self.endOfTextPiece] ?? vocabulary[Self.endOfTextPiece]
+        guard let endOfText = gptEnd ?? template.singleSuffix.last ?? specials["</s>"] else {
+            throw TokenizerError.invalidVocabulary(path: vocabularyFile, reason: "no \(Self.endOfTextPiece) (or </s>) token")
         }
 
         self.vocabularySize = size
-        self.beginningOfText = endOfText
+        self.beginningOfText = gptEnd ?? template.singlePrefix.first ?? specials["<s>"] ?? endOfText
         self.endOfText = endOfText
+        self.prefixIds = template.singlePrefix
+        self.suffixIds = template.singleSuffix
+        self.stripsLeft = stripsLeft
+        self.stripsRight = stripsRight
         self.specialTokens = specials
         self.pieceBytes = pieceBytes
         self.idForByte = idForByte
@@ -137,7 +153,7 @@ public struct GPT2Tokenizer: Tokenizer {
 
     public func encode(_ text: String) -> [Int] {
         var session = EncodingSession(tokenizer: self)
-        return session.encode(text)
+        return prefixIds + session.encode(text) + suffixIds
     }
 
     public func bytes(of id: Int) -> [UInt8] {
@@ -186,7 +202,9 @@ public struct GPT2Tokenizer: Tokenizer {
 
             var ids: [Int] = []
             ids.reserveCapacity(utf8.count / 3)
-            for segment in tokenizer.specialMatcher.segments(of: scalars) {
+            for segment in tokenizer.specialMatcher.segments(
+                of: scalars, stripsLeft: tokenizer.stripsLeft, stripsRight: tokenizer.stripsRight)
+            {
                 switch segment {
                 case .special(let id):
                     ids.append(id)

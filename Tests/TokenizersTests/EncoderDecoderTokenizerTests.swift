@@ -2,12 +2,12 @@ import Foundation
 import XCTest
 @testable import Tokenizers
 
-/// T5's SentencePiece Unigram tokenizer against Hugging Face's `T5TokenizerFast`: the cases
+/// T5's SentencePiece Unigram tokenizer (and BART's byte-level one, below) against Hugging Face's `T5TokenizerFast`: the cases
 /// scripts/make_unigram_fixtures.py wrote beside a T5-style tokenizer.json (a Unigram model
 /// trained with sentencepiece, its precompiled NFKC rules, Metaspace, sentinels, `$A </s>`):
 /// accents, ligatures, full-width and circled characters, combining marks, emoji, CJK, runs of
 /// spaces, sentinel tokens in the text. Ids, pieces, and the decoded text.
-final class UnigramReferenceTests: XCTestCase {
+final class EncoderDecoderTokenizerTests: XCTestCase {
     struct Cases: Decodable {
         struct Case: Decodable {
             var text: String
@@ -48,5 +48,26 @@ final class UnigramReferenceTests: XCTestCase {
         print("Unigram: \(cases.cases.count) cases, \(encodeFailures) encoding and \(decodeFailures) decoding differences")
         XCTAssertEqual(tokenizer.endOfText, 1)
         XCTAssertEqual(tokenizer.encode("", addSpecialTokens: false), [])
+    }
+
+    /// BART's tokenizer: GPT-2's byte-level BPE with RoBERTa's post-processor (`<s> $A </s>`) and
+    /// an `lstrip` `<mask>`, against BartTokenizerFast (scripts/make_bart_tokenizer_fixture.py).
+    func testBARTTokenizerMatchesHuggingFace() throws {
+        let folder = try Fixtures.folder("bart-bpe")
+        let tokenizer = try XCTUnwrap(TokenizerLoader.load(folder: folder) as? GPT2Tokenizer)
+        XCTAssertEqual([tokenizer.beginningOfText, tokenizer.endOfText], [0, 2])
+        let cases = try JSONDecoder().decode(Cases.self, from: Data(contentsOf: folder.appendingPathComponent("tokenizer_cases.json")))
+        XCTAssertGreaterThan(cases.cases.count, 250)
+        var failures = 0
+        for item in cases.cases {
+            let ids = tokenizer.encode(item.text)
+            if ids != item.ids {
+                failures += 1
+                if failures <= 10 { XCTFail("\(item.text.debugDescription): \(ids) != \(item.ids) \(item.tokens)") }
+                continue
+            }
+            XCTAssertEqual(tokenizer.decode(ids, skipSpecialTokens: true), item.decoded, item.text.debugDescription)
+        }
+        print("BART byte-level BPE: \(cases.cases.count) cases, \(failures) differences")
     }
 }
