@@ -152,6 +152,21 @@ extension ModelCatalog {
             ])
     }()
 
+    /// An encoder–decoder from the hub: its config, weights, tokenizer.json and (where there is
+    /// one) generation config (BART's forced first and last tokens live there). The hub serves
+    /// its files' sizes; no SHA-256 is pinned, so a file is checked against its size alone.
+    static func encoderDecoder(_ name: String, repo: String, family: String, summary: String, bytes: Int64) -> CatalogEntry {
+        let hubFile = { (file: String, optional: Bool) in
+            CatalogFile(name: file, source: .hub(repo: repo, path: file), optional: optional)
+        }
+        return CatalogEntry(
+            name: name, repo: repo, family: family, summary: summary, approximateBytes: bytes,
+            files: [
+                hubFile("config.json", false), hubFile("model.safetensors", false), hubFile("tokenizer.json", false),
+                hubFile("tokenizer_config.json", true), hubFile("generation_config.json", true)
+            ])
+    }
+
     /// The models Lantern knows how to download.
     public static let builtIn = ModelCatalog(entries: [
         gpt2(
@@ -172,6 +187,15 @@ extension ModelCatalog {
         tinyStories("stories15M", summary: "Llama 2 on TinyStories, 15M parameters (llama2.c)", size: 60_816_028),
         tinyStories("stories42M", summary: "Llama 2 on TinyStories, 42M parameters (llama2.c)", size: 167_020_572),
         tinyStories("stories110M", summary: "Llama 2 on TinyStories, 110M parameters (llama2.c)", size: 438_381_596),
-        miniLM
+        miniLM,
+        encoderDecoder(
+            "t5-small", repo: "google-t5/t5-small", family: "t5",
+            summary: "T5 small (encoder–decoder; translation, summaries by prefix), 60M parameters", bytes: 243_000_000),
+        encoderDecoder(
+            "flan-t5-small", repo: "google/flan-t5-small", family: "t5",
+            summary: "FLAN-T5 small (T5 v1.1 tuned on instructions), 77M parameters", bytes: 310_000_000),
+        encoderDecoder(
+            "bart-base", repo: "facebook/bart-base", family: "bart",
+            summary: "BART base (encoder–decoder, denoising), 140M parameters", bytes: 560_000_000)
     ])
 }

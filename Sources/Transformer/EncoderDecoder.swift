@@ -148,10 +148,16 @@ public final class EncoderDecoderModel: LanguageModel {
         return EncoderDecoderModel(
             config: config,
             weights: EncoderDecoderWeights(
-                tokenEmbedding: try matrix("shared.weight", V, C),
+                tokenEmbedding: try matrix(sharedEmbeddingName(store), V, C),
                 encoder: try stack("encoder", layers: config.encoderLayers, decoder: false),
                 decoder: try stack("decoder", layers: config.layers, decoder: true),
                 head: config.tiedEmbeddings ? nil : try matrix("lm_head.weight", V, C)))
+    }
+
+    /// The shared token embedding's name: `shared.weight`, or one of its tied copies where a
+    /// conversion kept that one instead (`encoder.embed_tokens.weight`).
+    static func sharedEmbeddingName(_ store: WeightStore) -> String {
+        ["shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight"].first(where: store.contains) ?? "shared.weight"
     }
 
     /// Hugging Face BART names (the `model.` prefix stripped by the store): `shared.weight`,
@@ -195,7 +201,7 @@ public final class EncoderDecoderModel: LanguageModel {
         return EncoderDecoderModel(
             config: config,
             weights: EncoderDecoderWeights(
-                tokenEmbedding: try matrix("shared.weight", V, C),
+                tokenEmbedding: try matrix(sharedEmbeddingName(store), V, C),
                 encoder: try stack("encoder", layers: config.encoderLayers, decoder: false),
                 decoder: try stack("decoder", layers: config.layers, decoder: true),
                 head: config.tiedEmbeddings ? nil : try matrix("lm_head.weight", V, C),

@@ -289,4 +289,28 @@ final class SubfolderDownloadTests: XCTestCase {
         XCTAssertEqual(miniLM.files.first { $0.name == "model.safetensors" }?.sha256?.count, 64)
         XCTAssertEqual(ModelCatalog.builtIn.entry(named: "sentence-transformers/all-MiniLM-L6-v2")?.name, "all-minilm-l6-v2")
     }
+
+    /// The catalog's encoder–decoders (t5-small, flan-t5-small, bart-base) fetch their config,
+    /// weights and tokenizer.json, and their generation config where the repository has one: the
+    /// real t5-small entry against a loopback hub that has no generation_config.json.
+    func testAnEncoderDecoderEntryFetchesItsTokenizerAndOptionalGenerationConfig() throws {
+        let scratch = try Scratch()
+        let entry = try XCTUnwrap(ModelCatalog.builtIn.entry(named: "t5-small"))
+        XCTAssertEqual(entry.family, "t5")
+        XCTAssertEqual(ModelCatalog.builtIn.entry(named: "google/flan-t5-small")?.name, "flan-t5-small")
+        XCTAssertEqual(ModelCatalog.builtIn.entry(named: "facebook/bart-base")?.family, "bart")
+        let weights = DownloaderTests.bytes(3_000)
+        let base = "/google-t5/t5-small/resolve/main/"
+        let server = try LoopbackHTTPServer(routes: [
+            base + "config.json": .file(Array(#"{"model_type": "t5"}"#.utf8)),
+            base + "model.safetensors": .file(weights),
+            base + "tokenizer.json": .file(Array(#"{"model": {"type": "Unigram"}}"#.utf8))
+        ])
+        defer { server.stop() }
+        let result = try Downloader(locations: ModelLocations(environment: scratch.environment), endpoint: server.baseURL, idleTimeout: 20)
+            .download(entry)
+        XCTAssertEqual(try Data(contentsOf: result.folder.appendingPathComponent("model.safetensors")), Data(weights))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: result.folder.appendingPathComponent("tokenizer.json").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: result.folder.appendingPathComponent("generation_config.json").path))
+    }
 }
