@@ -16,8 +16,9 @@ struct DownloadCommand: ParsableCommand {
 
             Models: gpt2, distilgpt2, gpt2-medium, gpt2-large, gpt2-xl (GPT-2,
             safetensors), stories15M, stories42M, stories110M (llama2.c TinyStories
-            checkpoints, with llama2.c's tokenizer.bin from GitHub) and all-minilm-l6-v2 (a
-            sentence encoder). `lantern models` lists them with their sizes.
+            checkpoints, with llama2.c's tokenizer.bin from GitHub), all-minilm-l6-v2 (a
+            sentence encoder), t5-small, flan-t5-small and bart-base (encoder–decoders).
+            `lantern models` lists them with their sizes.
 
             Examples:
               lantern download gpt2
@@ -72,6 +73,11 @@ struct DownloadCommand: ParsableCommand {
         switch entry.family {
         case "bert": printError("try: lantern embed \"A cat sat on the mat.\" \"A kitten rested on the rug.\" --model \(entry.name)")
         case "llama": printError("try: lantern generate \"Once upon a time\" --model \(entry.name)")
+        case "t5":
+            printError(
+                "try: lantern generate \"translate English to German: The house is small.\" --model \(entry.name), then lantern attention \"…\" --model \(entry.name) --layer 0 --heads all"
+            )
+        case "bart": printError("try: lantern generate \"The cat sat on the mat.\" --model \(entry.name) (BART rewrites its input)")
         default: printError("try: lantern generate \"Hello, I am\" --model \(entry.name)")
         }
     }
