@@ -16,9 +16,11 @@ public final class WorkerPool: @unchecked Sendable {
     private let generation = Atomic<Int>(0)
     private let pending = Atomic<Int>(0)
     private let condition = NSCondition()
-    /// The job being run: `part` in 0..<parts. Written before `generation` is bumped.
+    /// The job being run: `part` in 0..<parts, and the generation it was published as. Written
+    /// and read under `condition`'s lock, so a helper always sees the three of one job together.
     nonisolated(unsafe) private var job: ((Int) -> Void)?
     nonisolated(unsafe) private var parts = 0
+    nonisolated(unsafe) private var jobGeneration = 0
     private let lock = NSLock()  // one job at a time
 
     /// How long an idle helper spins before sleeping: long enough to bridge the gaps between a decode
@@ -55,17 +57,30 @@ public final class WorkerPool: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         withoutActuallyEscaping(body) { body in
+            condition.lock()
             job = body
             self.parts = parts
+            jobGeneration += 1
             pending.store(parts - 1, ordering: .relaxed)
-            generation.add(1, ordering: .releasing)
-            condition.lock()
+            generation.store(jobGeneration, ordering: .releasing)
             condition.broadcast()
             condition.unlock()
             body(0)
             while pending.load(ordering: .acquiring) > 0 { /* helpers finish their parts */  }
+            condition.lock()
             job = nil
+            condition.unlock()
         }
+    }
+
+    /// Runs this helper's part of the published job. The job is held only inside this call: the
+    /// caller's closure must not outlive `run` (it is not escaping), so a helper that has no part
+    /// never takes it, and one that has lets go of it before counting its part done.
+    private func runPart(_ index: Int) {
+        condition.lock()
+        let job = self.job
+        condition.unlock()
+        job?(index)
     }
 
     private func helperLoop(index: Int, seen start: Int) {
@@ -84,11 +99,18 @@ public final class WorkerPool: @unchecked Sendable {
                 condition.unlock()
                 current = generation.load(ordering: .acquiring)
             }
-            seen = current
-            if index < parts, let job {
-                job(index)
-            }
-            if index < parts { pending.subtract(1, ordering: .releasing) }
+            // The job as published, read together. A helper that slept through a whole job (not
+            // one of its parts) may wake to the next one: it takes that job's part once, and
+            // remembers that job's generation, not the one it woke to — otherwise it would run
+            // the part again on its next turn and count it twice, letting the caller go on
+            // while another helper was still writing (results then depended on timing).
+            condition.lock()
+            let (published, parts) = (jobGeneration, self.parts)
+            condition.unlock()
+            seen = published  // ≥ current: it was read after it
+            guard index < parts else { continue }
+            runPart(index)
+            pending.subtract(1, ordering: .releasing)
         }
     }
 }
