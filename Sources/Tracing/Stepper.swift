@@ -191,4 +191,12 @@ public struct Stepper {
         let rows = record.shape[1], K = record.shape[2]
         return (layer, head, Array(record.scalars[((head * rows + rows - 1) * K)..<((head * rows + rows) * K)]))
     }
+
+    /// An encoder–decoder's cross-attention of the newest token over the source (`[S]`, what
+    /// the decoder read while choosing the next word); nil for other models.
+    public func newestCrossAttention(layer: Int, head: Int) -> [Float]? {
+        guard let record = session.forwardRecords.last?.records[RecordKind.crossPattern.name(layer: layer)] else { return nil }
+        let rows = record.shape[1], S = record.shape[2]
+        return Array(record.scalars[((head * rows + rows - 1) * S)..<((head * rows + rows) * S)])
+    }
 }

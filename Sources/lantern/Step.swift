@@ -26,7 +26,7 @@ struct StepCommand: ParsableCommand {
               seed N          restart the random generator
               u               undo the last token
               a L H           the newest token's attention in layer L, head H, as a
-                              heatmap
+                              heatmap (an encoder–decoder's cross-attention too)
               save DIR        save the trace so far (open it with
                               `lantern trace show DIR`)
               q               quit
@@ -59,7 +59,7 @@ struct StepCommand: ParsableCommand {
         let request = try tracing.checkedRequest(config: bundle.model.config, positions: bundle.model.config.contextLength)
         // Attention is always captured (the `a` command shows it); the rest follows --capture.
         var spec = request.spec
-        spec.kinds.insert(.pattern)
+        spec.kinds.formUnion([.pattern, .crossPattern])  // cross-attention: encoder–decoders only
         spec.layers = nil
         let session = try GenerationSession(
             model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
@@ -177,7 +177,9 @@ struct StepperScreen {
                 taken(try stepper.force(ids))
             case .set(let setting, let value): try stepper.set(setting, value)
             case .attention(let argument):
-                try showAttention(stepper.newestAttention(argument))
+                let newest = try stepper.newestAttention(argument)
+                showAttention(newest)
+                if let cross = stepper.newestCrossAttention(layer: newest.layer, head: newest.head) { showCrossAttention(cross) }
                 return true
             case .save(let folder):
                 try save(to: folder)
@@ -209,6 +211,25 @@ struct StepperScreen {
 
     func taken(_ endedText: Bool) {
         if endedText { say("(the model chose its end-of-text token: a natural place to stop)") }
+    }
+
+    /// An encoder–decoder's newest row of cross-attention: where in the source it looked.
+    func showCrossAttention(_ weights: [Float]) {
+        let source = session.promptIds
+        say(painter.bold("cross-attention of the same token over the source (what the decoder read to choose the next word):"))
+        let largest = weights.max() ?? 1
+        for (position, weight) in weights.enumerated() where position < source.count {
+            let label = fitted(tokenizer.displayPiece(source[position]), width: 14)
+            let cell = painter.background(
+                String(format: " %5.3f ", weight), Colormap.viridis.color(weight, low: 0, high: max(largest, 1e-6)))
+            say(String(format: "%5d  ", position) + label + " " + cell + " " + TerminalPainter.bar(weight, width: 20))
+        }
+        if let best = weights.indices.max(by: { weights[$0] < weights[$1] }), best < source.count {
+            say(
+                painter.dim(
+                    "strongest: \"\(tokenizer.displayPiece(source[best]))\" (\(String(format: "%.3f", weights[best]))), source position \(best)"
+                ))
+        }
     }
 
     func showAttention(_ newest: (layer: Int, head: Int, weights: [Float])) {

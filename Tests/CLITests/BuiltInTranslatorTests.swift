@@ -104,6 +104,17 @@ final class BuiltInTranslatorTests: XCTestCase {
         }
     }
 
+    /// The stepper on the translator: the source, then "→" and the words so far; `a L H` adds
+    /// where in the source the newest token looked (writing after "red", the head looks at "balle").
+    func testTheStepperShowsTheSourceAndCrossAttention() throws {
+        let run = try CLI.run(
+            ["step", "la balle rouge", "--model", "lantern-tiny-translate", "--greedy"], stdin: "\n\na 1 1\nq\n")
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("la balle rouge\n→ the red"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("cross-attention of the same token over the source"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("strongest: \"balle\""), run.stdout)
+    }
+
     func testTheTranslationCard() throws {
         let run = try CLI.run(["evaluate", "--model", "lantern-tiny-translate", "--count", "30", "--json"])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
