@@ -43,6 +43,14 @@ public enum AttentionSources {
                 promptTokens: m.promptIds.count, causal: causal)
         }
         let sourcePieces = Array(m.pieces.prefix(m.promptIds.count))
+        // A trace file is input: its pattern must have the rows and keys its metadata lists.
+        let (rows, keys) =
+            part == .encoder
+            ? (sourcePieces.count, sourcePieces.count) : (decoderPieces.count, part == .cross ? sourcePieces.count : decoderPieces.count)
+        guard pattern.rank == 3, pattern.shape[1] == rows, pattern.shape[2] == keys else {
+            throw AttentionSourceError.mismatchedPattern(
+                tensorName(part, layer: layer), found: pattern.shape, expected: [pattern.shape.first ?? 0, rows, keys])
+        }
         switch part {
         case .encoder:
             var source = AttentionSource(
@@ -175,6 +183,8 @@ public enum AttentionSourceError: Error, CustomStringConvertible, Equatable {
     case noPatterns(trace: String)
     case notEncoderDecoder
     case nothingWritten(prompt: String)
+    /// A trace whose pattern does not have the rows and keys its trace.json lists.
+    case mismatchedPattern(String, found: [Int], expected: [Int])
 
     public var description: String {
         switch self {
@@ -185,6 +195,9 @@ public enum AttentionSourceError: Error, CustomStringConvertible, Equatable {
                 + "\(recorded.map(String.init).joined(separator: ", "))"
         case .noPatterns(let trace):
             return "trace \(trace) holds no attention patterns (record them with --capture pattern)"
+        case .mismatchedPattern(let name, let found, let expected):
+            return
+                "the trace's \(name) has shape \(found) but its trace.json lists \(expected) (rows, keys): a damaged or edited trace; record it again"
         case .notEncoderDecoder:
             return "only an encoder–decoder (T5, BART, lantern-tiny-translate) has an encoder part and cross-attention"
         case .nothingWritten(let prompt):

@@ -165,7 +165,7 @@ struct AttentionCommand: ParsableCommand {
             switch error {
             case .layerOutOfRange: throw ValidationError("--\(error)")
             case .layerNotTraced: throw ValidationError("\(error); choose one of them with --layer")
-            case .noPatterns, .notEncoderDecoder, .nothingWritten: throw error
+            case .noPatterns, .notEncoderDecoder, .nothingWritten, .mismatchedPattern: throw error
             }
         }
     }

@@ -93,6 +93,24 @@ final class BuiltInTranslatorTests: XCTestCase {
         for name in ["cross-attention-L1-all.png", "encoder-attention-overview.png", "decoder-attention-L0-all.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("pictures/\(name)").path), name)
         }
+        // A damaged trace (the cross-attention file swapped for the encoder's square one, trace.json
+        // edited to match): a clear error, no crash.
+        let damaged = scratch.appendingPathComponent("damaged")
+        try FileManager.default.copyItem(at: trace, to: damaged)
+        let crossFile = damaged.appendingPathComponent("blocks.1.cross_attn.pattern.npy")
+        try FileManager.default.removeItem(at: crossFile)
+        try FileManager.default.copyItem(at: damaged.appendingPathComponent("encoder.blocks.0.attn.pattern.npy"), to: crossFile)
+        var edited = metadata
+        edited["tensors"] = try XCTUnwrap(metadata["tensors"] as? [[String: Any]]).map { entry -> [String: Any] in
+            guard entry["name"] as? String == "blocks.1.cross_attn.pattern" else { return entry }
+            var entry = entry
+            entry["shape"] = [4, 5, 5]
+            return entry
+        }
+        try JSONSerialization.data(withJSONObject: edited).write(to: damaged.appendingPathComponent("trace.json"))
+        let refused = try CLI.run(["attention", "--trace", damaged.path, "--layer", "1", "--head", "1", "--terminal"])
+        XCTAssertNotEqual(refused.exitCode, 0)
+        XCTAssertTrue(refused.stderr.contains("a damaged or edited trace"), refused.stderr)
         let replay = try CLI.run(["trace", "replay", trace.path])
         XCTAssertEqual(replay.exitCode, 0, replay.stderr)
         XCTAssertTrue(replay.stdout.contains("identical"), replay.stdout)
