@@ -30,11 +30,20 @@ public protocol Tokenizer: Sendable {
 // MARK: - Defaults
 
 extension Tokenizer {
-    /// Text to append inside a sequence: the encoding without what the tokenizer puts in front
-    /// of every text (Llama-style tokenizers start with `<s>`; GPT-2's adds nothing).
+    /// Text to append inside a sequence: the encoding without what the tokenizer puts around
+    /// every text (Llama-style tokenizers start with `<s>`, T5's end with `</s>`, BART's do both;
+    /// GPT-2's adds nothing). What it puts around is what the empty text encodes to, split into
+    /// the part in front and the part behind as this text's ids show.
     public func encodeContinuation(_ text: String) -> [Int] {
-        let ids = encode(text), start = encode("")
-        return !start.isEmpty && ids.starts(with: start) ? Array(ids.dropFirst(start.count)) : ids
+        let ids = encode(text), around = encode("")
+        guard !around.isEmpty, ids.count >= around.count else { return ids }
+        for front in stride(from: around.count, through: 0, by: -1) {
+            let prefix = around[..<front], suffix = around[front...]
+            if ids.starts(with: prefix) && ids.reversed().starts(with: suffix.reversed()) {
+                return Array(ids.dropFirst(prefix.count).dropLast(suffix.count))
+            }
+        }
+        return ids
     }
 
     public func bytes(of id: Int, following previous: Int?) -> [UInt8] {

@@ -70,4 +70,16 @@ final class EncoderDecoderTokenizerTests: XCTestCase {
         }
         print("BART byte-level BPE: \(cases.cases.count) cases, \(failures) differences")
     }
+
+    /// Text typed into a sequence (the stepper's `t TEXT`) leaves out what the tokenizer puts
+    /// around every text: T5's `</s>` behind, BART's `<s>` in front and `</s>` behind.
+    func testAContinuationLeavesOutWhatSurroundsEveryText() throws {
+        let t5 = try TokenizerLoader.load(folder: Fixtures.folder("t5-unigram"))
+        XCTAssertEqual(t5.encode("hello").last, 1)
+        XCTAssertEqual(t5.encodeContinuation("hello"), Array(t5.encode("hello").dropLast()))
+        let bart = try TokenizerLoader.load(folder: Fixtures.folder("bart-bpe"))
+        let ids = bart.encode("Hello world")
+        XCTAssertEqual([ids.first, ids.last], [0, 2])
+        XCTAssertEqual(bart.encodeContinuation("Hello world"), Array(ids.dropFirst().dropLast()))
+    }
 }
