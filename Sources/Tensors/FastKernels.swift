@@ -202,7 +202,8 @@ public func fastResidualBackward(dinp1: UnsafeMutablePointer<Float>, dinp2: Unsa
     }
 }
 
-/// Softmax of each row of `logits[N, V]` and, with targets, each row's cross-entropy.
+/// Softmax of each row of `logits[N, V]` and, with targets, each row's cross-entropy (0 where the
+/// target is −1, a position not scored).
 public func fastSoftmaxCrossEntropyForward(
     probs: UnsafeMutablePointer<Float>, losses: UnsafeMutablePointer<Float>,
     logits: UnsafePointer<Float>, targets: UnsafePointer<Int32>, N: Int, V: Int
@@ -214,7 +215,7 @@ public func fastSoftmaxCrossEntropyForward(
         } else {
             softmaxForward(probs: p + rows.lowerBound * V, logits: x + rows.lowerBound * V, N: rows.count, V: V)
         }
-        for n in rows { l[n] = -logf(p[n * V + Int(t[n])]) }
+        for n in rows { l[n] = t[n] < 0 ? 0 : -logf(p[n * V + Int(t[n])]) }
     }
 }
 

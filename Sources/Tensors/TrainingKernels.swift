@@ -325,14 +325,15 @@ public func softmaxForward(probs: UnsafeMutablePointer<Float>, logits: UnsafePoi
     for n in 0..<N { softmaxInPlace(probs + n * V, count: V) }
 }
 
-/// `losses[n] = −log probs[n, targets[n]]`.
+/// `losses[n] = −log probs[n, targets[n]]`; 0 where the target is −1 (a position not scored).
 public func crossEntropyForward(
     losses: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>, N: Int, V: Int
 ) {
-    for n in 0..<N { losses[n] = -logf(probs[n * V + Int(targets[n])]) }
+    for n in 0..<N { losses[n] = targets[n] < 0 ? 0 : -logf(probs[n * V + Int(targets[n])]) }
 }
 
-/// Softmax and cross-entropy together: `dlogits[n, i] += dlosses[n] · (probs[n, i] − [i == target])`.
+/// Softmax and cross-entropy together: `dlogits[n, i] += dlosses[n] · (probs[n, i] − [i == target])`;
+/// nothing where the target is −1.
 public func crossEntropySoftmaxBackward(
     dlogits: UnsafeMutablePointer<Float>, dlosses: UnsafePointer<Float>,
     probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>, N: Int, V: Int
@@ -340,6 +341,7 @@ public func crossEntropySoftmaxBackward(
     for n in 0..<N {
         let d = dlogits + n * V, p = probs + n * V
         let target = Int(targets[n])
+        if target < 0 { continue }
         for i in 0..<V { d[i] += dlosses[n] * (p[i] - (i == target ? 1 : 0)) }
     }
 }

@@ -12,17 +12,25 @@ public struct TokenStream: Sendable {
     public let training: [Int32]
     /// Held-out tokens for the validation loss.
     public let validation: [Int32]
+    /// Whether each token of `training` / `validation` is one the model is trained to predict
+    /// (nil: all are). A token that is not becomes a target −1 (`UnscoredSpans`).
+    public let trainingScored: [Bool]?, validationScored: [Bool]?
 
-    /// Splits `tokens`; needs at least one full window (`context + 1` tokens) on each side.
+    /// Splits `tokens` (and `scored`, one flag per token, when some are not to be trained on);
+    /// needs at least one full window (`context + 1` tokens) on each side.
     /// - Throws: `TrainingError.corpusTooSmall` naming how many tokens there are and are needed.
-    public init(tokens: [Int32], context: Int, validationFraction: Double = 0.05) throws {
+    public init(tokens: [Int32], scored: [Bool]? = nil, context: Int, validationFraction: Double = 0.05) throws {
+        precondition(scored == nil || scored!.count == tokens.count, "TokenStream: one scored flag per token")
         let window = context + 1
         let validationCount = max(window, Int(Double(tokens.count) * validationFraction))
         guard tokens.count >= validationCount + window else {
             throw TrainingError.corpusTooSmall(tokens: tokens.count, needed: validationCount + window, context: context)
         }
-        training = Array(tokens[..<(tokens.count - validationCount)])
-        validation = Array(tokens[(tokens.count - validationCount)...])
+        let split = tokens.count - validationCount
+        training = Array(tokens[..<split])
+        validation = Array(tokens[split...])
+        trainingScored = scored.map { Array($0[..<split]) }
+        validationScored = scored.map { Array($0[split...]) }
     }
 
     /// The training batch of `step`: inputs and targets, each `[B, T]` row-major (targets are the
@@ -34,7 +42,7 @@ public struct TokenStream: Sendable {
         var seeder = SplitMix64(seed: seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15)
         var random = SplitMix64(seed: seeder.next())
         let starts = (0..<B).map { _ in Int(random.next() % UInt64(training.count - T)) }
-        return Self.windows(training, starts: starts, T: T)
+        return Self.windows(training, scored: trainingScored, starts: starts, T: T)
     }
 
     /// `count` validation batches at evenly spaced starts, the same every time they are asked for,
@@ -43,15 +51,22 @@ public struct TokenStream: Sendable {
         let windows = B * count
         let span = validation.count - T - 1
         let starts = (0..<windows).map { span <= 0 ? 0 : $0 * span / max(1, windows - 1) }
-        return (0..<count).map { Self.windows(validation, starts: Array(starts[($0 * B)..<(($0 + 1) * B)]), T: T) }
+        return (0..<count).map {
+            Self.windows(validation, scored: validationScored, starts: Array(starts[($0 * B)..<(($0 + 1) * B)]), T: T)
+        }
     }
 
-    private static func windows(_ tokens: [Int32], starts: [Int], T: Int) -> (inputs: [Int32], targets: [Int32]) {
+    /// Inputs `tokens[start ..< start+T]` and targets one token later, −1 where that token is not scored.
+    private static func windows(_ tokens: [Int32], scored: [Bool]?, starts: [Int], T: Int) -> (inputs: [Int32], targets: [Int32]) {
         var inputs: [Int32] = [], targets: [Int32] = []
         inputs.reserveCapacity(starts.count * T); targets.reserveCapacity(starts.count * T)
         for start in starts {
             inputs += tokens[start..<(start + T)]
-            targets += tokens[(start + 1)..<(start + T + 1)]
+            if let scored {
+                targets += (start + 1..<start + T + 1).map { scored[$0] ? tokens[$0] : -1 }
+            } else {
+                targets += tokens[(start + 1)..<(start + T + 1)]
+            }
         }
         return (inputs, targets)
     }

@@ -32,6 +32,8 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equat
     case unwritableCheckpoint(folder: String, problem: String)
     /// A line of a sequence-to-sequence corpus that is not `source<TAB>target`.
     case badPairs(line: Int, text: String)
+    /// An unscored-span mark (U+E000 … U+E001, `UnscoredSpans`) out of place, at this byte of the text.
+    case unbalancedUnscoredMark(byteOffset: Int)
 
     public var description: String {
         switch self {
@@ -52,6 +54,9 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equat
         case .badPairs(let line, let text):
             return
                 "line \(line) (\"\(text)\") is not a pair: a sequence-to-sequence corpus has one source and one target per line, separated by a tab (make one with `lantern corpus --pairs translation`)"
+        case .unbalancedUnscoredMark(let offset):
+            return
+                "the training text has an unscored-span mark out of place at byte \(offset): spans a model reads but is not trained to write open with U+E000 and close with U+E001, in pairs and never nested (`lantern corpus --mark-unscored` writes them); fix or remove the marks"
         case .unwritableCheckpoint(let folder, let problem):
             return
                 "cannot save a checkpoint in \(folder): \(problem); the previous checkpoint there is unchanged (free space or choose another --out)"

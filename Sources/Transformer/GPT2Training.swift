@@ -215,14 +215,16 @@ public struct GPT2TrainingModel: Sendable {
 
     /// Runs `inputs[B, T]` (token ids, row-major) through the model, filling `activations`.
     /// With `targets[B, T]` (the next token at each position) it also computes the probabilities
-    /// and per-position losses and returns the mean cross-entropy loss; without, only logits.
+    /// and per-position losses and returns the mean cross-entropy loss over the scored positions
+    /// (a target −1 is not scored: text the model reads but is not trained to write, see
+    /// `UnscoredSpans`; a batch with none scored has loss 0); without targets, only logits.
     @discardableResult
     public func forward(inputs: [Int32], targets: [Int32]?, activations a: GPT2Activations) -> Float? {
         let N = a.B * a.T, V = config.vocabularySize
         precondition(
             inputs.count == N && (targets?.count ?? N) == N, "GPT2TrainingModel.forward: inputs and targets must be [\(a.B), \(a.T)]")
         precondition(
-            inputs.allSatisfy { $0 >= 0 && Int($0) < V } && (targets ?? []).allSatisfy { $0 >= 0 && Int($0) < V },
+            inputs.allSatisfy { $0 >= 0 && Int($0) < V } && (targets ?? []).allSatisfy { $0 >= -1 && Int($0) < V },
             "GPT2TrainingModel.forward: a token id is outside the vocabulary 0..<\(V)")
         _ = forwardPass(inputs: inputs, activations: a, capture: .nothing)
         guard let targets else { return nil }
@@ -231,8 +233,11 @@ public struct GPT2TrainingModel: Sendable {
         }
         var total: Float = 0
         for n in 0..<N { total += a.losses[n] }
-        return total / Float(N)
+        return total / Float(max(1, Self.scoredCount(targets)))
     }
+
+    /// How many of `targets` are scored (not −1).
+    static func scoredCount(_ targets: [Int32]) -> Int { targets.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) } }
 
     /// Records of one sequence's forward pass (at most the context), in the engine's record
     /// vocabulary (`CaptureSpec`): what training shows of its model between steps.
@@ -288,8 +293,9 @@ public struct GPT2TrainingModel: Sendable {
         precondition(gradients.layout == parameters.layout, "GPT2TrainingModel.backward: gradients are laid out for another configuration")
         let layout = parameters.layout
         g.zero()
-        // The loss is the mean over N positions: each position's loss has weight 1/N.
-        for n in 0..<N { g.losses[n] = 1 / Float(N) }
+        // The loss is the mean over the scored positions: each has weight 1/scored, the rest 0.
+        let scored = Float(max(1, Self.scoredCount(targets)))
+        for n in 0..<N { g.losses[n] = targets[n] >= 0 ? 1 / scored : 0 }
 
         parameters.values.withUnsafeBufferPointer { parameterBuffer in
             gradients.values.withUnsafeMutableBufferPointer { gradientBuffer in

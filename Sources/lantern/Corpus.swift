@@ -24,6 +24,17 @@ struct CorpusCommand: ParsableCommand {
             \(percent(\.repetition)) repeated passages (word lists, sentences, made-up
             words and "token soup", written 2 or 3 times; made-up words and soup only ever
             open a document); --mix changes the shares (e.g. --mix repeat=0.3).
+            A seventh kind, unfamiliar (stories in which everyday words from outside
+            the story world — "pebble", "golden", "the orchard" — take the place of
+            the object, colour, place or pet), is not in the default mix; lantern-tiny's
+            last training phase adds it with --mix unfamiliar=0.15.
+
+            --mark-unscored marks what a model should read but never be trained to
+            write: the first copy of made-up words and soup (only the copies after it
+            are predictable) and the first mention of an unfamiliar word (only its
+            later mentions are). `lantern train` keeps those tokens in the context and
+            gives them no loss, so the model learns to copy them and go on, not to
+            invent noise. Without the flag the text is the same, unmarked.
 
             Some combinations (hero-object pairs, review phrases, noun-colour pairs) are
             held out: they never appear in the training text and make up the --eval sets,
@@ -39,6 +50,7 @@ struct CorpusCommand: ParsableCommand {
             Examples:
               lantern corpus
               lantern corpus --seed 7 --size-mb 1 --out corpus.txt --eval eval/
+              lantern corpus --seed 2 --mix unfamiliar=0.15 --mark-unscored --out phase6.txt
               lantern corpus --pairs translation --out output/pairs/train.tsv --eval output/pairs
             """)
 
@@ -56,9 +68,16 @@ struct CorpusCommand: ParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Shares of the document kinds (story, sentiment, tweet, translation, qa, repeat), e.g. repeat=0.3; kinds not named keep their default share, and all are scaled to sum to 1.",
+            "Shares of the document kinds (story, sentiment, tweet, translation, qa, repeat, unfamiliar), e.g. repeat=0.3; kinds not named keep their default share, and all are scaled to sum to 1.",
             valueName: "kind=share,…"))
     var mix: String?
+
+    @Flag(
+        name: .long,
+        help:
+            "Mark the spans a model should read but not be trained to write (the first copy of made-up words and token soup, the first mention of an unfamiliar word) with U+E000 … U+E001; `lantern train` gives their tokens no loss."
+    )
+    var markUnscored = false
 
     @Option(name: .long, help: ArgumentHelp("Where to write the training text.", valueName: "file"))
     var out: String = "output/corpus/train.txt"
@@ -136,7 +155,7 @@ struct CorpusCommand: ParsableCommand {
         }
         let clock = ContinuousClock(), start = clock.now
         let corpus = TeachingCorpus(seed: seed, targetBytes: max(1, Int((sizeMb * 1_000_000).rounded())), mix: try corpusMix())
-        let (text, summary) = corpus.generate()
+        let (text, summary) = corpus.generate(markUnscored: markUnscored)
         let elapsed = clock.now - start
         try CorpusCommand.writeAtomically(Data(text.utf8), to: outURL, option: "--out")
 
@@ -147,6 +166,10 @@ struct CorpusCommand: ParsableCommand {
             "\(summary.bytes) bytes, \(summary.documents.reduce(0, +)) documents (\(kinds)), "
                 + "\(summary.distinctWords) distinct story-world words, seed \(seed), \(String(format: "%.1f", seconds)) s")
         if mix != nil { print("mix (shares of the bytes asked for): \(corpus.mix.description)") }
+        if markUnscored {
+            let spans = text.unicodeScalars.reduce(0) { $0 + ($1 == "\u{E000}" ? 1 : 0) }
+            print("\(spans) unscored spans marked with U+E000 … U+E001 (the counts above are of the text without them)")
+        }
 
         if let evalURL {
             try writeEvaluation(into: evalURL)

@@ -18,9 +18,10 @@ struct EvaluateCommand: ParsableCommand {
               grammar        share of the sentences of sampled stories that the
                              corpus grammar accepts (temperature 0.8, top-k 40)
               fluency        share of sampled continuations of 10 ordinary
-                             prompts (5 seeds each, 30 tokens) whose every word
-                             is a word of the corpus: no letter soup, no digits;
-                             at the default sampling settings and at plain
+                             prompts (--fluency-seeds seeds each, 30 tokens)
+                             whose every word is a word of the corpus or of
+                             the prompt: no letter soup, no digits; at the
+                             default sampling settings and at plain
                              temperature 1
               sentiment      few-shot reviews: does " positive" or " negative"
                              score higher? (0, 1 and 4 worked examples)
@@ -59,6 +60,11 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(name: .long, parsing: .unconditional, help: "Items per task (1 to 1,000).") var count = 100
     @Option(name: .long, parsing: .unconditional, help: "Sampled stories for the grammar share (1 to 500).") var samples = 20
+
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: "Samples of each fluency prompt, seeds 1 to N (1 to 200): 40 gives 400 samples a setting.")
+    var fluencySeeds = FluencyCheck.defaultSeeds
     @Option(name: .long, parsing: .unconditional, help: "Seed of the held-out items (a whole number 0 or more).") var seed: UInt64 = 7
     @Option(
         name: .long,
@@ -71,6 +77,9 @@ struct EvaluateCommand: ParsableCommand {
     func validate() throws {
         guard (1...1000).contains(count) else { throw ValidationError("--count \(count) is out of range: use 1 to 1,000") }
         guard (1...500).contains(samples) else { throw ValidationError("--samples \(samples) is out of range: use 1 to 500") }
+        guard (1...200).contains(fluencySeeds) else {
+            throw ValidationError("--fluency-seeds \(fluencySeeds) is out of range: use 1 to 200")
+        }
         _ = try tasks()
     }
 
@@ -97,7 +106,7 @@ struct EvaluateCommand: ParsableCommand {
             model: bundle.model, tokenizer: bundle.tokenizer, source: bundle.source, tasks: tasks(),
             count: count, samples: samples, seed: seed,
             defaultSampling: SamplingOptions.defaultSettings, headsPrompt: HeadsCommand.defaultPrompt,
-            progress: { printError($0) })
+            fluencySeeds: fluencySeeds, progress: { printError($0) })
         if json { return try printEncodable(card, snakeCaseKeys: false) }
         print("model: \(bundle.source)   (\(count) held-out items per task, seed \(seed))")
         lines(card).forEach { print($0) }

@@ -51,6 +51,10 @@ struct TrainCommand: ParsableCommand {
             of random ones; the shape and context come from that model, and the optimiser
             starts afresh at step 0.
 
+            Unscored spans: text between U+E000 and U+E001 (`lantern corpus
+            --mark-unscored` puts them around noise a model should copy but never write)
+            stays in the context, but a GPT-2 gets no loss for predicting it.
+
             Examples:
               lantern corpus --out output/corpus/train.txt
               lantern train --data output/corpus/train.txt --out output/my-model \\
@@ -224,7 +228,10 @@ struct TrainCommand: ParsableCommand {
 
         // Everything that can fail on the input happens before anything is written.
         printError("reading \(data)…")
-        let text = try TextCorpusReader.read(path: data)
+        let markedText = try TextCorpusReader.read(path: data)
+        // Unscored-span marks (`lantern corpus --mark-unscored`) matter to next-token training
+        // only; everything else (tokenizer training, an encoder's masking) sees the plain text.
+        let text = UnscoredSpans.strip(markedText)
         let start = try initFrom.map(loadStartingModel)
         // The model has one row per tokenizer entry; a resumed run must see the same tokenizer.
         let saved = resume ? try TrainingRun.checkpointConfig(in: folder) : start?.model.config
@@ -236,6 +243,10 @@ struct TrainCommand: ParsableCommand {
         }
         let tokenizer: any Tokenizer, writeTokenizer: () throws -> Void
         var ids: [Int32]
+        var scored: [Bool]? = nil
+        if objective != .nextToken, text.utf8.count != markedText.utf8.count {
+            printError("note: the text's unscored-span marks are left out: they only change next-token training")
+        }
         if objective == .mlm {
             let wordPiece: WordPieceTokenizer
             (wordPiece, writeTokenizer) = try prepareWordPiece(text: text, folder: folder)
@@ -252,7 +263,11 @@ struct TrainCommand: ParsableCommand {
         } else {
             (tokenizer, writeTokenizer) = try prepareTokenizer(text: text, folder: folder, given: start?.folder.path ?? self.tokenizer)
             printError("tokenizing \(text.utf8.count) bytes…")
-            ids = tokenizer.encode(text).map { Int32($0) }
+            (ids, scored) = try UnscoredSpans.tokens(of: markedText, tokenizer: tokenizer)
+            if let scored {
+                let unscored = scored.count - scored.filter { $0 }.count
+                printError("\(unscored) of \(scored.count) tokens are in unscored spans: read, not trained to be written")
+            }
         }
         if let saved {
             // The shape is the checkpoint's: a different one typed with it would be ignored silently.
@@ -273,8 +288,9 @@ struct TrainCommand: ParsableCommand {
                 "the tokenizer produced id \(bad), outside the model's vocabulary of \(vocabulary): "
                     + "use a tokenizer with at most \(vocabulary) entries, or a larger --vocab-size")
         }
-        let stream = try TokenStream(tokens: ids, context: saved?.contextLength ?? context)
+        let stream = try TokenStream(tokens: ids, scored: scored, context: saved?.contextLength ?? context)
         ids = []
+        scored = nil
 
         let run: TrainingRun
         if resume {

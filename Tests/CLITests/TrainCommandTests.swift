@@ -162,6 +162,18 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual((saved["settings"] as? [String: Any])?["steps"] as? Int, 8)
     }
 
+    /// A corpus written with --mark-unscored trains, and says how many tokens it reads without a loss.
+    func testMarkedCorpusTrainsWithUnscoredSpans() throws {
+        let folder = try scratch()
+        let file = folder.appendingPathComponent("marked.txt")
+        let corpus = try CLI.run(["corpus", "--size-mb", "0.2", "--mark-unscored", "--out", file.path])
+        XCTAssertEqual(corpus.exitCode, 0, corpus.stderr)
+        XCTAssertTrue(corpus.stdout.contains("unscored spans marked"), corpus.stdout)
+        let run = try CLI.run(["train", "--data", file.path, "--out", folder.appendingPathComponent("model").path, "--steps", "2"] + tiny)
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("tokens are in unscored spans"), run.stderr)
+    }
+
     func testBadInputIsOneClearLineAndNothingWritten() throws {
         let folder = try scratch(), data = try corpus(in: folder)
         let empty = folder.appendingPathComponent("empty.txt"), binary = folder.appendingPathComponent("binary.txt")
@@ -169,6 +181,8 @@ final class TrainCommandTests: XCTestCase {
         try Data().write(to: empty)
         try Data([0x47, 0x00, 0x01, 0xFF]).write(to: binary)
         try Data("A tiny corpus.".utf8).write(to: small)
+        let unbalanced = folder.appendingPathComponent("unbalanced.txt")
+        try Data((try String(contentsOf: data, encoding: .utf8) + "the end\u{E001}\n").utf8).write(to: unbalanced)
         let blocker = folder.appendingPathComponent("blocker")
         try Data("a file".utf8).write(to: blocker)
         let cases: [(arguments: [String], message: String)] = [
@@ -176,6 +190,7 @@ final class TrainCommandTests: XCTestCase {
             (["--data", empty.path], "empty"),
             (["--data", binary.path], "binary"),
             (["--data", small.path], "corpus is too small"),
+            (["--data", unbalanced.path], "unscored-span mark out of place"),
             (["--data", data.path, "--width", "30", "--heads", "4"], "not divisible"),
             (["--data", data.path, "--vocab-size", "100"], "--vocab-size 100 is out of range"),
             (["--data", data.path, "--steps", "0"], "--steps 0 is out of range"),

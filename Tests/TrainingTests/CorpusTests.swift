@@ -52,7 +52,8 @@ final class CorpusTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(summary.bytes, 600_000)
         XCTAssertLessThan(summary.bytes, 603_000)
         let mix = CorpusMix()
-        for kind in CorpusDocumentKind.allCases {
+        XCTAssertEqual(mix.unfamiliar, 0, "the default mix is the one lantern-tiny's first five phases trained on")
+        for kind in CorpusDocumentKind.allCases where mix[kind] > 0 {
             let share = Double(summary.bytes(of: kind)) / Double(summary.bytes)
             XCTAssertEqual(share, mix.share(of: kind), accuracy: 0.01, "\(kind) takes \(share) of the bytes")
             XCTAssertGreaterThan(summary.documents(of: kind), 20, "\(kind)")
@@ -204,6 +205,76 @@ final class CorpusTests: XCTestCase {
         // A mix without repeats writes none.
         let documents = TeachingCorpus(seed: 3, targetBytes: 30_000, mix: try CorpusMix(parsing: "repeat=0")).documents()
         XCTAssertFalse(documents.contains { $0.kind == .repetition })
+    }
+
+    /// The `unfamiliar` kind: ordinary stories in which the object (or the pet) is always, and the
+    /// colour, place, thing or pet sometimes, an everyday word from outside the story world, the
+    /// same word at every mention; none of them is a word of the fluency check's prompts.
+    func testUnfamiliarStoriesSwapStoryWordsForEverydayOnes() throws {
+        let documents = TeachingCorpus(
+            seed: 4, targetBytes: 60_000,
+            mix: try CorpusMix(parsing: "story=0,sentiment=0,tweet=0,translation=0,qa=0,repeat=0,unfamiliar=1")
+        ).documents()
+        XCTAssertGreaterThan(documents.count, 100)
+        let outside = UnfamiliarWordsWriter.allWords
+        var swappedColours = 0, swappedPlaces = 0
+        for document in documents {
+            XCTAssertEqual(document.kind, .unfamiliar)
+            XCTAssertEqual(CorpusTests.kind(of: document.text), .story, document.text)
+            let words = Set(CorpusTests.words(of: document.text))
+            XCTAssertTrue(words.isDisjoint(with: StoryLexicon.objects), "an object was left: \(document.text)")
+            if words.isDisjoint(with: StoryLexicon.colours) { swappedColours += 1 }
+            if words.isDisjoint(with: StoryLexicon.places) { swappedPlaces += 1 }
+        }
+        // The first mention of each unfamiliar word (with its leading space) is an unscored span;
+        // later mentions are scored, so a model learns to copy the word, not to invent one.
+        for document in documents {
+            let runs = try UnscoredSpans.runs(of: document.markedText)
+            var before = ""
+            for run in runs {
+                if !run.scored {
+                    XCTAssertTrue(run.text.hasPrefix(" "), "'\(run.text)'")
+                    let word = run.text.dropFirst().lowercased()
+                    XCTAssertTrue(outside.contains(word), word)
+                    XCTAssertFalse(CorpusTests.words(of: before).contains(word), "\(word) was named before its marked mention")
+                }
+                before += run.text
+            }
+            XCTAssertTrue(runs.contains { !$0.scored })
+        }
+        XCTAssertGreaterThan(swappedColours, documents.count / 4)
+        XCTAssertGreaterThan(swappedPlaces, documents.count / 5)
+        // Every mention is swapped, capitalised ones too.
+        XCTAssertEqual(
+            UnfamiliarWordsWriter.replacingWord("kite", with: "pebble", in: "Kite! Her kite, kites and the kite."),
+            "Pebble! Her pebble, kites and the pebble.")
+
+        let promptWords = Set(FluencyCheck.prompts.flatMap { CorpusTests.words(of: $0) })
+        XCTAssertTrue(promptWords.isDisjoint(with: outside), "\(promptWords.intersection(outside)) would teach the fluency check's answer")
+        XCTAssertTrue(
+            outside.isDisjoint(with: CorpusTests.storyWords), "\(outside.intersection(CorpusTests.storyWords)) are story-world words")
+    }
+
+    /// With the marks (`--mark-unscored`) the text is the same once they are removed; the first
+    /// copy of made-up words and soup is marked, passages of real words are not.
+    func testMarkedTextIsThePlainTextWithTheFirstCopiesOfNoiseMarked() throws {
+        let documents = CorpusTests.documents
+        XCTAssertEqual(UnscoredSpans.strip(TeachingCorpus.render(documents, markUnscored: true)), CorpusTests.text)
+        var noise = 0
+        for document in documents where document.kind != .unfamiliar {
+            let runs = try UnscoredSpans.runs(of: document.markedText)
+            guard runs.contains(where: { !$0.scored }) else { continue }
+            noise += 1
+            XCTAssertEqual(document.kind, .repetition)
+            let passage = try XCTUnwrap(CorpusTests.repeatedPassage(in: document.text))
+            XCTAssertEqual(passage.lead, "", "noise opens its document")
+            XCTAssertEqual(runs.first.map { String($0.text) }, passage.passage)
+            XCTAssertEqual(runs.first?.scored, false)
+            XCTAssertEqual(runs.filter { !$0.scored }.count, 1, "only the first copy")
+        }
+        let repeats = documents.filter { $0.kind == .repetition }.count
+        XCTAssertGreaterThan(noise, repeats * 4 / 10, "made-up words and soup are half the repeats")
+        XCTAssertLessThan(noise, repeats * 6 / 10)
     }
 
     // MARK: - Grammar

@@ -13,6 +13,10 @@ final class ReportCardTests: XCTestCase {
         XCTAssertNil(FluencyCheck.problem(in: " Mia can't find it."), "contractions split at the apostrophe")
         XCTAssertEqual(FluencyCheck.problem(in: " Mia had 3 cats"), "contains a digit: 3")
         XCTAssertEqual(FluencyCheck.problem(in: " the rcMia went"), "not a word of the corpus: rcMia")
+        // The prompt's own words may come back, and so may the unfamiliar stories' everyday words.
+        XCTAssertEqual(FluencyCheck.problem(in: " She put the stone in her bag."), "not a word of the corpus: stone")
+        XCTAssertNil(FluencyCheck.problem(in: " She put the stone in her bag.", prompt: "Mia found a shiny stone."))
+        XCTAssertNil(FluencyCheck.problem(in: " Tom had a golden pebble."))
     }
 
     func testScoresAreSumsOfTheEnginesLogProbabilities() throws {

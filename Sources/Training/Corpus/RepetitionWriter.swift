@@ -17,6 +17,8 @@
 //     after `<|endoftext|>`): a model that saw them follow a story sentence learns that a story can
 //     turn into letter soup, and does so when sampling (lantern-tiny version 1 did, in about a third
 //     of its samples). Opening a document, they are a mode no prompt of ordinary text leads into.
+//   - the first copy of made-up words and soup is an unscored span (`UnscoredSpans`): with
+//     `lantern corpus --mark-unscored` a model learns to copy it, not to write noise of its own.
 
 enum RepetitionWriter {
     /// Content words of the story world, for the random word lists.
@@ -42,7 +44,10 @@ enum RepetitionWriter {
         }
         let copies = random.chance(0.2) ? 3 : 2
         let separator = random.chance(0.5) ? "\n" : " "
-        let repeated = Array(repeating: passage, count: copies).joined(separator: separator)
+        // The first copy of made-up words or soup is noise nothing predicts: marked, so that a
+        // model trained with the marks learns to copy it but never to write it unprompted.
+        let first = isRealWords ? passage : UnscoredSpans.mark(passage)
+        let repeated = ([first] + Array(repeating: passage, count: copies - 1)).joined(separator: separator)
         guard isRealWords, random.chance(0.5) else { return repeated }
         let lead = StoryWriter.write(split: .training, &random).sentences
         return random.pick(lead) + " " + repeated
