@@ -42,7 +42,8 @@ final class BuiltInModelTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap((sentiment["4"] as? NSNumber)?.doubleValue), BuiltInThresholds.sentimentFourShot)
         XCTAssertGreaterThan(try XCTUnwrap((report["translation_accuracy"] as? NSNumber)?.doubleValue), BuiltInThresholds.translation)
         XCTAssertGreaterThan(try XCTUnwrap((report["question_answer_accuracy"] as? NSNumber)?.doubleValue), BuiltInThresholds.questions)
-        // Version 2: it stays in its story world when sampled, learns label words from its
+        // Version 2: it stays in its story world when sampled (issue 16's goals: ≥ 95 % at the
+        // defaults, ≥ 85 % at temperature 1, over 400 samples), learns label words from its
         // examples (chance with none), and answers the course's tweet prompt.
         XCTAssertGreaterThanOrEqual(
             try XCTUnwrap((report["fluency_default_settings"] as? NSNumber)?.doubleValue), BuiltInThresholds.fluencyDefault)
@@ -67,23 +68,24 @@ final class BuiltInModelTests: XCTestCase {
     }
 }
 
-/// Measured with `lantern evaluate --count 50 --samples 10` on the shipped model, version 2
-/// (release build, 2026-12-03): held-out loss 0.417, grammar 99.0 % of 98 sentences, fluency
-/// 90 % at the default settings and 88 % at temperature 1 (50 samples each; every failure but one
-/// is the prompt "Mia found a shiny stone.", whose last two words the model never saw), sentiment
-/// 100 % with 4 examples, label words 58 / 76 / 100 / 100 / 100 % with 0 / 1 / 2 / 4 / 8 examples
-/// (mean P(right) 0.99 at 8), tweets 100 %, translation 100 %, questions 90 %, previous-token
-/// head 0.61, induction head 0.71. The thresholds leave room for a debug build's and another
-/// CPU's rounding, not for a different model: version 1 (0.418 / 94 % / 90 % / 82 % / label
-/// words 43–57 % at every count / tweets 0 %) fails the label-word and tweet ones.
+/// Measured with `lantern evaluate --count 50 --samples 10` on the shipped model, version 2 after
+/// its sixth phase (release build, 2026-12-04): held-out loss 0.409, grammar 99.0 % of 98
+/// sentences, fluency 95.5 % at the default settings and 86.25 % at temperature 1 (400 samples
+/// each: 10 prompts × seeds 1–40; the prompt "Mia found a shiny stone.", whose last two words the
+/// model never saw, 23 and 21 of 40), sentiment 100 % with 4 examples, label words 46 / 60 / 100 /
+/// 100 / 100 % with 0 / 1 / 2 / 4 / 8 examples (mean P(right) 0.995 at 8), tweets 100 %,
+/// translation 100 %, questions 90 %, previous-token head 0.61, induction head 0.76. The
+/// thresholds leave room for a debug build's and another CPU's rounding, not for a different
+/// model: version 2 before phase 6 (fluency 92.0 % / 82.75 % the same way) fails the fluency
+/// ones, version 1 (label words 43–57 % at every count, tweets 0 %) the label-word and tweet ones.
 enum BuiltInThresholds {
     static let heldOutLoss = 0.5
     static let grammarShare = 0.85
     static let sentimentFourShot = 0.9
     static let translation = 0.85
     static let questions = 0.75
-    static let fluencyDefault = 0.85
-    static let fluencyPlain = 0.8
+    static let fluencyDefault = 0.935
+    static let fluencyPlain = 0.84
     static let labelWordsFourShot = 0.9
     static let labelWordsEightShot = 0.9
     static let labelWordsEightShotProbability = 0.9

@@ -59,7 +59,7 @@ final class CorpusCommandTests: XCTestCase {
         let out = folder.appendingPathComponent("mixed.txt")
         let run = try CLI.run(["corpus", "--size-mb", "0.05", "--mix", "repeat=0,story=0.5", "--out", out.path])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
-        XCTAssertTrue(run.stdout.contains("repeat 0)"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("repeat 0, unfamiliar 0)"), run.stdout)
         XCTAssertTrue(run.stdout.contains("mix (shares of the bytes asked for): story=0.60,"), run.stdout)
         let text = try String(contentsOf: out, encoding: .utf8)
         XCTAssertGreaterThanOrEqual(text.utf8.count, 50_000)
