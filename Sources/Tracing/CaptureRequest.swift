@@ -42,6 +42,21 @@ public struct CaptureRequest: Sendable, Equatable {
 
     public var spec: CaptureSpec { CaptureSpec(kinds: kinds, layers: layers) }
 
+    /// The asked-for kinds this model records, sorted by name: cross-attention only on an
+    /// encoder–decoder, the position table only where positions are learned vectors. What
+    /// trace.json lists as captured (a GPT-2 trace no longer lists `cross_attn.pattern`, which
+    /// the default asks for but only an encoder–decoder has).
+    public func recordedKinds(config: TransformerConfig) -> [RecordKind] {
+        kinds.filter { kind in
+            switch kind {
+            case .crossQ, .crossK, .crossV, .crossZ, .crossScores, .crossPattern, .lnCross, .crossOut, .residCross:
+                return config.isEncoderDecoder
+            case .posEmbed: return config.hasLearnedPositions
+            default: return true
+            }
+        }.sorted { $0.rawValue < $1.rawValue }
+    }
+
     /// Bytes the assembled trace tensors take for a sequence of `positions` tokens. Counted in
     /// floating point and capped at `Int.max`: a model may declare a context of 10^12 positions,
     /// whose attention squared overflows any integer (and must still be refused, not trap).

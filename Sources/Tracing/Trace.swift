@@ -99,7 +99,7 @@ public struct Trace: Sendable {
         metadata = TraceMetadata(
             model: TraceModel(source: source, config: config), prompt: prompt, promptIds: session.promptIds,
             generatedIds: session.generatedIds, pieces: pieces, texts: texts, sampling: session.settings, steps: session.steps,
-            stopReason: stopReason?.rawValue, capture: request.kinds.map(\.rawValue).sorted(),
+            stopReason: stopReason?.rawValue, capture: request.recordedKinds(config: config).map(\.rawValue),
             layers: request.layers.map { $0.sorted() }, tensors: entries)
         if config.isEncoderDecoder {
             metadata.decoderIds = session.decoderTokens
@@ -121,7 +121,7 @@ public struct Trace: Sendable {
             model: TraceModel(source: source, config: config), prompt: prompt, promptIds: tokens, generatedIds: [],
             pieces: tokens.map { tokenizer.displayPiece($0) },
             texts: tokens.map { String(decoding: tokenizer.bytes(of: $0), as: UTF8.self) }, sampling: SamplingSettings(), steps: [],
-            stopReason: nil, capture: request.kinds.map(\.rawValue).sorted(), layers: request.layers.map { $0.sorted() },
+            stopReason: nil, capture: request.recordedKinds(config: config).map(\.rawValue), layers: request.layers.map { $0.sorted() },
             tensors: entries)
         self.tensors = records
     }

@@ -59,6 +59,22 @@ final class TraceTests: XCTestCase {
         }
     }
 
+    /// trace.json lists as captured only what the model recorded: every listed kind has files,
+    /// and the default's cross-attention is not listed for a decoder.
+    func testTheCaptureListNamesOnlyRecordedKinds() throws {
+        let trace = try smallTrace()
+        XCTAssertEqual(trace.metadata.capture, ["attn.pattern", "embed", "pos_embed"])
+        for kind in trace.metadata.capture {
+            XCTAssertTrue(
+                trace.metadata.tensors.contains { $0.name == kind || $0.name.hasSuffix("." + kind) }, "\(kind) is listed but has no tensor")
+        }
+        let llama = TransformerConfig(
+            family: .llama, layers: 2, heads: 4, kvHeads: 2, width: 16, headSize: 4, feedForwardWidth: 24,
+            vocabularySize: 40, contextLength: 32, normEpsilon: 1e-5, positional: .rotary(theta: 10000, layout: .halfSplit),
+            tiedEmbeddings: false)
+        XCTAssertEqual(CaptureRequest().recordedKinds(config: llama).map(\.rawValue), ["attn.pattern", "embed"])
+    }
+
     func testWriteReadRoundTripAndNumPyFiles() throws {
         let bundle = try TraceFixtures.bundle()
         let (result, session) = try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
