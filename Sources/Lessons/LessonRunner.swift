@@ -155,7 +155,7 @@ public final class LessonRunner {
             painter.bold("End of lesson \(number): \(entry.title).")
                 + (mode == .interactive ? " \(right) of \(lesson.questions.count) questions right at the first try." : ""))
         if index + 1 < library.entries.count {
-            say("Next: lesson \(number + 1), \(library.entries[index + 1].title) — `lantern lesson next`.")
+            sayWrapped("", leadWidth: 0, "Next: lesson \(number + 1), \(library.entries[index + 1].title) — `lantern lesson next`.")
         } else {
             say("That was the last lesson. `lantern lesson` lists them all.")
         }
@@ -296,7 +296,7 @@ public final class LessonRunner {
         guard mode == .interactive else {
             if let step = question.command, case .failed(let issue) = execute(step, echo: true) { return .failed(issue) }
             // Answers are said as they are (not as Markdown, not wrapped): their spaces and `*` count.
-            say(painter.dim("Answer: ") + shownAnswer(question))
+            sayWrapped(painter.dim("Answer: "), leadWidth: 8, shownAnswer(question))
             sayWrapped(painter.dim("Why: "), leadWidth: 5, Interpolation.fill(question.why, captured))
             say("")
             return .finished
@@ -311,7 +311,7 @@ public final class LessonRunner {
             // Its answer was shown earlier in this run of the lesson (the learner stopped right after):
             // asking for it again would only ask to type what is on the screen.
             if let step = question.command, case .failed(let issue) = execute(step, echo: false) { return .failed(issue) }
-            say(painter.dim("You have seen its answer: ") + shownAnswer(question) + ".")
+            sayWrapped(painter.dim("You have seen its answer: "), leadWidth: 26, shownAnswer(question) + ".")
             sayWrapped("", leadWidth: 0, Interpolation.fill(question.why, captured))
             say("")
             return .finished
@@ -336,7 +336,7 @@ public final class LessonRunner {
                 if !answered { record.firstTry = false }
                 record.revealed = true
                 keep()
-                say("Skipped. The answer: \(shownAnswer(question)).")
+                sayWrapped("Skipped. The answer: ", leadWidth: 21, "\(shownAnswer(question)).")
                 sayWrapped("", leadWidth: 0, Interpolation.fill(question.why, captured))
                 say("")
                 return .finished
