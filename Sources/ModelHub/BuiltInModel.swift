@@ -1,3 +1,4 @@
+import Tensors
 import Foundation
 
 /// Lantern's own teaching models, trained by `lantern train` on the corpus that `lantern corpus`
@@ -64,6 +65,6 @@ public struct BuiltInModel: Sendable, Equatable {
     /// Why it was not found, and what to do.
     public var missingMessage: String {
         "the built-in model \(name) is not in this build (Sources/ModelHub/\(name) in the checkout); "
-            + "rebuild from a full checkout, set LANTERN_BUILTIN_MODEL to its folder, or pass --model"
+            + "rebuild from a full checkout, set LANTERN_BUILTIN_MODEL to its folder, or name another model (\(UserSetting.model))"
     }
 }

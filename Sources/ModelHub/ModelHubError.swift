@@ -1,3 +1,4 @@
+import Tensors
 import Foundation
 
 /// Everything that can go wrong while finding or downloading a model, each printed as one line
@@ -30,10 +31,10 @@ public enum ModelHubError: Error, CustomStringConvertible, LocalizedError, Equat
             return "no downloadable model named \(name): choose one of \(known.joined(separator: ", ")) (see `lantern models`)"
         case .notDownloaded(let name, let searched):
             return "model \(name) is not on this machine (looked in \(searched.joined(separator: " and "))): "
-                + "run `lantern download \(name)`, or pass a model folder with --model PATH"
+                + "run `lantern download \(name)`, or name a model folder (\(UserSetting.model))"
         case .unreachable(let host, let reason):
             return "cannot reach \(host) (\(reason)): check your internet connection, or use a model folder "
-                + "already on this machine with --model PATH"
+                + "already on this machine (\(UserSetting.model))"
         case .httpStatus(let file, let url, let status):
             let hint: String
             switch status {

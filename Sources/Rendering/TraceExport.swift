@@ -1,3 +1,4 @@
+import Tensors
 import Foundation
 import Generation
 import Tokenizers
@@ -39,7 +40,8 @@ public struct TraceExport {
                 jobs.append(Job(name: "\(part.rawValue)-attention-overview.png") { try OverviewPicture.render(sources) })
             }
             if jobs.isEmpty {
-                skipped.append("attention pictures: the trace has no attention patterns (record them with --capture +pattern)")
+                skipped.append(
+                    "attention pictures: the trace has no attention patterns (record them: \(UserSetting.capture) +attn.pattern)")
             }
         } else if present.contains(where: { $0.hasSuffix(".attn.pattern") }) {
             let sources = try AttentionSources.everyLayer(trace: folder, metadata: metadata)
@@ -48,7 +50,7 @@ public struct TraceExport {
             }
             jobs.append(Job(name: "attention-overview.png") { try OverviewPicture.render(sources) })
         } else {
-            skipped.append("attention pictures: the trace has no attention patterns (record them with --capture +pattern)")
+            skipped.append("attention pictures: the trace has no attention patterns (record them: \(UserSetting.capture) +attn.pattern)")
         }
 
         if metadata.steps.isEmpty {
@@ -65,7 +67,7 @@ public struct TraceExport {
         if metadata.model.isEncoderDecoder {
             skipped.append("logit lens: not drawn for encoder–decoders yet")
         } else if !present.contains(where: { $0.hasSuffix(".resid_post") }) {
-            skipped.append("logit lens: the trace has no resid_post records (record them with --capture +resid_post)")
+            skipped.append("logit lens: the trace has no resid_post records (record them: \(UserSetting.capture) +resid_post)")
         } else if let bundle {
             let name = URL(fileURLWithPath: metadata.model.source).lastPathComponent
             jobs.append(
@@ -81,7 +83,7 @@ public struct TraceExport {
                     ).render()
                 })
         } else {
-            skipped.append("logit lens: the traced model \(modelPath) cannot be loaded (add --model)")
+            skipped.append("logit lens: the traced model \(modelPath) cannot be loaded (name it: \(UserSetting.model))")
         }
     }
 

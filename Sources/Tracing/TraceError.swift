@@ -1,3 +1,4 @@
+import Tensors
 import Foundation
 
 public enum TraceError: Error, CustomStringConvertible, LocalizedError {
@@ -12,21 +13,22 @@ public enum TraceError: Error, CustomStringConvertible, LocalizedError {
     public var description: String {
         switch self {
         case .unknownRecord(let name, let known):
-            return "unknown record \"\(name)\" in --capture; known records: \(known.joined(separator: ", ")), all, none"
+            return "unknown record \"\(name)\" in \(UserSetting.capture); known records: \(known.joined(separator: ", ")), all, none"
         case .overBudget(let estimate, let budget, let positions, let largest):
             let mb = { (bytes: Int) in String(format: "%.0f MB", Double(bytes) / 1e6) }
             return "capturing this run would take about \(mb(estimate)) for \(positions) tokens, over the \(mb(budget)) budget; "
-                + "narrow it (largest: \(largest.joined(separator: ", ")); e.g. --capture -\(largest.first ?? "attn.pattern") or --layers 0,1), "
-                + "generate fewer tokens (--max-new-tokens), or raise --capture-budget"
+                + "narrow it (largest: \(largest.joined(separator: ", ")); e.g. \(UserSetting.capture) -\(largest.first ?? "attn.pattern") or \(UserSetting.layers) 0,1), "
+                + "generate fewer tokens (\(UserSetting.maxNewTokens)), or raise \(UserSetting.captureBudget)"
         case .notATrace(let path, let problem):
-            return "\(path) is not a Lantern trace: \(problem); traces are folders written by `lantern generate --trace DIR`"
+            return
+                "\(path) is not a Lantern trace: \(problem); traces are the folders Lantern writes when it records a run (\(UserSetting.traceFolder))"
         case .missingTensor(let name, let folder):
             // The record kind is the name without its "blocks.L." prefix.
             let parts = name.split(separator: ".")
             let kind = parts.first == "blocks" && parts.count > 2 ? parts.dropFirst(2).joined(separator: ".") : name
-            return "trace \(folder) has no tensor \(name); capture it with --capture +\(kind)"
+            return "trace \(folder) has no tensor \(name); capture it: \(UserSetting.capture) +\(kind)"
         case .unwritable(let path, let problem):
-            return "cannot write \(path): \(problem); choose another folder with --trace"
+            return "cannot write \(path): \(problem); choose another folder (\(UserSetting.traceFolder))"
         case .notComparable(let reason):
             return
                 "these traces cannot be compared: \(reason); trace diff compares runs of one architecture on the same prompt (other sampling settings, other weights)"

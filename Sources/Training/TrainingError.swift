@@ -1,3 +1,4 @@
+import Tensors
 import Foundation
 
 /// The settings of a run, named as people say them (each interface names them its own way:
@@ -42,13 +43,14 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equat
                 "\(folder): cannot train this model: \(problem); training supports GPT-2 with tied embeddings, BERT with its masked-language head and BART"
         case .corpusTooSmall(let tokens, let needed, let context):
             return "the corpus is too small: \(tokens) tokens, but a context of \(context) needs at least \(needed) "
-                + "(one training and one validation window); add text or lower --context"
+                + "(one training and one validation window); add text or lower \(UserSetting.context)"
         case .impossibleShape(let problem):
             return "impossible model shape: \(problem)"
         case .badSetting(let setting, let value, let expected):
             return "\(setting.rawValue) \(value) is out of range: expected \(expected)"
         case .incompatibleCheckpoint(let folder, let problem):
-            return "cannot resume from \(folder): \(problem); start a new run with another --out, or resume with the same settings"
+            return
+                "cannot resume from \(folder): \(problem); start a new run in another folder (\(UserSetting.output)), or resume with the same settings"
         case .unreadableCheckpoint(let folder, let problem):
             return "cannot read the checkpoint in \(folder): \(problem)"
         case .badPairs(let line, let text):
@@ -59,7 +61,7 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equat
                 "the training text has an unscored-span mark out of place at byte \(offset): spans a model reads but is not trained to write open with U+E000 and close with U+E001, in pairs and never nested (`lantern corpus --mark-unscored` writes them); fix or remove the marks"
         case .unwritableCheckpoint(let folder, let problem):
             return
-                "cannot save a checkpoint in \(folder): \(problem); the previous checkpoint there is unchanged (free space or choose another --out)"
+                "cannot save a checkpoint in \(folder): \(problem); the previous checkpoint there is unchanged (free space or choose another folder: \(UserSetting.output))"
         }
     }
 

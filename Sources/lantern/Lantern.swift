@@ -3,14 +3,24 @@ import Foundation
 import Tensors
 
 /// The executable's entry: makes OpenBLAS use the kernels this CPU deserves (see `BLASCore`),
-/// sets the process's memory policy (see `ProcessMemory`), then runs the command.
+/// sets the process's memory policy (see `ProcessMemory`), names settings in messages by their
+/// flags (see `UserSetting`), then runs the command.
 @main
 enum LanternEntry {
     static func main() {
         restartWithTheRightBLASCoreIfNeeded()
         ProcessMemory.keepFreedMemory()
+        UserSetting.install(flagNames)
         runCommand()
     }
+
+    /// The flags that set what library messages call "the capture list", "the model folder", …:
+    /// a message from any module tells a command-line user which flag to change.
+    static let flagNames: [UserSetting: String] = [
+        .capture: "--capture", .layers: "--layers", .captureBudget: "--capture-budget", .maxNewTokens: "--max-new-tokens",
+        .model: "--model", .tokenizer: "--tokenizer", .output: "--out", .traceFolder: "--trace", .weightFormat: "--weights",
+        .context: "--context", .graphFormat: "--format"
+    ]
 
     /// `Lantern.main()`, except that a `ValidationError` thrown while a subcommand runs (a flag
     /// whose value only the model or the trace can judge, e.g. `--layer 99`) prints that

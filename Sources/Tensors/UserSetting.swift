@@ -1,0 +1,38 @@
+import Foundation
+
+/// A setting that a library message may tell the user to change, and how messages name it.
+///
+/// The library cannot know how its caller exposes a setting: the command line has `--capture`,
+/// a program using the library has a `CaptureRequest`. So messages name settings through this
+/// table — plain words by default ("the capture list") — and `lantern` installs its flag names
+/// once at start (`UserSetting.install`), so that the same error reads "--capture" there. Write
+/// hints so that both read well: "(\(UserSetting.output))", "add x to \(UserSetting.capture)".
+public enum UserSetting: String, Sendable, CaseIterable {
+    case capture = "the capture list"
+    case layers = "the recorded layers"
+    case captureBudget = "the capture budget"
+    case maxNewTokens = "the number of new tokens"
+    case model = "the model folder"
+    case tokenizer = "the tokenizer file"
+    case output = "the output path"
+    case traceFolder = "the trace folder"
+    case weightFormat = "the weight format"
+    case context = "the context length"
+    case graphFormat = "the output format"
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var names: [UserSetting: String] = [:]
+
+    /// Names settings from now on as `table` says (the others keep their plain words). Called
+    /// once, before any work starts.
+    public static func install(_ table: [UserSetting: String]) {
+        lock.withLock { names = table }
+    }
+
+    /// How messages name this setting now.
+    public var name: String { Self.lock.withLock { Self.names[self] } ?? rawValue }
+}
+
+extension UserSetting: CustomStringConvertible {
+    public var description: String { name }
+}
