@@ -11,7 +11,7 @@ public enum StepsPictureError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .noGeneratedTokens:
-            return "the trace holds no generated tokens: make it with `lantern generate … --trace DIR` and at least one new token"
+            return "the trace holds no generated tokens: record a generation of at least one new token (\(UserSetting.traceFolder))"
         }
     }
 }

@@ -294,7 +294,7 @@ public enum HeadSummaryError: Error, CustomStringConvertible, LocalizedError {
                 "\(name(.repeatedText)) is \(count) tokens; written twice after a first token it does not fit this model's context, so give a text of at most \(maximum) tokens"
         case .encoderDecoder:
             return
-                "head scores are measured on one stack's self-attention; an encoder–decoder has two and a cross-attention: draw them with `lantern attention --part encoder|decoder|cross` (head scores for them are not built yet)"
+                "head scores are measured on one stack's self-attention; an encoder–decoder has two and a cross-attention: draw them with `lantern attention` (its encoder, decoder and cross parts; head scores for them are not built yet)"
         case .noRandomTokens:
             return "the tokenizer has too few ordinary tokens to draw a random sequence from"
         }

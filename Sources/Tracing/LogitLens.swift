@@ -187,7 +187,7 @@ public enum LogitLensError: Error, CustomStringConvertible, LocalizedError {
         switch self {
         case .encoderDecoder:
             return
-                "the logit lens is not built for encoder–decoders yet; see what the decoder weighed with `lantern probs` and where it looked with `lantern attention --part cross`"
+                "the logit lens is not built for encoder–decoders yet; see what the decoder weighed with `lantern probs` and where it looked with `lantern attention` (its cross-attention part)"
         case .noOutputHead:
             return
                 "this encoder has no output head (a sentence encoder): the logit lens reads the stream through the model's head, and there is none to read it with; try a model with a masked-language head"

@@ -55,10 +55,10 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equat
             return "cannot read the checkpoint in \(folder): \(problem)"
         case .badPairs(let line, let text):
             return
-                "line \(line) (\"\(text)\") is not a pair: a sequence-to-sequence corpus has one source and one target per line, separated by a tab (make one with `lantern corpus --pairs translation`)"
+                "line \(line) (\"\(text)\") is not a pair: a sequence-to-sequence corpus has one source and one target per line, separated by a tab (`lantern corpus` writes the toy translation's pairs)"
         case .unbalancedUnscoredMark(let offset):
             return
-                "the training text has an unscored-span mark out of place at byte \(offset): spans a model reads but is not trained to write open with U+E000 and close with U+E001, in pairs and never nested (`lantern corpus --mark-unscored` writes them); fix or remove the marks"
+                "the training text has an unscored-span mark out of place at byte \(offset): spans a model reads but is not trained to write open with U+E000 and close with U+E001, in pairs and never nested (the teaching corpus writes them where it is asked to mark unscored spans); fix or remove the marks"
         case .unwritableCheckpoint(let folder, let problem):
             return
                 "cannot save a checkpoint in \(folder): \(problem); the previous checkpoint there is unchanged (free space or choose another folder: \(UserSetting.output))"
