@@ -15,6 +15,8 @@ public struct GPT2Tokenizer: Tokenizer {
     public let endOfText: Int
     /// Ids the post-processor puts before and after the text (BART: `<s>`, `</s>`; GPT-2: none).
     public let prefixIds: [Int], suffixIds: [Int]
+    /// The post-processor's template, for pairs (RoBERTa's and BART's `<s> A </s></s> B </s>`).
+    public let template: PostProcessorTemplate
     private let stripsLeft: Set<Int>, stripsRight: Set<Int>
     /// Tokens matched as whole strings in the input before any other rule
     /// (text → id), e.g. `["<|endoftext|>": 50256]`.
@@ -131,6 +133,7 @@ public struct GPT2Tokenizer: Tokenizer {
         self.beginningOfText = gptEnd ?? template.singlePrefix.first ?? specials["<s>"] ?? endOfText
         self.endOfText = endOfText
         self.prefixIds = template.singlePrefix
+        self.template = template
         self.suffixIds = template.singleSuffix
         self.stripsLeft = stripsLeft
         self.stripsRight = stripsRight
@@ -154,6 +157,15 @@ public struct GPT2Tokenizer: Tokenizer {
     public func encode(_ text: String) -> [Int] {
         var session = EncodingSession(tokenizer: self)
         return prefixIds + session.encode(text) + suffixIds
+    }
+
+    /// Two texts as one input, as the post-processor joins a pair (an NLI model's premise and
+    /// hypothesis: `<s> premise </s></s> hypothesis </s>` for BART); without a pair template,
+    /// the two single templates one after the other.
+    public func encodePair(_ first: String, _ second: String) -> [Int] {
+        var session = EncodingSession(tokenizer: self)
+        let firstIds = session.encode(first)
+        return template.apply(firstIds, session.encode(second)).ids
     }
 
     public func bytes(of id: Int) -> [UInt8] {

@@ -69,6 +69,15 @@ struct EncoderDecoderWeights: Sendable {
     var encoder: StackWeights, decoder: StackWeights
     var head: WeightMatrix?  // [V, C]  an untied lm_head
     var logitsBias: ParameterVector?  // [V]  BART's final_logits_bias
+    var classifier: ClassificationHeadWeights?  // BartForSequenceClassification's head
+}
+
+/// BART's classification head: `out_proj(tanh(dense(h)))` on one decoder state.
+struct ClassificationHeadWeights: Sendable {
+    var dense: WeightMatrix  // [C, C]
+    var denseBias: ParameterVector  // [C]
+    var output: WeightMatrix  // [classes, C]
+    var outputBias: ParameterVector  // [classes]
 }
 
 // MARK: - Model
@@ -206,7 +215,14 @@ public final class EncoderDecoderModel: LanguageModel {
                 decoder: try stack("decoder", layers: config.layers, decoder: true),
                 head: config.tiedEmbeddings ? nil : try matrix("lm_head.weight", V, C),
                 logitsBias: store.contains("final_logits_bias")
-                    ? ParameterVector(try store.tensor("final_logits_bias", shape: [1, V])) : nil))
+                    ? ParameterVector(try store.tensor("final_logits_bias", shape: [1, V])) : nil,
+                classifier: try config.classLabels.map { labels in
+                    ClassificationHeadWeights(
+                        dense: try matrix("classification_head.dense.weight", C, C),
+                        denseBias: try vector("classification_head.dense.bias", C),
+                        output: try matrix("classification_head.out_proj.weight", labels.count, C),
+                        outputBias: try vector("classification_head.out_proj.bias", labels.count))
+                }))
     }
 
     // MARK: - Forward driver
@@ -346,6 +362,40 @@ public final class EncoderDecoderModel: LanguageModel {
         return unembed(
             normed: x, T: T, V: config.vocabularySize, C: C, table: weights.head ?? weights.tokenEmbedding,
             bias: weights.logitsBias?.pointer, capture: capture, allLogits: allLogits, recorder: &recorder)
+    }
+
+    /// A sequence-classification model's scores for one input (`ids`, special tokens included;
+    /// BartForSequenceClassification): the encoder reads `ids`; the decoder reads them shifted
+    /// right behind the decoder start token; the head scores the decoder's state at the last
+    /// end-of-text token. Returns one logit per class (`config.classLabels`) and the records
+    /// `capture` asks for (the encoder's named `encoder.…`). Nil for a model without that head.
+    public func classScores(_ ids: [Int], capture: CaptureSpec = .nothing) -> (logits: [Float], records: [String: Tensor])? {
+        guard let head = weights.classifier, let eos = config.eosTokenId, let start = config.decoderStartTokenId else { return nil }
+        precondition(!ids.isEmpty && ids.count <= config.contextLength, "EncoderDecoderModel.classScores: 1…\(config.contextLength) ids")
+        guard let last = ids.lastIndex(of: eos), var encoded = encode(source: ids, capture: capture) else { return nil }
+        let L = config.layers, C = config.width
+        let decoderIds = [start] + ids.dropLast()
+        var spec = capture
+        spec.kinds.insert(.residPost)
+        spec.layers = capture.layers.map { $0.union([L - 1]) }
+        let result = forward(decoderIds, cache: &encoded.cache, capture: spec, allLogits: false)
+        guard let states = result.records[RecordKind.residPost.name(layer: L - 1)] else { return nil }
+        // The state at the last </s>: `dense`, tanh, `out_proj`.
+        let state = Array(states.scalars[(last * C)..<((last + 1) * C)])
+        let classes = head.outputBias.count
+        var hidden = [Float](repeating: 0, count: C), logits = [Float](repeating: 0, count: classes)
+        hidden.withUnsafeMutableBufferPointer { hidden in
+            linearForward(out: hidden.baseAddress!, input: state, weight: head.dense, bias: head.denseBias.pointer, T: 1, C: C, OC: C)
+            for i in 0..<C { hidden[i] = tanhf(hidden[i]) }
+            logits.withUnsafeMutableBufferPointer {
+                linearForward(
+                    out: $0.baseAddress!, input: hidden.baseAddress!, weight: head.output, bias: head.outputBias.pointer, T: 1, C: C,
+                    OC: classes)
+            }
+        }
+        var records = encoded.records.merging(result.records) { first, _ in first }
+        if !capture.wants(.residPost, layer: L - 1) { records[RecordKind.residPost.name(layer: L - 1)] = nil }
+        return (logits, records)
     }
 
     /// T5 with a tied head scales the decoder's last rows by C^−½ before it.

@@ -65,10 +65,17 @@ public enum HuggingFaceConfig {
             return try t5(reader)
         case ("BartForConditionalGeneration", _), (nil, "bart"):
             return try bart(reader)
+        case ("BartForSequenceClassification", _):
+            var config = try bart(reader)
+            config.head = .sequenceClassification
+            config.classLabels = try classLabels(reader)
+            return config
         case (let name?, "t5"), (let name?, "bart"):
             throw ModelLoadError.unsupportedSetting(
                 file: file, setting: "architectures [\"\(name)\"]",
-                hint: "Lantern runs T5 and BART as T5ForConditionalGeneration and BartForConditionalGeneration (encoder, decoder and head)")
+                hint:
+                    "Lantern runs T5 and BART as T5ForConditionalGeneration and BartForConditionalGeneration (encoder, decoder and head), and BART as BartForSequenceClassification (an NLI model such as bart-large-mnli)"
+            )
         case (let name?, "bert"):
             throw ModelLoadError.unsupportedSetting(
                 file: file, setting: "architectures [\"\(name)\"]",
@@ -182,6 +189,21 @@ public enum HuggingFaceConfig {
     /// `forced_eos_token_id`, `bos/eos/pad_token_id`; refused: other activations,
     /// `normalize_before` and `add_final_layer_norm` (mBART's pre-LN layout), `add_bias_logits`,
     /// `static_position_embeddings`. LayerNorm ε is PyTorch's default, 1e-5.
+    /// `id2label` as a list by id: every id from 0 up, each named once.
+    private static func classLabels(_ r: Reader) throws -> [String] {
+        guard let table = r.json["id2label"] as? [String: Any], !table.isEmpty else {
+            throw r.problem("a sequence-classification model needs id2label (the name of each class)")
+        }
+        var labels = [String?](repeating: nil, count: table.count)
+        for (key, value) in table {
+            guard let id = Int(key), labels.indices.contains(id), labels[id] == nil, let name = value as? String else {
+                throw r.problem("id2label must name each class id 0…\(table.count - 1) once; it has \"\(key)\"")
+            }
+            labels[id] = name
+        }
+        return labels.map { $0! }
+    }
+
     private static func bart(_ r: Reader) throws -> TransformerConfig {
         let C = try r.int("d_model"), NH = try r.int("decoder_attention_heads")
         guard try r.int("encoder_attention_heads") == NH else {

@@ -80,6 +80,9 @@ public enum OutputHead: String, Sendable, Codable {
     case maskedToken
     /// None: the hidden rows themselves (an encoder for sentence embeddings, e.g. MiniLM).
     case none
+    /// One score per class for a whole input, from the decoder's state at its last end-of-text
+    /// token (BartForSequenceClassification: dense, tanh, out_proj; `classLabels` names them).
+    case sequenceClassification
 }
 
 /// How a model tells positions apart.
@@ -164,6 +167,9 @@ public struct TransformerConfig: Sendable, Equatable {
     public var scalesOutputsBeforeHead = false
     /// What the model's output rows are scored as.
     public var head: OutputHead = .nextToken
+    /// A sequence-classification head's class names by id (the config's `id2label`), e.g.
+    /// bart-large-mnli's contradiction, neutral, entailment.
+    public var classLabels: [String]?
     /// How many token types (segments) the embedding knows: BERT's `type_vocab_size`, 0 otherwise.
     public var tokenTypes = 0
     /// The padding id the checkpoint names (BERT's `[PAD]`), if any.

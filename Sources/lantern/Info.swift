@@ -74,8 +74,16 @@ struct InfoCommand: ParsableCommand {
         """
         \(decoderOutput(c))
         norms          \(c.normalizesAfterSublayer ? "LayerNorm after each residual addition (post-LN)\(c.normalizesEmbeddings ? ", and on the embeddings" : "")" : "\(c.normalization.rawValue) before each sub-block (pre-LN), and after each stack")
-        output         a new text written from the input: the encoder reads the prompt once, the decoder writes from token \(c.decoderStartTokenId.map(String.init) ?? "?") and looks back at it through cross-attention (`lantern generate`, `lantern attention --part cross`)
+        output         \(c.head == .sequenceClassification ? classifierOutput(c) : "a new text written from the input: the encoder reads the prompt once, the decoder writes from token \(c.decoderStartTokenId.map(String.init) ?? "?") and looks back at it through cross-attention (`lantern generate`, `lantern attention --part cross`)")
         """
+    }
+
+    /// BartForSequenceClassification: classes, not text.
+    private func classifierOutput(_ c: TransformerConfig) -> String {
+        "\(c.classLabels?.count ?? 0) class scores (\((c.classLabels ?? []).joined(separator: ", "))) for the whole input, from "
+            + "the decoder's state at its last end-of-text token (dense, tanh, out_proj): a sequence classifier"
+            + ((c.classLabels ?? []).contains { $0.lowercased().hasPrefix("entail") }
+                ? " for natural-language inference, the model zero-shot classification runs on" : "")
     }
 
     /// An encoder: its token types, where its norms sit, and what its output is.
@@ -85,7 +93,7 @@ struct InfoCommand: ParsableCommand {
         case .maskedToken:
             head =
                 "masked-language head (dense, GELU, LayerNorm, then the \(c.tiedEmbeddings ? "tied token embedding" : "decoder") + bias): `lantern fill`"
-        case .none, .nextToken:
+        case .none, .nextToken, .sequenceClassification:
             head = "none: a sentence encoder (hidden states, pooled into one vector by `lantern embed`)"
         }
         return """

@@ -125,6 +125,13 @@ final class LoadErrorTests: XCTestCase {
         // A known family's other heads are refused by name.
         try write(config: #"{"architectures": ["T5EncoderModel"], "model_type": "t5", "d_model": 4}"#)
         expectError(["T5EncoderModel", "T5ForConditionalGeneration"])
+        // A sequence classifier must name every class once.
+        let bart =
+            #""model_type": "bart", "d_model": 8, "encoder_attention_heads": 2, "decoder_attention_heads": 2, "encoder_ffn_dim": 8, "decoder_ffn_dim": 8, "encoder_layers": 1, "decoder_layers": 1, "vocab_size": 10, "max_position_embeddings": 8"#
+        try write(config: #"{"architectures": ["BartForSequenceClassification"], "# + bart + #", "id2label": {"0": "a", "2": "b"}}"#)
+        expectError(["id2label must name each class id 0…1 once"])
+        try write(config: #"{"architectures": ["BartForSequenceClassification"], "# + bart + "}")
+        expectError(["needs id2label"])
     }
 
     func testMissingWeights() throws {

@@ -1,0 +1,114 @@
+import Foundation
+import Tokenizers
+import Transformer
+
+/// Zero-shot classification as Hugging Face's `zero-shot-classification` pipeline computes it
+/// with a natural-language-inference model (bart-large-mnli): each candidate label becomes a
+/// hypothesis ("This example is travel."), the model reads premise and hypothesis as one pair
+/// and scores contradiction / neutral / entailment, and
+/// - one label is true (the default): a softmax over the labels of their entailment logits;
+/// - several may be (`multiLabel`): for each label on its own, a softmax of its contradiction
+///   and entailment logits, the entailment share.
+/// Entailment is the class whose name starts with "entail"; contradiction is class 0 (the last
+/// class when entailment is class 0), exactly as the pipeline picks them.
+public struct ZeroShotClassifier: Sendable {
+    public let model: EncoderDecoderModel
+    public let tokenizer: GPT2Tokenizer
+    public let entailment: Int, contradiction: Int
+    public static let defaultTemplate = "This example is {}."
+
+    public init(model: EncoderDecoderModel, tokenizer: GPT2Tokenizer) throws(ZeroShotError) {
+        guard model.config.head == .sequenceClassification, let labels = model.config.classLabels else {
+            throw .notAnNLIModel
+        }
+        guard let entailment = labels.firstIndex(where: { $0.lowercased().hasPrefix("entail") }) else {
+            throw .noEntailmentClass(labels)
+        }
+        self.model = model
+        self.tokenizer = tokenizer
+        self.entailment = entailment
+        self.contradiction = entailment == 0 ? labels.count - 1 : 0
+    }
+
+    /// One premise–hypothesis pair: its hypothesis, ids and the model's logits (one per class).
+    public struct Pair: Sendable, Encodable {
+        public var label: String
+        public var hypothesis: String
+        public var ids: [Int]
+        public var logits: [Float]
+    }
+
+    /// The pipeline's answer: labels and scores sorted by score (highest first), and each pair
+    /// in the order the labels were given.
+    public struct Result: Sendable, Encodable {
+        public var sequence: String
+        public var labels: [String]
+        public var scores: [Double]
+        public var multiLabel: Bool
+        public var pairs: [Pair]
+    }
+
+    /// Classifies `sequence` into `labels` with hypotheses from `template` (`{}` stands for the label).
+    public func classify(
+        _ sequence: String, labels: [String], template: String = defaultTemplate, multiLabel: Bool = false
+    ) throws(ZeroShotError) -> Result {
+        let candidates = labels.map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !candidates.isEmpty, candidates.allSatisfy({ !$0.isEmpty }) else { throw .noLabels }
+        guard template.contains("{}") else { throw .templateWithoutPlaceholder(template) }
+        var pairs: [Pair] = []
+        for label in candidates {
+            let hypothesis = template.replacingOccurrences(of: "{}", with: label)
+            let ids = tokenizer.encodePair(sequence, hypothesis)
+            guard ids.count <= model.config.contextLength else {
+                throw .tooLong(tokens: ids.count, limit: model.config.contextLength)
+            }
+            guard let (logits, _) = model.classScores(ids) else { throw .notAnNLIModel }
+            pairs.append(Pair(label: label, hypothesis: hypothesis, ids: ids, logits: logits))
+        }
+        let scores: [Double]
+        if multiLabel || pairs.count == 1 {
+            scores = pairs.map { Self.softmax([Double($0.logits[contradiction]), Double($0.logits[entailment])])[1] }
+        } else {
+            scores = Self.softmax(pairs.map { Double($0.logits[entailment]) })
+        }
+        // Highest first; ties keep the later label first, as the pipeline's reversed argsort does.
+        let order = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 > $1 }
+        return Result(
+            sequence: sequence, labels: order.map { candidates[$0] }, scores: order.map { scores[$0] }, multiLabel: multiLabel,
+            pairs: pairs)
+    }
+
+    static func softmax(_ x: [Double]) -> [Double] {
+        let top = x.max() ?? 0
+        let e = x.map { exp($0 - top) }
+        let sum = e.reduce(0, +)
+        return e.map { $0 / sum }
+    }
+}
+
+public enum ZeroShotError: Error, Equatable, CustomStringConvertible, LocalizedError {
+    case notAnNLIModel
+    case noEntailmentClass([String])
+    case noLabels
+    case templateWithoutPlaceholder(String)
+    case tooLong(tokens: Int, limit: Int)
+
+    public var description: String {
+        switch self {
+        case .notAnNLIModel:
+            return
+                "this model has no natural-language-inference head (BartForSequenceClassification, e.g. bart-large-mnli) to score a premise against a hypothesis"
+        case .noEntailmentClass(let labels):
+            return
+                "none of the model's classes (\(labels.joined(separator: ", "))) is named entailment…: zero-shot classification needs an NLI model"
+        case .noLabels:
+            return "give at least one candidate label, none of them empty"
+        case .templateWithoutPlaceholder(let template):
+            return "the hypothesis template \"\(template)\" has no {} where the label goes, e.g. \"This example is {}.\""
+        case .tooLong(let tokens, let limit):
+            return "the text and a hypothesis make \(tokens) tokens, more than the model's \(limit): shorten the text"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
