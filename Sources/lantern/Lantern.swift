@@ -86,7 +86,8 @@ struct Lantern: ParsableCommand {
         subcommands: [
             LessonCommand.self, GenerateCommand.self, StepCommand.self, TokenizeCommand.self, InfoCommand.self, TraceCommand.self,
             LensCommand.self, HeadsCommand.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self, PositionsCommand.self,
-            EmbeddingsCommand.self, FillCommand.self, EmbedCommand.self, BranchCommand.self, GraphCommand.self, CorpusCommand.self,
+            EmbeddingsCommand.self, FillCommand.self, EmbedCommand.self, ClassifyCommand.self, BranchCommand.self, GraphCommand.self,
+            CorpusCommand.self,
             TrainTokenizerCommand.self,
             TrainCommand.self, EvaluateCommand.self, BenchCommand.self, DownloadCommand.self, ModelsCommand.self
         ])

@@ -1,0 +1,173 @@
+import ArgumentParser
+import Foundation
+import Generation
+import ModelHub
+import Tokenizers
+import Transformer
+
+/// `lantern classify`: zero-shot classification, the way the course runs it.
+struct ClassifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classify",
+        abstract: "Zero-shot classification: which of your labels fits a text, with no training for them.",
+        discussion: """
+            With a natural-language-inference model (BartForSequenceClassification, e.g.
+            bart-large-mnli) this computes what Hugging Face's zero-shot-classification
+            pipeline computes: each label becomes a hypothesis ("This example is travel."),
+            the model reads the text (premise) and the hypothesis as one pair and scores
+            contradiction, neutral and entailment; the labels' entailment logits go
+            through one softmax (--multi-label: each label on its own, entailment against
+            contradiction).
+
+            Any other model (a decoder such as the built-in lantern-tiny) has no
+            entailment to ask: each label is scored by how likely the model finds it
+            where the template puts it (the text, then the template's words before {},
+            then the label), a softmax over the labels' log-probabilities. The output
+            names the method used.
+
+            Examples:
+              lantern classify "Mia lost her red ball. She felt" --labels sad,happy
+              lantern classify "one day I will see the world" \\
+                --labels travel,cooking,dancing --model bart-large-mnli
+              lantern classify "one day I will see the world" \\
+                --labels travel,cooking,dancing --model bart-large-mnli --multi-label
+              lantern classify "Tom and his dog went to the park." \\
+                --labels park,kitchen,library --hypothesis-template "They were in the {}."
+              lantern classify "I love it" --labels good,bad --json
+            """)
+
+    @Argument(help: "The text to classify.")
+    var text: String
+
+    @Option(name: .long, help: ArgumentHelp("The candidate labels, separated by commas.", valueName: "a,b,c"))
+    var labels: String
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Where each label goes, as {}: the hypothesis of an NLI model (default \"This example is {}.\"), or what follows the text for any other model (default \"{}\": the label itself).",
+            valueName: "text with {}"))
+    var hypothesisTemplate: String?
+
+    @Flag(name: .long, help: "NLI models: score each label on its own (several may be true), not one softmax over them.")
+    var multiLabel = false
+
+    @Flag(name: .long, help: "Print {sequence, labels, scores} sorted best first as the pipeline does, the method, and the raw scores.")
+    var json = false
+
+    var candidateLabels: [String] { labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+    func validate() throws {
+        guard !candidateLabels.isEmpty, candidateLabels.allSatisfy({ !$0.isEmpty }) else {
+            throw ValidationError("--labels needs at least one label, none empty, e.g. --labels travel,cooking,dancing")
+        }
+        if let hypothesisTemplate, !hypothesisTemplate.contains("{}") {
+            throw ValidationError(
+                "--hypothesis-template \"\(hypothesisTemplate)\" has no {} where the label goes, e.g. \"This example is {}.\"")
+        }
+    }
+
+    func run() throws {
+        let bundle = try model.load()
+        if bundle.model.config.head == .sequenceClassification {
+            guard let nli = bundle.model as? EncoderDecoderModel, let tokenizer = bundle.tokenizer as? GPT2Tokenizer else {
+                throw ValidationError("\(bundle.source): a sequence classifier with a byte-level BPE tokenizer is needed for NLI")
+            }
+            let classifier = try ZeroShotClassifier(model: nli, tokenizer: tokenizer)
+            let template = hypothesisTemplate ?? ZeroShotClassifier.defaultTemplate
+            let result = try classifier.classify(text, labels: candidateLabels, template: template, multiLabel: multiLabel)
+            let classes = nli.config.classLabels ?? []
+            if json {
+                return try printEncodable(
+                    NLIReport(
+                        sequence: result.sequence, labels: result.labels, scores: result.scores,
+                        method: multiLabel ? "nli-multi-label" : "nli", classes: classes,
+                        logits: Dictionary(uniqueKeysWithValues: result.pairs.map { ($0.label, $0.logits) })))
+            }
+            print("\"\(text)\"")
+            print(
+                multiLabel
+                    ? "method: natural-language inference, each label on its own (softmax of its\n        entailment and contradiction logits)"
+                    : "method: natural-language inference (one softmax over the labels'\n        entailment logits)")
+            print("hypothesis: \"\(template)\" for each label")
+            printTable(result, header: "", extra: { _ in "" })
+            print("")
+            print("logits for the text + each label's hypothesis:")
+            let width = max(8, result.labels.map(\.count).max() ?? 8)
+            print("label".padding(toLength: width, withPad: " ", startingAt: 0) + classes.map { "  " + $0 }.joined())
+            for pair in result.pairs {
+                let cells = zip(classes, pair.logits).map { name, logit in
+                    "  " + String(format: "%.3f", logit).leftPadded(to: name.count)
+                }
+                print(pair.label.padding(toLength: width, withPad: " ", startingAt: 0) + cells.joined())
+            }
+            return
+        }
+        if multiLabel { printError("note: --multi-label applies to NLI models; this model's labels share one softmax") }
+        let template = hypothesisTemplate ?? LikelihoodClassifier.defaultTemplate
+        let classifier = LikelihoodClassifier(generator: Generator(model: bundle.model, tokenizer: bundle.tokenizer))
+        let result = try classifier.classify(text, labels: candidateLabels, template: template)
+        if json {
+            return try printEncodable(
+                LikelihoodReport(
+                    sequence: result.sequence, labels: result.labels, scores: result.scores, method: "label-likelihood",
+                    prompt: result.prompt,
+                    logProbabilities: Dictionary(uniqueKeysWithValues: result.scored.map { ($0.label, $0.logProbability) })))
+        }
+        print("\"\(text)\"")
+        print("method: label likelihood (the model has no entailment class): each label scored")
+        print("        by log P(label | text) where the template puts it, one softmax over them")
+        print("prompt: \"\(result.prompt)\"")
+        printTable(
+            result, header: "log P   tokens",
+            extra: { label in
+                guard let scored = result.scored.first(where: { $0.label == label }) else { return "" }
+                return String(format: "%7.2f  %5d", scored.logProbability, scored.tokens)
+            })
+    }
+
+    /// A ranked table: label (cut to 16 characters), score, bar, then `extra` columns.
+    private func printTable(_ result: some RankedLabels, header: String, extra: (String) -> String) {
+        let width = min(16, max(5, result.labels.map(\.count).max() ?? 5))
+        func cell(_ text: String) -> String {
+            let cut = text.count > width ? String(text.prefix(width - 1)) + "…" : text
+            return cut.padding(toLength: width, withPad: " ", startingAt: 0)
+        }
+        print("")
+        print(
+            (cell("label") + "   score  " + "".padding(toLength: 21, withPad: " ", startingAt: 0) + header)
+                .replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
+        for (label, score) in zip(result.labels, result.scores) {
+            let bar = String(repeating: "█", count: Int((score * 20).rounded())).padding(toLength: 21, withPad: " ", startingAt: 0)
+            let line = cell(label) + String(format: " %6.2f%%  ", score * 100) + bar + extra(label)
+            print(line.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
+        }
+    }
+
+    struct NLIReport: Encodable {
+        var sequence: String, labels: [String], scores: [Double], method: String, classes: [String], logits: [String: [Float]]
+    }
+
+    struct LikelihoodReport: Encodable {
+        var sequence: String, labels: [String], scores: [Double], method: String, prompt: String
+        var logProbabilities: [String: Double]
+    }
+}
+
+/// Labels and scores, best first.
+protocol RankedLabels {
+    var labels: [String] { get }
+    var scores: [Double] { get }
+}
+
+extension ZeroShotClassifier.Result: RankedLabels {}
+extension LikelihoodClassifier.Result: RankedLabels {}
+
+extension String {
+    /// The string with spaces in front to make it `width` characters (unchanged if longer).
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
