@@ -40,6 +40,8 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError {
     case encoderDoesNotGenerate(family: String)
     /// An encoder–decoder whose config names no token for its decoder to start from.
     case noDecoderStart(family: String)
+    /// Generation asked of a sequence classifier (an NLI model), which scores classes, not tokens.
+    case classifierDoesNotGenerate(classes: [String])
 
     public var description: String {
         switch self {
@@ -49,6 +51,9 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError {
         case .encoderDoesNotGenerate(let family):
             return
                 "this model is an encoder (\(family)): it reads a whole text at once, every word attending to the words before and after it, and does not write text; fill in a blank with `lantern fill \"The cat sat on the [MASK].\"` (models with a masked-language head) or compare sentences with `lantern embed \"one sentence\" \"another\"`; attention, heads, lens and embeddings work on encoders too"
+        case .classifierDoesNotGenerate(let classes):
+            return
+                "this model is a sequence classifier (classes: \(classes.joined(separator: ", "))): it scores a whole text, it does not write one; run it with `lantern classify \"text\" --labels a,b,c`"
         case .nonFiniteLogits(let position, let value):
             return
                 "the model computed \(value) among the logits for position \(position): its weights or activations hold NaN or infinity (a damaged or mis-converted checkpoint), so no token can be chosen; check the weights file"
@@ -98,6 +103,9 @@ public final class Generator {
     public func encodePrompt(_ prompt: String) throws -> [Int] {
         // First, so that a command refusing an encoder has printed nothing yet.
         guard model.config.isCausal else { throw GenerationError.encoderDoesNotGenerate(family: model.config.family.displayName) }
+        guard model.config.head != .sequenceClassification else {
+            throw GenerationError.classifierDoesNotGenerate(classes: model.config.classLabels ?? [])
+        }
         let promptIds = PromptEncoder.ids(for: prompt, tokenizer: tokenizer)
         let context = model.config.contextLength
         guard promptIds.count <= context else { throw GenerationError.promptTooLong(tokens: promptIds.count, context: context) }

@@ -30,6 +30,10 @@ final class ClassifyCommandTests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("method: natural-language inference"), text.stdout)
         XCTAssertTrue(text.stdout.contains("contradiction  neutral  entailment"), text.stdout)
         XCTAssertTrue(text.stdout.split(separator: "\n").allSatisfy { $0.count <= 80 }, text.stdout)
+        // A classifier does not write text: generating with it is refused, naming classify.
+        let generate = try CLI.run(["generate", "hello", "--model", model.path])
+        XCTAssertNotEqual(generate.exitCode, 0)
+        XCTAssertTrue(generate.stderr.contains("is a sequence classifier") && generate.stderr.contains("lantern classify"), generate.stderr)
     }
 
     func testTheBuiltInModelScoresLabelsByLikelihood() throws {
