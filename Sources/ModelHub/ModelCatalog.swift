@@ -196,6 +196,10 @@ extension ModelCatalog {
             summary: "FLAN-T5 small (T5 v1.1 tuned on instructions), 77M parameters", bytes: 310_000_000),
         encoderDecoder(
             "bart-base", repo: "facebook/bart-base", family: "bart",
-            summary: "BART base (encoder–decoder, denoising), 140M parameters", bytes: 560_000_000)
+            summary: "BART base (encoder–decoder, denoising), 140M parameters", bytes: 560_000_000),
+        encoderDecoder(
+            "bart-large-mnli", repo: "facebook/bart-large-mnli", family: "bart",
+            summary: "BART large tuned on MNLI (natural-language inference): `lantern classify`, 407M parameters",
+            bytes: 1_630_000_000)
     ])
 }

@@ -290,7 +290,7 @@ final class SubfolderDownloadTests: XCTestCase {
         XCTAssertEqual(ModelCatalog.builtIn.entry(named: "sentence-transformers/all-MiniLM-L6-v2")?.name, "all-minilm-l6-v2")
     }
 
-    /// The catalog's encoder–decoders (t5-small, flan-t5-small, bart-base) fetch their config,
+    /// The catalog's encoder–decoders (t5-small, flan-t5-small, bart-base, bart-large-mnli) fetch their config,
     /// weights and tokenizer.json, and their generation config where the repository has one: the
     /// real t5-small entry against a loopback hub that has no generation_config.json.
     func testAnEncoderDecoderEntryFetchesItsTokenizerAndOptionalGenerationConfig() throws {
@@ -299,6 +299,9 @@ final class SubfolderDownloadTests: XCTestCase {
         XCTAssertEqual(entry.family, "t5")
         XCTAssertEqual(ModelCatalog.builtIn.entry(named: "google/flan-t5-small")?.name, "flan-t5-small")
         XCTAssertEqual(ModelCatalog.builtIn.entry(named: "facebook/bart-base")?.family, "bart")
+        let mnli = try XCTUnwrap(ModelCatalog.builtIn.entry(named: "facebook/bart-large-mnli"))
+        XCTAssertEqual(mnli.name, "bart-large-mnli")
+        XCTAssertEqual(mnli.files.map(\.name), entry.files.map(\.name), "the same files as every encoder–decoder")
         let weights = DownloaderTests.bytes(3_000)
         let base = "/google-t5/t5-small/resolve/main/"
         let server = try LoopbackHTTPServer(routes: [

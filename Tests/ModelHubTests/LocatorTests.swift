@@ -57,7 +57,7 @@ final class CatalogTests: XCTestCase {
             catalog.names,
             [
                 "gpt2", "distilgpt2", "gpt2-medium", "gpt2-large", "gpt2-xl",
-                "stories15M", "stories42M", "stories110M", "all-minilm-l6-v2", "t5-small", "flan-t5-small", "bart-base"
+                "stories15M", "stories42M", "stories110M", "all-minilm-l6-v2", "t5-small", "flan-t5-small", "bart-base", "bart-large-mnli"
             ])
         XCTAssertEqual(catalog.entry(named: "gpt2")?.repo, "openai-community/gpt2")
         XCTAssertEqual(catalog.entry(named: "openai-community/gpt2")?.name, "gpt2")
