@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Generation
 import ModelHub
+import Rendering
 import Tokenizers
 import Transformer
 
@@ -57,6 +58,11 @@ struct ClassifyCommand: ParsableCommand {
     @Flag(name: .long, help: "Print {sequence, labels, scores} sorted best first as the pipeline does, the method, and the raw scores.")
     var json = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Also draw the scores as a bar chart: a .png file, or a folder for classify.png.", valueName: "path"))
+    var out: String?
+
     var candidateLabels: [String] { labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
     func validate() throws {
@@ -79,6 +85,12 @@ struct ClassifyCommand: ParsableCommand {
             let template = hypothesisTemplate ?? ZeroShotClassifier.defaultTemplate
             let result = try classifier.classify(text, labels: candidateLabels, template: template, multiLabel: multiLabel)
             let classes = nli.config.classLabels ?? []
+            try draw(
+                labels: result.labels, scores: result.scores, model: modelName(bundle),
+                method: multiLabel
+                    ? "natural-language inference, each label on its own (entailment vs contradiction)"
+                    : "natural-language inference: one softmax over the labels' entailment logits",
+                detail: "Hypothesis for each label: “\(template)”.")
             if json {
                 return try printEncodable(
                     NLIReport(
@@ -109,6 +121,10 @@ struct ClassifyCommand: ParsableCommand {
         let template = hypothesisTemplate ?? LikelihoodClassifier.defaultTemplate
         let classifier = LikelihoodClassifier(generator: Generator(model: bundle.model, tokenizer: bundle.tokenizer))
         let result = try classifier.classify(text, labels: candidateLabels, template: template)
+        try draw(
+            labels: result.labels, scores: result.scores, model: modelName(bundle),
+            method: "label likelihood: the model's log-probability of each label after the text, one softmax",
+            detail: "Prompt: “\(result.prompt)”, then each label (template “\(template)”).")
         if json {
             return try printEncodable(
                 LikelihoodReport(
@@ -126,6 +142,23 @@ struct ClassifyCommand: ParsableCommand {
                 guard let scored = result.scored.first(where: { $0.label == label }) else { return "" }
                 return String(format: "%7.2f  %5d", scored.logProbability, scored.tokens)
             })
+    }
+
+    /// The chart for `--out`, if asked; its path goes to standard error so `--json` stays clean.
+    private func draw(labels: [String], scores: [Double], model: String, method: String, detail: String) throws {
+        guard let out else { return }
+        let url =
+            out.lowercased().hasSuffix(".png")
+            ? URL(fileURLWithPath: out) : URL(fileURLWithPath: out, isDirectory: true).appendingPathComponent("classify.png")
+        let chart = try ClassificationPicture.chart(
+            text: text, labels: labels, scores: scores, method: method, detail: detail, model: model)
+        try PNGWriter.write(chart.render(), to: url)
+        printError("chart: \(url.path)")
+    }
+
+    /// The model's name for titles: the folder's last component (`lantern-tiny`, `bart-large-mnli`).
+    private func modelName(_ bundle: ModelBundle) -> String {
+        URL(fileURLWithPath: bundle.source).lastPathComponent
     }
 
     /// A ranked table: label (cut to 16 characters), score, bar, then `extra` columns.

@@ -50,6 +50,14 @@ final class ClassifyCommandTests: XCTestCase {
         XCTAssertEqual(text.exitCode, 0, text.stderr)
         XCTAssertTrue(text.stdout.contains("method: label likelihood"), text.stdout)
         XCTAssertTrue(text.stdout.contains("prompt: \"Tom and his dog went to the park. They were in the\""), text.stdout)
+        // --out draws the chart; --json on standard output stays one JSON object.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-classify-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let drawn = try CLI.run(["classify", "Mia lost her red ball. She felt", "--labels", "happy,sad", "--json", "--out", folder.path])
+        XCTAssertEqual(drawn.exitCode, 0, drawn.stderr)
+        XCTAssertNoThrow(try CLI.json(drawn.stdout))
+        let png = try Data(contentsOf: folder.appendingPathComponent("classify.png"))
+        XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
     }
 
     func testBadInputIsOneClearLine() throws {
