@@ -34,6 +34,8 @@ struct EvaluateCommand: ParsableCommand {
               translation    toy French to English after 3 examples, greedy,
                              exact match
               questions      a held-out story, then "Q: … A:", greedy, exact match
+              zero-shot      `lantern classify`'s label likelihood on a held-out
+                             story's event: "… Anna felt" sad or happy?
               heads          the strongest previous-token and induction heads
                              (as `lantern heads` finds them)
 
@@ -153,6 +155,12 @@ struct EvaluateCommand: ParsableCommand {
         }
         if let translation = card.translationAccuracy { line("translation", "\(percent(translation)) exact (3 examples, greedy)") }
         if let questions = card.questionAnswerAccuracy { line("questions", "\(percent(questions)) exact (held-out story, greedy)") }
+        if let zeroShot = card.zeroShotFeelingAccuracy, let byClass = card.zeroShotFeelingByClass {
+            line(
+                "zero-shot",
+                "\(percent(zeroShot)) of \(card.zeroShotFeelingItems ?? 0) held-out story events classified sad / happy by "
+                    + "label likelihood (sad \(percent(byClass["sad"] ?? .nan)), happy \(percent(byClass["happy"] ?? .nan)))")
+        }
         if let p = card.previousTokenHead {
             line(
                 "previous-token head",

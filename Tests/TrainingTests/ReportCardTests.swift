@@ -19,6 +19,21 @@ final class ReportCardTests: XCTestCase {
         XCTAssertNil(FluencyCheck.problem(in: " Tom had a golden pebble."))
     }
 
+    /// The zero-shot items: a held-out story's event and the feeling its next sentence names,
+    /// both classes well represented, the event itself naming no feeling.
+    func testZeroShotItemsPairAnEventWithTheFeelingThatFollows() {
+        let items = ZeroShotEvaluation.feelingItems(count: 200, seed: 7)
+        let sad = items.filter { $0.expected == "sad" }.count, happy = items.filter { $0.expected == "happy" }.count
+        print("zero-shot feeling items: \(items.count) (sad \(sad), happy \(happy))")
+        XCTAssertGreaterThan(sad, items.count / 4)
+        XCTAssertGreaterThan(happy, items.count / 4)
+        let feelings = Set(["sad", "upset", "worried", "unhappy", "happy", "glad", "excited", "cheerful"])
+        for item in items {
+            XCTAssertTrue(Set(CorpusTests.words(of: item.event)).isDisjoint(with: feelings), item.event)
+            XCTAssertFalse(item.name.isEmpty)
+        }
+    }
+
     func testScoresAreSumsOfTheEnginesLogProbabilities() throws {
         let bundle = try ModelBundle.load(model: Repository.fixtures.appendingPathComponent("gpt2-bytes-noprefix").path)
         let evaluator = TeachingEvaluator(model: bundle.model, tokenizer: bundle.tokenizer)

@@ -11,7 +11,9 @@ import Transformer
 public enum EvaluationTask: String, CaseIterable, Sendable {
     case loss, grammar, fluency, sentiment
     case labelWords = "label-words"
-    case tweets, translation, questions, heads
+    case tweets, translation, questions
+    case zeroShot = "zero-shot"
+    case heads
 }
 
 /// Scores a model on the teaching corpus's held-out items with the engine's own forward pass.
@@ -244,6 +246,10 @@ public struct ReportCard: Encodable, Sendable {
     public var tweetAccuracy: Double?
     public var translationAccuracy: Double?
     public var questionAnswerAccuracy: Double?
+    /// Zero-shot classification by label likelihood: a held-out story event's feeling (sad or happy).
+    public var zeroShotFeelingAccuracy: Double?
+    public var zeroShotFeelingByClass: [String: Double]?
+    public var zeroShotFeelingItems: Int?
     public var previousTokenHead: HeadFinding?
     public var inductionHead: HeadFinding?
     /// Items asked per task where some may not fit the context (those are left out, not cut).
@@ -274,6 +280,8 @@ public struct ReportCard: Encodable, Sendable {
         case labelWordAccuracyByShots = "label_word_accuracy_by_shots", labelWordProbabilityByShots = "label_word_probability_by_shots"
         case tweetAccuracy = "tweet_accuracy", translationAccuracy = "translation_accuracy"
         case questionAnswerAccuracy = "question_answer_accuracy"
+        case zeroShotFeelingAccuracy = "zero_shot_feeling_accuracy", zeroShotFeelingByClass = "zero_shot_feeling_by_class"
+        case zeroShotFeelingItems = "zero_shot_feeling_items"
         case previousTokenHead = "previous_token_head", inductionHead = "induction_head", itemsAsked = "items_asked"
     }
 
@@ -345,6 +353,12 @@ public struct ReportCard: Encodable, Sendable {
                 card.translationAccuracy = try exactMatch("translation", TeachingCorpus.translationEvaluation(count: count, seed: seed))
             case .questions:
                 card.questionAnswerAccuracy = try exactMatch("questions", TeachingCorpus.questionAnswerEvaluation(count: count, seed: seed))
+            case .zeroShot:
+                progress("zero-shot feelings…")
+                let items = ZeroShotEvaluation.feelingItems(count: count, seed: seed)
+                let classifier = LikelihoodClassifier(generator: Generator(model: model, tokenizer: tokenizer))
+                let (all, byClass) = try ZeroShotEvaluation.accuracy(items, classifier: classifier)
+                (card.zeroShotFeelingAccuracy, card.zeroShotFeelingByClass, card.zeroShotFeelingItems) = (all, byClass, items.count)
             case .heads:
                 progress("heads…")
                 // As `lantern heads` measures them, shortened to fit a small context.
