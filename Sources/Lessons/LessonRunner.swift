@@ -213,10 +213,10 @@ public final class LessonRunner {
     func execute(_ step: CommandStep, echo: Bool) -> Outcome {
         if let model = step.needsModel, (try? commands.run(["info", "--model", model], input: [], echo: false))?.exitCode != 0 {
             if echo {
-                say(
-                    painter.dim(
-                        "(skipped: `lantern \(CommandWords.join(step.arguments))` needs the model \(model), which is not on this machine; `lantern download \(model)` fetches it)"
-                    ))
+                // The command as every command is shown, then the note wrapped like prose.
+                say(painter.dim("$ lantern " + CommandWords.join(step.arguments)))
+                let note = "(skipped: it needs the model \(model), which is not on this machine; `lantern download \(model)` fetches it)"
+                for line in prose.lines(note, firstIndent: 0, restIndent: 0) { say(painter.dim(line)) }
                 say("")
             }
             return .finished
