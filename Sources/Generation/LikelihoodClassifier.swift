@@ -31,13 +31,17 @@ public struct LikelihoodClassifier {
     }
 
     public func classify(_ sequence: String, labels: [String], template: String = defaultTemplate) throws -> Result {
-        let candidates = labels.map { $0.trimmingCharacters(in: .whitespaces) }
-        guard !candidates.isEmpty, candidates.allSatisfy({ !$0.isEmpty }) else { throw ZeroShotError.noLabels }
+        let candidates = try ZeroShotClassifier.candidates(labels)
         guard let slot = template.range(of: "{}") else { throw ZeroShotError.templateWithoutPlaceholder(template) }
-        let before = String(template[..<slot.lowerBound]), after = String(template[slot.upperBound...])
+        // An encoder–decoder writes from a source, not after a text: its likelihood of a label
+        // would need the text as the source, which this method does not ask.
+        guard !generator.model.config.isEncoderDecoder else {
+            throw ZeroShotError.noLikelihoodForEncoderDecoder(family: generator.model.config.family.displayName)
+        }
+        let before = template[..<slot.lowerBound].trimmingCharacters(in: .whitespaces), after = String(template[slot.upperBound...])
         // "{}" alone continues the text after a space; "She felt {}." puts the label after "felt".
-        let prompt =
-            before.isEmpty ? sequence : sequence + (sequence.hasSuffix(" ") ? "" : " ") + before.trimmingCharacters(in: .whitespaces)
+        let text = sequence.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        let prompt = before.isEmpty ? text : text + " " + before
         let promptIds = try generator.encodePrompt(prompt)
         let model = generator.model, tokenizer = generator.tokenizer
         var scored: [Scored] = []

@@ -56,7 +56,7 @@ public struct ModelBundle {
         }
         throw ModelLoadError.missingFile(
             folder.appendingPathComponent("tokenizer.bin").path,
-            hint: "a llama2.c checkpoint needs its tokenizer: name its tokenizer.bin (\(UserSetting.tokenizer))")
+            hint: "a llama2.c checkpoint needs its tokenizer: set \(UserSetting.tokenizer) to its tokenizer.bin")
     }
 
     /// Every id the tokenizer can produce must have an embedding row.

@@ -52,8 +52,7 @@ public struct ZeroShotClassifier: Sendable {
     public func classify(
         _ sequence: String, labels: [String], template: String = defaultTemplate, multiLabel: Bool = false
     ) throws(ZeroShotError) -> Result {
-        let candidates = labels.map { $0.trimmingCharacters(in: .whitespaces) }
-        guard !candidates.isEmpty, candidates.allSatisfy({ !$0.isEmpty }) else { throw .noLabels }
+        let candidates = try Self.candidates(labels)
         guard template.contains("{}") else { throw .templateWithoutPlaceholder(template) }
         var pairs: [Pair] = []
         for label in candidates {
@@ -66,7 +65,9 @@ public struct ZeroShotClassifier: Sendable {
             pairs.append(Pair(label: label, hypothesis: hypothesis, ids: ids, logits: logits))
         }
         let scores: [Double]
-        if multiLabel || pairs.count == 1 {
+        // One label alone is scored on its own, as the pipeline does (a softmax over one label is 1).
+        let multiLabel = multiLabel || pairs.count == 1
+        if multiLabel {
             scores = pairs.map { Self.softmax([Double($0.logits[contradiction]), Double($0.logits[entailment])])[1] }
         } else {
             scores = Self.softmax(pairs.map { Double($0.logits[entailment]) })
@@ -76,6 +77,15 @@ public struct ZeroShotClassifier: Sendable {
         return Result(
             sequence: sequence, labels: order.map { candidates[$0] }, scores: order.map { scores[$0] }, multiLabel: multiLabel,
             pairs: pairs)
+    }
+
+    /// The labels trimmed, each once and none empty.
+    static func candidates(_ labels: [String]) throws(ZeroShotError) -> [String] {
+        let candidates = labels.map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !candidates.isEmpty, candidates.allSatisfy({ !$0.isEmpty }) else { throw .noLabels }
+        var seen = Set<String>()
+        for label in candidates where !seen.insert(label).inserted { throw .repeatedLabel(label) }
+        return candidates
     }
 
     static func softmax(_ x: [Double]) -> [Double] {
@@ -92,6 +102,8 @@ public enum ZeroShotError: Error, Equatable, CustomStringConvertible, LocalizedE
     case noLabels
     case templateWithoutPlaceholder(String)
     case tooLong(tokens: Int, limit: Int)
+    case repeatedLabel(String)
+    case noLikelihoodForEncoderDecoder(family: String)
 
     public var description: String {
         switch self {
@@ -106,7 +118,13 @@ public enum ZeroShotError: Error, Equatable, CustomStringConvertible, LocalizedE
         case .templateWithoutPlaceholder(let template):
             return "the hypothesis template \"\(template)\" has no {} where the label goes, e.g. \"This example is {}.\""
         case .tooLong(let tokens, let limit):
-            return "the text and a hypothesis make \(tokens) tokens, more than the model's \(limit): shorten the text"
+            return
+                "the text and a hypothesis make \(tokens) tokens, more than the model's \(limit): shorten the text (the transformers pipeline would cut the text; Lantern refuses rather than classify part of it)"
+        case .repeatedLabel(let label):
+            return "the label \"\(label)\" is given twice; give each label once"
+        case .noLikelihoodForEncoderDecoder(let family):
+            return
+                "this model is an encoder–decoder (\(family)) without a classification head: label likelihood is measured with a decoder that continues the text (e.g. the built-in lantern-tiny), zero-shot entailment with an NLI model (bart-large-mnli)"
         }
     }
 

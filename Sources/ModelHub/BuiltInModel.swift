@@ -65,6 +65,6 @@ public struct BuiltInModel: Sendable, Equatable {
     /// Why it was not found, and what to do.
     public var missingMessage: String {
         "the built-in model \(name) is not in this build (Sources/ModelHub/\(name) in the checkout); "
-            + "rebuild from a full checkout, set LANTERN_BUILTIN_MODEL to its folder, or name another model (\(UserSetting.model))"
+            + "rebuild from a full checkout, set LANTERN_BUILTIN_MODEL to its folder, or set \(UserSetting.model) to another model"
     }
 }

@@ -31,10 +31,10 @@ public enum ModelHubError: Error, CustomStringConvertible, LocalizedError, Equat
             return "no downloadable model named \(name): choose one of \(known.joined(separator: ", ")) (see `lantern models`)"
         case .notDownloaded(let name, let searched):
             return "model \(name) is not on this machine (looked in \(searched.joined(separator: " and "))): "
-                + "run `lantern download \(name)`, or name a model folder (\(UserSetting.model))"
+                + "run `lantern download \(name)`, or set \(UserSetting.model) to a model folder"
         case .unreachable(let host, let reason):
             return "cannot reach \(host) (\(reason)): check your internet connection, or use a model folder "
-                + "already on this machine (\(UserSetting.model))"
+                + "already on this machine (set \(UserSetting.model))"
         case .httpStatus(let file, let url, let status):
             let hint: String
             switch status {

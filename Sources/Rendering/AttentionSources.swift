@@ -194,7 +194,7 @@ public enum AttentionSourceError: Error, CustomStringConvertible, Equatable {
             return "trace \(trace) recorded only layer\(recorded.count == 1 ? "" : "s") "
                 + "\(recorded.map(String.init).joined(separator: ", "))"
         case .noPatterns(let trace):
-            return "trace \(trace) holds no attention patterns (record them: \(UserSetting.capture) +attn.pattern)"
+            return "trace \(trace) holds no attention patterns (record them: add +attn.pattern to \(UserSetting.capture))"
         case .mismatchedPattern(let name, let found, let expected):
             return
                 "the trace's \(name) has shape \(found) but its trace.json lists \(expected) (rows, keys): a damaged or edited trace; record it again"

@@ -28,7 +28,7 @@ public enum GraphvizError: Error, LocalizedError, Equatable {
         switch self {
         case .noPlugins(let detail):
             return
-                "Graphviz has no layout or render plugins: \(detail). Hint: install Debian's graphviz package (it provides the plugins and their config), or export the DOT text (\(UserSetting.graphFormat) dot)."
+                "Graphviz has no layout or render plugins: \(detail). Hint: install Debian's graphviz package (it provides the plugins and their config), or export the DOT text (set \(UserSetting.graphFormat) to dot)."
         case .parseFailed(let message):
             return "Graphviz could not read the DOT text: \(message)"
         case .layoutFailed(let message):
@@ -37,7 +37,7 @@ public enum GraphvizError: Error, LocalizedError, Equatable {
             return "Graphviz could not render the graph as \(format): \(message)"
         case .unwritableFolder(let folder, let reason):
             return
-                "cannot write into the folder \(folder): \(reason). Hint: choose another place (\(UserSetting.output)), or create the folder first."
+                "cannot write into the folder \(folder): \(reason). Hint: set \(UserSetting.output) to another place, or create the folder first."
         case .writeFailed(let path, let reason):
             return "could not write \(path): \(reason)"
         }

@@ -18,7 +18,7 @@ public enum PNGError: Error, CustomStringConvertible, LocalizedError, Equatable 
         case .decoding(let message, let path):
             return "cannot decode \(path) as a PNG: \(message)"
         case .unwritable(let path, let problem):
-            return "cannot write \(path): \(problem); choose another place (\(UserSetting.output))"
+            return "cannot write \(path): \(problem); set \(UserSetting.output) to another place"
         case .unreadable(let path, let problem):
             return "cannot read \(path): \(problem)"
         }

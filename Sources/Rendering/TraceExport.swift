@@ -41,7 +41,7 @@ public struct TraceExport {
             }
             if jobs.isEmpty {
                 skipped.append(
-                    "attention pictures: the trace has no attention patterns (record them: \(UserSetting.capture) +attn.pattern)")
+                    "attention pictures: the trace has no attention patterns (record them: add +attn.pattern to \(UserSetting.capture))")
             }
         } else if present.contains(where: { $0.hasSuffix(".attn.pattern") }) {
             let sources = try AttentionSources.everyLayer(trace: folder, metadata: metadata)
@@ -50,7 +50,8 @@ public struct TraceExport {
             }
             jobs.append(Job(name: "attention-overview.png") { try OverviewPicture.render(sources) })
         } else {
-            skipped.append("attention pictures: the trace has no attention patterns (record them: \(UserSetting.capture) +attn.pattern)")
+            skipped.append(
+                "attention pictures: the trace has no attention patterns (record them: add +attn.pattern to \(UserSetting.capture))")
         }
 
         if metadata.steps.isEmpty {
@@ -67,7 +68,7 @@ public struct TraceExport {
         if metadata.model.isEncoderDecoder {
             skipped.append("logit lens: not drawn for encoder–decoders yet")
         } else if !present.contains(where: { $0.hasSuffix(".resid_post") }) {
-            skipped.append("logit lens: the trace has no resid_post records (record them: \(UserSetting.capture) +resid_post)")
+            skipped.append("logit lens: the trace has no resid_post records (record them: add +resid_post to \(UserSetting.capture))")
         } else if let bundle {
             let name = URL(fileURLWithPath: metadata.model.source).lastPathComponent
             jobs.append(
@@ -83,7 +84,7 @@ public struct TraceExport {
                     ).render()
                 })
         } else {
-            skipped.append("logit lens: the traced model \(modelPath) cannot be loaded (name it: \(UserSetting.model))")
+            skipped.append("logit lens: the traced model \(modelPath) cannot be loaded (set \(UserSetting.model) to it)")
         }
     }
 

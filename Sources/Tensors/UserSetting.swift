@@ -6,13 +6,13 @@ import Foundation
 /// a program using the library has a `CaptureRequest`. So messages name settings through this
 /// table — plain words by default ("the capture list") — and `lantern` installs its flag names
 /// once at start (`UserSetting.install`), so that the same error reads "--capture" there. Write
-/// hints so that both read well: "(\(UserSetting.output))", "add x to \(UserSetting.capture)".
+/// hints so that both read well: "set \(UserSetting.output) to another folder", "add x to \(UserSetting.capture)".
 public enum UserSetting: String, Sendable, CaseIterable {
     case capture = "the capture list"
     case layers = "the recorded layers"
     case captureBudget = "the capture budget"
     case maxNewTokens = "the number of new tokens"
-    case model = "the model folder"
+    case model = "the model"
     case tokenizer = "the tokenizer file"
     case output = "the output path"
     case traceFolder = "the trace folder"

@@ -193,13 +193,13 @@ public enum LogitLensError: Error, CustomStringConvertible, LocalizedError {
                 "this encoder has no output head (a sentence encoder): the logit lens reads the stream through the model's head, and there is none to read it with; try a model with a masked-language head"
         case .missingRecord(let name, let source):
             let kind = name.hasPrefix("blocks.") ? "resid_post" : name
-            return "\(source) has no \(name): the logit lens reads the residual stream; capture it: \(UserSetting.capture) +\(kind) "
+            return "\(source) has no \(name): the logit lens reads the residual stream; add +\(kind) to \(UserSetting.capture) "
                 + "(and keep embed\(name == "pos_embed" ? ", pos_embed" : "") and every layer)"
         case .shapeMismatch(let name, let found, let expected, let source):
             return "\(name) in \(source) has shape \(found), the lens expects \(expected) (every position, the model's width)"
         case .modelMismatch(let trace, let model):
             return
-                "the trace was recorded with a different model (\(trace)) than the one given (\(model)); name the trace's model (\(UserSetting.model))"
+                "the trace was recorded with a different model (\(trace)) than the one given (\(model)); set \(UserSetting.model) to the trace's model"
         case .badTop(let top):
             return "the number of predictions per cell, \(top), is out of range: use 1 or more"
         case .noTokens:

@@ -17,8 +17,8 @@ public enum TraceError: Error, CustomStringConvertible, LocalizedError {
         case .overBudget(let estimate, let budget, let positions, let largest):
             let mb = { (bytes: Int) in String(format: "%.0f MB", Double(bytes) / 1e6) }
             return "capturing this run would take about \(mb(estimate)) for \(positions) tokens, over the \(mb(budget)) budget; "
-                + "narrow it (largest: \(largest.joined(separator: ", ")); e.g. \(UserSetting.capture) -\(largest.first ?? "attn.pattern") or \(UserSetting.layers) 0,1), "
-                + "generate fewer tokens (\(UserSetting.maxNewTokens)), or raise \(UserSetting.captureBudget)"
+                + "narrow it (largest: \(largest.joined(separator: ", ")); e.g. add -\(largest.first ?? "attn.pattern") to \(UserSetting.capture) or set \(UserSetting.layers) to 0,1), "
+                + "generate fewer tokens (lower \(UserSetting.maxNewTokens)), or raise \(UserSetting.captureBudget)"
         case .notATrace(let path, let problem):
             return
                 "\(path) is not a Lantern trace: \(problem); traces are the folders Lantern writes when it records a run (\(UserSetting.traceFolder))"
@@ -26,9 +26,9 @@ public enum TraceError: Error, CustomStringConvertible, LocalizedError {
             // The record kind is the name without its "blocks.L." prefix.
             let parts = name.split(separator: ".")
             let kind = parts.first == "blocks" && parts.count > 2 ? parts.dropFirst(2).joined(separator: ".") : name
-            return "trace \(folder) has no tensor \(name); capture it: \(UserSetting.capture) +\(kind)"
+            return "trace \(folder) has no tensor \(name); add +\(kind) to \(UserSetting.capture)"
         case .unwritable(let path, let problem):
-            return "cannot write \(path): \(problem); choose another folder (\(UserSetting.traceFolder))"
+            return "cannot write \(path): \(problem); set \(UserSetting.traceFolder) to another folder"
         case .notComparable(let reason):
             return
                 "these traces cannot be compared: \(reason); trace diff compares runs of one architecture on the same prompt (other sampling settings, other weights)"

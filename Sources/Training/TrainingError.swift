@@ -50,7 +50,7 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equat
             return "\(setting.rawValue) \(value) is out of range: expected \(expected)"
         case .incompatibleCheckpoint(let folder, let problem):
             return
-                "cannot resume from \(folder): \(problem); start a new run in another folder (\(UserSetting.output)), or resume with the same settings"
+                "cannot resume from \(folder): \(problem); start a new run in another folder (set \(UserSetting.output)), or resume with the same settings"
         case .unreadableCheckpoint(let folder, let problem):
             return "cannot read the checkpoint in \(folder): \(problem)"
         case .badPairs(let line, let text):
@@ -61,7 +61,7 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equat
                 "the training text has an unscored-span mark out of place at byte \(offset): spans a model reads but is not trained to write open with U+E000 and close with U+E001, in pairs and never nested (the teaching corpus writes them where it is asked to mark unscored spans); fix or remove the marks"
         case .unwritableCheckpoint(let folder, let problem):
             return
-                "cannot save a checkpoint in \(folder): \(problem); the previous checkpoint there is unchanged (free space or choose another folder: \(UserSetting.output))"
+                "cannot save a checkpoint in \(folder): \(problem); the previous checkpoint there is unchanged (free space, or set \(UserSetting.output) to another folder)"
         }
     }
 

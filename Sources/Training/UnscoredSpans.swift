@@ -18,9 +18,9 @@ public enum UnscoredSpans {
     /// `text` without its marks (what a tokenizer trains on and what a reader sees).
     public static func strip(_ text: String) -> String {
         guard containsMarks(text) else { return text }
-        var result = text
-        result.removeAll { $0 == open || $0 == close }
-        return result
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: text.unicodeScalars.filter { $0 != "\u{E000}" && $0 != "\u{E001}" })
+        return String(scalars)
     }
 
     public static func containsMarks(_ text: String) -> Bool {
@@ -32,22 +32,24 @@ public enum UnscoredSpans {
     ///   inside a span, a close outside one) or a span left open.
     public static func runs(of text: String) throws(TrainingError) -> [(text: Substring, scored: Bool)] {
         var runs: [(text: Substring, scored: Bool)] = []
-        var start = text.startIndex, inside = false, byteOffset = 0, openedAt = 0
-        var index = text.startIndex
-        while index < text.endIndex {
-            let character = text[index]
-            if character == open || character == close {
-                guard (character == open) != inside else { throw .unbalancedUnscoredMark(byteOffset: byteOffset) }
+        // By Unicode scalar: a mark followed by a combining mark is one Character, still a mark.
+        let scalars = text.unicodeScalars
+        var start = scalars.startIndex, inside = false, byteOffset = 0, openedAt = 0
+        var index = scalars.startIndex
+        while index < scalars.endIndex {
+            let scalar = scalars[index]
+            if scalar == "\u{E000}" || scalar == "\u{E001}" {
+                guard (scalar == "\u{E000}") != inside else { throw .unbalancedUnscoredMark(byteOffset: byteOffset) }
                 if start < index { runs.append((text[start..<index], !inside)) }
                 inside.toggle()
                 if inside { openedAt = byteOffset }
-                start = text.index(after: index)
+                start = scalars.index(after: index)
             }
-            byteOffset += character.utf8.count
-            index = text.index(after: index)
+            byteOffset += UTF8.width(scalar)
+            index = scalars.index(after: index)
         }
         guard !inside else { throw .unbalancedUnscoredMark(byteOffset: openedAt) }
-        if start < text.endIndex { runs.append((text[start...], true)) }
+        if start < scalars.endIndex { runs.append((text[start...], true)) }
         return runs
     }
 

@@ -375,9 +375,11 @@ public final class EncoderDecoderModel: LanguageModel {
         guard let last = ids.lastIndex(of: eos), var encoded = encode(source: ids, capture: capture) else { return nil }
         let L = config.layers, C = config.width
         let decoderIds = [start] + ids.dropLast()
-        var spec = capture
+        // The last layer's stream is what the head reads; ask for it, and for nothing else the
+        // caller did not ask for.
+        var spec = capture.isEmpty ? CaptureSpec(kinds: [.residPost], layers: [L - 1]) : capture
         spec.kinds.insert(.residPost)
-        spec.layers = capture.layers.map { $0.union([L - 1]) }
+        spec.layers = spec.layers.map { $0.union([L - 1]) }
         let result = forward(decoderIds, cache: &encoded.cache, capture: spec, allLogits: false)
         guard let states = result.records[RecordKind.residPost.name(layer: L - 1)] else { return nil }
         // The state at the last </s>: `dense`, tanh, `out_proj`.

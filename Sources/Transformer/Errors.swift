@@ -48,7 +48,7 @@ public enum ModelLoadError: Error, CustomStringConvertible, LocalizedError {
                 "\(file): tensor \(name) holds \(value); a model with NaN or infinite weights computes nothing meaningful (a damaged or mis-converted file): get the file again"
         case .weightOutOfRange(let name, let format, let largest, let file):
             return
-                "\(file): tensor \(name) holds values up to \(largest), beyond what \(format) can store (±65504); choose bf16 or f32 (\(UserSetting.weightFormat))"
+                "\(file): tensor \(name) holds values up to \(largest), beyond what \(format) can store (±65504); set \(UserSetting.weightFormat) to bf16 or f32"
         }
     }
 

@@ -69,6 +69,9 @@ struct ClassifyCommand: ParsableCommand {
         guard !candidateLabels.isEmpty, candidateLabels.allSatisfy({ !$0.isEmpty }) else {
             throw ValidationError("--labels needs at least one label, none empty, e.g. --labels travel,cooking,dancing")
         }
+        if let repeated = candidateLabels.enumerated().first(where: { candidateLabels[..<$0.offset].contains($0.element) }) {
+            throw ValidationError("--labels names \"\(repeated.element)\" twice: give each label once")
+        }
         if let hypothesisTemplate, !hypothesisTemplate.contains("{}") {
             throw ValidationError(
                 "--hypothesis-template \"\(hypothesisTemplate)\" has no {} where the label goes, e.g. \"This example is {}.\"")
@@ -87,7 +90,7 @@ struct ClassifyCommand: ParsableCommand {
             let classes = nli.config.classLabels ?? []
             try draw(
                 labels: result.labels, scores: result.scores, model: modelName(bundle),
-                method: multiLabel
+                method: result.multiLabel
                     ? "natural-language inference, each label on its own (entailment vs contradiction)"
                     : "natural-language inference: one softmax over the labels' entailment logits",
                 detail: "Hypothesis for each label: “\(template)”.")
@@ -95,12 +98,12 @@ struct ClassifyCommand: ParsableCommand {
                 return try printEncodable(
                     NLIReport(
                         sequence: result.sequence, labels: result.labels, scores: result.scores,
-                        method: multiLabel ? "nli-multi-label" : "nli", classes: classes,
+                        method: result.multiLabel ? "nli-multi-label" : "nli", classes: classes,
                         logits: Dictionary(uniqueKeysWithValues: result.pairs.map { ($0.label, $0.logits) })))
             }
             print("\"\(text)\"")
             print(
-                multiLabel
+                result.multiLabel
                     ? "method: natural-language inference, each label on its own (softmax of its\n        entailment and contradiction logits)"
                     : "method: natural-language inference (one softmax over the labels'\n        entailment logits)")
             print("hypothesis: \"\(template)\" for each label")

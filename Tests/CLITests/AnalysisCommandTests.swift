@@ -167,7 +167,7 @@ final class AnalysisCommandTests: XCTestCase {
         try CLI.run(["generate", "Once upon a time", "--model", model, "--greedy", "--max-new-tokens", "2", "--trace", bare.path])
         let missing = try CLI.run(["lens", "--from-trace", bare.path, "--model", model])
         XCTAssertNotEqual(missing.exitCode, 0)
-        XCTAssertTrue(missing.stderr.contains("--capture +resid_post"), missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("add +resid_post to --capture"), missing.stderr)
         let neither = try CLI.run(["lens", "--model", model])
         XCTAssertNotEqual(neither.exitCode, 0)
         XCTAssertTrue(neither.stderr.contains("give a prompt"), neither.stderr)

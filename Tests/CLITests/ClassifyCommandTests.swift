@@ -31,6 +31,9 @@ final class ClassifyCommandTests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("contradiction  neutral  entailment"), text.stdout)
         XCTAssertTrue(text.stdout.split(separator: "\n").allSatisfy { $0.count <= 80 }, text.stdout)
         // A classifier does not write text: generating with it is refused, naming classify.
+        // One label alone is scored against contradiction, and the output says so.
+        let single = try CLI.run(["classify", "one day I will see the world", "--labels", "travel", "--model", model.path, "--json"])
+        XCTAssertEqual(try CLI.json(single.stdout)["method"] as? String, "nli-multi-label", single.stdout)
         let generate = try CLI.run(["generate", "hello", "--model", model.path])
         XCTAssertNotEqual(generate.exitCode, 0)
         XCTAssertTrue(generate.stderr.contains("is a sequence classifier") && generate.stderr.contains("lantern classify"), generate.stderr)
@@ -64,7 +67,9 @@ final class ClassifyCommandTests: XCTestCase {
         for (arguments, message) in [
             (["classify", "text", "--labels", ",,"], "--labels needs at least one label"),
             (["classify", "text", "--labels", "a,b", "--hypothesis-template", "no slot"], "has no {} where the label goes"),
-            (["classify", "text"], "Missing expected argument '--labels")
+            (["classify", "text"], "Missing expected argument '--labels"),
+            (["classify", "text", "--labels", "sad, sad", "--json"], "names \"sad\" twice"),
+            (["classify", "la balle", "--labels", "a,b", "--model", "lantern-tiny-translate"], "encoder–decoder")
         ] {
             let run = try CLI.run(arguments)
             XCTAssertNotEqual(run.exitCode, 0)

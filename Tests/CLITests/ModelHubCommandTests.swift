@@ -116,7 +116,7 @@ final class ModelHubCommandTests: XCTestCase {
         XCTAssertEqual(errorLines.count, 1, run.stderr)
         let line = String(errorLines.first ?? "")
         XCTAssertTrue(line.contains("cannot reach 127.0.0.1:\(port)"), line)
-        XCTAssertTrue(line.contains("check your internet connection") && line.contains("(--model)"), line)
+        XCTAssertTrue(line.contains("check your internet connection") && line.contains("(set --model)"), line)
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("lantern/models/distilgpt2").path))
     }
 

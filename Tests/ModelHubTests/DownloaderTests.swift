@@ -237,7 +237,7 @@ final class DownloaderTests: XCTestCase {
             XCTAssertEqual(host, "127.0.0.1:\(port)")
             let text = "\(error)"
             XCTAssertTrue(text.hasPrefix("cannot reach 127.0.0.1:\(port) ("), text)
-            XCTAssertTrue(text.contains("check your internet connection") && text.contains("(the model folder)"), text)
+            XCTAssertTrue(text.contains("check your internet connection") && text.contains("(set the model)"), text)
             XCTAssertFalse(text.contains("\n"), text)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.url("lantern/models/tiny").path))

@@ -9,6 +9,6 @@ final class UserSettingTests: XCTestCase {
         UserSetting.install([.capture: "--capture"])
         defer { UserSetting.install([:]) }
         XCTAssertEqual("add x to \(UserSetting.capture)", "add x to --capture")
-        XCTAssertEqual(UserSetting.model.name, "the model folder", "a setting the table leaves out keeps its words")
+        XCTAssertEqual(UserSetting.model.name, "the model", "a setting the table leaves out keeps its words")
     }
 }

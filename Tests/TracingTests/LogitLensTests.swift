@@ -155,7 +155,7 @@ final class LogitLensTests: XCTestCase {
             .generate(prompt: "Hi", maxNewTokens: 2, settings: SamplingSettings(greedy: true), capture: CaptureRequest().spec)
         let trace = Trace(session: session, prompt: "Hi", source: "fixture", request: CaptureRequest())
         XCTAssertThrowsError(try LogitLens(trace: trace, model: bundle.model)) { error in
-            XCTAssertTrue("\(error)".contains("the capture list +resid_post"), "\(error)")
+            XCTAssertTrue("\(error)".contains("add +resid_post to the capture list"), "\(error)")
         }
         // A trace of another model is refused before any arithmetic.
         let llama = try AnalysisFixtures.bundle("llama-tiny-gqa")

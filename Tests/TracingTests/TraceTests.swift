@@ -272,7 +272,7 @@ final class TraceTests: XCTestCase {
         // 12 layers × 12 heads × 1024² floats of attention alone is about 604 MB.
         XCTAssertEqual(request.estimatedBytes(config: config, positions: 1024), (12 * 12 * 1024 * 1024 + 2 * 1024 * 768) * 4)
         XCTAssertThrowsError(try request.checkBudget(config: config, positions: 1024, budget: 100_000_000)) { error in
-            XCTAssertTrue("\(error)".contains("the capture list -attn.pattern"), "\(error)")
+            XCTAssertTrue("\(error)".contains("add -attn.pattern to the capture list"), "\(error)")
             XCTAssertTrue("\(error)".contains("raise the capture budget"), "\(error)")
         }
         XCTAssertNoThrow(try request.checkBudget(config: config, positions: 64, budget: 100_000_000))

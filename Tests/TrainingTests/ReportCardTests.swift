@@ -16,6 +16,7 @@ final class ReportCardTests: XCTestCase {
         // The prompt's own words may come back, and so may the unfamiliar stories' everyday words.
         XCTAssertEqual(FluencyCheck.problem(in: " She put the stone in her bag."), "not a word of the corpus: stone")
         XCTAssertNil(FluencyCheck.problem(in: " She put the stone in her bag.", prompt: "Mia found a shiny stone."))
+        XCTAssertNil(FluencyCheck.problem(in: " Stone was shiny.", prompt: "Mia found a shiny stone."), "case aside")
         XCTAssertNil(FluencyCheck.problem(in: " Tom had a golden pebble."))
     }
 

@@ -18,6 +18,10 @@ final class UnscoredSpansTests: XCTestCase {
         XCTAssertEqual(runs.map(\.scored), [true, false, true, false])
         XCTAssertEqual(UnscoredSpans.strip(text), "Mia had a pebble. The pebble!")
         XCTAssertEqual(UnscoredSpans.strip("no marks"), "no marks")
+        // A mark followed by a combining accent is one Character but still a mark.
+        let combined = "a\(open)\u{301}b\(close)c"
+        XCTAssertEqual(try UnscoredSpans.runs(of: combined).map(\.scored), [true, false, true])
+        XCTAssertEqual(UnscoredSpans.strip(combined), "a\u{301}bc")
         // Byte offsets of the first mark out of place: a close outside a span, an open inside one,
         // a span never closed (reported where it opened).
         let cases: [(String, Int)] = [

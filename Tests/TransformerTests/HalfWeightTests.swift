@@ -74,7 +74,7 @@ final class HalfWeightTests: XCTestCase {
         XCTAssertThrowsError(try ModelLoader.loadHuggingFace(folder: folder, format: .f16)) { error in
             let message = "\(error)"
             XCTAssertTrue(message.contains("model.layers.1.mlp.up_proj.weight"), message)
-            XCTAssertTrue(message.contains("choose bf16 or f32 (the weight format)"), message)
+            XCTAssertTrue(message.contains("set the weight format to bf16 or f32"), message)
         }
     }
 }

@@ -180,14 +180,15 @@ public struct FluencyCheck {
     /// Why `text`, the continuation of `prompt`, is not fluent (the first word that is neither the
     /// corpus's nor the prompt's), or nil when it is.
     public static func problem(in text: String, prompt: String = "") -> String? {
-        let promptWords = Set(prompt.split(whereSeparator: { !$0.isLetter }).map(String.init))
+        let promptWords = Set(prompt.split(whereSeparator: { !$0.isLetter }).map { $0.lowercased() })
         for word in text.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "'" }) {
             let word = String(word).trimmingCharacters(in: CharacterSet(charactersIn: "'"))
             if word.isEmpty { continue }
             if word.contains(where: \.isNumber) { return "contains a digit: \(word)" }
             let parts = word.split(separator: "'").map(String.init)  // can't → can, t
             let known = { (part: String) in
-                vocabulary.contains(part) || promptWords.contains(part) || ["t", "s", "ll", "m", "re", "ve", "d"].contains(part)
+                vocabulary.contains(part) || promptWords.contains(part.lowercased())
+                    || ["t", "s", "ll", "m", "re", "ve", "d"].contains(part)
             }
             if !parts.allSatisfy(known) {
                 return "not a word of the corpus: \(word)"
@@ -357,8 +358,8 @@ public struct ReportCard: Encodable, Sendable {
                 progress("zero-shot feelings…")
                 let items = ZeroShotEvaluation.feelingItems(count: count, seed: seed)
                 let classifier = LikelihoodClassifier(generator: Generator(model: model, tokenizer: tokenizer))
-                let (all, byClass) = try ZeroShotEvaluation.accuracy(items, classifier: classifier)
-                (card.zeroShotFeelingAccuracy, card.zeroShotFeelingByClass, card.zeroShotFeelingItems) = (all, byClass, items.count)
+                let (all, byClass, asked) = try ZeroShotEvaluation.accuracy(items, classifier: classifier)
+                (card.zeroShotFeelingAccuracy, card.zeroShotFeelingByClass, card.zeroShotFeelingItems) = (all, byClass, asked)
             case .heads:
                 progress("heads…")
                 // As `lantern heads` measures them, shortened to fit a small context.

@@ -25,7 +25,10 @@ public enum ZeroShotEvaluation {
             let name = story.hero.name
             for (index, sentence) in story.sentences.enumerated() where index > 0 {
                 let words = Set(CorpusGrammar.words(in: sentence))
-                guard words.contains(name), sentence.contains(" felt ") || sentence.contains(" was ") else { continue }
+                // The hero's own feeling: "Anna felt …", "Poor Anna felt so …", "Now Anna was so …"
+                // (not "Anna saw that Ben was sad", nor "The cat was happy and followed Anna").
+                let subject = ["", "Poor ", "Now "].flatMap { ["\($0)\(name) felt ", "\($0)\(name) was "] }
+                guard subject.contains(where: sentence.hasPrefix) else { continue }
                 let isSad = !words.isDisjoint(with: sad), isHappy = !words.isDisjoint(with: happy)
                 guard isSad != isHappy else { continue }
                 let event = story.sentences[index - 1]
@@ -37,10 +40,18 @@ public enum ZeroShotEvaluation {
         return items
     }
 
-    /// The share of items whose expected label the classifier ranks first, overall and per class.
-    public static func accuracy(_ items: [Item], classifier: LikelihoodClassifier) throws -> (all: Double, byClass: [String: Double]) {
+    /// The share of the items that fit the model's context whose expected label the classifier
+    /// ranks first, overall and per class, and how many were asked (nil shares when none fit).
+    public static func accuracy(
+        _ items: [Item], classifier: LikelihoodClassifier
+    ) throws -> (
+        all: Double?, byClass: [String: Double], asked: Int
+    ) {
         var right: [String: Int] = [:], asked: [String: Int] = [:]
+        let context = classifier.generator.model.config.contextLength, tokenizer = classifier.generator.tokenizer
         for item in items {
+            let longest = labels.map { tokenizer.encode("\(item.event) \(item.name) felt \($0).").count }.max() ?? 0
+            guard longest + 2 <= context else { continue }
             let result = try classifier.classify(item.event, labels: labels, template: "\(item.name) felt {}.")
             asked[item.expected, default: 0] += 1
             if result.labels.first == item.expected { right[item.expected, default: 0] += 1 }
@@ -49,6 +60,6 @@ public enum ZeroShotEvaluation {
         let byClass = asked.mapValues { _ in 0.0 }.merging(asked.map { ($0.key, Double(right[$0.key] ?? 0) / Double($0.value)) }) {
             $1
         }
-        return (total == 0 ? .nan : Double(right.values.reduce(0, +)) / Double(total), byClass)
+        return (total == 0 ? nil : Double(right.values.reduce(0, +)) / Double(total), byClass, total)
     }
 }
