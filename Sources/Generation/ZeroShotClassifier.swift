@@ -80,7 +80,7 @@ public struct ZeroShotClassifier: Sendable {
     }
 
     /// The labels trimmed, each once and none empty.
-    static func candidates(_ labels: [String]) throws(ZeroShotError) -> [String] {
+    public static func candidates(_ labels: [String]) throws(ZeroShotError) -> [String] {
         let candidates = labels.map { $0.trimmingCharacters(in: .whitespaces) }
         guard !candidates.isEmpty, candidates.allSatisfy({ !$0.isEmpty }) else { throw .noLabels }
         var seen = Set<String>()

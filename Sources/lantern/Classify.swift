@@ -66,11 +66,9 @@ struct ClassifyCommand: ParsableCommand {
     var candidateLabels: [String] { labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
     func validate() throws {
-        guard !candidateLabels.isEmpty, candidateLabels.allSatisfy({ !$0.isEmpty }) else {
-            throw ValidationError("--labels needs at least one label, none empty, e.g. --labels travel,cooking,dancing")
-        }
-        if let repeated = candidateLabels.enumerated().first(where: { candidateLabels[..<$0.offset].contains($0.element) }) {
-            throw ValidationError("--labels names \"\(repeated.element)\" twice: give each label once")
+        // The library's check, before the model loads.
+        do { _ = try ZeroShotClassifier.candidates(candidateLabels) } catch {
+            throw ValidationError("--labels: \(error)")
         }
         if let hypothesisTemplate, !hypothesisTemplate.contains("{}") {
             throw ValidationError(
@@ -101,7 +99,7 @@ struct ClassifyCommand: ParsableCommand {
                         method: result.multiLabel ? "nli-multi-label" : "nli", classes: classes,
                         logits: Dictionary(uniqueKeysWithValues: result.pairs.map { ($0.label, $0.logits) })))
             }
-            print("\"\(text)\"")
+            print("\"\(Self.head(text, 76))\"")
             print(
                 result.multiLabel
                     ? "method: natural-language inference, each label on its own (softmax of its\n        entailment and contradiction logits)"
@@ -127,7 +125,7 @@ struct ClassifyCommand: ParsableCommand {
         try draw(
             labels: result.labels, scores: result.scores, model: modelName(bundle),
             method: "label likelihood: the model's log-probability of each label after the text, one softmax",
-            detail: "Prompt: “\(result.prompt)”, then each label (template “\(template)”).")
+            detail: "Prompt: “\(Self.tail(result.prompt, 60))”, then each label (template “\(template)”).")
         if json {
             return try printEncodable(
                 LikelihoodReport(
@@ -135,10 +133,10 @@ struct ClassifyCommand: ParsableCommand {
                     prompt: result.prompt,
                     logProbabilities: Dictionary(uniqueKeysWithValues: result.scored.map { ($0.label, $0.logProbability) })))
         }
-        print("\"\(text)\"")
+        print("\"\(Self.head(text, 76))\"")
         print("method: label likelihood (the model has no entailment class): each label scored")
         print("        by log P(label | text) where the template puts it, one softmax over them")
-        print("prompt: \"\(result.prompt)\"")
+        print("prompt: \"\(Self.tail(result.prompt, 68))\"")
         printTable(
             result, header: "log P   tokens",
             extra: { label in
@@ -163,6 +161,11 @@ struct ClassifyCommand: ParsableCommand {
     private func modelName(_ bundle: ModelBundle) -> String {
         URL(fileURLWithPath: bundle.source).lastPathComponent
     }
+
+    /// The first `count` characters, "…" where cut (lines and pictures stay readable for long texts).
+    static func head(_ text: String, _ count: Int) -> String { text.count > count ? text.prefix(count - 1) + "…" : text }
+    /// The last `count` characters: a prompt's end is what the label follows.
+    static func tail(_ text: String, _ count: Int) -> String { text.count > count ? "…" + text.suffix(count - 1) : text }
 
     /// A ranked table: label (cut to 16 characters), score, bar, then `extra` columns.
     private func printTable(_ result: some RankedLabels, header: String, extra: (String) -> String) {

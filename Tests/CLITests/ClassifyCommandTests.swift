@@ -65,10 +65,10 @@ final class ClassifyCommandTests: XCTestCase {
 
     func testBadInputIsOneClearLine() throws {
         for (arguments, message) in [
-            (["classify", "text", "--labels", ",,"], "--labels needs at least one label"),
+            (["classify", "text", "--labels", ",,"], "--labels: give at least one candidate label"),
             (["classify", "text", "--labels", "a,b", "--hypothesis-template", "no slot"], "has no {} where the label goes"),
             (["classify", "text"], "Missing expected argument '--labels"),
-            (["classify", "text", "--labels", "sad, sad", "--json"], "names \"sad\" twice"),
+            (["classify", "text", "--labels", "sad, sad", "--json"], "the label \"sad\" is given twice"),
             (["classify", "la balle", "--labels", "a,b", "--model", "lantern-tiny-translate"], "encoder–decoder")
         ] {
             let run = try CLI.run(arguments)

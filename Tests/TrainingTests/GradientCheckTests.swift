@@ -33,20 +33,9 @@ final class GradientCheckTests: XCTestCase {
         let h: Float = 1e-2
         var worst: Float = 0
         var report: [String] = []
-        for tensor in GPT2ParameterTensor.allCases {
-            let range = gradients.layout.range(tensor)
-            var maxDifference: Float = 0, maxNumeric: Float = 0
-            for i in range {
-                let original = model.parameters.values[i]
-                model.parameters.values[i] = original + h
-                let plus = model.forward(inputs: inputs, targets: targets, activations: activations)!
-                model.parameters.values[i] = original - h
-                let minus = model.forward(inputs: inputs, targets: targets, activations: activations)!
-                model.parameters.values[i] = original
-                let numeric = (plus - minus) / (2 * h)
-                maxDifference = max(maxDifference, abs(numeric - gradients.values[i]))
-                maxNumeric = max(maxNumeric, abs(numeric))
-            }
+        for (tensor, maxDifference, maxNumeric) in finiteDifferenceCheck(
+            &model, inputs: inputs, targets: targets, activations: activations, gradients: gradients, h: h)
+        {
             XCTAssertGreaterThan(maxNumeric, 1e-4, "\(tensor): the loss should depend on every tensor")
             let relative = maxDifference / maxNumeric
             worst = max(worst, relative)

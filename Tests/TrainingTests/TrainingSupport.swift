@@ -35,3 +35,27 @@ enum Tiny {
         return (0..<count).map { _ in Int32(random.next() % UInt64(V)) }
     }
 }
+
+/// Each GPT-2 parameter tensor's gradient against central finite differences of the loss,
+/// `(loss(θ + h) − loss(θ − h)) / 2h`: per tensor, the largest difference and the largest
+/// numeric gradient (callers bound their ratio).
+func finiteDifferenceCheck(
+    _ model: inout GPT2TrainingModel, inputs: [Int32], targets: [Int32], activations: GPT2Activations,
+    gradients: GPT2Parameters, h: Float = 1e-2
+) -> [(tensor: GPT2ParameterTensor, maxDifference: Float, maxNumeric: Float)] {
+    GPT2ParameterTensor.allCases.map { tensor in
+        var maxDifference: Float = 0, maxNumeric: Float = 0
+        for i in gradients.layout.range(tensor) {
+            let original = model.parameters.values[i]
+            model.parameters.values[i] = original + h
+            let plus = model.forward(inputs: inputs, targets: targets, activations: activations)!
+            model.parameters.values[i] = original - h
+            let minus = model.forward(inputs: inputs, targets: targets, activations: activations)!
+            model.parameters.values[i] = original
+            let numeric = (plus - minus) / (2 * h)
+            maxDifference = max(maxDifference, abs(numeric - gradients.values[i]))
+            maxNumeric = max(maxNumeric, abs(numeric))
+        }
+        return (tensor, maxDifference, maxNumeric)
+    }
+}

@@ -96,20 +96,10 @@ final class UnscoredSpansTests: XCTestCase {
         model.backward(
             inputs: inputs, targets: targets, activations: activations, activationGradients: gradientsOfActivations,
             gradients: &gradients)
-        let h: Float = 1e-2
-        for tensor in GPT2ParameterTensor.allCases {
-            var maxDifference: Float = 0, maxNumeric: Float = 0
-            for i in gradients.layout.range(tensor) {
-                let original = model.parameters.values[i]
-                model.parameters.values[i] = original + h
-                let plus = model.forward(inputs: inputs, targets: targets, activations: activations)!
-                model.parameters.values[i] = original - h
-                let minus = model.forward(inputs: inputs, targets: targets, activations: activations)!
-                model.parameters.values[i] = original
-                let numeric = (plus - minus) / (2 * h)
-                maxDifference = max(maxDifference, abs(numeric - gradients.values[i]))
-                maxNumeric = max(maxNumeric, abs(numeric))
-            }
+        for (tensor, maxDifference, maxNumeric) in finiteDifferenceCheck(
+            &model, inputs: inputs, targets: targets, activations: activations, gradients: gradients)
+        {
+            XCTAssertGreaterThan(maxNumeric, 1e-4, "\(tensor): the scored positions' loss should depend on every tensor")
             XCTAssertLessThan(maxDifference / max(maxNumeric, 1e-6), 2e-3, "\(tensor): gradient disagrees with finite differences")
         }
 
