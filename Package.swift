@@ -85,7 +85,8 @@ let package = Package(
         .testTarget(name: "ModelHubTests", dependencies: ["ModelHub"]),
         // Golden images and DOT files are read in place by the tests.
         .testTarget(
-            name: "RenderingTests", dependencies: ["LanternTestSupport", "Rendering", "Tracing", "Generation", "Transformer", "Tensors"],
+            name: "RenderingTests",
+            dependencies: ["LanternTestSupport", "Rendering", "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors"],
             exclude: ["Golden"]),
         .testTarget(
             name: "TracingTests", dependencies: ["LanternTestSupport", "Tracing", "Generation", "Transformer", "Tokenizers", "Tensors"]),

@@ -12,7 +12,11 @@ entailment.
 ``reference/zero_shot.json``: for each case, the pipeline's inputs (sequence, candidate
 labels, hypothesis template, multi_label) and outputs (labels and scores, sorted as the pipeline
 sorts them), plus, per candidate label in the order given, the premise–hypothesis ids and the
-model's three logits — what Lantern must reproduce within 1e-4.
+model's three logits — what Lantern must reproduce within 1e-4; where the premise's and the
+hypothesis's tokens are among the ids (``premise`` and ``hypothesis_tokens``, [start, end), from
+the fast tokenizer's ``sequence_ids``); and, for the first case, the encoder's attention of
+layer 1, the hypothesis's rows over the premise's keys (``encoder_attention_1``,
+``[head][hypothesis token][premise token]``): what ``lantern classify --attention`` draws.
 
 How to run, from the repository root::
 
@@ -77,8 +81,23 @@ def main() -> None:
             hypothesis = template.format(label)
             encoded = tokenizer(sequence, hypothesis, return_tensors="pt")
             with torch.no_grad():
-                logits = model(**encoded).logits[0].tolist()
-            pairs.append({"label": label, "hypothesis": hypothesis, "ids": encoded["input_ids"][0].tolist(), "logits": logits})
+                output = model(**encoded)
+            sequence_ids = encoded.sequence_ids(0)
+            spans = {
+                name: [sequence_ids.index(which), len(sequence_ids) - sequence_ids[::-1].index(which)]
+                for name, which in (("premise", 0), ("hypothesis_tokens", 1))}
+            pair = {
+                "label": label, "hypothesis": hypothesis, "ids": encoded["input_ids"][0].tolist(),
+                "logits": output.logits[0].tolist(), **spans}
+            if not cases:
+                # Attention weights come back from the eager implementation only.
+                model.set_attn_implementation("eager")
+                with torch.no_grad():
+                    attentions = model(**encoded, output_attentions=True).encoder_attentions
+                model.set_attn_implementation("sdpa")
+                (p0, p1), (h0, h1) = spans["premise"], spans["hypothesis_tokens"]
+                pair["encoder_attention_1"] = attentions[1][0, :, h0:h1, p0:p1].tolist()
+            pairs.append(pair)
         cases.append({
             "sequence": sequence, "candidate_labels": candidates, "hypothesis_template": template, "multi_label": multi,
             "labels": result["labels"], "scores": result["scores"], "pairs": pairs})

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 import Tokenizers
 import Transformer
 
@@ -20,6 +21,12 @@ public struct LikelihoodClassifier {
         public var continuation: String
         public var logProbability: Double
         public var tokens: Int
+        /// The run's ids: the prompt's, then the continuation's (the last `tokens` of them).
+        public var ids: [Int] = []
+        /// What the run recorded, when `classify` was asked to capture.
+        public var records: [String: Tensor] = [:]
+
+        enum CodingKeys: String, CodingKey { case label, continuation, logProbability, tokens }
     }
 
     public struct Result: Sendable, Encodable {
@@ -30,7 +37,11 @@ public struct LikelihoodClassifier {
         public var scored: [Scored]
     }
 
-    public func classify(_ sequence: String, labels: [String], template: String = defaultTemplate) throws -> Result {
+    /// Scores `labels` after `sequence` where `template` puts them; each label's run records what
+    /// `capture` asks.
+    public func classify(
+        _ sequence: String, labels: [String], template: String = defaultTemplate, capture: CaptureSpec = .nothing
+    ) throws -> Result {
         let candidates = try ZeroShotClassifier.candidates(labels)
         guard let slot = template.range(of: "{}") else { throw ZeroShotError.templateWithoutPlaceholder(template) }
         // An encoder–decoder writes from a source, not after a text: its likelihood of a label
@@ -53,7 +64,8 @@ public struct LikelihoodClassifier {
                 throw ZeroShotError.tooLong(tokens: all.count, limit: model.config.contextLength)
             }
             var cache = model.makeCache()
-            let logits = model.forward(all, cache: &cache, capture: .nothing, allLogits: true).logits
+            let pass = model.forward(all, cache: &cache, capture: capture, allLogits: true)
+            let logits = pass.logits
             var sum = 0.0
             for t in (promptIds.count - 1)..<(all.count - 1) {
                 let row = logits.row(t)
@@ -61,7 +73,8 @@ public struct LikelihoodClassifier {
                 let logSum = log(row.reduce(0.0) { $0 + exp(Double($1 - top)) }) + Double(top)
                 sum += Double(row[row.startIndex + all[t + 1]]) - logSum
             }
-            scored.append(Scored(label: label, continuation: continuation, logProbability: sum, tokens: ids.count))
+            scored.append(
+                Scored(label: label, continuation: continuation, logProbability: sum, tokens: ids.count, ids: all, records: pass.records))
         }
         let scores = ZeroShotClassifier.softmax(scored.map(\.logProbability))
         let order = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 import Tokenizers
 import Transformer
 
@@ -36,6 +37,14 @@ public struct ZeroShotClassifier: Sendable {
         public var hypothesis: String
         public var ids: [Int]
         public var logits: [Float]
+        /// Where the premise's and the hypothesis's tokens are among `ids` (the rest are the
+        /// special tokens around them).
+        public var premise: Range<Int>, hypothesisTokens: Range<Int>
+        /// What the run recorded, when `classify` was asked to capture (encoder records
+        /// `encoder.…` over `ids`, decoder records over `[start] + ids.dropLast()`).
+        public var records: [String: Tensor] = [:]
+
+        enum CodingKeys: String, CodingKey { case label, hypothesis, ids, logits }
     }
 
     /// The pipeline's answer: labels and scores sorted by score (highest first), and each pair
@@ -48,21 +57,26 @@ public struct ZeroShotClassifier: Sendable {
         public var pairs: [Pair]
     }
 
-    /// Classifies `sequence` into `labels` with hypotheses from `template` (`{}` stands for the label).
+    /// Classifies `sequence` into `labels` with hypotheses from `template` (`{}` stands for the
+    /// label); each pair's run records what `capture` asks.
     public func classify(
-        _ sequence: String, labels: [String], template: String = defaultTemplate, multiLabel: Bool = false
+        _ sequence: String, labels: [String], template: String = defaultTemplate, multiLabel: Bool = false,
+        capture: CaptureSpec = .nothing
     ) throws(ZeroShotError) -> Result {
         let candidates = try Self.candidates(labels)
         guard template.contains("{}") else { throw .templateWithoutPlaceholder(template) }
         var pairs: [Pair] = []
         for label in candidates {
             let hypothesis = template.replacingOccurrences(of: "{}", with: label)
-            let ids = tokenizer.encodePair(sequence, hypothesis)
+            let (ids, premise, hypothesisTokens) = tokenizer.encodePairWithSpans(sequence, hypothesis)
             guard ids.count <= model.config.contextLength else {
                 throw .tooLong(tokens: ids.count, limit: model.config.contextLength)
             }
-            guard let (logits, _) = model.classScores(ids) else { throw .notAnNLIModel }
-            pairs.append(Pair(label: label, hypothesis: hypothesis, ids: ids, logits: logits))
+            guard let (logits, records) = model.classScores(ids, capture: capture) else { throw .notAnNLIModel }
+            pairs.append(
+                Pair(
+                    label: label, hypothesis: hypothesis, ids: ids, logits: logits, premise: premise, hypothesisTokens: hypothesisTokens,
+                    records: records))
         }
         let scores: [Double]
         // One label alone is scored on its own, as the pipeline does (a softmax over one label is 1).

@@ -58,7 +58,13 @@ public enum AttentionSources {
             source.part = .encoder
             return source
         case .cross:
-            let written = Array(m.pieces.dropFirst(m.promptIds.count)) + [m.stopReason == "eos" ? "(end)" : "(next)"]
+            // A pass that generated nothing read its decoder rows as given (a classifier's): each
+            // row is labelled with the row it was followed by.
+            let forced = m.generatedIds.isEmpty && decoderPieces.count > 1
+            let written =
+                forced
+                ? Array(decoderPieces.dropFirst()) + ["(next)"]
+                : Array(m.pieces.dropFirst(m.promptIds.count)) + [m.stopReason == "eos" ? "(end)" : "(next)"]
             return AttentionSource(
                 crossPattern: pattern, written: written, source: sourcePieces, layer: layer, model: m.model.source, prompt: m.prompt)
         case .selfAttention, .decoder:

@@ -13,6 +13,9 @@ public final class WorkerPool: @unchecked Sendable {
 
     /// Helper threads (the calling thread is always worker 0).
     private var helpers = 0
+    /// How many threads jobs are split over now: `Parallelism.setThreads` sets it; helpers beyond
+    /// it sit out. Without it a pool once grown to 2 kept splitting in 2 after a request for 1.
+    private let activeWidth = Atomic<Int>(1)
     private let generation = Atomic<Int>(0)
     private let pending = Atomic<Int>(0)
     private let condition = NSCondition()
@@ -27,13 +30,15 @@ public final class WorkerPool: @unchecked Sendable {
     /// step's products, short enough not to steal a core from the BLAS threads during prefill.
     static let spinDuration: Duration = .microseconds(100)
 
-    /// Number of threads a job is split over (the caller plus helpers).
-    public var width: Int { helpers + 1 }
+    /// Number of threads a job is split over (the caller plus active helpers).
+    public var width: Int { activeWidth.load(ordering: .relaxed) }
 
-    /// Grows the pool to `threads` in total (it never shrinks; extra helpers just sit out).
-    public func ensure(threads: Int) {
+    /// Splits later jobs over `threads` in total, starting helpers as needed (threads are never
+    /// stopped; helpers beyond the width just sit out).
+    public func setWidth(threads: Int) {
         lock.lock()
         defer { lock.unlock() }
+        activeWidth.store(max(1, threads), ordering: .relaxed)
         while helpers + 1 < threads {
             helpers += 1
             let index = helpers
@@ -122,7 +127,7 @@ public enum Parallelism {
         let count = max(1, count)
         // BLAS runs single-threaded inside Lantern's workers (see linearForward and attention).
         BLAS.setThreads(1)
-        WorkerPool.shared.ensure(threads: count)
+        WorkerPool.shared.setWidth(threads: count)
         current.store(count, ordering: .relaxed)
     }
 

@@ -162,10 +162,14 @@ public struct GPT2Tokenizer: Tokenizer {
     /// Two texts as one input, as the post-processor joins a pair (an NLI model's premise and
     /// hypothesis: `<s> premise </s></s> hypothesis </s>` for BART); without a pair template,
     /// the two single templates one after the other.
-    public func encodePair(_ first: String, _ second: String) -> [Int] {
+    public func encodePair(_ first: String, _ second: String) -> [Int] { encodePairWithSpans(first, second).ids }
+
+    /// `encodePair`'s ids, and where each text's tokens are among them.
+    public func encodePairWithSpans(_ first: String, _ second: String) -> (ids: [Int], first: Range<Int>, second: Range<Int>) {
         var session = EncodingSession(tokenizer: self)
-        let firstIds = session.encode(first)
-        return template.apply(firstIds, session.encode(second)).ids
+        let firstIds = session.encode(first), secondIds = session.encode(second)
+        let spans = template.spans(firstCount: firstIds.count, secondCount: secondIds.count)
+        return (template.apply(firstIds, secondIds).ids, spans.first, spans.second)
     }
 
     public func bytes(of id: Int) -> [UInt8] {

@@ -26,19 +26,8 @@ public struct PostProcessorTemplate: Sendable, Equatable {
     /// The template filled with the texts' ids: (ids, token type of each). A file without a pair
     /// template gets the single one twice, the second time for B with token type 1.
     public func apply(_ first: [Int], _ second: [Int]? = nil) -> (ids: [Int], types: [Int]) {
-        var items = single
-        if second != nil {
-            items =
-                pair ?? single
-                + single.map { item -> Item in
-                    switch item {
-                    case .special(let ids, _): return .special(ids, type: 1)
-                    case .text: return .text(second: true, type: 1)
-                    }
-                }
-        }
         var ids: [Int] = [], types: [Int] = []
-        for item in items {
+        for item in items(pair: second != nil) {
             switch item {
             case .special(let added, let type):
                 ids += added
@@ -50,6 +39,36 @@ public struct PostProcessorTemplate: Sendable, Equatable {
             }
         }
         return (ids, types)
+    }
+
+    /// Where each text's ids land in `apply(first, second)`'s output, given their counts: an NLI
+    /// model's premise and hypothesis positions, for pictures that cut one out of the other.
+    public func spans(firstCount: Int, secondCount: Int) -> (first: Range<Int>, second: Range<Int>) {
+        var position = 0
+        var first = 0..<0, second = 0..<0
+        for item in items(pair: true) {
+            switch item {
+            case .special(let added, _): position += added.count
+            case .text(let isSecond, _):
+                let count = isSecond ? secondCount : firstCount
+                if isSecond { second = position..<(position + count) } else { first = position..<(position + count) }
+                position += count
+            }
+        }
+        return (first, second)
+    }
+
+    /// The items for one text or a pair (the single template twice when the file has no pair one).
+    private func items(pair isPair: Bool) -> [Item] {
+        guard isPair else { return single }
+        return pair
+            ?? single
+            + single.map { item -> Item in
+                switch item {
+                case .special(let ids, _): return .special(ids, type: 1)
+                case .text: return .text(second: true, type: 1)
+                }
+            }
     }
 
     private func ids<S: Sequence>(of items: S) -> [Int] where S.Element == Item {

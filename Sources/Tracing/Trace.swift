@@ -58,7 +58,9 @@ public struct TraceMetadata: Codable, Sendable {
     public var stopReason: String?
     /// Encoder–decoders: the decoder's rows (its start token, then every generated token), whose
     /// records the decoder's tensors hold, and their display pieces; the prompt is the source the
-    /// encoder read (`encoder.` tensors, `[…, S, …]`). nil for other models.
+    /// encoder read (`encoder.` tensors, `[…, S, …]`). A pass that generated nothing holds the
+    /// rows its decoder read instead (an NLI classifier's: its start token, then the pair's ids
+    /// but the last). nil for other models.
     public var decoderIds: [Int]?
     public var decoderPieces: [String]?
     /// Record kinds captured, and the layers (nil: all).

@@ -172,7 +172,12 @@ public enum TraceFile {
         if m.pieces.count != tokens { return "\(m.pieces.count) pieces for \(tokens) tokens" }
         if let texts = m.texts, texts.count != tokens { return "\(texts.count) texts for \(tokens) tokens" }
         if let rows = m.decoderIds {
-            if rows.count != m.generatedIds.count + 1 { return "\(rows.count) decoder rows for \(m.generatedIds.count) generated tokens" }
+            // A generating run's decoder read its start token and every generated one; a pass
+            // that generated nothing (a classifier's) may have read any rows.
+            let forcedPass = m.generatedIds.isEmpty && m.steps.isEmpty
+            if !forcedPass && rows.count != m.generatedIds.count + 1 {
+                return "\(rows.count) decoder rows for \(m.generatedIds.count) generated tokens"
+            }
             if m.decoderPieces?.count != rows.count {
                 return "\(m.decoderPieces?.count ?? 0) decoder pieces for \(rows.count) decoder rows"
             }

@@ -396,7 +396,9 @@ public final class EncoderDecoderModel: LanguageModel {
             }
         }
         var records = encoded.records.merging(result.records) { first, _ in first }
-        if !capture.wants(.residPost, layer: L - 1) { records[RecordKind.residPost.name(layer: L - 1)] = nil }
+        // The stream asked for only to read the last layer (every layer's, when the capture
+        // covers all layers) goes where the caller did not ask for it.
+        for layer in 0..<L where !capture.wants(.residPost, layer: layer) { records[RecordKind.residPost.name(layer: layer)] = nil }
         return (logits, records)
     }
 

@@ -3,7 +3,9 @@ import Foundation
 import Generation
 import ModelHub
 import Rendering
+import Tensors
 import Tokenizers
+import Tracing
 import Transformer
 
 /// `lantern classify`: zero-shot classification, the way the course runs it.
@@ -63,12 +65,28 @@ struct ClassifyCommand: ParsableCommand {
         help: ArgumentHelp("Also draw the scores as a bar chart: a .png file, or a folder for classify.png.", valueName: "path"))
     var out: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The inside view for one layer and head (or \"mean\" of the heads), e.g. 1.0 or 1.mean: where each hypothesis token (NLI: in the encoder) or label token (label likelihood) looks in the text. Prints each token's strongest text token; with --out a folder, also one picture per label.",
+            valueName: "layer.head"))
+    var attention: String?
+
+    @OptionGroup var tracing: TraceOptions
+
     var candidateLabels: [String] { labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
     func validate() throws {
         // The library's check, before the model loads.
         do { _ = try ZeroShotClassifier.candidates(candidateLabels) } catch {
             throw ValidationError("--labels: \(error)")
+        }
+        if let attention {
+            _ = try AttentionChoice(parsing: attention)
+            if let out, out.lowercased().hasSuffix(".png") {
+                throw ValidationError(
+                    "--attention draws one picture per label beside the chart: give --out a folder (e.g. --out pictures), not \(out)")
+            }
         }
         if let hypothesisTemplate, !hypothesisTemplate.contains("{}") {
             throw ValidationError(
@@ -78,13 +96,54 @@ struct ClassifyCommand: ParsableCommand {
 
     func run() throws {
         let bundle = try model.load()
-        if bundle.model.config.head == .sequenceClassification {
+        let config = bundle.model.config
+        let isNLI = config.head == .sequenceClassification
+        // Checked before any run: the layer and head asked for, the trace folders and budget.
+        let view = try attention.map { try AttentionChoice(parsing: $0) }
+        if let view { try view.check(config: config, encoder: isNLI) }
+        let request = try tracing.trace.map { folder -> CaptureRequest in
+            for (index, label) in candidateLabels.enumerated() {
+                try TraceFile.checkDestination(Self.traceFolder(folder, index: index, label: label))
+            }
+            return try tracing.checkedRequest(
+                config: config, positions: min(config.contextLength, bundle.tokenizer.encode(text).count + 64))
+        }
+        var capture = request?.spec ?? .nothing
+        if let view {
+            capture.kinds.insert(.pattern)
+            capture.layers = request == nil ? [view.layer] : capture.layers.map { $0.union([view.layer]) }
+        }
+        if isNLI {
             guard let nli = bundle.model as? EncoderDecoderModel, let tokenizer = bundle.tokenizer as? GPT2Tokenizer else {
                 throw ValidationError("\(bundle.source): a sequence classifier with a byte-level BPE tokenizer is needed for NLI")
             }
             let classifier = try ZeroShotClassifier(model: nli, tokenizer: tokenizer)
             let template = hypothesisTemplate ?? ZeroShotClassifier.defaultTemplate
-            let result = try classifier.classify(text, labels: candidateLabels, template: template, multiLabel: multiLabel)
+            let result = try classifier.classify(
+                text, labels: candidateLabels, template: template, multiLabel: multiLabel, capture: capture)
+            if let folder = tracing.trace, let request {
+                for (index, pair) in result.pairs.enumerated() {
+                    var trace = Trace(
+                        forward: pair.ids, records: traced(pair.records, request: request, view: view), tokenizer: tokenizer,
+                        config: config, prompt: text + " ‖ " + pair.hypothesis, source: bundle.source, request: request)
+                    if let start = config.decoderStartTokenId {
+                        trace.metadata.decoderIds = [start] + pair.ids.dropLast()
+                        trace.metadata.decoderPieces = trace.metadata.decoderIds!.map { tokenizer.displayPiece($0) }
+                    }
+                    try writeTrace(trace, folder: folder, index: index, label: pair.label)
+                }
+            }
+            let views = view.map { view in
+                result.pairs.map { pair in
+                    ClassificationAttention(
+                        pattern: pair.records[RecordKind.encoderScope + RecordKind.pattern.name(layer: view.layer)]!,
+                        pieces: pair.ids.map { tokenizer.displayPiece($0) }, rows: pair.hypothesisTokens, columns: pair.premise,
+                        layerName: "encoder layer \(view.layer)", head: view.head, question: "Where the hypothesis looks in the premise",
+                        rowMeaning: "how much of that hypothesis token's attention is on each premise token", rowAxis: "hypothesis token ↓",
+                        columnAxis: "premise token →", label: pair.label, model: modelName(bundle),
+                        elsewhere: "the hypothesis itself and the special tokens <s> </s>")
+                }
+            }
             let classes = nli.config.classLabels ?? []
             try draw(
                 labels: result.labels, scores: result.scores, model: modelName(bundle),
@@ -116,12 +175,37 @@ struct ClassifyCommand: ParsableCommand {
                 }
                 print(pair.label.padding(toLength: width, withPad: " ", startingAt: 0) + cells.joined())
             }
+            try show(views ?? [])
             return
         }
         if multiLabel { printError("note: --multi-label applies to NLI models; this model's labels share one softmax") }
         let template = hypothesisTemplate ?? LikelihoodClassifier.defaultTemplate
         let classifier = LikelihoodClassifier(generator: Generator(model: bundle.model, tokenizer: bundle.tokenizer))
-        let result = try classifier.classify(text, labels: candidateLabels, template: template)
+        let result = try classifier.classify(text, labels: candidateLabels, template: template, capture: capture)
+        let promptTokens = (result.scored.first?.ids.count ?? 0) - (result.scored.first?.tokens ?? 0)
+        if let folder = tracing.trace, let request {
+            for (index, scored) in result.scored.enumerated() {
+                let trace = Trace(
+                    forward: scored.ids, records: traced(scored.records, request: request, view: view), tokenizer: bundle.tokenizer,
+                    config: config, prompt: result.prompt + scored.continuation, source: bundle.source, request: request)
+                try writeTrace(trace, folder: folder, index: index, label: scored.label)
+            }
+        }
+        let views = view.map { view in
+            result.scored.map { scored in
+                // A label token's probability is computed at the position before it: the text's
+                // last token predicts the label's first token (the same row for every label).
+                let pieces = scored.ids.map { bundle.tokenizer.displayPiece($0) }
+                return ClassificationAttention(
+                    pattern: scored.records[RecordKind.pattern.name(layer: view.layer)]!, pieces: pieces,
+                    rows: (promptTokens - 1)..<(scored.ids.count - 1), columns: 0..<promptTokens,
+                    rowLabels: pieces[promptTokens...].map { "→" + $0 }, layerName: "layer \(view.layer)", head: view.head,
+                    question: "Where the model looks as it predicts the label",
+                    rowMeaning: "the position that predicts that label token, and its attention on each text token",
+                    rowAxis: "predicting ↓", columnAxis: "text token →", label: scored.label, model: modelName(bundle),
+                    elsewhere: "the label's own earlier tokens (after its first)")
+            }
+        }
         try draw(
             labels: result.labels, scores: result.scores, model: modelName(bundle),
             method: "label likelihood: the model's log-probability of each label after the text, one softmax",
@@ -143,6 +227,87 @@ struct ClassifyCommand: ParsableCommand {
                 guard let scored = result.scored.first(where: { $0.label == label }) else { return "" }
                 return String(format: "%7.2f  %5d", scored.logProbability, scored.tokens)
             })
+        try show(views ?? [])
+    }
+
+    /// The inside view: each label's tokens and where they look most, and the pictures.
+    private func show(_ views: [ClassificationAttention]) throws {
+        guard let first = views.first else { return }
+        print("")
+        print("\(first.question.lowercased()), most (\(first.layerName), \(first.headName)):")
+        for view in views {
+            // "label:  row: column 0.38 · row: column 0.21", wrapped at 80 columns.
+            var line = "  " + Self.head(view.label, 16) + ": "
+            for (index, (row, column, weight)) in view.strongest.enumerated() {
+                let cell = (index == 0 ? "" : " · ") + "\(row): \(column) \(String(format: "%.2f", weight))"
+                if line.count + cell.count > 80 {
+                    print(line)
+                    line = "    "
+                }
+                line += cell
+            }
+            print(line)
+        }
+        guard let out else { return }
+        let folder = URL(fileURLWithPath: out, isDirectory: true)
+        for (index, view) in views.enumerated() {
+            let url = folder.appendingPathComponent("attention-\(Self.slug(index: index, label: view.label)).png")
+            try PNGWriter.write(ClassificationPicture.attention(view).render(), to: url)
+            printError("attention: \(url.path)")
+        }
+    }
+
+    /// The records a trace keeps: the run's, less the inside view's pattern when the capture did not ask for it.
+    private func traced(_ records: [String: Tensor], request: CaptureRequest, view: AttentionChoice?) -> [String: Tensor] {
+        guard let view, !request.spec.wants(.pattern, layer: view.layer) else { return records }
+        let added = RecordKind.pattern.name(layer: view.layer)
+        return records.filter { $0.key != added && $0.key != RecordKind.encoderScope + added }
+    }
+
+    private func writeTrace(_ trace: Trace, folder: String, index: Int, label: String) throws {
+        let url = Self.traceFolder(folder, index: index, label: label)
+        try TraceFile.write(trace, to: url)
+        printError("trace of “\(label)” saved to \(url.path) (\(trace.tensors.count) tensors)")
+    }
+
+    /// One trace per label, in the order given: `DIR/1-travel`, `DIR/2-cooking`, …
+    static func traceFolder(_ folder: String, index: Int, label: String) -> URL {
+        URL(fileURLWithPath: folder, isDirectory: true).appendingPathComponent(slug(index: index, label: label), isDirectory: true)
+    }
+
+    /// "1-travel": the label's position (from 1) and its letters and digits, lower case, for file names.
+    static func slug(index: Int, label: String) -> String {
+        let words = label.lowercased().split { !($0.isLetter || $0.isNumber) }.joined(separator: "-")
+        return "\(index + 1)-" + String((words.isEmpty ? "label" : words).prefix(40))
+    }
+
+    /// `--attention LAYER.HEAD`: a layer and a head, or the mean of the heads.
+    struct AttentionChoice {
+        var layer: Int
+        var head: Int?
+
+        init(parsing text: String) throws {
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2, let layer = Int(parts[0]), layer >= 0,
+                parts[1] == "mean" || (Int(parts[1]).map { $0 >= 0 } ?? false)
+            else {
+                throw ValidationError("--attention \(text) should be LAYER.HEAD or LAYER.mean, e.g. 1.0 or 1.mean")
+            }
+            self.layer = layer
+            self.head = Int(parts[1])
+        }
+
+        func check(config: TransformerConfig, encoder: Bool) throws {
+            let layers = encoder ? config.encoderLayers : config.layers
+            guard layer < layers else {
+                throw ValidationError(
+                    "--attention: layer \(layer) is out of range: this model's \(encoder ? "encoder has" : "has") layers 0 to \(layers - 1)"
+                )
+            }
+            if let head, head >= config.heads {
+                throw ValidationError("--attention: head \(head) is out of range: this model has heads 0 to \(config.heads - 1)")
+            }
+        }
     }
 
     /// The chart for `--out`, if asked; its path goes to standard error so `--json` stays clean.

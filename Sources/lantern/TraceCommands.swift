@@ -54,12 +54,14 @@ struct TraceCommand: ParsableCommand {
             }
             print("")
             print("\(m.tensors.count) tensors (capture: \(m.capture.joined(separator: ", "))):")
+            // Wide enough for the longest name (an encoder–decoder's "encoder.blocks.11.attn.pattern").
+            let nameWidth = max(28, (m.tensors.map(\.name.count).max() ?? 0) + 1)
             print(
-                "  " + "name".padding(toLength: 28, withPad: " ", startingAt: 0)
+                "  " + "name".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
                     + "shape".padding(toLength: 16, withPad: " ", startingAt: 0)
                     + "    mean  row std      min      max   ≤ 0")
             for entry in m.tensors {
-                let name = entry.name.padding(toLength: 28, withPad: " ", startingAt: 0)
+                let name = entry.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
                 let shape = "\(entry.shape)".padding(toLength: 16, withPad: " ", startingAt: 0)
                 guard let tensor = trace.tensors[entry.name], !tensor.scalars.isEmpty else { print("  \(name)\(shape)"); continue }
                 let stats = TensorSummary(tensor)

@@ -77,4 +77,61 @@ final class ClassifyCommandTests: XCTestCase {
             XCTAssertTrue(run.stdout.isEmpty)
         }
     }
+
+    /// The inside view and traces: one picture and one trace per label, each trace readable by
+    /// the trace commands; bad choices are refused before any work.
+    func testTheInsideViewAndTraces() throws {
+        let model = CLI.fixtures.appendingPathComponent("bart-mnli-tiny")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-classify-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pictures = folder.appendingPathComponent("pictures"), traces = folder.appendingPathComponent("traces")
+        let run = try CLI.run([
+            "classify", "one day I will see the world", "--labels", "travel,cooking,dancing", "--model", model.path, "--attention", "1.0",
+            "--out", pictures.path, "--trace", traces.path
+        ])
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("where the hypothesis looks in the premise, most (encoder layer 1, head 0):"), run.stdout)
+        XCTAssertTrue(run.stdout.split(separator: "\n").allSatisfy { $0.count <= 80 }, run.stdout)
+        for name in ["classify.png", "attention-1-travel.png", "attention-2-cooking.png", "attention-3-dancing.png"] {
+            let png = try Data(contentsOf: pictures.appendingPathComponent(name))
+            XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47], name)
+        }
+        let trace = traces.appendingPathComponent("1-travel")
+        let show = try CLI.run(["trace", "show", trace.path])
+        XCTAssertEqual(show.exitCode, 0, show.stderr)
+        XCTAssertTrue(show.stdout.contains("encoder.blocks.1.attn.pattern"), show.stdout)
+        XCTAssertFalse(show.stdout.contains("resid_post"), "only what the capture asked for: \(show.stdout)")
+        for part in ["encoder", "cross", "decoder"] {
+            let drawn = try CLI.run([
+                "attention", "--trace", trace.path, "--part", part, "--layer", "1", "--heads", "all", "--out",
+                folder.appendingPathComponent("\(part).png").path
+            ])
+            XCTAssertEqual(drawn.exitCode, 0, "\(part): \(drawn.stderr)")
+        }
+        // The built-in decoder: the position before each label token is the one that predicts it.
+        let likelihood = try CLI.run(["classify", "Mia lost her red ball. She felt", "--labels", "sad,very happy", "--attention", "3.mean"])
+        XCTAssertEqual(likelihood.exitCode, 0, likelihood.stderr)
+        XCTAssertTrue(
+            likelihood.stdout.contains("where the model looks as it predicts the label, most (layer 3, mean of"), likelihood.stdout)
+        XCTAssertTrue(likelihood.stdout.contains("→␣very: "), likelihood.stdout)
+        // Refused before any work, nothing written.
+        let blocked = folder.appendingPathComponent("blocked")
+        try FileManager.default.createDirectory(at: blocked, withIntermediateDirectories: true)
+        try Data("mine".utf8).write(to: blocked.appendingPathComponent("2-cooking"))
+        for (arguments, message) in [
+            (["--attention", "9.0"], "layer 9 is out of range: this model's encoder has layers 0 to 1"),
+            (["--attention", "1.7"], "head 7 is out of range"),
+            (["--attention", "one"], "should be LAYER.HEAD or LAYER.mean"),
+            (["--attention", "1.0", "--out", folder.appendingPathComponent("x.png").path], "give --out a folder"),
+            (["--trace", blocked.path], "2-cooking exists and is not a Lantern trace")
+        ] {
+            let refused = try CLI.run(
+                ["classify", "one day I will see the world", "--labels", "travel,cooking", "--model", model.path] + arguments)
+            XCTAssertNotEqual(refused.exitCode, 0)
+            XCTAssertTrue(refused.stderr.contains(message), "«\(message)» not in \(refused.stderr)")
+        }
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: blocked.path), ["2-cooking"], "the other label's trace was not written")
+        XCTAssertEqual(try String(contentsOf: blocked.appendingPathComponent("2-cooking"), encoding: .utf8), "mine")
+    }
 }

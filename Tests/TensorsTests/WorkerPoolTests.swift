@@ -21,7 +21,9 @@ final class WorkerPoolTests: XCTestCase {
 
     func testEveryPartRunsOnceWhenTheNumberOfPartsChanges() {
         let pool = WorkerPool.shared
-        pool.ensure(threads: 4)
+        let previous = Parallelism.threads
+        Parallelism.setThreads(4)
+        defer { Parallelism.setThreads(previous) }
         let runs = Atomic<Int>(0)
         var expected = 0
         var random = SplitMix64(seed: 9)
@@ -47,5 +49,32 @@ final class WorkerPoolTests: XCTestCase {
         // No part of an earlier job ran late, after its job had returned.
         usleep(10_000)
         XCTAssertEqual(runs.load(ordering: .relaxed), expected)
+    }
+
+    /// Asking for fewer threads than the pool has started splits over fewer. (The pool used to
+    /// split over every thread it had ever started, so `bench --threads 2 --threads 1`'s second
+    /// figure and every test after one that used 4 threads ran wider than asked.)
+    func testFewerThreadsAfterMoreSplitsOverFewer() {
+        let previous = Parallelism.threads
+        defer { Parallelism.setThreads(previous) }
+        Parallelism.setThreads(2)
+        XCTAssertEqual(WorkerPool.shared.width, 2)
+        Parallelism.setThreads(1)
+        XCTAssertEqual(WorkerPool.shared.width, 1)
+        let caller = pthread_self()
+        let elsewhere = Atomic<Int>(0)
+        WorkerPool.shared.run(parts: 2) { _ in
+            if pthread_equal(pthread_self(), caller) == 0 { elsewhere.add(1, ordering: .relaxed) }
+        }
+        XCTAssertEqual(elsewhere.load(ordering: .relaxed), 0, "with 1 thread asked for, a part ran on a helper")
+        Parallelism.setThreads(2)
+        var ranOnHelper = false
+        for _ in 0..<100 where !ranOnHelper {
+            WorkerPool.shared.run(parts: 2) { _ in
+                if pthread_equal(pthread_self(), caller) == 0 { elsewhere.add(1, ordering: .relaxed) }
+            }
+            ranOnHelper = elsewhere.load(ordering: .relaxed) > 0
+        }
+        XCTAssertTrue(ranOnHelper, "with 2 threads asked for, no part ever ran on a helper")
     }
 }
