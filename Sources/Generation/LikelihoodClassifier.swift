@@ -23,6 +23,8 @@ public struct LikelihoodClassifier {
         public var tokens: Int
         /// The run's ids: the prompt's, then the continuation's (the last `tokens` of them).
         public var ids: [Int] = []
+        /// How many of `ids` are the prompt's.
+        public var promptTokens: Int { ids.count - tokens }
         /// What the run recorded, when `classify` was asked to capture.
         public var records: [String: Tensor] = [:]
 

@@ -1,5 +1,8 @@
 import Foundation
+import Generation
 import Tensors
+import Tokenizers
+import Transformer
 
 /// Zero-shot classification as a bar chart: one bar per label, best first, its score at the
 /// bar's end, and the method that produced the scores (an NLI model's entailment, or a model's
@@ -116,5 +119,37 @@ extension ClassificationPicture {
         map.columnAxis = view.columnAxis
         map.notes.append("A row's remaining attention is on \(view.elsewhere).")
         return map
+    }
+}
+
+extension ClassificationAttention {
+    /// An NLI pair's inside view: where each hypothesis token looks in the premise, in the
+    /// encoder's layer `layer` (the pair's run must have recorded that layer's pattern).
+    public init?(
+        hypothesisOf pair: ZeroShotClassifier.Pair, tokenizer: any Tokenizer, layer: Int, head: Int?, model: String
+    ) {
+        guard let pattern = pair.records[RecordKind.encoderScope + RecordKind.pattern.name(layer: layer)] else { return nil }
+        self.init(
+            pattern: pattern, pieces: pair.ids.map { tokenizer.displayPiece($0) }, rows: pair.hypothesisTokens, columns: pair.premise,
+            layerName: "encoder layer \(layer)", head: head, question: "Where the hypothesis looks in the premise",
+            rowMeaning: "how much of that hypothesis token's attention is on each premise token", rowAxis: "hypothesis token ↓",
+            columnAxis: "premise token →", label: pair.label, model: model,
+            elsewhere: "the hypothesis itself and the special tokens <s> </s>")
+    }
+
+    /// A label's inside view under the likelihood method: where the positions that predict its
+    /// tokens look in the text. A token's probability is computed at the position before it, so
+    /// the text's last token predicts the label's first (the same row for every label).
+    public init?(
+        labelOf scored: LikelihoodClassifier.Scored, tokenizer: any Tokenizer, layer: Int, head: Int?, model: String
+    ) {
+        guard let pattern = scored.records[RecordKind.pattern.name(layer: layer)], scored.promptTokens >= 1 else { return nil }
+        let pieces = scored.ids.map { tokenizer.displayPiece($0) }
+        self.init(
+            pattern: pattern, pieces: pieces, rows: (scored.promptTokens - 1)..<(scored.ids.count - 1), columns: 0..<scored.promptTokens,
+            rowLabels: pieces[scored.promptTokens...].map { "→" + $0 }, layerName: "layer \(layer)", head: head,
+            question: "Where the model looks as it predicts the label",
+            rowMeaning: "the position that predicts that label token, and its attention on each text token", rowAxis: "predicting ↓",
+            columnAxis: "text token →", label: scored.label, model: model, elsewhere: "the label's own earlier tokens (after its first)")
     }
 }

@@ -19,6 +19,9 @@ public enum UserSetting: String, Sendable, CaseIterable {
     case weightFormat = "the weight format"
     case context = "the context length"
     case graphFormat = "the output format"
+    case scatterWords = "the list of words for the scatter"
+    case positions = "the number of positions"
+    case positionScheme = "the position scheme"
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var names: [UserSetting: String] = [:]

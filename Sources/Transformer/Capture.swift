@@ -71,6 +71,14 @@ public enum RecordKind: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// The layer of a full record name (`blocks.3.attn.z` → 3, `encoder.blocks.0.attn.q` → 0),
+    /// nil for records of the whole model (`embed`, `ln_final`).
+    public static func layer(ofRecordName fullName: String) -> Int? {
+        let name = fullName.hasPrefix(encoderScope) ? fullName.dropFirst(encoderScope.count) : Substring(fullName)
+        let parts = name.split(separator: ".", maxSplits: 2)
+        return parts.count == 3 && parts[0] == "blocks" ? Int(parts[1]) : nil
+    }
+
     /// The full record name for layer `layer`, e.g. `blocks.3.attn.pattern`.
     public func name(layer: Int?) -> String {
         if isPerLayer, let layer { return "blocks.\(layer).\(rawValue)" }

@@ -3,7 +3,6 @@ import Foundation
 import Generation
 import ModelHub
 import Rendering
-import Tensors
 import Tokenizers
 import Tracing
 import Transformer
@@ -28,8 +27,17 @@ struct ClassifyCommand: ParsableCommand {
             then the label), a softmax over the labels' log-probabilities. The output
             names the method used.
 
+            The inside view: --attention LAYER.HEAD (or LAYER.mean) shows where each
+            hypothesis token looks in the text (an NLI model's encoder), or where the
+            positions that predict each label token look (any other model: the text's
+            last token predicts the label's first); with --out a folder, one picture per
+            label beside the chart. --trace DIR saves each label's run as its own trace
+            (DIR/1-travel, DIR/2-cooking, …) for trace show, attention --trace and export.
+
             Examples:
               lantern classify "Mia lost her red ball. She felt" --labels sad,happy
+              lantern classify "Mia lost her red ball. She felt" --labels sad,happy \\
+                --attention 5.mean --out output/classify --trace output/classify-traces
               lantern classify "one day I will see the world" \\
                 --labels travel,cooking,dancing --model bart-large-mnli
               lantern classify "one day I will see the world" \\
@@ -123,25 +131,16 @@ struct ClassifyCommand: ParsableCommand {
                 text, labels: candidateLabels, template: template, multiLabel: multiLabel, capture: capture)
             if let folder = tracing.trace, let request {
                 for (index, pair) in result.pairs.enumerated() {
-                    var trace = Trace(
-                        forward: pair.ids, records: traced(pair.records, request: request, view: view), tokenizer: tokenizer,
-                        config: config, prompt: text + " ‖ " + pair.hypothesis, source: bundle.source, request: request)
-                    if let start = config.decoderStartTokenId {
-                        trace.metadata.decoderIds = [start] + pair.ids.dropLast()
-                        trace.metadata.decoderPieces = trace.metadata.decoderIds!.map { tokenizer.displayPiece($0) }
-                    }
+                    let trace = Trace(
+                        nliPair: pair, premise: text, tokenizer: tokenizer, config: config, source: bundle.source, request: request)
                     try writeTrace(trace, folder: folder, index: index, label: pair.label)
                 }
             }
-            let views = view.map { view in
-                result.pairs.map { pair in
-                    ClassificationAttention(
-                        pattern: pair.records[RecordKind.encoderScope + RecordKind.pattern.name(layer: view.layer)]!,
-                        pieces: pair.ids.map { tokenizer.displayPiece($0) }, rows: pair.hypothesisTokens, columns: pair.premise,
-                        layerName: "encoder layer \(view.layer)", head: view.head, question: "Where the hypothesis looks in the premise",
-                        rowMeaning: "how much of that hypothesis token's attention is on each premise token", rowAxis: "hypothesis token ↓",
-                        columnAxis: "premise token →", label: pair.label, model: modelName(bundle),
-                        elsewhere: "the hypothesis itself and the special tokens <s> </s>")
+            let views = try view.map { view in
+                try result.pairs.map { pair in
+                    try unwrap(
+                        ClassificationAttention(
+                            hypothesisOf: pair, tokenizer: tokenizer, layer: view.layer, head: view.head, model: modelName(bundle)))
                 }
             }
             let classes = nli.config.classLabels ?? []
@@ -182,28 +181,19 @@ struct ClassifyCommand: ParsableCommand {
         let template = hypothesisTemplate ?? LikelihoodClassifier.defaultTemplate
         let classifier = LikelihoodClassifier(generator: Generator(model: bundle.model, tokenizer: bundle.tokenizer))
         let result = try classifier.classify(text, labels: candidateLabels, template: template, capture: capture)
-        let promptTokens = (result.scored.first?.ids.count ?? 0) - (result.scored.first?.tokens ?? 0)
         if let folder = tracing.trace, let request {
             for (index, scored) in result.scored.enumerated() {
                 let trace = Trace(
-                    forward: scored.ids, records: traced(scored.records, request: request, view: view), tokenizer: bundle.tokenizer,
-                    config: config, prompt: result.prompt + scored.continuation, source: bundle.source, request: request)
+                    likelihoodOf: scored, prompt: result.prompt, tokenizer: bundle.tokenizer, config: config, source: bundle.source,
+                    request: request)
                 try writeTrace(trace, folder: folder, index: index, label: scored.label)
             }
         }
-        let views = view.map { view in
-            result.scored.map { scored in
-                // A label token's probability is computed at the position before it: the text's
-                // last token predicts the label's first token (the same row for every label).
-                let pieces = scored.ids.map { bundle.tokenizer.displayPiece($0) }
-                return ClassificationAttention(
-                    pattern: scored.records[RecordKind.pattern.name(layer: view.layer)]!, pieces: pieces,
-                    rows: (promptTokens - 1)..<(scored.ids.count - 1), columns: 0..<promptTokens,
-                    rowLabels: pieces[promptTokens...].map { "→" + $0 }, layerName: "layer \(view.layer)", head: view.head,
-                    question: "Where the model looks as it predicts the label",
-                    rowMeaning: "the position that predicts that label token, and its attention on each text token",
-                    rowAxis: "predicting ↓", columnAxis: "text token →", label: scored.label, model: modelName(bundle),
-                    elsewhere: "the label's own earlier tokens (after its first)")
+        let views = try view.map { view in
+            try result.scored.map { scored in
+                try unwrap(
+                    ClassificationAttention(
+                        labelOf: scored, tokenizer: bundle.tokenizer, layer: view.layer, head: view.head, model: modelName(bundle)))
             }
         }
         try draw(
@@ -257,11 +247,10 @@ struct ClassifyCommand: ParsableCommand {
         }
     }
 
-    /// The records a trace keeps: the run's, less the inside view's pattern when the capture did not ask for it.
-    private func traced(_ records: [String: Tensor], request: CaptureRequest, view: AttentionChoice?) -> [String: Tensor] {
-        guard let view, !request.spec.wants(.pattern, layer: view.layer) else { return records }
-        let added = RecordKind.pattern.name(layer: view.layer)
-        return records.filter { $0.key != added && $0.key != RecordKind.encoderScope + added }
+    /// The view of a run that recorded the layer asked for (it always does: the capture includes it).
+    private func unwrap(_ view: ClassificationAttention?) throws -> ClassificationAttention {
+        guard let view else { throw ValidationError("--attention: the run did not record that layer's attention") }
+        return view
     }
 
     private func writeTrace(_ trace: Trace, folder: String, index: Int, label: String) throws {

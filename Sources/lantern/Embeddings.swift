@@ -55,7 +55,6 @@ struct EmbeddingsCommand: ParsableCommand {
     var json = false
 
     /// Above this the heatmap's labels thin out and the scatter becomes a cloud of text.
-    static let maximumTokens = 64
 
     func validate() throws {
         if input.trace != nil, model.wasGiven || tokens != nil {
@@ -66,8 +65,8 @@ struct EmbeddingsCommand: ParsableCommand {
             guard words.count >= 2 else {
                 throw ValidationError("--tokens needs at least two words separated by commas, e.g. --tokens \"cat,dog,red\"")
             }
-            guard words.count <= Self.maximumTokens else {
-                throw ValidationError("--tokens has \(words.count) words: use at most \(Self.maximumTokens)")
+            guard words.count <= EmbeddingSelection.maximumTokens else {
+                throw ValidationError("--tokens has \(words.count) words: use at most \(EmbeddingSelection.maximumTokens)")
             }
         }
         if let out, out.lowercased().hasSuffix(".png") {
@@ -86,90 +85,14 @@ struct EmbeddingsCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let folder = input.traceFolder { return try runFromTrace(folder) }
-        let prompt = input.prompt ?? ""
-        let bundle = try model.load()
-        let table = bundle.model.tokenEmbeddingTable
-        let C = table.shape[1]
-        let tok = bundle.tokenizer
-        let name = URL(fileURLWithPath: bundle.source).lastPathComponent
-        func vector(_ id: Int) -> [Float] { Array(table.scalars[(id * C)..<((id + 1) * C)]) }
-
-        let ids = PromptEncoder.ids(for: prompt, tokenizer: tok)
-        guard ids.count <= Self.maximumTokens else {
-            throw ValidationError("the prompt is \(ids.count) tokens: use at most \(Self.maximumTokens) so every token keeps its label")
-        }
-        let heatmap = EmbeddingPicture.similarity(
-            vectors: ids.map(vector), pieces: ids.map { tok.displayPiece($0) },
-            model: name, prompt: prompt)
-
-        // The scatter's tokens: each distinct one once, so no two labels sit on the same point.
-        // A --tokens word that is split into several pieces is labelled "piece ← word".
-        var chosen: [(id: Int, label: String)] = []
-        if let tokens {
-            for word in Self.words(tokens) {
-                let encoded = tok.encode(word).filter { $0 != tok.beginningOfText }
-                guard let first = encoded.first else {
-                    throw ValidationError("--tokens: \"\(word)\" gives no token with this tokenizer; choose another word")
-                }
-                let piece = tok.displayPiece(first)
-                chosen.append((first, encoded.count > 1 ? "\(piece) ← \(word)" : piece))
-            }
+        let selection: EmbeddingSelection
+        if let folder = input.traceFolder {
+            selection = try EmbeddingSelection(trace: folder)
         } else {
-            chosen = ids.map { ($0, tok.displayPiece($0)) }
+            selection = try EmbeddingSelection(prompt: input.prompt ?? "", bundle: try model.load(), words: tokens.map(Self.words))
         }
-        var seen = Set<Int>()
-        chosen = chosen.filter { seen.insert($0.id).inserted }
-        guard chosen.count >= 2 else {
-            throw ValidationError(
-                "the PCA picture needs at least two different tokens, and there \(chosen.count == 1 ? "is one" : "are none"): "
-                    + "use a longer prompt or --tokens \"word1,word2,...\"")
-        }
-        let scatter = EmbeddingPicture.pca(
-            vectors: chosen.map { vector($0.id) }, pieces: chosen.map(\.label),
-            model: name, width: C)
-
-        try write(heatmap, scatter)
-        if json {
-            try printSimilarities(
-                pieces: ids.map { tok.displayPiece($0) }, vectors: ids.map(vector),
-                tokens: chosen.map(\.label), tokenVectors: chosen.map { vector($0.id) })
-        }
-    }
-
-    /// `{"pieces", "similarity" [P][P], "tokens", "token_similarity" [Q][Q]}`, cosines rounded to 4 places.
-    func printSimilarities(pieces: [String], vectors: [[Float]], tokens: [String], tokenVectors: [[Float]]) throws {
-        func matrix(_ vectors: [[Float]]) -> [[Double]] {
-            let flat = EmbeddingMath.cosineMatrix(vectors), P = vectors.count
-            return (0..<P).map { i in (0..<P).map { j in (Double(flat[i * P + j]) * 10_000).rounded() / 10_000 } }
-        }
-        try printJSON(["pieces": pieces, "similarity": matrix(vectors), "tokens": tokens, "token_similarity": matrix(tokenVectors)])
-    }
-
-    /// The pictures from a trace's `embed` record (`[position, C]`): the prompt's tokens.
-    func runFromTrace(_ folder: URL) throws {
-        let metadata = try TraceFile.readMetadata(folder)
-        let embed = try TraceFile.read(folder, metadata: metadata, names: ["embed"]).tensor("embed", folder: folder.path)
-        let C = embed.shape[1]
-        let count = min(metadata.promptIds.count, embed.shape[0], Self.maximumTokens)
-        let ids = Array(metadata.promptIds.prefix(count)), pieces = Array(metadata.pieces.prefix(count))
-        let vectors = (0..<count).map { Array(embed.scalars[($0 * C)..<(($0 + 1) * C)]) }
-        let name = URL(fileURLWithPath: metadata.model.source).lastPathComponent
-        let heatmap = EmbeddingPicture.similarity(vectors: vectors, pieces: pieces, model: name, prompt: metadata.prompt)
-        var seen = Set<Int>()
-        let distinct = (0..<count).filter { seen.insert(ids[$0]).inserted }
-        guard distinct.count >= 2 else {
-            throw ValidationError("the trace's prompt has fewer than two different tokens: the PCA picture needs at least two")
-        }
-        let scatter = EmbeddingPicture.pca(
-            vectors: distinct.map { vectors[$0] }, pieces: distinct.map { pieces[$0] },
-            model: name, width: C)
-        try write(heatmap, scatter)
-        if json {
-            try printSimilarities(
-                pieces: pieces, vectors: vectors, tokens: distinct.map { pieces[$0] },
-                tokenVectors: distinct.map { vectors[$0] })
-        }
+        try write(selection.similarityPicture, selection.pcaPicture)
+        if json { try printEncodable(selection.numbers) }
     }
 
     func write(_ heatmap: Heatmap, _ scatter: ScatterPlot) throws {

@@ -19,7 +19,8 @@ enum LanternEntry {
     static let flagNames: [UserSetting: String] = [
         .capture: "--capture", .layers: "--layers", .captureBudget: "--capture-budget", .maxNewTokens: "--max-new-tokens",
         .model: "--model", .tokenizer: "--tokenizer", .output: "--out", .traceFolder: "--trace", .weightFormat: "--weights",
-        .context: "--context", .graphFormat: "--format"
+        .context: "--context", .graphFormat: "--format", .scatterWords: "--tokens",
+        .positions: "--positions", .positionScheme: "--scheme"
     ]
 
     /// `Lantern.main()`, except that a `ValidationError` thrown while a subcommand runs (a flag

@@ -105,56 +105,9 @@ struct PositionsCommand: ParsableCommand {
 
     /// The tables asked for: from the model when one is given, else from --width.
     func positionTables() throws -> [PositionTable] {
-        var config: TransformerConfig?
-        var learned: (table: PositionTable, name: String)?
-        var name = "no model"
-        if let model {
-            let bundle = try ModelBundle.load(model: try ModelHub.resolveModelArgument(model), tokenizer: tokenizer)
-            config = bundle.model.config
-            name = URL(fileURLWithPath: bundle.source).lastPathComponent
-            guard positions <= bundle.model.config.contextLength else {
-                throw ValidationError(
-                    "--positions \(positions) is out of range: \(name) has a context of "
-                        + "\(bundle.model.config.contextLength) positions, so use 2 to \(bundle.model.config.contextLength)")
-            }
-            if let table = bundle.model.learnedPositionTable {
-                learned = (
-                    PositionTable.learned(
-                        table, positions: positions,
-                        origin: "\(name), width \(bundle.model.config.width)"), name
-                )
-            }
-        }
-        let C = width ?? config?.width ?? 64
-        let sinusoidal = PositionTable.sinusoidal(
-            positions: positions, width: C,
-            origin: config == nil ? "width \(C)" : "width \(C) as in \(name)")
-        var rotary = PositionTable.rotary(
-            positions: positions, headSize: width ?? 64, theta: 10000,
-            origin: "head size \(width ?? 64), θ = 10000")
-        if let config, case .rotary(let theta, _) = config.positional {
-            let scaled = config.rotaryScaling == .none ? "" : ", scaling \(config.rotaryScaling)"
-            rotary = PositionTable.rotary(
-                positions: positions, headSize: config.headSize, theta: theta,
-                scaling: config.rotaryScaling,
-                origin: "\(name): head size \(config.headSize), θ = \(format(theta))\(scaled)")
-        }
-        switch scheme {
-        case "learned":
-            guard let learned else {
-                throw ValidationError(
-                    "\(name) has no learned position table: it is a \(config?.family.rawValue ?? "") model that "
-                        + "uses rotary positions (RoPE); try --scheme rotary")
-            }
-            return [learned.table]
-        case "sinusoidal": return [sinusoidal]
-        case "rotary": return [rotary]
-        default: return (learned.map { [$0.table] } ?? []) + [sinusoidal, rotary]
-        }
-    }
-
-    func format(_ value: Float) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
+        let bundle = try model.map { try ModelBundle.load(model: try ModelHub.resolveModelArgument($0), tokenizer: tokenizer) }
+        return try PositionTableSelection.tables(
+            schemes: PositionScheme(rawValue: scheme), positions: positions, width: width, bundle: bundle)
     }
 
     /// `--out` as a .png file (the chart goes beside it as NAME-similarity.png), else a folder (default output/).

@@ -39,16 +39,13 @@ final class ClassificationAttentionTests: XCTestCase {
             XCTAssertEqual([pair.premise.lowerBound, pair.premise.upperBound], expected.premise)
             XCTAssertEqual([pair.hypothesisTokens.lowerBound, pair.hypothesisTokens.upperBound], expected.hypothesis_tokens)
             let attention = try XCTUnwrap(expected.encoder_attention_1)
-            let pattern = try XCTUnwrap(pair.records["encoder.blocks.1.attn.pattern"])
-            func view(head: Int?) -> ClassificationAttention {
-                ClassificationAttention(
-                    pattern: pattern, pieces: pair.ids.map { tokenizer.displayPiece($0) }, rows: pair.hypothesisTokens,
-                    columns: pair.premise, layerName: "encoder layer 1", head: head, question: "Where the hypothesis looks in the premise",
-                    rowMeaning: "", rowAxis: "hypothesis token ↓", columnAxis: "premise token →", label: pair.label, model: "fixture",
-                    elsewhere: "")
+            XCTAssertNotNil(pair.records["encoder.blocks.1.attn.pattern"])
+            func view(head: Int?) throws -> ClassificationAttention {
+                try XCTUnwrap(ClassificationAttention(hypothesisOf: pair, tokenizer: tokenizer, layer: 1, head: head, model: "fixture"))
             }
+            XCTAssertNil(ClassificationAttention(hypothesisOf: pair, tokenizer: tokenizer, layer: 0, head: nil, model: "fixture"))
             for (h, rows) in attention.enumerated() {
-                let weights = view(head: h).weights, flat = rows.flatMap { $0 }
+                let weights = try view(head: h).weights, flat = rows.flatMap { $0 }
                 XCTAssertEqual(weights.count, flat.count)
                 for (a, b) in zip(weights, flat) {
                     XCTAssertEqual(a, b, accuracy: 1e-5)
@@ -56,7 +53,7 @@ final class ClassificationAttentionTests: XCTestCase {
                 }
             }
             // The mean over heads, and each row's strongest premise token.
-            let mean = view(head: nil)
+            let mean = try view(head: nil)
             let K = pair.premise.count
             for (i, strongest) in mean.strongest.enumerated() {
                 let row = (0..<K).map { c in attention.reduce(Float(0)) { $0 + $1[i][c] } / Float(attention.count) }

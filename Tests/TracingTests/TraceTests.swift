@@ -75,6 +75,24 @@ final class TraceTests: XCTestCase {
         XCTAssertEqual(CaptureRequest().recordedKinds(config: llama).map(\.rawValue), ["attn.pattern", "embed"])
     }
 
+    /// A run that recorded more than a trace asked for keeps only what was asked: by kind, and
+    /// per-layer kinds by layer (the encoder's `encoder.` records too).
+    func testATraceKeepsOnlyTheRecordsItAskedFor() throws {
+        XCTAssertEqual(RecordKind.layer(ofRecordName: "blocks.11.attn.pattern"), 11)
+        XCTAssertEqual(RecordKind.layer(ofRecordName: "encoder.blocks.0.attn.q"), 0)
+        XCTAssertNil(RecordKind.layer(ofRecordName: "embed"))
+        XCTAssertNil(RecordKind.layer(ofRecordName: "encoder.embed"))
+        let one = Tensor(shape: [1], scalars: [0])
+        let records = [
+            "embed": one, "blocks.0.attn.pattern": one, "blocks.1.attn.pattern": one, "encoder.blocks.1.attn.pattern": one,
+            "blocks.1.resid_post": one
+        ]
+        let request = CaptureRequest(kinds: [.embed, .pattern], layers: [1])
+        XCTAssertEqual(
+            request.kept(records).keys.sorted(), ["blocks.1.attn.pattern", "embed", "encoder.blocks.1.attn.pattern"])
+        XCTAssertEqual(CaptureRequest(kinds: [.residPost]).kept(records).keys.sorted(), ["blocks.1.resid_post"])
+    }
+
     func testWriteReadRoundTripAndNumPyFiles() throws {
         let bundle = try TraceFixtures.bundle()
         let (result, session) = try Generator(model: bundle.model, tokenizer: bundle.tokenizer)
