@@ -22,6 +22,12 @@ public enum UserSetting: String, Sendable, CaseIterable {
     case scatterWords = "the list of words for the scatter"
     case positions = "the number of positions"
     case positionScheme = "the position scheme"
+    case layerCount = "the number of layers"
+    case headCount = "the number of heads"
+    case width = "the width"
+    case objective = "the objective"
+    case vocabularySize = "the vocabulary size"
+    case steps = "the number of steps"
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var names: [UserSetting: String] = [:]

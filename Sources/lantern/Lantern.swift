@@ -20,7 +20,8 @@ enum LanternEntry {
         .capture: "--capture", .layers: "--layers", .captureBudget: "--capture-budget", .maxNewTokens: "--max-new-tokens",
         .model: "--model", .tokenizer: "--tokenizer", .output: "--out", .traceFolder: "--trace", .weightFormat: "--weights",
         .context: "--context", .graphFormat: "--format", .scatterWords: "--tokens",
-        .positions: "--positions", .positionScheme: "--scheme"
+        .positions: "--positions", .positionScheme: "--scheme", .layerCount: "--layers", .headCount: "--heads", .width: "--width",
+        .objective: "--objective", .vocabularySize: "--vocab-size", .steps: "--steps"
     ]
 
     /// `Lantern.main()`, except that a `ValidationError` thrown while a subcommand runs (a flag

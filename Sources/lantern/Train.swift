@@ -72,23 +72,12 @@ struct TrainCommand: ParsableCommand {
                   --out output/my-translator --context 64 --steps 1500
             """)
 
-    /// What the model learns: the next token (a GPT-2), masked tokens (a BERT) or a pair's
-    /// target from its source (a BART).
-    enum Objective: String, ExpressibleByArgument, CaseIterable {
-        case nextToken = "next-token"
-        case mlm
-        case seq2seq
-
-        /// Objectives whose tokenizer is a WordPiece vocabulary built from the text.
-        var usesWordPiece: Bool { self != .nextToken }
-    }
-
     @Option(
         name: .customLong("objective"),
         help: ArgumentHelp(
             "next-token (a GPT-2 decoder, the default), mlm (a BERT encoder learning masked words) or seq2seq (a BART learning source→target pairs); with --resume, the run's own.",
             valueName: "next-token|mlm|seq2seq"))
-    var objectiveGiven: Objective?
+    var objectiveGiven: TrainingObjectiveKind?
 
     @Option(name: .long, help: ArgumentHelp("A UTF-8 text file, or a folder of .txt files.", valueName: "file|dir"))
     var data: String
@@ -235,108 +224,38 @@ struct TrainCommand: ParsableCommand {
         let start = try initFrom.map(loadStartingModel)
         // The model has one row per tokenizer entry; a resumed run must see the same tokenizer.
         let saved = resume ? try TrainingRun.checkpointConfig(in: folder) : start?.model.config
-        let objective: Objective =
-            saved.map { $0.family == .bert ? .mlm : $0.family == .bart ? .seq2seq : .nextToken } ?? objectiveGiven ?? .nextToken
-        if let objectiveGiven, objectiveGiven != objective {
-            throw ValidationError(
-                "--objective \(objectiveGiven.rawValue) differs from the run in \(out) (\(objective.rawValue)); leave it out")
-        }
-        let tokenizer: any Tokenizer, writeTokenizer: () throws -> Void
-        var ids: [Int32]
-        var scored: [Bool]? = nil
+        let source = resume ? "the run in \(out)" : "--init-from \(initFrom ?? "")"
+        let objective = try TrainingPlan.objective(checkpoint: saved, asked: objectiveGiven, source: source)
         if objective != .nextToken, text.utf8.count != markedText.utf8.count {
             printError("note: the text's unscored-span marks are left out: they only change next-token training")
         }
-        if objective == .mlm {
-            let wordPiece: WordPieceTokenizer
-            (wordPiece, writeTokenizer) = try prepareWordPiece(text: text, folder: folder)
-            tokenizer = wordPiece
-            printError("tokenizing \(text.utf8.count) bytes…")
-            ids = MaskedLanguageSetup.tokens(of: text, tokenizer: wordPiece)
-        } else if objective == .seq2seq {
-            let pairs = try SequenceToSequenceSetup.pairs(of: text)
-            let wordPiece: WordPieceTokenizer
-            (wordPiece, writeTokenizer) = try prepareWordPiece(text: text, folder: folder)
-            tokenizer = wordPiece
-            printError("tokenizing \(pairs.count) pairs…")
-            ids = SequenceToSequenceSetup.tokens(of: pairs, tokenizer: wordPiece, format: SequenceToSequenceSetup.format(for: wordPiece))
+        let tokenizer: any Tokenizer, writeTokenizer: () throws -> Void
+        if objective.usesWordPiece {
+            (tokenizer, writeTokenizer) = try prepareWordPiece(text: text, folder: folder)
         } else {
             (tokenizer, writeTokenizer) = try prepareTokenizer(text: text, folder: folder, given: start?.folder.path ?? self.tokenizer)
-            printError("tokenizing \(text.utf8.count) bytes…")
-            (ids, scored) = try UnscoredSpans.tokens(of: markedText, tokenizer: tokenizer)
-            if let scored {
-                let unscored = scored.count - scored.filter { $0 }.count
-                printError("\(unscored) of \(scored.count) tokens are in unscored spans: read, not trained to be written")
-            }
         }
-        if let saved {
-            // The shape is the checkpoint's: a different one typed with it would be ignored silently.
-            let source = resume ? "the run in \(out)" : "--init-from \(initFrom ?? "")"
-            for (flag, given, actual) in [
-                ("--layers", layersGiven, saved.layers), ("--heads", headsGiven, saved.heads),
-                ("--width", widthGiven, saved.width), ("--context", contextGiven, saved.contextLength)
-            ] {
-                if let given, given != actual {
-                    throw ValidationError(
-                        "\(flag) \(given) differs from \(source) (\(flag.dropFirst(2)) \(actual)): its shape is kept; leave out \(flag)")
-                }
-            }
+        printError("tokenizing \(text.utf8.count) bytes…")
+        var (ids, scored) = try TrainingPlan.tokens(markedText: markedText, objective: objective, tokenizer: tokenizer)
+        if let scored {
+            let unscored = scored.count - scored.filter { $0 }.count
+            printError("\(unscored) of \(scored.count) tokens are in unscored spans: read, not trained to be written")
         }
-        let vocabulary = saved?.vocabularySize ?? tokenizer.vocabularySize
-        if let bad = ids.first(where: { Int($0) >= vocabulary }) {
-            throw ValidationError(
-                "the tokenizer produced id \(bad), outside the model's vocabulary of \(vocabulary): "
-                    + "use a tokenizer with at most \(vocabulary) entries, or a larger --vocab-size")
-        }
+        if let saved { try TrainingPlan.checkShape((layersGiven, headsGiven, widthGiven, contextGiven), checkpoint: saved, source: source) }
+        try TrainingPlan.checkVocabulary(ids, vocabulary: saved?.vocabularySize ?? tokenizer.vocabularySize)
         let stream = try TokenStream(tokens: ids, scored: scored, context: saved?.contextLength ?? context)
         ids = []
         scored = nil
 
         let run: TrainingRun
         if resume {
-            run = try TrainingRun.resume(from: folder, stream: stream)
-            // Without --steps a resume keeps the saved plan, so the schedule goes on where it was.
-            if let steps, steps != run.settings.steps {
-                guard steps > run.stepsDone else {
-                    throw ValidationError(
-                        "--steps \(steps) is not more than the \(run.stepsDone) steps the run in \(out) has done: "
-                            + "give a larger --steps, or leave it out to keep the plan of \(run.settings.steps)")
-                }
-                try run.setTotalSteps(steps)
-            }
-            guard !run.isFinished else {
-                throw ValidationError(
-                    "the run in \(out) already finished its \(run.settings.steps) steps; pass a larger --steps to continue it")
-            }
+            run = try TrainingPlan.resume(from: folder, stream: stream, steps: steps)
             printError("resuming at step \(run.stepsDone) of \(run.settings.steps)")
         } else {
-            if let start {
-                printError("fine-tuning \(start.folder.path) (its weights and tokenizer; the optimiser starts afresh)")
-                run = try TrainingRun(startingFrom: start.model, settings: settings, stream: stream)
-            } else if objective == .seq2seq, let wordPiece = tokenizer as? WordPieceTokenizer {
-                var settings = settings
-                let format = SequenceToSequenceSetup.format(for: wordPiece)
-                settings.objective = .sequenceToSequence(format)
-                run = try TrainingRun(
-                    config: SequenceToSequenceSetup.config(
-                        layers: layers, heads: heads, width: width, context: context, vocabulary: wordPiece.vocabularySize,
-                        format: format, padding: wordPiece.padding),
-                    settings: settings, stream: stream)
-            } else if objective == .mlm, let wordPiece = tokenizer as? WordPieceTokenizer {
-                var settings = settings
-                settings.objective = .maskedLanguage(try MaskedLanguageSetup.policy(for: wordPiece))
-                run = try TrainingRun(
-                    config: MaskedLanguageSetup.config(
-                        layers: layers, heads: heads, width: width, context: context, vocabulary: wordPiece.vocabularySize,
-                        padding: wordPiece.padding),
-                    settings: settings, stream: stream)
-            } else {
-                run = try TrainingRun(
-                    config: .gpt2(
-                        layers: layers, heads: heads, width: width,
-                        vocabularySize: tokenizer.vocabularySize, contextLength: context),
-                    settings: settings, stream: stream)
-            }
+            if let start { printError("fine-tuning \(start.folder.path) (its weights and tokenizer; the optimiser starts afresh)") }
+            run = try TrainingPlan.freshRun(
+                objective: objective, tokenizer: tokenizer, shape: ModelShape(layers: layers, heads: heads, width: width, context: context),
+                settings: settings, stream: stream, startingFrom: start?.model)
             do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
                 throw ValidationError("cannot create \(out): \(PlainError.blockedFolder(folder) ?? PlainError.reason(error))")
             }
@@ -553,3 +472,5 @@ extension TrainCommand {
         return (try vocabulary.tokenizer(), { try vocabulary.write(to: folder) })
     }
 }
+
+extension TrainingObjectiveKind: ExpressibleByArgument {}
