@@ -61,13 +61,40 @@ public struct LensPicture: Sendable {
         if !lens.predictsNextToken { legend = Self.encoderLegend }
     }
 
+    /// A long input wraps into bands of at most this many positions, one under the other, so the
+    /// picture stays about 1,300 px wide at any length (152 tokens drew 12,083 px in one row).
+    public static let maximumBandColumns = 16
+    /// Space between one band's last row and the next band's grid: its header and column labels.
+    static let bandGap = 52
+
+    /// The lens of `prompt` run through `model` (its name or path), titled the same wherever it
+    /// is drawn; a long prompt is cut in the subtitle (the grid shows every token).
+    public init(lens: LogitLens, piece: (Int) -> String, model: String, prompt: String) {
+        let flat = prompt.replacingOccurrences(of: "\n", with: " ")
+        let excerpt = flat.count > 80 ? String(flat.prefix(79)) + "…" : flat
+        self.init(
+            lens: lens, piece: piece, title: "Logit lens: the top prediction after each layer",
+            subtitle: "\(URL(fileURLWithPath: model).lastPathComponent) · \"\(excerpt)\" · \(lens.tokens.count) tokens, "
+                + "\(lens.layers.filter { $0.layer >= 0 }.count) layers")
+    }
+
     public struct Layout: Sendable, Equatable {
         public var width: Int, height: Int
         public var gridX: Int, gridY: Int
         public var barX: Int, barHeight: Int
         public var legendY: Int
+        /// Positions per band, and how far down each band starts after the previous one.
+        public var bandColumns: Int, bandStride: Int
+        public var bands: Int
+
+        /// Band `band`'s grid top.
+        public func bandY(_ band: Int) -> Int { gridY + band * bandStride }
+
         public func cellRect(row: Int, col: Int) -> (x: Int, y: Int, width: Int, height: Int) {
-            (gridX + col * LensPicture.cellWidth, gridY + row * LensPicture.cellHeight, LensPicture.cellWidth, LensPicture.cellHeight)
+            (
+                gridX + col % bandColumns * LensPicture.cellWidth, bandY(col / bandColumns) + row * LensPicture.cellHeight,
+                LensPicture.cellWidth, LensPicture.cellHeight
+            )
         }
     }
 
@@ -93,16 +120,29 @@ public struct LensPicture: Sendable {
         y += 20  // column axis name
         let gridY = y + 12 + 22  // column labels (one line, horizontal)
         let gridX = m + rowLabelWidth + 10
-        let gridW = N * Self.cellWidth, gridH = R * Self.cellHeight
+        // As many bands as needed, the positions shared out evenly (49 → 13, 13, 13, 10, not 16, 16, 16, 1).
+        let bands = max(1, (N + Self.maximumBandColumns - 1) / Self.maximumBandColumns)
+        let bandColumns = max(1, (N + bands - 1) / bands)
+        let gridW = bandColumns * Self.cellWidth, gridH = R * Self.cellHeight
+        let bandStride = gridH + Self.bandGap
         let barHeight = max(gridH, 150)
         let barX = gridX + gridW + 28
-        let legendY = gridY + max(gridH, barHeight) + 26
+        let legendY = gridY + max((bands - 1) * bandStride + gridH, barHeight) + 26
         let height = legendY + legend.count * 18 + m
         let textWidth =
             ([bold.width(title, size: 16), font.width(subtitle ?? "", size: 12)]
             + legend.map { font.width($0, size: 12) }).max() ?? 0
         let width = max(barX + 16 + 8 + font.width("0.00", size: 12) + 20 + m, textWidth + 2 * m)
-        return Layout(width: width, height: height, gridX: gridX, gridY: gridY, barX: barX, barHeight: barHeight, legendY: legendY)
+        return Layout(
+            width: width, height: height, gridX: gridX, gridY: gridY, barX: barX, barHeight: barHeight, legendY: legendY,
+            bandColumns: bandColumns, bandStride: bandStride, bands: bands)
+    }
+
+    /// "positions 17–32 of 152" over a band of a long input; nil when it all fits in one band.
+    func bandHeader(_ band: Int, _ l: Layout) -> String? {
+        guard l.bands > 1 else { return nil }
+        let first = band * l.bandColumns, last = min(columnLabels.count, first + l.bandColumns)
+        return first + 1 == last ? "position \(last) of \(columnLabels.count)" : "positions \(first + 1)–\(last) of \(columnLabels.count)"
     }
 
     public func render() throws -> Canvas {
@@ -115,20 +155,27 @@ public struct LensPicture: Sendable {
             canvas.text(subtitle, x: m, y: m + 14 + 20, size: 12, color: Palette.secondaryText, font: font)
         }
         canvas.text(Self.columnAxis, x: l.gridX, y: l.gridY - 34, size: 12, color: Palette.text, font: bold)
-        canvas.text(Self.rowAxis, x: l.gridX - 10, y: l.gridY - 8, size: 12, color: Palette.text, font: bold, anchor: .right)
         let inner = Self.cellWidth - 6
+        for band in 0..<l.bands {
+            let top = l.bandY(band)
+            if let header = bandHeader(band, l) {
+                // The first band's header sits after the axis name; later ones on their own line.
+                let x = band == 0 ? l.gridX + bold.width(Self.columnAxis, size: 12) + 16 : l.gridX
+                canvas.text(header, x: x, y: top - 34, size: 12, color: Palette.secondaryText, font: font)
+            }
+            canvas.text(Self.rowAxis, x: l.gridX - 10, y: top - 8, size: 12, color: Palette.text, font: bold, anchor: .right)
+            for (row, label) in rowLabels.enumerated() {
+                canvas.text(
+                    label, x: l.gridX - 10, y: top + row * Self.cellHeight + Self.cellHeight / 2 + 5, size: Self.labelSize,
+                    color: Palette.text, font: font, anchor: .right)
+            }
+        }
         // Column labels: the input token, centred over its column.
         for (col, label) in columnLabels.enumerated() {
             let r = l.cellRect(row: 0, col: col)
             canvas.text(
                 shortened(label, maxWidth: inner, size: Self.labelSize, font: font), x: r.x + r.width / 2,
-                y: l.gridY - 8, size: Self.labelSize, color: Palette.text, font: font, anchor: .center)
-        }
-        for (row, label) in rowLabels.enumerated() {
-            let r = l.cellRect(row: row, col: 0)
-            canvas.text(
-                label, x: l.gridX - 10, y: r.y + r.height / 2 + 5, size: Self.labelSize, color: Palette.text,
-                font: font, anchor: .right)
+                y: r.y - 8, size: Self.labelSize, color: Palette.text, font: font, anchor: .center)
         }
         // The cells: viridis of the probability, the piece written in black or white to stay readable.
         for (row, line) in cells.enumerated() {
@@ -143,20 +190,21 @@ public struct LensPicture: Sendable {
                     y: r.y + r.height / 2 + 5, size: Self.pieceSize, color: ink, font: font, anchor: .center)
             }
         }
-        // Thin white separators between cells, then the frame.
-        for col in 1..<max(1, columnLabels.count) {
-            canvas.fillRect(
-                x: l.gridX + col * Self.cellWidth, y: l.gridY, width: 1, height: rowLabels.count * Self.cellHeight,
-                Palette.background)
+        // Thin white separators between cells, then each band's frame.
+        for band in 0..<l.bands {
+            let top = l.bandY(band)
+            let columns = min(l.bandColumns, columnLabels.count - band * l.bandColumns)
+            for col in 1..<max(1, columns) {
+                canvas.fillRect(
+                    x: l.gridX + col * Self.cellWidth, y: top, width: 1, height: rowLabels.count * Self.cellHeight, Palette.background)
+            }
+            for row in 1..<max(1, rowLabels.count) {
+                canvas.fillRect(x: l.gridX, y: top + row * Self.cellHeight, width: columns * Self.cellWidth, height: 1, Palette.background)
+            }
+            canvas.strokeRect(
+                x: l.gridX - 1, y: top - 1, width: columns * Self.cellWidth + 2, height: rowLabels.count * Self.cellHeight + 2,
+                Palette.frame)
         }
-        for row in 1..<max(1, rowLabels.count) {
-            canvas.fillRect(
-                x: l.gridX, y: l.gridY + row * Self.cellHeight, width: columnLabels.count * Self.cellWidth, height: 1,
-                Palette.background)
-        }
-        canvas.strokeRect(
-            x: l.gridX - 1, y: l.gridY - 1, width: columnLabels.count * Self.cellWidth + 2,
-            height: rowLabels.count * Self.cellHeight + 2, Palette.frame)
         canvas.colorBar(scale, x: l.barX, y: l.gridY, height: l.barHeight, title: "probability", font: font, bold: bold)
         for (i, line) in legend.enumerated() {
             canvas.text(line, x: m, y: l.legendY + i * 18, size: 12, color: Palette.secondaryText, font: font)

@@ -70,17 +70,13 @@ public struct TraceExport {
         } else if !present.contains(where: { $0.hasSuffix(".resid_post") }) {
             skipped.append("logit lens: the trace has no resid_post records (record them: add +resid_post to \(UserSetting.capture))")
         } else if let bundle {
-            let name = URL(fileURLWithPath: metadata.model.source).lastPathComponent
             jobs.append(
                 Job(name: "lens.png", usesModel: true) {
                     let names = present.intersection(LogitLens.requiredRecords(config: bundle.model.config))
                     let lens = try LogitLens(
                         trace: try TraceFile.read(folder, metadata: metadata, names: names), model: bundle.model, folder: folder.path)
                     return try LensPicture(
-                        lens: lens, piece: { bundle.tokenizer.displayPiece($0) },
-                        title: "Logit lens: the top prediction after each layer",
-                        subtitle: "\(name) · \"\(metadata.prompt)\" · \(lens.tokens.count) tokens, "
-                            + "\(lens.layers.filter { $0.layer >= 0 }.count) layers"
+                        lens: lens, piece: { bundle.tokenizer.displayPiece($0) }, model: metadata.model.source, prompt: metadata.prompt
                     ).render()
                 })
         } else {

@@ -108,11 +108,7 @@ struct LensCommand: ParsableCommand {
         if let folder = fromTrace, let metadata = try? TraceFile.readMetadata(URL(fileURLWithPath: folder)) {
             text = metadata.prompt
         }
-        let name = URL(fileURLWithPath: source).lastPathComponent
-        let picture = LensPicture(
-            lens: lens, piece: { tokenizer.displayPiece($0) },
-            title: "Logit lens: the top prediction after each layer",
-            subtitle: "\(name) · \"\(text)\" · \(lens.tokens.count) tokens, \(lens.layers.filter { $0.layer >= 0 }.count) layers")
+        let picture = LensPicture(lens: lens, piece: { tokenizer.displayPiece($0) }, model: source, prompt: text)
         let target = out ?? "output"
         let url =
             target.lowercased().hasSuffix(".png")

@@ -163,4 +163,34 @@ final class EmbeddingPictureTests: XCTestCase {
                 image, x: layout.gridX..<layout.gridX + 3 * LensPicture.cellWidth,
                 y: layout.gridY - 22..<layout.gridY - 2), 40)
     }
+
+    /// A long input wraps into bands of at most 16 positions (evenly shared), one under the
+    /// other: 500 positions stay under 1,500 px wide, every cell in its band, every band labelled.
+    func testALongLensWrapsIntoBands() throws {
+        let N = 500
+        let cells = (0..<3).map { row in (0..<N).map { LensGridCell(piece: "p\($0)", probability: Float(($0 + row) % 10) / 10) } }
+        let picture = LensPicture(
+            cells: cells, rowLabels: ["embed", "layer 0", "layer 1"], columnLabels: (0..<N).map { "t\($0)" },
+            title: "Logit lens: long", subtitle: "hand-made")
+        let layout = try picture.layout()
+        XCTAssertEqual(layout.bands, 32)
+        XCTAssertEqual(layout.bandColumns, 16)
+        XCTAssertLessThan(layout.width, 1500)
+        let image = try roundTrip(try picture.render(), "lens-long.png")
+        XCTAssertEqual(image.height, layout.height)
+        for col in [0, 15, 16, 250, 499] {
+            let r = layout.cellRect(row: 2, col: col)
+            XCTAssertLessThan(r.x + r.width, image.width)
+            XCTAssertLessThan(r.y + r.height, layout.legendY)
+            XCTAssertEqual(image.pixel(r.x + 3, r.y + 3), Colormap.viridis.color(cells[2][col].probability), "position \(col)")
+            // Its token's label above its band's first row.
+            let top = layout.cellRect(row: 0, col: col)
+            XCTAssertGreaterThan(Self.darkPixels(image, x: top.x..<top.x + top.width, y: top.y - 22..<top.y - 2), 10, "label of \(col)")
+        }
+        // 49 positions share out as 13, 13, 13, 10 rather than 16, 16, 16, 1.
+        let short = LensPicture(
+            cells: [(0..<49).map { _ in LensGridCell(piece: "x", probability: 0.5) }], rowLabels: ["embed"],
+            columnLabels: (0..<49).map { "t\($0)" }, title: "t")
+        XCTAssertEqual(try short.layout().bandColumns, 13)
+    }
 }
