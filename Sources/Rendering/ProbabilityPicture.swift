@@ -8,8 +8,10 @@ import Generation
 /// One recorded step with what is needed to label it.
 public struct ProbabilitySource: Sendable {
     public var step: SamplingStep
-    /// 0 is the first generated token.
+    /// 0 is the first generated token (shown as step 1, as everywhere).
     public var index: Int
+    /// The step's number as people count: 1 is the first generated token.
+    public var number: Int { index + 1 }
     /// Display piece (spaces as ␣) of a token id.
     public var pieces: [Int: String]
     public var model: String
@@ -87,7 +89,7 @@ public enum ProbabilityPicture {
             notes.append("The token taken at this step, \(chosen), is not among these (rank \(step.chosenRank)).")
         }
         return BarChart(
-            title: "Next-token probabilities · step \(source.index) · \(source.modelName)",
+            title: "Next-token probabilities · step \(source.number) · \(source.modelName)",
             subtitles: [
                 "After \(source.contextExcerpt): the model's softmax (temperature 1), top \(candidates.count) tokens; ␣ is a space"
             ],
@@ -161,7 +163,7 @@ public enum ProbabilityPicture {
 
     static func funnelTitle(_ source: ProbabilitySource) -> [String] {
         [
-            "Sampling funnel · step \(source.index) · \(source.modelName)",
+            "Sampling funnel · step \(source.number) · \(source.modelName)",
             "After \(source.contextExcerpt) — \(source.settingsLine)",
             "Left to right: the filters in the order they apply; grey bars were cut; ▶ orange is the chosen token; ␣ is a space"
         ]

@@ -60,8 +60,11 @@ public struct TraceExport {
             for index in metadata.steps.indices {
                 let source = ProbabilitySource(trace: metadata, step: index, tokenizer: bundle?.tokenizer)
                 let top = min(top, max(source.step.topLogits.count, 1))
-                jobs.append(Job(name: "probs-step\(index).png") { try ProbabilityPicture.distribution(source, top: top).render() })
-                jobs.append(Job(name: "funnel-step\(index).png") { try ProbabilityPicture.funnel(source, top: top) })
+                // Steps count from 1, zero-padded so that file listings sort them in order (step02 before step10).
+                let digits = String(metadata.steps.count).count
+                let number = String(repeating: "0", count: max(0, digits - String(index + 1).count)) + String(index + 1)
+                jobs.append(Job(name: "probs-step\(number).png") { try ProbabilityPicture.distribution(source, top: top).render() })
+                jobs.append(Job(name: "funnel-step\(number).png") { try ProbabilityPicture.funnel(source, top: top) })
             }
         }
 

@@ -18,8 +18,9 @@ struct ProbsCommand: ParsableCommand {
               funnel-stepN.png   the sampling funnel: after temperature, after top-k, after
                                  top-p (renormalised), with cut candidates grey, the random
                                  draw on the cumulative scale and the chosen token orange
-            Step 0 is the first generated token; for --step N Lantern first generates N
-            tokens with the same settings. The pictures are written into output/ unless
+            Step 1 is the first generated token (steps count from 1 everywhere: the
+            stepper, export, attention --steps); for --step N Lantern first generates
+            N − 1 tokens with the same settings. The pictures are written into output/ unless
             --out says otherwise (a folder, or a .png file for the first picture: the
             funnel then goes beside it as NAME-funnel.png), and their paths are printed.
 
@@ -34,8 +35,8 @@ struct ProbsCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(name: .long, parsing: .unconditional, help: "The step to draw (0 is the first generated token).")
-    var step: Int = 0
+    @Option(name: .long, parsing: .unconditional, help: "The step to draw (1 is the first generated token).")
+    var step: Int = 1
 
     @Option(
         name: .long, parsing: .unconditional,
@@ -61,7 +62,7 @@ struct ProbsCommand: ParsableCommand {
     var settings: SamplingSettings { sampling.settings }
 
     func validate() throws {
-        guard step >= 0 else { throw ValidationError("--step \(step) is out of range: steps count from 0 (the first generated token)") }
+        guard step >= 1 else { throw ValidationError("--step \(step) is out of range: steps count from 1 (the first generated token)") }
         guard (1...SamplingStep.listed).contains(top) else {
             throw ValidationError(
                 "--top \(top) is out of range: use 1 to \(SamplingStep.listed) (each step records its \(SamplingStep.listed) most likely candidates)"
@@ -92,8 +93,8 @@ struct ProbsCommand: ParsableCommand {
             guard !metadata.steps.isEmpty else {
                 throw ValidationError("trace \(trace) has no generated steps; record one with `lantern generate ... --trace DIR`")
             }
-            guard step < metadata.steps.count else {
-                throw ValidationError("--step \(step) is out of range: the trace has steps 0 to \(metadata.steps.count - 1)")
+            guard step <= metadata.steps.count else {
+                throw ValidationError("--step \(step) is out of range: the trace has steps 1 to \(metadata.steps.count)")
             }
             // Candidate pieces need the tokenizer: --model, else the traced model's path if it still exists.
             let modelPath = try model.model.map { try ModelHub.resolveModelArgument($0) } ?? metadata.model.source
@@ -103,28 +104,28 @@ struct ProbsCommand: ParsableCommand {
                     "note: cannot load the traced model's tokenizer from \(modelPath); tokens not in the text are shown as #id (add --model)"
                 )
             }
-            return ProbabilitySource(trace: metadata, step: step, tokenizer: bundle?.tokenizer)
+            return ProbabilitySource(trace: metadata, step: step - 1, tokenizer: bundle?.tokenizer)
         }
         let bundle = try model.load()
         let prompt = input.prompt ?? ""
         let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
         let promptIds = try generator.encodePrompt(prompt)
         let context = bundle.model.config.contextLength
-        guard promptIds.count + step < context else {
+        guard promptIds.count + step <= context else {
             throw ValidationError(
                 "--step \(step) is out of range: the prompt has \(promptIds.count) tokens and the context "
-                    + "\(context), so steps 0 to \(context - promptIds.count - 1) fit")
+                    + "\(context), so steps 1 to \(context - promptIds.count) fit")
         }
-        // Generate `step` tokens with the same settings, then look at the next draw without taking it.
+        // Generate the steps before it with the same settings, then look at the next draw without taking it.
         let session = try GenerationSession(
             model: bundle.model, tokenizer: bundle.tokenizer, promptIds: promptIds,
             settings: settings)
-        for _ in 0..<step { try session.accept(session.sample()) }
+        for _ in 0..<(step - 1) { try session.accept(session.sample()) }
         let next = session.preview()
         var pieces: [Int: String] = [:]
         for id in next.candidateIds { pieces[id] = bundle.tokenizer.displayPiece(id) }
         return ProbabilitySource(
-            step: next, index: step, pieces: pieces, model: bundle.source,
+            step: next, index: step - 1, pieces: pieces, model: bundle.source,
             context: prompt + bundle.tokenizer.decode(session.generatedIds, skipSpecialTokens: true),
             vocabularySize: bundle.model.config.vocabularySize)
     }

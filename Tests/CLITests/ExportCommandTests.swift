@@ -64,7 +64,7 @@ final class ExportCommandTests: XCTestCase {
         let names = Set(paths.map { URL(fileURLWithPath: $0).lastPathComponent })
         var expected: Set<String> = ["attention-overview.png", "lens.png"]
         for layer in 0..<5 { expected.insert("attention-L\(layer)-all.png") }
-        for step in 0..<3 { expected.formUnion(["probs-step\(step).png", "funnel-step\(step).png"]) }
+        for step in 1...3 { expected.formUnion(["probs-step\(step).png", "funnel-step\(step).png"]) }
         XCTAssertEqual(names, expected)
         for path in paths {
             XCTAssertTrue(path.contains("output/story/"), path)

@@ -96,13 +96,14 @@ final class PictureCommandTests: XCTestCase {
             ])
         XCTAssertTrue(Self.titleIsDark(try PNGReader.read(scratch.appendingPathComponent("funnel-step3.png"))))
 
-        let late = try CLI.run(["probs", "--trace", trace.path, "--step", "4", "--out", scratch.path])
+        // Steps count from 1, as in the stepper and export: a trace of 4 tokens has steps 1 to 4.
+        let late = try CLI.run(["probs", "--trace", trace.path, "--step", "5", "--out", scratch.path])
         XCTAssertNotEqual(late.exitCode, 0)
-        XCTAssertTrue(late.stderr.contains("--step 4 is out of range: the trace has steps 0 to 3"), late.stderr)
+        XCTAssertTrue(late.stderr.contains("--step 5 is out of range: the trace has steps 1 to 4"), late.stderr)
 
         let greedy = try CLI.run(["probs", "Once", "--model", model, "--greedy", "--out", scratch.appendingPathComponent("g").path])
         XCTAssertEqual(greedy.exitCode, 0, greedy.stderr)
-        XCTAssertTrue(greedy.stdout.hasSuffix("g/funnel-step0.png\n"), greedy.stdout)
+        XCTAssertTrue(greedy.stdout.hasSuffix("g/funnel-step1.png\n"), greedy.stdout)
     }
 
     func testProbsErrorsSayWhatToDo() throws {
@@ -111,6 +112,7 @@ final class PictureCommandTests: XCTestCase {
             (["probs", "Hi", "--model", model, "--top", "0"], "--top 0 is out of range: use 1 to 20"),
             (["probs", "Hi", "--model", model, "--top", "21"], "--top 21 is out of range: use 1 to 20"),
             (["probs", "Hi", "--model", model, "--step=-1"], "--step -1 is out of range"),
+            (["probs", "Hi", "--model", model, "--step", "0"], "--step 0 is out of range: steps count from 1"),
             (["probs", "Hi", "--model", model, "--step", "600"], "--step 600 is out of range: the prompt has"),
             (["probs", "Hi", "--model", model, "--top-p", "0"], "--top-p 0.0 is out of range"),
             (["probs"], "give a prompt (with --model), or a saved trace with --trace DIR")
