@@ -119,6 +119,13 @@ public struct AttentionSource: Sendable {
     /// How many heads this one-head source averages (nil: a real head).
     public var meanOf: Int?
 
+    /// How the pictures emphasise weights on their fixed 0…1 scale (linear unless asked).
+    public var emphasis: AttentionEmphasis = .linear
+    /// The colour scale every attention picture of this source uses.
+    public var scale: ColorScale { .attention(emphasis) }
+    /// `[H, N, K]` weights as drawn (each row divided by its largest under `.row` emphasis).
+    public var drawnWeights: [Float] { emphasis.prepared(pattern.scalars, rowLength: keys) }
+
     /// The prompt shortened for a subtitle, in quotes.
     var promptExcerpt: String {
         let flat = prompt.replacingOccurrences(of: "\n", with: " ")
@@ -142,7 +149,7 @@ public enum AttentionPicture {
     public static func heatmap(_ source: AttentionSource, head h: Int) throws -> Heatmap {
         precondition((0..<source.heads).contains(h), "head \(h) out of range")
         let N = source.tokens
-        let weights = source.weights(head: h)
+        let weights = source.emphasis.prepared(source.weights(head: h), rowLength: source.keys)
         let headName = source.meanOf.map { "mean of \($0) heads" } ?? "head \(h)"
         var map = Heatmap(
             values: weights, rows: N, cols: source.keys, rowLabels: source.pieces, columnLabels: source.columnPieces,
@@ -150,7 +157,8 @@ public enum AttentionPicture {
             subtitle: source.part == .cross
                 ? "\(source.promptExcerpt) — each row: a word being written, and where in the source it looked (sums to 1)"
                 : "\(source.promptExcerpt) — \(source.tokenCount); each row shows where that token looks (sums to 1)",
-            scale: .sequential(max: max(weights.max() ?? 1, 1e-6)))
+            scale: source.scale)
+        map.colorBarTitle = source.emphasis.barTitle
         if source.part == .cross {
             map.rowAxis = "word being written ↓"
             map.columnAxis = "source word →"
@@ -170,7 +178,7 @@ public enum AttentionPicture {
     public static func layer(_ source: AttentionSource) throws -> Canvas {
         let font = try Font.shared(), bold = try Font.shared(.bold)
         let H = source.heads, N = source.tokens, K = source.keys
-        let scale = ColorScale.sequential(max: max(source.pattern.scalars.max() ?? 1, 1e-6))
+        let scale = source.scale, drawn = source.drawnWeights
         let cell = max(2, min(24, 180 / max(N, K, 1)))
         let side = K * cell, sideDown = N * cell
         let columns = H <= 4 ? H : H <= 9 ? 3 : 4
@@ -247,13 +255,14 @@ public enum AttentionPicture {
                     } else {
                         canvas.fillRect(
                             x: gx + k * cell, y: gy + q * cell, width: cell, height: cell,
-                            scale.color(source.pattern.scalars[(h * N + q) * K + k]))
+                            scale.color(drawn[(h * N + q) * K + k]))
                     }
                 }
             }
             canvas.strokeRect(x: gx - 1, y: gy - 1, width: side + 2, height: sideDown + 2, Palette.frame)
         }
-        canvas.colorBar(scale, x: barX, y: headerHeight + panelTitle, height: barHeight, title: "attention", font: font, bold: bold)
+        canvas.colorBar(
+            scale, x: barX, y: headerHeight + panelTitle, height: barHeight, title: source.emphasis.barTitle, font: font, bold: bold)
         if source.causal {
             canvas.maskedCell(x: m, y: legendY - 12, width: 14, height: 14)
             canvas.strokeRect(x: m, y: legendY - 12, width: 14, height: 14, Palette.frame)

@@ -114,7 +114,7 @@ extension ClassificationPicture {
             columnLabels: Array(view.pieces[view.columns]),
             title: "\(view.question) · \(view.layerName), \(view.headName) · \(view.model)",
             subtitle: "label “\(view.label)” — each row: \(view.rowMeaning)",
-            scale: .sequential(max: max(values.max() ?? 1, 1e-6)))
+            scale: .attention(.linear))
         map.rowAxis = view.rowAxis
         map.columnAxis = view.columnAxis
         map.notes.append("A row's remaining attention is on \(view.elsewhere).")

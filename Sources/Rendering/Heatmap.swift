@@ -6,11 +6,48 @@ import Foundation
 
 // MARK: - Colour scale
 
-/// How values become colours: viridis from 0 to `max` (attention, probabilities), or the
-/// blue–white–red diverging map from −limit to +limit with zero white (signed values).
+/// How attention weights are emphasised on their fixed 0…1 scale. Attention is sparse: on long
+/// inputs most weights are near 0 and a linear scale shows dark maps with one-pixel lines, so a
+/// picture may stretch the low end — and says so on its colour bar.
+public enum AttentionEmphasis: String, Sendable, CaseIterable {
+    /// Colour proportional to the weight (the default).
+    case linear
+    /// Colour by the square root of the weight: small weights become visible.
+    case power
+    /// Colour by log₁₀ of the weight from 0.001 to 1: every order of magnitude gets a third.
+    case log
+    /// Each row divided by its own largest weight: where each token looks most, whatever the amount.
+    case row
+
+    /// The colour bar's title.
+    public var barTitle: String {
+        switch self {
+        case .linear: "attention"
+        case .power: "attention (√ scale)"
+        case .log: "attention (log scale)"
+        case .row: "attention ÷ row's max"
+        }
+    }
+
+    /// `[H, N, K]` weights as drawn: divided by each row's largest for `.row`, else unchanged.
+    public func prepared(_ weights: [Float], rowLength K: Int) -> [Float] {
+        guard self == .row, K > 0 else { return weights }
+        var out = weights
+        for start in stride(from: 0, to: out.count, by: K) {
+            let top = out[start..<(start + K)].filter(\.isFinite).max() ?? 0
+            if top > 0 { for i in start..<(start + K) { out[i] /= top } }
+        }
+        return out
+    }
+}
+
+/// How values become colours: viridis from 0 to `max` (probabilities), or the blue–white–red
+/// diverging map from −limit to +limit with zero white (signed values), or attention's fixed
+/// 0…1 with an emphasis.
 public enum ColorScale: Sendable, Equatable {
     case sequential(max: Float)
     case diverging(limit: Float)
+    case attention(AttentionEmphasis)
 
     /// The scale that fits `values`: sequential 0…max when none is negative, else diverging.
     public static func fitting(_ values: [Float]) -> ColorScale {
@@ -24,24 +61,50 @@ public enum ColorScale: Sendable, Equatable {
         switch self {
         case .sequential(let max): return (0, max)
         case .diverging(let limit): return (-limit, limit)
+        case .attention: return (0, 1)
+        }
+    }
+
+    /// Where `value` sits along the colour bar, 0 (bottom) to 1 (top), before clamping.
+    public func fraction(_ value: Float) -> Float {
+        switch self {
+        case .attention(.power): return value > 0 ? value.squareRoot() : 0
+        case .attention(.log): return (log10(max(value, 1e-3)) + 3) / 3
+        default:
+            let (low, high) = range
+            return high > low ? (value - low) / (high - low) : 0.5
         }
     }
 
     public func color(_ value: Float) -> RGB {
         switch self {
-        case .sequential(let max): return Colormap.viridis.color(value, low: 0, high: max)
         case .diverging(let limit): return Colormap.diverging.color(value, low: -limit, high: limit)
+        case .sequential(let max): return Colormap.viridis.color(value, low: 0, high: max)
+        case .attention(.linear), .attention(.row): return Colormap.viridis.color(value)
+        case .attention: return Colormap.viridis.color(value.isNaN ? 0 : fraction(value))
         }
     }
 
-    /// Five evenly spaced tick values, low to high.
+    /// The colour at `t` along the colour bar (0 bottom, 1 top).
+    public func color(atFraction t: Float) -> RGB {
+        switch self {
+        case .diverging, .sequential:
+            let (low, high) = range
+            return color(low + (high - low) * t)
+        case .attention: return Colormap.viridis.color(t)
+        }
+    }
+
+    /// Tick values, low to high: five evenly spaced ones, or each power of ten on a log scale.
     public var ticks: [Float] {
+        if case .attention(.log) = self { return [0.001, 0.01, 0.1, 1] }
         let (low, high) = range
         return (0...4).map { low + (high - low) * Float($0) / 4 }
     }
 
     /// A tick's label: two decimals, or three significant digits for small or large ranges.
     public func label(_ value: Float) -> String {
+        if case .attention(.log) = self { return String(format: "%g", value) }
         let (low, high) = range
         let span = high - low
         if span >= 0.1 && span < 1000 { return String(format: "%.2f", value) }
@@ -82,16 +145,15 @@ extension Canvas {
         _ scale: ColorScale, x: Int, y: Int, width: Int = 16, height: Int,
         title: String, font: Font, bold: Font, size: Int = 12
     ) -> Int {
-        let (low, high) = scale.range
         for row in 0..<height {
             let t = height > 1 ? Float(height - 1 - row) / Float(height - 1) : 0
-            fillRect(x: x, y: y + row, width: width, height: 1, scale.color(low + (high - low) * t))
+            fillRect(x: x, y: y + row, width: width, height: 1, scale.color(atFraction: t))
         }
         strokeRect(x: x - 1, y: y - 1, width: width + 2, height: height + 2, Palette.frame)
         var widest = 0
         let ascent = font.lineMetrics(size: size).ascent
         for tick in scale.ticks {
-            let t = high > low ? (tick - low) / (high - low) : 0
+            let t = min(max(scale.fraction(tick), 0), 1)
             let ty = y + Int((Float(height - 1) * (1 - t)).rounded())
             fillRect(x: x + width, y: ty, width: 5, height: 1, Palette.text)
             widest = max(

@@ -82,8 +82,8 @@ public enum OverviewPicture {
             y += 20
             canvas.text(text, x: m, y: y - 4, size: size, color: color, font: face)
         }
-        let high = layers.map { $0.pattern.scalars.max() ?? 0 }.max() ?? 1
-        let scale = ColorScale.sequential(max: max(high, 1e-6))
+        let emphasis = layers.first?.emphasis ?? .linear
+        let scale = ColorScale.attention(emphasis)
 
         // Labels: "head H" above each column, "layer L" left of each row.
         for h in 0..<H {
@@ -99,12 +99,12 @@ public enum OverviewPicture {
         }
 
         // The maps: one pass over every pixel of every map, straight into the pixel buffer.
-        let table = ColormapTables.viridis, top = scale.range.high
+        let table = ColormapTables.viridis
         let width = canvas.width, cell = l.cell
         let maskFill = Palette.maskFill, hatch = Palette.maskHatch, causal = layers.first?.causal ?? true
         canvas.pixels.withUnsafeMutableBufferPointer { pixels in
             for (row, source) in layers.enumerated() {
-                source.pattern.scalars.withUnsafeBufferPointer { weights in
+                source.drawnWeights.withUnsafeBufferPointer { weights in
                     for h in 0..<source.heads {
                         let x0 = l.gridX + h * l.pitchX, y0 = l.gridY + row * l.pitchY
                         for q in 0..<N {
@@ -120,7 +120,7 @@ public enum OverviewPicture {
                                             offset += 4
                                         }
                                     } else {
-                                        let (r, g, b) = table[index(weights[base + k], high: top)]
+                                        let (r, g, b) = table[index(scale.fraction(weights[base + k]), high: 1)]
                                         for _ in 0..<cell {
                                             pixels[offset] = r; pixels[offset + 1] = g; pixels[offset + 2] = b
                                             offset += 4
@@ -140,7 +140,7 @@ public enum OverviewPicture {
                     height: N * l.cell + 2, Palette.frame)
             }
         }
-        canvas.colorBar(scale, x: l.barX, y: l.barY, height: l.barHeight, title: "attention", font: font, bold: bold)
+        canvas.colorBar(scale, x: l.barX, y: l.barY, height: l.barHeight, title: emphasis.barTitle, font: font, bold: bold)
         if causal {
             canvas.maskedCell(x: m, y: l.legendY - 12, width: 14, height: 14)
             canvas.strokeRect(x: m, y: l.legendY - 12, width: 14, height: 14, Palette.frame)

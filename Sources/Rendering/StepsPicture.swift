@@ -23,7 +23,7 @@ public enum StepsPicture {
         let N = source.tokens
         let first = min(max(source.promptTokens ?? 0, 0), N)
         guard first < N else { throw StepsPictureError.noGeneratedTokens }
-        let weights = source.weights(head: h)
+        let weights = source.emphasis.prepared(source.weights(head: h), rowLength: N)
         let steps = N - first
         let values = Array(weights[(first * N)..<(N * N)])
         let rowLabels = (0..<steps).map { "\($0 + 1) \(source.pieces[first + $0])" }
@@ -31,7 +31,8 @@ public enum StepsPicture {
             values: values, rows: steps, cols: N, rowLabels: rowLabels, columnLabels: source.pieces,
             title: "Attention · layer \(source.layer), head \(h) · \(source.modelName) · newest token across generation steps",
             subtitle: "\(source.promptExcerpt) — \(source.tokenCount); row k: where the k-th generated token looks",
-            scale: .sequential(max: max(values.max() ?? 1, 1e-6)))
+            scale: source.scale)
+        map.colorBarTitle = source.emphasis.barTitle
         map.rowAxis = "generation step ↓"
         // The causal mask is offset by the prompt length, so it is drawn by `render` below;
         // the heatmap keeps the legend line free (it always reserves one).

@@ -10,8 +10,7 @@ public enum TerminalHeatmap {
 
     /// The shade pair for `value` on `scale` (space for the low end, full block for the top).
     static func shade(_ value: Float, scale: ColorScale) -> String {
-        let (low, high) = scale.range
-        let t = high > low ? (value - low) / (high - low) : 0
+        let t = scale.fraction(value)
         let index = Int((min(max(t.isFinite ? t : 0, 0), 1) * Float(shades.count - 1)).rounded())
         return shades[index]
     }
@@ -57,12 +56,12 @@ public enum TerminalHeatmap {
 
     /// "attention: ░░ 0.00 … ██ 0.83 · ·· masked (key after query)", with colour swatches when colour is on.
     public static func legend(_ scale: ColorScale, title: String, painter: TerminalPainter, masked: Bool) -> String {
-        let (low, high) = scale.range
+        let (low, high) = (scale.ticks.first ?? scale.range.low, scale.ticks.last ?? scale.range.high)
         var text = title + ": "
         if painter.color == .none {
             text += "\(shades[1]) \(scale.label(low)) … \(shades[4]) \(scale.label(high)) (darker shade = more)"
         } else {
-            let ramp = (0..<8).map { painter.foreground("█", scale.color(low + (high - low) * Float($0) / 7)) }.joined()
+            let ramp = (0..<8).map { painter.foreground("█", scale.color(atFraction: Float($0) / 7)) }.joined()
             text += "\(scale.label(low)) \(ramp) \(scale.label(high))"
         }
         if masked { text += "  ·· masked: a token cannot look at later tokens" }

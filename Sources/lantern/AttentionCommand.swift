@@ -71,6 +71,13 @@ struct AttentionCommand: ParsableCommand {
         help: "With --trace and --head: draw the newest token's attention across the generation steps (one row per generated token).")
     var steps = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "How colours show the weights on attention's fixed 0–1 scale: linear (the default), power (the square root: small weights show), log (0.001 to 1, a third of the colours per power of ten) or row (each row divided by its largest: where every token looks most, however little). The colour bar names it.",
+            valueName: "linear|power|log|row"))
+    var scale: AttentionEmphasis = .linear
+
     @Flag(
         name: .long,
         help: "Print the one-head heatmap to the terminal instead of writing a PNG (plain characters with NO_COLOR or when piped).")
@@ -152,14 +159,18 @@ struct AttentionCommand: ParsableCommand {
     /// The layer's pattern `[H, N, N]` with its tokens, from the trace or a forward pass.
     func attentionSource(layer: Int) throws -> AttentionSource {
         do {
+            var source: AttentionSource
             if let folder = input.traceFolder {
                 let traced = try TraceFile.readMetadata(folder).model.isEncoderDecoder
-                return try AttentionSources.layer(layer, trace: folder, part: try chosenPart(encoderDecoder: traced))
+                source = try AttentionSources.layer(layer, trace: folder, part: try chosenPart(encoderDecoder: traced))
+            } else {
+                let bundle = try model.load()
+                source = try AttentionSources.layer(
+                    layer, prompt: input.prompt ?? "", bundle: bundle,
+                    part: try chosenPart(encoderDecoder: bundle.model.config.isEncoderDecoder))
             }
-            let bundle = try model.load()
-            return try AttentionSources.layer(
-                layer, prompt: input.prompt ?? "", bundle: bundle,
-                part: try chosenPart(encoderDecoder: bundle.model.config.isEncoderDecoder))
+            source.emphasis = scale
+            return source
         } catch let error as AttentionSourceError {
             // A layer only the model or the trace can judge: a usage error of --layer.
             switch error {
@@ -202,13 +213,17 @@ struct AttentionCommand: ParsableCommand {
 
     /// Every recorded layer's pattern, from the trace or one forward pass recording all layers.
     func overviewSources() throws -> [AttentionSource] {
+        var sources: [AttentionSource]
         if let folder = input.traceFolder {
             let traced = try TraceFile.readMetadata(folder).model.isEncoderDecoder
-            return try AttentionSources.everyLayer(trace: folder, part: try chosenPart(encoderDecoder: traced))
+            sources = try AttentionSources.everyLayer(trace: folder, part: try chosenPart(encoderDecoder: traced))
+        } else {
+            let bundle = try model.load()
+            sources = try AttentionSources.everyLayer(
+                prompt: input.prompt ?? "", bundle: bundle, part: try chosenPart(encoderDecoder: bundle.model.config.isEncoderDecoder))
         }
-        let bundle = try model.load()
-        return try AttentionSources.everyLayer(
-            prompt: input.prompt ?? "", bundle: bundle, part: try chosenPart(encoderDecoder: bundle.model.config.isEncoderDecoder))
+        for index in sources.indices { sources[index].emphasis = scale }
+        return sources
     }
 
     /// `--out` as a file when it ends in .png, else as a folder (default output/) for `defaultName`.
@@ -220,3 +235,4 @@ struct AttentionCommand: ParsableCommand {
 }
 
 extension AttentionPart: ExpressibleByArgument {}
+extension AttentionEmphasis: ExpressibleByArgument {}

@@ -81,7 +81,7 @@ final class StepsBranchTerminalCommandTests: XCTestCase {
         let run = try CLI.run(["probs", "Once upon a time", "--model", model, "--top", "5", "--terminal"], in: scratch)
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         XCTAssertFalse(run.stdout.contains("\u{1B}"))
-        XCTAssertTrue(run.stdout.contains("Next-token probabilities · step 0"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("Next-token probabilities · step 1"), run.stdout)
         XCTAssertTrue(run.stdout.contains("▶ ,"), run.stdout)
         XCTAssertTrue(run.stdout.contains("█"), run.stdout)
         XCTAssertTrue(run.stdout.contains("legend: bar length = probability"), run.stdout)

@@ -58,7 +58,7 @@ final class HeatmapTests: XCTestCase {
         XCTAssertEqual(image.width, layout.width)
         XCTAssertEqual(image.height, layout.height)
         XCTAssertGreaterThanOrEqual(layout.labelSize, 11, "labels are readable")
-        XCTAssertEqual(map.scale, .sequential(max: 1))
+        XCTAssertEqual(map.scale, .attention(.linear), "attention is drawn on its fixed 0…1 scale")
         XCTAssertEqual(map.title, "Attention · layer 3, head 0 · tiny.bin")
 
         for q in 0..<4 {
@@ -198,5 +198,35 @@ final class HeatmapTests: XCTestCase {
             different, total / 200,
             "\(name) differs from its golden in \(different) pixels (largest difference \(largest)); "
                 + "if the change is intended, re-record with LANTERN_RECORD_GOLDEN=1", file: file, line: line)
+    }
+
+    /// Attention's colours sit on a fixed 0…1 scale; an emphasis stretches the low end and the
+    /// colour bar names it: √ (0.25 shows at the bar's middle), log (each power of ten a third),
+    /// row (each row divided by its largest weight).
+    func testAttentionEmphasisStretchesTheLowEndAndSaysSo() throws {
+        XCTAssertEqual(ColorScale.attention(.linear).fraction(0.25), 0.25)
+        XCTAssertEqual(ColorScale.attention(.power).fraction(0.25), 0.5)
+        XCTAssertEqual(ColorScale.attention(.log).fraction(0.01), 1.0 / 3, accuracy: 1e-6)
+        XCTAssertEqual(ColorScale.attention(.log).fraction(0), 0, "below 0.001 is the bottom")
+        XCTAssertEqual(ColorScale.attention(.log).ticks, [0.001, 0.01, 0.1, 1])
+        XCTAssertEqual(ColorScale.attention(.log).color(0.1), Colormap.viridis.color(2.0 / 3))
+        XCTAssertEqual(AttentionEmphasis.row.prepared([0.1, 0.4, 0.5, 0.0, 0.2, 0.8], rowLength: 3), [0.2, 0.8, 1.0, 0.0, 0.25, 1.0])
+        XCTAssertEqual(AttentionEmphasis.linear.prepared([0.1, 0.4], rowLength: 2), [0.1, 0.4])
+
+        var source = Self.source()
+        source.emphasis = .power
+        let map = try AttentionPicture.heatmap(source, head: 0)
+        XCTAssertEqual(map.scale, .attention(.power))
+        XCTAssertEqual(map.colorBarTitle, "attention (√ scale)")
+        // A weight of 0.25 takes the colour linear gives 0.5.
+        let image = try roundTrip(map.render(), name: "power.png")
+        let layout = try map.layout()
+        for q in 0..<4 {
+            for k in 0...q {
+                let cell = layout.cellRect(row: q, col: k)
+                let weight = Self.lowerTriangular[q * 4 + k]
+                XCTAssertEqual(image.pixel(cell.x + 1, cell.y + 1), Colormap.viridis.color(weight.squareRoot()), "(\(q), \(k))")
+            }
+        }
     }
 }
