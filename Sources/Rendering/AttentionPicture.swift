@@ -271,20 +271,8 @@ public enum AttentionPicture {
         return canvas
     }
 
-    /// "tokens: 0 Once  1 ␣upon …" wrapped to lines of at most `maxWidth` pixels (at most 3 lines).
+    /// "tokens: 0 Once  1 ␣upon …", every token, wrapped to lines of at most `maxWidth` pixels.
     static func tokenLines(_ pieces: [String], maxWidth: Int, font: Font, heading: String = "tokens:") -> [String] {
-        var lines: [String] = [], current = heading
-        for (i, piece) in pieces.enumerated() {
-            let item = "  \(i) " + (piece.count > 12 ? String(piece.prefix(11)) + "…" : piece)
-            if font.width(current + item, size: 12) > maxWidth {
-                lines.append(current)
-                current = "        " + item.dropFirst(2)
-                if lines.count == 3 { lines[2] += "  …"; return lines }
-            } else {
-                current += item
-            }
-        }
-        lines.append(current)
-        return lines
+        numberedKey(pieces, heading: heading, maxWidth: maxWidth, size: 12, font: font)
     }
 }

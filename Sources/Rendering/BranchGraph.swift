@@ -12,22 +12,25 @@ public enum BranchGraph {
         let f = record.fork
         let p = { (value: Float) in String(format: "p %.4f", value) }
         let shared = Array(record.main.tokens.prefix(f.at))
+        // Left to right while the lines are short; a long tree goes top to bottom, the two lines
+        // side by side, so the picture does not become one row thousands of pixels wide.
+        let direction = max(record.main.tokens.count, record.branch.tokens.count) > 10 ? "TB" : "LR"
         var out = """
             digraph branch {
-              graph [rankdir=LR, fontname="DejaVu Sans", fontsize=13, labelloc=t, nodesep=0.3, ranksep=0.35, bgcolor="#ffffff"];
+              graph [rankdir=\(direction), fontname="DejaVu Sans", fontsize=13, labelloc=t, nodesep=0.3, ranksep=0.35, bgcolor="#ffffff"];
               node [fontname="DejaVu Sans", fontsize=11, shape=box, style="rounded,filled", penwidth=1.2, margin="0.12,0.05"];
               edge [fontname="DejaVu Sans", fontsize=9, fontcolor="#333333", color="#555555", arrowsize=0.6];
 
             """
         let modelName = URL(fileURLWithPath: record.model).lastPathComponent
         out +=
-            "  label=\(DOT.quote("Counterfactual branch · \(modelName) · fork at generated token \(f.at): “\(f.originalPiece)” → “\(f.forcedPiece)”"));\n"
+            "  label=\(DOT.quote("Counterfactual branch · \(modelName) · fork at step \(f.at + 1): “\(f.originalPiece)” → “\(f.forcedPiece)”"));\n"
         out += "  prompt [label=\(DOT.quote("prompt\n“\(excerpt(record.prompt))”")), fillcolor=\"#cfe2f3\", color=\"#3d6e99\"];\n"
         var edges: [String] = []
         var previous = "prompt"
         for (index, token) in shared.enumerated() {
             let id = "s\(index)"
-            out += "  \(id) [label=\(DOT.quote("\(index) \(token.piece)")), fillcolor=\"#f3f3f3\", color=\"#999999\"];\n"
+            out += "  \(id) [label=\(DOT.quote("\(index + 1) \(token.piece)")), fillcolor=\"#f3f3f3\", color=\"#999999\"];\n"
             edges.append("  \(previous) -> \(id) [label=\(DOT.quote(" " + p(token.probability) + " "))];\n")
             previous = id
         }
@@ -37,7 +40,7 @@ public enum BranchGraph {
             for index in f.at..<max(f.at, tokens.count) {
                 let token = tokens[index]
                 let id = "\(prefix)\(index)"
-                var label = "\(index) \(token.piece)"
+                var label = "\(index + 1) \(token.piece)"  // steps count from 1, as everywhere
                 if index == f.at { label = title + "\n" + label }
                 if token.forced {
                     label += "\nforced (rank \(token.rank))"

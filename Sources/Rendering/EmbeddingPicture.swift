@@ -136,21 +136,61 @@ public struct ScatterPlot: Sendable {
     /// The plot area's top-left corner.
     public var plotOrigin: (x: Int, y: Int) { (Self.margin + 70, Self.margin + 24 + subtitles.count * 18 + 16) }
 
-    /// A range with some room around the data, never empty.
-    static func padded(_ values: [Float]) -> (low: Float, high: Float) {
+    /// A range around `values`'s middle with some room, `span` wide (both axes get the larger
+    /// data span, so one unit is as long across as up: distances on the picture are true).
+    static func padded(_ values: [Float], span: Float) -> (low: Float, high: Float) {
         let low = values.min() ?? -1, high = values.max() ?? 1
-        let span = max(high - low, 1e-6)
-        return (low - span * 0.08, high + span * 0.08)
+        let middle = (low + high) / 2, half = max(span, 1e-6) * 0.58
+        return (middle - half, middle + half)
     }
 
-    public var xRange: (low: Float, high: Float) { Self.padded(points.map(\.x)) }
-    public var yRange: (low: Float, high: Float) { Self.padded(points.map(\.y)) }
+    var span: Float {
+        func extent(_ values: [Float]) -> Float { (values.max() ?? 1) - (values.min() ?? -1) }
+        return max(extent(points.map(\.x)), extent(points.map(\.y)))
+    }
+
+    public var xRange: (low: Float, high: Float) { Self.padded(points.map(\.x), span: span) }
+    public var yRange: (low: Float, high: Float) { Self.padded(points.map(\.y), span: span) }
+
+    /// Round tick values inside `range` (at most six) with their labels, never "-0.00".
+    public static func ticks(_ range: (low: Float, high: Float)) -> [(value: Float, label: String)] {
+        let ticks = LineChart.roundTicks(low: Double(range.low), high: Double(range.high), most: 6)
+        return ticks.values.map { (Float($0), String(format: "%.\(ticks.decimals)f", $0)) }
+    }
 
     /// The pixel of a data point.
     public func pixel(_ point: (x: Float, y: Float)) -> (x: Int, y: Int) {
         let (x0, y0) = plotOrigin, xr = xRange, yr = yRange
         let tx = (point.x - xr.low) / (xr.high - xr.low), ty = (point.y - yr.low) / (yr.high - yr.low)
         return (x0 + Int((tx * Float(Self.plotSize - 1)).rounded()), y0 + Int(((1 - ty) * Float(Self.plotSize - 1)).rounded()))
+    }
+
+    /// Where each label goes (its text and baseline start): right of its dot, else left, above or
+    /// below — the first place that overlaps no dot and no label placed before it (right when none is free).
+    public func labelPlacements() throws -> [(text: String, x: Int, y: Int)] {
+        let font = try Font.shared()
+        let r = Self.dotRadius, height = Self.labelSize + 2
+        // Every dot is taken from the start: a label never covers another token's dot.
+        var taken: [(x: Int, y: Int, width: Int, height: Int)] = points.map { point in
+            let p = pixel(point)
+            return (p.x - r, p.y - r, 2 * r + 1, 2 * r + 1)
+        }
+        func overlaps(_ a: (x: Int, y: Int, width: Int, height: Int)) -> Bool {
+            taken.contains { b in a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height }
+        }
+        return zip(points, labels).map { point, label in
+            let p = pixel(point)
+            let text = shortened(label, maxWidth: 160, size: Self.labelSize, font: font)
+            let width = font.width(text, size: Self.labelSize)
+            // Baseline positions; a label's box spans from baseline − labelSize to baseline + 2.
+            let candidates = [
+                (p.x + r + 3, p.y + 5), (p.x - r - 3 - width, p.y + 5), (p.x - width / 2, p.y - r - 4), (p.x - width / 2, p.y + r + 14)
+            ]
+            let boxes = candidates.map { (x: $0.0, y: $0.1 - Self.labelSize, width: width, height: height) }
+            let chosen = boxes.indices.first { !overlaps(boxes[$0]) } ?? 0
+            taken.append(boxes[chosen])
+            return (text, candidates[chosen].0, candidates[chosen].1)
+        }
     }
 
     public func render() throws -> Canvas {
@@ -168,19 +208,17 @@ public struct ScatterPlot: Sendable {
         for (i, line) in subtitles.enumerated() {
             canvas.text(line, x: m, y: m + 14 + 20 + i * 18, size: 12, color: Palette.secondaryText, font: font)
         }
-        // Grid lines and tick labels: five a side.
+        // Grid lines and tick labels at round values.
         let xr = xRange, yr = yRange
-        for k in 0...4 {
-            let t = Float(k) / 4
-            let gx = x0 + Int(t * Float(S - 1)), gy = y0 + Int((1 - t) * Float(S - 1))
+        for (value, label) in Self.ticks(xr) {
+            let gx = pixel((value, yr.low)).x
             canvas.fillRect(x: gx, y: y0, width: 1, height: S, ChartPalette.grid)
+            canvas.text(label, x: gx, y: y0 + S + 16, size: 11, color: Palette.secondaryText, font: font, anchor: .center)
+        }
+        for (value, label) in Self.ticks(yr) {
+            let gy = pixel((xr.low, value)).y
             canvas.fillRect(x: x0, y: gy, width: S, height: 1, ChartPalette.grid)
-            canvas.text(
-                String(format: "%.2f", xr.low + (xr.high - xr.low) * t), x: gx, y: y0 + S + 16, size: 11,
-                color: Palette.secondaryText, font: font, anchor: .center)
-            canvas.text(
-                String(format: "%.2f", yr.low + (yr.high - yr.low) * t), x: x0 - 6, y: gy + 4, size: 11,
-                color: Palette.secondaryText, font: font, anchor: .right)
+            canvas.text(label, x: x0 - 6, y: gy + 4, size: 11, color: Palette.secondaryText, font: font, anchor: .right)
         }
         // The zero lines, when inside: the mean of the points (PCA coordinates are centred).
         if xr.low < 0 && xr.high > 0 {
@@ -201,14 +239,12 @@ public struct ScatterPlot: Sendable {
                 for dx in -r...r where dx * dx + dy * dy <= r * r { canvas.set(p.x + dx, p.y + dy, ChartPalette.series[0]) }
             }
         }
-        for (point, label) in zip(points, labels) {
-            let p = pixel(point)
-            let text = shortened(label, maxWidth: 160, size: Self.labelSize, font: font)
+        for placed in try labelPlacements() {
             // A white halo first, so a label stays readable where it crosses a dot or a grid line.
             for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
-                canvas.text(text, x: p.x + r + 3 + dx, y: p.y + 5 + dy, size: Self.labelSize, color: Palette.background, font: font)
+                canvas.text(placed.text, x: placed.x + dx, y: placed.y + dy, size: Self.labelSize, color: Palette.background, font: font)
             }
-            canvas.text(text, x: p.x + r + 3, y: p.y + 5, size: Self.labelSize, color: Palette.text, font: font)
+            canvas.text(placed.text, x: placed.x, y: placed.y, size: Self.labelSize, color: Palette.text, font: font)
         }
         for (i, note) in notes.enumerated() {
             canvas.text(note, x: m, y: y0 + S + 62 + i * 18, size: 12, color: Palette.secondaryText, font: font)
@@ -221,17 +257,22 @@ public struct ScatterPlot: Sendable {
 
 public enum EmbeddingPicture {
     /// The cosine-similarity heatmap of `vectors` (one per token), labelled by `pieces`.
-    public static func similarity(vectors: [[Float]], pieces: [String], model: String, prompt: String) -> Heatmap {
+    /// A long prompt is cut in the subtitle; `of` (the prompt's whole length in tokens, when only
+    /// its first tokens are drawn) is said in a note.
+    public static func similarity(vectors: [[Float]], pieces: [String], model: String, prompt: String, of total: Int? = nil) -> Heatmap {
         let P = vectors.count
+        let flat = prompt.replacingOccurrences(of: "\n", with: " ")
+        let excerpt = flat.count > 70 ? String(flat.prefix(69)) + "…" : flat
         var map = Heatmap(
             values: EmbeddingMath.cosineMatrix(vectors), rows: P, cols: P, rowLabels: pieces, columnLabels: pieces,
             title: "Token embeddings: cosine similarity of every pair of tokens",
-            subtitle: "\(model) · \"\(prompt)\" · each token's row of the embedding table, before any layer",
+            subtitle: "\(model) · \"\(excerpt)\" · each token's row of the embedding table, before any layer",
             scale: .diverging(limit: 1))
         map.rowAxis = "token ↓"
         map.columnAxis = "token →"
         map.colorBarTitle = "cosine"
         map.notes = ["red: pointing the same way (+1, the diagonal) · white: unrelated (0) · blue: opposite (−1)"]
+        if let total, total > P { map.notes.append("the first \(P) of the prompt's \(total) tokens (at most \(P) keep their labels)") }
         return map
     }
 

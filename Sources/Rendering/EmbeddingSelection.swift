@@ -23,6 +23,8 @@ public struct EmbeddingSelection: Sendable {
     public var model: String
     public var prompt: String
     public var width: Int
+    /// The prompt's length in tokens when only its first `maximumTokens` are drawn (a trace's).
+    public var promptTokens: Int?
 
     /// From `bundle`'s embedding table: the prompt's tokens, and `words` (each word's first
     /// token) or else the prompt's distinct tokens for the scatter.
@@ -75,10 +77,13 @@ public struct EmbeddingSelection: Sendable {
         model = URL(fileURLWithPath: metadata.model.source).lastPathComponent
         prompt = metadata.prompt
         width = C
+        if count < metadata.promptIds.count { promptTokens = metadata.promptIds.count }
     }
 
     /// The cosine similarity of every pair of the prompt's tokens.
-    public var similarityPicture: Heatmap { EmbeddingPicture.similarity(vectors: vectors, pieces: pieces, model: model, prompt: prompt) }
+    public var similarityPicture: Heatmap {
+        EmbeddingPicture.similarity(vectors: vectors, pieces: pieces, model: model, prompt: prompt, of: promptTokens)
+    }
     /// The scatter's tokens on their two principal directions.
     public var pcaPicture: ScatterPlot { EmbeddingPicture.pca(vectors: scatterVectors, pieces: scatterLabels, model: model, width: width) }
 

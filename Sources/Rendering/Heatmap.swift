@@ -219,6 +219,10 @@ public struct Heatmap: Sendable {
         public var titleBaseline: Int
         public var barX: Int, barHeight: Int
         public var legendY: Int
+        /// With thinned labels, a complete numbered key of the tokens under the legend ("0 Once
+        /// · 1 ␣upon · …"), wrapped to the picture's width; empty when every token is labelled.
+        public var keyLines: [String]
+        public var keyY: Int
 
         /// The pixel rectangle of cell (row, col).
         public func cellRect(row: Int, col: Int) -> (x: Int, y: Int, width: Int, height: Int) {
@@ -231,9 +235,10 @@ public struct Heatmap: Sendable {
     public func layout() throws -> Layout {
         let font = try Font.shared(), bold = try Font.shared(.bold)
         let n = max(rows, cols)
-        // Cells fill about 560 px, but stay at least one text line (12 px) tall up to 64 tokens,
-        // so every token keeps its label; beyond that every labelStep-th token is labelled.
-        let cell = n <= 64 ? max(12, min(44, 560 / max(n, 1))) : max(2, 560 / n)
+        // Cells fill about 560 px, but stay at least one text line (12 px) tall up to 100 tokens
+        // (the grid grows to 1,200 px), so every token keeps its label; beyond that the grid stays
+        // 1,200 px, every labelStep-th token is labelled and a numbered key lists them all.
+        let cell = n <= 100 ? max(12, min(44, 560 / max(n, 1))) : max(2, 1200 / n)
         let labelSize = cell >= 16 ? 12 : 11
         let labelStep = cell >= 12 ? 1 : Int((12.0 / Double(cell)).rounded(.up))
         let widest =
@@ -260,19 +265,31 @@ public struct Heatmap: Sendable {
         let barWidth = 16 + 8 + (scale.ticks.map { font.width(scale.label($0), size: 12) }.max() ?? 0)
         let legendY = gridY + max(gridH, barHeight) + 24
         let lines = 1 + notes.count
-        let height = legendY + lines * 20 + m
+        let keyLines = labelStep > 1 ? numberedKey(maxWidth: max(gridX + gridW, 700) - m, font: font) : []
+        let keyY = legendY + lines * 20 + (keyLines.isEmpty ? 0 : 6)
+        let height = keyY + keyLines.count * 16 + m
         let textWidths =
             [
                 bold.width(title, size: Self.titleSize), font.width(subtitle ?? "", size: Self.subtitleSize),
                 20 + font.width(maskLegend, size: 12)
-            ] + notes.map { bold.width($0, size: 12) + 8 }
+            ] + notes.map { bold.width($0, size: 12) + 8 } + keyLines.map { font.width($0, size: 11) }
         let width = max(
             barX + max(barWidth, bold.width(colorBarTitle, size: 12)) + m,
             (textWidths.max() ?? 0) + 2 * m + 8)
         return Layout(
             width: width, height: height, cell: cell, gridX: gridX, gridY: gridY, labelStep: labelStep,
             labelSize: labelSize, labelWidth: labelWidth, titleBaseline: titleBaseline, barX: barX,
-            barHeight: barHeight, legendY: legendY)
+            barHeight: barHeight, legendY: legendY, keyLines: keyLines, keyY: keyY)
+    }
+
+    /// The numbered key of the tokens, wrapped to `maxWidth` (rows and columns listed apart when
+    /// they are different tokens).
+    func numberedKey(maxWidth: Int, font: Font) -> [String] {
+        if rowLabels == columnLabels {
+            return Rendering.numberedKey(rowLabels, heading: "tokens:", maxWidth: maxWidth, size: 11, font: font)
+        }
+        return Rendering.numberedKey(rowLabels, heading: "rows:", maxWidth: maxWidth, size: 11, font: font)
+            + Rendering.numberedKey(columnLabels, heading: "columns:", maxWidth: maxWidth, size: 11, font: font)
     }
 
     /// A row's label; with thinned labels the position comes first ("12 ␣saw"), since the
@@ -344,6 +361,9 @@ public struct Heatmap: Sendable {
         for note in notes {
             canvas.text(note, x: m, y: y, size: 12, color: Palette.note, font: bold)
             y += 20
+        }
+        for (index, line) in l.keyLines.enumerated() {
+            canvas.text(line, x: m, y: l.keyY + index * 16, size: 11, color: Palette.secondaryText, font: font)
         }
         return canvas
     }

@@ -204,3 +204,20 @@ public func shortened(_ text: String, maxWidth: Int, size: Int, font: Font) -> S
     }
     return "…"
 }
+
+/// A complete numbered key of tokens, "tokens:  0 Once  1 ␣upon  2 ␣a …", wrapped into lines of
+/// at most `maxWidth` pixels at `size` (later lines indented), each piece cut to 12 characters:
+/// the key under a picture whose token labels are thinned or absent.
+public func numberedKey(_ pieces: [String], heading: String, maxWidth: Int, size: Int, font: Font) -> [String] {
+    var lines: [String] = [], current = heading
+    for (i, piece) in pieces.enumerated() {
+        let item = "  \(i) " + (piece.count > 12 ? String(piece.prefix(11)) + "…" : piece)
+        if font.width(current + item, size: size) > maxWidth, current != heading {
+            lines.append(current)
+            current = "        " + item.dropFirst(2)
+        } else {
+            current += item
+        }
+    }
+    return lines + [current]
+}

@@ -69,6 +69,9 @@ struct BranchCommand: ParsableCommand {
             throw ValidationError("say which token to force with exactly one of --token TEXT, --token-id N or --candidate K")
         }
         guard at >= 0 else { throw ValidationError("--at \(at) is out of range: use 0 or more (0 forces the first generated token)") }
+        if [".png", ".svg", ".dot"].contains(where: out.lowercased().hasSuffix) {
+            throw ValidationError("--out saves the two continuations as JSON; the tree picture goes to --graph-out \(out)")
+        }
         guard at < sampling.maxNewTokens else {
             throw ValidationError(
                 "--at \(at) must be below --max-new-tokens \(sampling.maxNewTokens): the forced token is one of the generated ones")
@@ -136,7 +139,7 @@ struct BranchCommand: ParsableCommand {
         print("prompt  \"\(record.prompt)\" (\(record.promptIds.count) tokens)")
         let p = { (value: Float) in String(format: "%.4f", value) }
         print(
-            "fork    at generated token \(f.at): the main line took \"\(f.originalPiece)\" (p \(p(f.originalProbability)), rank \(f.originalRank)); "
+            "fork    at step \(f.at + 1): the main line took \"\(f.originalPiece)\" (p \(p(f.originalProbability)), rank \(f.originalRank)); "
                 + "the branch forces \"\(f.forcedPiece)\" (p \(p(f.forcedProbability)), rank \(f.forcedRank))")
         if !f.forcedWithinFilters {
             print(
@@ -149,7 +152,7 @@ struct BranchCommand: ParsableCommand {
         }
         print("")
         let width = 14
-        print("     #  " + fitted("main", width: width) + "       p    " + fitted("branch", width: width) + "       p")
+        print("  step  " + fitted("main", width: width) + "       p    " + fitted("branch", width: width) + "       p")
         let count = max(record.main.tokens.count, record.branch.tokens.count)
         for index in 0..<count {
             func cell(_ line: BranchLine) -> String {
@@ -159,7 +162,7 @@ struct BranchCommand: ParsableCommand {
             }
             let marker = index == f.at ? "▶" : " "
             let note = index < record.branch.tokens.count && record.branch.tokens[index].forced ? "  forced" : ""
-            let line = marker + String(format: "%5d  ", index) + cell(record.main) + "    " + cell(record.branch) + note
+            let line = marker + String(format: "%5d  ", index + 1) + cell(record.main) + "    " + cell(record.branch) + note
             print(line.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
         }
         print("")

@@ -193,4 +193,29 @@ final class EmbeddingPictureTests: XCTestCase {
             columnLabels: (0..<49).map { "t\($0)" }, title: "t")
         XCTAssertEqual(try short.layout().bandColumns, 13)
     }
+
+    /// The scatter keeps distances true (one unit as long across as up), ticks at round values
+    /// without "-0.00", and puts close points' labels where they do not cover each other.
+    func testTheScatterHasEqualAxesRoundTicksAndLabelsApart() throws {
+        let points: [(x: Float, y: Float)] = [(-0.47, 0.1), (0.5, -0.02), (0.51, -0.02), (0.52, -0.03), (0.0, 0.3)]
+        let plot = ScatterPlot(
+            points: points, labels: ["␣first", "␣close", "␣closer", "␣closest", "␣top"], title: "t", xAxis: "x", yAxis: "y")
+        let (x, y) = (plot.xRange, plot.yRange)
+        XCTAssertEqual(x.high - x.low, y.high - y.low, accuracy: 1e-6, "equal aspect")
+        let labels: [String] = ScatterPlot.ticks(y).map(\.label)
+        XCTAssertTrue(labels.contains("0.0") || labels.contains("0.00"), "\(labels)")
+        XCTAssertFalse(labels.contains("-0.0") || labels.contains("-0.00"), "\(labels)")
+        let placed = try plot.labelPlacements()
+        let font = try Font.shared()
+        let boxes = placed.map { (x: $0.x, y: $0.y - ScatterPlot.labelSize, w: font.width($0.text, size: ScatterPlot.labelSize)) }
+        for i in boxes.indices {
+            for j in boxes.indices where j > i {
+                let a = boxes[i], b = boxes[j]
+                let h = ScatterPlot.labelSize + 2
+                let side: Bool = a.x + a.w <= b.x || b.x + b.w <= a.x
+                let stacked: Bool = a.y + h <= b.y || b.y + h <= a.y
+                XCTAssertTrue(side || stacked, "\(placed[i].text) and \(placed[j].text) overlap")
+            }
+        }
+    }
 }

@@ -229,4 +229,31 @@ final class HeatmapTests: XCTestCase {
             }
         }
     }
+
+    /// Up to 100 tokens every row and column is labelled (the grid grows to 1,200 px); beyond,
+    /// labels thin out and a complete numbered key under the map lists every token. 500 tokens
+    /// stay under 1,500 px wide.
+    func testLongMapsLabelEveryTokenOrKeyThemAll() throws {
+        func map(_ n: Int) -> Heatmap {
+            var weights = [Float](repeating: 0, count: n * n)
+            for q in 0..<n { for k in 0...q { weights[q * n + k] = 1 / Float(q + 1) } }
+            let pieces = (0..<n).map { "t\($0)" }
+            var map = Heatmap(
+                values: weights, rows: n, cols: n, rowLabels: pieces, columnLabels: pieces, title: "long", scale: .attention(.linear))
+            map.causalMask = true
+            return map
+        }
+        let ninety = try map(90).layout()
+        XCTAssertEqual(ninety.labelStep, 1)
+        XCTAssertTrue(ninety.keyLines.isEmpty)
+        let long = map(500)
+        let layout = try long.layout()
+        XCTAssertGreaterThan(layout.labelStep, 1)
+        XCTAssertLessThan(layout.width, 1500)
+        let key = layout.keyLines.joined(separator: " ")
+        for index in [0, 1, 250, 499] { XCTAssertTrue(key.contains(" \(index) t\(index)"), "token \(index) missing from the key") }
+        let image = try roundTrip(long.render(), name: "long.png")
+        XCTAssertEqual(image.height, layout.height)
+        XCTAssertLessThan(layout.keyY + (layout.keyLines.count - 1) * 16, layout.height)
+    }
 }
