@@ -221,7 +221,8 @@ public enum AttentionPicture {
         let legendY = headerHeight + max(gridHeight, barHeight + panelTitle) + 24
         let widestLine: Int = lines.map { line in line.1.width(line.0, size: line.2) }.max() ?? 0
         let legendWidth: Int = 20 + font.width(source.maskLegend, size: 12)
-        let width = max(barX + 80 + m, 2 * m + 8 + max(widestLine, legendWidth))
+        let barTitleWidth = bold.width(source.emphasis.barTitle, size: 12)
+        let width = max(barX + max(80, barTitleWidth) + m, 2 * m + 8 + max(widestLine, legendWidth))
         var canvas = Canvas(width: width, height: legendY + 20 + m, background: Palette.background)
 
         var y = m

@@ -11,8 +11,11 @@ public enum OverviewPicture {
     /// Where everything sits, in pixels (tests read it to find a cell).
     public struct Layout: Sendable, Equatable {
         public var width: Int, height: Int
-        /// Pixels per token in a map, and a map's side (N × cell).
+        /// A map's side in pixels (the same at any length), and whole pixels per token (0 when a
+        /// pixel covers several tokens).
         public var cell: Int, side: Int
+        /// Tokens per map side.
+        public var tokens: Int
         /// The top-left corner of the first map and the distance between maps.
         public var gridX: Int, gridY: Int
         public var pitchX: Int, pitchY: Int
@@ -21,18 +24,33 @@ public enum OverviewPicture {
 
         /// The rectangle of token cell (query, key) in the map of grid row `row` (a layer) and `head`.
         public func cellRect(row: Int, head: Int, query: Int, key: Int) -> (x: Int, y: Int, width: Int, height: Int) {
-            (gridX + head * pitchX + key * cell, gridY + row * pitchY + query * cell, cell, cell)
+            let x = OverviewPicture.pixelSpan(key, tokens: tokens, side: side),
+                y = OverviewPicture.pixelSpan(query, tokens: tokens, side: side)
+            return (gridX + head * pitchX + x.lowerBound, gridY + row * pitchY + y.lowerBound, x.count, y.count)
         }
     }
 
     static let labelSize = 12
+    /// Every map is this many pixels a side: token cells grow to fill it up to 96 tokens; beyond,
+    /// each pixel shows the largest weight among the tokens it covers (so a sparse diagonal
+    /// stays visible instead of the map growing to thousands of pixels).
+    public static let mapSide = 96
+
+    /// The pixels of token `index` along a side of `side` pixels covering `tokens` tokens.
+    static func pixelSpan(_ index: Int, tokens: Int, side: Int) -> Range<Int> {
+        (index * side / tokens)..<max(index * side / tokens + 1, (index + 1) * side / tokens)
+    }
+
+    /// The tokens pixel `p` covers along a side of `side` pixels covering `tokens` tokens.
+    static func tokenSpan(_ p: Int, tokens: Int, side: Int) -> Range<Int> {
+        (p * tokens / side)..<max(p * tokens / side + 1, (p + 1) * tokens / side)
+    }
 
     /// The layout for `layers` pictures of `heads` heads over `tokens` tokens.
     public static func layout(layers: Int, heads: Int, tokens: Int, titleWidth: Int = 0) throws -> Layout {
         let font = try Font.shared(), bold = try Font.shared(.bold)
         let N = max(tokens, 1)
-        let cell = max(1, 72 / N)
-        let side = N * cell
+        let side = mapSide, cell = side / N
         let m = Heatmap.margin, gap = 8
         let rowLabelWidth = bold.width("layer \(max(layers - 1, 0))", size: labelSize) + 10
         let headLabelWidth = bold.width("head \(max(heads - 1, 0))", size: labelSize) + 4
@@ -45,9 +63,9 @@ public enum OverviewPicture {
         let barHeight = max(120, min(gridHeight, 360))
         let legendY = gridY + max(gridHeight, barHeight) + 28
         let legendWidth = 20 + font.width("masked: a token cannot look at later tokens (key after query)", size: 12)
-        let width = max(barX + 80 + m, 2 * m + max(titleWidth, legendWidth))
+        let width = max(barX + 140 + m, 2 * m + max(titleWidth, legendWidth))
         return Layout(
-            width: width, height: legendY + 12 + m, cell: cell, side: side, gridX: gridX, gridY: gridY,
+            width: width, height: legendY + 12 + m, cell: cell, side: side, tokens: N, gridX: gridX, gridY: gridY,
             pitchX: pitchX, pitchY: pitchY, barX: barX, barY: gridY, barHeight: barHeight, legendY: legendY)
     }
 
@@ -69,7 +87,9 @@ public enum OverviewPicture {
             (
                 first.part == .cross
                     ? "Each map: rows = word being written ↓, columns = source word → (word 0 at the top left); one colour scale for all maps"
-                    : "Each map: rows = query token ↓, columns = key token → (token 0 at the top left); one colour scale for all maps",
+                        + (max(N, K) > mapSide ? "; a pixel: the largest weight of the tokens it covers" : "")
+                    : "Each map: rows = query token ↓, columns = key token → (token 0 at the top left); one colour scale for all maps"
+                        + (max(N, K) > mapSide ? "; a pixel: the largest weight of the tokens it covers" : ""),
                 font, 12, Palette.text
             )
         ]
@@ -98,35 +118,38 @@ public enum OverviewPicture {
                 size: labelSize, color: Palette.text, font: bold, anchor: .right)
         }
 
-        // The maps: one pass over every pixel of every map, straight into the pixel buffer.
+        // The maps: one pass over every pixel of every map, straight into the pixel buffer. A pixel
+        // covers a block of queries × keys (one token, or several on long inputs): it shows the
+        // block's largest visible weight, or the mask when every cell of the block is masked.
         let table = ColormapTables.viridis
-        let width = canvas.width, cell = l.cell
+        let width = canvas.width, side = l.side
         let maskFill = Palette.maskFill, hatch = Palette.maskHatch, causal = layers.first?.causal ?? true
+        let rowSpans = (0..<side).map { tokenSpan($0, tokens: N, side: side) }
+        let columnSpans = (0..<side).map { tokenSpan($0, tokens: K, side: side) }
         canvas.pixels.withUnsafeMutableBufferPointer { pixels in
             for (row, source) in layers.enumerated() {
                 source.drawnWeights.withUnsafeBufferPointer { weights in
                     for h in 0..<source.heads {
                         let x0 = l.gridX + h * l.pitchX, y0 = l.gridY + row * l.pitchY
-                        for q in 0..<N {
-                            let base = (h * N + q) * K
-                            for dy in 0..<cell {
-                                let py = y0 + q * cell + dy
-                                var offset = (py * width + x0) * 4
-                                for k in 0..<K {
-                                    if causal && k > q {
-                                        for dx in 0..<cell {
-                                            let c = (x0 + k * cell + dx + py) % 6 == 0 ? hatch : maskFill
-                                            pixels[offset] = c.r; pixels[offset + 1] = c.g; pixels[offset + 2] = c.b
-                                            offset += 4
-                                        }
-                                    } else {
-                                        let (r, g, b) = table[index(scale.fraction(weights[base + k]), high: 1)]
-                                        for _ in 0..<cell {
-                                            pixels[offset] = r; pixels[offset + 1] = g; pixels[offset + 2] = b
-                                            offset += 4
-                                        }
-                                    }
+                        for py in 0..<side {
+                            let queries = rowSpans[py]
+                            var offset = ((y0 + py) * width + x0) * 4
+                            for px in 0..<side {
+                                let keys = columnSpans[px]
+                                var strongest: Float = -1
+                                for q in queries {
+                                    let base = (h * N + q) * K
+                                    for k in keys where !(causal && k > q) { strongest = max(strongest, weights[base + k]) }
                                 }
+                                let c: (UInt8, UInt8, UInt8)
+                                if strongest < 0 {
+                                    let mask = (x0 + px + y0 + py) % 6 == 0 ? hatch : maskFill
+                                    c = (mask.r, mask.g, mask.b)
+                                } else {
+                                    c = table[index(scale.fraction(strongest), high: 1)]
+                                }
+                                pixels[offset] = c.0; pixels[offset + 1] = c.1; pixels[offset + 2] = c.2
+                                offset += 4
                             }
                         }
                     }
@@ -136,8 +159,8 @@ public enum OverviewPicture {
         for row in 0..<layers.count {
             for h in 0..<layers[row].heads {
                 canvas.strokeRect(
-                    x: l.gridX + h * l.pitchX - 1, y: l.gridY + row * l.pitchY - 1, width: K * l.cell + 2,
-                    height: N * l.cell + 2, Palette.frame)
+                    x: l.gridX + h * l.pitchX - 1, y: l.gridY + row * l.pitchY - 1, width: l.side + 2,
+                    height: l.side + 2, Palette.frame)
             }
         }
         canvas.colorBar(scale, x: l.barX, y: l.barY, height: l.barHeight, title: emphasis.barTitle, font: font, bold: bold)
