@@ -188,6 +188,8 @@ public struct Heatmap: Sendable {
     public var maskLegend = "masked: a token cannot look at later tokens (key after query)"
     /// Extra lines under the map (e.g. the attention-sink note).
     public var notes: [String] = []
+    /// Cells (row × cols + col) marked with ★ (e.g. a head past a label's threshold).
+    public var marked: Set<Int> = []
 
     public init(
         values: [Float], rows: Int, cols: Int, rowLabels: [String], columnLabels: [String],
@@ -339,10 +341,11 @@ public struct Heatmap: Sendable {
                 let value = values[row * cols + col]
                 let color = scale.color(value)
                 canvas.fillRect(x: r.x, y: r.y, width: r.width, height: r.height, color)
-                if showValues {
+                let star = marked.contains(row * cols + col) ? "★" : ""
+                if showValues || !star.isEmpty {
                     canvas.text(
-                        String(format: "%.2f", value), x: r.x + r.width / 2, y: r.y + r.height / 2 + 4, size: 11,
-                        color: color.isLight ? RGB(0, 0, 0) : RGB(255, 255, 255), font: font, anchor: .center)
+                        showValues ? String(format: "%.2f", value) + star : star, x: r.x + r.width / 2, y: r.y + r.height / 2 + 4,
+                        size: 11, color: color.isLight ? RGB(0, 0, 0) : RGB(255, 255, 255), font: font, anchor: .center)
                 }
             }
         }

@@ -139,22 +139,7 @@ public enum PositionPicture {
 
     /// Pictures placed left to right under one title.
     public static func sideBySide(_ pictures: [Canvas], title: String, subtitle: String) throws -> Canvas {
-        let font = try Font.shared(), bold = try Font.shared(.bold)
-        let m = Heatmap.margin, gap = 24, top = m + 50
-        let width = max(
-            pictures.reduce(0) { $0 + $1.width } + gap * max(0, pictures.count - 1) + 2 * m,
-            bold.width(title, size: 18) + 2 * m)
-        let height = top + (pictures.map(\.height).max() ?? 0) + m
-        var canvas = Canvas(width: width, height: height, background: Palette.background)
-        canvas.text(title, x: m, y: m + 18, size: 18, color: Palette.text, font: bold)
-        canvas.text(subtitle, x: m, y: m + 40, size: 12, color: Palette.secondaryText, font: font)
-        var x = m
-        for picture in pictures {
-            canvas.draw(picture, x: x, y: top)
-            x += picture.width + gap
-            canvas.fillRect(x: x - gap / 2, y: top, width: 1, height: picture.height, ChartPalette.grid)
-        }
-        return canvas
+        try PanelGrid.compose(pictures, columns: pictures.count, title: title, subtitle: subtitle)
     }
 
     public static func seriesName(_ table: PositionTable) -> String {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Generation
+import Rendering
 import Tracing
 
 struct HeadsCommand: ParsableCommand {
@@ -33,6 +34,7 @@ struct HeadsCommand: ParsableCommand {
             Examples:
               lantern heads --model stories260K.bin
               lantern heads --model path/to/gpt2 --prompt "The cat sat." --json
+              lantern heads --out output          (also draws output/heads.png)
               lantern heads --repeat $'Mia red ball kite Tom park duck blue cup\\n'
                 (bash's $'…' quoting: the built-in model's words and a new line)
             """)
@@ -62,6 +64,13 @@ struct HeadsCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object (every head's scores, labels, thresholds, the sequences used) instead of a table.")
     var json = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Also draw the scores as layers × heads heatmaps, one per score: a .png file, or a folder for heads.png.",
+            valueName: "path"))
+    var out: String?
+
     func validate() throws {
         guard length >= 2 else { throw ValidationError("--length \(length) is out of range: use 2 or more") }
         guard (1...64).contains(sequences) else { throw ValidationError("--sequences \(sequences) is out of range: use 1 to 64") }
@@ -87,6 +96,17 @@ struct HeadsCommand: ParsableCommand {
                 repeating: repeatText.map { bundle.tokenizer.encode($0) })
         } catch let error as HeadSummaryError {
             throw CommandFailure(description: error.description(naming: Self.flag))
+        }
+        if let out {
+            let c = bundle.model.config
+            let url =
+                out.lowercased().hasSuffix(".png")
+                ? URL(fileURLWithPath: out) : URL(fileURLWithPath: out, isDirectory: true).appendingPathComponent("heads.png")
+            let picture = try HeadScoresPicture.render(
+                summary, layers: c.layers, heads: c.heads, promptTokens: promptIds.count,
+                onWhat: repeatText == nil ? "random" : "repeated text", model: bundle.source)
+            try PNGWriter.write(picture, to: url)
+            printError("heads picture: \(url.path)")
         }
         if json {
             let report = HeadsReport(model: bundle.source, prompt: prompt, summary: summary)

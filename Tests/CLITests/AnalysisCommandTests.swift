@@ -1,4 +1,5 @@
 import Foundation
+import Rendering
 import XCTest
 
 /// `lantern heads`, `lantern lens` and `lantern branch` run end to end.
@@ -61,6 +62,16 @@ final class AnalysisCommandTests: XCTestCase {
         let run = try CLI.run(["heads", "--model", model, "--length", "8", "--sequences", "1", "--json"])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         XCTAssertEqual((try CLI.json(run.stdout)["heads"] as? [[String: Any]])?.count, 2 * 8, "2 layers × 8 query heads")
+        // --out draws the scores as panels of layers × heads; --json stays one object on stdout.
+        let drawn = try CLI.run([
+            "heads", "--model", model, "--length", "8", "--sequences", "1", "--json", "--out", scratch.appendingPathComponent("h.png").path
+        ])
+        XCTAssertEqual(drawn.exitCode, 0, drawn.stderr)
+        XCTAssertNoThrow(try CLI.json(drawn.stdout))
+        XCTAssertTrue(drawn.stderr.contains("heads picture: "), drawn.stderr)
+        let picture = try PNGReader.read(scratch.appendingPathComponent("h.png"))
+        XCTAssertGreaterThan(picture.width, 2 * 8 * 12, "two panels across, 8 heads each")
+        XCTAssertLessThan(picture.width, 2000)
         let tooLong = try CLI.run(["heads", "--model", model, "--length", "500"])
         XCTAssertNotEqual(tooLong.exitCode, 0)
         XCTAssertTrue(tooLong.stderr.contains("--length 500 is out of range"), tooLong.stderr)
