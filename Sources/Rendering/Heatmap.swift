@@ -190,6 +190,9 @@ public struct Heatmap: Sendable {
     public var notes: [String] = []
     /// Cells (row × cols + col) marked with ★ (e.g. a head past a label's threshold).
     public var marked: Set<Int> = []
+    /// The cell size in pixels, when several maps must share one (position tables side by side);
+    /// nil: chosen from the number of rows and columns.
+    public var fixedCell: Int?
 
     public init(
         values: [Float], rows: Int, cols: Int, rowLabels: [String], columnLabels: [String],
@@ -240,7 +243,7 @@ public struct Heatmap: Sendable {
         // Cells fill about 560 px, but stay at least one text line (12 px) tall up to 100 tokens
         // (the grid grows to 1,200 px), so every token keeps its label; beyond that the grid stays
         // 1,200 px, every labelStep-th token is labelled and a numbered key lists them all.
-        let cell = n <= 100 ? max(12, min(44, 560 / max(n, 1))) : max(2, 1200 / n)
+        let cell = fixedCell ?? (n <= 100 ? max(12, min(44, 560 / max(n, 1))) : max(2, 1200 / n))
         let labelSize = cell >= 16 ? 12 : 11
         let labelStep = cell >= 12 ? 1 : Int((12.0 / Double(cell)).rounded(.up))
         let widest =
@@ -267,7 +270,9 @@ public struct Heatmap: Sendable {
         let barWidth = 16 + 8 + (scale.ticks.map { font.width(scale.label($0), size: 12) }.max() ?? 0)
         let legendY = gridY + max(gridH, barHeight) + 24
         let lines = 1 + notes.count
-        let keyLines = labelStep > 1 ? numberedKey(maxWidth: max(gridX + gridW, 700) - m, font: font) : []
+        // A key only where the labels say something (position tables number their rows instead).
+        let labelled = !(rowLabels + columnLabels).allSatisfy(\.isEmpty) && !labelsAreIndices
+        let keyLines = labelStep > 1 && labelled ? numberedKey(maxWidth: max(gridX + gridW, 700) - m, font: font) : []
         let keyY = legendY + lines * 20 + (keyLines.isEmpty ? 0 : 6)
         let height = keyY + keyLines.count * 16 + m
         let textWidths =
@@ -296,8 +301,13 @@ public struct Heatmap: Sendable {
 
     /// A row's label; with thinned labels the position comes first ("12 ␣saw"), since the
     /// neighbours that would show it are not labelled.
-    func label(row: Int, step: Int) -> String { step > 1 ? "\(row) \(rowLabels[row])" : rowLabels[row] }
-    func label(col: Int, step: Int) -> String { step > 1 ? "\(col) \(columnLabels[col])" : columnLabels[col] }
+    func label(row: Int, step: Int) -> String { step > 1 && !labelsAreIndices ? "\(row) \(rowLabels[row])" : rowLabels[row] }
+    func label(col: Int, step: Int) -> String { step > 1 && !labelsAreIndices ? "\(col) \(columnLabels[col])" : columnLabels[col] }
+
+    /// Labels that are their own positions ("0", "1", …) need no number before them and no key.
+    var labelsAreIndices: Bool {
+        rowLabels.enumerated().allSatisfy { $1 == "\($0)" } && columnLabels.enumerated().allSatisfy { $1 == "\($0)" }
+    }
 
     public func render() throws -> Canvas {
         let font = try Font.shared(), bold = try Font.shared(.bold)

@@ -114,15 +114,26 @@ public enum PositionPicture {
         }
     }
 
+    /// One cell size for `tables` drawn side by side: the largest that keeps the biggest table
+    /// within about 1,200 px (at most 12 px, at least 2), so no panel is a thin strip beside a tall one.
+    public static func sharedCell(_ tables: [PositionTable]) -> Int {
+        let largest = tables.map { max($0.positions, $0.columns) }.max() ?? 1
+        return max(2, min(12, 1200 / max(largest, 1)))
+    }
+
     /// The table as a labelled heatmap with the diverging map (white is 0).
     public static func heatmap(_ table: PositionTable) -> Heatmap {
         let P = table.positions, C = table.columns
         // Heatmap labels every token up to 64 rows/columns; beyond that it labels every few and
         // puts the index first, so the labels themselves stay empty.
         let numbered = max(P, C) <= 64
+        // A learned table's colours span ±(the 99th percentile of |value|): one outlier would
+        // otherwise wash every other value out to white. The few beyond it are drawn at full colour.
+        let magnitudes = table.values.map { abs($0) }.filter(\.isFinite).sorted()
         let limit: Float =
-            table.scheme == .learned
-            ? max(table.values.map { abs($0) }.filter(\.isFinite).max() ?? 1, 1e-6) : 1
+            table.scheme == .learned && !magnitudes.isEmpty
+            ? max(magnitudes[min(magnitudes.count - 1, magnitudes.count * 99 / 100)], 1e-6) : 1
+        let beyond = table.scheme == .learned ? magnitudes.count - (magnitudes.lastIndex { $0 <= limit }.map { $0 + 1 } ?? 0) : 0
         var map = Heatmap(
             values: table.values, rows: P, cols: C,
             rowLabels: (0..<P).map { numbered ? "\($0)" : "" },
@@ -134,12 +145,14 @@ public enum PositionPicture {
         map.colorBarTitle = table.scheme == .rotary ? "cos(angle)" : "value"
         map.maskLegend = ""
         map.notes = ["blue is negative, white 0, red positive"]
+        if beyond > 0 {
+            map.notes.append(
+                String(
+                    format: "colours span ±%.2f (99%% of the values); %d values reach up to ±%.2f and are drawn at full colour", limit,
+                    beyond,
+                    magnitudes.last ?? limit))
+        }
         return map
-    }
-
-    /// Pictures placed left to right under one title.
-    public static func sideBySide(_ pictures: [Canvas], title: String, subtitle: String) throws -> Canvas {
-        try PanelGrid.compose(pictures, columns: pictures.count, title: title, subtitle: subtitle)
     }
 
     public static func seriesName(_ table: PositionTable) -> String {

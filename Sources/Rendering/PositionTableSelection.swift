@@ -22,8 +22,11 @@ public enum PositionTableSelection {
         let C = width ?? config?.width ?? 64
         let sinusoidal = PositionTable.sinusoidal(
             positions: positions, width: C, origin: config == nil ? "width \(C)" : "width \(C) as in \(name)")
+        // A model without rotary positions still gives its head size to the textbook rotary table.
+        let headSize = width ?? config?.headSize ?? 64
         var rotary = PositionTable.rotary(
-            positions: positions, headSize: width ?? 64, theta: 10000, origin: "head size \(width ?? 64), θ = 10000")
+            positions: positions, headSize: headSize, theta: 10000,
+            origin: width == nil && config != nil ? "head size \(headSize) as in \(name), θ = 10000" : "head size \(headSize), θ = 10000")
         if let config, case .rotary(let theta, _) = config.positional {
             let scaled = config.rotaryScaling == .none ? "" : ", scaling \(config.rotaryScaling)"
             rotary = PositionTable.rotary(

@@ -3,6 +3,7 @@ import Foundation
 import Generation
 import ModelHub
 import Rendering
+import Training
 import Transformer
 
 /// `lantern positions`: positional tables as heatmaps, and how each scheme encodes distance.
@@ -19,8 +20,10 @@ struct PositionsCommand: ParsableCommand {
               rotary       Llama: queries and keys turned by an angle that grows with the
                            position (head size and θ from the model, else --width
                            and 10000)
+            Without --model the built-in model's tables are drawn (its learned table, its
+            width and head size); --width alone draws textbook tables of that width.
             Each table is a heatmap (rows = position, columns = channel; blue negative, red
-            positive). A second picture plots the cosine similarity of position p with p +
+            positive), every panel at the same cell size. A second picture plots the cosine similarity of position p with p +
             d, averaged over p, against the distance d.
 
             Pictures go into output/ (positions-SCHEME.png and
@@ -77,13 +80,23 @@ struct PositionsCommand: ParsableCommand {
         if let width, !(2...4096).contains(width) || width % 2 != 0 {
             throw ValidationError("--width \(width) is out of range: use an even number from 2 to 4096")
         }
-        // Learned positions are trained weights: the built-in GPT-2's unless --model names another.
-        if scheme == "learned" && model == nil { model = BuiltInModel.name }
+        // The model in hand: the built-in GPT-2's tables (its learned one, its width and head
+        // size) unless --model names another or --width asks for textbook tables of a width.
+        // (A longer table than its context is drawn textbook-style, at width 64.)
+        if model == nil && (scheme == "learned" || (width == nil && positions <= BuiltInModelShape.context)) {
+            model = BuiltInModel.name
+        }
     }
 
     func run() throws {
         let tables = try positionTables()
-        let pictures = try tables.map { try PositionPicture.heatmap($0).render() }
+        // One cell size for every panel, so they compare at a glance.
+        let cell = PositionPicture.sharedCell(tables)
+        let pictures = try tables.map { table in
+            var map = PositionPicture.heatmap(table)
+            map.fixedCell = cell
+            return try map.render()
+        }
         let missing =
             tables.contains { $0.scheme == .learned }
             ? ""
@@ -91,8 +104,10 @@ struct PositionsCommand: ParsableCommand {
         let table =
             pictures.count == 1
             ? pictures[0]
-            : try PositionPicture.sideBySide(
-                pictures, title: "\(tables.count == 3 ? "Three" : "Two") ways to tell positions apart · \(positions) positions",
+            : try PanelGrid.compose(
+                // Wide tables (many channels) one under the other; narrow ones side by side.
+                pictures, columns: pictures.reduce(0) { $0 + $1.width } > 1800 ? 1 : pictures.count,
+                title: "\(tables.count == 3 ? "Three" : "Two") ways to tell positions apart · \(positions) positions",
                 subtitle: tables.map { PositionPicture.seriesName($0) }.joined(separator: "   ·   ")
                     + "   —   rows = position, columns = channel; blue negative, white 0, red positive" + missing)
         let chart = try PositionPicture.similarityChart(tables).render()
