@@ -410,22 +410,9 @@ extension LessonRunner {
     /// nor less than 40.
     public static func terminalWidth(
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        terminalColumns: () -> Int? = StandardConsole.terminalColumns
+        terminalColumns: () -> Int? = TerminalWidth.ofStandardOutput
     ) -> Int {
-        let columns =
-            environment["COLUMNS"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.flatMap { $0 > 0 ? $0 : nil }
-            ?? terminalColumns() ?? 80
-        return min(100, max(40, columns))
-    }
-}
-
-extension StandardConsole {
-    /// The width of the terminal on standard output (TIOCGWINSZ); nil when it is not a terminal.
-    public static func terminalColumns() -> Int? {
-        guard isatty(STDOUT_FILENO) == 1 else { return nil }
-        var size = winsize()
-        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
-        return Int(size.ws_col)
+        min(100, max(40, TerminalWidth.columns(environment: environment, terminalColumns: terminalColumns)))
     }
 }
 

@@ -78,3 +78,38 @@ public func fitted(_ text: String, width: Int) -> String {
     if text.count <= width { return text.padding(toLength: width, withPad: " ", startingAt: 0) }
     return String(text.prefix(max(1, width - 1))) + "…"
 }
+
+/// How wide terminal text may be: `COLUMNS` when set, else the terminal's own width when standard
+/// output is one, else 80.
+public enum TerminalWidth {
+    public static func columns(
+        environment: [String: String] = ProcessInfo.processInfo.environment, terminalColumns: () -> Int? = ofStandardOutput
+    ) -> Int {
+        environment["COLUMNS"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.flatMap { $0 > 0 ? $0 : nil }
+            ?? terminalColumns() ?? 80
+    }
+
+    /// The width of the terminal on standard output (TIOCGWINSZ); nil when it is not a terminal.
+    public static func ofStandardOutput() -> Int? {
+        guard isatty(STDOUT_FILENO) == 1 else { return nil }
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
+    }
+
+    /// `text` wrapped at spaces into lines of at most `width` characters, later lines indented by
+    /// `indent` (a word longer than a line is left whole).
+    public static func wrap(_ text: String, width: Int, indent: String = "  ") -> [String] {
+        var lines: [String] = [], current = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            let candidate = current.isEmpty ? String(word) : current + " " + word
+            if candidate.count > width, !current.trimmingCharacters(in: .whitespaces).isEmpty {
+                lines.append(current)
+                current = indent + word
+            } else {
+                current = candidate
+            }
+        }
+        return lines + [current]
+    }
+}

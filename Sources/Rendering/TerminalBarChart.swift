@@ -5,9 +5,11 @@ import Foundation
 // Without colour the bars are plain block characters and the highlighted row is marked ▶.
 
 public enum TerminalBarChart {
-    public static func render(_ chart: BarChart, painter: TerminalPainter, labelWidth: Int = 16, barWidth: Int = 40) -> String {
-        var lines: [String] = [painter.bold(chart.title)]
-        lines += chart.subtitles.map { painter.dim($0) }
+    public static func render(
+        _ chart: BarChart, painter: TerminalPainter, labelWidth: Int = 16, barWidth: Int = 40, width: Int = TerminalWidth.columns()
+    ) -> String {
+        var lines = TerminalWidth.wrap(chart.title, width: width).map { painter.bold($0) }
+        lines += chart.subtitles.flatMap { TerminalWidth.wrap($0, width: width) }.map { painter.dim($0) }
         let panel = chart.panel
         for row in panel.rows {
             let marker = row.highlighted ? "▶ " : "  "
@@ -17,10 +19,12 @@ public enum TerminalBarChart {
             let drawn = painter.foreground(bar, row.color)
             lines.append(marker + (row.highlighted ? painter.bold(label) : label) + " " + drawn + " " + row.valueText)
         }
-        lines.append(
+        lines += TerminalWidth.wrap(
             String(format: "legend: bar length = %@, full width = %@", panel.axisName, String(format: "%.2f", panel.maxValue))
-                + (panel.rows.contains(where: \.highlighted) ? "; ▶ the token taken" : ""))
-        lines += chart.notes
+                + (panel.rows.contains(where: \.highlighted) ? "; ▶ the token taken" : ""), width: width)
+        // The pictures' notes name the colours; without colour the ▶ marker alone says it.
+        let notes = painter.color == .none ? chart.notes.map { $0.replacingOccurrences(of: "▶ orange: ", with: "▶ ") } : chart.notes
+        lines += notes.flatMap { TerminalWidth.wrap($0, width: width) }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -19,17 +19,20 @@ public enum TerminalHeatmap {
     /// heatmap's own causal mask when given.
     public static func render(
         _ map: Heatmap, painter: TerminalPainter,
-        isMasked: ((Int, Int) -> Bool)? = nil, labelWidth: Int = 14
+        isMasked: ((Int, Int) -> Bool)? = nil, labelWidth: Int = 14, width: Int = TerminalWidth.columns()
     ) -> String {
         let masked = isMasked ?? { map.isMasked(row: $0, col: $1) }
         var lines: [String] = []
-        lines.append(painter.bold(map.title))
-        if let subtitle = map.subtitle { lines.append(painter.dim(subtitle)) }
-        lines.append(String(repeating: " ", count: labelWidth) + " " + map.columnAxis + "  (columns numbered; key below)")
-        // Column numbers: the last two digits, one per two-column cell.
-        var header = String(repeating: " ", count: labelWidth) + " "
-        for col in 0..<map.cols { header += String(format: "%2d", col % 100) }
-        lines.append(header)
+        lines += TerminalWidth.wrap(map.title, width: width).map { painter.bold($0) }
+        if let subtitle = map.subtitle { lines += TerminalWidth.wrap(subtitle, width: width).map { painter.dim($0) } }
+        let margin = String(repeating: " ", count: labelWidth) + " "
+        lines.append(margin + map.columnAxis + "  (columns numbered; key below)")
+        // Column numbers, one digit per two-column cell: the tens on a line above the ones (so
+        // 9, 10, 11 never run together as "91011").
+        if map.cols > 10 {
+            lines.append(margin + (0..<map.cols).map { $0 >= 10 ? "\($0 / 10 % 10) " : "  " }.joined())
+        }
+        lines.append(margin + (0..<map.cols).map { "\($0 % 10) " }.joined())
         var anyMasked = false
         for row in 0..<map.rows {
             var line = fitted(map.rowLabels[row], width: labelWidth) + " "
@@ -49,8 +52,11 @@ public enum TerminalHeatmap {
         }
         lines.append(map.rowAxis)
         let key = (0..<map.cols).map { "\($0) \(map.columnLabels[$0])" }.joined(separator: "  ")
-        lines.append("columns: " + key)
-        lines.append(legend(map.scale, title: map.colorBarTitle, painter: painter, masked: anyMasked))
+        lines += TerminalWidth.wrap("columns: " + key, width: width, indent: "         ")
+        // The legend's colour swatches are escape codes: wrap the plain words only.
+        let legendLine = legend(map.scale, title: map.colorBarTitle, painter: painter, masked: false)
+        lines += painter.color == .none ? TerminalWidth.wrap(legendLine, width: width) : [legendLine]
+        if anyMasked { lines.append("·· masked: a token cannot look at later tokens") }
         return lines.joined(separator: "\n") + "\n"
     }
 
