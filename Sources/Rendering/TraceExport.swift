@@ -66,6 +66,11 @@ public struct TraceExport {
                 jobs.append(Job(name: "probs-step\(number).png") { try ProbabilityPicture.distribution(source, top: top).render() })
                 jobs.append(Job(name: "funnel-step\(number).png") { try ProbabilityPicture.funnel(source, top: top) })
             }
+            let pieces = Dictionary(zip(metadata.tokens, metadata.pieces), uniquingKeysWith: { first, _ in first })
+            jobs.append(
+                Job(name: "generation-steps.png") {
+                    try GenerationStepsPicture.chart(metadata, piece: { pieces[$0] ?? "#\($0)" }).render()
+                })
         }
 
         if metadata.model.isEncoderDecoder {

@@ -29,6 +29,7 @@ struct ProbsCommand: ParsableCommand {
               lantern probs "The cat sat" --model gpt2 --step 3 --temperature 0.8 \\
                 --top-k 40 --top-p 0.9
               lantern probs --trace output/trace --step 2 --top 15
+              lantern probs --trace output/trace --over-steps
             """)
 
     @OptionGroup var input: PromptOrTrace
@@ -59,6 +60,13 @@ struct ProbsCommand: ParsableCommand {
     )
     var terminal = false
 
+    @Flag(
+        name: .long,
+        help:
+            "With --trace: draw the whole generation over its steps instead (the token taken, the most likely token and the 20 likeliest together, per step) to generation-steps.png."
+    )
+    var overSteps = false
+
     var settings: SamplingSettings { sampling.settings }
 
     func validate() throws {
@@ -71,6 +79,7 @@ struct ProbsCommand: ParsableCommand {
     }
 
     func run() throws {
+        if overSteps { return try drawOverSteps() }
         let source = try probabilitySource()
         if terminal {
             let chart = try ProbabilityPicture.distribution(source, top: top)
@@ -84,6 +93,23 @@ struct ProbsCommand: ParsableCommand {
         try PNGWriter.write(funnel, to: funnelURL)
         print(probsURL.path)
         print(funnelURL.path)
+    }
+
+    /// The whole traced generation as one chart over its steps.
+    func drawOverSteps() throws {
+        guard let trace = input.trace else { throw ValidationError("--over-steps reads a saved generation: add --trace DIR") }
+        let metadata = try TraceFile.readMetadata(URL(fileURLWithPath: trace))
+        guard !metadata.steps.isEmpty else {
+            throw ValidationError("trace \(trace) has no generated steps; record one with `lantern generate ... --trace DIR`")
+        }
+        let pieces = Dictionary(zip(metadata.tokens, metadata.pieces), uniquingKeysWith: { first, _ in first })
+        let chart = GenerationStepsPicture.chart(metadata, piece: { pieces[$0] ?? "#\($0)" })
+        let target = out ?? "output"
+        let url =
+            target.lowercased().hasSuffix(".png")
+            ? URL(fileURLWithPath: target) : URL(fileURLWithPath: target, isDirectory: true).appendingPathComponent("generation-steps.png")
+        try PNGWriter.write(try chart.render(), to: url)
+        print(url.path)
     }
 
     /// The step's funnel with the pieces of its candidates, from the trace or a live run.

@@ -65,6 +65,7 @@ final class ExportCommandTests: XCTestCase {
         var expected: Set<String> = ["attention-overview.png", "lens.png"]
         for layer in 0..<5 { expected.insert("attention-L\(layer)-all.png") }
         for step in 1...3 { expected.formUnion(["probs-step\(step).png", "funnel-step\(step).png"]) }
+        expected.insert("generation-steps.png")
         XCTAssertEqual(names, expected)
         for path in paths {
             XCTAssertTrue(path.contains("output/story/"), path)

@@ -96,6 +96,14 @@ final class PictureCommandTests: XCTestCase {
             ])
         XCTAssertTrue(Self.titleIsDark(try PNGReader.read(scratch.appendingPathComponent("funnel-step3.png"))))
 
+        // The whole generation over its steps, from the same trace.
+        let over = try CLI.run(["probs", "--trace", trace.path, "--over-steps", "--out", scratch.path])
+        XCTAssertEqual(over.exitCode, 0, over.stderr)
+        XCTAssertEqual(Self.paths(over), [scratch.appendingPathComponent("generation-steps.png").path])
+        XCTAssertTrue(Self.titleIsDark(try PNGReader.read(scratch.appendingPathComponent("generation-steps.png"))))
+        let overLive = try CLI.run(["probs", "Once", "--model", model, "--over-steps"])
+        XCTAssertNotEqual(overLive.exitCode, 0)
+        XCTAssertTrue(overLive.stderr.contains("--over-steps reads a saved generation"), overLive.stderr)
         // Steps count from 1, as in the stepper and export: a trace of 4 tokens has steps 1 to 4.
         let late = try CLI.run(["probs", "--trace", trace.path, "--step", "5", "--out", scratch.path])
         XCTAssertNotEqual(late.exitCode, 0)

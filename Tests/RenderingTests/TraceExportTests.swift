@@ -27,7 +27,7 @@ final class TraceExportTests: XCTestCase {
         XCTAssertEqual(
             export.jobs.map(\.name),
             (0..<layers).map { "attention-L\($0)-all.png" } + ["attention-overview.png"]
-                + ["probs-step1.png", "funnel-step1.png", "probs-step2.png", "funnel-step2.png"])
+                + ["probs-step1.png", "funnel-step1.png", "probs-step2.png", "funnel-step2.png", "generation-steps.png"])
         XCTAssertEqual(export.skipped.count, 1)
         XCTAssertTrue(export.skipped[0].hasPrefix("logit lens: the trace has no resid_post records"), export.skipped[0])
 
