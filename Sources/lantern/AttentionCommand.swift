@@ -72,6 +72,13 @@ struct AttentionCommand: ParsableCommand {
     var steps = false
 
     @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp(
+            "Draw where this one token (by position, 0 is the first) looks, as the text shaded by its attention (with --head H or --heads mean).",
+            valueName: "position"))
+    var token: Int?
+
+    @Option(
         name: .long,
         help: ArgumentHelp(
             "How colours show the weights on attention's fixed 0–1 scale: linear (the default), power (the square root: small weights show), log (0.001 to 1, a third of the colours per power of ten) or row (each row divided by its largest: where every token looks most, however little). The colour bar names it.",
@@ -90,6 +97,13 @@ struct AttentionCommand: ParsableCommand {
         }
         if terminal {
             guard head != nil, heads == nil else { throw ValidationError("--terminal draws one head: give --head H") }
+        }
+        if let token {
+            guard token >= 0 else { throw ValidationError("--token \(token) is out of range: tokens count from 0") }
+            guard !steps, !terminal, heads != "all", heads != "overview" else {
+                throw ValidationError(
+                    "--token draws one token's row over the text: give --head H or --heads mean, without --steps or --terminal")
+            }
         }
         if heads == "overview" {
             if head != nil { throw ValidationError("give --head or --heads overview, not both") }
@@ -122,6 +136,17 @@ struct AttentionCommand: ParsableCommand {
         let source = try attentionSource(layer: layer)
         if let head, head >= source.heads {
             throw ValidationError("--head \(head) is out of range: layer \(layer) has heads 0 to \(source.heads - 1)")
+        }
+        if let token {
+            guard (0..<source.tokens).contains(token) else {
+                throw ValidationError("--token \(token) is out of range: the text has tokens 0 to \(source.tokens - 1)")
+            }
+            let canvas = try TextAttentionPicture.render(source, head: head, query: token)
+            let url = outputURL(
+                defaultName: "attention-text-L\(layer)-" + (head.map { "H\($0)" } ?? "mean") + "-T\(token).png")
+            try PNGWriter.write(canvas, to: url)
+            print(url.path)
+            return
         }
         if let head, steps || terminal {
             let map: Heatmap

@@ -61,6 +61,32 @@ final class StepsBranchTerminalCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("output").path), "no PNG written")
     }
 
+    /// One token's row laid over the text; its errors before any work.
+    func testOneTokensAttentionOverTheText() throws {
+        let model = try CLI.shared("stories260K/stories260K.bin")
+        let out = scratch.appendingPathComponent("text.png")
+        let run = try CLI.run([
+            "attention", "Once upon a time", "--model", model, "--layer", "2", "--head", "3", "--token", "3", "--out", out.path
+        ])
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        let image = try PNGReader.read(out)
+        XCTAssertGreaterThan(image.width, 600)
+        XCTAssertLessThan(image.height, 400, "a short text is one line")
+        let mean = try CLI.run(
+            ["attention", "Once upon a time", "--model", model, "--layer", "2", "--heads", "mean", "--token", "1"], in: scratch)
+        XCTAssertEqual(mean.exitCode, 0, mean.stderr)
+        XCTAssertTrue(mean.stdout.hasSuffix("output/attention-text-L2-mean-T1.png\n"), mean.stdout)
+        for (arguments, message) in [
+            (["--head", "3", "--token", "99"], "--token 99 is out of range: the text has tokens 0 to"),
+            (["--heads", "all", "--token", "1"], "--token draws one token's row"),
+            (["--head", "3", "--token=-1"], "--token -1 is out of range")
+        ] {
+            let refused = try CLI.run(["attention", "Once upon a time", "--model", model, "--layer", "2"] + arguments, in: scratch)
+            XCTAssertNotEqual(refused.exitCode, 0)
+            XCTAssertTrue(refused.stderr.contains(message), "«\(message)» not in \(refused.stderr)")
+        }
+    }
+
     func testAttentionOneHeadInTheTerminal() throws {
         let model = try CLI.shared("stories260K/stories260K.bin")
         let run = try CLI.run(
