@@ -216,7 +216,9 @@ final class AnalysisCommandTests: XCTestCase {
         // The side-by-side view marks the fork.
         let view = try CLI.run(args)
         XCTAssertEqual(view.exitCode, 0, view.stderr)
-        XCTAssertTrue(view.stdout.contains("▶    3"), view.stdout)
+        // Steps count from 1: keeping 3 tokens forks at step 4.
+        XCTAssertTrue(view.stdout.contains("▶    4"), view.stdout)
+        XCTAssertTrue(view.stdout.contains("fork    at step 4:"), view.stdout)
         XCTAssertTrue(view.stdout.contains("forced"), view.stdout)
         XCTAssertTrue(view.stdout.contains("main    Once upon a time"), view.stdout)
         XCTAssertTrue(view.stdout.contains("branch  Once upon a time"), view.stdout)
