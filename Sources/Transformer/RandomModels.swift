@@ -12,7 +12,7 @@ public enum RandomModels {
         func matrix(_ rows: Int, _ columns: Int) -> WeightMatrix {
             try! WeightMatrix(normal(rows * columns), rows: rows, columns: columns, format: format)
         }
-        let ones = [Float](repeating: 1, count: C), zeros = [Float](repeating: 0, count: C)
+        let ones = [Float](repeating: 1, count: C)
         func filled(_ value: Float, _ count: Int = C) -> ParameterVector { ParameterVector([Float](repeating: value, count: count)) }
         switch config.family {
         case .gpt2:

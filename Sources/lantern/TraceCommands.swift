@@ -121,7 +121,7 @@ struct TraceCommand: ParsableCommand {
             if !diff.samePrompt { print("note: the prompts differ, so only their common first tokens are compared") }
             let pa = a.metadata.pieces.dropFirst(a.metadata.promptIds.count), pb = b.metadata.pieces.dropFirst(b.metadata.promptIds.count)
             if let index = diff.firstDivergence {
-                print("tokens diverge at generated token \(index):")
+                print("tokens diverge at step \(index + 1) (generated token \(index + 1)):")
                 print("  A: …\(pa.dropFirst(max(0, index - 3)).prefix(8).joined(separator: "|"))")
                 print("  B: …\(pb.dropFirst(max(0, index - 3)).prefix(8).joined(separator: "|"))")
             } else {

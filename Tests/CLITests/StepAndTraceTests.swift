@@ -103,7 +103,7 @@ final class StepAndTraceTests: XCTestCase {
 
         let diff = try CLI.run(["trace", "diff", greedy.path, hot.path])
         XCTAssertEqual(diff.exitCode, 0, diff.stderr)
-        XCTAssertTrue(diff.stdout.contains("tokens diverge at generated token") || diff.stdout.contains("tokens agree"), diff.stdout)
+        XCTAssertTrue(diff.stdout.contains("tokens diverge at step ") || diff.stdout.contains("tokens agree"), diff.stdout)
         XCTAssertTrue(diff.stdout.contains("residual stream difference per layer"), diff.stdout)
     }
 
