@@ -62,6 +62,10 @@ public struct EmbeddingSelection: Sendable {
     public init(trace folder: URL) throws {
         let metadata = try TraceFile.readMetadata(folder)
         let embed = try TraceFile.read(folder, metadata: metadata, names: ["embed"]).tensor("embed", folder: folder.path)
+        // A trace file is input: its embed record must be [positions, width] before it is indexed.
+        guard embed.rank == 2, embed.shape[1] >= 1, embed.scalars.count == embed.shape[0] * embed.shape[1] else {
+            throw TraceError.notATrace(folder.path, problem: "embed.npy has the shape \(embed.shape), not [positions, width]")
+        }
         let C = embed.shape[1]
         let count = min(metadata.promptIds.count, embed.shape[0], Self.maximumTokens)
         let ids = Array(metadata.promptIds.prefix(count))

@@ -3,6 +3,7 @@ import Generation
 import LanternTestSupport
 import Rendering
 import Tensors
+import Tracing
 import Transformer
 import XCTest
 
@@ -61,5 +62,21 @@ final class SelectionTests: XCTestCase {
         }
         let rotary = try PositionTableSelection.tables(schemes: .rotary, positions: 16, width: nil, bundle: llama)
         XCTAssertTrue(rotary[0].origin.hasPrefix("llama-tiny-gqa: head size \(llama.model.config.headSize), θ = "), rotary[0].origin)
+    }
+
+    /// A trace's embed record is read as [positions, width] only after its shape is checked (a
+    /// rank-1 tensor used to trap on `shape[1]`).
+    func testAMisshapenEmbedRecordIsRefused() throws {
+        let gpt2 = try bundle("gpt2-bytes-noprefix")
+        let ids = gpt2.tokenizer.encode("the cat")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-embed-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let trace = Trace(
+            forward: ids, records: ["embed": Tensor(shape: [ids.count], scalars: [Float](repeating: 0, count: ids.count))],
+            tokenizer: gpt2.tokenizer, config: gpt2.model.config, prompt: "the cat", source: "fixture", request: CaptureRequest())
+        try TraceFile.write(trace, to: folder)
+        XCTAssertThrowsError(try EmbeddingSelection(trace: folder)) { error in
+            XCTAssertTrue("\(error)".contains("embed.npy has the shape [\(ids.count)], not [positions, width]"), "\(error)")
+        }
     }
 }
