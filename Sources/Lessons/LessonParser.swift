@@ -403,6 +403,7 @@ public enum LessonParser {
                 }
                 questionIds[question.id] = question.line
                 use(question.ask, line: question.line)
+                for option in question.options { use(option, line: question.line) }
                 if let step = question.command { visit(step) }
                 use(question.answer, line: question.line)
                 use(question.why, line: question.line)

@@ -289,7 +289,7 @@ public final class LessonRunner {
         sayWrapped(painter.bold("Question: "), leadWidth: 10, Interpolation.fill(question.ask, captured))
         for (i, option) in question.options.enumerated() {
             let lead = "  \(i + 1)) "
-            sayWrapped(lead, leadWidth: lead.count, option, hanging: lead.count)
+            sayWrapped(lead, leadWidth: lead.count, Interpolation.fill(option, captured), hanging: lead.count)
         }
         if question.kind == .predict { say(painter.dim("Make your prediction; then the command runs and shows the answer.")) }
 
@@ -381,7 +381,7 @@ public final class LessonRunner {
         switch question.kind {
         case .choice:
             let i = AnswerChecker.choiceIndex(expected, optionCount: question.options.count) ?? 0
-            return "\(i + 1)) \(question.options[i])"
+            return "\(i + 1)) \(Interpolation.fill(question.options[i], captured))"
         case .number, .predict:
             // Text is quoted, so a leading space (a piece such as " boy") is visible.
             return Double(expected) == nil ? "\"\(expected)\"" : AnswerChecker.withTolerance(expected, question.tolerance)

@@ -309,6 +309,12 @@ public struct Heatmap: Sendable {
         rowLabels.enumerated().allSatisfy { $1 == "\($0)" } && columnLabels.enumerated().allSatisfy { $1 == "\($0)" }
     }
 
+    /// A cell's value, two decimals; a value that rounds to zero reads "0.00", never "-0.00".
+    func cellText(_ value: Float) -> String {
+        let text = String(format: "%.2f", value)
+        return text == "-0.00" ? "0.00" : text
+    }
+
     public func render() throws -> Canvas {
         let font = try Font.shared(), bold = try Font.shared(.bold)
         let l = try layout()
@@ -354,7 +360,7 @@ public struct Heatmap: Sendable {
                 let star = marked.contains(row * cols + col) ? "★" : ""
                 if showValues || !star.isEmpty {
                     canvas.text(
-                        showValues ? String(format: "%.2f", value) + star : star, x: r.x + r.width / 2, y: r.y + r.height / 2 + 4,
+                        showValues ? cellText(value) + star : star, x: r.x + r.width / 2, y: r.y + r.height / 2 + 4,
                         size: 11, color: color.isLight ? RGB(0, 0, 0) : RGB(255, 255, 255), font: font, anchor: .center)
                 }
             }

@@ -132,6 +132,14 @@ public final class GPT2Model: LanguageModel {
 
     public var learnedPositionTable: Tensor? { positionTable }
 
+    public var logitReadout: LogitReadout? {
+        LogitReadout(
+            norm: .layerNorm(gain: weights.finalNormWeight.values, shift: weights.finalNormBias.values), epsilon: config.normEpsilon,
+            unembedding: weights.separateUnembedding ?? weights.tokenEmbedding)
+    }
+
+    public func attentionOutputProjection(layer: Int) -> WeightMatrix? { weights.blocks[layer].attnProjWeight }
+
     /// The token embedding table `[V, C]`.
     public var tokenEmbeddingTable: Tensor {
         Tensor(shape: [config.vocabularySize, config.width], scalars: weights.tokenEmbedding.floats())

@@ -34,6 +34,15 @@ public protocol LanguageModel: AnyObject, Sendable {
     /// the encoder's records (named `encoder.…`) and the cross-attention keys and values
     /// (`blocks.L.cross_attn.k/v`). nil for every other family.
     func encode(source: [Int], capture: CaptureSpec) -> EncodedSource?
+
+    /// The final norm and unembedding as direct logit attribution reads them; nil where the
+    /// logits are not a linear read of the final norm (BERT's MLM head has a hidden layer) or the
+    /// family does not offer it (encoder–decoders).
+    var logitReadout: LogitReadout? { get }
+
+    /// Layer `layer`'s attention output projection `[C, NH·hs]` (`[out, in]`): head h writes
+    /// `W[:, h·hs ..< (h+1)·hs] · z_h` into the residual stream. nil where `logitReadout` is.
+    func attentionOutputProjection(layer: Int) -> WeightMatrix?
 }
 
 /// What an encoder–decoder's encoder leaves for its decoder.
@@ -46,6 +55,8 @@ public struct EncodedSource: Sendable {
 extension LanguageModel {
     public var learnedPositionTable: Tensor? { nil }
     public func encode(source: [Int], capture: CaptureSpec) -> EncodedSource? { nil }
+    public var logitReadout: LogitReadout? { nil }
+    public func attentionOutputProjection(layer: Int) -> WeightMatrix? { nil }
 
     public func makeCache() -> KVCache { KVCache(for: config) }
 

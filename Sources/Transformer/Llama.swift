@@ -80,6 +80,14 @@ public final class LlamaModel: LanguageModel {
     }
 
     /// The token embedding table `[V, C]`.
+    public var logitReadout: LogitReadout? {
+        LogitReadout(
+            norm: .rmsNorm(gain: weights.finalNorm), epsilon: config.normEpsilon,
+            unembedding: weights.separateUnembedding ?? weights.tokenEmbedding)
+    }
+
+    public func attentionOutputProjection(layer: Int) -> WeightMatrix? { weights.blocks[layer].oWeight }
+
     public var tokenEmbeddingTable: Tensor {
         Tensor(shape: [config.vocabularySize, config.width], scalars: weights.tokenEmbedding.floats())
     }

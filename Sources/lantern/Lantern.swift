@@ -87,7 +87,8 @@ struct Lantern: ParsableCommand {
             """,
         subcommands: [
             LessonCommand.self, GenerateCommand.self, StepCommand.self, TokenizeCommand.self, InfoCommand.self, TraceCommand.self,
-            LensCommand.self, HeadsCommand.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self, PositionsCommand.self,
+            LensCommand.self, ResidualCommand.self, HeadsCommand.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self,
+            PositionsCommand.self,
             EmbeddingsCommand.self, FillCommand.self, EmbedCommand.self, ClassifyCommand.self, BranchCommand.self, GraphCommand.self,
             CorpusCommand.self,
             TrainTokenizerCommand.self,

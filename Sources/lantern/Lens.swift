@@ -68,15 +68,7 @@ struct LensCommand: ParsableCommand {
         if let folder = fromTrace {
             let metadata = try TraceFile.readMetadata(URL(fileURLWithPath: folder))
             // The lens unembeds with the traced model's own final norm and table, unless --model names another.
-            if model.model != nil {
-                bundle = try model.load()
-            } else {
-                do { bundle = try model.load(path: metadata.model.source) } catch {
-                    throw CommandFailure(
-                        description: "the lens needs the traced model, which cannot be loaded (\(error)); "
-                            + "give the model the trace was recorded with: --model PATH")
-                }
-            }
+            bundle = try model.load(tracedBy: metadata, for: "the lens")
             let names = Set(metadata.tensors.map(\.name)).intersection(LogitLens.requiredRecords(config: bundle.model.config))
             let trace = try TraceFile.read(URL(fileURLWithPath: folder), metadata: metadata, names: names)
             lens = try LogitLens(trace: trace, model: bundle.model, top: top, folder: folder)

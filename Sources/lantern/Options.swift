@@ -3,6 +3,7 @@ import Foundation
 import Generation
 import ModelHub
 import Tensors
+import Tracing
 
 /// Which model to run (shared by every command that loads one). `--model` is optional: a command
 /// that needs no model (a picture from a trace) never loads one, and one that does gets the
@@ -47,6 +48,17 @@ struct ModelOptions: ParsableArguments {
     func load(defaultModel: String) throws -> ModelBundle {
         // A path that exists wins; otherwise a model name (Lantern's folder, the Hugging Face cache).
         try load(path: ModelHub.resolveModelArgument(model ?? defaultModel))
+    }
+
+    /// The model a trace was recorded with (or --model, when given), for an analysis that needs
+    /// its weights (`purpose`: "the lens", "the residual view").
+    func load(tracedBy metadata: TraceMetadata, for purpose: String) throws -> ModelBundle {
+        if model != nil { return try load() }
+        do { return try load(path: metadata.model.source) } catch {
+            throw CommandFailure(
+                description: "\(purpose) needs the traced model, which cannot be loaded (\(error)); "
+                    + "give the model the trace was recorded with: --model PATH")
+        }
     }
 
     /// Loads the model at `path` (a trace's own model) with these options' tokenizer, weights and threads.

@@ -65,7 +65,7 @@ final class RunnerTests: XCTestCase {
             ```question choice
             id: pick
             ask: Which?
-            - red
+            - red ({n} tokens)
             - blue
             answer: 2
             why: Blue is right.
@@ -212,6 +212,8 @@ final class RunnerTests: XCTestCase {
         XCTAssertEqual(runner.run(), .finished)
         XCTAssertTrue(console.written.contains("Answer: 3"), console.written)
         XCTAssertTrue(console.written.contains("Answer: 2) blue"))
+        // Options are filled with earlier captures like the question itself.
+        XCTAssertTrue(console.written.contains("1) red (3 tokens)"), console.written)
         XCTAssertTrue(console.written.contains("Answer: \" Tom\""))
         XCTAssertFalse(FileManager.default.fileExists(atPath: store.file.path))
     }
