@@ -9,7 +9,7 @@ public enum ResidualPicture {
     public static func render(_ stream: ResidualStream, pieces: [String], tokenPiece: String, heads: Int, model: String) throws -> Canvas {
         precondition(pieces.count == stream.tokens.count, "ResidualPicture: one piece per token")
         let a = stream.attribution, layers = stream.norms.count - 1, N = pieces.count
-        let where_ = "position \(a.position + 1) (\(pieces[a.position]))"
+        let where_ = "token \(a.position) (\(pieces[a.position]))"
 
         var norms = Heatmap(
             values: stream.norms.flatMap { $0 }, rows: layers + 1, cols: N,
@@ -49,7 +49,7 @@ public enum ResidualPicture {
         return try PanelGrid.compose(
             [try norms.render(), try attribution.render()], columns: 1,
             title: "Residual stream · \(URL(fileURLWithPath: model).lastPathComponent) · \(N) tokens",
-            subtitle: "★ marks the position attributed below")
+            subtitle: "★ marks the token attributed below; tokens are numbered from 0")
     }
 
     /// Two decimals with a true minus sign.

@@ -33,7 +33,7 @@ public struct ResidualStream: Sendable, Codable {
         }
         guard N > 0 else { throw ResidualStreamError.noTokens }
         let position = position ?? N - 1
-        guard (0..<N).contains(position) else { throw ResidualStreamError.positionOutOfRange(position + 1, count: N) }
+        guard (0..<N).contains(position) else { throw ResidualStreamError.positionOutOfRange(position, count: N) }
         func record(_ name: String, _ shape: [Int]) throws -> Tensor {
             guard let tensor = records[name] else { throw ResidualStreamError.missingRecord(name, source: source) }
             guard tensor.shape == shape else {
@@ -206,7 +206,7 @@ public enum ResidualStreamError: Error, CustomStringConvertible, LocalizedError 
                 + "or encoder–decoder (its output is not such a read): use a GPT-2 or Llama model"
         case .noTokens: return "there are no tokens to read"
         case .positionOutOfRange(let position, let count):
-            return "position \(position) is outside the text: it has \(count) token\(count == 1 ? "" : "s"), so choose 1 to \(count)"
+            return "position \(position) is outside the text: it has \(count) token\(count == 1 ? "" : "s"), so choose 0 to \(count - 1)"
         case .missingRecord(let name, let source):
             let kind = RecordKind(recordName: name)?.rawValue ?? name
             return "\(source) has no \(name): the residual view reads every layer's attn.z, attn.out, mlp.out and resid_post; "

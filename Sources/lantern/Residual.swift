@@ -20,21 +20,22 @@ struct ResidualCommand: ParsableCommand {
               for the whole stream (as TransformerLens does). The parts add up to the
               logit. Positive parts push the token up, negative parts push it down.
             The token is the model's likeliest next token unless --token names another;
-            the position is the last one unless --position picks one (counted from 1).
+            the position is the last token unless --position picks one (0 is the first,
+            as in every picture's token numbers).
             Decoders only (GPT-2, Llama families): an encoder's output head is not a
             linear read of its stream.
 
             Examples:
               lantern residual "Mia went to the park. Mia saw a"
               lantern residual "Mia went to the park. Mia saw a" --token " dog" --out output
-              lantern residual "Once upon a time" --model stories260K.bin --position 3 --json
+              lantern residual "Once upon a time" --model stories260K.bin --position 2 --json
               lantern residual --trace output/trace    (recorded with --capture +attn.z,+attn.out,+mlp.out,+resid_post)
             """)
 
     @OptionGroup var input: PromptOrTrace
     @OptionGroup var model: ModelOptions
 
-    @Option(name: .long, parsing: .unconditional, help: "The position to attribute, counted from 1 (default: the last).")
+    @Option(name: .long, parsing: .unconditional, help: "The token position to attribute, 0 for the first (default: the last).")
     var position: Int?
 
     @Option(name: .long, help: "The token whose logit is split: text that is exactly one token, e.g. \" the\" (default: the likeliest).")
@@ -53,7 +54,7 @@ struct ResidualCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...200).contains(top) else { throw ValidationError("--top \(top) is out of range: use 1 to 200") }
-        if let position, position < 1 { throw ValidationError("--position \(position) is out of range: positions count from 1") }
+        if let position, position < 0 { throw ValidationError("--position \(position) is out of range: positions count from 0") }
     }
 
     func run() throws {
@@ -73,9 +74,9 @@ struct ResidualCommand: ParsableCommand {
         let stream: ResidualStream
         if let trace, let folder = input.trace {
             stream = try ResidualStream(
-                trace: trace, model: bundle.model, position: position.map { $0 - 1 }, token: tokenId, folder: folder)
+                trace: trace, model: bundle.model, position: position, token: tokenId, folder: folder)
         } else {
-            stream = try ResidualStream.run(model: bundle.model, tokens: ids, position: position.map { $0 - 1 }, token: tokenId)
+            stream = try ResidualStream.run(model: bundle.model, tokens: ids, position: position, token: tokenId)
         }
         let pieces = stream.tokens.map { tokenizer.displayPiece($0) }
         if json {
@@ -110,12 +111,12 @@ struct ResidualCommand: ParsableCommand {
 
     func printReport(_ stream: ResidualStream, pieces: [String], tokenizer: any Tokenizer) {
         let a = stream.attribution, p = a.position
-        print("residual stream at position \(p + 1) (\(pieces[p])) of \(pieces.count): ‖x‖₂ after the embeddings, then each block")
+        print("residual stream at token \(p) (\(pieces[p]); the text is tokens 0–\(pieces.count - 1)): ‖x‖₂ after the embeddings, then each block")
         let sizes = stream.norms.map { String(format: "%.2f", $0[p]) }
         print(wrapped(sizes.joined(separator: " → ")))
         print("")
         print(
-            "direct logit attribution of \(tokenizer.displayPiece(a.token)) (logit \(ResidualPicture.signed(a.logit))) at position \(p + 1):"
+            "direct logit attribution of \(tokenizer.displayPiece(a.token)) (logit \(ResidualPicture.signed(a.logit))) at token \(p):"
         )
         print(wrapped(a.breakdown))
         print("the \(min(top, a.shares.count)) largest parts (+ raises the token, − lowers it):")
@@ -140,7 +141,7 @@ struct ResidualCommand: ParsableCommand {
     }
 }
 
-/// `lantern residual --json`: positions count from 1, like the text.
+/// `lantern residual --json`: positions count from 0, like every picture's token numbers.
 struct ResidualReport: Encodable {
     struct Share: Encodable {
         var name: String
@@ -163,7 +164,7 @@ struct ResidualReport: Encodable {
         self.model = model
         tokens = stream.tokens
         self.pieces = pieces
-        position = a.position + 1
+        position = a.position
         token = a.token
         tokenPiece = tokenizer.displayPiece(a.token)
         logit = a.logit

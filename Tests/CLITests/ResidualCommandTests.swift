@@ -25,7 +25,7 @@ final class ResidualCommandTests: XCTestCase {
         let logit = try XCTUnwrap(json["logit"] as? Double), shift = try XCTUnwrap(json["final_norm_shift"] as? Double)
         let total = shares.reduce(shift) { $0 + ($1["logit"] as? Double ?? .nan) }
         XCTAssertEqual(total, logit, accuracy: 1e-3)
-        XCTAssertEqual(json["position"] as? Int, pieces.count)
+        XCTAssertEqual(json["position"] as? Int, pieces.count - 1)
         // Built-in model: 6 layers × 6 heads, each layer also an attention bias and an MLP, plus two embeddings.
         XCTAssertEqual(shares.count, 2 + 6 * (6 + 2))
         let norms = try XCTUnwrap(json["norms"] as? [[Double]])
@@ -46,7 +46,7 @@ final class ResidualCommandTests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("the 3 largest parts"), text.stdout)
     }
 
-    /// Position P of a trace is position P of a run on the text up to P (a decoder looks only back).
+    /// Token P of a trace is token P of a run on the text up to P (a decoder looks only back).
     func testATraceGivesWhatThePromptGives() throws {
         let trace = scratch.appendingPathComponent("trace")
         let made = try CLI.run([
@@ -54,7 +54,7 @@ final class ResidualCommandTests: XCTestCase {
             "--capture", "+attn.z,+attn.out,+mlp.out,+resid_post"
         ])
         XCTAssertEqual(made.exitCode, 0, made.stderr)
-        let fromTrace = try CLI.json(CLI.run(["residual", "--trace", trace.path, "--position", "3", "--json"]).stdout)
+        let fromTrace = try CLI.json(CLI.run(["residual", "--trace", trace.path, "--position", "2", "--json"]).stdout)
         let fromPrompt = try CLI.json(CLI.run(["residual", "Mia saw a", "--json"]).stdout)
         XCTAssertEqual(fromTrace["token"] as? Int, fromPrompt["token"] as? Int)
         XCTAssertEqual(fromTrace["logit"] as? Double ?? .nan, fromPrompt["logit"] as? Double ?? 0, accuracy: 1e-4)
@@ -78,7 +78,7 @@ final class ResidualCommandTests: XCTestCase {
         XCTAssertTrue(long.stderr.contains("exactly one token"), long.stderr)
         let outside = try CLI.run(["residual", "Mia saw", "--position", "9"])
         XCTAssertNotEqual(outside.exitCode, 0)
-        XCTAssertTrue(outside.stderr.contains("choose 1 to 2"), outside.stderr)
+        XCTAssertTrue(outside.stderr.contains("choose 0 to 1"), outside.stderr)
         let encoder = try CLI.run(["residual", "Mia saw a [MASK].", "--model", "lantern-tiny-encoder"])
         XCTAssertNotEqual(encoder.exitCode, 0)
         XCTAssertTrue(encoder.stderr.contains("use a GPT-2 or Llama model"), encoder.stderr)

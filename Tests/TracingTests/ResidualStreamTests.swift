@@ -67,7 +67,7 @@ final class ResidualStreamTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("+attn.z"), "\(error)")
         }
         XCTAssertThrowsError(try ResidualStream.run(model: model, tokens: tokens, position: 5)) { error in
-            XCTAssertTrue("\(error)".contains("choose 1 to 5"), "\(error)")
+            XCTAssertTrue("\(error)".contains("choose 0 to 4"), "\(error)")
         }
         let encoder = try AnalysisFixtures.bundle("bert-tiny-mlm").model
         XCTAssertThrowsError(try ResidualStream.run(model: encoder, tokens: [1, 2, 3])) { error in
