@@ -75,18 +75,29 @@ public struct Canvas: Sendable, Equatable {
         fillRect(x: x + w - t, y: y, width: t, height: h, color)
     }
 
-    /// A one-pixel line from (x0, y0) to (x1, y1), both ends included (Bresenham).
-    public mutating func line(from start: (x: Int, y: Int), to end: (x: Int, y: Int), _ color: RGB) {
-        var x = start.x, y = start.y
-        let dx = abs(end.x - x), dy = -abs(end.y - y)
-        let sx = x < end.x ? 1 : -1, sy = y < end.y ? 1 : -1
-        var error = dx + dy
-        while true {
-            set(x, y, color)
-            if x == end.x && y == end.y { break }
-            let e2 = 2 * error
-            if e2 >= dy { error += dy; x += sx }
-            if e2 <= dx { error += dx; y += sy }
+    /// An anti-aliased line `width` pixels thick with round ends, from `a` to `b` in pixel-centre
+    /// coordinates (pixel (x, y) is centred on (x, y)), mixed in at `opacity` 0…1. Each pixel
+    /// within reach is covered by how far its centre lies inside the stroke.
+    public mutating func smoothLine(
+        from a: (x: Double, y: Double), to b: (x: Double, y: Double), _ color: RGB, width: Double = 2, opacity: Double = 1
+    ) {
+        let half = width / 2, reach = half + 1
+        let dx = b.x - a.x, dy = b.y - a.y, lengthSquared = dx * dx + dy * dy
+        // Walk the longer axis; across it, only the pixels within reach of the line.
+        let steep = abs(dy) > abs(dx)
+        let (along0, along1) = steep ? (min(a.y, b.y), max(a.y, b.y)) : (min(a.x, b.x), max(a.x, b.x))
+        let across = reach * (lengthSquared > 0 ? lengthSquared.squareRoot() / max(abs(steep ? dy : dx), 1e-9) : 1)
+        for major in Int((along0 - reach).rounded(.down))...Int((along1 + reach).rounded(.up)) {
+            let t = lengthSquared == 0 ? 0 : min(max((Double(major) - (steep ? a.y : a.x)) / (steep ? dy : dx), 0), 1)
+            let centre = steep ? a.x + t * dx : a.y + t * dy
+            for minor in Int((centre - across).rounded(.down))...Int((centre + across).rounded(.up)) {
+                let (px, py) = steep ? (Double(minor), Double(major)) : (Double(major), Double(minor))
+                // Distance from the pixel's centre to the segment.
+                let u = lengthSquared == 0 ? 0 : min(max(((px - a.x) * dx + (py - a.y) * dy) / lengthSquared, 0), 1)
+                let ex = px - (a.x + u * dx), ey = py - (a.y + u * dy)
+                let coverage = min(max(half + 0.5 - (ex * ex + ey * ey).squareRoot(), 0), 1) * opacity
+                blend(Int(px), Int(py), color, coverage: UInt8((coverage * 255).rounded()))
+            }
         }
     }
 }

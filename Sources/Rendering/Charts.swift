@@ -292,13 +292,12 @@ public struct LineChart: Sendable {
         canvas.text(xAxis, x: o.x + W / 2, y: o.y + H + 40, size: 12, color: Palette.text, font: bold, anchor: .center)
         canvas.verticalText(yAxis, x: m + 14, y: o.y + H / 2, size: 12, color: Palette.text, font: bold, anchor: .center)
 
-        // The lines, two pixels thick.
+        // The lines, two pixels thick, anti-aliased.
         for s in series {
             let present = s.values.indices.filter { !s.values[$0].isNaN }
             for (x0, x1) in zip(present, present.dropFirst()) {
                 let a = point(x: x0, value: s.values[x0]), b = point(x: x1, value: s.values[x1])
-                canvas.line(from: a, to: b, s.color)
-                canvas.line(from: (a.x, a.y + 1), to: (b.x, b.y + 1), s.color)
+                canvas.smoothLine(from: (Double(a.x), Double(a.y) + 0.5), to: (Double(b.x), Double(b.y) + 0.5), s.color, width: 2)
             }
             if s.markers {
                 for x in present {

@@ -23,6 +23,8 @@ struct AttentionCommand: ParsableCommand {
               lantern attention "The cat sat." --model gpt2 --layer 5 --heads all
               lantern attention --trace output/trace --layer 0 --head 1 --out l0h1.png
               lantern attention --trace output/trace --heads overview  (all layers × heads)
+              lantern attention "Tom saw a duck. Tom saw a" --layer 4 --heads lines --token 7
+                (the head view: token 7's lines to the tokens it looks at, one colour per head)
             A trace holds every layer's attention pattern by default:
               lantern generate "Once upon a time" --model gpt2 --trace output/trace
 
@@ -48,8 +50,8 @@ struct AttentionCommand: ParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Draw every head of the layer in one picture (all), their mean (mean), or every head of every layer as small maps (overview, written to attention-overview.png).",
-            valueName: "all|mean|overview"))
+            "Draw every head of the layer in one picture (all), their mean (mean), the layer's heads as coloured lines from each token to the tokens it looks at (lines: BertViz's head view; with --token N only token N's lines), or every head of every layer as small maps (overview, written to attention-overview.png).",
+            valueName: "all|mean|lines|overview"))
     var heads: String?
 
     @Option(
@@ -74,7 +76,7 @@ struct AttentionCommand: ParsableCommand {
     @Option(
         name: .long, parsing: .unconditional,
         help: ArgumentHelp(
-            "Draw where this one token (by position, 0 is the first) looks, as the text shaded by its attention (with --head H or --heads mean).",
+            "Draw where this one token (by position, 0 is the first) looks, as the text shaded by its attention (with --head H or --heads mean), or as its lines alone (with --heads lines).",
             valueName: "position"))
     var token: Int?
 
@@ -102,7 +104,8 @@ struct AttentionCommand: ParsableCommand {
             guard token >= 0 else { throw ValidationError("--token \(token) is out of range: tokens count from 0") }
             guard !steps, !terminal, heads != "all", heads != "overview" else {
                 throw ValidationError(
-                    "--token draws one token's row over the text: give --head H or --heads mean, without --steps or --terminal")
+                    "--token draws one token's row over the text: give --head H, --heads mean or --heads lines, without --steps or --terminal"
+                )
             }
         }
         if heads == "overview" {
@@ -116,9 +119,9 @@ struct AttentionCommand: ParsableCommand {
         case (nil, nil): throw ValidationError("say which head: --head H, or --heads all for every head of the layer")
         case (.some, .some): throw ValidationError("give --head or --heads all, not both")
         case (.some(let h), nil) where h < 0: throw ValidationError("--head \(h) is out of range: heads count from 0")
-        case (nil, .some(let value)) where value != "all" && value != "mean":
+        case (nil, .some(let value)) where !["all", "mean", "lines"].contains(value):
             throw ValidationError(
-                "--heads takes only \"all\" (every head of the layer), \"mean\" (their average) or \"overview\" (every layer); for one head use --head \(Int(value).map(String.init) ?? "H")"
+                "--heads takes only \"all\" (every head of the layer), \"mean\" (their average), \"lines\" (the head view) or \"overview\" (every layer); for one head use --head \(Int(value).map(String.init) ?? "H")"
             )
         default: break
         }
@@ -141,6 +144,15 @@ struct AttentionCommand: ParsableCommand {
             guard (0..<source.tokens).contains(token) else {
                 throw ValidationError("--token \(token) is out of range: the text has tokens 0 to \(source.tokens - 1)")
             }
+        }
+        if heads == "lines" {
+            let canvas = try HeadViewPicture.render(source, query: token)
+            let url = outputURL(defaultName: "attention-lines-L\(layer)" + (token.map { "-T\($0)" } ?? "") + ".png")
+            try PNGWriter.write(canvas, to: url)
+            print(url.path)
+            return
+        }
+        if let token {
             let canvas = try TextAttentionPicture.render(source, head: head, query: token)
             let url = outputURL(
                 defaultName: "attention-text-L\(layer)-" + (head.map { "H\($0)" } ?? "mean") + "-T\(token).png")

@@ -111,7 +111,9 @@ struct ResidualCommand: ParsableCommand {
 
     func printReport(_ stream: ResidualStream, pieces: [String], tokenizer: any Tokenizer) {
         let a = stream.attribution, p = a.position
-        print("residual stream at token \(p) (\(pieces[p]); the text is tokens 0–\(pieces.count - 1)): ‖x‖₂ after the embeddings, then each block")
+        print(
+            "residual stream at token \(p) (\(pieces[p]); the text is tokens 0–\(pieces.count - 1)): ‖x‖₂ after the embeddings, then each block"
+        )
         let sizes = stream.norms.map { String(format: "%.2f", $0[p]) }
         print(wrapped(sizes.joined(separator: " → ")))
         print("")

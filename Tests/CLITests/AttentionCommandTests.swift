@@ -82,6 +82,21 @@ final class AttentionCommandTests: XCTestCase {
         XCTAssertTrue(present.stdout.hasSuffix("attention-L3-all.png\n"), present.stdout)
     }
 
+    /// The head view: every head's lines of a layer, or one token's, written where asked.
+    func testHeadViewLines() throws {
+        let all = try CLI.run(["attention", "Tom saw a duck. Tom saw a", "--layer", "4", "--heads", "lines", "--out", scratch.path])
+        XCTAssertEqual(all.exitCode, 0, all.stderr)
+        XCTAssertEqual(
+            all.stdout.trimmingCharacters(in: .whitespacesAndNewlines), scratch.appendingPathComponent("attention-lines-L4.png").path)
+        let one = try CLI.run([
+            "attention", "Tom saw a duck. Tom saw a", "--layer", "4", "--heads", "lines", "--token", "7", "--out", scratch.path
+        ])
+        XCTAssertEqual(one.exitCode, 0, one.stderr)
+        let picture = try PNGReader.read(scratch.appendingPathComponent("attention-lines-L4-T7.png"))
+        XCTAssertGreaterThan(picture.height, 200)
+        XCTAssertNotEqual(try PNGReader.read(scratch.appendingPathComponent("attention-lines-L4.png")).pixels, picture.pixels)
+    }
+
     func testErrorsSayWhatToDo() throws {
         let model = try CLI.shared("stories260K/stories260K.bin")
         let cases: [([String], String)] = [
@@ -92,6 +107,7 @@ final class AttentionCommandTests: XCTestCase {
             (["attention", "Hi", "--model", model, "--layer", "0", "--head", "8"], "--head 8 is out of range: layer 0 has heads 0 to 7"),
             (["attention", "Hi", "--model", model, "--layer", "0"], "say which head: --head H, or --heads all"),
             (["attention", "Hi", "--model", model, "--layer", "0", "--heads", "2"], "--heads takes only \"all\""),
+            (["attention", "Hi", "--model", model, "--layer", "0", "--heads", "lines", "--token", "9"], "--token 9 is out of range"),
             (["attention", "--layer", "0", "--head", "0"], "give a prompt (with --model), or a saved trace with --trace DIR")
         ]
         for (arguments, message) in cases {

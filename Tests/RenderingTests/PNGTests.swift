@@ -19,7 +19,7 @@ final class PNGTests: XCTestCase {
         var canvas = Canvas(width: 37, height: 23, background: RGB(250, 240, 230))
         canvas.fillRect(x: 3, y: 4, width: 10, height: 5, RGB(12, 34, 56))
         canvas.strokeRect(x: 20, y: 2, width: 12, height: 12, RGB(200, 0, 0), thickness: 2)
-        canvas.line(from: (0, 22), to: (36, 0), RGB(0, 128, 0))
+        canvas.smoothLine(from: (0, 22), to: (36, 0), RGB(0, 128, 0))
         canvas.blend(30, 20, RGB(0, 0, 0), coverage: 128)
         canvas.fillRect(x: -5, y: -5, width: 8, height: 8, RGB(1, 2, 3))  // clipped, not a crash
         XCTAssertEqual(canvas.pixel(4, 5), RGB(12, 34, 56))
@@ -41,6 +41,25 @@ final class PNGTests: XCTestCase {
         canvas.fill(RGB(9, 9, 9))
         try PNGWriter.write(canvas, to: url)
         XCTAssertEqual(try PNGReader.read(url).pixel(10, 10), RGB(9, 9, 9))
+    }
+
+    /// Lines are anti-aliased: full colour on the stroke, partial coverage at its edge, untouched
+    /// beyond reach; opacity mixes with what is under it.
+    func testSmoothLinesCoverTheirStrokeAndBlendTheirEdges() {
+        var canvas = Canvas(width: 40, height: 40, background: RGB(255, 255, 255))
+        canvas.smoothLine(from: (5, 10), to: (30, 10), RGB(0, 0, 0), width: 2)
+        XCTAssertEqual(canvas.pixel(15, 10), RGB(0, 0, 0))
+        XCTAssertEqual(canvas.pixel(15, 13), RGB(255, 255, 255))
+        // A 2-pixel stroke centred on row 10 half covers rows 9 and 11 (their centres 1 px away).
+        XCTAssertEqual(canvas.pixel(15, 11), RGB(127, 127, 127))
+        canvas.smoothLine(from: (5, 30), to: (30, 30), RGB(0, 0, 0), width: 1, opacity: 0.5)
+        XCTAssertEqual(canvas.pixel(15, 30), RGB(127, 127, 127))
+        // A diagonal has edge pixels between the two colours: anti-aliased, not stair-stepped.
+        var diagonal = Canvas(width: 40, height: 40, background: RGB(255, 255, 255))
+        diagonal.smoothLine(from: (2, 3), to: (37, 30), RGB(0, 0, 0), width: 1.5)
+        let greys = Set((0..<40).flatMap { x in (0..<40).map { diagonal.pixel(x, $0).r } }).filter { $0 > 0 && $0 < 255 }
+        XCTAssertGreaterThan(greys.count, 10)
+        XCTAssertEqual(diagonal.pixel(37, 3), RGB(255, 255, 255))
     }
 
     func testWritingWhereAFolderCannotBeMadeFailsCleanly() throws {
