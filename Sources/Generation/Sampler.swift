@@ -6,6 +6,12 @@ public struct Candidate: Sendable, Equatable, Codable {
     public var logit: Float
     /// Probability at this stage (after temperature, or renormalised after the cuts).
     public var probability: Float
+
+    public init(id: Int, logit: Float, probability: Float) {
+        self.id = id
+        self.logit = logit
+        self.probability = probability
+    }
 }
 
 /// Everything that happened while choosing one token: logits → ÷ temperature → softmax →

@@ -67,10 +67,11 @@ public enum ProbabilityPicture {
         let step = source.step
         let candidates = Array(step.topLogits.prefix(top))
         let maxValue = BarPanel.niceMaximum(candidates.map(\.probability).max() ?? 1)
-        let rows = candidates.map { c in
+        let rows = listed(step.topLogits, top: top, step: step).map { c, rank in
             BarRow(
-                label: source.piece(c.id), value: c.probability, color: c.id == step.chosen ? ChartPalette.chosen : ChartPalette.bar,
-                valueText: probabilityText(c.probability), highlighted: c.id == step.chosen)
+                label: source.piece(c.id) + (rank >= top ? " (rank \(rank + 1))" : ""), value: c.probability.isFinite ? c.probability : 0,
+                color: c.id == step.chosen ? ChartPalette.chosen : ChartPalette.bar,
+                valueText: c.probability.isFinite ? probabilityText(c.probability) : "not listed", highlighted: c.id == step.chosen)
         }
         let panel = BarPanel(
             rows: rows, maxValue: maxValue, axisName: "probability of being the next token (0 to 1)",
@@ -86,7 +87,7 @@ public enum ProbabilityPicture {
         if candidates.contains(where: { $0.id == step.chosen }) {
             notes.append("▶ orange: the token taken at this step, \(chosen) (rank \(step.chosenRank)).")
         } else {
-            notes.append("The token taken at this step, \(chosen), is not among these (rank \(step.chosenRank)).")
+            notes.append("▶ orange, below the others: the token taken at this step, \(chosen) (rank \(step.chosenRank)).")
         }
         return BarChart(
             title: "Next-token probabilities · step \(source.number) · \(source.modelName)",
@@ -96,22 +97,37 @@ public enum ProbabilityPicture {
             panel: panel, notes: notes)
     }
 
-    /// The three panels of the funnel over the same candidates (the `top` most likely after temperature).
+    /// The candidates a picture lists: the `top` most likely in `ranked`, and the chosen token
+    /// after them when it ranks lower (its probability is unknown, NaN, when it ranks past the
+    /// `SamplingStep.listed` the step keeps). Each with its 0-based rank.
+    static func listed(_ ranked: [Candidate], top: Int, step: SamplingStep) -> [(candidate: Candidate, rank: Int)] {
+        var rows = ranked.prefix(top).enumerated().map { ($1, $0) }
+        if !rows.contains(where: { $0.0.id == step.chosen }) {
+            let known = ranked.firstIndex { $0.id == step.chosen }
+            rows.append(
+                (known.map { ranked[$0] } ?? Candidate(id: step.chosen, logit: .nan, probability: .nan), known ?? step.chosenRank - 1))
+        }
+        return rows.map { (candidate: $0.0, rank: $0.1) }
+    }
+
+    /// The three panels of the funnel over the same candidates (the `top` most likely after
+    /// temperature, and the chosen token below them when it ranks lower).
     public static func funnelPanels(_ source: ProbabilitySource, top: Int, labelWidth: Int) -> [BarPanel] {
         let step = source.step
         let s = step.settings
-        let candidates = Array(step.afterTemperature.prefix(top))
+        let candidates = listed(step.afterTemperature, top: top, step: step)
         let renormalised = Dictionary(uniqueKeysWithValues: step.renormalised.map { ($0.id, $0.probability) })
         let maxValue = BarPanel.niceMaximum(
             max(
-                candidates.map(\.probability).max() ?? 0,
+                candidates.map(\.candidate.probability).filter(\.isFinite).max() ?? 0,
                 step.renormalised.map(\.probability).max() ?? 0))
-        func row(_ c: Candidate, value: Float, kept: Bool) -> BarRow {
+        func row(_ c: Candidate, rank: Int, value: Float, kept: Bool) -> BarRow {
             let chosen = c.id == step.chosen
+            let label = source.piece(c.id) + (rank >= top ? " (rank \(rank + 1))" : "")
             return BarRow(
-                label: source.piece(c.id), value: value,
+                label: label, value: value.isFinite ? value : 0,
                 color: !kept ? ChartPalette.cut : chosen ? ChartPalette.chosen : ChartPalette.bar,
-                valueText: kept ? probabilityText(value) : "cut", highlighted: chosen)
+                valueText: !kept ? "cut" : value.isFinite ? probabilityText(value) : "not listed", highlighted: chosen)
         }
         let axis = "probability"
         let kept2 = "\(step.countAfterTopK) candidate\(step.countAfterTopK == 1 ? "" : "s") kept"
@@ -132,18 +148,24 @@ public enum ProbabilityPicture {
                 )
             ]
         }
+        // A forced token may sit anywhere; it is kept in every panel (the learner chose it).
+        func survives(_ c: Candidate, rank: Int) -> Bool { step.forced && c.id == step.chosen || rank < step.countAfterTopK }
         let first = BarPanel(
             heading: headings[0].0, headingDetail: headings[0].1,
-            rows: candidates.map { row($0, value: $0.probability, kept: true) },
+            rows: candidates.map { row($0.candidate, rank: $0.rank, value: $0.candidate.probability, kept: true) },
             maxValue: maxValue, axisName: axis, labelWidth: labelWidth, plotWidth: 260)
         let second = BarPanel(
             heading: headings[1].0, headingDetail: headings[1].1,
-            rows: candidates.enumerated().map { i, c in row(c, value: c.probability, kept: i < step.countAfterTopK) },
+            rows: candidates.map {
+                row($0.candidate, rank: $0.rank, value: $0.candidate.probability, kept: survives($0.candidate, rank: $0.rank))
+            },
             maxValue: maxValue, axisName: axis, labelWidth: labelWidth, plotWidth: 260)
         let third = BarPanel(
             heading: headings[2].0, headingDetail: headings[2].1,
-            rows: candidates.map { c in
-                renormalised[c.id].map { row(c, value: $0, kept: true) } ?? row(c, value: c.probability, kept: false)
+            rows: candidates.map { c, rank in
+                if let p = renormalised[c.id] { return row(c, rank: rank, value: p, kept: true) }
+                if c.id == step.chosen && !step.forced { return row(c, rank: rank, value: step.chosenProbability, kept: true) }
+                return row(c, rank: rank, value: c.probability, kept: false)
             },
             maxValue: maxValue, axisName: axis, labelWidth: labelWidth, plotWidth: 260)
         return [first, second, third]
@@ -189,7 +211,9 @@ public enum ProbabilityPicture {
     /// Pixels for the token column of the funnel's panels.
     public static func funnelLabelWidth(_ source: ProbabilitySource, top: Int) throws -> Int {
         labelWidth(
-            source.step.afterTemperature.prefix(top).map { source.piece($0.id) }, font: try Font.shared(), bold: try Font.shared(.bold))
+            listed(source.step.afterTemperature, top: top, step: source.step).map {
+                source.piece($0.candidate.id) + ($0.rank >= top ? " (rank \($0.rank + 1))" : "")
+            }, font: try Font.shared(), bold: try Font.shared(.bold))
     }
 
     /// The funnel as one picture.
@@ -203,8 +227,8 @@ public enum ProbabilityPicture {
         if let draw = step.randomDraw {
             notes.append(
                 String(
-                    format: "The random draw %.4f falls in the segment of %@ (p %.3f after renormalising, rank %d by logit).",
-                    draw, chosen, step.chosenProbability, step.chosenRank))
+                    format: "The random draw %.4f falls in the segment of %@ (p %@ after renormalising, rank %d by logit).",
+                    draw, chosen, probabilityText(step.chosenProbability), step.chosenRank))
         } else if step.forced {
             notes.append("This token was chosen by the learner, not sampled: \(chosen).")
         } else {
@@ -214,7 +238,7 @@ public enum ProbabilityPicture {
                     chosen, step.marginToRunnerUp ?? 0))
         }
         if !step.afterTemperature.prefix(top).contains(where: { $0.id == step.chosen }) {
-            notes.append("The chosen token \(chosen) is not among the \(labels.count) shown (rank \(step.chosenRank)).")
+            notes.append("The chosen token \(chosen) ranks \(step.chosenRank): it is listed below the \(labels.count) most likely.")
         }
         let l = try funnelLayout(source, panels: panels, notes: notes.count)
         var canvas = Canvas(width: l.width, height: l.height, background: Palette.background)
@@ -254,11 +278,13 @@ public enum ProbabilityPicture {
             cumulative += candidate.probability
             let color = candidate.id == step.chosen ? ChartPalette.chosen : shades[i % 2]
             canvas.fillRect(x: start, y: y0, width: max(1, end - start), height: H, color)
-            let piece = source.piece(candidate.id)
-            if font.width(piece, size: 11) + 6 <= end - start {
+            // The chosen segment is marked ▶ in bold, so a one-character piece (",") still shows.
+            let chosen = candidate.id == step.chosen
+            let piece = (chosen ? "▶ " : "") + source.piece(candidate.id), face = chosen ? bold : font
+            if face.width(piece, size: chosen ? 13 : 11) + 6 <= end - start {
                 canvas.text(
-                    piece, x: (start + end) / 2, y: y0 + H / 2 + 4, size: 11,
-                    color: color.isLight ? RGB(0, 0, 0) : RGB(255, 255, 255), font: font, anchor: .center)
+                    piece, x: (start + end) / 2, y: y0 + H / 2 + 4, size: chosen ? 13 : 11,
+                    color: color.isLight ? RGB(0, 0, 0) : RGB(255, 255, 255), font: face, anchor: .center)
             }
         }
         canvas.strokeRect(x: x0 - 1, y: y0 - 1, width: W + 2, height: H + 2, Palette.frame)

@@ -97,6 +97,31 @@ final class ChartTests: XCTestCase {
                 y: first.y..<(first.y + first.height)), 10, "value at the bar's end")
     }
 
+    /// A chosen token below the `top` shown is listed under them, in orange with its rank, in the
+    /// distribution and in every funnel panel (it used to be missing from all of them).
+    func testAChosenTokenBelowTheTopIsListedWithItsRank() throws {
+        let source = try Self.source()  // token 11 (rank 2) is chosen
+        let panels = ProbabilityPicture.funnelPanels(source, top: 1, labelWidth: 100)
+        for panel in panels {
+            XCTAssertEqual(panel.rows.map(\.label), ["␣the", "␣a (rank 2)"])
+            XCTAssertEqual(panel.rows[1].color, ChartPalette.chosen)
+            XCTAssertTrue(panel.rows[1].highlighted)
+        }
+        XCTAssertEqual(panels[0].rows[1].valueText, "0.250")
+        XCTAssertEqual(panels[2].rows[1].valueText, "0.333")
+        let chart = try ProbabilityPicture.distribution(source, top: 1)
+        XCTAssertEqual(chart.panel.rows.map(\.label), ["␣the", "␣a (rank 2)"])
+        // Ranked past the candidates a step keeps: listed, its probability said to be unknown.
+        var step = try Self.handMadeStep()
+        step.chosen = 99
+        step.chosenRank = 700
+        let far = ProbabilitySource(step: step, index: 0, pieces: [99: "␣K"], model: "m", context: "x")
+        let farPanels = ProbabilityPicture.funnelPanels(far, top: 2, labelWidth: 100)
+        XCTAssertEqual(farPanels[0].rows.last?.label, "␣K (rank 700)")
+        XCTAssertEqual(farPanels[0].rows.last?.valueText, "not listed")
+        XCTAssertEqual(farPanels[2].rows.last?.valueText, "0.333")
+    }
+
     func testFunnelGreysCutCandidatesAndHighlightsTheChoice() throws {
         let source = try Self.source()
         let picture = try ProbabilityPicture.funnel(source, top: 4)
