@@ -13,14 +13,15 @@ public enum ArchitectureGraph {
 
     /// Token ids → embeddings → one block expanded inside a "× N layers" cluster → final
     /// norm → unembedding → softmax → next-token probabilities.
-    public static func architecture(_ config: TransformerConfig) -> String {
-        build(config).dot
+    /// `model` (a name or path; its last component is shown) heads the title when given.
+    public static func architecture(_ config: TransformerConfig, model: String? = nil) -> String {
+        build(config, model: model).dot
     }
 
     /// The DOT text and the sum of every parameter count written on it (which must equal
     /// `config.parameterCount`: the picture accounts for every weight).
-    static func build(_ config: TransformerConfig) -> (dot: String, labelledParameters: Int) {
-        if config.isEncoderDecoder { return encoderDecoder(config) }
+    static func build(_ config: TransformerConfig, model: String? = nil) -> (dot: String, labelledParameters: Int) {
+        if config.isEncoderDecoder { return encoderDecoder(config, model: model) }
         let c = config, C = c.width, NH = c.heads, NKV = c.kvHeads, hs = c.headSize, FF = c.feedForwardWidth
         let V = c.vocabularySize, P = c.contextLength
         let bias = c.linearsHaveBias
@@ -38,7 +39,8 @@ public enum ArchitectureGraph {
         let familyName = c.family.displayName
         let attentionSummary = grouped ? "\(NH) query heads, \(NKV) key/value heads" : "\(NH) heads"
         dot.graphLabel(
-            "\(familyName): \(c.layers) layers, width \(C), \(attentionSummary), \(formatParameters(c.parameterCount))\n"
+            titlePrefix(model)
+                + "\(familyName): \(c.layers) layers, width \(C), \(attentionSummary), \(formatParameters(c.parameterCount))\n"
                 + "edges show the tensor shape; T = number of tokens in the sequence")
 
         // Input and embeddings.
@@ -90,9 +92,11 @@ public enum ArchitectureGraph {
             ]
         let perLayer = 2 * normParams + q + 2 * kv + out + ffn.reduce(0) { $0 + $1.params }
 
-        dot.beginCluster(
-            "block", "× \(c.layers) layers (every layer has this shape and its own weights: \(formatParameters(perLayer)) per layer)")
+        dot.beginCluster("block", "")
         dot.node("resid_in", "residual stream in", kind: .data)
+        dot.clusterTitle(
+            "block", "× \(c.layers) layers\nevery layer has this shape\nand its own weights:\n\(formatParameters(perLayer)) per layer",
+            beside: "resid_in")
         // Pre-LN (GPT-2, Llama): each sub-block reads a normalised copy of the stream. Post-LN
         // (BERT): the sub-block reads the stream itself and the norm follows the addition.
         let attentionInput = postNorm ? "resid_in" : "ln1"
@@ -101,13 +105,15 @@ public enum ArchitectureGraph {
             dot.edge("resid_in", "ln1", stream)
         }
 
-        dot.beginCluster(
-            "attention",
-            (c.isCausal ? "causal self-attention: " : "self-attention both ways (encoder): ") + "\(attentionSummary) of size \(hs)"
-                + (grouped ? "\n(each key/value head is shared by \(NH / max(NKV, 1)) query heads: grouped-query)" : ""))
+        dot.beginCluster("attention", "")
         dot.node("q_proj", "Q projection\nLinear \(C) → \(qWidth)\n\(formatParameters(q))", kind: .attention)
         dot.node("k_proj", "K projection\nLinear \(C) → \(kvWidth)\n\(formatParameters(kv))", kind: .attention)
         dot.node("v_proj", "V projection\nLinear \(C) → \(kvWidth)\n\(formatParameters(kv))", kind: .attention)
+        dot.clusterTitle(
+            "attention",
+            (c.isCausal ? "causal self-attention:\n" : "self-attention both ways\n(encoder): ") + "\(attentionSummary)\nof size \(hs)"
+                + (grouped ? "\n(each key/value head is\nshared by \(NH / max(NKV, 1)) query heads:\ngrouped-query)" : ""),
+            beside: "v_proj")
         dot.sameRank(["q_proj", "k_proj", "v_proj"])
         dot.edge(attentionInput, "q_proj", stream)
         dot.edge(attentionInput, "k_proj", stream)
@@ -146,8 +152,9 @@ public enum ArchitectureGraph {
             postNorm ? "ln1" : "ln2", "\(normName)\(postNorm ? " (after the addition)" : "")\n\(formatParameters(normParams))", kind: .norm)
         dot.edge("add1", postNorm ? "ln1" : "ln2", stream)
 
-        dot.beginCluster("ffn", gelu ? "feed-forward (MLP with GELU)" : "feed-forward (SwiGLU)")
+        dot.beginCluster("ffn", "")
         for part in ffn { dot.node(part.id, "\(part.label)\n\(formatParameters(part.params))", kind: .feedForward) }
+        dot.clusterTitle("ffn", gelu ? "feed-forward\n(MLP with GELU)" : "feed-forward\n(SwiGLU)", beside: "mlp_up")
         if gelu {
             dot.node("gelu", "GELU", kind: .operation)
             dot.edge(mlpInput, "mlp_up", stream)
@@ -237,7 +244,12 @@ public enum ArchitectureGraph {
     /// The source through the encoder's stack, the target through the decoder's, and the
     /// encoder's output feeding every decoder block's cross-attention (keys and values).
     /// Sub-blocks are drawn whole (attention, feed-forward), each with its norm and residual.
-    static func encoderDecoder(_ c: TransformerConfig) -> (dot: String, labelledParameters: Int) {
+    /// "lantern-tiny · " for a model's name or path, "" without one.
+    static func titlePrefix(_ model: String?) -> String {
+        model.map { URL(fileURLWithPath: $0).lastPathComponent + " · " } ?? ""
+    }
+
+    static func encoderDecoder(_ c: TransformerConfig, model: String? = nil) -> (dot: String, labelledParameters: Int) {
         let C = c.width, NH = c.heads, hs = c.headSize, A = NH * hs, FF = c.feedForwardWidth, V = c.vocabularySize
         let P = c.contextLength + c.positionOffset
         let bias = c.linearsHaveBias, postNorm = c.normalizesAfterSublayer
@@ -257,7 +269,8 @@ public enum ArchitectureGraph {
 
         var dot = DOTWriter(name: "architecture")
         dot.graphLabel(
-            "\(c.family.displayName): \(c.encoderLayers) encoder + \(c.layers) decoder layers, width \(C), \(NH) heads, \(formatParameters(c.parameterCount))\n"
+            titlePrefix(model)
+                + "\(c.family.displayName): \(c.encoderLayers) encoder + \(c.layers) decoder layers, width \(C), \(NH) heads, \(formatParameters(c.parameterCount))\n"
                 + "edges show the tensor shape; S = source tokens (read), T = target tokens (written)")
         var labelled = V * C
 
@@ -316,8 +329,9 @@ public enum ArchitectureGraph {
             ? "; scores + a learned bias per head and distance bucket (\(formatParameters(buckets)), shared by the stack's layers)" : ""
 
         let encoderLayer = attentionParams + ffParams + 2 * normParams
-        dot.beginCluster("encoder", "encoder × \(c.encoderLayers) layers (\(formatParameters(encoderLayer)) per layer)")
+        dot.beginCluster("encoder", "")
         dot.node("enc_in", "residual stream in", kind: .data)
+        dot.clusterTitle("encoder", "encoder × \(c.encoderLayers) layers\n\(formatParameters(encoderLayer)) per layer", beside: "enc_in")
         var x = sublayer(
             "enc_attn",
             "self-attention both ways: \(NH) heads of \(hs)\nno mask: every source token sees every source token" + positionNote,
@@ -340,8 +354,9 @@ public enum ArchitectureGraph {
 
         let decoderIn = inputs("target", "target token ids\n(start token, then each word written)", "T", target)
         let decoderLayer = 2 * attentionParams + ffParams + 3 * normParams
-        dot.beginCluster("decoder", "decoder × \(c.layers) layers (\(formatParameters(decoderLayer)) per layer)")
+        dot.beginCluster("decoder", "")
         dot.node("dec_in", "residual stream in", kind: .data)
+        dot.clusterTitle("decoder", "decoder × \(c.layers) layers\n\(formatParameters(decoderLayer)) per layer", beside: "dec_in")
         x = sublayer(
             "dec_attn", "causal self-attention: \(NH) heads of \(hs)\nmask: a written token sees only the ones before it" + positionNote,
             kind: .attention, params: attentionParams, input: "dec_in", shapeText: target)
@@ -491,14 +506,15 @@ public enum ArchitectureGraph {
     /// "[T, 768]": a shape with the token letter first.
     static func shape(_ letter: String, _ size: Int) -> String { "[\(letter), \(size)]" }
 
-    /// A parameter count for a label: "2.4M params", "38.6M params", "1.5K params", "768 params".
+    /// A parameter count for a label, one format at every size: "2.4M params", "38.6M params",
+    /// "4.1K params", "768 params".
     public static func formatParameters(_ count: Int) -> String {
         let value = Double(count)
         let text: String
         switch count {
         case 1_000_000_000...: text = String(format: "%.1fB", value / 1e9)
         case 1_000_000...: text = String(format: "%.1fM", value / 1e6)
-        case 10_000...: text = String(format: "%.1fK", value / 1e3)
+        case 1_000...: text = String(format: "%.1fK", value / 1e3)
         default: text = String(count)
         }
         return "\(text) params"
@@ -575,6 +591,14 @@ struct DOTWriter {
             highlighted
             ? "\(indent)style=\"rounded,filled\"; fillcolor=\"#fff8e1\"; color=\"#e69138\"; penwidth=3;\n"
             : "\(indent)style=\"rounded\"; color=\"#999999\"; penwidth=1;\n"
+    }
+
+    /// A cluster's title as a text node beside `node` (in its rank) instead of the cluster's own
+    /// label: Graphviz routes edges around nodes but straight through cluster labels, which
+    /// struck edges through "444.9K params" and "6 heads of size 32".
+    mutating func clusterTitle(_ cluster: String, _ title: String, beside node: String) {
+        text += "\(indent)\(cluster)_title [label=\(DOT.quote(title)), shape=plaintext, style=\"\", fontsize=13, margin=0];\n"
+        text += "\(indent){ rank=same; \(node); \(cluster)_title; }\n"
     }
 
     mutating func endCluster() {

@@ -92,7 +92,7 @@ struct GraphCommand: ParsableCommand {
         switch kind {
         case .architecture:
             guard let config else { throw ValidationError("--kind architecture needs --model") }
-            dot = ArchitectureGraph.architecture(config)
+            dot = ArchitectureGraph.architecture(config, model: model)
             defaultName = "architecture-\(config.family.rawValue)"
         case .variations:
             dot = ArchitectureGraph.variations(highlighting: config?.family)

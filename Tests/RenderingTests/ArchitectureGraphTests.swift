@@ -43,7 +43,7 @@ final class ArchitectureGraphTests: XCTestCase {
             "lookup table 1024 × 768",  // learned positions: P × C
             "786.4K params",  // 1024 × 768
             "× 12 layers", "7.1M params per layer",
-            "LayerNorm\\n1536 params",  // scale and shift
+            "LayerNorm\\n1.5K params",  // scale and shift (1536)
             "Linear 768 → 768\\n590.6K params",  // Q projection with bias
             "feed-forward up\\nLinear 768 → 3072\\n2.4M params",
             "\" [T, 768] \"", "\" [12 heads, T, 64] \"", "\" [12 heads, T, T] \"", "\" [T, 3072] \"",
@@ -131,7 +131,7 @@ final class ArchitectureGraphTests: XCTestCase {
 
     func testTheEncoderIsDrawnPostNormWithoutAMask() {
         let dot = ArchitectureGraph.architecture(Self.bert(head: .maskedToken))
-        XCTAssertTrue(dot.contains("self-attention both ways (encoder)"))
+        XCTAssertTrue(dot.contains("self-attention both ways\\n(encoder)"))
         XCTAssertTrue(dot.contains("no mask: every token sees every token"))
         XCTAssertFalse(dot.contains("causal"))
         XCTAssertTrue(dot.contains("LayerNorm (after the addition)"))
@@ -142,9 +142,22 @@ final class ArchitectureGraphTests: XCTestCase {
         XCTAssertEqual(Self.bert(head: .maskedToken).parameterCount, 109_514_298)
     }
 
+    /// The title names the model; cluster titles are text nodes beside the cluster's first node
+    /// (Graphviz draws edges through cluster labels, never through nodes).
+    func testTheTitleNamesTheModelAndClusterTitlesAreNodes() {
+        let dot = ArchitectureGraph.architecture(Self.gpt2Small, model: "/models/gpt2")
+        XCTAssertTrue(dot.contains("label=\"gpt2 · GPT-2: 12 layers"), dot)
+        for (cluster, first) in [("block", "resid_in"), ("attention", "v_proj"), ("ffn", "mlp_up")] {
+            XCTAssertTrue(dot.contains("\(cluster)_title [label="), cluster)
+            XCTAssertTrue(dot.contains("{ rank=same; \(first); \(cluster)_title; }"), cluster)
+        }
+        XCTAssertTrue(dot.contains("subgraph cluster_block {\n    label=\"\";"), "the layer count is not the cluster's label")
+    }
+
     func testParameterFormatting() {
         XCTAssertEqual(ArchitectureGraph.formatParameters(768), "768 params")
-        XCTAssertEqual(ArchitectureGraph.formatParameters(9_999), "9999 params")
+        XCTAssertEqual(ArchitectureGraph.formatParameters(9_999), "10.0K params")
+        XCTAssertEqual(ArchitectureGraph.formatParameters(4_096), "4.1K params")  // one format from 1,000 up
         XCTAssertEqual(ArchitectureGraph.formatParameters(12_345), "12.3K params")
         XCTAssertEqual(ArchitectureGraph.formatParameters(2_362_368), "2.4M params")
         XCTAssertEqual(ArchitectureGraph.formatParameters(6_738_415_616), "6.7B params")
