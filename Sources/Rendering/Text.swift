@@ -37,6 +37,9 @@ public final class Font: @unchecked Sendable {
     public static func path(_ weight: Weight) -> String {
         folder + (weight == .bold ? "/DejaVuSans-Bold.ttf" : "/DejaVuSans.ttf")
     }
+    /// For characters DejaVu Sans lacks (most emoji): Symbola (Debian's fonts-symbola), when
+    /// installed. A character no font has is drawn as U+FFFD �, never as an empty box.
+    public static let fallbackPath = "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf"
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var loaded: [Weight: Font] = [:]
@@ -52,9 +55,10 @@ public final class Font: @unchecked Sendable {
 
     private var library: FT_Library?
     private var face: FT_Face?
+    private var fallbackFace: FT_Face?
     private let lock = NSLock()
 
-    public init(path: String) throws {
+    public init(path: String, fallback: String? = Font.fallbackPath) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw FontError.missing(path) }
         var library: FT_Library?
         var code = FT_Init_FreeType(&library)
@@ -67,9 +71,14 @@ public final class Font: @unchecked Sendable {
         }
         self.library = library
         self.face = face
+        if let fallback, FileManager.default.fileExists(atPath: fallback) {
+            var second: FT_Face?
+            if FT_New_Face(library, fallback, 0, &second) == 0 { fallbackFace = second }
+        }
     }
 
     deinit {
+        if let fallbackFace { FT_Done_Face(fallbackFace) }
         FT_Done_Face(face)
         FT_Done_FreeType(library)
     }
@@ -91,10 +100,21 @@ public final class Font: @unchecked Sendable {
     private func glyph(_ scalar: Unicode.Scalar, size: Int) -> Glyph? {
         let key = GlyphKey(scalar: scalar.value, size: size)
         if let glyph = glyphs[key] { return glyph }
-        guard let face else { return nil }
-        FT_Set_Pixel_Sizes(face, 0, FT_UInt(size))
-        guard FT_Load_Char(face, FT_ULong(scalar.value), FT_Int32(FT_LOAD_RENDER)) == 0 else { return nil }
-        let slot = face.pointee.glyph.pointee
+        guard let main = face else { return nil }
+        // A tab is drawn as ⇥; other control characters as �; a character the main face lacks
+        // from the fallback face, else as �. (FreeType would draw glyph 0, an empty box.)
+        let wanted: Unicode.Scalar =
+            scalar == "\t" ? "⇥" : scalar.properties.generalCategory == .control ? "\u{FFFD}" : scalar
+        var chosen = main
+        if FT_Get_Char_Index(main, FT_ULong(wanted.value)) != 0 {
+            chosen = main
+        } else if let fallbackFace, FT_Get_Char_Index(fallbackFace, FT_ULong(wanted.value)) != 0 {
+            chosen = fallbackFace
+        }
+        let code = FT_Get_Char_Index(chosen, FT_ULong(wanted.value)) != 0 ? wanted.value : 0xFFFD
+        FT_Set_Pixel_Sizes(chosen, 0, FT_UInt(size))
+        guard FT_Load_Char(chosen, FT_ULong(code), FT_Int32(FT_LOAD_RENDER)) == 0 else { return nil }
+        let slot = chosen.pointee.glyph.pointee
         let bitmap = slot.bitmap
         let width = Int(bitmap.width), rows = Int(bitmap.rows)
         var coverage = [UInt8](repeating: 0, count: width * rows)

@@ -158,6 +158,23 @@ final class PNGTests: XCTestCase {
         XCTAssertEqual(shortened("ok", maxWidth: 40, size: 12, font: font), "ok")
     }
 
+    /// A tab is drawn as ⇥, a character no font has as �, an emoji from the fallback font:
+    /// never FreeType's empty box.
+    func testTabsEmojiAndUnknownCharactersAreVisible() throws {
+        let font = try Font.shared()
+        XCTAssertEqual(font.width("\t", size: 12), font.width("⇥", size: 12))
+        XCTAssertEqual(font.mask("a\tb", size: 12).coverage, font.mask("a⇥b", size: 12).coverage)
+        // U+0378 is unassigned: no font draws it, so it is the replacement character.
+        XCTAssertEqual(font.mask("\u{0378}", size: 12).coverage, font.mask("\u{FFFD}", size: 12).coverage)
+        guard FileManager.default.fileExists(atPath: Font.fallbackPath) else {
+            throw XCTSkip("the fallback font \(Font.fallbackPath) is not installed (apt-get install fonts-symbola)")
+        }
+        let party = font.mask("🎉", size: 16)
+        XCTAssertNotEqual(party.coverage, font.mask("\u{FFFD}", size: 16).coverage)
+        XCTAssertGreaterThan(
+            party.coverage.filter { $0 > 0 }.count, 20, "the emoji has ink: \(party.coverage.filter { $0 > 0 }.count) pixels")
+    }
+
     func testAMissingFontSaysWhatToInstall() {
         XCTAssertThrowsError(try Font(path: "/nonexistent/DejaVuSans.ttf")) { error in
             XCTAssertTrue("\(error)".contains("fonts-dejavu-core"), "\(error)")
