@@ -179,8 +179,12 @@ public enum AttentionPicture {
         let font = try Font.shared(), bold = try Font.shared(.bold)
         let H = source.heads, N = source.tokens, K = source.keys
         let scale = source.scale, drawn = source.drawnWeights
-        let cell = max(2, min(24, 180 / max(N, K, 1)))
-        let side = K * cell, sideDown = N * cell
+        // Maps are about 180 px a side at any length: whole-pixel cells up to 90 tokens, then
+        // each pixel covers several tokens and shows their largest weight (as the overview does).
+        let pooled = max(N, K) > 90
+        let cell = pooled ? 1 : max(2, min(24, 180 / max(N, K, 1)))
+        let side = pooled ? 180 : K * cell, sideDown = pooled ? max(1, 180 * N / max(N, K)) : N * cell
+        let pixelsPerToken = Double(side) / Double(max(K, 1))
         let columns = H <= 4 ? H : H <= 9 ? 3 : 4
         let gridRows = (H + columns - 1) / columns
         let m = Heatmap.margin, gap = 22
@@ -188,7 +192,7 @@ public enum AttentionPicture {
         // left of it a column of query positions (the numbers of the "tokens:" line).
         let panelTitle = 36 + 14
         let numberWidth = font.width("\(N - 1)", size: 11) + 5
-        let step = [1, 2, 5, 10, 20, 50, 100, 200].first { $0 * cell >= max(14, numberWidth) } ?? 500
+        let step = [1, 2, 5, 10, 20, 50, 100, 200].first { Double($0) * pixelsPerToken >= Double(max(14, numberWidth)) } ?? 500
         // Wide enough for the sink caption under the head's name.
         let panelWidth = numberWidth + max(side, font.width("sink: 100% on first token", size: 11) + 4)
 
@@ -239,24 +243,50 @@ public enum AttentionPicture {
             let caption = N > 1 && sink > sinkThreshold ? String(format: "sink: %.0f%% on first token", sink * 100) : ""
             canvas.text(caption, x: px + numberWidth, y: py + 29, size: 11, color: Palette.note, font: font)
             let gx = px + numberWidth, gy = py + panelTitle
+            // Position numbers at the middle of their token's pixels.
+            func middle(_ position: Int, tokens: Int, side: Int) -> Int {
+                let span = OverviewPicture.pixelSpan(position, tokens: tokens, side: side)
+                return (span.lowerBound + span.upperBound) / 2
+            }
             for position in stride(from: 0, to: N, by: step) {
                 canvas.text(
-                    "\(position)", x: gx - 4, y: gy + position * cell + cell / 2 + 4, size: 11, color: Palette.secondaryText, font: font,
-                    anchor: .right)
+                    "\(position)", x: gx - 4, y: gy + middle(position, tokens: N, side: sideDown) + 4, size: 11,
+                    color: Palette.secondaryText, font: font, anchor: .right)
             }
             for position in stride(from: 0, to: K, by: step) {
                 canvas.text(
-                    "\(position)", x: gx + position * cell + cell / 2, y: gy - 4, size: 11, color: Palette.secondaryText, font: font,
-                    anchor: .center)
+                    "\(position)", x: gx + middle(position, tokens: K, side: side), y: gy - 4, size: 11, color: Palette.secondaryText,
+                    font: font, anchor: .center)
             }
-            for q in 0..<N {
-                for k in 0..<K {
-                    if source.causal && k > q {
-                        canvas.maskedCell(x: gx + k * cell, y: gy + q * cell, width: cell, height: cell)
-                    } else {
-                        canvas.fillRect(
-                            x: gx + k * cell, y: gy + q * cell, width: cell, height: cell,
-                            scale.color(drawn[(h * N + q) * K + k]))
+            if pooled {
+                // A pixel covers a block of queries × keys: its largest visible weight, or the mask
+                // when every cell of the block is masked.
+                for py in 0..<sideDown {
+                    let queries = OverviewPicture.tokenSpan(py, tokens: N, side: sideDown)
+                    for px in 0..<side {
+                        var strongest: Float = -1
+                        for q in queries {
+                            for k in OverviewPicture.tokenSpan(px, tokens: K, side: side) where !(source.causal && k > q) {
+                                strongest = max(strongest, drawn[(h * N + q) * K + k])
+                            }
+                        }
+                        if strongest < 0 {
+                            canvas.set(gx + px, gy + py, (gx + px + gy + py) % 6 == 0 ? Palette.maskHatch : Palette.maskFill)
+                        } else {
+                            canvas.set(gx + px, gy + py, scale.color(strongest))
+                        }
+                    }
+                }
+            } else {
+                for q in 0..<N {
+                    for k in 0..<K {
+                        if source.causal && k > q {
+                            canvas.maskedCell(x: gx + k * cell, y: gy + q * cell, width: cell, height: cell)
+                        } else {
+                            canvas.fillRect(
+                                x: gx + k * cell, y: gy + q * cell, width: cell, height: cell,
+                                scale.color(drawn[(h * N + q) * K + k]))
+                        }
                     }
                 }
             }

@@ -44,6 +44,34 @@ public enum GenerationStepsPicture {
         return chart
     }
 
+    /// Steps per band: a longer generation is drawn as bands of at most this many steps, one
+    /// under the other (496 steps in one 600-pixel plot were a solid block of lines).
+    public static let maximumBandSteps = 100
+
+    /// The picture: `chart` as it is, or in bands of steps when the generation is long.
+    public static func render(_ metadata: TraceMetadata, piece: (Int) -> String) throws -> Canvas {
+        let whole = chart(metadata, piece: piece)
+        let count = metadata.steps.count
+        guard count > maximumBandSteps else { return try whole.render() }
+        let bands = (count + maximumBandSteps - 1) / maximumBandSteps
+        let perBand = (count + bands - 1) / bands
+        let pictures = try (0..<bands).map { band -> Canvas in
+            let range = (band * perBand)..<min(count, (band + 1) * perBand)
+            var part = whole
+            part.title = "steps \(range.lowerBound + 1)–\(range.upperBound)"
+            part.subtitles = []
+            part.series = whole.series.map { series in
+                var cut = series
+                cut.values = Array(series.values[range])
+                return cut
+            }
+            part.xStart = range.lowerBound + 1
+            part.notes = band == bands - 1 ? whole.notes : []
+            return try part.render()
+        }
+        return try PanelGrid.compose(pictures, columns: 1, title: whole.title, subtitle: whole.subtitles.joined(separator: " "))
+    }
+
     static func excerpt(_ text: String) -> String {
         let flat = text.replacingOccurrences(of: "\n", with: " ")
         return flat.count > 60 ? String(flat.prefix(59)) + "…" : flat

@@ -62,8 +62,9 @@ public struct LensPicture: Sendable {
     }
 
     /// A long input wraps into bands of at most this many positions, one under the other, so the
-    /// picture stays about 1,300 px wide at any length (152 tokens drew 12,083 px in one row).
-    public static let maximumBandColumns = 16
+    /// picture stays about 1,300 px wide at any length (152 tokens drew 12,083 px in one row);
+    /// past 64 positions bands are 24 wide (about 2,000 px), so 500 tokens are 21 bands, not 32.
+    public static func maximumBandColumns(positions: Int) -> Int { positions > 64 ? 24 : 16 }
     /// Space between one band's last row and the next band's grid: its header and column labels.
     static let bandGap = 52
 
@@ -121,7 +122,8 @@ public struct LensPicture: Sendable {
         let gridY = y + 12 + 22  // column labels (one line, horizontal)
         let gridX = m + rowLabelWidth + 10
         // As many bands as needed, the positions shared out evenly (49 → 13, 13, 13, 10, not 16, 16, 16, 1).
-        let bands = max(1, (N + Self.maximumBandColumns - 1) / Self.maximumBandColumns)
+        let most = Self.maximumBandColumns(positions: N)
+        let bands = max(1, (N + most - 1) / most)
         let bandColumns = max(1, (N + bands - 1) / bands)
         let gridW = bandColumns * Self.cellWidth, gridH = R * Self.cellHeight
         let bandStride = gridH + Self.bandGap
@@ -138,11 +140,13 @@ public struct LensPicture: Sendable {
             bandColumns: bandColumns, bandStride: bandStride, bands: bands)
     }
 
-    /// "positions 17–32 of 152" over a band of a long input; nil when it all fits in one band.
+    /// "positions 16–31 of 0–151" over a band of a long input (numbered from 0, as every
+    /// picture's token positions); nil when it all fits in one band.
     func bandHeader(_ band: Int, _ l: Layout) -> String? {
         guard l.bands > 1 else { return nil }
-        let first = band * l.bandColumns, last = min(columnLabels.count, first + l.bandColumns)
-        return first + 1 == last ? "position \(last) of \(columnLabels.count)" : "positions \(first + 1)–\(last) of \(columnLabels.count)"
+        let first = band * l.bandColumns, last = min(columnLabels.count, first + l.bandColumns) - 1
+        let of = "of 0–\(columnLabels.count - 1)"
+        return first == last ? "position \(first) \(of)" : "positions \(first)–\(last) \(of)"
     }
 
     public func render() throws -> Canvas {

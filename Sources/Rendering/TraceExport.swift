@@ -69,7 +69,7 @@ public struct TraceExport {
             let pieces = Dictionary(zip(metadata.tokens, metadata.pieces), uniquingKeysWith: { first, _ in first })
             jobs.append(
                 Job(name: "generation-steps.png") {
-                    try GenerationStepsPicture.chart(metadata, piece: { pieces[$0] ?? "#\($0)" }).render()
+                    try GenerationStepsPicture.render(metadata, piece: { pieces[$0] ?? "#\($0)" })
                 })
         }
 

@@ -15,6 +15,12 @@ public struct ResidualStream: Sendable, Codable {
     public var norms: [[Float]]
     public var attribution: DirectLogitAttribution
 
+    public init(tokens: [Int], norms: [[Float]], attribution: DirectLogitAttribution) {
+        self.tokens = tokens
+        self.norms = norms
+        self.attribution = attribution
+    }
+
     /// Records a pass must keep: the embeddings, each block's head outputs (`attn.z`), attention
     /// and MLP outputs and residual stream leaving it.
     public static let capture = CaptureSpec(kinds: [.embed, .posEmbed, .z, .attnOut, .mlpOut, .residPost])
@@ -154,6 +160,11 @@ public struct DirectLogitAttribution: Sendable, Codable {
     public struct Share: Sendable, Codable {
         public var part: Part
         public var logit: Float
+
+        public init(part: Part, logit: Float) {
+            self.part = part
+            self.logit = logit
+        }
     }
 
     /// 0-based.
@@ -164,6 +175,14 @@ public struct DirectLogitAttribution: Sendable, Codable {
     /// The final LayerNorm's shift read by the token's unembedding row (0 for RMSNorm).
     public var constant: Float
     public var shares: [Share]
+
+    public init(position: Int, token: Int, logit: Float, constant: Float, shares: [Share]) {
+        self.position = position
+        self.token = token
+        self.logit = logit
+        self.constant = constant
+        self.shares = shares
+    }
 
     /// The share of `part`, 0 when the model has no such part.
     public func logit(of part: Part) -> Float { shares.first { $0.part == part }?.logit ?? 0 }

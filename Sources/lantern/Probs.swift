@@ -103,12 +103,12 @@ struct ProbsCommand: ParsableCommand {
             throw ValidationError("trace \(trace) has no generated steps; record one with `lantern generate ... --trace DIR`")
         }
         let pieces = Dictionary(zip(metadata.tokens, metadata.pieces), uniquingKeysWith: { first, _ in first })
-        let chart = GenerationStepsPicture.chart(metadata, piece: { pieces[$0] ?? "#\($0)" })
+        let picture = try GenerationStepsPicture.render(metadata, piece: { pieces[$0] ?? "#\($0)" })
         let target = out ?? "output"
         let url =
             target.lowercased().hasSuffix(".png")
             ? URL(fileURLWithPath: target) : URL(fileURLWithPath: target, isDirectory: true).appendingPathComponent("generation-steps.png")
-        try PNGWriter.write(try chart.render(), to: url)
+        try PNGWriter.write(picture, to: url)
         print(url.path)
     }
 

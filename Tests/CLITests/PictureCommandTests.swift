@@ -101,6 +101,18 @@ final class PictureCommandTests: XCTestCase {
         XCTAssertEqual(over.exitCode, 0, over.stderr)
         XCTAssertEqual(Self.paths(over), [scratch.appendingPathComponent("generation-steps.png").path])
         XCTAssertTrue(Self.titleIsDark(try PNGReader.read(scratch.appendingPathComponent("generation-steps.png"))))
+        // A long generation is drawn in bands of at most 100 steps, one under the other.
+        let long = scratch.appendingPathComponent("long")
+        try CLI.run([
+            "generate", "Once upon a time", "--model", model, "--max-new-tokens", "250", "--ignore-eos", "--trace", long.path,
+            "--capture", "none"
+        ])
+        let banded = try CLI.run(["probs", "--trace", long.path, "--over-steps", "--out", scratch.appendingPathComponent("long.png").path])
+        XCTAssertEqual(banded.exitCode, 0, banded.stderr)
+        let short = try PNGReader.read(scratch.appendingPathComponent("generation-steps.png"))
+        let tall = try PNGReader.read(scratch.appendingPathComponent("long.png"))
+        XCTAssertGreaterThan(tall.height, 2 * short.height, "three bands of about 84 steps")
+        XCTAssertLessThan(tall.width, 1_300, "as wide as one chart and its notes")
         let overLive = try CLI.run(["probs", "Once", "--model", model, "--over-steps"])
         XCTAssertNotEqual(overLive.exitCode, 0)
         XCTAssertTrue(overLive.stderr.contains("--over-steps reads a saved generation"), overLive.stderr)

@@ -164,8 +164,9 @@ final class EmbeddingPictureTests: XCTestCase {
                 y: layout.gridY - 22..<layout.gridY - 2), 40)
     }
 
-    /// A long input wraps into bands of at most 16 positions (evenly shared), one under the
-    /// other: 500 positions stay under 1,500 px wide, every cell in its band, every band labelled.
+    /// A long input wraps into bands (evenly shared; at most 16 positions, 24 past 64), one under
+    /// the other: 500 positions stay under 2,200 px wide and 21 bands tall, every cell in its band,
+    /// every band labelled.
     func testALongLensWrapsIntoBands() throws {
         let N = 500
         let cells = (0..<3).map { row in (0..<N).map { LensGridCell(piece: "p\($0)", probability: Float(($0 + row) % 10) / 10) } }
@@ -173,12 +174,13 @@ final class EmbeddingPictureTests: XCTestCase {
             cells: cells, rowLabels: ["embed", "layer 0", "layer 1"], columnLabels: (0..<N).map { "t\($0)" },
             title: "Logit lens: long", subtitle: "hand-made")
         let layout = try picture.layout()
-        XCTAssertEqual(layout.bands, 32)
-        XCTAssertEqual(layout.bandColumns, 16)
-        XCTAssertLessThan(layout.width, 1500)
+        XCTAssertEqual(layout.bands, 21)
+        XCTAssertEqual(layout.bandColumns, 24)
+        XCTAssertLessThan(layout.width, 2200)
+        XCTAssertLessThan(layout.height, 21 * (3 * LensPicture.cellHeight + 52) + 300)
         let image = try roundTrip(try picture.render(), "lens-long.png")
         XCTAssertEqual(image.height, layout.height)
-        for col in [0, 15, 16, 250, 499] {
+        for col in [0, 23, 24, 250, 499] {
             let r = layout.cellRect(row: 2, col: col)
             XCTAssertLessThan(r.x + r.width, image.width)
             XCTAssertLessThan(r.y + r.height, layout.legendY)

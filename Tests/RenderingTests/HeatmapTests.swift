@@ -166,38 +166,8 @@ final class HeatmapTests: XCTestCase {
         try assertMatchesGolden(AttentionPicture.layer(source), name: "attention-layer-4x4")
     }
 
-    static let goldenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
-
-    /// Compares decoded pixels with `Golden/<name>.png`: same size, and every channel within a
-    /// small tolerance (font rasterisers differ slightly between FreeType versions) except for a
-    /// few pixels. `LANTERN_RECORD_GOLDEN=1 swift test --filter HeatmapTests` re-records them.
     func assertMatchesGolden(_ canvas: Canvas, name: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let url = Self.goldenFolder.appendingPathComponent(name + ".png")
-        if ProcessInfo.processInfo.environment["LANTERN_RECORD_GOLDEN"] == "1" {
-            try PNGWriter.write(canvas, to: url)
-            print("recorded \(url.path)")
-            return
-        }
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            return XCTFail("no golden image \(url.path); record it with LANTERN_RECORD_GOLDEN=1", file: file, line: line)
-        }
-        let golden = try PNGReader.read(url)
-        let actual = try roundTrip(canvas, name: name + ".png")
-        XCTAssertEqual(actual.width, golden.width, "width", file: file, line: line)
-        XCTAssertEqual(actual.height, golden.height, "height", file: file, line: line)
-        guard actual.width == golden.width, actual.height == golden.height else { return }
-        var largest = 0, different = 0
-        for i in stride(from: 0, to: actual.pixels.count, by: 4) {
-            let d = (0..<3).map { abs(Int(actual.pixels[i + $0]) - Int(golden.pixels[i + $0])) }.max()!
-            largest = max(largest, d)
-            if d > 16 { different += 1 }
-        }
-        let total = actual.width * actual.height
-        print("\(name): largest channel difference \(largest), \(different) of \(total) pixels differ by more than 16")
-        XCTAssertLessThanOrEqual(
-            different, total / 200,
-            "\(name) differs from its golden in \(different) pixels (largest difference \(largest)); "
-                + "if the change is intended, re-record with LANTERN_RECORD_GOLDEN=1", file: file, line: line)
+        try assertMatchesGoldenImage(canvas, name: name, file: file, line: line)
     }
 
     /// Attention's colours sit on a fixed 0…1 scale; an emphasis stretches the low end and the
