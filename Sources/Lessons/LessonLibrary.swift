@@ -189,13 +189,13 @@ public enum LessonLocator {
         }
         list.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true).appendingPathComponent("lessons"))
         if let executable {
-            let folder = executable.resolvingSymlinksInPath().deletingLastPathComponent()
-            list.append(folder.appendingPathComponent("lessons"))
-            list.append(folder.appendingPathComponent("../share/lantern/lessons").standardizedFileURL)
+            let resolved = executable.resolvingSymlinksInPath()
+            list.append(resolved.deletingLastPathComponent().appendingPathComponent("lessons"))
+            list.append(Installation.shareFolder(executable: resolved).appendingPathComponent("lessons"))
         }
-        // Sources/Lessons/LessonLibrary.swift → the repository root.
-        let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        list.append(checkout.appendingPathComponent("lessons"))
+        if Installation.usesCheckout(environment: environment) {
+            list.append(Installation.checkout.appendingPathComponent("lessons"))
+        }
         return list
     }
 

@@ -469,16 +469,5 @@ public struct ProcessCommandRunner: CommandRunning {
     }
 
     /// This process's executable: /proc/self/exe where there is one, else argv[0] (searched in PATH).
-    public static func currentExecutable() -> URL {
-        if FileManager.default.fileExists(atPath: "/proc/self/exe") {
-            return URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        }
-        let argument = CommandLine.arguments.first ?? "lantern"
-        if argument.contains("/") { return URL(fileURLWithPath: argument).standardizedFileURL }
-        for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-            let candidate = URL(fileURLWithPath: String(folder)).appendingPathComponent(argument)
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        return URL(fileURLWithPath: argument)
-    }
+    public static func currentExecutable() -> URL { Installation.executable() }
 }

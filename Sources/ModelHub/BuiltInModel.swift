@@ -32,7 +32,8 @@ public struct BuiltInModel: Sendable, Equatable {
     /// The model folder, wherever this build keeps it; nil when it cannot be found.
     ///
     /// Looked for, in order: `LANTERN_BUILTIN_MODEL` (a folder holding the model's folder, or,
-    /// for the teaching model, the model folder itself), the resource bundle SwiftPM puts beside
+    /// for the teaching model, the model folder itself), an installed copy's
+    /// `PREFIX/share/lantern/models/NAME`, the resource bundle SwiftPM puts beside
     /// the executable (`Lantern_ModelHub.resources` on Linux, `.bundle` on macOS), then the source
     /// tree this binary was built from (a binary copied elsewhere still finds it while the
     /// checkout exists). `Bundle.module` is not used: it stops the process when the bundle is
@@ -48,13 +49,17 @@ public struct BuiltInModel: Sendable, Equatable {
             list.append(given.appendingPathComponent(name))
             if self == .teaching { list.append(given) }
         }
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
-        for directory in [executable, Bundle.main.bundleURL, Bundle.main.resourceURL].compactMap({ $0 }) {
+        let executable = Installation.executable()
+        // An installed copy (scripts/install.sh): PREFIX/share/lantern/models/NAME.
+        list.append(Installation.shareFolder(executable: executable).appendingPathComponent("models").appendingPathComponent(name))
+        for directory in [executable.deletingLastPathComponent(), Bundle.main.bundleURL, Bundle.main.resourceURL].compactMap({ $0 }) {
             list.append(directory.appendingPathComponent("Lantern_ModelHub.resources").appendingPathComponent(name))
             list.append(directory.appendingPathComponent("Lantern_ModelHub.bundle").appendingPathComponent(name))
             list.append(directory.appendingPathComponent("Lantern_ModelHub.bundle/Contents/Resources").appendingPathComponent(name))
         }
-        list.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(name))
+        if Installation.usesCheckout(environment: environment) {
+            list.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(name))
+        }
         return list
     }
 
@@ -65,6 +70,7 @@ public struct BuiltInModel: Sendable, Equatable {
     /// Why it was not found, and what to do.
     public var missingMessage: String {
         "the built-in model \(name) is not in this build (Sources/ModelHub/\(name) in the checkout); "
-            + "rebuild from a full checkout, set LANTERN_BUILTIN_MODEL to its folder, or set \(UserSetting.model) to another model"
+            + "rebuild from a full checkout (or reinstall with scripts/install.sh), set LANTERN_BUILTIN_MODEL to its folder, "
+            + "or set \(UserSetting.model) to another model"
     }
 }

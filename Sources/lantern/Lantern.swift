@@ -85,6 +85,7 @@ struct Lantern: ParsableCommand {
               lantern bench
               lantern train-tokenizer --data corpus.txt --vocab-size 4096 --out output/tok4k
             """,
+        version: Installation.versionLine(),
         subcommands: [
             LessonCommand.self, GenerateCommand.self, StepCommand.self, TokenizeCommand.self, InfoCommand.self, TraceCommand.self,
             LensCommand.self, ResidualCommand.self, HeadsCommand.self, AttentionCommand.self, ProbsCommand.self, ExportCommand.self,

@@ -31,10 +31,10 @@ enum CLI {
     @discardableResult
     static func run(
         _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
-        in directory: URL? = nil
+        in directory: URL? = nil, executable program: URL? = nil
     ) throws -> LanternRun {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = program ?? executable
         process.arguments = arguments
         process.currentDirectoryURL = directory ?? repository
         var env = ProcessInfo.processInfo.environment
