@@ -130,7 +130,7 @@ struct AttentionCommand: ParsableCommand {
     func run() throws {
         if heads == "overview" {
             let canvas = try OverviewPicture.render(try overviewSources())
-            let url = outputURL(defaultName: "attention-overview.png")
+            let url = try outputURL(defaultName: "attention-overview.png")
             try PNGWriter.write(canvas, to: url)
             print(url.path)
             return
@@ -147,14 +147,14 @@ struct AttentionCommand: ParsableCommand {
         }
         if heads == "lines" {
             let canvas = try HeadViewPicture.render(source, query: token)
-            let url = outputURL(defaultName: "attention-lines-L\(layer)" + (token.map { "-T\($0)" } ?? "") + ".png")
+            let url = try outputURL(defaultName: "attention-lines-L\(layer)" + (token.map { "-T\($0)" } ?? "") + ".png")
             try PNGWriter.write(canvas, to: url)
             print(url.path)
             return
         }
         if let token {
             let canvas = try TextAttentionPicture.render(source, head: head, query: token)
-            let url = outputURL(
+            let url = try outputURL(
                 defaultName: "attention-text-L\(layer)-" + (head.map { "H\($0)" } ?? "mean") + "-T\(token).png")
             try PNGWriter.write(canvas, to: url)
             print(url.path)
@@ -178,7 +178,7 @@ struct AttentionCommand: ParsableCommand {
                 return
             }
             let canvas = try StepsPicture.render(source, head: head)
-            let url = outputURL(defaultName: "attention-steps-L\(layer)-H\(head).png")
+            let url = try outputURL(defaultName: "attention-steps-L\(layer)-H\(head).png")
             try PNGWriter.write(canvas, to: url)
             print(url.path)
             return
@@ -188,7 +188,7 @@ struct AttentionCommand: ParsableCommand {
             ? AttentionPicture.head(source.meanOverHeads, head: 0)
             : head.map { try AttentionPicture.head(source, head: $0) } ?? AttentionPicture.layer(source)
         let prefix = source.part == .selfAttention ? "attention" : "\(source.part.rawValue)-attention"
-        let url = outputURL(defaultName: "\(prefix)-L\(layer)-" + (heads == "mean" ? "mean" : head.map { "H\($0)" } ?? "all") + ".png")
+        let url = try outputURL(defaultName: "\(prefix)-L\(layer)-" + (heads == "mean" ? "mean" : head.map { "H\($0)" } ?? "all") + ".png")
         try PNGWriter.write(canvas, to: url)
         print(url.path)
     }
@@ -264,11 +264,7 @@ struct AttentionCommand: ParsableCommand {
     }
 
     /// `--out` as a file when it ends in .png, else as a folder (default output/) for `defaultName`.
-    func outputURL(defaultName: String) -> URL {
-        let target = out ?? "output"
-        if target.lowercased().hasSuffix(".png") { return URL(fileURLWithPath: target) }
-        return URL(fileURLWithPath: target, isDirectory: true).appendingPathComponent(defaultName)
-    }
+    func outputURL(defaultName: String) throws -> URL { try pictureURL(out, defaultName: defaultName) }
 }
 
 extension AttentionPart: ExpressibleByArgument {}

@@ -302,9 +302,7 @@ struct ClassifyCommand: ParsableCommand {
     /// The chart for `--out`, if asked; its path goes to standard error so `--json` stays clean.
     private func draw(labels: [String], scores: [Double], model: String, method: String, detail: String) throws {
         guard let out else { return }
-        let url =
-            out.lowercased().hasSuffix(".png")
-            ? URL(fileURLWithPath: out) : URL(fileURLWithPath: out, isDirectory: true).appendingPathComponent("classify.png")
+        let url = try pictureURL(out, defaultName: "classify.png")
         let chart = try ClassificationPicture.chart(
             text: text, labels: labels, scores: scores, method: method, detail: detail, model: model)
         try PNGWriter.write(chart.render(), to: url)

@@ -55,7 +55,7 @@ struct EmbedCommand: ParsableCommand {
         } else {
             printTable(result, pooling: pooling)
         }
-        let url = output.url(defaultName: "sentence-similarity.png")
+        let url = try output.url(defaultName: "sentence-similarity.png")
         let labels = sentences.enumerated().map { "\($0.offset + 1) \(shortened($0.element, 28))" }
         var map = Heatmap(
             values: result.cosine.flatMap { $0 }, rows: sentences.count, cols: sentences.count, rowLabels: labels, columnLabels: labels,

@@ -69,6 +69,7 @@ struct EmbeddingsCommand: ParsableCommand {
                 throw ValidationError("--tokens has \(words.count) words: use at most \(EmbeddingSelection.maximumTokens)")
             }
         }
+        try refuseStandardOutput(out)
         if let out, out.lowercased().hasSuffix(".png") {
             throw ValidationError(
                 "--out names a folder (two pictures are written): drop the file name, e.g. --out \(URL(fileURLWithPath: out).deletingLastPathComponent().path)"

@@ -49,10 +49,15 @@ struct GraphCommand: ParsableCommand {
 
     @Option(
         name: .long,
-        help: "png or svg (an image), or dot (Graphviz's text, printed unless --out is given). Default: the extension of --out, else png.")
+        help:
+            "png or svg (an image), or dot (Graphviz's text, printed unless --out is given). Default: the extension of --out, else png (dot with --out -)."
+    )
     var format: GraphFormat?
 
-    @Option(name: .long, help: ArgumentHelp("Where to write the file (default: output/<kind>[-<family>].<format>).", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Where to write the file (default: output/<kind>[-<family>].<format>); - for standard output (dot or svg).", valueName: "file"))
     var out: String?
 
     mutating func validate() throws {
@@ -64,6 +69,13 @@ struct GraphCommand: ParsableCommand {
     /// `--format`, or what the extension of `--out` says; the two must agree when both are given.
     func resolvedFormat() throws -> GraphFormat {
         guard let out else { return format ?? .png }
+        if out == "-" {
+            // Standard output takes the text formats; DOT unless --format says SVG.
+            guard format != .png else {
+                throw ValidationError("--out - writes to standard output, which takes text: use --format dot or svg, or give a .png file")
+            }
+            return format ?? .dot
+        }
         let suffix = (out as NSString).pathExtension.lowercased()
         let byExtension = GraphFormat(rawValue: suffix)
         switch (format, byExtension) {
@@ -102,8 +114,13 @@ struct GraphCommand: ParsableCommand {
             defaultName = "generation-loop"
         }
 
-        if format == .dot && out == nil {
+        if format == .dot && (out == nil || out == "-") {
             print(dot, terminator: "")
+            return
+        }
+        if out == "-" {
+            // SVG to standard output: the image's text, nothing else.
+            FileHandle.standardOutput.write(try Graphviz.render(dot, as: .svg))
             return
         }
         let url: URL

@@ -99,9 +99,7 @@ struct HeadsCommand: ParsableCommand {
         }
         if let out {
             let c = bundle.model.config
-            let url =
-                out.lowercased().hasSuffix(".png")
-                ? URL(fileURLWithPath: out) : URL(fileURLWithPath: out, isDirectory: true).appendingPathComponent("heads.png")
+            let url = try pictureURL(out, defaultName: "heads.png")
             let picture = try HeadScoresPicture.render(
                 summary, layers: c.layers, heads: c.heads, promptTokens: promptIds.count,
                 onWhat: repeatText == nil ? "random" : "repeated text", model: bundle.source)

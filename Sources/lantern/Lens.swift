@@ -101,11 +101,7 @@ struct LensCommand: ParsableCommand {
             text = metadata.prompt
         }
         let picture = LensPicture(lens: lens, piece: { tokenizer.displayPiece($0) }, model: source, prompt: text)
-        let target = out ?? "output"
-        let url =
-            target.lowercased().hasSuffix(".png")
-            ? URL(fileURLWithPath: target)
-            : URL(fileURLWithPath: target, isDirectory: true).appendingPathComponent("lens.png")
+        let url = try pictureURL(out, defaultName: "lens.png")
         try PNGWriter.write(try picture.render(), to: url)
         return url
     }

@@ -203,9 +203,22 @@ struct PictureOutput: ParsableArguments {
         help: ArgumentHelp("A .png file to write, or a folder for the default file name (default: output/).", valueName: "path"))
     var out: String?
 
-    func url(defaultName: String) -> URL {
-        let target = out ?? "output"
-        if target.lowercased().hasSuffix(".png") { return URL(fileURLWithPath: target) }
-        return URL(fileURLWithPath: target, isDirectory: true).appendingPathComponent(defaultName)
+    func url(defaultName: String) throws -> URL { try pictureURL(out, defaultName: defaultName) }
+}
+
+/// `--out -` asks for standard output, which takes text; pictures are PNG files.
+func refuseStandardOutput(_ out: String?) throws {
+    if out == "-" {
+        throw ValidationError("--out -: standard output takes text, and this writes PNG pictures; give a file (name.png) or a folder")
     }
+}
+
+/// The file-or-folder rule of every picture command: `--out` ending in .png is the file, anything
+/// else a folder for `defaultName` (default folder: output/). `-` (standard output, for text
+/// formats) is refused: a picture is a PNG file.
+func pictureURL(_ out: String?, defaultName: String) throws -> URL {
+    try refuseStandardOutput(out)
+    let target = out ?? "output"
+    if target.lowercased().hasSuffix(".png") { return URL(fileURLWithPath: target) }
+    return URL(fileURLWithPath: target, isDirectory: true).appendingPathComponent(defaultName)
 }

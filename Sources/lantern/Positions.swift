@@ -111,7 +111,7 @@ struct PositionsCommand: ParsableCommand {
                 subtitle: tables.map { PositionPicture.seriesName($0) }.joined(separator: "   ·   ")
                     + "   —   rows = position, columns = channel; blue negative, white 0, red positive" + missing)
         let chart = try PositionPicture.similarityChart(tables).render()
-        let (tableURL, chartURL) = outputURLs(name: "positions-\(scheme)")
+        let (tableURL, chartURL) = try outputURLs(name: "positions-\(scheme)")
         try PNGWriter.write(table, to: tableURL)
         try PNGWriter.write(chart, to: chartURL)
         print(tableURL.path)
@@ -126,7 +126,8 @@ struct PositionsCommand: ParsableCommand {
     }
 
     /// `--out` as a .png file (the chart goes beside it as NAME-similarity.png), else a folder (default output/).
-    func outputURLs(name: String) -> (table: URL, chart: URL) {
+    func outputURLs(name: String) throws -> (table: URL, chart: URL) {
+        try refuseStandardOutput(out)
         let target = out ?? "output"
         if target.lowercased().hasSuffix(".png") {
             let file = URL(fileURLWithPath: target)

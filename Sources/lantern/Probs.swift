@@ -88,7 +88,7 @@ struct ProbsCommand: ParsableCommand {
         }
         let probs = try ProbabilityPicture.distribution(source, top: top).render()
         let funnel = try ProbabilityPicture.funnel(source, top: top)
-        let (probsURL, funnelURL) = outputURLs()
+        let (probsURL, funnelURL) = try outputURLs()
         try PNGWriter.write(probs, to: probsURL)
         try PNGWriter.write(funnel, to: funnelURL)
         print(probsURL.path)
@@ -104,10 +104,7 @@ struct ProbsCommand: ParsableCommand {
         }
         let pieces = Dictionary(zip(metadata.tokens, metadata.pieces), uniquingKeysWith: { first, _ in first })
         let picture = try GenerationStepsPicture.render(metadata, piece: { pieces[$0] ?? "#\($0)" })
-        let target = out ?? "output"
-        let url =
-            target.lowercased().hasSuffix(".png")
-            ? URL(fileURLWithPath: target) : URL(fileURLWithPath: target, isDirectory: true).appendingPathComponent("generation-steps.png")
+        let url = try pictureURL(out, defaultName: "generation-steps.png")
         try PNGWriter.write(picture, to: url)
         print(url.path)
     }
@@ -157,7 +154,8 @@ struct ProbsCommand: ParsableCommand {
     }
 
     /// `--out` as a .png file (the funnel goes beside it as NAME-funnel.png), else a folder (default output/).
-    func outputURLs() -> (probs: URL, funnel: URL) {
+    func outputURLs() throws -> (probs: URL, funnel: URL) {
+        try refuseStandardOutput(out)
         let target = out ?? "output"
         if target.lowercased().hasSuffix(".png") {
             let file = URL(fileURLWithPath: target)

@@ -85,9 +85,7 @@ struct ResidualCommand: ParsableCommand {
             printReport(stream, pieces: pieces, tokenizer: tokenizer)
         }
         if let out {
-            let url =
-                out.lowercased().hasSuffix(".png")
-                ? URL(fileURLWithPath: out) : URL(fileURLWithPath: out, isDirectory: true).appendingPathComponent("residual.png")
+            let url = try pictureURL(out, defaultName: "residual.png")
             let picture = try ResidualPicture.render(
                 stream, pieces: pieces, tokenPiece: tokenizer.displayPiece(stream.attribution.token), heads: bundle.model.config.heads,
                 model: bundle.source)

@@ -46,6 +46,24 @@ final class GraphCommandTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(), ["loop.DOT", "loop.svg"])
     }
 
+    /// `--out -` is standard output for the text formats (it used to write a file named "-"); a
+    /// picture command given `-` refuses, writing nothing.
+    func testOutDashIsStandardOutputForText() throws {
+        let dot = try CLI.run(["graph", "--kind", "loop", "--out", "-"], in: folder)
+        XCTAssertEqual(dot.exitCode, 0, dot.stderr)
+        XCTAssertTrue(dot.stdout.hasPrefix("digraph"), dot.stdout)
+        let svg = try CLI.run(["graph", "--kind", "loop", "--format", "svg", "--out", "-"], in: folder)
+        XCTAssertEqual(svg.exitCode, 0, svg.stderr)
+        XCTAssertTrue(svg.stdout.contains("<svg"), String(svg.stdout.prefix(200)))
+        let png = try CLI.run(["graph", "--kind", "loop", "--format", "png", "--out", "-"], in: folder)
+        XCTAssertEqual(png.exitCode, 64, png.stderr)
+        XCTAssertTrue(png.stderr.contains("use --format dot or svg"), png.stderr)
+        let picture = try CLI.run(["attention", "Mia saw a ball", "--layer", "0", "--head", "0", "--out", "-"], in: folder)
+        XCTAssertEqual(picture.exitCode, 64, picture.stderr)
+        XCTAssertTrue(picture.stderr.contains("standard output takes text"), picture.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [])
+    }
+
     func testStoriesDOTShowsGroupedQueryAttention() throws {
         let model = try CLI.shared("stories260K/stories260K.bin")
         let run = try CLI.run(["graph", "--model", model, "--format", "dot"], in: folder)
