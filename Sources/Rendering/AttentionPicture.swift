@@ -116,6 +116,19 @@ public struct AttentionSource: Sendable {
         return copy
     }
 
+    /// Self-attention cut to the tokens `0...last` (queries and keys).
+    func upTo(_ last: Int) -> AttentionSource {
+        let H = heads, N = tokens, K = keys, n = last + 1
+        var scalars: [Float] = []
+        scalars.reserveCapacity(H * n * n)
+        for h in 0..<H { for q in 0..<n { scalars += pattern.scalars[((h * N + q) * K)..<((h * N + q) * K + n)] } }
+        var copy = self
+        copy.pattern = Tensor(shape: [H, n, n], scalars: scalars)
+        copy.pieces = Array(pieces.prefix(n))
+        if let p = promptTokens { copy.promptTokens = min(p, n) }
+        return copy
+    }
+
     /// How many heads this one-head source averages (nil: a real head).
     public var meanOf: Int?
 

@@ -16,6 +16,15 @@ public enum HeadViewPicture {
 
     public static func color(head: Int) -> RGB { headColors[head % headColors.count] }
 
+    /// For each head, the `count` keys `query` weighs most (weight order), as the lines show them.
+    public static func strongest(_ source: AttentionSource, query: Int, count: Int = 2) -> [[(key: Int, weight: Float)]] {
+        let N = source.tokens, K = source.keys
+        return (0..<source.heads).map { h in
+            let row = (0..<K).map { (key: $0, weight: source.pattern.scalars[(h * N + query) * K + $0]) }
+            return Array(row.sorted { $0.weight > $1.weight }.prefix(count))
+        }
+    }
+
     /// The rows of `candidates` (in priority order) whose labels fit: each at least a text line
     /// (13 px) from every row kept before it; every row when `all`.
     static func placed(_ candidates: [Int], rowHeight: Int, all: Bool, count: Int) -> Set<Int> {
@@ -28,8 +37,10 @@ public enum HeadViewPicture {
     }
 
     /// Every head of `source`'s layer; `query` (a token position) draws only that token's lines.
-    public static func render(_ source: AttentionSource, query: Int? = nil) throws -> Canvas {
+    public static func render(_ whole: AttentionSource, query: Int? = nil) throws -> Canvas {
         let font = try Font.shared(), bold = try Font.shared(.bold)
+        // One token of a decoder sees only the tokens up to it: the rest are left out.
+        let source = query.map { whole.causal && whole.keyPieces == nil ? whole.upTo($0) : whole } ?? whole
         let N = source.tokens, K = source.keys, H = source.heads
         if let query { precondition((0..<N).contains(query), "query \(query) out of range") }
         let weights = source.drawnWeights  // [H, N, K], as the colour scale draws them
@@ -100,15 +111,19 @@ public enum HeadViewPicture {
         canvas.text("token", x: leftX - 6, y: top - 14, size: 12, color: Palette.text, font: bold, anchor: .right)
         canvas.text("the tokens it looks at", x: rightX + 6, y: top - 14, size: 12, color: Palette.text, font: bold)
 
-        // The lines first, the labels over them.
+        // The lines first, the labels over them. Each head's lines start and end a little apart
+        // from the other heads' (spread over most of a row), so lines of several heads between the
+        // same two tokens stay side by side instead of blending into one grey line.
         func centre(_ row: Int) -> Double { Double(top + row * rowHeight) + Double(rowHeight - 1) / 2 }
+        let spread = min(Double(rowHeight) * 0.7, Double(H) * 2.5)
+        func offset(_ h: Int) -> Double { H > 1 ? (Double(h) / Double(H - 1) - 0.5) * spread : 0 }
         for h in 0..<H {
             for q in queries {
                 for k in 0..<K where !(source.causal && k > q) {
                     let w = weights[(h * N + q) * K + k]
                     guard w >= faintest else { continue }
                     canvas.smoothLine(
-                        from: (Double(leftX), centre(q)), to: (Double(rightX), centre(k)), color(head: h),
+                        from: (Double(leftX), centre(q) + offset(h)), to: (Double(rightX), centre(k) + offset(h)), color(head: h),
                         width: rowHeight >= 8 ? 2 : 1.2, opacity: Double(min(w, 1)))
                 }
             }
@@ -118,9 +133,13 @@ public enum HeadViewPicture {
             guard let label = leftLabel(i) else { continue }
             let y = Int(centre(i)) + ascent / 2
             let chosen = i == query
-            canvas.text(
-                shortened(label, maxWidth: leftWidth, size: labelSize, font: chosen ? bold : font), x: leftX - 6, y: y, size: labelSize,
-                color: chosen ? ChartPalette.chosen : Palette.text, font: chosen ? bold : font, anchor: .right)
+            let text = shortened(label, maxWidth: leftWidth, size: labelSize, font: chosen ? bold : font)
+            canvas.text(text, x: leftX - 6, y: y, size: labelSize, color: Palette.text, font: chosen ? bold : font, anchor: .right)
+            if chosen {
+                // Framed in black: no head's colour means "the chosen token".
+                let w = bold.width(text, size: labelSize)
+                canvas.strokeRect(x: leftX - 9 - w, y: y - ascent - 2, width: w + 6, height: ascent + 6, Palette.text)
+            }
         }
         for k in 0..<K {
             guard let label = rightLabel(k) else { continue }

@@ -46,7 +46,7 @@ public struct ProbabilitySource: Sendable {
 }
 
 /// Three decimals; a probability too small to show there reads "<0.001", never "0.000".
-func probabilityText(_ p: Float) -> String {
+public func probabilityText(_ p: Float) -> String {
     p > 0 && p < 0.0005 ? "<0.001" : String(format: "%.3f", p)
 }
 

@@ -5,23 +5,38 @@ import Tracing
 /// (‖x‖₂ per layer and position) and the direct logit attribution of one token at one position
 /// (layers × heads, with each layer's attention-output bias and MLP beside its heads).
 public enum ResidualPicture {
+    /// A longer text's sizes are drawn in bands of at most this many positions.
+    public static let maximumBandPositions = 64
+
     /// `pieces` are the tokens' display pieces; `tokenPiece` the attributed token's; `model` names it.
     public static func render(_ stream: ResidualStream, pieces: [String], tokenPiece: String, heads: Int, model: String) throws -> Canvas {
         precondition(pieces.count == stream.tokens.count, "ResidualPicture: one piece per token")
         let a = stream.attribution, layers = stream.norms.count - 1, N = pieces.count
         let where_ = "token \(a.position) (\(pieces[a.position]))"
 
-        var norms = Heatmap(
-            values: stream.norms.flatMap { $0 }, rows: layers + 1, cols: N,
-            rowLabels: ["embeddings"] + (0..<layers).map { "after block \($0)" }, columnLabels: pieces,
-            title: "How large the residual stream is: ‖x‖₂ per position",
-            subtitle: "after the embeddings, then after each block (before the final norm)",
-            scale: .sequential(max: stream.norms.flatMap { $0 }.max() ?? 1))
-        norms.rowAxis = "stream ↓"
-        norms.columnAxis = "position →"
-        norms.colorBarTitle = "‖x‖₂"
-        norms.maskLegend = ""
-        norms.marked = [a.position]  // the attributed position, in the first row
+        // The sizes, in bands of at most 64 positions at one cell size (a long text in one map
+        // shrank its rows to a few pixels).
+        let rowLabels = ["embeddings"] + (0..<layers).map { "after block \($0)" }
+        let largest = stream.norms.flatMap { $0 }.max() ?? 1
+        let bands = max(1, (N + maximumBandPositions - 1) / maximumBandPositions)
+        let perBand = (N + bands - 1) / bands
+        let normPictures = try (0..<bands).map { band -> Canvas in
+            let range = (band * perBand)..<min(N, (band + 1) * perBand)
+            var map = Heatmap(
+                values: stream.norms.flatMap { $0[range] }, rows: layers + 1, cols: range.count, rowLabels: rowLabels,
+                columnLabels: range.map { bands > 1 ? "\($0) \(pieces[$0])" : pieces[$0] },
+                title: band == 0
+                    ? "How large the residual stream is: ‖x‖₂ per position" : "positions \(range.lowerBound)–\(range.upperBound - 1)",
+                subtitle: band == 0 ? "after the embeddings, then after each block (before the final norm)" : nil,
+                scale: .sequential(max: largest))
+            map.rowAxis = "stream ↓"
+            map.columnAxis = "position →"
+            map.colorBarTitle = "‖x‖₂"
+            map.maskLegend = ""
+            if bands > 1 { map.fixedCell = 14 }
+            if range.contains(a.position) { map.marked = [a.position - range.lowerBound] }  // the attributed position, first row
+            return try map.render()
+        }
 
         // Layers × (heads, the attention output's bias where the model has one, MLP).
         let hasBiases = a.hasAttentionBiases
@@ -35,7 +50,8 @@ public enum ResidualPicture {
         let limit = max(a.shares.map { abs($0.logit) }.max() ?? 1, 1e-6)
         var attribution = Heatmap(
             values: values, rows: layers, cols: columns.count, rowLabels: (0..<layers).map { "layer \($0)" },
-            columnLabels: columns, title: "Direct logit attribution of \(tokenPiece) at \(where_)",
+            columnLabels: columns,
+            title: "Direct logit attribution of \(tokenPiece) at \(where_): probability \(probabilityText(a.probability)), rank \(a.rank)",
             subtitle: "what each head and MLP writes toward the token's logit, read through the final norm (its scale frozen)",
             scale: .diverging(limit: limit))
         attribution.rowAxis = "layer ↓"
@@ -43,11 +59,13 @@ public enum ResidualPicture {
         attribution.colorBarTitle = "logit share"
         attribution.maskLegend = ""
         attribution.notes = [
-            a.breakdown, "red raises the token's logit, blue lowers it; the cells, the embeddings and the shift add up to the logit"
+            a.breakdown,
+            "red raises the token's logit, blue lowers it; the cells and the embeddings"
+                + (a.constant != 0 ? " and the final norm's shift" : "") + " add up to the logit"
         ]
 
         return try PanelGrid.compose(
-            [try norms.render(), try attribution.render()], columns: 1,
+            normPictures + [try attribution.render()], columns: 1,
             title: "Residual stream · \(URL(fileURLWithPath: model).lastPathComponent) · \(N) tokens",
             subtitle: "★ marks the token attributed below; tokens are numbered from 0")
     }

@@ -40,8 +40,18 @@ public struct ResidualStream: Sendable, Codable {
         guard N > 0 else { throw ResidualStreamError.noTokens }
         let position = position ?? N - 1
         guard (0..<N).contains(position) else { throw ResidualStreamError.positionOutOfRange(position, count: N) }
+        // Every record missing, named at once (one at a time took a rerun each).
+        let required =
+            ["embed"] + (config.hasLearnedPositions ? ["pos_embed"] : [])
+            + (0..<L).flatMap { l in [RecordKind.z, .attnOut, .mlpOut, .residPost].map { $0.name(layer: l) } }
+        let missing = required.filter { records[$0] == nil }
+        if !missing.isEmpty {
+            throw ResidualStreamError.missingRecords(missing, learnedPositions: config.hasLearnedPositions, source: source)
+        }
         func record(_ name: String, _ shape: [Int]) throws -> Tensor {
-            guard let tensor = records[name] else { throw ResidualStreamError.missingRecord(name, source: source) }
+            guard let tensor = records[name] else {
+                throw ResidualStreamError.missingRecords([name], learnedPositions: config.hasLearnedPositions, source: source)
+            }
             guard tensor.shape == shape else {
                 throw ResidualStreamError.shapeMismatch(name, found: tensor.shape, expected: shape, source: source)
             }
@@ -93,6 +103,11 @@ public struct ResidualStream: Sendable, Codable {
         self.attribution = DirectLogitAttribution(
             position: position, token: token, logit: logits[token], constant: reader.constant,
             shares: writes.map { .init(part: $0.0, logit: reader.logit(of: $0.1)) })
+        let probabilities = softmax(logits)
+        attribution.probability = probabilities[token]
+        attribution.rank = 1 + logits.reduce(0) { $1 > logits[token] ? $0 + 1 : $0 }
+        attribution.likeliest = logits.indices.max { logits[$0] < logits[$1] }!
+        attribution.likeliestProbability = probabilities[attribution.likeliest]
     }
 
     /// One forward pass over `tokens`, keeping what the analysis reads.
@@ -175,6 +190,11 @@ public struct DirectLogitAttribution: Sendable, Codable {
     /// The final LayerNorm's shift read by the token's unembedding row (0 for RMSNorm).
     public var constant: Float
     public var shares: [Share]
+    /// The token's probability and rank (1 = likeliest) at the position, and the likeliest token.
+    public var probability: Float = .nan
+    public var rank = 0
+    public var likeliest = 0
+    public var likeliestProbability: Float = .nan
 
     public init(position: Int, token: Int, logit: Float, constant: Float, shares: [Share]) {
         self.position = position
@@ -213,7 +233,7 @@ public enum ResidualStreamError: Error, CustomStringConvertible, LocalizedError 
     case notADecoder
     case noTokens
     case positionOutOfRange(Int, count: Int)
-    case missingRecord(String, source: String)
+    case missingRecords([String], learnedPositions: Bool, source: String)
     case shapeMismatch(String, found: [Int], expected: [Int], source: String)
     case modelMismatch(trace: String, model: String)
 
@@ -226,10 +246,12 @@ public enum ResidualStreamError: Error, CustomStringConvertible, LocalizedError 
         case .noTokens: return "there are no tokens to read"
         case .positionOutOfRange(let position, let count):
             return "position \(position) is outside the text: it has \(count) token\(count == 1 ? "" : "s"), so choose 0 to \(count - 1)"
-        case .missingRecord(let name, let source):
-            let kind = RecordKind(recordName: name)?.rawValue ?? name
-            return "\(source) has no \(name): the residual view reads every layer's attn.z, attn.out, mlp.out and resid_post; "
-                + "add +\(kind) to \(UserSetting.capture) (and keep embed, pos_embed and every layer)"
+        case .missingRecords(let names, let learnedPositions, let source):
+            let shown =
+                names.count > 6 ? names.prefix(5).joined(separator: ", ") + " and \(names.count - 5) more" : names.joined(separator: ", ")
+            return "\(source) lacks \(shown): the residual view reads embed\(learnedPositions ? ", pos_embed" : "") and every layer's "
+                + "attn.z, attn.out, mlp.out and resid_post; record them with \(UserSetting.capture) +attn.z,+attn.out,+mlp.out,+resid_post "
+                + "(keeping embed\(learnedPositions ? " and pos_embed" : "") and every layer)"
         case .shapeMismatch(let name, let found, let expected, let source):
             return "\(name) in \(source) has shape \(found), the residual view expects \(expected) (every position and head)"
         case .modelMismatch(let trace, let model):

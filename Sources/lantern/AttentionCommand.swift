@@ -147,6 +147,18 @@ struct AttentionCommand: ParsableCommand {
         }
         if heads == "lines" {
             let canvas = try HeadViewPicture.render(source, query: token)
+            if let token {
+                // What each line says, in words: where each head looks most from the token.
+                print("where token \(token) (\(source.pieces[token])) looks in layer \(layer), per head:")
+                for (h, keys) in HeadViewPicture.strongest(source, query: token).enumerated() {
+                    let pieces = source.keyPieces ?? source.pieces
+                    print(
+                        "  head \(h): "
+                            + keys.map { "\($0.key) \(pieces[$0.key]) (\(String(format: "%.2f", $0.weight)))" }.joined(separator: ", "))
+                }
+            } else if source.tokens > 40 {
+                printError("note: every token's lines over \(source.tokens) tokens make a dense picture; --token N draws one token's")
+            }
             let url = try outputURL(defaultName: "attention-lines-L\(layer)" + (token.map { "-T\($0)" } ?? "") + ".png")
             try PNGWriter.write(canvas, to: url)
             print(url.path)

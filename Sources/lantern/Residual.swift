@@ -109,20 +109,31 @@ struct ResidualCommand: ParsableCommand {
 
     func printReport(_ stream: ResidualStream, pieces: [String], tokenizer: any Tokenizer) {
         let a = stream.attribution, p = a.position
+        let piece = tokenizer.displayPiece(a.token)
         print(
-            "residual stream at token \(p) (\(pieces[p]); the text is tokens 0–\(pieces.count - 1)): ‖x‖₂ after the embeddings, then each block"
-        )
+            unindented(
+                "residual stream at token \(p) (\(pieces[p]); the text is tokens 0–\(pieces.count - 1)): "
+                    + "its size ‖x‖₂ after the embeddings, then after each block"))
         let sizes = stream.norms.map { String(format: "%.2f", $0[p]) }
         print(wrapped(sizes.joined(separator: " → ")))
         print("")
+        let standing =
+            a.rank == 1
+            ? "the likeliest next token"
+            : "rank \(a.rank); the likeliest is \(tokenizer.displayPiece(a.likeliest)) (\(probabilityText(a.likeliestProbability)))"
         print(
-            "direct logit attribution of \(tokenizer.displayPiece(a.token)) (logit \(ResidualPicture.signed(a.logit))) at token \(p):"
-        )
+            unindented(
+                "direct logit attribution of \(piece) at token \(p): probability \(probabilityText(a.probability)), \(standing)"))
         print(wrapped(a.breakdown))
         print("the \(min(top, a.shares.count)) largest parts (+ raises the token, − lowers it):")
         for share in a.shares.sorted(by: { abs($0.logit) > abs($1.logit) }).prefix(top) {
             print(String(format: "  %7.3f  ", share.logit).replacingOccurrences(of: "-", with: "−") + Self.describe(share.part))
         }
+    }
+
+    /// `line` wrapped to the terminal, later lines indented by two spaces.
+    func unindented(_ line: String) -> String {
+        TerminalWidth.wrap(line, width: TerminalWidth.columns(), indent: "  ").joined(separator: "\n")
     }
 
     /// `line` indented by two spaces and wrapped to the terminal, later lines by four.
@@ -154,6 +165,10 @@ struct ResidualReport: Encodable {
     var token: Int
     var tokenPiece: String
     var logit: Float
+    /// The token's probability and rank (1 = likeliest) at the position; the likeliest token.
+    var probability: Float
+    var rank: Int
+    var likeliest: Int
     var finalNormShift: Float
     var shares: [Share]
     /// `[layers + 1][positions]`: after the embeddings, then after each block.
@@ -168,6 +183,9 @@ struct ResidualReport: Encodable {
         token = a.token
         tokenPiece = tokenizer.displayPiece(a.token)
         logit = a.logit
+        probability = a.probability
+        rank = a.rank
+        likeliest = a.likeliest
         finalNormShift = a.constant
         shares = a.shares.map { Share(name: $0.part.name, logit: $0.logit) }
         norms = stream.norms

@@ -69,7 +69,7 @@ final class ResidualCommandTests: XCTestCase {
         try CLI.run(["generate", "Mia saw a", "--greedy", "--max-new-tokens", "1", "--trace", bare.path])
         let missing = try CLI.run(["residual", "--trace", bare.path])
         XCTAssertNotEqual(missing.exitCode, 0)
-        XCTAssertTrue(missing.stderr.contains("to --capture"), missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("record them with --capture +attn.z,+attn.out,+mlp.out,+resid_post"), missing.stderr)
     }
 
     func testBadInputIsRefusedByName() throws {

@@ -19,10 +19,12 @@ final class HeadViewPictureTests: XCTestCase {
             prompt: "")
     }
 
-    /// The point a fraction `t` along the line from query `q` to key `k`.
-    func point(_ layout: (left: Int, right: Int, top: Int, row: Int), q: Int, k: Int, t: Double) -> (Int, Int) {
-        let y0 = Double(layout.top + q * layout.row) + Double(layout.row - 1) / 2
-        let y1 = Double(layout.top + k * layout.row) + Double(layout.row - 1) / 2
+    /// The point a fraction `t` along head `head`'s line from query `q` to key `k` (of two heads,
+    /// whose lines are drawn 2.5 px above and below the rows' centres).
+    func point(_ layout: (left: Int, right: Int, top: Int, row: Int), q: Int, k: Int, t: Double, head: Int) -> (Int, Int) {
+        let offset = head == 0 ? -2.5 : 2.5
+        let y0 = Double(layout.top + q * layout.row) + Double(layout.row - 1) / 2 + offset
+        let y1 = Double(layout.top + k * layout.row) + Double(layout.row - 1) / 2 + offset
         return (Int((Double(layout.left) + t * Double(layout.right - layout.left)).rounded()), Int((y0 + t * (y1 - y0)).rounded()))
     }
 
@@ -37,19 +39,23 @@ final class HeadViewPictureTests: XCTestCase {
         // Rows are 20 px; the grid's top is where the rule starts (4 px above the first row).
         let top = (0..<canvas.height).first { canvas.pixel(left, $0) == ChartPalette.grid }! + 4
         let layout = (left: left, right: right, top: top, row: 20)
-        let (x, y) = point(layout, q: 3, k: 0, t: 0.5)
+        let (x, y) = point(layout, q: 3, k: 0, t: 0.5, head: 0)
         XCTAssertEqual(canvas.pixel(x, y), HeadViewPicture.color(head: 0))
         // Head 1 looks at itself: a level line on token 2's row.
-        let (x2, y2) = point(layout, q: 2, k: 2, t: 0.5)
+        let (x2, y2) = point(layout, q: 2, k: 2, t: 0.5, head: 1)
         XCTAssertEqual(canvas.pixel(x2, y2), HeadViewPicture.color(head: 1))
         // No line where no head looks: from token 3 to token 1, a quarter of the way, stays white.
-        let (x3, y3) = point(layout, q: 3, k: 1, t: 0.25)
+        let (x3, y3) = point(layout, q: 3, k: 1, t: 0.25, head: 0)
         XCTAssertEqual(canvas.pixel(x3, y3), Palette.background)
 
         // With a query, only its lines: token 2's head-1 line is gone when token 3 is chosen.
         let chosen = try HeadViewPicture.render(source(), query: 3)
         XCTAssertEqual(chosen.pixel(x2, y2), Palette.background)
         XCTAssertEqual(chosen.pixel(x, y), HeadViewPicture.color(head: 0))
+        // A decoder's token sees only the tokens up to it: the rows after it are left out.
+        XCTAssertLessThan(
+            try HeadViewPicture.render(source(tokens: 10), query: 3).height, try HeadViewPicture.render(source(tokens: 10), query: 9).height
+        )
     }
 
     func testFiveHundredTokensStayReadable() throws {

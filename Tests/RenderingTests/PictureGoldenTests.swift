@@ -62,9 +62,10 @@ final class PictureGoldenTests: XCTestCase {
         }
         let total = shares.reduce(0) { $0 + $1.logit }
         let norms = (0..<3).map { layer in (0..<N).map { Float(layer * 10 + $0 % 5) + 1 } }
-        return ResidualStream(
-            tokens: Array(0..<N), norms: norms,
-            attribution: DirectLogitAttribution(position: N - 1, token: 7, logit: total + 0.3, constant: 0.3, shares: shares))
+        var attribution = DirectLogitAttribution(position: N - 1, token: 7, logit: total + 0.3, constant: 0.3, shares: shares)
+        attribution.probability = 0.62
+        attribution.rank = 1
+        return ResidualStream(tokens: Array(0..<N), norms: norms, attribution: attribution)
     }
 
     static func headSummary() throws -> HeadSummary {

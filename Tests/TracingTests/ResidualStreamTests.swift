@@ -63,8 +63,9 @@ final class ResidualStreamTests: XCTestCase {
         var cache = model.makeCache()
         let records = model.forward(tokens, cache: &cache, capture: LogitLens.capture, allLogits: false).records
         XCTAssertThrowsError(try ResidualStream(records: records, tokens: tokens, model: model)) { error in
-            XCTAssertTrue("\(error)".contains("blocks.0.attn.z"), "\(error)")
-            XCTAssertTrue("\(error)".contains("+attn.z"), "\(error)")
+            // Everything missing at once, and one capture that records it all.
+            XCTAssertTrue("\(error)".contains("blocks.0.attn.z, blocks.0.attn.out, blocks.0.mlp.out"), "\(error)")
+            XCTAssertTrue("\(error)".contains("+attn.z,+attn.out,+mlp.out,+resid_post"), "\(error)")
         }
         XCTAssertThrowsError(try ResidualStream.run(model: model, tokens: tokens, position: 5)) { error in
             XCTAssertTrue("\(error)".contains("choose 0 to 4"), "\(error)")
