@@ -287,6 +287,13 @@ public enum ProbabilityPicture {
                     color: color.isLight ? RGB(0, 0, 0) : RGB(255, 255, 255), font: face, anchor: .center)
             }
         }
+        // The grey tail: survivors past the listed ones (kept, not cut), named when it has room.
+        let unlisted = step.countAfterTopP - step.renormalised.count, tailStart = px(cumulative)
+        let tailText = "\(unlisted) more kept tokens, not listed"
+        if unlisted > 0, font.width(tailText, size: 11) + 8 <= x0 + W - tailStart {
+            canvas.text(
+                tailText, x: (tailStart + x0 + W) / 2, y: y0 + H / 2 + 4, size: 11, color: Palette.text, font: font, anchor: .center)
+        }
         canvas.strokeRect(x: x0 - 1, y: y0 - 1, width: W + 2, height: H + 2, Palette.frame)
         for i in 0...4 {
             let value = Float(i) / 4, tx = px(value) - (i == 4 ? 1 : 0)

@@ -23,8 +23,8 @@ struct AttentionCommand: ParsableCommand {
               lantern attention "The cat sat." --model gpt2 --layer 5 --heads all
               lantern attention --trace output/trace --layer 0 --head 1 --out l0h1.png
               lantern attention --trace output/trace --heads overview  (all layers × heads)
-              lantern attention "Tom saw a duck. Tom saw a" --layer 4 --heads lines --token 7
-                (the head view: token 7's lines to the tokens it looks at, one colour per head)
+              lantern attention "Tom saw a duck. Tom saw a" --layer 4 --heads lines \\
+                  --token 7   (the head view: token 7's lines, one colour per head)
             A trace holds every layer's attention pattern by default:
               lantern generate "Once upon a time" --model gpt2 --trace output/trace
 
@@ -57,8 +57,8 @@ struct AttentionCommand: ParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "For an encoder–decoder: cross (the default), encoder or decoder (each one's self-attention).",
-            valueName: "cross|encoder|decoder"))
+            "For an encoder–decoder: cross (the default), encoder or decoder (each one's self-attention); self is every other model's only kind.",
+            valueName: "cross|encoder|decoder|self"))
     var part: AttentionPart?
 
     @Option(

@@ -50,8 +50,9 @@ struct CorpusCommand: ParsableCommand {
             Examples:
               lantern corpus
               lantern corpus --seed 7 --size-mb 1 --out corpus.txt --eval eval/
-              lantern corpus --seed 2 --mix unfamiliar=0.15 --mark-unscored --out phase6.txt
-              lantern corpus --pairs translation --out output/pairs/train.tsv --eval output/pairs
+              lantern corpus --seed 2 --mix unfamiliar=0.15 --mark-unscored --out p6.txt
+              lantern corpus --pairs translation --out output/pairs/train.tsv \\
+                  --eval output/pairs
             """)
 
     @Option(

@@ -21,7 +21,7 @@ struct EmbedCommand: ParsableCommand {
               lantern download all-minilm-l6-v2
               lantern embed "A cat sat on the mat." "A kitten rested on the rug." \\
                 "Stocks fell." --model all-minilm-l6-v2
-              lantern embed "one" "two" --model all-minilm-l6-v2 --out slides/similarity.png
+              lantern embed "one" "two" --model all-minilm-l6-v2 --out slides/sim.png
               lantern embed "one" "two" --model all-minilm-l6-v2 --json
             """)
 

@@ -36,7 +36,7 @@ struct GraphCommand: ParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "A Hugging Face model folder, a llama2.c .bin checkpoint, or a model name (see `lantern models`). Needed for --kind architecture.",
+            "A Hugging Face model folder, a llama2.c .bin checkpoint, or a model name (see `lantern models`). Default for --kind architecture: the built-in model.",
             valueName: "path|name"))
     var model: String?
 

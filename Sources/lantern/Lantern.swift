@@ -83,7 +83,7 @@ struct Lantern: ParsableCommand {
               lantern info --model path/to/stories260K.bin
               lantern corpus --size-mb 1 --eval output/corpus/eval
               lantern bench
-              lantern train-tokenizer --data corpus.txt --vocab-size 4096 --out output/tok4k
+              lantern train-tokenizer --data corpus.txt --vocab-size 4096 --out output/tok
             """,
         version: Installation.versionLine(),
         subcommands: [

@@ -22,7 +22,7 @@ struct ModelOptions: ParsableArguments {
             "The tokenizer, when it is not in the model folder (llama2.c: tokenizer.bin).", valueName: "path"))
     var tokenizer: String?
 
-    @Option(name: .long, parsing: .unconditional, help: "CPU threads for the engine (default: every core).")
+    @Option(name: .long, parsing: .unconditional, help: "CPU threads for the engine; the default is every core of this machine.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(

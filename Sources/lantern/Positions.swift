@@ -23,8 +23,9 @@ struct PositionsCommand: ParsableCommand {
             Without --model the built-in model's tables are drawn (its learned table, its
             width and head size); --width alone draws textbook tables of that width.
             Each table is a heatmap (rows = position, columns = channel; blue negative, red
-            positive), every panel at the same cell size. A second picture plots the cosine similarity of position p with p +
-            d, averaged over p, against the distance d.
+            positive), every panel at the same cell size. A second picture plots the
+            cosine similarity of position p with p + d, averaged over p, against the
+            distance d.
 
             Pictures go into output/ (positions-SCHEME.png and
             positions-SCHEME-similarity.png) unless --out names a folder or a .png file;

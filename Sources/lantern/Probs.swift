@@ -20,9 +20,10 @@ struct ProbsCommand: ParsableCommand {
                                  draw on the cumulative scale and the chosen token orange
             Step 1 is the first generated token (steps count from 1 everywhere: the
             stepper, export, attention --steps); for --step N Lantern first generates
-            N − 1 tokens with the same settings. The pictures are written into output/ unless
-            --out says otherwise (a folder, or a .png file for the first picture: the
-            funnel then goes beside it as NAME-funnel.png), and their paths are printed.
+            N − 1 tokens with the same settings. The pictures are written into output/
+            unless --out says otherwise (a folder, or a .png file for the first picture:
+            the funnel then goes beside it as NAME-funnel.png), and their paths are
+            printed.
 
             Examples:
               lantern probs "Once upon a time" --model stories15M

@@ -27,9 +27,10 @@ struct ResidualCommand: ParsableCommand {
 
             Examples:
               lantern residual "Mia went to the park. Mia saw a"
-              lantern residual "Mia went to the park. Mia saw a" --token " dog" --out output
-              lantern residual "Once upon a time" --model stories260K.bin --position 2 --json
-              lantern residual --trace output/trace    (recorded with --capture +attn.z,+attn.out,+mlp.out,+resid_post)
+              lantern residual "Mia saw a" --token " dog" --out output
+              lantern residual "Once upon a time" --model stories260K.bin --json
+              lantern residual --trace output/trace --position 2
+                (a trace recorded with --capture +attn.z,+attn.out,+mlp.out,+resid_post)
             """)
 
     @OptionGroup var input: PromptOrTrace

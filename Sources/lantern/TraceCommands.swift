@@ -39,7 +39,10 @@ struct TraceCommand: ParsableCommand {
             print("generated  \(m.generatedIds.count) tokens: \(m.pieces.dropFirst(m.promptIds.count).joined(separator: "|"))")
             let s = m.sampling
             print(
-                "sampling   temperature \(s.temperature), top-k \(s.topK), top-p \(s.topP)\(s.greedy ? ", greedy" : ""), seed \(s.seed)"
+                "sampling   "
+                    + (s.greedy
+                        ? "greedy (the likeliest token every step)"
+                        : "temperature \(s.temperature), top-k \(s.topK), top-p \(s.topP), seed \(s.seed)")
                     + (m.stopReason.map { "; stopped: \($0)" } ?? ""))
             print("")
             print("step  token            p(chosen)  rank  left after top-k/top-p  draw")

@@ -66,7 +66,7 @@ struct TrainCommand: ParsableCommand {
                   --out output/tuned --steps 60 --lr 0.0005 --warmup 5
               lantern train --objective mlm --data output/corpus/train.txt \\
                   --out output/my-encoder --context 64 --steps 2000
-              lantern fill "Mia found a red [MASK] in the garden." --model output/my-encoder
+              lantern fill "Mia found a red [MASK]." --model output/my-encoder
               lantern corpus --pairs translation --out output/pairs/train.tsv
               lantern train --objective seq2seq --data output/pairs/train.tsv \\
                   --out output/my-translator --context 64 --steps 1500

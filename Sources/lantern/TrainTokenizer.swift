@@ -22,7 +22,7 @@ struct TrainTokenizerCommand: ParsableCommand {
             and a summary. A progress bar goes to standard error on a terminal.
 
             Examples:
-              lantern train-tokenizer --data corpus.txt --vocab-size 4096 --out output/tok4k
+              lantern train-tokenizer --data corpus.txt --vocab-size 4096 --out output/tok
               lantern tokenize "Hello world" --tokenizer output/tok4k
             """)
 

@@ -258,3 +258,28 @@ final class BadInputTests: XCTestCase {
         try expectFailure(["tokenize", "hi", "--model", folder.path], mentions: ["vocab.json"])
     }
 }
+
+/// Every command's --help is wrapped once: its discussion (hard-wrapped in the source) reads the
+/// same on an 80-column terminal as on a wide one, so no example is broken mid-command.
+final class HelpTextTests: XCTestCase {
+    func testEveryDiscussionFitsEightyColumns() throws {
+        let top = try CLI.run(["--help"])
+        let commands =
+            top.stdout.components(separatedBy: "SUBCOMMANDS:").last?
+            .split(separator: "\n").compactMap { line -> String? in
+                let word = line.trimmingCharacters(in: .whitespaces).split(separator: " ").first.map(String.init) ?? ""
+                return line.hasPrefix("  ") && !line.hasPrefix("   ") && word.allSatisfy({ $0.isLetter || $0 == "-" }) ? word : nil
+            } ?? []
+        XCTAssertGreaterThan(commands.count, 20, top.stdout)
+        /// The help without its one-sentence overview, which the parser wraps itself.
+        func discussion(_ arguments: [String], columns: Int) throws -> String {
+            let text = try CLI.run(arguments + ["--help"], environment: ["COLUMNS": "\(columns)"]).stdout
+            let body = text.components(separatedBy: "\n\n").dropFirst().joined(separator: "\n\n")
+            return body.components(separatedBy: "USAGE:").first ?? body
+        }
+        for command in commands.filter({ $0 != "help" }).map({ [$0] }) + [["trace", "show"], ["trace", "diff"], ["trace", "replay"]] {
+            let narrow = try discussion(command, columns: 80), wide = try discussion(command, columns: 300)
+            XCTAssertEqual(narrow, wide, "lantern \(command.joined(separator: " ")) --help is wrapped again at 80 columns")
+        }
+    }
+}
