@@ -43,9 +43,9 @@ fi
 
 if [ -z "$from" ]; then
     echo "building lantern (release, static Swift standard library; several minutes on 2 cores)…"
-    # Foundation's networking, linked in statically, calls libcurl (Debian's libcurl4, a run-time
-    # dependency already); link against its shared library by name, no -dev package needed.
-    swift build -c release --product lantern --static-swift-stdlib -Xlinker -l:libcurl.so.4
+    # Foundation's networking, linked in statically, calls libcurl: the link needs libcurl.so
+    # (libcurl4-openssl-dev, in scripts/apt-packages.txt); at run time libcurl4 is enough.
+    swift build -c release --product lantern --static-swift-stdlib
     swift build -c release --product generate-manual
     from="$(swift build -c release --show-bin-path)"
 fi

@@ -92,6 +92,9 @@ struct AttentionCommand: ParsableCommand {
         help: "Print the one-head heatmap to the terminal instead of writing a PNG (plain characters with NO_COLOR or when piped).")
     var terminal = false
 
+    @Flag(name: .long, help: "Print what was written as one JSON object, {\"written\": [paths]}, instead of the path.")
+    var json = false
+
     func validate() throws {
         if steps {
             guard input.trace != nil else { throw ValidationError("--steps reads a saved generation: add --trace DIR") }
@@ -132,7 +135,7 @@ struct AttentionCommand: ParsableCommand {
             let canvas = try OverviewPicture.render(try overviewSources())
             let url = try outputURL(defaultName: "attention-overview.png")
             try PNGWriter.write(canvas, to: url)
-            print(url.path)
+            try printWritten([url.path], json: json)
             return
         }
         let layer = self.layer ?? 0
@@ -147,7 +150,7 @@ struct AttentionCommand: ParsableCommand {
         }
         if heads == "lines" {
             let canvas = try HeadViewPicture.render(source, query: token)
-            if let token {
+            if let token, !json {
                 // What each line says, in words: where each head looks most from the token.
                 print("where token \(token) (\(source.pieces[token])) looks in layer \(layer), per head:")
                 for (h, keys) in HeadViewPicture.strongest(source, query: token).enumerated() {
@@ -161,7 +164,7 @@ struct AttentionCommand: ParsableCommand {
             }
             let url = try outputURL(defaultName: "attention-lines-L\(layer)" + (token.map { "-T\($0)" } ?? "") + ".png")
             try PNGWriter.write(canvas, to: url)
-            print(url.path)
+            try printWritten([url.path], json: json)
             return
         }
         if let token {
@@ -169,7 +172,7 @@ struct AttentionCommand: ParsableCommand {
             let url = try outputURL(
                 defaultName: "attention-text-L\(layer)-" + (head.map { "H\($0)" } ?? "mean") + "-T\(token).png")
             try PNGWriter.write(canvas, to: url)
-            print(url.path)
+            try printWritten([url.path], json: json)
             return
         }
         if let head, steps || terminal {
@@ -192,7 +195,7 @@ struct AttentionCommand: ParsableCommand {
             let canvas = try StepsPicture.render(source, head: head)
             let url = try outputURL(defaultName: "attention-steps-L\(layer)-H\(head).png")
             try PNGWriter.write(canvas, to: url)
-            print(url.path)
+            try printWritten([url.path], json: json)
             return
         }
         let canvas =
@@ -202,7 +205,7 @@ struct AttentionCommand: ParsableCommand {
         let prefix = source.part == .selfAttention ? "attention" : "\(source.part.rawValue)-attention"
         let url = try outputURL(defaultName: "\(prefix)-L\(layer)-" + (heads == "mean" ? "mean" : head.map { "H\($0)" } ?? "all") + ".png")
         try PNGWriter.write(canvas, to: url)
-        print(url.path)
+        try printWritten([url.path], json: json)
     }
 
     /// The layer's pattern `[H, N, N]` with its tokens, from the trace or a forward pass.

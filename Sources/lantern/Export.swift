@@ -50,6 +50,9 @@ struct ExportCommand: ParsableCommand {
         help: ArgumentHelp("Candidates per probability picture, 1 to \(SamplingStep.listed).", valueName: "K"))
     var top: Int = 10
 
+    @Flag(name: .long, help: "Print one JSON object at the end, {\"written\": [paths], \"skipped\": [reasons]}, instead of each path.")
+    var json = false
+
     func validate() throws {
         guard (1...SamplingStep.listed).contains(top) else {
             throw ValidationError("--top \(top) is out of range: use 1 to \(SamplingStep.listed)")
@@ -70,12 +73,13 @@ struct ExportCommand: ParsableCommand {
                 "note: cannot load the traced model from \(modelPath); candidate tokens not in the text are shown as #id (add --model)")
         }
         for note in export.skipped { printError("skipped \(note)") }
-        let progress = ExportProgress(total: export.jobs.count)
+        let progress = ExportProgress(total: export.jobs.count, printsPaths: !json)
         defer { progress.end() }
         try export.write(
             into: target, observer: TraceExport.Observer(begin: { progress.begin($0) }, written: { progress.finished($0.path) }))
         progress.end()
         printError("wrote \(export.jobs.count) picture\(export.jobs.count == 1 ? "" : "s") into \(target.path)")
+        if json { try printEncodable(ExportReport(written: progress.written, skipped: export.skipped)) }
     }
 
     /// Creates `folder` and checks that a file can be written there, before drawing anything.
@@ -103,8 +107,14 @@ final class ExportProgress: @unchecked Sendable {
     private let line = ProgressLine()
     /// Pictures begun and written so far.
     private var started = 0, done = 0
+    /// Whether each path is printed as it is written (not with --json, which lists them at the end).
+    let printsPaths: Bool
+    private(set) var written: [String] = []
 
-    init(total: Int) { self.total = total }
+    init(total: Int, printsPaths: Bool = true) {
+        self.total = total
+        self.printsPaths = printsPaths
+    }
 
     /// A picture is being drawn: the bar names it (a terminal), or, in a log, a line at each
     /// tenth of the way (a line per picture doubled a 988-picture export's output).
@@ -120,8 +130,9 @@ final class ExportProgress: @unchecked Sendable {
     /// Prints a finished picture's path on stdout, keeping the bar below it on a terminal.
     func finished(_ path: String) {
         done += 1
+        written.append(path)
         line.clear()
-        print(path)
+        if printsPaths { print(path) }
         drawBar(current: nil)
     }
 
@@ -131,4 +142,10 @@ final class ExportProgress: @unchecked Sendable {
     }
 
     func end() { line.end() }
+}
+
+/// `lantern export --json`: every picture written (in the order they finished) and what was skipped.
+struct ExportReport: Encodable {
+    var written: [String]
+    var skipped: [String]
 }

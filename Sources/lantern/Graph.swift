@@ -60,6 +60,9 @@ struct GraphCommand: ParsableCommand {
             "Where to write the file (default: output/<kind>[-<family>].<format>); - for standard output (dot or svg).", valueName: "file"))
     var out: String?
 
+    @Flag(name: .long, help: "Print what was written as one JSON object, {\"written\": [path]}, instead of the path.")
+    var json = false
+
     mutating func validate() throws {
         // The architecture of the built-in model unless --model names another.
         if kind == .architecture && model == nil { model = BuiltInModel.name }
@@ -136,7 +139,7 @@ struct GraphCommand: ParsableCommand {
             url = folder.appendingPathComponent("\(defaultName).\(format.fileExtension)")
         }
         try Graphviz.write(dot, as: format, to: url)
-        print(out ?? "output/\(url.lastPathComponent)")
+        try printWritten([out ?? "output/\(url.lastPathComponent)"], json: json)
     }
 
     /// Only the configuration is needed: read config.json, or a llama2.c checkpoint's header.

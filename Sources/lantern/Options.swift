@@ -206,6 +206,16 @@ struct PictureOutput: ParsableArguments {
     func url(defaultName: String) throws -> URL { try pictureURL(out, defaultName: defaultName) }
 }
 
+/// What a picture command wrote: the paths, one a line, or with `--json` one object
+/// `{"written": [paths]}` plus what `extra` adds.
+struct WrittenReport: Encodable {
+    var written: [String]
+}
+
+func printWritten(_ paths: [String], json: Bool) throws {
+    if json { try printEncodable(WrittenReport(written: paths)) } else { paths.forEach { print($0) } }
+}
+
 /// `--out -` asks for standard output, which takes text; pictures are PNG files.
 func refuseStandardOutput(_ out: String?) throws {
     if out == "-" {

@@ -68,6 +68,13 @@ struct ProbsCommand: ParsableCommand {
     )
     var overSteps = false
 
+    @Flag(
+        name: .long,
+        help:
+            "Also print one JSON object: the step's whole funnel (candidates at each stage, the draw, the choice) and the pictures written."
+    )
+    var json = false
+
     var settings: SamplingSettings { sampling.settings }
 
     func validate() throws {
@@ -92,6 +99,9 @@ struct ProbsCommand: ParsableCommand {
         let (probsURL, funnelURL) = try outputURLs()
         try PNGWriter.write(probs, to: probsURL)
         try PNGWriter.write(funnel, to: funnelURL)
+        if json {
+            return try printEncodable(ProbsReport(source, written: [probsURL.path, funnelURL.path]))
+        }
         print(probsURL.path)
         print(funnelURL.path)
     }
@@ -165,5 +175,51 @@ struct ProbsCommand: ParsableCommand {
         }
         let folder = URL(fileURLWithPath: target, isDirectory: true)
         return (folder.appendingPathComponent("probs-step\(step).png"), folder.appendingPathComponent("funnel-step\(step).png"))
+    }
+}
+
+/// `lantern probs --json`: one step's sampling funnel, every candidate with its piece; the step
+/// counts from 1.
+struct ProbsReport: Encodable {
+    struct Candidate: Encodable {
+        var id: Int
+        var piece: String
+        var logit: Float
+        var probability: Float
+    }
+    var step: Int
+    var context: String
+    var settings: SamplingSettings
+    var chosen: Int
+    var chosenPiece: String
+    var chosenProbability: Float
+    var chosenRank: Int
+    var topLogits: [Candidate]
+    var afterTemperature: [Candidate]
+    var countAfterTopK: Int
+    var countAfterTopP: Int
+    var renormalised: [Candidate]
+    var randomDraw: Float?
+    var written: [String]
+
+    init(_ source: ProbabilitySource, written: [String]) {
+        let s = source.step
+        func listed(_ list: [Generation.Candidate]) -> [Candidate] {
+            list.map { Candidate(id: $0.id, piece: source.piece($0.id), logit: $0.logit, probability: $0.probability) }
+        }
+        step = source.number
+        context = source.context
+        settings = s.settings
+        chosen = s.chosen
+        chosenPiece = source.piece(s.chosen)
+        chosenProbability = s.chosenProbability
+        chosenRank = s.chosenRank
+        topLogits = listed(s.topLogits)
+        afterTemperature = listed(s.afterTemperature)
+        countAfterTopK = s.countAfterTopK
+        countAfterTopP = s.countAfterTopP
+        renormalised = listed(s.renormalised)
+        randomDraw = s.randomDraw
+        self.written = written
     }
 }

@@ -25,11 +25,14 @@ struct TraceCommand: ParsableCommand {
             discussion: "Example: lantern trace show output/trace")
 
         @Argument(help: "The trace folder.") var folder: String
+        @Flag(name: .long, help: "Print one JSON object (model, tokens, sampling, every step, every tensor's summary) instead of text.")
+        var json = false
 
         func run() throws {
             // Everything is read before anything is printed: a damaged tensor file fails the
             // command cleanly instead of after half a summary.
             let trace = try TraceFile.read(URL(fileURLWithPath: folder))
+            if json { return try printEncodable(TraceShowReport(trace, folder: folder)) }
             let m = trace.metadata
             print("trace      \(folder)")
             print(
@@ -50,7 +53,7 @@ struct TraceCommand: ParsableCommand {
                 let piece = m.pieces.indices.contains(m.promptIds.count + index) ? m.pieces[m.promptIds.count + index] : "(end)"
                 let draw = step.forced ? "forced" : step.randomDraw.map { String(format: "%.4f", $0) } ?? "greedy"
                 print(
-                    String(format: "%4d  ", index) + piece.padding(toLength: 16, withPad: " ", startingAt: 0)
+                    String(format: "%4d  ", index + 1) + piece.padding(toLength: 16, withPad: " ", startingAt: 0)
                         + String(
                             format: " %9.4f  %4d  %10d / %-10d  ", step.chosenProbability, step.chosenRank,
                             step.countAfterTopK, step.countAfterTopP) + draw)
@@ -117,10 +120,13 @@ struct TraceCommand: ParsableCommand {
         @Argument(help: "The first trace folder.") var first: String
         @Argument(help: "The second trace folder.") var second: String
         @Option(name: .long, parsing: .unconditional, help: "How many of the most different heads to list.") var top: Int = 10
+        @Flag(name: .long, help: "Print one JSON object (first divergent step, every head's and layer's difference) instead of text.")
+        var json = false
 
         func run() throws {
             let a = try TraceFile.read(URL(fileURLWithPath: first)), b = try TraceFile.read(URL(fileURLWithPath: second))
             let diff = try TraceDiff(a, b)
+            if json { return try printEncodable(TraceDiffReport(diff)) }
             if !diff.samePrompt { print("note: the prompts differ, so only their common first tokens are compared") }
             let pa = a.metadata.pieces.dropFirst(a.metadata.promptIds.count), pb = b.metadata.pieces.dropFirst(b.metadata.promptIds.count)
             if let index = diff.firstDivergence {
@@ -158,11 +164,21 @@ struct TraceCommand: ParsableCommand {
         var model: String?
         @Option(name: .long, help: ArgumentHelp("The tokenizer, when it is not beside the model.", valueName: "path"))
         var tokenizer: String?
+        @Flag(name: .long, help: "Print one JSON object (identical or not, the recorded and replayed ids) instead of text.")
+        var json = false
 
         func run() throws {
             let metadata = try TraceFile.readMetadata(URL(fileURLWithPath: folder))
             let bundle = try ModelBundle.load(model: model ?? metadata.model.source, tokenizer: tokenizer)
             let outcome = try Replay.run(metadata, model: bundle.model, tokenizer: bundle.tokenizer)
+            if json {
+                try printEncodable(
+                    TraceReplayReport(
+                        identical: outcome.firstDivergence == nil, firstDivergence: outcome.firstDivergence.map { $0 + 1 },
+                        recordedIds: outcome.recordedIds, replayedIds: outcome.replayedIds))
+                if outcome.firstDivergence != nil { throw ExitCode(1) }
+                return
+            }
             if let index = outcome.firstDivergence {
                 printError(
                     "replay diverged at generated token \(index): recorded \(outcome.recordedIds[index]), replayed \(outcome.replayedIds.indices.contains(index) ? String(outcome.replayedIds[index]) : "nothing")"
@@ -172,4 +188,104 @@ struct TraceCommand: ParsableCommand {
             print("replayed \(outcome.replayedIds.count) tokens: identical to the trace")
         }
     }
+}
+
+// MARK: - JSON reports (keys in snake_case; steps count from 1)
+
+/// `lantern trace show --json`.
+struct TraceShowReport: Encodable {
+    struct Step: Encodable {
+        var step: Int
+        var token: Int
+        var piece: String
+        var probability: Float
+        var rank: Int
+        var countAfterTopK: Int
+        var countAfterTopP: Int
+        /// The uniform number drawn; nil for greedy and forced steps.
+        var randomDraw: Float?
+        var forced: Bool
+    }
+    /// Over the finite values; null where a tensor has none (or is empty).
+    struct TensorSummaryEntry: Encodable {
+        var name: String
+        var shape: [Int]
+        var mean: Double?
+        var rowStd: Double?
+        var min: Float?
+        var max: Float?
+        var nonPositiveShare: Double?
+    }
+    var folder: String
+    var model: TraceModel
+    var prompt: String
+    var promptIds: [Int]
+    var generatedIds: [Int]
+    var pieces: [String]
+    var sampling: SamplingSettings
+    var stopReason: String?
+    var steps: [Step]
+    var tensors: [TensorSummaryEntry]
+
+    init(_ trace: Trace, folder: String) {
+        let m = trace.metadata
+        self.folder = folder
+        model = m.model
+        prompt = m.prompt
+        promptIds = m.promptIds
+        generatedIds = m.generatedIds
+        pieces = m.pieces
+        sampling = m.sampling
+        stopReason = m.stopReason
+        steps = m.steps.enumerated().map { index, s in
+            Step(
+                step: index + 1, token: s.chosen,
+                piece: m.pieces.indices.contains(m.promptIds.count + index) ? m.pieces[m.promptIds.count + index] : "",
+                probability: s.chosenProbability, rank: s.chosenRank, countAfterTopK: s.countAfterTopK, countAfterTopP: s.countAfterTopP,
+                randomDraw: s.randomDraw, forced: s.forced)
+        }
+        tensors = m.tensors.map { entry in
+            let stats = trace.tensors[entry.name].flatMap { $0.scalars.contains(where: \.isFinite) ? TraceCommand.TensorSummary($0) : nil }
+            return TensorSummaryEntry(
+                name: entry.name, shape: entry.shape, mean: stats?.mean, rowStd: stats?.rowStandardDeviation, min: stats?.minimum,
+                max: stats?.maximum, nonPositiveShare: stats?.nonPositiveShare)
+        }
+    }
+}
+
+/// `lantern trace diff --json`.
+struct TraceDiffReport: Encodable {
+    struct Head: Encodable {
+        var layer: Int
+        var head: Int
+        var maxAbs: Float
+        var meanAbs: Float
+    }
+    struct Layer: Encodable {
+        var layer: Int
+        var relative: Float
+    }
+    var samePrompt: Bool
+    /// The first generated step (from 1) where the tokens differ; nil when they agree.
+    var firstDivergentStep: Int?
+    var comparedPositions: Int
+    var heads: [Head]
+    var layers: [Layer]
+
+    init(_ diff: TraceDiff) {
+        samePrompt = diff.samePrompt
+        firstDivergentStep = diff.firstDivergence.map { $0 + 1 }
+        comparedPositions = diff.sharedPositions
+        heads = diff.heads.map { Head(layer: $0.layer, head: $0.head, maxAbs: $0.maxAbs, meanAbs: $0.meanAbs) }
+        layers = diff.layers.map { Layer(layer: $0.layer, relative: $0.relative) }
+    }
+}
+
+/// `lantern trace replay --json`.
+struct TraceReplayReport: Encodable {
+    var identical: Bool
+    /// The first generated token (from 1) that came out differently; nil when identical.
+    var firstDivergence: Int?
+    var recordedIds: [Int]
+    var replayedIds: [Int]
 }
