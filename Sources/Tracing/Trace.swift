@@ -34,6 +34,21 @@ public struct TraceTensorEntry: Codable, Sendable, Equatable {
     public var shape: [Int]
     public var dtype: String
     public var file: String
+    /// The name of each axis (`["head", "query", "key"]`) and what the record holds, so a trace
+    /// explains itself. Absent in traces written before they existed.
+    public var axes: [String]?
+    public var meaning: String?
+
+    /// The entry of record `name`, its axes and meaning from the record vocabulary.
+    public init(name: String, shape: [Int]) {
+        self.name = name
+        self.shape = shape
+        dtype = "float32"
+        file = name + ".npy"
+        let kind = RecordKind(recordName: name)
+        axes = kind.map(\.axisNames).flatMap { $0.count == shape.count ? $0 : nil }
+        meaning = kind?.meaning
+    }
 }
 
 /// `trace.json`: everything about a run except the tensors themselves.
@@ -96,7 +111,7 @@ public struct Trace: Sendable {
         let pieces = session.tokens.map { session.tokenizer.displayPiece($0) }
         let texts = session.tokens.map { String(decoding: session.tokenizer.bytes(of: $0), as: UTF8.self) }
         let entries = tensors.keys.sorted().map { name in
-            TraceTensorEntry(name: name, shape: tensors[name]!.shape, dtype: "float32", file: name + ".npy")
+            TraceTensorEntry(name: name, shape: tensors[name]!.shape)
         }
         metadata = TraceMetadata(
             model: TraceModel(source: source, config: config), prompt: prompt, promptIds: session.promptIds,
@@ -117,7 +132,7 @@ public struct Trace: Sendable {
         source: String, request: CaptureRequest
     ) {
         let entries = records.keys.sorted().map { name in
-            TraceTensorEntry(name: name, shape: records[name]!.shape, dtype: "float32", file: name + ".npy")
+            TraceTensorEntry(name: name, shape: records[name]!.shape)
         }
         metadata = TraceMetadata(
             model: TraceModel(source: source, config: config), prompt: prompt, promptIds: tokens, generatedIds: [],

@@ -55,6 +55,53 @@ public enum RecordKind: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// The names of a whole-sequence record's axes, as a trace stores it (`[head, query, key]`).
+    public var axisNames: [String] {
+        switch self {
+        case .q, .z, .crossQ, .crossZ: return ["head", "position", "head_dim"]
+        case .k, .v: return ["kv_head", "position", "head_dim"]
+        case .crossK, .crossV: return ["head", "source", "head_dim"]
+        case .scores, .pattern: return ["head", "query", "key"]
+        case .crossScores, .crossPattern: return ["head", "row", "source"]
+        case .mlpHidden: return ["position", "hidden"]
+        case .logits: return ["position", "vocabulary"]
+        default: return ["position", "channel"]
+        }
+    }
+
+    /// What the record holds, in words (stored beside it in trace.json).
+    public var meaning: String {
+        switch self {
+        case .embed: return "token embeddings (BART and T5 as the model scales them)"
+        case .posEmbed: return "learned position embeddings, added to the token embeddings"
+        case .embedNorm: return "the embeddings' sum after its LayerNorm: the stream entering block 0 (BERT, BART)"
+        case .ln1: return "the attention's input after the first norm"
+        case .q: return "queries, after rotary positions where the model has them (Llama)"
+        case .k: return "keys of each key/value head (grouped-query: fewer than the query heads), after rotary positions"
+        case .v: return "values of each key/value head"
+        case .scores: return "attention scores q·k scaled by the model's factor (1/√head_dim), plus any position bias; masked cells −inf"
+        case .pattern: return "attention weights: the softmax of the scores over the keys, each row sums to 1; masked cells 0"
+        case .z: return "each head's output, its pattern times its values, before the output projection"
+        case .attnOut: return "the attention's output after the output projection, added to the stream"
+        case .residMid: return "the residual stream after the attention is added (after the norm in post-norm models)"
+        case .lnCross: return "the cross-attention's input after its norm"
+        case .crossQ: return "cross-attention queries of the decoder's rows"
+        case .crossK: return "cross-attention keys of the encoder's output (computed once)"
+        case .crossV: return "cross-attention values of the encoder's output (computed once)"
+        case .crossScores: return "cross-attention scores, scaled; every source position visible"
+        case .crossPattern: return "cross-attention weights: where each decoder row looks in the source, each row sums to 1"
+        case .crossZ: return "each cross-attention head's output, before the output projection"
+        case .crossOut: return "the cross-attention's output after the output projection"
+        case .residCross: return "the residual stream after the cross-attention is added"
+        case .ln2: return "the MLP's input after the second norm"
+        case .mlpHidden: return "the MLP's hidden layer after its activation (GELU, ReLU or the SwiGLU product)"
+        case .mlpOut: return "the MLP's output, added to the stream"
+        case .residPost: return "the residual stream leaving the block (before the final norm)"
+        case .lnFinal: return "the last residual stream after the final norm"
+        case .logits: return "unembedded scores over the vocabulary"
+        }
+    }
+
     /// The scope of an encoder–decoder's encoder records (`encoder.blocks.0.attn.pattern`,
     /// `encoder.embed`); the decoder's records keep the plain names, as every decoder's do.
     public static let encoderScope = "encoder."
