@@ -46,8 +46,10 @@ let package = Package(
         .target(name: "Transformer", dependencies: ["Tensors"], swiftSettings: numericRelease),
         // Finding models by name (Lantern's folder, the Hugging Face cache) and downloading them.
         // The built-in teaching models (lantern-tiny, lantern-tiny-encoder) ship as resources of this module.
+        // Downloads through libcurl (Debian's libcurl4-openssl-dev for the headers; libcurl4 at run time).
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(
-            name: "ModelHub", dependencies: ["Tensors"],
+            name: "ModelHub", dependencies: ["Tensors", "CCurl"],
             resources: [.copy("lantern-tiny"), .copy("lantern-tiny-encoder"), .copy("lantern-tiny-translate")]),
         .target(name: "Generation", dependencies: ["Transformer", "Tokenizers", "Tensors"]),
         // Traces: capture specifications, trace folders (trace.json + .npy), replay, diff, analysis.

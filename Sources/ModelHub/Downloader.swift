@@ -1,8 +1,5 @@
 import Foundation
 import Tensors
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 /// What a download reports as it goes (for a progress display).
 public enum DownloadEvent: Sendable, Equatable {
@@ -326,20 +323,7 @@ public struct Downloader: Sendable {
 
     static func describe(_ error: Error?) -> String? {
         guard let error else { return nil }
-        if let urlError = error as? URLError {
-            switch urlError.code {
-            case .notConnectedToInternet: return "not connected to the internet"
-            case .cannotFindHost, .dnsLookupFailed: return "host not found"
-            case .cannotConnectToHost: return "could not connect"
-            case .timedOut: return "timed out"
-            case .networkConnectionLost: return "connection lost"
-            case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-                .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
-                return "secure connection failed"
-            case .cancelled: return "cancelled"
-            default: break
-            }
-        }
+        if let transfer = error as? HTTPFileTransfer.TransferError { return transfer.description }
         return PlainError.reason(error)
     }
 
