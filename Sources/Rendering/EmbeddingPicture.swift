@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 // Pictures of the token-embedding table: how alike the chosen tokens' vectors are (a cosine-
 // similarity heatmap), and where they sit on the table's two main directions (a PCA scatter).
@@ -32,12 +33,13 @@ public enum EmbeddingMath {
 
 // MARK: - PCA
 
-/// Principal component analysis of `P` points in `C` dimensions, small and readable:
+/// Principal component analysis of `P` points in `C` dimensions:
 ///   1. centre the points (subtract the mean of each channel);
-///   2. form the covariance matrix `[C, C]`: cov[i][j] = Σ_p x[p][i] · x[p][j] / (P − 1);
-///   3. find its largest eigenvectors by power iteration: repeatedly multiply a vector by the
-///      covariance and normalise it; it turns towards the direction of largest variance;
-///   4. deflate (subtract λ v vᵀ from the covariance) and repeat for the next component.
+///   2. the covariance matrix `[C, C]`: cov[i][j] = Σ_p x[p][i] · x[p][j] / (P − 1);
+///   3. its eigenvectors, largest eigenvalue first, are the principal directions (LAPACK's
+///      `dsyev`, exact to rounding). With fewer points than channels (64 tokens of a 768-wide
+///      model) the same directions come from the small `[P, P]` matrix x xᵀ / (P − 1): each of its
+///      eigenvectors u gives the direction xᵀ u, normalised, with the same eigenvalue.
 /// The eigenvalue of a component is the variance of the points along it; divided by the total
 /// variance (the covariance's trace) it is the fraction of the variance that component explains.
 public struct PCA: Sendable {
@@ -50,10 +52,10 @@ public struct PCA: Sendable {
     /// The points' coordinates on the components: `[P][components.count]`.
     public var coordinates: [[Float]]
 
-    /// The top `count` components of `points` (each `C` numbers). Deterministic: the iteration
-    /// starts from a fixed vector and the sign of each component is chosen so that its largest
-    /// entry is positive.
-    public init(points: [[Float]], count: Int = 2, iterations: Int = 500) {
+    /// The top `count` components of `points` (each `C` numbers). The sign of each component is
+    /// chosen so that its largest entry is positive. `throughSmallMatrix` forces (true) or forbids
+    /// (false) the `[P, P]` route; nil picks the smaller matrix.
+    public init(points: [[Float]], count: Int = 2, throughSmallMatrix: Bool? = nil) {
         precondition(!points.isEmpty, "PCA: no points")
         let P = points.count, C = points[0].count
         precondition(points.allSatisfy { $0.count == C }, "PCA: points of different lengths")
@@ -62,40 +64,52 @@ public struct PCA: Sendable {
         for point in points { for i in 0..<C { mean[i] += Double(point[i]) } }
         for i in 0..<C { mean[i] /= Double(P) }
         let centred = points.map { point in (0..<C).map { Double(point[$0]) - mean[$0] } }
-        // 2. Covariance [C, C].
-        var covariance = [Double](repeating: 0, count: C * C)
         let divisor = Double(max(P - 1, 1))
-        for x in centred {
-            for i in 0..<C where x[i] != 0 {
-                for j in 0..<C { covariance[i * C + j] += x[i] * x[j] }
+        let total = centred.reduce(0.0) { $0 + $1.reduce(0) { $0 + $1 * $1 } } / divisor
+        let wanted = min(count, C)
+        var components: [[Double]] = [], variances: [Double] = []
+        if throughSmallMatrix ?? (P < C) {
+            // 2–3 through [P, P]: G = x xᵀ / (P − 1); direction = xᵀ u, normalised.
+            var gram = [Double](repeating: 0, count: P * P)
+            for a in 0..<P {
+                for b in a..<P {
+                    let dot = zip(centred[a], centred[b]).reduce(0.0) { $0 + $1.0 * $1.1 } / divisor
+                    gram[a * P + b] = dot
+                    gram[b * P + a] = dot
+                }
+            }
+            let eigen = SymmetricEigen(gram, n: P)
+            for k in 0..<wanted {
+                let value = eigen.map { k < $0.values.count ? max($0.values[k], 0) : 0 } ?? 0
+                var v = [Double](repeating: 0, count: C)
+                if let u = eigen.flatMap({ k < $0.vectors.count ? $0.vectors[k] : nil }) {
+                    for p in 0..<P { for i in 0..<C { v[i] += centred[p][i] * u[p] } }
+                }
+                let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                // Past the points' rank there is no direction left: a unit axis, with no variance.
+                v = norm > 1e-12 && value > 0 ? v.map { $0 / norm } : (0..<C).map { $0 == k ? 1 : 0 }
+                components.append(v)
+                variances.append(norm > 1e-12 ? value : 0)
+            }
+        } else {
+            // 2–3 through [C, C].
+            var covariance = [Double](repeating: 0, count: C * C)
+            for x in centred {
+                for i in 0..<C where x[i] != 0 {
+                    for j in 0..<C { covariance[i * C + j] += x[i] * x[j] }
+                }
+            }
+            for k in covariance.indices { covariance[k] /= divisor }
+            let eigen = SymmetricEigen(covariance, n: C)
+            for k in 0..<wanted {
+                components.append(eigen?.vectors[k] ?? (0..<C).map { $0 == k ? 1 : 0 })
+                variances.append(max(eigen?.values[k] ?? 0, 0))
             }
         }
-        for k in covariance.indices { covariance[k] /= divisor }
-        let total = (0..<C).reduce(0.0) { $0 + covariance[$1 * C + $1] }
-        // 3–4. Power iteration with deflation.
-        var components: [[Double]] = [], variances: [Double] = []
-        for _ in 0..<min(count, C) {
-            // A fixed, uneven start so it is unlikely to be orthogonal to the answer.
-            var v = (0..<C).map { 1.0 + Double($0 % 7) * 0.1 }
-            var lambda = 0.0
-            for _ in 0..<iterations {
-                var w = [Double](repeating: 0, count: C)
-                for i in 0..<C {
-                    var sum = 0.0
-                    for j in 0..<C { sum += covariance[i * C + j] * v[j] }
-                    w[i] = sum
-                }
-                let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                guard norm > 1e-30 else { lambda = 0; break }  // nothing left to explain
-                v = w.map { $0 / norm }
-                lambda = norm
-            }
-            // Sign convention: the largest entry positive.
-            if let big = v.indices.max(by: { abs(v[$0]) < abs(v[$1]) }), v[big] < 0 { v = v.map { -$0 } }
-            components.append(v)
-            variances.append(lambda)
-            // Deflate: remove the found direction so the next iteration finds the next one.
-            for i in 0..<C { for j in 0..<C { covariance[i * C + j] -= lambda * v[i] * v[j] } }
+        // Sign convention: the largest entry positive.
+        components = components.map { v in
+            guard let big = v.indices.max(by: { abs(v[$0]) < abs(v[$1]) }), v[big] < 0 else { return v }
+            return v.map { -$0 }
         }
         self.components = components.map { $0.map(Float.init) }
         self.variances = variances.map(Float.init)

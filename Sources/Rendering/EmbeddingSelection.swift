@@ -97,8 +97,16 @@ public struct EmbeddingSelection: Sendable {
         public var similarity: [[Double]]
         public var tokens: [String]
         public var tokenSimilarity: [[Double]]
+        /// The scatter's PCA: each token's coordinates on the two components, and each
+        /// component's share of the variance.
+        public var pca: PCANumbers
 
-        enum CodingKeys: String, CodingKey { case pieces, similarity, tokens, tokenSimilarity = "token_similarity" }
+        enum CodingKeys: String, CodingKey { case pieces, similarity, tokens, tokenSimilarity = "token_similarity", pca }
+    }
+
+    public struct PCANumbers: Encodable, Sendable {
+        public var explained: [Float]
+        public var coordinates: [[Float]]
     }
 
     public var numbers: Numbers {
@@ -106,7 +114,10 @@ public struct EmbeddingSelection: Sendable {
             let flat = EmbeddingMath.cosineMatrix(vectors), P = vectors.count
             return (0..<P).map { i in (0..<P).map { j in (Double(flat[i * P + j]) * 10_000).rounded() / 10_000 } }
         }
-        return Numbers(pieces: pieces, similarity: matrix(vectors), tokens: scatterLabels, tokenSimilarity: matrix(scatterVectors))
+        let pca = PCA(points: scatterVectors, count: 2)
+        return Numbers(
+            pieces: pieces, similarity: matrix(vectors), tokens: scatterLabels, tokenSimilarity: matrix(scatterVectors),
+            pca: PCANumbers(explained: pca.explained, coordinates: pca.coordinates))
     }
 }
 

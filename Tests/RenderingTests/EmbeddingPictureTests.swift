@@ -82,6 +82,42 @@ final class EmbeddingPictureTests: XCTestCase {
         XCTAssertEqual(variance, pca.variances[0], accuracy: variance * 1e-3)
     }
 
+    /// The components are the covariance's eigenvectors (C v = λ v), and the small-matrix route
+    /// (fewer points than channels) gives the same components and variances as the direct one.
+    func testPCAComponentsAreEigenvectorsByEitherRoute() {
+        let P = 12, C = 30
+        var points: [[Float]] = []
+        for p in 0..<P {
+            var point: [Float] = []
+            for c in 0..<C {
+                let wave = sin(Double(p * 31 + c * 7)), ripple = 0.3 * cos(Double(p * c))
+                point.append(Float(wave + ripple))
+            }
+            points.append(point)
+        }
+        let direct = PCA(points: points, count: 3, throughSmallMatrix: false)
+        let small = PCA(points: points, count: 3, throughSmallMatrix: true)
+        let mean = (0..<C).map { c in points.reduce(0.0) { $0 + Double($1[c]) } / Double(P) }
+        for k in 0..<3 {
+            XCTAssertEqual(direct.variances[k], small.variances[k], accuracy: 1e-5 * direct.variances[0])
+            for c in 0..<C { XCTAssertEqual(direct.components[k][c], small.components[k][c], accuracy: 1e-4, "component \(k)") }
+            // C v = λ v, with C computed here from the points.
+            let v = direct.components[k].map(Double.init)
+            for i in 0..<C {
+                var cv = 0.0
+                for p in 0..<P {
+                    let xi = Double(points[p][i]) - mean[i]
+                    var projection = 0.0
+                    for j in 0..<C { projection += (Double(points[p][j]) - mean[j]) * v[j] }
+                    cv += xi * projection / Double(P - 1)
+                }
+                XCTAssertEqual(cv, Double(direct.variances[k]) * v[i], accuracy: 1e-4)
+            }
+        }
+        XCTAssertGreaterThanOrEqual(direct.variances[0], direct.variances[1])
+        XCTAssertGreaterThanOrEqual(direct.variances[1], direct.variances[2])
+    }
+
     func testPCAOfIdenticalPointsExplainsNothing() {
         let pca = PCA(points: [[1, 2, 3], [1, 2, 3], [1, 2, 3]], count: 2)
         XCTAssertEqual(pca.explained, [0, 0])
