@@ -23,7 +23,7 @@ public struct InferenceBenchmark {
     /// key/value heads, SwiGLU 2048, 32,000 tokens). Decoders only: the benchmark decodes.
     public static func config(for family: ModelFamily) -> TransformerConfig {
         switch family {
-        case .gpt2, .bert, .t5, .bart: return .gpt2()
+        case .gpt2, .gptNeo, .bert, .t5, .bart: return .gpt2()
         case .llama:
             return TransformerConfig(
                 family: .llama, layers: 12, heads: 12, kvHeads: 4, width: 768, headSize: 64,

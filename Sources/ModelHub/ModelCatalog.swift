@@ -104,12 +104,14 @@ extension ModelCatalog {
     public static let llama2cTokenizerSHA256 = "50a52ef822ee9e83de5ce9d0be0a025a773d019437f58b5ff9dcafb063ece361"
 
     /// The GPT-2 family as published by OpenAI on the Hugging Face hub (safetensors weights).
-    static func gpt2(_ name: String, repo: String, legacy: String, summary: String, bytes: Int64) -> CatalogEntry {
+    static func gpt2(
+        _ name: String, repo: String, legacy: String? = nil, family: String = "gpt2", summary: String, bytes: Int64
+    ) -> CatalogEntry {
         let hubFile = { (file: String, optional: Bool) in
             CatalogFile(name: file, source: .hub(repo: repo, path: file), optional: optional)
         }
         return CatalogEntry(
-            name: name, repo: repo, legacyRepos: [legacy], family: "gpt2", summary: summary, approximateBytes: bytes,
+            name: name, repo: repo, legacyRepos: legacy.map { [$0] } ?? [], family: family, summary: summary, approximateBytes: bytes,
             files: [
                 hubFile("config.json", false), hubFile("model.safetensors", false), hubFile("vocab.json", false),
                 hubFile("merges.txt", false), hubFile("tokenizer.json", true)
@@ -184,6 +186,13 @@ extension ModelCatalog {
         gpt2(
             "gpt2-xl", repo: "openai-community/gpt2-xl", legacy: "gpt2-xl",
             summary: "GPT-2 XL, 1.5B parameters", bytes: 6_430_000_000),
+        // GPT-Neo, the course's own few-shot model: GPT-2's tokenizer files and safetensors weights.
+        gpt2(
+            "gpt-neo-125m", repo: "EleutherAI/gpt-neo-125m", family: "gpt_neo",
+            summary: "GPT-Neo 125M (EleutherAI, the Pile; local attention on alternate layers)", bytes: 526_000_000),
+        gpt2(
+            "gpt-neo-1.3B", repo: "EleutherAI/gpt-neo-1.3B", family: "gpt_neo",
+            summary: "GPT-Neo 1.3B (EleutherAI; the course's few-shot model), 1.3B parameters", bytes: 5_310_000_000),
         tinyStories("stories15M", summary: "Llama 2 on TinyStories, 15M parameters (llama2.c)", size: 60_816_028),
         tinyStories("stories42M", summary: "Llama 2 on TinyStories, 42M parameters (llama2.c)", size: 167_020_572),
         tinyStories("stories110M", summary: "Llama 2 on TinyStories, 110M parameters (llama2.c)", size: 438_381_596),

@@ -77,7 +77,8 @@ public enum ArchitectureGraph {
         let postNorm = c.normalizesAfterSublayer
 
         // One block, expanded.
-        let q = C * qWidth + (bias ? qWidth : 0), kv = C * kvWidth + (bias ? kvWidth : 0)
+        let qkvBias = c.queryKeyValueHaveBias
+        let q = C * qWidth + (qkvBias ? qWidth : 0), kv = C * kvWidth + (qkvBias ? kvWidth : 0)
         let out = qWidth * C + (bias ? C : 0)
         let ffn: [(id: String, label: String, params: Int)] =
             gelu
@@ -128,9 +129,17 @@ public enum ArchitectureGraph {
             dot.edge("k_proj", "rope_k", kvShape)
             qSource = "rope_q"; kSource = "rope_k"
         }
+        // GPT-Neo: unscaled scores, and a sliding window on its local layers.
+        let windows = Set((0..<c.layers).compactMap { c.attentionWindow(layer: $0) })
+        let windowNote =
+            windows.first.map { w in
+                "\nlocal layers (\((0..<c.layers).filter { c.attentionWindow(layer: $0) != nil }.count) of \(c.layers)): "
+                    + "only the latest \(w) tokens"
+            } ?? ""
         dot.node(
             "scores",
-            "scores = q · kᵀ / √\(hs)\n" + (c.isCausal ? "causal mask: no looking ahead" : "no mask: every token sees every token"),
+            (c.scalesAttentionScores ? "scores = q · kᵀ / √\(hs)\n" : "scores = q · kᵀ (not scaled)\n")
+                + (c.isCausal ? "causal mask: no looking ahead" : "no mask: every token sees every token") + windowNote,
             kind: .operation)
         dot.edge(qSource, "scores", qShape)
         dot.edge(kSource, "scores", kvShape)

@@ -68,9 +68,21 @@ public struct AttentionSource: Sendable {
         self.causal = false
     }
 
+    /// A local attention layer's sliding window (GPT-Neo): a query sees only the latest `window`
+    /// positions, itself included; nil for a global layer.
+    public var window: Int?
+
+    /// Whether query `q` cannot see key `k`: a later key (causal), or one past the window.
+    public func isMasked(query q: Int, key k: Int) -> Bool {
+        (causal && k > q) || (window.map { k <= q - $0 } ?? false)
+    }
+
     /// What the legend says about masked cells: the causal mask, or that there is none.
     var maskLegend: String {
         if part == .cross { return Self.crossNote }
+        if let window, causal {
+            return "masked: later tokens, and (a local layer) tokens more than \(window - 1) back: each sees only the latest \(window)"
+        }
         return causal ? "masked: a token cannot look at later tokens (key after query)" : Self.noMaskNote
     }
 
@@ -179,6 +191,8 @@ public enum AttentionPicture {
             return map
         }
         map.causalMask = source.causal
+        map.window = source.window
+        if source.window != nil { map.maskLegend = source.maskLegend }
         if !source.causal { map.notes.append(AttentionSource.noMaskNote) }
         let sink = AttentionMetrics.firstToken(source.pattern, head: h)
         if N > 1 && sink > sinkThreshold {
@@ -279,7 +293,7 @@ public enum AttentionPicture {
                     for px in 0..<side {
                         var strongest: Float = -1
                         for q in queries {
-                            for k in OverviewPicture.tokenSpan(px, tokens: K, side: side) where !(source.causal && k > q) {
+                            for k in OverviewPicture.tokenSpan(px, tokens: K, side: side) where !source.isMasked(query: q, key: k) {
                                 strongest = max(strongest, drawn[(h * N + q) * K + k])
                             }
                         }
@@ -293,7 +307,7 @@ public enum AttentionPicture {
             } else {
                 for q in 0..<N {
                     for k in 0..<K {
-                        if source.causal && k > q {
+                        if source.isMasked(query: q, key: k) {
                             canvas.maskedCell(x: gx + k * cell, y: gy + q * cell, width: cell, height: cell)
                         } else {
                             canvas.fillRect(

@@ -38,9 +38,11 @@ public enum AttentionSources {
     static func source(_ part: AttentionPart, layer: Int, pattern: Tensor, metadata m: TraceMetadata) throws -> AttentionSource {
         let causal = ModelFamily(rawValue: m.model.family)?.isCausal ?? true
         guard m.model.isEncoderDecoder, let decoderPieces = m.decoderPieces else {
-            return AttentionSource(
+            var source = AttentionSource(
                 pattern: pattern, pieces: m.pieces, layer: layer, model: m.model.source, prompt: m.prompt,
                 promptTokens: m.promptIds.count, causal: causal)
+            source.window = m.model.attentionWindows.flatMap { layer < $0.count ? $0[layer] : nil }
+            return source
         }
         let sourcePieces = Array(m.pieces.prefix(m.promptIds.count))
         // A trace file is input: its pattern must have the rows and keys its metadata lists.
@@ -176,8 +178,10 @@ public enum AttentionSources {
         return layers.map { layer in
             // The driver records every layer the spec names: a missing one would be a driver bug.
             let pattern = result.records[RecordKind.pattern.name(layer: layer)]!
-            return AttentionSource(
+            var source = AttentionSource(
                 pattern: pattern, pieces: pieces, layer: layer, model: bundle.source, prompt: prompt, causal: config.isCausal)
+            source.window = config.attentionWindow(layer: layer)
+            return source
         }
     }
 }

@@ -119,7 +119,7 @@ public enum HeadViewPicture {
         func offset(_ h: Int) -> Double { H > 1 ? (Double(h) / Double(H - 1) - 0.5) * spread : 0 }
         for h in 0..<H {
             for q in queries {
-                for k in 0..<K where !(source.causal && k > q) {
+                for k in 0..<K where !source.isMasked(query: q, key: k) {
                     let w = weights[(h * N + q) * K + k]
                     guard w >= faintest else { continue }
                     canvas.smoothLine(

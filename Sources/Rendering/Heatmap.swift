@@ -210,7 +210,9 @@ public struct Heatmap: Sendable {
         self.scale = scale ?? ColorScale.fitting(values)
     }
 
-    public func isMasked(row: Int, col: Int) -> Bool { causalMask && col > row }
+    public func isMasked(row: Int, col: Int) -> Bool { (causalMask && col > row) || (window.map { col <= row - $0 } ?? false) }
+    /// A local attention layer's window: cells more than `window − 1` before their row are masked too.
+    public var window: Int?
 
     /// Where things go on the picture.
     public struct Layout: Sendable, Equatable {

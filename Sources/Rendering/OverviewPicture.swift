@@ -139,7 +139,7 @@ public enum OverviewPicture {
                                 var strongest: Float = -1
                                 for q in queries {
                                     let base = (h * N + q) * K
-                                    for k in keys where !(causal && k > q) { strongest = max(strongest, weights[base + k]) }
+                                    for k in keys where !source.isMasked(query: q, key: k) { strongest = max(strongest, weights[base + k]) }
                                 }
                                 let c: (UInt8, UInt8, UInt8)
                                 if strongest < 0 {

@@ -13,6 +13,8 @@ public struct TraceModel: Codable, Sendable, Equatable {
     public var positional: String
     /// Encoder–decoders: the encoder's blocks (`layers` counts the decoder's); nil otherwise.
     public var encoderLayers: Int?
+    /// Per layer, a local attention layer's sliding window (nil: global); nil when every layer is global.
+    public var attentionWindows: [Int?]?
 
     public init(source: String, config c: TransformerConfig) {
         self.source = source
@@ -21,6 +23,7 @@ public struct TraceModel: Codable, Sendable, Equatable {
         feedForwardWidth = c.feedForwardWidth; vocabularySize = c.vocabularySize; contextLength = c.contextLength
         positional = c.positional.description
         encoderLayers = c.isEncoderDecoder ? c.encoderLayers : nil
+        attentionWindows = c.attentionWindows.isEmpty ? nil : c.attentionWindows
     }
 
     /// Whether the traced model was an encoder–decoder (its records are the decoder's, its

@@ -12,13 +12,15 @@ import Tensors
 /// - `bias`: added to the scaled scores before the mask, `[NH, T, K]` (T5's relative positions).
 /// - `keyCount`: attend over this many keys instead of `start + T`, without a mask (cross-attention:
 ///   the decoder's rows over every position of the encoder's output).
+/// - `window`: a local attention layer's sliding window (GPT-Neo): row `t` sees only the latest
+///   `window` positions up to its own; the older keys are masked like future ones.
 /// - `scores`, `pattern`: when given, `[NH, T, K]` receive the scaled, masked scores and the
 ///   softmax probabilities (masked cells: −∞ in scores, 0 in the pattern).
 func selfAttention(
     q: UnsafePointer<Float>, qStride: Int,
     keys: UnsafePointer<Float>, values: UnsafePointer<Float>, capacity P: Int,
     start: Int, T: Int, NH: Int, NKV: Int, hs: Int, scale: Float, causal: Bool = true,
-    bias: UnsafePointer<Float>? = nil, keyCount: Int? = nil,
+    bias: UnsafePointer<Float>? = nil, keyCount: Int? = nil, window: Int? = nil,
     out: UnsafeMutablePointer<Float>,
     scores recordedScores: UnsafeMutablePointer<Float>? = nil,
     pattern recordedPattern: UnsafeMutablePointer<Float>? = nil
@@ -45,12 +47,16 @@ func selfAttention(
         for t in 0..<T {
             let row = weights + t * K
             if let bias { addInPlace(row, bias + (h * T + t) * K, count: K) }
-            // Row t sits at position start+t and, when causal, may look at keys 0...start+t only.
+            // Row t sits at position start+t and, when causal, may look at keys 0...start+t only
+            // (and, in a local layer, at the latest `window` of them: from `first` on).
             let visible = causal ? start + t + 1 : K
+            let first = causal ? max(0, visible - (window ?? visible)) : 0
             for j in visible..<max(K, visible) { row[j] = -.infinity }
+            for j in 0..<first { row[j] = -.infinity }
             recordedScores?.advanced(by: (h * T + t) * K).update(from: row, count: K)
-            softmaxInPlace(row, count: visible)
+            softmaxInPlace(row + first, count: visible - first)
             for j in visible..<max(K, visible) { row[j] = 0 }
+            for j in 0..<first { row[j] = 0 }
         }
         // out_h[T, hs] = weights[T, K] · V_h[K, hs]
         if T == 1 {
@@ -85,12 +91,12 @@ func selfAttention(
 func recordedAttention(
     layer l: Int, q: UnsafePointer<Float>, qStride: Int, cache: KVCache, start: Int, T: Int,
     heads NH: Int, kvHeads NKV: Int, headSize hs: Int, scale: Float, causal: Bool = true,
-    bias: UnsafePointer<Float>? = nil, out: UnsafeMutablePointer<Float>, recorder: inout Recorder
+    bias: UnsafePointer<Float>? = nil, window: Int? = nil, out: UnsafeMutablePointer<Float>, recorder: inout Recorder
 ) {
     recordedAttention(
         layer: l, q: q, qStride: qStride, keys: cache.keys[l], values: cache.values[l], capacity: cache.capacity,
         start: start, T: T, heads: NH, kvHeads: NKV, headSize: hs, scale: scale, causal: causal, bias: bias,
-        out: out, recorder: &recorder)
+        window: window, out: out, recorder: &recorder)
 }
 
 /// Runs `selfAttention` over one layer's `keys` and `values` (`[NKV, capacity, hs]`) and records
@@ -99,7 +105,8 @@ func recordedAttention(
 func recordedAttention(
     layer l: Int, q: UnsafePointer<Float>, qStride: Int, keys layerKeys: [Float], values layerValues: [Float], capacity: Int,
     start: Int, T: Int, heads NH: Int, kvHeads NKV: Int, headSize hs: Int, scale: Float, causal: Bool = true,
-    bias: UnsafePointer<Float>? = nil, keyCount: Int? = nil, records: (scores: RecordKind, pattern: RecordKind) = (.scores, .pattern),
+    bias: UnsafePointer<Float>? = nil, keyCount: Int? = nil, window: Int? = nil,
+    records: (scores: RecordKind, pattern: RecordKind) = (.scores, .pattern),
     out: UnsafeMutablePointer<Float>, recorder: inout Recorder
 ) {
     let K = keyCount ?? start + T
@@ -116,7 +123,7 @@ func recordedAttention(
                     selfAttention(
                         q: q, qStride: qStride, keys: keys.baseAddress!, values: values.baseAddress!,
                         capacity: capacity, start: start, T: T, NH: NH, NKV: NKV, hs: hs, scale: scale, causal: causal,
-                        bias: bias, keyCount: keyCount, out: out,
+                        bias: bias, keyCount: keyCount, window: window, out: out,
                         scores: wantsScores ? scoresOut.baseAddress : nil,
                         pattern: wantsPattern ? patternOut.baseAddress : nil)
                 }

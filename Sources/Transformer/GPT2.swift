@@ -79,34 +79,52 @@ public final class GPT2Model: LanguageModel {
     public var decodeBytesPerToken: Int { weights.decodeBytesPerToken }
 
     /// Reads Hugging Face GPT-2 tensor names (`wte.weight`, `h.{i}.attn.c_attn.weight`, …;
-    /// a `transformer.` prefix is stripped by the store). The matrices are kept in `format`.
+    /// a `transformer.` prefix is stripped by the store), or GPT-Neo's, which differ in the
+    /// attention: separate `h.{i}.attn.attention.q_proj/k_proj/v_proj` without biases (stacked
+    /// here into GPT-2's `[3C, C]` with a zero bias, so one forward serves both) and `out_proj`.
+    /// The matrices are kept in `format`.
     public convenience init(config: TransformerConfig, store: WeightStore, format: WeightFormat = .f32) throws {
         let C = config.width, FF = config.feedForwardWidth, V = config.vocabularySize, P = config.contextLength
-        /// Conv1D weights are stored `[in, out]`; the kernels want `[out, in]`.
+        let neo = config.family == .gptNeo
         func vector(_ name: String, _ count: Int) throws -> ParameterVector {
             ParameterVector(try store.tensor(name, shape: [count]))
         }
-        func conv1D(_ name: String, input: Int, output: Int) throws -> WeightMatrix {
-            try store.matrix(
+        /// GPT-2's Conv1D weights are stored `[in, out]` (the kernels want `[out, in]`); GPT-Neo's
+        /// nn.Linear weights are `[out, in]` already.
+        func dense(_ name: String, input: Int, output: Int) throws -> WeightMatrix {
+            if neo { return try store.matrix(name, rows: output, columns: input, format: format) }
+            return try store.matrix(
                 name, values: transposed(try store.tensor(name, shape: [input, output]), rows: input, cols: output),
                 rows: output, columns: input, format: format)
         }
         var blocks: [GPT2BlockWeights] = []
         for l in 0..<config.layers {
             let p = "h.\(l)."
+            let qkvWeight: WeightMatrix, qkvBias: ParameterVector, projection: String
+            if neo {
+                let a = p + "attn.attention."
+                let stacked = try ["q_proj", "k_proj", "v_proj"].flatMap { try store.tensor(a + $0 + ".weight", shape: [C, C]) }
+                qkvWeight = try store.matrix(a + "q_proj.weight", values: stacked, rows: 3 * C, columns: C, format: format)
+                qkvBias = ParameterVector([Float](repeating: 0, count: 3 * C))
+                projection = a + "out_proj"
+            } else {
+                qkvWeight = try dense(p + "attn.c_attn.weight", input: C, output: 3 * C)
+                qkvBias = try vector(p + "attn.c_attn.bias", 3 * C)
+                projection = p + "attn.c_proj"
+            }
             blocks.append(
                 GPT2BlockWeights(
                     ln1Weight: try vector(p + "ln_1.weight", C),
                     ln1Bias: try vector(p + "ln_1.bias", C),
-                    qkvWeight: try conv1D(p + "attn.c_attn.weight", input: C, output: 3 * C),
-                    qkvBias: try vector(p + "attn.c_attn.bias", 3 * C),
-                    attnProjWeight: try conv1D(p + "attn.c_proj.weight", input: C, output: C),
-                    attnProjBias: try vector(p + "attn.c_proj.bias", C),
+                    qkvWeight: qkvWeight,
+                    qkvBias: qkvBias,
+                    attnProjWeight: try dense(projection + ".weight", input: C, output: C),
+                    attnProjBias: try vector(projection + ".bias", C),
                     ln2Weight: try vector(p + "ln_2.weight", C),
                     ln2Bias: try vector(p + "ln_2.bias", C),
-                    fcWeight: try conv1D(p + "mlp.c_fc.weight", input: C, output: FF),
+                    fcWeight: try dense(p + "mlp.c_fc.weight", input: C, output: FF),
                     fcBias: try vector(p + "mlp.c_fc.bias", FF),
-                    mlpProjWeight: try conv1D(p + "mlp.c_proj.weight", input: FF, output: C),
+                    mlpProjWeight: try dense(p + "mlp.c_proj.weight", input: FF, output: C),
                     mlpProjBias: try vector(p + "mlp.c_proj.bias", C)))
         }
         let tokenEmbedding = try store.matrix("wte.weight", rows: V, columns: C, format: format)
@@ -206,6 +224,6 @@ public final class GPT2Model: LanguageModel {
         recordedAttention(
             layer: l, q: q, qStride: qStride, cache: cache, start: start, T: T,
             heads: config.heads, kvHeads: config.kvHeads, headSize: config.headSize,
-            scale: config.attentionScoreScale, out: out, recorder: &recorder)
+            scale: config.attentionScoreScale, window: config.attentionWindow(layer: l), out: out, recorder: &recorder)
     }
 }

@@ -57,6 +57,8 @@ public enum HuggingFaceConfig {
             return try gpt2(reader)
         case ("LlamaForCausalLM", _), (nil, "llama"):
             return try llama(reader)
+        case ("GPTNeoForCausalLM", _), (nil, "gpt_neo"):
+            return try gptNeo(reader)
         case ("BertForMaskedLM", _), ("BertForPreTraining", _):
             return try bert(reader, head: .maskedToken)
         case ("BertModel", _), (nil, "bert"):
@@ -107,6 +109,46 @@ public enum HuggingFaceConfig {
             tiedEmbeddings: r.json["tie_word_embeddings"] as? Bool ?? true,
             bosTokenId: try r.optionalInt("bos_token_id"), eosTokenId: try r.optionalInt("eos_token_id"))
         config.scalesAttentionScores = try r.optionalBool("scale_attn_weights") ?? true
+        return config
+    }
+
+    /// GPT-Neo (`GPTNeoForCausalLM`). Read: `hidden_size`, `num_heads`, `num_layers`,
+    /// `intermediate_size` (null: 4 × hidden), `vocab_size`, `max_position_embeddings`,
+    /// `layer_norm_epsilon`, `window_size`, and which layers are global or local:
+    /// `attention_layers` (one per layer) or `attention_types` (`[[["global", "local"], 12]]`:
+    /// the pattern repeated). Refused: activations other than gelu_new.
+    private static func gptNeo(_ r: Reader) throws -> TransformerConfig {
+        let C = try r.int("hidden_size"), NH = try r.int("num_heads"), L = try r.int("num_layers")
+        guard C % NH == 0 else { throw r.problem("hidden_size \(C) is not divisible by num_heads \(NH)") }
+        let activation = r.json["activation_function"] as? String ?? "gelu_new"
+        guard ["gelu_new", "gelu_pytorch_tanh"].contains(activation) else {
+            throw r.unsupported("activation_function \"\(activation)\"", "Lantern's GPT-Neo runs gelu_new (the tanh approximation)")
+        }
+        var kinds = r.json["attention_layers"] as? [String] ?? []
+        if kinds.isEmpty, let types = r.json["attention_types"] as? [[Any]] {
+            for item in types {
+                guard item.count == 2, let pattern = item[0] as? [String], let repeats = item[1] as? Int, repeats >= 0 else {
+                    throw r.problem("attention_types \(item) is not [[\"global\", \"local\"], count]")
+                }
+                for _ in 0..<repeats { kinds += pattern }
+            }
+        }
+        guard kinds.count == L else { throw r.problem("attention_layers names \(kinds.count) layers, num_layers is \(L)") }
+        let window = try r.optionalPositiveInt("window_size") ?? 256
+        var config = TransformerConfig(
+            family: .gptNeo, layers: L, heads: NH, kvHeads: NH, width: C, headSize: C / NH,
+            feedForwardWidth: try r.optionalPositiveInt("intermediate_size") ?? 4 * C, vocabularySize: try r.int("vocab_size"),
+            contextLength: try r.int("max_position_embeddings"), normEpsilon: try r.optionalFloat("layer_norm_epsilon") ?? 1e-5,
+            positional: .learnedAbsolute, tiedEmbeddings: r.json["tie_word_embeddings"] as? Bool ?? true,
+            bosTokenId: try r.optionalInt("bos_token_id"), eosTokenId: try r.optionalInt("eos_token_id"))
+        config.scalesAttentionScores = false  // GPT-Neo does not divide q · k by √head size
+        config.attentionWindows = try kinds.map { kind -> Int? in
+            switch kind {
+            case "global": return nil
+            case "local": return window
+            default: throw r.unsupported("attention type \"\(kind)\"", "GPT-Neo's layers are \"global\" or \"local\"")
+            }
+        }
         return config
     }
 

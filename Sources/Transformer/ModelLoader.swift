@@ -19,7 +19,7 @@ public enum ModelLoader {
         }
         let config = try HuggingFaceConfig.load(folder.appendingPathComponent("config.json"))
         switch config.family {
-        case .gpt2:
+        case .gpt2, .gptNeo:
             let store = try WeightStore.open(folder: folder, strippingPrefixes: ["transformer."])
             return try GPT2Model(config: config, store: store, format: format)
         case .llama:

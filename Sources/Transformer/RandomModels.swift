@@ -15,7 +15,7 @@ public enum RandomModels {
         let ones = [Float](repeating: 1, count: C)
         func filled(_ value: Float, _ count: Int = C) -> ParameterVector { ParameterVector([Float](repeating: value, count: count)) }
         switch config.family {
-        case .gpt2:
+        case .gpt2, .gptNeo:
             let blocks = (0..<config.layers).map { _ in
                 GPT2BlockWeights(
                     ln1Weight: filled(1), ln1Bias: filled(0), qkvWeight: matrix(3 * C, C), qkvBias: filled(0, 3 * C),

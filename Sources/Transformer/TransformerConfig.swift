@@ -5,6 +5,10 @@ import Tensors
 public enum ModelFamily: String, Sendable, Codable, CaseIterable {
     /// GPT-2: LayerNorm, learned absolute positions, multi-head attention, GELU MLP, biases.
     case gpt2
+    /// GPT-Neo: GPT-2's block with q/k/v projections without biases, attention scores not
+    /// divided by √head size, and layers alternating global attention with local attention over
+    /// a sliding window of the latest `window_size` tokens.
+    case gptNeo = "gpt_neo"
     /// Llama: RMSNorm, rotary positions, grouped-query attention, SwiGLU MLP, no biases.
     case llama
     /// BERT (and its descendants: MiniLM…): encoder-only, attention both ways, LayerNorm after
@@ -21,6 +25,7 @@ public enum ModelFamily: String, Sendable, Codable, CaseIterable {
     public var summary: String {
         switch self {
         case .gpt2: "GPT-2 (decoder-only; LayerNorm, GELU MLP, biases)"
+        case .gptNeo: "GPT-Neo (decoder-only; GPT-2's block, local attention windows on alternate layers, unscaled scores)"
         case .llama: "Llama (decoder-only; RMSNorm, SwiGLU MLP, no biases)"
         case .bert: "BERT (encoder-only; attention both ways, LayerNorm after each sub-block, GELU MLP, biases)"
         case .t5: "T5 (encoder–decoder; cross-attention, RMS norm before each sub-block, relative position buckets, no biases)"
@@ -63,6 +68,7 @@ extension ModelFamily {
     public var displayName: String {
         switch self {
         case .gpt2: "GPT-2"
+        case .gptNeo: "GPT-Neo"
         case .llama: "Llama"
         case .bert: "BERT"
         case .t5: "T5"
@@ -136,6 +142,8 @@ public struct TransformerConfig: Sendable, Equatable {
     public var feedForwardChoice: FeedForwardKind?
     /// Whether the linear layers add a bias (GPT-2's, BERT's and BART's do, Llama's and T5's do not).
     public var linearsHaveBias: Bool { family != .llama && family != .t5 }
+    /// Whether the query, key and value projections add a bias (GPT-Neo's do not, its others do).
+    public var queryKeyValueHaveBias: Bool { linearsHaveBias && family != .gptNeo }
     /// Whether the last block's output is normalised before the head (decoder-only families and
     /// T5; BERT and BART end on a post-LN block's own norm).
     public var hasFinalNorm: Bool { family != .bert && family != .bart }
@@ -181,6 +189,13 @@ public struct TransformerConfig: Sendable, Equatable {
     public var beginningOfSequenceEndsText = false
     /// Whether attention scores `q · k` are divided by √hs (GPT-2's `scale_attn_weights`; always for Llama).
     public var scalesAttentionScores = true
+    /// Per layer, the sliding window of a local attention layer (a query sees only the latest
+    /// `window` positions, itself included), nil for a global one; empty: every layer global.
+    /// GPT-Neo alternates global and local layers (`attention_types`, `window_size`).
+    public var attentionWindows: [Int?] = []
+
+    /// Layer `layer`'s sliding window, nil when it attends globally.
+    public func attentionWindow(layer: Int) -> Int? { layer < attentionWindows.count ? attentionWindows[layer] : nil }
     public var tiedEmbeddings: Bool
     /// Ids from the checkpoint's config, when it names them.
     public var bosTokenId: Int?
@@ -217,8 +232,10 @@ public struct TransformerConfig: Sendable, Equatable {
     public var parameterCount: Int {
         let C = width, FF = feedForwardWidth, kvWidth = kvHeads * headSize, qWidth = heads * headSize
         switch family {
-        case .gpt2:
-            let block = 2 * C + (C * 3 * qWidth + 3 * qWidth) + (qWidth * C + C) + 2 * C + (C * FF + FF) + (FF * C + C)
+        case .gpt2, .gptNeo:
+            // GPT-Neo's q, k and v projections have no biases.
+            let qkvBias = family == .gptNeo ? 0 : 3 * qWidth
+            let block = 2 * C + (C * 3 * qWidth + qkvBias) + (qWidth * C + C) + 2 * C + (C * FF + FF) + (FF * C + C)
             return vocabularySize * C + contextLength * C + layers * block + 2 * C + (tiedEmbeddings ? 0 : vocabularySize * C)
         case .llama:
             let block = C + C * qWidth + 2 * C * kvWidth + qWidth * C + C + 3 * C * FF

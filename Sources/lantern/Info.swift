@@ -24,10 +24,15 @@ struct InfoCommand: ParsableCommand {
         let bundle = try model.load()
         let c = bundle.model.config
         let family = c.family.summary
+        let local = (0..<c.layers).filter { c.attentionWindow(layer: $0) != nil }
         let attention =
-            c.kvHeads == c.heads
-            ? "\(c.heads) heads × \(c.headSize)"
-            : "\(c.heads) query heads sharing \(c.kvHeads) key/value heads (grouped-query) × \(c.headSize)"
+            (c.kvHeads == c.heads
+                ? "\(c.heads) heads × \(c.headSize)"
+                : "\(c.heads) query heads sharing \(c.kvHeads) key/value heads (grouped-query) × \(c.headSize)")
+            + (local.isEmpty
+                ? ""
+                : "; local layers \(local.map(String.init).joined(separator: ", ")) see only the latest "
+                    + "\(c.attentionWindow(layer: local[0]) ?? 0) tokens, the others every earlier token")
         let inMemory = ["f32": "float32", "f16": "float16 (products in float32)", "bf16": "bfloat16 (products in float32)"][
             bundle.model.weightFormat.rawValue]!
         let megabytes = String(format: "%.1f", Double(bundle.model.decodeBytesPerToken) / 1e6)
@@ -58,7 +63,7 @@ struct InfoCommand: ParsableCommand {
             context        \(c.contextLength) tokens
             vocabulary     \(c.vocabularySize) tokens (tokenizer: \(bundle.tokenizer.vocabularySize))
             positions      \(c.positional)\(c.rotaryScaling == .none ? "" : "\nrope scaling   \(c.rotaryScaling)")
-            score scale    \(c.scalesAttentionScores ? "q · k ÷ √\(c.headSize)" : "q · k, not divided by √\(c.headSize)\(c.family == .t5 ? " (T5 folds it into the weights)" : " (scale_attn_weights: false)")")
+            score scale    \(c.scalesAttentionScores ? "q · k ÷ √\(c.headSize)" : "q · k, not divided by √\(c.headSize)\(c.family == .t5 ? " (T5 folds it into the weights)" : c.family == .gptNeo ? " (GPT-Neo never divides)" : " (scale_attn_weights: false)")")
             \(c.isEncoderDecoder ? encoderDecoderOutput(c) : c.isCausal ? decoderOutput(c) : encoderOutput(c))
             weights        \(bundle.weightDTypes.joined(separator: ", ")) on disk, \(inMemory) in memory\(c.isCausal ? " (\(megabytes) MB read per decoded token)" : "")
             """)

@@ -83,7 +83,7 @@ final class ModelHubCommandTests: XCTestCase {
             try Self.files.map {
                 try FileManager.default.attributesOfItem(atPath: Self.fixture.appendingPathComponent($0).path)[.size] as! Int
             }.reduce(0, +))
-        XCTAssertEqual((json["downloadable"] as? [[String: Any]])?.count, 13)
+        XCTAssertEqual((json["downloadable"] as? [[String: Any]])?.count, 15)
 
         // Once there, it is not fetched again.
         let requests = server.requests.count

@@ -45,6 +45,21 @@ final class TraceFormatTests: XCTestCase {
         XCTAssertEqual((meta["texts"] as? [String])?.prefix(5), ["Mia", " saw", " a", " red", " ball"])
     }
 
+    /// A GPT-Neo trace keeps which layers are local, so pictures drawn from it mask their windows.
+    func testAGPTNeoTraceKeepsItsWindows() throws {
+        let trace = scratch.appendingPathComponent("neo")
+        let model = CLI.fixtures.appendingPathComponent("gpt-neo-tiny").path
+        let made = try CLI.run([
+            "generate", "Once upon a time, the robot", "--model", model, "--greedy", "--max-new-tokens", "3", "--trace", trace.path
+        ])
+        XCTAssertEqual(made.exitCode, 0, made.stderr)
+        let meta = try CLI.json(String(contentsOf: trace.appendingPathComponent("trace.json"), encoding: .utf8))
+        let windows = (meta["model"] as? [String: Any])?["attention_windows"] as? [Any]
+        XCTAssertEqual(windows?.map { ($0 as? Int).map(String.init) ?? "global" }, ["global", "5", "global", "5"])
+        let picture = try CLI.run(["attention", "--trace", trace.path, "--layer", "1", "--head", "0", "--out", scratch.path])
+        XCTAssertEqual(picture.exitCode, 0, picture.stderr)
+    }
+
     func testTheNumPyExampleRedrawsAnAttentionPicture() throws {
         let python = ProcessInfo.processInfo.environment["LANTERN_PYTHON"] ?? "python3"
         func run(_ arguments: [String]) throws -> (Int32, String) {

@@ -56,7 +56,7 @@ final class CatalogTests: XCTestCase {
         XCTAssertEqual(
             catalog.names,
             [
-                "gpt2", "distilgpt2", "gpt2-medium", "gpt2-large", "gpt2-xl",
+                "gpt2", "distilgpt2", "gpt2-medium", "gpt2-large", "gpt2-xl", "gpt-neo-125m", "gpt-neo-1.3B",
                 "stories15M", "stories42M", "stories110M", "all-minilm-l6-v2", "t5-small", "flan-t5-small", "bart-base", "bart-large-mnli"
             ])
         XCTAssertEqual(catalog.entry(named: "gpt2")?.repo, "openai-community/gpt2")

@@ -58,6 +58,23 @@ final class HeadViewPictureTests: XCTestCase {
         )
     }
 
+    /// A local layer's window (GPT-Neo) masks the keys older than the window, like later ones.
+    func testALocalWindowMasksOlderKeys() throws {
+        var local = source(tokens: 6)
+        local.window = 2
+        XCTAssertTrue(local.isMasked(query: 3, key: 1))
+        XCTAssertFalse(local.isMasked(query: 3, key: 2))
+        XCTAssertTrue(local.isMasked(query: 3, key: 4))
+        let map = try AttentionPicture.heatmap(local, head: 0)
+        XCTAssertTrue(map.isMasked(row: 5, col: 3))
+        XCTAssertFalse(map.isMasked(row: 5, col: 4))
+        XCTAssertTrue(map.maskLegend.contains("each sees only the latest 2"), map.maskLegend)
+        let image = try map.render(), layout = try map.layout()
+        let old = layout.cellRect(row: 5, col: 0), seen = layout.cellRect(row: 5, col: 4)
+        XCTAssertTrue([Palette.maskFill, Palette.maskHatch].contains(image.pixel(old.x + 2, old.y + 3)))
+        XCTAssertEqual(image.pixel(seen.x + 2, seen.y + 3), ColorScale.attention(.linear).color(local.pattern.scalars[5 * 6 + 4]))
+    }
+
     func testFiveHundredTokensStayReadable() throws {
         let canvas = try HeadViewPicture.render(source(tokens: 500), query: 499)
         // Rows of 3 px: 1,500 px of rows plus title, legend and notes.

@@ -66,6 +66,19 @@ final class ReferenceMatchTests: XCTestCase {
     func testGPT2WithoutPrefixUntiedHead() throws { try check("gpt2-bytes-noprefix") }
     func testGPT2BFloat16Sharded() throws { try check("gpt2-bytes-bf16-sharded") }
     func testLlamaGroupedQueryAttention() throws { try check("llama-tiny-gqa") }
+    /// GPT-Neo: unscaled scores, q/k/v without biases, and local layers whose window (5) is
+    /// shorter than the prompt (38 tokens): their patterns are zero beyond it, prefill and decode.
+    func testGPTNeoLocalAndGlobalLayers() throws {
+        try check("gpt-neo-tiny")
+        let model = try ModelLoader.loadHuggingFace(folder: Fixtures.folder("gpt-neo-tiny"))
+        XCTAssertEqual(model.config.family, .gptNeo)
+        XCTAssertEqual((0..<4).map { model.config.attentionWindow(layer: $0) }, [nil, 5, nil, 5])
+        XCTAssertFalse(model.config.scalesAttentionScores)
+        // The counted parameters are the checkpoint's: 64,096, as torch counts them (the tied head once).
+        let expected =
+            297 * 32 + 128 * 32 + 4 * (2 * 32 + 3 * 32 * 32 + (32 * 32 + 32) + 2 * 32 + (32 * 128 + 128) + (128 * 32 + 32)) + 2 * 32
+        XCTAssertEqual(model.config.parameterCount, expected)
+    }
 
     /// A 96-token prompt takes the parallel paths (attention heads split over workers from
     /// T·K ≥ 4096, matrix products split by output columns): checked at 1 and 2 threads.
