@@ -59,6 +59,20 @@ public enum HuggingFaceConfig {
             return try llama(reader)
         case ("GPTNeoForCausalLM", _), (nil, "gpt_neo"):
             return try gptNeo(reader)
+        case ("GPT2Model", _):
+            // GPT-2 without its LM head: the tied embedding unembeds, as GPT2LMHeadModel's head does.
+            return try gpt2(reader)
+        case ("MistralForCausalLM", _), (nil, "mistral"):
+            // Llama's shape with a sliding window on every layer (`sliding_window`; null: none).
+            var config = try llama(reader)
+            if let window = try reader.optionalPositiveInt("sliding_window") {
+                config.attentionWindows = Array(repeating: window, count: config.layers)
+            }
+            return config
+        case ("Qwen2ForCausalLM", _), (nil, "qwen2"):
+            throw ModelLoadError.unsupportedSetting(
+                file: file, setting: "architectures [\"Qwen2ForCausalLM\"]",
+                hint: "Qwen2 is Llama's shape with biases on the query, key and value projections, which Lantern's Llama does not add")
         case ("BertForMaskedLM", _), ("BertForPreTraining", _):
             return try bert(reader, head: .maskedToken)
         case ("BertModel", _), (nil, "bert"):

@@ -142,7 +142,7 @@ public final class LlamaModel: LanguageModel {
             recordedAttention(
                 layer: l, q: q.pointer, qStride: qWidth, cache: cache, start: start, T: T,
                 heads: NH, kvHeads: NKV, headSize: hs, scale: config.attentionScoreScale,
-                out: attnHeads.pointer, recorder: &recorder)
+                window: config.attentionWindow(layer: l), out: attnHeads.pointer, recorder: &recorder)
             recorder.perHead(.z, layer: l, attnHeads.pointer, stride: qWidth, offset: 0, heads: NH, headSize: hs)
             linearForward(out: projected.pointer, input: attnHeads.pointer, weight: w.oWeight, bias: nil, T: T, C: qWidth, OC: C)
             recorder.rowMajor(.attnOut, layer: l, projected.pointer, width: C)

@@ -66,6 +66,39 @@ final class ReferenceMatchTests: XCTestCase {
     func testGPT2WithoutPrefixUntiedHead() throws { try check("gpt2-bytes-noprefix") }
     func testGPT2BFloat16Sharded() throws { try check("gpt2-bytes-bf16-sharded") }
     func testLlamaGroupedQueryAttention() throws { try check("llama-tiny-gqa") }
+    /// Mistral: Llama's shape with a sliding window (4) on every layer, shorter than the prompt.
+    func testMistralSlidingWindow() throws {
+        try check("mistral-tiny-window")
+        let model = try ModelLoader.loadHuggingFace(folder: Fixtures.folder("mistral-tiny-window"))
+        XCTAssertEqual(model.config.family, .llama)
+        XCTAssertEqual(model.config.attentionWindow(layer: 1), 4)
+    }
+
+    /// A GPT2Model folder (no LM head) runs as GPT-2 with the tied embedding as its head; a
+    /// Qwen2 folder is refused, naming what Lantern's Llama lacks.
+    func testGPT2ModelFoldersAndQwen2Refusal() throws {
+        let source = Fixtures.folder("gpt2-realvocab-f16")
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-gpt2model-\(UUID())")
+        try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try FileManager.default.copyItem(
+            at: source.appendingPathComponent("model.safetensors"), to: copy.appendingPathComponent("model.safetensors"))
+        var config = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("config.json"))) as? [String: Any])
+        config["architectures"] = ["GPT2Model"]
+        try JSONSerialization.data(withJSONObject: config).write(to: copy.appendingPathComponent("config.json"))
+        let headless = try ModelLoader.loadHuggingFace(folder: copy), original = try ModelLoader.loadHuggingFace(folder: source)
+        let ids = try Fixtures.ids("gpt2-realvocab-f16", "prompt_ids.json")
+        var a = headless.makeCache(), b = original.makeCache()
+        XCTAssertEqual(headless.nextTokenLogits(ids, cache: &a), original.nextTokenLogits(ids, cache: &b))
+
+        config = ["architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2"]
+        try JSONSerialization.data(withJSONObject: config).write(to: copy.appendingPathComponent("config.json"))
+        XCTAssertThrowsError(try ModelLoader.loadHuggingFace(folder: copy)) { error in
+            XCTAssertTrue("\(error)".contains("biases on the query, key and value projections"), "\(error)")
+        }
+    }
+
     /// GPT-Neo: unscaled scores, q/k/v without biases, and local layers whose window (5) is
     /// shorter than the prompt (38 tokens): their patterns are zero beyond it, prefill and decode.
     func testGPTNeoLocalAndGlobalLayers() throws {
