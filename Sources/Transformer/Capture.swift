@@ -147,6 +147,8 @@ public struct CaptureSpec: Sendable, Equatable {
     /// Positions (token indices in the whole sequence) whose rows to keep; `nil` means every
     /// row. A call whose rows all fall outside keeps no records.
     public var positions: Range<Int>?
+    /// What the pass writes instead of computing: ablated heads and MLPs (empty: nothing).
+    public var intervention = Intervention()
 
     public init(
         kinds: Set<RecordKind> = [], layers: Set<Int>? = nil, lastRowOnly: Bool = false,
@@ -178,6 +180,34 @@ public struct ForwardResult: Sendable {
 }
 
 /// Collects records inside a forward driver. Only drivers create and fill one.
+/// What a forward pass writes into records instead of computing them — an intervention is the
+/// driver writing a record rather than reading it (TransformerLens's hooks that return a value):
+/// chosen heads' outputs (`attn.z`, before the output projection) and chosen MLPs' outputs
+/// (`mlp.out`, before they join the stream) replaced at every row of every call.
+public struct Intervention: Sendable, Equatable {
+    public struct Head: Hashable, Sendable, Comparable, Codable {
+        public var layer: Int, head: Int
+        public init(layer: Int, head: Int) {
+            self.layer = layer
+            self.head = head
+        }
+        public static func < (a: Head, b: Head) -> Bool { (a.layer, a.head) < (b.layer, b.head) }
+    }
+
+    /// Each chosen head's replacement output `[hs]`: zeros (zero ablation) or its mean over a
+    /// text (mean ablation).
+    public var heads: [Head: [Float]] = [:]
+    /// Each chosen layer's replacement MLP output `[C]`.
+    public var mlps: [Int: [Float]] = [:]
+
+    public init(heads: [Head: [Float]] = [:], mlps: [Int: [Float]] = [:]) {
+        self.heads = heads
+        self.mlps = mlps
+    }
+
+    public var isEmpty: Bool { heads.isEmpty && mlps.isEmpty }
+}
+
 struct Recorder {
     let spec: CaptureSpec
     /// Rows of this call (T).
@@ -218,6 +248,23 @@ struct Recorder {
 
     /// The full name of `kind`'s record at `layer`, in this recorder's scope.
     func name(_ kind: RecordKind, layer: Int?) -> String { scope + kind.name(layer: layer) }
+
+    /// Writes the intervention's replacement heads into layer `layer`'s head outputs, a `[T, stride]`
+    /// buffer with head `h` at columns `h·hs ..< (h+1)·hs`, every row.
+    func replaceHeads(layer: Int, _ buffer: UnsafeMutablePointer<Float>, stride: Int, headSize hs: Int) {
+        guard !spec.intervention.heads.isEmpty else { return }
+        for (key, value) in spec.intervention.heads where key.layer == layer {
+            precondition(value.count == hs, "Intervention: head \(key.layer).\(key.head) replacement has \(value.count) values, not \(hs)")
+            for r in 0..<rows { (buffer + r * stride + key.head * hs).update(from: value, count: hs) }
+        }
+    }
+
+    /// Writes the intervention's replacement MLP output into layer `layer`'s `[T, width]` buffer.
+    func replaceMLP(layer: Int, _ buffer: UnsafeMutablePointer<Float>, width: Int) {
+        guard let value = spec.intervention.mlps[layer] else { return }
+        precondition(value.count == width, "Intervention: MLP \(layer) replacement has \(value.count) values, not \(width)")
+        for r in 0..<rows { (buffer + r * width).update(from: value, count: width) }
+    }
 
     /// Keeps rows of a `[T, width]` buffer.
     mutating func rowMajor(_ kind: RecordKind, layer: Int? = nil, _ buffer: UnsafePointer<Float>, width: Int) {

@@ -130,6 +130,7 @@ enum GPT2Pass {
         }
         recorder.rowMajor(.mlpHidden, layer: l, b.mlpHidden, width: FF)
         linearForward(out: b.mlpProj, input: b.mlpHidden, weight: w.mlpProjWeight, bias: w.mlpProjBias, T: N, C: FF, OC: C)
+        recorder.replaceMLP(layer: l, b.mlpProj, width: C)
         recorder.rowMajor(.mlpOut, layer: l, b.mlpProj, width: C)
         fastResidualForward(out: b.residualPost, inp1: b.residualMid, inp2: b.mlpProj, N: N * C)
         recorder.rowMajor(.residPost, layer: l, b.residualPost, width: C)

@@ -143,6 +143,7 @@ public final class LlamaModel: LanguageModel {
                 layer: l, q: q.pointer, qStride: qWidth, cache: cache, start: start, T: T,
                 heads: NH, kvHeads: NKV, headSize: hs, scale: config.attentionScoreScale,
                 window: config.attentionWindow(layer: l), out: attnHeads.pointer, recorder: &recorder)
+            recorder.replaceHeads(layer: l, attnHeads.pointer, stride: qWidth, headSize: hs)
             recorder.perHead(.z, layer: l, attnHeads.pointer, stride: qWidth, offset: 0, heads: NH, headSize: hs)
             linearForward(out: projected.pointer, input: attnHeads.pointer, weight: w.oWeight, bias: nil, T: T, C: qWidth, OC: C)
             recorder.rowMajor(.attnOut, layer: l, projected.pointer, width: C)
@@ -159,6 +160,7 @@ public final class LlamaModel: LanguageModel {
             }
             recorder.rowMajor(.mlpHidden, layer: l, gate.pointer, width: FF)
             linearForward(out: projected.pointer, input: gate.pointer, weight: w.downWeight, bias: nil, T: T, C: FF, OC: C)
+            recorder.replaceMLP(layer: l, projected.pointer, width: C)
             recorder.rowMajor(.mlpOut, layer: l, projected.pointer, width: C)
             addInPlace(x, projected.pointer, count: T * C)
             recorder.rowMajor(.residPost, layer: l, x, width: C)

@@ -20,6 +20,7 @@ enum FusedQKVAttention {
         recorder.perHead(.k, layer: l, qkv, stride: 3 * C, offset: C, heads: NH, headSize: hs)
         recorder.perHead(.v, layer: l, qkv, stride: 3 * C, offset: 2 * C, heads: NH, headSize: hs)
         attention(l, qkv, heads, &recorder)
+        recorder.replaceHeads(layer: l, heads, stride: C, headSize: hs)
         recorder.perHead(.z, layer: l, heads, stride: C, offset: 0, heads: NH, headSize: hs)
         linearForward(out: out, input: heads, weight: projWeight, bias: projBias, T: N, C: C, OC: C)
         recorder.rowMajor(.attnOut, layer: l, out, width: C)
