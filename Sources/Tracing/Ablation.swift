@@ -26,8 +26,15 @@ public struct Ablation: Sendable, Codable {
     public var baselineLogprob: [Float]
     public var ablatedLogprob: [Float]
     /// The mean of −logprob over the text (nats per token).
-    public var baselineLoss: Float { -baselineLogprob.reduce(0, +) / Float(max(baselineLogprob.count, 1)) }
-    public var ablatedLoss: Float { -ablatedLogprob.reduce(0, +) / Float(max(ablatedLogprob.count, 1)) }
+    public var baselineLoss: Float { Self.loss(baselineLogprob, from: 0) }
+    public var ablatedLoss: Float { Self.loss(ablatedLogprob, from: 0) }
+
+    /// The mean of −logprob over the predictions made at positions `from` and later (the second
+    /// copy of a repeated text, say).
+    public static func loss(_ logprob: [Float], from: Int) -> Float {
+        let scored = logprob.dropFirst(min(from, logprob.count))
+        return scored.isEmpty ? 0 : -scored.reduce(0, +) / Float(scored.count)
+    }
     /// The greedy tokens after the text, without and with the ablation.
     public var baselineContinuation: [Int]
     public var ablatedContinuation: [Int]
@@ -118,13 +125,14 @@ public struct Ablation: Sendable, Codable {
         return Float(Double(row[index] - top) - log(sum))
     }
 
-    /// Every head ablated in turn: the change in loss (ablated − baseline), `[layers][heads]`.
-    public static func eachHead(model: any LanguageModel, tokens: [Int], mode: AblationMode) throws -> [[Float]] {
+    /// Every head ablated in turn: the change in loss (ablated − baseline) over the predictions
+    /// made from position `from` on, `[layers][heads]`.
+    public static func eachHead(model: any LanguageModel, tokens: [Int], mode: AblationMode, from: Int = 0) throws -> [[Float]] {
         let c = model.config
         return try (0..<c.layers).map { l in
             try (0..<c.heads).map { h in
                 let result = try run(model: model, tokens: tokens, heads: [.init(layer: l, head: h)], mode: mode, continuation: 0)
-                return result.ablatedLoss - result.baselineLoss
+                return loss(result.ablatedLogprob, from: from) - loss(result.baselineLogprob, from: from)
             }
         }
     }

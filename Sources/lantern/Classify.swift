@@ -358,7 +358,7 @@ extension LikelihoodClassifier.Result: RankedLabels {}
 
 extension String {
     /// The string with spaces in front to make it `width` characters (unchanged if longer).
-    fileprivate func leftPadded(to width: Int) -> String {
+    func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

@@ -1,0 +1,64 @@
+import Foundation
+import XCTest
+
+/// `lantern ablate` end to end on the built-in model: the JSON the issue names, the induction
+/// head mattering for copying more than an unrelated head, the sweep and its picture, refusals.
+final class AblateCommandTests: XCTestCase {
+    var scratch: URL!
+    static let repeated = "Mia red ball kite Tom park duck blue cup Zoe hat green. Mia red ball kite Tom park duck blue cup Zoe hat green."
+
+    override func setUpWithError() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-ablate-\(UUID())")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
+    func testJSONAndTheInductionHeadMattersForCopying() throws {
+        func loss(_ head: String) throws -> (before: Double, after: Double) {
+            let run = try CLI.run(["ablate", Self.repeated, "--head", head, "--mode", "mean", "--from", "13", "--json"])
+            XCTAssertEqual(run.exitCode, 0, run.stderr)
+            let json = try CLI.json(run.stdout)
+            let pieces = try XCTUnwrap(json["pieces"] as? [String])
+            XCTAssertEqual((json["baseline_logprob"] as? [Double])?.count, pieces.count - 1)
+            XCTAssertEqual((json["ablated_logprob"] as? [Double])?.count, pieces.count - 1)
+            XCTAssertNotNil(json["baseline_loss"] as? Double)
+            return (try XCTUnwrap(json["baseline_loss_from"] as? Double), try XCTUnwrap(json["ablated_loss_from"] as? Double))
+        }
+        // The induction head `heads` finds (checked here, not assumed).
+        let heads = try CLI.run(["heads", "--json"])
+        let summary = try CLI.json(heads.stdout)
+        let all = try XCTUnwrap(summary["heads"] as? [[String: Any]])
+        let induction = try XCTUnwrap(all.max { ($0["induction"] as? Double ?? 0) < ($1["induction"] as? Double ?? 0) })
+        let name = "\(induction["layer"] as? Int ?? -1).\(induction["head"] as? Int ?? -1)"
+        let inductionOff = try loss(name), otherOff = try loss(name == "2.0" ? "2.1" : "2.0")
+        XCTAssertGreaterThan(
+            inductionOff.after - inductionOff.before, 4 * (otherOff.after - otherOff.before), "\(inductionOff) \(otherOff)")
+    }
+
+    func testEveryHeadInTurnDrawsItsMap() throws {
+        let run = try CLI.run(["ablate", Self.repeated, "--each-head", "--from", "13", "--out", scratch.path])
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        let rows = run.stdout.split(separator: "\n").filter { $0.hasPrefix("    ") }
+        XCTAssertEqual(rows.count, 6, run.stdout)
+        XCTAssertTrue(run.stdout.contains("most needed: layer "), run.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("ablate-each-head.png").path))
+    }
+
+    func testBadChoicesAreRefused() throws {
+        let cases: [([String], String)] = [
+            (["ablate", "Mia saw a ball"], "say what to switch off"),
+            (["ablate", "Mia saw a ball", "--head", "4"], "should be LAYER.HEAD"),
+            (["ablate", "Mia saw a ball", "--head", "9.0"], "there is no head 9.0"),
+            (["ablate", "Mia saw a ball", "--each-head", "--head", "1.1"], "leave out --head"),
+            (["ablate", "Mia saw a ball", "--head", "1.1", "--from", "40"], "--from 40 is out of range")
+        ]
+        for (arguments, message) in cases {
+            let run = try CLI.run(arguments)
+            XCTAssertNotEqual(run.exitCode, 0, arguments.joined(separator: " "))
+            XCTAssertTrue(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        }
+    }
+}
