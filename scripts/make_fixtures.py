@@ -115,7 +115,7 @@ def write_json(path: Path, obj) -> None:
 
 # Files inside a fixture that other scripts write; regenerating keeps them.
 HALF = ["reference/logits_weights_f16.npy", "reference/logits_weights_bf16.npy"]  # scripts/make_half_weight_fixture.py
-ATTRIBUTION = ["reference/attribution.json", "reference/ablation.json"]  # make_attribution_fixture.py, make_ablation_fixture.py
+ATTRIBUTION = ["reference/attribution.json", "reference/ablation.json", "reference/patching.json"]  # make_attribution/ablation/patching_fixture.py
 FOREIGN = {
     "llama-tiny-gqa": ["reference/sentencepiece_cases.json"] + HALF + ATTRIBUTION,  # scripts/make_tokenizer_cases.py
     "gpt2-bytes-noprefix": HALF + ATTRIBUTION,

@@ -199,13 +199,19 @@ public struct Intervention: Sendable, Equatable {
     public var heads: [Head: [Float]] = [:]
     /// Each chosen layer's replacement MLP output `[C]`.
     public var mlps: [Int: [Float]] = [:]
+    /// Activation patching: a head's output `[hs]` at chosen positions (of the whole sequence),
+    /// taken from another run.
+    public var headsAt: [Head: [Int: [Float]]] = [:]
+    /// Activation patching: the residual stream leaving block L (`resid_post`) `[C]` at chosen
+    /// positions, taken from another run.
+    public var residualAt: [Int: [Int: [Float]]] = [:]
 
     public init(heads: [Head: [Float]] = [:], mlps: [Int: [Float]] = [:]) {
         self.heads = heads
         self.mlps = mlps
     }
 
-    public var isEmpty: Bool { heads.isEmpty && mlps.isEmpty }
+    public var isEmpty: Bool { heads.isEmpty && mlps.isEmpty && headsAt.isEmpty && residualAt.isEmpty }
 }
 
 struct Recorder {
@@ -219,12 +225,15 @@ struct Recorder {
     /// Put before every record name: "" for a decoder or encoder alone, `RecordKind.encoderScope`
     /// for an encoder–decoder's encoder.
     let scope: String
+    /// The position of the call's first row.
+    let start: Int
 
     /// `start`: the position of the call's first row (the cache's length before it).
     init(spec: CaptureSpec, rows: Int, start: Int = 0, scope: String = "") {
         self.spec = spec
         self.rows = rows
         self.scope = scope
+        self.start = start
         var first = spec.lastRowOnly ? rows - 1 : 0, end = rows
         if let positions = spec.positions {
             first = max(first, positions.lowerBound - start)
@@ -252,10 +261,24 @@ struct Recorder {
     /// Writes the intervention's replacement heads into layer `layer`'s head outputs, a `[T, stride]`
     /// buffer with head `h` at columns `h·hs ..< (h+1)·hs`, every row.
     func replaceHeads(layer: Int, _ buffer: UnsafeMutablePointer<Float>, stride: Int, headSize hs: Int) {
-        guard !spec.intervention.heads.isEmpty else { return }
         for (key, value) in spec.intervention.heads where key.layer == layer {
             precondition(value.count == hs, "Intervention: head \(key.layer).\(key.head) replacement has \(value.count) values, not \(hs)")
             for r in 0..<rows { (buffer + r * stride + key.head * hs).update(from: value, count: hs) }
+        }
+        for (key, positions) in spec.intervention.headsAt where key.layer == layer {
+            for (position, value) in positions where (start..<(start + rows)).contains(position) {
+                precondition(value.count == hs, "Intervention: patched head \(key.layer).\(key.head) has \(value.count) values, not \(hs)")
+                (buffer + (position - start) * stride + key.head * hs).update(from: value, count: hs)
+            }
+        }
+    }
+
+    /// Writes the intervention's patched residual rows into layer `layer`'s `resid_post`, `[T, width]`.
+    func replaceResidual(layer: Int, _ buffer: UnsafeMutablePointer<Float>, width: Int) {
+        guard let positions = spec.intervention.residualAt[layer] else { return }
+        for (position, value) in positions where (start..<(start + rows)).contains(position) {
+            precondition(value.count == width, "Intervention: patched residual has \(value.count) values, not \(width)")
+            (buffer + (position - start) * width).update(from: value, count: width)
         }
     }
 

@@ -133,6 +133,7 @@ enum GPT2Pass {
         recorder.replaceMLP(layer: l, b.mlpProj, width: C)
         recorder.rowMajor(.mlpOut, layer: l, b.mlpProj, width: C)
         fastResidualForward(out: b.residualPost, inp1: b.residualMid, inp2: b.mlpProj, N: N * C)
+        recorder.replaceResidual(layer: l, b.residualPost, width: C)
         recorder.rowMajor(.residPost, layer: l, b.residualPost, width: C)
     }
 }

@@ -163,6 +163,7 @@ public final class LlamaModel: LanguageModel {
             recorder.replaceMLP(layer: l, projected.pointer, width: C)
             recorder.rowMajor(.mlpOut, layer: l, projected.pointer, width: C)
             addInPlace(x, projected.pointer, count: T * C)
+            recorder.replaceResidual(layer: l, x, width: C)
             recorder.rowMajor(.residPost, layer: l, x, width: C)
         }
         cache.count = start + T
