@@ -88,7 +88,8 @@ struct Lantern: ParsableCommand {
         version: Installation.versionLine(),
         subcommands: [
             LessonCommand.self, GenerateCommand.self, StepCommand.self, TokenizeCommand.self, InfoCommand.self, TraceCommand.self,
-            LensCommand.self, ResidualCommand.self, AblateCommand.self, HeadsCommand.self, AttentionCommand.self, ProbsCommand.self,
+            LensCommand.self, ResidualCommand.self, AblateCommand.self, PatchCommand.self, HeadsCommand.self, AttentionCommand.self,
+            ProbsCommand.self,
             ExportCommand.self,
             PositionsCommand.self,
             EmbeddingsCommand.self, FillCommand.self, EmbedCommand.self, ClassifyCommand.self, BranchCommand.self, GraphCommand.self,
