@@ -19,6 +19,11 @@ public enum Replay {
         _ metadata: TraceMetadata, model: any LanguageModel, tokenizer: any Tokenizer,
         capture: CaptureSpec = .nothing
     ) throws -> ReplayOutcome {
+        // An ablated run is replayed with the same components switched off.
+        var capture = capture
+        if let ablation = metadata.ablation {
+            capture.intervention = try ablation.intervention(model: model, promptIds: metadata.promptIds)
+        }
         let session = try GenerationSession(
             model: model, tokenizer: tokenizer, promptIds: metadata.promptIds,
             settings: metadata.steps.first?.settings ?? metadata.sampling, capture: capture)

@@ -54,6 +54,29 @@ public struct TraceTensorEntry: Codable, Sendable, Equatable {
     }
 }
 
+/// Heads and MLPs switched off during a traced run: `[layer, head]` pairs, layers, and how
+/// ("zero", or "mean": each one's mean output over the prompt).
+public struct TraceAblation: Codable, Sendable, Equatable {
+    public var heads: [[Int]]
+    public var mlps: [Int]
+    public var mode: String
+
+    public init(heads: [Intervention.Head], mlps: [Int], mode: AblationMode) {
+        self.heads = heads.sorted().map { [$0.layer, $0.head] }
+        self.mlps = mlps.sorted()
+        self.mode = mode.rawValue
+    }
+
+    /// The intervention the run used: zeros, or the means over `promptIds` (recomputed exactly).
+    public func intervention(model: any LanguageModel, promptIds: [Int]) throws -> Intervention {
+        guard let mode = AblationMode(rawValue: mode), heads.allSatisfy({ $0.count == 2 }) else {
+            throw TraceError.malformedAblation(mode)
+        }
+        return try Ablation.intervention(
+            model: model, tokens: promptIds, heads: heads.map { Intervention.Head(layer: $0[0], head: $0[1]) }, mlps: mlps, mode: mode)
+    }
+}
+
 /// `trace.json`: everything about a run except the tensors themselves.
 public struct TraceMetadata: Codable, Sendable {
     public static let formatName = "lantern-trace"
@@ -81,6 +104,9 @@ public struct TraceMetadata: Codable, Sendable {
     /// but the last). nil for other models.
     public var decoderIds: [Int]?
     public var decoderPieces: [String]?
+    /// Components switched off during the run (`generate --ablate`), so replay switches them
+    /// off too; nil for an ordinary run.
+    public var ablation: TraceAblation?
     /// Record kinds captured, and the layers (nil: all).
     public var capture: [String]
     public var layers: [Int]?

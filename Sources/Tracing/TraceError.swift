@@ -9,9 +9,12 @@ public enum TraceError: Error, CustomStringConvertible, LocalizedError {
     case unwritable(String, problem: String)
     case outputExists(String)
     case notComparable(String)
+    case malformedAblation(String)
 
     public var description: String {
         switch self {
+        case .malformedAblation(let mode):
+            return "trace.json's ablation is not one Lantern writes (mode \"\(mode)\", heads as [layer, head]): it cannot be replayed"
         case .unknownRecord(let name, let known):
             return "unknown record \"\(name)\" in \(UserSetting.capture); known records: \(known.joined(separator: ", ")), all, none"
         case .overBudget(let estimate, let budget, let positions, let largest):

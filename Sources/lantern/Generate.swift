@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Generation
 import Tracing
+import Transformer
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,6 +31,33 @@ struct GenerateCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object (prompt_ids, generated_ids, text, stop_reason, timing) instead of streaming.")
     var json = false
 
+    @Option(
+        name: .customLong("ablate"),
+        help: ArgumentHelp(
+            "Generate with this head switched off, LAYER.HEAD (repeatable; a trace records it and replay repeats it).", valueName: "L.H"))
+    var ablatedHeads: [String] = []
+
+    @Option(
+        name: .customLong("ablate-mlp"), parsing: .singleValue,
+        help: ArgumentHelp("Generate with this layer's MLP switched off (repeatable).", valueName: "L"))
+    var ablatedMLPs: [Int] = []
+
+    @Option(name: .long, help: "How --ablate switches off: zero (the default) or mean (each one's mean output over the prompt).")
+    var ablateMode: AblationMode = .zero
+
+    /// The heads `--ablate` names.
+    func parsedAblatedHeads() throws -> [Intervention.Head] {
+        try ablatedHeads.map { text in
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, let layer = Int(parts[0]), let head = Int(parts[1]), layer >= 0, head >= 0 else {
+                throw ValidationError("--ablate \(text) should be LAYER.HEAD, e.g. 4.0 (both count from 0)")
+            }
+            return Intervention.Head(layer: layer, head: head)
+        }
+    }
+
+    func validate() throws { _ = try parsedAblatedHeads() }
+
     func run() throws {
         let bundle = try model.load()
         let generator = Generator(model: bundle.model, tokenizer: bundle.tokenizer)
@@ -43,19 +71,36 @@ struct GenerateCommand: ParsableCommand {
                     promptIds.count + min(sampling.maxNewTokens, bundle.model.config.contextLength),
                     bundle.model.config.contextLength))  // no overflow near Int.max
         }
+        // Switched-off components: checked (and, for mean ablation, measured on the prompt) before anything runs.
+        var capture = request?.spec ?? .nothing
+        let heads = try parsedAblatedHeads()
+        let ablation = heads.isEmpty && ablatedMLPs.isEmpty ? nil : TraceAblation(heads: heads, mlps: ablatedMLPs, mode: ablateMode)
+        if let ablation {
+            let c = bundle.model.config
+            guard c.isCausal, !c.isEncoderDecoder else { throw CommandFailure(description: AblationError.notADecoder.description) }
+            for h in heads where !(0..<c.layers).contains(h.layer) || !(0..<c.heads).contains(h.head) {
+                throw ValidationError(
+                    "--ablate \(h.layer).\(h.head): " + AblationError.noSuchHead(h, layers: c.layers, heads: c.heads).description)
+            }
+            for l in ablatedMLPs where !(0..<c.layers).contains(l) {
+                throw ValidationError("--ablate-mlp \(l): " + AblationError.noSuchLayer(l, layers: c.layers).description)
+            }
+            capture.intervention = try ablation.intervention(model: bundle.model, promptIds: promptIds)
+        }
         // A decoder continues the prompt; an encoder–decoder writes a new text from it (a translation).
         let isEncoderDecoder = bundle.model.config.isEncoderDecoder
         if !json { FileHandle.standardOutput.write(Data((isEncoderDecoder ? prompt + "\n→ " : prompt).utf8)) }
         var (result, session) = try generator.generate(
             prompt: prompt, maxNewTokens: sampling.maxNewTokens, settings: sampling.settings, stopStrings: sampling.stop,
-            ignoringEndOfText: sampling.ignoreEos, capture: request?.spec ?? .nothing,
+            ignoringEndOfText: sampling.ignoreEos, capture: capture,
             onText: { piece in
                 if !json { FileHandle.standardOutput.write(Data(piece.utf8)) }
             })
         // End the streamed line before any message on standard error.
         if !json { FileHandle.standardOutput.write(Data("\n".utf8)) }
         if let folder = tracing.trace, let request {
-            let trace = Trace(session: session, prompt: prompt, source: bundle.source, request: request, stopReason: result.stopReason)
+            var trace = Trace(session: session, prompt: prompt, source: bundle.source, request: request, stopReason: result.stopReason)
+            trace.metadata.ablation = ablation
             try TraceFile.write(trace, to: URL(fileURLWithPath: folder))
             printError("trace saved to \(folder) (\(trace.tensors.count) tensors)")
         }

@@ -47,6 +47,10 @@ struct TraceCommand: ParsableCommand {
                         ? "greedy (the likeliest token every step)"
                         : "temperature \(s.temperature), top-k \(s.topK), top-p \(s.topP), seed \(s.seed)")
                     + (m.stopReason.map { "; stopped: \($0)" } ?? ""))
+            if let a = m.ablation {
+                let parts = a.heads.map { "layer \($0[0]) head \($0[1])" } + a.mlps.map { "the MLP of layer \($0)" }
+                print("ablated    \(parts.joined(separator: ", ")) switched off (\(a.mode)); replay does the same")
+            }
             print("")
             print("step  token            p(chosen)  rank  left after top-k/top-p  draw")
             for (index, step) in m.steps.enumerated() {

@@ -47,6 +47,31 @@ final class AblateCommandTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("ablate-each-head.png").path))
     }
 
+    /// A generation with heads switched off is traced with them, and replay switches them off
+    /// too: with the record of it removed, the same trace no longer replays.
+    func testAnAblatedGenerationReplays() throws {
+        let text = "Mia red ball kite Tom park duck blue cup Zoe hat green. Mia red ball"
+        let trace = scratch.appendingPathComponent("ablated")
+        let made = try CLI.run([
+            "generate", text, "--greedy", "--max-new-tokens", "8", "--ablate", "4.0", "--ablate", "4.4", "--ablate-mode", "mean",
+            "--trace", trace.path, "--json"
+        ])
+        XCTAssertEqual(made.exitCode, 0, made.stderr)
+        let plain = try CLI.json(CLI.run(["generate", text, "--greedy", "--max-new-tokens", "8", "--json"]).stdout)
+        XCTAssertNotEqual(try CLI.json(made.stdout)["generated_ids"] as? [Int], plain["generated_ids"] as? [Int])
+        let replay = try CLI.run(["trace", "replay", trace.path])
+        XCTAssertEqual(replay.exitCode, 0, replay.stderr)
+        XCTAssertTrue(try CLI.run(["trace", "show", trace.path]).stdout.contains("layer 4 head 0, layer 4 head 4 switched off (mean)"))
+        // Without the ablation in trace.json, replay runs the whole model and diverges.
+        let metadataURL = trace.appendingPathComponent("trace.json")
+        var metadata = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: metadataURL)) as? [String: Any])
+        metadata.removeValue(forKey: "ablation")
+        try JSONSerialization.data(withJSONObject: metadata).write(to: metadataURL)
+        let broken = try CLI.run(["trace", "replay", trace.path])
+        XCTAssertNotEqual(broken.exitCode, 0)
+        XCTAssertTrue(broken.stderr.contains("replay diverged"), broken.stderr)
+    }
+
     func testBadChoicesAreRefused() throws {
         let cases: [([String], String)] = [
             (["ablate", "Mia saw a ball"], "say what to switch off"),
