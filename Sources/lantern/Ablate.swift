@@ -83,15 +83,7 @@ struct AblateCommand: ParsableCommand {
         try refuseStandardOutput(out)
     }
 
-    func parsedHeads() throws -> [Intervention.Head] {
-        try heads.map { text in
-            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 2, let layer = Int(parts[0]), let head = Int(parts[1]), layer >= 0, head >= 0 else {
-                throw ValidationError("--head \(text) should be LAYER.HEAD, e.g. 4.0 (layer 4, head 0; both count from 0)")
-            }
-            return Intervention.Head(layer: layer, head: head)
-        }
-    }
+    func parsedHeads() throws -> [Intervention.Head] { try parseHeads(heads, flag: "--head") }
 
     func run() throws {
         let bundle = try model.load()

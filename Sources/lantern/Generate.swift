@@ -46,15 +46,7 @@ struct GenerateCommand: ParsableCommand {
     var ablateMode: AblationMode = .zero
 
     /// The heads `--ablate` names.
-    func parsedAblatedHeads() throws -> [Intervention.Head] {
-        try ablatedHeads.map { text in
-            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 2, let layer = Int(parts[0]), let head = Int(parts[1]), layer >= 0, head >= 0 else {
-                throw ValidationError("--ablate \(text) should be LAYER.HEAD, e.g. 4.0 (both count from 0)")
-            }
-            return Intervention.Head(layer: layer, head: head)
-        }
-    }
+    func parsedAblatedHeads() throws -> [Intervention.Head] { try parseHeads(ablatedHeads, flag: "--ablate") }
 
     func validate() throws { _ = try parsedAblatedHeads() }
 

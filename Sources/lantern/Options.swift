@@ -4,6 +4,7 @@ import Generation
 import ModelHub
 import Tensors
 import Tracing
+import Transformer
 
 /// Which model to run (shared by every command that loads one). `--model` is optional: a command
 /// that needs no model (a picture from a trace) never loads one, and one that does gets the
@@ -231,4 +232,15 @@ func pictureURL(_ out: String?, defaultName: String) throws -> URL {
     let target = out ?? "output"
     if target.lowercased().hasSuffix(".png") { return URL(fileURLWithPath: target) }
     return URL(fileURLWithPath: target, isDirectory: true).appendingPathComponent(defaultName)
+}
+
+/// Heads named `LAYER.HEAD` on the command line (`--head 4.0`, `--ablate 4.0`).
+func parseHeads(_ texts: [String], flag: String) throws -> [Intervention.Head] {
+    try texts.map { text in
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let layer = Int(parts[0]), let head = Int(parts[1]), layer >= 0, head >= 0 else {
+            throw ValidationError("\(flag) \(text) should be LAYER.HEAD, e.g. 4.0 (layer 4, head 0; both count from 0)")
+        }
+        return Intervention.Head(layer: layer, head: head)
+    }
 }
