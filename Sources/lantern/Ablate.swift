@@ -23,7 +23,8 @@ struct AblateCommand: ParsableCommand {
 
             Examples:
               lantern ablate "Mia red ball kite Tom. Mia red ball kite Tom." --head 4.0
-              lantern ablate "Zoe found a blue hat. Zoe found a blue" --head 4.0 --mode mean
+              lantern ablate "Zoe found a blue hat. Zoe found a blue" --head 4.0 \\
+                  --mode mean
               lantern ablate "Once upon a time" --mlp 0 --json
               lantern ablate "Mia red ball kite Tom. Mia red ball kite Tom." --each-head \\
                   --out output    (writes output/ablate-each-head.png)

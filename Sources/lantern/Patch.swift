@@ -25,7 +25,8 @@ struct PatchCommand: ParsableCommand {
 
             Examples:
               lantern patch "Mia gave the ball to Tom. Tom gave the ball to" \\
-                  "Mia gave the ball to Tom. Mia gave the ball to" --each residual --out output
+                  "Mia gave the ball to Tom. Mia gave the ball to" --each residual \\
+                  --out output
               lantern patch "Zoe found a blue hat. Zoe found a blue" \\
                   "Zoe found a red hat. Zoe found a blue" --head 4.0 --json
             """)
