@@ -30,7 +30,10 @@ public final class GenerationSession {
     /// Encoder–decoders: the encoder's records (`encoder.…`) and the cross-attention keys and
     /// values of the source (`blocks.L.cross_attn.k/v`), from its one pass over the prompt.
     public private(set) var encoderRecords: [String: Tensor] = [:]
-    public let capture: CaptureSpec
+    public private(set) var capture: CaptureSpec
+    /// When the intervention changed during the run (the stepper's `off L.H`): before the
+    /// generated token `step` (counted from 0) it became `intervention`. Replay repeats them.
+    public private(set) var interventionChanges: [(step: Int, intervention: Intervention)] = []
     public private(set) var generatedIds: [Int] = []
     /// The sampling funnel of each generated token (forced tokens included, marked `forced`).
     public private(set) var steps: [SamplingStep] = []
@@ -164,6 +167,23 @@ public final class GenerationSession {
         decodeSeconds += Date().timeIntervalSince(start)
         logits = result.logits.scalars
         if !capture.isEmpty { forwardRecords.append(ForwardRecord(start: position, rows: 1, records: result.records)) }
+    }
+
+    /// Switches components off (or back on) from here on. The whole sequence so far is run again
+    /// under the new intervention, so the next choice already reflects it (and the records are
+    /// those of the re-run); undo cannot go back past this point. Decoders only.
+    public func setIntervention(_ intervention: Intervention) throws {
+        guard !model.config.isEncoderDecoder else { throw GenerationError.interventionNeedsDecoder }
+        capture.intervention = intervention
+        var fresh = model.makeCache()
+        let rows = decoderTokens
+        let result = model.forward(rows, cache: &fresh, capture: capture, allLogits: false)
+        cache = fresh
+        logits = result.logits.scalars
+        forwardRecords = capture.isEmpty ? [] : [ForwardRecord(start: 0, rows: rows.count, records: result.records)]
+        history.removeAll()
+        randomBeforeSample = nil
+        interventionChanges.append((generatedIds.count, intervention))
     }
 
     /// Records a step that ended generation without being fed back (the end-of-text token).

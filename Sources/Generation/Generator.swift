@@ -42,9 +42,13 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError {
     case noDecoderStart(family: String)
     /// Generation asked of a sequence classifier (an NLI model), which scores classes, not tokens.
     case classifierDoesNotGenerate(classes: [String])
+    /// Switching heads off mid-run, asked of an encoder–decoder (its drivers do not apply interventions).
+    case interventionNeedsDecoder
 
     public var description: String {
         switch self {
+        case .interventionNeedsDecoder:
+            return "switching heads off works on decoders (GPT-2, GPT-Neo, Llama); this model is an encoder–decoder"
         case .noDecoderStart(let family):
             return
                 "this \(family) model's config.json names no decoder_start_token_id (nor a bos_token_id), so its decoder has nothing to start from; add the checkpoint's decoder_start_token_id to config.json"

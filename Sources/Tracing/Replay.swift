@@ -29,6 +29,10 @@ public enum Replay {
             settings: metadata.steps.first?.settings ?? metadata.sampling, capture: capture)
         var firstDivergence: Int?
         for (index, recorded) in metadata.steps.enumerated() {
+            // Heads switched off or on before this step, as the stepper did.
+            for change in metadata.headSwitches ?? [] where change.step == index {
+                try session.setIntervention(change.intervention(headSize: model.config.headSize))
+            }
             session.settings = recorded.settings
             let step = recorded.forced ? session.forcedStep(recorded.chosen) : session.sample()
             if step.chosen != recorded.chosen, firstDivergence == nil { firstDivergence = index }

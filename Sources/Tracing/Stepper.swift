@@ -13,6 +13,8 @@ public enum StepperCommand: Equatable, Sendable {
     case set(StepperSetting, String)  // temp X, topk N, topp X, seed N
     case undo  // u
     case attention(String)  // a L H
+    case off(String)  // off L.H: switch a head off (its output zeroed) from here on
+    case on(String)  // on L.H: switch it back on; on alone: every head
     case save(String)  // save DIR (a default folder when empty)
     case help  // ?
     case quit  // q
@@ -30,6 +32,8 @@ public enum StepperCommand: Equatable, Sendable {
         case "u", "undo": self = .undo
         case "t", "type": self = .type(argument)
         case "a", "attention": self = .attention(argument)
+        case "off": self = .off(argument)
+        case "on": self = .on(argument)
         case "save": self = .save(argument.isEmpty ? Self.defaultTraceFolder : argument)
         default:
             if let setting = StepperSetting(word: command) {
@@ -96,6 +100,7 @@ public enum StepperError: Error, CustomStringConvertible, Equatable {
     /// A value the sampler cannot use, named as the stepper's commands name it.
     case invalidSetting(String)
     case attentionUsage(layers: Int, heads: Int)
+    case headUsage(layers: Int, heads: Int)
     case noAttentionYet
     case emptyText
     case noTokens(String)
@@ -109,6 +114,9 @@ public enum StepperError: Error, CustomStringConvertible, Equatable {
         case .invalidSetting(let message): return message
         case .attentionUsage(let layers, let heads):
             return "usage: a LAYER HEAD, with LAYER 0-\(layers - 1) and HEAD 0-\(heads - 1)"
+        case .headUsage(let layers, let heads):
+            return
+                "usage: off LAYER.HEAD (or on LAYER.HEAD, or on alone for every head), with LAYER 0-\(layers - 1) and HEAD 0-\(heads - 1), e.g. off 4.0"
         case .noAttentionYet: return "no attention recorded yet"
         case .emptyText: return "type some text after t, e.g. t  dragon"
         case .noTokens(let text): return "\"\(text)\" gives no tokens"
@@ -170,6 +178,32 @@ public struct Stepper {
         var ended = false
         for id in ids { ended = try take(session.forcedStep(id)) || ended }
         return ended
+    }
+
+    /// The heads switched off (`off L.H`), zeroed from the moment they were switched off.
+    public var headsOff: Set<Intervention.Head> { Set(session.capture.intervention.heads.keys) }
+
+    /// `off L.H` / `on L.H` / `on`: the heads switched off after the change, in order. The
+    /// sequence so far is run again, so the next choice already shows the difference.
+    @discardableResult
+    public func switchHead(_ argument: String, off: Bool) throws -> [Intervention.Head] {
+        let config = session.model.config
+        let trimmed = argument.trimmingCharacters(in: .whitespaces)
+        var headsOff = self.headsOff
+        if !off && trimmed.isEmpty {
+            headsOff = []
+        } else {
+            let parts = trimmed.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, let layer = Int(parts[0]), let head = Int(parts[1]), (0..<config.layers).contains(layer),
+                (0..<config.heads).contains(head)
+            else { throw StepperError.headUsage(layers: config.layers, heads: config.heads) }
+            let chosen = Intervention.Head(layer: layer, head: head)
+            if off { headsOff.insert(chosen) } else { headsOff.remove(chosen) }
+        }
+        var intervention = Intervention()
+        for head in headsOff { intervention.heads[head] = [Float](repeating: 0, count: config.headSize) }
+        try session.setIntervention(intervention)
+        return headsOff.sorted()
     }
 
     public func set(_ setting: StepperSetting, _ value: String) throws {

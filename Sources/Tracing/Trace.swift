@@ -77,6 +77,21 @@ public struct TraceAblation: Codable, Sendable, Equatable {
     }
 }
 
+/// One switch of heads during a run: from generated token `step` on, `headsOff` were zeroed.
+public struct TraceHeadSwitch: Codable, Sendable, Equatable {
+    public var step: Int
+    public var headsOff: [[Int]]
+
+    /// The intervention it stands for (zeroed heads of `headSize` values).
+    public func intervention(headSize: Int) -> Intervention {
+        var intervention = Intervention()
+        for pair in headsOff where pair.count == 2 {
+            intervention.heads[Intervention.Head(layer: pair[0], head: pair[1])] = [Float](repeating: 0, count: headSize)
+        }
+        return intervention
+    }
+}
+
 /// `trace.json`: everything about a run except the tensors themselves.
 public struct TraceMetadata: Codable, Sendable {
     public static let formatName = "lantern-trace"
@@ -107,6 +122,10 @@ public struct TraceMetadata: Codable, Sendable {
     /// Components switched off during the run (`generate --ablate`), so replay switches them
     /// off too; nil for an ordinary run.
     public var ablation: TraceAblation?
+    /// Heads switched off or on mid-run (the stepper's `off L.H`): before generated token `step`
+    /// (from 0) the heads in `heads_off` (`[layer, head]`, outputs zeroed) were off. Replay repeats
+    /// each switch at its step. nil when none.
+    public var headSwitches: [TraceHeadSwitch]?
     /// Record kinds captured, and the layers (nil: all).
     public var capture: [String]
     public var layers: [Int]?
@@ -147,6 +166,11 @@ public struct Trace: Sendable {
             generatedIds: session.generatedIds, pieces: pieces, texts: texts, sampling: session.settings, steps: session.steps,
             stopReason: stopReason?.rawValue, capture: request.recordedKinds(config: config).map(\.rawValue),
             layers: request.layers.map { $0.sorted() }, tensors: entries)
+        if !session.interventionChanges.isEmpty {
+            metadata.headSwitches = session.interventionChanges.map { change in
+                TraceHeadSwitch(step: change.step, headsOff: change.intervention.heads.keys.sorted().map { [$0.layer, $0.head] })
+            }
+        }
         if config.isEncoderDecoder {
             metadata.decoderIds = session.decoderTokens
             metadata.decoderPieces = session.decoderTokens.map { session.tokenizer.displayPiece($0) }

@@ -27,6 +27,9 @@ struct StepCommand: ParsableCommand {
               u               undo the last token
               a L H           the newest token's attention in layer L, head H, as a
                               heatmap (an encoder–decoder's cross-attention too)
+              off L.H         switch head H of layer L off (its output zeroed) from
+                              here on and watch the next choice change; on L.H
+                              switches it back, on alone every head
               save DIR        save the trace so far (open it with
                               `lantern trace show DIR`)
               q               quit
@@ -149,7 +152,7 @@ struct StepperScreen {
         )
         say(
             painter.dim(
-                "[Enter] take · 1-\(listed) pick · t TEXT type · temp/topk/topp/seed N · u undo · a L H attention · save DIR · q quit · ? help"
+                "[Enter] take · 1-\(listed) pick · t TEXT type · temp/topk/topp/seed N · u undo · a L H attention · off/on L.H · save DIR · q quit · ? help"
             ))
     }
 
@@ -184,6 +187,14 @@ struct StepperScreen {
             case .save(let folder):
                 try save(to: folder)
                 return true
+            case .off(let argument), .on(let argument):
+                let isOff = { if case .off = StepperCommand(line) { true } else { false } }()
+                let off = try stepper.switchHead(argument, off: isOff)
+                say(
+                    off.isEmpty
+                        ? "every head is on again (the text so far was run again)"
+                        : "switched off (output zeroed): \(off.map { "\($0.layer).\($0.head)" }.joined(separator: ", ")); the text so far was run again, and undo cannot go back past here"
+                )
             case .unknown(let text):
                 say("unknown command \"\(text)\": type ? for the list of commands")
                 return true
@@ -194,7 +205,7 @@ struct StepperScreen {
                 say(
                     "error: --max-new-tokens \(limit) reached: u undoes a step, q quits (start again with a larger --max-new-tokens to go on)"
                 )
-            case .attentionUsage, .noAttentionYet, .notListed:
+            case .attentionUsage, .noAttentionYet, .notListed, .headUsage:
                 say("\(error)")
                 return true  // nothing changed: the step is not shown again
             case .emptyText, .noTokens:

@@ -72,6 +72,31 @@ final class AblateCommandTests: XCTestCase {
         XCTAssertTrue(broken.stderr.contains("replay diverged"), broken.stderr)
     }
 
+    /// The stepper switches heads off mid-run: the next choice changes at once, the saved trace
+    /// records when, and replay repeats it (without the record it diverges).
+    func testTheStepperSwitchesHeadsOffAndReplayRepeatsIt() throws {
+        let trace = scratch.appendingPathComponent("stepped")
+        let script = "off 4.0\noff 4.4\n\n\non\n\nsave \(trace.path)\nq\n"
+        let run = try CLI.run(
+            ["step", "Mia red ball kite Tom park duck blue cup Zoe hat green. Mia red ball", "--temperature", "0"], stdin: script)
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("switched off (output zeroed): 4.0, 4.4"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("every head is on again"), run.stdout)
+        let nexts = run.stdout.split(separator: "\n").filter { $0.hasPrefix("next: ") }
+        XCTAssertTrue(nexts.first?.contains("␣kite") ?? false, "\(nexts)")
+        XCTAssertNotEqual(nexts[0], nexts[2], "with both induction heads off the next choice changes")
+        let replay = try CLI.run(["trace", "replay", trace.path])
+        XCTAssertEqual(replay.exitCode, 0, replay.stderr)
+        let metadataURL = trace.appendingPathComponent("trace.json")
+        var metadata = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: metadataURL)) as? [String: Any])
+        XCTAssertEqual((metadata["head_switches"] as? [[String: Any]])?.count, 3)
+        metadata.removeValue(forKey: "head_switches")
+        try JSONSerialization.data(withJSONObject: metadata).write(to: metadataURL)
+        XCTAssertNotEqual(try CLI.run(["trace", "replay", trace.path]).exitCode, 0)
+        let bad = try CLI.run(["step", "Mia saw", "--temperature", "0"], stdin: "off 9.9\nq\n")
+        XCTAssertTrue(bad.stdout.contains("usage: off LAYER.HEAD"), bad.stdout)
+    }
+
     func testBadChoicesAreRefused() throws {
         let cases: [([String], String)] = [
             (["ablate", "Mia saw a ball"], "say what to switch off"),
