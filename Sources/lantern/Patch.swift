@@ -16,7 +16,8 @@ struct PatchCommand: ParsableCommand {
             the clean prompt's likeliest next token (or --answer). Lantern runs the
             corrupted prompt with one activation taken from the clean run and reports the
             answer's probability, and the share of the way back from the corrupted
-            probability to the clean one (1 = fully restored, 0 = no help):
+            probability to the clean one (1 = fully restored, 0 = no help; a patch can
+            overshoot a little past 1 or fall below 0):
               --layer L --position P   the residual stream leaving block L at position P
               --head L.H               head H of layer L's output, at every position
               --each residual          every layer × position (where the information sits)
@@ -108,6 +109,11 @@ struct PatchCommand: ParsableCommand {
             // A share that rounds to zero reads 0.000, never -0.000.
             for (l, row) in grid.enumerated() {
                 print(String(format: "%5d  ", l) + row.map { String(format: "%9.3f", abs($0) < 0.0005 ? 0 : $0) }.joined())
+            }
+            if each == "heads", let best = grid.flatMap({ $0 }).max(), best < 0.2 {
+                print(
+                    String(format: "no single head restores much (at most %.2f): several heads carry it together, ", best)
+                        + "or it travels in the residual stream itself; --each residual shows where it sits")
             }
             if let picture { print("picture: \(picture.path)") }
             return

@@ -122,6 +122,12 @@ struct StepperScreen {
                 "temperature \(s.temperature)\(s.isGreedy ? " (greedy)" : "") · top-k \(s.topK == 0 ? "off" : String(s.topK)) · top-p \(s.topP == 1 ? "off" : String(s.topP)) · seed \(s.seed)"
             ))
         say(painter.dim(Self.cacheLine(positions: written, config: bundle.model.config)))
+        let off = stepper.headsOff.sorted()
+        if !off.isEmpty {
+            say(
+                painter.bold(
+                    "heads switched off: \(off.map { "\($0.layer).\($0.head)" }.joined(separator: ", ")) (on L.H or on to switch back)"))
+        }
         if session.isContextFull {
             say("The context window is full (\(session.contextLength) tokens): undo (u), save, or quit (q).")
             return
