@@ -35,9 +35,14 @@ mkdir -p "$prefix"
 prefix="$(cd "$prefix" && pwd)"
 share="$prefix/share/lantern"
 
-# share/lantern is this script's own folder: refuse one something else made.
+# share/lantern is this script's own folder: refuse one something else made, and a bin/lantern
+# that is not from an earlier install (another program of that name).
 if [ -d "$share" ] && [ -n "$(ls -A "$share")" ] && [ ! -f "$share/commit" ]; then
     echo "install.sh: $share exists and was not made by this script; choose another --prefix or remove it" >&2
+    exit 1
+fi
+if [ -e "$prefix/bin/lantern" ] && [ ! -f "$share/commit" ]; then
+    echo "install.sh: $prefix/bin/lantern exists and was not installed by this script; choose another --prefix or remove it" >&2
     exit 1
 fi
 

@@ -221,6 +221,31 @@ public struct LineChart: Sendable {
     /// The plot area's top-left corner.
     public var plotOrigin: (x: Int, y: Int) { (Self.margin + 70, Self.margin + 22 + subtitles.count * 18 + 20) }
 
+    /// The chart as it is, or — with more than `most` points — in bands of at most `most` points,
+    /// one under the other under one title ("steps 101–200", with `name` "steps"); the notes
+    /// go under the last band. (496 points in one 600-pixel plot were a solid block of lines.)
+    public func renderInBands(ofAtMost most: Int, naming name: String) throws -> Canvas {
+        let count = xCount
+        guard count > most else { return try render() }
+        let bands = (count + most - 1) / most
+        let perBand = (count + bands - 1) / bands
+        let pictures = try (0..<bands).map { band -> Canvas in
+            let range = (band * perBand)..<min(count, (band + 1) * perBand)
+            var part = self
+            part.title = "\(name) \(xStart + range.lowerBound * xUnit)–\(xStart + (range.upperBound - 1) * xUnit)"
+            part.subtitles = []
+            part.series = series.map { series in
+                var cut = series
+                cut.values = Array(series.values[range.clamped(to: 0..<series.values.count)])
+                return cut
+            }
+            part.xStart = xStart + range.lowerBound * xUnit
+            part.notes = band == bands - 1 ? notes : []
+            return try part.render()
+        }
+        return try PanelGrid.compose(pictures, columns: 1, title: title, subtitle: subtitles.joined(separator: " "))
+    }
+
     /// Pixel position of the point (x, value).
     public func point(x: Int, value: Float) -> (x: Int, y: Int) {
         let o = plotOrigin

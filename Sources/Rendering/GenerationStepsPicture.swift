@@ -50,26 +50,7 @@ public enum GenerationStepsPicture {
 
     /// The picture: `chart` as it is, or in bands of steps when the generation is long.
     public static func render(_ metadata: TraceMetadata, piece: (Int) -> String) throws -> Canvas {
-        let whole = chart(metadata, piece: piece)
-        let count = metadata.steps.count
-        guard count > maximumBandSteps else { return try whole.render() }
-        let bands = (count + maximumBandSteps - 1) / maximumBandSteps
-        let perBand = (count + bands - 1) / bands
-        let pictures = try (0..<bands).map { band -> Canvas in
-            let range = (band * perBand)..<min(count, (band + 1) * perBand)
-            var part = whole
-            part.title = "steps \(range.lowerBound + 1)–\(range.upperBound)"
-            part.subtitles = []
-            part.series = whole.series.map { series in
-                var cut = series
-                cut.values = Array(series.values[range])
-                return cut
-            }
-            part.xStart = range.lowerBound + 1
-            part.notes = band == bands - 1 ? whole.notes : []
-            return try part.render()
-        }
-        return try PanelGrid.compose(pictures, columns: 1, title: whole.title, subtitle: whole.subtitles.joined(separator: " "))
+        try chart(metadata, piece: piece).renderInBands(ofAtMost: maximumBandSteps, naming: "steps")
     }
 
     static func excerpt(_ text: String) -> String {

@@ -28,3 +28,30 @@ public enum PanelGrid {
         return canvas
     }
 }
+
+/// A rows × positions map (layers down, the text's tokens across) drawn in bands of at most
+/// `most` positions at one cell size, one under the other: a long text in one map shrank its
+/// rows to a few pixels. `grid[row][position]`; `configure` sets the axes, colour bar and marks
+/// of each band's map, given the positions it covers.
+public enum PositionBands {
+    public static func render(
+        _ grid: [[Float]], rowLabels: [String], pieces: [String], title: String, subtitle: String?, scale: ColorScale,
+        most: Int = 64, configure: (inout Heatmap, Range<Int>) -> Void
+    ) throws -> [Canvas] {
+        let N = pieces.count
+        let bands = max(1, (N + most - 1) / most)
+        let perBand = (N + bands - 1) / bands
+        return try (0..<bands).map { band -> Canvas in
+            let range = (band * perBand)..<min(N, (band + 1) * perBand)
+            var map = Heatmap(
+                values: grid.flatMap { $0[range] }, rows: grid.count, cols: range.count, rowLabels: rowLabels,
+                columnLabels: range.map { bands > 1 ? "\($0) \(pieces[$0])" : pieces[$0] },
+                title: band == 0 ? title : "positions \(range.lowerBound)–\(range.upperBound - 1)",
+                subtitle: band == 0 ? subtitle : nil, scale: scale)
+            map.maskLegend = ""
+            if bands > 1 { map.fixedCell = 14 }
+            configure(&map, range)
+            return try map.render()
+        }
+    }
+}

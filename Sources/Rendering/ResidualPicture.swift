@@ -17,25 +17,15 @@ public enum ResidualPicture {
         // The sizes, in bands of at most 64 positions at one cell size (a long text in one map
         // shrank its rows to a few pixels).
         let rowLabels = ["embeddings"] + (0..<layers).map { "after block \($0)" }
-        let largest = stream.norms.flatMap { $0 }.max() ?? 1
-        let bands = max(1, (N + maximumBandPositions - 1) / maximumBandPositions)
-        let perBand = (N + bands - 1) / bands
-        let normPictures = try (0..<bands).map { band -> Canvas in
-            let range = (band * perBand)..<min(N, (band + 1) * perBand)
-            var map = Heatmap(
-                values: stream.norms.flatMap { $0[range] }, rows: layers + 1, cols: range.count, rowLabels: rowLabels,
-                columnLabels: range.map { bands > 1 ? "\($0) \(pieces[$0])" : pieces[$0] },
-                title: band == 0
-                    ? "How large the residual stream is: ‖x‖₂ per position" : "positions \(range.lowerBound)–\(range.upperBound - 1)",
-                subtitle: band == 0 ? "after the embeddings, then after each block (before the final norm)" : nil,
-                scale: .sequential(max: largest))
+        let normPictures = try PositionBands.render(
+            stream.norms, rowLabels: rowLabels, pieces: pieces, title: "How large the residual stream is: ‖x‖₂ per position",
+            subtitle: "after the embeddings, then after each block (before the final norm)",
+            scale: .sequential(max: stream.norms.flatMap { $0 }.max() ?? 1), most: maximumBandPositions
+        ) { map, range in
             map.rowAxis = "stream ↓"
             map.columnAxis = "position →"
             map.colorBarTitle = "‖x‖₂"
-            map.maskLegend = ""
-            if bands > 1 { map.fixedCell = 14 }
             if range.contains(a.position) { map.marked = [a.position - range.lowerBound] }  // the attributed position, first row
-            return try map.render()
         }
 
         // Layers × (heads, the attention output's bias where the model has one, MLP).

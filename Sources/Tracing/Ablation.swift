@@ -75,6 +75,12 @@ public struct Ablation: Sendable, Codable {
         model: any LanguageModel, tokens: [Int], heads: [Intervention.Head], mlps: [Int], mode: AblationMode
     ) throws -> Intervention {
         let c = model.config, hs = c.headSize, C = c.width, N = tokens.count
+        // Also reached from trace files: every component is checked before a driver writes it.
+        for h in heads where !(0..<c.layers).contains(h.layer) || !(0..<c.heads).contains(h.head) {
+            throw AblationError.noSuchHead(h, layers: c.layers, heads: c.heads)
+        }
+        for l in mlps where !(0..<c.layers).contains(l) { throw AblationError.noSuchLayer(l, layers: c.layers) }
+        guard N > 0 else { throw AblationError.tooShort(N) }
         var intervention = Intervention()
         guard mode == .mean else {
             for h in heads { intervention.heads[h] = [Float](repeating: 0, count: hs) }

@@ -31,7 +31,7 @@ public enum Replay {
         for (index, recorded) in metadata.steps.enumerated() {
             // Heads switched off or on before this step, as the stepper did.
             for change in metadata.headSwitches ?? [] where change.step == index {
-                try session.setIntervention(change.intervention(headSize: model.config.headSize))
+                try session.setIntervention(change.intervention(config: model.config))
             }
             session.settings = recorded.settings
             let step = recorded.forced ? session.forcedStep(recorded.chosen) : session.sample()

@@ -70,7 +70,7 @@ public struct TraceAblation: Codable, Sendable, Equatable {
     /// The intervention the run used: zeros, or the means over `promptIds` (recomputed exactly).
     public func intervention(model: any LanguageModel, promptIds: [Int]) throws -> Intervention {
         guard let mode = AblationMode(rawValue: mode), heads.allSatisfy({ $0.count == 2 }) else {
-            throw TraceError.malformedAblation(mode)
+            throw TraceError.malformedAblation("mode \"\(mode)\", heads as [layer, head]")
         }
         return try Ablation.intervention(
             model: model, tokens: promptIds, heads: heads.map { Intervention.Head(layer: $0[0], head: $0[1]) }, mlps: mlps, mode: mode)
@@ -82,11 +82,15 @@ public struct TraceHeadSwitch: Codable, Sendable, Equatable {
     public var step: Int
     public var headsOff: [[Int]]
 
-    /// The intervention it stands for (zeroed heads of `headSize` values).
-    public func intervention(headSize: Int) -> Intervention {
+    /// The intervention it stands for (zeroed heads), each head checked against `config`: a
+    /// trace file is input, and a head outside the model would be written outside its buffer.
+    public func intervention(config: TransformerConfig) throws -> Intervention {
         var intervention = Intervention()
-        for pair in headsOff where pair.count == 2 {
-            intervention.heads[Intervention.Head(layer: pair[0], head: pair[1])] = [Float](repeating: 0, count: headSize)
+        for pair in headsOff {
+            guard pair.count == 2, (0..<config.layers).contains(pair[0]), (0..<config.heads).contains(pair[1]) else {
+                throw TraceError.malformedAblation("head \(pair) is not [layer, head] of this model")
+            }
+            intervention.heads[Intervention.Head(layer: pair[0], head: pair[1])] = [Float](repeating: 0, count: config.headSize)
         }
         return intervention
     }

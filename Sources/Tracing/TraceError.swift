@@ -13,8 +13,8 @@ public enum TraceError: Error, CustomStringConvertible, LocalizedError {
 
     public var description: String {
         switch self {
-        case .malformedAblation(let mode):
-            return "trace.json's ablation is not one Lantern writes (mode \"\(mode)\", heads as [layer, head]): it cannot be replayed"
+        case .malformedAblation(let problem):
+            return "trace.json's ablation is not one Lantern writes (\(problem)): it cannot be replayed"
         case .unknownRecord(let name, let known):
             return "unknown record \"\(name)\" in \(UserSetting.capture); known records: \(known.joined(separator: ", ")), all, none"
         case .overBudget(let estimate, let budget, let positions, let largest):

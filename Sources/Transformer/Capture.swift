@@ -262,10 +262,12 @@ struct Recorder {
     /// buffer with head `h` at columns `h·hs ..< (h+1)·hs`, every row.
     func replaceHeads(layer: Int, _ buffer: UnsafeMutablePointer<Float>, stride: Int, headSize hs: Int) {
         for (key, value) in spec.intervention.heads where key.layer == layer {
+            precondition((key.head + 1) * hs <= stride, "Intervention: head \(key.head) is outside layer \(layer)'s heads")
             precondition(value.count == hs, "Intervention: head \(key.layer).\(key.head) replacement has \(value.count) values, not \(hs)")
             for r in 0..<rows { (buffer + r * stride + key.head * hs).update(from: value, count: hs) }
         }
         for (key, positions) in spec.intervention.headsAt where key.layer == layer {
+            precondition((key.head + 1) * hs <= stride, "Intervention: head \(key.head) is outside layer \(layer)'s heads")
             for (position, value) in positions where (start..<(start + rows)).contains(position) {
                 precondition(value.count == hs, "Intervention: patched head \(key.layer).\(key.head) has \(value.count) values, not \(hs)")
                 (buffer + (position - start) * stride + key.head * hs).update(from: value, count: hs)

@@ -101,7 +101,9 @@ struct AblateCommand: ParsableCommand {
         var picture: URL?
         if let out {
             let url = try pictureURL(out, defaultName: "ablate.png")
-            try PNGWriter.write(try Self.chart(result, model: bundle.source, what: describe(result)).render(), to: url)
+            try PNGWriter.write(
+                try Self.chart(result, model: bundle.source, what: describe(result)).renderInBands(ofAtMost: 100, naming: "positions"),
+                to: url)
             picture = url
         }
         if json {

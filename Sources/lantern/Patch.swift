@@ -85,13 +85,13 @@ struct PatchCommand: ParsableCommand {
             let grid = each == "residual" ? try patching.residualSweep() : try patching.headSweep()
             let columns =
                 each == "residual"
-                ? cleanIds.indices.map { "\($0) \(tokenizer.displayPiece(corruptIds[$0]))" }
+                ? corruptIds.map { tokenizer.displayPiece($0) }
                 : (0..<bundle.model.config.heads).map { "head \($0)" }
             var picture: URL?
             if let out {
                 let url = try pictureURL(out, defaultName: "patch-\(each).png")
                 try PNGWriter.write(
-                    try Self.map(grid, columns: columns, each: each, answer: answerPiece, model: bundle.source).render(), to: url)
+                    try Self.picture(grid, columns: columns, each: each, answer: answerPiece, model: bundle.source), to: url)
                 picture = url
             }
             if json {
@@ -105,7 +105,8 @@ struct PatchCommand: ParsableCommand {
             print(
                 "share of the answer restored by patching \(each == "residual" ? "each block's output at each position" : "each head's output") (1 = fully):"
             )
-            print("layer  " + columns.map { String($0.prefix(8)).leftPadded(to: 9) }.joined())
+            let headings = each == "residual" ? columns.enumerated().map { "\($0) \($1)" } : columns
+            print("layer  " + headings.map { String($0.prefix(8)).leftPadded(to: 9) }.joined())
             // A share that rounds to zero reads 0.000, never -0.000.
             for (l, row) in grid.enumerated() {
                 print(String(format: "%5d  ", l) + row.map { String(format: "%9.3f", abs($0) < 0.0005 ? 0 : $0) }.joined())
@@ -147,20 +148,38 @@ struct PatchCommand: ParsableCommand {
                 + String(format: "%.0f%% of the way back", patching.restored(p) * 100))
     }
 
-    static func map(_ grid: [[Float]], columns: [String], each: String, answer: String, model: String) -> Heatmap {
-        var map = Heatmap(
-            values: grid.flatMap { $0 }, rows: grid.count, cols: columns.count, rowLabels: (0..<grid.count).map { "layer \($0)" },
-            columnLabels: columns,
-            title: "Activation patching: how much of \(answer) comes back",
-            subtitle: "\(URL(fileURLWithPath: model).lastPathComponent) · each cell: the corrupted run with "
-                + (each == "residual" ? "that block's output at that position" : "that head's output")
-                + " from the clean run; 1 = fully restored",
-            scale: .diverging(limit: max(1, grid.flatMap { $0 }.map(abs).max() ?? 1)))
-        map.rowAxis = "layer ↓"
-        map.columnAxis = each == "residual" ? "position (corrupted token) →" : "head →"
-        map.colorBarTitle = "restored"
-        map.maskLegend = ""
-        return map
+    /// The sweep as a heatmap: layers × heads in one map, layers × positions in bands of 64.
+    static func picture(_ grid: [[Float]], columns: [String], each: String, answer: String, model: String) throws -> Canvas {
+        let title = "Activation patching: how much of \(answer) comes back"
+        let subtitle =
+            "\(URL(fileURLWithPath: model).lastPathComponent) · each cell: the corrupted run with "
+            + (each == "residual" ? "that block's output at that position" : "that head's output")
+            + " from the clean run; 1 = fully restored"
+        let scale = ColorScale.diverging(limit: max(1, grid.flatMap { $0 }.map(abs).max() ?? 1))
+        let rows = (0..<grid.count).map { "layer \($0)" }
+        func style(_ map: inout Heatmap) {
+            map.rowAxis = "layer ↓"
+            map.colorBarTitle = "restored"
+            map.maskLegend = ""
+        }
+        guard each == "residual" else {
+            var map = Heatmap(
+                values: grid.flatMap { $0 }, rows: grid.count, cols: columns.count, rowLabels: rows, columnLabels: columns, title: title,
+                subtitle: subtitle, scale: scale)
+            style(&map)
+            map.columnAxis = "head →"
+            return try map.render()
+        }
+        let bands = try PositionBands.render(
+            grid, rowLabels: rows, pieces: columns, title: "How much of \(answer) comes back, per block and position", subtitle: nil,
+            scale: scale
+        ) {
+            map, _ in
+            style(&map)
+            map.columnAxis = "position (the corrupted prompt's token) →"
+        }
+        return try PanelGrid.compose(
+            bands, columns: 1, title: "Activation patching · \(URL(fileURLWithPath: model).lastPathComponent)", subtitle: subtitle)
     }
 }
 

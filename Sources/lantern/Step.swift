@@ -193,14 +193,10 @@ struct StepperScreen {
             case .save(let folder):
                 try save(to: folder)
                 return true
-            case .off(let argument), .on(let argument):
-                let isOff = { if case .off = StepperCommand(line) { true } else { false } }()
-                let off = try stepper.switchHead(argument, off: isOff)
-                say(
-                    off.isEmpty
-                        ? "every head is on again (the text so far was run again)"
-                        : "switched off (output zeroed): \(off.map { "\($0.layer).\($0.head)" }.joined(separator: ", ")); the text so far was run again, and undo cannot go back past here"
-                )
+            case .off(let argument):
+                reportHeads(try stepper.switchHead(argument, off: true))
+            case .on(let argument):
+                reportHeads(try stepper.switchHead(argument, off: false))
             case .unknown(let text):
                 say("unknown command \"\(text)\": type ? for the list of commands")
                 return true
@@ -224,6 +220,15 @@ struct StepperScreen {
         }
         showStep()
         return true
+    }
+
+    /// What `off` / `on` did.
+    func reportHeads(_ off: [Intervention.Head]) {
+        say(
+            off.isEmpty
+                ? "every head is on again (the text so far was run again)"
+                : "switched off (output zeroed): \(off.map { "\($0.layer).\($0.head)" }.joined(separator: ", ")); the text so far was run again, and undo cannot go back past here"
+        )
     }
 
     func taken(_ endedText: Bool) {

@@ -70,6 +70,18 @@ final class AblateCommandTests: XCTestCase {
         let broken = try CLI.run(["trace", "replay", trace.path])
         XCTAssertNotEqual(broken.exitCode, 0)
         XCTAssertTrue(broken.stderr.contains("replay diverged"), broken.stderr)
+        // A crafted trace naming heads the model does not have is refused, not written out of bounds.
+        for (key, value) in [
+            ("ablation", ["heads": [[0, 99]], "mlps": [Int](), "mode": "zero"] as [String: Any]),
+            ("head_switches", [["step": 0, "heads_off": [[0, 99]]]])
+        ] as [(String, Any)] {
+            var crafted = metadata
+            crafted[key] = value
+            try JSONSerialization.data(withJSONObject: crafted).write(to: metadataURL)
+            let refused = try CLI.run(["trace", "replay", trace.path])
+            XCTAssertEqual(refused.exitCode, 1, "\(key): \(refused.stderr)")
+            XCTAssertTrue(refused.stderr.contains("head") && !refused.stderr.contains("Fatal"), "\(key): \(refused.stderr)")
+        }
     }
 
     /// The stepper switches heads off mid-run: the next choice changes at once, the saved trace

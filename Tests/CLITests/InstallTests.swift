@@ -89,5 +89,14 @@ final class InstallTests: XCTestCase {
         XCTAssertTrue(installed.output.contains("was not made by this script"), installed.output)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: foreign.path), ["notes.txt"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: prefix.appendingPathComponent("bin/lantern").path))
+
+        // Another program called lantern in the prefix is left alone too.
+        let other = scratch.appendingPathComponent("other")
+        try FileManager.default.createDirectory(at: other.appendingPathComponent("bin"), withIntermediateDirectories: true)
+        try Data("#!/bin/sh\n".utf8).write(to: other.appendingPathComponent("bin/lantern"))
+        let refused = try install(prefix: other)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.output.contains("was not installed by this script"), refused.output)
+        XCTAssertEqual(try Data(contentsOf: other.appendingPathComponent("bin/lantern")), Data("#!/bin/sh\n".utf8))
     }
 }

@@ -3,8 +3,9 @@ import XCTest
 
 /// A trace explains itself (axis names and meaning per tensor, raw token text), and the README's
 /// NumPy + Matplotlib example redraws an attention picture from it. Python stays optional: the
-/// example is skipped, saying so, where NumPy or Matplotlib is missing (LANTERN_PYTHON picks the
-/// interpreter, default python3).
+/// example is skipped, saying so, where no interpreter has NumPy and Matplotlib (LANTERN_PYTHON,
+/// else Debian's /usr/bin/python3 — the set-up script installs python3-numpy and
+/// python3-matplotlib — else python3 on the PATH).
 final class TraceFormatTests: XCTestCase {
     var scratch: URL!
 
@@ -61,8 +62,8 @@ final class TraceFormatTests: XCTestCase {
     }
 
     func testTheNumPyExampleRedrawsAnAttentionPicture() throws {
-        let python = ProcessInfo.processInfo.environment["LANTERN_PYTHON"] ?? "python3"
-        func run(_ arguments: [String]) throws -> (Int32, String) {
+        let candidates = [ProcessInfo.processInfo.environment["LANTERN_PYTHON"], "/usr/bin/python3", "python3"].compactMap { $0 }
+        func run(_ python: String, _ arguments: [String]) throws -> (Int32, String) {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [python] + arguments
@@ -74,14 +75,18 @@ final class TraceFormatTests: XCTestCase {
             process.waitUntilExit()
             return (process.terminationStatus, String(decoding: data, as: UTF8.self))
         }
-        guard (try? run(["-c", "import numpy, matplotlib"]))?.0 == 0 else {
-            throw XCTSkip("\(python) has no NumPy and Matplotlib (pip install numpy matplotlib, or set LANTERN_PYTHON)")
+        guard let python = candidates.first(where: { (try? run($0, ["-c", "import numpy, matplotlib"]))?.0 == 0 }) else {
+            throw XCTSkip(
+                "none of \(candidates.joined(separator: ", ")) has NumPy and Matplotlib (apt-get install python3-numpy python3-matplotlib, or set LANTERN_PYTHON)"
+            )
         }
         let trace = try makeTrace()
         let out = scratch.appendingPathComponent("redrawn.png")
-        let (status, printed) = try run([
-            CLI.repository.appendingPathComponent("scripts/redraw_attention.py").path, trace.path, "3", "2", out.path
-        ])
+        let (status, printed) = try run(
+            python,
+            [
+                CLI.repository.appendingPathComponent("scripts/redraw_attention.py").path, trace.path, "3", "2", out.path
+            ])
         XCTAssertEqual(status, 0, printed)
         XCTAssertTrue(printed.contains("rows sum to 1.0000-1.0000"), printed)
         XCTAssertEqual(Array(try Data(contentsOf: out).prefix(4)), [0x89, 0x50, 0x4E, 0x47])
