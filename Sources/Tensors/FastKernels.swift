@@ -11,8 +11,8 @@ public let cpuHasAVX2 = lantern_cpu_has_avx2_fma() != 0
 // - every matrix product is a single-threaded BLAS call, and big ones are split by output columns
 //   over Lantern's worker pool (BLAS's own threads spin and fight the pool for the cores);
 //   the forward product is `linearForward` (Kernels.swift), shared with inference;
-// - attention is per (sequence, head) pairs of BLAS products — Q·Kᵀ, P·V and their transposes —
-//   with the causal softmax between them, the pairs split over the workers;
+// - attention (AttentionKernels.swift, shared with inference) is per (sequence, head) pairs of
+//   BLAS products with the causal softmax between them, the pairs split over the workers;
 // - element-wise work (GELU, softmax, cross-entropy, residuals, norms) is split by rows.
 // Measured on the 2-core machine (built-in shape, batch 16 × 128): see `lantern bench --train`.
 
@@ -50,110 +50,6 @@ public func fastMatmulBackward(
             for n in 0..<N {
                 let d = dy + n * OC
                 for o in rows { db[o] += d[o] }
-            }
-        }
-    }
-}
-
-// MARK: - Attention
-
-/// Causal row blocks for attention: rows `r0..<r1` look at keys `0..<r1` only, so each block's
-/// products skip the masked keys after it. Four blocks of a 256-token window do 62.5 % of the
-/// full square's work; blocks stay 64 rows or more, where BLAS is still efficient.
-public func causalRowBlocks(_ T: Int, minimumRows: Int = 64) -> [Range<Int>] {
-    let count = max(1, min(4, T / minimumRows))
-    return (0..<count).map { i in (i * T / count)..<((i + 1) * T / count) }
-}
-
-/// Causal multi-head attention (see `attentionForward` for the layouts), one (sequence, head) pair
-/// at a time: `preatt = scale · Q·Kᵀ` by BLAS, masked softmax row by row, `out = att · V` by BLAS,
-/// each over causal row blocks (`causalRowBlocks`).
-public func fastAttentionForward(
-    out: UnsafeMutablePointer<Float>, preatt: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>,
-    inp: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int, causal: Bool = true, minimumBlockRows: Int = 64
-) {
-    let C3 = 3 * C, hs = C / NH
-    let scale = 1 / Float(hs).squareRoot()
-    // Without the mask every row sees every key: one block, nothing to skip.
-    let blocks = causal ? causalRowBlocks(T, minimumRows: minimumBlockRows) : [0..<T]
-    nonisolated(unsafe) let (y, pre, pattern, x) = (out, preatt, att, inp)
-    splitOverWorkers(B * NH) { pairs in
-        for pair in pairs {
-            let b = pair / NH, h = pair % NH
-            let q = x + b * T * C3 + h * hs, k = q + C, v = q + 2 * C
-            let scores = pre + pair * T * T, weights = pattern + pair * T * T
-            for rows in blocks {
-                let r0 = rows.lowerBound, keys = causal ? rows.upperBound : T
-                // scores[rows, 0..<keys] = scale · Q[rows] · K[0..<keys]ᵀ
-                gemm(
-                    transA: false, transB: true, M: rows.count, N: keys, K: hs, alpha: scale, A: q + r0 * C3, lda: C3,
-                    B: k, ldb: C3, beta: 0, C: scores + r0 * T, ldc: T)
-                for t in rows {
-                    let s = scores + t * T, a = weights + t * T, visible = causal ? t + 1 : T
-                    if cpuHasAVX2 {
-                        lantern_softmax_row_avx2(s, a, visible)
-                    } else {
-                        var maxValue = -Float.infinity
-                        for j in 0..<visible { maxValue = max(maxValue, s[j]) }
-                        var sum: Float = 0
-                        for j in 0..<visible { let e = expf(s[j] - maxValue); a[j] = e; sum += e }
-                        let inv = 1 / sum
-                        for j in 0..<visible { a[j] *= inv }
-                    }
-                    for j in visible..<T { a[j] = 0; s[j] = 0 }
-                }
-                // out[rows] = att[rows, 0..<keys] · V[0..<keys]
-                gemm(
-                    transA: false, transB: false, M: rows.count, N: hs, K: keys, alpha: 1, A: weights + r0 * T, lda: T,
-                    B: v, ldb: C3, beta: 0, C: y + (b * T + r0) * C + h * hs, ldc: C)
-            }
-        }
-    }
-}
-
-/// Backward of `fastAttentionForward` (the same result as `attentionBackward`): per (sequence, head)
-/// and causal row block, `datt += dout·Vᵀ`, `dV += attᵀ·dout`, the softmax's backward on the causal
-/// part of each row, then `dQ += scale · dpreatt·K` and `dK += scale · dpreattᵀ·Q`.
-public func fastAttentionBackward(
-    dinp: UnsafeMutablePointer<Float>, dpreatt: UnsafeMutablePointer<Float>, datt: UnsafeMutablePointer<Float>,
-    dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, att: UnsafePointer<Float>,
-    B: Int, T: Int, C: Int, NH: Int, causal: Bool = true, minimumBlockRows: Int = 64
-) {
-    let C3 = 3 * C, hs = C / NH
-    let scale = 1 / Float(hs).squareRoot()
-    let blocks = causal ? causalRowBlocks(T, minimumRows: minimumBlockRows) : [0..<T]
-    nonisolated(unsafe) let (dx, dpre, dpattern, dy, x, pattern) = (dinp, dpreatt, datt, dout, inp, att)
-    splitOverWorkers(B * NH) { pairs in
-        for pair in pairs {
-            let b = pair / NH, h = pair % NH
-            let q = x + b * T * C3 + h * hs, k = q + C, v = q + 2 * C
-            let dq = dx + b * T * C3 + h * hs, dk = dq + C, dv = dq + 2 * C
-            let d = dy + b * T * C + h * hs
-            let a = pattern + pair * T * T, da = dpattern + pair * T * T, dp = dpre + pair * T * T
-            for rows in blocks {
-                let r0 = rows.lowerBound, keys = causal ? rows.upperBound : T, n = rows.count
-                // datt[rows, 0..<keys] += dout[rows] · V[0..<keys]ᵀ;  dV[0..<keys] += att[rows, 0..<keys]ᵀ · dout[rows]
-                gemm(
-                    transA: false, transB: true, M: n, N: keys, K: hs, alpha: 1, A: d + r0 * C, lda: C, B: v, ldb: C3,
-                    beta: 1, C: da + r0 * T, ldc: T)
-                gemm(
-                    transA: true, transB: false, M: keys, N: hs, K: n, alpha: 1, A: a + r0 * T, lda: T, B: d + r0 * C, ldb: C,
-                    beta: 1, C: dv, ldc: C3)
-                for t in rows {
-                    let aRow = a + t * T, daRow = da + t * T, dpRow = dp + t * T, visible = causal ? t + 1 : T
-                    // Later keys take no part (the reference kernel never writes them).
-                    for j in visible..<T { daRow[j] = 0 }
-                    var weighted: Float = 0
-                    for j in 0..<visible { weighted += aRow[j] * daRow[j] }
-                    for j in 0..<visible { dpRow[j] += aRow[j] * (daRow[j] - weighted) }
-                }
-                // dQ[rows] += scale · dpreatt[rows, 0..<keys] · K[0..<keys];  dK[0..<keys] += scale · dpreatt[rows, 0..<keys]ᵀ · Q[rows]
-                gemm(
-                    transA: false, transB: false, M: n, N: hs, K: keys, alpha: scale, A: dp + r0 * T, lda: T, B: k, ldb: C3,
-                    beta: 1, C: dq + r0 * C3, ldc: C3)
-                gemm(
-                    transA: true, transB: false, M: keys, N: hs, K: n, alpha: scale, A: dp + r0 * T, lda: T, B: q + r0 * C3, ldb: C3,
-                    beta: 1, C: dk, ldc: C3)
             }
         }
     }

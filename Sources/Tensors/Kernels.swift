@@ -155,6 +155,13 @@ public func swigluInPlace(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<F
 
 // MARK: - Softmax
 
+/// Which element-wise kernels a pass runs. Inference keeps libm's `expf` (`.exact`) on every CPU,
+/// so its numbers are bit-identical to its reference runs; training takes the AVX2 kernels where
+/// the CPU has them (`.vectorised`), which differ from `.exact` in the last bits.
+public enum ElementwiseKernels: Sendable {
+    case exact, vectorised
+}
+
 /// Numerically stable softmax over the first `n` entries of `x`, in place
 /// (subtract the maximum so `exp` never overflows). Entries at `-infinity` become 0.
 public func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int) {

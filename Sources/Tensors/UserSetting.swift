@@ -28,6 +28,15 @@ public enum UserSetting: String, Sendable, CaseIterable {
     case objective = "the objective"
     case vocabularySize = "the vocabulary size"
     case steps = "the number of steps"
+    case resume = "resuming"
+    case batchSize = "the batch size"
+    case learningRate = "the learning rate"
+    case minimumLearningRate = "the minimum learning rate"
+    case warmupSteps = "the warm-up steps"
+    case weightDecay = "the weight decay"
+    case gradientClip = "the gradient clip"
+    case evaluationInterval = "the evaluation interval"
+    case evaluationBatches = "the evaluation batches"
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var names: [UserSetting: String] = [:]

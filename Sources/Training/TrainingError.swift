@@ -1,21 +1,6 @@
 import Tensors
 import Foundation
 
-/// The settings of a run, named as people say them (each interface names them its own way:
-/// the command line by its flags).
-public enum TrainingSetting: String, Sendable, CaseIterable {
-    case steps = "steps"
-    case batchSize = "batch size"
-    case learningRate = "learning rate"
-    case minimumLearningRate = "minimum learning rate"
-    case warmupSteps = "warm-up steps"
-    case weightDecay = "weight decay"
-    case gradientClip = "gradient clip"
-    case evaluationInterval = "evaluation interval"
-    case evaluationBatches = "evaluation batches"
-    case vocabularySize = "vocabulary size"
-}
-
 /// Problems with a training run's inputs, shapes or checkpoints, each saying what to do instead.
 public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equatable {
     case unsupportedModel(folder: String, problem: String)
@@ -23,8 +8,8 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equat
     case corpusTooSmall(tokens: Int, needed: Int, context: Int)
     /// A model shape that cannot be built (e.g. width not divisible by heads).
     case impossibleShape(String)
-    /// A setting outside its range (named in plain words; the command line names its flag).
-    case badSetting(TrainingSetting, value: String, expected: String)
+    /// A setting outside its range (named as `UserSetting` says: the command line names its flag).
+    case badSetting(UserSetting, value: String, expected: String)
     /// `--resume` pointed at a checkpoint made for another shape or tokenizer.
     case incompatibleCheckpoint(folder: String, problem: String)
     /// A checkpoint folder that is missing a file or holds an unreadable one.
@@ -47,7 +32,7 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equat
         case .impossibleShape(let problem):
             return "impossible model shape: \(problem)"
         case .badSetting(let setting, let value, let expected):
-            return "\(setting.rawValue) \(value) is out of range: expected \(expected)"
+            return "\(setting) \(value) is out of range: expected \(expected)"
         case .incompatibleCheckpoint(let folder, let problem):
             return
                 "cannot resume from \(folder): \(problem); start a new run in another folder (set \(UserSetting.output)), or resume with the same settings"

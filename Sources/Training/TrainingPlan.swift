@@ -135,6 +135,12 @@ public enum TrainingPlanError: Error, Equatable, CustomStringConvertible, Locali
     case needsWordPiece(TrainingObjectiveKind)
     case stepsNotMore(Int, done: Int, plan: Int, folder: String)
     case alreadyFinished(plan: Int, folder: String)
+    case noRunToResume(folder: String)
+    case runExists(folder: String)
+    case cannotCreate(folder: String, reason: String)
+    case notTheRunsTokenizer(given: String, folder: String)
+    /// What should hold the tokenizer ("the run in …", "the tokenizer …") holds no WordPiece one.
+    case noWordPiece(String)
 
     public var description: String {
         switch self {
@@ -153,6 +159,18 @@ public enum TrainingPlanError: Error, Equatable, CustomStringConvertible, Locali
                 + "give a larger \(UserSetting.steps), or leave it out to keep the plan of \(plan)"
         case .alreadyFinished(let plan, let folder):
             return "the run in \(folder) already finished its \(plan) steps; pass a larger \(UserSetting.steps) to continue it"
+        case .noRunToResume(let folder):
+            return "\(UserSetting.resume): \(folder) holds no training run (no training.json); start one without \(UserSetting.resume)"
+        case .runExists(let folder):
+            return
+                "\(folder) already holds a training run: pass \(UserSetting.resume) to continue it, or choose another \(UserSetting.output)"
+        case .cannotCreate(let folder, let reason):
+            return "cannot create \(folder): \(reason); choose another \(UserSetting.output)"
+        case .notTheRunsTokenizer(let given, let folder):
+            return "\(UserSetting.tokenizer) \(given) is not the tokenizer the run in \(folder) was trained with; "
+                + "leave \(UserSetting.tokenizer) out when resuming"
+        case .noWordPiece(let what):
+            return "\(what) holds no WordPiece tokenizer (tokenizer.json or vocab.txt), which \(UserSetting.objective) mlm and seq2seq need"
         }
     }
 

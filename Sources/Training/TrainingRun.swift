@@ -28,7 +28,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
 
     /// Checks every value; the first problem is thrown.
     public func validate() throws {
-        func check(_ ok: Bool, _ setting: TrainingSetting, _ value: Any, _ expected: String) throws {
+        func check(_ ok: Bool, _ setting: UserSetting, _ value: Any, _ expected: String) throws {
             if !ok { throw TrainingError.badSetting(setting, value: "\(value)", expected: expected) }
         }
         try check(steps >= 1 && steps <= 10_000_000, .steps, steps, "1 to 10,000,000")
@@ -286,7 +286,7 @@ public final class TrainingRun {
         do { try state.settings.validate() } catch TrainingError.badSetting(let setting, let value, let expected) {
             throw TrainingError.unreadableCheckpoint(
                 folder: folder.path,
-                problem: "\(stateFile) holds the \(setting.rawValue) \(value), expected \(expected) (an edited or foreign file)")
+                problem: "\(stateFile) holds \(setting.rawValue) \(value), expected \(expected) (an edited or foreign file)")
         }
         guard (0...state.settings.steps).contains(state.step) else {
             throw TrainingError.unreadableCheckpoint(

@@ -249,16 +249,17 @@ public struct BertTrainingModel: Sendable {
 
     /// BertPass's forward over the batch (attention both ways within each sequence), keeping every activation.
     private func encoderPass(inputs: [Int32], activations a: BertActivations, capture: CaptureSpec) -> [String: Tensor] {
-        let B = a.B, T = a.T, N = B * T, C = config.width, NH = config.heads
+        let B = a.B, T = a.T, N = B * T, NH = config.heads
         var recorder = Recorder(spec: capture, rows: N)
         parameters.values.withUnsafeBufferPointer { buffer in
+            let attention = FusedQKVAttention.WithinSequences(sequences: B, length: T, config: config, causal: false)
             BertPass.forward(
                 tokens: inputs.map(Int.init), tokenTypes: Array(repeating: 0, count: N), sequenceLength: T,
                 parameters.layout.view(buffer.baseAddress!), config: config, embedded: a.encoded, embeddedNorm: a.embLn,
                 embeddedMean: a.embMean, embeddedRstd: a.embRstd, layers: a.layer,
                 attention: { l, qkv, heads, recorder in
                     let preatt = a.preatt + l * B * NH * T * T, att = a.att + l * B * NH * T * T
-                    fastAttentionForward(out: heads, preatt: preatt, att: att, inp: qkv, B: B, T: T, C: C, NH: NH, causal: false)
+                    attention.forward(qkv: qkv, heads: heads, probs: att, scores: preatt)
                     recorder.perHeadRows(.pattern, layer: l, att, heads: NH, keys: T)
                     recorder.perHeadRows(.scores, layer: l, preatt, heads: NH, keys: T)
                 },
@@ -332,15 +333,13 @@ public struct BertTrainingModel: Sendable {
                 let dlast = g.mlpLn + (L - 1) * N * C
                 for (m, row) in masked.enumerated() { addInPlace(dlast + row * C, g.headIn + m * C, count: C) }
 
+                let attention = FusedQKVAttention.WithinSequences(sequences: B, length: T, config: config, causal: false)
                 for l in stride(from: L - 1, through: 0, by: -1) {
-                    let attention = l * B * NH * T * T
                     BertPass.blockBackward(
                         layer: l, layout.blockView(base, layer: l), layout.blockGradients(dbase, layer: l),
                         input: a.blockInput(l), inputGradient: g.blockInput(l), a.layer(l), g.layer(l), rows: N, config: config,
                         attentionBackward: { dqkv, dheads in
-                            fastAttentionBackward(
-                                dinp: dqkv, dpreatt: g.preatt + attention, datt: g.att + attention, dout: dheads,
-                                inp: a.qkv + l * N * 3 * C, att: a.att + attention, B: B, T: T, C: C, NH: NH, causal: false)
+                            attention.backward(dqkv: dqkv, dheads: dheads, qkv: a.qkv + l * N * 3 * C, probs: a.att + l * B * NH * T * T)
                         })
                 }
                 // The embeddings: their LayerNorm, then each table's rows.

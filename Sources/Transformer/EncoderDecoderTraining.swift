@@ -295,7 +295,7 @@ public struct Seq2SeqTrainingModel: Sendable {
     ) -> (loss: Float, records: [String: Tensor]) {
         check(pair)
         let S = pair.source.count, T = pair.labels.count, C = config.width, NH = config.heads, hs = config.headSize, A = NH * hs
-        let V = config.vocabularySize, scale = config.attentionScoreScale
+        let V = config.vocabularySize
         let decoderInputs = [decoderStart] + pair.labels.dropLast()
         var encoderRecorder = Recorder(spec: capture, rows: S, scope: RecordKind.encoderScope)
         var decoderRecorder = Recorder(spec: capture, rows: T)
@@ -310,9 +310,8 @@ public struct Seq2SeqTrainingModel: Sendable {
             EncoderDecoderPass.blocks(
                 encoder, input: a.encoderInput, output: a.encoderOutput, rows: S, config: config, layers: { a.encoderLayers[$0] },
                 selfAttention: { l, b, recorder in
-                    separateAttentionForward(
-                        out: b.heads, probs: a.encoderProbs[l], q: b.q, k: b.k, v: b.v, Tq: S, Tk: S, NH: NH, hs: hs, scale: scale,
-                        causal: false)
+                    SeparateAttention(queries: S, keys: S, config: config, causal: false).forward(
+                        q: b.q, k: b.k, v: b.v, out: b.heads, probs: a.encoderProbs[l])
                     recorder.perHeadRows(.pattern, layer: l, a.encoderProbs[l], heads: NH, keys: S)
                 },
                 cross: nil, recorder: &encoderRecorder)
@@ -327,15 +326,13 @@ public struct Seq2SeqTrainingModel: Sendable {
             EncoderDecoderPass.blocks(
                 decoder, input: a.decoderInput, output: a.decoderOutput, rows: T, config: config, layers: { a.decoderLayers[$0] },
                 selfAttention: { l, b, recorder in
-                    separateAttentionForward(
-                        out: b.heads, probs: a.decoderProbs[l], q: b.q, k: b.k, v: b.v, Tq: T, Tk: T, NH: NH, hs: hs, scale: scale,
-                        causal: true)
+                    SeparateAttention(queries: T, keys: T, config: config, causal: true).forward(
+                        q: b.q, k: b.k, v: b.v, out: b.heads, probs: a.decoderProbs[l])
                     recorder.perHeadRows(.pattern, layer: l, a.decoderProbs[l], heads: NH, keys: T)
                 },
                 cross: { l, b, recorder in
-                    separateAttentionForward(
-                        out: b.heads, probs: a.crossProbs[l], q: b.q, k: a.crossKeys[l], v: a.crossValues[l], Tq: T, Tk: S, NH: NH, hs: hs,
-                        scale: scale, causal: false)
+                    SeparateAttention(queries: T, keys: S, config: config, causal: false).forward(
+                        q: b.q, k: a.crossKeys[l], v: a.crossValues[l], out: b.heads, probs: a.crossProbs[l])
                     recorder.perHeadRows(.crossPattern, layer: l, a.crossProbs[l], heads: NH, keys: S)
                 },
                 recorder: &decoderRecorder)
@@ -375,7 +372,7 @@ public struct Seq2SeqTrainingModel: Sendable {
         _ pair: SequencePair, share: Float, _ a: Seq2SeqActivations, _ g: Seq2SeqActivations, gradients: inout Seq2SeqParameters
     ) {
         let S = pair.source.count, T = pair.labels.count, C = config.width, NH = config.heads, hs = config.headSize, A = NH * hs
-        let V = config.vocabularySize, scale = config.attentionScoreScale, layout = parameters.layout
+        let V = config.vocabularySize, layout = parameters.layout
         let decoderInputs = [decoderStart] + pair.labels.dropLast()
         for t in 0..<T { g.losses[t] = share }
         parameters.values.withUnsafeBufferPointer { parameterBuffer in
@@ -397,16 +394,14 @@ public struct Seq2SeqTrainingModel: Sendable {
                         layer: l, layout.blockView(base, layer: l, decoder: true), layout.blockGradients(dbase, layer: l, decoder: true),
                         input: input, inputGradient: inputGradient, a.decoderLayers[l], g.decoderLayers[l], rows: T, config: config,
                         selfAttention: { l, forward, gradient in
-                            separateAttentionBackward(
-                                dq: gradient.q, dk: gradient.k, dv: gradient.v, dout: gradient.heads, probs: a.decoderProbs[l],
-                                q: forward.q,
-                                k: forward.k, v: forward.v, Tq: T, Tk: T, NH: NH, hs: hs, scale: scale, causal: true)
+                            SeparateAttention(queries: T, keys: T, config: config, causal: true).backward(
+                                dq: gradient.q, dk: gradient.k, dv: gradient.v, dout: gradient.heads, q: forward.q, k: forward.k,
+                                v: forward.v, probs: a.decoderProbs[l])
                         },
                         cross: { l, forward, gradient in
-                            separateAttentionBackward(
-                                dq: gradient.q, dk: g.crossKeys[l], dv: g.crossValues[l], dout: gradient.heads, probs: a.crossProbs[l],
-                                q: forward.q, k: a.crossKeys[l], v: a.crossValues[l], Tq: T, Tk: S, NH: NH, hs: hs, scale: scale,
-                                causal: false)
+                            SeparateAttention(queries: T, keys: S, config: config, causal: false).backward(
+                                dq: gradient.q, dk: g.crossKeys[l], dv: g.crossValues[l], dout: gradient.heads, q: forward.q,
+                                k: a.crossKeys[l], v: a.crossValues[l], probs: a.crossProbs[l])
                         })
                     let cross = layout.blockGradients(dbase, layer: l, decoder: true).cross!
                     let crossWeights = layout.blockView(base, layer: l, decoder: true).cross!
@@ -427,10 +422,9 @@ public struct Seq2SeqTrainingModel: Sendable {
                         layer: l, layout.blockView(base, layer: l, decoder: false), layout.blockGradients(dbase, layer: l, decoder: false),
                         input: input, inputGradient: inputGradient, a.encoderLayers[l], g.encoderLayers[l], rows: S, config: config,
                         selfAttention: { l, forward, gradient in
-                            separateAttentionBackward(
-                                dq: gradient.q, dk: gradient.k, dv: gradient.v, dout: gradient.heads, probs: a.encoderProbs[l],
-                                q: forward.q,
-                                k: forward.k, v: forward.v, Tq: S, Tk: S, NH: NH, hs: hs, scale: scale, causal: false)
+                            SeparateAttention(queries: S, keys: S, config: config, causal: false).backward(
+                                dq: gradient.q, dk: gradient.k, dv: gradient.v, dout: gradient.heads, q: forward.q, k: forward.k,
+                                v: forward.v, probs: a.encoderProbs[l])
                         },
                         cross: nil)
                 }
@@ -461,5 +455,41 @@ public struct Seq2SeqTrainingModel: Sendable {
                 position[i] += row[i]
             }
         }
+    }
+}
+
+/// Training's attention over separate `q[Tq, A]`, `k[Tk, A]` and `v[Tk, A]` (A = NH·hs, heads
+/// side by side) into `out[Tq, A]`, keeping `probs[NH, Tq, Tk]` for the backward pass: the
+/// encoder's self-attention, the decoder's (causal), and cross-attention from decoder rows to
+/// encoder rows.
+private struct SeparateAttention {
+    let shape: AttentionShape
+
+    init(queries: Int, keys: Int, config: TransformerConfig, causal: Bool) {
+        shape = AttentionShape(
+            queries: queries, keys: keys, heads: config.heads, headSize: config.headSize, scale: config.attentionScoreScale,
+            mask: causal ? .causal() : .none)
+    }
+
+    private var strides: AttentionStrides { .sideBySide(rowWidth: shape.heads * shape.headSize, headSize: shape.headSize) }
+
+    func forward(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+        probs: UnsafeMutablePointer<Float>
+    ) {
+        attentionForward(
+            shape, q: AttentionInput(q, strides), k: AttentionInput(k, strides), v: AttentionInput(v, strides),
+            out: AttentionOutput(out, strides), probs: probs, softmax: .vectorised)
+    }
+
+    /// ADDS into `dq`, `dk` and `dv`.
+    func backward(
+        dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, probs: UnsafePointer<Float>
+    ) {
+        attentionBackward(
+            shape, dq: AttentionOutput(dq, strides), dk: AttentionOutput(dk, strides), dv: AttentionOutput(dv, strides),
+            dout: AttentionInput(dout, strides), q: AttentionInput(q, strides), k: AttentionInput(k, strides),
+            v: AttentionInput(v, strides), probs: probs)
     }
 }

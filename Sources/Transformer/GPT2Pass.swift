@@ -48,13 +48,6 @@ struct GPT2LayerBuffers {
     var residualPost: UnsafeMutablePointer<Float>  // [N, C]
 }
 
-/// Which element-wise kernels a pass runs. Inference keeps libm's `expf` (`.exact`) on every CPU,
-/// so its numbers are bit-identical to its reference runs; training takes the AVX2 kernels where
-/// the CPU has them (`.vectorised`), which differ from `.exact` in the last bits.
-enum ElementwiseKernels {
-    case exact, vectorised
-}
-
 // MARK: - Forward
 
 enum GPT2Pass {

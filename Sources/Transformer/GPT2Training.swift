@@ -257,15 +257,16 @@ public struct GPT2TrainingModel: Sendable {
         var recorder = Recorder(spec: capture, rows: N)
         parameters.values.withUnsafeBufferPointer { buffer in
             let base = buffer.baseAddress!, layout = parameters.layout
+            let attention = FusedQKVAttention.WithinSequences(sequences: B, length: T, config: config, causal: true)
             GPT2Pass.forward(
                 tokens: inputs.map(Int.init), sequenceLength: T, firstPosition: 0, layout.view(base), config: config,
                 embedded: a.encoded, layers: a.layer, finalNorm: a.lnf, finalMean: a.lnfMean, finalRstd: a.lnfRstd,
                 elementwise: .vectorised,
                 attention: { l, qkv, heads, recorder in
                     let preatt = a.preatt + l * B * NH * T * T, att = a.att + l * B * NH * T * T
-                    fastAttentionForward(out: heads, preatt: preatt, att: att, inp: qkv, B: B, T: T, C: C, NH: NH)
+                    attention.forward(qkv: qkv, heads: heads, probs: att, scores: preatt)
                     recorder.perHeadRows(.pattern, layer: l, att, heads: NH, keys: T)
-                    recorder.perHeadRows(.scores, layer: l, preatt, heads: NH, keys: T, masked: -.infinity)
+                    recorder.perHeadRows(.scores, layer: l, preatt, heads: NH, keys: T)
                 },
                 recorder: &recorder)
             linearForward(out: a.logits, input: a.lnf, weight: base + layout.offset(.wte), bias: nil, T: N, C: C, OC: V)
@@ -315,15 +316,13 @@ public struct GPT2TrainingModel: Sendable {
                 fastLayerNormBackward(
                     dinp: dlast, dweight: d(.lnfw), dbias: d(.lnfb), dout: g.lnf, inp: last, weight: p(.lnfw),
                     mean: a.lnfMean, rstd: a.lnfRstd, N: N, C: C)
+                let attention = FusedQKVAttention.WithinSequences(sequences: B, length: T, config: config, causal: true)
                 for l in stride(from: L - 1, through: 0, by: -1) {
-                    let attention = l * B * NH * T * T
                     GPT2Pass.blockBackward(
                         layer: l, layout.blockView(base, layer: l), layout.blockGradients(dbase, layer: l),
                         input: a.blockInput(l), inputGradient: g.blockInput(l), a.layer(l), g.layer(l), rows: N, config: config,
                         attentionBackward: { dqkv, dheads in
-                            fastAttentionBackward(
-                                dinp: dqkv, dpreatt: g.preatt + attention, datt: g.att + attention, dout: dheads,
-                                inp: a.qkv + l * N * 3 * C, att: a.att + attention, B: B, T: T, C: C, NH: NH)
+                            attention.backward(dqkv: dqkv, dheads: dheads, qkv: a.qkv + l * N * 3 * C, probs: a.att + l * B * NH * T * T)
                         })
                 }
                 inputs.withUnsafeBufferPointer {

@@ -26,3 +26,44 @@ enum FusedQKVAttention {
         recorder.rowMajor(.attnOut, layer: l, out, width: C)
     }
 }
+
+extension FusedQKVAttention {
+    /// Training's attention within each of B sequences of T rows: q, k and v side by side in
+    /// `qkv[B·T, 3C]`, the heads' outputs into `heads[B·T, C]`, the weights kept as
+    /// `probs[B, NH, T, T]` for the backward pass (and the records).
+    struct WithinSequences {
+        let shape: AttentionShape
+        let width: Int
+
+        init(sequences B: Int, length T: Int, config: TransformerConfig, causal: Bool) {
+            shape = AttentionShape(
+                sequences: B, queries: T, keys: T, heads: config.heads, headSize: config.headSize,
+                scale: config.attentionScoreScale, mask: causal ? .causal() : .none)
+            width = config.width
+        }
+
+        private var packed: AttentionStrides { .sideBySide(rowWidth: 3 * width, headSize: shape.headSize, rowsPerSequence: shape.queries) }
+        private var separate: AttentionStrides { .sideBySide(rowWidth: width, headSize: shape.headSize, rowsPerSequence: shape.queries) }
+
+        func forward(
+            qkv: UnsafePointer<Float>, heads: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+            scores: UnsafeMutablePointer<Float>
+        ) {
+            attentionForward(
+                shape, q: AttentionInput(qkv, packed), k: AttentionInput(qkv + width, packed),
+                v: AttentionInput(qkv + 2 * width, packed), out: AttentionOutput(heads, separate), probs: probs, scores: scores,
+                softmax: .vectorised)
+        }
+
+        /// ADDS the gradient of q, k and v into `dqkv[B·T, 3C]`, given the heads' output gradient.
+        func backward(
+            dqkv: UnsafeMutablePointer<Float>, dheads: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>
+        ) {
+            attentionBackward(
+                shape, dq: AttentionOutput(dqkv, packed), dk: AttentionOutput(dqkv + width, packed),
+                dv: AttentionOutput(dqkv + 2 * width, packed), dout: AttentionInput(dheads, separate),
+                q: AttentionInput(qkv, packed), k: AttentionInput(qkv + width, packed), v: AttentionInput(qkv + 2 * width, packed),
+                probs: probs)
+        }
+    }
+}

@@ -21,7 +21,9 @@ enum LanternEntry {
         .model: "--model", .tokenizer: "--tokenizer", .output: "--out", .traceFolder: "--trace", .weightFormat: "--weights",
         .context: "--context", .graphFormat: "--format", .scatterWords: "--tokens",
         .positions: "--positions", .positionScheme: "--scheme", .layerCount: "--layers", .headCount: "--heads", .width: "--width",
-        .objective: "--objective", .vocabularySize: "--vocab-size", .steps: "--steps"
+        .objective: "--objective", .vocabularySize: "--vocab-size", .steps: "--steps", .batchSize: "--batch", .learningRate: "--lr",
+        .minimumLearningRate: "the minimum learning rate (a tenth of --lr)", .warmupSteps: "--warmup", .weightDecay: "--weight-decay",
+        .evaluationInterval: "--eval-every", .resume: "--resume"
     ]
 
     /// `Lantern.main()`, except that a `ValidationError` thrown while a subcommand runs (a flag

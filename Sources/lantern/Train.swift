@@ -182,25 +182,7 @@ struct TrainCommand: ParsableCommand {
         if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after \(stopAfter) is out of range: use 1 or more") }
         guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be 1 or more") }
         guard snapshot.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--snapshot steps must be 0 or more") }
-        do { try settings.validate() } catch TrainingError.badSetting(let setting, let value, let expected) {
-            throw ValidationError("\(Self.flag(setting)) \(value) is out of range: expected \(expected)")
-        }
-    }
-
-    /// The flag that sets each training setting (the minimum rate follows --lr: a tenth of it).
-    static func flag(_ setting: TrainingSetting) -> String {
-        switch setting {
-        case .steps: "--steps"
-        case .batchSize: "--batch"
-        case .learningRate: "--lr"
-        case .minimumLearningRate: "the minimum learning rate (a tenth of --lr)"
-        case .warmupSteps: "--warmup"
-        case .weightDecay: "--weight-decay"
-        case .gradientClip: "the gradient clip"
-        case .evaluationInterval: "--eval-every"
-        case .evaluationBatches: "the evaluation batches"
-        case .vocabularySize: "--vocab-size"
-        }
+        do { try settings.validate() } catch let error as TrainingError { throw ValidationError(error.description) }
     }
 
     var settings: TrainingSettings {
@@ -213,7 +195,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         TrainingThreads.set(threads)
         let folder = URL(fileURLWithPath: out, isDirectory: true)
-        try checkOutputFolder(folder)
+        do { try TrainingPlan.checkRunFolder(folder, resuming: resume) } catch { throw ValidationError(error.description) }
 
         // Everything that can fail on the input happens before anything is written.
         printError("reading \(data)…")
@@ -229,12 +211,11 @@ struct TrainCommand: ParsableCommand {
         if objective != .nextToken, text.utf8.count != markedText.utf8.count {
             printError("note: the text's unscored-span marks are left out: they only change next-token training")
         }
-        let tokenizer: any Tokenizer, writeTokenizer: () throws -> Void
-        if objective.usesWordPiece {
-            (tokenizer, writeTokenizer) = try prepareWordPiece(text: text, folder: folder)
-        } else {
-            (tokenizer, writeTokenizer) = try prepareTokenizer(text: text, folder: folder, given: start?.folder.path ?? self.tokenizer)
-        }
+        let given = (start?.folder.path ?? self.tokenizer).map { URL(fileURLWithPath: $0, isDirectory: true) }
+        let prepared =
+            try TrainingPlan.existingTokenizer(objective: objective, runFolder: folder, resuming: resume, given: given)
+            ?? newTokenizer(objective: objective, text: text, folder: folder)
+        let tokenizer = prepared.tokenizer
         printError("tokenizing \(text.utf8.count) bytes…")
         var (ids, scored) = try TrainingPlan.tokens(markedText: markedText, objective: objective, tokenizer: tokenizer)
         if let scored {
@@ -259,7 +240,7 @@ struct TrainCommand: ParsableCommand {
             do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
                 throw ValidationError("cannot create \(out): \(PlainError.blockedFolder(folder) ?? PlainError.reason(error))")
             }
-            try writeTokenizer()
+            try prepared.write()
         }
         printError(
             String(
@@ -327,29 +308,6 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// A fresh run needs a folder without a run in it, that can be created and written; a resume
-    /// needs the run's files. Nothing is created here.
-    func checkOutputFolder(_ folder: URL) throws {
-        let fm = FileManager.default
-        if resume {
-            guard TrainingRun.hasCheckpoint(in: folder) else {
-                throw ValidationError("--resume: \(out) holds no training run (no training.json); start one without --resume")
-            }
-        } else if TrainingRun.hasCheckpoint(in: folder) {
-            throw ValidationError("\(out) already holds a training run: pass --resume to continue it, or choose another --out")
-        }
-        // The nearest folder that exists must be a writable folder.
-        var existing = folder.standardizedFileURL
-        while !fm.fileExists(atPath: existing.path) && existing.path != "/" { existing.deleteLastPathComponent() }
-        var isFolder: ObjCBool = false
-        guard fm.fileExists(atPath: existing.path, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ValidationError("cannot create \(out): \(existing.path) is a file, not a folder; choose another --out")
-        }
-        guard fm.isWritableFile(atPath: existing.path) else {
-            throw ValidationError("cannot create \(out): \(existing.path) is not writable; choose another --out")
-        }
-    }
-
     /// The model `--init-from` names (a model name such as lantern-tiny, or a folder), in the
     /// trainer's layout.
     func loadStartingModel(_ argument: String) throws -> (folder: URL, model: GPT2TrainingModel) {
@@ -367,47 +325,6 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// The run's tokenizer: the one saved in a resumed run, the one given (`--tokenizer`, or the
-    /// model of `--init-from`), or one trained now; and how to put its files into the model folder
-    /// (so `--model OUT` finds them), done once the run is known to start.
-    func prepareTokenizer(text: String, folder: URL, given tokenizer: String?) throws -> (GPT2Tokenizer, write: () throws -> Void) {
-        let fm = FileManager.default
-        let vocabulary = folder.appendingPathComponent("vocab.json"), merges = folder.appendingPathComponent("merges.txt")
-        if resume {
-            if let tokenizer {
-                let given = URL(fileURLWithPath: tokenizer, isDirectory: true)
-                guard fm.contentsEqual(atPath: given.appendingPathComponent("merges.txt").path, andPath: merges.path) else {
-                    throw ValidationError(
-                        "--tokenizer \(tokenizer) is not the tokenizer the run in \(out) was trained with; "
-                            + "leave --tokenizer out when resuming")
-                }
-            }
-            return (try GPT2Tokenizer.load(vocabulary: vocabulary, merges: merges), {})
-        }
-        if let tokenizer {
-            let given = URL(fileURLWithPath: tokenizer, isDirectory: true)
-            let loaded = try GPT2Tokenizer.load(
-                vocabulary: given.appendingPathComponent("vocab.json"),
-                merges: given.appendingPathComponent("merges.txt"))
-            return (
-                loaded,
-                {
-                    guard given.standardizedFileURL != folder.standardizedFileURL else { return }
-                    for name in ["vocab.json", "merges.txt"] {
-                        let data = try Data(contentsOf: given.appendingPathComponent(name))
-                        try AtomicFile.write(data, to: folder.appendingPathComponent(name))
-                    }
-                }
-            )
-        }
-        let trained = try trainTokenizer(text: text)
-        return (
-            try trained.makeTokenizer(),
-            {
-                do { _ = try trained.write(to: folder) } catch { throw ValidationError("\(error)") }
-            }
-        )
-    }
 }
 
 /// Set by Ctrl-C (SIGINT); the training loop checks it between steps, so a checkpoint is never cut.
@@ -438,39 +355,6 @@ final class FlagBox: @unchecked Sendable {
     private var value = false
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
     func set() { lock.lock(); value = true; lock.unlock() }
-}
-
-extension TrainCommand {
-    /// An encoder's WordPiece tokenizer: the resumed run's, the one --tokenizer names, or one
-    /// built from the text now; and how to put its files into the model folder.
-    func prepareWordPiece(text: String, folder: URL) throws -> (WordPieceTokenizer, write: () throws -> Void) {
-        func wordPiece(_ folder: URL, _ what: String) throws -> WordPieceTokenizer {
-            guard let loaded = try TokenizerLoader.load(folder: folder) as? WordPieceTokenizer else {
-                throw ValidationError(
-                    "\(what) holds no WordPiece tokenizer (tokenizer.json or vocab.txt), which --objective mlm and seq2seq need")
-            }
-            return loaded
-        }
-        if resume { return (try wordPiece(folder, "the run in \(out)"), {}) }
-        if let tokenizer {
-            let given = URL(fileURLWithPath: tokenizer, isDirectory: true)
-            let loaded = try wordPiece(given, "--tokenizer \(tokenizer)")
-            return (
-                loaded,
-                {
-                    guard given.standardizedFileURL != folder.standardizedFileURL else { return }
-                    for name in ["tokenizer.json", "vocab.txt", "tokenizer_config.json"]
-                    where FileManager.default.fileExists(atPath: given.appendingPathComponent(name).path) {
-                        try AtomicFile.write(
-                            try Data(contentsOf: given.appendingPathComponent(name)), to: folder.appendingPathComponent(name))
-                    }
-                }
-            )
-        }
-        printError("building a WordPiece vocabulary of up to \(vocabSize) pieces…")
-        let vocabulary = try WordPieceVocabulary.build(text: text, size: vocabSize)
-        return (try vocabulary.tokenizer(), { try vocabulary.write(to: folder) })
-    }
 }
 
 extension TrainingObjectiveKind: ExpressibleByArgument {}

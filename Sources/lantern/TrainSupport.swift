@@ -8,16 +8,21 @@ import Training
 import Transformer
 
 extension TrainCommand {
-    /// Trains a byte-level BPE tokenizer of `--vocab-size` on `text` (written to the model folder later).
-    func trainTokenizer(text: String) throws -> TrainedByteLevelBPE {
-        let trainer: ByteLevelBPETrainer
-        do { trainer = try ByteLevelBPETrainer(vocabularySize: vocabSize) } catch { throw ValidationError("\(error)") }
-        printError("training a BPE tokenizer of \(vocabSize) entries…")
+    /// A tokenizer built from the text (`--vocab-size`), with a progress line while BPE merges.
+    func newTokenizer(objective: TrainingObjectiveKind, text: String, folder: URL) throws -> PreparedTokenizer {
+        printError(
+            objective.usesWordPiece
+                ? "building a WordPiece vocabulary of up to \(vocabSize) pieces…" : "training a BPE tokenizer of \(vocabSize) entries…")
         let progress = MergeProgress(label: "tokenizer")
-        let trained = trainer.train(text: text) { done, total in progress.show(done: done, total: total) }
+        let prepared: PreparedTokenizer
+        do {
+            prepared = try TrainingPlan.newTokenizer(
+                objective: objective, text: text, vocabularySize: vocabSize, runFolder: folder,
+                progress: { done, total in progress.show(done: done, total: total) })
+        } catch let error as BPETrainingError { throw ValidationError("\(error)") }
         progress.end()
-        printError(String(format: "tokenizer: %d entries, %.3f tokens per byte of the data", trained.vocabularySize, trained.tokensPerByte))
-        return trained
+        if let summary = prepared.summary { printError(summary) }
+        return prepared
     }
 }
 

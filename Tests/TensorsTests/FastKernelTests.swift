@@ -52,58 +52,113 @@ final class FastKernelTests: XCTestCase {
         assertClose(dbF, dbR, tolerance: 1e-5, "matmul bias gradient")
     }
 
-    /// Whole rows at once (one block), and causal row blocks of 2–3 and 4–5 rows, each of which
-    /// skips the keys after it; and without the mask (encoders), every row over every key.
+    /// Training's layout (q, k, v side by side in `[B, T, 3C]`): whole rows at once (one block),
+    /// causal row blocks of 2–3 and 4–5 rows, each of which skips the keys after it; and without
+    /// the mask (encoders), every row over every key.
     func testAttentionForwardAndBackwardMatchTheReference() {
-        for causal in [true, false] { checkAttention(causal: causal) }
-        // Without the mask, a row's weights are spread over every key.
-        let (B, T, C, NH) = (1, 4, 4, 1)
-        let qkv = random(B * T * 3 * C, seed: 31)
-        var (out, pre, att) = (
-            [Float](repeating: 0, count: T * C), [Float](repeating: 0, count: T * T), [Float](repeating: 0, count: T * T)
-        )
-        attentionForward(out: &out, preatt: &pre, att: &att, inp: qkv, B: B, T: T, C: C, NH: NH, causal: false)
-        XCTAssertGreaterThan(att[T - 1], 0, "row 0 attends to the last key")
-        for t in 0..<T { XCTAssertEqual(att[(t * T)..<((t + 1) * T)].reduce(0, +), 1, accuracy: 1e-6) }
-    }
-
-    private func checkAttention(causal: Bool) {
-        let B = 3, T = 9, C = 12, NH = 3
         XCTAssertEqual(causalRowBlocks(256), [0..<64, 64..<128, 128..<192, 192..<256])
         XCTAssertEqual(causalRowBlocks(9, minimumRows: 2), [0..<2, 2..<4, 4..<6, 6..<9])
-        let qkv = random(B * T * 3 * C, seed: 11), dout = random(B * T * C, seed: 12)
-        var (outR, preR, attR) = (
-            [Float](repeating: 0, count: B * T * C), [Float](repeating: 0, count: B * NH * T * T),
-            [Float](repeating: 0, count: B * NH * T * T)
-        )
-        attentionForward(out: &outR, preatt: &preR, att: &attR, inp: qkv, B: B, T: T, C: C, NH: NH, causal: causal)
-        var (dxR, dpR, daR) = (
-            [Float](repeating: 0, count: B * T * 3 * C), [Float](repeating: 0, count: B * NH * T * T),
-            [Float](repeating: 0, count: B * NH * T * T)
-        )
-        attentionBackward(dinp: &dxR, dpreatt: &dpR, datt: &daR, dout: dout, inp: qkv, att: attR, B: B, T: T, C: C, NH: NH, causal: causal)
-        for minimumRows in [64, 2, 4] {
-            let blocks = causal ? "\(causalRowBlocks(T, minimumRows: minimumRows).count) row blocks" : "no mask"
-            var (outF, preF, attF) = (
-                [Float](repeating: 0, count: B * T * C), [Float](repeating: 0, count: B * NH * T * T),
-                [Float](repeating: 0, count: B * NH * T * T)
-            )
-            fastAttentionForward(
-                out: &outF, preatt: &preF, att: &attF, inp: qkv, B: B, T: T, C: C, NH: NH, causal: causal, minimumBlockRows: minimumRows)
-            assertClose(outF, outR, tolerance: 1e-5, "attention output, \(blocks)")
-            assertClose(attF, attR, tolerance: 1e-5, "attention pattern, \(blocks)")
-            assertClose(preF, preR, tolerance: 1e-5, "attention scores, \(blocks)")
-            var (dxF, dpF, daF) = (
-                [Float](repeating: 0, count: B * T * 3 * C), [Float](repeating: 0, count: B * NH * T * T),
-                [Float](repeating: 0, count: B * NH * T * T)
-            )
-            fastAttentionBackward(
-                dinp: &dxF, dpreatt: &dpF, datt: &daF, dout: dout, inp: qkv, att: attR, B: B, T: T, C: C, NH: NH,
-                causal: causal, minimumBlockRows: minimumRows)
-            assertClose(dxF, dxR, tolerance: 1e-5, "attention q/k/v gradient, \(blocks)")
-            assertClose(daF, daR, tolerance: 1e-5, "attention pattern gradient, \(blocks)")
-            assertClose(dpF, dpR, tolerance: 1e-5, "attention score gradient, \(blocks)")
+        let B = 3, T = 9, C = 12, NH = 3
+        let packed = AttentionStrides.sideBySide(rowWidth: 3 * C, headSize: C / NH, rowsPerSequence: T)
+        let separate = AttentionStrides.sideBySide(rowWidth: C, headSize: C / NH, rowsPerSequence: T)
+        for mask in [AttentionMask.causal(), .none] {
+            let shape = AttentionShape(
+                sequences: B, queries: T, keys: T, heads: NH, headSize: C / NH, scale: 0.5, mask: mask)
+            for minimumRows in [64, 2, 4] {
+                checkAttention(
+                    shape, q: (0, packed), k: (C, packed), v: (2 * C, packed), out: separate, inputCount: B * T * 3 * C,
+                    minimumRows: minimumRows, "\(mask), blocks of \(minimumRows)+ rows")
+            }
         }
+        // Without the mask, a row's weights are spread over every key.
+        let shape = AttentionShape(queries: 4, keys: 4, heads: 1, headSize: 4, scale: 0.5, mask: .none)
+        let x = random(4 * 12, seed: 31), strides = AttentionStrides.sideBySide(rowWidth: 12, headSize: 4)
+        var out = [Float](repeating: 0, count: 16), probs = out
+        x.withUnsafeBufferPointer { x in
+            attentionForward(
+                shape, q: AttentionInput(x.baseAddress!, strides), k: AttentionInput(x.baseAddress! + 4, strides),
+                v: AttentionInput(x.baseAddress! + 8, strides), out: AttentionOutput(&out, .sideBySide(rowWidth: 4, headSize: 4)),
+                probs: &probs)
+        }
+        XCTAssertGreaterThan(probs[3], 0, "row 0 attends to the last key")
+        for t in 0..<4 { XCTAssertEqual(probs[(t * 4)..<((t + 1) * 4)].reduce(0, +), 1, accuracy: 1e-6) }
+    }
+
+    /// Inference's layout (the cache `[NKV, capacity, hs]`), with what only inference uses: rows
+    /// after earlier positions, grouped key/value heads, a sliding window, a score bias, and a
+    /// single decoded row (the matrix–vector path); and cross-attention's Tq ≠ Tk, backward too.
+    func testAttentionOverTheCacheAndAcrossSequencesMatchesTheReference() {
+        let NH = 4, NKV = 2, hs = 3, capacity = 16
+        let cache = AttentionStrides.headMajor(capacity: capacity, headSize: hs)
+        let rows = AttentionStrides.sideBySide(rowWidth: NH * hs, headSize: hs)
+        for (start, T, window) in [(5, 7, nil), (5, 7, 4), (11, 1, nil), (11, 1, 3), (0, 12, 5)] as [(Int, Int, Int?)] {
+            let shape = AttentionShape(
+                queries: T, keys: start + T, heads: NH, kvHeads: NKV, headSize: hs, scale: 0.7,
+                mask: .causal(start: start, window: window))
+            let bias = random(NH * T * (start + T), seed: 41)
+            for minimumRows in [64, 2] {
+                checkAttention(
+                    shape, q: (0, rows), k: (0, cache), v: (0, cache), out: rows, inputCount: 2 * capacity * NH * hs,
+                    bias: bias, minimumRows: minimumRows, backward: false,
+                    "\(T) rows from \(start), window \(window.map(String.init) ?? "none"), blocks of \(minimumRows)+ rows")
+            }
+        }
+        let A = NH * hs, cross = AttentionShape(queries: 5, keys: 8, heads: NH, headSize: hs, scale: 0.4, mask: .none)
+        let strides = AttentionStrides.sideBySide(rowWidth: A, headSize: hs)
+        checkAttention(
+            cross, q: (0, strides), k: (5 * A, strides), v: (13 * A, strides), out: strides, inputCount: 21 * A, minimumRows: 64,
+            "cross-attention, 5 rows over 8")
+    }
+
+    /// Runs both kernels on one random buffer holding q, k and v (at the given offsets), and
+    /// compares output, weights and scores (and, with `backward`, the input gradients).
+    private func checkAttention(
+        _ shape: AttentionShape, q: (Int, AttentionStrides), k: (Int, AttentionStrides), v: (Int, AttentionStrides),
+        out outStrides: AttentionStrides, inputCount: Int, bias: [Float]? = nil, minimumRows: Int, backward: Bool = true,
+        _ what: String
+    ) {
+        let outCount = shape.sequences * shape.queries * shape.heads * shape.headSize
+        let x = random(inputCount, seed: 11), dout = random(outCount, seed: 12)
+        let pairs = shape.sequences * shape.heads * shape.queries * shape.keys
+        func zeros(_ n: Int) -> [Float] { [Float](repeating: 0, count: n) }
+        var (outR, probsR, scoresR, outF, probsF, scoresF) = (
+            zeros(outCount), zeros(pairs), zeros(pairs), zeros(outCount), zeros(pairs), zeros(pairs)
+        )
+        var (dxR, dxF) = (random(x.count, seed: 13), random(x.count, seed: 13))  // gradients accumulate
+        x.withUnsafeBufferPointer { xb in
+            let base = xb.baseAddress!
+            let (qi, ki, vi) = (AttentionInput(base + q.0, q.1), AttentionInput(base + k.0, k.1), AttentionInput(base + v.0, v.1))
+            (bias ?? []).withUnsafeBufferPointer { b in
+                let b = bias == nil ? nil : b.baseAddress
+                referenceAttentionForward(
+                    shape, q: qi, k: ki, v: vi, out: AttentionOutput(&outR, outStrides), probs: &probsR, scores: &scoresR, bias: b)
+                attentionForward(
+                    shape, q: qi, k: ki, v: vi, out: AttentionOutput(&outF, outStrides), probs: &probsF, scores: &scoresF, bias: b,
+                    softmax: .vectorised, minimumBlockRows: minimumRows)
+            }
+            guard backward else { return }
+            dout.withUnsafeBufferPointer { dy in
+                let dyi = AttentionInput(dy.baseAddress!, outStrides)
+                func gradients(_ g: UnsafeMutablePointer<Float>) -> (AttentionOutput, AttentionOutput, AttentionOutput) {
+                    (AttentionOutput(g + q.0, q.1), AttentionOutput(g + k.0, k.1), AttentionOutput(g + v.0, v.1))
+                }
+                dxR.withUnsafeMutableBufferPointer { g in
+                    let (dq, dk, dv) = gradients(g.baseAddress!)
+                    referenceAttentionBackward(shape, dq: dq, dk: dk, dv: dv, dout: dyi, q: qi, k: ki, v: vi, probs: probsR)
+                }
+                dxF.withUnsafeMutableBufferPointer { g in
+                    let (dq, dk, dv) = gradients(g.baseAddress!)
+                    attentionBackward(
+                        shape, dq: dq, dk: dk, dv: dv, dout: dyi, q: qi, k: ki, v: vi, probs: probsR, minimumBlockRows: minimumRows)
+                }
+            }
+        }
+        assertClose(outF, outR, tolerance: 1e-5, "attention output, \(what)")
+        assertClose(probsF, probsR, tolerance: 1e-5, "attention weights, \(what)")
+        XCTAssertEqual(scoresF.map(\.isInfinite), scoresR.map(\.isInfinite), "the same cells masked, \(what)")
+        assertClose(
+            scoresF.map { $0.isInfinite ? 0 : $0 }, scoresR.map { $0.isInfinite ? 0 : $0 }, tolerance: 1e-5, "attention scores, \(what)")
+        if backward { assertClose(dxF, dxR, tolerance: 1e-5, "attention q/k/v gradient, \(what)") }
     }
 
     /// The exact GELU's derivative against central differences of `geluErfForward` (in Double).

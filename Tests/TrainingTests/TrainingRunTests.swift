@@ -100,7 +100,7 @@ final class TrainingRunTests: XCTestCase {
         try run.save(to: folder)
         let url = folder.appendingPathComponent("training.json")
         let original = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-        for (key, value, message) in [("batchSize", 0, "batch size 0"), ("steps", 0, "steps 0")] {
+        for (key, value, message) in [("batchSize", 0, "batch size 0"), ("steps", 0, "number of steps 0")] {
             var json = original, settings = try XCTUnwrap(json["settings"] as? [String: Any])
             settings[key] = value
             json["settings"] = settings
