@@ -214,8 +214,11 @@ public func referenceAttentionBackward(
 /// softmax row by row, `out = probs · V`. Pairs are shared out over the workers once the work is
 /// large enough (each worker's BLAS calls are single-threaded).
 /// - `probs`: optional here; without it each worker uses scratch. Inference passes its record.
-/// - `softmax`: `.exact` keeps libm's `expf` (inference: bit-identical to its reference runs);
-///   `.vectorised` uses the AVX2 row kernel where the CPU has it (training).
+/// - `softmax`: `.exact` keeps libm's `expf` and takes `probs · V` as one product over every row
+///   and key (masked keys weigh 0; smaller products are summed in another order by OpenBLAS's
+///   small-matrix kernels past a few hundred keys), so inference stays bit-identical to its
+///   reference runs; `.vectorised` uses the AVX2 row kernel where the CPU has it and skips the
+///   masked keys block by block in both products (training).
 public func attentionForward(
     _ shape: AttentionShape, q: AttentionInput, k: AttentionInput, v: AttentionInput, out: AttentionOutput,
     probs: UnsafeMutablePointer<Float>? = nil, scores: UnsafeMutablePointer<Float>? = nil, bias: UnsafePointer<Float>? = nil,
@@ -257,13 +260,20 @@ public func attentionForward(
                 for j in 0..<visible.lowerBound { p[j] = 0 }
                 for j in visible.upperBound..<Tk { p[j] = 0 }
             }
+            if softmax == .vectorised { multiplyValues(rows: rows, keys: needed) }
+        }
+        if softmax == .exact { multiplyValues(rows: 0..<Tq, keys: Tk) }
+
+        // out[rows] = weights[rows, ..<keys] · V[..<keys]
+        func multiplyValues(rows: Range<Int>, keys: Int) {
+            let r0 = rows.lowerBound
             if rows.count == 1 {
                 gemv(
-                    trans: true, M: needed, N: hs, alpha: 1, A: vh, lda: v.strides.row, x: weights + r0 * Tk, beta: 0,
+                    trans: true, M: keys, N: hs, alpha: 1, A: vh, lda: v.strides.row, x: weights + r0 * Tk, beta: 0,
                     y: oh + r0 * out.strides.row)
             } else {
                 gemm(
-                    transA: false, transB: false, M: rows.count, N: hs, K: needed, alpha: 1, A: weights + r0 * Tk, lda: Tk,
+                    transA: false, transB: false, M: rows.count, N: hs, K: keys, alpha: 1, A: weights + r0 * Tk, lda: Tk,
                     B: vh, ldb: v.strides.row, beta: 0, C: oh + r0 * out.strides.row, ldc: out.strides.row)
             }
         }

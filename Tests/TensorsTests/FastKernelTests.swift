@@ -97,10 +97,12 @@ final class FastKernelTests: XCTestCase {
                 mask: .causal(start: start, window: window))
             let bias = random(NH * T * (start + T), seed: 41)
             for minimumRows in [64, 2] {
-                checkAttention(
-                    shape, q: (0, rows), k: (0, cache), v: (0, cache), out: rows, inputCount: 2 * capacity * NH * hs,
-                    bias: bias, minimumRows: minimumRows, backward: false,
-                    "\(T) rows from \(start), window \(window.map(String.init) ?? "none"), blocks of \(minimumRows)+ rows")
+                for softmax in [ElementwiseKernels.exact, .vectorised] {
+                    checkAttention(
+                        shape, q: (0, rows), k: (0, cache), v: (0, cache), out: rows, inputCount: 2 * capacity * NH * hs,
+                        bias: bias, minimumRows: minimumRows, softmax: softmax, backward: false,
+                        "\(T) rows from \(start), window \(window.map(String.init) ?? "none"), blocks of \(minimumRows)+ rows, \(softmax)")
+                }
             }
         }
         let A = NH * hs, cross = AttentionShape(queries: 5, keys: 8, heads: NH, headSize: hs, scale: 0.4, mask: .none)
@@ -114,7 +116,8 @@ final class FastKernelTests: XCTestCase {
     /// compares output, weights and scores (and, with `backward`, the input gradients).
     private func checkAttention(
         _ shape: AttentionShape, q: (Int, AttentionStrides), k: (Int, AttentionStrides), v: (Int, AttentionStrides),
-        out outStrides: AttentionStrides, inputCount: Int, bias: [Float]? = nil, minimumRows: Int, backward: Bool = true,
+        out outStrides: AttentionStrides, inputCount: Int, bias: [Float]? = nil, minimumRows: Int,
+        softmax: ElementwiseKernels = .vectorised, backward: Bool = true,
         _ what: String
     ) {
         let outCount = shape.sequences * shape.queries * shape.heads * shape.headSize
@@ -134,7 +137,7 @@ final class FastKernelTests: XCTestCase {
                     shape, q: qi, k: ki, v: vi, out: AttentionOutput(&outR, outStrides), probs: &probsR, scores: &scoresR, bias: b)
                 attentionForward(
                     shape, q: qi, k: ki, v: vi, out: AttentionOutput(&outF, outStrides), probs: &probsF, scores: &scoresF, bias: b,
-                    softmax: .vectorised, minimumBlockRows: minimumRows)
+                    softmax: softmax, minimumBlockRows: minimumRows)
             }
             guard backward else { return }
             dout.withUnsafeBufferPointer { dy in
