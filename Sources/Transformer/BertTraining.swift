@@ -144,8 +144,9 @@ public final class BertActivations {
     public let logits: UnsafeMutablePointer<Float>  // (M, V)
     public let probs: UnsafeMutablePointer<Float>  // (M, V)
     public let losses: UnsafeMutablePointer<Float>  // (M)
-    private let memory: UnsafeMutablePointer<Float>
-    public let count: Int
+    private let arena: ActivationArena
+    /// Total number of floats.
+    public var count: Int { arena.count }
 
     public init(config: TransformerConfig, B: Int, T: Int) {
         precondition(
@@ -158,15 +159,8 @@ public final class BertActivations {
             L * N * FF, L * N * FF, L * N * C, L * N * C, L * N * C, L * N, L * N,
             N * C, N * C, N * C, N * C, N, N, N * V, N * V, N
         ]
-        count = sizes.reduce(0, +)
-        memory = .allocate(capacity: count)
-        memory.initialize(repeating: 0, count: count)
-        var starts: [UnsafeMutablePointer<Float>] = []
-        var next = memory
-        for size in sizes {
-            starts.append(next)
-            next += size
-        }
+        arena = ActivationArena(sizes: sizes)
+        let starts = arena.slices
         self.B = B; self.T = T; width = C; feedForwardWidth = FF
         encoded = starts[0]; embLn = starts[1]; embMean = starts[2]; embRstd = starts[3]
         qkv = starts[4]; atty = starts[5]; preatt = starts[6]; att = starts[7]; attproj = starts[8]; attsum = starts[9]
@@ -192,9 +186,7 @@ public final class BertActivations {
         l == 0 ? embLn : mlpLn + (l - 1) * B * T * width
     }
 
-    deinit { memory.deallocate() }
-
-    public func zero() { memory.update(repeating: 0, count: count) }
+    public func zero() { arena.zero() }
 }
 
 // MARK: - Model
@@ -220,12 +212,8 @@ public struct BertTrainingModel: Sendable {
     /// nil when no row is masked or without targets.
     @discardableResult
     public func forward(inputs: [Int32], targets: [Int32]?, activations a: BertActivations) -> Float? {
-        let N = a.B * a.T, V = config.vocabularySize
-        precondition(
-            inputs.count == N && (targets?.count ?? N) == N, "BertTrainingModel.forward: inputs and targets must be [\(a.B), \(a.T)]")
-        precondition(
-            inputs.allSatisfy { $0 >= 0 && Int($0) < V } && (targets ?? []).allSatisfy { $0 >= -1 && Int($0) < V },
-            "BertTrainingModel.forward: a token id is outside the vocabulary 0..<\(V)")
+        let V = config.vocabularySize
+        checkTrainingBatch(inputs: inputs, targets: targets, B: a.B, T: a.T, vocabulary: V, model: "BertTrainingModel")
         _ = encoderPass(inputs: inputs, activations: a, capture: .nothing)
         guard let targets else { return nil }
         let masked = targets.indices.filter { targets[$0] >= 0 }

@@ -143,9 +143,9 @@ public final class GPT2Activations {
     public let logits: UnsafeMutablePointer<Float>  // (B, T, V)
     public let probs: UnsafeMutablePointer<Float>  // (B, T, V)
     public let losses: UnsafeMutablePointer<Float>  // (B, T)
-    private let memory: UnsafeMutablePointer<Float>
+    private let arena: ActivationArena
     /// Total number of floats.
-    public let count: Int
+    public var count: Int { arena.count }
 
     public init(config: TransformerConfig, B: Int, T: Int) {
         precondition(
@@ -157,12 +157,8 @@ public final class GPT2Activations {
             L * N * C, L * N * C, L * N * C, L * N, L * N, L * N * FF, L * N * FF, L * N * C, L * N * C,
             N * C, N, N, N * V, N * V, N
         ]
-        count = sizes.reduce(0, +)
-        memory = .allocate(capacity: count)
-        memory.initialize(repeating: 0, count: count)
-        var starts: [UnsafeMutablePointer<Float>] = []
-        var next = memory
-        for size in sizes { starts.append(next); next += size }
+        arena = ActivationArena(sizes: sizes)
+        let starts = arena.slices
         self.B = B; self.T = T; width = C; feedForwardWidth = FF
         encoded = starts[0]; ln1 = starts[1]; ln1Mean = starts[2]; ln1Rstd = starts[3]; qkv = starts[4]
         atty = starts[5]; preatt = starts[6]; att = starts[7]; attproj = starts[8]; residual2 = starts[9]
@@ -187,9 +183,7 @@ public final class GPT2Activations {
         l == 0 ? encoded : residual3 + (l - 1) * B * T * width
     }
 
-    deinit { memory.deallocate() }
-
-    public func zero() { memory.update(repeating: 0, count: count) }
+    public func zero() { arena.zero() }
 }
 
 // MARK: - Model
@@ -221,11 +215,7 @@ public struct GPT2TrainingModel: Sendable {
     @discardableResult
     public func forward(inputs: [Int32], targets: [Int32]?, activations a: GPT2Activations) -> Float? {
         let N = a.B * a.T, V = config.vocabularySize
-        precondition(
-            inputs.count == N && (targets?.count ?? N) == N, "GPT2TrainingModel.forward: inputs and targets must be [\(a.B), \(a.T)]")
-        precondition(
-            inputs.allSatisfy { $0 >= 0 && Int($0) < V } && (targets ?? []).allSatisfy { $0 >= -1 && Int($0) < V },
-            "GPT2TrainingModel.forward: a token id is outside the vocabulary 0..<\(V)")
+        checkTrainingBatch(inputs: inputs, targets: targets, B: a.B, T: a.T, vocabulary: V, model: "GPT2TrainingModel")
         _ = forwardPass(inputs: inputs, activations: a, capture: .nothing)
         guard let targets else { return nil }
         targets.withUnsafeBufferPointer {
