@@ -49,10 +49,13 @@ public struct CatalogEntry: Sendable, Equatable {
     public var files: [CatalogFile]
     /// A remark shown in listings (e.g. where a file really comes from).
     public var note: String?
+    /// The command `firstCommand` suggests when the family's usual one does not fit the model
+    /// (a classifier among encoder–decoders).
+    public var example: String?
 
     public init(
         name: String, repo: String, legacyRepos: [String] = [], family: String, summary: String,
-        approximateBytes: Int64, files: [CatalogFile], note: String? = nil
+        approximateBytes: Int64, files: [CatalogFile], note: String? = nil, example: String? = nil
     ) {
         self.name = name
         self.repo = repo
@@ -62,10 +65,25 @@ public struct CatalogEntry: Sendable, Equatable {
         self.approximateBytes = approximateBytes
         self.files = files
         self.note = note
+        self.example = example
     }
 
     /// The hub repository ids under which the Hugging Face cache may hold this model, newest first.
     public var hubRepositories: [String] { [repo] + legacyRepos.filter { $0 != repo } }
+
+    /// A first command to try once the model is downloaded, fitting what the family does.
+    public var firstCommand: String {
+        if let example { return example }
+        switch family {
+        case "bert": return "lantern embed \"A cat sat on the mat.\" \"A kitten rested on the rug.\" --model \(name)"
+        case "llama": return "lantern generate \"Once upon a time\" --model \(name)"
+        case "t5":
+            return "lantern generate \"translate English to German: The house is small.\" --model \(name), "
+                + "then lantern attention \"…\" --model \(name) --layer 0 --heads all"
+        case "bart": return "lantern generate \"The cat sat on the mat.\" --model \(name) (BART rewrites its input)"
+        default: return "lantern generate \"Hello, I am\" --model \(name)"
+        }
+    }
 
     /// For a single-file llama2.c model: the checkpoint's file name (the file to load).
     public var llama2cCheckpoint: String? {
@@ -157,7 +175,9 @@ extension ModelCatalog {
     /// An encoder–decoder from the hub: its config, weights, tokenizer.json and (where there is
     /// one) generation config (BART's forced first and last tokens live there). The hub serves
     /// its files' sizes; no SHA-256 is pinned, so a file is checked against its size alone.
-    static func encoderDecoder(_ name: String, repo: String, family: String, summary: String, bytes: Int64) -> CatalogEntry {
+    static func encoderDecoder(
+        _ name: String, repo: String, family: String, summary: String, bytes: Int64, example: String? = nil
+    ) -> CatalogEntry {
         let hubFile = { (file: String, optional: Bool) in
             CatalogFile(name: file, source: .hub(repo: repo, path: file), optional: optional)
         }
@@ -166,7 +186,7 @@ extension ModelCatalog {
             files: [
                 hubFile("config.json", false), hubFile("model.safetensors", false), hubFile("tokenizer.json", false),
                 hubFile("tokenizer_config.json", true), hubFile("generation_config.json", true)
-            ])
+            ], example: example)
     }
 
     /// The models Lantern knows how to download.
@@ -209,6 +229,7 @@ extension ModelCatalog {
         encoderDecoder(
             "bart-large-mnli", repo: "facebook/bart-large-mnli", family: "bart",
             summary: "BART large tuned on MNLI (natural-language inference): `lantern classify`, 407M parameters",
-            bytes: 1_630_000_000)
+            bytes: 1_630_000_000,
+            example: "lantern classify \"I missed my train and slept at the station.\" --labels travel,cooking --model bart-large-mnli")
     ])
 }

@@ -70,15 +70,6 @@ struct DownloadCommand: ParsableCommand {
             throw error
         }
         print("saved \(entry.name) to \(shown)")
-        switch entry.family {
-        case "bert": printError("try: lantern embed \"A cat sat on the mat.\" \"A kitten rested on the rug.\" --model \(entry.name)")
-        case "llama": printError("try: lantern generate \"Once upon a time\" --model \(entry.name)")
-        case "t5":
-            printError(
-                "try: lantern generate \"translate English to German: The house is small.\" --model \(entry.name), then lantern attention \"…\" --model \(entry.name) --layer 0 --heads all"
-            )
-        case "bart": printError("try: lantern generate \"The cat sat on the mat.\" --model \(entry.name) (BART rewrites its input)")
-        default: printError("try: lantern generate \"Hello, I am\" --model \(entry.name)")
-        }
+        printError("try: \(entry.firstCommand)")
     }
 }

@@ -69,6 +69,11 @@ final class CatalogTests: XCTestCase {
         // One repository, three models: the repository id alone names none of them.
         XCTAssertNil(catalog.entry(named: "karpathy/tinyllamas"))
         XCTAssertNil(catalog.entry(named: "gpt3"))
+        // What `download` suggests next fits the model: a classifier is not asked to generate.
+        for entry in catalog.entries { XCTAssertTrue(entry.firstCommand.contains("--model \(entry.name)"), entry.firstCommand) }
+        XCTAssertTrue(catalog.entry(named: "bart-large-mnli")!.firstCommand.hasPrefix("lantern classify"))
+        XCTAssertTrue(catalog.entry(named: "all-minilm-l6-v2")!.firstCommand.hasPrefix("lantern embed"))
+        XCTAssertTrue(catalog.entry(named: "stories15M")!.firstCommand.hasPrefix("lantern generate"))
     }
 
     func testGPT2EntriesListTheFilesLanternLoads() throws {
