@@ -133,7 +133,7 @@ public struct Stepper {
     /// The stepper takes no more new tokens than this.
     public let maxNewTokens: Int
     /// End-of-text, or a llama2.c model's `<s>` (see `Generator.isEndOfText`).
-    let isEndOfText: (Int) -> Bool
+    public let isEndOfText: (Int) -> Bool
 
     public init(
         session: GenerationSession, tokenizer: any Tokenizer, listed: Int, maxNewTokens: Int,

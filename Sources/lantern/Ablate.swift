@@ -115,9 +115,9 @@ struct AblateCommand: ParsableCommand {
         print(
             "  loss \(scope) " + String(format: "%.3f → %.3f", before, after) + " nats per token ("
                 + (after >= before ? "+" : "−") + String(format: "%.3f)", abs(after - before)))
-        print(
-            "the \(min(top, result.ablatedLogprob.count - from)) predictions that changed most "
-                + "(position, its token → the token that really follows; that token's log P as it is → switched off):")
+        print("the \(min(top, result.ablatedLogprob.count - from)) predictions that changed most:")
+        print("  (position, its token → the token that really follows; that token's log P")
+        print("   as it is → with the parts switched off)")
         let order = result.ablatedLogprob.indices.dropFirst(from).sorted {
             abs(result.ablatedLogprob[$0] - result.baselineLogprob[$0]) > abs(result.ablatedLogprob[$1] - result.baselineLogprob[$1])
         }

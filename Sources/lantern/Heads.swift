@@ -112,60 +112,62 @@ struct HeadsCommand: ParsableCommand {
             return
         }
         let c = bundle.model.config
-        let measuredOn = repeatText == nil ? "random tokens" : "the repeated text"
+        // Every line fits 80 columns (lesson 6 shows this table).
+        print("\(c.layers) layers × \(c.heads) heads; prompt: \(promptIds.count) tokens")
         if repeatText == nil {
-            print(
-                "\(c.layers) layers × \(c.heads) heads; prompt: \(promptIds.count) tokens; random: \(sequences) sequence\(sequences == 1 ? "" : "s") of 1 + 2 × \(length) tokens (seed \(seed))"
-            )
+            print("random: \(sequences) sequence\(sequences == 1 ? "" : "s") of 1 + 2 × \(length) tokens (seed \(seed))")
         } else {
-            print(
-                "\(c.layers) layers × \(c.heads) heads; prompt: \(promptIds.count) tokens; repeated text: 1 + 2 × \(summary.repeatLength) tokens (the prev (repeat) and induction columns are measured on it)"
-            )
+            print("repeated text: 1 + 2 × \(summary.repeatLength) tokens (prev (repeat) and induction use it)")
         }
         print("")
         // An encoder sees later tokens too, so it gets a next-token column beside prev.
         let isEncoder = !c.isCausal
-        let onWhat = repeatText == nil ? "random" : "repeat"
+        let onWhat = repeatText == nil ? (isEncoder ? "rand" : "random") : "repeat"
+        let column = "\(onWhat))".count + 6  // "prev (" + what + ")"
         print(
-            "layer  head  entropy  prev-token   sink  prev (\(onWhat))  \(isEncoder ? "next (\(onWhat))  " : "")induction  label")
+            "layer head entropy prev-token  sink prev (\(onWhat))\(isEncoder ? " next (\(onWhat))" : "") induction  label")
         for head in summary.heads.sorted(by: { ($0.layer, $0.head) < ($1.layer, $1.head) }) {
+            let labels = head.labels.map { Self.shortLabels[$0] ?? $0 }
             print(
                 String(
-                    format: "%5d  %4d  %7.3f  %10.3f  %5.3f  %13.3f  ", head.layer, head.head, head.entropy,
-                    head.previousToken, head.firstToken, head.previousTokenOnRandom)
-                    + (head.nextTokenOnRandom.map { String(format: "%13.3f  ", $0) } ?? "")
-                    + String(format: "%9.3f  ", head.induction)
-                    + (head.labels.isEmpty ? "-" : head.labels.joined(separator: ", ")))
+                    format: "%5d %4d %7.3f %10.3f %5.3f %\(column).3f ", head.layer, head.head, head.entropy, head.previousToken,
+                    head.firstToken, head.previousTokenOnRandom)
+                    + (head.nextTokenOnRandom.map { String(format: "%\(column).3f ", $0) } ?? "")
+                    + String(format: "%9.3f  ", head.induction) + (labels.isEmpty ? "-" : labels.joined(separator: ",")))
         }
         print("")
         let t = summary.thresholds
+        let measured = repeatText == nil ? "random" : "repeat"
+        func below(_ score: Float, _ threshold: Float) {
+            if score <= threshold { print(String(format: "  (below the %.1f threshold)", threshold)) }
+        }
         if let best = summary.strongestPreviousToken {
             print(
                 String(
-                    format: "strongest previous-token head: layer %d head %d (%.3f on %@, %.3f on the prompt)",
-                    best.layer, best.head, best.previousTokenOnRandom, measuredOn, best.previousToken)
-                    + (best.previousTokenOnRandom > t.previousToken ? "" : String(format: "; below the %.1f threshold", t.previousToken)))
+                    format: "strongest previous-token head: layer %d head %d (%.3f %@, %.3f prompt)", best.layer, best.head,
+                    best.previousTokenOnRandom, measured, best.previousToken))
+            below(best.previousTokenOnRandom, t.previousToken)
         }
         if let best = summary.strongestNextToken, let score = best.nextTokenOnRandom {
-            print(
-                String(
-                    format: "strongest next-token head: layer %d head %d (%.3f on %@; only an encoder can look ahead)",
-                    best.layer, best.head, score, measuredOn)
-                    + (score > t.previousToken ? "" : String(format: "; below the %.1f threshold", t.previousToken)))
+            print(String(format: "strongest next-token head: layer %d head %d (%.3f %@)", best.layer, best.head, score, measured))
+            below(score, t.previousToken)
         }
         if let best = summary.strongestInduction {
             print(
                 String(
-                    format: "strongest induction head: layer %d head %d (induction score %.3f%@)", best.layer, best.head, best.induction,
-                    repeatText == nil ? "" : " on the repeated text")
-                    + (best.induction > t.induction ? "" : String(format: "; below the %.1f threshold", t.induction)))
+                    format: "strongest induction head: layer %d head %d (score %.3f%@)", best.layer, best.head, best.induction,
+                    repeatText == nil ? "" : " on the repeated text"))
+            below(best.induction, t.induction)
         }
         print(
             String(
-                format:
-                    "thresholds: previous-token\(isEncoder ? " and next-token" : "") > %.1f (%@), induction > %.1f, first-token sink > %.1f (prompt)",
-                t.previousToken, repeatText == nil ? "random" : "repeated text", t.induction, t.firstToken))
+                format: "thresholds: \(isEncoder ? "prev/next" : "prev") > %.1f (%@), induction > %.1f, sink > %.1f (prompt)",
+                t.previousToken, measured, t.induction, t.firstToken))
+        print("labels: prev = previous-token, \(isEncoder ? "next = next-token, " : "")sink = first-token sink")
     }
+
+    /// The table's names for `HeadSummary`'s labels (the JSON keeps the long ones).
+    static let shortLabels = ["previous-token": "prev", "next-token": "next", "first-token sink": "sink"]
 }
 
 /// What `lantern heads --json` prints.

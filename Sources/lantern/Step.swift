@@ -110,12 +110,11 @@ struct StepperScreen {
 
     /// Shows the text so far, the candidate table and the proposal.
     func showStep() {
-        let text = tokenizer.decode(session.generatedIds, skipSpecialTokens: true)
         say("")
         // An encoder–decoder writes a new text: its decoder's tokens fill the context, the source is read once.
         let written = session.decoderTokens.count
         say(painter.bold("── step \(session.generatedIds.count + 1) · \(written)/\(session.contextLength) tokens ──"))
-        say(session.decoderPrefix.isEmpty ? painter.dim(prompt) + painter.bold(text) : painter.dim(prompt + "\n→ ") + painter.bold(text))
+        say((session.decoderPrefix.isEmpty ? painter.dim(prompt) : painter.dim(prompt + "\n→ ")) + writtenText())
         let s = session.settings
         say(
             painter.dim(
@@ -160,6 +159,21 @@ struct StepperScreen {
             painter.dim(
                 "[Enter] take · 1-\(listed) pick · t TEXT type · temp/topk/topp/seed N · u undo · a L H attention · off/on L.H · save DIR · q quit · ? help"
             ))
+    }
+
+    /// The generated text in bold; an end-of-text token the learner took (decoding leaves special
+    /// tokens out) is shown dimmed by its piece where it stands, so the text says why it restarted.
+    func writtenText() -> String {
+        var shown = "", segment: [Int] = []
+        for id in session.generatedIds {
+            guard stepper.isEndOfText(id) else {
+                segment.append(id)
+                continue
+            }
+            shown += painter.bold(tokenizer.decode(segment, skipSpecialTokens: true)) + painter.dim(tokenizer.displayPiece(id))
+            segment = []
+        }
+        return shown + painter.bold(tokenizer.decode(segment, skipSpecialTokens: true))
     }
 
     func colouredBar(_ p: Float) -> String {

@@ -22,7 +22,8 @@ final class AnalysisCommandTests: XCTestCase {
         let run = try CLI.run(["heads", "--model", model])
         XCTAssertEqual(run.exitCode, 0, run.stderr)
         let lines = run.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let header = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("layer  head  entropy") }, run.stdout)
+        let header = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("layer head entropy") }, run.stdout)
+        XCTAssertEqual(lines.filter { $0.count > 80 }, [], "lesson 6 shows this table in 80 columns")
         // 5 layers × 8 heads, in layer/head order, every value in range.
         let rows = lines[(header + 1)...].prefix { !$0.isEmpty }
         XCTAssertEqual(rows.count, 40, run.stdout)

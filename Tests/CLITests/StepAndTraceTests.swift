@@ -64,6 +64,17 @@ final class StepAndTraceTests: XCTestCase {
         XCTAssertTrue(run.stdout.contains("── step 3"), run.stdout)
     }
 
+    /// Decoding leaves special tokens out, so a taken end-of-text token vanished from the text
+    /// line while the model went on to a new story; it is shown by its piece where it stands.
+    func testATakenEndOfTextTokenStaysVisibleInTheText() throws {
+        // The built-in model ends this story after 44 greedy tokens.
+        let run = try CLI.run(["step", "Mia went to the park. She", "--greedy"], stdin: String(repeating: "\n", count: 46) + "q\n")
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        let after = try XCTUnwrap(run.stdout.components(separatedBy: "(the model chose its end-of-text token").last)
+        let nextText = try XCTUnwrap(after.components(separatedBy: "temperature ").first)
+        XCTAssertTrue(nextText.contains("<|endoftext|>"), nextText)
+    }
+
     /// The stepper stops at --max-new-tokens (it took every Enter and ignored the option).
     func testMaxNewTokensBoundsTheStepper() throws {
         let model = try CLI.shared("stories260K/stories260K.bin")
