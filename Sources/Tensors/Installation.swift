@@ -8,7 +8,7 @@ import Foundation
 /// a build folder still finds the checkout it was built from (source paths compiled in).
 public enum Installation {
     /// Lantern's version; the CHANGELOG says what each one brought.
-    public static let version = "0.15.0"
+    public static let version = "0.16.0"
 
     /// Set to 1 to forbid every fallback into the checkout this binary was built from: the
     /// install test proves with it that an installed copy stands alone.
@@ -71,7 +71,7 @@ public enum Installation {
         return packed.split(separator: "\n").first { $0.hasSuffix(" " + ref) }.map { String($0.prefix { $0 != " " }) }
     }
 
-    /// "0.15.0 (commit 1a2b3c4d5e6f)", or the version alone when the commit is unknown.
+    /// "0.16.0 (commit 1a2b3c4d5e6f)", or the version alone when the commit is unknown.
     /// (The installed `commit` file says "HASH-modified" when the tree had uncommitted changes.)
     public static func versionLine() -> String {
         guard let commit = commit() else { return version }
