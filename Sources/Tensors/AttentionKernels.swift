@@ -107,8 +107,8 @@ public struct AttentionShape: Equatable, Sendable {
     func kvHead(of h: Int) -> Int { h / (heads / kvHeads) }
 
     /// One [Tq, Tk] matrix per (sequence, head) pair, in `[B, NH, Tq, Tk]` order.
-    var pairs: Int { sequences * heads }
-    var pairSize: Int { queries * keys }
+    public var pairs: Int { sequences * heads }
+    public var pairSize: Int { queries * keys }
 }
 
 /// Causal row blocks: rows `r0..<r1` look at keys `0..<start+r1` only, so each block's products
@@ -280,8 +280,8 @@ public func attentionForward(
     }
 
     // Decoding's single rows are tiny: the pairs run in turn. Otherwise each worker takes every
-    // n-th pair.
-    let parts = Tq > 1 && shape.pairSize >= 4096 ? min(WorkerPool.shared.width, shape.pairs) : 1
+    // n-th pair (training's many small pairs included).
+    let parts = Tq > 1 && shape.pairs * shape.pairSize >= 4096 ? min(WorkerPool.shared.width, shape.pairs) : 1
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: probs == nil ? parts * shape.pairSize : 0)
     defer { scratch.deallocate() }
     inParts(parts, pairs: shape.pairs) { pair, part in attend(pair: pair, scratch: scratch + part * shape.pairSize) }

@@ -12,6 +12,8 @@ public protocol TrainableModel: Sendable {
     init(config: TransformerConfig, seed: UInt64)
     init(huggingFaceFolder: URL) throws
     static func activations(config: TransformerConfig, B: Int, T: Int) -> Activations
+    /// A buffer for the activations' gradients: the same layout, without what no backward reads.
+    static func activationGradients(config: TransformerConfig, B: Int, T: Int) -> Activations
     func forward(inputs: [Int32], targets: [Int32]?, activations: Activations) -> Float?
     func backward(
         inputs: [Int32], targets: [Int32], activations: Activations, activationGradients: Activations,
@@ -20,15 +22,30 @@ public protocol TrainableModel: Sendable {
     func exportHuggingFace(to folder: URL, metadata: [String: String]) throws
 }
 
+extension TrainableModel {
+    /// The same layout as the activations, unless the family leaves something out.
+    public static func activationGradients(config: TransformerConfig, B: Int, T: Int) -> Activations {
+        activations(config: config, B: B, T: T)
+    }
+}
+
 extension GPT2TrainingModel: TrainableModel {
     public static func activations(config: TransformerConfig, B: Int, T: Int) -> GPT2Activations {
         GPT2Activations(config: config, B: B, T: T)
+    }
+
+    public static func activationGradients(config: TransformerConfig, B: Int, T: Int) -> GPT2Activations {
+        GPT2Activations(config: config, B: B, T: T, forGradients: true)
     }
 }
 
 extension BertTrainingModel: TrainableModel {
     public static func activations(config: TransformerConfig, B: Int, T: Int) -> BertActivations {
         BertActivations(config: config, B: B, T: T)
+    }
+
+    public static func activationGradients(config: TransformerConfig, B: Int, T: Int) -> BertActivations {
+        BertActivations(config: config, B: B, T: T, forGradients: true)
     }
 }
 
@@ -90,7 +107,7 @@ final class ModelTrainer<Model: TrainableModel>: TrainingDriver {
         self.model = model
         self.optimizer = optimizer
         activations = Model.activations(config: model.config, B: B, T: T)
-        activationGradients = Model.activations(config: model.config, B: B, T: T)
+        activationGradients = Model.activationGradients(config: model.config, B: B, T: T)
         gradients = FlatParameters(zerosFor: model.config)
     }
 

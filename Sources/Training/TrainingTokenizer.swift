@@ -18,19 +18,19 @@ extension TrainingPlan {
     public static func checkRunFolder(_ folder: URL, resuming: Bool) throws(TrainingPlanError) {
         let fm = FileManager.default
         if resuming {
-            guard TrainingRun.hasCheckpoint(in: folder) else { throw .noRunToResume(folder: folder.path) }
+            guard TrainingRun.hasCheckpoint(in: folder) else { throw .noRunToResume(folder: folder.relativePath) }
         } else if TrainingRun.hasCheckpoint(in: folder) {
-            throw .runExists(folder: folder.path)
+            throw .runExists(folder: folder.relativePath)
         }
         // The nearest folder that exists must be a writable folder.
         var existing = folder.standardizedFileURL
         while !fm.fileExists(atPath: existing.path) && existing.path != "/" { existing.deleteLastPathComponent() }
         var isFolder: ObjCBool = false
         guard fm.fileExists(atPath: existing.path, isDirectory: &isFolder), isFolder.boolValue else {
-            throw .cannotCreate(folder: folder.path, reason: "\(existing.path) is a file, not a folder")
+            throw .cannotCreate(folder: folder.relativePath, reason: "\(existing.path) is a file, not a folder")
         }
         guard fm.isWritableFile(atPath: existing.path) else {
-            throw .cannotCreate(folder: folder.path, reason: "\(existing.path) is not writable")
+            throw .cannotCreate(folder: folder.relativePath, reason: "\(existing.path) is not writable")
         }
     }
 
@@ -58,12 +58,12 @@ extension TrainingPlan {
                 !FileManager.default.contentsEqual(
                     atPath: given.appendingPathComponent("merges.txt").path, andPath: folder.appendingPathComponent("merges.txt").path)
             {
-                throw TrainingPlanError.notTheRunsTokenizer(given: given.path, folder: folder.path)
+                throw TrainingPlanError.notTheRunsTokenizer(given: given.relativePath, folder: folder.relativePath)
             }
-            return PreparedTokenizer(tokenizer: try load(folder, "the run in \(folder.path)"), write: {}, summary: nil)
+            return PreparedTokenizer(tokenizer: try load(folder, "the run in \(folder.relativePath)"), write: {}, summary: nil)
         }
         guard let given else { return nil }
-        let tokenizer = try load(given, "\(UserSetting.tokenizer) \(given.path)")
+        let tokenizer = try load(given, "\(UserSetting.tokenizer) \(given.relativePath)")
         return PreparedTokenizer(
             tokenizer: tokenizer,
             write: {

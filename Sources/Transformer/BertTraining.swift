@@ -124,8 +124,9 @@ public final class BertActivations {
     public let embMean: UnsafeMutablePointer<Float>, embRstd: UnsafeMutablePointer<Float>  // (N)
     public let qkv: UnsafeMutablePointer<Float>  // (L, N, 3C)
     public let atty: UnsafeMutablePointer<Float>  // (L, N, C)         heads' outputs
-    public let preatt: UnsafeMutablePointer<Float>  // (L, B, NH, T, T)
-    public let att: UnsafeMutablePointer<Float>  // (L, B, NH, T, T)
+    /// (L, B, NH, T, T) attention pattern; empty in an instance made `forGradients` (the
+    /// attention backward keeps its own scratch). Scores are not kept: no backward reads them.
+    public let att: UnsafeMutablePointer<Float>
     public let attproj: UnsafeMutablePointer<Float>  // (L, N, C)
     public let attsum: UnsafeMutablePointer<Float>  // (L, N, C)       input + attproj
     public let attLn: UnsafeMutablePointer<Float>  // (L, N, C)        LayerNorm(attsum)
@@ -148,14 +149,14 @@ public final class BertActivations {
     /// Total number of floats.
     public var count: Int { arena.count }
 
-    public init(config: TransformerConfig, B: Int, T: Int) {
+    public init(config: TransformerConfig, B: Int, T: Int, forGradients: Bool = false) {
         precondition(
             B > 0 && T > 0 && T <= config.contextLength, "BertActivations: [\(B), \(T)] does not fit the context \(config.contextLength)")
         let L = config.layers, C = config.width, NH = config.heads, FF = config.feedForwardWidth, V = config.vocabularySize
-        let N = B * T, A = L * B * NH * T * T
+        let N = B * T, A = forGradients ? 0 : L * B * NH * T * T
         let sizes = [
             N * C, N * C, N, N,
-            L * N * 3 * C, L * N * C, A, A, L * N * C, L * N * C, L * N * C, L * N, L * N,
+            L * N * 3 * C, L * N * C, A, L * N * C, L * N * C, L * N * C, L * N, L * N,
             L * N * FF, L * N * FF, L * N * C, L * N * C, L * N * C, L * N, L * N,
             N * C, N * C, N * C, N * C, N, N, N * V, N * V, N
         ]
@@ -163,11 +164,11 @@ public final class BertActivations {
         let starts = arena.slices
         self.B = B; self.T = T; width = C; feedForwardWidth = FF
         encoded = starts[0]; embLn = starts[1]; embMean = starts[2]; embRstd = starts[3]
-        qkv = starts[4]; atty = starts[5]; preatt = starts[6]; att = starts[7]; attproj = starts[8]; attsum = starts[9]
-        attLn = starts[10]; attMean = starts[11]; attRstd = starts[12]; fch = starts[13]; fchGelu = starts[14]
-        fcproj = starts[15]; mlpsum = starts[16]; mlpLn = starts[17]; mlpMean = starts[18]; mlpRstd = starts[19]
-        headIn = starts[20]; headDense = starts[21]; headGelu = starts[22]; headLn = starts[23]
-        headMean = starts[24]; headRstd = starts[25]; logits = starts[26]; probs = starts[27]; losses = starts[28]
+        qkv = starts[4]; atty = starts[5]; att = starts[6]; attproj = starts[7]; attsum = starts[8]
+        attLn = starts[9]; attMean = starts[10]; attRstd = starts[11]; fch = starts[12]; fchGelu = starts[13]
+        fcproj = starts[14]; mlpsum = starts[15]; mlpLn = starts[16]; mlpMean = starts[17]; mlpRstd = starts[18]
+        headIn = starts[19]; headDense = starts[20]; headGelu = starts[21]; headLn = starts[22]
+        headMean = starts[23]; headRstd = starts[24]; logits = starts[25]; probs = starts[26]; losses = starts[27]
     }
 
     /// Layer `l`'s slices, as BertPass writes (or, for gradients, reads and accumulates) them.
@@ -246,10 +247,7 @@ public struct BertTrainingModel: Sendable {
                 parameters.layout.view(buffer.baseAddress!), config: config, embedded: a.encoded, embeddedNorm: a.embLn,
                 embeddedMean: a.embMean, embeddedRstd: a.embRstd, layers: a.layer,
                 attention: { l, qkv, heads, recorder in
-                    let preatt = a.preatt + l * B * NH * T * T, att = a.att + l * B * NH * T * T
-                    attention.forward(qkv: qkv, heads: heads, probs: att, scores: preatt)
-                    recorder.perHeadRows(.pattern, layer: l, att, heads: NH, keys: T)
-                    recorder.perHeadRows(.scores, layer: l, preatt, heads: NH, keys: T)
+                    attention.forward(qkv: qkv, heads: heads, probs: a.att + l * B * NH * T * T, recorder: &recorder, layer: l)
                 },
                 recorder: &recorder)
         }

@@ -126,8 +126,9 @@ public final class GPT2Activations {
     public let ln1Rstd: UnsafeMutablePointer<Float>  // (L, B, T)
     public let qkv: UnsafeMutablePointer<Float>  // (L, B, T, 3C)    q, k, v side by side
     public let atty: UnsafeMutablePointer<Float>  // (L, B, T, C)     heads' outputs, concatenated
-    public let preatt: UnsafeMutablePointer<Float>  // (L, B, NH, T, T) scaled scores
-    public let att: UnsafeMutablePointer<Float>  // (L, B, NH, T, T) attention pattern
+    /// (L, B, NH, T, T) attention pattern; empty in an instance made `forGradients` (the
+    /// attention backward keeps its own scratch). Scores are not kept: no backward reads them.
+    public let att: UnsafeMutablePointer<Float>
     public let attproj: UnsafeMutablePointer<Float>  // (L, B, T, C)
     public let residual2: UnsafeMutablePointer<Float>  // (L, B, T, C)     residual after attention
     public let ln2: UnsafeMutablePointer<Float>  // (L, B, T, C)
@@ -147,13 +148,13 @@ public final class GPT2Activations {
     /// Total number of floats.
     public var count: Int { arena.count }
 
-    public init(config: TransformerConfig, B: Int, T: Int) {
+    public init(config: TransformerConfig, B: Int, T: Int, forGradients: Bool = false) {
         precondition(
             B > 0 && T > 0 && T <= config.contextLength, "GPT2Activations: [\(B), \(T)] does not fit the context \(config.contextLength)")
         let L = config.layers, C = config.width, NH = config.heads, FF = config.feedForwardWidth, V = config.vocabularySize
         let N = B * T
         let sizes = [
-            N * C, L * N * C, L * N, L * N, L * N * 3 * C, L * N * C, L * B * NH * T * T, L * B * NH * T * T,
+            N * C, L * N * C, L * N, L * N, L * N * 3 * C, L * N * C, forGradients ? 0 : L * B * NH * T * T,
             L * N * C, L * N * C, L * N * C, L * N, L * N, L * N * FF, L * N * FF, L * N * C, L * N * C,
             N * C, N, N, N * V, N * V, N
         ]
@@ -161,10 +162,10 @@ public final class GPT2Activations {
         let starts = arena.slices
         self.B = B; self.T = T; width = C; feedForwardWidth = FF
         encoded = starts[0]; ln1 = starts[1]; ln1Mean = starts[2]; ln1Rstd = starts[3]; qkv = starts[4]
-        atty = starts[5]; preatt = starts[6]; att = starts[7]; attproj = starts[8]; residual2 = starts[9]
-        ln2 = starts[10]; ln2Mean = starts[11]; ln2Rstd = starts[12]; fch = starts[13]; fchGelu = starts[14]
-        fcproj = starts[15]; residual3 = starts[16]; lnf = starts[17]; lnfMean = starts[18]; lnfRstd = starts[19]
-        logits = starts[20]; probs = starts[21]; losses = starts[22]
+        atty = starts[5]; att = starts[6]; attproj = starts[7]; residual2 = starts[8]
+        ln2 = starts[9]; ln2Mean = starts[10]; ln2Rstd = starts[11]; fch = starts[12]; fchGelu = starts[13]
+        fcproj = starts[14]; residual3 = starts[15]; lnf = starts[16]; lnfMean = starts[17]; lnfRstd = starts[18]
+        logits = starts[19]; probs = starts[20]; losses = starts[21]
     }
 
     /// Layer `l`'s slices, as GPT2Pass writes (or, for gradients, reads and accumulates) them.
@@ -253,10 +254,7 @@ public struct GPT2TrainingModel: Sendable {
                 embedded: a.encoded, layers: a.layer, finalNorm: a.lnf, finalMean: a.lnfMean, finalRstd: a.lnfRstd,
                 elementwise: .vectorised,
                 attention: { l, qkv, heads, recorder in
-                    let preatt = a.preatt + l * B * NH * T * T, att = a.att + l * B * NH * T * T
-                    attention.forward(qkv: qkv, heads: heads, probs: att, scores: preatt)
-                    recorder.perHeadRows(.pattern, layer: l, att, heads: NH, keys: T)
-                    recorder.perHeadRows(.scores, layer: l, preatt, heads: NH, keys: T)
+                    attention.forward(qkv: qkv, heads: heads, probs: a.att + l * B * NH * T * T, recorder: &recorder, layer: l)
                 },
                 recorder: &recorder)
             linearForward(out: a.logits, input: a.lnf, weight: base + layout.offset(.wte), bias: nil, T: N, C: C, OC: V)

@@ -45,14 +45,21 @@ extension FusedQKVAttention {
         private var packed: AttentionStrides { .sideBySide(rowWidth: 3 * width, headSize: shape.headSize, rowsPerSequence: shape.queries) }
         private var separate: AttentionStrides { .sideBySide(rowWidth: width, headSize: shape.headSize, rowsPerSequence: shape.queries) }
 
+        /// The pattern (kept in `probs`) and, only when the recorder asks for them, the scores
+        /// are recorded for layer `l`.
         func forward(
             qkv: UnsafePointer<Float>, heads: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
-            scores: UnsafeMutablePointer<Float>
+            recorder: inout Recorder, layer l: Int
         ) {
+            let wantsScores = recorder.records(.scores, layer: l)
+            let scores = wantsScores ? UnsafeMutablePointer<Float>.allocate(capacity: shape.pairs * shape.pairSize) : nil
+            defer { scores?.deallocate() }
             attentionForward(
                 shape, q: AttentionInput(qkv, packed), k: AttentionInput(qkv + width, packed),
                 v: AttentionInput(qkv + 2 * width, packed), out: AttentionOutput(heads, separate), probs: probs, scores: scores,
                 softmax: .vectorised)
+            recorder.perHeadRows(.pattern, layer: l, probs, heads: shape.heads, keys: shape.keys)
+            if let scores { recorder.perHeadRows(.scores, layer: l, scores, heads: shape.heads, keys: shape.keys) }
         }
 
         /// ADDS the gradient of q, k and v into `dqkv[B·T, 3C]`, given the heads' output gradient.

@@ -212,9 +212,12 @@ struct TrainCommand: ParsableCommand {
             printError("note: the text's unscored-span marks are left out: they only change next-token training")
         }
         let given = (start?.folder.path ?? self.tokenizer).map { URL(fileURLWithPath: $0, isDirectory: true) }
-        let prepared =
-            try TrainingPlan.existingTokenizer(objective: objective, runFolder: folder, resuming: resume, given: given)
-            ?? newTokenizer(objective: objective, text: text, folder: folder)
+        let prepared: PreparedTokenizer
+        do {
+            prepared =
+                try TrainingPlan.existingTokenizer(objective: objective, runFolder: folder, resuming: resume, given: given)
+                ?? newTokenizer(objective: objective, text: text, folder: folder)
+        } catch let error as TrainingPlanError { throw ValidationError(error.description) }
         let tokenizer = prepared.tokenizer
         printError("tokenizing \(text.utf8.count) bytes…")
         var (ids, scored) = try TrainingPlan.tokens(markedText: markedText, objective: objective, tokenizer: tokenizer)
@@ -240,7 +243,7 @@ struct TrainCommand: ParsableCommand {
             do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
                 throw ValidationError("cannot create \(out): \(PlainError.blockedFolder(folder) ?? PlainError.reason(error))")
             }
-            try prepared.write()
+            do { try prepared.write() } catch let error as BPETrainingError { throw ValidationError("\(error)") }
         }
         printError(
             String(

@@ -38,7 +38,8 @@ final class BertGradientCheckTests: XCTestCase {
         let inputs = Tiny.tokens(B * T, V: config.vocabularySize, seed: 11)
         var targets = [Int32](repeating: -1, count: B * T)
         for (row, token) in [(1, 3), (4, 7), (5, 0), (8, 10)] { targets[row] = Int32(token) }
-        let activations = BertActivations(config: config, B: B, T: T), activationGradients = BertActivations(config: config, B: B, T: T)
+        let activations = BertActivations(config: config, B: B, T: T),
+            activationGradients = BertActivations(config: config, B: B, T: T, forGradients: true)
         let loss = model.forward(inputs: inputs, targets: targets, activations: activations)!
         var gradients = BertParameters(zerosFor: config)
         model.backward(

@@ -17,7 +17,7 @@ final class TrainingLoopTests: XCTestCase {
         let B = 4, T = 16, steps = 300
         var model = GPT2TrainingModel(config: config, seed: 42)
         let activations = GPT2Activations(config: config, B: B, T: T)
-        let activationGradients = GPT2Activations(config: config, B: B, T: T)
+        let activationGradients = GPT2Activations(config: config, B: B, T: T, forGradients: true)
         var gradients = GPT2Parameters(zerosFor: config)
         var optimizer = AdamW(for: model.parameters, settings: AdamWSettings(beta2: 0.99, weightDecay: 0.0))
         let schedule = LearningRateSchedule(maxRate: 1e-2, minRate: 1e-3, warmupSteps: 20, totalSteps: steps)
