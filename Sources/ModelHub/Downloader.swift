@@ -247,6 +247,10 @@ public struct Downloader: Sendable {
             try? FileManager.default.removeItem(at: partial)
             throw ModelHubError.webPageInsteadOfFile(file: file.name)
         }
+        if published == nil, let problem = Self.contentProblem(partial, name: file.name) {
+            try? FileManager.default.removeItem(at: partial)
+            throw ModelHubError.malformedFile(file: file.name, problem: problem)
+        }
         let done = staging.appendingPathComponent(file.name)
         try fileSystem(done.path) { try FileManager.default.moveItem(at: partial, to: done) }
         onEvent(.finished(file: file.name, bytes: size, sha256: digest, sha256Verified: published != nil))
@@ -261,6 +265,15 @@ public struct Downloader: Sendable {
         let head = (try? handle.read(upToCount: 512)) ?? Data()
         let text = String(decoding: head, as: UTF8.self).drop { $0.isWhitespace }.prefix(14).lowercased()
         return ["<!doctype html", "<html", "<?xml", "<head", "<body"].contains { text.hasPrefix($0) }
+    }
+
+    /// Why a file that no checksum vouches for cannot be what its name says, or nil: a `.json`
+    /// file (config, tokenizer, pooling) must parse as JSON. (Weights come with the hub's checksum.)
+    static func contentProblem(_ url: URL, name: String) -> String? {
+        guard name.hasSuffix(".json"), let data = try? Data(contentsOf: url) else { return nil }
+        guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) == nil else { return nil }
+        let start = String(decoding: data.prefix(24), as: UTF8.self).debugDescription
+        return "it is not JSON; it begins \(start)"
     }
 
     /// A failed first attempt leaves nothing behind: empty partial files go, then the folder if it is empty.

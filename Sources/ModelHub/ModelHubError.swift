@@ -20,6 +20,8 @@ public enum ModelHubError: Error, CustomStringConvertible, LocalizedError, Equat
     case checksumMismatch(file: String, expected: String, found: String)
     /// The server answered with a web page where a model file was expected.
     case webPageInsteadOfFile(file: String)
+    /// A file with no published checksum whose content cannot be what its name says.
+    case malformedFile(file: String, problem: String)
     /// Reading or writing the model folders failed.
     case fileSystem(path: String, problem: String)
     /// The built-in model's folder is not where this build expects it.
@@ -56,6 +58,9 @@ public enum ModelHubError: Error, CustomStringConvertible, LocalizedError, Equat
                 + "the damaged file was deleted; run the command again to download it afresh"
         case .webPageInsteadOfFile(let file):
             return "the server sent a web page instead of \(file) (an error or sign-in page): it was not kept; "
+                + "check that the model is public and the address right, then run the command again"
+        case .malformedFile(let file, let problem):
+            return "the server sent something that is not \(file) (\(problem)): it was not kept; "
                 + "check that the model is public and the address right, then run the command again"
         case .fileSystem(let path, let problem):
             return "\(path): \(problem)"

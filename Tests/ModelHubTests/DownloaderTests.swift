@@ -205,6 +205,20 @@ final class DownloaderTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.url("lantern/models/tiny.partial/model.safetensors").path))
     }
 
+    /// With no published checksum, a config that is not JSON ("xxxx" from a misconfigured
+    /// endpoint) is refused and not kept; it used to be saved as the model's config.
+    func testAConfigThatIsNotJSONIsRefused() throws {
+        let scratch = try Scratch()
+        let server = try LoopbackHTTPServer(routes: [Self.configPath: .file(Array("xxxx".utf8)), Self.weightsPath: .file(weights)])
+        defer { server.stop() }
+        XCTAssertThrowsError(try downloader(scratch, server).download(entry())) { error in
+            XCTAssertEqual(error as? ModelHubError, .malformedFile(file: "config.json", problem: #"it is not JSON; it begins "xxxx""#))
+            XCTAssertTrue("\(error)".contains("the server sent something that is not config.json"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.url("lantern/models/tiny").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.url("lantern/models/tiny.partial/config.json").path))
+    }
+
     func testAShortBodyIsASizeMismatch() throws {
         let scratch = try Scratch()
         // The server sends a complete, well-formed answer that is shorter than the catalog's size.
