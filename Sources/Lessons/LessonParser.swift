@@ -485,6 +485,27 @@ public enum CommandWords {
     }
 
     public static func join(_ words: [String]) -> String { words.map(quote).joined(separator: " ") }
+
+    /// `prefix` and the words as shell lines of at most `width` columns where spaces allow:
+    /// each line but the last ends in a backslash, which the shell joins back (inside double quotes
+    /// too), so the lines copy and paste as one command. Continuation lines are not indented: an
+    /// indent inside a quoted argument would become part of it.
+    public static func shellLines(_ words: [String], prefix: String, width: Int) -> [String] {
+        let text = prefix + join(words)
+        guard text.count > width else { return [text] }
+        var lines: [String] = [], current = ""
+        for piece in text.split(separator: " ", omittingEmptySubsequences: false) {
+            if current.isEmpty {
+                current = String(piece)
+            } else if current.count + 1 + piece.count + 2 <= width {
+                current += " " + piece
+            } else {
+                lines.append(current + " \\")
+                current = String(piece)
+            }
+        }
+        return lines + [current]
+    }
 }
 
 /// `{name}` references to captured values.

@@ -214,7 +214,7 @@ public final class LessonRunner {
         if let model = step.needsModel, (try? commands.run(["info", "--model", model], input: [], echo: false))?.exitCode != 0 {
             if echo {
                 // The command as every command is shown, then the note wrapped like prose.
-                say(painter.dim("$ lantern " + CommandWords.join(step.arguments)))
+                for line in CommandWords.shellLines(step.arguments, prefix: "$ lantern ", width: prose.width) { say(painter.dim(line)) }
                 let note = "(skipped: it needs the model \(model), which is not on this machine; `lantern download \(model)` fetches it)"
                 for line in prose.lines(note, firstIndent: 0, restIndent: 0) { say(painter.dim(line)) }
                 say("")
@@ -237,7 +237,7 @@ public final class LessonRunner {
             try? FileManager.default.removeItem(at: url)
         }
         if echo {
-            say(painter.bold("$ lantern " + CommandWords.join(words)))
+            for line in CommandWords.shellLines(words, prefix: "$ lantern ", width: prose.width) { say(painter.bold(line)) }
             for line in step.input { say(painter.dim("  (typing: \(line.isEmpty ? "Enter" : line))")) }
         }
         // Shown already in this run: run for its captures, not shown again.

@@ -257,4 +257,29 @@ final class LessonParserTests: XCTestCase {
         XCTAssertThrowsError(try CommandWords.split(#"generate "open"#))
         XCTAssertEqual(CommandWords.join(["generate", "Once upon", "--greedy"]), #"generate "Once upon" --greedy"#)
     }
+
+    /// A long command is shown in lines of at most 80 columns, and a shell reads those lines
+    /// back as the same words (breaks inside a quoted prompt included).
+    func testLongCommandsWrapIntoLinesAShellJoinsBack() throws {
+        let words = [
+            "ablate", "Mia red ball kite Tom park duck blue cup Zoe hat green. Mia red ball kite Tom park duck blue cup Zoe hat \"green\".",
+            "--head", "4.0", "--mode", "mean", "--from", "13", "--top", "3", "--model", "lantern-tiny"
+        ]
+        let lines = CommandWords.shellLines(words, prefix: "$ lantern ", width: 80)
+        XCTAssertGreaterThan(lines.count, 2)
+        XCTAssertTrue(lines.allSatisfy { $0.count <= 80 }, "\(lines)")
+        XCTAssertEqual(CommandWords.shellLines(["info"], prefix: "$ lantern ", width: 80), ["$ lantern info"])
+        // /bin/sh prints each word it reads, NUL-separated.
+        let script = "printf '%s\\0' " + lines.joined(separator: "\n").dropFirst("$ lantern ".count)
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", script]
+        let output = Pipe()
+        shell.standardOutput = output
+        try shell.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        shell.waitUntilExit()
+        let read = String(decoding: data, as: UTF8.self).split(separator: "\0", omittingEmptySubsequences: false).dropLast()
+        XCTAssertEqual(read.map(String.init), words)
+    }
 }
