@@ -270,7 +270,12 @@ public struct Downloader: Sendable {
     /// Why a file that no checksum vouches for cannot be what its name says, or nil: a `.json`
     /// file (config, tokenizer, pooling) must parse as JSON. (Weights come with the hub's checksum.)
     static func contentProblem(_ url: URL, name: String) -> String? {
-        guard name.hasSuffix(".json"), let data = try? Data(contentsOf: url) else { return nil }
+        guard name.hasSuffix(".json") else { return nil }
+        // The largest tokenizer.json files are tens of MB; never read a giant body into memory.
+        if let size = try? fileSize(url), size > 256 << 20 {
+            return "it is \(ByteCount.format(size)), far more than any model's JSON file"
+        }
+        guard let data = try? Data(contentsOf: url) else { return nil }
         guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) == nil else { return nil }
         let start = String(decoding: data.prefix(24), as: UTF8.self).debugDescription
         return "it is not JSON; it begins \(start)"

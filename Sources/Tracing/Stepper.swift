@@ -115,8 +115,7 @@ public enum StepperError: Error, CustomStringConvertible, Equatable {
         case .attentionUsage(let layers, let heads):
             return "usage: a LAYER HEAD, with LAYER 0-\(layers - 1) and HEAD 0-\(heads - 1)"
         case .headUsage(let layers, let heads):
-            return
-                "usage: off LAYER.HEAD (or on LAYER.HEAD, or on alone for every head), with LAYER 0-\(layers - 1) and HEAD 0-\(heads - 1), e.g. off 4.0"
+            return "usage: off L.H / on L.H / on (every head), layers 0-\(layers - 1), heads 0-\(heads - 1), e.g. off 4.0"
         case .noAttentionYet: return "no attention recorded yet"
         case .emptyText: return "type some text after t, e.g. t  dragon"
         case .noTokens(let text): return "\"\(text)\" gives no tokens"
@@ -188,16 +187,13 @@ public struct Stepper {
     @discardableResult
     public func switchHead(_ argument: String, off: Bool) throws -> [Intervention.Head] {
         let config = session.model.config
-        let trimmed = argument.trimmingCharacters(in: .whitespaces)
         var headsOff = self.headsOff
-        if !off && trimmed.isEmpty {
+        if !off && argument.trimmingCharacters(in: .whitespaces).isEmpty {
             headsOff = []
         } else {
-            let parts = trimmed.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 2, let layer = Int(parts[0]), let head = Int(parts[1]), (0..<config.layers).contains(layer),
-                (0..<config.heads).contains(head)
-            else { throw StepperError.headUsage(layers: config.layers, heads: config.heads) }
-            let chosen = Intervention.Head(layer: layer, head: head)
+            guard let chosen = Intervention.Head(parsing: argument), chosen.layer < config.layers, chosen.head < config.heads else {
+                throw StepperError.headUsage(layers: config.layers, heads: config.heads)
+            }
             if off { headsOff.insert(chosen) } else { headsOff.remove(chosen) }
         }
         var intervention = Intervention()

@@ -70,7 +70,7 @@ public struct TraceAblation: Codable, Sendable, Equatable {
     /// The intervention the run used: zeros, or the means over `promptIds` (recomputed exactly).
     public func intervention(model: any LanguageModel, promptIds: [Int]) throws -> Intervention {
         guard let mode = AblationMode(rawValue: mode), heads.allSatisfy({ $0.count == 2 }) else {
-            throw TraceError.malformedAblation("mode \"\(mode)\", heads as [layer, head]")
+            throw TraceError.malformedIntervention(entry: "ablation", problem: "mode \"\(mode)\", heads as [layer, head]")
         }
         return try Ablation.intervention(
             model: model, tokens: promptIds, heads: heads.map { Intervention.Head(layer: $0[0], head: $0[1]) }, mlps: mlps, mode: mode)
@@ -88,7 +88,7 @@ public struct TraceHeadSwitch: Codable, Sendable, Equatable {
         var intervention = Intervention()
         for pair in headsOff {
             guard pair.count == 2, (0..<config.layers).contains(pair[0]), (0..<config.heads).contains(pair[1]) else {
-                throw TraceError.malformedAblation("head \(pair) is not [layer, head] of this model")
+                throw TraceError.malformedIntervention(entry: "head_switches", problem: "head \(pair) is not [layer, head] of this model")
             }
             intervention.heads[Intervention.Head(layer: pair[0], head: pair[1])] = [Float](repeating: 0, count: config.headSize)
         }

@@ -9,12 +9,13 @@ public enum TraceError: Error, CustomStringConvertible, LocalizedError {
     case unwritable(String, problem: String)
     case outputExists(String)
     case notComparable(String)
-    case malformedAblation(String)
+    /// trace.json's `ablation` or `head_switches` entry (named) is not one Lantern writes.
+    case malformedIntervention(entry: String, problem: String)
 
     public var description: String {
         switch self {
-        case .malformedAblation(let problem):
-            return "trace.json's ablation is not one Lantern writes (\(problem)): it cannot be replayed"
+        case .malformedIntervention(let entry, let problem):
+            return "trace.json's \(entry) is not one Lantern writes (\(problem)): it cannot be replayed"
         case .unknownRecord(let name, let known):
             return "unknown record \"\(name)\" in \(UserSetting.capture); known records: \(known.joined(separator: ", ")), all, none"
         case .overBudget(let estimate, let budget, let positions, let largest):

@@ -1,3 +1,4 @@
+import Foundation
 import Tensors
 
 /// The record vocabulary (TransformerLens-style names). Shapes are per forward call, where
@@ -190,6 +191,13 @@ public struct Intervention: Sendable, Equatable {
         public init(layer: Int, head: Int) {
             self.layer = layer
             self.head = head
+        }
+        /// `LAYER.HEAD` as people type it ("4.0": layer 4, head 0); nil unless both parts are
+        /// whole numbers 0 or more. (Whether the model has that head is the caller's check.)
+        public init?(parsing text: String) {
+            let parts = text.trimmingCharacters(in: .whitespaces).split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, let layer = Int(parts[0]), let head = Int(parts[1]), layer >= 0, head >= 0 else { return nil }
+            self.init(layer: layer, head: head)
         }
         public static func < (a: Head, b: Head) -> Bool { (a.layer, a.head) < (b.layer, b.head) }
     }

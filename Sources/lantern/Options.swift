@@ -237,10 +237,9 @@ func pictureURL(_ out: String?, defaultName: String) throws -> URL {
 /// Heads named `LAYER.HEAD` on the command line (`--head 4.0`, `--ablate 4.0`).
 func parseHeads(_ texts: [String], flag: String) throws -> [Intervention.Head] {
     try texts.map { text in
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, let layer = Int(parts[0]), let head = Int(parts[1]), layer >= 0, head >= 0 else {
+        guard let head = Intervention.Head(parsing: text) else {
             throw ValidationError("\(flag) \(text) should be LAYER.HEAD, e.g. 4.0 (layer 4, head 0; both count from 0)")
         }
-        return Intervention.Head(layer: layer, head: head)
+        return head
     }
 }

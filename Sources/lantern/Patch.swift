@@ -121,11 +121,8 @@ struct PatchCommand: ParsableCommand {
         }
         let site: Patching.Site
         if let head {
-            let parts = head.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 2, let l = Int(parts[0]), let h = Int(parts[1]) else {
-                throw ValidationError("--head \(head) should be LAYER.HEAD, e.g. 4.0")
-            }
-            site = .head(layer: l, head: h)
+            let chosen = try parseHeads([head], flag: "--head")[0]
+            site = .head(layer: chosen.layer, head: chosen.head)
         } else {
             site = .residual(layer: layer ?? 0, position: position ?? 0)
         }

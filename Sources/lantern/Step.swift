@@ -152,13 +152,13 @@ struct StepperScreen {
         let draw =
             proposal.randomDraw.map { String(format: "random draw %.4f", $0) }
             ?? proposal.marginToRunnerUp.map { String(format: "greedy, %.2f logits ahead of the runner-up", $0) } ?? "greedy"
+        // Each line fits 80 columns.
         say(
-            "next: \(painter.bold(tokenizer.displayPiece(proposal.chosen))) (p \(String(format: "%.4f", proposal.chosenProbability)), rank \(proposal.chosenRank); \(filters); \(draw))"
+            "next: \(painter.bold(tokenizer.displayPiece(proposal.chosen))) (p \(String(format: "%.4f", proposal.chosenProbability)), rank \(proposal.chosenRank); \(draw))"
         )
-        say(
-            painter.dim(
-                "[Enter] take · 1-\(listed) pick · t TEXT type · temp/topk/topp/seed N · u undo · a L H attention · off/on L.H · save DIR · q quit · ? help"
-            ))
+        say("      \(filters)")
+        say(painter.dim("[Enter] take · 1-\(listed) pick · t TEXT type · temp/topk/topp/seed N · u undo"))
+        say(painter.dim("a L H attention · off/on L.H · save DIR · q quit · ? help"))
     }
 
     /// The generated text in bold; an end-of-text token the learner took (decoding leaves special
@@ -241,7 +241,8 @@ struct StepperScreen {
         say(
             off.isEmpty
                 ? "every head is on again (the text so far was run again)"
-                : "switched off (output zeroed): \(off.map { "\($0.layer).\($0.head)" }.joined(separator: ", ")); the text so far was run again, and undo cannot go back past here"
+                : "switched off (output zeroed): \(off.map { "\($0.layer).\($0.head)" }.joined(separator: ", "))\n"
+                    + "(the text so far was run again; undo cannot go back past here)"
         )
     }
 

@@ -71,16 +71,16 @@ final class AblateCommandTests: XCTestCase {
         XCTAssertNotEqual(broken.exitCode, 0)
         XCTAssertTrue(broken.stderr.contains("replay diverged"), broken.stderr)
         // A crafted trace naming heads the model does not have is refused, not written out of bounds.
-        for (key, value) in [
-            ("ablation", ["heads": [[0, 99]], "mlps": [Int](), "mode": "zero"] as [String: Any]),
-            ("head_switches", [["step": 0, "heads_off": [[0, 99]]]])
-        ] as [(String, Any)] {
+        for (key, value, message) in [
+            ("ablation", ["heads": [[0, 99]], "mlps": [Int](), "mode": "zero"] as [String: Any], "no head 0.99"),
+            ("head_switches", [["step": 0, "heads_off": [[0, 99]]]], "trace.json's head_switches is not one Lantern writes")
+        ] as [(String, Any, String)] {
             var crafted = metadata
             crafted[key] = value
             try JSONSerialization.data(withJSONObject: crafted).write(to: metadataURL)
             let refused = try CLI.run(["trace", "replay", trace.path])
             XCTAssertEqual(refused.exitCode, 1, "\(key): \(refused.stderr)")
-            XCTAssertTrue(refused.stderr.contains("head") && !refused.stderr.contains("Fatal"), "\(key): \(refused.stderr)")
+            XCTAssertTrue(refused.stderr.contains(message) && !refused.stderr.contains("Fatal"), "\(key): \(refused.stderr)")
         }
     }
 
@@ -106,7 +106,7 @@ final class AblateCommandTests: XCTestCase {
         try JSONSerialization.data(withJSONObject: metadata).write(to: metadataURL)
         XCTAssertNotEqual(try CLI.run(["trace", "replay", trace.path]).exitCode, 0)
         let bad = try CLI.run(["step", "Mia saw", "--temperature", "0"], stdin: "off 9.9\nq\n")
-        XCTAssertTrue(bad.stdout.contains("usage: off LAYER.HEAD"), bad.stdout)
+        XCTAssertTrue(bad.stdout.contains("usage: off L.H / on L.H / on (every head), layers 0-5"), bad.stdout)
     }
 
     func testBadChoicesAreRefused() throws {
