@@ -31,21 +31,23 @@ public func splitOverWorkers(_ count: Int, minimumPerPart: Int = 1, _ body: (Ran
 // MARK: - Matrix multiplication
 
 /// `dinp[N, C] += dout · weight`, `dweight[OC, C] += doutᵀ · inp`, `dbias[OC] += Σₙ dout[n, :]`.
-/// The input gradient is split by its columns, the weight gradient (and bias) by its rows.
+/// The input gradient is split by its columns, the weight gradient (and bias) by its rows; both
+/// products in `products`' precision (the forward's).
 public func fastMatmulBackward(
     dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
-    dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, N: Int, C: Int, OC: Int
+    dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, N: Int, C: Int, OC: Int,
+    products: ProductPrecision = .f32
 ) {
     nonisolated(unsafe) let (dx, dw, db, dy, x, w) = (dinp, dweight, dbias, dout, inp, weight)
     splitOverWorkers(C, minimumPerPart: 32) { cols in
         gemm(
             transA: false, transB: false, M: N, N: cols.count, K: OC, alpha: 1, A: dy, lda: OC,
-            B: w + cols.lowerBound, ldb: C, beta: 1, C: dx + cols.lowerBound, ldc: C)
+            B: w + cols.lowerBound, ldb: C, beta: 1, C: dx + cols.lowerBound, ldc: C, products: products)
     }
     splitOverWorkers(OC, minimumPerPart: 32) { rows in
         gemm(
             transA: true, transB: false, M: rows.count, N: C, K: N, alpha: 1, A: dy + rows.lowerBound, lda: OC,
-            B: x, ldb: C, beta: 1, C: dw + rows.lowerBound * C, ldc: C)
+            B: x, ldb: C, beta: 1, C: dw + rows.lowerBound * C, ldc: C, products: products)
         if let db {
             for n in 0..<N {
                 let d = dy + n * OC

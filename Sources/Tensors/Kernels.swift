@@ -14,9 +14,9 @@ import Foundation
 public func linearForward(
     out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-    T: Int, C: Int, OC: Int
+    T: Int, C: Int, OC: Int, products: ProductPrecision = .f32
 ) {
-    if T == 1 {
+    if T == 1 && products == .f32 {
         matVec(weight, input, out, R: OC, C: C)
         if let bias { for o in 0..<OC { out[o] += bias[o] } }
         return
@@ -37,9 +37,9 @@ public func linearForward(
             if let b {
                 for t in first..<last { (y + t * OC).update(from: b, count: OC) }
             }
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(last - first), Int32(OC), Int32(C),
-                1, x + first * C, Int32(C), w, Int32(C), b == nil ? 0 : 1, y + first * OC, Int32(OC))
+            gemm(
+                transA: false, transB: true, M: last - first, N: OC, K: C, alpha: 1, A: x + first * C, lda: C,
+                B: w, ldb: C, beta: b == nil ? 0 : 1, C: y + first * OC, ldc: OC, products: products)
         }
         return
     }
@@ -50,23 +50,10 @@ public func linearForward(
         if let b {
             for t in 0..<T { (y + t * OC + first).update(from: b + first, count: last - first) }
         }
-        cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(last - first), Int32(C),
-            1, x, Int32(C), w + first * C, Int32(C), b == nil ? 0 : 1, y + first, Int32(OC))
+        gemm(
+            transA: false, transB: true, M: T, N: last - first, K: C, alpha: 1, A: x, lda: C,
+            B: w + first * C, ldb: C, beta: b == nil ? 0 : 1, C: y + first, ldc: OC, products: products)
     }
-}
-
-/// General `C[M, N] = alpha · op(A) · op(B) + beta · C` with explicit leading dimensions,
-/// for attention's per-head products (scores = Q·Kᵀ, output = P·V).
-@inline(__always)
-public func gemm(
-    transA: Bool, transB: Bool, M: Int, N: Int, K: Int, alpha: Float,
-    A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>, ldb: Int,
-    beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int
-) {
-    cblas_sgemm(
-        CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-        Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
 }
 
 /// `y[M] = alpha · op(A) · x + beta · y` for a row-major `A[M, N]` (`op(A) = Aᵀ` when `trans`,

@@ -34,10 +34,12 @@ public enum LinearWeight: @unchecked Sendable {
 /// `out[T, OC] = input[T, C] · weight[OC, C]ᵀ (+ bias[OC])` for either kind of weight.
 public func linearForward(
     out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-    weight: LinearWeight, bias: UnsafePointer<Float>?, T: Int, C: Int, OC: Int
+    weight: LinearWeight, bias: UnsafePointer<Float>?, T: Int, C: Int, OC: Int, products: ProductPrecision = .f32
 ) {
     switch weight {
-    case .matrix(let matrix): linearForward(out: out, input: input, weight: matrix, bias: bias, T: T, C: C, OC: OC)
-    case .floats(let values): linearForward(out: out, input: input, weight: values, bias: bias, T: T, C: C, OC: OC)
+    case .matrix(let matrix):
+        precondition(products == .f32, "linearForward: bf16 products are for training's float32 weights")
+        linearForward(out: out, input: input, weight: matrix, bias: bias, T: T, C: C, OC: OC)
+    case .floats(let values): linearForward(out: out, input: input, weight: values, bias: bias, T: T, C: C, OC: OC, products: products)
     }
 }

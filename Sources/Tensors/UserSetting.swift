@@ -37,6 +37,7 @@ public enum UserSetting: String, Sendable, CaseIterable {
     case gradientClip = "the gradient clip"
     case evaluationInterval = "the evaluation interval"
     case evaluationBatches = "the evaluation batches"
+    case precision = "the product precision"
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var names: [UserSetting: String] = [:]

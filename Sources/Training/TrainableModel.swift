@@ -9,6 +9,8 @@ public protocol TrainableModel: Sendable {
     associatedtype Activations: AnyObject
     var config: TransformerConfig { get }
     var parameters: FlatParameters<Kind> { get set }
+    /// The precision of the linear layers' products (GPT-2 only so far; `TrainingRun.check`).
+    var products: ProductPrecision { get set }
     init(config: TransformerConfig, seed: UInt64)
     init(huggingFaceFolder: URL) throws
     static func activations(config: TransformerConfig, B: Int, T: Int) -> Activations
@@ -23,6 +25,12 @@ public protocol TrainableModel: Sendable {
 }
 
 extension TrainableModel {
+    /// Float32 products: the families whose passes take no precision yet.
+    public var products: ProductPrecision {
+        get { .f32 }
+        set { precondition(newValue == .f32, "\(Self.self): bf16 products are built for GPT-2 training only") }
+    }
+
     /// The same layout as the activations, unless the family leaves something out.
     public static func activationGradients(config: TransformerConfig, B: Int, T: Int) -> Activations {
         activations(config: config, B: B, T: T)
@@ -88,6 +96,8 @@ protocol TrainingDriver: AnyObject {
     /// Updates made so far.
     var updates: Int { get }
     var moments: (m: [Float], v: [Float]) { get }
+    /// Runs the model's linear layers' products in `products` from now on.
+    func setProducts(_ products: ProductPrecision)
     /// Forward, backward, clipping and one AdamW update; returns the batch's loss (before the
     /// update) and the gradient norm before clipping.
     func train(inputs: [Int32], targets: [Int32], learningRate: Float, clip: Float) -> (loss: Float, norm: Float)
@@ -115,6 +125,7 @@ final class ModelTrainer<Model: TrainableModel>: TrainingDriver {
     var parameterValues: [Float] { model.parameters.values }
     var updates: Int { optimizer.step }
     var moments: (m: [Float], v: [Float]) { (optimizer.m.values, optimizer.v.values) }
+    func setProducts(_ products: ProductPrecision) { model.products = products }
 
     func train(inputs: [Int32], targets: [Int32], learningRate: Float, clip: Float) -> (loss: Float, norm: Float) {
         let loss = loss(inputs: inputs, targets: targets)

@@ -114,9 +114,13 @@ public enum TrainingPlan {
     }
 
     /// The run saved in `folder`, its plan extended to `steps` when given (which must be more than
-    /// the steps done); a finished run cannot go on without a longer plan.
-    public static func resume(from folder: URL, stream: TokenStream, steps: Int?) throws -> TrainingRun {
+    /// the steps done), its products in `precision` when given; a finished run cannot go on
+    /// without a longer plan.
+    public static func resume(from folder: URL, stream: TokenStream, steps: Int?, precision: ProductPrecision? = nil) throws
+        -> TrainingRun
+    {
         let run = try TrainingRun.resume(from: folder, stream: stream)
+        if let precision { try run.setPrecision(precision) }
         if let steps, steps != run.settings.steps {
             guard steps > run.stepsDone else {
                 throw TrainingPlanError.stepsNotMore(steps, done: run.stepsDone, plan: run.settings.steps, folder: folder.path)

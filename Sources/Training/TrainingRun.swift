@@ -23,6 +23,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var seed: UInt64 = 1337
     /// What the run teaches; nil (files from before encoders) means the next token.
     public var objective: TrainingObjective? = nil
+    /// The linear layers' matrix products (`ProductPrecision`); nil (files from before) is f32.
+    public var precision: ProductPrecision? = nil
 
     public init() {}
 
@@ -110,6 +112,7 @@ public final class TrainingRun {
     public convenience init<Model: TrainableModel>(startingFrom model: Model, settings: TrainingSettings, stream: TokenStream) throws {
         try Self.validate(model.config, objective: settings.objective ?? .nextToken)
         try settings.validate()
+        try Self.check(settings.precision ?? .f32, for: model.config)
         let trainer = ModelTrainer(
             model: model, optimizer: AdamW(for: model.parameters, settings: Self.adamW(settings)), B: settings.batchSize,
             T: model.config.contextLength)
@@ -120,6 +123,23 @@ public final class TrainingRun {
         self.config = trainer.config
         self.trainer = trainer; self.settings = settings; self.stream = stream
         self.log = log; self.trainingSeconds = seconds
+        trainer.setProducts(settings.precision ?? .f32)
+    }
+
+    /// bf16 products are built into GPT-2's training so far; the other families run f32.
+    static func check(_ precision: ProductPrecision, for config: TransformerConfig) throws {
+        guard precision == .f32 || config.family == .gpt2 else {
+            throw TrainingError.badSetting(
+                .precision, value: precision.rawValue, expected: "f32 for a \(config.family.rawValue) run (bf16 products are built for GPT-2 training so far)")
+        }
+    }
+
+    /// Runs the rest of the run's products in `precision` (a resumed run may change it: the
+    /// weights and the optimiser's state are float32 either way).
+    public func setPrecision(_ precision: ProductPrecision) throws {
+        try Self.check(precision, for: config)
+        settings.precision = precision == .f32 ? nil : precision
+        trainer.setProducts(precision)
     }
 
     static func adamW(_ settings: TrainingSettings) -> AdamWSettings {

@@ -66,7 +66,7 @@ enum GPT2Pass {
         embedded: UnsafeMutablePointer<Float>, layers: (Int) -> GPT2LayerBuffers,
         finalNorm: UnsafeMutablePointer<Float>, finalMean: UnsafeMutablePointer<Float>? = nil,
         finalRstd: UnsafeMutablePointer<Float>? = nil,
-        elementwise: ElementwiseKernels, attention: Attention, recorder: inout Recorder
+        elementwise: ElementwiseKernels, products: ProductPrecision = .f32, attention: Attention, recorder: inout Recorder
     ) {
         let N = tokens.count, C = config.width
         // Token embedding, then the learned position embedding added.
@@ -80,7 +80,7 @@ enum GPT2Pass {
             let buffers = layers(l)
             block(
                 layer: l, p.blocks[l], input: input, buffers, rows: N, config: config, elementwise: elementwise,
-                attention: attention, recorder: &recorder)
+                products: products, attention: attention, recorder: &recorder)
             input = UnsafePointer(buffers.residualPost)
         }
         fastLayerNormForward(
@@ -93,7 +93,8 @@ enum GPT2Pass {
     /// `residualPost = residualMid + proj(gelu(fc(ln2(residualMid))))`.
     static func block(
         layer l: Int, _ w: GPT2BlockView, input: UnsafePointer<Float>, _ b: GPT2LayerBuffers, rows N: Int,
-        config: TransformerConfig, elementwise: ElementwiseKernels, attention: Attention, recorder: inout Recorder
+        config: TransformerConfig, elementwise: ElementwiseKernels, products: ProductPrecision = .f32, attention: Attention,
+        recorder: inout Recorder
     ) {
         let C = config.width, FF = config.feedForwardWidth, eps = config.normEpsilon
         // Attention sub-block.
@@ -104,7 +105,7 @@ enum GPT2Pass {
         FusedQKVAttention.forward(
             layer: l, input: b.ln1, rows: N, config: config, qkvWeight: w.qkvWeight, qkvBias: w.qkvBias,
             projWeight: w.attnProjWeight, projBias: w.attnProjBias, qkv: b.qkv, heads: b.heads, out: b.attnProj,
-            attention: attention, recorder: &recorder)
+            attention: attention, products: products, recorder: &recorder)
         fastResidualForward(out: b.residualMid, inp1: input, inp2: b.attnProj, N: N * C)
         recorder.rowMajor(.residMid, layer: l, b.residualMid, width: C)
 
@@ -113,7 +114,7 @@ enum GPT2Pass {
             out: b.ln2, input: b.residualMid, weight: w.ln2Weight, bias: w.ln2Bias, T: N, C: C, eps: eps,
             mean: b.ln2Mean, rstd: b.ln2Rstd)
         recorder.rowMajor(.ln2, layer: l, b.ln2, width: C)
-        linearForward(out: b.fcHidden, input: b.ln2, weight: w.fcWeight, bias: w.fcBias, T: N, C: C, OC: FF)
+        linearForward(out: b.fcHidden, input: b.ln2, weight: w.fcWeight, bias: w.fcBias, T: N, C: C, OC: FF, products: products)
         switch elementwise {
         case .vectorised:
             fastGeluForward(out: b.mlpHidden, inp: b.fcHidden, N: N * FF)
@@ -122,7 +123,8 @@ enum GPT2Pass {
             parallelChunks(rows: N, width: FF) { offset, count in geluForward(out: out + offset, input: hidden + offset, count: count) }
         }
         recorder.rowMajor(.mlpHidden, layer: l, b.mlpHidden, width: FF)
-        linearForward(out: b.mlpProj, input: b.mlpHidden, weight: w.mlpProjWeight, bias: w.mlpProjBias, T: N, C: FF, OC: C)
+        linearForward(
+            out: b.mlpProj, input: b.mlpHidden, weight: w.mlpProjWeight, bias: w.mlpProjBias, T: N, C: FF, OC: C, products: products)
         recorder.replaceMLP(layer: l, b.mlpProj, width: C)
         recorder.rowMajor(.mlpOut, layer: l, b.mlpProj, width: C)
         fastResidualForward(out: b.residualPost, inp1: b.residualMid, inp2: b.mlpProj, N: N * C)
@@ -158,7 +160,7 @@ extension GPT2Pass {
     static func blockBackward(
         layer l: Int, _ w: GPT2BlockView, _ d: GPT2BlockGradients, input: UnsafePointer<Float>,
         inputGradient: UnsafeMutablePointer<Float>, _ a: GPT2LayerBuffers, _ g: GPT2LayerBuffers, rows N: Int,
-        config: TransformerConfig,
+        config: TransformerConfig, products: ProductPrecision = .f32,
         attentionBackward: (_ qkvGradient: UnsafeMutablePointer<Float>, _ headsGradient: UnsafePointer<Float>) -> Void
     ) {
         let C = config.width, FF = config.feedForwardWidth
@@ -169,11 +171,11 @@ extension GPT2Pass {
         fastResidualBackward(dinp1: g.residualMid, dinp2: g.mlpProj, dout: g.residualPost, N: N * C)
         fastMatmulBackward(
             dinp: g.mlpHidden, dweight: d.mlpProjWeight, dbias: d.mlpProjBias, dout: g.mlpProj,
-            inp: a.mlpHidden, weight: w.mlpProjWeight.trainingFloats, N: N, C: FF, OC: C)
+            inp: a.mlpHidden, weight: w.mlpProjWeight.trainingFloats, N: N, C: FF, OC: C, products: products)
         fastGeluBackward(dinp: g.fcHidden, inp: a.fcHidden, dout: g.mlpHidden, N: N * FF)
         fastMatmulBackward(
             dinp: g.ln2, dweight: d.fcWeight, dbias: d.fcBias, dout: g.fcHidden,
-            inp: a.ln2, weight: w.fcWeight.trainingFloats, N: N, C: C, OC: FF)
+            inp: a.ln2, weight: w.fcWeight.trainingFloats, N: N, C: C, OC: FF, products: products)
         fastLayerNormBackward(
             dinp: g.residualMid, dweight: d.ln2Weight, dbias: d.ln2Bias, dout: g.ln2,
             inp: a.residualMid, weight: w.ln2Weight, mean: ln2Mean, rstd: ln2Rstd, N: N, C: C)
@@ -181,11 +183,11 @@ extension GPT2Pass {
         fastResidualBackward(dinp1: inputGradient, dinp2: g.attnProj, dout: g.residualMid, N: N * C)
         fastMatmulBackward(
             dinp: g.heads, dweight: d.attnProjWeight, dbias: d.attnProjBias, dout: g.attnProj,
-            inp: a.heads, weight: w.attnProjWeight.trainingFloats, N: N, C: C, OC: C)
+            inp: a.heads, weight: w.attnProjWeight.trainingFloats, N: N, C: C, OC: C, products: products)
         attentionBackward(g.qkv, g.heads)
         fastMatmulBackward(
             dinp: g.ln1, dweight: d.qkvWeight, dbias: d.qkvBias, dout: g.qkv,
-            inp: a.ln1, weight: w.qkvWeight.trainingFloats, N: N, C: C, OC: 3 * C)
+            inp: a.ln1, weight: w.qkvWeight.trainingFloats, N: N, C: C, OC: 3 * C, products: products)
         fastLayerNormBackward(
             dinp: inputGradient, dweight: d.ln1Weight, dbias: d.ln1Bias, dout: g.ln1,
             inp: input, weight: w.ln1Weight, mean: ln1Mean, rstd: ln1Rstd, N: N, C: C)

@@ -194,6 +194,8 @@ public final class GPT2Activations {
 public struct GPT2TrainingModel: Sendable {
     public let config: TransformerConfig
     public var parameters: GPT2Parameters
+    /// The precision of every linear layer's products, forward and backward (`ProductPrecision`).
+    public var products: ProductPrecision = .f32
 
     public init(config: TransformerConfig, parameters: GPT2Parameters) {
         precondition(parameters.layout.config == config, "GPT2TrainingModel: parameters were laid out for another configuration")
@@ -252,12 +254,13 @@ public struct GPT2TrainingModel: Sendable {
             GPT2Pass.forward(
                 tokens: inputs.map(Int.init), sequenceLength: T, firstPosition: 0, layout.view(base), config: config,
                 embedded: a.encoded, layers: a.layer, finalNorm: a.lnf, finalMean: a.lnfMean, finalRstd: a.lnfRstd,
-                elementwise: .vectorised,
+                elementwise: .vectorised, products: products,
                 attention: { l, qkv, heads, recorder in
                     attention.forward(qkv: qkv, heads: heads, probs: a.att + l * B * NH * T * T, recorder: &recorder, layer: l)
                 },
                 recorder: &recorder)
-            linearForward(out: a.logits, input: a.lnf, weight: base + layout.offset(.wte), bias: nil, T: N, C: C, OC: V)
+            linearForward(
+                out: a.logits, input: a.lnf, weight: base + layout.offset(.wte), bias: nil, T: N, C: C, OC: V, products: products)
         }
         if capture.wants(.logits) {
             recorder.rowMajor(.logits, a.logits, width: V)
@@ -299,7 +302,8 @@ public struct GPT2TrainingModel: Sendable {
                         dlogits: g.logits, dlosses: g.losses, probs: a.probs, targets: $0.baseAddress!, N: N, V: V)
                 }
                 fastMatmulBackward(
-                    dinp: g.lnf, dweight: d(.wte), dbias: nil, dout: g.logits, inp: a.lnf, weight: p(.wte), N: N, C: C, OC: V)
+                    dinp: g.lnf, dweight: d(.wte), dbias: nil, dout: g.logits, inp: a.lnf, weight: p(.wte), N: N, C: C, OC: V,
+                    products: products)
                 let last = a.residual3 + (L - 1) * N * C, dlast = g.residual3 + (L - 1) * N * C
                 fastLayerNormBackward(
                     dinp: dlast, dweight: d(.lnfw), dbias: d(.lnfb), dout: g.lnf, inp: last, weight: p(.lnfw),
@@ -309,6 +313,7 @@ public struct GPT2TrainingModel: Sendable {
                     GPT2Pass.blockBackward(
                         layer: l, layout.blockView(base, layer: l), layout.blockGradients(dbase, layer: l),
                         input: a.blockInput(l), inputGradient: g.blockInput(l), a.layer(l), g.layer(l), rows: N, config: config,
+                        products: products,
                         attentionBackward: { dqkv, dheads in
                             attention.backward(dqkv: dqkv, dheads: dheads, qkv: a.qkv + l * N * 3 * C, probs: a.att + l * B * NH * T * T)
                         })

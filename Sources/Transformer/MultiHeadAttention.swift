@@ -12,17 +12,17 @@ enum FusedQKVAttention {
         qkv: UnsafeMutablePointer<Float>,  // [N, 3C]
         heads: UnsafeMutablePointer<Float>,  // [N, C]
         out: UnsafeMutablePointer<Float>,  // [N, C]
-        attention: GPT2Pass.Attention, recorder: inout Recorder
+        attention: GPT2Pass.Attention, products: ProductPrecision = .f32, recorder: inout Recorder
     ) {
         let C = config.width, NH = config.heads, hs = config.headSize
-        linearForward(out: qkv, input: input, weight: qkvWeight, bias: qkvBias, T: N, C: C, OC: 3 * C)
+        linearForward(out: qkv, input: input, weight: qkvWeight, bias: qkvBias, T: N, C: C, OC: 3 * C, products: products)
         recorder.perHead(.q, layer: l, qkv, stride: 3 * C, offset: 0, heads: NH, headSize: hs)
         recorder.perHead(.k, layer: l, qkv, stride: 3 * C, offset: C, heads: NH, headSize: hs)
         recorder.perHead(.v, layer: l, qkv, stride: 3 * C, offset: 2 * C, heads: NH, headSize: hs)
         attention(l, qkv, heads, &recorder)
         recorder.replaceHeads(layer: l, heads, stride: C, headSize: hs)
         recorder.perHead(.z, layer: l, heads, stride: C, offset: 0, heads: NH, headSize: hs)
-        linearForward(out: out, input: heads, weight: projWeight, bias: projBias, T: N, C: C, OC: C)
+        linearForward(out: out, input: heads, weight: projWeight, bias: projBias, T: N, C: C, OC: C, products: products)
         recorder.rowMajor(.attnOut, layer: l, out, width: C)
     }
 }

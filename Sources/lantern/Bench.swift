@@ -38,12 +38,15 @@ struct BenchCommand: ParsableCommand {
             AdamW on random tokens, in the built-in model's shape unless the --train-*
             options say otherwise. --compare-pytorch PYTHON runs
             scripts/bench_train_torch.py on the same configuration in the same run and
-            prints both.
+            prints both. --precision bf16 measures mixed-precision training (the linear
+            layers' products on bfloat16 operands) and compares it with PyTorch's float32
+            and with its torch.autocast bf16.
 
             Examples:
               lantern bench --threads 1 --threads 2 --json
               lantern bench --threads 2 --weights f32 --weights bf16 --no-recording
               lantern bench --train --threads 2 --compare-pytorch python3
+              lantern bench --train --precision bf16 --compare-pytorch python3
             """)
 
     @Option(name: .long, help: "Model family to build: gpt2 or llama.")

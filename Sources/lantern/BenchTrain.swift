@@ -22,6 +22,8 @@ struct TrainBenchShape: ParsableArguments {
             "Also run scripts/bench_train_torch.py with this Python (one with torch and transformers) on the same shape, batch and threads, and print both.",
             valueName: "python"))
     var python: String?
+    @Option(name: .customLong("precision"), help: precisionHelp(default: "f32"))
+    var precision: ProductPrecision = .f32
 }
 
 extension BenchCommand {
@@ -41,10 +43,12 @@ extension BenchCommand {
         settings.steps = s.steps + 2
         settings.warmupSteps = 1
         settings.evaluationInterval = Int.max / 2
+        settings.precision = s.precision
         let stream = try TokenStream(tokens: tokens, context: s.context, validationFraction: 0.01)
         printError(
             "training benchmark: \(config.parameterCount) parameters (\(s.layers) layers, \(s.heads) heads, width \(s.width), "
-                + "context \(s.context), vocabulary \(s.vocabularySize)), batch \(s.batch) × \(s.context) tokens")
+                + "context \(s.context), vocabulary \(s.vocabularySize)), batch \(s.batch) × \(s.context) tokens, "
+                + "\(s.precision) products" + (s.precision == .bf16 ? " (\(ProductPrecision.bf16Kernel))" : ""))
         var rows: [[String: Any]] = []
         for threadCount in threads {
             Parallelism.setThreads(threadCount)
@@ -68,12 +72,13 @@ extension BenchCommand {
             try printJSON(
                 [
                     "pytorch": pytorch, "parameters": config.parameterCount, "layers": s.layers, "heads": s.heads, "width": s.width,
-                    "context": s.context, "vocabulary": s.vocabularySize, "batch": s.batch, "results": rows,
+                    "context": s.context, "vocabulary": s.vocabularySize, "batch": s.batch, "precision": s.precision.rawValue,
+                    "results": rows,
                     "peak_memory_bytes": InferenceBenchmark.peakMemoryBytes() ?? NSNull()
                 ] as [String: Any])
             return
         }
-        print("training, \(config.parameterCount) parameters, batch \(s.batch) × \(s.context)")
+        print("training, \(config.parameterCount) parameters, batch \(s.batch) × \(s.context), \(s.precision) products")
         if pytorch.isEmpty {
             print("threads  tokens/s  ms/step")
             for row in rows {
@@ -84,14 +89,26 @@ extension BenchCommand {
             }
             return
         }
-        print("threads  Lantern tokens/s  PyTorch tokens/s  Lantern ÷ PyTorch")
+        // bf16 is shown beside both of PyTorch's: its float32 (the default) and its autocast bf16.
+        let theirPrecisions = s.precision == .bf16 ? ["f32", "bf16"] : ["f32"]
+        print(
+            "threads  Lantern tokens/s"
+                + theirPrecisions.map { "  PyTorch \($0) tokens/s  Lantern ÷ PyTorch \($0)" }.joined())
         for row in rows {
             let threads = row["threads"] as! Int, ours = row["train_tokens_per_second"] as! Double
-            let theirs = pytorch.first { $0["threads"] as? Int == threads }?["train_tokens_per_second"] as? Double ?? .nan
-            print(String(format: "%7d  %16.0f  %16.0f  %16.2f×", threads, ours, theirs, ours / theirs))
+            var line = String(format: "%7d  %16.0f", threads, ours)
+            for precision in theirPrecisions {
+                let theirs =
+                    pytorch.first { $0["threads"] as? Int == threads && ($0["precision"] as? String ?? "f32") == precision }?[
+                        "train_tokens_per_second"] as? Double ?? .nan
+                line += String(format: "  %*.0f  %*.2f×", 17 + precision.count, theirs, 19 + precision.count, ours / theirs)
+            }
+            print(line)
         }
         if let version = pytorch.first?["torch"] as? String {
-            print("PyTorch \(version) on the CPU, same shape, batch, AdamW and clipping")
+            print(
+                "PyTorch \(version) on the CPU, same shape, batch, AdamW and clipping"
+                    + (s.precision == .bf16 ? "; its bf16 is torch.autocast(dtype=torch.bfloat16)" : ""))
         }
     }
 
@@ -110,6 +127,7 @@ extension BenchCommand {
                 "--context", "\(s.context)", "--vocab", "\(s.vocabularySize)", "--batch", "\(s.batch)",
                 "--steps", "\(s.steps)"
             ] + threads.flatMap { ["--threads", "\($0)"] }
+            + (s.precision == .bf16 ? ["--precision", "f32", "--precision", "bf16"] : [])
         let output = Pipe()
         process.standardOutput = output
         printError("running the PyTorch baseline: \(python) \(script.lastPathComponent)…")

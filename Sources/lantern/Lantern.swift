@@ -23,7 +23,7 @@ enum LanternEntry {
         .positions: "--positions", .positionScheme: "--scheme", .layerCount: "--layers", .headCount: "--heads", .width: "--width",
         .objective: "--objective", .vocabularySize: "--vocab-size", .steps: "--steps", .batchSize: "--batch", .learningRate: "--lr",
         .minimumLearningRate: "the minimum learning rate (a tenth of --lr)", .warmupSteps: "--warmup", .weightDecay: "--weight-decay",
-        .evaluationInterval: "--eval-every", .resume: "--resume"
+        .evaluationInterval: "--eval-every", .resume: "--resume", .precision: "--precision"
     ]
 
     /// `Lantern.main()`, except that a `ValidationError` thrown while a subcommand runs (a flag

@@ -195,6 +195,16 @@ func printJSON(_ value: Any) throws {
 }
 
 extension WeightFormat: ExpressibleByArgument {}
+extension ProductPrecision: ExpressibleByArgument {}
+
+/// `--precision`'s help, shared by `train` and `bench --train`.
+func precisionHelp(default: String) -> ArgumentHelp {
+    ArgumentHelp(
+        "Matrix products of the linear layers: f32, or bf16 (mixed precision, as PyTorch's autocast: operands rounded to "
+            + "bfloat16, sums in float32; weights, gradients and the optimiser stay f32; GPT-2 runs only). On this CPU bf16 is "
+            + "\(ProductPrecision.bf16Kernel). (default: \(`default`))",
+        valueName: "f32|bf16")
+}
 
 /// Where a picture command writes: `--out` names a `.png` file, or a folder for the command's
 /// default file name (default folder: `output/`).

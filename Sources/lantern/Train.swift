@@ -149,6 +149,8 @@ struct TrainCommand: ParsableCommand {
     var stopAfter: Int?
     @Option(name: .long, parsing: .unconditional, help: "CPU threads (default: every core).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("precision"), help: precisionHelp(default: "f32; with --resume, the run's own"))
+    var precisionGiven: ProductPrecision?
 
     func validate() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads \(threads) is out of range: use 1 to 256") }
@@ -189,6 +191,7 @@ struct TrainCommand: ParsableCommand {
         var s = TrainingSettings()
         s.steps = steps ?? Self.defaultSteps; s.batchSize = batch; s.learningRate = lr; s.minLearningRate = lr / 10
         s.warmupSteps = warmup; s.weightDecay = weightDecay; s.seed = seed; s.evaluationInterval = evalEvery
+        s.precision = precisionGiven == .bf16 ? .bf16 : nil
         return s
     }
 
@@ -233,7 +236,7 @@ struct TrainCommand: ParsableCommand {
 
         let run: TrainingRun
         if resume {
-            run = try TrainingPlan.resume(from: folder, stream: stream, steps: steps)
+            run = try TrainingPlan.resume(from: folder, stream: stream, steps: steps, precision: precisionGiven)
             printError("resuming at step \(run.stepsDone) of \(run.settings.steps)")
         } else {
             if let start { printError("fine-tuning \(start.folder.path) (its weights and tokenizer; the optimiser starts afresh)") }

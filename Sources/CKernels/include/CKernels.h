@@ -52,4 +52,16 @@ void lantern_narrow_bf16(const float *in, unsigned short *out, long n);
 /// The sum of p[0..<n], read as fast as memory allows (the bandwidth probe of `lantern bench`). AVX2 only.
 float lantern_stream_sum_avx2(const float *p, long n);
 
+// MARK: Mixed-precision matrix products (bf16gemm.c)
+
+/// 1 when this CPU has AVX-512 F, BW, VL and BF16 (vdpbf16ps), needed by the kernel below.
+int lantern_cpu_has_avx512_bf16(void);
+
+/// C[M, N] = op(A)[M, K] · op(B)[K, N] + beta · C with every operand rounded to bfloat16 (nearest
+/// even; denormals to zero) and products and sums in float32. Row-major; op(X) = Xᵀ when its
+/// trans flag is 1. One thread. Returns 0, or -1 when its packing buffers could not be allocated
+/// (C untouched). AVX-512 BF16 only: call only when lantern_cpu_has_avx512_bf16() is 1.
+int lantern_gemm_bf16_avx512(int transA, int transB, long M, long N, long K, const float *A, long lda, const float *B,
+                             long ldb, float beta, float *C, long ldc);
+
 #endif
