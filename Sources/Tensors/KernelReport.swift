@@ -28,6 +28,7 @@ public struct KernelReport: Sendable {
         if avx2 { features.append("avx2+fma") }
         if f16c { features.append("f16c") }
         if avx512 { features.append("avx512f/bw/vl/dq/cd") }
+        if ProductPrecision.bf16IsNative { features.append("avx512_bf16") }
         let core = String(cString: openblas_get_corename())
         let origin = BLASCore.origin(environment: ProcessInfo.processInfo.environment)
         var warnings: [String] = []
@@ -61,7 +62,8 @@ public struct KernelReport: Sendable {
         return [
             "cpu            \(cpuModel) (\(features))",
             "matrix×matrix  OpenBLAS, \(blasCore) kernels (\(blasCoreOrigin))",
-            "matrix×vector  f32 weights \(matVecKernel); f16 \(halfKernels[.f16]!); bf16 \(halfKernels[.bf16]!)"
+            "matrix×vector  f32 weights \(matVecKernel); f16 \(halfKernels[.f16]!); bf16 \(halfKernels[.bf16]!)",
+            "training bf16  \(ProductPrecision.bf16Kernel)"
         ] + warnings.map { "warning        \($0)" }
     }
 
@@ -69,7 +71,8 @@ public struct KernelReport: Sendable {
         [
             "cpu": cpuModel, "cpu_features": cpuFeatures, "blas": blasConfiguration, "blas_core": blasCore,
             "blas_core_origin": blasCoreOrigin.description, "matvec_kernel": matVecKernel,
-            "f16_kernel": halfKernels[.f16]!, "bf16_kernel": halfKernels[.bf16]!, "warnings": warnings
+            "f16_kernel": halfKernels[.f16]!, "bf16_kernel": halfKernels[.bf16]!,
+            "training_bf16_products": ProductPrecision.bf16Kernel, "warnings": warnings
         ]
     }
 

@@ -24,7 +24,8 @@ public enum ProductPrecision: String, Sendable, CaseIterable, Codable {
     /// One line for `--help` and `lantern info --verbose`: what `bf16` runs on this CPU.
     public static var bf16Kernel: String {
         bf16IsNative
-            ? "AVX-512 BF16 (vdpbf16ps), Lantern's own kernel" : "emulated (operands rounded, then float32 OpenBLAS): this CPU has no AVX-512 BF16"
+            ? "AVX-512 BF16 (vdpbf16ps), Lantern's own kernel"
+            : "emulated (operands rounded, then float32 OpenBLAS): this CPU has no AVX-512 BF16"
     }
 }
 

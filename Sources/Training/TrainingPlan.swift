@@ -116,7 +116,9 @@ public enum TrainingPlan {
     /// The run saved in `folder`, its plan extended to `steps` when given (which must be more than
     /// the steps done), its products in `precision` when given; a finished run cannot go on
     /// without a longer plan.
-    public static func resume(from folder: URL, stream: TokenStream, steps: Int?, precision: ProductPrecision? = nil) throws
+    public static func resume(
+        from folder: URL, stream: TokenStream, steps: Int?, precision: ProductPrecision? = nil
+    ) throws
         -> TrainingRun
     {
         let run = try TrainingRun.resume(from: folder, stream: stream)

@@ -130,7 +130,8 @@ public final class TrainingRun {
     static func check(_ precision: ProductPrecision, for config: TransformerConfig) throws {
         guard precision == .f32 || config.family == .gpt2 else {
             throw TrainingError.badSetting(
-                .precision, value: precision.rawValue, expected: "f32 for a \(config.family.rawValue) run (bf16 products are built for GPT-2 training so far)")
+                .precision, value: precision.rawValue,
+                expected: "f32 for a \(config.family.rawValue) run (bf16 products are built for GPT-2 training so far)")
         }
     }
 

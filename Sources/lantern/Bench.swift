@@ -91,6 +91,9 @@ struct BenchCommand: ParsableCommand {
     var trainShape: TrainBenchShape
 
     func validate() throws {
+        if !train, trainShape.precision != .f32 {
+            throw ValidationError("--precision sets training's products: add --train (inference's weights take --weights f32|f16|bf16)")
+        }
         guard let chosen = ModelFamily(rawValue: family), chosen.isCausal else {
             throw ValidationError("--family \(family) is not one bench times (it times decoding): use gpt2 or llama")
         }

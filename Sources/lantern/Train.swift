@@ -157,6 +157,11 @@ struct TrainCommand: ParsableCommand {
         if initFrom != nil, resume {
             throw ValidationError("--init-from starts a new run from a model's weights; --resume continues a run in --out: use one of them")
         }
+        if precisionGiven == .bf16, let objectiveGiven, objectiveGiven != .nextToken {
+            throw ValidationError(
+                "--precision bf16 is built for GPT-2 training (--objective next-token) so far; train \(objectiveGiven.rawValue) with --precision f32"
+            )
+        }
         if initFrom != nil, tokenizer != nil {
             throw ValidationError("--init-from brings its model's tokenizer; leave out --tokenizer")
         }
@@ -257,6 +262,9 @@ struct TrainCommand: ParsableCommand {
             "data: \(stream.training.count) training tokens, \(stream.validation.count) validation tokens; "
                 + "\(run.settings.steps) steps × \(run.tokensPerStep) tokens = "
                 + String(format: "%.1f", Double(run.settings.steps * run.tokensPerStep) / Double(stream.training.count)) + " passes")
+        if run.settings.precision == .bf16 {
+            printError("products: bf16 operands, float32 sums (mixed precision; \(ProductPrecision.bf16Kernel))")
+        }
 
         let probeIDs = Array(tokenizer.encode(probe).prefix(run.config.contextLength)).map { Int32($0) }
         if objective == .mlm {

@@ -162,6 +162,24 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual((saved["settings"] as? [String: Any])?["steps"] as? Int, 8)
     }
 
+    /// `--precision bf16` trains with mixed-precision products, says so, saves it with the run, and
+    /// a resume may go back to f32; the bench takes it only with --train.
+    func testMixedPrecisionRunSavesItsPrecision() throws {
+        let folder = try scratch(), data = try corpus(in: folder), out = folder.appendingPathComponent("model")
+        let run = try CLI.run(
+            ["train", "--data", data.path, "--out", out.path, "--steps", "4", "--stop-after", "2", "--precision", "bf16"] + tiny)
+        XCTAssertEqual(run.exitCode, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("products: bf16 operands, float32 sums"), run.stderr)
+        XCTAssertEqual((try state(out)["settings"] as? [String: Any])?["precision"] as? String, "bf16")
+        let resumed = try CLI.run(["train", "--data", data.path, "--out", out.path, "--resume", "--precision", "f32"])
+        XCTAssertEqual(resumed.exitCode, 0, resumed.stderr)
+        XCTAssertFalse(resumed.stderr.contains("products: bf16"), resumed.stderr)
+        XCTAssertNil((try state(out)["settings"] as? [String: Any])?["precision"], "f32 is the default, saved as nothing")
+        let bench = try CLI.run(["bench", "--precision", "bf16"])
+        XCTAssertNotEqual(bench.exitCode, 0)
+        XCTAssertTrue(bench.stderr.contains("--precision sets training's products: add --train"), bench.stderr)
+    }
+
     /// A corpus written with --mark-unscored trains, and says how many tokens it reads without a loss.
     func testMarkedCorpusTrainsWithUnscoredSpans() throws {
         let folder = try scratch()
@@ -195,7 +213,9 @@ final class TrainCommandTests: XCTestCase {
             (["--data", data.path, "--vocab-size", "100"], "--vocab-size 100 is out of range"),
             (["--data", data.path, "--steps", "0"], "--steps 0 is out of range"),
             (["--data", data.path, "--lr", "2"], "--lr 2.0 is out of range"),
-            (["--data", data.path, "--resume"], "holds no training run")
+            (["--data", data.path, "--resume"], "holds no training run"),
+            (["--data", data.path, "--objective", "mlm", "--precision", "bf16"], "--precision bf16 is built for GPT-2 training"),
+            (["--data", data.path, "--precision", "fp8"], "fp8")
         ]
         for (index, bad) in cases.enumerated() {
             let out = folder.appendingPathComponent("out-\(index)")
