@@ -105,10 +105,11 @@ static void pack(const float *X, long ld, int kContiguous, long i0, long count, 
     }
 }
 
-// The 12 × 32 tile of C += (or =, when `overwrite`) a packed A panel · a packed B panel over
-// `pairs` pairs of depths. `m` × `n` of the tile are real; an edge tile goes through a buffer.
+// The 12 × 32 tile of C += (or =, when `overwrite`) alpha · a packed A panel · a packed B panel
+// over `pairs` pairs of depths. `m` × `n` of the tile are real; an edge tile goes through a buffer.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
-static void micro_kernel(long pairs, const uint32_t *a, const uint32_t *b, float *c, long ldc, long m, long n, int overwrite) {
+static void micro_kernel(long pairs, const uint32_t *a, const uint32_t *b, float *c, long ldc, long m, long n, float alpha,
+                         int overwrite) {
     __m512 acc[MR][2];
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (long p = 0; p < pairs; p++) {
@@ -121,6 +122,13 @@ static void micro_kernel(long pairs, const uint32_t *a, const uint32_t *b, float
         }
         a += MR;
         b += NR;
+    }
+    if (alpha != 1.0f) {
+        __m512 scale = _mm512_set1_ps(alpha);
+        for (int i = 0; i < MR; i++) {
+            acc[i][0] = _mm512_mul_ps(acc[i][0], scale);
+            acc[i][1] = _mm512_mul_ps(acc[i][1], scale);
+        }
     }
     if (m == MR && n == NR) {
         for (int i = 0; i < MR; i++) {
@@ -158,8 +166,8 @@ static uint32_t *scratch(Scratch *s, size_t words) {
     return s->words;
 }
 
-int lantern_gemm_bf16_avx512(int transA, int transB, long M, long N, long K, const float *A, long lda, const float *B,
-                             long ldb, float beta, float *C, long ldc) {
+int lantern_gemm_bf16_avx512(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
+                             const float *B, long ldb, float beta, float *C, long ldc) {
     if (M <= 0 || N <= 0) return 0;
     long kcMax = K < KC ? K : KC, ncMax = N < NC ? N : NC, mcMax = M < MC ? M : MC;
     long pairsMax = K > 0 ? (kcMax + 1) / 2 : 0;
@@ -189,7 +197,7 @@ int lantern_gemm_bf16_avx512(int transA, int transB, long M, long N, long K, con
                     for (long r = 0; r < m; r += MR) {
                         micro_kernel(
                             pairs, packedA + r * pairs, packedB + c * pairs, C + (i0 + r) * ldc + j0 + c, ldc,
-                            m - r < MR ? m - r : MR, n - c < NR ? n - c : NR, overwrite);
+                            m - r < MR ? m - r : MR, n - c < NR ? n - c : NR, alpha, overwrite);
                     }
                 }
             }

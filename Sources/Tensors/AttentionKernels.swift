@@ -219,10 +219,12 @@ public func referenceAttentionBackward(
 ///   small-matrix kernels past a few hundred keys), so inference stays bit-identical to its
 ///   reference runs; `.vectorised` uses the AVX2 row kernel where the CPU has it and skips the
 ///   masked keys block by block in both products (training).
+/// - `products`: training's `--precision`; the products of several rows take it (PyTorch's
+///   autocast runs attention in bfloat16 too).
 public func attentionForward(
     _ shape: AttentionShape, q: AttentionInput, k: AttentionInput, v: AttentionInput, out: AttentionOutput,
     probs: UnsafeMutablePointer<Float>? = nil, scores: UnsafeMutablePointer<Float>? = nil, bias: UnsafePointer<Float>? = nil,
-    softmax: ElementwiseKernels = .exact, minimumBlockRows: Int = 64
+    softmax: ElementwiseKernels = .exact, products: ProductPrecision = .f32, minimumBlockRows: Int = 64
 ) {
     let (Tq, Tk, NH, hs) = (shape.queries, shape.keys, shape.heads, shape.headSize)
     let blocks = shape.mask == .none ? [0..<Tq] : causalRowBlocks(Tq, minimumRows: minimumBlockRows)
@@ -243,7 +245,7 @@ public func attentionForward(
             } else {
                 gemm(
                     transA: false, transB: true, M: rows.count, N: needed, K: hs, alpha: shape.scale, A: qh + r0 * q.strides.row,
-                    lda: q.strides.row, B: kh, ldb: k.strides.row, beta: 0, C: raw + r0 * Tk, ldc: Tk)
+                    lda: q.strides.row, B: kh, ldb: k.strides.row, beta: 0, C: raw + r0 * Tk, ldc: Tk, products: products)
             }
             for t in rows {
                 let s = raw + t * Tk, p = weights + t * Tk, visible = shape.visibleKeys(row: t)
@@ -274,7 +276,7 @@ public func attentionForward(
             } else {
                 gemm(
                     transA: false, transB: false, M: rows.count, N: hs, K: keys, alpha: 1, A: weights + r0 * Tk, lda: Tk,
-                    B: vh, ldb: v.strides.row, beta: 0, C: oh + r0 * out.strides.row, ldc: out.strides.row)
+                    B: vh, ldb: v.strides.row, beta: 0, C: oh + r0 * out.strides.row, ldc: out.strides.row, products: products)
             }
         }
     }
@@ -290,10 +292,11 @@ public func attentionForward(
 /// `referenceAttentionBackward`'s result by BLAS, per (sequence, head) pair and causal row block:
 /// `dp = dout·Vᵀ`, `dV += probsᵀ·dout`, the softmax's backward on each row's visible keys, then
 /// `dQ += scale · ds·K` and `dK += scale · dsᵀ·Q`. Pairs write disjoint slices, so they are
-/// shared out over the workers.
+/// shared out over the workers; the products in `products`' precision (the forward's).
 public func attentionBackward(
     _ shape: AttentionShape, dq: AttentionOutput, dk: AttentionOutput, dv: AttentionOutput, dout: AttentionInput,
-    q: AttentionInput, k: AttentionInput, v: AttentionInput, probs: UnsafePointer<Float>, minimumBlockRows: Int = 64
+    q: AttentionInput, k: AttentionInput, v: AttentionInput, probs: UnsafePointer<Float>, products: ProductPrecision = .f32,
+    minimumBlockRows: Int = 64
 ) {
     precondition(shape.kvHeads == shape.heads, "attentionBackward: key/value heads shared between query heads are not trained")
     let (Tk, NH, hs) = (shape.keys, shape.heads, shape.headSize)
@@ -310,10 +313,10 @@ public func attentionBackward(
             // dp[rows, ..<needed] = dout[rows] · V[..<needed]ᵀ;  dV[..<needed] += probs[rows, ..<needed]ᵀ · dout[rows]
             gemm(
                 transA: false, transB: true, M: n, N: needed, K: hs, alpha: 1, A: d + r0 * dout.strides.row, lda: dout.strides.row,
-                B: vh, ldb: v.strides.row, beta: 0, C: dp + r0 * Tk, ldc: Tk)
+                B: vh, ldb: v.strides.row, beta: 0, C: dp + r0 * Tk, ldc: Tk, products: products)
             gemm(
                 transA: true, transB: false, M: needed, N: hs, K: n, alpha: 1, A: p + r0 * Tk, lda: Tk, B: d + r0 * dout.strides.row,
-                ldb: dout.strides.row, beta: 1, C: dvh, ldc: dv.strides.row)
+                ldb: dout.strides.row, beta: 1, C: dvh, ldc: dv.strides.row, products: products)
             for t in rows {
                 let pRow = p + t * Tk, dpRow = dp + t * Tk, dsRow = ds + t * Tk, visible = shape.visibleKeys(row: t)
                 var weighted: Float = 0
@@ -323,10 +326,10 @@ public func attentionBackward(
             // dQ[rows] += scale · ds[rows, ..<needed] · K[..<needed];  dK[..<needed] += scale · ds[rows, ..<needed]ᵀ · Q[rows]
             gemm(
                 transA: false, transB: false, M: n, N: hs, K: needed, alpha: shape.scale, A: ds + r0 * Tk, lda: Tk, B: kh,
-                ldb: k.strides.row, beta: 1, C: dqh + r0 * dq.strides.row, ldc: dq.strides.row)
+                ldb: k.strides.row, beta: 1, C: dqh + r0 * dq.strides.row, ldc: dq.strides.row, products: products)
             gemm(
                 transA: true, transB: false, M: needed, N: hs, K: n, alpha: shape.scale, A: ds + r0 * Tk, lda: Tk,
-                B: qh + r0 * q.strides.row, ldb: q.strides.row, beta: 1, C: dkh, ldc: dk.strides.row)
+                B: qh + r0 * q.strides.row, ldb: q.strides.row, beta: 1, C: dkh, ldc: dk.strides.row, products: products)
         }
     }
 

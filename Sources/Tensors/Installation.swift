@@ -8,7 +8,7 @@ import Foundation
 /// a build folder still finds the checkout it was built from (source paths compiled in).
 public enum Installation {
     /// Lantern's version; the CHANGELOG says what each one brought.
-    public static let version = "0.16.0"
+    public static let version = "0.17.0"
 
     /// Set to 1 to forbid every fallback into the checkout this binary was built from: the
     /// install test proves with it that an installed copy stands alone.

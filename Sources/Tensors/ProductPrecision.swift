@@ -31,7 +31,7 @@ public enum ProductPrecision: String, Sendable, CaseIterable, Codable {
 
 /// General `C[M, N] = alpha · op(A) · op(B) + beta · C` with explicit leading dimensions, one
 /// thread: attention's per-head products, training's backward products. With `.bf16` the
-/// operands are rounded to bfloat16 first (alpha must be 1 and beta 0 or 1, as training's are).
+/// operands are rounded to bfloat16 first (beta must be 0 or 1, as training's are).
 @inline(__always)
 public func gemm(
     transA: Bool, transB: Bool, M: Int, N: Int, K: Int, alpha: Float,
@@ -39,8 +39,9 @@ public func gemm(
     beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int, products: ProductPrecision = .f32
 ) {
     if products == .bf16 {
-        precondition(alpha == 1 && (beta == 0 || beta == 1), "gemm: bf16 products take alpha 1 and beta 0 or 1")
-        bf16Gemm(transA: transA, transB: transB, M: M, N: N, K: K, A: A, lda: lda, B: B, ldb: ldb, beta: beta, C: C, ldc: ldc)
+        precondition(beta == 0 || beta == 1, "gemm: bf16 products take beta 0 or 1")
+        bf16Gemm(
+            transA: transA, transB: transB, M: M, N: N, K: K, alpha: alpha, A: A, lda: lda, B: B, ldb: ldb, beta: beta, C: C, ldc: ldc)
         return
     }
     cblas_sgemm(
@@ -48,18 +49,19 @@ public func gemm(
         Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
 }
 
-/// `C = op(A)·op(B) + beta·C` with bfloat16-rounded operands: the AVX-512 BF16 kernel where the
-/// CPU has it, else `emulatedBF16Gemm`.
+/// `C = alpha·op(A)·op(B) + beta·C` with bfloat16-rounded operands: the AVX-512 BF16 kernel where
+/// the CPU has it, else `emulatedBF16Gemm`.
 func bf16Gemm(
-    transA: Bool, transB: Bool, M: Int, N: Int, K: Int, A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>, ldb: Int,
-    beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int
+    transA: Bool, transB: Bool, M: Int, N: Int, K: Int, alpha: Float, A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>,
+    ldb: Int, beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     if ProductPrecision.bf16IsNative && !ProductPrecision.forceEmulatedBF16
-        && lantern_gemm_bf16_avx512(transA ? 1 : 0, transB ? 1 : 0, M, N, K, A, lda, B, ldb, beta, C, ldc) == 0
+        && lantern_gemm_bf16_avx512(transA ? 1 : 0, transB ? 1 : 0, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) == 0
     {
         return
     }
-    emulatedBF16Gemm(transA: transA, transB: transB, M: M, N: N, K: K, A: A, lda: lda, B: B, ldb: ldb, beta: beta, C: C, ldc: ldc)
+    emulatedBF16Gemm(
+        transA: transA, transB: transB, M: M, N: N, K: K, alpha: alpha, A: A, lda: lda, B: B, ldb: ldb, beta: beta, C: C, ldc: ldc)
 }
 
 /// The readable reference of a bf16 product: both operands rounded to bfloat16 (nearest even,
@@ -67,8 +69,8 @@ func bf16Gemm(
 /// bfloat16 values is exact in float32, so this differs from the native kernel only in the order
 /// of the sums.
 public func emulatedBF16Gemm(
-    transA: Bool, transB: Bool, M: Int, N: Int, K: Int, A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>, ldb: Int,
-    beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int
+    transA: Bool, transB: Bool, M: Int, N: Int, K: Int, alpha: Float = 1, A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>,
+    ldb: Int, beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     guard M > 0, N > 0 else { return }
     let aCount = transA ? (K - 1) * lda + M : (M - 1) * lda + K
@@ -77,7 +79,7 @@ public func emulatedBF16Gemm(
     let roundedB = (0..<max(0, bCount)).map { roundedToBFloat16(B[$0]) }
     cblas_sgemm(
         CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-        Int32(M), Int32(N), Int32(K), 1, roundedA, Int32(lda), roundedB, Int32(ldb), beta, C, Int32(ldc))
+        Int32(M), Int32(N), Int32(K), alpha, roundedA, Int32(lda), roundedB, Int32(ldb), beta, C, Int32(ldc))
 }
 
 /// `x` rounded to the nearest bfloat16 (ties to even), as a float32; denormals become ±0 and NaN

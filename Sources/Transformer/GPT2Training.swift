@@ -250,7 +250,7 @@ public struct GPT2TrainingModel: Sendable {
         var recorder = Recorder(spec: capture, rows: N)
         parameters.values.withUnsafeBufferPointer { buffer in
             let base = buffer.baseAddress!, layout = parameters.layout
-            let attention = FusedQKVAttention.WithinSequences(sequences: B, length: T, config: config, causal: true)
+            let attention = FusedQKVAttention.WithinSequences(sequences: B, length: T, config: config, causal: true, products: products)
             GPT2Pass.forward(
                 tokens: inputs.map(Int.init), sequenceLength: T, firstPosition: 0, layout.view(base), config: config,
                 embedded: a.encoded, layers: a.layer, finalNorm: a.lnf, finalMean: a.lnfMean, finalRstd: a.lnfRstd,
@@ -308,7 +308,7 @@ public struct GPT2TrainingModel: Sendable {
                 fastLayerNormBackward(
                     dinp: dlast, dweight: d(.lnfw), dbias: d(.lnfb), dout: g.lnf, inp: last, weight: p(.lnfw),
                     mean: a.lnfMean, rstd: a.lnfRstd, N: N, C: C)
-                let attention = FusedQKVAttention.WithinSequences(sequences: B, length: T, config: config, causal: true)
+                let attention = FusedQKVAttention.WithinSequences(sequences: B, length: T, config: config, causal: true, products: products)
                 for l in stride(from: L - 1, through: 0, by: -1) {
                     GPT2Pass.blockBackward(
                         layer: l, layout.blockView(base, layer: l), layout.blockGradients(dbase, layer: l),

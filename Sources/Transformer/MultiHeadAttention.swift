@@ -34,12 +34,15 @@ extension FusedQKVAttention {
     struct WithinSequences {
         let shape: AttentionShape
         let width: Int
+        /// The precision of the products (training's `--precision`).
+        let products: ProductPrecision
 
-        init(sequences B: Int, length T: Int, config: TransformerConfig, causal: Bool) {
+        init(sequences B: Int, length T: Int, config: TransformerConfig, causal: Bool, products: ProductPrecision = .f32) {
             shape = AttentionShape(
                 sequences: B, queries: T, keys: T, heads: config.heads, headSize: config.headSize,
                 scale: config.attentionScoreScale, mask: causal ? .causal() : .none)
             width = config.width
+            self.products = products
         }
 
         private var packed: AttentionStrides { .sideBySide(rowWidth: 3 * width, headSize: shape.headSize, rowsPerSequence: shape.queries) }
@@ -57,7 +60,7 @@ extension FusedQKVAttention {
             attentionForward(
                 shape, q: AttentionInput(qkv, packed), k: AttentionInput(qkv + width, packed),
                 v: AttentionInput(qkv + 2 * width, packed), out: AttentionOutput(heads, separate), probs: probs, scores: scores,
-                softmax: .vectorised)
+                softmax: .vectorised, products: products)
             recorder.perHeadRows(.pattern, layer: l, probs, heads: shape.heads, keys: shape.keys)
             if let scores { recorder.perHeadRows(.scores, layer: l, scores, heads: shape.heads, keys: shape.keys) }
         }
@@ -70,7 +73,7 @@ extension FusedQKVAttention {
                 shape, dq: AttentionOutput(dqkv, packed), dk: AttentionOutput(dqkv + width, packed),
                 dv: AttentionOutput(dqkv + 2 * width, packed), dout: AttentionInput(dheads, separate),
                 q: AttentionInput(qkv, packed), k: AttentionInput(qkv + width, packed), v: AttentionInput(qkv + 2 * width, packed),
-                probs: probs)
+                probs: probs, products: products)
         }
     }
 }

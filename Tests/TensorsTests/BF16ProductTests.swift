@@ -31,9 +31,10 @@ final class BF16ProductTests: XCTestCase {
         return r.normals(count, standardDeviation: 1)
     }
 
-    /// op(A)·op(B) + beta·C over bfloat16-rounded operands, summed in Double: the definition.
+    /// alpha·op(A)·op(B) + beta·C over bfloat16-rounded operands, summed in Double: the definition.
     func definition(
-        transA: Bool, transB: Bool, M: Int, N: Int, K: Int, A: [Float], lda: Int, B: [Float], ldb: Int, beta: Float, C: [Float]
+        transA: Bool, transB: Bool, M: Int, N: Int, K: Int, alpha: Float = 1, A: [Float], lda: Int, B: [Float], ldb: Int, beta: Float,
+        C: [Float]
     ) -> [Float] {
         var out = C
         for i in 0..<M {
@@ -44,7 +45,7 @@ final class BF16ProductTests: XCTestCase {
                     let b = roundedToBFloat16(transB ? B[j * ldb + k] : B[k * ldb + j])
                     sum += Double(a) * Double(b)
                 }
-                out[i * N + j] = Float(sum) + (beta == 0 ? 0 : beta * C[i * N + j])
+                out[i * N + j] = Float(Double(alpha) * sum) + (beta == 0 ? 0 : beta * C[i * N + j])
             }
         }
         return out
@@ -59,10 +60,10 @@ final class BF16ProductTests: XCTestCase {
     }
 
     struct Shape: CustomStringConvertible {
-        var transA: Bool, transB: Bool, M: Int, N: Int, K: Int, beta: Float
+        var transA: Bool, transB: Bool, M: Int, N: Int, K: Int, beta: Float, alpha: Float = 1
         var lda: Int { transA ? M : K }
         var ldb: Int { transB ? K : N }
-        var description: String { "\(transA ? "T" : "N")\(transB ? "T" : "N") \(M)×\(N)×\(K) beta \(beta)" }
+        var description: String { "\(transA ? "T" : "N")\(transB ? "T" : "N") \(M)×\(N)×\(K) alpha \(alpha) beta \(beta)" }
     }
 
     func run(_ s: Shape, A: [Float], B: [Float], C: [Float], emulated: Bool) -> [Float] {
@@ -70,7 +71,7 @@ final class BF16ProductTests: XCTestCase {
         ProductPrecision.forceEmulatedBF16 = emulated
         defer { ProductPrecision.forceEmulatedBF16 = false }
         gemm(
-            transA: s.transA, transB: s.transB, M: s.M, N: s.N, K: s.K, alpha: 1, A: A, lda: s.lda, B: B, ldb: s.ldb,
+            transA: s.transA, transB: s.transB, M: s.M, N: s.N, K: s.K, alpha: s.alpha, A: A, lda: s.lda, B: B, ldb: s.ldb,
             beta: s.beta, C: &out, ldc: s.N, products: .bf16)
         return out
     }
@@ -79,13 +80,15 @@ final class BF16ProductTests: XCTestCase {
         let shapes = [
             Shape(transA: false, transB: true, M: 13, N: 33, K: 19, beta: 0),
             Shape(transA: true, transB: false, M: 7, N: 40, K: 25, beta: 1),
-            Shape(transA: false, transB: false, M: 20, N: 9, K: 1, beta: 1), Shape(transA: true, transB: true, M: 5, N: 6, K: 64, beta: 0)
+            Shape(transA: false, transB: false, M: 20, N: 9, K: 1, beta: 1), Shape(transA: true, transB: true, M: 5, N: 6, K: 64, beta: 0),
+            Shape(transA: false, transB: true, M: 9, N: 11, K: 32, beta: 1, alpha: 0.25)
         ]
         for (n, s) in shapes.enumerated() {
             let A = random(s.M * s.K, seed: UInt64(10 + n)), B = random(s.K * s.N, seed: UInt64(20 + n))
             let C = random(s.M * s.N, seed: UInt64(30 + n))
             let expected = definition(
-                transA: s.transA, transB: s.transB, M: s.M, N: s.N, K: s.K, A: A, lda: s.lda, B: B, ldb: s.ldb, beta: s.beta, C: C)
+                transA: s.transA, transB: s.transB, M: s.M, N: s.N, K: s.K, alpha: s.alpha, A: A, lda: s.lda, B: B, ldb: s.ldb,
+                beta: s.beta, C: C)
             XCTAssertLessThan(worst(run(s, A: A, B: B, C: C, emulated: true), expected), 1e-5, "\(s)")
         }
     }
@@ -105,7 +108,10 @@ final class BF16ProductTests: XCTestCase {
             Shape(transA: true, transB: false, M: 13, N: 70, K: 33, beta: 1),
             Shape(transA: false, transB: false, M: 100, N: 33, K: 7, beta: 1),
             Shape(transA: true, transB: true, M: 50, N: 50, K: 801, beta: 0),
-            Shape(transA: false, transB: true, M: 1, N: 31, K: 1, beta: 0), Shape(transA: true, transB: false, M: 29, N: 1, K: 2, beta: 1)
+            Shape(transA: false, transB: true, M: 1, N: 31, K: 1, beta: 0), Shape(transA: true, transB: false, M: 29, N: 1, K: 2, beta: 1),
+            // attention's: scaled scores (Q·Kᵀ / √hs) and the scaled backward products
+            Shape(transA: false, transB: true, M: 64, N: 128, K: 32, beta: 0, alpha: 0.17677669),
+            Shape(transA: true, transB: false, M: 128, N: 32, K: 64, beta: 1, alpha: 0.17677669)
         ]
         for (n, s) in shapes.enumerated() {
             let A = random(s.M * s.K, seed: UInt64(40 + n)), B = random(s.K * s.N, seed: UInt64(50 + n))
@@ -116,7 +122,7 @@ final class BF16ProductTests: XCTestCase {
             // And bf16 is not float32: the products do differ from unrounded ones.
             var exact = C
             gemm(
-                transA: s.transA, transB: s.transB, M: s.M, N: s.N, K: s.K, alpha: 1, A: A, lda: s.lda, B: B, ldb: s.ldb,
+                transA: s.transA, transB: s.transB, M: s.M, N: s.N, K: s.K, alpha: s.alpha, A: A, lda: s.lda, B: B, ldb: s.ldb,
                 beta: s.beta, C: &exact, ldc: s.N)
             if s.K >= 7 { XCTAssertGreaterThan(worst(native, exact), 1e-4, "\(s): rounded operands should show") }
         }

@@ -57,11 +57,11 @@ float lantern_stream_sum_avx2(const float *p, long n);
 /// 1 when this CPU has AVX-512 F, BW, VL and BF16 (vdpbf16ps), needed by the kernel below.
 int lantern_cpu_has_avx512_bf16(void);
 
-/// C[M, N] = op(A)[M, K] · op(B)[K, N] + beta · C with every operand rounded to bfloat16 (nearest
+/// C[M, N] = alpha · op(A)[M, K] · op(B)[K, N] + beta · C with A and B rounded to bfloat16 (nearest
 /// even; denormals to zero) and products and sums in float32. Row-major; op(X) = Xᵀ when its
 /// trans flag is 1. One thread. Returns 0, or -1 when its packing buffers could not be allocated
 /// (C untouched). AVX-512 BF16 only: call only when lantern_cpu_has_avx512_bf16() is 1.
-int lantern_gemm_bf16_avx512(int transA, int transB, long M, long N, long K, const float *A, long lda, const float *B,
-                             long ldb, float beta, float *C, long ldc);
+int lantern_gemm_bf16_avx512(int transA, int transB, long M, long N, long K, float alpha, const float *A, long lda,
+                             const float *B, long ldb, float beta, float *C, long ldc);
 
 #endif
