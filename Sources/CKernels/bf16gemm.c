@@ -60,17 +60,18 @@ static inline __mmask16 first_lanes(long n) { return n >= 16 ? (__mmask16)0xffff
 // depth's partner are zeros, so the micro-kernel always runs whole tiles. Element (i, k) is
 // X[i * ld + k] when `kContiguous` (A as it is, or B transposed), else X[k * ld + i].
 // vcvtne2ps2bf16 rounds to nearest even (denormals become zero). Groups of at most 16 indices
-// never straddle a panel (16 divides NR; MR = 12 takes groups of 12).
+// never straddle a panel (16 divides NR; MR = 12 takes groups of 12), and every group of every
+// panel is stored whole, padding included, so nothing needs clearing first.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 static void pack(const float *X, long ld, int kContiguous, long i0, long count, long k0, long kc, long width, uint32_t *out) {
-    long pairs = (kc + 1) / 2, panels = (count + width - 1) / width;
-    if (count % width) memset(out + (panels - 1) * width * pairs, 0, (size_t)(width * pairs) * sizeof(uint32_t));
+    long pairs = (kc + 1) / 2, padded = (count + width - 1) / width * width;
     const long group = width < 16 ? width : 16;
+    const __mmask16 whole = first_lanes(group);
     if (kContiguous) {
         // Each index's depths lie side by side: 16 indices × 32 depths convert to 16 rows of 16
         // words, which a transpose turns into 16 pairs × 16 indices.
-        for (long i = 0; i < count; i += group) {
-            long g = count - i < group ? count - i : group;
+        for (long i = 0; i < padded; i += group) {
+            long g = count - i < 0 ? 0 : count - i < group ? count - i : group;  // real indices in this group
             uint32_t *dst = out + (i / width) * width * pairs + i % width;
             for (long k = 0; k < kc; k += 32) {
                 long left = kc - k;
@@ -84,7 +85,7 @@ static void pack(const float *X, long ld, int kContiguous, long i0, long count, 
                 }
                 transpose16(r);
                 long chunkPairs = (left + 1) / 2 < 16 ? (left + 1) / 2 : 16;
-                for (long c = 0; c < chunkPairs; c++) _mm512_mask_storeu_epi32(dst + (k / 2 + c) * width, first_lanes(g), r[c]);
+                for (long c = 0; c < chunkPairs; c++) _mm512_mask_storeu_epi32(dst + (k / 2 + c) * width, whole, r[c]);
             }
         }
         return;
@@ -95,12 +96,12 @@ static void pack(const float *X, long ld, int kContiguous, long i0, long count, 
     for (long p = 0; p < pairs; p++) {
         const float *first = X + (k0 + 2 * p) * ld + i0;
         const float *second = 2 * p + 1 < kc ? first + ld : NULL;
-        for (long i = 0; i < count; i += group) {
-            __mmask16 mask = first_lanes(count - i < group ? count - i : group);
-            __m512 x = _mm512_maskz_loadu_ps(mask, first + i);
-            __m512 y = second ? _mm512_maskz_loadu_ps(mask, second + i) : _mm512_setzero_ps();
+        for (long i = 0; i < padded; i += group) {
+            __mmask16 real = first_lanes(count - i < 0 ? 0 : count - i < group ? count - i : group);
+            __m512 x = _mm512_maskz_loadu_ps(real, first + i);
+            __m512 y = second ? _mm512_maskz_loadu_ps(real, second + i) : _mm512_setzero_ps();
             __m512i words = _mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(y, x));
-            _mm512_mask_storeu_epi32(out + (i / width) * width * pairs + p * width + i % width, mask, words);
+            _mm512_mask_storeu_epi32(out + (i / width) * width * pairs + p * width + i % width, whole, words);
         }
     }
 }
@@ -110,19 +111,31 @@ static void pack(const float *X, long ld, int kContiguous, long i0, long count, 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 static void micro_kernel(long pairs, const uint32_t *a, const uint32_t *b, float *c, long ldc, long m, long n, float alpha,
                          int overwrite) {
-    __m512 acc[MR][2];
-    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    // 24 named accumulators: as an array the compiler zeroed it with a call to memset on the
+    // stack for every tile (4 % of a training step), then loaded it into registers.
+#define LANTERN_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define LANTERN_ZERO(i) __m512 c##i##lo = _mm512_setzero_ps(), c##i##hi = _mm512_setzero_ps();
+#define LANTERN_STEP(i)                                                      \
+    {                                                                        \
+        __m512bh ai = (__m512bh)_mm512_set1_epi32((int)a[i]);                \
+        c##i##lo = _mm512_dpbf16_ps(c##i##lo, ai, b0);                       \
+        c##i##hi = _mm512_dpbf16_ps(c##i##hi, ai, b1);                       \
+    }
+#define LANTERN_SAVE(i) acc[i][0] = c##i##lo; acc[i][1] = c##i##hi;
+    LANTERN_ROWS(LANTERN_ZERO)
     for (long p = 0; p < pairs; p++) {
         __m512bh b0 = (__m512bh)_mm512_loadu_si512(b);
         __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + 16);
-        for (int i = 0; i < MR; i++) {
-            __m512bh ai = (__m512bh)_mm512_set1_epi32((int)a[i]);
-            acc[i][0] = _mm512_dpbf16_ps(acc[i][0], ai, b0);
-            acc[i][1] = _mm512_dpbf16_ps(acc[i][1], ai, b1);
-        }
+        LANTERN_ROWS(LANTERN_STEP)
         a += MR;
         b += NR;
     }
+    __m512 acc[MR][2];
+    LANTERN_ROWS(LANTERN_SAVE)
+#undef LANTERN_ROWS
+#undef LANTERN_ZERO
+#undef LANTERN_STEP
+#undef LANTERN_SAVE
     if (alpha != 1.0f) {
         __m512 scale = _mm512_set1_ps(alpha);
         for (int i = 0; i < MR; i++) {

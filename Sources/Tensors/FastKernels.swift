@@ -31,18 +31,28 @@ public func splitOverWorkers(_ count: Int, minimumPerPart: Int = 1, _ body: (Ran
 // MARK: - Matrix multiplication
 
 /// `dinp[N, C] += dout · weight`, `dweight[OC, C] += doutᵀ · inp`, `dbias[OC] += Σₙ dout[n, :]`.
-/// The input gradient is split by its columns, the weight gradient (and bias) by its rows; both
-/// products in `products`' precision (the forward's).
+/// The input gradient is split by its columns (by its rows in bf16), the weight gradient (and
+/// bias) by its rows; both products in `products`' precision (the forward's).
 public func fastMatmulBackward(
     dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
     dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, N: Int, C: Int, OC: Int,
     products: ProductPrecision = .f32
 ) {
     nonisolated(unsafe) let (dx, dw, db, dy, x, w) = (dinp, dweight, dbias, dout, inp, weight)
-    splitOverWorkers(C, minimumPerPart: 32) { cols in
-        gemm(
-            transA: false, transB: false, M: N, N: cols.count, K: OC, alpha: 1, A: dy, lda: OC,
-            B: w + cols.lowerBound, ldb: C, beta: 1, C: dx + cols.lowerBound, ldc: C, products: products)
+    if products == .bf16 {
+        // By rows: each worker packs only its rows of `dout` (split by columns, every worker would
+        // pack all of it, the larger operand).
+        splitOverWorkers(N, minimumPerPart: 64) { rows in
+            gemm(
+                transA: false, transB: false, M: rows.count, N: C, K: OC, alpha: 1, A: dy + rows.lowerBound * OC, lda: OC,
+                B: w, ldb: C, beta: 1, C: dx + rows.lowerBound * C, ldc: C, products: products)
+        }
+    } else {
+        splitOverWorkers(C, minimumPerPart: 32) { cols in
+            gemm(
+                transA: false, transB: false, M: N, N: cols.count, K: OC, alpha: 1, A: dy, lda: OC,
+                B: w + cols.lowerBound, ldb: C, beta: 1, C: dx + cols.lowerBound, ldc: C, products: products)
+        }
     }
     splitOverWorkers(OC, minimumPerPart: 32) { rows in
         gemm(
