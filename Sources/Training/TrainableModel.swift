@@ -9,7 +9,8 @@ public protocol TrainableModel: Sendable {
     associatedtype Activations: AnyObject
     var config: TransformerConfig { get }
     var parameters: FlatParameters<Kind> { get set }
-    /// The precision of the linear layers' products (GPT-2 only so far; `TrainingRun.check`).
+    /// The precision of the linear layers' and attention's products (GPT-2 and BERT so far;
+    /// `TrainingRun.check`).
     var products: ProductPrecision { get set }
     init(config: TransformerConfig, seed: UInt64)
     init(huggingFaceFolder: URL) throws
@@ -25,10 +26,10 @@ public protocol TrainableModel: Sendable {
 }
 
 extension TrainableModel {
-    /// Float32 products: the families whose passes take no precision yet.
+    /// Float32 products: the families whose passes take no precision yet (the encoder–decoder).
     public var products: ProductPrecision {
         get { .f32 }
-        set { precondition(newValue == .f32, "\(Self.self): bf16 products are built for GPT-2 training only") }
+        set { precondition(newValue == .f32, "\(Self.self): bf16 products are built for GPT-2 and BERT training only") }
     }
 
     /// The same layout as the activations, unless the family leaves something out.

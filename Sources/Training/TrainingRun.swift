@@ -126,12 +126,13 @@ public final class TrainingRun {
         trainer.setProducts(settings.precision ?? .f32)
     }
 
-    /// bf16 products are built into GPT-2's training so far; the other families run f32.
+    /// bf16 products are built into GPT-2's and BERT's training so far; the encoder–decoder runs f32
+    /// (its pairs run one at a time: products of a few dozen rows, which bf16 would barely speed up).
     static func check(_ precision: ProductPrecision, for config: TransformerConfig) throws {
-        guard precision == .f32 || config.family == .gpt2 else {
+        guard precision == .f32 || config.family == .gpt2 || config.family == .bert else {
             throw TrainingError.badSetting(
                 .precision, value: precision.rawValue,
-                expected: "f32 for a \(config.family.rawValue) run (bf16 products are built for GPT-2 training so far)")
+                expected: "f32 for a \(config.family.rawValue) run (bf16 products are built for GPT-2 and BERT training so far)")
         }
     }
 

@@ -66,7 +66,7 @@ enum BertPass {
         tokens: [Int], tokenTypes: [Int], sequenceLength T: Int, _ p: BertParameterView, config: TransformerConfig,
         embedded: UnsafeMutablePointer<Float>, embeddedNorm: UnsafeMutablePointer<Float>,
         embeddedMean: UnsafeMutablePointer<Float>? = nil, embeddedRstd: UnsafeMutablePointer<Float>? = nil,
-        layers: (Int) -> BertLayerBuffers, attention: Attention, recorder: inout Recorder
+        layers: (Int) -> BertLayerBuffers, products: ProductPrecision = .f32, attention: Attention, recorder: inout Recorder
     ) {
         let N = tokens.count, C = config.width
         // Token embedding, then the position and token-type embeddings added, then LayerNorm.
@@ -85,7 +85,9 @@ enum BertPass {
         var input = UnsafePointer(embeddedNorm)
         for l in 0..<config.layers {
             let buffers = layers(l)
-            block(layer: l, p.blocks[l], input: input, buffers, rows: N, config: config, attention: attention, recorder: &recorder)
+            block(
+                layer: l, p.blocks[l], input: input, buffers, rows: N, config: config, products: products, attention: attention,
+                recorder: &recorder)
             input = UnsafePointer(buffers.residualPost)
         }
     }
@@ -94,14 +96,14 @@ enum BertPass {
     /// `residualPost = LayerNorm(residualMid + proj(gelu(fc(residualMid))))`.
     static func block(
         layer l: Int, _ w: BertBlockView, input: UnsafePointer<Float>, _ b: BertLayerBuffers, rows N: Int,
-        config: TransformerConfig, attention: Attention, recorder: inout Recorder
+        config: TransformerConfig, products: ProductPrecision = .f32, attention: Attention, recorder: inout Recorder
     ) {
         let C = config.width, FF = config.feedForwardWidth, eps = config.normEpsilon
         // Attention sub-block: the stream goes in as it is (no norm before).
         FusedQKVAttention.forward(
             layer: l, input: input, rows: N, config: config, qkvWeight: w.qkvWeight, qkvBias: w.qkvBias,
             projWeight: w.attnProjWeight, projBias: w.attnProjBias, qkv: b.qkv, heads: b.heads, out: b.attnProj,
-            attention: attention, recorder: &recorder)
+            attention: attention, products: products, recorder: &recorder)
         fastResidualForward(out: b.attnSum, inp1: input, inp2: b.attnProj, N: N * C)
         fastLayerNormForward(
             out: b.residualMid, input: b.attnSum, weight: w.attnNormWeight, bias: w.attnNormBias, T: N, C: C, eps: eps,
@@ -109,11 +111,13 @@ enum BertPass {
         recorder.rowMajor(.residMid, layer: l, b.residualMid, width: C)
 
         // MLP sub-block.
-        linearForward(out: b.fcHidden, input: b.residualMid, weight: w.fcWeight, bias: w.fcBias, T: N, C: C, OC: FF)
+        linearForward(
+            out: b.fcHidden, input: b.residualMid, weight: w.fcWeight, bias: w.fcBias, T: N, C: C, OC: FF, products: products)
         nonisolated(unsafe) let (out, hidden) = (b.mlpHidden, b.fcHidden)
         parallelChunks(rows: N, width: FF) { offset, count in geluErfForward(out: out + offset, input: hidden + offset, count: count) }
         recorder.rowMajor(.mlpHidden, layer: l, b.mlpHidden, width: FF)
-        linearForward(out: b.mlpProj, input: b.mlpHidden, weight: w.mlpProjWeight, bias: w.mlpProjBias, T: N, C: FF, OC: C)
+        linearForward(
+            out: b.mlpProj, input: b.mlpHidden, weight: w.mlpProjWeight, bias: w.mlpProjBias, T: N, C: FF, OC: C, products: products)
         recorder.rowMajor(.mlpOut, layer: l, b.mlpProj, width: C)
         fastResidualForward(out: b.mlpSum, inp1: b.residualMid, inp2: b.mlpProj, N: N * C)
         fastLayerNormForward(
@@ -143,7 +147,7 @@ extension BertPass {
     static func blockBackward(
         layer l: Int, _ w: BertBlockView, _ d: BertBlockGradients, input: UnsafePointer<Float>,
         inputGradient: UnsafeMutablePointer<Float>, _ a: BertLayerBuffers, _ g: BertLayerBuffers, rows N: Int,
-        config: TransformerConfig,
+        config: TransformerConfig, products: ProductPrecision = .f32,
         attentionBackward: (_ qkvGradient: UnsafeMutablePointer<Float>, _ headsGradient: UnsafePointer<Float>) -> Void
     ) {
         let C = config.width, FF = config.feedForwardWidth
@@ -156,14 +160,14 @@ extension BertPass {
         fastResidualBackward(dinp1: g.residualMid, dinp2: g.mlpProj, dout: g.mlpSum, N: N * C)
         fastMatmulBackward(
             dinp: g.mlpHidden, dweight: d.mlpProjWeight, dbias: d.mlpProjBias, dout: g.mlpProj,
-            inp: a.mlpHidden, weight: w.mlpProjWeight.trainingFloats, N: N, C: FF, OC: C)
+            inp: a.mlpHidden, weight: w.mlpProjWeight.trainingFloats, N: N, C: FF, OC: C, products: products)
         nonisolated(unsafe) let (dHidden, hidden, dActivated) = (g.fcHidden, UnsafePointer(a.fcHidden), UnsafePointer(g.mlpHidden))
         parallelChunks(rows: N, width: FF) { offset, count in
             geluErfBackward(dinp: dHidden + offset, inp: hidden + offset, dout: dActivated + offset, N: count)
         }
         fastMatmulBackward(
             dinp: g.residualMid, dweight: d.fcWeight, dbias: d.fcBias, dout: g.fcHidden,
-            inp: a.residualMid, weight: w.fcWeight.trainingFloats, N: N, C: C, OC: FF)
+            inp: a.residualMid, weight: w.fcWeight.trainingFloats, N: N, C: C, OC: FF, products: products)
         // Attention sub-block, in reverse.
         fastLayerNormBackward(
             dinp: g.attnSum, dweight: d.attnNormWeight, dbias: d.attnNormBias, dout: g.residualMid,
@@ -171,10 +175,10 @@ extension BertPass {
         fastResidualBackward(dinp1: inputGradient, dinp2: g.attnProj, dout: g.attnSum, N: N * C)
         fastMatmulBackward(
             dinp: g.heads, dweight: d.attnProjWeight, dbias: d.attnProjBias, dout: g.attnProj,
-            inp: a.heads, weight: w.attnProjWeight.trainingFloats, N: N, C: C, OC: C)
+            inp: a.heads, weight: w.attnProjWeight.trainingFloats, N: N, C: C, OC: C, products: products)
         attentionBackward(g.qkv, g.heads)
         fastMatmulBackward(
             dinp: inputGradient, dweight: d.qkvWeight, dbias: d.qkvBias, dout: g.qkv,
-            inp: input, weight: w.qkvWeight.trainingFloats, N: N, C: C, OC: 3 * C)
+            inp: input, weight: w.qkvWeight.trainingFloats, N: N, C: C, OC: 3 * C, products: products)
     }
 }

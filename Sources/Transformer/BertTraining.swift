@@ -196,6 +196,8 @@ public final class BertActivations {
 public struct BertTrainingModel: Sendable {
     public let config: TransformerConfig
     public var parameters: BertParameters
+    /// The precision of every linear layer's and attention's products, forward and backward.
+    public var products: ProductPrecision = .f32
 
     public init(config: TransformerConfig, parameters: BertParameters) {
         precondition(parameters.layout.config == config, "BertTrainingModel: parameters were laid out for another configuration")
@@ -241,11 +243,11 @@ public struct BertTrainingModel: Sendable {
         let B = a.B, T = a.T, N = B * T, NH = config.heads
         var recorder = Recorder(spec: capture, rows: N)
         parameters.values.withUnsafeBufferPointer { buffer in
-            let attention = FusedQKVAttention.WithinSequences(sequences: B, length: T, config: config, causal: false)
+            let attention = FusedQKVAttention.WithinSequences(sequences: B, length: T, config: config, causal: false, products: products)
             BertPass.forward(
                 tokens: inputs.map(Int.init), tokenTypes: Array(repeating: 0, count: N), sequenceLength: T,
                 parameters.layout.view(buffer.baseAddress!), config: config, embedded: a.encoded, embeddedNorm: a.embLn,
-                embeddedMean: a.embMean, embeddedRstd: a.embRstd, layers: a.layer,
+                embeddedMean: a.embMean, embeddedRstd: a.embRstd, layers: a.layer, products: products,
                 attention: { l, qkv, heads, recorder in
                     attention.forward(qkv: qkv, heads: heads, probs: a.att + l * B * NH * T * T, recorder: &recorder, layer: l)
                 },
@@ -264,14 +266,15 @@ public struct BertTrainingModel: Sendable {
             let base = buffer.baseAddress!, layout = parameters.layout
             linearForward(
                 out: a.headDense, input: a.headIn, weight: base + layout.offset(.headw), bias: base + layout.offset(.headb), T: M, C: C,
-                OC: C)
+                OC: C, products: products)
             geluErfForward(out: a.headGelu, input: a.headDense, count: M * C)
             fastLayerNormForward(
                 out: a.headLn, input: a.headGelu, weight: base + layout.offset(.headLnw), bias: base + layout.offset(.headLnb),
                 T: M, C: C, eps: config.normEpsilon, mean: a.headMean, rstd: a.headRstd)
             linearForward(
-                out: a.logits, input: a.headLn, weight: base + layout.offset(.wte), bias: base + layout.offset(.headBias), T: M, C: C, OC: V
-            )
+                out: a.logits, input: a.headLn, weight: base + layout.offset(.wte), bias: base + layout.offset(.headBias), T: M, C: C,
+                OC: V,
+                products: products)
         }
     }
 
@@ -306,24 +309,27 @@ public struct BertTrainingModel: Sendable {
                         dlogits: g.logits, dlosses: g.losses, probs: a.probs, targets: $0.baseAddress!, N: M, V: V)
                 }
                 fastMatmulBackward(
-                    dinp: g.headLn, dweight: d(.wte), dbias: d(.headBias), dout: g.logits, inp: a.headLn, weight: p(.wte), N: M, C: C, OC: V
-                )
+                    dinp: g.headLn, dweight: d(.wte), dbias: d(.headBias), dout: g.logits, inp: a.headLn, weight: p(.wte), N: M, C: C,
+                    OC: V,
+                    products: products)
                 fastLayerNormBackward(
                     dinp: g.headGelu, dweight: d(.headLnw), dbias: d(.headLnb), dout: g.headLn, inp: a.headGelu, weight: p(.headLnw),
                     mean: a.headMean, rstd: a.headRstd, N: M, C: C)
                 geluErfBackward(dinp: g.headDense, inp: a.headDense, dout: g.headGelu, N: M * C)
                 fastMatmulBackward(
                     dinp: g.headIn, dweight: d(.headw), dbias: d(.headb), dout: g.headDense, inp: a.headIn, weight: p(.headw),
-                    N: M, C: C, OC: C)
+                    N: M, C: C, OC: C, products: products)
                 // Scatter the masked rows' gradients back into the last block's output.
                 let dlast = g.mlpLn + (L - 1) * N * C
                 for (m, row) in masked.enumerated() { addInPlace(dlast + row * C, g.headIn + m * C, count: C) }
 
-                let attention = FusedQKVAttention.WithinSequences(sequences: B, length: T, config: config, causal: false)
+                let attention = FusedQKVAttention.WithinSequences(
+                    sequences: B, length: T, config: config, causal: false, products: products)
                 for l in stride(from: L - 1, through: 0, by: -1) {
                     BertPass.blockBackward(
                         layer: l, layout.blockView(base, layer: l), layout.blockGradients(dbase, layer: l),
                         input: a.blockInput(l), inputGradient: g.blockInput(l), a.layer(l), g.layer(l), rows: N, config: config,
+                        products: products,
                         attentionBackward: { dqkv, dheads in
                             attention.backward(dqkv: dqkv, dheads: dheads, qkv: a.qkv + l * N * 3 * C, probs: a.att + l * B * NH * T * T)
                         })

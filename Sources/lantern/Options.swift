@@ -201,7 +201,7 @@ extension ProductPrecision: ExpressibleByArgument {}
 func precisionHelp(default: String) -> ArgumentHelp {
     ArgumentHelp(
         "Matrix products of the linear layers: f32, or bf16 (mixed precision, as PyTorch's autocast: operands rounded to "
-            + "bfloat16, sums in float32; weights, gradients and the optimiser stay f32; GPT-2 runs only). On this CPU bf16 is "
+            + "bfloat16, sums in float32; weights, gradients and the optimiser stay f32; not for --objective seq2seq). On this CPU bf16 is "
             + "\(ProductPrecision.bf16Kernel). (default: \(`default`))",
         valueName: "f32|bf16")
 }

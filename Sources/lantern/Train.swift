@@ -157,10 +157,8 @@ struct TrainCommand: ParsableCommand {
         if initFrom != nil, resume {
             throw ValidationError("--init-from starts a new run from a model's weights; --resume continues a run in --out: use one of them")
         }
-        if precisionGiven == .bf16, let objectiveGiven, objectiveGiven != .nextToken {
-            throw ValidationError(
-                "--precision bf16 is built for GPT-2 training (--objective next-token) so far; train \(objectiveGiven.rawValue) with --precision f32"
-            )
+        if precisionGiven == .bf16, objectiveGiven == .seq2seq {
+            throw ValidationError("--precision bf16 is built for --objective next-token and mlm so far; train seq2seq with --precision f32")
         }
         if initFrom != nil, tokenizer != nil {
             throw ValidationError("--init-from brings its model's tokenizer; leave out --tokenizer")

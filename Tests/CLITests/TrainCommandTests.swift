@@ -214,7 +214,10 @@ final class TrainCommandTests: XCTestCase {
             (["--data", data.path, "--steps", "0"], "--steps 0 is out of range"),
             (["--data", data.path, "--lr", "2"], "--lr 2.0 is out of range"),
             (["--data", data.path, "--resume"], "holds no training run"),
-            (["--data", data.path, "--objective", "mlm", "--precision", "bf16"], "--precision bf16 is built for GPT-2 training"),
+            (
+                ["--data", data.path, "--objective", "seq2seq", "--precision", "bf16"],
+                "--precision bf16 is built for --objective next-token and mlm"
+            ),
             (["--data", data.path, "--precision", "fp8"], "fp8")
         ]
         for (index, bad) in cases.enumerated() {

@@ -93,12 +93,44 @@ final class MixedPrecisionTrainingTests: XCTestCase {
         XCTAssertNil(changed.settings.precision, "f32 is saved as the default")
     }
 
-    func testEncoderRunsRefuseBF16() throws {
+    /// A BERT's masked-word gradients in bf16 follow float32's as GPT-2's do.
+    func testEncoderGradientsFollowFloat32() {
+        let bert = MaskedLanguageSetup.config(layers: 2, heads: 2, width: 32, context: 12, vocabulary: 17, padding: nil)
+        var model = BertTrainingModel(config: bert, seed: 3)
+        var random = SplitMix64(seed: 6)
+        let B = 3, T = bert.contextLength
+        let inputs = (0..<(B * T)).map { _ in Int32(5 + random.next() % 12) }
+        let targets = inputs.indices.map { $0 % 4 == 1 ? inputs[$0] : -1 }
+        func gradients(_ precision: ProductPrecision) -> (loss: Float, values: [Float]) {
+            model.products = precision
+            let a = BertActivations(config: bert, B: B, T: T), g = BertActivations(config: bert, B: B, T: T, forGradients: true)
+            var d = BertParameters(zerosFor: bert)
+            let loss = model.forward(inputs: inputs, targets: targets, activations: a)!
+            model.backward(inputs: inputs, targets: targets, activations: a, activationGradients: g, gradients: &d)
+            return (loss, d.values)
+        }
+        let f32 = gradients(.f32), bf16 = gradients(.bf16)
+        let cosine = Self.cosine(f32.values, bf16.values)
+        print("BERT bf16 vs f32: loss \(bf16.loss) vs \(f32.loss), gradient cosine \(cosine)")
+        XCTAssertEqual(bf16.loss, f32.loss, accuracy: 0.01 * f32.loss)
+        XCTAssertGreaterThan(cosine, 0.999)
+        XCTAssertNotEqual(bf16.values, f32.values, "bf16 products should round something")
+    }
+
+    static func cosine(_ x: [Float], _ y: [Float]) -> Double {
+        let dot = zip(x, y).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let xx = x.reduce(0.0) { $0 + Double($1) * Double($1) }, yy = y.reduce(0.0) { $0 + Double($1) * Double($1) }
+        return dot / (xx * yy).squareRoot()
+    }
+
+    /// The encoder–decoder's passes take no precision: a bf16 run is refused by name, not run in f32.
+    func testEncoderDecoderRunsRefuseBF16() throws {
+        let format = PairFormat(start: 2, end: 3)
         var s = settings(steps: 5, precision: .bf16)
-        let bert = MaskedLanguageSetup.config(layers: 1, heads: 2, width: 16, context: 10, vocabulary: 17, padding: nil)
-        s.objective = .maskedLanguage(MaskingPolicy(mask: 4, cls: 2, sep: 3, firstOrdinaryId: 5, vocabularySize: 17))
-        XCTAssertThrowsError(try TrainingRun(config: bert, settings: s, stream: try stream())) { error in
-            XCTAssertTrue("\(error)".contains("bf16 products are built for GPT-2"), "\(error)")
+        s.objective = .sequenceToSequence(format)
+        let bart = SequenceToSequenceSetup.config(layers: 1, heads: 2, width: 16, context: 16, vocabulary: 17, format: format, padding: nil)
+        XCTAssertThrowsError(try TrainingRun(config: bart, settings: s, stream: try stream())) { error in
+            XCTAssertTrue("\(error)".contains("bf16 products are built for GPT-2 and BERT training"), "\(error)")
         }
     }
 }
