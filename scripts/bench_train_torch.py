@@ -5,8 +5,8 @@ Hugging Face's GPT2LMHeadModel (tanh GELU, tied embeddings, no dropout), AdamW w
 gradient clipping at 1.0: one optimiser step per batch of random token windows, exactly the work a
 Lantern training step does. Prints one JSON object per thread count and precision: f32, or bf16 =
 `torch.autocast("cpu", dtype=torch.bfloat16)` around the forward pass (mixed precision: the
-linear layers' products in bfloat16, weights and optimiser float32), what `--precision bf16` is
-compared with.
+linear layers' and attention's products in bfloat16, weights and optimiser float32), what
+`--precision bf16` is compared with.
 
     python scripts/bench_train_torch.py --threads 2 --layers 6 --heads 6 --width 192 \
         --context 128 --vocab 2048 --batch 16 --steps 10 [--precision f32 --precision bf16]

@@ -1,6 +1,6 @@
 // A matrix product whose operands are rounded to bfloat16 and whose products and sums are
 // float32: the "mixed precision" matrix product of training (what PyTorch's autocast does on
-// CPUs with AVX-512 BF16). Used only when a training run asks for it (`--products bf16`).
+// CPUs with AVX-512 BF16). Used only when a training run asks for it (`--precision bf16`).
 //
 // Why: training is ~75 % matrix products, and OpenBLAS already runs them near this CPU's float32
 // peak. AVX-512 BF16's vdpbf16ps multiplies two pairs of bfloat16 per 32-bit lane and adds both

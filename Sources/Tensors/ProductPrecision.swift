@@ -6,12 +6,14 @@ import Foundation
 ///
 /// - `f32`: every product in float32 (OpenBLAS), the default: the numbers PyTorch's float32 gives.
 /// - `bf16`: "mixed precision", as PyTorch's `torch.autocast(dtype=torch.bfloat16)`: each linear
-///   layer's product (forward and both backward products, the unembedding's too) reads its two
-///   operands rounded to bfloat16 and multiplies and sums in float32. Weights, gradients, the
-///   optimiser's moments, attention, norms and the loss stay float32. On a CPU with AVX-512 BF16
-///   (`vdpbf16ps`: twice the multiply-adds of a float32 FMA) a product runs ~1.5–1.8× faster than
-///   OpenBLAS's float32; elsewhere the rounding is emulated (operands rounded into float32 copies,
-///   then OpenBLAS), the same numbers up to summation order, but slower than `f32`.
+///   layer's product (forward and both backward products, the unembedding's too) and attention's
+///   products read their two operands rounded to bfloat16 and multiply and sum in float32.
+///   Weights, gradients, the optimiser's moments, norms, softmax and the loss stay float32. On a
+///   CPU with AVX-512 BF16 (`vdpbf16ps`: twice the multiply-adds of a float32 FMA) a product runs
+///   ~1.5–1.9× faster than OpenBLAS's float32; elsewhere the rounding is emulated (operands
+///   rounded into float32 copies, then OpenBLAS): slower than `f32`, and the same numbers up to
+///   summation order and to products below float32's normal range, which the instruction
+///   flushes to zero.
 public enum ProductPrecision: String, Sendable, CaseIterable, Codable {
     case f32, bf16
 
@@ -66,8 +68,9 @@ func bf16Gemm(
 
 /// The readable reference of a bf16 product: both operands rounded to bfloat16 (nearest even,
 /// denormals to zero, as `vcvtne2ps2bf16`) into float32 copies, then OpenBLAS. A product of two
-/// bfloat16 values is exact in float32, so this differs from the native kernel only in the order
-/// of the sums.
+/// bfloat16 values is exact in float32 (unless it falls below float32's normal range, where the
+/// native instruction gives 0), so this differs from the native kernel only in the order of the
+/// sums and in such tiny products.
 public func emulatedBF16Gemm(
     transA: Bool, transB: Bool, M: Int, N: Int, K: Int, alpha: Float = 1, A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>,
     ldb: Int, beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int

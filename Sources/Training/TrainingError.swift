@@ -20,6 +20,8 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equat
     case badPairs(line: Int, text: String)
     /// An unscored-span mark (U+E000 … U+E001, `UnscoredSpans`) out of place, at this byte of the text.
     case unbalancedUnscoredMark(byteOffset: Int)
+    /// A product precision the run's family has not been built for (bf16 for an encoder–decoder).
+    case precisionNotBuilt(ProductPrecision, objective: TrainingObjectiveKind)
 
     public var description: String {
         switch self {
@@ -44,6 +46,9 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Equat
         case .unbalancedUnscoredMark(let offset):
             return
                 "the training text has an unscored-span mark out of place at byte \(offset): spans a model reads but is not trained to write open with U+E000 and close with U+E001, in pairs and never nested (the teaching corpus writes them where it is asked to mark unscored spans); fix or remove the marks"
+        case .precisionNotBuilt(let precision, let objective):
+            return
+                "\(UserSetting.precision) \(precision.rawValue) is built for next-token and mlm runs so far; this is a \(objective.rawValue) run: use \(UserSetting.precision) f32, or leave it out"
         case .unwritableCheckpoint(let folder, let problem):
             return
                 "cannot save a checkpoint in \(folder): \(problem); the previous checkpoint there is unchanged (free space, or set \(UserSetting.output) to another folder)"

@@ -23,7 +23,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var seed: UInt64 = 1337
     /// What the run teaches; nil (files from before encoders) means the next token.
     public var objective: TrainingObjective? = nil
-    /// The linear layers' matrix products (`ProductPrecision`); nil (files from before) is f32.
+    /// Training's matrix products, linear layers and attention (`ProductPrecision`); nil (f32, and
+    /// files from before) is f32.
     public var precision: ProductPrecision? = nil
 
     public init() {}
@@ -130,9 +131,7 @@ public final class TrainingRun {
     /// (its pairs run one at a time: products of a few dozen rows, which bf16 would barely speed up).
     static func check(_ precision: ProductPrecision, for config: TransformerConfig) throws {
         guard precision == .f32 || config.family == .gpt2 || config.family == .bert else {
-            throw TrainingError.badSetting(
-                .precision, value: precision.rawValue,
-                expected: "f32 for a \(config.family.rawValue) run (bf16 products are built for GPT-2 and BERT training so far)")
+            throw TrainingError.precisionNotBuilt(precision, objective: TrainingObjectiveKind(trainedFamily: config.family))
         }
     }
 
@@ -366,6 +365,14 @@ public final class TrainingRun {
             v.values = try store.tensor("adam.v", shape: [v.values.count])
         } catch {
             throw TrainingError.unreadableCheckpoint(folder: folder.path, problem: "\(Self.optimizerFile): \(error)")
+        }
+        // Like every saved setting, a precision this family does not run is the file's fault.
+        do { try check(state.settings.precision ?? .f32, for: config) } catch {
+            throw TrainingError.unreadableCheckpoint(
+                folder: folder.path,
+                problem:
+                    "\(stateFile) asks for \(state.settings.precision?.rawValue ?? "f32") products, which this run's family does not have (an edited or foreign file)"
+            )
         }
         let optimizer = AdamW(m: m, v: v, step: state.step, settings: adamW(state.settings))
         let trainer = ModelTrainer(model: model, optimizer: optimizer, B: state.settings.batchSize, T: config.contextLength)

@@ -194,7 +194,8 @@ public final class GPT2Activations {
 public struct GPT2TrainingModel: Sendable {
     public let config: TransformerConfig
     public var parameters: GPT2Parameters
-    /// The precision of every linear layer's products, forward and backward (`ProductPrecision`).
+    /// The precision of every linear layer's and attention's products, forward and backward
+    /// (`ProductPrecision`).
     public var products: ProductPrecision = .f32
 
     public init(config: TransformerConfig, parameters: GPT2Parameters) {

@@ -39,7 +39,7 @@ struct BenchCommand: ParsableCommand {
             options say otherwise. --compare-pytorch PYTHON runs
             scripts/bench_train_torch.py on the same configuration in the same run and
             prints both. --precision bf16 measures mixed-precision training (the linear
-            layers' products on bfloat16 operands) and compares it with PyTorch's float32
+            layers' and attention's products on bfloat16 operands) and compares it with PyTorch's float32
             and with its torch.autocast bf16.
 
             Examples:

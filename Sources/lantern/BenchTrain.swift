@@ -22,7 +22,7 @@ struct TrainBenchShape: ParsableArguments {
             "Also run scripts/bench_train_torch.py with this Python (one with torch and transformers) on the same shape, batch and threads, and print both.",
             valueName: "python"))
     var python: String?
-    @Option(name: .customLong("precision"), help: precisionHelp(default: "f32"))
+    @Option(name: .customLong("precision"), help: precisionHelp())
     var precision: ProductPrecision = .f32
 }
 

@@ -197,12 +197,13 @@ func printJSON(_ value: Any) throws {
 extension WeightFormat: ExpressibleByArgument {}
 extension ProductPrecision: ExpressibleByArgument {}
 
-/// `--precision`'s help, shared by `train` and `bench --train`.
-func precisionHelp(default: String) -> ArgumentHelp {
+/// `--precision`'s help, shared by `train` and `bench --train`; `extra` ends it (a default that
+/// ArgumentParser cannot show itself, a limit of that command).
+func precisionHelp(_ extra: String = "") -> ArgumentHelp {
     ArgumentHelp(
-        "Matrix products of the linear layers: f32, or bf16 (mixed precision, as PyTorch's autocast: operands rounded to "
-            + "bfloat16, sums in float32; weights, gradients and the optimiser stay f32; not for --objective seq2seq). On this CPU bf16 is "
-            + "\(ProductPrecision.bf16Kernel). (default: \(`default`))",
+        "Training's matrix products (linear layers and attention): f32, or bf16 (mixed precision, as PyTorch's autocast: "
+            + "operands rounded to bfloat16, sums in float32; weights, gradients and the optimiser stay f32). On this CPU bf16 is "
+            + "\(ProductPrecision.bf16Kernel).\(extra)",
         valueName: "f32|bf16")
 }
 

@@ -149,7 +149,8 @@ struct TrainCommand: ParsableCommand {
     var stopAfter: Int?
     @Option(name: .long, parsing: .unconditional, help: "CPU threads (default: every core).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
-    @Option(name: .customLong("precision"), help: precisionHelp(default: "f32; with --resume, the run's own"))
+    @Option(
+        name: .customLong("precision"), help: precisionHelp(" Not for --objective seq2seq. (default: f32; with --resume, the run's own)"))
     var precisionGiven: ProductPrecision?
 
     func validate() throws {

@@ -177,6 +177,24 @@ final class BuiltInTranslatorTests: XCTestCase {
         let resume = try CLI.run(["train", "--data", pairs.path, "--out", model.path, "--resume", "--threads", "1"])
         XCTAssertNotEqual(resume.exitCode, 0)
         XCTAssertTrue(resume.stderr.contains("already finished"), resume.stderr)
+        // bf16 products are not built for the encoder–decoder: asked on resume, one clear line; a
+        // training.json that asks for them (edited, or from a later version) is the file's fault, not a crash.
+        let bf16 = try CLI.run(["train", "--data", pairs.path, "--out", model.path, "--resume", "--steps", "45", "--precision", "bf16"])
+        XCTAssertNotEqual(bf16.exitCode, 0)
+        XCTAssertTrue(
+            bf16.stderr.contains("--precision bf16 is built for next-token and mlm runs so far; this is a seq2seq run"), bf16.stderr)
+        let stateFile = model.appendingPathComponent("training.json")
+        var state = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: stateFile)) as? [String: Any])
+        var settings = try XCTUnwrap(state["settings"] as? [String: Any])
+        settings["precision"] = "bf16"
+        state["settings"] = settings
+        try JSONSerialization.data(withJSONObject: state).write(to: stateFile)
+        for extra in [[], ["--precision", "f32"]] {
+            let edited = try CLI.run(["train", "--data", pairs.path, "--out", model.path, "--resume", "--steps", "45"] + extra)
+            XCTAssertEqual(edited.exitCode, 1, edited.stderr)
+            XCTAssertTrue(edited.stderr.contains("training.json asks for bf16 products"), edited.stderr)
+            XCTAssertFalse(edited.stderr.contains("Fatal error") || edited.stderr.contains("Precondition"), edited.stderr)
+        }
 
         let bad = scratch.appendingPathComponent("bad.tsv")
         try "le chat\tthe cat\nno tab here\n".write(to: bad, atomically: true, encoding: .utf8)
