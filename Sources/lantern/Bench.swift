@@ -39,8 +39,8 @@ struct BenchCommand: ParsableCommand {
             options say otherwise. --compare-pytorch PYTHON runs
             scripts/bench_train_torch.py on the same configuration in the same run and
             prints both. --precision bf16 measures mixed-precision training (the linear
-            layers' and attention's products on bfloat16 operands) and compares it with PyTorch's float32
-            and with its torch.autocast bf16.
+            layers' and attention's products on bfloat16 operands) and compares it
+            with PyTorch's float32 and with its torch.autocast bf16.
 
             Examples:
               lantern bench --threads 1 --threads 2 --json
