@@ -262,7 +262,9 @@ struct TrainCommand: ParsableCommand {
                 + "\(run.settings.steps) steps × \(run.tokensPerStep) tokens = "
                 + String(format: "%.1f", Double(run.settings.steps * run.tokensPerStep) / Double(stream.training.count)) + " passes")
         if run.settings.precision == .bf16 {
-            printError("products: bf16 operands, float32 sums (mixed precision; \(ProductPrecision.bf16Kernel))")
+            // One line within 80 columns; `--help` and `info --verbose` name the kernel in full.
+            let how = ProductPrecision.bf16IsNative ? "AVX-512 BF16" : "emulated: no AVX-512 BF16 here, slower than f32"
+            printError("products: bf16 operands, float32 sums (\(how))")
         }
 
         let probeIDs = Array(tokenizer.encode(probe).prefix(run.config.contextLength)).map { Int32($0) }
