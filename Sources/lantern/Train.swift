@@ -252,15 +252,17 @@ struct TrainCommand: ParsableCommand {
             }
             do { try prepared.write() } catch let error as BPETrainingError { throw ValidationError("\(error)") }
         }
+        // Each fact on a line of its own, within 80 columns at any size Lantern trains.
         printError(
             String(
-                format: "model: %d layers, %d heads, width %d, context %d, vocabulary %d — %.2fM parameters",
-                run.config.layers, run.config.heads, run.config.width, run.config.contextLength,
-                run.config.vocabularySize, Double(run.config.parameterCount) / 1e6))
+                format: "model: %.2fM parameters: %d layers, %d heads, width %d,\n       context %d, vocabulary %d",
+                Double(run.config.parameterCount) / 1e6, run.config.layers, run.config.heads, run.config.width,
+                run.config.contextLength, run.config.vocabularySize))
+        printError("data: \(stream.training.count) training tokens, \(stream.validation.count) validation tokens")
         printError(
-            "data: \(stream.training.count) training tokens, \(stream.validation.count) validation tokens; "
-                + "\(run.settings.steps) steps × \(run.tokensPerStep) tokens = "
-                + String(format: "%.1f", Double(run.settings.steps * run.tokensPerStep) / Double(stream.training.count)) + " passes")
+            "plan: \(run.settings.steps) steps × \(run.tokensPerStep) tokens = "
+                + String(format: "%.1f", Double(run.settings.steps * run.tokensPerStep) / Double(stream.training.count))
+                + " passes over the training tokens")
         if run.settings.precision == .bf16 {
             // One line within 80 columns; `--help` and `info --verbose` name the kernel in full.
             let how = ProductPrecision.bf16IsNative ? "AVX-512 BF16" : "emulated: no AVX-512 BF16 here, slower than f32"
