@@ -33,7 +33,7 @@ public enum ProductPrecision: String, Sendable, CaseIterable, Codable {
 
 /// General `C[M, N] = alpha · op(A) · op(B) + beta · C` with explicit leading dimensions, one
 /// thread: attention's per-head products, training's backward products. With `.bf16` the
-/// operands are rounded to bfloat16 first (beta must be 0 or 1, as training's are).
+/// operands are rounded to bfloat16 first.
 @inline(__always)
 public func gemm(
     transA: Bool, transB: Bool, M: Int, N: Int, K: Int, alpha: Float,
@@ -41,7 +41,6 @@ public func gemm(
     beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int, products: ProductPrecision = .f32
 ) {
     if products == .bf16 {
-        precondition(beta == 0 || beta == 1, "gemm: bf16 products take beta 0 or 1")
         bf16Gemm(
             transA: transA, transB: transB, M: M, N: N, K: K, alpha: alpha, A: A, lda: lda, B: B, ldb: ldb, beta: beta, C: C, ldc: ldc)
         return
@@ -71,7 +70,7 @@ func bf16Gemm(
 /// bfloat16 values is exact in float32 (unless it falls below float32's normal range, where the
 /// native instruction gives 0), so this differs from the native kernel only in the order of the
 /// sums and in such tiny products.
-public func emulatedBF16Gemm(
+func emulatedBF16Gemm(
     transA: Bool, transB: Bool, M: Int, N: Int, K: Int, alpha: Float = 1, A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>,
     ldb: Int, beta: Float, C: UnsafeMutablePointer<Float>, ldc: Int
 ) {

@@ -23,8 +23,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var seed: UInt64 = 1337
     /// What the run teaches; nil (files from before encoders) means the next token.
     public var objective: TrainingObjective? = nil
-    /// Training's matrix products, linear layers and attention (`ProductPrecision`); nil (f32, and
-    /// files from before) is f32.
+    /// Training's matrix products, linear layers and attention (`ProductPrecision`). Saved only
+    /// when not f32: nil is f32, so files from before this setting read unchanged.
     public var precision: ProductPrecision? = nil
 
     public init() {}

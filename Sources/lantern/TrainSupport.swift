@@ -89,7 +89,9 @@ struct TrainingPictures {
                     ? "\(run.config.encoderLayers) encoder + \(run.config.layers) decoder layers"
                     : "\(run.config.layers) layer\(run.config.layers == 1 ? "" : "s")", run.config.heads, run.config.width,
                 run.config.contextLength,
-                run.config.vocabularySize, Double(run.config.parameterCount) / 1e6, run.settings.batchSize))
+                run.config.vocabularySize, Double(run.config.parameterCount) / 1e6, run.settings.batchSize)
+                // Two curves side by side should say which precision each trained in.
+                + (run.settings.precision == .bf16 ? ", bf16 products" : ""))
         try PNGWriter.write(try chart.render(), to: folder.appendingPathComponent("loss.png"))
     }
 

@@ -81,7 +81,8 @@ final class BF16ProductTests: XCTestCase {
             Shape(transA: false, transB: true, M: 13, N: 33, K: 19, beta: 0),
             Shape(transA: true, transB: false, M: 7, N: 40, K: 25, beta: 1),
             Shape(transA: false, transB: false, M: 20, N: 9, K: 1, beta: 1), Shape(transA: true, transB: true, M: 5, N: 6, K: 64, beta: 0),
-            Shape(transA: false, transB: true, M: 9, N: 11, K: 32, beta: 1, alpha: 0.25)
+            Shape(transA: false, transB: true, M: 9, N: 11, K: 32, beta: 1, alpha: 0.25),
+            Shape(transA: true, transB: false, M: 8, N: 13, K: 9, beta: 0.5)
         ]
         for (n, s) in shapes.enumerated() {
             let A = random(s.M * s.K, seed: UInt64(10 + n)), B = random(s.K * s.N, seed: UInt64(20 + n))
@@ -111,7 +112,9 @@ final class BF16ProductTests: XCTestCase {
             Shape(transA: false, transB: true, M: 1, N: 31, K: 1, beta: 0), Shape(transA: true, transB: false, M: 29, N: 1, K: 2, beta: 1),
             // attention's: scaled scores (Q·Kᵀ / √hs) and the scaled backward products
             Shape(transA: false, transB: true, M: 64, N: 128, K: 32, beta: 0, alpha: 0.17677669),
-            Shape(transA: true, transB: false, M: 128, N: 32, K: 64, beta: 1, alpha: 0.17677669)
+            Shape(transA: true, transB: false, M: 128, N: 32, K: 64, beta: 1, alpha: 0.17677669),
+            // a beta other than 0 or 1 scales C first
+            Shape(transA: false, transB: false, M: 40, N: 70, K: 50, beta: 0.5)
         ]
         for (n, s) in shapes.enumerated() {
             let A = random(s.M * s.K, seed: UInt64(40 + n)), B = random(s.K * s.N, seed: UInt64(50 + n))

@@ -23,30 +23,43 @@ final class MixedPrecisionTrainingTests: XCTestCase {
         return s
     }
 
-    /// One batch's gradients in bf16 point the same way as float32's and differ by rounding only.
+    /// One batch's gradients (and loss) in f32 and in bf16, through the family's own
+    /// forward and backward as a training run drives them.
+    func gradients<Model: TrainableModel>(
+        _ model: Model, inputs: [Int32], targets: [Int32], B: Int, T: Int, _ precision: ProductPrecision
+    ) -> (loss: Float, values: [Float]) {
+        var model = model
+        model.products = precision
+        let a = Model.activations(config: model.config, B: B, T: T)
+        let g = Model.activationGradients(config: model.config, B: B, T: T)
+        var d = FlatParameters<Model.Kind>(zerosFor: model.config)
+        let loss = model.forward(inputs: inputs, targets: targets, activations: a) ?? .nan
+        model.backward(inputs: inputs, targets: targets, activations: a, activationGradients: g, gradients: &d)
+        return (loss, d.values)
+    }
+
+    /// bf16's loss within 1 % of f32's, its gradient pointing the same way (cosine > 0.999) with a
+    /// norm within 1 %, and not equal to f32's (the rounding must show).
+    func assertFollowsFloat32<Model: TrainableModel>(
+        _ model: Model, inputs: [Int32], targets: [Int32], B: Int, T: Int, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        let f32 = gradients(model, inputs: inputs, targets: targets, B: B, T: T, .f32)
+        let bf16 = gradients(model, inputs: inputs, targets: targets, B: B, T: T, .bf16)
+        func norm(_ x: [Float]) -> Double { x.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
+        let dot = zip(f32.values, bf16.values).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let cosine = dot / (norm(f32.values) * norm(bf16.values))
+        print("\(Model.self) bf16 vs f32: loss \(bf16.loss) vs \(f32.loss), gradient cosine \(cosine)")
+        XCTAssertEqual(bf16.loss, f32.loss, accuracy: 0.01 * f32.loss, file: file, line: line)
+        XCTAssertGreaterThan(cosine, 0.999, file: file, line: line)
+        XCTAssertEqual(norm(bf16.values), norm(f32.values), accuracy: 0.01 * norm(f32.values), file: file, line: line)
+        XCTAssertNotEqual(bf16.values, f32.values, "bf16 products should round something", file: file, line: line)
+    }
+
     func testGradientsFollowFloat32() {
-        var model = GPT2TrainingModel(config: config, seed: 3)
         var random = SplitMix64(seed: 4)
         let B = 4, T = config.contextLength
-        let inputs = (0..<(B * T)).map { _ in Int32(random.next() % 13) }, targets = inputs.map { ($0 + 1) % 13 }
-        func gradients(_ precision: ProductPrecision) -> (loss: Float, values: [Float]) {
-            model.products = precision
-            let a = GPT2Activations(config: config, B: B, T: T), g = GPT2Activations(config: config, B: B, T: T, forGradients: true)
-            var d = GPT2Parameters(zerosFor: config)
-            let loss = model.forward(inputs: inputs, targets: targets, activations: a)!
-            model.backward(inputs: inputs, targets: targets, activations: a, activationGradients: g, gradients: &d)
-            return (loss, d.values)
-        }
-        let f32 = gradients(.f32), bf16 = gradients(.bf16)
-        let dot = zip(f32.values, bf16.values).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-        let norm32 = sqrt(f32.values.reduce(0.0) { $0 + Double($1) * Double($1) })
-        let norm16 = sqrt(bf16.values.reduce(0.0) { $0 + Double($1) * Double($1) })
-        let cosine = dot / (norm32 * norm16)
-        print("bf16 vs f32: loss \(bf16.loss) vs \(f32.loss), gradient cosine \(cosine), norms \(norm16) vs \(norm32)")
-        XCTAssertEqual(bf16.loss, f32.loss, accuracy: 0.01 * f32.loss)
-        XCTAssertGreaterThan(cosine, 0.999)
-        XCTAssertEqual(norm16, norm32, accuracy: 0.01 * norm32)
-        XCTAssertNotEqual(bf16.values, f32.values, "bf16 products should round something")
+        let inputs = (0..<(B * T)).map { _ in Int32(random.next() % 13) }
+        assertFollowsFloat32(GPT2TrainingModel(config: config, seed: 3), inputs: inputs, targets: inputs.map { ($0 + 1) % 13 }, B: B, T: T)
     }
 
     /// 60 steps from the same seed: the loss falls as far in bf16 as in float32.
@@ -96,31 +109,11 @@ final class MixedPrecisionTrainingTests: XCTestCase {
     /// A BERT's masked-word gradients in bf16 follow float32's as GPT-2's do.
     func testEncoderGradientsFollowFloat32() {
         let bert = MaskedLanguageSetup.config(layers: 2, heads: 2, width: 32, context: 12, vocabulary: 17, padding: nil)
-        var model = BertTrainingModel(config: bert, seed: 3)
         var random = SplitMix64(seed: 6)
         let B = 3, T = bert.contextLength
         let inputs = (0..<(B * T)).map { _ in Int32(5 + random.next() % 12) }
         let targets = inputs.indices.map { $0 % 4 == 1 ? inputs[$0] : -1 }
-        func gradients(_ precision: ProductPrecision) -> (loss: Float, values: [Float]) {
-            model.products = precision
-            let a = BertActivations(config: bert, B: B, T: T), g = BertActivations(config: bert, B: B, T: T, forGradients: true)
-            var d = BertParameters(zerosFor: bert)
-            let loss = model.forward(inputs: inputs, targets: targets, activations: a)!
-            model.backward(inputs: inputs, targets: targets, activations: a, activationGradients: g, gradients: &d)
-            return (loss, d.values)
-        }
-        let f32 = gradients(.f32), bf16 = gradients(.bf16)
-        let cosine = Self.cosine(f32.values, bf16.values)
-        print("BERT bf16 vs f32: loss \(bf16.loss) vs \(f32.loss), gradient cosine \(cosine)")
-        XCTAssertEqual(bf16.loss, f32.loss, accuracy: 0.01 * f32.loss)
-        XCTAssertGreaterThan(cosine, 0.999)
-        XCTAssertNotEqual(bf16.values, f32.values, "bf16 products should round something")
-    }
-
-    static func cosine(_ x: [Float], _ y: [Float]) -> Double {
-        let dot = zip(x, y).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-        let xx = x.reduce(0.0) { $0 + Double($1) * Double($1) }, yy = y.reduce(0.0) { $0 + Double($1) * Double($1) }
-        return dot / (xx * yy).squareRoot()
+        assertFollowsFloat32(BertTrainingModel(config: bert, seed: 3), inputs: inputs, targets: targets, B: B, T: T)
     }
 
     /// The encoder–decoder's passes take no precision: a bf16 run is refused by name, not run in f32.
